@@ -1,0 +1,3481 @@
+/*
+ * Redbun — a Redis-compatible server in one TypeScript file, running on Bun.
+ *
+ * It speaks RESP2 and RESP3 to real clients (redis-cli, ioredis, node-redis, Bun's RedisClient,
+ * redis-py) and answers as Redis 7.0.15 does, reply for reply and error for error. Run it as
+ *
+ *     bun run main.ts [/path/to/redis.conf] [--port 6380] [--save ''] [--appendonly no] ...
+ *
+ * Flags and config files follow redis-server. Everything runs on one thread: a command runs to the
+ * end before the next starts, as in Redis, so no data structure needs a lock.
+ *
+ * What it deliberately does not do (yet): data types other than strings, blocking commands,
+ * transactions, pub/sub, ACL users beyond `default`, persistence, replication, scripting, cluster
+ * and TLS. Commands of those families answer Redis's unknown-command error.
+ *
+ * Layout, in the order a request travels:
+ *   1. Utilities       — integer/double parsing and formatting, glob matching, the clock
+ *   2. Configuration   — one registry of parameters, config files and flags, CONFIG
+ *   3. RESP            — the resumable request parser and the reply writer
+ *   4. Clients         — per-connection state, output buffers, the command table, processCommand/call
+ *   5. Keyspace        — databases, lazy and active expiry, SCAN
+ *   6. Strings         — the string type's commands
+ *   7. Keys            — generic key commands (DEL, RENAME, EXPIRE, SCAN ...)
+ *   8. Server          — connection and introspection commands (HELLO, INFO, CLIENT, COMMAND ...)
+ *   9. Server loop     — Bun.listen, serverCron, startServer
+ *  10. main            — command-line entry point
+ */
+
+import type { Socket, TCPSocketListener } from "bun";
+import { cpuUsage, memoryUsage } from "node:process";
+import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+
+declare global {
+  // Node's latin1 fast paths, which Bun implements: one byte per char, no UTF-8 decoding.
+  interface Buffer {
+    latin1Slice(start?: number, end?: number): string;
+    latin1Write(s: string, offset?: number, length?: number): number;
+  }
+}
+
+const REDIS_VERSION = "7.0.15"; // the Redis whose behaviour we match; clients gate features on it
+const REDBUN_VERSION = "0.1.0";
+
+// ============================================================================================
+// 1. Utilities
+//
+// Keys and values are latin1 strings: one char per byte, so any byte sequence round-trips and
+// `s.length` is the length in bytes. Integers follow C's long long (64 bits) as Redis's
+// string2ll does; JS numbers are exact up to 2^53, so larger values go through BigInt.
+// ============================================================================================
+
+const LLONG_MAX = 9223372036854775807n;
+const LLONG_MIN = -9223372036854775808n;
+
+/** Parses a string exactly as Redis's string2ll: no spaces, no '+', no leading zeros, 64-bit. */
+function string2ll(s: string): number | null {
+  const n = s.length;
+  if (n === 0 || n >= 21) return null;
+  let i = 0;
+  if (s.charCodeAt(0) === 45) { i = 1; if (n === 1) return null; }
+  const first = s.charCodeAt(i);
+  if (first < 49 || first > 57) return n === 1 && first === 48 ? 0 : null;
+  let v = 0;
+  for (; i < n; i++) {
+    const d = s.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return null;
+    v = v * 10 + d;
+  }
+  if (v > 9007199254740991) {
+    // Beyond 2^53 the float is inexact: check the 64-bit range exactly.
+    const b = BigInt(s);
+    if (b > LLONG_MAX || b < LLONG_MIN) return null;
+    return Number(s); // correctly rounded, unlike the digit loop above
+  }
+  return s.charCodeAt(0) === 45 ? -v : v;
+}
+
+/** Exact 64-bit value of a string already accepted by string2ll. */
+function string2bigint(s: string): bigint { return BigInt(s); }
+
+/** Parses a C double as Redis's string2d/strtod does: no spaces, no NaN, whole string. */
+function string2d(s: string): number | null {
+  if (s.length === 0 || s.length > 5 * 1024) return null;
+  const c0 = s.charCodeAt(0);
+  if (c0 === 32 || (c0 >= 9 && c0 <= 13)) return null;
+  const last = s.charCodeAt(s.length - 1);
+  if (last === 32 || (last >= 9 && last <= 13)) return null;
+  if (/^[+-]?(inf|infinity)$/i.test(s)) return s[0] === "-" ? -Infinity : Infinity;
+  if (!/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(s)) {
+    if (/^[+-]?0x/i.test(s)) return parseHexFloat(s);
+    return null;
+  }
+  return Number(s);
+}
+
+/** strtod's hexadecimal floats ("0x1p3"), which Redis accepts wherever it accepts a double. */
+function parseHexFloat(s: string): number | null {
+  const m = /^([+-]?)0x([0-9a-f]*)(?:\.([0-9a-f]*))?(?:p([+-]?\d+))?$/i.exec(s);
+  if (!m || (m[2] === "" && !m[3])) return null;
+  const digits = m[2] + (m[3] ?? "");
+  let v = 0;
+  for (const ch of digits) v = v * 16 + parseInt(ch, 16);
+  v *= Math.pow(2, Number(m[4] ?? 0) - 4 * (m[3]?.length ?? 0));
+  return m[1] === "-" ? -v : v;
+}
+
+/** Formats a double as Redis 7.0's addReplyDouble: "%.17g", with inf/-inf spelled out. */
+function formatDouble(d: number): string {
+  if (d === Infinity) return "inf";
+  if (d === -Infinity) return "-inf";
+  if (Number.isInteger(d) && Math.abs(d) < 1e17) return d === 0 && 1 / d < 0 ? "-0" : String(d);
+  return formatG17(d);
+}
+
+/** C's "%.17g": 17 significant digits, fixed or exponent form by the exponent, zeros trimmed. */
+function formatG17(d: number): string {
+  if (d === 0) return 1 / d < 0 ? "-0" : "0";
+  const [mant, e] = d.toExponential(16).split("e");
+  const x = Number(e);
+  const trim = (s: string) => (s.includes(".") ? s.replace(/0+$/, "").replace(/\.$/, "") : s);
+  if (x < -4 || x >= 17) return `${trim(mant)}e${x < 0 ? "-" : "+"}${String(Math.abs(x)).padStart(2, "0")}`;
+  return trim(d.toFixed(16 - x));
+}
+
+/* LONGDOUBLE-START */
+// --- 80-bit long double, for INCRBYFLOAT: Redis computes it in x87 extended precision. ---
+
+type LD =
+  | { kind: "fin"; neg: boolean; m: bigint; e: number }
+  | { kind: "inf"; neg: boolean }
+  | { kind: "nan" };
+
+const PREC = 64;          // mantissa bits (explicit integer bit)
+const MIN_E = -16445;     // exponent of the smallest denormal, 2^-16445
+const MAX_TOP = 16384;    // finite values are < 2^16384
+const MAX_LONG_DOUBLE_CHARS = 5 * 1024;
+
+const bitLen = (x: bigint): number => (x === 0n ? 0 : x.toString(2).length);
+
+// Rounds the exact value (-1)^neg * (m + (sticky ? tiny : 0)) * 2^e to nearest-even long double.
+// sticky (an extra nonzero amount below m's lsb) only counts when rounding drops bits (q > e below).
+function round(neg: boolean, m: bigint, e: number, sticky = false): LD {
+  if (m === 0n) return { kind: "fin", neg, m: 0n, e: 0 };
+  const q = Math.max(e + bitLen(m) - PREC, MIN_E);
+  if (q > e) {
+    const sh = BigInt(q - e), half = 1n << (sh - 1n);
+    let keep = m >> sh;
+    const rem = m & ((1n << sh) - 1n);
+    if (rem > half || (rem === half && (sticky || (keep & 1n) === 1n))) keep += 1n;
+    m = keep; e = q;
+    if (bitLen(m) > PREC) { m >>= 1n; e++; } // carry out: m was 2^64, exact
+  }
+  if (m !== 0n && e + bitLen(m) > MAX_TOP) return { kind: "inf", neg };
+  return { kind: "fin", neg, m, e };
+}
+
+// Parses like Redis string2ld: strtold over the whole string; null for empty, >= 5120 chars,
+// leading whitespace, trailing garbage, NaN, overflow to ±inf, or underflow of a nonzero value to 0.
+function parseLongDouble(s: string): LD | null {
+  if (s.length === 0 || s.length >= MAX_LONG_DOUBLE_CHARS) return null;
+  let r: RegExpExecArray | null;
+  if ((r = /^([+-]?)(inf|infinity)$/i.exec(s))) return { kind: "inf", neg: r[1] === "-" };
+  const neg = s[0] === "-";
+  let digits: string, frac: string, exp: string | undefined, hex: boolean;
+  if ((r = /^[+-]?0[xX](?=\.?[0-9a-fA-F])([0-9a-fA-F]*)(?:\.([0-9a-fA-F]*))?(?:[pP]([+-]?[0-9]+))?$/.exec(s))) hex = true;
+  else if ((r = /^[+-]?(?=\.?[0-9])([0-9]*)(?:\.([0-9]*))?(?:[eE]([+-]?[0-9]+))?$/.exec(s))) hex = false;
+  else return null;
+  [, digits, frac = "", exp] = r;
+  const mant = BigInt((hex ? "0x" : "") + ((digits + frac).replace(/^0+/, "") || "0"));
+  if (mant === 0n) return { kind: "fin", neg, m: 0n, e: 0 };
+  // Exponent clamped to ±1e6: far beyond any input that doesn't already over/underflow.
+  const x = Math.max(-1e6, Math.min(1e6, exp === undefined ? 0 : Number(exp.replace(/^([+-]?)0+(?=\d)/, "$1").slice(0, 10))));
+  let v: LD;
+  if (hex) {
+    // glibc quirk: a hex value landing in the denormal range loses its 65th significant bit (the
+    // "round bit" of the first 64-bit truncation); only the bits below it still act as sticky.
+    let m = mant, e = x - 4 * frac.length, sticky = false;
+    const L = bitLen(m);
+    if (L > PREC && e + L - 1 < MIN_E + PREC - 1) {
+      sticky = (m & ((1n << BigInt(L - PREC - 1)) - 1n)) !== 0n;
+      m >>= BigInt(L - PREC); e += L - PREC;
+    }
+    v = round(neg, m, e, sticky);
+  }
+  else {
+    const k = x - frac.length; // value = mant * 10^k
+    if (k > 5000) return null;                      // >= 1e5000: overflow
+    if (k < -(MAX_LONG_DOUBLE_CHARS + 5000)) return null; // < 1e-4960: underflow to 0
+    if (k >= 0) v = round(neg, mant * 10n ** BigInt(k), 0);
+    else {
+      const den = 10n ** BigInt(-k);
+      const sh = Math.max(0, PREC + 2 + bitLen(den) - bitLen(mant)); // quotient gets >= 66 bits
+      const num = mant << BigInt(sh);
+      v = round(neg, num / den, -sh, num % den !== 0n);
+    }
+  }
+  if (v.kind === "inf" || (v.kind === "fin" && v.m === 0n)) return null; // ERANGE cases
+  return v;
+}
+
+// Returns a + b as x87 long double addition (round-to-nearest-even; exact zero sum is +0 unless both are -0).
+function addLongDouble(a: LD, b: LD): LD {
+  if (a.kind === "nan" || b.kind === "nan") return { kind: "nan" };
+  if (a.kind === "inf" || b.kind === "inf") {
+    if (a.kind === "inf" && b.kind === "inf" && a.neg !== b.neg) return { kind: "nan" };
+    return a.kind === "inf" ? a : b;
+  }
+  const e = Math.min(a.e, b.e);
+  const sa = (a.neg ? -a.m : a.m) << BigInt(a.e - e), sb = (b.neg ? -b.m : b.m) << BigInt(b.e - e);
+  const sum = sa + sb;
+  if (sum === 0n) return { kind: "fin", neg: a.neg && b.neg, m: 0n, e: 0 };
+  return round(sum < 0n, sum < 0n ? -sum : sum, e);
+}
+
+// True for finite values (not ±inf, not NaN).
+const isFiniteLD = (x: LD): boolean => x.kind === "fin";
+
+// Formats like ld2string(LD_STR_HUMAN): "inf"/"-inf", else glibc "%.17Lf" (exact value, round-half-even)
+// with trailing zeros and a trailing '.' removed, and "-0" turned into "0". "nan" is never produced by Redis.
+function formatLongDoubleHuman(x: LD): string {
+  if (x.kind === "nan") return x.kind;
+  if (x.kind === "inf") return x.neg ? "-inf" : "inf";
+  const scaled = x.m * 10n ** 17n;
+  let q: bigint;
+  if (x.e >= 0) q = scaled << BigInt(x.e);
+  else {
+    const sh = BigInt(-x.e), rem = scaled & ((1n << sh) - 1n), half = 1n << (sh - 1n);
+    q = scaled >> sh;
+    if (rem > half || (rem === half && (q & 1n) === 1n)) q += 1n;
+  }
+  const d = q.toString().padStart(18, "0");
+  let out = (x.neg ? "-" : "") + d.slice(0, -17) + "." + d.slice(-17);
+  out = out.replace(/0+$/, "").replace(/\.$/, "");
+  return out === "-0" ? "0" : out;
+}
+
+/* LONGDOUBLE-END */
+
+/** Redis's stringmatchlen: glob-style matching with `*`, `?`, `[...]`, `[^...]` and `\` escapes. */
+function stringmatch(pattern: string, str: string, nocase = false): boolean {
+  return matchImpl(pattern, 0, str, 0, nocase, { skipLonger: false }, 0);
+}
+
+/** A faithful port of stringmatchlen_impl, including its signed-char ranges and its early exit. */
+function matchImpl(p: string, pi: number, s: string, si: number, nocase: boolean, st: { skipLonger: boolean }, nesting: number): boolean {
+  // Redis bounds the recursion so that abusive patterns cannot take exponential time.
+  if (nesting > 1000) return false;
+  const plen = p.length, slen = s.length;
+  const same = (a: number, b: number) => a === b || (nocase && lower(a) === lower(b));
+  while (pi < plen && si < slen) {
+    const c = p.charCodeAt(pi);
+    if (c === 42 /* * */) {
+      while (pi + 1 < plen && p.charCodeAt(pi + 1) === 42) pi++;
+      if (pi + 1 === plen) return true;
+      for (; si < slen; si++) {
+        if (matchImpl(p, pi + 1, s, si, nocase, st, nesting + 1)) return true;
+        if (st.skipLonger) return false;
+      }
+      // Nothing after this star matches anywhere in the rest: longer matches of earlier stars can't either.
+      st.skipLonger = true;
+      return false;
+    } else if (c === 63 /* ? */) {
+      si++;
+    } else if (c === 91 /* [ */) {
+      pi++;
+      const not = p.charCodeAt(pi) === 94;
+      if (not) pi++;
+      let match = false;
+      const sc = s.charCodeAt(si);
+      for (;;) {
+        if (pi < plen && p.charCodeAt(pi) === 92 && plen - pi >= 2) {
+          pi++;
+          if (p.charCodeAt(pi) === sc) match = true;
+        } else if (pi < plen && p.charCodeAt(pi) === 93) {
+          break;
+        } else if (pi >= plen) {
+          pi--;
+          break;
+        } else if (plen - pi >= 3 && p.charCodeAt(pi + 1) === 45) {
+          // C compares signed chars here, so bytes >= 0x80 sort below 'a'.
+          let start = signed(p.charCodeAt(pi)), end = signed(p.charCodeAt(pi + 2)), ch = signed(sc);
+          if (start > end) [start, end] = [end, start];
+          if (nocase) { start = lower(start); end = lower(end); ch = lower(ch); }
+          pi += 2;
+          if (ch >= start && ch <= end) match = true;
+        } else if (same(p.charCodeAt(pi), sc)) {
+          match = true;
+        }
+        pi++;
+      }
+      if (not) match = !match;
+      if (!match) return false;
+      si++;
+    } else {
+      if (c === 92 /* \ */ && plen - pi >= 2) pi++;
+      if (!same(p.charCodeAt(pi), s.charCodeAt(si))) return false;
+      si++;
+    }
+    pi++;
+    if (si === slen) {
+      while (pi < plen && p.charCodeAt(pi) === 42) pi++;
+      break;
+    }
+  }
+  return pi >= plen && si === slen;
+}
+
+function signed(c: number): number { return c > 127 ? c - 256 : c; }
+
+function lower(c: number): number { return c >= 65 && c <= 90 ? c + 32 : c; }
+
+/** Redis's sdssplitargs: splits a line into arguments with "..." (C escapes) and '...' quoting.
+ *  Returns null for unbalanced quotes. Used by inline commands and config files alike. */
+function splitArgs(line: string): string[] | null {
+  const out: string[] = [];
+  let i = 0;
+  const n = line.length;
+  const isSpace = (c: number) => c === 32 || c === 10 || c === 13 || c === 9 || c === 11 || c === 12;
+  const isHex = (c: string) => /^[0-9a-fA-F]$/.test(c);
+  for (;;) {
+    while (i < n && isSpace(line.charCodeAt(i))) i++;
+    if (i >= n) return out;
+    let cur = "";
+    let inq = false, insq = false, done = false;
+    while (!done) {
+      const ch = line[i];
+      if (inq) {
+        if (i >= n) return null;
+        if (ch === "\\" && line[i + 1] === "x" && i + 3 < n && isHex(line[i + 2]) && isHex(line[i + 3])) {
+          cur += String.fromCharCode(parseInt(line.slice(i + 2, i + 4), 16));
+          i += 3;
+        } else if (ch === "\\" && i + 1 < n) {
+          i++;
+          const e = line[i];
+          cur += e === "n" ? "\n" : e === "r" ? "\r" : e === "t" ? "\t" : e === "b" ? "\b" : e === "a" ? "\x07" : e;
+        } else if (ch === '"') {
+          // The closing quote must be followed by a space or nothing.
+          if (i + 1 < n && !isSpace(line.charCodeAt(i + 1))) return null;
+          done = true;
+        } else cur += ch;
+      } else if (insq) {
+        if (i >= n) return null;
+        if (ch === "\\" && line[i + 1] === "'") { i++; cur += "'"; }
+        else if (ch === "'") {
+          if (i + 1 < n && !isSpace(line.charCodeAt(i + 1))) return null;
+          done = true;
+        } else cur += ch;
+      } else if (i >= n || isSpace(line.charCodeAt(i))) {
+        done = true;
+      } else if (ch === '"') inq = true;
+      else if (ch === "'") insq = true;
+      else cur += ch;
+      if (i < n) i++;
+    }
+    out.push(cur);
+  }
+}
+
+/** Quotes a string as Redis's sdscatrepr does ("..." with \n, \xHH escapes), for logs and MONITOR. */
+function reprString(s: string): string {
+  let out = '"';
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    const ch = s[i];
+    if (ch === "\\" || ch === '"') out += "\\" + ch;
+    else if (ch === "\n") out += "\\n";
+    else if (ch === "\r") out += "\\r";
+    else if (ch === "\t") out += "\\t";
+    else if (c === 7) out += "\\a";
+    else if (c === 8) out += "\\b";
+    else if (c >= 32 && c < 127) out += ch;
+    else out += "\\x" + c.toString(16).padStart(2, "0");
+  }
+  return out + '"';
+}
+
+/** The server's clock in milliseconds. Tests steer it through `startServer({ clock })`. */
+let clock: () => number = Date.now;
+/** Time cached at the start of each command, as Redis's server.mstime: one command sees one now. */
+let cmdTime = 0;
+function now(): number { return clock(); }
+
+function log(level: "debug" | "verbose" | "notice" | "warning", msg: string): void {
+  const levels = ["debug", "verbose", "notice", "warning"];
+  if (levels.indexOf(level) < levels.indexOf(String(conf.loglevel))) return;
+  if (conf.loglevel === "nothing") return;
+  const d = new Date();
+  const pad = (n: number, w = 2) => String(n).padStart(w, "0");
+  const months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+  const stamp = `${pad(d.getDate())} ${months[d.getMonth()]} ${d.getFullYear()} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${pad(d.getMilliseconds(), 3)}`;
+  const mark = level === "debug" ? "." : level === "verbose" ? "-" : level === "notice" ? "*" : "#";
+  process.stdout.write(`${process.pid}:M ${stamp} ${mark} ${msg}\n`);
+}
+
+// ============================================================================================
+// 2. Configuration
+//
+// One registry holds every parameter Redis 7.0 has, with its name, type, default and aliases, so
+// that config files, command-line flags and CONFIG GET/SET/REWRITE all agree. Parameters whose
+// feature Redbun lacks are still accepted and stored, so tools that set them keep working; the
+// `apply` hooks give effect to the ones we implement.
+// ============================================================================================
+
+type ConfigValue = string | number | boolean;
+interface ConfigParam {
+  name: string;
+  type: "bool" | "int" | "mem" | "str" | "enum" | "special";
+  def: string;
+  min?: number;
+  max?: number;
+  values?: string[];
+  immutable?: boolean;
+  alias?: string;
+}
+
+/* name type default [min..max | one|of|these] [immutable] [alias=name] — Redis 7.0's defaults. */
+const CONFIG_TABLE = `
+acl-pubsub-default enum resetchannels allchannels|resetchannels
+aclfile str "" immutable
+acllog-max-len int 128 0..9223372036854775807
+active-defrag-cycle-max int 25 1..99
+active-defrag-cycle-min int 1 1..99
+active-defrag-ignore-bytes mem 104857600 1..9223372036854775807
+active-defrag-max-scan-fields int 1000 1..9223372036854775807
+active-defrag-threshold-lower int 10 0..1000
+active-defrag-threshold-upper int 100 0..1000
+active-expire-effort int 1 1..10
+activedefrag bool no
+activerehashing bool yes
+always-show-logo bool no immutable
+aof-disable-auto-gc bool no
+aof-load-truncated bool yes
+aof-rewrite-incremental-fsync bool yes
+aof-timestamp-enabled bool no
+aof-use-rdb-preamble bool yes
+aof_rewrite_cpulist str "" immutable
+appenddirname str appendonlydir immutable
+appendfilename str appendonly.aof immutable
+appendfsync enum everysec always|everysec|no
+appendonly bool no
+auto-aof-rewrite-min-size mem 67108864 0..9223372036854775807
+auto-aof-rewrite-percentage int 100 0..2147483647
+bgsave_cpulist str "" immutable
+bind special "127.0.0.1 -::1"
+bind-source-addr str ""
+bio_cpulist str "" immutable
+busy-reply-threshold int 5000 0..9223372036854775807 alias=lua-time-limit
+client-output-buffer-limit special "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60"
+client-query-buffer-limit mem 1073741824 1048576..9223372036854775807
+cluster-allow-pubsubshard-when-down bool yes
+cluster-allow-reads-when-down bool no
+cluster-allow-replica-migration bool yes
+cluster-announce-bus-port int 0 0..65535
+cluster-announce-hostname str ""
+cluster-announce-ip str ""
+cluster-announce-port int 0 0..65535
+cluster-announce-tls-port int 0 0..65535
+cluster-config-file str nodes.conf immutable
+cluster-enabled bool no immutable
+cluster-link-sendbuf-limit mem 0 0..9223372036854775807
+cluster-migration-barrier int 1 0..2147483647
+cluster-node-timeout int 15000 0..9223372036854775807
+cluster-port int 0 0..65535 immutable
+cluster-preferred-endpoint-type enum ip ip|hostname|unknown-endpoint
+cluster-replica-no-failover bool no alias=cluster-slave-no-failover
+cluster-replica-validity-factor int 10 0..2147483647 alias=cluster-slave-validity-factor
+cluster-require-full-coverage bool yes
+crash-log-enabled bool yes
+crash-memcheck-enabled bool yes
+daemonize bool no immutable
+databases int 16 1..2147483647 immutable
+dbfilename str dump.rdb
+dir special ""
+disable-thp bool yes immutable
+dynamic-hz bool yes
+enable-debug-command enum no yes|no|local immutable
+enable-module-command enum no yes|no|local immutable
+enable-protected-configs enum no yes|no|local immutable
+hash-max-listpack-entries int 512 0..9223372036854775807 alias=hash-max-ziplist-entries
+hash-max-listpack-value mem 64 0..9223372036854775807 alias=hash-max-ziplist-value
+hll-sparse-max-bytes mem 3000 0..9223372036854775807
+hz int 10 0..2147483647
+ignore-warnings str ""
+io-threads int 1 1..128 immutable
+io-threads-do-reads bool no immutable
+jemalloc-bg-thread bool yes
+latency-monitor-threshold int 0 0..9223372036854775807
+latency-tracking bool yes
+latency-tracking-info-percentiles special "50 99 99.9"
+lazyfree-lazy-eviction bool no
+lazyfree-lazy-expire bool no
+lazyfree-lazy-server-del bool no
+lazyfree-lazy-user-del bool no
+lazyfree-lazy-user-flush bool no
+lfu-decay-time int 1 0..2147483647
+lfu-log-factor int 10 0..2147483647
+list-compress-depth int 0 0..2147483647
+list-max-listpack-size int -2 -5..2147483647 alias=list-max-ziplist-size
+logfile str "" immutable
+loglevel enum notice debug|verbose|notice|warning
+masterauth str ""
+masteruser str ""
+maxclients int 10000 1..4294967295
+maxmemory mem 0 0..9223372036854775807
+maxmemory-clients mem 0 0..9223372036854775807
+maxmemory-eviction-tenacity int 10 0..100
+maxmemory-policy enum noeviction volatile-lru|volatile-lfu|volatile-random|volatile-ttl|allkeys-lru|allkeys-lfu|allkeys-random|noeviction
+maxmemory-samples int 5 1..2147483647
+min-replicas-max-lag int 10 0..2147483647 alias=min-slaves-max-lag
+min-replicas-to-write int 0 0..2147483647 alias=min-slaves-to-write
+no-appendfsync-on-rewrite bool no
+notify-keyspace-events special ""
+oom-score-adj enum no no|yes|relative|absolute
+oom-score-adj-values special "0 200 800"
+pidfile str "" immutable
+port int 6379 0..65535
+proc-title-template str "{title} {listen-addr} {server-mode}"
+propagation-error-behavior enum ignore ignore|panic|panic-on-replicas
+protected-mode bool yes
+proto-max-bulk-len mem 536870912 1048576..9223372036854775807
+rdb-del-sync-files bool no
+rdb-save-incremental-fsync bool yes
+rdbchecksum bool yes immutable
+rdbcompression bool yes
+repl-backlog-size mem 1048576 1..9223372036854775807
+repl-backlog-ttl int 3600 0..9223372036854775807
+repl-disable-tcp-nodelay bool no
+repl-diskless-load enum disabled disabled|on-empty-db|swapdb
+repl-diskless-sync bool yes
+repl-diskless-sync-delay int 5 0..2147483647
+repl-diskless-sync-max-replicas int 0 0..2147483647
+repl-ping-replica-period int 10 1..2147483647 alias=repl-ping-slave-period
+repl-timeout int 60 1..2147483647
+replica-announce-ip str "" alias=slave-announce-ip
+replica-announce-port int 0 0..65535 alias=slave-announce-port
+replica-announced bool yes
+replica-ignore-disk-write-errors bool no
+replica-ignore-maxmemory bool yes alias=slave-ignore-maxmemory
+replica-lazy-flush bool no alias=slave-lazy-flush
+replica-priority int 100 0..2147483647 alias=slave-priority
+replica-read-only bool yes alias=slave-read-only
+replica-serve-stale-data bool yes alias=slave-serve-stale-data
+replicaof special "" alias=slaveof
+requirepass str ""
+sanitize-dump-payload enum no no|yes|clients
+save special "3600 1 300 100 60 10000"
+server_cpulist str "" immutable
+set-max-intset-entries int 512 0..9223372036854775807
+set-proc-title bool yes immutable
+shutdown-on-sigint enum default default|save|nosave|now|force
+shutdown-on-sigterm enum default default|save|nosave|now|force
+shutdown-timeout int 10 0..2147483647
+slowlog-log-slower-than int 10000 -1..9223372036854775807
+slowlog-max-len int 128 0..9223372036854775807
+socket-mark-id int 0 0..4294967295
+stop-writes-on-bgsave-error bool yes
+stream-node-max-bytes mem 4096 0..9223372036854775807
+stream-node-max-entries int 100 0..9223372036854775807
+supervised enum no upstart|systemd|auto|no immutable
+syslog-enabled bool no immutable
+syslog-facility enum local0 user|local0|local1|local2|local3|local4|local5|local6|local7 immutable
+syslog-ident str redis immutable
+tcp-backlog int 511 0..2147483647 immutable
+tcp-keepalive int 300 0..2147483647
+timeout int 0 0..2147483647
+tls-auth-clients enum yes yes|no|optional
+tls-ca-cert-dir str ""
+tls-ca-cert-file str ""
+tls-cert-file str ""
+tls-ciphers str ""
+tls-ciphersuites str ""
+tls-client-cert-file str ""
+tls-client-key-file str ""
+tls-client-key-file-pass str ""
+tls-cluster bool no
+tls-dh-params-file str ""
+tls-key-file str ""
+tls-key-file-pass str ""
+tls-port int 0 0..65535
+tls-prefer-server-ciphers bool no
+tls-protocols str ""
+tls-replication bool no
+tls-session-cache-size int 20480 0..2147483647
+tls-session-cache-timeout int 300 0..2147483647
+tls-session-caching bool yes
+tracking-table-max-keys int 1000000 0..9223372036854775807
+unixsocket str "" immutable
+unixsocketperm int 0 0..777 immutable
+zset-max-listpack-entries int 128 0..9223372036854775807 alias=zset-max-ziplist-entries
+zset-max-listpack-value mem 64 0..9223372036854775807 alias=zset-max-ziplist-value
+`;
+
+const configParams = new Map<string, ConfigParam>(); // by name and by alias
+for (const line of CONFIG_TABLE.trim().split("\n")) {
+  const [name, type, def, ...rest] = splitArgs(line)!;
+  const p: ConfigParam = { name, type: type as ConfigParam["type"], def };
+  for (const r of rest) {
+    if (r === "immutable") p.immutable = true;
+    else if (r.startsWith("alias=")) p.alias = r.slice(6);
+    else if (r.includes("..")) [p.min, p.max] = r.split("..").map(Number);
+    else p.values = r.split("|");
+  }
+  configParams.set(name, p);
+  if (p.alias) configParams.set(p.alias, p);
+}
+
+/** The live configuration, by canonical name: numbers for int/mem, booleans for bool, else strings. */
+const conf: Record<string, ConfigValue> = {};
+
+/** Parses a memory value as Redis's memtoull: digits with an optional b/k/kb/m/mb/g/gb unit. */
+function parseMemory(s: string): number | null {
+  const m = /^(\d+)(b|k|kb|m|mb|g|gb)?$/i.exec(s);
+  if (!m) return null;
+  const unit = (m[2] ?? "b").toLowerCase();
+  const mul: Record<string, number> = { b: 1, k: 1000, kb: 1024, m: 1e6, mb: 1024 * 1024, g: 1e9, gb: 1024 * 1024 * 1024 };
+  return Number(m[1]) * mul[unit];
+}
+
+/** Validates and converts one parameter's value; returns an error message or the value. */
+function parseConfigValue(p: ConfigParam, args: string[]): { value: ConfigValue } | { err: string } {
+  const v = args.join(" ");
+  switch (p.type) {
+    case "bool": {
+      const l = v.toLowerCase();
+      if (l === "yes" || l === "no") return { value: l === "yes" };
+      return { err: "argument must be 'yes' or 'no'" };
+    }
+    case "int":
+    case "mem": {
+      let n: number | null;
+      if (p.type === "mem") {
+        n = parseMemory(v);
+        if (n === null) return { err: "argument must be a memory value" };
+      } else {
+        n = string2ll(v);
+        if (n === null) return { err: "argument couldn't be parsed into an integer" };
+      }
+      if (p.min !== undefined && (n < p.min || n > p.max!)) return { err: `argument must be between ${p.min} and ${p.max} inclusive` };
+      return { value: n };
+    }
+    case "enum": {
+      const l = v.toLowerCase();
+      if (!p.values!.includes(l)) return { err: `argument(s) must be one of the following: ${p.values!.join(", ")}` };
+      return { value: l };
+    }
+    case "str":
+      return { value: v };
+    case "special":
+      return parseSpecialConfig(p.name, v);
+  }
+}
+
+/** The parameters whose values have their own grammar. */
+function parseSpecialConfig(name: string, v: string): { value: ConfigValue } | { err: string } {
+  const words = v.split(" ").filter((w) => w !== "");
+  switch (name) {
+    case "save": {
+      if (words.length % 2 !== 0 || words.some((w) => string2ll(w) === null || string2ll(w)! < 0)) return { err: "Invalid save parameters" };
+      return { value: words.join(" ") };
+    }
+    case "client-output-buffer-limit": {
+      if (words.length % 4 !== 0) return { err: "Wrong number of arguments in buffer limit configuration." };
+      const current = String(conf[name] ?? configParams.get(name)!.def).split(" ");
+      const classes = ["normal", "slave", "pubsub"];
+      for (let i = 0; i < words.length; i += 4) {
+        const cls = words[i].toLowerCase() === "replica" ? "slave" : words[i].toLowerCase();
+        const at = classes.indexOf(cls);
+        const hard = parseMemory(words[i + 1]), soft = parseMemory(words[i + 2]), secs = string2ll(words[i + 3]);
+        if (at < 0) return { err: "Invalid client class specified in buffer limit configuration." };
+        if (hard === null || soft === null || secs === null || secs < 0) return { err: "Error in hard, soft or soft_seconds setting in buffer limit configuration." };
+        current.splice(at * 4, 4, cls, String(hard), String(soft), String(secs));
+      }
+      return { value: current.join(" ") };
+    }
+    case "notify-keyspace-events": {
+      if (!/^[gsxlhzKEAetmdn$]*$/.test(v)) return { err: "Invalid event class character. Use 'Ag$lshzxeKEtmd'." };
+      return { value: v };
+    }
+    case "dir": {
+      if (v === "") return { value: process.cwd() };
+      try { process.chdir(v); } catch (e) { return { err: String((e as Error).message) }; }
+      return { value: process.cwd() };
+    }
+    case "replicaof": {
+      if (words.length === 0 || (words.length === 2 && words[0].toLowerCase() === "no" && words[1].toLowerCase() === "one")) return { value: "" };
+      const port = string2ll(words[1] ?? "");
+      if (words.length !== 2 || port === null || port < 0 || port > 65535) return { err: "Invalid master port" };
+      return { value: `${words[0]} ${port}` };
+    }
+    case "oom-score-adj-values": {
+      if (words.length !== 3 || words.some((w) => string2ll(w) === null || Math.abs(string2ll(w)!) > 2000)) return { err: "Invalid oom-score-adj-values" };
+      return { value: words.join(" ") };
+    }
+    case "latency-tracking-info-percentiles": {
+      if (words.some((w) => { const d = string2d(w); return d === null || d < 0 || d > 100; })) return { err: "latency-tracking-info-percentiles parameters should be a list of doubles between 0 and 100" };
+      return { value: words.map((w) => formatDouble(Number(w))).join(" ") };
+    }
+    default: // bind
+      return { value: words.join(" ") };
+  }
+}
+
+/** Formats a value as CONFIG GET shows it. */
+function formatConfigValue(p: ConfigParam): string {
+  const v = conf[p.name];
+  return typeof v === "boolean" ? (v ? "yes" : "no") : String(v);
+}
+
+for (const p of new Set(configParams.values())) {
+  const r = parseConfigValue(p, [p.def]);
+  conf[p.name] = "value" in r ? r.value : p.def;
+}
+conf.dir = process.cwd();
+
+class ConfigError extends Error {}
+
+/** Loads redis.conf-style text (config file contents and flags): one directive per line. Throws
+ *  ConfigError with redis-server's fatal-error text on the first bad line. */
+function loadConfigText(text: string): void {
+  const lines = text.split("\n");
+  const seenSave = { reset: false };
+  lines.forEach((raw, i) => {
+    const line = raw.trim();
+    if (line === "" || line.startsWith("#")) return;
+    const argv = splitArgs(line);
+    const fail = (why: string) => {
+      throw new ConfigError(`\n*** FATAL CONFIG FILE ERROR (Redis ${REDIS_VERSION}) ***\nReading the configuration file, at line ${i + 1}\n>>> '${line}'\n${why}`);
+    };
+    if (argv === null) return fail("Unbalanced quotes in configuration line");
+    const name = argv[0].toLowerCase();
+    const p = configParams.get(name);
+    if (!p || argv.length < 2) return fail("Bad directive or wrong number of arguments");
+    let args = argv.slice(1);
+    if (p.name === "save") {
+      // Each `save` line adds a save point; the first one replaces the default list.
+      if (args.length === 1 && args[0] === "") { conf.save = ""; seenSave.reset = true; return; }
+      const r = parseSpecialConfig("save", args.join(" "));
+      if ("err" in r) return fail(r.err);
+      conf.save = seenSave.reset ? `${conf.save} ${r.value}`.trim() : String(r.value);
+      seenSave.reset = true;
+      return;
+    }
+    if (p.type !== "special" && p.type !== "str" && args.length !== 1) return fail("wrong number of arguments");
+    if (p.type === "str" && args.length !== 1) return fail("wrong number of arguments");
+    const r = parseConfigValue(p, args);
+    if ("err" in r) return fail(r.err);
+    conf[p.name] = r.value;
+  });
+}
+
+/** Turns redis-server style argv (`[config-file] --name value ... --name value`) into config text,
+ *  as redis-server does: each `--name` starts a line, the words after it are its arguments. */
+function argvToConfigText(argv: string[]): string {
+  let text = "";
+  let i = 0;
+  if (argv[0] && !argv[0].startsWith("--")) {
+    text = readFileSync(argv[0], "latin1");
+    i = 1;
+  }
+  text += "\n"; // as redis-server does, so a bad first flag is reported "at line 2"
+  let line = "";
+  for (; i < argv.length; i++) {
+    const a = argv[i];
+    if (a.startsWith("--") && a.length > 2) {
+      if (line) text += line + "\n";
+      line = a.slice(2);
+    } else {
+      line += " " + reprString(a);
+    }
+  }
+  if (line) text += line + "\n";
+  return text;
+}
+
+// ============================================================================================
+// 3. RESP: the request parser and the reply writer
+//
+// The parser is a resumable state machine over each client's input bytes: it keeps its position
+// (qpos), the count of arguments still expected (mbLen) and the length of the bulk being read
+// (bulkLen). A frame split across packets simply returns "need more" and resumes on the next
+// read; nothing is allocated until a whole argument is buffered. Malformed input gets Redis's
+// exact "Protocol error" text and the connection closes after that reply, as in Redis.
+//
+// Replies are appended to one output buffer per client and written once per read event. The
+// addReply* functions know both protocols: RESP3 types (maps, sets, doubles, nulls, booleans,
+// verbatim strings, pushes) degrade to their RESP2 shapes for RESP2 clients.
+// ============================================================================================
+
+const PROTO_INLINE_MAX_SIZE = 64 * 1024; // longest inline command or length line, as in Redis
+const PROTO_MBULK_BIG_ARG = 32 * 1024;
+const INT_MAX = 2147483647;
+const REQ_INLINE = 1, REQ_MULTIBULK = 2;
+const OUTBUF_INITIAL = 16 * 1024;
+const EMPTY = Buffer.alloc(0);
+
+/** Parses a length line's digits (between pos and end) as string2ll would; NaN when invalid. */
+function parseLengthLine(buf: Buffer, pos: number, end: number): number {
+  const n = end - pos;
+  if (n <= 0 || n >= 21) return NaN;
+  let i = pos, neg = false;
+  if (buf[i] === 45) { neg = true; i++; if (i === end) return NaN; }
+  if (buf[i] === 48) return i + 1 === end && !neg ? 0 : NaN;
+  let v = 0;
+  for (; i < end; i++) {
+    const d = buf[i] - 48;
+    if (d < 0 || d > 9) return NaN;
+    v = v * 10 + d;
+  }
+  return neg ? -v : v;
+}
+
+/** Appends newly read bytes to the client's query buffer. The common case (nothing pending) keeps
+ *  the socket's own chunk without copying. */
+function appendInput(c: Client, chunk: Buffer): void {
+  if (c.qpos === c.qlen) {
+    c.qbuf = chunk; c.qpos = 0; c.qlen = chunk.length; c.qOwned = false;
+    return;
+  }
+  const pending = c.qlen - c.qpos;
+  if (!c.qOwned || c.qbuf.length - c.qlen < chunk.length) {
+    const next = Buffer.allocUnsafe(Math.max(OUTBUF_INITIAL, (pending + chunk.length) * 2));
+    c.qbuf.copy(next, 0, c.qpos, c.qlen);
+    c.qbuf = next; c.qpos = 0; c.qlen = pending; c.qOwned = true;
+  }
+  chunk.copy(c.qbuf, c.qlen);
+  c.qlen += chunk.length;
+}
+
+/** After parsing: keeps any partial frame in a buffer the client owns (the socket may reuse its). */
+function compactInput(c: Client): void {
+  if (c.qpos === c.qlen) {
+    c.qbuf = EMPTY; c.qpos = 0; c.qlen = 0; c.qOwned = false;
+  } else if (!c.qOwned) {
+    const pending = c.qlen - c.qpos;
+    const next = Buffer.allocUnsafe(Math.max(OUTBUF_INITIAL, pending * 2));
+    c.qbuf.copy(next, 0, c.qpos, c.qlen);
+    c.qbuf = next; c.qpos = 0; c.qlen = pending; c.qOwned = true;
+  }
+}
+
+/** Answers a protocol error and marks the client to be closed once the reply is written. */
+function protocolError(c: Client, msg: string): void {
+  log("verbose", `Protocol error (${msg}) from client: ${clientInfoString(c)}`);
+  addReplyError(c, `ERR Protocol error: ${msg}`);
+  c.closeAfterReply = true;
+  c.qpos = c.qlen;
+}
+
+/** Parses one inline (telnet-style) command. Returns true when c.argv holds a whole command. */
+function parseInline(c: Client): boolean {
+  const buf = c.qbuf;
+  const nl = buf.indexOf(10, c.qpos);
+  if (nl < 0 || nl >= c.qlen) {
+    if (c.qlen - c.qpos > PROTO_INLINE_MAX_SIZE) protocolError(c, "too big inline request");
+    return false;
+  }
+  const end = nl > c.qpos && buf[nl - 1] === 13 ? nl - 1 : nl;
+  const argv = splitArgs(buf.latin1Slice(c.qpos, end));
+  if (argv === null) {
+    protocolError(c, "unbalanced quotes in request");
+    return false;
+  }
+  c.qpos = nl + 1;
+  c.argv = argv;
+  return true;
+}
+
+/** Parses (or continues parsing) one multibulk command. Returns true when c.argv is complete. */
+function parseMultibulk(c: Client): boolean {
+  const buf = c.qbuf, end = c.qlen;
+  let pos = c.qpos;
+  if (c.mbLen === 0) {
+    const cr = buf.indexOf(13, pos);
+    if (cr < 0 || cr >= end) {
+      if (end - pos > PROTO_INLINE_MAX_SIZE) protocolError(c, "too big mbulk count string");
+      return false;
+    }
+    if (cr + 1 >= end) return false; // the '\n' is not here yet
+    const ll = parseLengthLine(buf, pos + 1, cr);
+    if (Number.isNaN(ll) || ll > INT_MAX) { protocolError(c, "invalid multibulk length"); return false; }
+    if (ll > 10 && authRequired(c)) { protocolError(c, "unauthenticated multibulk length"); return false; }
+    c.qpos = pos = cr + 2;
+    if (ll <= 0) { c.argv = []; return true; }
+    c.mbLen = ll;
+    c.argv = [];
+  }
+  while (c.mbLen > 0) {
+    if (c.bulkLen === -1) {
+      const cr = buf.indexOf(13, pos);
+      if (cr < 0 || cr >= end) {
+        if (end - pos > PROTO_INLINE_MAX_SIZE) { protocolError(c, "too big bulk count string"); return false; }
+        break;
+      }
+      if (cr + 1 >= end) break;
+      if (buf[pos] !== 36 /* $ */) {
+        // Redis's error replies never carry CR or LF: they become spaces.
+        const got = buf[pos] === 13 || buf[pos] === 10 ? " " : String.fromCharCode(buf[pos]);
+        protocolError(c, `expected '$', got '${got}'`);
+        return false;
+      }
+      const ll = parseLengthLine(buf, pos + 1, cr);
+      if (Number.isNaN(ll) || ll < 0 || (!c.isMaster && ll > (conf["proto-max-bulk-len"] as number))) { protocolError(c, "invalid bulk length"); return false; }
+      if (ll > 16384 && authRequired(c)) { protocolError(c, "unauthenticated bulk length"); return false; }
+      pos = cr + 2;
+      c.bulkLen = ll;
+    }
+    // Like Redis, the two bytes after the payload are skipped unchecked.
+    if (end - pos < c.bulkLen + 2) break;
+    c.argv.push(buf.latin1Slice(pos, pos + c.bulkLen));
+    pos += c.bulkLen + 2;
+    c.bulkLen = -1;
+    c.mbLen--;
+  }
+  c.qpos = pos;
+  return c.mbLen === 0;
+}
+
+/** Makes room for n more bytes in the client's output buffer and queues the client for writing. */
+function reserve(c: Client, n: number): Buffer {
+  if (c.outLen === 0 && !c.pendingWrite) { c.pendingWrite = true; clientsPendingWrite.push(c); }
+  let out = c.out;
+  if (out.length - c.outLen < n) {
+    const next = Buffer.allocUnsafe(Math.max(out.length * 2, c.outLen + n));
+    out.copy(next, 0, 0, c.outLen);
+    c.out = out = next;
+  }
+  return out;
+}
+
+/** Appends a latin1 string of protocol bytes as they are. */
+function addReplyProto(c: Client, s: string): void {
+  const out = reserve(c, s.length);
+  c.outLen += out.latin1Write(s, c.outLen);
+}
+
+/** Appends "<prefix><integer>\r\n", formatting the integer by hand (no string on the hot path). */
+function addReplyPrefixedInt(c: Client, prefix: number, n: number): void {
+  const out = reserve(c, 24);
+  let p = c.outLen;
+  out[p++] = prefix;
+  if (n < 0) { out[p++] = 45; n = -n; }
+  if (n < 10) out[p++] = 48 + n;
+  else if (n >= 1e15) p += out.latin1Write(String(n), p);
+  else {
+    let digits = 1;
+    for (let t = n; t >= 10; t = Math.floor(t / 10)) digits++;
+    for (let i = p + digits - 1; i >= p; i--) { out[i] = 48 + (n % 10); n = Math.floor(n / 10); }
+    p += digits;
+  }
+  out[p++] = 13; out[p++] = 10;
+  c.outLen = p;
+}
+
+function addReplyStatus(c: Client, s: string): void { addReplyProto(c, `+${s}\r\n`); }
+function addReplyOK(c: Client): void { addReplyProto(c, "+OK\r\n"); }
+
+/** Appends an error; `msg` starts with its code ("ERR ...", "WRONGTYPE ..."). Newlines become
+ *  spaces, and the error is counted in INFO errorstats, as in Redis. */
+function addReplyError(c: Client, msg: string): void {
+  if (msg.includes("\r") || msg.includes("\n")) msg = msg.replace(/[\r\n]/g, " ");
+  addReplyProto(c, `-${msg}\r\n`);
+  stats.errorReplies++;
+  const sp = msg.indexOf(" ");
+  const code = sp < 0 ? msg : msg.slice(0, sp);
+  errorStats.set(code, (errorStats.get(code) ?? 0) + 1);
+}
+
+function addReplyLongLong(c: Client, n: number | bigint): void {
+  if (typeof n === "bigint") addReplyProto(c, `:${n}\r\n`);
+  else addReplyPrefixedInt(c, 58 /* : */, n);
+}
+
+/** Appends a bulk string: "$<len>\r\n<bytes>\r\n". */
+function addReplyBulk(c: Client, s: string): void {
+  addReplyPrefixedInt(c, 36 /* $ */, s.length);
+  const out = reserve(c, s.length + 2);
+  let p = c.outLen + out.latin1Write(s, c.outLen);
+  out[p++] = 13; out[p++] = 10;
+  c.outLen = p;
+}
+
+function addReplyNull(c: Client): void { addReplyProto(c, c.resp === 2 ? "$-1\r\n" : "_\r\n"); }
+function addReplyNullArray(c: Client): void { addReplyProto(c, c.resp === 2 ? "*-1\r\n" : "_\r\n"); }
+function addReplyArrayLen(c: Client, n: number): void { addReplyPrefixedInt(c, 42 /* * */, n); }
+function addReplyMapLen(c: Client, n: number): void {
+  if (c.resp === 2) addReplyPrefixedInt(c, 42, n * 2);
+  else addReplyPrefixedInt(c, 37 /* % */, n);
+}
+function addReplySetLen(c: Client, n: number): void { addReplyPrefixedInt(c, c.resp === 2 ? 42 : 126 /* ~ */, n); }
+function addReplyPushLen(c: Client, n: number): void { addReplyPrefixedInt(c, c.resp === 2 ? 42 : 62 /* > */, n); }
+function addReplyBool(c: Client, b: boolean): void { addReplyProto(c, c.resp === 2 ? (b ? ":1\r\n" : ":0\r\n") : b ? "#t\r\n" : "#f\r\n"); }
+
+/** A double: a bulk string in RESP2, a ',' double in RESP3. */
+function addReplyDouble(c: Client, d: number): void {
+  const s = Number.isNaN(d) ? "nan" : formatDouble(d);
+  if (c.resp === 2) addReplyBulk(c, s);
+  else addReplyProto(c, `,${s}\r\n`);
+}
+
+/** Text meant for humans (INFO, CLIENT LIST ...): a verbatim string in RESP3. */
+function addReplyVerbatim(c: Client, s: string, ext = "txt"): void {
+  if (c.resp === 2) return addReplyBulk(c, s);
+  addReplyPrefixedInt(c, 61 /* = */, s.length + 4);
+  addReplyProto(c, `${ext}:`);
+  const out = reserve(c, s.length + 2);
+  let p = c.outLen + out.latin1Write(s, c.outLen);
+  out[p++] = 13; out[p++] = 10;
+  c.outLen = p;
+}
+
+function addReplyBulks(c: Client, items: string[]): void {
+  addReplyArrayLen(c, items.length);
+  for (const s of items) addReplyBulk(c, s);
+}
+
+/** A help text: RESP2 array of status lines, as Redis's addReplyHelp. */
+function addReplyHelp(c: Client, cmd: string, lines: string[]): void {
+  const all = [`${cmd} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:`, ...lines, "HELP", "    Print this help."];
+  addReplyArrayLen(c, all.length);
+  for (const l of all) addReplyStatus(c, l);
+}
+
+// ============================================================================================
+// 4. Clients and dispatch
+//
+// A Client is one connection's state: parser, output buffer, selected db, protocol version, auth.
+// The command table is data: each entry has Redis's arity (negative = at least), flags, key
+// positions and ACL categories, and its handler. processCommand checks existence, arity,
+// authentication and pause once, before anything runs, with Redis's exact errors; call() runs the
+// handler and does the bookkeeping (stats, slowlog, MONITOR). Handlers only reply.
+// ============================================================================================
+
+/** Exact error strings shared by many commands. */
+const E = {
+  syntax: "ERR syntax error",
+  notInt: "ERR value is not an integer or out of range",
+  notFloat: "ERR value is not a valid float",
+  wrongType: "WRONGTYPE Operation against a key holding the wrong kind of value",
+  noKey: "ERR no such key",
+  overflow: "ERR increment or decrement would overflow",
+  outOfRange: "ERR index out of range",
+  dbIndex: "ERR DB index is out of range",
+  noAuth: "NOAUTH Authentication required.",
+  wrongPass: "WRONGPASS invalid username-password pair or user is disabled.",
+  nanOrInf: "ERR increment would produce NaN or Infinity",
+  bigString: "ERR string exceeds maximum allowed size (proto-max-bulk-len)",
+};
+
+class Client {
+  id = ++server.nextClientId;
+  db = 0;
+  resp = 2;
+  name = "";
+  libName = "";
+  libVer = "";
+  authenticated = false;
+  user = "default";
+  // Input: the query buffer and the parser's state.
+  qbuf: Buffer = EMPTY;
+  qpos = 0;
+  qlen = 0;
+  qOwned = false;
+  reqtype = 0;
+  mbLen = 0;
+  bulkLen = -1;
+  argv: string[] = [];
+  // Output.
+  out: Buffer = Buffer.allocUnsafe(OUTBUF_INITIAL);
+  outLen = 0;
+  pendingWrite = false;
+  closeAfterReply = false;
+  closed = false;
+  // State shown by CLIENT LIST / INFO.
+  createdAt = Date.now();
+  lastInteraction = Date.now();
+  lastCmd = "NULL";
+  isMaster = false;
+  monitor = false;
+  replyMode: "on" | "off" | "skip" = "on";
+  noEvict = false;
+  noTouch = false;
+  paused: string[] | null = null; // the command held back by CLIENT PAUSE
+  constructor(public sock: Socket<Client> | null, public addr = "", public laddr = "") {}
+}
+
+/** True while this client must authenticate before running commands. */
+function authRequired(c: Client): boolean {
+  return !c.authenticated && conf.requirepass !== "";
+}
+
+/** One line of CLIENT LIST / CLIENT INFO for this client. */
+function clientInfoString(c: Client): string {
+  const nowMs = Date.now();
+  const flags = (c.monitor ? "O" : "") + (c.paused ? "b" : "") + (c.noEvict ? "e" : "") + (c.noTouch ? "T" : "") + (c.closeAfterReply ? "c" : "") || "N";
+  return `id=${c.id} addr=${c.addr} laddr=${c.laddr} fd=${c.id + 7} name=${c.name} age=${Math.floor((nowMs - c.createdAt) / 1000)} ` +
+    `idle=${Math.floor((nowMs - c.lastInteraction) / 1000)} flags=${flags} db=${c.db} sub=0 psub=0 ssub=0 multi=-1 ` +
+    `qbuf=${c.qlen - c.qpos} qbuf-free=${c.qOwned ? c.qbuf.length - c.qlen : 0} argv-mem=${c.argv.reduce((n, a) => n + a.length, 0)} ` +
+    `multi-mem=0 rbs=${c.qbuf.length} rbp=${c.qbuf.length} obl=${c.outLen} oll=0 omem=0 ` +
+    `tot-mem=${c.out.length + c.qbuf.length + 1024} events=r${c.outLen ? "w" : ""} cmd=${c.lastCmd} user=${c.user} redir=-1 resp=${c.resp}` +
+    (c.libName || c.libVer ? ` lib-name=${c.libName} lib-ver=${c.libVer}` : "");
+}
+
+// Command flags, as bits. Their names are Redis's, in the order COMMAND INFO lists them.
+const FLAG_NAMES = ["write", "readonly", "denyoom", "module", "admin", "pubsub", "noscript", "blocking", "loading", "stale",
+  "skip_monitor", "skip_slowlog", "asking", "fast", "no_auth", "may_replicate", "sentinel", "only_sentinel",
+  "no_mandatory_keys", "protected", "no_async_loading", "no_multi", "movablekeys", "allow_busy"] as const;
+const CMD_WRITE = 1 << 0, CMD_READONLY = 1 << 1, CMD_DENYOOM = 1 << 2, CMD_ADMIN = 1 << 4, CMD_PUBSUB = 1 << 5,
+  CMD_NOSCRIPT = 1 << 6, CMD_BLOCKING = 1 << 7, CMD_LOADING = 1 << 8, CMD_STALE = 1 << 9, CMD_SKIP_MONITOR = 1 << 10,
+  CMD_SKIP_SLOWLOG = 1 << 11, CMD_FAST = 1 << 13, CMD_NO_AUTH = 1 << 14, CMD_MAY_REPLICATE = 1 << 15, CMD_PROTECTED = 1 << 19,
+  CMD_NO_MULTI = 1 << 21;
+// ACL categories, in Redis's order (COMMAND INFO and ACL CAT list them in this order).
+const ACL_CATEGORIES = ["keyspace", "read", "write", "set", "sortedset", "list", "hash", "string", "bitmap", "hyperloglog",
+  "geo", "stream", "pubsub", "admin", "fast", "slow", "blocking", "dangerous", "connection", "transaction", "scripting"];
+
+interface RedisCommand {
+  name: string; // "get", or "config|get" for a subcommand
+  arity: number;
+  flags: number;
+  firstKey: number;
+  lastKey: number;
+  step: number;
+  categories: number; // bitmask over ACL_CATEGORIES
+  group: string;
+  proc: (c: Client) => void;
+  subcommands?: Map<string, RedisCommand>;
+  parent?: RedisCommand;
+  // INFO commandstats.
+  calls: number;
+  usec: number;
+  rejectedCalls: number;
+  failedCalls: number;
+}
+
+type CommandSpec = [name: string, arity: number, flags: string, firstKey: number, lastKey: number, step: number, categories: string, proc: (c: Client) => void];
+
+/** Builds a command from its table row; categories implied by flags are added as Redis does. */
+function makeCommand(spec: CommandSpec, group: string, parent?: RedisCommand): RedisCommand {
+  const [name, arity, flagStr, firstKey, lastKey, step, catStr, proc] = spec;
+  let flags = 0;
+  for (const f of flagStr.split(" ")) if (f) flags |= 1 << FLAG_NAMES.indexOf(f as (typeof FLAG_NAMES)[number]);
+  const cats = new Set(catStr.split(" ").filter(Boolean));
+  if (flags & CMD_WRITE) cats.add("write");
+  if (flags & CMD_READONLY) cats.add("read");
+  if (flags & CMD_ADMIN) { cats.add("admin"); cats.add("dangerous"); }
+  if (flags & CMD_PUBSUB) cats.add("pubsub");
+  if (flags & CMD_FAST) cats.add("fast");
+  if (flags & CMD_BLOCKING) cats.add("blocking");
+  if (!(flags & CMD_FAST)) cats.add("slow");
+  let categories = 0;
+  for (const cat of cats) categories |= 1 << ACL_CATEGORIES.indexOf(cat);
+  return { name: parent ? `${parent.name}|${name}` : name, arity, flags, firstKey, lastKey, step, categories, group, proc, parent, calls: 0, usec: 0, rejectedCalls: 0, failedCalls: 0 };
+}
+
+/** The command table, by lower-case name. A second map answers upper-case names without
+ *  lower-casing on the hot path. */
+const commandTable = new Map<string, RedisCommand>();
+const commandLookup = new Map<string, RedisCommand>();
+
+/** Registers a group of commands; `subs` lists the subcommands of container commands. */
+function registerCommands(group: string, specs: CommandSpec[], subs: Record<string, CommandSpec[]> = {}): void {
+  for (const spec of specs) {
+    const cmd = makeCommand(spec, group);
+    if (subs[cmd.name]) {
+      cmd.subcommands = new Map();
+      for (const s of subs[cmd.name]) cmd.subcommands.set(s[0], makeCommand(s, group, cmd));
+    }
+    commandTable.set(cmd.name, cmd);
+    commandLookup.set(cmd.name, cmd);
+    commandLookup.set(cmd.name.toUpperCase(), cmd);
+  }
+}
+
+function lookupCommand(argv: string[]): RedisCommand | undefined {
+  let cmd = commandLookup.get(argv[0]) ?? commandTable.get(argv[0].toLowerCase());
+  if (cmd?.subcommands && argv.length >= 2) cmd = cmd.subcommands.get(argv[1].toLowerCase());
+  return cmd;
+}
+
+/** Answers an error for a command refused before running, counting it as Redis does. */
+function rejectCommand(c: Client, msg: string, cmd?: RedisCommand): void {
+  if (cmd) cmd.rejectedCalls++;
+  addReplyError(c, msg);
+}
+
+/** Checks everything that can refuse a command before it runs, then runs it. */
+function processCommand(c: Client): void {
+  const argv = c.argv;
+  const cmd = lookupCommand(argv);
+  if (!cmd) {
+    const container = commandTable.get(argv[0].toLowerCase());
+    if (container?.subcommands) {
+      return rejectCommand(c, `ERR unknown subcommand '${argv[1].slice(0, 128)}'. Try ${argv[0].toUpperCase()} HELP.`);
+    }
+    // Redis formats these with C strings, so each one ends at its first NUL byte.
+    const cstr = (s: string, max: number) => { const z = s.indexOf("\0"); return (z < 0 ? s : s.slice(0, z)).slice(0, max); };
+    let args = "";
+    for (let i = 1; i < argv.length && args.length < 128; i++) args += `'${cstr(argv[i], 128 - args.length)}' `;
+    return rejectCommand(c, `ERR unknown command '${cstr(argv[0], 128)}', with args beginning with: ${args}`);
+  }
+  if ((cmd.arity > 0 && argv.length !== cmd.arity) || argv.length < -cmd.arity) {
+    return rejectCommand(c, `ERR wrong number of arguments for '${cmd.name}' command`, cmd);
+  }
+  if (cmd.flags & CMD_PROTECTED) {
+    const setting = cmd.name === "debug" ? conf["enable-debug-command"] : conf["enable-module-command"];
+    const local = c.addr.startsWith("127.") || c.addr.startsWith("[::1]") || c.addr === "";
+    if (setting === "no" || (setting === "local" && !local)) {
+      return rejectCommand(c, `ERR ${cmd.name.toUpperCase()} command not allowed. If the enable-${cmd.name}-command option is set to "local", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.`, cmd);
+    }
+  }
+  if (authRequired(c) && !(cmd.flags & CMD_NO_AUTH)) return rejectCommand(c, E.noAuth, cmd);
+  if (server.pauseEnd > now() && !c.isMaster) {
+    const writeLike = (cmd.flags & (CMD_WRITE | CMD_MAY_REPLICATE)) !== 0;
+    if (server.pauseType === "all" || writeLike) {
+      c.paused = argv;
+      server.pausedClients.add(c);
+      return;
+    }
+  }
+  call(c, cmd);
+}
+
+/** Runs a command and does what every command needs afterwards: stats, slowlog, MONITOR. */
+function call(c: Client, cmd: RedisCommand): void {
+  const outMark = c.outLen;
+  const errorsBefore = stats.errorReplies;
+  const start = performance.now();
+  cmdTime = now();
+  c.lastCmd = cmd.name;
+  try {
+    cmd.proc(c);
+  } catch (err) {
+    // A bug in one command answers an error and is logged; the server and connection live on.
+    log("warning", `Error running '${cmd.name}': ${(err as Error).stack ?? err}`);
+    addReplyError(c, `ERR internal error running '${cmd.name}': ${(err as Error).message}`);
+  }
+  const usec = Math.round((performance.now() - start) * 1000);
+  cmd.calls++;
+  cmd.usec += usec;
+  if (stats.errorReplies > errorsBefore) cmd.failedCalls++;
+  stats.commands++;
+  if (c.replyMode !== "on") {
+    c.outLen = outMark; // CLIENT REPLY OFF/SKIP: the reply is dropped
+    if (c.replyMode === "skip" && cmd.name !== "client|reply") c.replyMode = "on";
+  }
+  if (!(cmd.flags & CMD_SKIP_SLOWLOG)) slowlogPush(c, cmd, usec);
+  if (server.monitors.size && !(cmd.flags & (CMD_SKIP_MONITOR | CMD_ADMIN))) feedMonitors(c, c.argv);
+  if (latencyThreshold() > 0 && usec / 1000 >= latencyThreshold()) latencyAddSample(cmd.flags & CMD_FAST ? "fast-command" : "command", usec / 1000);
+}
+
+/** Runs every complete command in the client's query buffer, in order. */
+function processInputBuffer(c: Client): void {
+  while (c.qpos < c.qlen && !c.closeAfterReply && !c.paused && !c.closed) {
+    if (!c.reqtype) c.reqtype = c.qbuf[c.qpos] === 42 /* * */ ? REQ_MULTIBULK : REQ_INLINE;
+    const complete = c.reqtype === REQ_INLINE ? parseInline(c) : parseMultibulk(c);
+    if (!complete) break;
+    c.reqtype = 0;
+    if (c.argv.length > 0) {
+      c.lastInteraction = Date.now();
+      processCommand(c);
+    }
+    c.argv = [];
+  }
+  compactInput(c);
+}
+
+const clientsPendingWrite: Client[] = [];
+
+/** Writes every client's pending output: one socket write per client per event. What the socket
+ *  does not take stays in the buffer and goes out on 'drain'. */
+function handleClientsWithPendingWrites(): void {
+  for (let i = 0; i < clientsPendingWrite.length; i++) {
+    const c = clientsPendingWrite[i];
+    c.pendingWrite = false;
+    writeToClient(c);
+  }
+  clientsPendingWrite.length = 0;
+}
+
+function writeToClient(c: Client): void {
+  if (c.closed || !c.sock) { c.outLen = 0; return; }
+  if (c.outLen > 0) {
+    const written = c.sock.write(c.out.subarray(0, c.outLen));
+    if (written < 0) return freeClient(c);
+    stats.netOutput += written;
+    if (written < c.outLen) {
+      c.out.copyWithin(0, written, c.outLen);
+      c.outLen -= written;
+      return; // the rest goes on 'drain'
+    }
+    c.outLen = 0;
+    // A burst (a huge GET, say) must not pin its buffer for the connection's lifetime.
+    if (c.out.length > 1024 * 1024) c.out = Buffer.allocUnsafe(OUTBUF_INITIAL);
+  }
+  if (c.closeAfterReply) freeClient(c);
+}
+
+/** Closes a client's connection and forgets it. */
+function freeClient(c: Client): void {
+  if (c.closed) return;
+  c.closed = true;
+  server.clients.delete(c.id);
+  server.monitors.delete(c);
+  server.pausedClients.delete(c);
+  c.sock?.end();
+}
+
+// ============================================================================================
+// 5. Keyspace
+//
+// A database keeps its keys in dense arrays (keys[i], vals[i]) indexed by a Map from key to slot;
+// deleting swaps the last slot into the hole. That gives O(1) random keys (RANDOMKEY, sampling)
+// and a SCAN that never misses a key: SCAN walks the slots from the top down, and a swap only
+// ever moves the top slot (already visited) downwards. Expire times live in a second Map, as in
+// Redis's expires dict. Expiry is lazy in exactly one place (expireIfNeeded, reached through the
+// lookupKey* functions) plus a bounded active cycle in serverCron.
+// ============================================================================================
+
+/** A stored value. Strings are latin1 JS strings; later types are objects. */
+type RValue = string;
+
+class Db {
+  index = new Map<string, number>();
+  keys: string[] = [];
+  vals: RValue[] = [];
+  expires = new Map<string, number>(); // key -> unix time in ms
+  expireCursor: Iterator<[string, number]> | null = null; // where the active cycle resumes
+  avgTtl = 0;
+  constructor(public id: number) {}
+  get size(): number { return this.keys.length; }
+}
+
+/** Adds a key that does not exist. */
+function dbAdd(db: Db, key: string, val: RValue): void {
+  db.index.set(key, db.keys.length);
+  db.keys.push(key);
+  db.vals.push(val);
+}
+
+/** Replaces the value of an existing key, keeping its TTL. */
+function dbOverwrite(db: Db, key: string, val: RValue): void {
+  db.vals[db.index.get(key)!] = val;
+}
+
+/** Deletes a key and its expire time. Returns false if it did not exist. */
+function dbDelete(db: Db, key: string): boolean {
+  const i = db.index.get(key);
+  if (i === undefined) return false;
+  const last = db.keys.length - 1;
+  if (i !== last) {
+    const moved = db.keys[last];
+    db.keys[i] = moved;
+    db.vals[i] = db.vals[last];
+    db.index.set(moved, i);
+  }
+  db.keys.pop();
+  db.vals.pop();
+  db.index.delete(key);
+  if (db.expires.size) db.expires.delete(key);
+  return true;
+}
+
+/** The high-level set: add or overwrite, dropping any TTL unless keepTtl (SET's semantics). */
+function setKey(db: Db, key: string, val: RValue, keepTtl = false): void {
+  const i = db.index.get(key);
+  if (i === undefined) dbAdd(db, key, val);
+  else {
+    db.vals[i] = val;
+    if (!keepTtl && db.expires.size) db.expires.delete(key);
+  }
+}
+
+function setExpire(db: Db, key: string, when: number): void { db.expires.set(key, when); }
+function getExpire(db: Db, key: string): number { return db.expires.size ? db.expires.get(key) ?? -1 : -1; }
+
+/** True if the key has a TTL in the past. */
+function keyIsExpired(db: Db, key: string): boolean {
+  if (!db.expires.size) return false;
+  const when = db.expires.get(key);
+  return when !== undefined && when <= (cmdTime || now());
+}
+
+/** Lazy expiry: deletes the key if its time has passed. Returns true if it was deleted. */
+function expireIfNeeded(db: Db, key: string): boolean {
+  if (!keyIsExpired(db, key)) return false;
+  deleteExpiredKey(db, key);
+  return true;
+}
+
+function deleteExpiredKey(db: Db, key: string): void {
+  dbDelete(db, key);
+  stats.expiredKeys++;
+}
+
+/** Looks a key up for reading: expires it if due and counts a keyspace hit or miss. */
+function lookupKeyRead(db: Db, key: string): RValue | undefined {
+  const i = db.index.get(key);
+  if (i === undefined || (db.expires.size && expireIfNeeded(db, key))) {
+    stats.keyspaceMisses++;
+    return undefined;
+  }
+  stats.keyspaceHits++;
+  return db.vals[i];
+}
+
+/** Looks a key up before writing it: expires it if due, no stats. */
+function lookupKeyWrite(db: Db, key: string): RValue | undefined {
+  const i = db.index.get(key);
+  if (i === undefined || (db.expires.size && expireIfNeeded(db, key))) return undefined;
+  return db.vals[i];
+}
+
+/** The type name TYPE reports. */
+function typeName(v: RValue): string {
+  return typeof v === "string" ? "string" : "none";
+}
+
+function cdb(c: Client): Db { return server.dbs[c.db]; }
+
+/** Empties one database (or all with id -1). Returns the number of keys removed. */
+function emptyData(id: number): number {
+  let removed = 0;
+  for (let i = 0; i < server.dbs.length; i++) {
+    if (id !== -1 && i !== id) continue;
+    removed += server.dbs[i].size;
+    server.dbs[i] = new Db(i);
+  }
+  return removed;
+}
+
+const ACTIVE_EXPIRE_KEYS_PER_LOOP = 20; // keys checked per database per round, as in Redis
+const ACTIVE_EXPIRE_ACCEPTABLE_STALE = 10; // percent of expired keys worth another round
+const ACTIVE_EXPIRE_SLOW_TIME_PERC = 25; // share of a cron period the cycle may take
+
+/** The active expiry cycle: resumes each database's walk over its expires, deleting what is due,
+ *  and goes on while many sampled keys were expired and the time budget lasts. */
+function activeExpireCycle(): void {
+  if (!server.activeExpireEnabled) return;
+  const start = performance.now();
+  const budget = (1000 / (conf.hz as number || 10)) * ACTIVE_EXPIRE_SLOW_TIME_PERC / 100;
+  const nowMs = now();
+  let sampled = 0, expired = 0;
+  for (const db of server.dbs) {
+    if (!db.expires.size) continue;
+    for (;;) {
+      let loopSampled = 0, loopExpired = 0, ttlSum = 0, ttlCount = 0;
+      db.expireCursor ??= db.expires.entries();
+      while (loopSampled < ACTIVE_EXPIRE_KEYS_PER_LOOP) {
+        const next = db.expireCursor.next();
+        if (next.done) { db.expireCursor = null; break; }
+        const [key, when] = next.value;
+        loopSampled++;
+        if (when <= nowMs) { deleteExpiredKey(db, key); loopExpired++; }
+        else { ttlSum += when - nowMs; ttlCount++; }
+      }
+      if (ttlCount) {
+        const avg = ttlSum / ttlCount;
+        db.avgTtl = db.avgTtl ? (db.avgTtl / 50) * 49 + avg / 50 : avg;
+      }
+      sampled += loopSampled;
+      expired += loopExpired;
+      if (performance.now() - start > budget) { stats.expiredTimeCapReached++; break; }
+      if (!db.expireCursor || loopExpired * 100 < loopSampled * ACTIVE_EXPIRE_ACCEPTABLE_STALE) break;
+    }
+  }
+  stats.expireCycleMs += performance.now() - start;
+  const perc = sampled ? expired / sampled : 0;
+  stats.expiredStalePerc = perc * 0.05 + stats.expiredStalePerc * 0.95;
+}
+
+/** Parses a SCAN cursor: an unsigned 64-bit decimal, as Redis's strtoul. */
+function parseScanCursorOrReply(c: Client, s: string): number | undefined {
+  if (!/^\d+$/.test(s) || BigInt(s) > 18446744073709551615n) {
+    addReplyError(c, "ERR invalid cursor");
+    return undefined;
+  }
+  return Number(s);
+}
+
+/* SCAN cursor [MATCH pattern] [COUNT count] [TYPE type] */
+function scanCommand(c: Client): void {
+  const cursor = parseScanCursorOrReply(c, c.argv[1]);
+  if (cursor === undefined) return;
+  let count = 10, pattern: string | null = null, type: string | null = null;
+  const argv = c.argv;
+  for (let i = 2; i < argv.length; i++) {
+    const opt = argv[i].toLowerCase();
+    const more = argv.length - i - 1;
+    if (opt === "count" && more >= 1) {
+      const n = string2ll(argv[++i]);
+      if (n === null) return addReplyError(c, E.notInt);
+      if (n < 1) return addReplyError(c, E.syntax);
+      count = n;
+    } else if (opt === "match" && more >= 1) {
+      pattern = argv[++i];
+      if (pattern === "*") pattern = null;
+    } else if (opt === "type" && more >= 1) {
+      type = argv[++i].toLowerCase();
+    } else return addReplyError(c, E.syntax);
+  }
+  const db = cdb(c);
+  let i = cursor === 0 ? db.size : Math.min(cursor, db.size);
+  const found: string[] = [];
+  // COUNT is a hint of work, as in Redis: visit `count` slots, then filter.
+  for (let visited = 0; i > 0 && visited < count; visited++) found.push(db.keys[--i]);
+  const keys = found.filter((k) => {
+    if (pattern !== null && !stringmatch(pattern, k)) return false;
+    if (expireIfNeeded(db, k)) return false;
+    if (type !== null && typeName(db.vals[db.index.get(k)!]) !== type) return false;
+    return true;
+  });
+  addReplyArrayLen(c, 2);
+  addReplyBulk(c, String(i));
+  addReplyBulks(c, keys);
+}
+
+// ============================================================================================
+// 6. Strings
+//
+// A string value is a latin1 JS string. Integer commands (INCR ...) parse and format 64-bit
+// integers exactly; INCRBYFLOAT computes in 80-bit extended precision as Redis's long double.
+// ============================================================================================
+
+/** Replies with an integer parsed from s, or Redis's error; returns undefined on error. */
+function parseIntOrReply(c: Client, s: string, msg = E.notInt): number | undefined {
+  const v = string2ll(s);
+  if (v === null) { addReplyError(c, msg); return undefined; }
+  return v;
+}
+
+/** As getIntFromObjectOrReply: a 32-bit signed integer. */
+function parseInt32OrReply(c: Client, s: string, msg = E.notInt): number | undefined {
+  const v = string2ll(s);
+  if (v === null || v > INT_MAX || v < -INT_MAX - 1) { addReplyError(c, msg); return undefined; }
+  return v;
+}
+
+/** Replies WRONGTYPE and returns true if v exists and is not a string. */
+function checkString(c: Client, v: RValue | undefined): boolean {
+  if (v !== undefined && typeof v !== "string") { addReplyError(c, E.wrongType); return true; }
+  return false;
+}
+
+/** Refuses strings longer than proto-max-bulk-len, as Redis's checkStringLength. */
+function checkStringLength(c: Client, size: number): boolean {
+  if (size > (conf["proto-max-bulk-len"] as number)) { addReplyError(c, E.bigString); return false; }
+  return true;
+}
+
+const OBJ_NX = 1, OBJ_XX = 2, OBJ_GET = 4, OBJ_KEEPTTL = 8, OBJ_PERSIST = 16, OBJ_EX = 32, OBJ_PX = 64, OBJ_EXAT = 128, OBJ_PXAT = 256;
+const EXPIRE_FLAGS = OBJ_EX | OBJ_PX | OBJ_EXAT | OBJ_PXAT;
+
+/** Parses SET's and GETEX's options (NX XX GET KEEPTTL PERSIST EX PX EXAT PXAT) from argv[start].
+ *  Returns the flags and the expire argument, or undefined after replying a syntax error. */
+function parseExtendedStringArgs(c: Client, start: number, forSet: boolean): { flags: number; expire?: string } | undefined {
+  let flags = 0;
+  let expire: string | undefined;
+  const argv = c.argv;
+  for (let j = start; j < argv.length; j++) {
+    const opt = argv[j].toLowerCase();
+    const next = j + 1 < argv.length ? argv[j + 1] : undefined;
+    if (opt === "nx" && !(flags & OBJ_XX) && forSet) flags |= OBJ_NX;
+    else if (opt === "xx" && !(flags & OBJ_NX) && forSet) flags |= OBJ_XX;
+    else if (opt === "get" && forSet) flags |= OBJ_GET;
+    else if (opt === "keepttl" && !(flags & (OBJ_PERSIST | EXPIRE_FLAGS)) && forSet) flags |= OBJ_KEEPTTL;
+    else if (opt === "persist" && !forSet && !(flags & (EXPIRE_FLAGS | OBJ_KEEPTTL))) flags |= OBJ_PERSIST;
+    else if (next !== undefined && (opt === "ex" || opt === "px" || opt === "exat" || opt === "pxat")) {
+      const bit = opt === "ex" ? OBJ_EX : opt === "px" ? OBJ_PX : opt === "exat" ? OBJ_EXAT : OBJ_PXAT;
+      if (flags & (OBJ_KEEPTTL | OBJ_PERSIST | (EXPIRE_FLAGS & ~bit))) { addReplyError(c, E.syntax); return undefined; }
+      flags |= bit;
+      expire = next;
+      j++;
+    } else { addReplyError(c, E.syntax); return undefined; }
+  }
+  return { flags, expire };
+}
+
+/** Turns an EX/PX/EXAT/PXAT argument into an absolute unix time in ms, or replies an error. */
+function expireMillisecondsOrReply(c: Client, expire: string, flags: number): number | undefined {
+  let ms = parseIntOrReply(c, expire);
+  if (ms === undefined) return undefined;
+  const seconds = (flags & (OBJ_EX | OBJ_EXAT)) !== 0;
+  if (ms <= 0 || (seconds && ms > 9223372036854775)) return replyInvalidExpire(c);
+  if (seconds) ms *= 1000;
+  if (flags & (OBJ_EX | OBJ_PX)) {
+    if (ms > 9223372036854775807 - cmdTime) return replyInvalidExpire(c);
+    ms += cmdTime;
+  }
+  return ms;
+}
+
+function replyInvalidExpire(c: Client): undefined {
+  addReplyError(c, `ERR invalid expire time in '${lookupCommand(c.argv)!.name}' command`);
+  return undefined;
+}
+
+/** GET's reply for SET ... GET and GETSET: the old value, nil, or WRONGTYPE (returns false). */
+function getGeneric(c: Client): boolean {
+  const v = lookupKeyRead(cdb(c), c.argv[1]);
+  if (v === undefined) { addReplyNull(c); return true; }
+  if (typeof v !== "string") { addReplyError(c, E.wrongType); return false; }
+  addReplyBulk(c, v);
+  return true;
+}
+
+/** The body shared by SET, SETNX, SETEX and PSETEX. */
+function setGeneric(c: Client, flags: number, key: string, val: string, expire: string | undefined, okReply: string | null, abortReply: string | null): void {
+  let when = 0;
+  if (expire !== undefined) {
+    const ms = expireMillisecondsOrReply(c, expire, flags);
+    if (ms === undefined) return;
+    when = ms;
+  }
+  if (flags & OBJ_GET && !getGeneric(c)) return;
+  const db = cdb(c);
+  const found = lookupKeyWrite(db, key) !== undefined;
+  if ((flags & OBJ_NX && found) || (flags & OBJ_XX && !found)) {
+    if (!(flags & OBJ_GET)) abortReply === null ? addReplyNull(c) : addReplyProto(c, abortReply);
+    return;
+  }
+  setKey(db, key, val, (flags & OBJ_KEEPTTL) !== 0);
+  server.dirty++;
+  if (expire !== undefined) setExpire(db, key, when);
+  if (!(flags & OBJ_GET)) okReply === null ? addReplyOK(c) : addReplyProto(c, okReply);
+}
+
+/* SET key value [NX | XX] [GET] [EX seconds | PX milliseconds | EXAT unix-time-seconds | PXAT unix-time-milliseconds | KEEPTTL] */
+function setCommand(c: Client): void {
+  if (c.argv.length === 3) {
+    // The common case, without options: no parsing, no allocation.
+    const db = cdb(c);
+    setKey(db, c.argv[1], c.argv[2]);
+    server.dirty++;
+    return addReplyOK(c);
+  }
+  const opts = parseExtendedStringArgs(c, 3, true);
+  if (!opts) return;
+  setGeneric(c, opts.flags, c.argv[1], c.argv[2], opts.expire, null, null);
+}
+
+/* SETNX key value */
+function setnxCommand(c: Client): void { setGeneric(c, OBJ_NX, c.argv[1], c.argv[2], undefined, ":1\r\n", ":0\r\n"); }
+/* SETEX key seconds value */
+function setexCommand(c: Client): void { setGeneric(c, OBJ_EX, c.argv[1], c.argv[3], c.argv[2], null, null); }
+/* PSETEX key milliseconds value */
+function psetexCommand(c: Client): void { setGeneric(c, OBJ_PX, c.argv[1], c.argv[3], c.argv[2], null, null); }
+
+/* GET key */
+function getCommand(c: Client): void {
+  const v = lookupKeyRead(cdb(c), c.argv[1]);
+  if (v === undefined) return addReplyNull(c);
+  if (typeof v !== "string") return addReplyError(c, E.wrongType);
+  addReplyBulk(c, v);
+}
+
+/* GETEX key [EX seconds | PX milliseconds | EXAT unix-time-seconds | PXAT unix-time-milliseconds | PERSIST] */
+function getexCommand(c: Client): void {
+  const opts = parseExtendedStringArgs(c, 2, false);
+  if (!opts) return;
+  const db = cdb(c), key = c.argv[1];
+  const v = lookupKeyRead(db, key);
+  if (v === undefined) return addReplyNull(c);
+  if (checkString(c, v)) return;
+  let when = 0;
+  if (opts.expire !== undefined) {
+    const ms = expireMillisecondsOrReply(c, opts.expire, opts.flags);
+    if (ms === undefined) return;
+    when = ms;
+  }
+  addReplyBulk(c, v);
+  if (opts.flags & (OBJ_EXAT | OBJ_PXAT) && when <= cmdTime) {
+    dbDelete(db, key);
+    server.dirty++;
+  } else if (opts.expire !== undefined) {
+    setExpire(db, key, when);
+    server.dirty++;
+  } else if (opts.flags & OBJ_PERSIST && db.expires.delete(key)) {
+    server.dirty++;
+  }
+}
+
+/* GETDEL key */
+function getdelCommand(c: Client): void {
+  const db = cdb(c);
+  const v = lookupKeyRead(db, c.argv[1]);
+  if (v === undefined) return addReplyNull(c);
+  if (checkString(c, v)) return;
+  addReplyBulk(c, v);
+  dbDelete(db, c.argv[1]);
+  server.dirty++;
+}
+
+/* GETSET key value */
+function getsetCommand(c: Client): void {
+  if (!getGeneric(c)) return;
+  setKey(cdb(c), c.argv[1], c.argv[2]);
+  server.dirty++;
+}
+
+/* MGET key [key ...] */
+function mgetCommand(c: Client): void {
+  const db = cdb(c);
+  addReplyArrayLen(c, c.argv.length - 1);
+  for (let i = 1; i < c.argv.length; i++) {
+    const v = lookupKeyRead(db, c.argv[i]);
+    if (typeof v === "string") addReplyBulk(c, v);
+    else addReplyNull(c);
+  }
+}
+
+/* MSET key value [key value ...] and MSETNX */
+function msetGeneric(c: Client, nx: boolean): void {
+  const argv = c.argv, db = cdb(c);
+  if (argv.length % 2 === 0) return addReplyError(c, `ERR wrong number of arguments for '${argv[0].toLowerCase()}' command`);
+  if (nx) {
+    for (let i = 1; i < argv.length; i += 2) if (lookupKeyWrite(db, argv[i]) !== undefined) return addReplyLongLong(c, 0);
+  }
+  for (let i = 1; i < argv.length; i += 2) setKey(db, argv[i], argv[i + 1]);
+  server.dirty += (argv.length - 1) / 2;
+  nx ? addReplyLongLong(c, 1) : addReplyOK(c);
+}
+function msetCommand(c: Client): void { msetGeneric(c, false); }
+function msetnxCommand(c: Client): void { msetGeneric(c, true); }
+
+/* APPEND key value */
+function appendCommand(c: Client): void {
+  const db = cdb(c), key = c.argv[1], add = c.argv[2];
+  const v = lookupKeyWrite(db, key);
+  if (v === undefined) {
+    dbAdd(db, key, add);
+    server.dirty++;
+    return addReplyLongLong(c, add.length);
+  }
+  if (checkString(c, v)) return;
+  if (!checkStringLength(c, v.length + add.length)) return;
+  const next = v + add;
+  dbOverwrite(db, key, next);
+  server.dirty++;
+  addReplyLongLong(c, next.length);
+}
+
+/* STRLEN key */
+function strlenCommand(c: Client): void {
+  const v = lookupKeyRead(cdb(c), c.argv[1]);
+  if (checkString(c, v)) return;
+  addReplyLongLong(c, v === undefined ? 0 : v.length);
+}
+
+/* GETRANGE key start end (and SUBSTR) */
+function getrangeCommand(c: Client): void {
+  let start = parseIntOrReply(c, c.argv[2]);
+  if (start === undefined) return;
+  let end = parseIntOrReply(c, c.argv[3]);
+  if (end === undefined) return;
+  const v = lookupKeyRead(cdb(c), c.argv[1]);
+  if (v === undefined) return addReplyBulk(c, "");
+  if (checkString(c, v)) return;
+  const len = v.length;
+  if (start < 0 && end < 0 && start > end) return addReplyBulk(c, "");
+  if (start < 0) start = len + start;
+  if (end < 0) end = len + end;
+  if (start < 0) start = 0;
+  if (end < 0) end = 0;
+  if (end >= len) end = len - 1;
+  if (start > end || len === 0) return addReplyBulk(c, "");
+  addReplyBulk(c, v.slice(start, end + 1));
+}
+
+/* SETRANGE key offset value */
+function setrangeCommand(c: Client): void {
+  const offset = parseIntOrReply(c, c.argv[2]);
+  if (offset === undefined) return;
+  if (offset < 0) return addReplyError(c, "ERR offset is out of range");
+  const db = cdb(c), key = c.argv[1], value = c.argv[3];
+  const v = lookupKeyWrite(db, key);
+  if (v === undefined) {
+    if (value.length === 0) return addReplyLongLong(c, 0);
+    if (!checkStringLength(c, offset + value.length)) return;
+    const next = "\0".repeat(offset) + value;
+    dbAdd(db, key, next);
+    server.dirty++;
+    return addReplyLongLong(c, next.length);
+  }
+  if (checkString(c, v)) return;
+  if (value.length === 0) return addReplyLongLong(c, v.length);
+  if (!checkStringLength(c, offset + value.length)) return;
+  const padded = v.length < offset ? v + "\0".repeat(offset - v.length) : v;
+  const next = padded.slice(0, offset) + value + padded.slice(offset + value.length);
+  dbOverwrite(db, key, next);
+  server.dirty++;
+  addReplyLongLong(c, next.length);
+}
+
+/** The body of INCR, DECR, INCRBY and DECRBY: exact 64-bit arithmetic, keeping the TTL. */
+function incrDecr(c: Client, incr: number | bigint): void {
+  const db = cdb(c), key = c.argv[1];
+  const v = lookupKeyWrite(db, key);
+  if (checkString(c, v)) return;
+  const cur = v === undefined ? 0 : string2ll(v);
+  if (cur === null) return addReplyError(c, E.notInt);
+  let next: number | bigint = typeof incr === "number" ? cur + incr : 0;
+  if (typeof incr === "bigint" || !Number.isSafeInteger(next) || !Number.isSafeInteger(cur)) {
+    const big = BigInt(v === undefined ? "0" : v) + BigInt(incr);
+    if (big > LLONG_MAX || big < LLONG_MIN) return addReplyError(c, E.overflow);
+    next = big;
+  }
+  const s = String(next);
+  if (v === undefined) dbAdd(db, key, s);
+  else dbOverwrite(db, key, s);
+  server.dirty++;
+  addReplyLongLong(c, next);
+}
+
+/** An increment argument: a number when exact, else a bigint. */
+function parseIncrOrReply(c: Client, s: string): number | bigint | undefined {
+  const v = parseIntOrReply(c, s);
+  if (v === undefined) return undefined;
+  return Number.isSafeInteger(v) ? v : string2bigint(s);
+}
+
+/* INCR key */
+function incrCommand(c: Client): void { incrDecr(c, 1); }
+/* DECR key */
+function decrCommand(c: Client): void { incrDecr(c, -1); }
+/* INCRBY key increment */
+function incrbyCommand(c: Client): void {
+  const incr = parseIncrOrReply(c, c.argv[2]);
+  if (incr !== undefined) incrDecr(c, incr);
+}
+/* DECRBY key decrement */
+function decrbyCommand(c: Client): void {
+  const incr = parseIncrOrReply(c, c.argv[2]);
+  if (incr === undefined) return;
+  if (incr === LLONG_MIN) return addReplyError(c, "ERR decrement would overflow");
+  incrDecr(c, typeof incr === "bigint" ? -incr : -incr);
+}
+
+/* INCRBYFLOAT key increment */
+function incrbyfloatCommand(c: Client): void {
+  const db = cdb(c), key = c.argv[1];
+  const v = lookupKeyWrite(db, key);
+  if (checkString(c, v)) return;
+  const cur = parseLongDouble(v === undefined ? "0" : v);
+  const incr = cur && parseLongDouble(c.argv[2]);
+  if (!cur || !incr) return addReplyError(c, E.notFloat);
+  const sum = addLongDouble(cur, incr);
+  if (!isFiniteLD(sum)) return addReplyError(c, E.nanOrInf);
+  const s = formatLongDoubleHuman(sum);
+  if (v === undefined) dbAdd(db, key, s);
+  else dbOverwrite(db, key, s);
+  server.dirty++;
+  addReplyBulk(c, s);
+}
+
+/* LCS key1 key2 [LEN] [IDX] [MINMATCHLEN len] [WITHMATCHLEN] */
+function lcsCommand(c: Client): void {
+  const db = cdb(c), argv = c.argv;
+  const va = lookupKeyRead(db, argv[1]), vb = lookupKeyRead(db, argv[2]);
+  if ((va !== undefined && typeof va !== "string") || (vb !== undefined && typeof vb !== "string")) {
+    return addReplyError(c, "ERR The specified keys must contain string values");
+  }
+  const a = va ?? "", b = vb ?? "";
+  let getLen = false, getIdx = false, withMatchLen = false, minMatchLen = 0;
+  for (let j = 3; j < argv.length; j++) {
+    const opt = argv[j].toLowerCase();
+    if (opt === "idx") getIdx = true;
+    else if (opt === "len") getLen = true;
+    else if (opt === "withmatchlen") withMatchLen = true;
+    else if (opt === "minmatchlen" && j < argv.length - 1) {
+      const n = parseIntOrReply(c, argv[++j]);
+      if (n === undefined) return;
+      minMatchLen = Math.max(0, n);
+    } else return addReplyError(c, E.syntax);
+  }
+  if (getIdx && getLen) return addReplyError(c, "ERR If you want both the length and indexes, please just use IDX.");
+  const alen = a.length, blen = b.length, w = blen + 1;
+  if ((alen + 1) * w * 4 > (conf["proto-max-bulk-len"] as number)) {
+    return addReplyError(c, "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len");
+  }
+  // The classic dynamic-programming table: T[i*w + j] = LCS length of a[0..i) and b[0..j).
+  const T = new Uint32Array((alen + 1) * w);
+  for (let i = 1; i <= alen; i++) {
+    for (let j = 1; j <= blen; j++) {
+      T[i * w + j] = a.charCodeAt(i - 1) === b.charCodeAt(j - 1) ? T[(i - 1) * w + j - 1] + 1 : Math.max(T[(i - 1) * w + j], T[i * w + j - 1]);
+    }
+  }
+  let idx = T[alen * w + blen];
+  const total = idx;
+  if (getLen) return addReplyLongLong(c, total);
+  // Walk back from the end, collecting the string and the matching ranges, as Redis does.
+  const result: string[] = new Array(idx);
+  const ranges: number[][] = [];
+  let aStart = alen, aEnd = 0, bStart = 0, bEnd = 0;
+  let i = alen, j = blen;
+  while (i > 0 && j > 0) {
+    let emit = false;
+    if (a.charCodeAt(i - 1) === b.charCodeAt(j - 1)) {
+      result[idx - 1] = a[i - 1];
+      if (aStart === alen) { aStart = i - 1; aEnd = i - 1; bStart = j - 1; bEnd = j - 1; }
+      else if (aStart === i && bStart === j) { aStart--; bStart--; }
+      else emit = true;
+      if (aStart === 0 || bStart === 0) emit = true;
+      idx--; i--; j--;
+    } else {
+      if (T[(i - 1) * w + j] > T[i * w + j - 1]) i--;
+      else j--;
+      if (aStart !== alen) emit = true;
+    }
+    const matchLen = aEnd - aStart + 1;
+    if (emit) {
+      if (minMatchLen === 0 || matchLen >= minMatchLen) ranges.push([aStart, aEnd, bStart, bEnd, matchLen]);
+      aStart = alen;
+    }
+  }
+  if (!getIdx) return addReplyBulk(c, result.join(""));
+  addReplyMapLen(c, 2);
+  addReplyBulk(c, "matches");
+  addReplyArrayLen(c, ranges.length);
+  for (const [as, ae, bs, be, ml] of ranges) {
+    addReplyArrayLen(c, withMatchLen ? 3 : 2);
+    addReplyArrayLen(c, 2); addReplyLongLong(c, as); addReplyLongLong(c, ae);
+    addReplyArrayLen(c, 2); addReplyLongLong(c, bs); addReplyLongLong(c, be);
+    if (withMatchLen) addReplyLongLong(c, ml);
+  }
+  addReplyBulk(c, "len");
+  addReplyLongLong(c, total);
+}
+
+// ============================================================================================
+// 7. Keys: commands that work on keys of any type
+// ============================================================================================
+
+/* DEL key [key ...] and UNLINK: values are freed by the garbage collector either way. */
+function delCommand(c: Client): void {
+  const db = cdb(c);
+  let deleted = 0;
+  for (let i = 1; i < c.argv.length; i++) {
+    if (lookupKeyWrite(db, c.argv[i]) !== undefined && dbDelete(db, c.argv[i])) deleted++;
+  }
+  server.dirty += deleted;
+  addReplyLongLong(c, deleted);
+}
+
+/* EXISTS key [key ...]: a key given twice counts twice. */
+function existsCommand(c: Client): void {
+  const db = cdb(c);
+  let n = 0;
+  for (let i = 1; i < c.argv.length; i++) if (lookupKeyRead(db, c.argv[i]) !== undefined) n++;
+  addReplyLongLong(c, n);
+}
+
+/* TOUCH key [key ...] */
+function touchCommand(c: Client): void { existsCommand(c); }
+
+/* TYPE key */
+function typeCommand(c: Client): void {
+  const v = lookupKeyRead(cdb(c), c.argv[1]);
+  addReplyStatus(c, v === undefined ? "none" : typeName(v));
+}
+
+/* KEYS pattern */
+function keysCommand(c: Client): void {
+  const db = cdb(c), pattern = c.argv[1];
+  const all = pattern === "*";
+  const out: string[] = [];
+  for (const k of db.keys) if ((all || stringmatch(pattern, k)) && !keyIsExpired(db, k)) out.push(k);
+  addReplyBulks(c, out);
+}
+
+/* RANDOMKEY */
+function randomkeyCommand(c: Client): void {
+  const db = cdb(c);
+  while (db.size > 0) {
+    const k = db.keys[Math.floor(Math.random() * db.size)];
+    if (!expireIfNeeded(db, k)) return addReplyBulk(c, k);
+  }
+  addReplyNull(c);
+}
+
+/* RENAME key newkey and RENAMENX: the value and its TTL move to the new name. */
+function renameGeneric(c: Client, nx: boolean): void {
+  const db = cdb(c), src = c.argv[1], dst = c.argv[2];
+  const v = lookupKeyWrite(db, src);
+  if (v === undefined) return addReplyError(c, E.noKey);
+  if (src === dst) return nx ? addReplyLongLong(c, 0) : addReplyOK(c);
+  const expire = getExpire(db, src);
+  if (lookupKeyWrite(db, dst) !== undefined) {
+    if (nx) return addReplyLongLong(c, 0);
+    dbDelete(db, dst);
+  }
+  dbAdd(db, dst, v);
+  if (expire !== -1) setExpire(db, dst, expire);
+  dbDelete(db, src);
+  server.dirty++;
+  nx ? addReplyLongLong(c, 1) : addReplyOK(c);
+}
+function renameCommand(c: Client): void { renameGeneric(c, false); }
+function renamenxCommand(c: Client): void { renameGeneric(c, true); }
+
+/** Returns the database with that index, or replies Redis's error. */
+function dbByIndexOrReply(c: Client, s: string): Db | undefined {
+  const id = parseInt32OrReply(c, s);
+  if (id === undefined) return undefined;
+  if (id < 0 || id >= server.dbs.length) { addReplyError(c, E.dbIndex); return undefined; }
+  return server.dbs[id];
+}
+
+/** A value copied for COPY, so the two keys never share a mutable object. */
+function dupValue(v: RValue): RValue { return v; }
+
+/* COPY source destination [DB destination-db] [REPLACE] */
+function copyCommand(c: Client): void {
+  const argv = c.argv, src = cdb(c);
+  let dst = src, replace = false;
+  for (let j = 3; j < argv.length; j++) {
+    const opt = argv[j].toLowerCase();
+    if (opt === "replace") replace = true;
+    else if (opt === "db" && j < argv.length - 1) {
+      const d = dbByIndexOrReply(c, argv[++j]);
+      if (!d) return;
+      dst = d;
+    } else return addReplyError(c, E.syntax);
+  }
+  const key = argv[1], newkey = argv[2];
+  if (src === dst && key === newkey) return addReplyError(c, "ERR source and destination objects are the same");
+  const v = lookupKeyRead(src, key);
+  if (v === undefined) return addReplyLongLong(c, 0);
+  const expire = getExpire(src, key);
+  if (lookupKeyWrite(dst, newkey) !== undefined) {
+    if (!replace) return addReplyLongLong(c, 0);
+    dbDelete(dst, newkey);
+  }
+  dbAdd(dst, newkey, dupValue(v));
+  if (expire !== -1) setExpire(dst, newkey, expire);
+  server.dirty++;
+  addReplyLongLong(c, 1);
+}
+
+/* MOVE key db */
+function moveCommand(c: Client): void {
+  const src = cdb(c), key = c.argv[1];
+  const dst = dbByIndexOrReply(c, c.argv[2]);
+  if (!dst) return;
+  if (src === dst) return addReplyError(c, "ERR source and destination objects are the same");
+  const v = lookupKeyWrite(src, key);
+  if (v === undefined) return addReplyLongLong(c, 0);
+  const expire = getExpire(src, key);
+  if (lookupKeyWrite(dst, key) !== undefined) return addReplyLongLong(c, 0);
+  dbAdd(dst, key, v);
+  if (expire !== -1) setExpire(dst, key, expire);
+  dbDelete(src, key);
+  server.dirty++;
+  addReplyLongLong(c, 1);
+}
+
+const EXPIRE_NX = 1, EXPIRE_XX = 2, EXPIRE_GT = 4, EXPIRE_LT = 8;
+
+/** EXPIRE, PEXPIRE, EXPIREAT and PEXPIREAT: `basetime` is now for relative forms, 0 for absolute. */
+function expireGeneric(c: Client, basetime: number, seconds: boolean): void {
+  const argv = c.argv, db = cdb(c), key = argv[1];
+  let flags = 0;
+  for (let j = 3; j < argv.length; j++) {
+    const opt = argv[j].toLowerCase();
+    if (opt === "nx") flags |= EXPIRE_NX;
+    else if (opt === "xx") flags |= EXPIRE_XX;
+    else if (opt === "gt") flags |= EXPIRE_GT;
+    else if (opt === "lt") flags |= EXPIRE_LT;
+    else return addReplyError(c, `ERR Unsupported option ${argv[j]}`);
+  }
+  if (flags & EXPIRE_NX && flags & (EXPIRE_XX | EXPIRE_GT | EXPIRE_LT)) return addReplyError(c, "ERR NX and XX, GT or LT options at the same time are not compatible");
+  if (flags & EXPIRE_GT && flags & EXPIRE_LT) return addReplyError(c, "ERR GT and LT options at the same time are not compatible");
+  let when = parseIntOrReply(c, argv[2]);
+  if (when === undefined) return;
+  if (seconds) {
+    if (when > 9223372036854775 || when < -9223372036854775) return void replyInvalidExpire(c);
+    when *= 1000;
+  }
+  if (when > 9223372036854775807 - basetime) return void replyInvalidExpire(c);
+  when += basetime;
+  if (lookupKeyWrite(db, key) === undefined) return addReplyLongLong(c, 0);
+  if (flags) {
+    const current = getExpire(db, key);
+    if (flags & EXPIRE_NX && current !== -1) return addReplyLongLong(c, 0);
+    if (flags & EXPIRE_XX && current === -1) return addReplyLongLong(c, 0);
+    if (flags & EXPIRE_GT && (when <= current || current === -1)) return addReplyLongLong(c, 0);
+    if (flags & EXPIRE_LT && current !== -1 && when >= current) return addReplyLongLong(c, 0);
+  }
+  if (when <= cmdTime) dbDelete(db, key);
+  else setExpire(db, key, when);
+  server.dirty++;
+  addReplyLongLong(c, 1);
+}
+
+/* EXPIRE key seconds [NX | XX | GT | LT] */
+function expireCommand(c: Client): void { expireGeneric(c, cmdTime, true); }
+/* PEXPIRE key milliseconds [NX | XX | GT | LT] */
+function pexpireCommand(c: Client): void { expireGeneric(c, cmdTime, false); }
+/* EXPIREAT key unix-time-seconds [NX | XX | GT | LT] */
+function expireatCommand(c: Client): void { expireGeneric(c, 0, true); }
+/* PEXPIREAT key unix-time-milliseconds [NX | XX | GT | LT] */
+function pexpireatCommand(c: Client): void { expireGeneric(c, 0, false); }
+
+/** TTL, PTTL, EXPIRETIME and PEXPIRETIME: -2 for no key, -1 for no TTL. */
+function ttlGeneric(c: Client, ms: boolean, absolute: boolean): void {
+  const db = cdb(c), key = c.argv[1];
+  if (lookupKeyRead(db, key) === undefined) return addReplyLongLong(c, -2);
+  const expire = getExpire(db, key);
+  if (expire === -1) return addReplyLongLong(c, -1);
+  const ttl = Math.max(0, absolute ? expire : expire - cmdTime);
+  addReplyLongLong(c, ms ? ttl : Math.floor((ttl + 500) / 1000));
+}
+/* TTL key */
+function ttlCommand(c: Client): void { ttlGeneric(c, false, false); }
+/* PTTL key */
+function pttlCommand(c: Client): void { ttlGeneric(c, true, false); }
+/* EXPIRETIME key */
+function expiretimeCommand(c: Client): void { ttlGeneric(c, false, true); }
+/* PEXPIRETIME key */
+function pexpiretimeCommand(c: Client): void { ttlGeneric(c, true, true); }
+
+/* PERSIST key */
+function persistCommand(c: Client): void {
+  const db = cdb(c), key = c.argv[1];
+  if (lookupKeyWrite(db, key) === undefined || !db.expires.delete(key)) return addReplyLongLong(c, 0);
+  server.dirty++;
+  addReplyLongLong(c, 1);
+}
+
+/* SELECT index */
+function selectCommand(c: Client): void {
+  const id = parseInt32OrReply(c, c.argv[1]);
+  if (id === undefined) return;
+  if (id < 0 || id >= server.dbs.length) return addReplyError(c, E.dbIndex);
+  c.db = id;
+  addReplyOK(c);
+}
+
+/* SWAPDB index1 index2 */
+function swapdbCommand(c: Client): void {
+  const a = parseInt32OrReply(c, c.argv[1], "ERR invalid first DB index");
+  if (a === undefined) return;
+  const b = parseInt32OrReply(c, c.argv[2], "ERR invalid second DB index");
+  if (b === undefined) return;
+  if (a < 0 || a >= server.dbs.length || b < 0 || b >= server.dbs.length) return addReplyError(c, E.dbIndex);
+  const dbs = server.dbs;
+  [dbs[a], dbs[b]] = [dbs[b], dbs[a]];
+  dbs[a].id = a;
+  dbs[b].id = b;
+  server.dirty++;
+  addReplyOK(c);
+}
+
+/* DBSIZE */
+function dbsizeCommand(c: Client): void { addReplyLongLong(c, cdb(c).size); }
+
+/** FLUSHDB's and FLUSHALL's [ASYNC | SYNC] argument; false after replying a syntax error. */
+function parseFlushFlagsOrReply(c: Client): boolean {
+  if (c.argv.length > 2) { addReplyError(c, E.syntax); return false; }
+  if (c.argv.length === 2 && !["sync", "async"].includes(c.argv[1].toLowerCase())) { addReplyError(c, E.syntax); return false; }
+  return true;
+}
+
+/* FLUSHDB [ASYNC | SYNC] */
+function flushdbCommand(c: Client): void {
+  if (!parseFlushFlagsOrReply(c)) return;
+  server.dirty += emptyData(c.db);
+  addReplyOK(c);
+}
+
+/* FLUSHALL [ASYNC | SYNC] */
+function flushallCommand(c: Client): void {
+  if (!parseFlushFlagsOrReply(c)) return;
+  server.dirty += emptyData(-1) + 1;
+  addReplyOK(c);
+}
+
+// ============================================================================================
+// 8. Server: connection and introspection commands
+// ============================================================================================
+
+/* PING [message] */
+function pingCommand(c: Client): void {
+  if (c.argv.length > 2) return addReplyError(c, "ERR wrong number of arguments for 'ping' command");
+  if (c.argv.length === 1) addReplyProto(c, "+PONG\r\n");
+  else addReplyBulk(c, c.argv[1]);
+}
+
+/* ECHO message */
+function echoCommand(c: Client): void { addReplyBulk(c, c.argv[1]); }
+
+/* QUIT */
+function quitCommand(c: Client): void {
+  addReplyOK(c);
+  c.closeAfterReply = true;
+}
+
+/* RESET: back to a fresh connection's state. */
+function resetCommand(c: Client): void {
+  c.db = 0;
+  c.resp = 2;
+  c.name = "";
+  c.replyMode = "on";
+  c.noEvict = false;
+  c.noTouch = false;
+  if (c.monitor) { c.monitor = false; server.monitors.delete(c); }
+  c.authenticated = !authRequiredByConfig();
+  c.user = "default";
+  addReplyStatus(c, "RESET");
+}
+
+/** True when the default user has a password, so new clients start unauthenticated. */
+function authRequiredByConfig(): boolean { return conf.requirepass !== ""; }
+
+/** Checks a username/password pair (only the default user exists for now). */
+function checkPassword(user: string, pass: string): boolean {
+  if (user !== "default") return false;
+  return conf.requirepass === "" || timingSafeEqualStrings(pass, String(conf.requirepass));
+}
+
+function timingSafeEqualStrings(a: string, b: string): boolean {
+  const ha = new Bun.CryptoHasher("sha256").update(a, "latin1").digest();
+  const hb = new Bun.CryptoHasher("sha256").update(b, "latin1").digest();
+  let diff = 0;
+  for (let i = 0; i < ha.length; i++) diff |= ha[i] ^ hb[i];
+  return diff === 0;
+}
+
+/* AUTH [username] password */
+function authCommand(c: Client): void {
+  const argv = c.argv;
+  if (argv.length > 3) return addReplyError(c, E.syntax);
+  if (argv.length === 2 && conf.requirepass === "") {
+    return addReplyError(c, "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?");
+  }
+  const user = argv.length === 3 ? argv[1] : "default";
+  const pass = argv[argv.length - 1];
+  if (!checkPassword(user, pass)) return addReplyError(c, E.wrongPass);
+  c.authenticated = true;
+  c.user = user;
+  addReplyOK(c);
+}
+
+/* HELLO [protover [AUTH username password] [SETNAME clientname]] */
+function helloCommand(c: Client): void {
+  const argv = c.argv;
+  let ver = 0;
+  if (argv.length >= 2) {
+    const v = string2ll(argv[1]);
+    if (v === null || v > INT_MAX || v < -INT_MAX - 1) return addReplyError(c, "ERR Protocol version is not an integer or out of range");
+    if (v < 2 || v > 3) return addReplyError(c, "NOPROTO unsupported protocol version");
+    ver = v;
+  }
+  let user: string | undefined, pass: string | undefined;
+  for (let j = 2; j < argv.length; j++) {
+    const more = argv.length - j - 1;
+    const opt = argv[j].toLowerCase();
+    if (opt === "auth" && more >= 2) { user = argv[++j]; pass = argv[++j]; }
+    else if (opt === "setname" && more >= 1) {
+      // Redis 7.0 names the client as it parses, so a later bad option leaves the name set.
+      if (!setClientNameOrReply(c, argv[++j])) return;
+    }
+    else return addReplyError(c, `ERR Syntax error in HELLO option '${argv[j]}'`);
+  }
+  if (user !== undefined) {
+    if (!checkPassword(user, pass!)) return addReplyError(c, E.wrongPass);
+    c.authenticated = true;
+    c.user = user;
+  }
+  if (authRequired(c)) return addReplyError(c, "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time");
+  if (ver) c.resp = ver;
+  addReplyMapLen(c, 7);
+  addReplyBulk(c, "server"); addReplyBulk(c, "redis");
+  addReplyBulk(c, "version"); addReplyBulk(c, REDIS_VERSION);
+  addReplyBulk(c, "proto"); addReplyLongLong(c, c.resp);
+  addReplyBulk(c, "id"); addReplyLongLong(c, c.id);
+  addReplyBulk(c, "mode"); addReplyBulk(c, "standalone");
+  addReplyBulk(c, "role"); addReplyBulk(c, "master");
+  addReplyBulk(c, "modules"); addReplyArrayLen(c, 0);
+}
+
+/** Validates and sets a client name: no spaces or newlines, as Redis. */
+function setClientNameOrReply(c: Client, name: string): boolean {
+  for (let i = 0; i < name.length; i++) {
+    const ch = name.charCodeAt(i);
+    if (ch < 33 || ch > 126) {
+      addReplyError(c, "ERR Client names cannot contain spaces, newlines or special characters.");
+      return false;
+    }
+  }
+  c.name = name;
+  return true;
+}
+
+/* TIME */
+function timeCommand(c: Client): void {
+  const us = Math.floor((performance.timeOrigin + performance.now()) * 1000);
+  addReplyArrayLen(c, 2);
+  addReplyBulk(c, String(Math.floor(us / 1e6)));
+  addReplyBulk(c, String(us % 1e6));
+}
+
+/* LASTSAVE: the time of the last successful save; the start time until one happens. */
+function lastsaveCommand(c: Client): void { addReplyLongLong(c, server.lastSave); }
+
+/* CLIENT <subcommand> ... */
+function clientIdCommand(c: Client): void { addReplyLongLong(c, c.id); }
+function clientGetnameCommand(c: Client): void { c.name ? addReplyBulk(c, c.name) : addReplyNull(c); }
+function clientSetnameCommand(c: Client): void { if (setClientNameOrReply(c, c.argv[2])) addReplyOK(c); }
+function clientInfoCommand(c: Client): void { addReplyVerbatim(c, clientInfoString(c) + "\n"); }
+
+/* CLIENT LIST [TYPE normal|master|replica|pubsub] [ID client-id ...] */
+function clientListCommand(c: Client): void {
+  const argv = c.argv;
+  let clients = [...server.clients.values()];
+  if (argv.length === 4 && argv[2].toLowerCase() === "type") {
+    const type = argv[3].toLowerCase();
+    if (!["normal", "master", "replica", "slave", "pubsub"].includes(type)) return addReplyError(c, `ERR Unknown client type '${argv[3]}'`);
+    clients = clients.filter((x) => (type === "normal" ? !x.isMaster : type === "master" ? x.isMaster : false));
+  } else if (argv.length >= 4 && argv[2].toLowerCase() === "id") {
+    const ids = new Set<number>();
+    for (const s of argv.slice(3)) {
+      const id = string2ll(s);
+      if (id === null || id <= 0) return addReplyError(c, "ERR Invalid client ID");
+      ids.add(id);
+    }
+    clients = clients.filter((x) => ids.has(x.id));
+  } else if (argv.length !== 2) return addReplyError(c, E.syntax);
+  addReplyVerbatim(c, clients.map((x) => clientInfoString(x) + "\n").join(""));
+}
+
+/* CLIENT SETINFO <LIB-NAME libname | LIB-VER libver> (Redis 7.2) */
+function clientSetinfoCommand(c: Client): void {
+  const attr = c.argv[2].toLowerCase(), val = c.argv[3];
+  if (attr !== "lib-name" && attr !== "lib-ver") return addReplyError(c, `ERR Unrecognized option '${c.argv[2]}'`);
+  for (let i = 0; i < val.length; i++) {
+    const ch = val.charCodeAt(i);
+    if (ch < 33 || ch > 126) return addReplyError(c, `ERR ${attr} cannot contain spaces, newlines or special characters.`);
+  }
+  if (attr === "lib-name") c.libName = val;
+  else c.libVer = val;
+  addReplyOK(c);
+}
+
+/** CLIENT NO-EVICT / NO-TOUCH on|off. */
+function clientOnOff(c: Client, set: (on: boolean) => void): void {
+  const v = c.argv[2].toLowerCase();
+  if (v !== "on" && v !== "off") return addReplyError(c, E.syntax);
+  set(v === "on");
+  addReplyOK(c);
+}
+function clientNoEvictCommand(c: Client): void { clientOnOff(c, (on) => (c.noEvict = on)); }
+function clientNoTouchCommand(c: Client): void { clientOnOff(c, (on) => (c.noTouch = on)); }
+
+/* CLIENT REPLY ON|OFF|SKIP */
+function clientReplyCommand(c: Client): void {
+  const mode = c.argv[2].toLowerCase();
+  if (mode !== "on" && mode !== "off" && mode !== "skip") return addReplyError(c, E.syntax);
+  if (mode === "on") addReplyOK(c);
+  c.replyMode = mode;
+}
+
+/* CLIENT KILL addr | CLIENT KILL [ID id] [ADDR addr] [LADDR addr] [USER user] [SKIPME yes|no] */
+function clientKillCommand(c: Client): void {
+  const argv = c.argv;
+  if (argv.length === 3) {
+    const victim = [...server.clients.values()].find((x) => x.addr === argv[2]);
+    if (!victim) return addReplyError(c, "ERR No such client");
+    addReplyOK(c);
+    killClient(c, victim);
+    return;
+  }
+  let id: number | undefined, addr: string | undefined, laddr: string | undefined, user: string | undefined, skipme = true;
+  for (let j = 2; j < argv.length; j += 2) {
+    const opt = argv[j].toLowerCase();
+    if (j + 1 >= argv.length) return addReplyError(c, E.syntax);
+    const val = argv[j + 1];
+    if (opt === "id") {
+      const n = string2ll(val);
+      if (n === null || n <= 0) return addReplyError(c, "ERR client-id should be greater than 0");
+      id = n;
+    } else if (opt === "addr") addr = val;
+    else if (opt === "laddr") laddr = val;
+    else if (opt === "user") user = val;
+    else if (opt === "type") {
+      if (!["normal", "master", "replica", "slave", "pubsub"].includes(val.toLowerCase())) return addReplyError(c, `ERR Unknown client type '${val}'`);
+    } else if (opt === "skipme") {
+      const v = val.toLowerCase();
+      if (v !== "yes" && v !== "no") return addReplyError(c, E.syntax);
+      skipme = v === "yes";
+    } else return addReplyError(c, E.syntax);
+  }
+  const victims = [...server.clients.values()].filter((x) =>
+    (id === undefined || x.id === id) && (addr === undefined || x.addr === addr) && (laddr === undefined || x.laddr === laddr) &&
+    (user === undefined || x.user === user) && !(skipme && x === c));
+  addReplyLongLong(c, victims.length);
+  for (const v of victims) killClient(c, v);
+}
+
+/** Closes a client; killing oneself waits until the reply is written. */
+function killClient(c: Client, victim: Client): void {
+  if (victim === c) c.closeAfterReply = true;
+  else freeClient(victim);
+}
+
+/* CLIENT PAUSE timeout [WRITE | ALL] */
+function clientPauseCommand(c: Client): void {
+  const ms = parseIntOrReply(c, c.argv[2], "ERR timeout is not an integer or out of range");
+  if (ms === undefined) return;
+  if (ms < 0) return addReplyError(c, "ERR timeout is negative");
+  let type: "all" | "write" = "all";
+  if (c.argv.length === 4) {
+    const m = c.argv[3].toLowerCase();
+    if (m !== "write" && m !== "all") return addReplyError(c, "ERR CLIENT PAUSE mode must be WRITE or ALL");
+    type = m;
+  }
+  // A longer or stricter pause wins, as in Redis.
+  const end = now() + ms;
+  if (end > server.pauseEnd || server.pauseEnd <= now()) server.pauseEnd = Math.max(end, server.pauseEnd > now() ? server.pauseEnd : 0);
+  if (type === "all" || server.pauseType !== "all" || server.pauseEnd <= now()) server.pauseType = type === "all" ? "all" : server.pauseType === "all" && server.pauseEnd > now() ? "all" : "write";
+  addReplyOK(c);
+}
+
+/* CLIENT UNPAUSE */
+function clientUnpauseCommand(c: Client): void {
+  server.pauseEnd = 0;
+  unpauseClients();
+  addReplyOK(c);
+}
+
+/** Runs the commands held back by CLIENT PAUSE, then whatever those clients sent after them. */
+function unpauseClients(): void {
+  const held = [...server.pausedClients];
+  server.pausedClients.clear();
+  for (const c of held) {
+    if (c.closed || !c.paused) continue;
+    c.argv = c.paused;
+    c.paused = null;
+    processCommand(c);
+    c.argv = [];
+    if (!c.paused) processInputBuffer(c);
+  }
+}
+
+function clientHelpCommand(c: Client): void {
+  addReplyHelp(c, "CLIENT", [
+    "ID", "    Return the ID of the current connection.",
+    "INFO", "    Return information about the current client connection.",
+    "GETNAME", "    Return the name of the current connection.",
+    "KILL <ip:port>", "    Kill connection made from <ip:port>.",
+    "LIST [options ...]", "    Return information about client connections.",
+    "NO-EVICT (ON|OFF)", "    Protect current client connection from eviction.",
+    "NO-TOUCH (ON|OFF)", "    Will not touch LRU/LFU stats when this mode is on.",
+    "PAUSE <timeout> [WRITE|ALL]", "    Suspend all, or just write, clients for <timeout> milliseconds.",
+    "REPLY (ON|OFF|SKIP)", "    Control the replies sent to the current connection.",
+    "SETNAME <name>", "    Assign the name <name> to the current connection.",
+    "SETINFO <option> <value>", "    Set client meta attr. Options are: LIB-NAME, LIB-VER.",
+    "UNPAUSE", "    Stop the current client pause, resuming traffic.",
+  ]);
+}
+
+/* CONFIG GET parameter [parameter ...] */
+function configGetCommand(c: Client): void {
+  const found = new Map<string, string>();
+  for (const pattern of c.argv.slice(2)) {
+    const exact = configParams.get(pattern.toLowerCase());
+    if (exact && !/[*?[]/.test(pattern)) { found.set(pattern.toLowerCase(), formatConfigValue(exact)); continue; }
+    for (const [name, p] of configParams) if (stringmatch(pattern, name, true)) found.set(name, formatConfigValue(p));
+  }
+  addReplyMapLen(c, found.size);
+  for (const [k, v] of found) { addReplyBulk(c, k); addReplyBulk(c, v); }
+}
+
+/* CONFIG SET parameter value [parameter value ...]: all or nothing. */
+function configSetCommand(c: Client): void {
+  const argv = c.argv;
+  if (argv.length % 2 !== 0) return addReplyError(c, "ERR wrong number of arguments for 'config|set' command");
+  const updates = new Map<ConfigParam, ConfigValue>();
+  for (let j = 2; j < argv.length; j += 2) {
+    const p = configParams.get(argv[j].toLowerCase());
+    if (!p) return addReplyError(c, `ERR Unknown option or number of arguments for CONFIG SET - '${argv[j]}'`);
+    const fail = (why: string) => addReplyError(c, `ERR CONFIG SET failed (possibly related to argument '${argv[j]}') - ${why}`);
+    if (p.immutable) return fail("can't set immutable config");
+    if (updates.has(p)) return fail("duplicate parameter");
+    const r = p.name === "save" && argv[j + 1] === "" ? { value: "" } : parseConfigValue(p, [argv[j + 1]]);
+    if ("err" in r) return fail(r.err);
+    updates.set(p, r.value);
+  }
+  const previous = new Map<ConfigParam, ConfigValue>();
+  for (const [p, v] of updates) { previous.set(p, conf[p.name]); conf[p.name] = v; }
+  const err = applyConfigChanges([...updates.keys()].map((p) => p.name));
+  if (err) {
+    for (const [p, v] of previous) conf[p.name] = v;
+    applyConfigChanges([...previous.keys()].map((p) => p.name));
+    return addReplyError(c, `ERR CONFIG SET failed (possibly related to argument '${err.param}') - ${err.why}`);
+  }
+  addReplyOK(c);
+}
+
+/** Gives effect to changed parameters that need more than a new value in `conf`. */
+function applyConfigChanges(names: string[]): { param: string; why: string } | null {
+  for (const name of names) {
+    if ((name === "port" || name === "bind") && server.listeners.length) {
+      const err = rebindListeners();
+      if (err) return { param: name, why: err };
+    }
+  }
+  return null;
+}
+
+/* CONFIG RESETSTAT */
+function configResetstatCommand(c: Client): void {
+  resetStats();
+  addReplyOK(c);
+}
+
+/* CONFIG REWRITE: rewrites the config file we started from, keeping its comments and order. */
+function configRewriteCommand(c: Client): void {
+  if (!server.configFile) return addReplyError(c, "ERR The server is running without a config file");
+  try {
+    const lines = readFileSync(server.configFile, "latin1").split("\n");
+    const written = new Set<string>();
+    const out: string[] = [];
+    for (const line of lines) {
+      const argv = splitArgs(line.trim());
+      const p = argv && argv.length ? configParams.get(argv[0].toLowerCase()) : undefined;
+      if (!p) { out.push(line); continue; }
+      if (written.has(p.name)) continue;
+      written.add(p.name);
+      out.push(...configRewriteLines(p));
+    }
+    const changed = [...new Set(configParams.values())].filter((p) => !written.has(p.name) && formatConfigValue(p) !== defaultConfigValue(p));
+    if (changed.length) out.push("# Generated by CONFIG REWRITE");
+    for (const p of changed) out.push(...configRewriteLines(p));
+    Bun.write(server.configFile, out.join("\n").replace(/\n*$/, "\n"));
+    addReplyOK(c);
+  } catch (err) {
+    addReplyError(c, `ERR Rewriting config file: ${(err as Error).message}`);
+  }
+}
+
+function defaultConfigValue(p: ConfigParam): string {
+  if (p.name === "dir") return formatConfigValue(p);
+  const r = parseConfigValue(p, [p.def]);
+  return "value" in r ? (typeof r.value === "boolean" ? (r.value ? "yes" : "no") : String(r.value)) : p.def;
+}
+
+function configRewriteLines(p: ConfigParam): string[] {
+  const v = formatConfigValue(p);
+  if (p.name === "save") {
+    if (v === "") return ['save ""'];
+    const w = v.split(" ");
+    const lines: string[] = [];
+    for (let i = 0; i < w.length; i += 2) lines.push(`save ${w[i]} ${w[i + 1]}`);
+    return lines;
+  }
+  if (p.type === "special" && p.name !== "dir") return [`${p.name} ${v || '""'}`];
+  return [`${p.name} ${v === "" || /[\s"']/.test(v) ? reprString(v) : v}`];
+}
+
+function configHelpCommand(c: Client): void {
+  addReplyHelp(c, "CONFIG", [
+    "GET <pattern>", "    Return parameters matching the glob-like <pattern> and their values.",
+    "SET <directive> <value>", "    Set the configuration <directive> to <value>.",
+    "RESETSTAT", "    Reset statistics reported by the INFO command.",
+    "REWRITE", "    Rewrite the configuration file.",
+  ]);
+}
+
+/** One command's COMMAND INFO entry: Redis 7's ten fields. */
+function addReplyCommandInfo(c: Client, cmd: RedisCommand): void {
+  addReplyArrayLen(c, 10);
+  addReplyBulk(c, cmd.name);
+  addReplyLongLong(c, cmd.arity);
+  const flags = FLAG_NAMES.filter((_, i) => cmd.flags & (1 << i));
+  addReplySetLen(c, flags.length);
+  for (const f of flags) addReplyStatus(c, f);
+  addReplyLongLong(c, cmd.firstKey);
+  addReplyLongLong(c, cmd.lastKey);
+  addReplyLongLong(c, cmd.step);
+  const cats = ACL_CATEGORIES.filter((_, i) => cmd.categories & (1 << i));
+  addReplySetLen(c, cats.length);
+  for (const cat of cats) addReplyStatus(c, "@" + cat);
+  addReplySetLen(c, 0); // tips
+  // One key spec derived from the legacy range; Redis has hand-written specs with finer flags.
+  if (cmd.firstKey > 0) {
+    addReplyArrayLen(c, 1);
+    addReplyMapLen(c, 3);
+    addReplyBulk(c, "flags");
+    const kflags = cmd.flags & CMD_WRITE ? ["RW", "update"] : ["RO", "access"];
+    addReplySetLen(c, 2);
+    for (const f of kflags) addReplyStatus(c, f);
+    addReplyBulk(c, "begin_search");
+    addReplyMapLen(c, 2);
+    addReplyBulk(c, "type"); addReplyBulk(c, "index");
+    addReplyBulk(c, "spec"); addReplyMapLen(c, 1); addReplyBulk(c, "index"); addReplyLongLong(c, cmd.firstKey);
+    addReplyBulk(c, "find_keys");
+    addReplyMapLen(c, 2);
+    addReplyBulk(c, "type"); addReplyBulk(c, "range");
+    addReplyBulk(c, "spec"); addReplyMapLen(c, 3);
+    addReplyBulk(c, "lastkey"); addReplyLongLong(c, cmd.lastKey < 0 ? cmd.lastKey : cmd.lastKey - cmd.firstKey);
+    addReplyBulk(c, "keystep"); addReplyLongLong(c, cmd.step);
+    addReplyBulk(c, "limit"); addReplyLongLong(c, 0);
+  } else addReplySetLen(c, 0);
+  const subs = cmd.subcommands ? [...cmd.subcommands.values()] : [];
+  addReplyArrayLen(c, subs.length);
+  for (const s of subs) addReplyCommandInfo(c, s);
+}
+
+/** Finds a command by "name" or "name|sub", as COMMAND INFO/DOCS take them. */
+function lookupCommandByName(name: string): RedisCommand | undefined {
+  const [base, sub] = name.toLowerCase().split("|");
+  const cmd = commandTable.get(base);
+  return sub === undefined ? cmd : cmd?.subcommands?.get(sub);
+}
+
+/* COMMAND */
+function commandCommand(c: Client): void {
+  addReplyArrayLen(c, commandTable.size);
+  for (const cmd of commandTable.values()) addReplyCommandInfo(c, cmd);
+}
+
+/* COMMAND COUNT */
+function commandCountCommand(c: Client): void { addReplyLongLong(c, commandTable.size); }
+
+/* COMMAND INFO [command-name ...] */
+function commandInfoCommand(c: Client): void {
+  if (c.argv.length === 2) return commandCommand(c);
+  addReplyArrayLen(c, c.argv.length - 2);
+  for (const name of c.argv.slice(2)) {
+    const cmd = lookupCommandByName(name);
+    if (cmd) addReplyCommandInfo(c, cmd);
+    else addReplyNullArray(c);
+  }
+}
+
+/* COMMAND DOCS [command-name ...]: the group of each command and its subcommands (Redbun carries
+ * no per-argument documentation). */
+function commandDocsCommand(c: Client): void {
+  const cmds = c.argv.length === 2 ? [...commandTable.values()] : c.argv.slice(2).map(lookupCommandByName).filter((x): x is RedisCommand => !!x);
+  const docs = (cmd: RedisCommand): void => {
+    const subs = cmd.subcommands ? [...cmd.subcommands.values()] : [];
+    addReplyMapLen(c, subs.length ? 2 : 1);
+    addReplyBulk(c, "group"); addReplyBulk(c, cmd.group);
+    if (subs.length) {
+      addReplyBulk(c, "subcommands");
+      addReplyMapLen(c, subs.length);
+      for (const s of subs) { addReplyBulk(c, s.name); docs(s); }
+    }
+  };
+  addReplyMapLen(c, cmds.length);
+  for (const cmd of cmds) { addReplyBulk(c, cmd.name); docs(cmd); }
+}
+
+/* COMMAND LIST [FILTERBY MODULE module-name | ACLCAT category | PATTERN pattern] */
+function commandListCommand(c: Client): void {
+  const argv = c.argv;
+  let filter = (_: RedisCommand) => true;
+  if (argv.length === 5 && argv[2].toLowerCase() === "filterby") {
+    const kind = argv[3].toLowerCase(), arg = argv[4];
+    if (kind === "module") filter = () => false;
+    else if (kind === "aclcat") {
+      const bit = ACL_CATEGORIES.indexOf(arg.toLowerCase());
+      filter = (cmd) => bit >= 0 && (cmd.categories & (1 << bit)) !== 0;
+    } else if (kind === "pattern") filter = (cmd) => stringmatch(arg, cmd.name, true);
+    else return addReplyError(c, E.syntax);
+  } else if (argv.length !== 2) return addReplyError(c, E.syntax);
+  const names: string[] = [];
+  for (const cmd of commandTable.values()) {
+    if (filter(cmd)) names.push(cmd.name);
+    for (const s of cmd.subcommands?.values() ?? []) if (filter(s)) names.push(s.name);
+  }
+  addReplyBulks(c, names);
+}
+
+/** The key positions of a command line, from the table's first/last/step. */
+function getKeysFromCommand(cmd: RedisCommand, argv: string[]): number[] {
+  if (cmd.firstKey <= 0) return [];
+  const last = cmd.lastKey < 0 ? argv.length + cmd.lastKey : cmd.lastKey;
+  const keys: number[] = [];
+  for (let i = cmd.firstKey; i <= last && i < argv.length; i += cmd.step) keys.push(i);
+  return keys;
+}
+
+/* COMMAND GETKEYS command [arg ...] */
+function commandGetkeysCommand(c: Client): void {
+  const argv = c.argv.slice(2);
+  const cmd = lookupCommand(argv);
+  if (!cmd) return addReplyError(c, "ERR Invalid command specified");
+  if ((cmd.arity > 0 && argv.length !== cmd.arity) || argv.length < -cmd.arity) return addReplyError(c, "ERR Invalid number of arguments specified for command");
+  const keys = getKeysFromCommand(cmd, argv);
+  if (!keys.length) return addReplyError(c, "ERR The command has no key arguments");
+  addReplyBulks(c, keys.map((i) => argv[i]));
+}
+
+function commandHelpCommand(c: Client): void {
+  addReplyHelp(c, "COMMAND", [
+    "(no subcommand)", "    Return details about all Redis commands.",
+    "COUNT", "    Return the total number of commands in this Redis server.",
+    "LIST", "    Return a list of all commands in this Redis server.",
+    "INFO [<command-name> ...]", "    Return details about multiple Redis commands.",
+    "    If no command names are given, documentation details for all",
+    "    commands are returned.",
+    "DOCS [<command-name> ...]", "    Return documentation details about multiple Redis commands.",
+    "    If no command names are given, documentation details for all",
+    "    commands are returned.",
+    "GETKEYS <full-command>", "    Return the keys from a full Redis command.",
+  ]);
+}
+
+/* MONITOR: from now on, this client receives every command the server runs. */
+function monitorCommand(c: Client): void {
+  if (c.monitor) return addReplyOK(c);
+  c.monitor = true;
+  server.monitors.add(c);
+  addReplyOK(c);
+}
+
+/** Sends one command line to every MONITOR client, in Redis's format. */
+function feedMonitors(c: Client, argv: string[]): void {
+  const t = performance.timeOrigin + performance.now();
+  const secs = Math.floor(t / 1000), us = Math.floor((t * 1000) % 1e6);
+  const line = `+${secs}.${String(us).padStart(6, "0")} [${c.db} ${c.addr}] ${argv.map(reprString).join(" ")}\r\n`;
+  for (const m of server.monitors) if (m !== c || true) addReplyProto(m, line);
+}
+
+interface SlowlogEntry { id: number; time: number; usec: number; argv: string[]; addr: string; name: string }
+
+/** Records a command in the slow log when it took at least slowlog-log-slower-than µs. */
+function slowlogPush(c: Client, cmd: RedisCommand, usec: number): void {
+  const threshold = conf["slowlog-log-slower-than"] as number;
+  if (threshold < 0 || usec < threshold) return;
+  // Redis keeps at most 32 arguments and 128 bytes of each.
+  const argv = c.argv.slice(0, c.argv.length > 32 ? 31 : 32).map((a) => (a.length > 128 ? `${a.slice(0, 128)}... (${a.length - 128} more bytes)` : a));
+  if (c.argv.length > 32) argv.push(`... (${c.argv.length - 31} more arguments)`);
+  server.slowlog.unshift({ id: server.slowlogNextId++, time: Math.floor(Date.now() / 1000), usec, argv, addr: c.addr, name: c.name });
+  const max = conf["slowlog-max-len"] as number;
+  if (server.slowlog.length > max) server.slowlog.length = max;
+  void cmd;
+}
+
+/* SLOWLOG GET [count] | LEN | RESET */
+function slowlogGetCommand(c: Client): void {
+  let count = 10;
+  if (c.argv.length === 3) {
+    const n = string2ll(c.argv[2]);
+    if (n === null || n < -1) return addReplyError(c, "ERR count should be greater than or equal to -1");
+    count = n === -1 ? server.slowlog.length : n;
+  }
+  const entries = server.slowlog.slice(0, count);
+  addReplyArrayLen(c, entries.length);
+  for (const e of entries) {
+    addReplyArrayLen(c, 6);
+    addReplyLongLong(c, e.id);
+    addReplyLongLong(c, e.time);
+    addReplyLongLong(c, e.usec);
+    addReplyBulks(c, e.argv);
+    addReplyBulk(c, e.addr);
+    addReplyBulk(c, e.name);
+  }
+}
+function slowlogLenCommand(c: Client): void { addReplyLongLong(c, server.slowlog.length); }
+function slowlogResetCommand(c: Client): void { server.slowlog = []; addReplyOK(c); }
+function slowlogHelpCommand(c: Client): void {
+  addReplyHelp(c, "SLOWLOG", [
+    "GET [<count>]", "    Return top <count> entries from the slowlog (default: 10, -1 mean all).",
+    "    Entries are made of:", "    id, timestamp, time in microseconds, arguments array, client IP and port,",
+    "    client name", "LEN", "    Return the length of the slowlog.", "RESET", "    Reset the slowlog.",
+  ]);
+}
+
+function latencyThreshold(): number { return conf["latency-monitor-threshold"] as number; }
+
+/** Records a latency spike for an event, as Redis's latencyAddSample (one sample per second). */
+function latencyAddSample(event: string, ms: number): void {
+  const t = Math.floor(Date.now() / 1000);
+  let ev = server.latency.get(event);
+  if (!ev) server.latency.set(event, (ev = { samples: [], max: 0 }));
+  ms = Math.round(ms);
+  ev.max = Math.max(ev.max, ms);
+  const last = ev.samples[ev.samples.length - 1];
+  if (last && last.time === t) { last.ms = Math.max(last.ms, ms); return; }
+  ev.samples.push({ time: t, ms });
+  if (ev.samples.length > 160) ev.samples.shift();
+}
+
+/* LATENCY LATEST */
+function latencyLatestCommand(c: Client): void {
+  addReplyArrayLen(c, server.latency.size);
+  for (const [name, ev] of server.latency) {
+    const last = ev.samples[ev.samples.length - 1];
+    addReplyArrayLen(c, 4);
+    addReplyBulk(c, name);
+    addReplyLongLong(c, last.time);
+    addReplyLongLong(c, last.ms);
+    addReplyLongLong(c, ev.max);
+  }
+}
+
+/* LATENCY HISTORY event */
+function latencyHistoryCommand(c: Client): void {
+  const ev = server.latency.get(c.argv[2]);
+  const samples = ev?.samples ?? [];
+  addReplyArrayLen(c, samples.length);
+  for (const s of samples) { addReplyArrayLen(c, 2); addReplyLongLong(c, s.time); addReplyLongLong(c, s.ms); }
+}
+
+/* LATENCY RESET [event ...] */
+function latencyResetCommand(c: Client): void {
+  let n = 0;
+  if (c.argv.length === 2) { n = server.latency.size; server.latency.clear(); }
+  else for (const e of c.argv.slice(2)) if (server.latency.delete(e)) n++;
+  addReplyLongLong(c, n);
+}
+
+function latencyHelpCommand(c: Client): void {
+  addReplyHelp(c, "LATENCY", [
+    "DOCTOR", "    Return a human readable latency analysis report.",
+    "GRAPH <event>", "    Return an ASCII latency graph for the <event> class.",
+    "HISTORY <event>", "    Return time-latency samples for the <event> class.",
+    "LATEST", "    Return the latest latency samples for all events.",
+    "RESET [<event> ...]", "    Reset latency data of one or more <event> classes.",
+    "    (default: reset all data for all event classes)",
+    "HISTOGRAM [COMMAND ...]", "    Return a cumulative distribution of latencies in the format of a histogram for the specified command names.",
+    "    If no commands are specified then all histograms are replied.",
+  ]);
+}
+
+/** An estimate of the bytes a key and its value take, as MEMORY USAGE reports. */
+function objectMemoryUsage(key: string, v: RValue): number {
+  // Redis's dictEntry + robj + sds headers are about 56 bytes; a JS string costs about the same.
+  return 56 + key.length + (typeof v === "string" ? v.length : 0);
+}
+
+/* MEMORY USAGE key [SAMPLES count] */
+function memoryUsageCommand(c: Client): void {
+  if (c.argv.length === 5 && c.argv[3].toLowerCase() === "samples") {
+    if (parseIntOrReply(c, c.argv[4]) === undefined) return;
+  } else if (c.argv.length !== 3) return addReplyError(c, E.syntax);
+  const v = lookupKeyRead(cdb(c), c.argv[2]);
+  if (v === undefined) return addReplyNull(c);
+  addReplyLongLong(c, objectMemoryUsage(c.argv[2], v));
+}
+
+/** OBJECT ENCODING's name for a string, as Redis picks it: int, embstr (<= 44 bytes) or raw. */
+function stringEncoding(s: string): string {
+  if (s.length <= 20 && string2ll(s) !== null) return "int";
+  return s.length <= 44 ? "embstr" : "raw";
+}
+
+/** Looks up OBJECT's key without touching it, or replies nil. */
+function objectLookupOrReply(c: Client): RValue | undefined {
+  const db = cdb(c), key = c.argv[2];
+  const v = db.index.has(key) && !expireIfNeeded(db, key) ? db.vals[db.index.get(key)!] : undefined;
+  if (v === undefined) addReplyNull(c);
+  return v;
+}
+
+/* OBJECT ENCODING key */
+function objectEncodingCommand(c: Client): void {
+  const v = objectLookupOrReply(c);
+  if (v !== undefined) addReplyBulk(c, typeof v === "string" ? stringEncoding(v) : "unknown");
+}
+/* OBJECT REFCOUNT key: values are never shared here. */
+function objectRefcountCommand(c: Client): void {
+  const v = objectLookupOrReply(c);
+  if (v !== undefined) addReplyLongLong(c, typeof v === "string" && stringEncoding(v) === "int" && Number(v) >= 0 && Number(v) < 10000 ? 2147483647 : 1);
+}
+/* OBJECT IDLETIME key */
+function objectIdletimeCommand(c: Client): void {
+  if (String(conf["maxmemory-policy"]).includes("lfu")) {
+    return addReplyError(c, "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.");
+  }
+  const v = objectLookupOrReply(c);
+  if (v !== undefined) addReplyLongLong(c, 0);
+}
+/* OBJECT FREQ key */
+function objectFreqCommand(c: Client): void {
+  if (!String(conf["maxmemory-policy"]).includes("lfu")) {
+    return addReplyError(c, "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.");
+  }
+  const v = objectLookupOrReply(c);
+  if (v !== undefined) addReplyLongLong(c, 0);
+}
+function objectHelpCommand(c: Client): void {
+  addReplyHelp(c, "OBJECT", [
+    "ENCODING <key>", "    Return the kind of internal representation used in order to store the value",
+    "    associated with a <key>.",
+    "FREQ <key>", "    Return the access frequency index of the <key>. The returned integer is",
+    "    proportional to the logarithm of the recent access frequency of the key.",
+    "IDLETIME <key>", "    Return the idle time of the <key>, that is the approximated number of",
+    "    seconds elapsed since the last access to the key.",
+    "REFCOUNT <key>", "    Return the number of references of the value associated with the specified",
+    "    <key>.",
+  ]);
+}
+
+/* DEBUG SLEEP seconds | SET-ACTIVE-EXPIRE 0|1 | POPULATE count [prefix] [size] | OBJECT key */
+function debugCommand(c: Client): void {
+  const argv = c.argv, sub = argv[1].toLowerCase();
+  if (sub === "sleep" && argv.length === 3) {
+    const secs = string2d(argv[2]);
+    if (secs === null) return addReplyError(c, E.notFloat);
+    Bun.sleepSync(secs * 1000); // blocking the loop is the point: it simulates a slow command
+    return addReplyOK(c);
+  }
+  if (sub === "set-active-expire" && argv.length === 3) {
+    server.activeExpireEnabled = argv[2] !== "0";
+    return addReplyOK(c);
+  }
+  if (sub === "populate" && argv.length >= 3 && argv.length <= 5) {
+    const count = parseIntOrReply(c, argv[2]);
+    if (count === undefined) return;
+    if (count < 0) return addReplyError(c, "ERR count is negative");
+    const prefix = argv[3] ?? "key";
+    let size = -1;
+    if (argv.length === 5) {
+      const s = parseIntOrReply(c, argv[4]);
+      if (s === undefined) return;
+      size = s;
+    }
+    const db = cdb(c);
+    for (let i = 0; i < count; i++) {
+      const key = `${prefix}:${i}`;
+      if (lookupKeyWrite(db, key) !== undefined) continue;
+      let val = `value:${i}`;
+      if (size >= 0) val = val.length >= size ? val.slice(0, size) : val + "\0".repeat(size - val.length);
+      dbAdd(db, key, val);
+    }
+    return addReplyOK(c);
+  }
+  if (sub === "object" && argv.length === 3) {
+    const db = cdb(c);
+    const v = db.index.has(argv[2]) ? db.vals[db.index.get(argv[2])!] : undefined;
+    if (v === undefined) return addReplyError(c, E.noKey);
+    const enc = typeof v === "string" ? stringEncoding(v) : "unknown";
+    return addReplyStatus(c, `Value at:0x0 refcount:1 encoding:${enc} serializedlength:${typeof v === "string" ? v.length : 0} lru:0 lru_seconds_idle:0`);
+  }
+  if (sub === "help") {
+    return addReplyHelp(c, "DEBUG", [
+      "OBJECT <key>", "    Show low level info about the `key` and associated value.",
+      "POPULATE <count> [<prefix>] [<size>]", "    Create <count> string keys named key:<num>. If <prefix> is specified then",
+      "    it is used instead of the 'key' prefix. These are not propagated to",
+      "    replicas. Cluster slots are not respected so keys not belonging to the",
+      "    current node can be created in cluster mode.",
+      "SET-ACTIVE-EXPIRE <0|1>", "    Setting it to 0 disables expiring keys in background when they are not",
+      "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
+      "    default.",
+      "SLEEP <seconds>", "    Stop the server for <seconds>. Decimals allowed.",
+    ]);
+  }
+  addReplyError(c, `ERR unknown subcommand '${argv[1].slice(0, 128)}'. Try DEBUG HELP.`);
+}
+
+/* SHUTDOWN [NOSAVE | SAVE] [NOW] [FORCE] [ABORT] */
+function shutdownCommand(c: Client): void {
+  for (const a of c.argv.slice(1)) {
+    if (!["nosave", "save", "now", "force", "abort"].includes(a.toLowerCase())) return addReplyError(c, E.syntax);
+  }
+  if (c.argv.some((a) => a.toLowerCase() === "abort")) return addReplyError(c, "ERR No shutdown in progress.");
+  log("warning", "User requested shutdown...");
+  void server.shutdown?.();
+}
+
+/* FUNCTION FLUSH [ASYNC | SYNC]: there are no functions until scripting exists. */
+function functionFlushCommand(c: Client): void {
+  if (c.argv.length === 3 && !["sync", "async"].includes(c.argv[2].toLowerCase())) {
+    return addReplyError(c, "ERR FUNCTION FLUSH only supports SYNC|ASYNC option");
+  }
+  if (c.argv.length > 3) return addReplyError(c, "ERR FUNCTION FLUSH only supports SYNC|ASYNC option");
+  addReplyOK(c);
+}
+
+/** Bytes as Redis's bytesToHuman shows them: 1.50K, 2.00M ... */
+function bytesToHuman(n: number): string {
+  const units = ["B", "K", "M", "G", "T", "P"];
+  let i = 0;
+  while (n >= 1024 && i < units.length - 1) { n /= 1024; i++; }
+  return i === 0 ? `${n}B` : `${n.toFixed(2)}${units[i]}`;
+}
+
+/** The sections of INFO, in Redis's order, each a list of "field:value" lines. */
+const INFO_SECTIONS: Record<string, () => string[]> = {
+  server: () => {
+    const up = Math.floor((Date.now() - server.startTime) / 1000);
+    return [
+      `redis_version:${REDIS_VERSION}`, "redis_git_sha1:00000000", "redis_git_dirty:0", "redis_build_id:0", "redis_mode:standalone",
+      `os:${process.platform === "linux" ? "Linux" : process.platform} ${process.arch === "x64" ? "x86_64" : process.arch}`,
+      "arch_bits:64", "monotonic_clock:POSIX clock_gettime", "multiplexing_api:epoll", "atomicvar_api:c11-builtin",
+      `gcc_version:0.0.0`, `process_id:${process.pid}`, "process_supervised:no", `run_id:${server.runId}`,
+      `tcp_port:${server.port}`, `server_time_usec:${Math.floor((performance.timeOrigin + performance.now()) * 1000)}`,
+      `uptime_in_seconds:${up}`, `uptime_in_days:${Math.floor(up / 86400)}`, `hz:${conf.hz}`, `configured_hz:${conf.hz}`,
+      `lru_clock:${Math.floor(Date.now() / 1000) & 0xffffff}`, `executable:${process.argv[1] ?? ""}`,
+      `config_file:${server.configFile}`, "io_threads_active:0",
+      `redbun_version:${REDBUN_VERSION}`, `bun_version:${Bun.version}`,
+    ];
+  },
+  clients: () => [
+    `connected_clients:${server.clients.size}`, "cluster_connections:0", `maxclients:${conf.maxclients}`,
+    "client_recent_max_input_buffer:0", "client_recent_max_output_buffer:0", `blocked_clients:${server.pausedClients.size}`,
+    "tracking_clients:0", "clients_in_timeout_table:0",
+  ],
+  memory: () => {
+    const m = memoryUsage();
+    const used = m.heapUsed + m.external;
+    server.peakMemory = Math.max(server.peakMemory, used);
+    return [
+      `used_memory:${used}`, `used_memory_human:${bytesToHuman(used)}`, `used_memory_rss:${m.rss}`,
+      `used_memory_rss_human:${bytesToHuman(m.rss)}`, `used_memory_peak:${server.peakMemory}`,
+      `used_memory_peak_human:${bytesToHuman(server.peakMemory)}`,
+      `used_memory_peak_perc:${((used / server.peakMemory) * 100).toFixed(2)}%`,
+      `used_memory_overhead:${m.heapTotal - m.heapUsed}`, `used_memory_startup:${server.startupMemory}`,
+      `used_memory_dataset:${Math.max(0, used - server.startupMemory)}`,
+      `total_system_memory:${require("node:os").totalmem()}`, `total_system_memory_human:${bytesToHuman(require("node:os").totalmem())}`,
+      `maxmemory:${conf.maxmemory}`, `maxmemory_human:${bytesToHuman(conf.maxmemory as number)}`,
+      `maxmemory_policy:${conf["maxmemory-policy"]}`, `mem_fragmentation_ratio:${(m.rss / Math.max(1, used)).toFixed(2)}`,
+      "mem_allocator:bun", "lazyfree_pending_objects:0", "lazyfreed_objects:0",
+    ];
+  },
+  persistence: () => [
+    "loading:0", "async_loading:0", "current_cow_peak:0", "current_cow_size:0", "current_cow_size_age:0",
+    "current_fork_perc:0.00", "current_save_keys_processed:0", "current_save_keys_total:0",
+    `rdb_changes_since_last_save:${server.dirty}`, "rdb_bgsave_in_progress:0", `rdb_last_save_time:${server.lastSave}`,
+    "rdb_last_bgsave_status:ok", "rdb_last_bgsave_time_sec:-1", "rdb_current_bgsave_time_sec:-1", "rdb_saves:0",
+    "rdb_last_cow_size:0", "rdb_last_load_keys_expired:0", "rdb_last_load_keys_loaded:0",
+    "aof_enabled:0", "aof_rewrite_in_progress:0", "aof_rewrite_scheduled:0", "aof_last_rewrite_time_sec:-1",
+    "aof_current_rewrite_time_sec:-1", "aof_last_bgrewrite_status:ok", "aof_rewrites:0",
+    "aof_rewrites_consecutive_failures:0", "aof_last_write_status:ok", "aof_last_cow_size:0",
+    "module_fork_in_progress:0", "module_fork_last_cow_size:0",
+  ],
+  stats: () => [
+    `total_connections_received:${stats.connections}`, `total_commands_processed:${stats.commands}`,
+    `instantaneous_ops_per_sec:${stats.opsPerSec}`, `total_net_input_bytes:${stats.netInput}`,
+    `total_net_output_bytes:${stats.netOutput}`, "total_net_repl_input_bytes:0", "total_net_repl_output_bytes:0",
+    `instantaneous_input_kbps:${stats.inputKbps.toFixed(2)}`, `instantaneous_output_kbps:${stats.outputKbps.toFixed(2)}`,
+    "instantaneous_input_repl_kbps:0.00", "instantaneous_output_repl_kbps:0.00",
+    `rejected_connections:${stats.rejectedConnections}`, "sync_full:0", "sync_partial_ok:0", "sync_partial_err:0",
+    `expired_keys:${stats.expiredKeys}`, `expired_stale_perc:${(stats.expiredStalePerc * 100).toFixed(2)}`,
+    `expired_time_cap_reached_count:${stats.expiredTimeCapReached}`, `expire_cycle_cpu_milliseconds:${Math.round(stats.expireCycleMs)}`,
+    "evicted_keys:0", "evicted_clients:0", "total_eviction_exceeded_time:0", "current_eviction_exceeded_time:0",
+    `keyspace_hits:${stats.keyspaceHits}`, `keyspace_misses:${stats.keyspaceMisses}`, "pubsub_channels:0",
+    "pubsub_patterns:0", "pubsubshard_channels:0", "latest_fork_usec:0", "total_forks:0", "migrate_cached_sockets:0",
+    "slave_expires_tracked_keys:0", "active_defrag_hits:0", "active_defrag_misses:0", "active_defrag_key_hits:0",
+    "active_defrag_key_misses:0", "total_active_defrag_time:0", "current_active_defrag_time:0", "tracking_total_keys:0",
+    "tracking_total_items:0", "tracking_total_prefixes:0", "unexpected_error_replies:0",
+    `total_error_replies:${stats.errorReplies}`, "dump_payload_sanitizations:0", `total_reads_processed:${stats.reads}`,
+    `total_writes_processed:${stats.writes}`, "io_threaded_reads_processed:0", "io_threaded_writes_processed:0",
+    "reply_buffer_shrinks:0", "reply_buffer_expands:0",
+  ],
+  replication: () => [
+    "role:master", "connected_slaves:0", `master_failover_state:no-failover`, `master_replid:${server.replid}`,
+    "master_replid2:0000000000000000000000000000000000000000", "master_repl_offset:0", "second_repl_offset:-1",
+    "repl_backlog_active:0", `repl_backlog_size:${conf["repl-backlog-size"]}`, "repl_backlog_first_byte_offset:0",
+    "repl_backlog_histlen:0",
+  ],
+  cpu: () => {
+    const u = cpuUsage();
+    return [
+      `used_cpu_sys:${(u.system / 1e6).toFixed(6)}`, `used_cpu_user:${(u.user / 1e6).toFixed(6)}`,
+      "used_cpu_sys_children:0.000000", "used_cpu_user_children:0.000000",
+      `used_cpu_sys_main_thread:${(u.system / 1e6).toFixed(6)}`, `used_cpu_user_main_thread:${(u.user / 1e6).toFixed(6)}`,
+    ];
+  },
+  modules: () => [],
+  commandstats: () => {
+    const lines: string[] = [];
+    const add = (cmd: RedisCommand) => {
+      if (cmd.calls || cmd.rejectedCalls || cmd.failedCalls) {
+        lines.push(`cmdstat_${cmd.name}:calls=${cmd.calls},usec=${cmd.usec},usec_per_call=${(cmd.calls ? cmd.usec / cmd.calls : 0).toFixed(2)},rejected_calls=${cmd.rejectedCalls},failed_calls=${cmd.failedCalls}`);
+      }
+    };
+    for (const cmd of commandTable.values()) { add(cmd); for (const s of cmd.subcommands?.values() ?? []) add(s); }
+    return lines;
+  },
+  errorstats: () => [...errorStats].map(([code, n]) => `errorstat_${code}:count=${n}`),
+  cluster: () => ["cluster_enabled:0"],
+  keyspace: () => server.dbs.filter((db) => db.size > 0).map((db) => `db${db.id}:keys=${db.size},expires=${db.expires.size},avg_ttl=${Math.round(db.avgTtl)}`),
+};
+const INFO_DEFAULT = ["server", "clients", "memory", "persistence", "stats", "replication", "cpu", "modules", "errorstats", "cluster", "keyspace"];
+const INFO_TITLES: Record<string, string> = { modules: "Modules", errorstats: "Errorstats", commandstats: "Commandstats" };
+
+/** The INFO text for the requested sections ("default", "all", "everything" or names). */
+function genRedisInfoString(requested: string[]): string {
+  let names: string[];
+  const req = requested.map((s) => s.toLowerCase());
+  if (req.length === 0 || req.includes("default")) names = [...INFO_DEFAULT, ...req.filter((r) => r !== "default")];
+  else if (req.includes("all") || req.includes("everything")) names = Object.keys(INFO_SECTIONS);
+  else names = req;
+  const order = Object.keys(INFO_SECTIONS);
+  const chosen = order.filter((s) => names.includes(s));
+  return chosen.map((s) => {
+    const title = INFO_TITLES[s] ?? s[0].toUpperCase() + s.slice(1);
+    const lines = INFO_SECTIONS[s]();
+    return `# ${title}\r\n${lines.map((l) => l + "\r\n").join("")}`;
+  }).join("\r\n");
+}
+
+/* INFO [section ...] */
+function infoCommand(c: Client): void {
+  addReplyVerbatim(c, genRedisInfoString(c.argv.slice(1)));
+}
+
+/** Zeroes what CONFIG RESETSTAT resets. */
+function resetStats(): void {
+  for (const k of Object.keys(stats) as (keyof typeof stats)[]) stats[k] = 0;
+  errorStats.clear();
+  for (const cmd of commandTable.values()) {
+    for (const x of [cmd, ...(cmd.subcommands?.values() ?? [])]) { x.calls = x.usec = x.rejectedCalls = x.failedCalls = 0; }
+  }
+  server.slowlog = [];
+}
+
+// --------------------------------------------------------------------------------------------
+// The command table. Rows: name, arity, flags, first key, last key, key step, ACL categories
+// (beyond those implied by flags), handler — Redis 7.0's values.
+// --------------------------------------------------------------------------------------------
+
+registerCommands("connection", [
+  ["ping", -1, "fast", 0, 0, 0, "connection", pingCommand],
+  ["echo", 2, "loading stale fast", 0, 0, 0, "connection", echoCommand],
+  ["quit", -1, "noscript loading stale fast no_auth allow_busy", 0, 0, 0, "connection", quitCommand],
+  ["reset", 1, "noscript loading stale fast no_auth allow_busy", 0, 0, 0, "connection", resetCommand],
+  ["hello", -1, "noscript loading stale fast no_auth allow_busy", 0, 0, 0, "connection", helloCommand],
+  ["auth", -2, "noscript loading stale fast no_auth allow_busy", 0, 0, 0, "connection", authCommand],
+  ["select", 2, "loading stale fast", 0, 0, 0, "connection", selectCommand],
+  ["client", -2, "", 0, 0, 0, "", () => {}],
+], {
+  client: [
+    ["id", 2, "noscript loading stale", 0, 0, 0, "connection", clientIdCommand],
+    ["info", 2, "noscript loading stale", 0, 0, 0, "connection", clientInfoCommand],
+    ["list", -2, "admin noscript loading stale", 0, 0, 0, "connection", clientListCommand],
+    ["getname", 2, "noscript loading stale", 0, 0, 0, "connection", clientGetnameCommand],
+    ["setname", 3, "noscript loading stale", 0, 0, 0, "connection", clientSetnameCommand],
+    ["setinfo", 4, "noscript loading stale", 0, 0, 0, "connection", clientSetinfoCommand],
+    ["kill", -3, "admin noscript loading stale", 0, 0, 0, "connection", clientKillCommand],
+    ["no-evict", 3, "admin noscript loading stale", 0, 0, 0, "connection", clientNoEvictCommand],
+    ["no-touch", 3, "noscript loading stale", 0, 0, 0, "connection", clientNoTouchCommand],
+    ["reply", 3, "noscript loading stale", 0, 0, 0, "connection", clientReplyCommand],
+    ["pause", -3, "admin noscript loading stale", 0, 0, 0, "connection", clientPauseCommand],
+    ["unpause", 2, "admin noscript loading stale", 0, 0, 0, "connection", clientUnpauseCommand],
+    ["help", 2, "loading stale", 0, 0, 0, "connection", clientHelpCommand],
+  ],
+});
+
+registerCommands("string", [
+  ["get", 2, "readonly fast", 1, 1, 1, "string", getCommand],
+  ["set", -3, "write denyoom", 1, 1, 1, "string", setCommand],
+  ["setnx", 3, "write denyoom fast", 1, 1, 1, "string", setnxCommand],
+  ["setex", 4, "write denyoom", 1, 1, 1, "string", setexCommand],
+  ["psetex", 4, "write denyoom", 1, 1, 1, "string", psetexCommand],
+  ["getex", -2, "write fast", 1, 1, 1, "string", getexCommand],
+  ["getdel", 2, "write fast", 1, 1, 1, "string", getdelCommand],
+  ["getset", 3, "write denyoom fast", 1, 1, 1, "string", getsetCommand],
+  ["mget", -2, "readonly fast", 1, -1, 1, "string", mgetCommand],
+  ["mset", -3, "write denyoom", 1, -1, 2, "string", msetCommand],
+  ["msetnx", -3, "write denyoom", 1, -1, 2, "string", msetnxCommand],
+  ["append", 3, "write denyoom fast", 1, 1, 1, "string", appendCommand],
+  ["strlen", 2, "readonly fast", 1, 1, 1, "string", strlenCommand],
+  ["getrange", 4, "readonly", 1, 1, 1, "string", getrangeCommand],
+  ["substr", 4, "readonly", 1, 1, 1, "string", getrangeCommand],
+  ["setrange", 4, "write denyoom", 1, 1, 1, "string", setrangeCommand],
+  ["incr", 2, "write denyoom fast", 1, 1, 1, "string", incrCommand],
+  ["decr", 2, "write denyoom fast", 1, 1, 1, "string", decrCommand],
+  ["incrby", 3, "write denyoom fast", 1, 1, 1, "string", incrbyCommand],
+  ["decrby", 3, "write denyoom fast", 1, 1, 1, "string", decrbyCommand],
+  ["incrbyfloat", 3, "write denyoom fast", 1, 1, 1, "string", incrbyfloatCommand],
+  ["lcs", -3, "readonly", 1, 2, 1, "string", lcsCommand],
+]);
+
+registerCommands("generic", [
+  ["del", -2, "write", 1, -1, 1, "keyspace", delCommand],
+  ["unlink", -2, "write fast", 1, -1, 1, "keyspace", delCommand],
+  ["exists", -2, "readonly fast", 1, -1, 1, "keyspace", existsCommand],
+  ["touch", -2, "readonly fast", 1, -1, 1, "keyspace", touchCommand],
+  ["type", 2, "readonly fast", 1, 1, 1, "keyspace", typeCommand],
+  ["keys", 2, "readonly", 0, 0, 0, "keyspace dangerous", keysCommand],
+  ["scan", -2, "readonly", 0, 0, 0, "keyspace", scanCommand],
+  ["randomkey", 1, "readonly", 0, 0, 0, "keyspace", randomkeyCommand],
+  ["rename", 3, "write", 1, 2, 1, "keyspace", renameCommand],
+  ["renamenx", 3, "write fast", 1, 2, 1, "keyspace", renamenxCommand],
+  ["copy", -3, "write denyoom", 1, 2, 1, "keyspace", copyCommand],
+  ["move", 3, "write fast", 1, 1, 1, "keyspace", moveCommand],
+  ["expire", -3, "write fast", 1, 1, 1, "keyspace", expireCommand],
+  ["pexpire", -3, "write fast", 1, 1, 1, "keyspace", pexpireCommand],
+  ["expireat", -3, "write fast", 1, 1, 1, "keyspace", expireatCommand],
+  ["pexpireat", -3, "write fast", 1, 1, 1, "keyspace", pexpireatCommand],
+  ["ttl", 2, "readonly fast", 1, 1, 1, "keyspace", ttlCommand],
+  ["pttl", 2, "readonly fast", 1, 1, 1, "keyspace", pttlCommand],
+  ["expiretime", 2, "readonly fast", 1, 1, 1, "keyspace", expiretimeCommand],
+  ["pexpiretime", 2, "readonly fast", 1, 1, 1, "keyspace", pexpiretimeCommand],
+  ["persist", 2, "write fast", 1, 1, 1, "keyspace", persistCommand],
+  ["object", -2, "", 0, 0, 0, "", () => {}],
+], {
+  object: [
+    ["encoding", 3, "readonly", 2, 2, 1, "keyspace", objectEncodingCommand],
+    ["freq", 3, "readonly", 2, 2, 1, "keyspace", objectFreqCommand],
+    ["idletime", 3, "readonly", 2, 2, 1, "keyspace", objectIdletimeCommand],
+    ["refcount", 3, "readonly", 2, 2, 1, "keyspace", objectRefcountCommand],
+    ["help", 2, "loading stale", 0, 0, 0, "keyspace", objectHelpCommand],
+  ],
+});
+
+registerCommands("server", [
+  ["swapdb", 3, "write fast", 0, 0, 0, "keyspace dangerous", swapdbCommand],
+  ["dbsize", 1, "readonly fast", 0, 0, 0, "keyspace", dbsizeCommand],
+  ["flushdb", -1, "write", 0, 0, 0, "keyspace dangerous", flushdbCommand],
+  ["flushall", -1, "write", 0, 0, 0, "keyspace dangerous", flushallCommand],
+  ["time", 1, "loading stale fast", 0, 0, 0, "", timeCommand],
+  ["lastsave", 1, "loading stale fast", 0, 0, 0, "admin dangerous", lastsaveCommand],
+  ["info", -1, "loading stale", 0, 0, 0, "dangerous", infoCommand],
+  ["monitor", 1, "admin noscript loading stale", 0, 0, 0, "", monitorCommand],
+  ["debug", -2, "admin noscript loading stale protected", 0, 0, 0, "", debugCommand],
+  ["shutdown", -1, "admin noscript loading stale no_multi allow_busy", 0, 0, 0, "", shutdownCommand],
+  ["config", -2, "", 0, 0, 0, "", () => {}],
+  ["command", -1, "loading stale", 0, 0, 0, "connection", commandCommand],
+  ["slowlog", -2, "", 0, 0, 0, "", () => {}],
+  ["latency", -2, "", 0, 0, 0, "", () => {}],
+  ["memory", -2, "", 0, 0, 0, "", () => {}],
+], {
+  config: [
+    ["get", -3, "admin noscript loading stale", 0, 0, 0, "", configGetCommand],
+    ["set", -4, "admin noscript loading stale", 0, 0, 0, "", configSetCommand],
+    ["resetstat", 2, "admin noscript loading stale", 0, 0, 0, "", configResetstatCommand],
+    ["rewrite", 2, "admin noscript loading stale", 0, 0, 0, "", configRewriteCommand],
+    ["help", 2, "loading stale", 0, 0, 0, "", configHelpCommand],
+  ],
+  command: [
+    ["count", 2, "loading stale", 0, 0, 0, "connection", commandCountCommand],
+    ["info", -2, "loading stale", 0, 0, 0, "connection", commandInfoCommand],
+    ["docs", -2, "loading stale", 0, 0, 0, "connection", commandDocsCommand],
+    ["list", -2, "loading stale", 0, 0, 0, "connection", commandListCommand],
+    ["getkeys", -4, "loading stale", 0, 0, 0, "connection", commandGetkeysCommand],
+    ["help", 2, "loading stale", 0, 0, 0, "connection", commandHelpCommand],
+  ],
+  slowlog: [
+    ["get", -2, "admin loading stale", 0, 0, 0, "", slowlogGetCommand],
+    ["len", 2, "admin loading stale", 0, 0, 0, "", slowlogLenCommand],
+    ["reset", 2, "admin loading stale", 0, 0, 0, "", slowlogResetCommand],
+    ["help", 2, "loading stale", 0, 0, 0, "", slowlogHelpCommand],
+  ],
+  latency: [
+    ["latest", 2, "admin noscript loading stale", 0, 0, 0, "", latencyLatestCommand],
+    ["history", 3, "admin noscript loading stale", 0, 0, 0, "", latencyHistoryCommand],
+    ["reset", -2, "admin noscript loading stale", 0, 0, 0, "", latencyResetCommand],
+    ["help", 2, "loading stale", 0, 0, 0, "", latencyHelpCommand],
+  ],
+  memory: [
+    ["usage", -3, "readonly", 2, 2, 1, "", memoryUsageCommand],
+  ],
+});
+
+registerCommands("scripting", [
+  ["function", -2, "", 0, 0, 0, "", () => {}],
+], {
+  function: [
+    ["flush", -2, "write noscript", 0, 0, 0, "scripting", functionFlushCommand],
+  ],
+});
+
+// ============================================================================================
+// 9. Server loop
+//
+// Bun.listen delivers each read as one `data` event: the client's commands run to completion,
+// then every client with pending output is written once. serverCron runs `hz` times a second
+// for the active expiry cycle, stats sampling and CLIENT PAUSE timeouts.
+// ============================================================================================
+
+const stats = {
+  connections: 0, rejectedConnections: 0, commands: 0, errorReplies: 0, netInput: 0, netOutput: 0, reads: 0, writes: 0,
+  keyspaceHits: 0, keyspaceMisses: 0, expiredKeys: 0, expiredStalePerc: 0, expiredTimeCapReached: 0, expireCycleMs: 0,
+  opsPerSec: 0, inputKbps: 0, outputKbps: 0,
+};
+const errorStats = new Map<string, number>();
+
+const server = {
+  dbs: [] as Db[],
+  clients: new Map<number, Client>(),
+  monitors: new Set<Client>(),
+  pausedClients: new Set<Client>(),
+  nextClientId: 0,
+  dirty: 0,
+  port: 0,
+  runId: "",
+  replid: "",
+  startTime: Date.now(),
+  lastSave: Math.floor(Date.now() / 1000),
+  configFile: "",
+  pauseEnd: 0,
+  pauseType: "all" as "all" | "write",
+  activeExpireEnabled: true,
+  slowlog: [] as SlowlogEntry[],
+  slowlogNextId: 0,
+  latency: new Map<string, { samples: { time: number; ms: number }[]; max: number }>(),
+  peakMemory: 0,
+  startupMemory: 0,
+  listeners: [] as TCPSocketListener<Client>[],
+  cronTimer: null as ReturnType<typeof setInterval> | null,
+  shutdown: null as (() => Promise<void>) | null,
+  opsSample: { time: Date.now(), commands: 0, input: 0, output: 0 },
+};
+
+const socketHandlers = {
+  open(sock: Socket<Client>) {
+    if (server.clients.size >= (conf.maxclients as number)) {
+      stats.rejectedConnections++;
+      sock.write("-ERR max number of clients reached\r\n");
+      sock.end();
+      return;
+    }
+    const addr = sock.remoteAddress.includes(":") ? `[${sock.remoteAddress}]` : sock.remoteAddress;
+    const c = new Client(sock, `${addr}:${sock.remotePort}`, `${sock.localAddress ?? ""}:${server.port}`);
+    c.authenticated = !authRequiredByConfig();
+    sock.data = c;
+    server.clients.set(c.id, c);
+    stats.connections++;
+  },
+  data(sock: Socket<Client>, chunk: Buffer) {
+    const c = sock.data;
+    if (!c || c.closed) return;
+    stats.reads++;
+    stats.netInput += chunk.length;
+    appendInput(c, chunk);
+    if (c.qlen - c.qpos > (conf["client-query-buffer-limit"] as number)) {
+      log("warning", `Closing client that reached max query buffer length: ${clientInfoString(c)}`);
+      freeClient(c);
+      return;
+    }
+    processInputBuffer(c);
+    handleClientsWithPendingWrites();
+  },
+  drain(sock: Socket<Client>) {
+    const c = sock.data;
+    if (c && !c.closed) writeToClient(c);
+  },
+  close(sock: Socket<Client>) {
+    const c = sock.data;
+    if (c) freeClient(c);
+  },
+  error(sock: Socket<Client>, err: Error) {
+    log("verbose", `Client error: ${err.message}`);
+    const c = sock.data;
+    if (c) freeClient(c);
+  },
+};
+
+/** Listens on every address in `bind` (a leading '-' marks an optional address, as in Redis). */
+function listenAll(): string | null {
+  const addrs = String(conf.bind).split(" ").filter(Boolean);
+  const listeners: TCPSocketListener<Client>[] = [];
+  let port = conf.port as number;
+  for (const a of addrs.length ? addrs : ["127.0.0.1"]) {
+    const optional = a.startsWith("-");
+    const hostname = optional ? a.slice(1) : a;
+    try {
+      const l = Bun.listen<Client>({ hostname: hostname === "*" ? "0.0.0.0" : hostname, port, socket: socketHandlers });
+      port = l.port; // with port 0, the other addresses share the first one's port
+      listeners.push(l);
+    } catch (err) {
+      if (optional) continue;
+      for (const l of listeners) l.stop(true);
+      return `Failed listening on port ${conf.port} (tcp), aborting: ${(err as Error).message}`;
+    }
+  }
+  server.listeners = listeners;
+  server.port = port;
+  return null;
+}
+
+/** CONFIG SET port/bind: listen on the new addresses before letting go of the old ones. */
+function rebindListeners(): string | null {
+  const old = server.listeners;
+  const err = listenAll();
+  if (err) { server.listeners = old; return "Unable to listen on this port"; }
+  for (const l of old) l.stop(false);
+  return null;
+}
+
+/** Periodic work: active expiry, ops/sec sampling, the end of CLIENT PAUSE. */
+function serverCron(): void {
+  try {
+    if (server.pauseEnd && server.pauseEnd <= now()) {
+      server.pauseEnd = 0;
+      unpauseClients();
+    }
+    if (server.pauseEnd <= now()) activeExpireCycle();
+    const t = Date.now(), s = server.opsSample;
+    if (t - s.time >= 1000) {
+      const dt = (t - s.time) / 1000;
+      stats.opsPerSec = Math.round((stats.commands - s.commands) / dt);
+      stats.inputKbps = (stats.netInput - s.input) / dt / 1024;
+      stats.outputKbps = (stats.netOutput - s.output) / dt / 1024;
+      server.opsSample = { time: t, commands: stats.commands, input: stats.netInput, output: stats.netOutput };
+    }
+    handleClientsWithPendingWrites();
+  } catch (err) {
+    log("warning", `serverCron: ${(err as Error).stack ?? err}`);
+  }
+}
+
+export interface RedbunServer {
+  port: number;
+  close(): Promise<void>;
+}
+
+/** Starts a server with the given parameters (Redis config names, e.g. { port: 0, save: "" }).
+ *  `clock` replaces the time source, for tests. */
+export async function startServer(options: Record<string, string | number> & { clock?: () => number } = {}): Promise<RedbunServer> {
+  const { clock: testClock, ...params } = options;
+  if (testClock) clock = testClock;
+  const text = Object.entries(params).map(([k, v]) => `${k} ${reprString(String(v))}`).join("\n");
+  loadConfigText(text);
+  return initServer();
+}
+
+function initServer(): RedbunServer {
+  server.dbs = Array.from({ length: conf.databases as number }, (_, i) => new Db(i));
+  server.runId = randomBytes(20).toString("hex");
+  server.replid = randomBytes(20).toString("hex");
+  server.startTime = Date.now();
+  const err = listenAll();
+  if (err) throw new Error(err);
+  server.startupMemory = memoryUsage().heapUsed;
+  server.cronTimer = setInterval(serverCron, Math.max(1, Math.floor(1000 / Math.min(500, Math.max(1, conf.hz as number)))));
+  const close = async () => {
+    if (server.cronTimer) clearInterval(server.cronTimer);
+    server.cronTimer = null;
+    for (const c of [...server.clients.values()]) freeClient(c);
+    for (const l of server.listeners) l.stop(true);
+    server.listeners = [];
+  };
+  server.shutdown = async () => {
+    await close();
+    log("warning", "Redis is now ready to exit, bye bye...");
+    if (server.configFile !== null && isMainProcess) process.exit(0);
+  };
+  return { get port() { return server.port; }, close };
+}
+
+// ============================================================================================
+// 10. main
+// ============================================================================================
+
+let isMainProcess = false;
+
+function main(argv: string[]): void {
+  isMainProcess = true;
+  if (argv[0] === "-v" || argv[0] === "--version") {
+    console.log(`Redbun v=${REDBUN_VERSION} (Redis ${REDIS_VERSION} compatible) bun=${Bun.version}`);
+    return;
+  }
+  try {
+    if (argv[0] && !argv[0].startsWith("--")) server.configFile = argv[0];
+    loadConfigText(argvToConfigText(argv));
+  } catch (err) {
+    console.error(err instanceof ConfigError ? err.message : `Fatal error loading the configuration: ${(err as Error).message}`);
+    process.exit(1);
+  }
+  log("notice", "oO0OoO0OoO0Oo Redbun is starting oO0OoO0OoO0Oo");
+  log("notice", `Redbun version=${REDBUN_VERSION}, Redis version=${REDIS_VERSION}, bun=${Bun.version}, pid=${process.pid}, just started`);
+  if (!server.configFile) log("warning", "Warning: no config file specified, using the default config. In order to specify a config file use bun run main.ts /path/to/redis.conf");
+  let srv: RedbunServer;
+  try {
+    srv = initServer();
+  } catch (err) {
+    log("warning", (err as Error).message);
+    process.exit(1);
+  }
+  log("notice", `Server initialized`);
+  log("notice", `Ready to accept connections tcp`);
+  const onSignal = (sig: string) => {
+    log("warning", `Received ${sig} scheduling shutdown...`);
+    void server.shutdown!();
+  };
+  process.on("SIGINT", () => onSignal("SIGINT"));
+  process.on("SIGTERM", () => onSignal("SIGTERM"));
+  // Anything that escapes a handler is logged; the server keeps serving.
+  process.on("uncaughtException", (err) => log("warning", `Uncaught exception: ${err.stack ?? err}`));
+  process.on("unhandledRejection", (err) => log("warning", `Unhandled rejection: ${err}`));
+  void srv;
+}
+
+if (import.meta.main) main(process.argv.slice(2));

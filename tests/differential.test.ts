@@ -1,0 +1,698 @@
+// Differential tests: the same command scripts are sent to a real redis-server and to Redbun,
+// and the replies are compared byte for byte (after a few explicit, per-command masking rules).
+//
+// Run:   bun test tests/differential.test.ts
+// Target selection (the "candidate" compared against the reference redis-server):
+//   default              Redbun, started in-process via startServer() from ../main.ts
+//   DIFF_TARGET=redis    a second redis-server spawned by the harness (self-check of the harness)
+//   DIFF_TARGET_PORT=N   an already running server on 127.0.0.1:N (it gets FLUSHALLed!)
+// REQUIRE_REDIS=1 makes a missing redis-server binary a failure instead of a skip.
+// DIFF_ONLY=substr runs only scripts whose "family / name" contains substr.
+// DIFF_DUMP=1 prints every step with the reference server's reply.
+import { describe, test, beforeAll, afterAll } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { RawClient, replyEnd } from "./client.ts";
+
+// ---------------------------------------------------------------------------------------------
+// Script format
+// ---------------------------------------------------------------------------------------------
+
+/** A rule turns a raw reply into its comparable form (masking / sorting). */
+type Rule = (raw: string) => string;
+
+type Step =
+  /** Shorthand: a command whose arguments are separated by single spaces (no quoting). */
+  | string
+  /** A command given as exact arguments (latin1 strings; use for empty/binary/space args). */
+  | string[]
+  /** A command with a per-step rule that replaces the per-command rule. */
+  | { c: string | string[]; rule: Rule }
+  /**
+   * Literal bytes written to the socket. `read` says what to compare afterwards:
+   *   n          the next n replies
+   *   "close"    everything the server sends until it closes the connection (must close)
+   *   "pending"  whatever arrived after a short pause (usually "" for incomplete input)
+   */
+  | { raw: string; read: number | "close" | "pending" }
+  /** Pause (e.g. to let a short expire elapse); compared as nothing. */
+  | { sleep: number };
+
+interface Script { name: string; steps: Step[] }
+
+// ---------------------------------------------------------------------------------------------
+// Masking and sorting rules (explicit, per command)
+// ---------------------------------------------------------------------------------------------
+
+/** Splits the raw bytes of an aggregate reply into [header, element raws]; null if not an aggregate. */
+function splitAggregate(raw: string): [string, string[]] | null {
+  if (!"*~%".includes(raw[0])) return null;
+  const buf = Buffer.from(raw, "latin1");
+  const nl = buf.indexOf("\r\n");
+  const n = Number(buf.latin1Slice(1, nl));
+  if (n < 0) return null;
+  const count = raw[0] === "%" ? 2 * n : n;
+  const elems: string[] = [];
+  let p = nl + 2;
+  for (let i = 0; i < count; i++) {
+    const e = replyEnd(buf, p);
+    elems.push(buf.latin1Slice(p, e));
+    p = e;
+  }
+  return [buf.latin1Slice(0, nl + 2), elems];
+}
+
+const rules = {
+  /** Compare as-is. */
+  exact: ((raw) => raw) as Rule,
+  /** An array whose element order is unspecified (KEYS): sort the elements. */
+  sorted: ((raw) => {
+    const s = splitAggregate(raw);
+    return s ? s[0] + [...s[1]].sort().join("") : raw;
+  }) as Rule,
+  /** SCAN-like [cursor, [elements]]: sort the inner array. */
+  sortedSecond: ((raw) => {
+    const s = splitAggregate(raw);
+    if (!s || s[1].length !== 2) return raw;
+    return s[0] + s[1][0] + rules.sorted(s[1][1]);
+  }) as Rule,
+  /** Every integer / number in the reply is masked (e.g. EXPIRETIME after a relative EXPIRE). */
+  anyInt: ((raw) => raw.replace(/^([:(])-?\d+\r\n/gm, "$1<int>\r\n")) as Rule,
+  /** TIME: two bulk-string numbers. */
+  time: ((raw) => raw.replace(/\$\d+\r\n\d+\r\n/g, "$$<n>\r\n<digits>\r\n")) as Rule,
+  /** HELLO / CLIENT INFO style: only the client id differs. */
+  helloId: ((raw) => raw.replace(/(\$2\r\nid\r\n):\d+\r\n/, "$1:<id>\r\n")) as Rule,
+  /** PTTL ticks by the millisecond: compare positive values rounded to the second. */
+  pttlSeconds: ((raw) => raw.replace(/^:(\d+)\r\n$/, (_m, n) => `:~${Math.round(Number(n) / 1000)}s\r\n`)) as Rule,
+};
+
+/** Default rule per command (upper-case name, or "NAME SUBCOMMAND"); anything else is exact. */
+const COMMAND_RULES: Record<string, Rule> = {
+  KEYS: rules.sorted,
+  SCAN: rules.sortedSecond,
+  TIME: rules.time,
+  HELLO: rules.helloId,
+  "CLIENT ID": rules.anyInt,
+  PTTL: rules.pttlSeconds,
+};
+
+function ruleFor(args: string[]): Rule {
+  const name = (args[0] ?? "").toUpperCase();
+  const sub = `${name} ${(args[1] ?? "").toUpperCase()}`;
+  return COMMAND_RULES[sub] ?? COMMAND_RULES[name] ?? rules.exact;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers for building scripts
+// ---------------------------------------------------------------------------------------------
+
+const ALL_BYTES = Array.from({ length: 256 }, (_, i) => String.fromCharCode(i)).join("");
+const CRLF_VALUE = "line1\r\nline2\r\n$3\r\n*1\r\n\r\n";
+const FAR_SEC = "4102444800"; // 2100-01-01T00:00:00Z
+const FAR_MS = "4102444800000";
+const PAST_SEC = "1000000000"; // 2001
+const I64_MAX = "9223372036854775807";
+const I64_MIN = "-9223372036854775808";
+
+const cmd = (...a: string[]) => a;
+/** The same command with each argument in the list appended, as separate steps. */
+const each = (prefix: string[], values: string[]): string[][] => values.map((v) => [...prefix, v]);
+
+// ---------------------------------------------------------------------------------------------
+// The scripts (data). Each script runs on a fresh connection after FLUSHALL.
+// ---------------------------------------------------------------------------------------------
+
+const SUITES: Record<string, Script[]> = {
+  "strings: SET": [
+    { name: "basic and overwrite", steps: ["SET k v", "GET k", "SET k v2", "GET k", "set K lower", "GET K", "GET k", "SeT k mixed", "GET k"] },
+    { name: "NX / XX", steps: ["SET k v NX", "SET k w NX", "GET k", "SET k w XX", "GET k", "SET missing v XX", "EXISTS missing", "SET k a nx", "SET k b xx"] },
+    { name: "EX / PX / EXAT / PXAT", steps: [
+      "SET a v EX 100", "TTL a", "PTTL a",
+      "SET b v PX 100000", "TTL b", "PTTL b",
+      `SET c v EXAT ${FAR_SEC}`, "EXPIRETIME c", "PEXPIRETIME c",
+      `SET d v PXAT ${FAR_MS}`, "EXPIRETIME d", "PEXPIRETIME d",
+      `SET e v PXAT ${FAR_MS.slice(0, -3)}123`, "PEXPIRETIME e", "EXPIRETIME e",
+      "SET f v ex 100", "TTL f",
+    ] },
+    { name: "expire in the past deletes / short expire elapses", steps: [
+      `SET p v EXAT ${PAST_SEC}`, "EXISTS p", "GET p",
+      "SET q v PXAT 1", "EXISTS q",
+      "SET s v PX 30", { sleep: 80 }, "GET s", "EXISTS s", "DBSIZE",
+    ] },
+    { name: "invalid expire values", steps: [
+      "SET k v EX 0", "SET k v EX -1", "SET k v PX 0", "SET k v PX -5", "SET k v EXAT 0", "SET k v PXAT 0",
+      "SET k v EX abc", "SET k v EX 1.5", "SET k v PX 1e3", ["SET", "k", "v", "EX", ""],
+      "SET k v EX 9223372036854775807", "SET k v PX 9223372036854775807", "SET k v EX 9223372036854775808",
+      "SET k v EX 92233720368547758", "SET k v EXAT 9223372036854775807",
+      "SET k v EX", "SET k v PX", "EXISTS k",
+    ] },
+    { name: "KEEPTTL", steps: [
+      "SET k v EX 100", "SET k v2 KEEPTTL", "TTL k", "GET k",
+      "SET k v3", "TTL k",
+      "SET k v EX 100", "SET k v4 KEEPTTL XX", "TTL k", "SET n v KEEPTTL", "TTL n",
+    ] },
+    { name: "GET option", steps: [
+      "SET k v GET", "SET k v2 GET", "GET k", "SET k v3 GET EX 100", "TTL k", "SET k v4 NX GET", "SET k v5 XX GET", "GET k",
+      "SET m v GET XX", "EXISTS m", "SET n v NX GET", "GET n",
+      "SET list v GET", "GET list", "TYPE list", "SET list v", "TYPE list",
+    ] },
+    { name: "option conflicts and syntax errors", steps: [
+      "SET k v NX XX", "SET k v XX NX", "SET k v EX 10 PX 100", "SET k v PX 100 EX 10", "SET k v EX 10 EXAT 100", "SET k v PXAT 1 EXAT 1",
+      "SET k v EX 10 KEEPTTL", "SET k v KEEPTTL EX 10", "SET k v KEEPTTL PXAT 1", "SET k v EX 10 EX 20", "SET k v NX NX", "SET k v GET GET",
+      "SET k v FOO", "SET k v EX 10 FOO", "SET k v NX foo", "SET k v GET EXAT", "EXISTS k",
+      "SET", "SET k", ["SET", "", ""], ["GET", ""],
+    ] },
+  ],
+  "strings: GET / GETSET / GETDEL": [
+    { name: "GET", steps: ["GET missing", "SET k v", "GET k", "GET k extra", "GET", "GET l", "GET h"] },
+    { name: "GETSET", steps: ["GETSET k v", "GETSET k w", "GET k", "SET t v EX 100", "GETSET t x", "TTL t", "GETSET l v", "GETSET k", "GETSET k a b"] },
+    { name: "GETDEL", steps: ["GETDEL missing", "SET k v", "GETDEL k", "EXISTS k", "GETDEL k", "GETDEL l", "EXISTS l", "GETDEL", "GETDEL a b"] },
+  ],
+  "strings: GETEX": [
+    { name: "options", steps: [
+      "GETEX missing", "GETEX missing EX 10", "SET k v", "GETEX k", "TTL k",
+      "GETEX k EX 100", "TTL k", "GETEX k PX 200000", "TTL k", `GETEX k EXAT ${FAR_SEC}`, "EXPIRETIME k",
+      `GETEX k PXAT ${FAR_MS}`, "PEXPIRETIME k", "GETEX k PERSIST", "TTL k", "GETEX k persist", "TTL k", "GETEX k ex 50", "TTL k",
+    ] },
+    { name: "past time deletes", steps: ["SET k v", `GETEX k EXAT ${PAST_SEC}`, "EXISTS k", "SET k v", "GETEX k PXAT 1", "EXISTS k"] },
+    { name: "errors", steps: [
+      "SET k v", "GETEX k EX 0", "GETEX k EX -1", "GETEX k PX 0", "GETEX k EXAT 0", "GETEX k PXAT -1", "GETEX k EX abc", "GETEX k EX",
+      "GETEX k EX 10 PX 10", "GETEX k PERSIST EX 10", "GETEX k EX 10 PERSIST", "GETEX k PERSIST PERSIST", "GETEX k FOO", "GETEX k EX 9223372036854775807",
+      "GETEX k KEEPTTL", "GETEX", "GETEX l", "GETEX l EX 10", "TTL k", "GET k",
+    ] },
+  ],
+  "strings: SETNX / SETEX / PSETEX": [
+    { name: "SETNX", steps: ["SETNX k v", "SETNX k w", "GET k", "SETNX k", "SETNX k a b", "SETNX l v"] },
+    { name: "SETEX", steps: [
+      "SETEX k 100 v", "TTL k", "GET k", "SETEX k 0 v", "SETEX k -1 v", "SETEX k abc v", "SETEX k 1.5 v", "SETEX k 9223372036854775807 v",
+      "SETEX k 9223372036854775 v", "SETEX k 100", "SETEX k", "SETEX l 100 v", "TYPE l", "TTL l", "GET k",
+    ] },
+    { name: "PSETEX", steps: [
+      "PSETEX k 100000 v", "TTL k", "GET k", "PSETEX k 0 v", "PSETEX k -100 v", "PSETEX k abc v", "PSETEX k 9223372036854775807 v",
+      "PSETEX k 100 v x", "PSETEX s 30 v", { sleep: 80 }, "GET s", "EXISTS s",
+    ] },
+  ],
+  "strings: MGET / MSET / MSETNX": [
+    { name: "MGET", steps: ["SET a 1", "SET b 2", "MGET a b missing l a", "MGET missing", "MGET"] },
+    { name: "MSET", steps: [
+      "MSET a 1 b 2 c 3", "MGET a b c", "MSET a x a y", "GET a", "MSET a", "MSET a 1 b", "MSET", "SET t v EX 100", "MSET t w", "TTL t",
+      ["MSET", "", "empty", "bin", ALL_BYTES], ["MGET", "", "bin"],
+    ] },
+    { name: "MSETNX", steps: [
+      "MSETNX a 1 b 2", "MGET a b", "MSETNX a 9 c 3", "MGET a c", "MSETNX c 3 c 4", "GET c", "MSETNX a", "MSETNX x 1 y", "MSETNX", "EXISTS x",
+    ] },
+  ],
+  "strings: APPEND / STRLEN": [
+    { name: "APPEND", steps: [
+      "APPEND k hello", "APPEND k world", "GET k", ["APPEND", "k", ""], ["APPEND", "e", ""], "EXISTS e", ["GET", "e"], "STRLEN e",
+      "SET n 10", "APPEND n 5", "GET n", "INCR n", "APPEND l x", "APPEND k", "APPEND",
+    ] },
+    { name: "STRLEN", steps: [
+      "STRLEN missing", "SET k hello", "STRLEN k", "SET n 12345", "STRLEN n", "INCR n", "STRLEN n", ["SET", "b", ALL_BYTES], "STRLEN b",
+      "SET neg -1", "STRLEN neg", "STRLEN l", "STRLEN", "STRLEN a b",
+    ] },
+  ],
+  "strings: GETRANGE / SUBSTR": [
+    { name: "ranges", steps: [
+      "SET k Hello,World", "GETRANGE k 0 4", "GETRANGE k -5 -1", "GETRANGE k 0 -1", "GETRANGE k 5 2", "GETRANGE k -1 -5",
+      "GETRANGE k 0 100", "GETRANGE k 100 200", "GETRANGE k -100 2", "GETRANGE k -100 -50", "GETRANGE k 3 3", "GETRANGE k -1 -1",
+      `GETRANGE k 0 ${I64_MAX}`, `GETRANGE k ${I64_MIN} ${I64_MAX}`, `GETRANGE k ${I64_MAX} ${I64_MAX}`, `GETRANGE k -9223372036854775807 -1`,
+      "GETRANGE k 0 9223372036854775808", "GETRANGE k a 1", "GETRANGE k 1.5 3", "GETRANGE missing 0 -1", "GETRANGE missing 5 1",
+      "SUBSTR k 0 4", "SUBSTR k -3 -1", "substr k 1 1",
+      "SET n 12345", "GETRANGE n 1 2", ["SET", "e", ""], "GETRANGE e 0 -1", "GETRANGE e 0 0", "GETRANGE e -1 -1",
+      "GETRANGE l 0 1", "GETRANGE k 0", "GETRANGE k", "SUBSTR k 0", "GETRANGE k 0 1 2",
+    ] },
+  ],
+  "strings: SETRANGE": [
+    { name: "overwrite, extend, padding", steps: [
+      ["SET", "k", "Hello World"], "SETRANGE k 6 Redis", "GET k", "SETRANGE k 20 !", "GET k", "STRLEN k",
+      "SETRANGE new 5 abc", "GET new", "SETRANGE k 0 J", "GET k",
+      ["SETRANGE", "missing", "0", ""], "EXISTS missing", ["SETRANGE", "missing", "10", ""], "EXISTS missing",
+      ["SETRANGE", "k", "100", ""], "STRLEN k", ["SETRANGE", "k", "0", ""],
+      "SET n 100", "SETRANGE n 1 5", "GET n", "INCR n",
+    ] },
+    { name: "offset errors", steps: [
+      "SET k v", "SETRANGE k -1 x", "SETRANGE k abc x", "SETRANGE k 1.5 x", "SETRANGE k 536870912 x", "SETRANGE k 536870911 ",
+      "SETRANGE k 9223372036854775807 x", "SETRANGE k 9223372036854775808 x", ["SETRANGE", "k", "-1", ""], ["SETRANGE", "k", "536870912", ""],
+      ["SETRANGE", "missing", "-1", ""], "GET k", "SETRANGE l 0 x", ["SETRANGE", "l", "0", ""], "SETRANGE k 0", "SETRANGE",
+    ] },
+  ],
+  "strings: INCR / DECR / INCRBY / DECRBY": [
+    { name: "basics", steps: [
+      "INCR k", "INCR k", "DECR k", "DECR k", "DECR k", "INCRBY k 10", "DECRBY k 20", "GET k", "INCRBY k -5", "DECRBY k -5", "GET k",
+      "incrby n 0", "GET n", "SET t 5 EX 100", "INCR t", "TTL t",
+    ] },
+    { name: "overflow", steps: [
+      `SET k ${I64_MAX}`, "INCR k", "INCRBY k 1", "INCRBY k 0", "DECR k", "GET k",
+      `SET m ${I64_MIN}`, "DECR m", "DECRBY m 1", "INCR m", "GET m",
+      "SET z 0", `INCRBY z ${I64_MAX}`, `DECRBY z ${I64_MAX}`, `DECRBY z ${I64_MAX}`, "GET z",
+      "SET y 0", `DECRBY y ${I64_MIN}`, `INCRBY y ${I64_MIN}`, "GET y", `SET w -1`, `DECRBY w ${I64_MIN}`,
+      `SET v 9223372036854775808`, "INCR v", `SET u -9223372036854775809`, "DECR u", `INCRBY z 9223372036854775808`,
+      `INCRBY z -9223372036854775809`,
+    ] },
+    { name: "non-integer values", steps: [
+      ...[
+        "abc", "1.5", " 1", "1 ", "01", "007", "+1", "-0", "0x10", "1e3", "--1", "-", "+", "inf", "9223372036854775807a", "0.0",
+      ].flatMap((v) => [["SET", "k", v], ["INCR", "k"], ["GET", "k"]]),
+      ["SET", "k", ""], "INCR k", "DECR k", ["SET", "k", "\t1"], "INCR k", ["SET", "k", "1\r\n"], "INCR k",
+      ["SET", "k", "-1"], "INCR k", ["SET", "k", "-0001"], "INCR k",
+    ] },
+    { name: "non-integer increments", steps: [
+      "SET k 1", "INCRBY k abc", "INCRBY k 1.0", "INCRBY k +1", "INCRBY k 01", "INCRBY k -0", ["INCRBY", "k", " 1"],
+      ["INCRBY", "k", ""], "DECRBY k 1.5", "DECRBY k +2", ["DECRBY", "k", ""], "GET k",
+    ] },
+    { name: "wrong type and arity", steps: [
+      "INCR l", "DECR l", "INCRBY l 1", "DECRBY l 1", "INCR", "INCR a b", "INCRBY k", "INCRBY k 1 2", "DECRBY", "DECR",
+    ] },
+  ],
+  "strings: INCRBYFLOAT": [
+    { name: "formatting", steps: [
+      "INCRBYFLOAT f 0.1", "INCRBYFLOAT f 0.2", "GET f", "INCRBYFLOAT g 10.5", "INCRBYFLOAT g 0.1", "INCRBYFLOAT g -10.6",
+      "INCRBYFLOAT h 3", "INCRBYFLOAT h 1.0", "INCRBYFLOAT h -4", "GET h", "INCRBYFLOAT i 5.0e3", "INCRBYFLOAT i 2.0e2", "INCRBYFLOAT i 1E2",
+      "INCRBYFLOAT j 1e-5", "INCRBYFLOAT j 1e-20", "INCRBYFLOAT k 123456789012345678", "INCRBYFLOAT k 1", "INCRBYFLOAT l 1e17",
+      "INCRBYFLOAT m 1e200", "INCRBYFLOAT m -1e200", "INCRBYFLOAT n 0.1", "INCRBYFLOAT n -0.1", "INCRBYFLOAT o -0", "INCRBYFLOAT o -0.0",
+      "INCRBYFLOAT p 1.23456789012345678901234", "INCRBYFLOAT q 3.0000000000000000001", "INCRBYFLOAT r .5", "INCRBYFLOAT r 5.",
+      "INCRBYFLOAT s +1.5", "INCRBYFLOAT t 0x10", "INCRBYFLOAT u 1.1", "INCRBYFLOAT u 2.2", "INCRBYFLOAT u 3.3",
+      "SET v 10", "INCRBYFLOAT v 0.5", "SET w 5.0e3", "INCRBYFLOAT w 1", "SET x 1.50", "INCRBYFLOAT x 0", "SET y -0", "INCRBYFLOAT y 0",
+      "INCRBYFLOAT z 1e308", "INCRBYFLOAT z 0",
+    ] },
+    { name: "overflow, inf, nan, errors", steps: [
+      "INCRBYFLOAT k 1e308", "INCRBYFLOAT k 1e308", "GET k", "INCRBYFLOAT k -1e308", "INCRBYFLOAT k -1e308", "INCRBYFLOAT k -1e308",
+      "INCRBYFLOAT a inf", "INCRBYFLOAT a -inf", "INCRBYFLOAT a nan", "INCRBYFLOAT a infinity", "INCRBYFLOAT a NaN", "INCRBYFLOAT a 1e309",
+      "INCRBYFLOAT a abc", "INCRBYFLOAT a 1.5x", ["INCRBYFLOAT", "a", ""], ["INCRBYFLOAT", "a", " 1"], ["INCRBYFLOAT", "a", "1 "], "EXISTS a",
+      "SET s abc", "INCRBYFLOAT s 1", "SET s inf", "INCRBYFLOAT s 1", ["SET", "s", " 1"], "INCRBYFLOAT s 1", "SET s 1e400", "INCRBYFLOAT s 1",
+      "INCRBYFLOAT l 1", "INCRBYFLOAT k", "INCRBYFLOAT", "INCRBYFLOAT k 1 2",
+    ] },
+  ],
+  "strings: LCS": [
+    { name: "LCS", steps: [
+      "MSET key1 ohmytext key2 mynewtext", "LCS key1 key2", "LCS key1 key2 LEN", "LCS key1 key2 IDX", "LCS key1 key2 IDX MINMATCHLEN 4",
+      "LCS key1 key2 IDX WITHMATCHLEN", "LCS key1 key2 IDX MINMATCHLEN 4 WITHMATCHLEN", "LCS key1 key2 idx withmatchlen minmatchlen 0",
+      "LCS key1 key2 LEN IDX", "LCS key1 key2 IDX LEN", "LCS key1 key2 MINMATCHLEN 2", "LCS key1 key2 WITHMATCHLEN", "LCS key1 key2 LEN WITHMATCHLEN",
+      "LCS key1 key2 IDX MINMATCHLEN -1", "LCS key1 key2 IDX MINMATCHLEN abc", "LCS key1 key2 IDX MINMATCHLEN", "LCS key1 key2 FOO",
+      "LCS key1 missing", "LCS missing1 missing2", "LCS missing1 missing2 LEN", "LCS missing1 missing2 IDX", "LCS key1 key1 IDX",
+      "MSET a ABCBDAB b BDCABA", "LCS a b", "LCS a b IDX WITHMATCHLEN", ["SET", "e", ""], "LCS e a IDX",
+      "LCS key1 l", "LCS key1", "LCS",
+    ] },
+  ],
+  "keys: DEL / UNLINK / EXISTS / TYPE / TOUCH": [
+    { name: "DEL and UNLINK", steps: [
+      "MSET a 1 b 2 c 3", "DEL a", "DEL a", "DEL b c missing", "MSET a 1 b 2", "UNLINK a b a", "UNLINK x", "DEL", "UNLINK", "DEL l l", "DBSIZE",
+    ] },
+    { name: "EXISTS", steps: ["SET a 1", "EXISTS a", "EXISTS a a a", "EXISTS a missing a", "EXISTS missing", "EXISTS", "EXISTS l a"] },
+    { name: "TYPE", steps: [
+      "SET s v", "TYPE s", "TYPE l", "TYPE st", "TYPE h", "TYPE z", "TYPE x",
+      "TYPE missing", "TYPE", "TYPE a b",
+    ] },
+    { name: "TOUCH", steps: ["MSET a 1 b 2", "TOUCH a", "TOUCH a b missing a", "TOUCH missing", "TOUCH"] },
+  ],
+  "keys: KEYS": [
+    { name: "glob patterns", steps: [
+      ["MSET", "a", "1", "b", "1", "c", "1", "d", "1", "ab", "1", "abc", "1", "hello", "1", "hallo", "1", "hxllo", "1", "hllo", "1", "heeeello", "1",
+        "*", "1", "a*b", "1", "?", "1", "[x]", "1", "x", "1", "\\", "1", "a\\b", "1", "-", "1", "^", "1", "]", "1", "", "1", "A", "1"],
+      "KEYS *", "KEYS ?", "KEYS ??", "KEYS h?llo", "KEYS h*llo", "KEYS h[ae]llo", "KEYS h[^e]llo", "KEYS h[a-b]llo", "KEYS [a-c]", "KEYS [c-a]",
+      "KEYS [^a]", "KEYS [!a]", "KEYS \\*", "KEYS a\\*b", "KEYS *\\**", "KEYS \\?", "KEYS \\[x]", "KEYS [[]x]", "KEYS [", "KEYS [a", "KEYS [a-",
+      "KEYS a[", "KEYS \\", "KEYS \\\\", "KEYS a\\\\b", "KEYS []]", "KEYS [\\]]", "KEYS [-]", "KEYS [a-]", "KEYS [\\^]", "KEYS missing*", "KEYS A",
+      "KEYS a", ["KEYS", ""], "KEYS **", "KEYS *?*", "KEYS [abc", "KEYS [^", "KEYS ab*", "KEYS *c", "KEYS [A-Z]", "keys [a-c]*",
+      "KEYS", "KEYS a b",
+    ] },
+    { name: "nocase and expired keys", steps: ["SET Aa 1", "SET a 1", "SET b 1 PX 20", { sleep: 60 }, "KEYS *", "KEYS a*", "KEYS A*"] },
+    { name: "SCAN full cursor", steps: ["MSET k1 1 k2 2 k3 3 other 4", "SCAN 0 COUNT 1000", "SCAN 0 MATCH k* COUNT 1000", "SCAN abc", "SCAN 0 COUNT 0"] },
+  ],
+  "keys: RENAME / RENAMENX": [
+    { name: "RENAME", steps: [
+      "SET a 1", "RENAME a b", "GET a", "GET b", "RENAME b b", "GET b", "RENAME missing x", "RENAME missing missing",
+      "SET c 3", "RENAME b c", "GET c", "SET t v EX 100", "RENAME t t2", "TTL t2", "RENAME l c", "TYPE c", "RENAME a", "RENAME",
+      "RENAME c d e",
+    ] },
+    { name: "RENAMENX", steps: [
+      "SET a 1", "SET b 2", "RENAMENX a b", "RENAMENX a c", "GET c", "RENAMENX c c", "RENAMENX missing x", "RENAMENX missing missing",
+      "SET t v EX 100", "RENAMENX t t2", "TTL t2", "RENAMENX a", "RENAMENX",
+    ] },
+  ],
+  "keys: COPY / MOVE": [
+    { name: "COPY", steps: [
+      "SET a 1", "COPY a b", "GET b", "COPY a b", "COPY a b REPLACE", "SET a 2", "COPY a b replace", "GET b", "COPY a a", "COPY missing x",
+      "COPY a b DB 1", "COPY a c DB 1", "SELECT 1", "GET c", "SELECT 0", "COPY a c DB 1", "COPY a c DB 1 REPLACE", "COPY a a DB 0",
+      "COPY a c DB 16", "COPY a c DB -1", "COPY a c DB abc", "COPY a c DB", "COPY a c FOO", "COPY a c REPLACE REPLACE",
+      "SET t v EX 100", "COPY t t2", "TTL t2", "COPY l l2", "COPY a", "COPY",
+    ] },
+    { name: "MOVE", steps: [
+      "SET a 1", "MOVE a 1", "EXISTS a", "SELECT 1", "GET a", "SET b x", "SELECT 0", "SET b y", "MOVE b 1", "GET b", "MOVE missing 1",
+      "SET c 1", "MOVE c 0", "MOVE c 16", "MOVE c -1", "MOVE c abc", "MOVE c", "MOVE", "SET t v EX 100", "MOVE t 2", "SELECT 2", "TTL t",
+    ] },
+  ],
+  "keys: EXPIRE family": [
+    { name: "EXPIRE / PEXPIRE / EXPIREAT / PEXPIREAT", steps: [
+      "SET k v", "EXPIRE k 100", "TTL k", "PEXPIRE k 200000", "TTL k", `EXPIREAT k ${FAR_SEC}`, "EXPIRETIME k", `PEXPIREAT k ${FAR_MS}`,
+      "PEXPIRETIME k", "EXPIRE missing 10", "PEXPIRE missing 10", `EXPIREAT missing ${FAR_SEC}`, "PEXPIREAT missing 1", "expire k 300", "TTL k",
+    ] },
+    { name: "non-positive and past times delete", steps: [
+      "SET a v", "EXPIRE a 0", "EXISTS a", "SET a v", "EXPIRE a -10", "EXISTS a", "SET a v", "PEXPIRE a -1", "EXISTS a",
+      "SET a v", `EXPIREAT a ${PAST_SEC}`, "EXISTS a", "SET a v", "PEXPIREAT a 0", "EXISTS a", "SET b v", "PEXPIRE b 30", { sleep: 80 }, "EXISTS b",
+    ] },
+    { name: "NX XX GT LT", steps: [
+      "SET k v", "EXPIRE k 100 XX", "TTL k", "EXPIRE k 100 GT", "TTL k", "EXPIRE k 100 LT", "TTL k", "PERSIST k", "EXPIRE k 100 NX", "TTL k",
+      "EXPIRE k 200 NX", "TTL k", "EXPIRE k 200 XX", "TTL k", "EXPIRE k 100 GT", "EXPIRE k 300 GT", "TTL k", "EXPIRE k 400 LT", "EXPIRE k 150 LT",
+      "TTL k", "PEXPIRE k 100000 lt", "TTL k", `EXPIREAT k ${FAR_SEC} GT`, "EXPIRETIME k", `PEXPIREAT k ${FAR_MS} NX`, `PEXPIREAT k ${FAR_MS} XX`,
+      "EXPIRE missing 10 NX", "EXPIRE missing 10 GT", "SET p v", "EXPIRE p 10 LT", "TTL p", "PERSIST p", "EXPIRE p 0 GT", "EXISTS p",
+    ] },
+    { name: "invalid combinations and times", steps: [
+      "SET k v", "EXPIRE k 100 NX XX", "EXPIRE k 100 GT LT", "EXPIRE k 100 NX GT", "EXPIRE k 100 NX LT", "EXPIRE k 100 XX GT", "EXPIRE k 100 FOO",
+      "EXPIRE k 100 NX NX", "EXPIRE k abc", "EXPIRE k 1.5", ["EXPIRE", "k", ""], "EXPIRE k 9223372036854775807", "EXPIRE k 9223372036854775",
+      "EXPIRE k 9223372036854776", "PEXPIRE k 9223372036854775807", "PEXPIRE k 9223372036854775806", "EXPIREAT k 9223372036854775807",
+      "PEXPIREAT k 9223372036854775807", "EXPIRE k -9223372036854775808", "PEXPIRE k -9223372036854775808", "EXISTS k", "SET k v",
+      "EXPIRE k", "EXPIRE", "PEXPIRE k", "EXPIREAT k", "PEXPIREAT", "TTL k",
+    ] },
+    { name: "TTL / PTTL / EXPIRETIME / PEXPIRETIME / PERSIST", steps: [
+      "TTL missing", "PTTL missing", "EXPIRETIME missing", "PEXPIRETIME missing", "SET k v", "TTL k", "PTTL k", "EXPIRETIME k", "PEXPIRETIME k",
+      "PERSIST k", "PERSIST missing", "EXPIRE k 100", "PERSIST k", "TTL k", "PERSIST k", // TTL rounds to the nearest second; keep clear of the .5 boundaries so elapsed ms do not matter
+      "PEXPIRE k 1600", "TTL k", "PEXPIRE k 1400", "TTL k", "PEXPIRE k 600", "TTL k", "PEXPIRE k 400", "TTL k", "TTL", "TTL a b", "PTTL", "EXPIRETIME", "PERSIST", "PERSIST a b",
+      { c: "PEXPIRE k 100000", rule: rules.exact }, { c: "EXPIRETIME k", rule: rules.anyInt },
+    ] },
+  ],
+  "keys: SELECT / SWAPDB / DBSIZE / FLUSHDB / FLUSHALL": [
+    { name: "SELECT", steps: [
+      "SET k db0", "SELECT 1", "GET k", "SET k db1", "SELECT 15", "DBSIZE", "SELECT 16", "SELECT -1", "SELECT abc", "SELECT 1.5", ["SELECT", ""],
+      "SELECT 01", "GET k", "SELECT +0", "GET k", "SELECT 9223372036854775808", "SELECT", "SELECT 1 2", "SELECT 0", "GET k",
+    ] },
+    { name: "SWAPDB", steps: [
+      "SET k db0", "SELECT 1", "SET k db1", "SET only1 x", "SWAPDB 0 1", "GET k", "EXISTS only1", "SELECT 0", "GET k", "EXISTS only1",
+      "SWAPDB 0 0", "GET k", "SWAPDB 0 16", "SWAPDB -1 0", "SWAPDB abc 0", "SWAPDB 0 abc", "SWAPDB 0", "SWAPDB", "SWAPDB 0 1 2",
+    ] },
+    { name: "DBSIZE / FLUSHDB / FLUSHALL", steps: [
+      "DBSIZE", "MSET a 1 b 2", "DBSIZE", "SELECT 1", "SET c 3", "DBSIZE", "FLUSHDB", "DBSIZE", "SELECT 0", "DBSIZE", "FLUSHDB ASYNC", "DBSIZE",
+      "SET a 1", "FLUSHDB SYNC", "DBSIZE", "SET a 1", "FLUSHDB async", "FLUSHDB FOO", "FLUSHDB SYNC ASYNC", "SET a 1", "SELECT 2", "SET b 1",
+      "FLUSHALL SYNC", "DBSIZE", "SELECT 0", "DBSIZE", "SET a 1", "FLUSHALL ASYNC", "DBSIZE", "FLUSHALL FOO", "FLUSHALL SYNC ASYNC",
+      "FLUSHALL sync", "DBSIZE a", "FLUSHALL", "DBSIZE",
+    ] },
+  ],
+  "connection: PING / ECHO": [
+    { name: "PING and ECHO", steps: [
+      "PING", "PING hello", ["PING", ""], "PING a b", "ping", "ECHO hi", ["ECHO", ""], ["ECHO", ALL_BYTES], ["ECHO", CRLF_VALUE], "ECHO", "ECHO a b", "TIME",
+    ] },
+  ],
+  "connection: arity and unknown commands": [
+    { name: "wrong number of arguments", steps: [
+      "GET", "GET a b", "SET", "SET a", "DEL", "UNLINK", "EXISTS", "TYPE", "INCR", "DECR", "INCRBY a", "MGET", "MSET", "MSET a", "MSETNX",
+      "APPEND a", "STRLEN", "GETRANGE a 1", "SETRANGE a 1", "GETSET a", "GETDEL", "GETEX", "SETNX a", "SETEX a 1", "PSETEX a 1", "LCS a",
+      "KEYS", "RENAME a", "RENAMENX a", "COPY a", "MOVE a", "TOUCH", "EXPIRE a", "PEXPIRE a", "EXPIREAT a", "PEXPIREAT a", "TTL", "PTTL",
+      "PERSIST", "SELECT", "SWAPDB 1", "DBSIZE x", "PING a b", "ECHO", "INCRBYFLOAT a", "get", "Get a b c", "CONFIG", "CONFIG GET",
+      "CONFIG SET maxmemory",
+    ] },
+    { name: "unknown commands", steps: [
+      "FOO", "foo a b", "FOO a b c d e f g h i j k l m n o p q r s t", ["FOO", "x".repeat(200)], ["FOO", "a".repeat(100), "b".repeat(100), "c"], ["X".repeat(200), "a"], ["FOO", ""], ["FOO", "a b", "c'd"],
+      ["", "a"], [""], ["FOO\r\nBAR"], ["FOO", "\x00\x01\xff"], "CONFIG FOO", "CONFIG foo bar", "CLIENT FOO", ["GET\x00", "a"],
+    ] },
+    { name: "empty strings", steps: [
+      ["SET", "", ""], ["GET", ""], ["EXISTS", ""], ["STRLEN", ""], ["APPEND", "", "x"], ["GET", ""], ["DEL", ""], ["SET", "k", ""], ["GET", "k"],
+      ["STRLEN", "k"], ["TYPE", "k"], ["MSET", "", "a"], ["RENAME", "", "k"], ["GET", "k"],
+    ] },
+    { name: "binary values", steps: [
+      ["SET", "bin", ALL_BYTES], ["GET", "bin"], ["STRLEN", "bin"], ["GETRANGE", "bin", "250", "-1"], ["APPEND", "bin", ALL_BYTES], ["STRLEN", "bin"],
+      ["SET", ALL_BYTES, "v"], ["GET", ALL_BYTES], ["EXISTS", ALL_BYTES], ["SET", "crlf", CRLF_VALUE], ["GET", "crlf"], ["MGET", "crlf", "bin"],
+      ["SET", "\r\n", "\r\n"], ["GET", "\r\n"], ["SETRANGE", "crlf", "2", "\x00\r\n"], ["GET", "crlf"], ["KEYS", "\r*"],
+      ["SET", "nul\x00key", "\x00"], ["GET", "nul\x00key"], ["GET", "nul"], ["LCS", "bin", "crlf"],
+    ] },
+  ],
+  protocol: [
+    { name: "inline commands", steps: [
+      { raw: "PING\r\n", read: 1 },
+      { raw: "SET k \"hello world\"\r\n", read: 1 },
+      { raw: "GET k\r\n", read: 1 },
+      { raw: "SET k2 'single quoted'\r\nGET k2\r\n", read: 2 },
+      { raw: "SET k3 \"esc\\x41\\n\\t\\\\\\\"\"\r\nGET k3\r\n", read: 2 },
+      { raw: "SET k4 'it\\'s'\r\nGET k4\r\n", read: 2 },
+      { raw: "  GET    k   \r\n", read: 1 },
+      { raw: "GET k\n", read: 1 },
+      { raw: "\r\n\r\nPING\r\n", read: 1 },
+      { raw: "ECHO \"\"\r\n", read: 1 },
+      { raw: "SET e \"\"\r\nSTRLEN e\r\n", read: 2 },
+      { raw: "FOO bar\r\n", read: 1 },
+      { raw: "EXISTS k k2 k3\r\n", read: 1 },
+    ] },
+    { name: "inline unbalanced quotes", steps: [{ raw: "SET k \"abc\r\n", read: "close" }] },
+    { name: "inline unbalanced single quote", steps: [{ raw: "PING\r\nECHO 'abc\r\nPING\r\n", read: "close" }] },
+    { name: "inline closing quote followed by char", steps: [{ raw: "ECHO \"abc\"def\r\n", read: "close" }] },
+    { name: "multibulk and inline mixed, pipelined", steps: [{ raw: "*1\r\n$4\r\nPING\r\nPING\r\n*2\r\n$4\r\nECHO\r\n$2\r\nhi\r\n", read: 3 }] },
+    { name: "split multibulk across writes", steps: [
+      { raw: "*3\r\n$3\r\nSET\r\n$1\r\nx", read: "pending" }, { raw: "\r\n$3\r\nabc", read: "pending" }, { raw: "\r\n", read: 1 }, "GET x",
+    ] },
+    { name: "empty and negative multibulk are ignored", steps: [{ raw: "*0\r\n*-1\r\n*-5\r\nPING\r\n", read: 1 }] },
+    { name: "*abc", steps: [{ raw: "*abc\r\n", read: "close" }] },
+    { name: "*1x", steps: [{ raw: "*1x\r\n", read: "close" }] },
+    { name: "* with no number", steps: [{ raw: "*\r\n", read: "close" }] },
+    { name: "huge multibulk count", steps: [{ raw: "*2147483648\r\n", read: "close" }] },
+    { name: "$-5 bulk length", steps: [{ raw: "*3\r\n$-5\r\n", read: "close" }] },
+    { name: "$abc bulk length", steps: [{ raw: "*1\r\n$abc\r\n", read: "close" }] },
+    { name: "bulk length above 512MB", steps: [{ raw: "*1\r\n$536870913\r\n", read: "close" }] },
+    { name: "expected $ got x", steps: [{ raw: "*3\r\n$3\r\nSET\r\nx\r\n", read: "close" }] },
+    { name: "expected $ got :", steps: [{ raw: "*1\r\n:1\r\n", read: "close" }] },
+    { name: "bulk payload not followed by CRLF (Redis skips 2 bytes unchecked)", steps: [{ raw: "*1\r\n$4\r\nPINGxx*1\r\n$4\r\nPING\r\n", read: 2 }] },
+    { name: "error after valid pipelined commands", steps: [{ raw: "PING\r\n*1\r\n$4\r\nPING\r\n*x\r\nPING\r\n", read: "close" }] },
+    { name: "incomplete command then nothing", steps: [{ raw: "*3\r\n$3\r\nSET\r\nx", read: "pending" }] },
+    { name: "too big inline request", steps: [{ raw: "a".repeat(70 * 1024), read: "close" }] },
+    { name: "too big mbulk header", steps: [{ raw: "*" + "1".repeat(70 * 1024), read: "close" }] },
+    { name: "top-level $ is an inline command", steps: [{ raw: "$3\r\nfoo\r\n", read: 2 }] },
+  ],
+  "RESP3: HELLO": [
+    { name: "HELLO 2 / HELLO 3", steps: ["HELLO", "HELLO 2", "HELLO 3", "HELLO", "HELLO 2", "PING", "CLIENT ID"] },
+    { name: "HELLO errors and options", steps: [
+      "HELLO 4", "HELLO 1", "HELLO abc", "HELLO 0", "HELLO -1", "HELLO 3 FOO", "HELLO 3 SETNAME", "HELLO 3 AUTH default",
+      "HELLO 3 SETNAME myname", "CLIENT GETNAME", "HELLO 2 SETNAME with space", "HELLO 2 AUTH default whatever", "HELLO 2 AUTH nouser pw",
+      "CLIENT GETNAME",
+    ] },
+  ],
+  "RESP3: typed replies": [
+    { name: "after HELLO 3", steps: [
+      "HELLO 3", "GET missing", "SET k v", "GET k", "MGET k missing", "TTL k", "TTL missing", "PTTL missing", "EXISTS k missing", "DBSIZE",
+      "SET k v GET", "SET n v NX GET", "GETDEL missing", "GETEX missing", "TYPE k", "PING", "PING x", "ECHO x", "INCRBYFLOAT f 1.5",
+      "SET t v EX 100", "TTL t", "EXPIRETIME missing", "CONFIG GET maxmemory", "CONFIG GET databases", "CONFIG GET nosuchconfig", "KEYS *",
+      "SCAN 0 COUNT 1000", "MSET a 1 b 2", "MSETNX a 1", "COPY a z", "SET k2 ohmytext", "SET k3 mynewtext", "LCS k2 k3", "LCS k2 k3 LEN",
+      "LCS k2 k3 IDX MINMATCHLEN 2 WITHMATCHLEN", "INCR n2", "GET nosuch", "FOO", "GET", "SET k v NX", "SET k v XX GET", "LCS missing missing IDX",
+      "HELLO 2", "GET missing", "CONFIG GET maxmemory", "LCS k2 k3 IDX",
+    ] },
+  ],
+};
+
+// ---------------------------------------------------------------------------------------------
+// Servers
+// ---------------------------------------------------------------------------------------------
+
+interface Target { port: number; close(): Promise<void> }
+
+const REDIS_BIN = Bun.which("redis-server");
+
+async function freePort(): Promise<number> {
+  const l = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+  const port = l.port;
+  l.stop(true);
+  return port;
+}
+
+async function waitForPing(port: number, timeoutMs: number, alive: () => boolean): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < until) {
+    if (!alive()) throw new Error(`server on port ${port} exited during startup`);
+    try {
+      const c = await RawClient.connect(port);
+      try { if ((await c.raw("PING")) === "+PONG\r\n") return; } finally { c.close(); }
+    } catch (e) { last = e; }
+    await Bun.sleep(20);
+  }
+  throw new Error(`server on port ${port} did not answer PING: ${last}`);
+}
+
+async function startRealRedis(): Promise<Target> {
+  const dir = mkdtempSync(join(tmpdir(), "redbun-diff-"));
+  for (let attempt = 0; ; attempt++) {
+    const port = await freePort();
+    const proc = Bun.spawn(
+      [REDIS_BIN!, "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--databases", "16",
+        "--dir", dir, "--daemonize", "no", "--protected-mode", "no", "--loglevel", "warning"],
+      { stdout: "ignore", stderr: "pipe" },
+    );
+    let exited = false;
+    proc.exited.then(() => { exited = true; });
+    const killOnExit = () => { if (!exited) proc.kill("SIGKILL"); };
+    process.on("exit", killOnExit); // never leave a redis-server behind, even if afterAll does not run
+    try {
+      await waitForPing(port, 5000, () => !exited);
+    } catch (e) {
+      proc.kill();
+      if (attempt < 3) continue; // port raced away; try another
+      throw e;
+    }
+    return {
+      port,
+      async close() { proc.kill("SIGKILL"); await proc.exited; rmSync(dir, { recursive: true, force: true }); },
+    };
+  }
+}
+
+async function startTarget(): Promise<{ target: Target; label: string }> {
+  if (process.env.DIFF_TARGET_PORT) {
+    const port = Number(process.env.DIFF_TARGET_PORT);
+    await waitForPing(port, 2000, () => true);
+    return { target: { port, async close() {} }, label: `port ${port}` };
+  }
+  if (process.env.DIFF_TARGET === "redis") return { target: await startRealRedis(), label: "redis-server (self-check)" };
+  // Default: Redbun, in-process. Imported lazily so the self-check modes work without main.ts.
+  const { startServer } = (await import("../main.ts")) as {
+    startServer?(o: Record<string, string | number>): Promise<Target>;
+  };
+  if (typeof startServer !== "function") {
+    throw new Error("../main.ts does not export startServer(); to check the harness itself use DIFF_TARGET=redis");
+  }
+  const target = await startServer({ port: 0, bind: "127.0.0.1", save: "", appendonly: "no", databases: 16 });
+  return { target, label: "redbun" };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Running a script on one server
+// ---------------------------------------------------------------------------------------------
+
+const READ_TIMEOUT_MS = 2000;
+const PENDING_PAUSE_MS = 60;
+
+interface Outcome { label: string; rule: Rule; out: string }
+
+function stepArgs(s: string | string[]): string[] { return typeof s === "string" ? s.split(" ") : s; }
+
+function describeStep(step: Step): { label: string; rule: Rule } {
+  if (typeof step === "string" || Array.isArray(step)) {
+    const args = stepArgs(step);
+    return { label: JSON.stringify(args), rule: ruleFor(args) };
+  }
+  if ("c" in step) return { label: JSON.stringify(stepArgs(step.c)), rule: step.rule };
+  if ("raw" in step) {
+    const shown = step.raw.length > 120 ? `${step.raw.slice(0, 120)}... (${step.raw.length} bytes)` : step.raw;
+    return { label: `raw ${JSON.stringify(shown)} read=${step.read}`, rule: rules.exact };
+  }
+  return { label: `sleep ${step.sleep}ms`, rule: rules.exact };
+}
+
+/** Runs the script on a fresh connection; returns one output string per step (errors become <<...>> markers). */
+async function runScript(port: number, steps: Step[]): Promise<string[]> {
+  const out: string[] = [];
+  const c = await RawClient.connect(port);
+  let dead: string | null = null;
+  const read = async (): Promise<string> => {
+    if (dead) return `<<not read: ${dead}>>`;
+    try { return await c.readRaw(READ_TIMEOUT_MS); } catch (e) {
+      dead = c.closed ? "connection closed" : "timeout";
+      return `<<${(e as Error).message}>>`;
+    }
+  };
+  try {
+    c.send("FLUSHALL");
+    const flush = await read();
+    if (flush !== "+OK\r\n") throw new Error(`FLUSHALL failed on port ${port}: ${JSON.stringify(flush)}`);
+    let i = 0;
+    while (i < steps.length) {
+      const step = steps[i];
+      if (typeof step === "string" || Array.isArray(step) || "c" in step) {
+        // Pipeline the run of consecutive commands.
+        let j = i;
+        const batch: string[][] = [];
+        for (; j < steps.length; j++) {
+          const s = steps[j];
+          if (typeof s === "string" || Array.isArray(s)) batch.push(stepArgs(s));
+          else if ("c" in s) batch.push(stepArgs(s.c));
+          else break;
+        }
+        if (!dead) for (const args of batch) c.send(...args);
+        for (const _ of batch) out.push(await read());
+        i = j;
+        continue;
+      }
+      if ("sleep" in step) { await Bun.sleep(step.sleep); out.push(""); i++; continue; }
+      if (dead) { out.push(`<<not sent: ${dead}>>`); i++; continue; }
+      c.write(step.raw);
+      if (typeof step.read === "number") {
+        const parts: string[] = [];
+        for (let k = 0; k < step.read; k++) parts.push(await read());
+        out.push(parts.join(""));
+      } else if (step.read === "pending") {
+        await Bun.sleep(PENDING_PAUSE_MS);
+        const p = c.pending();
+        // consume what arrived so the next step starts clean
+        if (p.length) { try { while (c.pending().length) await c.readRaw(10); } catch { /* partial reply: leave it */ } }
+        out.push(p + (c.closed ? "<<closed>>" : ""));
+      } else {
+        let rest: string;
+        try { rest = await c.waitClosed(READ_TIMEOUT_MS) + "<<closed>>"; } catch { rest = c.pending() + "<<still open>>"; }
+        dead = "connection closed";
+        out.push(rest);
+      }
+      i++;
+    }
+  } finally {
+    if (!c.closed) c.close();
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The suite
+// ---------------------------------------------------------------------------------------------
+
+const only = process.env.DIFF_ONLY;
+const selected = (family: string, name: string) => !only || `${family} / ${name}`.includes(only);
+
+if (!REDIS_BIN) {
+  const msg = "differential tests: `redis-server` not found on PATH; ";
+  if (process.env.REQUIRE_REDIS === "1") {
+    test("redis-server is required (REQUIRE_REDIS=1)", () => { throw new Error(msg + "REQUIRE_REDIS=1 so this is a failure"); });
+  } else {
+    console.warn(msg + "skipping the differential suite (set REQUIRE_REDIS=1 to make this fail)");
+    describe.skip("differential (redis-server missing)", () => { test("skipped", () => {}); });
+  }
+} else {
+  let reference: Target;
+  let candidate: Target;
+  let candidateLabel = "candidate";
+
+  beforeAll(async () => {
+    reference = await startRealRedis(); // assigned before the candidate starts so afterAll always stops it
+    const cand = await startTarget();
+    candidate = cand.target;
+    candidateLabel = cand.label;
+  }, 20000);
+
+  afterAll(async () => {
+    await Promise.all([reference?.close(), candidate?.close()]);
+  });
+
+  for (const [family, scripts] of Object.entries(SUITES)) {
+    describe(family, () => {
+      for (const script of scripts) {
+        if (!selected(family, script.name)) continue;
+        test(script.name, async () => {
+          const [want, got] = await Promise.all([runScript(reference.port, script.steps), runScript(candidate.port, script.steps)]);
+          const problems: string[] = [];
+          if (process.env.DIFF_DUMP) {
+            console.log(`== ${family} / ${script.name}`);
+            script.steps.forEach((step, i) => console.log(`  ${describeStep(step).label} -> ${JSON.stringify(want[i])}`));
+          }
+          script.steps.forEach((step, i) => {
+            const { label, rule } = describeStep(step);
+            const w = rule(want[i]);
+            const g = rule(got[i]);
+            if (w !== g) {
+              problems.push(
+                `#${i} ${label}\n    redis:  ${JSON.stringify(want[i])}\n    ${candidateLabel}: ${JSON.stringify(got[i])}` +
+                  (w !== want[i] || g !== got[i] ? `\n    (masked: ${JSON.stringify(w)} vs ${JSON.stringify(g)})` : ""),
+              );
+            }
+          });
+          if (problems.length) {
+            throw new Error(`${family} / ${script.name}: ${problems.length} mismatching step(s)\n` + problems.join("\n"));
+          }
+        });
+      }
+    });
+  }
+}
