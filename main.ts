@@ -3404,6 +3404,8 @@ export interface RedbunServer {
 /** Starts a server with the given parameters (Redis config names, e.g. { port: 0, save: "" }).
  *  `clock` replaces the time source, for tests. */
 export async function startServer(options: Record<string, string | number> & { clock?: () => number } = {}): Promise<RedbunServer> {
+  // Like Redis, the server's state is process-global: one server per process.
+  if (server.listeners.length) throw new Error("a Redbun server is already running in this process");
   const { clock: testClock, ...params } = options;
   if (testClock) clock = testClock;
   const text = Object.entries(params).map(([k, v]) => `${k} ${reprString(String(v))}`).join("\n");

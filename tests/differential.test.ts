@@ -539,14 +539,10 @@ async function startTarget(): Promise<{ target: Target; label: string }> {
     return { target: { port, async close() {} }, label: `port ${port}` };
   }
   if (process.env.DIFF_TARGET === "redis") return { target: await startRealRedis(), label: "redis-server (self-check)" };
-  // Default: Redbun, in-process. Imported lazily so the self-check modes work without main.ts.
-  const { startServer } = (await import("../main.ts")) as {
-    startServer?(o: Record<string, string | number>): Promise<Target>;
-  };
-  if (typeof startServer !== "function") {
-    throw new Error("../main.ts does not export startServer(); to check the harness itself use DIFF_TARGET=redis");
-  }
-  const target = await startServer({ port: 0, bind: "127.0.0.1", save: "", appendonly: "no", databases: 16 });
+  // Default: Redbun, in-process, shared with the other test files (one server per process).
+  const { sharedServer } = await import("./helpers.ts");
+  const srv = await sharedServer();
+  const target: Target = { port: srv.port, async close() {} };
   return { target, label: "redbun" };
 }
 
