@@ -2720,7 +2720,7 @@ function feedMonitors(c: Client, argv: string[]): void {
   const t = performance.timeOrigin + performance.now();
   const secs = Math.floor(t / 1000), us = Math.floor((t * 1000) % 1e6);
   const line = `+${secs}.${String(us).padStart(6, "0")} [${c.db} ${c.addr}] ${argv.map(reprString).join(" ")}\r\n`;
-  for (const m of server.monitors) if (m !== c || true) addReplyProto(m, line);
+  for (const m of server.monitors) addReplyProto(m, line);
 }
 
 interface SlowlogEntry { id: number; time: number; usec: number; argv: string[]; addr: string; name: string }
