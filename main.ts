@@ -123,8 +123,8 @@ function formatG17(d: number): string {
   return trim(d.toFixed(16 - x));
 }
 
-/* LONGDOUBLE-START */
-// --- 80-bit long double, for INCRBYFLOAT: Redis computes it in x87 extended precision. ---
+// --- 80-bit long double for INCRBYFLOAT, which Redis computes in x87 extended precision and prints
+// with "%.17Lf": 0.2 + 0.1 is 0.3 there, not 0.30000000000000004. Values are m * 2^e in BigInt. ---
 
 type LD =
   | { kind: "fin"; neg: boolean; m: bigint; e: number }
@@ -182,11 +182,10 @@ function parseLongDouble(s: string): LD | null {
       m >>= BigInt(L - PREC); e += L - PREC;
     }
     v = round(neg, m, e, sticky);
-  }
-  else {
+  } else {
     const k = x - frac.length; // value = mant * 10^k
     if (k > 5000) return null;                      // >= 1e5000: overflow
-    if (k < -(MAX_LONG_DOUBLE_CHARS + 5000)) return null; // < 1e-4960: underflow to 0
+    if (k < -(MAX_LONG_DOUBLE_CHARS + 5000)) return null; // < 1e-5000: underflow to 0
     if (k >= 0) v = round(neg, mant * 10n ** BigInt(k), 0);
     else {
       const den = 10n ** BigInt(-k);
@@ -234,8 +233,6 @@ function formatLongDoubleHuman(x: LD): string {
   out = out.replace(/0+$/, "").replace(/\.$/, "");
   return out === "-0" ? "0" : out;
 }
-
-/* LONGDOUBLE-END */
 
 /** Redis's stringmatchlen: glob-style matching with `*`, `?`, `[...]`, `[^...]` and `\` escapes. */
 function stringmatch(pattern: string, str: string, nocase = false): boolean {
@@ -3403,7 +3400,7 @@ export interface RedbunServer {
 
 /** Starts a server with the given parameters (Redis config names, e.g. { port: 0, save: "" }).
  *  `clock` replaces the time source, for tests. */
-export async function startServer(options: Record<string, string | number> & { clock?: () => number } = {}): Promise<RedbunServer> {
+export async function startServer(options: { [name: string]: string | number | (() => number) | undefined; clock?: () => number } = {}): Promise<RedbunServer> {
   // Like Redis, the server's state is process-global: one server per process.
   if (server.listeners.length) throw new Error("a Redbun server is already running in this process");
   const { clock: testClock, ...params } = options;
