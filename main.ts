@@ -9,9 +9,9 @@
  * Flags and config files follow redis-server. Everything runs on one thread: a command runs to the
  * end before the next starts, as in Redis, so no data structure needs a lock.
  *
- * What it deliberately does not do (yet): data types other than strings, blocking commands,
- * transactions, pub/sub, ACL users beyond `default`, persistence, replication, scripting, cluster
- * and TLS. Commands of those families answer Redis's unknown-command error.
+ * What it deliberately does not do (yet): streams, transactions, pub/sub, ACL users beyond
+ * `default`, persistence, replication, scripting, cluster and TLS. Commands of those families
+ * answer Redis's unknown-command error.
  *
  * Layout, in the order a request travels:
  *   1. Utilities       — integer/double parsing and formatting, glob matching, the clock
@@ -20,16 +20,22 @@
  *   4. Clients         — per-connection state, output buffers, the command table, processCommand/call
  *   5. Keyspace        — databases, lazy and active expiry, SCAN
  *   6. Strings         — the string type's commands
- *   7. Keys            — generic key commands (DEL, RENAME, EXPIRE, SCAN ...)
- *   8. Server          — connection and introspection commands (HELLO, INFO, CLIENT, COMMAND ...)
- *   9. Server loop     — Bun.listen, serverCron, startServer
- *  10. main            — command-line entry point
+ *   7. Lists           — a ring-buffer deque; LPUSH ... LMPOP and the blocking forms
+ *   8. Hashes          — HSET ... HSCAN
+ *   9. Sets            — SADD ... SSCAN
+ *  10. Sorted sets     — a skiplist with spans plus a member dict; ZADD ... ZSCAN
+ *  11. Blocking        — clients parked on keys, served in order when a key becomes ready
+ *  12. Keys            — generic key commands (DEL, RENAME, EXPIRE, SCAN ...)
+ *  13. Server          — connection and introspection commands (HELLO, INFO, CLIENT, COMMAND ...)
+ *  14. Server loop     — Bun.listen, serverCron, startServer
+ *  15. main            — command-line entry point
  */
 
 import type { Socket, TCPSocketListener } from "bun";
 import { cpuUsage, memoryUsage } from "node:process";
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { totalmem } from "node:os";
 
 declare global {
   // Node's latin1 fast paths, which Bun implements: one byte per char, no UTF-8 decoding.
@@ -91,7 +97,11 @@ function string2d(s: string): number | null {
     if (/^[+-]?0x/i.test(s)) return parseHexFloat(s);
     return null;
   }
-  return Number(s);
+  const d = Number(s);
+  // strtod's ERANGE: Redis refuses overflow to infinity and underflow of a nonzero value to 0.
+  if (!Number.isFinite(d)) return null;
+  if (d === 0 && /[1-9]/.test(s.replace(/e.*$/i, ""))) return null;
+  return d;
 }
 
 /** strtod's hexadecimal floats ("0x1p3"), which Redis accepts wherever it accepts a double. */
@@ -214,6 +224,14 @@ function addLongDouble(a: LD, b: LD): LD {
 
 // True for finite values (not ±inf, not NaN).
 const isFiniteLD = (x: LD): boolean => x.kind === "fin";
+
+// The nearest double (for timeouts, which Redis converts from long double too).
+function ldToNumber(x: LD): number {
+  if (x.kind === "nan") return NaN;
+  if (x.kind === "inf") return x.neg ? -Infinity : Infinity;
+  const v = Number(x.m) * Math.pow(2, x.e);
+  return x.neg ? -v : v;
+}
 
 // Formats like ld2string(LD_STR_HUMAN): "inf"/"-inf", else glibc "%.17Lf" (exact value, round-half-even)
 // with trailing zeros and a trailing '.' removed, and "-0" turned into "0". "nan" is never produced by Redis.
@@ -382,12 +400,16 @@ function log(level: "debug" | "verbose" | "notice" | "warning", msg: string): vo
   const levels = ["debug", "verbose", "notice", "warning"];
   if (levels.indexOf(level) < levels.indexOf(String(conf.loglevel))) return;
   if (conf.loglevel === "nothing") return;
+  const mark = level === "debug" ? "." : level === "verbose" ? "-" : level === "notice" ? "*" : "#";
+  process.stdout.write(`${process.pid}:M ${logTimestamp()} ${mark} ${msg}\n`);
+}
+
+/** "21 Nov 2026 05:14:43.773", as redis-server stamps its log lines. */
+function logTimestamp(): string {
   const d = new Date();
   const pad = (n: number, w = 2) => String(n).padStart(w, "0");
   const months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-  const stamp = `${pad(d.getDate())} ${months[d.getMonth()]} ${d.getFullYear()} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${pad(d.getMilliseconds(), 3)}`;
-  const mark = level === "debug" ? "." : level === "verbose" ? "-" : level === "notice" ? "*" : "#";
-  process.stdout.write(`${process.pid}:M ${stamp} ${mark} ${msg}\n`);
+  return `${pad(d.getDate())} ${months[d.getMonth()]} ${d.getFullYear()} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${pad(d.getMilliseconds(), 3)}`;
 }
 
 // ============================================================================================
@@ -727,7 +749,8 @@ function loadConfigText(text: string): void {
     if (argv === null) return fail("Unbalanced quotes in configuration line");
     const name = argv[0].toLowerCase();
     const p = configParams.get(name);
-    if (!p || argv.length < 2) return fail("Bad directive or wrong number of arguments");
+    if (!p) return fail("Bad directive or wrong number of arguments");
+    if (argv.length < 2) return fail("wrong number of arguments");
     let args = argv.slice(1);
     if (p.name === "save") {
       // Each `save` line adds a save point; the first one replaces the default list.
@@ -1013,7 +1036,7 @@ function addReplyBulks(c: Client, items: string[]): void {
 
 /** A help text: RESP2 array of status lines, as Redis's addReplyHelp. */
 function addReplyHelp(c: Client, cmd: string, lines: string[]): void {
-  const all = [`${cmd} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:`, ...lines, "HELP", "    Print this help."];
+  const all = [`${cmd} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:`, ...lines, "HELP", "    Prints this help."];
   addReplyArrayLen(c, all.length);
   for (const l of all) addReplyStatus(c, l);
 }
@@ -1078,6 +1101,7 @@ class Client {
   noEvict = false;
   noTouch = false;
   paused: string[] | null = null; // the command held back by CLIENT PAUSE
+  bstate: BlockState | null = null; // set while blocked on keys (BLPOP ...)
   constructor(public sock: Socket<Client> | null, public addr = "", public laddr = "") {}
 }
 
@@ -1089,7 +1113,7 @@ function authRequired(c: Client): boolean {
 /** One line of CLIENT LIST / CLIENT INFO for this client. */
 function clientInfoString(c: Client): string {
   const nowMs = Date.now();
-  const flags = (c.monitor ? "O" : "") + (c.paused ? "b" : "") + (c.noEvict ? "e" : "") + (c.noTouch ? "T" : "") + (c.closeAfterReply ? "c" : "") || "N";
+  const flags = (c.monitor ? "O" : "") + (c.paused || c.bstate ? "b" : "") + (c.noEvict ? "e" : "") + (c.noTouch ? "T" : "") + (c.closeAfterReply ? "c" : "") || "N";
   return `id=${c.id} addr=${c.addr} laddr=${c.laddr} fd=${c.id + 7} name=${c.name} age=${Math.floor((nowMs - c.createdAt) / 1000)} ` +
     `idle=${Math.floor((nowMs - c.lastInteraction) / 1000)} flags=${flags} db=${c.db} sub=0 psub=0 ssub=0 multi=-1 ` +
     `qbuf=${c.qlen - c.qpos} qbuf-free=${c.qOwned ? c.qbuf.length - c.qlen : 0} argv-mem=${c.argv.reduce((n, a) => n + a.length, 0)} ` +
@@ -1122,7 +1146,9 @@ interface RedisCommand {
   proc: (c: Client) => void;
   subcommands?: Map<string, RedisCommand>;
   parent?: RedisCommand;
-  // INFO commandstats.
+  // INFO commandstats and latencystats (an HDR-style histogram: ns bucket -> count).
+  latency: Map<number, number>;
+  latencyCount: number;
   calls: number;
   usec: number;
   rejectedCalls: number;
@@ -1146,7 +1172,7 @@ function makeCommand(spec: CommandSpec, group: string, parent?: RedisCommand): R
   if (!(flags & CMD_FAST)) cats.add("slow");
   let categories = 0;
   for (const cat of cats) categories |= 1 << ACL_CATEGORIES.indexOf(cat);
-  return { name: parent ? `${parent.name}|${name}` : name, arity, flags, firstKey, lastKey, step, categories, group, proc, parent, calls: 0, usec: 0, rejectedCalls: 0, failedCalls: 0 };
+  return { name: parent ? `${parent.name}|${name}` : name, arity, flags, firstKey, lastKey, step, categories, group, proc, parent, latency: new Map(), latencyCount: 0, calls: 0, usec: 0, rejectedCalls: 0, failedCalls: 0 };
 }
 
 /** The command table, by lower-case name. A second map answers upper-case names without
@@ -1206,15 +1232,43 @@ function processCommand(c: Client): void {
     }
   }
   if (authRequired(c) && !(cmd.flags & CMD_NO_AUTH)) return rejectCommand(c, E.noAuth, cmd);
-  if (server.pauseEnd > now() && !c.isMaster) {
-    const writeLike = (cmd.flags & (CMD_WRITE | CMD_MAY_REPLICATE)) !== 0;
-    if (server.pauseType === "all" || writeLike) {
-      c.paused = argv;
-      server.pausedClients.add(c);
-      return;
-    }
+  if (!c.isMaster && isPausedFor(cmd)) {
+    c.paused = argv;
+    server.pausedClients.add(c);
+    return;
   }
   call(c, cmd);
+  if (readyKeys.length) handleClientsBlockedOnKeys();
+}
+
+/** Records a duration in an HDR-style histogram with 3 significant digits in binary (values
+ *  under 256 ns are exact; above, buckets are 1/128 of their power of two), as Redis's
+ *  hdr_histogram does, so INFO latencystats prints the same kind of values (1.003, 659.455). */
+function latencyRecord(cmd: RedisCommand, ns: number): void {
+  let v = Math.max(1, Math.round(ns));
+  if (v >= 256) {
+    const width = 2 ** (Math.floor(Math.log2(v)) - 7);
+    v = Math.floor(v / width) * width + width - 1;
+  }
+  cmd.latency.set(v, (cmd.latency.get(v) ?? 0) + 1);
+  cmd.latencyCount++;
+}
+
+/** The value at a percentile of a command's latency histogram, in ns. */
+function latencyPercentile(cmd: RedisCommand, p: number): number {
+  const target = Math.max(1, Math.round((p / 100) * cmd.latencyCount));
+  let seen = 0;
+  for (const v of [...cmd.latency.keys()].sort((a, b) => a - b)) {
+    seen += cmd.latency.get(v)!;
+    if (seen >= target) return v;
+  }
+  return 0;
+}
+
+/** True while CLIENT PAUSE holds this command back: everything under ALL, writes under WRITE. */
+function isPausedFor(cmd: RedisCommand | undefined): boolean {
+  if (server.pauseEnd <= now()) return false;
+  return server.pauseType === "all" || (cmd !== undefined && (cmd.flags & (CMD_WRITE | CMD_MAY_REPLICATE)) !== 0);
 }
 
 /** Runs a command and does what every command needs afterwards: stats, slowlog, MONITOR. */
@@ -1231,7 +1285,9 @@ function call(c: Client, cmd: RedisCommand): void {
     log("warning", `Error running '${cmd.name}': ${(err as Error).stack ?? err}`);
     addReplyError(c, `ERR internal error running '${cmd.name}': ${(err as Error).message}`);
   }
-  const usec = Math.round((performance.now() - start) * 1000);
+  const elapsedMs = performance.now() - start;
+  const usec = Math.round(elapsedMs * 1000);
+  if (conf["latency-tracking"]) latencyRecord(cmd, elapsedMs * 1e6);
   cmd.calls++;
   cmd.usec += usec;
   if (stats.errorReplies > errorsBefore) cmd.failedCalls++;
@@ -1241,13 +1297,19 @@ function call(c: Client, cmd: RedisCommand): void {
     if (c.replyMode === "skip" && cmd.name !== "client|reply") c.replyMode = "on";
   }
   if (!(cmd.flags & CMD_SKIP_SLOWLOG)) slowlogPush(c, cmd, usec);
-  if (server.monitors.size && !(cmd.flags & (CMD_SKIP_MONITOR | CMD_ADMIN))) feedMonitors(c, c.argv);
+  if (server.monitors.size && !(cmd.flags & (CMD_SKIP_MONITOR | CMD_ADMIN))) feedMonitors(c, redactedArgv(cmd, c.argv));
   if (latencyThreshold() > 0 && usec / 1000 >= latencyThreshold()) latencyAddSample(cmd.flags & CMD_FAST ? "fast-command" : "command", usec / 1000);
+}
+
+/** Runs `fn` once the current event is done, then writes what it produced. Used where running
+ *  another client's commands inside this command (UNPAUSE, CLIENT UNBLOCK) would interleave them. */
+function afterThisCommand(fn: () => void): void {
+  queueMicrotask(() => { fn(); handleClientsWithPendingWrites(); });
 }
 
 /** Runs every complete command in the client's query buffer, in order. */
 function processInputBuffer(c: Client): void {
-  while (c.qpos < c.qlen && !c.closeAfterReply && !c.paused && !c.closed) {
+  while (c.qpos < c.qlen && !c.closeAfterReply && !c.paused && !c.bstate && !c.closed) {
     if (!c.reqtype) c.reqtype = c.qbuf[c.qpos] === 42 /* * */ ? REQ_MULTIBULK : REQ_INLINE;
     const complete = c.reqtype === REQ_INLINE ? parseInline(c) : parseMultibulk(c);
     if (!complete) break;
@@ -1279,6 +1341,7 @@ function writeToClient(c: Client): void {
   if (c.outLen > 0) {
     const written = c.sock.write(c.out.subarray(0, c.outLen));
     if (written < 0) return freeClient(c);
+    stats.writes++;
     stats.netOutput += written;
     if (written < c.outLen) {
       c.out.copyWithin(0, written, c.outLen);
@@ -1299,61 +1362,103 @@ function freeClient(c: Client): void {
   server.clients.delete(c.id);
   server.monitors.delete(c);
   server.pausedClients.delete(c);
+  unblockClient(c);
   c.sock?.end();
 }
 
 // ============================================================================================
 // 5. Keyspace
 //
-// A database keeps its keys in dense arrays (keys[i], vals[i]) indexed by a Map from key to slot;
-// deleting swaps the last slot into the hole. That gives O(1) random keys (RANDOMKEY, sampling)
-// and a SCAN that never misses a key: SCAN walks the slots from the top down, and a swap only
-// ever moves the top slot (already visited) downwards. Expire times live in a second Map, as in
-// Redis's expires dict. Expiry is lazy in exactly one place (expireIfNeeded, reached through the
+// Every hash table here is a Dict: entries live in dense arrays (keys[i], vals[i]) indexed by a
+// Map from key to slot, and deleting swaps the last slot into the hole. That gives O(1) random
+// entries (RANDOMKEY, SPOP, HRANDFIELD ...) without copying, and a SCAN that never misses an
+// entry: a scan walks the slots from the top down, and a swap only ever moves the top slot
+// (already visited) downwards. A database is a Dict of keys plus a Map of expire times, as Redis
+// keeps its expires dict. Expiry is lazy in exactly one place (expireIfNeeded, reached through the
 // lookupKey* functions) plus a bounded active cycle in serverCron.
 // ============================================================================================
 
-/** A stored value. Strings are latin1 JS strings; later types are objects. */
-type RValue = string;
-
-class Db {
+class Dict<V> {
   index = new Map<string, number>();
   keys: string[] = [];
-  vals: RValue[] = [];
+  vals: V[] = [];
+  get size(): number { return this.keys.length; }
+  has(key: string): boolean { return this.index.has(key); }
+  get(key: string): V | undefined {
+    const i = this.index.get(key);
+    return i === undefined ? undefined : this.vals[i];
+  }
+  /** Adds or replaces an entry; returns true if it is new. */
+  set(key: string, val: V): boolean {
+    const i = this.index.get(key);
+    if (i !== undefined) { this.vals[i] = val; return false; }
+    this.index.set(key, this.keys.length);
+    this.keys.push(key);
+    this.vals.push(val);
+    return true;
+  }
+  /** Removes an entry. `ordered` keeps the others in insertion order (O(n)), as a listpack does. */
+  delete(key: string, ordered = false): boolean {
+    const i = this.index.get(key);
+    if (i === undefined) return false;
+    this.index.delete(key);
+    const last = this.keys.length - 1;
+    if (ordered) {
+      this.keys.splice(i, 1);
+      this.vals.splice(i, 1);
+      for (let j = i; j < last; j++) this.index.set(this.keys[j], j);
+      return true;
+    }
+    if (i !== last) {
+      const moved = this.keys[last];
+      this.keys[i] = moved;
+      this.vals[i] = this.vals[last];
+      this.index.set(moved, i);
+    }
+    this.keys.pop();
+    this.vals.pop();
+    return true;
+  }
+  randomIndex(): number { return Math.floor(Math.random() * this.keys.length); }
+  /** One SCAN step: visits up to `count` slots below `cursor` (0 starts), returns the next cursor
+   *  (0 when done). */
+  scan(cursor: number, count: number, visit: (i: number) => void): number {
+    let i = cursor === 0 ? this.size : cursor < 0 ? 0 : Math.min(cursor, this.size);
+    for (let n = 0; i > 0 && n < count; n++) visit(--i);
+    return i;
+  }
+}
+
+/** A stored value: a latin1 string, or one of the collection types below. */
+type RValue = string | RList | RHash | RSet | RZSet;
+
+class Db extends Dict<RValue> {
   expires = new Map<string, number>(); // key -> unix time in ms
+  blocking = new Map<string, Client[]>(); // key -> clients blocked on it, first come first served
+  // Strings whose encoding history overrides what their content suggests (see stringEncoding).
+  encodings = new Map<string, "raw" | "embstr">();
   expireCursor: Iterator<[string, number]> | null = null; // where the active cycle resumes
   avgTtl = 0;
-  constructor(public id: number) {}
-  get size(): number { return this.keys.length; }
+  constructor(public id: number) { super(); }
 }
 
 /** Adds a key that does not exist. */
 function dbAdd(db: Db, key: string, val: RValue): void {
-  db.index.set(key, db.keys.length);
-  db.keys.push(key);
-  db.vals.push(val);
+  db.set(key, val);
+  if (server.blockingKeysCount && db.blocking.has(key)) signalKeyAsReady(db, key);
 }
 
 /** Replaces the value of an existing key, keeping its TTL. */
 function dbOverwrite(db: Db, key: string, val: RValue): void {
   db.vals[db.index.get(key)!] = val;
+  if (db.encodings.size) db.encodings.delete(key);
 }
 
 /** Deletes a key and its expire time. Returns false if it did not exist. */
 function dbDelete(db: Db, key: string): boolean {
-  const i = db.index.get(key);
-  if (i === undefined) return false;
-  const last = db.keys.length - 1;
-  if (i !== last) {
-    const moved = db.keys[last];
-    db.keys[i] = moved;
-    db.vals[i] = db.vals[last];
-    db.index.set(moved, i);
-  }
-  db.keys.pop();
-  db.vals.pop();
-  db.index.delete(key);
+  if (!db.delete(key)) return false;
   if (db.expires.size) db.expires.delete(key);
+  if (db.encodings.size) db.encodings.delete(key);
   return true;
 }
 
@@ -1364,6 +1469,7 @@ function setKey(db: Db, key: string, val: RValue, keepTtl = false): void {
   else {
     db.vals[i] = val;
     if (!keepTtl && db.expires.size) db.expires.delete(key);
+    if (db.encodings.size) db.encodings.delete(key);
   }
 }
 
@@ -1409,7 +1515,7 @@ function lookupKeyWrite(db: Db, key: string): RValue | undefined {
 
 /** The type name TYPE reports. */
 function typeName(v: RValue): string {
-  return typeof v === "string" ? "string" : "none";
+  return typeof v === "string" ? "string" : v.type;
 }
 
 function cdb(c: Client): Db { return server.dbs[c.db]; }
@@ -1420,7 +1526,9 @@ function emptyData(id: number): number {
   for (let i = 0; i < server.dbs.length; i++) {
     if (id !== -1 && i !== id) continue;
     removed += server.dbs[i].size;
-    server.dbs[i] = new Db(i);
+    const fresh = new Db(i);
+    fresh.blocking = server.dbs[i].blocking; // blocked clients wait on the db index, not its content
+    server.dbs[i] = fresh;
   }
   return removed;
 }
@@ -1438,7 +1546,7 @@ function activeExpireCycle(): void {
   const nowMs = now();
   let sampled = 0, expired = 0;
   for (const db of server.dbs) {
-    if (!db.expires.size) continue;
+    if (!db.expires.size) { db.avgTtl = 0; continue; }
     for (;;) {
       let loopSampled = 0, loopExpired = 0, ttlSum = 0, ttlCount = 0;
       db.expireCursor ??= db.expires.entries();
@@ -1465,50 +1573,67 @@ function activeExpireCycle(): void {
   stats.expiredStalePerc = perc * 0.05 + stats.expiredStalePerc * 0.95;
 }
 
-/** Parses a SCAN cursor: an unsigned 64-bit decimal, as Redis's strtoul. */
+/** Parses a SCAN cursor as Redis's strtoul does: an optional sign, then an unsigned 64-bit
+ *  decimal ("-1" wraps around). Cursors this server hands out are slot numbers; anything past
+ *  2^32 cannot be one, and ends the scan as Redis's huge cursors do. */
 function parseScanCursorOrReply(c: Client, s: string): number | undefined {
-  if (!/^\d+$/.test(s) || BigInt(s) > 18446744073709551615n) {
+  if (!/^[+-]?\d+$/.test(s) || BigInt(s.replace(/^[+-]/, "")) > 18446744073709551615n) {
     addReplyError(c, "ERR invalid cursor");
     return undefined;
   }
-  return Number(s);
+  const v = Number(s);
+  return v < 0 || v > 2 ** 32 ? SCAN_DONE : v;
+}
+const SCAN_DONE = -1;
+
+/** SCAN, HSCAN, SSCAN and ZSCAN: options from argv[optStart], then one step over `dict` (the
+ *  keyspace when `db` is given). `small` collections (listpack/intset in Redis) answer whole,
+ *  with cursor 0, as Redis does; `withValues` emits field/value pairs. */
+function scanGeneric(c: Client, dict: Dict<unknown>, cursor: number, optStart: number, db: Db | null, small: boolean, withValues: (i: number) => string | null): void {
+  let count = 10, pattern: string | null = null, type: string | null = null;
+  const argv = c.argv;
+  for (let i = optStart; i < argv.length; i += 2) {
+    const opt = argv[i].toLowerCase();
+    const more = argv.length - i - 1;
+    if (opt === "count" && more >= 1) {
+      const n = parseIntOrReply(c, argv[i + 1]);
+      if (n === undefined) return;
+      if (n < 1) return addReplyError(c, E.syntax);
+      count = n;
+    } else if (opt === "match" && more >= 1) {
+      pattern = argv[i + 1] === "*" ? null : argv[i + 1];
+    } else if (opt === "type" && db && more >= 1) {
+      type = argv[i + 1].toLowerCase();
+    } else return addReplyError(c, E.syntax);
+  }
+  const found: number[] = [];
+  let next = 0;
+  if (small) for (let i = 0; i < dict.size; i++) found.push(i);
+  else next = dict.scan(cursor, count, (i) => found.push(i));
+  const out: string[] = [];
+  // Filter after the walk, as Redis does; deleting expired keys now cannot disturb the cursor.
+  const keys = found.map((i) => dict.keys[i]);
+  const vals = found.map((i) => withValues(i));
+  for (let n = 0; n < keys.length; n++) {
+    const k = keys[n];
+    if (pattern !== null && !stringmatch(pattern, k)) continue;
+    if (db) {
+      if (expireIfNeeded(db, k)) continue;
+      if (type !== null && typeName(db.get(k)!) !== type) continue;
+    }
+    out.push(k);
+    if (vals[n] !== null) out.push(vals[n]!);
+  }
+  addReplyArrayLen(c, 2);
+  addReplyBulk(c, String(next));
+  addReplyBulks(c, out);
 }
 
 /* SCAN cursor [MATCH pattern] [COUNT count] [TYPE type] */
 function scanCommand(c: Client): void {
   const cursor = parseScanCursorOrReply(c, c.argv[1]);
   if (cursor === undefined) return;
-  let count = 10, pattern: string | null = null, type: string | null = null;
-  const argv = c.argv;
-  for (let i = 2; i < argv.length; i++) {
-    const opt = argv[i].toLowerCase();
-    const more = argv.length - i - 1;
-    if (opt === "count" && more >= 1) {
-      const n = string2ll(argv[++i]);
-      if (n === null) return addReplyError(c, E.notInt);
-      if (n < 1) return addReplyError(c, E.syntax);
-      count = n;
-    } else if (opt === "match" && more >= 1) {
-      pattern = argv[++i];
-      if (pattern === "*") pattern = null;
-    } else if (opt === "type" && more >= 1) {
-      type = argv[++i].toLowerCase();
-    } else return addReplyError(c, E.syntax);
-  }
-  const db = cdb(c);
-  let i = cursor === 0 ? db.size : Math.min(cursor, db.size);
-  const found: string[] = [];
-  // COUNT is a hint of work, as in Redis: visit `count` slots, then filter.
-  for (let visited = 0; i > 0 && visited < count; visited++) found.push(db.keys[--i]);
-  const keys = found.filter((k) => {
-    if (pattern !== null && !stringmatch(pattern, k)) return false;
-    if (expireIfNeeded(db, k)) return false;
-    if (type !== null && typeName(db.vals[db.index.get(k)!]) !== type) return false;
-    return true;
-  });
-  addReplyArrayLen(c, 2);
-  addReplyBulk(c, String(i));
-  addReplyBulks(c, keys);
+  scanGeneric(c, cdb(c), cursor, 2, cdb(c), false, () => null);
 }
 
 // ============================================================================================
@@ -1526,14 +1651,12 @@ function parseIntOrReply(c: Client, s: string, msg = E.notInt): number | undefin
 }
 
 /** As getIntFromObjectOrReply: a 32-bit signed integer. */
-function parseInt32OrReply(c: Client, s: string, msg = E.notInt): number | undefined {
-  const v = string2ll(s);
-  if (v === null || v > INT_MAX || v < -INT_MAX - 1) { addReplyError(c, msg); return undefined; }
-  return v;
+function parseInt32OrReply(c: Client, s: string, msg?: string): number | undefined {
+  return parseRangeIntOrReply(c, s, -2147483648n, 2147483647n, msg);
 }
 
 /** Replies WRONGTYPE and returns true if v exists and is not a string. */
-function checkString(c: Client, v: RValue | undefined): boolean {
+function checkString(c: Client, v: RValue | undefined): v is Exclude<RValue, string> {
   if (v !== undefined && typeof v !== "string") { addReplyError(c, E.wrongType); return true; }
   return false;
 }
@@ -1732,6 +1855,7 @@ function appendCommand(c: Client): void {
   if (!checkStringLength(c, v.length + add.length)) return;
   const next = v + add;
   dbOverwrite(db, key, next);
+  db.encodings.set(key, "raw"); // Redis appends to an unshared raw copy
   server.dirty++;
   addReplyLongLong(c, next.length);
 }
@@ -1775,6 +1899,7 @@ function setrangeCommand(c: Client): void {
     if (!checkStringLength(c, offset + value.length)) return;
     const next = "\0".repeat(offset) + value;
     dbAdd(db, key, next);
+    db.encodings.set(key, "raw");
     server.dirty++;
     return addReplyLongLong(c, next.length);
   }
@@ -1784,6 +1909,7 @@ function setrangeCommand(c: Client): void {
   const padded = v.length < offset ? v + "\0".repeat(offset - v.length) : v;
   const next = padded.slice(0, offset) + value + padded.slice(offset + value.length);
   dbOverwrite(db, key, next);
+  db.encodings.set(key, "raw");
   server.dirty++;
   addReplyLongLong(c, next.length);
 }
@@ -1845,6 +1971,8 @@ function incrbyfloatCommand(c: Client): void {
   const s = formatLongDoubleHuman(sum);
   if (v === undefined) dbAdd(db, key, s);
   else dbOverwrite(db, key, s);
+  // Redis stores the formatted number as a plain string object: never "int".
+  if (s.length <= 44) db.encodings.set(key, "embstr");
   server.dirty++;
   addReplyBulk(c, s);
 }
@@ -1924,7 +2052,1936 @@ function lcsCommand(c: Client): void {
 }
 
 // ============================================================================================
-// 7. Keys: commands that work on keys of any type
+// 7. Lists
+//
+// A list is a deque: a ring buffer whose capacity is a power of two, so pushes and pops at both
+// ends are O(1) and index access is O(1); insertions and removals in the middle shift the
+// shorter side. Redis 7.0 calls every list a "quicklist", and so does OBJECT ENCODING here.
+// Pops that empty a list delete its key; pushes wake clients blocked on it (section 11).
+// ============================================================================================
+
+const LIST_HEAD = 0, LIST_TAIL = 1;
+
+class RList {
+  readonly type = "list";
+  private buf: string[] = new Array(4);
+  private head = 0;
+  length = 0;
+
+  get(i: number): string { return this.buf[(this.head + i) & (this.buf.length - 1)]; }
+  set(i: number, v: string): void { this.buf[(this.head + i) & (this.buf.length - 1)] = v; }
+
+  push(v: string, where: number): void {
+    if (this.length === this.buf.length) this.resize(this.buf.length * 2);
+    if (where === LIST_HEAD) {
+      this.head = (this.head - 1) & (this.buf.length - 1);
+      this.buf[this.head] = v;
+    } else this.buf[(this.head + this.length) & (this.buf.length - 1)] = v;
+    this.length++;
+  }
+
+  /** Removes and returns the element at one end; the list must not be empty. */
+  pop(where: number): string {
+    const mask = this.buf.length - 1;
+    const at = where === LIST_HEAD ? this.head : (this.head + this.length - 1) & mask;
+    const v = this.buf[at];
+    this.buf[at] = undefined as unknown as string; // let the value be collected
+    if (where === LIST_HEAD) this.head = (this.head + 1) & mask;
+    this.length--;
+    if (this.buf.length > 64 && this.length < this.buf.length / 4) this.resize(this.buf.length / 2);
+    return v;
+  }
+
+  /** Elements start..end inclusive (already clamped), in order. */
+  range(start: number, end: number): string[] {
+    const out = new Array<string>(end - start + 1);
+    for (let i = start; i <= end; i++) out[i - start] = this.get(i);
+    return out;
+  }
+
+  /** Replaces the whole content (used by the O(n) edits: LREM, LTRIM, LINSERT). */
+  replace(items: string[]): void {
+    let cap = 4;
+    while (cap < items.length) cap *= 2;
+    this.buf = new Array(cap);
+    for (let i = 0; i < items.length; i++) this.buf[i] = items[i];
+    this.head = 0;
+    this.length = items.length;
+  }
+
+  private resize(cap: number): void {
+    const next = new Array<string>(cap);
+    for (let i = 0; i < this.length; i++) next[i] = this.get(i);
+    this.buf = next;
+    this.head = 0;
+  }
+}
+
+/** Replies WRONGTYPE and returns true when v exists and is not of the given type. */
+function checkType(c: Client, v: RValue | undefined, type: string): boolean {
+  if (v !== undefined && typeName(v) !== type) { addReplyError(c, E.wrongType); return true; }
+  return false;
+}
+
+/** LEFT/RIGHT as a list end, or undefined after a syntax error. */
+function parseListPositionOrReply(c: Client, s: string): number | undefined {
+  const l = s.toLowerCase();
+  if (l === "left") return LIST_HEAD;
+  if (l === "right") return LIST_TAIL;
+  addReplyError(c, E.syntax);
+  return undefined;
+}
+
+/** An integer in [min, max] (compared exactly, beyond 2^53 too), or `msg` (Redis's default
+ *  range error when absent). */
+function parseRangeIntOrReply(c: Client, s: string, min: bigint, max: bigint, msg?: string): number | undefined {
+  const v = string2ll(s);
+  if (v === null) { addReplyError(c, msg ?? E.notInt); return undefined; }
+  const exact = Number.isSafeInteger(v) ? BigInt(v) : BigInt(s);
+  if (exact < min || exact > max) {
+    addReplyError(c, msg ?? `ERR value is out of range, value must between ${min} and ${max}`);
+    return undefined;
+  }
+  return v;
+}
+
+const LONG_MAX = 9223372036854775807;
+/** As getPositiveLongFromObjectOrReply: 0 or more. */
+function parsePositiveOrReply(c: Client, s: string, msg = "ERR value is out of range, must be positive"): number | undefined {
+  const v = string2ll(s);
+  if (v === null || v < 0) { addReplyError(c, msg); return undefined; }
+  return v;
+}
+
+/** Deletes a list's key once its last element is gone. */
+function listElementsRemoved(db: Db, key: string, list: RList): void {
+  if (list.length === 0) dbDelete(db, key);
+  server.dirty++;
+}
+
+/** Pushes to a list, creating it if needed (LPUSH/RPUSH, LMOVE's destination). */
+function listPushOrCreate(db: Db, key: string, list: RList | undefined, v: string, where: number): RList {
+  if (!list) { list = new RList(); dbAdd(db, key, list); }
+  list.push(v, where);
+  signalKeyAsReady(db, key);
+  return list;
+}
+
+/* LPUSH key element [element ...], RPUSH, LPUSHX and RPUSHX */
+function pushGeneric(c: Client, where: number, xx: boolean): void {
+  const db = cdb(c), key = c.argv[1];
+  let list = lookupKeyWrite(db, key);
+  if (checkType(c, list, "list")) return;
+  if (!list) {
+    if (xx) return addReplyLongLong(c, 0);
+    list = new RList();
+    dbAdd(db, key, list);
+  }
+  const l = list as RList;
+  for (let j = 2; j < c.argv.length; j++) l.push(c.argv[j], where);
+  server.dirty += c.argv.length - 2;
+  signalKeyAsReady(db, key);
+  addReplyLongLong(c, l.length);
+}
+function lpushCommand(c: Client): void { pushGeneric(c, LIST_HEAD, false); }
+function rpushCommand(c: Client): void { pushGeneric(c, LIST_TAIL, false); }
+function lpushxCommand(c: Client): void { pushGeneric(c, LIST_HEAD, true); }
+function rpushxCommand(c: Client): void { pushGeneric(c, LIST_TAIL, true); }
+
+/** Replies the elements start..end of a list (negative indexes from the end), reversed if asked. */
+function addListRangeReply(c: Client, list: RList, start: number, end: number, reverse: boolean): void {
+  const len = list.length;
+  if (start < 0) start = len + start;
+  if (end < 0) end = len + end;
+  if (start < 0) start = 0;
+  if (start > end || start >= len) return addReplyArrayLen(c, 0);
+  if (end >= len) end = len - 1;
+  const items = list.range(start, end);
+  if (reverse) items.reverse();
+  addReplyBulks(c, items);
+}
+
+/* LPOP key [count] and RPOP */
+function popGeneric(c: Client, where: number): void {
+  if (c.argv.length > 3) return addReplyError(c, `ERR wrong number of arguments for '${lookupCommand(c.argv)!.name}' command`);
+  const hasCount = c.argv.length === 3;
+  let count = 0;
+  if (hasCount) {
+    const n = parseRangeIntOrReply(c, c.argv[2], 0n, LLONG_MAX, "ERR value is out of range, must be positive");
+    if (n === undefined) return;
+    count = n;
+  }
+  const db = cdb(c), key = c.argv[1];
+  const list = lookupKeyWrite(db, key);
+  if (list === undefined) return hasCount ? addReplyNullArray(c) : addReplyNull(c);
+  if (checkType(c, list, "list")) return;
+  const l = list as RList;
+  if (hasCount && count === 0) return addReplyArrayLen(c, 0);
+  if (!hasCount) {
+    addReplyBulk(c, l.pop(where));
+  } else {
+    const n = Math.min(count, l.length);
+    addReplyArrayLen(c, n);
+    for (let i = 0; i < n; i++) addReplyBulk(c, l.pop(where));
+  }
+  listElementsRemoved(db, key, l);
+}
+function lpopCommand(c: Client): void { popGeneric(c, LIST_HEAD); }
+function rpopCommand(c: Client): void { popGeneric(c, LIST_TAIL); }
+
+/** Looks up a list for reading, replying `empty` when missing; undefined after any reply. */
+function lookupListReadOrReply(c: Client, key: string, empty: () => void): RList | undefined {
+  const v = lookupKeyRead(cdb(c), key);
+  if (v === undefined) { empty(); return undefined; }
+  if (checkType(c, v, "list")) return undefined;
+  return v as RList;
+}
+
+/* LLEN key */
+function llenCommand(c: Client): void {
+  const l = lookupListReadOrReply(c, c.argv[1], () => addReplyLongLong(c, 0));
+  if (l) addReplyLongLong(c, l.length);
+}
+
+/* LRANGE key start stop */
+function lrangeCommand(c: Client): void {
+  const start = parseIntOrReply(c, c.argv[2]);
+  if (start === undefined) return;
+  const end = parseIntOrReply(c, c.argv[3]);
+  if (end === undefined) return;
+  const l = lookupListReadOrReply(c, c.argv[1], () => addReplyArrayLen(c, 0));
+  if (l) addListRangeReply(c, l, start, end, false);
+}
+
+/* LINDEX key index */
+function lindexCommand(c: Client): void {
+  const l = lookupListReadOrReply(c, c.argv[1], () => addReplyNull(c));
+  if (!l) return;
+  let index = parseIntOrReply(c, c.argv[2]);
+  if (index === undefined) return;
+  if (index < 0) index += l.length;
+  if (index < 0 || index >= l.length) return addReplyNull(c);
+  addReplyBulk(c, l.get(index));
+}
+
+/* LSET key index element */
+function lsetCommand(c: Client): void {
+  const db = cdb(c);
+  const v = lookupKeyWrite(db, c.argv[1]);
+  if (v === undefined) return addReplyError(c, E.noKey);
+  if (checkType(c, v, "list")) return;
+  const l = v as RList;
+  let index = parseIntOrReply(c, c.argv[2]);
+  if (index === undefined) return;
+  if (index < 0) index += l.length;
+  if (index < 0 || index >= l.length) return addReplyError(c, E.outOfRange);
+  l.set(index, c.argv[3]);
+  server.dirty++;
+  addReplyOK(c);
+}
+
+/* LINSERT key BEFORE|AFTER pivot element */
+function linsertCommand(c: Client): void {
+  const where = c.argv[2].toLowerCase();
+  if (where !== "before" && where !== "after") return addReplyError(c, E.syntax);
+  const db = cdb(c);
+  const v = lookupKeyWrite(db, c.argv[1]);
+  if (v === undefined) return addReplyLongLong(c, 0);
+  if (checkType(c, v, "list")) return;
+  const l = v as RList;
+  const items = l.range(0, l.length - 1);
+  const at = items.indexOf(c.argv[3]);
+  if (at < 0) return addReplyLongLong(c, -1);
+  items.splice(where === "after" ? at + 1 : at, 0, c.argv[4]);
+  l.replace(items);
+  server.dirty++;
+  addReplyLongLong(c, l.length);
+}
+
+/* LREM key count element */
+function lremCommand(c: Client): void {
+  const count = parseIntOrReply(c, c.argv[2]);
+  if (count === undefined) return;
+  const db = cdb(c), key = c.argv[1], ele = c.argv[3];
+  const v = lookupKeyWrite(db, key);
+  if (v === undefined) return addReplyLongLong(c, 0);
+  if (checkType(c, v, "list")) return;
+  const l = v as RList;
+  const items = l.range(0, l.length - 1);
+  const limit = count === 0 ? Infinity : Math.abs(count);
+  let removed = 0;
+  const keep = new Array<boolean>(items.length).fill(true);
+  for (let n = 0; n < items.length && removed < limit; n++) {
+    const i = count < 0 ? items.length - 1 - n : n;
+    if (items[i] === ele) { keep[i] = false; removed++; }
+  }
+  if (removed) {
+    l.replace(items.filter((_, i) => keep[i]));
+    server.dirty += removed - 1;
+    listElementsRemoved(db, key, l);
+  }
+  addReplyLongLong(c, removed);
+}
+
+/* LTRIM key start stop */
+function ltrimCommand(c: Client): void {
+  let start = parseIntOrReply(c, c.argv[2]);
+  if (start === undefined) return;
+  let end = parseIntOrReply(c, c.argv[3]);
+  if (end === undefined) return;
+  const db = cdb(c), key = c.argv[1];
+  const v = lookupKeyWrite(db, key);
+  if (v === undefined) return addReplyOK(c);
+  if (checkType(c, v, "list")) return;
+  const l = v as RList;
+  const len = l.length;
+  if (start < 0) start = len + start;
+  if (end < 0) end = len + end;
+  if (start < 0) start = 0;
+  let ltrim: number, rtrim: number;
+  if (start > end || start >= len) { ltrim = len; rtrim = 0; }
+  else { if (end >= len) end = len - 1; ltrim = start; rtrim = len - end - 1; }
+  for (let i = 0; i < ltrim; i++) l.pop(LIST_HEAD);
+  for (let i = 0; i < rtrim; i++) l.pop(LIST_TAIL);
+  listElementsRemoved(db, key, l);
+  addReplyOK(c);
+}
+
+/* LPOS key element [RANK rank] [COUNT num-matches] [MAXLEN len] */
+function lposCommand(c: Client): void {
+  const argv = c.argv, ele = argv[2];
+  let rank = 1, count = -1, maxlen = 0;
+  for (let j = 3; j < argv.length; j++) {
+    const opt = argv[j].toLowerCase();
+    const more = j < argv.length - 1;
+    if (opt === "rank" && more) {
+      const r = parseIntOrReply(c, argv[++j]);
+      if (r === undefined) return;
+      if (r === 0) return addReplyError(c, "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list");
+      rank = r;
+    } else if (opt === "count" && more) {
+      const n = parsePositiveOrReply(c, argv[++j], "ERR COUNT can't be negative");
+      if (n === undefined) return;
+      count = n;
+    } else if (opt === "maxlen" && more) {
+      const n = parsePositiveOrReply(c, argv[++j], "ERR MAXLEN can't be negative");
+      if (n === undefined) return;
+      maxlen = n;
+    } else return addReplyError(c, E.syntax);
+  }
+  const fromTail = rank < 0;
+  // -LLONG_MIN overflows in C and stays negative, so every match qualifies: keep that.
+  if (fromTail && rank !== -9223372036854775808) rank = -rank;
+  const v = lookupKeyRead(cdb(c), argv[1]);
+  if (v === undefined) return count !== -1 ? addReplyArrayLen(c, 0) : addReplyNull(c);
+  if (checkType(c, v, "list")) return;
+  const l = v as RList, len = l.length;
+  const found: number[] = [];
+  let matches = 0;
+  for (let n = 0; n < len && (maxlen === 0 || n < maxlen); n++) {
+    const i = fromTail ? len - 1 - n : n;
+    if (l.get(i) !== ele) continue;
+    matches++;
+    if (matches >= rank) {
+      found.push(i);
+      if (count === -1 || (count && matches - rank + 1 >= count)) break;
+    }
+  }
+  if (count !== -1) {
+    addReplyArrayLen(c, found.length);
+    for (const i of found) addReplyLongLong(c, i);
+  } else if (found.length) addReplyLongLong(c, found[0]);
+  else addReplyNull(c);
+}
+
+/** LMOVE's core: pops from src and pushes to dst, replying the element; false if dst has the
+ *  wrong type (after replying the error). */
+function lmoveHandle(c: Client, db: Db, srcKey: string, src: RList, dstKey: string, wherefrom: number, whereto: number): boolean {
+  const dst = lookupKeyWrite(db, dstKey);
+  if (checkType(c, dst, "list")) return false;
+  const v = src.pop(wherefrom);
+  listPushOrCreate(db, dstKey, dst as RList | undefined, v, whereto);
+  addReplyBulk(c, v);
+  if (src.length === 0 && db.get(srcKey) === src) dbDelete(db, srcKey);
+  server.dirty++;
+  return true;
+}
+
+/* LMOVE source destination LEFT|RIGHT LEFT|RIGHT and RPOPLPUSH */
+function lmoveGeneric(c: Client, wherefrom: number, whereto: number): void {
+  const db = cdb(c);
+  const v = lookupKeyWrite(db, c.argv[1]);
+  if (v === undefined) return addReplyNull(c);
+  if (checkType(c, v, "list")) return;
+  lmoveHandle(c, db, c.argv[1], v as RList, c.argv[2], wherefrom, whereto);
+}
+function lmoveCommand(c: Client): void {
+  const from = parseListPositionOrReply(c, c.argv[3]);
+  if (from === undefined) return;
+  const to = parseListPositionOrReply(c, c.argv[4]);
+  if (to === undefined) return;
+  lmoveGeneric(c, from, to);
+}
+function rpoplpushCommand(c: Client): void { lmoveGeneric(c, LIST_TAIL, LIST_HEAD); }
+
+/** Pops up to `count` elements from one end and replies [key, [elements]] (LMPOP, BLMPOP). */
+function listPopRangeAndReplyWithKey(c: Client, db: Db, key: string, list: RList, where: number, count: number): void {
+  const n = Math.min(count, list.length);
+  addReplyArrayLen(c, 2);
+  addReplyBulk(c, key);
+  addReplyArrayLen(c, n);
+  for (let i = 0; i < n; i++) addReplyBulk(c, list.pop(where));
+  listElementsRemoved(db, key, list);
+}
+
+/** Parses the shared tail of LMPOP/BLMPOP/ZMPOP/BZMPOP: numkeys key... <where> [COUNT n].
+ *  Returns the keys, the parsed `where` word and the count, or undefined after replying. */
+function parseMpopArgs(c: Client, numkeysIdx: number, whereWords: [string, string]): { keys: string[]; where: number; count: number } | undefined {
+  const argv = c.argv;
+  const numkeys = parseRangeIntOrReply(c, argv[numkeysIdx], 1n, LLONG_MAX, "ERR numkeys should be greater than 0");
+  if (numkeys === undefined) return undefined;
+  const whereIdx = numkeysIdx + numkeys + 1;
+  if (whereIdx >= argv.length) { addReplyError(c, E.syntax); return undefined; }
+  const w = argv[whereIdx].toLowerCase();
+  const where = w === whereWords[0] ? LIST_HEAD : w === whereWords[1] ? LIST_TAIL : -1;
+  if (where < 0) { addReplyError(c, E.syntax); return undefined; }
+  let count = -1;
+  for (let j = whereIdx + 1; j < argv.length; j++) {
+    if (count === -1 && argv[j].toLowerCase() === "count" && j < argv.length - 1) {
+      const n = parseRangeIntOrReply(c, argv[++j], 1n, LLONG_MAX, "ERR count should be greater than 0");
+      if (n === undefined) return undefined;
+      count = n;
+    } else { addReplyError(c, E.syntax); return undefined; }
+  }
+  return { keys: argv.slice(numkeysIdx + 1, whereIdx), where, count: count === -1 ? 1 : count };
+}
+
+/* LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count] */
+function lmpopCommand(c: Client): void {
+  const args = parseMpopArgs(c, 1, ["left", "right"]);
+  if (!args) return;
+  const db = cdb(c);
+  for (const key of args.keys) {
+    const v = lookupKeyWrite(db, key);
+    if (v === undefined) continue;
+    if (checkType(c, v, "list")) return;
+    return listPopRangeAndReplyWithKey(c, db, key, v as RList, args.where, args.count);
+  }
+  addReplyNullArray(c);
+}
+
+/** The timeout argument of blocking commands: seconds as a float, 0 = forever. Returns the
+ *  absolute deadline in ms (0 for none), or undefined after replying. */
+function parseTimeoutOrReply(c: Client, s: string): number | undefined {
+  const ld = parseLongDouble(s);
+  if (!ld) { addReplyError(c, "ERR timeout is not a float or out of range"); return undefined; }
+  const ms = Math.trunc(ldToNumber(ld) * 1000);
+  // Past 2^63 the C cast to long long yields LLONG_MIN, which Redis then calls negative.
+  if (ms < 0 || Number.isNaN(ms) || ms >= 9223372036854775808) { addReplyError(c, "ERR timeout is negative"); return undefined; }
+  if (ms > 0) {
+    if (ms > 9223372036854775807 - cmdTime) { addReplyError(c, "ERR timeout is out of range"); return undefined; }
+    return cmdTime + ms;
+  }
+  return 0;
+}
+
+/* BLPOP key [key ...] timeout and BRPOP */
+function blockingPopGeneric(c: Client, where: number): void {
+  const timeout = parseTimeoutOrReply(c, c.argv[c.argv.length - 1]);
+  if (timeout === undefined) return;
+  const db = cdb(c), keys = c.argv.slice(1, -1);
+  for (const key of keys) {
+    const v = lookupKeyWrite(db, key);
+    if (v === undefined) continue;
+    if (checkType(c, v, "list")) return;
+    const l = v as RList;
+    addReplyArrayLen(c, 2);
+    addReplyBulk(c, key);
+    addReplyBulk(c, l.pop(where));
+    listElementsRemoved(db, key, l);
+    return;
+  }
+  blockForKeys(c, "list", keys, timeout, { where, whereto: 0, target: null, count: -1 });
+}
+function blpopCommand(c: Client): void { blockingPopGeneric(c, LIST_HEAD); }
+function brpopCommand(c: Client): void { blockingPopGeneric(c, LIST_TAIL); }
+
+/* BLMOVE source destination LEFT|RIGHT LEFT|RIGHT timeout and BRPOPLPUSH source destination timeout */
+function blmoveGeneric(c: Client, wherefrom: number, whereto: number, timeout: number): void {
+  const v = lookupKeyWrite(cdb(c), c.argv[1]);
+  if (checkType(c, v, "list")) return;
+  if (v === undefined) return blockForKeys(c, "list", [c.argv[1]], timeout, { where: wherefrom, whereto, target: c.argv[2], count: -1 });
+  lmoveGeneric(c, wherefrom, whereto);
+}
+function blmoveCommand(c: Client): void {
+  const from = parseListPositionOrReply(c, c.argv[3]);
+  if (from === undefined) return;
+  const to = parseListPositionOrReply(c, c.argv[4]);
+  if (to === undefined) return;
+  const timeout = parseTimeoutOrReply(c, c.argv[5]);
+  if (timeout !== undefined) blmoveGeneric(c, from, to, timeout);
+}
+function brpoplpushCommand(c: Client): void {
+  const timeout = parseTimeoutOrReply(c, c.argv[3]);
+  if (timeout !== undefined) blmoveGeneric(c, LIST_TAIL, LIST_HEAD, timeout);
+}
+
+/* BLMPOP timeout numkeys key [key ...] LEFT|RIGHT [COUNT count] */
+function blmpopCommand(c: Client): void {
+  const args = parseMpopArgs(c, 2, ["left", "right"]);
+  if (!args) return;
+  const timeout = parseTimeoutOrReply(c, c.argv[1]);
+  if (timeout === undefined) return;
+  const db = cdb(c);
+  for (const key of args.keys) {
+    const v = lookupKeyWrite(db, key);
+    if (v === undefined) continue;
+    if (checkType(c, v, "list")) return;
+    return listPopRangeAndReplyWithKey(c, db, key, v as RList, args.where, args.count);
+  }
+  blockForKeys(c, "list", args.keys, timeout, { where: args.where, whereto: 0, target: null, count: args.count });
+}
+
+// ============================================================================================
+// 8. Hashes
+//
+// A hash is a Dict of field -> value. While it is small (hash-max-listpack-entries fields of at
+// most hash-max-listpack-value bytes) Redis stores it as a listpack, which keeps insertion order
+// even across deletes; we keep that order too, so HGETALL answers in the same order as Redis.
+// Past those limits it becomes a "hashtable" for good, as in Redis.
+// ============================================================================================
+
+class RHash {
+  readonly type = "hash";
+  dict = new Dict<string>();
+  listpack = true;
+  /** Sets a field; returns true if it is new. Converts to a hashtable past the listpack limits. */
+  set(field: string, value: string): boolean {
+    if (this.listpack && (field.length > (conf["hash-max-listpack-value"] as number) || value.length > (conf["hash-max-listpack-value"] as number))) this.listpack = false;
+    const added = this.dict.set(field, value);
+    if (this.listpack && this.dict.size > (conf["hash-max-listpack-entries"] as number)) this.listpack = false;
+    return added;
+  }
+  delete(field: string): boolean { return this.dict.delete(field, this.listpack); }
+  get size(): number { return this.dict.size; }
+}
+
+/** Looks up a hash for writing, creating it if missing; undefined after WRONGTYPE. */
+function hashLookupWriteOrCreate(c: Client, key: string): RHash | undefined {
+  const db = cdb(c);
+  const v = lookupKeyWrite(db, key);
+  if (checkType(c, v, "hash")) return undefined;
+  if (v) return v as RHash;
+  const h = new RHash();
+  dbAdd(db, key, h);
+  return h;
+}
+
+/** Looks up a hash for reading, replying `empty` when missing; undefined after any reply. */
+function hashLookupReadOrReply(c: Client, key: string, empty: () => void): RHash | undefined {
+  const v = lookupKeyRead(cdb(c), key);
+  if (v === undefined) { empty(); return undefined; }
+  if (checkType(c, v, "hash")) return undefined;
+  return v as RHash;
+}
+
+/* HSET key field value [field value ...] and HMSET */
+function hsetCommand(c: Client): void {
+  const argv = c.argv;
+  if (argv.length % 2 === 1) return addReplyError(c, `ERR wrong number of arguments for '${lookupCommand(argv)!.name}' command`);
+  const h = hashLookupWriteOrCreate(c, argv[1]);
+  if (!h) return;
+  let created = 0;
+  for (let i = 2; i < argv.length; i += 2) if (h.set(argv[i], argv[i + 1])) created++;
+  server.dirty += (argv.length - 2) / 2;
+  if (argv[0][1] === "s" || argv[0][1] === "S") addReplyLongLong(c, created);
+  else addReplyOK(c);
+}
+
+/* HSETNX key field value */
+function hsetnxCommand(c: Client): void {
+  const h = hashLookupWriteOrCreate(c, c.argv[1]);
+  if (!h) return;
+  if (h.dict.has(c.argv[2])) return addReplyLongLong(c, 0);
+  h.set(c.argv[2], c.argv[3]);
+  server.dirty++;
+  addReplyLongLong(c, 1);
+}
+
+/* HGET key field */
+function hgetCommand(c: Client): void {
+  const h = hashLookupReadOrReply(c, c.argv[1], () => addReplyNull(c));
+  if (!h) return;
+  const v = h.dict.get(c.argv[2]);
+  v === undefined ? addReplyNull(c) : addReplyBulk(c, v);
+}
+
+/* HMGET key field [field ...] */
+function hmgetCommand(c: Client): void {
+  const v = lookupKeyRead(cdb(c), c.argv[1]);
+  if (checkType(c, v, "hash")) return;
+  const h = v as RHash | undefined;
+  addReplyArrayLen(c, c.argv.length - 2);
+  for (let i = 2; i < c.argv.length; i++) {
+    const x = h?.dict.get(c.argv[i]);
+    x === undefined ? addReplyNull(c) : addReplyBulk(c, x);
+  }
+}
+
+/* HDEL key field [field ...] */
+function hdelCommand(c: Client): void {
+  const db = cdb(c), key = c.argv[1];
+  const v = lookupKeyWrite(db, key);
+  if (v === undefined) return addReplyLongLong(c, 0);
+  if (checkType(c, v, "hash")) return;
+  const h = v as RHash;
+  let deleted = 0;
+  for (let i = 2; i < c.argv.length; i++) {
+    if (h.delete(c.argv[i])) {
+      deleted++;
+      if (h.size === 0) { dbDelete(db, key); break; }
+    }
+  }
+  server.dirty += deleted;
+  addReplyLongLong(c, deleted);
+}
+
+/* HLEN key */
+function hlenCommand(c: Client): void {
+  const h = hashLookupReadOrReply(c, c.argv[1], () => addReplyLongLong(c, 0));
+  if (h) addReplyLongLong(c, h.size);
+}
+
+/* HSTRLEN key field */
+function hstrlenCommand(c: Client): void {
+  const h = hashLookupReadOrReply(c, c.argv[1], () => addReplyLongLong(c, 0));
+  if (h) addReplyLongLong(c, h.dict.get(c.argv[2])?.length ?? 0);
+}
+
+/* HEXISTS key field */
+function hexistsCommand(c: Client): void {
+  const h = hashLookupReadOrReply(c, c.argv[1], () => addReplyLongLong(c, 0));
+  if (h) addReplyLongLong(c, h.dict.has(c.argv[2]) ? 1 : 0);
+}
+
+/** HKEYS, HVALS and HGETALL. */
+function hgetallGeneric(c: Client, keys: boolean, vals: boolean): void {
+  const h = hashLookupReadOrReply(c, c.argv[1], () => (keys && vals ? addReplyMapLen(c, 0) : addReplyArrayLen(c, 0)));
+  if (!h) return;
+  const d = h.dict;
+  if (keys && vals) addReplyMapLen(c, d.size);
+  else addReplyArrayLen(c, d.size);
+  for (let i = 0; i < d.size; i++) {
+    if (keys) addReplyBulk(c, d.keys[i]);
+    if (vals) addReplyBulk(c, d.vals[i]);
+  }
+}
+function hkeysCommand(c: Client): void { hgetallGeneric(c, true, false); }
+function hvalsCommand(c: Client): void { hgetallGeneric(c, false, true); }
+function hgetallCommand(c: Client): void { hgetallGeneric(c, true, true); }
+
+/* HINCRBY key field increment */
+function hincrbyCommand(c: Client): void {
+  const incr = parseIntOrReply(c, c.argv[3]);
+  if (incr === undefined) return;
+  const h = hashLookupWriteOrCreate(c, c.argv[1]);
+  if (!h) return;
+  const cur = h.dict.get(c.argv[2]);
+  const old = cur === undefined ? 0 : string2ll(cur);
+  if (old === null) return addReplyError(c, "ERR hash value is not an integer");
+  const sum = BigInt(cur ?? "0") + BigInt(c.argv[3]);
+  if (sum > LLONG_MAX || sum < LLONG_MIN) return addReplyError(c, E.overflow);
+  h.set(c.argv[2], String(sum));
+  server.dirty++;
+  addReplyLongLong(c, Number.isSafeInteger(Number(sum)) ? Number(sum) : sum);
+}
+
+/* HINCRBYFLOAT key field increment */
+function hincrbyfloatCommand(c: Client): void {
+  const incr = parseLongDouble(c.argv[3]);
+  if (!incr) return addReplyError(c, E.notFloat);
+  if (!isFiniteLD(incr)) return addReplyError(c, "ERR value is NaN or Infinity");
+  const h = hashLookupWriteOrCreate(c, c.argv[1]);
+  if (!h) return;
+  const cur = h.dict.get(c.argv[2]);
+  const old = parseLongDouble(cur ?? "0");
+  if (!old) return addReplyError(c, "ERR hash value is not a float");
+  const sum = addLongDouble(old, incr);
+  if (!isFiniteLD(sum)) return addReplyError(c, E.nanOrInf);
+  const s = formatLongDoubleHuman(sum);
+  h.set(c.argv[2], s);
+  server.dirty++;
+  addReplyBulk(c, s);
+}
+
+/* HRANDFIELD key [count [WITHVALUES]] */
+function hrandfieldCommand(c: Client): void {
+  const argv = c.argv;
+  if (argv.length === 2) {
+    const h = hashLookupReadOrReply(c, argv[1], () => addReplyNull(c));
+    if (h) addReplyBulk(c, h.dict.keys[h.dict.randomIndex()]);
+    return;
+  }
+  const l = parseRangeIntOrReply(c, argv[2], -LLONG_MAX, LLONG_MAX);
+  if (l === undefined) return;
+  let withValues = false;
+  if (argv.length > 4 || (argv.length === 4 && argv[3].toLowerCase() !== "withvalues")) return addReplyError(c, E.syntax);
+  if (argv.length === 4) {
+    withValues = true;
+    if (l < -LONG_MAX / 2 || l > LONG_MAX / 2) return addReplyError(c, "ERR value is out of range");
+  }
+  const h = hashLookupReadOrReply(c, argv[1], () => addReplyArrayLen(c, 0));
+  if (!h) return;
+  const d = h.dict;
+  const picks = randomPicks(d, l);
+  if (withValues && c.resp === 2) addReplyArrayLen(c, picks.length * 2);
+  else addReplyArrayLen(c, picks.length);
+  for (const i of picks) {
+    if (withValues && c.resp > 2) addReplyArrayLen(c, 2);
+    addReplyBulk(c, d.keys[i]);
+    if (withValues) addReplyBulk(c, d.vals[i]);
+  }
+}
+
+/** Slots for HRANDFIELD/SRANDMEMBER/ZRANDMEMBER with a count: a negative count may repeat
+ *  entries; a positive one gives distinct entries (all of them, in order, when count >= size).
+ *  Only the picked slots are touched: nothing is copied per call. */
+function randomPicks(d: Dict<unknown>, count: number): number[] {
+  if (count === 0 || d.size === 0) return [];
+  if (count < 0 || count === 1) {
+    const n = Math.abs(count);
+    const out = new Array<number>(n);
+    for (let i = 0; i < n; i++) out[i] = d.randomIndex();
+    return out;
+  }
+  if (count >= d.size) return Array.from({ length: d.size }, (_, i) => i);
+  // Distinct picks: a sparse Fisher-Yates over slot numbers, O(count) time and space.
+  const swapped = new Map<number, number>();
+  const out: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const j = i + Math.floor(Math.random() * (d.size - i));
+    const vj = swapped.get(j) ?? j;
+    swapped.set(j, swapped.get(i) ?? i);
+    out.push(vj);
+  }
+  return out;
+}
+
+/* HSCAN key cursor [MATCH pattern] [COUNT count] */
+function hscanCommand(c: Client): void {
+  const cursor = parseScanCursorOrReply(c, c.argv[2]);
+  if (cursor === undefined) return;
+  const h = hashLookupReadOrReply(c, c.argv[1], () => addReplyProto(c, "*2\r\n$1\r\n0\r\n*0\r\n"));
+  if (h) scanGeneric(c, h.dict, cursor, 3, null, h.listpack, (i) => h.dict.vals[i]);
+}
+
+// ============================================================================================
+// 9. Sets
+//
+// A set is a Dict of members. A set of integers only, up to set-max-intset-entries, is an
+// "intset" in Redis and iterates in ascending numeric order; we keep the flag and sort on the
+// way out (at most 512 members), so SMEMBERS answers as Redis does. Anything else is a
+// "hashtable", whose order is unspecified in Redis too.
+// ============================================================================================
+
+class RSet {
+  readonly type = "set";
+  dict = new Dict<true>();
+  intset = true;
+  /** Adds a member; returns true if it is new. Leaves intset form when Redis would. */
+  add(m: string): boolean {
+    if (this.intset && string2ll(m) === null) this.intset = false;
+    const added = this.dict.set(m, true);
+    if (this.intset && this.dict.size > (conf["set-max-intset-entries"] as number)) this.intset = false;
+    return added;
+  }
+  remove(m: string): boolean { return this.dict.delete(m); }
+  has(m: string): boolean { return this.dict.has(m); }
+  get size(): number { return this.dict.size; }
+  /** Members in Redis's iteration order: ascending for intsets. */
+  members(): string[] {
+    const keys = this.dict.keys.slice();
+    return this.intset ? keys.sort((a, b) => Number(BigInt(a) - BigInt(b))) : keys;
+  }
+}
+
+/** A new set holding `first`'s kind: an intset if it is an integer, as Redis's setTypeCreate. */
+function setTypeCreate(first: string): RSet {
+  const s = new RSet();
+  if (string2ll(first) === null) s.intset = false;
+  return s;
+}
+
+function setLookupReadOrReply(c: Client, key: string, empty: () => void): RSet | undefined {
+  const v = lookupKeyRead(cdb(c), key);
+  if (v === undefined) { empty(); return undefined; }
+  if (checkType(c, v, "set")) return undefined;
+  return v as RSet;
+}
+
+/* SADD key member [member ...] */
+function saddCommand(c: Client): void {
+  const db = cdb(c), key = c.argv[1];
+  const v = lookupKeyWrite(db, key);
+  if (checkType(c, v, "set")) return;
+  let s = v as RSet | undefined;
+  if (!s) { s = setTypeCreate(c.argv[2]); dbAdd(db, key, s); }
+  let added = 0;
+  for (let i = 2; i < c.argv.length; i++) if (s.add(c.argv[i])) added++;
+  server.dirty += added;
+  addReplyLongLong(c, added);
+}
+
+/* SREM key member [member ...] */
+function sremCommand(c: Client): void {
+  const db = cdb(c), key = c.argv[1];
+  const v = lookupKeyWrite(db, key);
+  if (v === undefined) return addReplyLongLong(c, 0);
+  if (checkType(c, v, "set")) return;
+  const s = v as RSet;
+  let removed = 0;
+  for (let i = 2; i < c.argv.length; i++) {
+    if (s.remove(c.argv[i])) {
+      removed++;
+      if (s.size === 0) { dbDelete(db, key); break; }
+    }
+  }
+  server.dirty += removed;
+  addReplyLongLong(c, removed);
+}
+
+/* SISMEMBER key member */
+function sismemberCommand(c: Client): void {
+  const s = setLookupReadOrReply(c, c.argv[1], () => addReplyLongLong(c, 0));
+  if (s) addReplyLongLong(c, s.has(c.argv[2]) ? 1 : 0);
+}
+
+/* SMISMEMBER key member [member ...] */
+function smismemberCommand(c: Client): void {
+  const v = lookupKeyRead(cdb(c), c.argv[1]);
+  if (checkType(c, v, "set")) return;
+  const s = v as RSet | undefined;
+  addReplyArrayLen(c, c.argv.length - 2);
+  for (let i = 2; i < c.argv.length; i++) addReplyLongLong(c, s?.has(c.argv[i]) ? 1 : 0);
+}
+
+/* SCARD key */
+function scardCommand(c: Client): void {
+  const s = setLookupReadOrReply(c, c.argv[1], () => addReplyLongLong(c, 0));
+  if (s) addReplyLongLong(c, s.size);
+}
+
+/* SMOVE source destination member */
+function smoveCommand(c: Client): void {
+  const db = cdb(c), member = c.argv[3];
+  const src = lookupKeyWrite(db, c.argv[1]);
+  const dst = lookupKeyWrite(db, c.argv[2]);
+  if (src === undefined) return addReplyLongLong(c, 0);
+  if (checkType(c, src, "set") || checkType(c, dst, "set")) return;
+  const s = src as RSet;
+  if (src === dst) return addReplyLongLong(c, s.has(member) ? 1 : 0);
+  if (!s.remove(member)) return addReplyLongLong(c, 0);
+  if (s.size === 0) dbDelete(db, c.argv[1]);
+  let d = dst as RSet | undefined;
+  if (!d) { d = setTypeCreate(member); dbAdd(db, c.argv[2], d); }
+  d.add(member);
+  server.dirty++;
+  addReplyLongLong(c, 1);
+}
+
+/* SPOP key [count] */
+function spopCommand(c: Client): void {
+  const argv = c.argv;
+  if (argv.length > 3) return addReplyError(c, E.syntax);
+  const db = cdb(c), key = argv[1];
+  if (argv.length === 2) {
+    const v = lookupKeyWrite(db, key);
+    if (v === undefined) return addReplyNull(c);
+    if (checkType(c, v, "set")) return;
+    const s = v as RSet;
+    const m = s.dict.keys[s.dict.randomIndex()];
+    s.remove(m);
+    if (s.size === 0) dbDelete(db, key);
+    server.dirty++;
+    return addReplyBulk(c, m);
+  }
+  const count = parsePositiveOrReply(c, argv[2]);
+  if (count === undefined) return;
+  const v = lookupKeyWrite(db, key);
+  if (v === undefined) return addReplySetLen(c, 0);
+  if (checkType(c, v, "set")) return;
+  const s = v as RSet;
+  if (count === 0) return addReplySetLen(c, 0);
+  if (count >= s.size) {
+    const all = s.members();
+    addReplySetLen(c, all.length);
+    for (const m of all) addReplyBulk(c, m);
+    dbDelete(db, key);
+    server.dirty++;
+    return;
+  }
+  addReplySetLen(c, count);
+  for (let i = 0; i < count; i++) {
+    const m = s.dict.keys[s.dict.randomIndex()];
+    s.remove(m);
+    addReplyBulk(c, m);
+  }
+  server.dirty++;
+}
+
+/* SRANDMEMBER key [count] */
+function srandmemberCommand(c: Client): void {
+  const argv = c.argv;
+  if (argv.length > 3) return addReplyError(c, E.syntax);
+  if (argv.length === 2) {
+    const s = setLookupReadOrReply(c, argv[1], () => addReplyNull(c));
+    if (s) addReplyBulk(c, s.dict.keys[s.dict.randomIndex()]);
+    return;
+  }
+  const l = parseRangeIntOrReply(c, argv[2], -LLONG_MAX, LLONG_MAX);
+  if (l === undefined) return;
+  const s = setLookupReadOrReply(c, argv[1], () => addReplyArrayLen(c, 0));
+  if (!s) return;
+  if (l >= s.size) return addReplyBulks(c, s.members());
+  addReplyBulks(c, randomPicks(s.dict, l).map((i) => s.dict.keys[i]));
+}
+
+/** Looks up the sets named by `keys`; null entries for missing keys; undefined after WRONGTYPE. */
+function lookupSetsOrReply(c: Client, keys: string[]): (RSet | null)[] | undefined {
+  const db = cdb(c);
+  const sets: (RSet | null)[] = [];
+  for (const k of keys) {
+    const v = lookupKeyRead(db, k);
+    if (v === undefined) { sets.push(null); continue; }
+    if (checkType(c, v, "set")) return undefined;
+    sets.push(v as RSet);
+  }
+  return sets;
+}
+
+/** Stores a computed set (or deletes dstkey when it is empty) and replies its size. */
+function storeSetResult(c: Client, dstkey: string, result: RSet): void {
+  const db = cdb(c);
+  if (result.size > 0) {
+    setKey(db, dstkey, result);
+    server.dirty++;
+  } else if (dbDelete(db, dstkey)) server.dirty++;
+  addReplyLongLong(c, result.size);
+}
+
+/** SINTER, SINTERSTORE, SINTERCARD and SMEMBERS: walks the smallest set, testing the others. */
+function sinterGeneric(c: Client, keys: string[], dstkey: string | null, cardinalityOnly: boolean, limit: number): void {
+  const sets = lookupSetsOrReply(c, keys);
+  if (!sets) return;
+  if (sets.includes(null)) {
+    if (dstkey !== null) {
+      if (dbDelete(cdb(c), dstkey)) server.dirty++;
+      return addReplyLongLong(c, 0);
+    }
+    return cardinalityOnly ? addReplyLongLong(c, 0) : addReplySetLen(c, 0);
+  }
+  const sorted = (sets as RSet[]).slice().sort((a, b) => a.size - b.size);
+  const first = sorted[0];
+  const out: string[] = [];
+  for (const m of first.members()) {
+    let all = true;
+    for (let j = 1; j < sorted.length; j++) if (sorted[j] !== first && !sorted[j].has(m)) { all = false; break; }
+    if (!all) continue;
+    out.push(m);
+    if (cardinalityOnly && limit && out.length >= limit) break;
+  }
+  if (cardinalityOnly) return addReplyLongLong(c, out.length);
+  if (dstkey !== null) {
+    const result = new RSet();
+    for (const m of out) result.add(m);
+    return storeSetResult(c, dstkey, result);
+  }
+  addReplySetLen(c, out.length);
+  for (const m of out) addReplyBulk(c, m);
+}
+
+/* SINTER key [key ...] and SMEMBERS key */
+function sinterCommand(c: Client): void { sinterGeneric(c, c.argv.slice(1), null, false, 0); }
+/* SINTERSTORE destination key [key ...] */
+function sinterstoreCommand(c: Client): void { sinterGeneric(c, c.argv.slice(2), c.argv[1], false, 0); }
+
+/* SINTERCARD numkeys key [key ...] [LIMIT limit] */
+function sintercardCommand(c: Client): void {
+  const argv = c.argv;
+  const numkeys = parseRangeIntOrReply(c, argv[1], 1n, LLONG_MAX, "ERR numkeys should be greater than 0");
+  if (numkeys === undefined) return;
+  if (numkeys > argv.length - 2) return addReplyError(c, "ERR Number of keys can't be greater than number of args");
+  let limit = 0;
+  for (let j = 2 + numkeys; j < argv.length; j++) {
+    if (argv[j].toLowerCase() === "limit" && j < argv.length - 1) {
+      const n = parsePositiveOrReply(c, argv[++j], "ERR LIMIT can't be negative");
+      if (n === undefined) return;
+      limit = n;
+    } else return addReplyError(c, E.syntax);
+  }
+  sinterGeneric(c, argv.slice(2, 2 + numkeys), null, true, limit);
+}
+
+/** SUNION, SDIFF and their STORE forms: the result is built as a new set (an intset while it
+ *  can be one), which also gives Redis's output order. */
+function sunionDiffGeneric(c: Client, keys: string[], dstkey: string | null, diff: boolean): void {
+  const sets = lookupSetsOrReply(c, keys);
+  if (!sets) return;
+  const result = new RSet();
+  if (!diff) {
+    for (const s of sets) if (s) for (const m of s.dict.keys) result.add(m);
+  } else if (sets[0] && !sets.slice(1).includes(sets[0])) {
+    for (const m of sets[0].dict.keys) if (!sets.slice(1).some((s) => s?.has(m))) result.add(m);
+  }
+  if (dstkey !== null) return storeSetResult(c, dstkey, result);
+  const members = result.members();
+  addReplySetLen(c, members.length);
+  for (const m of members) addReplyBulk(c, m);
+}
+function sunionCommand(c: Client): void { sunionDiffGeneric(c, c.argv.slice(1), null, false); }
+function sunionstoreCommand(c: Client): void { sunionDiffGeneric(c, c.argv.slice(2), c.argv[1], false); }
+function sdiffCommand(c: Client): void { sunionDiffGeneric(c, c.argv.slice(1), null, true); }
+function sdiffstoreCommand(c: Client): void { sunionDiffGeneric(c, c.argv.slice(2), c.argv[1], true); }
+
+/* SSCAN key cursor [MATCH pattern] [COUNT count] */
+function sscanCommand(c: Client): void {
+  const cursor = parseScanCursorOrReply(c, c.argv[2]);
+  if (cursor === undefined) return;
+  const s = setLookupReadOrReply(c, c.argv[1], () => addReplyProto(c, "*2\r\n$1\r\n0\r\n*0\r\n"));
+  if (!s) return;
+  if (s.intset) {
+    // An intset answers whole and in order, as in Redis.
+    const sorted = new Dict<true>();
+    for (const m of s.members()) sorted.set(m, true);
+    return scanGeneric(c, sorted, cursor, 3, null, true, () => null);
+  }
+  scanGeneric(c, s.dict, cursor, 3, null, false, () => null);
+}
+
+// ============================================================================================
+// 10. Sorted sets
+//
+// A sorted set is Redis's pair of structures: a skiplist ordered by (score, member) whose links
+// carry spans, so insert, delete, rank and the start of any range are O(log n), and a Dict from
+// member to score for O(1) lookups and random members. Members compare as bytes (latin1 JS
+// strings compare exactly like memcmp). Small sets are "listpack" in Redis; the flag only
+// changes OBJECT ENCODING and ZSCAN, since both encodings iterate in score order.
+// ============================================================================================
+
+const ZSKIPLIST_MAXLEVEL = 32;
+const ZSKIPLIST_P = 0.25;
+
+class ZNode {
+  next: (ZNode | null)[];
+  span: number[];
+  backward: ZNode | null = null;
+  constructor(public member: string, public score: number, level: number) {
+    this.next = new Array(level).fill(null);
+    this.span = new Array(level).fill(0);
+  }
+}
+
+/** True when (score, member) sorts before the node. */
+function zslLess(score: number, member: string, n: ZNode): boolean {
+  return n.score > score || (n.score === score && n.member > member);
+}
+
+class SkipList {
+  header = new ZNode("", 0, ZSKIPLIST_MAXLEVEL);
+  tail: ZNode | null = null;
+  length = 0;
+  level = 1;
+
+  private static randomLevel(): number {
+    let level = 1;
+    while (Math.random() < ZSKIPLIST_P && level < ZSKIPLIST_MAXLEVEL) level++;
+    return level;
+  }
+
+  /** Inserts a member that is not present. */
+  insert(score: number, member: string): ZNode {
+    const update = new Array<ZNode>(ZSKIPLIST_MAXLEVEL);
+    const rank = new Array<number>(ZSKIPLIST_MAXLEVEL).fill(0);
+    let x = this.header;
+    for (let i = this.level - 1; i >= 0; i--) {
+      rank[i] = i === this.level - 1 ? 0 : rank[i + 1];
+      while (x.next[i] && !zslLess(score, member, x.next[i]!)) { rank[i] += x.span[i]; x = x.next[i]!; }
+      update[i] = x;
+    }
+    const level = SkipList.randomLevel();
+    if (level > this.level) {
+      for (let i = this.level; i < level; i++) { rank[i] = 0; update[i] = this.header; this.header.span[i] = this.length; }
+      this.level = level;
+    }
+    x = new ZNode(member, score, level);
+    for (let i = 0; i < level; i++) {
+      x.next[i] = update[i].next[i];
+      update[i].next[i] = x;
+      x.span[i] = update[i].span[i] - (rank[0] - rank[i]);
+      update[i].span[i] = rank[0] - rank[i] + 1;
+    }
+    for (let i = level; i < this.level; i++) update[i].span[i]++;
+    x.backward = update[0] === this.header ? null : update[0];
+    if (x.next[0]) x.next[0].backward = x;
+    else this.tail = x;
+    this.length++;
+    return x;
+  }
+
+  /** Deletes the node with this score and member; returns false if absent. */
+  delete(score: number, member: string): boolean {
+    const update = new Array<ZNode>(ZSKIPLIST_MAXLEVEL);
+    let x = this.header;
+    for (let i = this.level - 1; i >= 0; i--) {
+      while (x.next[i] && (x.next[i]!.score < score || (x.next[i]!.score === score && x.next[i]!.member < member))) x = x.next[i]!;
+      update[i] = x;
+    }
+    const n = x.next[0];
+    if (!n || n.score !== score || n.member !== member) return false;
+    this.unlink(n, update);
+    return true;
+  }
+
+  private unlink(x: ZNode, update: ZNode[]): void {
+    for (let i = 0; i < this.level; i++) {
+      if (update[i].next[i] === x) {
+        update[i].span[i] += x.span[i] - 1;
+        update[i].next[i] = x.next[i];
+      } else update[i].span[i] -= 1;
+    }
+    if (x.next[0]) x.next[0].backward = x.backward;
+    else this.tail = x.backward;
+    while (this.level > 1 && this.header.next[this.level - 1] === null) this.level--;
+    this.length--;
+  }
+
+  /** 1-based rank of a present member. */
+  rank(score: number, member: string): number {
+    let rank = 0;
+    let x = this.header;
+    for (let i = this.level - 1; i >= 0; i--) {
+      while (x.next[i] && (x.next[i]!.score < score || (x.next[i]!.score === score && x.next[i]!.member <= member))) {
+        rank += x.span[i];
+        x = x.next[i]!;
+      }
+      if (x !== this.header && x.member === member && x.score === score) return rank;
+    }
+    return 0;
+  }
+
+  /** The node at a 1-based rank, or null. */
+  byRank(rank: number): ZNode | null {
+    let traversed = 0;
+    let x = this.header;
+    for (let i = this.level - 1; i >= 0; i--) {
+      while (x.next[i] && traversed + x.span[i] <= rank) { traversed += x.span[i]; x = x.next[i]!; }
+      if (traversed === rank) return x;
+    }
+    return null;
+  }
+
+  /** The first node whose value is not below the range's minimum (by `gteMin`), if any is in range. */
+  firstInRange(gteMin: (n: ZNode) => boolean, lteMax: (n: ZNode) => boolean): ZNode | null {
+    let x = this.header;
+    for (let i = this.level - 1; i >= 0; i--) while (x.next[i] && !gteMin(x.next[i]!)) x = x.next[i]!;
+    const n = x.next[0];
+    return n && lteMax(n) ? n : null;
+  }
+
+  /** The last node not above the range's maximum, if it is in range. */
+  lastInRange(gteMin: (n: ZNode) => boolean, lteMax: (n: ZNode) => boolean): ZNode | null {
+    let x = this.header;
+    for (let i = this.level - 1; i >= 0; i--) while (x.next[i] && lteMax(x.next[i]!)) x = x.next[i]!;
+    return x !== this.header && gteMin(x) ? x : null;
+  }
+}
+
+class RZSet {
+  readonly type = "zset";
+  dict = new Dict<number>();
+  zsl = new SkipList();
+  listpack: boolean;
+  constructor(sizeHint = 0, lenHint = 0) {
+    // As Redis's zsetTypeCreate: start as a listpack unless the first write is already too big.
+    this.listpack = sizeHint <= (conf["zset-max-listpack-entries"] as number) && lenHint <= (conf["zset-max-listpack-value"] as number);
+  }
+  get size(): number { return this.dict.size; }
+  /** Adds or re-scores a member. */
+  set(member: string, score: number): void {
+    const cur = this.dict.get(member);
+    if (cur !== undefined) {
+      if (cur === score) return;
+      this.zsl.delete(cur, member);
+    } else if (this.listpack && (this.dict.size + 1 > (conf["zset-max-listpack-entries"] as number) || member.length > (conf["zset-max-listpack-value"] as number))) {
+      this.listpack = false;
+    }
+    // A listpack stores integral scores as integers, so -0 comes back as 0.
+    if (this.listpack && score === 0) score = 0;
+    this.zsl.insert(score, member);
+    this.dict.set(member, score);
+  }
+  delete(member: string): boolean {
+    const score = this.dict.get(member);
+    if (score === undefined) return false;
+    this.zsl.delete(score, member);
+    this.dict.delete(member);
+    return true;
+  }
+  /** Back to listpack when a computed result is small enough, as zsetConvertToListpackIfNeeded. */
+  shrinkIfSmall(): void {
+    let maxlen = 0;
+    for (const m of this.dict.keys) maxlen = Math.max(maxlen, m.length);
+    if (this.size <= (conf["zset-max-listpack-entries"] as number) && maxlen <= (conf["zset-max-listpack-value"] as number)) this.listpack = true;
+  }
+}
+
+interface ScoreRange { min: number; max: number; minex: boolean; maxex: boolean }
+interface LexRange { min: string | null; max: string | null; minex: boolean; maxex: boolean; minInf: number; maxInf: number }
+
+/** strtod as zslParseRange uses it: leading spaces allowed, the whole rest must be a number. */
+function strtodWhole(s: string): number | null {
+  if (s === "") return 0;
+  const t = s.replace(/^[ \t\n\v\f\r]+/, "");
+  if (t === "") return null;
+  const d = string2d(t);
+  return d === null || Number.isNaN(d) ? null : d;
+}
+
+/** Parses "(1.5", "-inf", "+inf" ... as Redis's zslParseRange. */
+function parseScoreRange(minArg: string, maxArg: string): ScoreRange | null {
+  const one = (s: string): [number, boolean] | null => {
+    const ex = s[0] === "(";
+    const v = strtodWhole(ex ? s.slice(1) : s);
+    return v === null ? null : [v, ex];
+  };
+  const a = one(minArg), b = one(maxArg);
+  if (!a || !b) return null;
+  return { min: a[0], minex: a[1], max: b[0], maxex: b[1] };
+}
+
+/** Parses "[a", "(a", "-", "+" as Redis's zslParseLexRange. */
+function parseLexRange(minArg: string, maxArg: string): LexRange | null {
+  const one = (s: string): [string | null, boolean, number] | null => {
+    if (s === "+") return [null, false, 1];
+    if (s === "-") return [null, false, -1];
+    if (s[0] === "(") return [s.slice(1), true, 0];
+    if (s[0] === "[") return [s.slice(1), false, 0];
+    return null;
+  };
+  const a = one(minArg), b = one(maxArg);
+  if (!a || !b) return null;
+  return { min: a[0], minex: a[1], minInf: a[2], max: b[0], maxex: b[1], maxInf: b[2] };
+}
+
+function scoreGteMin(r: ScoreRange): (n: ZNode) => boolean { return (n) => (r.minex ? n.score > r.min : n.score >= r.min); }
+function scoreLteMax(r: ScoreRange): (n: ZNode) => boolean { return (n) => (r.maxex ? n.score < r.max : n.score <= r.max); }
+function lexGteMin(r: LexRange): (n: ZNode) => boolean {
+  return (n) => (r.minInf === -1 ? true : r.minInf === 1 ? false : r.minex ? n.member > r.min! : n.member >= r.min!);
+}
+function lexLteMax(r: LexRange): (n: ZNode) => boolean {
+  return (n) => (r.maxInf === 1 ? true : r.maxInf === -1 ? false : r.maxex ? n.member < r.max! : n.member <= r.max!);
+}
+/** True when a score range cannot contain anything (Redis checks this before walking). */
+function scoreRangeEmpty(r: ScoreRange): boolean { return r.min > r.max || (r.min === r.max && (r.minex || r.maxex)); }
+function lexRangeEmpty(r: LexRange): boolean {
+  if (r.minInf === 1 || r.maxInf === -1) return true;
+  if (r.minInf === -1 || r.maxInf === 1) return false;
+  return r.min! > r.max! || (r.min === r.max && (r.minex || r.maxex));
+}
+
+function zsetLookupReadOrReply(c: Client, key: string, empty: () => void): RZSet | undefined {
+  const v = lookupKeyRead(cdb(c), key);
+  if (v === undefined) { empty(); return undefined; }
+  if (checkType(c, v, "zset")) return undefined;
+  return v as RZSet;
+}
+
+const ZADD_NX = 1, ZADD_XX = 2, ZADD_GT = 4, ZADD_LT = 8, ZADD_INCR = 16;
+
+/** ZADD and ZINCRBY: options, then every score parsed before anything changes. */
+function zaddGeneric(c: Client, flags: number): void {
+  const argv = c.argv, key = argv[1];
+  let ch = false, idx = 2;
+  for (; idx < argv.length; idx++) {
+    const opt = argv[idx].toLowerCase();
+    if (opt === "nx") flags |= ZADD_NX;
+    else if (opt === "xx") flags |= ZADD_XX;
+    else if (opt === "ch") ch = true;
+    else if (opt === "incr") flags |= ZADD_INCR;
+    else if (opt === "gt") flags |= ZADD_GT;
+    else if (opt === "lt") flags |= ZADD_LT;
+    else break;
+  }
+  const incr = (flags & ZADD_INCR) !== 0, nx = (flags & ZADD_NX) !== 0, xx = (flags & ZADD_XX) !== 0;
+  const gt = (flags & ZADD_GT) !== 0, lt = (flags & ZADD_LT) !== 0;
+  const pairs = argv.length - idx;
+  if (pairs % 2 || !pairs) return addReplyError(c, E.syntax);
+  const n = pairs / 2;
+  if (nx && xx) return addReplyError(c, "ERR XX and NX options at the same time are not compatible");
+  if ((gt && nx) || (lt && nx) || (gt && lt)) return addReplyError(c, "ERR GT, LT, and/or NX options at the same time are not compatible");
+  if (incr && n > 1) return addReplyError(c, "ERR INCR option supports a single increment-element pair");
+  const scores: number[] = [];
+  for (let j = 0; j < n; j++) {
+    const d = string2d(argv[idx + j * 2]);
+    if (d === null) return addReplyError(c, E.notFloat);
+    scores.push(d);
+  }
+  const db = cdb(c);
+  let z = lookupKeyWrite(db, key) as RZSet | undefined;
+  if (checkType(c, z, "zset")) return;
+  let added = 0, updated = 0, processed = 0, score = 0;
+  if (!z) {
+    if (xx) return incr ? addReplyNull(c) : addReplyLongLong(c, 0);
+    z = new RZSet(n, argv[idx + 1].length);
+    dbAdd(db, key, z);
+  } else if (z.listpack && n > (conf["zset-max-listpack-entries"] as number)) z.listpack = false;
+  for (let j = 0; j < n; j++) {
+    const member = argv[idx + 1 + j * 2];
+    score = scores[j];
+    const cur = z.dict.get(member);
+    if (cur !== undefined) {
+      if (nx) continue;
+      if (incr) {
+        score += cur;
+        if (Number.isNaN(score)) return addReplyError(c, "ERR resulting score is not a number (NaN)");
+      }
+      if ((lt && score >= cur) || (gt && score <= cur)) continue;
+      if (score !== cur) { z.set(member, score); updated++; }
+      processed++;
+    } else if (!xx) {
+      z.set(member, score);
+      added++;
+      processed++;
+    }
+  }
+  if (z.size === 0) dbDelete(db, key);
+  server.dirty += added + updated;
+  if (added + updated) signalKeyAsReady(db, key);
+  if (incr) processed ? addReplyDouble(c, score) : addReplyNull(c);
+  else addReplyLongLong(c, ch ? added + updated : added);
+}
+/* ZADD key [NX | XX] [GT | LT] [CH] [INCR] score member [score member ...] */
+function zaddCommand(c: Client): void { zaddGeneric(c, 0); }
+/* ZINCRBY key increment member */
+function zincrbyCommand(c: Client): void { zaddGeneric(c, ZADD_INCR); }
+
+/* ZREM key member [member ...] */
+function zremCommand(c: Client): void {
+  const db = cdb(c), key = c.argv[1];
+  const v = lookupKeyWrite(db, key);
+  if (v === undefined) return addReplyLongLong(c, 0);
+  if (checkType(c, v, "zset")) return;
+  const z = v as RZSet;
+  let deleted = 0;
+  for (let i = 2; i < c.argv.length; i++) {
+    if (z.delete(c.argv[i])) {
+      deleted++;
+      if (z.size === 0) { dbDelete(db, key); break; }
+    }
+  }
+  server.dirty += deleted;
+  addReplyLongLong(c, deleted);
+}
+
+/* ZSCORE key member */
+function zscoreCommand(c: Client): void {
+  const z = zsetLookupReadOrReply(c, c.argv[1], () => addReplyNull(c));
+  if (!z) return;
+  const s = z.dict.get(c.argv[2]);
+  s === undefined ? addReplyNull(c) : addReplyDouble(c, s);
+}
+
+/* ZMSCORE key member [member ...] */
+function zmscoreCommand(c: Client): void {
+  const v = lookupKeyRead(cdb(c), c.argv[1]);
+  if (checkType(c, v, "zset")) return;
+  const z = v as RZSet | undefined;
+  addReplyArrayLen(c, c.argv.length - 2);
+  for (let i = 2; i < c.argv.length; i++) {
+    const s = z?.dict.get(c.argv[i]);
+    s === undefined ? addReplyNull(c) : addReplyDouble(c, s);
+  }
+}
+
+/* ZCARD key */
+function zcardCommand(c: Client): void {
+  const z = zsetLookupReadOrReply(c, c.argv[1], () => addReplyLongLong(c, 0));
+  if (z) addReplyLongLong(c, z.size);
+}
+
+/** Counts the nodes between two in-range nodes using ranks (ZCOUNT, ZLEXCOUNT). */
+function zslCountInRange(z: RZSet, gteMin: (n: ZNode) => boolean, lteMax: (n: ZNode) => boolean): number {
+  const first = z.zsl.firstInRange(gteMin, lteMax);
+  if (!first) return 0;
+  const last = z.zsl.lastInRange(gteMin, lteMax)!;
+  return z.zsl.rank(last.score, last.member) - z.zsl.rank(first.score, first.member) + 1;
+}
+
+/* ZCOUNT key min max */
+function zcountCommand(c: Client): void {
+  const r = parseScoreRange(c.argv[2], c.argv[3]);
+  if (!r) return addReplyError(c, "ERR min or max is not a float");
+  const z = zsetLookupReadOrReply(c, c.argv[1], () => addReplyLongLong(c, 0));
+  if (z) addReplyLongLong(c, scoreRangeEmpty(r) ? 0 : zslCountInRange(z, scoreGteMin(r), scoreLteMax(r)));
+}
+
+/* ZLEXCOUNT key min max */
+function zlexcountCommand(c: Client): void {
+  const r = parseLexRange(c.argv[2], c.argv[3]);
+  if (!r) return addReplyError(c, "ERR min or max not valid string range item");
+  const z = zsetLookupReadOrReply(c, c.argv[1], () => addReplyLongLong(c, 0));
+  if (z) addReplyLongLong(c, lexRangeEmpty(r) ? 0 : zslCountInRange(z, lexGteMin(r), lexLteMax(r)));
+}
+
+type RangeType = "auto" | "rank" | "score" | "lex";
+
+/** Replies a list of members (and scores): a flat array in RESP2, [member, score] pairs in RESP3. */
+function addReplyZsetMembers(c: Client, nodes: { member: string; score: number }[], withScores: boolean): void {
+  addReplyArrayLen(c, withScores && c.resp === 2 ? nodes.length * 2 : nodes.length);
+  for (const n of nodes) {
+    if (withScores && c.resp > 2) addReplyArrayLen(c, 2);
+    addReplyBulk(c, n.member);
+    if (withScores) addReplyDouble(c, n.score);
+  }
+}
+
+/** The nodes of a rank range (negative ranks from the end), in forward or reverse order. */
+function zsetRangeByRank(z: RZSet, start: number, end: number, reverse: boolean): ZNode[] {
+  const len = z.size;
+  if (start < 0) start = len + start;
+  if (end < 0) end = len + end;
+  if (start < 0) start = 0;
+  if (start > end || start >= len) return [];
+  if (end >= len) end = len - 1;
+  const out: ZNode[] = [];
+  let n = z.zsl.byRank(reverse ? len - start : start + 1);
+  for (let i = start; i <= end && n; i++) {
+    out.push(n);
+    n = reverse ? n.backward : n.next[0];
+  }
+  return out;
+}
+
+/** The nodes of a score or lex range with Redis's LIMIT offset/count semantics. */
+function zsetRangeByBounds(z: RZSet, gteMin: (n: ZNode) => boolean, lteMax: (n: ZNode) => boolean, offset: number, limit: number, reverse: boolean): ZNode[] {
+  if (offset > 0 && offset >= z.size) return [];
+  let n = reverse ? z.zsl.lastInRange(gteMin, lteMax) : z.zsl.firstInRange(gteMin, lteMax);
+  // A negative offset makes Redis skip everything; a negative limit means no limit.
+  if (offset < 0) return [];
+  while (n && offset-- > 0) n = reverse ? n.backward : n.next[0];
+  const out: ZNode[] = [];
+  while (n && limit-- !== 0) {
+    if (reverse ? !gteMin(n) : !lteMax(n)) break;
+    out.push(n);
+    n = reverse ? n.backward : n.next[0];
+  }
+  return out;
+}
+
+/** Every ZRANGE form (ZRANGE, ZREVRANGE, Z[REV]RANGEBYSCORE, Z[REV]RANGEBYLEX, ZRANGESTORE):
+ *  the arguments start at argv[argStart] (the source key); `dstkey` stores instead of replying. */
+function zrangeGeneric(c: Client, argStart: number, dstkey: string | null, rangeType: RangeType, reverse: boolean | null): void {
+  const argv = c.argv, key = argv[argStart];
+  let minIdx = argStart + 1, maxIdx = argStart + 2;
+  let withScores = false, offset = 0, limit = -1;
+  for (let j = argStart + 3; j < argv.length; j++) {
+    const opt = argv[j].toLowerCase();
+    const left = argv.length - j - 1;
+    if (dstkey === null && opt === "withscores") withScores = true;
+    else if (opt === "limit" && left >= 2) {
+      const o = parseIntOrReply(c, argv[j + 1]);
+      if (o === undefined) return;
+      const l = parseIntOrReply(c, argv[j + 2]);
+      if (l === undefined) return;
+      offset = o;
+      limit = l;
+      j += 2;
+    } else if (reverse === null && opt === "rev") reverse = true;
+    else if (rangeType === "auto" && opt === "bylex") rangeType = "lex";
+    else if (rangeType === "auto" && opt === "byscore") rangeType = "score";
+    else return addReplyError(c, E.syntax);
+  }
+  const rev = reverse === true;
+  const type = rangeType === "auto" ? "rank" : rangeType;
+  if (limit !== -1 && type === "rank") return addReplyError(c, "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX");
+  if (withScores && type === "lex") return addReplyError(c, "ERR syntax error, WITHSCORES not supported in combination with BYLEX");
+  if (rev && type !== "rank") [minIdx, maxIdx] = [maxIdx, minIdx];
+  let select: (z: RZSet) => ZNode[];
+  if (type === "rank") {
+    const start = parseIntOrReply(c, argv[minIdx]);
+    if (start === undefined) return;
+    const end = parseIntOrReply(c, argv[maxIdx]);
+    if (end === undefined) return;
+    select = (z) => zsetRangeByRank(z, start, end, rev);
+  } else if (type === "score") {
+    const r = parseScoreRange(argv[minIdx], argv[maxIdx]);
+    if (!r) return addReplyError(c, "ERR min or max is not a float");
+    select = (z) => (scoreRangeEmpty(r) ? [] : zsetRangeByBounds(z, scoreGteMin(r), scoreLteMax(r), offset, limit, rev));
+  } else {
+    const r = parseLexRange(argv[minIdx], argv[maxIdx]);
+    if (!r) return addReplyError(c, "ERR min or max not valid string range item");
+    select = (z) => (lexRangeEmpty(r) ? [] : zsetRangeByBounds(z, lexGteMin(r), lexLteMax(r), offset, limit, rev));
+  }
+  const v = lookupKeyRead(cdb(c), key);
+  if (v !== undefined && checkType(c, v, "zset")) return;
+  const nodes = v === undefined ? [] : select(v as RZSet);
+  if (dstkey === null) return addReplyZsetMembers(c, nodes, withScores);
+  const result = new RZSet(nodes.length, 0);
+  for (const n of nodes) result.set(n.member, n.score);
+  storeZsetResult(c, dstkey, result);
+}
+
+/** Stores a computed sorted set (or deletes dstkey when it is empty) and replies its size. */
+function storeZsetResult(c: Client, dstkey: string, result: RZSet): void {
+  const db = cdb(c);
+  if (result.size > 0) {
+    setKey(db, dstkey, result);
+    signalKeyAsReady(db, dstkey);
+    server.dirty++;
+  } else if (dbDelete(db, dstkey)) server.dirty++;
+  addReplyLongLong(c, result.size);
+}
+
+/* ZRANGE key start stop [BYSCORE | BYLEX] [REV] [LIMIT offset count] [WITHSCORES] */
+function zrangeCommand(c: Client): void { zrangeGeneric(c, 1, null, "auto", null); }
+/* ZRANGESTORE dst src min max [BYSCORE | BYLEX] [REV] [LIMIT offset count] */
+function zrangestoreCommand(c: Client): void { zrangeGeneric(c, 2, c.argv[1], "auto", null); }
+/* ZREVRANGE key start stop [WITHSCORES] */
+function zrevrangeCommand(c: Client): void { zrangeGeneric(c, 1, null, "rank", true); }
+/* ZRANGEBYSCORE key min max [WITHSCORES] [LIMIT offset count] */
+function zrangebyscoreCommand(c: Client): void { zrangeGeneric(c, 1, null, "score", false); }
+/* ZREVRANGEBYSCORE key max min [WITHSCORES] [LIMIT offset count] */
+function zrevrangebyscoreCommand(c: Client): void { zrangeGeneric(c, 1, null, "score", true); }
+/* ZRANGEBYLEX key min max [LIMIT offset count] */
+function zrangebylexCommand(c: Client): void { zrangeGeneric(c, 1, null, "lex", false); }
+/* ZREVRANGEBYLEX key max min [LIMIT offset count] */
+function zrevrangebylexCommand(c: Client): void { zrangeGeneric(c, 1, null, "lex", true); }
+
+/** ZRANK and ZREVRANK, with Redis 7.2's WITHSCORE (anything else keeps 7.0's arity error). */
+function zrankGeneric(c: Client, reverse: boolean): void {
+  const argv = c.argv;
+  const withScore = argv.length === 4 && argv[3].toLowerCase() === "withscore";
+  if (argv.length > 3 && !withScore) return addReplyError(c, `ERR wrong number of arguments for '${reverse ? "zrevrank" : "zrank"}' command`);
+  const missing = () => (withScore ? addReplyNullArray(c) : addReplyNull(c));
+  const z = zsetLookupReadOrReply(c, argv[1], missing);
+  if (!z) return;
+  const score = z.dict.get(argv[2]);
+  if (score === undefined) return missing();
+  const rank = z.zsl.rank(score, argv[2]) - 1;
+  if (withScore) addReplyArrayLen(c, 2);
+  addReplyLongLong(c, reverse ? z.size - 1 - rank : rank);
+  if (withScore) addReplyDouble(c, score);
+}
+/* ZRANK key member [WITHSCORE] */
+function zrankCommand(c: Client): void { zrankGeneric(c, false); }
+/* ZREVRANK key member [WITHSCORE] */
+function zrevrankCommand(c: Client): void { zrankGeneric(c, true); }
+
+/** ZREMRANGEBYRANK, ZREMRANGEBYSCORE and ZREMRANGEBYLEX. */
+function zremrangeGeneric(c: Client, type: "rank" | "score" | "lex"): void {
+  const argv = c.argv;
+  let select: (z: RZSet) => ZNode[];
+  if (type === "rank") {
+    const start = parseIntOrReply(c, argv[2]);
+    if (start === undefined) return;
+    const end = parseIntOrReply(c, argv[3]);
+    if (end === undefined) return;
+    select = (z) => zsetRangeByRank(z, start, end, false);
+  } else if (type === "score") {
+    const r = parseScoreRange(argv[2], argv[3]);
+    if (!r) return addReplyError(c, "ERR min or max is not a float");
+    select = (z) => (scoreRangeEmpty(r) ? [] : zsetRangeByBounds(z, scoreGteMin(r), scoreLteMax(r), 0, -1, false));
+  } else {
+    const r = parseLexRange(argv[2], argv[3]);
+    if (!r) return addReplyError(c, "ERR min or max not valid string range item");
+    select = (z) => (lexRangeEmpty(r) ? [] : zsetRangeByBounds(z, lexGteMin(r), lexLteMax(r), 0, -1, false));
+  }
+  const db = cdb(c), key = argv[1];
+  const v = lookupKeyWrite(db, key);
+  if (v === undefined) return addReplyLongLong(c, 0);
+  if (checkType(c, v, "zset")) return;
+  const z = v as RZSet;
+  const nodes = select(z);
+  for (const n of nodes) z.delete(n.member);
+  if (z.size === 0) dbDelete(db, key);
+  server.dirty += nodes.length;
+  addReplyLongLong(c, nodes.length);
+}
+function zremrangebyrankCommand(c: Client): void { zremrangeGeneric(c, "rank"); }
+function zremrangebyscoreCommand(c: Client): void { zremrangeGeneric(c, "score"); }
+function zremrangebylexCommand(c: Client): void { zremrangeGeneric(c, "lex"); }
+
+/** The body of every pop: ZPOPMIN/ZPOPMAX, BZPOPMIN/BZPOPMAX, ZMPOP/BZMPOP (see Redis's
+ *  genericZpopCommand for the four reply shapes). `count` -1 pops one. */
+function genericZpop(c: Client, keys: string[], where: number, emitKey: boolean, count: number, nested: boolean, nilWhenEmpty: boolean): void {
+  const db = cdb(c);
+  let key = "", z: RZSet | undefined;
+  for (const k of keys) {
+    const v = lookupKeyWrite(db, k);
+    if (v === undefined) continue;
+    if (checkType(c, v, "zset")) return;
+    key = k;
+    z = v as RZSet;
+    break;
+  }
+  if (!z) return nilWhenEmpty ? addReplyNullArray(c) : addReplyArrayLen(c, 0);
+  if (count === 0) return addReplyArrayLen(c, 0);
+  const n = Math.min(count === -1 ? 1 : count, z.size);
+  if (!nested && !emitKey) addReplyArrayLen(c, n * 2);
+  else if (nested && !emitKey) addReplyArrayLen(c, n);
+  else if (!nested && emitKey) { addReplyArrayLen(c, n * 2 + 1); addReplyBulk(c, key); }
+  else { addReplyArrayLen(c, 2); addReplyBulk(c, key); addReplyArrayLen(c, n); }
+  for (let i = 0; i < n; i++) {
+    const node = where === LIST_HEAD ? z.zsl.header.next[0]! : z.zsl.tail!;
+    const { member, score } = node;
+    z.delete(member);
+    if (nested) addReplyArrayLen(c, 2);
+    addReplyBulk(c, member);
+    addReplyDouble(c, score);
+  }
+  if (z.size === 0) dbDelete(db, key);
+  server.dirty += n;
+}
+
+/** ZPOPMIN key [count] and ZPOPMAX. */
+function zpopMinMax(c: Client, where: number): void {
+  if (c.argv.length > 3) return addReplyError(c, E.syntax);
+  let count = -1;
+  if (c.argv.length === 3) {
+    const n = parsePositiveOrReply(c, c.argv[2]);
+    if (n === undefined) return;
+    count = n;
+  }
+  genericZpop(c, [c.argv[1]], where, false, count, c.resp > 2 && count !== -1, false);
+}
+function zpopminCommand(c: Client): void { zpopMinMax(c, LIST_HEAD); }
+function zpopmaxCommand(c: Client): void { zpopMinMax(c, LIST_TAIL); }
+
+/** BZPOPMIN/BZPOPMAX/BZMPOP: pop now if any key has members, else block. */
+function blockingGenericZpop(c: Client, keys: string[], where: number, timeoutArg: string, count: number, nested: boolean): void {
+  const timeout = parseTimeoutOrReply(c, timeoutArg);
+  if (timeout === undefined) return;
+  const db = cdb(c);
+  for (const key of keys) {
+    const v = lookupKeyWrite(db, key);
+    if (v === undefined) continue;
+    if (checkType(c, v, "zset")) return;
+    return genericZpop(c, [key], where, true, count, nested, nested);
+  }
+  blockForKeys(c, "zset", keys, timeout, { where, whereto: 0, target: null, count: nested ? count : -1 });
+}
+/* BZPOPMIN key [key ...] timeout */
+function bzpopminCommand(c: Client): void { blockingGenericZpop(c, c.argv.slice(1, -1), LIST_HEAD, c.argv[c.argv.length - 1], -1, false); }
+/* BZPOPMAX key [key ...] timeout */
+function bzpopmaxCommand(c: Client): void { blockingGenericZpop(c, c.argv.slice(1, -1), LIST_TAIL, c.argv[c.argv.length - 1], -1, false); }
+
+/* ZMPOP numkeys key [key ...] MIN|MAX [COUNT count] */
+function zmpopCommand(c: Client): void {
+  const args = parseMpopArgs(c, 1, ["min", "max"]);
+  if (args) genericZpop(c, args.keys, args.where, true, args.count, true, true);
+}
+/* BZMPOP timeout numkeys key [key ...] MIN|MAX [COUNT count] */
+function bzmpopCommand(c: Client): void {
+  const args = parseMpopArgs(c, 2, ["min", "max"]);
+  if (args) blockingGenericZpop(c, args.keys, args.where, c.argv[1], args.count, true);
+}
+
+/** Gives a blocked sorted-set client its pop: BZPOPMIN/BZPOPMAX or BZMPOP (count >= 1). */
+function serveClientBlockedOnZset(c: Client, _db: Db, key: string, _z: RZSet, b: BlockState): void {
+  const nested = b.count !== -1;
+  const prevDb = c.db;
+  c.db = b.dbIndex;
+  genericZpop(c, [key], b.where, true, b.count, nested, nested);
+  c.db = prevDb;
+}
+
+/* ZRANDMEMBER key [count [WITHSCORES]] */
+function zrandmemberCommand(c: Client): void {
+  const argv = c.argv;
+  if (argv.length === 2) {
+    const z = zsetLookupReadOrReply(c, argv[1], () => addReplyNull(c));
+    if (z) addReplyBulk(c, z.dict.keys[z.dict.randomIndex()]);
+    return;
+  }
+  const l = parseRangeIntOrReply(c, argv[2], -LLONG_MAX, LLONG_MAX);
+  if (l === undefined) return;
+  if (argv.length > 4 || (argv.length === 4 && argv[3].toLowerCase() !== "withscores")) return addReplyError(c, E.syntax);
+  const withScores = argv.length === 4;
+  if (withScores && (l < -LONG_MAX / 2 || l > LONG_MAX / 2)) return addReplyError(c, "ERR value is out of range");
+  const z = zsetLookupReadOrReply(c, argv[1], () => addReplyArrayLen(c, 0));
+  if (!z) return;
+  // Redis 7.0 answers "the whole set" from the highest score down.
+  if (l >= z.size) return addReplyZsetMembers(c, zsetRangeByRank(z, 0, -1, true), withScores);
+  const d = z.dict;
+  addReplyZsetMembers(c, randomPicks(d, l).map((i) => ({ member: d.keys[i], score: d.vals[i] })), withScores);
+}
+
+const AGGR_SUM = 0, AGGR_MIN = 1, AGGR_MAX = 2;
+
+/** ZUNION, ZINTER, ZDIFF, their STORE forms and ZINTERCARD (Redis's
+ *  zunionInterDiffGenericCommand). Plain sets take part with score 1. */
+function zsetOpGeneric(c: Client, dstkey: string | null, numkeysIdx: number, op: "union" | "inter" | "diff", cardinalityOnly: boolean): void {
+  const argv = c.argv;
+  const setnum = parseIntOrReply(c, argv[numkeysIdx]);
+  if (setnum === undefined) return;
+  if (setnum < 1) return addReplyError(c, `ERR at least 1 input key is needed for '${lookupCommand(argv)!.name}' command`);
+  if (setnum > argv.length - (numkeysIdx + 1)) return addReplyError(c, E.syntax);
+  const db = cdb(c);
+  const srcs: { v: RZSet | RSet | null; weight: number }[] = [];
+  let j = numkeysIdx + 1;
+  for (let i = 0; i < setnum; i++, j++) {
+    const v = lookupKeyRead(db, argv[j]);
+    if (v !== undefined && typeName(v) !== "zset" && typeName(v) !== "set") return addReplyError(c, E.wrongType);
+    srcs.push({ v: (v as RZSet | RSet | undefined) ?? null, weight: 1 });
+  }
+  let aggregate = AGGR_SUM, withScores = false, limit = 0;
+  while (j < argv.length) {
+    const opt = argv[j].toLowerCase();
+    const remaining = argv.length - j;
+    if (op !== "diff" && !cardinalityOnly && remaining >= setnum + 1 && opt === "weights") {
+      j++;
+      for (let i = 0; i < setnum; i++, j++) {
+        const w = string2d(argv[j]);
+        if (w === null) return addReplyError(c, "ERR weight value is not a float");
+        srcs[i].weight = w;
+      }
+    } else if (op !== "diff" && !cardinalityOnly && remaining >= 2 && opt === "aggregate") {
+      const a = argv[j + 1].toLowerCase();
+      if (a === "sum") aggregate = AGGR_SUM;
+      else if (a === "min") aggregate = AGGR_MIN;
+      else if (a === "max") aggregate = AGGR_MAX;
+      else return addReplyError(c, E.syntax);
+      j += 2;
+    } else if (remaining >= 1 && dstkey === null && !cardinalityOnly && opt === "withscores") {
+      j++;
+      withScores = true;
+    } else if (cardinalityOnly && remaining >= 2 && opt === "limit") {
+      const n = parsePositiveOrReply(c, argv[j + 1], "ERR LIMIT can't be negative");
+      if (n === undefined) return;
+      limit = n;
+      j += 2;
+    } else return addReplyError(c, E.syntax);
+  }
+  const size = (s: { v: RZSet | RSet | null }) => s.v?.size ?? 0;
+  const entries = (s: { v: RZSet | RSet | null }): [string, number][] => {
+    if (!s.v) return [];
+    if (s.v instanceof RZSet) return zsetRangeByRank(s.v, 0, -1, false).map((n) => [n.member, n.score]);
+    return s.v.members().map((m) => [m, 1]);
+  };
+  const scoreIn = (s: { v: RZSet | RSet | null }, m: string): number | undefined =>
+    s.v instanceof RZSet ? s.v.dict.get(m) : s.v?.has(m) ? 1 : undefined;
+  const agg = (a: number, b: number): number => {
+    if (aggregate === AGGR_SUM) { const r = a + b; return Number.isNaN(r) ? 0 : r; }
+    return aggregate === AGGR_MIN ? (b < a ? b : a) : b > a ? b : a;
+  };
+  const weighted = (w: number, s: number) => { const r = w * s; return Number.isNaN(r) ? 0 : r; };
+  if (op !== "diff") srcs.sort((a, b) => size(a) - size(b));
+  const result = new RZSet(0, 0);
+  result.listpack = false;
+  let cardinality = 0;
+  if (op === "inter") {
+    if (size(srcs[0]) > 0) {
+      for (const [m, s0] of entries(srcs[0])) {
+        let score = weighted(srcs[0].weight, s0), k = 1;
+        for (; k < srcs.length; k++) {
+          const v = srcs[k].v === srcs[0].v ? s0 : scoreIn(srcs[k], m);
+          if (v === undefined) break;
+          score = agg(score, srcs[k].weight * v);
+        }
+        if (k < srcs.length) continue;
+        if (cardinalityOnly) {
+          cardinality++;
+          if (limit && cardinality >= limit) break;
+        } else result.set(m, score);
+      }
+    }
+  } else if (op === "union") {
+    const acc = new Map<string, number>();
+    for (const s of srcs) {
+      for (const [m, sc] of entries(s)) {
+        const score = weighted(s.weight, sc);
+        const cur = acc.get(m);
+        acc.set(m, cur === undefined ? score : agg(cur, score));
+      }
+    }
+    for (const [m, s] of acc) result.set(m, s);
+  } else if (srcs[0].v) {
+    for (const [m, s] of entries(srcs[0])) {
+      if (!srcs.slice(1).some((o) => o.v === srcs[0].v || scoreIn(o, m) !== undefined)) result.set(m, s);
+    }
+  }
+  if (cardinalityOnly) return addReplyLongLong(c, cardinality);
+  if (dstkey !== null) {
+    result.shrinkIfSmall();
+    return storeZsetResult(c, dstkey, result);
+  }
+  addReplyZsetMembers(c, zsetRangeByRank(result, 0, -1, false), withScores);
+}
+/* ZUNION numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE SUM|MIN|MAX] [WITHSCORES] */
+function zunionCommand(c: Client): void { zsetOpGeneric(c, null, 1, "union", false); }
+/* ZINTER numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE SUM|MIN|MAX] [WITHSCORES] */
+function zinterCommand(c: Client): void { zsetOpGeneric(c, null, 1, "inter", false); }
+/* ZDIFF numkeys key [key ...] [WITHSCORES] */
+function zdiffCommand(c: Client): void { zsetOpGeneric(c, null, 1, "diff", false); }
+/* ZUNIONSTORE destination numkeys key [key ...] [WEIGHTS ...] [AGGREGATE ...] */
+function zunionstoreCommand(c: Client): void { zsetOpGeneric(c, c.argv[1], 2, "union", false); }
+/* ZINTERSTORE destination numkeys key [key ...] [WEIGHTS ...] [AGGREGATE ...] */
+function zinterstoreCommand(c: Client): void { zsetOpGeneric(c, c.argv[1], 2, "inter", false); }
+/* ZDIFFSTORE destination numkeys key [key ...] */
+function zdiffstoreCommand(c: Client): void { zsetOpGeneric(c, c.argv[1], 2, "diff", false); }
+/* ZINTERCARD numkeys key [key ...] [LIMIT limit] */
+function zintercardCommand(c: Client): void { zsetOpGeneric(c, null, 1, "inter", true); }
+
+/* ZSCAN key cursor [MATCH pattern] [COUNT count] */
+function zscanCommand(c: Client): void {
+  const cursor = parseScanCursorOrReply(c, c.argv[2]);
+  if (cursor === undefined) return;
+  const z = zsetLookupReadOrReply(c, c.argv[1], () => addReplyProto(c, "*2\r\n$1\r\n0\r\n*0\r\n"));
+  if (!z) return;
+  if (z.listpack) {
+    // A listpack answers whole and in score order, as in Redis.
+    const ordered = new Dict<number>();
+    for (const n of zsetRangeByRank(z, 0, -1, false)) ordered.set(n.member, n.score);
+    return scanGeneric(c, ordered, cursor, 3, null, true, (i) => formatDouble(ordered.vals[i]));
+  }
+  scanGeneric(c, z.dict, cursor, 3, null, false, (i) => formatDouble(z.dict.vals[i]));
+}
+
+// ============================================================================================
+// 11. Blocking operations
+//
+// A client blocked by BLPOP & co. is parked in its database's `blocking` map under each key it
+// waits for, first come first served, and reads none of its further input. A write that can
+// wake it calls signalKeyAsReady; after every command, handleClientsBlockedOnKeys serves the
+// parked clients of each ready key in order, as Redis does, so the command that made the key
+// ready always completes (and replies) first. A timeout is a timer per blocked client.
+// ============================================================================================
+
+interface BlockState {
+  type: "list" | "zset";
+  dbIndex: number;
+  keys: string[];
+  where: number; // list end or zset MIN (LIST_HEAD) / MAX (LIST_TAIL)
+  whereto: number; // BLMOVE's destination end
+  target: string | null; // BLMOVE's destination key
+  count: number; // -1 for the single-element forms (BLPOP, BZPOPMIN ...)
+  timer: ReturnType<typeof setTimeout> | null;
+}
+
+let readyKeys: { db: Db; key: string }[] = [];
+
+/** Parks a client until one of `keys` can serve it or `timeout` (absolute ms, 0 = never) passes. */
+function blockForKeys(c: Client, type: BlockState["type"], keys: string[], timeout: number, params: Pick<BlockState, "where" | "whereto" | "target" | "count">): void {
+  const db = cdb(c);
+  const unique = [...new Set(keys)];
+  c.bstate = { type, dbIndex: c.db, keys: unique, timer: null, ...params };
+  for (const key of unique) {
+    let q = db.blocking.get(key);
+    if (!q) db.blocking.set(key, (q = []));
+    q.push(c);
+    server.blockingKeysCount++;
+  }
+  if (timeout > 0) c.bstate.timer = setTimeout(() => blockedClientTimedOut(c), Math.max(0, timeout - now()));
+}
+
+/** Removes a client from every queue it waits in. */
+function unblockClient(c: Client): void {
+  const b = c.bstate;
+  if (!b) return;
+  const db = server.dbs[b.dbIndex];
+  for (const key of b.keys) {
+    const q = db.blocking.get(key);
+    if (!q) continue;
+    const i = q.indexOf(c);
+    if (i >= 0) { q.splice(i, 1); server.blockingKeysCount--; }
+    if (q.length === 0) db.blocking.delete(key);
+  }
+  if (b.timer) clearTimeout(b.timer);
+  c.bstate = null;
+}
+
+/** The timeout reply (a null array), then the client goes on with its pipelined input. */
+function blockedClientTimedOut(c: Client): void {
+  if (!c.bstate || c.closed) return;
+  unblockClient(c);
+  addReplyNullArray(c);
+  resumeClient(c);
+  handleClientsWithPendingWrites();
+}
+
+/** Runs whatever a client sent while it was blocked or paused. */
+function resumeClient(c: Client): void {
+  if (!c.closed && c.qpos < c.qlen) processInputBuffer(c);
+}
+
+/** Notes that a key may now serve blocked clients (lists and sorted sets). */
+function signalKeyAsReady(db: Db, key: string): void {
+  if (!server.blockingKeysCount || !db.blocking.has(key)) return;
+  if (!readyKeys.some((r) => r.db === db && r.key === key)) readyKeys.push({ db, key });
+}
+
+/** Serves clients blocked on the keys that became ready, in the order they blocked. Serving can
+ *  make other keys ready (BLMOVE pushes), so it loops until nothing is left. */
+function handleClientsBlockedOnKeys(): void {
+  const served: Client[] = [];
+  while (readyKeys.length) {
+    const batch = readyKeys;
+    readyKeys = [];
+    for (const { db, key } of batch) {
+      const q = db.blocking.get(key);
+      if (!q) continue;
+      for (const receiver of [...q]) {
+        const v = lookupKeyWrite(db, key);
+        if (v === undefined) break;
+        const b = receiver.bstate!;
+        if (typeof v === "string" || v.type !== b.type) continue;
+        cmdTime = now();
+        unblockClient(receiver);
+        if (v instanceof RList) serveClientBlockedOnList(receiver, db, key, v, b);
+        else if (v instanceof RZSet) serveClientBlockedOnZset(receiver, db, key, v, b);
+        served.push(receiver);
+      }
+    }
+  }
+  for (const c of served) resumeClient(c);
+}
+
+/** Gives a blocked list client its element(s): BLPOP/BRPOP, BLMPOP, or BLMOVE's move. */
+function serveClientBlockedOnList(c: Client, db: Db, key: string, list: RList, b: BlockState): void {
+  if (b.target !== null) {
+    lmoveHandle(c, db, key, list, b.target, b.where, b.whereto);
+  } else if (b.count !== -1) {
+    listPopRangeAndReplyWithKey(c, db, key, list, b.where, b.count);
+  } else {
+    addReplyArrayLen(c, 2);
+    addReplyBulk(c, key);
+    addReplyBulk(c, list.pop(b.where));
+    listElementsRemoved(db, key, list);
+  }
+}
+
+/* CLIENT UNBLOCK client-id [TIMEOUT | ERROR] */
+function clientUnblockCommand(c: Client): void {
+  let error = false;
+  if (c.argv.length === 4) {
+    const how = c.argv[3].toLowerCase();
+    if (how === "error") error = true;
+    else if (how !== "timeout") return addReplyError(c, "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
+  }
+  const id = parseIntOrReply(c, c.argv[2]);
+  if (id === undefined) return;
+  const target = server.clients.get(id);
+  if (!target || !target.bstate) return addReplyLongLong(c, 0);
+  unblockClient(target);
+  if (error) addReplyError(target, "UNBLOCKED client unblocked via CLIENT UNBLOCK");
+  else addReplyNullArray(target);
+  addReplyLongLong(c, 1);
+  // Like a timeout, the unblocked client resumes after this command.
+  afterThisCommand(() => resumeClient(target));
+}
+
+// ============================================================================================
+// 12. Keys: commands that work on keys of any type
 // ============================================================================================
 
 /* DEL key [key ...] and UNLINK: values are freed by the garbage collector either way. */
@@ -1985,7 +4042,9 @@ function renameGeneric(c: Client, nx: boolean): void {
     if (nx) return addReplyLongLong(c, 0);
     dbDelete(db, dst);
   }
+  const enc = db.encodings.get(src);
   dbAdd(db, dst, v);
+  if (enc) db.encodings.set(dst, enc);
   if (expire !== -1) setExpire(db, dst, expire);
   dbDelete(db, src);
   server.dirty++;
@@ -2003,7 +4062,16 @@ function dbByIndexOrReply(c: Client, s: string): Db | undefined {
 }
 
 /** A value copied for COPY, so the two keys never share a mutable object. */
-function dupValue(v: RValue): RValue { return v; }
+function dupValue(v: RValue): RValue {
+  if (typeof v === "string") return v;
+  if (v instanceof RList) { const l = new RList(); l.replace(v.range(0, v.length - 1)); return l; }
+  if (v instanceof RHash) { const h = new RHash(); h.listpack = v.listpack; v.dict.keys.forEach((k, i) => h.dict.set(k, v.dict.vals[i])); return h; }
+  if (v instanceof RSet) { const s = new RSet(); s.intset = v.intset; for (const m of v.dict.keys) s.dict.set(m, true); return s; }
+  const z = new RZSet();
+  z.listpack = v.listpack;
+  for (const n of zsetRangeByRank(v, 0, -1, false)) { z.zsl.insert(n.score, n.member); z.dict.set(n.member, n.score); }
+  return z;
+}
 
 /* COPY source destination [DB destination-db] [REPLACE] */
 function copyCommand(c: Client): void {
@@ -2028,6 +4096,8 @@ function copyCommand(c: Client): void {
     dbDelete(dst, newkey);
   }
   dbAdd(dst, newkey, dupValue(v));
+  const enc = src.encodings.get(key);
+  if (enc) dst.encodings.set(newkey, enc);
   if (expire !== -1) setExpire(dst, newkey, expire);
   server.dirty++;
   addReplyLongLong(c, 1);
@@ -2043,7 +4113,9 @@ function moveCommand(c: Client): void {
   if (v === undefined) return addReplyLongLong(c, 0);
   const expire = getExpire(src, key);
   if (lookupKeyWrite(dst, key) !== undefined) return addReplyLongLong(c, 0);
+  const enc = src.encodings.get(key);
   dbAdd(dst, key, v);
+  if (enc) dst.encodings.set(key, enc);
   if (expire !== -1) setExpire(dst, key, expire);
   dbDelete(src, key);
   server.dirty++;
@@ -2143,6 +4215,9 @@ function swapdbCommand(c: Client): void {
   [dbs[a], dbs[b]] = [dbs[b], dbs[a]];
   dbs[a].id = a;
   dbs[b].id = b;
+  // Blocked clients stay with the index they blocked on, and may now find their keys.
+  [dbs[a].blocking, dbs[b].blocking] = [dbs[b].blocking, dbs[a].blocking];
+  for (const db of [dbs[a], dbs[b]]) for (const key of db.blocking.keys()) if (db.has(key)) signalKeyAsReady(db, key);
   server.dirty++;
   addReplyOK(c);
 }
@@ -2172,7 +4247,7 @@ function flushallCommand(c: Client): void {
 }
 
 // ============================================================================================
-// 8. Server: connection and introspection commands
+// 13. Server: connection and introspection commands
 // ============================================================================================
 
 /* PING [message] */
@@ -2243,7 +4318,7 @@ function helloCommand(c: Client): void {
   let ver = 0;
   if (argv.length >= 2) {
     const v = string2ll(argv[1]);
-    if (v === null || v > INT_MAX || v < -INT_MAX - 1) return addReplyError(c, "ERR Protocol version is not an integer or out of range");
+    if (v === null) return addReplyError(c, "ERR Protocol version is not an integer or out of range");
     if (v < 2 || v > 3) return addReplyError(c, "NOPROTO unsupported protocol version");
     ver = v;
   }
@@ -2263,7 +4338,7 @@ function helloCommand(c: Client): void {
     c.authenticated = true;
     c.user = user;
   }
-  if (authRequired(c)) return addReplyError(c, "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time");
+  if (authRequired(c)) return addReplyError(c, "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time");
   if (ver) c.resp = ver;
   addReplyMapLen(c, 7);
   addReplyBulk(c, "server"); addReplyBulk(c, "redis");
@@ -2410,18 +4485,19 @@ function clientPauseCommand(c: Client): void {
     if (m !== "write" && m !== "all") return addReplyError(c, "ERR CLIENT PAUSE mode must be WRITE or ALL");
     type = m;
   }
-  // A longer or stricter pause wins, as in Redis.
+  // As Redis's pauseClients: the latest type applies, and the later end time is kept.
   const end = now() + ms;
-  if (end > server.pauseEnd || server.pauseEnd <= now()) server.pauseEnd = Math.max(end, server.pauseEnd > now() ? server.pauseEnd : 0);
-  if (type === "all" || server.pauseType !== "all" || server.pauseEnd <= now()) server.pauseType = type === "all" ? "all" : server.pauseType === "all" && server.pauseEnd > now() ? "all" : "write";
+  server.pauseType = type;
+  server.pauseEnd = server.pauseEnd > now() ? Math.max(server.pauseEnd, end) : end;
   addReplyOK(c);
+  if (type === "write") afterThisCommand(unpauseClients); // reads held by an earlier ALL pause may go
 }
 
 /* CLIENT UNPAUSE */
 function clientUnpauseCommand(c: Client): void {
   server.pauseEnd = 0;
-  unpauseClients();
   addReplyOK(c);
+  afterThisCommand(unpauseClients);
 }
 
 /** Runs the commands held back by CLIENT PAUSE, then whatever those clients sent after them. */
@@ -2430,6 +4506,7 @@ function unpauseClients(): void {
   server.pausedClients.clear();
   for (const c of held) {
     if (c.closed || !c.paused) continue;
+    if (isPausedFor(lookupCommand(c.paused))) { server.pausedClients.add(c); continue; }
     c.argv = c.paused;
     c.paused = null;
     processCommand(c);
@@ -2438,46 +4515,62 @@ function unpauseClients(): void {
   }
 }
 
+/* CLIENT HELP: Redis 7.0's text for the subcommands Redbun has, and 7.2's for SETINFO and NO-TOUCH. */
 function clientHelpCommand(c: Client): void {
   addReplyHelp(c, "CLIENT", [
+    "GETNAME", "    Return the name of the current connection.",
     "ID", "    Return the ID of the current connection.",
     "INFO", "    Return information about the current client connection.",
-    "GETNAME", "    Return the name of the current connection.",
     "KILL <ip:port>", "    Kill connection made from <ip:port>.",
-    "LIST [options ...]", "    Return information about client connections.",
-    "NO-EVICT (ON|OFF)", "    Protect current client connection from eviction.",
-    "NO-TOUCH (ON|OFF)", "    Will not touch LRU/LFU stats when this mode is on.",
+    "KILL <option> <value> [<option> <value> [...]]", "    Kill connections. Options are:",
+    "    * ADDR (<ip:port>|<unixsocket>:0)", "      Kill connections made from the specified address",
+    "    * LADDR (<ip:port>|<unixsocket>:0)", "      Kill connections made to specified local address",
+    "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)", "      Kill connections by type.",
+    "    * USER <username>", "      Kill connections authenticated by <username>.",
+    "    * SKIPME (YES|NO)", "      Skip killing current connection (default: yes).",
+    "LIST [options ...]", "    Return information about client connections. Options:",
+    "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)", "      Return clients of specified type.",
+    "UNPAUSE", "    Stop the current client pause, resuming traffic.",
     "PAUSE <timeout> [WRITE|ALL]", "    Suspend all, or just write, clients for <timeout> milliseconds.",
     "REPLY (ON|OFF|SKIP)", "    Control the replies sent to the current connection.",
     "SETNAME <name>", "    Assign the name <name> to the current connection.",
-    "SETINFO <option> <value>", "    Set client meta attr. Options are: LIB-NAME, LIB-VER.",
-    "UNPAUSE", "    Stop the current client pause, resuming traffic.",
+    "SETINFO <option> <value>", "    Set client meta attr. Options are:",
+    "    * LIB-NAME: the client lib name.", "    * LIB-VER: the client lib version.",
+    "UNBLOCK <clientid> [TIMEOUT|ERROR]", "    Unblock the specified blocked client.",
+    "NO-EVICT (ON|OFF)", "    Protect current client connection from eviction.",
+    "NO-TOUCH (ON|OFF)", "    Will not touch LRU/LFU stats when this mode is on.",
   ]);
 }
 
 /* CONFIG GET parameter [parameter ...] */
 function configGetCommand(c: Client): void {
-  const found = new Map<string, string>();
+  // Keyed case-insensitively, keeping the first spelling, as Redis's matches dict does.
+  const found = new Map<string, [string, string]>();
   for (const pattern of c.argv.slice(2)) {
-    const exact = configParams.get(pattern.toLowerCase());
-    if (exact && !/[*?[]/.test(pattern)) { found.set(pattern.toLowerCase(), formatConfigValue(exact)); continue; }
-    for (const [name, p] of configParams) if (stringmatch(pattern, name, true)) found.set(name, formatConfigValue(p));
+    if (!/[*?[]/.test(pattern)) {
+      const exact = configParams.get(pattern.toLowerCase());
+      if (exact && !found.has(pattern.toLowerCase())) found.set(pattern.toLowerCase(), [pattern, formatConfigValue(exact)]);
+      continue;
+    }
+    for (const [name, p] of configParams) if (stringmatch(pattern, name, true) && !found.has(name)) found.set(name, [name, formatConfigValue(p)]);
   }
   addReplyMapLen(c, found.size);
-  for (const [k, v] of found) { addReplyBulk(c, k); addReplyBulk(c, v); }
+  for (const [k, v] of found.values()) { addReplyBulk(c, k); addReplyBulk(c, v); }
 }
 
 /* CONFIG SET parameter value [parameter value ...]: all or nothing. */
 function configSetCommand(c: Client): void {
   const argv = c.argv;
-  if (argv.length % 2 !== 0) return addReplyError(c, "ERR wrong number of arguments for 'config|set' command");
+  if (argv.length % 2 !== 0) return addReplyError(c, E.syntax);
   const updates = new Map<ConfigParam, ConfigValue>();
+  const named = new Set<string>();
   for (let j = 2; j < argv.length; j += 2) {
     const p = configParams.get(argv[j].toLowerCase());
     if (!p) return addReplyError(c, `ERR Unknown option or number of arguments for CONFIG SET - '${argv[j]}'`);
     const fail = (why: string) => addReplyError(c, `ERR CONFIG SET failed (possibly related to argument '${argv[j]}') - ${why}`);
     if (p.immutable) return fail("can't set immutable config");
-    if (updates.has(p)) return fail("duplicate parameter");
+    if (named.has(argv[j].toLowerCase())) return fail("duplicate parameter");
+    named.add(argv[j].toLowerCase());
     const r = p.name === "save" && argv[j + 1] === "" ? { value: "" } : parseConfigValue(p, [argv[j + 1]]);
     if ("err" in r) return fail(r.err);
     updates.set(p, r.value);
@@ -2551,6 +4644,11 @@ function configRewriteLines(p: ConfigParam): string[] {
     return lines;
   }
   if (p.type === "special" && p.name !== "dir") return [`${p.name} ${v || '""'}`];
+  if (p.type === "mem") {
+    const n = conf[p.name] as number;
+    const unit = n && n % 1073741824 === 0 ? [1073741824, "gb"] : n && n % 1048576 === 0 ? [1048576, "mb"] : n && n % 1024 === 0 ? [1024, "kb"] : [1, ""];
+    return [`${p.name} ${n / (unit[0] as number)}${unit[1]}`];
+  }
   return [`${p.name} ${v === "" || /[\s"']/.test(v) ? reprString(v) : v}`];
 }
 
@@ -2580,7 +4678,7 @@ function addReplyCommandInfo(c: Client, cmd: RedisCommand): void {
   addReplySetLen(c, 0); // tips
   // One key spec derived from the legacy range; Redis has hand-written specs with finer flags.
   if (cmd.firstKey > 0) {
-    addReplyArrayLen(c, 1);
+    addReplySetLen(c, 1);
     addReplyMapLen(c, 3);
     addReplyBulk(c, "flags");
     const kflags = cmd.flags & CMD_WRITE ? ["RW", "update"] : ["RO", "access"];
@@ -2599,7 +4697,8 @@ function addReplyCommandInfo(c: Client, cmd: RedisCommand): void {
     addReplyBulk(c, "limit"); addReplyLongLong(c, 0);
   } else addReplySetLen(c, 0);
   const subs = cmd.subcommands ? [...cmd.subcommands.values()] : [];
-  addReplyArrayLen(c, subs.length);
+  if (subs.length) addReplyArrayLen(c, subs.length);
+  else addReplySetLen(c, 0);
   for (const s of subs) addReplyCommandInfo(c, s);
 }
 
@@ -2626,7 +4725,7 @@ function commandInfoCommand(c: Client): void {
   for (const name of c.argv.slice(2)) {
     const cmd = lookupCommandByName(name);
     if (cmd) addReplyCommandInfo(c, cmd);
-    else addReplyNullArray(c);
+    else addReplyNull(c);
   }
 }
 
@@ -2669,8 +4768,22 @@ function commandListCommand(c: Client): void {
   addReplyBulks(c, names);
 }
 
-/** The key positions of a command line, from the table's first/last/step. */
+/** Where the numkeys argument sits in commands whose keys move (LMPOP numkeys key ...). */
+const NUMKEYS_INDEX: Record<string, number> = {
+  lmpop: 1, blmpop: 2, sintercard: 1, zmpop: 1, bzmpop: 2, zunion: 1, zinter: 1, zdiff: 1, zintercard: 1,
+  zunionstore: 2, zinterstore: 2, zdiffstore: 2,
+};
+
+/** The key positions of a command line, from the table's first/last/step or its numkeys. */
 function getKeysFromCommand(cmd: RedisCommand, argv: string[]): number[] {
+  const nk = NUMKEYS_INDEX[cmd.name];
+  if (nk !== undefined) {
+    const n = string2ll(argv[nk] ?? "");
+    if (n === null || n < 1 || nk + n >= argv.length) return [];
+    const keys = cmd.name.endsWith("store") ? [1] : [];
+    for (let i = 1; i <= n; i++) keys.push(nk + i);
+    return keys;
+  }
   if (cmd.firstKey <= 0) return [];
   const last = cmd.lastKey < 0 ? argv.length + cmd.lastKey : cmd.lastKey;
   const keys: number[] = [];
@@ -2713,6 +4826,26 @@ function monitorCommand(c: Client): void {
 }
 
 /** Sends one command line to every MONITOR client, in Redis's format. */
+/** The arguments as MONITOR and SLOWLOG show them: passwords become "(redacted)", as in Redis. */
+function redactedArgv(cmd: RedisCommand, argv: string[]): string[] {
+  const R = "(redacted)";
+  if (cmd.name === "auth") return [argv[0], ...argv.slice(1).map(() => R)];
+  if (cmd.name === "hello") {
+    const out = argv.slice();
+    for (let j = 2; j < out.length; j++) {
+      if (out[j].toLowerCase() === "auth" && j + 2 < out.length) { out[j + 1] = out[j + 2] = R; j += 2; }
+      else if (out[j].toLowerCase() === "setname") j++;
+    }
+    return out;
+  }
+  if (cmd.name === "config|set") {
+    const out = argv.slice();
+    for (let j = 2; j + 1 < out.length; j += 2) if (["requirepass", "masterauth"].includes(out[j].toLowerCase())) out[j + 1] = R;
+    return out;
+  }
+  return argv;
+}
+
 function feedMonitors(c: Client, argv: string[]): void {
   const t = performance.timeOrigin + performance.now();
   const secs = Math.floor(t / 1000), us = Math.floor((t * 1000) % 1e6);
@@ -2727,12 +4860,11 @@ function slowlogPush(c: Client, cmd: RedisCommand, usec: number): void {
   const threshold = conf["slowlog-log-slower-than"] as number;
   if (threshold < 0 || usec < threshold) return;
   // Redis keeps at most 32 arguments and 128 bytes of each.
-  const argv = c.argv.slice(0, c.argv.length > 32 ? 31 : 32).map((a) => (a.length > 128 ? `${a.slice(0, 128)}... (${a.length - 128} more bytes)` : a));
+  const argv = redactedArgv(cmd, c.argv).slice(0, c.argv.length > 32 ? 31 : 32).map((a) => (a.length > 128 ? `${a.slice(0, 128)}... (${a.length - 128} more bytes)` : a));
   if (c.argv.length > 32) argv.push(`... (${c.argv.length - 31} more arguments)`);
   server.slowlog.unshift({ id: server.slowlogNextId++, time: Math.floor(Date.now() / 1000), usec, argv, addr: c.addr, name: c.name });
   const max = conf["slowlog-max-len"] as number;
   if (server.slowlog.length > max) server.slowlog.length = max;
-  void cmd;
 }
 
 /* SLOWLOG GET [count] | LEN | RESET */
@@ -2824,8 +4956,24 @@ function latencyHelpCommand(c: Client): void {
 
 /** An estimate of the bytes a key and its value take, as MEMORY USAGE reports. */
 function objectMemoryUsage(key: string, v: RValue): number {
-  // Redis's dictEntry + robj + sds headers are about 56 bytes; a JS string costs about the same.
-  return 56 + key.length + (typeof v === "string" ? v.length : 0);
+  // Redis's dictEntry + robj + sds headers are about 56 bytes; a JS string costs about the same,
+  // and each collection entry adds its bytes plus about 16 bytes of slot and index.
+  let size = 56 + key.length;
+  if (typeof v === "string") return size + v.length;
+  if (v instanceof RList) { for (let i = 0; i < v.length; i++) size += 16 + v.get(i).length; return size; }
+  const d: Dict<unknown> = v instanceof RHash ? v.dict : v instanceof RSet ? v.dict : v.dict;
+  for (let i = 0; i < d.size; i++) {
+    const val = d.vals[i];
+    size += 24 + d.keys[i].length + (typeof val === "string" ? val.length : 8);
+  }
+  return size;
+}
+
+function memoryHelpCommand(c: Client): void {
+  addReplyHelp(c, "MEMORY", [
+    "USAGE <key> [SAMPLES <count>]", "    Return memory in bytes used by <key> and its value. Nested values are",
+    "    sampled up to <count> times (default: 5, 0 means sample all).",
+  ]);
 }
 
 /* MEMORY USAGE key [SAMPLES count] */
@@ -2839,7 +4987,8 @@ function memoryUsageCommand(c: Client): void {
 }
 
 /** OBJECT ENCODING's name for a string, as Redis picks it: int, embstr (<= 44 bytes) or raw. */
-function stringEncoding(s: string): string {
+function stringEncoding(s: string, forced?: string): string {
+  if (forced) return forced;
   if (s.length <= 20 && string2ll(s) !== null) return "int";
   return s.length <= 44 ? "embstr" : "raw";
 }
@@ -2855,7 +5004,16 @@ function objectLookupOrReply(c: Client): RValue | undefined {
 /* OBJECT ENCODING key */
 function objectEncodingCommand(c: Client): void {
   const v = objectLookupOrReply(c);
-  if (v !== undefined) addReplyBulk(c, typeof v === "string" ? stringEncoding(v) : "unknown");
+  if (v !== undefined) addReplyBulk(c, objectEncoding(v, cdb(c).encodings.get(c.argv[2])));
+}
+
+/** The encoding name Redis 7.0 would report for a value (`forced`: a string's recorded history). */
+function objectEncoding(v: RValue, forced?: string): string {
+  if (typeof v === "string") return stringEncoding(v, forced);
+  if (v instanceof RList) return "quicklist";
+  if (v instanceof RHash) return v.listpack ? "listpack" : "hashtable";
+  if (v instanceof RSet) return v.intset ? "intset" : "hashtable";
+  return v.listpack ? "listpack" : "skiplist";
 }
 /* OBJECT REFCOUNT key: values are never shared here. */
 function objectRefcountCommand(c: Client): void {
@@ -2895,9 +5053,8 @@ function objectHelpCommand(c: Client): void {
 function debugCommand(c: Client): void {
   const argv = c.argv, sub = argv[1].toLowerCase();
   if (sub === "sleep" && argv.length === 3) {
-    const secs = string2d(argv[2]);
-    if (secs === null) return addReplyError(c, E.notFloat);
-    Bun.sleepSync(secs * 1000); // blocking the loop is the point: it simulates a slow command
+    const secs = parseFloat(argv[2]) || 0; // strtod: whatever prefix parses, else 0
+    Bun.sleepSync(Math.max(0, secs * 1000)); // blocking the loop is the point: it simulates a slow command
     return addReplyOK(c);
   }
   if (sub === "set-active-expire" && argv.length === 3) {
@@ -2905,9 +5062,8 @@ function debugCommand(c: Client): void {
     return addReplyOK(c);
   }
   if (sub === "populate" && argv.length >= 3 && argv.length <= 5) {
-    const count = parseIntOrReply(c, argv[2]);
+    const count = parsePositiveOrReply(c, argv[2]);
     if (count === undefined) return;
-    if (count < 0) return addReplyError(c, "ERR count is negative");
     const prefix = argv[3] ?? "key";
     let size = -1;
     if (argv.length === 5) {
@@ -2929,8 +5085,8 @@ function debugCommand(c: Client): void {
     const db = cdb(c);
     const v = db.index.has(argv[2]) ? db.vals[db.index.get(argv[2])!] : undefined;
     if (v === undefined) return addReplyError(c, E.noKey);
-    const enc = typeof v === "string" ? stringEncoding(v) : "unknown";
-    return addReplyStatus(c, `Value at:0x0 refcount:1 encoding:${enc} serializedlength:${typeof v === "string" ? v.length : 0} lru:0 lru_seconds_idle:0`);
+    const enc = objectEncoding(v, db.encodings.get(argv[2]));
+    return addReplyStatus(c, `Value at:0x0 refcount:1 encoding:${enc} serializedlength:${typeof v === "string" ? rdbStringLength(v) : 0} lru:0 lru_seconds_idle:0`);
   }
   if (sub === "help") {
     return addReplyHelp(c, "DEBUG", [
@@ -2945,15 +5101,29 @@ function debugCommand(c: Client): void {
       "SLEEP <seconds>", "    Stop the server for <seconds>. Decimals allowed.",
     ]);
   }
-  addReplyError(c, `ERR unknown subcommand '${argv[1].slice(0, 128)}'. Try DEBUG HELP.`);
+  addReplyError(c, `ERR unknown subcommand or wrong number of arguments for '${argv[1].slice(0, 128)}'. Try DEBUG HELP.`);
+}
+
+/** The bytes a string takes in an RDB file (without LZF): an integer encoding or a length prefix. */
+function rdbStringLength(s: string): number {
+  const n = s.length <= 11 ? string2ll(s) : null;
+  if (n !== null && String(n) === s) {
+    if (n >= -128 && n <= 127) return 2;
+    if (n >= -32768 && n <= 32767) return 3;
+    if (n >= -2147483648 && n <= 2147483647) return 5;
+  }
+  return (s.length < 64 ? 1 : s.length < 16384 ? 2 : 5) + s.length;
 }
 
 /* SHUTDOWN [NOSAVE | SAVE] [NOW] [FORCE] [ABORT] */
 function shutdownCommand(c: Client): void {
+  const opts = new Set<string>();
   for (const a of c.argv.slice(1)) {
     if (!["nosave", "save", "now", "force", "abort"].includes(a.toLowerCase())) return addReplyError(c, E.syntax);
+    opts.add(a.toLowerCase());
   }
-  if (c.argv.some((a) => a.toLowerCase() === "abort")) return addReplyError(c, "ERR No shutdown in progress.");
+  if ((opts.has("abort") && opts.size > 1) || (opts.has("save") && opts.has("nosave"))) return addReplyError(c, E.syntax);
+  if (opts.has("abort")) return addReplyError(c, "ERR No shutdown in progress.");
   log("warning", "User requested shutdown...");
   void server.shutdown?.();
 }
@@ -2963,7 +5133,7 @@ function functionFlushCommand(c: Client): void {
   if (c.argv.length === 3 && !["sync", "async"].includes(c.argv[2].toLowerCase())) {
     return addReplyError(c, "ERR FUNCTION FLUSH only supports SYNC|ASYNC option");
   }
-  if (c.argv.length > 3) return addReplyError(c, "ERR FUNCTION FLUSH only supports SYNC|ASYNC option");
+  if (c.argv.length > 3) return addReplyError(c, "ERR unknown subcommand or wrong number of arguments for 'FLUSH'. Try FUNCTION HELP.");
   addReplyOK(c);
 }
 
@@ -2993,24 +5163,40 @@ const INFO_SECTIONS: Record<string, () => string[]> = {
   },
   clients: () => [
     `connected_clients:${server.clients.size}`, "cluster_connections:0", `maxclients:${conf.maxclients}`,
-    "client_recent_max_input_buffer:0", "client_recent_max_output_buffer:0", `blocked_clients:${server.pausedClients.size}`,
+    "client_recent_max_input_buffer:0", "client_recent_max_output_buffer:0", `blocked_clients:${server.pausedClients.size + [...server.clients.values()].filter((x) => x.bstate).length}`,
     "tracking_clients:0", "clients_in_timeout_table:0",
   ],
   memory: () => {
     const m = memoryUsage();
     const used = m.heapUsed + m.external;
     server.peakMemory = Math.max(server.peakMemory, used);
+    const sys = totalmem();
+    const dataset = Math.max(0, used - server.startupMemory);
+    const overhead = Math.max(0, used - dataset);
+    // The allocator fields describe JSC's heap: allocated = live objects, active = heap size.
     return [
       `used_memory:${used}`, `used_memory_human:${bytesToHuman(used)}`, `used_memory_rss:${m.rss}`,
       `used_memory_rss_human:${bytesToHuman(m.rss)}`, `used_memory_peak:${server.peakMemory}`,
       `used_memory_peak_human:${bytesToHuman(server.peakMemory)}`,
       `used_memory_peak_perc:${((used / server.peakMemory) * 100).toFixed(2)}%`,
-      `used_memory_overhead:${m.heapTotal - m.heapUsed}`, `used_memory_startup:${server.startupMemory}`,
-      `used_memory_dataset:${Math.max(0, used - server.startupMemory)}`,
-      `total_system_memory:${require("node:os").totalmem()}`, `total_system_memory_human:${bytesToHuman(require("node:os").totalmem())}`,
+      `used_memory_overhead:${overhead}`, `used_memory_startup:${server.startupMemory}`,
+      `used_memory_dataset:${dataset}`, `used_memory_dataset_perc:${((dataset / Math.max(1, used)) * 100).toFixed(2)}%`,
+      `allocator_allocated:${m.heapUsed}`, `allocator_active:${m.heapTotal}`, `allocator_resident:${m.rss}`,
+      `total_system_memory:${sys}`, `total_system_memory_human:${bytesToHuman(sys)}`,
+      "used_memory_lua:0", "used_memory_vm_eval:0", "used_memory_lua_human:0B", "used_memory_scripts_eval:0",
+      "number_of_cached_scripts:0", "number_of_functions:0", "number_of_libraries:0", "used_memory_vm_functions:0",
+      "used_memory_vm_total:0", "used_memory_vm_total_human:0B", "used_memory_functions:0", "used_memory_scripts:0",
+      "used_memory_scripts_human:0B",
       `maxmemory:${conf.maxmemory}`, `maxmemory_human:${bytesToHuman(conf.maxmemory as number)}`,
-      `maxmemory_policy:${conf["maxmemory-policy"]}`, `mem_fragmentation_ratio:${(m.rss / Math.max(1, used)).toFixed(2)}`,
-      "mem_allocator:bun", "lazyfree_pending_objects:0", "lazyfreed_objects:0",
+      `maxmemory_policy:${conf["maxmemory-policy"]}`,
+      `allocator_frag_ratio:${(m.heapTotal / Math.max(1, m.heapUsed)).toFixed(2)}`, `allocator_frag_bytes:${m.heapTotal - m.heapUsed}`,
+      `allocator_rss_ratio:${(m.rss / Math.max(1, m.heapTotal)).toFixed(2)}`, `allocator_rss_bytes:${m.rss - m.heapTotal}`,
+      "rss_overhead_ratio:1.00", "rss_overhead_bytes:0",
+      `mem_fragmentation_ratio:${(m.rss / Math.max(1, used)).toFixed(2)}`, `mem_fragmentation_bytes:${m.rss - used}`,
+      "mem_not_counted_for_evict:0", "mem_replication_backlog:0", "mem_total_replication_buffers:0", "mem_clients_slaves:0",
+      `mem_clients_normal:${[...server.clients.values()].reduce((n, x) => n + x.out.length + x.qbuf.length, 0)}`,
+      "mem_cluster_links:0", "mem_aof_buffer:0", `mem_allocator:bun-${Bun.version}`, "active_defrag_running:0",
+      "lazyfree_pending_objects:0", "lazyfreed_objects:0",
     ];
   },
   persistence: () => [
@@ -3068,19 +5254,30 @@ const INFO_SECTIONS: Record<string, () => string[]> = {
     for (const cmd of commandTable.values()) { add(cmd); for (const s of cmd.subcommands?.values() ?? []) add(s); }
     return lines;
   },
-  errorstats: () => [...errorStats].map(([code, n]) => `errorstat_${code}:count=${n}`),
+  errorstats: () => [...errorStats].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([code, n]) => `errorstat_${code}:count=${n}`),
+  latencystats: () => {
+    const percentiles = String(conf["latency-tracking-info-percentiles"]).split(" ").filter(Boolean).map(Number);
+    const lines: string[] = [];
+    const add = (cmd: RedisCommand) => {
+      if (!cmd.latency.size) return;
+      const ps = percentiles.map((p) => `p${formatDouble(p)}=${(latencyPercentile(cmd, p) / 1000).toFixed(3)}`);
+      lines.push(`latency_percentiles_usec_${cmd.name}:${ps.join(",")}`);
+    };
+    for (const cmd of commandTable.values()) { add(cmd); for (const s of cmd.subcommands?.values() ?? []) add(s); }
+    return lines;
+  },
   cluster: () => ["cluster_enabled:0"],
   keyspace: () => server.dbs.filter((db) => db.size > 0).map((db) => `db${db.id}:keys=${db.size},expires=${db.expires.size},avg_ttl=${Math.round(db.avgTtl)}`),
 };
 const INFO_DEFAULT = ["server", "clients", "memory", "persistence", "stats", "replication", "cpu", "modules", "errorstats", "cluster", "keyspace"];
-const INFO_TITLES: Record<string, string> = { modules: "Modules", errorstats: "Errorstats", commandstats: "Commandstats" };
+const INFO_TITLES: Record<string, string> = { cpu: "CPU" };
 
 /** The INFO text for the requested sections ("default", "all", "everything" or names). */
 function genRedisInfoString(requested: string[]): string {
   let names: string[];
   const req = requested.map((s) => s.toLowerCase());
-  if (req.length === 0 || req.includes("default")) names = [...INFO_DEFAULT, ...req.filter((r) => r !== "default")];
-  else if (req.includes("all") || req.includes("everything")) names = Object.keys(INFO_SECTIONS);
+  if (req.includes("all") || req.includes("everything")) names = Object.keys(INFO_SECTIONS);
+  else if (req.length === 0 || req.includes("default")) names = [...INFO_DEFAULT, ...req.filter((r) => r !== "default")];
   else names = req;
   const order = Object.keys(INFO_SECTIONS);
   const chosen = order.filter((s) => names.includes(s));
@@ -3101,7 +5298,10 @@ function resetStats(): void {
   for (const k of Object.keys(stats) as (keyof typeof stats)[]) stats[k] = 0;
   errorStats.clear();
   for (const cmd of commandTable.values()) {
-    for (const x of [cmd, ...(cmd.subcommands?.values() ?? [])]) { x.calls = x.usec = x.rejectedCalls = x.failedCalls = 0; }
+    for (const x of [cmd, ...(cmd.subcommands?.values() ?? [])]) {
+      x.calls = x.usec = x.rejectedCalls = x.failedCalls = x.latencyCount = 0;
+      x.latency.clear();
+    }
   }
   server.slowlog = [];
 }
@@ -3134,6 +5334,7 @@ registerCommands("connection", [
     ["reply", 3, "noscript loading stale", 0, 0, 0, "connection", clientReplyCommand],
     ["pause", -3, "admin noscript loading stale", 0, 0, 0, "connection", clientPauseCommand],
     ["unpause", 2, "admin noscript loading stale", 0, 0, 0, "connection", clientUnpauseCommand],
+    ["unblock", -3, "admin noscript loading stale", 0, 0, 0, "connection", clientUnblockCommand],
     ["help", 2, "loading stale", 0, 0, 0, "connection", clientHelpCommand],
   ],
 });
@@ -3161,6 +5362,108 @@ registerCommands("string", [
   ["decrby", 3, "write denyoom fast", 1, 1, 1, "string", decrbyCommand],
   ["incrbyfloat", 3, "write denyoom fast", 1, 1, 1, "string", incrbyfloatCommand],
   ["lcs", -3, "readonly", 1, 2, 1, "string", lcsCommand],
+]);
+
+registerCommands("list", [
+  ["lpush", -3, "write denyoom fast", 1, 1, 1, "list", lpushCommand],
+  ["rpush", -3, "write denyoom fast", 1, 1, 1, "list", rpushCommand],
+  ["lpushx", -3, "write denyoom fast", 1, 1, 1, "list", lpushxCommand],
+  ["rpushx", -3, "write denyoom fast", 1, 1, 1, "list", rpushxCommand],
+  ["lpop", -2, "write fast", 1, 1, 1, "list", lpopCommand],
+  ["rpop", -2, "write fast", 1, 1, 1, "list", rpopCommand],
+  ["llen", 2, "readonly fast", 1, 1, 1, "list", llenCommand],
+  ["lrange", 4, "readonly", 1, 1, 1, "list", lrangeCommand],
+  ["lindex", 3, "readonly", 1, 1, 1, "list", lindexCommand],
+  ["lset", 4, "write denyoom", 1, 1, 1, "list", lsetCommand],
+  ["linsert", 5, "write denyoom", 1, 1, 1, "list", linsertCommand],
+  ["lrem", 4, "write", 1, 1, 1, "list", lremCommand],
+  ["ltrim", 4, "write", 1, 1, 1, "list", ltrimCommand],
+  ["lpos", -3, "readonly", 1, 1, 1, "list", lposCommand],
+  ["lmove", 5, "write denyoom", 1, 2, 1, "list", lmoveCommand],
+  ["rpoplpush", 3, "write denyoom", 1, 2, 1, "list", rpoplpushCommand],
+  ["lmpop", -4, "write movablekeys", 0, 0, 0, "list", lmpopCommand],
+  ["blpop", -3, "write noscript blocking", 1, -2, 1, "list", blpopCommand],
+  ["brpop", -3, "write noscript blocking", 1, -2, 1, "list", brpopCommand],
+  ["blmove", 6, "write denyoom noscript blocking", 1, 2, 1, "list", blmoveCommand],
+  ["brpoplpush", 4, "write denyoom noscript blocking", 1, 2, 1, "list", brpoplpushCommand],
+  ["blmpop", -5, "write blocking movablekeys", 0, 0, 0, "list", blmpopCommand],
+]);
+
+registerCommands("hash", [
+  ["hset", -4, "write denyoom fast", 1, 1, 1, "hash", hsetCommand],
+  ["hsetnx", 4, "write denyoom fast", 1, 1, 1, "hash", hsetnxCommand],
+  ["hget", 3, "readonly fast", 1, 1, 1, "hash", hgetCommand],
+  ["hmset", -4, "write denyoom fast", 1, 1, 1, "hash", hsetCommand],
+  ["hmget", -3, "readonly fast", 1, 1, 1, "hash", hmgetCommand],
+  ["hdel", -3, "write fast", 1, 1, 1, "hash", hdelCommand],
+  ["hexists", 3, "readonly fast", 1, 1, 1, "hash", hexistsCommand],
+  ["hlen", 2, "readonly fast", 1, 1, 1, "hash", hlenCommand],
+  ["hstrlen", 3, "readonly fast", 1, 1, 1, "hash", hstrlenCommand],
+  ["hkeys", 2, "readonly", 1, 1, 1, "hash", hkeysCommand],
+  ["hvals", 2, "readonly", 1, 1, 1, "hash", hvalsCommand],
+  ["hgetall", 2, "readonly", 1, 1, 1, "hash", hgetallCommand],
+  ["hincrby", 4, "write denyoom fast", 1, 1, 1, "hash", hincrbyCommand],
+  ["hincrbyfloat", 4, "write denyoom fast", 1, 1, 1, "hash", hincrbyfloatCommand],
+  ["hrandfield", -2, "readonly", 1, 1, 1, "hash", hrandfieldCommand],
+  ["hscan", -3, "readonly", 1, 1, 1, "hash", hscanCommand],
+]);
+
+registerCommands("set", [
+  ["sadd", -3, "write denyoom fast", 1, 1, 1, "set", saddCommand],
+  ["srem", -3, "write fast", 1, 1, 1, "set", sremCommand],
+  ["smembers", 2, "readonly", 1, 1, 1, "set", sinterCommand],
+  ["sismember", 3, "readonly fast", 1, 1, 1, "set", sismemberCommand],
+  ["smismember", -3, "readonly fast", 1, 1, 1, "set", smismemberCommand],
+  ["scard", 2, "readonly fast", 1, 1, 1, "set", scardCommand],
+  ["spop", -2, "write fast", 1, 1, 1, "set", spopCommand],
+  ["srandmember", -2, "readonly", 1, 1, 1, "set", srandmemberCommand],
+  ["smove", 4, "write fast", 1, 2, 1, "set", smoveCommand],
+  ["sinter", -2, "readonly", 1, -1, 1, "set", sinterCommand],
+  ["sintercard", -3, "readonly movablekeys", 0, 0, 0, "set", sintercardCommand],
+  ["sinterstore", -3, "write denyoom", 1, -1, 1, "set", sinterstoreCommand],
+  ["sunion", -2, "readonly", 1, -1, 1, "set", sunionCommand],
+  ["sunionstore", -3, "write denyoom", 1, -1, 1, "set", sunionstoreCommand],
+  ["sdiff", -2, "readonly", 1, -1, 1, "set", sdiffCommand],
+  ["sdiffstore", -3, "write denyoom", 1, -1, 1, "set", sdiffstoreCommand],
+  ["sscan", -3, "readonly", 1, 1, 1, "set", sscanCommand],
+]);
+
+registerCommands("sorted-set", [
+  ["zadd", -4, "write denyoom fast", 1, 1, 1, "sortedset", zaddCommand],
+  ["zincrby", 4, "write denyoom fast", 1, 1, 1, "sortedset", zincrbyCommand],
+  ["zrem", -3, "write fast", 1, 1, 1, "sortedset", zremCommand],
+  ["zscore", 3, "readonly fast", 1, 1, 1, "sortedset", zscoreCommand],
+  ["zmscore", -3, "readonly fast", 1, 1, 1, "sortedset", zmscoreCommand],
+  ["zcard", 2, "readonly fast", 1, 1, 1, "sortedset", zcardCommand],
+  ["zcount", 4, "readonly fast", 1, 1, 1, "sortedset", zcountCommand],
+  ["zlexcount", 4, "readonly fast", 1, 1, 1, "sortedset", zlexcountCommand],
+  ["zrange", -4, "readonly", 1, 1, 1, "sortedset", zrangeCommand],
+  ["zrangestore", -5, "write denyoom", 1, 2, 1, "sortedset", zrangestoreCommand],
+  ["zrangebyscore", -4, "readonly", 1, 1, 1, "sortedset", zrangebyscoreCommand],
+  ["zrevrangebyscore", -4, "readonly", 1, 1, 1, "sortedset", zrevrangebyscoreCommand],
+  ["zrangebylex", -4, "readonly", 1, 1, 1, "sortedset", zrangebylexCommand],
+  ["zrevrangebylex", -4, "readonly", 1, 1, 1, "sortedset", zrevrangebylexCommand],
+  ["zrevrange", -4, "readonly", 1, 1, 1, "sortedset", zrevrangeCommand],
+  ["zrank", -3, "readonly fast", 1, 1, 1, "sortedset", zrankCommand],
+  ["zrevrank", -3, "readonly fast", 1, 1, 1, "sortedset", zrevrankCommand],
+  ["zremrangebyrank", 4, "write", 1, 1, 1, "sortedset", zremrangebyrankCommand],
+  ["zremrangebyscore", 4, "write", 1, 1, 1, "sortedset", zremrangebyscoreCommand],
+  ["zremrangebylex", 4, "write", 1, 1, 1, "sortedset", zremrangebylexCommand],
+  ["zpopmin", -2, "write fast", 1, 1, 1, "sortedset", zpopminCommand],
+  ["zpopmax", -2, "write fast", 1, 1, 1, "sortedset", zpopmaxCommand],
+  ["zmpop", -4, "write movablekeys", 0, 0, 0, "sortedset", zmpopCommand],
+  ["zrandmember", -2, "readonly", 1, 1, 1, "sortedset", zrandmemberCommand],
+  ["zunion", -3, "readonly movablekeys", 0, 0, 0, "sortedset", zunionCommand],
+  ["zinter", -3, "readonly movablekeys", 0, 0, 0, "sortedset", zinterCommand],
+  ["zdiff", -3, "readonly movablekeys", 0, 0, 0, "sortedset", zdiffCommand],
+  ["zunionstore", -4, "write denyoom movablekeys", 1, 1, 1, "sortedset", zunionstoreCommand],
+  ["zinterstore", -4, "write denyoom movablekeys", 1, 1, 1, "sortedset", zinterstoreCommand],
+  ["zdiffstore", -4, "write denyoom movablekeys", 1, 1, 1, "sortedset", zdiffstoreCommand],
+  ["zintercard", -3, "readonly movablekeys", 0, 0, 0, "sortedset", zintercardCommand],
+  ["zscan", -3, "readonly", 1, 1, 1, "sortedset", zscanCommand],
+  ["bzpopmin", -3, "write noscript blocking fast", 1, -2, 1, "sortedset", bzpopminCommand],
+  ["bzpopmax", -3, "write noscript blocking fast", 1, -2, 1, "sortedset", bzpopmaxCommand],
+  ["bzmpop", -5, "write blocking movablekeys", 0, 0, 0, "sortedset", bzmpopCommand],
 ]);
 
 registerCommands("generic", [
@@ -3242,6 +5545,7 @@ registerCommands("server", [
   ],
   memory: [
     ["usage", -3, "readonly", 2, 2, 1, "", memoryUsageCommand],
+    ["help", 2, "loading stale", 0, 0, 0, "", memoryHelpCommand],
   ],
 });
 
@@ -3254,7 +5558,7 @@ registerCommands("scripting", [
 });
 
 // ============================================================================================
-// 9. Server loop
+// 14. Server loop
 //
 // Bun.listen delivers each read as one `data` event: the client's commands run to completion,
 // then every client with pending output is written once. serverCron runs `hz` times a second
@@ -3273,6 +5577,7 @@ const server = {
   clients: new Map<number, Client>(),
   monitors: new Set<Client>(),
   pausedClients: new Set<Client>(),
+  blockingKeysCount: 0, // (client, key) pairs parked in the databases' blocking maps
   nextClientId: 0,
   dirty: 0,
   port: 0,
@@ -3304,7 +5609,8 @@ const socketHandlers = {
       return;
     }
     const addr = sock.remoteAddress.includes(":") ? `[${sock.remoteAddress}]` : sock.remoteAddress;
-    const c = new Client(sock, `${addr}:${sock.remotePort}`, `${sock.localAddress ?? ""}:${server.port}`);
+    const local = sock.localAddress ?? "";
+    const c = new Client(sock, `${addr}:${sock.remotePort}`, `${local.includes(":") ? `[${local}]` : local}:${server.port}`);
     c.authenticated = !authRequiredByConfig();
     sock.data = c;
     server.clients.set(c.id, c);
@@ -3435,7 +5741,7 @@ function initServer(): RedbunServer {
 }
 
 // ============================================================================================
-// 10. main
+// 15. main
 // ============================================================================================
 
 let isMainProcess = false;
@@ -3446,8 +5752,17 @@ function main(argv: string[]): void {
     console.log(`Redbun v=${REDBUN_VERSION} (Redis ${REDIS_VERSION} compatible) bun=${Bun.version}`);
     return;
   }
+  if (argv[0] && !argv[0].startsWith("--")) {
+    server.configFile = argv[0];
+    try {
+      readFileSync(argv[0]);
+    } catch (err) {
+      const why = (err as NodeJS.ErrnoException).code === "ENOENT" ? "No such file or directory" : (err as Error).message;
+      process.stdout.write(`${process.pid}:C ${logTimestamp()} # Fatal error, can't open config file '${argv[0]}': ${why}\n`);
+      process.exit(1);
+    }
+  }
   try {
-    if (argv[0] && !argv[0].startsWith("--")) server.configFile = argv[0];
     loadConfigText(argvToConfigText(argv));
   } catch (err) {
     console.error(err instanceof ConfigError ? err.message : `Fatal error loading the configuration: ${(err as Error).message}`);

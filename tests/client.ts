@@ -93,6 +93,7 @@ export class RawClient {
       hostname: host, port,
       socket: {
         data(_s, d) { self.buf = Buffer.concat([self.buf, d]); self.wake(); },
+        drain() { self.flush(); },
         close() { self.closed = true; self.wake(); },
         error() { self.closed = true; self.wake(); },
       },
@@ -107,8 +108,23 @@ export class RawClient {
       this.waiters.push(() => { clearTimeout(t); res(); });
     });
   }
-  /** Writes bytes as they are (a string is taken as latin1). */
-  write(data: string | Uint8Array) { this.sock.write(typeof data === "string" ? Buffer.from(data, "latin1") : data); }
+  /** Bytes the socket did not take yet; they go out, in order, on 'drain'. */
+  private unsent: Uint8Array[] = [];
+  /** Writes bytes as they are (a string is taken as latin1). A big write may be taken only in
+   *  part by the socket: the rest is queued, never dropped. */
+  write(data: string | Uint8Array) {
+    this.unsent.push(typeof data === "string" ? Buffer.from(data, "latin1") : data);
+    if (this.unsent.length === 1) this.flush();
+  }
+  private flush() {
+    while (this.unsent.length) {
+      const head = this.unsent[0];
+      const n = this.sock.write(head);
+      if (n < 0) { this.unsent = []; return; }
+      if (n < head.length) { this.unsent[0] = head.subarray(n); return; }
+      this.unsent.shift();
+    }
+  }
   send(...args: (string | number)[]) { this.write(encode(args)); }
   /** Reads one whole reply as its exact wire bytes (latin1). */
   async readRaw(timeoutMs = 5000): Promise<string> {

@@ -1,0 +1,892 @@
+// Sections 5 (Keyspace: lazy and active expiry, SCAN, INFO keyspace) and 7 (Keys) of main.ts: one
+// describe per command, plus the expiry machinery. The differential suite already compares plain
+// scripts with a real Redis; these tests steer the server's clock (advanceClock), change the
+// keyspace in the middle of a SCAN, and watch the active expiry cycle work on untouched keys.
+import { describe, test, expect } from "bun:test";
+import { connect, advanceClock } from "./helpers.ts";
+import type { RawClient } from "./client.ts";
+
+const SEC = 1000;
+
+/** A deterministic PRNG (mulberry32), so the "random" churn during SCAN is the same on every run. */
+function prng(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** The server's clock now, in ms (it runs ahead of Date.now() by what advanceClock added). */
+async function serverNow(c: RawClient): Promise<number> {
+  await c.raw("SET", "__clock", "x", "PX", "1000000");
+  const when = Number(await c.cmd("PEXPIRETIME", "__clock"));
+  await c.raw("DEL", "__clock");
+  return when - 1000000;
+}
+
+/** INFO stats' expired_keys. */
+async function expiredKeys(c: RawClient): Promise<number> {
+  const text = (await c.cmd("INFO", "stats")) as string;
+  return Number(/^expired_keys:(\d+)\r$/m.exec(text)![1]);
+}
+
+/** INFO keyspace's line for one database, as { keys, expires, avg_ttl }; null when not listed. */
+async function keyspaceLine(c: RawClient, db: number): Promise<{ keys: number; expires: number; avgTtl: number } | null> {
+  const text = (await c.cmd("INFO", "keyspace")) as string;
+  const m = new RegExp(`^db${db}:keys=(\\d+),expires=(\\d+),avg_ttl=(\\d+)\r$`, "m").exec(text);
+  return m ? { keys: Number(m[1]), expires: Number(m[2]), avgTtl: Number(m[3]) } : null;
+}
+
+/** Runs fn with the active expiry cycle off, so only lazy expiry (on access) deletes keys. */
+async function withoutActiveExpire(c: RawClient, fn: () => Promise<void>): Promise<void> {
+  expect(await c.raw("DEBUG", "SET-ACTIVE-EXPIRE", "0")).toBe("+OK\r\n");
+  try { await fn(); } finally { await c.raw("DEBUG", "SET-ACTIVE-EXPIRE", "1"); }
+}
+
+/** Creates n keys prefix:0 .. prefix:n-1 in one pipeline, each with `PX px` when given. */
+async function populate(c: RawClient, prefix: string, n: number, px?: number): Promise<void> {
+  let frame = "";
+  for (let i = 0; i < n; i++) {
+    const args = ["SET", `${prefix}:${i}`, "v", ...(px === undefined ? [] : ["PX", String(px)])];
+    frame += `*${args.length}\r\n` + args.map((a) => `$${a.length}\r\n${a}\r\n`).join("");
+  }
+  c.write(frame);
+  for (let i = 0; i < n; i++) expect(await c.readRaw()).toBe("+OK\r\n");
+}
+
+/** Polls `probe` until it returns `want` or the deadline passes; returns the last value. */
+async function eventually<T>(probe: () => Promise<T>, want: T, ms = 1500): Promise<T> {
+  const until = Date.now() + ms;
+  let got = await probe();
+  while (got !== want && Date.now() < until) { await Bun.sleep(20); got = await probe(); }
+  return got;
+}
+
+/** One SCAN call: [next cursor, keys]. */
+async function scan(c: RawClient, cursor: string, ...opts: string[]): Promise<[string, string[]]> {
+  const [next, keys] = (await c.cmd("SCAN", cursor, ...opts)) as [string, string[]];
+  return [next, keys];
+}
+
+/** A whole SCAN iteration: every key returned (with repeats) and the number of calls. */
+async function scanAll(c: RawClient, ...opts: string[]): Promise<{ keys: string[]; calls: number }> {
+  let cursor = "0", calls = 0;
+  const keys: string[] = [];
+  do {
+    const [next, batch] = await scan(c, cursor, ...opts);
+    keys.push(...batch);
+    cursor = next;
+    calls++;
+  } while (cursor !== "0" && calls < 100000);
+  return { keys, calls };
+}
+
+const INT_RANGE_ERR = "-ERR value is out of range, value must between -2147483648 and 2147483647\r\n";
+
+describe("active expiry", () => {
+  test("keys past their TTL vanish without being touched, and are counted in expired_keys", async () => {
+    const c = await connect();
+    await populate(c, "short", 500, 1000);
+    await populate(c, "long", 10);
+    const expired = await expiredKeys(c);
+    advanceClock(2 * SEC);
+    // DBSIZE reads no key, so only the cron's cycle can bring it down.
+    expect(await eventually(() => c.raw("DBSIZE"), ":10\r\n")).toBe(":10\r\n");
+    expect(await expiredKeys(c)).toBe(expired + 500);
+    expect(await keyspaceLine(c, 0)).toEqual({ keys: 10, expires: 0, avgTtl: expect.any(Number) });
+    c.close();
+  });
+
+  test("DEBUG SET-ACTIVE-EXPIRE 0 stops the cycle and 1 starts it again", async () => {
+    const c = await connect();
+    await populate(c, "short", 200, 1000);
+    await populate(c, "long", 10);
+    expect(await c.raw("DEBUG", "SET-ACTIVE-EXPIRE", "0")).toBe("+OK\r\n");
+    try {
+      const expired = await expiredKeys(c);
+      advanceClock(2 * SEC);
+      await Bun.sleep(300); // three cron periods at hz 10
+      expect(await c.raw("DBSIZE")).toBe(":210\r\n");
+      expect(await expiredKeys(c)).toBe(expired);
+    } finally {
+      expect(await c.raw("DEBUG", "SET-ACTIVE-EXPIRE", "1")).toBe("+OK\r\n");
+    }
+    expect(await eventually(() => c.raw("DBSIZE"), ":10\r\n")).toBe(":10\r\n");
+    c.close();
+  });
+
+  test("keys whose TTL has not passed are left alone", async () => {
+    const c = await connect();
+    await populate(c, "later", 100, 60 * SEC);
+    advanceClock(30 * SEC);
+    await Bun.sleep(300);
+    expect(await c.raw("DBSIZE")).toBe(":100\r\n");
+    c.close();
+  });
+
+  test("the cycle visits every database", async () => {
+    const c = await connect();
+    await populate(c, "a", 50, 1000);
+    await c.raw("SELECT", "5");
+    await populate(c, "b", 50, 1000);
+    await c.raw("SET", "stay", "v");
+    advanceClock(2 * SEC);
+    expect(await eventually(() => c.raw("DBSIZE"), ":1\r\n")).toBe(":1\r\n");
+    await c.raw("SELECT", "0");
+    expect(await eventually(() => c.raw("DBSIZE"), ":0\r\n")).toBe(":0\r\n");
+    c.close();
+  });
+});
+
+describe("lazy expiry", () => {
+  test("a key past its TTL stays counted until it is accessed, then is gone and counted as expired", async () => {
+    const c = await connect();
+    await withoutActiveExpire(c, async () => {
+      await c.raw("SET", "k", "v", "PX", "1000");
+      await c.raw("SET", "keep", "v");
+      advanceClock(2 * SEC);
+      const expired = await expiredKeys(c);
+      expect(await c.raw("DBSIZE")).toBe(":2\r\n");
+      expect(await c.raw("EXISTS", "k")).toBe(":0\r\n");
+      expect(await c.raw("DBSIZE")).toBe(":1\r\n");
+      expect(await expiredKeys(c)).toBe(expired + 1);
+    });
+    c.close();
+  });
+});
+
+describe("INFO keyspace", () => {
+  test("an empty server has a header and nothing else", async () => {
+    const c = await connect();
+    expect(await c.raw("INFO", "keyspace")).toBe("$12\r\n# Keyspace\r\n\r\n");
+    c.close();
+  });
+
+  test("lists each non-empty database with its keys and expires, in order", async () => {
+    const c = await connect();
+    await c.raw("SELECT", "3");
+    await c.raw("MSET", "a", "1", "b", "2");
+    await c.raw("SELECT", "0");
+    await c.raw("MSET", "a", "1", "b", "2", "c", "3");
+    await c.raw("EXPIRE", "a", "100");
+    const text = (await c.cmd("INFO", "keyspace")) as string;
+    expect(text).toMatch(/^# Keyspace\r\ndb0:keys=3,expires=1,avg_ttl=\d+\r\ndb3:keys=2,expires=0,avg_ttl=0\r\n$/);
+    c.close();
+  });
+
+  test("avg_ttl estimates the remaining TTL once the cycle has sampled the keys", async () => {
+    const c = await connect();
+    await populate(c, "t", 10, 100 * SEC);
+    await Bun.sleep(250);
+    const line = await keyspaceLine(c, 0);
+    expect(line!.avgTtl).toBeGreaterThan(90 * SEC);
+    expect(line!.avgTtl).toBeLessThanOrEqual(100 * SEC);
+    c.close();
+  });
+
+  test("avg_ttl goes back to 0 once no key has a TTL", async () => {
+    const c = await connect();
+    await c.raw("SET", "k", "v", "EX", "1000");
+    await Bun.sleep(250);
+    expect((await keyspaceLine(c, 0))!.avgTtl).toBeGreaterThan(0);
+    expect(await c.raw("PERSIST", "k")).toBe(":1\r\n");
+    await Bun.sleep(250);
+    expect(await c.raw("INFO", "keyspace")).toBe("$44\r\n# Keyspace\r\ndb0:keys=1,expires=0,avg_ttl=0\r\n\r\n");
+    c.close();
+  });
+});
+
+describe("DEL", () => {
+  test("counts only live keys, each once", async () => {
+    const c = await connect();
+    await c.raw("SET", "a", "1");
+    await c.raw("SET", "b", "2", "PX", "1000");
+    advanceClock(2 * SEC);
+    expect(await c.raw("DEL", "a", "b", "c", "a")).toBe(":1\r\n");
+    expect(await c.raw("DBSIZE")).toBe(":0\r\n");
+    c.close();
+  });
+
+  test("takes the TTL with the key", async () => {
+    const c = await connect();
+    await c.raw("SET", "a", "v", "EX", "100");
+    expect(await c.raw("DEL", "a")).toBe(":1\r\n");
+    await c.raw("SET", "a", "w", "KEEPTTL");
+    expect(await c.raw("TTL", "a")).toBe(":-1\r\n");
+    c.close();
+  });
+
+  test("a key past its TTL is counted as expired, not as deleted", async () => {
+    const c = await connect();
+    await withoutActiveExpire(c, async () => {
+      await c.raw("SET", "a", "v", "PX", "1000");
+      advanceClock(2 * SEC);
+      const expired = await expiredKeys(c);
+      expect(await c.raw("DEL", "a")).toBe(":0\r\n");
+      expect(await expiredKeys(c)).toBe(expired + 1);
+    });
+    c.close();
+  });
+});
+
+describe("UNLINK", () => {
+  test("removes keys like DEL and counts the live ones", async () => {
+    const c = await connect();
+    await c.raw("MSET", "a", "1", "b", "2");
+    await c.raw("PEXPIRE", "b", "1000");
+    advanceClock(2 * SEC);
+    expect(await c.raw("UNLINK", "a", "b", "c")).toBe(":1\r\n");
+    expect(await c.raw("DBSIZE")).toBe(":0\r\n");
+    c.close();
+  });
+});
+
+describe("EXISTS", () => {
+  test("counts a key given twice twice, and keys past their TTL not at all", async () => {
+    const c = await connect();
+    await c.raw("SET", "a", "1");
+    await c.raw("SET", "b", "2", "PX", "1000");
+    expect(await c.raw("EXISTS", "a", "a", "b")).toBe(":3\r\n");
+    advanceClock(2 * SEC);
+    expect(await c.raw("EXISTS", "a", "a", "b")).toBe(":2\r\n");
+    c.close();
+  });
+});
+
+describe("TYPE", () => {
+  test("is string for a string and none for a missing key or one past its TTL", async () => {
+    const c = await connect();
+    await c.raw("SET", "a", "1");
+    await c.raw("SET", "b", "2", "PX", "1000");
+    expect(await c.raw("TYPE", "b")).toBe("+string\r\n");
+    advanceClock(2 * SEC);
+    expect(await c.raw("TYPE", "a")).toBe("+string\r\n");
+    expect(await c.raw("TYPE", "b")).toBe("+none\r\n");
+    expect(await c.raw("TYPE", "c")).toBe("+none\r\n");
+    c.close();
+  });
+});
+
+describe("KEYS", () => {
+  test("leaves out keys past their TTL without deleting them", async () => {
+    const c = await connect();
+    await withoutActiveExpire(c, async () => {
+      await c.raw("SET", "a", "1");
+      await c.raw("SET", "b", "2", "PX", "1000");
+      advanceClock(2 * SEC);
+      expect(await c.raw("KEYS", "*")).toBe("*1\r\n$1\r\na\r\n");
+      expect(await c.raw("DBSIZE")).toBe(":2\r\n");
+    });
+    c.close();
+  });
+
+  test("matches binary keys byte for byte", async () => {
+    const c = await connect();
+    await c.raw("MSET", "a\0b", "1", "a\r\nb", "2", "a*b", "3");
+    expect(await c.raw("KEYS", "a\0*")).toBe("*1\r\n$3\r\na\0b\r\n");
+    expect(await c.raw("KEYS", "a\\*b")).toBe("*1\r\n$3\r\na*b\r\n");
+    expect(await c.raw("KEYS", "a?\nb")).toBe("*1\r\n$4\r\na\r\nb\r\n");
+    c.close();
+  });
+});
+
+describe("SCAN", () => {
+  test("returns every key that is present for the whole iteration, while others come and go", async () => {
+    const c = await connect();
+    const rand = prng(1234);
+    const N = 1000;
+    await populate(c, "orig", N);
+    const deleted = new Set<string>();
+    const everExisted = new Set<string>(Array.from({ length: N }, (_, i) => `orig:${i}`));
+    const seen = new Set<string>();
+    let cursor = "0", calls = 0, added = 0;
+    do {
+      const [next, batch] = await scan(c, cursor, "COUNT", "20");
+      for (const k of batch) seen.add(k);
+      cursor = next;
+      calls++;
+      // Between calls: delete 5 original keys and add 5 new ones.
+      for (let i = 0; i < 5; i++) {
+        const victim = `orig:${Math.floor(rand() * N)}`;
+        await c.raw("DEL", victim);
+        deleted.add(victim);
+        const fresh = `new:${added++}`;
+        await c.raw("SET", fresh, "v");
+        everExisted.add(fresh);
+      }
+    } while (cursor !== "0" && calls < 10000);
+    expect(calls).toBeLessThan(200);
+    const missed = [...everExisted].filter((k) => k.startsWith("orig:") && !deleted.has(k) && !seen.has(k));
+    expect(missed).toEqual([]);
+    expect([...seen].filter((k) => !everExisted.has(k))).toEqual([]);
+    c.close();
+  });
+
+  test("keys that expire in the middle of an iteration do not hide live keys", async () => {
+    const c = await connect();
+    await withoutActiveExpire(c, async () => {
+      // Interleaved, so that dying keys sit in the part of the table not yet visited.
+      for (let i = 0; i < 300; i++) {
+        c.send("SET", `live:${i}`, "v");
+        c.send("SET", `dying:${i}`, "v", "PX", String(5 * SEC));
+      }
+      for (let i = 0; i < 600; i++) expect(await c.readRaw()).toBe("+OK\r\n");
+      const seen = new Set<string>();
+      let cursor = "0", calls = 0;
+      do {
+        const [next, batch] = await scan(c, cursor, "COUNT", "10");
+        for (const k of batch) seen.add(k);
+        cursor = next;
+        // Halfway through, every "dying" key passes its TTL: the scan itself deletes them.
+        if (++calls === 30) advanceClock(6 * SEC);
+        if (calls > 30) expect(batch.filter((k) => k.startsWith("dying:"))).toEqual([]);
+      } while (cursor !== "0" && calls < 10000);
+      for (let i = 0; i < 300; i++) expect(seen.has(`live:${i}`)).toBe(true);
+      // The scan deleted the dying keys it passed after the clock moved (the others wait).
+      const size = Number(await c.cmd("DBSIZE"));
+      expect(size).toBeGreaterThanOrEqual(300);
+      expect(size).toBeLessThanOrEqual(450);
+    });
+    c.close();
+  });
+
+  test("a full iteration over an unchanged database returns each key exactly once", async () => {
+    const c = await connect();
+    await populate(c, "k", 500);
+    const { keys, calls } = await scanAll(c, "COUNT", "7");
+    expect(keys.length).toBe(500);
+    expect(new Set(keys).size).toBe(500);
+    expect(calls).toBeGreaterThan(1);
+    c.close();
+  });
+
+  test("COUNT bounds the work of each call", async () => {
+    const c = await connect();
+    await populate(c, "k", 100);
+    const [cursor, batch] = await scan(c, "0", "COUNT", "5");
+    expect(cursor).not.toBe("0");
+    expect(batch.length).toBeGreaterThan(0);
+    expect(batch.length).toBeLessThanOrEqual(10);
+    c.close();
+  });
+
+  test("MATCH filters after COUNT: calls may return nothing, yet the iteration finds every match", async () => {
+    const c = await connect();
+    await populate(c, "noise", 300);
+    await c.raw("MSET", "user:1", "a", "user:2", "b", "user:3", "c");
+    const { keys, calls } = await scanAll(c, "MATCH", "user:*", "COUNT", "10");
+    expect(keys.sort()).toEqual(["user:1", "user:2", "user:3"]);
+    expect(calls).toBeGreaterThan(3);
+    c.close();
+  });
+
+  test("TYPE filters by type name, case-insensitively", async () => {
+    const c = await connect();
+    await populate(c, "k", 20);
+    expect((await scanAll(c, "TYPE", "string", "COUNT", "100")).keys.length).toBe(20);
+    expect((await scanAll(c, "TYPE", "STRING", "COUNT", "100")).keys.length).toBe(20);
+    expect((await scanAll(c, "TYPE", "hash", "COUNT", "100")).keys).toEqual([]);
+    expect((await scanAll(c, "TYPE", "nosuchtype", "COUNT", "100")).keys).toEqual([]);
+    c.close();
+  });
+
+  test("keys past their TTL are not returned, and are deleted as the scan passes them", async () => {
+    const c = await connect();
+    await withoutActiveExpire(c, async () => {
+      await populate(c, "live", 10);
+      await populate(c, "dead", 10, 1000);
+      advanceClock(2 * SEC);
+      const expired = await expiredKeys(c);
+      const { keys } = await scanAll(c, "COUNT", "100");
+      expect(keys.sort()).toEqual(Array.from({ length: 10 }, (_, i) => `live:${i}`).sort());
+      expect(await c.raw("DBSIZE")).toBe(":10\r\n");
+      expect(await expiredKeys(c)).toBe(expired + 10);
+    });
+    c.close();
+  });
+
+  test("expired keys that MATCH filters out are left for later", async () => {
+    const c = await connect();
+    await withoutActiveExpire(c, async () => {
+      await populate(c, "dead", 10, 1000);
+      advanceClock(2 * SEC);
+      expect((await scanAll(c, "MATCH", "nothing*", "COUNT", "100")).keys).toEqual([]);
+      expect(await c.raw("DBSIZE")).toBe(":10\r\n");
+    });
+    c.close();
+  });
+});
+
+describe("RANDOMKEY", () => {
+  test("never returns a key past its TTL", async () => {
+    const c = await connect();
+    await withoutActiveExpire(c, async () => {
+      await populate(c, "dead", 100, 1000);
+      await c.raw("SET", "keep", "v");
+      advanceClock(2 * SEC);
+      const expired = await expiredKeys(c);
+      for (let i = 0; i < 30; i++) expect(await c.raw("RANDOMKEY")).toBe("$4\r\nkeep\r\n");
+      // The expired keys it drew on the way were deleted.
+      const size = Number(await c.cmd("DBSIZE"));
+      expect(size).toBeLessThan(101);
+      expect(await expiredKeys(c)).toBe(expired + (101 - size));
+    });
+    c.close();
+  });
+
+  test("answers nil when every key is past its TTL, deleting them", async () => {
+    const c = await connect();
+    await withoutActiveExpire(c, async () => {
+      await populate(c, "dead", 20, 1000);
+      advanceClock(2 * SEC);
+      expect(await c.raw("RANDOMKEY")).toBe("$-1\r\n");
+      expect(await c.raw("DBSIZE")).toBe(":0\r\n");
+    });
+    c.close();
+  });
+
+  test("draws every key sooner or later", async () => {
+    const c = await connect();
+    await populate(c, "k", 5);
+    const seen = new Set<string>();
+    for (let i = 0; i < 200 && seen.size < 5; i++) seen.add((await c.cmd("RANDOMKEY")) as string);
+    expect([...seen].sort()).toEqual(["k:0", "k:1", "k:2", "k:3", "k:4"]);
+    c.close();
+  });
+});
+
+describe("RENAME", () => {
+  test("moves the TTL with the value", async () => {
+    const c = await connect();
+    await c.raw("SET", "a", "v", "EX", "100");
+    expect(await c.raw("RENAME", "a", "b")).toBe("+OK\r\n");
+    expect(await c.raw("TTL", "b")).toBe(":100\r\n");
+    expect(await c.raw("TTL", "a")).toBe(":-2\r\n");
+    advanceClock(101 * SEC);
+    expect(await c.raw("GET", "b")).toBe("$-1\r\n");
+    c.close();
+  });
+
+  test("drops the destination's TTL when the source has none", async () => {
+    const c = await connect();
+    await c.raw("SET", "b", "old", "EX", "100");
+    await c.raw("SET", "a", "new");
+    expect(await c.raw("RENAME", "a", "b")).toBe("+OK\r\n");
+    expect(await c.raw("TTL", "b")).toBe(":-1\r\n");
+    expect(await c.raw("GET", "b")).toBe("$3\r\nnew\r\n");
+    c.close();
+  });
+
+  test("a source past its TTL is no such key", async () => {
+    const c = await connect();
+    await c.raw("SET", "a", "v", "PX", "1000");
+    advanceClock(2 * SEC);
+    expect(await c.raw("RENAME", "a", "b")).toBe("-ERR no such key\r\n");
+    expect(await c.raw("RENAME", "a", "a")).toBe("-ERR no such key\r\n");
+    c.close();
+  });
+});
+
+describe("RENAMENX", () => {
+  test("treats a destination past its TTL as absent", async () => {
+    const c = await connect();
+    await c.raw("SET", "b", "old", "PX", "1000");
+    await c.raw("SET", "a", "new");
+    expect(await c.raw("RENAMENX", "a", "b")).toBe(":0\r\n");
+    advanceClock(2 * SEC);
+    expect(await c.raw("RENAMENX", "a", "b")).toBe(":1\r\n");
+    expect(await c.raw("GET", "b")).toBe("$3\r\nnew\r\n");
+    expect(await c.raw("TTL", "b")).toBe(":-1\r\n");
+    c.close();
+  });
+});
+
+describe("COPY", () => {
+  test("copies the TTL, and both keys expire", async () => {
+    const c = await connect();
+    await c.raw("SET", "a", "v", "EX", "100");
+    expect(await c.raw("COPY", "a", "b")).toBe(":1\r\n");
+    expect(await c.raw("TTL", "b")).toBe(":100\r\n");
+    advanceClock(101 * SEC);
+    expect(await c.raw("EXISTS", "a", "b")).toBe(":0\r\n");
+    c.close();
+  });
+
+  test("REPLACE drops the destination's TTL when the source has none", async () => {
+    const c = await connect();
+    await c.raw("SET", "b", "old", "EX", "100");
+    await c.raw("SET", "a", "new");
+    expect(await c.raw("COPY", "a", "b")).toBe(":0\r\n");
+    expect(await c.raw("COPY", "a", "b", "REPLACE")).toBe(":1\r\n");
+    expect(await c.raw("TTL", "b")).toBe(":-1\r\n");
+    c.close();
+  });
+
+  test("DB copies into another database, TTL included", async () => {
+    const c = await connect();
+    await c.raw("SET", "a", "v", "EX", "100");
+    expect(await c.raw("COPY", "a", "a", "DB", "2")).toBe(":1\r\n");
+    await c.raw("SELECT", "2");
+    expect(await c.raw("GET", "a")).toBe("$1\r\nv\r\n");
+    expect(await c.raw("TTL", "a")).toBe(":100\r\n");
+    c.close();
+  });
+
+  test("the copy is independent of the source", async () => {
+    const c = await connect();
+    await c.raw("SET", "a", "v");
+    await c.raw("COPY", "a", "b");
+    await c.raw("APPEND", "b", "x");
+    await c.raw("SETRANGE", "a", "0", "z");
+    expect(await c.raw("MGET", "a", "b")).toBe("*2\r\n$1\r\nz\r\n$2\r\nvx\r\n");
+    c.close();
+  });
+
+  test("a source past its TTL copies nothing", async () => {
+    const c = await connect();
+    await c.raw("SET", "a", "v", "PX", "1000");
+    advanceClock(2 * SEC);
+    expect(await c.raw("COPY", "a", "b")).toBe(":0\r\n");
+    expect(await c.raw("EXISTS", "b")).toBe(":0\r\n");
+    c.close();
+  });
+
+  test("a DB index outside the int range gets Redis's range error", async () => {
+    const c = await connect();
+    await c.raw("SET", "a", "v");
+    expect(await c.raw("COPY", "a", "b", "DB", "2147483648")).toBe(INT_RANGE_ERR);
+    expect(await c.raw("COPY", "a", "b", "DB", "-2147483649")).toBe(INT_RANGE_ERR);
+    expect(await c.raw("COPY", "a", "b", "DB", "99999999999999999999")).toBe("-ERR value is not an integer or out of range\r\n");
+    c.close();
+  });
+});
+
+describe("MOVE", () => {
+  test("moves the TTL to the other database", async () => {
+    const c = await connect();
+    await c.raw("SET", "a", "v", "EX", "100");
+    expect(await c.raw("MOVE", "a", "1")).toBe(":1\r\n");
+    expect(await c.raw("EXISTS", "a")).toBe(":0\r\n");
+    await c.raw("SELECT", "1");
+    expect(await c.raw("TTL", "a")).toBe(":100\r\n");
+    advanceClock(101 * SEC);
+    expect(await c.raw("GET", "a")).toBe("$-1\r\n");
+    c.close();
+  });
+
+  test("fails when the destination holds the key, unless that key is past its TTL", async () => {
+    const c = await connect();
+    await c.raw("SELECT", "1");
+    await c.raw("SET", "a", "there", "PX", "1000");
+    await c.raw("SELECT", "0");
+    await c.raw("SET", "a", "here");
+    expect(await c.raw("MOVE", "a", "1")).toBe(":0\r\n");
+    advanceClock(2 * SEC);
+    expect(await c.raw("MOVE", "a", "1")).toBe(":1\r\n");
+    await c.raw("SELECT", "1");
+    expect(await c.raw("GET", "a")).toBe("$4\r\nhere\r\n");
+    c.close();
+  });
+
+  test("a DB index outside the int range gets Redis's range error", async () => {
+    const c = await connect();
+    await c.raw("SET", "a", "v");
+    expect(await c.raw("MOVE", "a", "4294967297")).toBe(INT_RANGE_ERR);
+    expect(await c.raw("MOVE", "a", "-2147483649")).toBe(INT_RANGE_ERR);
+    c.close();
+  });
+});
+
+describe("TOUCH", () => {
+  test("counts live keys; a key past its TTL counts 0", async () => {
+    const c = await connect();
+    await c.raw("SET", "a", "1");
+    await c.raw("SET", "b", "2", "PX", "1000");
+    advanceClock(2 * SEC);
+    expect(await c.raw("TOUCH", "a", "b", "c", "a")).toBe(":2\r\n");
+    c.close();
+  });
+});
+
+describe("EXPIRE", () => {
+  test("the key vanishes once its seconds have passed", async () => {
+    const c = await connect();
+    await c.raw("SET", "k", "v");
+    expect(await c.raw("EXPIRE", "k", "10")).toBe(":1\r\n");
+    advanceClock(9 * SEC);
+    expect(await c.raw("GET", "k")).toBe("$1\r\nv\r\n");
+    advanceClock(1 * SEC + 100);
+    expect(await c.raw("GET", "k")).toBe("$-1\r\n");
+    c.close();
+  });
+
+  test("zero or a negative time deletes the key at once, without counting it as expired", async () => {
+    const c = await connect();
+    await c.raw("MSET", "a", "1", "b", "2");
+    const expired = await expiredKeys(c);
+    expect(await c.raw("EXPIRE", "a", "0")).toBe(":1\r\n");
+    expect(await c.raw("EXPIRE", "b", "-1")).toBe(":1\r\n");
+    expect(await c.raw("DBSIZE")).toBe(":0\r\n");
+    expect(await expiredKeys(c)).toBe(expired);
+    c.close();
+  });
+
+  test("on a key past its TTL answers 0", async () => {
+    const c = await connect();
+    await c.raw("SET", "k", "v", "PX", "1000");
+    advanceClock(2 * SEC);
+    expect(await c.raw("EXPIRE", "k", "100")).toBe(":0\r\n");
+    expect(await c.raw("EXISTS", "k")).toBe(":0\r\n");
+    c.close();
+  });
+
+  test("GT and LT compare with the TTL that is left, which shrinks as time passes", async () => {
+    const c = await connect();
+    await c.raw("SET", "k", "v", "EX", "100");
+    advanceClock(50 * SEC);
+    // 50 s are left of the 100: 60 is greater, then 55 is less than those 60.
+    expect(await c.raw("EXPIRE", "k", "60", "GT")).toBe(":1\r\n");
+    expect(await c.raw("EXPIRE", "k", "55", "LT")).toBe(":1\r\n");
+    expect(await c.raw("EXPIRE", "k", "58", "LT")).toBe(":0\r\n");
+    expect(await c.raw("TTL", "k")).toBe(":55\r\n");
+    c.close();
+  });
+});
+
+describe("PEXPIRE", () => {
+  test("counts milliseconds", async () => {
+    const c = await connect();
+    await c.raw("SET", "k", "v");
+    expect(await c.raw("PEXPIRE", "k", "1500")).toBe(":1\r\n");
+    advanceClock(1000);
+    expect(await c.raw("GET", "k")).toBe("$1\r\nv\r\n");
+    advanceClock(600);
+    expect(await c.raw("GET", "k")).toBe("$-1\r\n");
+    c.close();
+  });
+});
+
+describe("EXPIREAT", () => {
+  test("takes an absolute time in seconds on the server's clock; a past one deletes", async () => {
+    const c = await connect();
+    await c.raw("MSET", "a", "1", "b", "2");
+    const at = Math.floor((await serverNow(c)) / SEC) + 10;
+    expect(await c.raw("EXPIREAT", "a", String(at))).toBe(":1\r\n");
+    expect(await c.raw("EXPIRETIME", "a")).toBe(`:${at}\r\n`);
+    expect(await c.raw("EXPIREAT", "b", String(at - 20))).toBe(":1\r\n");
+    expect(await c.raw("EXISTS", "b")).toBe(":0\r\n");
+    advanceClock(11 * SEC);
+    expect(await c.raw("GET", "a")).toBe("$-1\r\n");
+    c.close();
+  });
+});
+
+describe("PEXPIREAT", () => {
+  test("takes an absolute time in milliseconds; a past one deletes", async () => {
+    const c = await connect();
+    await c.raw("MSET", "a", "1", "b", "2");
+    const now = await serverNow(c);
+    expect(await c.raw("PEXPIREAT", "a", String(now + 2000))).toBe(":1\r\n");
+    expect(await c.raw("PEXPIRETIME", "a")).toBe(`:${now + 2000}\r\n`);
+    expect(await c.raw("PEXPIREAT", "b", "1")).toBe(":1\r\n");
+    expect(await c.raw("EXISTS", "b")).toBe(":0\r\n");
+    advanceClock(2100);
+    expect(await c.raw("GET", "a")).toBe("$-1\r\n");
+    c.close();
+  });
+});
+
+describe("TTL", () => {
+  test("rounds the milliseconds left to the nearest second", async () => {
+    const c = await connect();
+    await c.raw("SET", "k", "v", "PX", "10000");
+    advanceClock(8400); // ~1600 ms left
+    expect(await c.raw("TTL", "k")).toBe(":2\r\n");
+    advanceClock(200); // ~1400 ms left
+    expect(await c.raw("TTL", "k")).toBe(":1\r\n");
+    advanceClock(1000); // ~400 ms left: the key still exists
+    expect(await c.raw("TTL", "k")).toBe(":0\r\n");
+    expect(await c.raw("EXISTS", "k")).toBe(":1\r\n");
+    c.close();
+  });
+
+  test("is -1 without a TTL and -2 for a missing key or one past its TTL", async () => {
+    const c = await connect();
+    await c.raw("SET", "a", "1");
+    await c.raw("SET", "b", "2", "PX", "1000");
+    advanceClock(2 * SEC);
+    expect(await c.raw("TTL", "a")).toBe(":-1\r\n");
+    expect(await c.raw("TTL", "b")).toBe(":-2\r\n");
+    expect(await c.raw("TTL", "c")).toBe(":-2\r\n");
+    c.close();
+  });
+});
+
+describe("PTTL", () => {
+  test("counts down with the server's clock", async () => {
+    const c = await connect();
+    await c.raw("SET", "k", "v", "PX", "10000");
+    advanceClock(3000);
+    const pttl = Number(await c.cmd("PTTL", "k"));
+    expect(pttl).toBeGreaterThan(6900);
+    expect(pttl).toBeLessThanOrEqual(7000);
+    c.close();
+  });
+});
+
+describe("EXPIRETIME", () => {
+  test("stays the same as time passes", async () => {
+    const c = await connect();
+    await c.raw("SET", "k", "v", "EX", "100");
+    const before = await c.raw("EXPIRETIME", "k");
+    advanceClock(50 * SEC);
+    expect(await c.raw("EXPIRETIME", "k")).toBe(before);
+    expect(await c.raw("EXPIRETIME", "nope")).toBe(":-2\r\n");
+    c.close();
+  });
+});
+
+describe("PEXPIRETIME", () => {
+  test("is the absolute time set, to the millisecond", async () => {
+    const c = await connect();
+    const now = await serverNow(c);
+    await c.raw("SET", "k", "v", "PXAT", String(now + 12345));
+    advanceClock(10 * SEC);
+    expect(await c.raw("PEXPIRETIME", "k")).toBe(`:${now + 12345}\r\n`);
+    await c.raw("SET", "p", "v");
+    expect(await c.raw("PEXPIRETIME", "p")).toBe(":-1\r\n");
+    c.close();
+  });
+});
+
+describe("PERSIST", () => {
+  test("removes the TTL, and the key outlives it", async () => {
+    const c = await connect();
+    await c.raw("SET", "k", "v", "EX", "10");
+    expect(await c.raw("PERSIST", "k")).toBe(":1\r\n");
+    advanceClock(20 * SEC);
+    expect(await c.raw("GET", "k")).toBe("$1\r\nv\r\n");
+    expect(await c.raw("TTL", "k")).toBe(":-1\r\n");
+    c.close();
+  });
+
+  test("answers 0 for a key without TTL, a missing key and a key past its TTL", async () => {
+    const c = await connect();
+    await c.raw("SET", "a", "1");
+    await c.raw("SET", "b", "2", "PX", "1000");
+    advanceClock(2 * SEC);
+    expect(await c.raw("PERSIST", "a")).toBe(":0\r\n");
+    expect(await c.raw("PERSIST", "b")).toBe(":0\r\n");
+    expect(await c.raw("PERSIST", "c")).toBe(":0\r\n");
+    expect(await c.raw("EXISTS", "b")).toBe(":0\r\n");
+    c.close();
+  });
+});
+
+describe("SELECT", () => {
+  test("each database has its own keys and TTLs", async () => {
+    const c = await connect();
+    await c.raw("SET", "k", "zero", "EX", "100");
+    expect(await c.raw("SELECT", "1")).toBe("+OK\r\n");
+    expect(await c.raw("GET", "k")).toBe("$-1\r\n");
+    await c.raw("SET", "k", "one");
+    expect(await c.raw("TTL", "k")).toBe(":-1\r\n");
+    advanceClock(101 * SEC);
+    expect(await c.raw("GET", "k")).toBe("$3\r\none\r\n");
+    await c.raw("SELECT", "0");
+    expect(await c.raw("GET", "k")).toBe("$-1\r\n");
+    c.close();
+  });
+
+  test("an index outside the int range gets Redis's range error", async () => {
+    const c = await connect();
+    expect(await c.raw("SELECT", "2147483648")).toBe(INT_RANGE_ERR);
+    expect(await c.raw("SELECT", "-2147483649")).toBe(INT_RANGE_ERR);
+    expect(await c.raw("SELECT", "99999999999999999999")).toBe("-ERR value is not an integer or out of range\r\n");
+    expect(await c.raw("SELECT", "16")).toBe("-ERR DB index is out of range\r\n");
+    c.close();
+  });
+});
+
+describe("SWAPDB", () => {
+  test("a client on the other database sees the swapped keys and TTLs at once", async () => {
+    const a = await connect();
+    const b = await connect();
+    await a.raw("SELECT", "1");
+    await a.raw("SET", "one", "1");
+    await b.raw("SET", "k", "v", "EX", "100");
+    expect(await b.raw("SWAPDB", "0", "1")).toBe("+OK\r\n");
+    expect(await a.raw("GET", "k")).toBe("$1\r\nv\r\n");
+    expect(await a.raw("TTL", "k")).toBe(":100\r\n");
+    expect(await b.raw("GET", "one")).toBe("$1\r\n1\r\n");
+    expect(await b.raw("EXISTS", "k")).toBe(":0\r\n");
+    advanceClock(101 * SEC);
+    expect(await a.raw("GET", "k")).toBe("$-1\r\n");
+    a.close();
+    b.close();
+  });
+
+  test("the active cycle expires keys in their new database", async () => {
+    const c = await connect();
+    await populate(c, "short", 50, 1000);
+    await c.raw("SWAPDB", "0", "7");
+    advanceClock(2 * SEC);
+    await c.raw("SELECT", "7");
+    expect(await eventually(() => c.raw("DBSIZE"), ":0\r\n")).toBe(":0\r\n");
+    c.close();
+  });
+});
+
+describe("DBSIZE", () => {
+  test("counts keys past their TTL until something deletes them", async () => {
+    const c = await connect();
+    await withoutActiveExpire(c, async () => {
+      await populate(c, "dead", 3, 1000);
+      await c.raw("SET", "live", "v");
+      advanceClock(2 * SEC);
+      expect(await c.raw("DBSIZE")).toBe(":4\r\n");
+      await c.raw("GET", "dead:0");
+      expect(await c.raw("DBSIZE")).toBe(":3\r\n");
+    });
+    c.close();
+  });
+});
+
+describe("FLUSHDB", () => {
+  test("empties only the selected database, TTLs included", async () => {
+    const c = await connect();
+    await c.raw("SET", "a", "v", "EX", "100");
+    await c.raw("SELECT", "1");
+    await c.raw("SET", "b", "v", "EX", "100");
+    expect(await c.raw("FLUSHDB")).toBe("+OK\r\n");
+    expect(await c.raw("DBSIZE")).toBe(":0\r\n");
+    expect(await keyspaceLine(c, 1)).toBe(null);
+    expect((await keyspaceLine(c, 0))!.expires).toBe(1);
+    await c.raw("SET", "b", "v", "KEEPTTL");
+    expect(await c.raw("TTL", "b")).toBe(":-1\r\n");
+    c.close();
+  });
+
+  test("ASYNC empties the database before answering", async () => {
+    const c = await connect();
+    await populate(c, "k", 100);
+    expect(await c.raw("FLUSHDB", "ASYNC")).toBe("+OK\r\n");
+    expect(await c.raw("DBSIZE")).toBe(":0\r\n");
+    c.close();
+  });
+});
+
+describe("FLUSHALL", () => {
+  test("empties every database", async () => {
+    const c = await connect();
+    for (const db of ["0", "3", "15"]) {
+      await c.raw("SELECT", db);
+      await c.raw("SET", "k", "v", "EX", "100");
+    }
+    expect(await c.raw("FLUSHALL")).toBe("+OK\r\n");
+    expect(await c.raw("INFO", "keyspace")).toBe("$12\r\n# Keyspace\r\n\r\n");
+    c.close();
+  });
+});

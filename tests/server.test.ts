@@ -1,0 +1,1616 @@
+// Section 8 of main.ts: connection and introspection commands, one `describe` per command.
+// Replies are compared byte for byte with what redis-server 7.0.15 sends; where a value cannot be
+// the same (ids, addresses, times, allocator sizes) the test pins down the shape and says why.
+// Tests that need a password, a config file or a server they may shut down spawn their own.
+import { describe, test, expect, beforeAll, afterAll, afterEach } from "bun:test";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { RawClient } from "./client.ts";
+import { connect, sharedServer, spawnServer, type SpawnedServer } from "./helpers.ts";
+
+const OK = "+OK\r\n";
+const NIL = "$-1\r\n";
+const bulk = (s: string) => `$${Buffer.byteLength(s, "latin1")}\r\n${s}\r\n`;
+const bulks = (...items: string[]) => `*${items.length}\r\n${items.map(bulk).join("")}`;
+
+/** HELLO's reply as Redis 7.0.15 sends it: a map in RESP3, a flat array in RESP2. */
+function helloReply(proto: 2 | 3, id: number): string {
+  const fields: [string, string][] = [
+    ["server", bulk("redis")], ["version", bulk("7.0.15")], ["proto", `:${proto}\r\n`], ["id", `:${id}\r\n`],
+    ["mode", bulk("standalone")], ["role", bulk("master")], ["modules", "*0\r\n"],
+  ];
+  return (proto === 3 ? "%7\r\n" : "*14\r\n") + fields.map(([k, v]) => bulk(k) + v).join("");
+}
+
+/** INFO's text parsed into field → value (RESP2 connection). */
+async function infoFields(c: RawClient, ...sections: string[]): Promise<Map<string, string>> {
+  const text = String(await c.cmd("INFO", ...sections));
+  const fields = new Map<string, string>();
+  for (const line of text.split("\r\n")) {
+    const at = line.indexOf(":");
+    if (at > 0 && !line.startsWith("#")) fields.set(line.slice(0, at), line.slice(at + 1));
+  }
+  return fields;
+}
+
+/** The section headers of an INFO reply, in order. */
+async function infoHeaders(c: RawClient, ...sections: string[]): Promise<string[]> {
+  const text = String(await c.cmd("INFO", ...sections));
+  return text.split("\r\n").filter((l) => l.startsWith("# "));
+}
+
+/** A CONFIG GET reply decoded into [name, value] pairs sorted by name (Redis answers globs in hash order). */
+async function configPairs(c: RawClient, ...patterns: string[]): Promise<string[][]> {
+  const flat = (await c.cmd("CONFIG", "GET", ...patterns)) as string[];
+  const pairs: string[][] = [];
+  for (let i = 0; i < flat.length; i += 2) pairs.push([flat[i], flat[i + 1]]);
+  return pairs.sort((a, b) => (a[0] < b[0] ? -1 : 1));
+}
+
+/** This connection's address as the server sees it (CLIENT INFO addr=). */
+async function clientAddr(c: RawClient): Promise<string> {
+  return /addr=(\S+)/.exec(String(await c.cmd("CLIENT", "INFO")))![1];
+}
+
+/** Resolves with the next reply, or with "timeout" if none arrives within ms. */
+async function replyWithin(c: RawClient, ms: number): Promise<string> {
+  return c.readRaw(ms).catch(() => "timeout");
+}
+
+describe("PING", () => {
+  test("without an argument it answers +PONG", async () => {
+    const c = await connect();
+    expect(await c.raw("PING")).toBe("+PONG\r\n");
+  });
+
+  test("with an argument it echoes it as a bulk string", async () => {
+    const c = await connect();
+    expect(await c.raw("PING", "hello world")).toBe("$11\r\nhello world\r\n");
+    expect(await c.raw("PING", "")).toBe("$0\r\n\r\n");
+  });
+
+  test("more than one argument is an arity error", async () => {
+    const c = await connect();
+    expect(await c.raw("PING", "a", "b")).toBe("-ERR wrong number of arguments for 'ping' command\r\n");
+  });
+
+  test("answers +PONG in RESP3 too", async () => {
+    const c = await connect();
+    await c.raw("HELLO", "3");
+    expect(await c.raw("PING")).toBe("+PONG\r\n");
+  });
+});
+
+describe("ECHO", () => {
+  test("returns its argument byte for byte, CRLF and NUL included", async () => {
+    const c = await connect();
+    expect(await c.raw("ECHO", "a\r\nb\0\xff")).toBe("$6\r\na\r\nb\0\xff\r\n");
+  });
+
+  test("returns an empty string as an empty bulk, not nil", async () => {
+    const c = await connect();
+    expect(await c.raw("ECHO", "")).toBe("$0\r\n\r\n");
+  });
+
+  test("without exactly one argument is an arity error", async () => {
+    const c = await connect();
+    expect(await c.raw("ECHO")).toBe("-ERR wrong number of arguments for 'echo' command\r\n");
+    expect(await c.raw("ECHO", "a", "b")).toBe("-ERR wrong number of arguments for 'echo' command\r\n");
+  });
+});
+
+describe("QUIT", () => {
+  test("replies +OK and then closes the connection", async () => {
+    const c = await connect();
+    c.send("QUIT");
+    expect(await c.waitClosed()).toBe(OK);
+  });
+
+  test("commands pipelined after QUIT are not run", async () => {
+    const c = await connect();
+    c.write("*1\r\n$4\r\nQUIT\r\n*3\r\n$3\r\nSET\r\n$5\r\nafter\r\n$1\r\n1\r\n");
+    expect(await c.waitClosed()).toBe(OK);
+    const d = await RawClient.connect((await sharedServer()).port);
+    expect(await d.raw("EXISTS", "after")).toBe(":0\r\n");
+    d.close();
+  });
+});
+
+describe("RESET", () => {
+  test("answers +RESET and restores db 0, RESP2 and no name", async () => {
+    const c = await connect();
+    await c.raw("SELECT", "3");
+    await c.raw("SET", "in3", "x");
+    await c.raw("HELLO", "3", "SETNAME", "before");
+    expect(await c.raw("RESET")).toBe("+RESET\r\n");
+    expect(await c.raw("GET", "in3")).toBe(NIL); // db 0 again, and RESP2's nil
+    expect(await c.raw("CLIENT", "GETNAME")).toBe(NIL);
+    expect(String(await c.cmd("CLIENT", "INFO"))).toMatch(/ db=0 .* resp=2\n$/);
+  });
+
+  test("turns CLIENT REPLY back on", async () => {
+    const c = await connect();
+    c.send("CLIENT", "REPLY", "OFF");
+    expect(await c.raw("RESET")).toBe("+RESET\r\n");
+    expect(await c.raw("PING")).toBe("+PONG\r\n");
+  });
+
+  test("takes a client out of MONITOR mode", async () => {
+    const m = await connect();
+    const c = await connect();
+    expect(await m.raw("MONITOR")).toBe(OK);
+    expect(await m.raw("RESET")).toBe("+RESET\r\n");
+    await c.raw("SET", "k", "v");
+    expect(await m.raw("ECHO", "after")).toBe(bulk("after"));
+  });
+
+  test("takes no arguments", async () => {
+    const c = await connect();
+    expect(await c.raw("RESET", "x")).toBe("-ERR wrong number of arguments for 'reset' command\r\n");
+  });
+});
+
+describe("HELLO", () => {
+  test("without arguments answers Redis's server map in the current protocol (RESP2)", async () => {
+    const c = await connect();
+    const id = (await c.cmd("CLIENT", "ID")) as number;
+    expect(await c.raw("HELLO")).toBe(helloReply(2, id));
+  });
+
+  test("HELLO 3 answers the RESP3 map and switches the connection to RESP3", async () => {
+    const c = await connect();
+    const id = (await c.cmd("CLIENT", "ID")) as number;
+    expect(await c.raw("HELLO", "3")).toBe(helloReply(3, id));
+    expect(await c.raw("GET", "missing")).toBe("_\r\n");
+  });
+
+  test("HELLO 2 switches a RESP3 connection back to RESP2", async () => {
+    const c = await connect();
+    const id = (await c.cmd("CLIENT", "ID")) as number;
+    await c.raw("HELLO", "3");
+    expect(await c.raw("HELLO", "2")).toBe(helloReply(2, id));
+    expect(await c.raw("GET", "missing")).toBe(NIL);
+  });
+
+  test("the id field is the connection's CLIENT ID", async () => {
+    const c = await connect();
+    const id = (await c.cmd("CLIENT", "ID")) as number;
+    expect(await c.raw("HELLO", "3")).toContain(`$2\r\nid\r\n:${id}\r\n`);
+  });
+
+  test("an unsupported protocol version is a NOPROTO error", async () => {
+    const c = await connect();
+    expect(await c.raw("HELLO", "1")).toBe("-NOPROTO unsupported protocol version\r\n");
+    expect(await c.raw("HELLO", "4")).toBe("-NOPROTO unsupported protocol version\r\n");
+  });
+
+  test("a version that is not an integer is an error", async () => {
+    const c = await connect();
+    expect(await c.raw("HELLO", "abc")).toBe("-ERR Protocol version is not an integer or out of range\r\n");
+    expect(await c.raw("HELLO", "1.0")).toBe("-ERR Protocol version is not an integer or out of range\r\n");
+    expect(await c.raw("HELLO", "99999999999999999999")).toBe("-ERR Protocol version is not an integer or out of range\r\n");
+  });
+
+  test("a version that is an integer but not 2 or 3 is NOPROTO, however large", async () => {
+    const c = await connect();
+    expect(await c.raw("HELLO", "0")).toBe("-NOPROTO unsupported protocol version\r\n");
+    expect(await c.raw("HELLO", "-1")).toBe("-NOPROTO unsupported protocol version\r\n");
+    expect(await c.raw("HELLO", "2147483648")).toBe("-NOPROTO unsupported protocol version\r\n");
+    expect(await c.raw("HELLO", "99999999999")).toBe("-NOPROTO unsupported protocol version\r\n");
+  });
+
+  test("SETNAME names the connection", async () => {
+    const c = await connect();
+    const id = (await c.cmd("CLIENT", "ID")) as number;
+    expect(await c.raw("HELLO", "2", "SETNAME", "worker-1")).toBe(helloReply(2, id));
+    expect(await c.raw("CLIENT", "GETNAME")).toBe(bulk("worker-1"));
+  });
+
+  test("SETNAME with a space is refused with CLIENT SETNAME's error", async () => {
+    const c = await connect();
+    expect(await c.raw("HELLO", "3", "SETNAME", "a b")).toBe("-ERR Client names cannot contain spaces, newlines or special characters.\r\n");
+  });
+
+  test("an option missing its arguments, or an unknown option, is a syntax error naming it", async () => {
+    const c = await connect();
+    expect(await c.raw("HELLO", "3", "SETNAME")).toBe("-ERR Syntax error in HELLO option 'SETNAME'\r\n");
+    expect(await c.raw("HELLO", "3", "AUTH", "default")).toBe("-ERR Syntax error in HELLO option 'AUTH'\r\n");
+    expect(await c.raw("HELLO", "3", "FOO")).toBe("-ERR Syntax error in HELLO option 'FOO'\r\n");
+  });
+
+  test("a failed HELLO leaves the protocol unchanged", async () => {
+    const c = await connect();
+    await c.raw("HELLO", "3", "FOO");
+    expect(await c.raw("GET", "missing")).toBe(NIL);
+  });
+
+  test("AUTH with an unknown user is WRONGPASS", async () => {
+    const c = await connect();
+    expect(await c.raw("HELLO", "3", "AUTH", "nobody", "x")).toBe("-WRONGPASS invalid username-password pair or user is disabled.\r\n");
+    expect(await c.raw("GET", "missing")).toBe(NIL);
+  });
+
+  test("AUTH default with any password succeeds when the default user has none", async () => {
+    const c = await connect();
+    const id = (await c.cmd("CLIENT", "ID")) as number;
+    expect(await c.raw("HELLO", "3", "AUTH", "default", "anything")).toBe(helloReply(3, id));
+  });
+});
+
+describe("AUTH", () => {
+  let srv: SpawnedServer;
+  beforeAll(async () => { srv = await spawnServer(["--requirepass", "pw", "--save", ""]); });
+  afterAll(async () => { await srv.stop(); });
+
+  const noauth = "-NOAUTH Authentication required.\r\n";
+  const wrongpass = "-WRONGPASS invalid username-password pair or user is disabled.\r\n";
+
+  test("before authenticating, ordinary commands are refused with NOAUTH", async () => {
+    const c = await RawClient.connect(srv.port);
+    expect(await c.raw("PING")).toBe(noauth);
+    expect(await c.raw("GET", "k")).toBe(noauth);
+    expect(await c.raw("SELECT", "1")).toBe(noauth);
+    expect(await c.raw("CLIENT", "ID")).toBe(noauth);
+    expect(await c.raw("COMMAND", "COUNT")).toBe(noauth);
+    c.close();
+  });
+
+  test("an unknown command is still reported as unknown before authenticating", async () => {
+    const c = await RawClient.connect(srv.port);
+    expect(await c.raw("NOSUCH")).toBe("-ERR unknown command 'NOSUCH', with args beginning with: \r\n");
+    c.close();
+  });
+
+  test("HELLO without AUTH is refused with Redis's NOAUTH text", async () => {
+    const c = await RawClient.connect(srv.port);
+    const msg = "-NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time\r\n";
+    expect(await c.raw("HELLO", "3")).toBe(msg);
+    expect(await c.raw("HELLO")).toBe(msg);
+    c.close();
+  });
+
+  test("a wrong password is WRONGPASS, with or without a user name", async () => {
+    const c = await RawClient.connect(srv.port);
+    expect(await c.raw("AUTH", "wrong")).toBe(wrongpass);
+    expect(await c.raw("AUTH", "default", "wrong")).toBe(wrongpass);
+    expect(await c.raw("AUTH", "nobody", "pw")).toBe(wrongpass);
+    expect(await c.raw("HELLO", "3", "AUTH", "default", "wrong")).toBe(wrongpass);
+    expect(await c.raw("PING")).toBe(noauth);
+    c.close();
+  });
+
+  test("AUTH <password> authenticates the connection", async () => {
+    const c = await RawClient.connect(srv.port);
+    expect(await c.raw("AUTH", "pw")).toBe(OK);
+    expect(await c.raw("PING")).toBe("+PONG\r\n");
+    c.close();
+  });
+
+  test("AUTH default <password> authenticates the connection", async () => {
+    const c = await RawClient.connect(srv.port);
+    expect(await c.raw("AUTH", "default", "pw")).toBe(OK);
+    expect(await c.raw("SET", "k", "v")).toBe(OK);
+    expect(await c.raw("GET", "k")).toBe(bulk("v"));
+    c.close();
+  });
+
+  test("HELLO 3 AUTH default <password> authenticates and switches to RESP3 in one step", async () => {
+    const c = await RawClient.connect(srv.port);
+    const reply = await c.raw("HELLO", "3", "AUTH", "default", "pw");
+    const id = Number(/\$2\r\nid\r\n:(\d+)\r\n/.exec(reply)![1]);
+    expect(reply).toBe(helloReply(3, id));
+    expect(await c.raw("CLIENT", "ID")).toBe(`:${id}\r\n`);
+    expect(await c.raw("GET", "missing")).toBe("_\r\n");
+    c.close();
+  });
+
+  test("RESET forgets the authentication", async () => {
+    const c = await RawClient.connect(srv.port);
+    await c.raw("AUTH", "pw");
+    expect(await c.raw("RESET")).toBe("+RESET\r\n");
+    expect(await c.raw("PING")).toBe(noauth);
+    c.close();
+  });
+
+  test("QUIT works before authenticating", async () => {
+    const c = await RawClient.connect(srv.port);
+    c.send("QUIT");
+    expect(await c.waitClosed()).toBe(OK);
+  });
+
+  test("on a server without a password, AUTH <password> is an error explaining why", async () => {
+    const c = await connect();
+    expect(await c.raw("AUTH", "x")).toBe("-ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?\r\n");
+    expect(await c.raw("AUTH", "default", "x")).toBe(OK);
+  });
+
+  test("more than two arguments is a syntax error", async () => {
+    const c = await connect();
+    expect(await c.raw("AUTH", "a", "b", "c")).toBe("-ERR syntax error\r\n");
+    expect(await c.raw("AUTH")).toBe("-ERR wrong number of arguments for 'auth' command\r\n");
+  });
+});
+
+describe("SELECT", () => {
+  test("switches database: each database has its own keys", async () => {
+    const c = await connect();
+    await c.raw("SET", "k", "db0");
+    expect(await c.raw("SELECT", "1")).toBe(OK);
+    expect(await c.raw("GET", "k")).toBe(NIL);
+    await c.raw("SET", "k", "db1");
+    expect(await c.raw("SELECT", "0")).toBe(OK);
+    expect(await c.raw("GET", "k")).toBe(bulk("db0"));
+  });
+
+  test("an index outside 0..15 is out of range", async () => {
+    const c = await connect();
+    expect(await c.raw("SELECT", "16")).toBe("-ERR DB index is out of range\r\n");
+    expect(await c.raw("SELECT", "-1")).toBe("-ERR DB index is out of range\r\n");
+  });
+
+  test("an index that is not an integer is an error", async () => {
+    const c = await connect();
+    expect(await c.raw("SELECT", "x")).toBe("-ERR value is not an integer or out of range\r\n");
+    expect(await c.raw("SELECT", "1.5")).toBe("-ERR value is not an integer or out of range\r\n");
+  });
+});
+
+describe("TIME", () => {
+  test("answers unix seconds and microseconds as two bulk strings", async () => {
+    const c = await connect();
+    const before = Date.now();
+    const reply = await c.raw("TIME");
+    const m = /^\*2\r\n\$(\d+)\r\n(\d+)\r\n\$(\d+)\r\n(\d+)\r\n$/.exec(reply)!;
+    expect(m).not.toBeNull();
+    expect(Number(m[1])).toBe(m[2].length);
+    expect(Number(m[3])).toBe(m[4].length);
+    expect(Number(m[4])).toBeLessThan(1_000_000);
+    const ms = Number(m[2]) * 1000 + Number(m[4]) / 1000;
+    expect(Math.abs(ms - before)).toBeLessThan(2000);
+  });
+
+  test("takes no arguments", async () => {
+    const c = await connect();
+    expect(await c.raw("TIME", "x")).toBe("-ERR wrong number of arguments for 'time' command\r\n");
+  });
+});
+
+describe("INFO", () => {
+  // Field names of Redis 7.0.15's default sections, in its order.
+  const FIELDS: Record<string, string[]> = {
+    Server: ["redis_version", "redis_git_sha1", "redis_git_dirty", "redis_build_id", "redis_mode", "os", "arch_bits", "monotonic_clock", "multiplexing_api", "atomicvar_api", "gcc_version", "process_id", "process_supervised", "run_id", "tcp_port", "server_time_usec", "uptime_in_seconds", "uptime_in_days", "hz", "configured_hz", "lru_clock", "executable", "config_file", "io_threads_active"],
+    Clients: ["connected_clients", "cluster_connections", "maxclients", "client_recent_max_input_buffer", "client_recent_max_output_buffer", "blocked_clients", "tracking_clients", "clients_in_timeout_table"],
+    Memory: ["used_memory", "used_memory_human", "used_memory_rss", "used_memory_rss_human", "used_memory_peak", "used_memory_peak_human", "used_memory_peak_perc", "used_memory_overhead", "used_memory_startup", "used_memory_dataset", "used_memory_dataset_perc", "allocator_allocated", "allocator_active", "allocator_resident", "total_system_memory", "total_system_memory_human", "used_memory_lua", "used_memory_vm_eval", "used_memory_lua_human", "used_memory_scripts_eval", "number_of_cached_scripts", "number_of_functions", "number_of_libraries", "used_memory_vm_functions", "used_memory_vm_total", "used_memory_vm_total_human", "used_memory_functions", "used_memory_scripts", "used_memory_scripts_human", "maxmemory", "maxmemory_human", "maxmemory_policy", "allocator_frag_ratio", "allocator_frag_bytes", "allocator_rss_ratio", "allocator_rss_bytes", "rss_overhead_ratio", "rss_overhead_bytes", "mem_fragmentation_ratio", "mem_fragmentation_bytes", "mem_not_counted_for_evict", "mem_replication_backlog", "mem_total_replication_buffers", "mem_clients_slaves", "mem_clients_normal", "mem_cluster_links", "mem_aof_buffer", "mem_allocator", "active_defrag_running", "lazyfree_pending_objects", "lazyfreed_objects"],
+    Persistence: ["loading", "async_loading", "current_cow_peak", "current_cow_size", "current_cow_size_age", "current_fork_perc", "current_save_keys_processed", "current_save_keys_total", "rdb_changes_since_last_save", "rdb_bgsave_in_progress", "rdb_last_save_time", "rdb_last_bgsave_status", "rdb_last_bgsave_time_sec", "rdb_current_bgsave_time_sec", "rdb_saves", "rdb_last_cow_size", "rdb_last_load_keys_expired", "rdb_last_load_keys_loaded", "aof_enabled", "aof_rewrite_in_progress", "aof_rewrite_scheduled", "aof_last_rewrite_time_sec", "aof_current_rewrite_time_sec", "aof_last_bgrewrite_status", "aof_rewrites", "aof_rewrites_consecutive_failures", "aof_last_write_status", "aof_last_cow_size", "module_fork_in_progress", "module_fork_last_cow_size"],
+    Stats: ["total_connections_received", "total_commands_processed", "instantaneous_ops_per_sec", "total_net_input_bytes", "total_net_output_bytes", "total_net_repl_input_bytes", "total_net_repl_output_bytes", "instantaneous_input_kbps", "instantaneous_output_kbps", "instantaneous_input_repl_kbps", "instantaneous_output_repl_kbps", "rejected_connections", "sync_full", "sync_partial_ok", "sync_partial_err", "expired_keys", "expired_stale_perc", "expired_time_cap_reached_count", "expire_cycle_cpu_milliseconds", "evicted_keys", "evicted_clients", "total_eviction_exceeded_time", "current_eviction_exceeded_time", "keyspace_hits", "keyspace_misses", "pubsub_channels", "pubsub_patterns", "pubsubshard_channels", "latest_fork_usec", "total_forks", "migrate_cached_sockets", "slave_expires_tracked_keys", "active_defrag_hits", "active_defrag_misses", "active_defrag_key_hits", "active_defrag_key_misses", "total_active_defrag_time", "current_active_defrag_time", "tracking_total_keys", "tracking_total_items", "tracking_total_prefixes", "unexpected_error_replies", "total_error_replies", "dump_payload_sanitizations", "total_reads_processed", "total_writes_processed", "io_threaded_reads_processed", "io_threaded_writes_processed", "reply_buffer_shrinks", "reply_buffer_expands"],
+    Replication: ["role", "connected_slaves", "master_failover_state", "master_replid", "master_replid2", "master_repl_offset", "second_repl_offset", "repl_backlog_active", "repl_backlog_size", "repl_backlog_first_byte_offset", "repl_backlog_histlen"],
+    CPU: ["used_cpu_sys", "used_cpu_user", "used_cpu_sys_children", "used_cpu_user_children", "used_cpu_sys_main_thread", "used_cpu_user_main_thread"],
+    Cluster: ["cluster_enabled"],
+  };
+  const DEFAULT_HEADERS = ["# Server", "# Clients", "# Memory", "# Persistence", "# Stats", "# Replication", "# CPU", "# Modules", "# Errorstats", "# Cluster", "# Keyspace"];
+  const ALL_HEADERS = ["# Server", "# Clients", "# Memory", "# Persistence", "# Stats", "# Replication", "# CPU", "# Modules", "# Commandstats", "# Errorstats", "# Latencystats", "# Cluster", "# Keyspace"];
+
+  test("without arguments it lists the default sections under Redis's headers, in order", async () => {
+    const c = await connect();
+    expect(await infoHeaders(c)).toEqual(DEFAULT_HEADERS);
+    expect(await infoHeaders(c, "default")).toEqual(DEFAULT_HEADERS);
+  });
+
+  test("INFO everything and INFO all add Commandstats and Latencystats", async () => {
+    const c = await connect();
+    await c.raw("SET", "k", "v"); // so Latencystats has a line
+    expect(await infoHeaders(c, "everything")).toEqual(ALL_HEADERS);
+    expect(await infoHeaders(c, "all")).toEqual(ALL_HEADERS);
+  });
+
+  test("INFO default commandstats adds one section to the defaults", async () => {
+    const c = await connect();
+    expect(await infoHeaders(c, "default", "commandstats")).toEqual([...DEFAULT_HEADERS.slice(0, 8), "# Commandstats", ...DEFAULT_HEADERS.slice(8)]);
+  });
+
+  test("section names are case-insensitive and several can be asked at once", async () => {
+    const c = await connect();
+    expect(await infoHeaders(c, "CPU")).toEqual(["# CPU"]);
+    expect(await infoHeaders(c, "server", "clients")).toEqual(["# Server", "# Clients"]);
+  });
+
+  for (const [section, names] of Object.entries(FIELDS)) {
+    test(`the ${section} section carries Redis's field names in Redis's order`, async () => {
+      const c = await connect();
+      const fields = [...(await infoFields(c, section)).keys()];
+      expect(fields.filter((f) => names.includes(f))).toEqual(names);
+    });
+  }
+
+  test("the Server section reports version 7.0.15, standalone mode and the listening port", async () => {
+    const c = await connect();
+    const f = await infoFields(c, "server");
+    const port = (await sharedServer()).port;
+    expect(f.get("redis_version")).toBe("7.0.15");
+    expect(f.get("redis_mode")).toBe("standalone");
+    expect(f.get("tcp_port")).toBe(String(port));
+    expect(f.get("run_id")).toMatch(/^[0-9a-f]{40}$/);
+  });
+
+  test("the Replication section says master, and persistence is not loading", async () => {
+    const c = await connect();
+    const f = await infoFields(c, "replication", "persistence", "memory");
+    expect(f.get("role")).toBe("master");
+    expect(f.get("loading")).toBe("0"); // ioredis waits while loading:1
+    expect(f.get("maxmemory_policy")).toBe("noeviction"); // BullMQ warns otherwise
+  });
+
+  test("INFO keyspace on an empty dataset is only the header", async () => {
+    const c = await connect();
+    expect(await c.raw("INFO", "keyspace")).toBe(bulk("# Keyspace\r\n"));
+  });
+
+  test("INFO keyspace counts keys and keys with a TTL per database", async () => {
+    const c = await connect();
+    await c.raw("SET", "a", "1");
+    await c.raw("SET", "b", "2", "EX", "100");
+    await c.raw("SELECT", "2");
+    await c.raw("SET", "c", "3");
+    const text = String(await c.cmd("INFO", "KEYSPACE"));
+    expect(text).toMatch(/^# Keyspace\r\ndb0:keys=2,expires=1,avg_ttl=\d+\r\ndb2:keys=1,expires=0,avg_ttl=0\r\n$/);
+  });
+
+  test("an unknown section answers an empty string", async () => {
+    const c = await connect();
+    expect(await c.raw("INFO", "nosuchsection")).toBe("$0\r\n\r\n");
+  });
+
+  test("INFO commandstats counts calls, rejected calls and failed calls per command", async () => {
+    const c = await connect();
+    await c.raw("CONFIG", "RESETSTAT");
+    await c.raw("SET", "k", "1");
+    await c.raw("SET", "k", "2");
+    await c.raw("SET", "k", "3", "NX", "XX"); // fails inside the command
+    await c.raw("SET", "k"); // rejected before running (arity)
+    await c.raw("CONFIG", "GET", "hz");
+    const text = String(await c.cmd("INFO", "commandstats"));
+    expect(text).toMatch(/\r\ncmdstat_set:calls=3,usec=\d+,usec_per_call=\d+\.\d\d,rejected_calls=1,failed_calls=1\r\n/);
+    expect(text).toMatch(/\r\ncmdstat_config\|get:calls=1,usec=\d+,usec_per_call=\d+\.\d\d,rejected_calls=0,failed_calls=0\r\n/);
+    expect(text).toMatch(/^# Commandstats\r\n/);
+    expect(text).not.toContain("cmdstat_get:");
+  });
+
+  test("stats keyspace_hits and keyspace_misses count reads that found or missed a key", async () => {
+    const c = await connect();
+    await c.raw("SET", "here", "1");
+    const before = await infoFields(c, "stats");
+    await c.raw("GET", "here");
+    await c.raw("GET", "here");
+    await c.raw("GET", "missing");
+    const after = await infoFields(c, "stats");
+    expect(Number(after.get("keyspace_hits")) - Number(before.get("keyspace_hits"))).toBe(2);
+    expect(Number(after.get("keyspace_misses")) - Number(before.get("keyspace_misses"))).toBe(1);
+  });
+
+  test("errorstats counts error replies by code, sorted by code", async () => {
+    const c = await connect();
+    await c.raw("CONFIG", "RESETSTAT");
+    await c.raw("HELLO", "3", "AUTH", "nobody", "x"); // WRONGPASS
+    await c.raw("HELLO", "4"); // NOPROTO
+    await c.raw("NOSUCH"); // ERR
+    await c.raw("GET"); // ERR
+    expect(await c.raw("INFO", "errorstats")).toBe(bulk("# Errorstats\r\nerrorstat_ERR:count=2\r\nerrorstat_NOPROTO:count=1\r\nerrorstat_WRONGPASS:count=1\r\n"));
+    expect((await infoFields(c, "stats")).get("total_error_replies")).toBe("4");
+  });
+
+  test("in RESP3 the reply is a verbatim string", async () => {
+    const c = await connect();
+    await c.raw("HELLO", "3");
+    expect(await c.raw("INFO", "keyspace")).toBe("=16\r\ntxt:# Keyspace\r\n\r\n");
+  });
+});
+
+describe("CONFIG GET", () => {
+  test("answers the parameter and its value", async () => {
+    const c = await connect();
+    expect(await c.raw("CONFIG", "GET", "maxmemory")).toBe(bulks("maxmemory", "0"));
+    expect(await c.raw("CONFIG", "GET", "appendonly")).toBe(bulks("appendonly", "no"));
+  });
+
+  test("echoes the name as the caller spelled it", async () => {
+    const c = await connect();
+    expect(await c.raw("CONFIG", "GET", "MAXMEMORY")).toBe(bulks("MAXMEMORY", "0"));
+  });
+
+  test("a glob returns every matching parameter", async () => {
+    const c = await connect();
+    expect(await configPairs(c, "maxmemory*")).toEqual([
+      ["maxmemory", "0"], ["maxmemory-clients", "0"], ["maxmemory-eviction-tenacity", "10"], ["maxmemory-policy", "noeviction"], ["maxmemory-samples", "5"],
+    ]);
+  });
+
+  test("aliases answer under their own names", async () => {
+    const c = await connect();
+    expect(await c.raw("CONFIG", "GET", "slave-read-only")).toBe(bulks("slave-read-only", "yes"));
+    expect(await c.raw("CONFIG", "GET", "hash-max-ziplist-entries")).toBe(bulks("hash-max-ziplist-entries", "512"));
+    expect(await c.raw("CONFIG", "GET", "lua-time-limit")).toBe(bulks("lua-time-limit", "5000"));
+  });
+
+  test("a glob matches aliases as well as current names", async () => {
+    const c = await connect();
+    expect(await configPairs(c, "*max-*-entries*")).toEqual([
+      ["hash-max-listpack-entries", "512"], ["hash-max-ziplist-entries", "512"], ["set-max-intset-entries", "512"],
+      ["zset-max-listpack-entries", "128"], ["zset-max-ziplist-entries", "128"],
+    ]);
+  });
+
+  test("several patterns are answered together, each parameter once", async () => {
+    const c = await connect();
+    expect(await configPairs(c, "hz", "save", "appendonly")).toEqual([["appendonly", "no"], ["hz", "10"], ["save", ""]]);
+    expect(await c.raw("CONFIG", "GET", "hz", "hz")).toBe(bulks("hz", "10"));
+    expect(await c.raw("CONFIG", "GET", "hz", "HZ")).toBe(bulks("hz", "10"));
+  });
+
+  test("an unknown parameter answers an empty list", async () => {
+    const c = await connect();
+    expect(await c.raw("CONFIG", "GET", "nosuch")).toBe("*0\r\n");
+  });
+
+  test("in RESP3 the reply is a map", async () => {
+    const c = await connect();
+    await c.raw("HELLO", "3");
+    expect(await c.raw("CONFIG", "GET", "hz")).toBe("%1\r\n$2\r\nhz\r\n$2\r\n10\r\n");
+  });
+
+  test("without a pattern it is an arity error", async () => {
+    const c = await connect();
+    expect(await c.raw("CONFIG", "GET")).toBe("-ERR wrong number of arguments for 'config|get' command\r\n");
+  });
+});
+
+describe("CONFIG SET", () => {
+  const failed = (param: string, why: string) => `-ERR CONFIG SET failed (possibly related to argument '${param}') - ${why}\r\n`;
+  afterAll(async () => {
+    const c = await connect();
+    await c.raw("CONFIG", "SET", "hz", "10", "maxmemory", "0", "maxmemory-policy", "noeviction", "replica-read-only", "yes", "activerehashing", "yes");
+    c.close();
+  });
+
+  test("sets a value that CONFIG GET then reads back", async () => {
+    const c = await connect();
+    expect(await c.raw("CONFIG", "SET", "hz", "20")).toBe(OK);
+    expect(await c.raw("CONFIG", "GET", "hz")).toBe(bulks("hz", "20"));
+    expect(await c.raw("CONFIG", "SET", "HZ", "10")).toBe(OK);
+    expect(await c.raw("CONFIG", "GET", "hz")).toBe(bulks("hz", "10"));
+  });
+
+  test("memory values take units and are shown in bytes", async () => {
+    const c = await connect();
+    expect(await c.raw("CONFIG", "SET", "maxmemory", "10mb")).toBe(OK);
+    expect(await c.raw("CONFIG", "GET", "maxmemory")).toBe(bulks("maxmemory", "10485760"));
+    expect(await c.raw("CONFIG", "SET", "maxmemory", "1GB")).toBe(OK);
+    expect(await c.raw("CONFIG", "GET", "maxmemory")).toBe(bulks("maxmemory", "1073741824"));
+    expect(await c.raw("CONFIG", "SET", "maxmemory", "0")).toBe(OK);
+  });
+
+  test("enums are case-insensitive and shown in lower case", async () => {
+    const c = await connect();
+    expect(await c.raw("CONFIG", "SET", "maxmemory-policy", "ALLKEYS-LRU")).toBe(OK);
+    expect(await c.raw("CONFIG", "GET", "maxmemory-policy")).toBe(bulks("maxmemory-policy", "allkeys-lru"));
+    expect(await c.raw("CONFIG", "SET", "maxmemory-policy", "noeviction")).toBe(OK);
+  });
+
+  test("an alias sets the parameter it stands for", async () => {
+    const c = await connect();
+    expect(await c.raw("CONFIG", "SET", "slave-read-only", "no")).toBe(OK);
+    expect(await c.raw("CONFIG", "GET", "replica-read-only")).toBe(bulks("replica-read-only", "no"));
+    expect(await c.raw("CONFIG", "SET", "replica-read-only", "yes")).toBe(OK);
+  });
+
+  test("save accepts an empty string and a list of save points", async () => {
+    const c = await connect();
+    expect(await c.raw("CONFIG", "SET", "save", "100 10 60 1000")).toBe(OK);
+    expect(await c.raw("CONFIG", "GET", "save")).toBe(bulks("save", "100 10 60 1000"));
+    expect(await c.raw("CONFIG", "SET", "save", "")).toBe(OK);
+    expect(await c.raw("CONFIG", "GET", "save")).toBe(bulks("save", ""));
+    expect(await c.raw("CONFIG", "SET", "save", "x")).toBe(failed("save", "Invalid save parameters"));
+  });
+
+  test("a bad boolean is refused with Redis's message", async () => {
+    const c = await connect();
+    expect(await c.raw("CONFIG", "SET", "activerehashing", "maybe")).toBe(failed("activerehashing", "argument must be 'yes' or 'no'"));
+  });
+
+  test("a bad integer is refused with Redis's message", async () => {
+    const c = await connect();
+    expect(await c.raw("CONFIG", "SET", "hz", "abc")).toBe(failed("hz", "argument couldn't be parsed into an integer"));
+    expect(await c.raw("CONFIG", "SET", "hz", "1.5")).toBe(failed("hz", "argument couldn't be parsed into an integer"));
+    expect(await c.raw("CONFIG", "SET", "hz", "99999999999999999999")).toBe(failed("hz", "argument couldn't be parsed into an integer"));
+  });
+
+  test("an integer out of range is refused with the range", async () => {
+    const c = await connect();
+    expect(await c.raw("CONFIG", "SET", "hz", "-1")).toBe(failed("hz", "argument must be between 0 and 2147483647 inclusive"));
+  });
+
+  test("a bad enum value is refused with the list of allowed values", async () => {
+    const c = await connect();
+    expect(await c.raw("CONFIG", "SET", "maxmemory-policy", "foo")).toBe(failed("maxmemory-policy",
+      "argument(s) must be one of the following: volatile-lru, volatile-lfu, volatile-random, volatile-ttl, allkeys-lru, allkeys-lfu, allkeys-random, noeviction"));
+    expect(await c.raw("CONFIG", "SET", "loglevel", "loud")).toBe(failed("loglevel", "argument(s) must be one of the following: debug, verbose, notice, warning"));
+  });
+
+  test("a bad memory value is refused", async () => {
+    const c = await connect();
+    expect(await c.raw("CONFIG", "SET", "maxmemory", "10xb")).toBe(failed("maxmemory", "argument must be a memory value"));
+    expect(await c.raw("CONFIG", "SET", "maxmemory", "-1")).toBe(failed("maxmemory", "argument must be a memory value"));
+    expect(await c.raw("CONFIG", "SET", "maxmemory", "1.5")).toBe(failed("maxmemory", "argument must be a memory value"));
+  });
+
+  test("an immutable parameter cannot be set at run time", async () => {
+    const c = await connect();
+    expect(await c.raw("CONFIG", "SET", "daemonize", "yes")).toBe(failed("daemonize", "can't set immutable config"));
+    expect(await c.raw("CONFIG", "SET", "databases", "4")).toBe(failed("databases", "can't set immutable config"));
+  });
+
+  test("an unknown parameter is refused", async () => {
+    const c = await connect();
+    expect(await c.raw("CONFIG", "SET", "nosuch", "1")).toBe("-ERR Unknown option or number of arguments for CONFIG SET - 'nosuch'\r\n");
+  });
+
+  test("the same parameter twice is a duplicate, whatever its case", async () => {
+    const c = await connect();
+    expect(await c.raw("CONFIG", "SET", "hz", "10", "hz", "11")).toBe(failed("hz", "duplicate parameter"));
+    expect(await c.raw("CONFIG", "SET", "HZ", "10", "hz", "11")).toBe(failed("hz", "duplicate parameter"));
+  });
+
+  test("a parameter and its alias in one call are not duplicates: the last one wins", async () => {
+    const c = await connect();
+    expect(await c.raw("CONFIG", "SET", "replica-read-only", "yes", "slave-read-only", "no")).toBe(OK);
+    expect(await c.raw("CONFIG", "GET", "replica-read-only")).toBe(bulks("replica-read-only", "no"));
+    expect(await c.raw("CONFIG", "SET", "replica-read-only", "yes")).toBe(OK);
+  });
+
+  test("is all or nothing: one bad pair leaves every parameter unchanged", async () => {
+    const c = await connect();
+    expect(await c.raw("CONFIG", "SET", "hz", "20", "maxmemory", "1mb", "maxmemory-policy", "foo")).toMatch(/^-ERR CONFIG SET failed \(possibly related to argument 'maxmemory-policy'\)/);
+    expect(await c.raw("CONFIG", "GET", "hz")).toBe(bulks("hz", "10"));
+    expect(await c.raw("CONFIG", "GET", "maxmemory")).toBe(bulks("maxmemory", "0"));
+    expect(await c.raw("CONFIG", "SET", "hz", "20", "daemonize", "yes")).toBe(failed("daemonize", "can't set immutable config"));
+    expect(await c.raw("CONFIG", "GET", "hz")).toBe(bulks("hz", "10"));
+  });
+
+  test("sets several parameters in one call", async () => {
+    const c = await connect();
+    expect(await c.raw("CONFIG", "SET", "hz", "15", "maxmemory", "2mb")).toBe(OK);
+    expect(await configPairs(c, "hz", "maxmemory")).toEqual([["hz", "15"], ["maxmemory", "2097152"]]);
+    expect(await c.raw("CONFIG", "SET", "hz", "10", "maxmemory", "0")).toBe(OK);
+  });
+
+  test("a name without a value is an arity error, an odd count past that a syntax error", async () => {
+    const c = await connect();
+    expect(await c.raw("CONFIG", "SET", "hz")).toBe("-ERR wrong number of arguments for 'config|set' command\r\n");
+    expect(await c.raw("CONFIG", "SET", "hz", "10", "maxmemory")).toBe("-ERR syntax error\r\n");
+  });
+});
+
+describe("CONFIG RESETSTAT", () => {
+  test("zeroes commandstats, errorstats and the error counter", async () => {
+    const c = await connect();
+    await c.raw("SET", "k", "v");
+    await c.raw("NOSUCH");
+    expect(await c.raw("CONFIG", "RESETSTAT")).toBe(OK);
+    // RESETSTAT itself is counted after it ran, as in Redis.
+    expect(String(await c.cmd("INFO", "commandstats"))).toMatch(/^# Commandstats\r\ncmdstat_config\|resetstat:calls=1,usec=\d+,usec_per_call=\d+\.\d\d,rejected_calls=0,failed_calls=0\r\n$/);
+    expect(await c.raw("INFO", "errorstats")).toBe(bulk("# Errorstats\r\n"));
+    expect((await infoFields(c, "stats")).get("total_error_replies")).toBe("0");
+  });
+
+  test("takes no arguments", async () => {
+    const c = await connect();
+    expect(await c.raw("CONFIG", "RESETSTAT", "x")).toBe("-ERR wrong number of arguments for 'config|resetstat' command\r\n");
+  });
+});
+
+describe("CONFIG REWRITE", () => {
+  let dir: string;
+  let srv: SpawnedServer | null = null;
+  beforeAll(() => { dir = mkdtempSync(join(tmpdir(), "redbun-rewrite-")); });
+  afterAll(async () => {
+    if (srv) await srv.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("without a config file it is an error", async () => {
+    const c = await connect();
+    expect(await c.raw("CONFIG", "REWRITE")).toBe("-ERR The server is running without a config file\r\n");
+  });
+
+  test("writes changed parameters in place and appends new ones, keeping comments", async () => {
+    const file = join(dir, "redis.conf");
+    writeFileSync(file, '# my config\nhz 15\nsave ""\n');
+    srv = await spawnServer([file]);
+    const c = await RawClient.connect(srv.port);
+    expect(await c.raw("CONFIG", "SET", "hz", "25")).toBe(OK);
+    expect(await c.raw("CONFIG", "SET", "maxmemory-policy", "allkeys-lru")).toBe(OK);
+    expect(await c.raw("CONFIG", "REWRITE")).toBe(OK);
+    c.close();
+    const lines = readFileSync(file, "latin1").split("\n");
+    expect(lines.slice(0, 3)).toEqual(["# my config", "hz 25", 'save ""']);
+    const generated = lines.indexOf("# Generated by CONFIG REWRITE");
+    expect(generated).toBeGreaterThan(2);
+    expect(lines.slice(generated)).toContain("maxmemory-policy allkeys-lru");
+    expect(lines.slice(generated)).toContain(`port ${srv.port}`);
+    expect(lines.filter((l) => l.startsWith("hz "))).toEqual(["hz 25"]);
+  });
+
+  test("writes memory values with Redis's units", async () => {
+    const c = await RawClient.connect(srv!.port);
+    expect(await c.raw("CONFIG", "SET", "maxmemory", "2mb")).toBe(OK);
+    expect(await c.raw("CONFIG", "REWRITE")).toBe(OK);
+    c.close();
+    expect(readFileSync(join(dir, "redis.conf"), "latin1").split("\n")).toContain("maxmemory 2mb");
+  });
+
+  test("a server started from the rewritten file has the rewritten settings", async () => {
+    await srv!.stop();
+    srv = await spawnServer([join(dir, "redis.conf")]);
+    const c = await RawClient.connect(srv.port);
+    expect(await configPairs(c, "hz", "maxmemory-policy")).toEqual([["hz", "25"], ["maxmemory-policy", "allkeys-lru"]]);
+    c.close();
+  });
+});
+
+describe("CLIENT ID", () => {
+  test("answers an integer that grows with each new connection", async () => {
+    const a = await connect();
+    const b = await connect();
+    const idA = await a.raw("CLIENT", "ID");
+    const idB = await b.raw("CLIENT", "ID");
+    expect(idA).toMatch(/^:\d+\r\n$/);
+    expect(Number(idB.slice(1))).toBeGreaterThan(Number(idA.slice(1)));
+    expect(await a.raw("CLIENT", "ID")).toBe(idA);
+  });
+
+  test("takes no arguments", async () => {
+    const c = await connect();
+    expect(await c.raw("CLIENT", "ID", "x")).toBe("-ERR wrong number of arguments for 'client|id' command\r\n");
+  });
+});
+
+describe("CLIENT SETNAME", () => {
+  test("names the connection", async () => {
+    const c = await connect();
+    expect(await c.raw("CLIENT", "SETNAME", "conn-1")).toBe(OK);
+    expect(await c.raw("CLIENT", "GETNAME")).toBe(bulk("conn-1"));
+  });
+
+  test("an empty name removes the name", async () => {
+    const c = await connect();
+    await c.raw("CLIENT", "SETNAME", "x");
+    expect(await c.raw("CLIENT", "SETNAME", "")).toBe(OK);
+    expect(await c.raw("CLIENT", "GETNAME")).toBe(NIL);
+  });
+
+  test("a name with spaces or newlines is refused", async () => {
+    const c = await connect();
+    const err = "-ERR Client names cannot contain spaces, newlines or special characters.\r\n";
+    expect(await c.raw("CLIENT", "SETNAME", "a b")).toBe(err);
+    expect(await c.raw("CLIENT", "SETNAME", "a\nb")).toBe(err);
+    expect(await c.raw("CLIENT", "GETNAME")).toBe(NIL);
+  });
+
+  test("without a name it is an arity error", async () => {
+    const c = await connect();
+    expect(await c.raw("CLIENT", "SETNAME")).toBe("-ERR wrong number of arguments for 'client|setname' command\r\n");
+  });
+});
+
+describe("CLIENT GETNAME", () => {
+  test("answers nil for an unnamed connection, RESP3's null in RESP3", async () => {
+    const c = await connect();
+    expect(await c.raw("CLIENT", "GETNAME")).toBe(NIL);
+    await c.raw("HELLO", "3");
+    expect(await c.raw("CLIENT", "GETNAME")).toBe("_\r\n");
+  });
+});
+
+describe("CLIENT LIST", () => {
+  const FIELD_NAMES = ["id", "addr", "laddr", "fd", "name", "age", "idle", "flags", "db", "sub", "psub", "ssub", "multi", "qbuf", "qbuf-free",
+    "argv-mem", "multi-mem", "rbs", "rbp", "obl", "oll", "omem", "tot-mem", "events", "cmd", "user", "redir", "resp"];
+
+  test("has one line per connection with Redis's fields, in order", async () => {
+    const a = await connect();
+    const b = await connect();
+    await b.raw("CLIENT", "SETNAME", "second");
+    const text = String(await a.cmd("CLIENT", "LIST"));
+    expect(text.endsWith("\n")).toBe(true);
+    const lines = text.slice(0, -1).split("\n");
+    const idB = (await b.cmd("CLIENT", "ID")) as number;
+    const lineB = lines.find((l) => l.startsWith(`id=${idB} `))!;
+    expect(lineB).toBeDefined();
+    expect(lineB.split(" ").map((kv) => kv.slice(0, kv.indexOf("=")))).toEqual(FIELD_NAMES);
+    expect(lineB).toContain(` addr=${await clientAddr(b)} `);
+    expect(lineB).toContain(" name=second ");
+    expect(lineB).toContain(" cmd=client|setname ");
+    expect(lineB).toContain(" user=default ");
+    expect(lineB).toMatch(/ flags=N db=0 /);
+  });
+
+  test("ID filters by client id", async () => {
+    const a = await connect();
+    const id = (await a.cmd("CLIENT", "ID")) as number;
+    const text = String(await a.cmd("CLIENT", "LIST", "ID", String(id), "999999"));
+    expect(text).toMatch(new RegExp(`^id=${id} [^\\n]* cmd=client\\|list [^\\n]*\\n$`));
+    expect(await a.raw("CLIENT", "LIST", "ID", "999999")).toBe("$0\r\n\r\n");
+  });
+
+  test("TYPE normal lists ordinary clients", async () => {
+    const a = await connect();
+    const id = (await a.cmd("CLIENT", "ID")) as number;
+    expect(String(await a.cmd("CLIENT", "LIST", "TYPE", "normal"))).toContain(`id=${id} `);
+    expect(await a.raw("CLIENT", "LIST", "TYPE", "master")).toBe("$0\r\n\r\n");
+  });
+
+  test("bad arguments are refused with Redis's errors", async () => {
+    const c = await connect();
+    expect(await c.raw("CLIENT", "LIST", "TYPE", "foo")).toBe("-ERR Unknown client type 'foo'\r\n");
+    expect(await c.raw("CLIENT", "LIST", "ID", "x")).toBe("-ERR Invalid client ID\r\n");
+    expect(await c.raw("CLIENT", "LIST", "foo")).toBe("-ERR syntax error\r\n");
+  });
+});
+
+describe("CLIENT INFO", () => {
+  test("describes this connection in one CLIENT LIST line", async () => {
+    const c = await connect();
+    const id = (await c.cmd("CLIENT", "ID")) as number;
+    await c.raw("SELECT", "4");
+    const text = String(await c.cmd("CLIENT", "INFO"));
+    expect(text).toMatch(new RegExp(`^id=${id} addr=127\\.0\\.0\\.1:\\d+ laddr=127\\.0\\.0\\.1:\\d+ fd=\\d+ name= age=\\d+ idle=\\d+ flags=N db=4 sub=0 psub=0 ssub=0 multi=-1 .* cmd=client\\|info user=default redir=-1 resp=2\\n$`));
+  });
+
+  test("is a verbatim string in RESP3 and reports resp=3", async () => {
+    const c = await connect();
+    await c.raw("HELLO", "3");
+    const reply = await c.raw("CLIENT", "INFO");
+    const m = /^=(\d+)\r\ntxt:(.*)\r\n$/s.exec(reply)!;
+    expect(m).not.toBeNull();
+    expect(Number(m[1])).toBe(m[2].length + 4);
+    expect(m[2]).toMatch(/ resp=3\n$/);
+  });
+});
+
+describe("CLIENT KILL", () => {
+  test("ID closes that connection and answers the number killed", async () => {
+    const c = await connect();
+    const victim = await connect();
+    const id = (await victim.cmd("CLIENT", "ID")) as number;
+    expect(await c.raw("CLIENT", "KILL", "ID", String(id))).toBe(":1\r\n");
+    expect(await victim.waitClosed()).toBe("");
+    expect(await c.raw("CLIENT", "KILL", "ID", String(id))).toBe(":0\r\n");
+  });
+
+  test("ADDR closes the connection from that address", async () => {
+    const c = await connect();
+    const victim = await connect();
+    expect(await c.raw("CLIENT", "KILL", "ADDR", await clientAddr(victim))).toBe(":1\r\n");
+    expect(await victim.waitClosed()).toBe("");
+    expect(await c.raw("CLIENT", "KILL", "ADDR", "1.2.3.4:5")).toBe(":0\r\n");
+  });
+
+  test("the old form with only an address answers +OK or no such client", async () => {
+    const c = await connect();
+    const victim = await connect();
+    expect(await c.raw("CLIENT", "KILL", await clientAddr(victim))).toBe(OK);
+    expect(await victim.waitClosed()).toBe("");
+    expect(await c.raw("CLIENT", "KILL", "1.2.3.4:5")).toBe("-ERR No such client\r\n");
+  });
+
+  test("SKIPME yes (the default) spares the caller, SKIPME no does not", async () => {
+    const c = await connect();
+    const id = (await c.cmd("CLIENT", "ID")) as number;
+    expect(await c.raw("CLIENT", "KILL", "ID", String(id))).toBe(":0\r\n");
+    expect(await c.raw("CLIENT", "KILL", "ID", String(id), "SKIPME", "yes")).toBe(":0\r\n");
+    c.send("CLIENT", "KILL", "ID", String(id), "SKIPME", "no");
+    c.send("PING");
+    expect(await c.waitClosed()).toBe(":1\r\n"); // the reply is written before the connection closes
+  });
+
+  test("bad filters are refused with Redis's errors", async () => {
+    const c = await connect();
+    expect(await c.raw("CLIENT", "KILL", "ID", "x")).toBe("-ERR client-id should be greater than 0\r\n");
+    expect(await c.raw("CLIENT", "KILL", "ID", "0")).toBe("-ERR client-id should be greater than 0\r\n");
+    expect(await c.raw("CLIENT", "KILL", "FOO", "bar")).toBe("-ERR syntax error\r\n");
+    expect(await c.raw("CLIENT", "KILL", "SKIPME", "maybe")).toBe("-ERR syntax error\r\n");
+    expect(await c.raw("CLIENT", "KILL", "TYPE", "foo")).toBe("-ERR Unknown client type 'foo'\r\n");
+    expect(await c.raw("CLIENT", "KILL", "ID", "1", "SKIPME")).toBe("-ERR syntax error\r\n");
+  });
+});
+
+describe("CLIENT SETINFO", () => {
+  // CLIENT SETINFO is Redis 7.2's (7.0.15 answers "unknown subcommand"); Redbun answers as 7.2 does.
+  test("records the library name and version, shown by CLIENT INFO", async () => {
+    const c = await connect();
+    expect(await c.raw("CLIENT", "SETINFO", "LIB-NAME", "mylib")).toBe(OK);
+    expect(await c.raw("CLIENT", "SETINFO", "lib-ver", "1.0")).toBe(OK);
+    expect(String(await c.cmd("CLIENT", "INFO"))).toEndWith(" lib-name=mylib lib-ver=1.0\n");
+  });
+
+  test("refuses other attributes and values with spaces, as Redis 7.2 does", async () => {
+    const c = await connect();
+    expect(await c.raw("CLIENT", "SETINFO", "color", "red")).toBe("-ERR Unrecognized option 'color'\r\n");
+    expect(await c.raw("CLIENT", "SETINFO", "LIB-NAME", "my lib")).toBe("-ERR lib-name cannot contain spaces, newlines or special characters.\r\n");
+    expect(await c.raw("CLIENT", "SETINFO", "LIB-NAME")).toBe("-ERR wrong number of arguments for 'client|setinfo' command\r\n");
+  });
+});
+
+describe("CLIENT NO-EVICT", () => {
+  test("ON and OFF set and clear the e flag", async () => {
+    const c = await connect();
+    expect(await c.raw("CLIENT", "NO-EVICT", "on")).toBe(OK);
+    expect(String(await c.cmd("CLIENT", "INFO"))).toContain(" flags=e ");
+    expect(await c.raw("CLIENT", "NO-EVICT", "OFF")).toBe(OK);
+    expect(String(await c.cmd("CLIENT", "INFO"))).toContain(" flags=N ");
+  });
+
+  test("anything but ON or OFF is a syntax error", async () => {
+    const c = await connect();
+    expect(await c.raw("CLIENT", "NO-EVICT", "maybe")).toBe("-ERR syntax error\r\n");
+  });
+});
+
+describe("CLIENT NO-TOUCH", () => {
+  // CLIENT NO-TOUCH is Redis 7.2's (7.0.15 answers "unknown subcommand"); Redbun answers as 7.2 does.
+  test("ON and OFF set and clear the T flag", async () => {
+    const c = await connect();
+    expect(await c.raw("CLIENT", "NO-TOUCH", "on")).toBe(OK);
+    expect(String(await c.cmd("CLIENT", "INFO"))).toContain(" flags=T ");
+    expect(await c.raw("CLIENT", "NO-TOUCH", "off")).toBe(OK);
+    expect(String(await c.cmd("CLIENT", "INFO"))).toContain(" flags=N ");
+    expect(await c.raw("CLIENT", "NO-TOUCH", "maybe")).toBe("-ERR syntax error\r\n");
+  });
+});
+
+describe("CLIENT REPLY", () => {
+  test("OFF silences every reply until ON, which answers +OK", async () => {
+    const c = await connect();
+    c.send("CLIENT", "REPLY", "OFF");
+    c.send("SET", "k", "v");
+    c.send("GET", "k");
+    c.send("CLIENT", "REPLY", "ON");
+    expect(await c.readRaw()).toBe(OK);
+    expect(await c.raw("GET", "k")).toBe(bulk("v")); // the silenced SET did run
+  });
+
+  test("SKIP drops the reply of the next command only", async () => {
+    const c = await connect();
+    c.send("CLIENT", "REPLY", "SKIP");
+    c.send("ECHO", "dropped");
+    c.send("ECHO", "kept");
+    expect(await c.readRaw()).toBe(bulk("kept"));
+  });
+
+  test("SKIP twice in a row still skips only one command's reply", async () => {
+    const c = await connect();
+    c.send("CLIENT", "REPLY", "SKIP");
+    c.send("CLIENT", "REPLY", "SKIP");
+    c.send("ECHO", "dropped");
+    c.send("ECHO", "kept");
+    expect(await c.readRaw()).toBe(bulk("kept"));
+  });
+
+  test("an unknown mode is a syntax error", async () => {
+    const c = await connect();
+    expect(await c.raw("CLIENT", "REPLY", "sometimes")).toBe("-ERR syntax error\r\n");
+  });
+});
+
+describe("CLIENT PAUSE", () => {
+  // Not connect(): its FLUSHALL is a write, which a leftover pause would hold.
+  afterEach(async () => {
+    const c = await RawClient.connect((await sharedServer()).port);
+    await c.raw("CLIENT", "UNPAUSE");
+    c.close();
+  });
+
+  test("WRITE holds a SET but lets a GET through; UNPAUSE releases the SET", async () => {
+    const admin = await connect();
+    const writer = await connect();
+    const reader = await connect();
+    await admin.raw("SET", "k", "old");
+    expect(await admin.raw("CLIENT", "PAUSE", "2000", "WRITE")).toBe(OK);
+    writer.send("SET", "k", "new");
+    reader.send("GET", "k");
+    expect(await replyWithin(reader, 1000)).toBe(bulk("old"));
+    expect(await replyWithin(writer, 150)).toBe("timeout");
+    expect(await admin.raw("CLIENT", "UNPAUSE")).toBe(OK);
+    expect(await replyWithin(writer, 1000)).toBe(OK);
+    expect(await reader.raw("GET", "k")).toBe(bulk("new"));
+  });
+
+  test("commands pipelined behind a held command wait for it and keep their order", async () => {
+    const admin = await connect();
+    const writer = await connect();
+    expect(await admin.raw("CLIENT", "PAUSE", "2000", "WRITE")).toBe(OK);
+    writer.send("SET", "k", "1");
+    writer.send("GET", "k");
+    expect(await replyWithin(writer, 150)).toBe("timeout");
+    await admin.raw("CLIENT", "UNPAUSE");
+    expect(await replyWithin(writer, 1000)).toBe(OK);
+    expect(await replyWithin(writer, 1000)).toBe(bulk("1"));
+  });
+
+  test("a timed pause ends by itself", async () => {
+    const admin = await connect();
+    const writer = await connect();
+    const start = Date.now();
+    expect(await admin.raw("CLIENT", "PAUSE", "200", "WRITE")).toBe(OK);
+    writer.send("SET", "k", "v");
+    expect(await replyWithin(writer, 2000)).toBe(OK);
+    const waited = Date.now() - start;
+    expect(waited).toBeGreaterThanOrEqual(150);
+    expect(waited).toBeLessThan(2000);
+  });
+
+  test("ALL (the default) holds reads too", async () => {
+    const admin = await connect();
+    const reader = await connect();
+    const start = Date.now();
+    expect(await admin.raw("CLIENT", "PAUSE", "200")).toBe(OK);
+    reader.send("GET", "k");
+    expect(await replyWithin(reader, 2000)).toBe(NIL);
+    expect(Date.now() - start).toBeGreaterThanOrEqual(150);
+  });
+
+  test("bad arguments are refused with Redis's errors", async () => {
+    const c = await connect();
+    expect(await c.raw("CLIENT", "PAUSE", "x")).toBe("-ERR timeout is not an integer or out of range\r\n");
+    expect(await c.raw("CLIENT", "PAUSE", "-1")).toBe("-ERR timeout is negative\r\n");
+    expect(await c.raw("CLIENT", "PAUSE", "10", "foo")).toBe("-ERR CLIENT PAUSE mode must be WRITE or ALL\r\n");
+    expect(await c.raw("CLIENT", "PAUSE")).toBe("-ERR wrong number of arguments for 'client|pause' command\r\n");
+  });
+});
+
+describe("CLIENT UNPAUSE", () => {
+  test("answers +OK even when nothing is paused", async () => {
+    const c = await connect();
+    expect(await c.raw("CLIENT", "UNPAUSE")).toBe(OK);
+  });
+});
+
+describe("CLIENT HELP", () => {
+  // Redis 7.0's text, less the client-side caching subcommands Redbun lacks (CACHING, GETREDIR,
+  // TRACKING, TRACKINGINFO), plus 7.2's SETINFO and NO-TOUCH.
+  test("lists the CLIENT subcommands in Redis's words", async () => {
+    const c = await connect();
+    const lines = [
+      "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+      "GETNAME", "    Return the name of the current connection.",
+      "ID", "    Return the ID of the current connection.",
+      "INFO", "    Return information about the current client connection.",
+      "KILL <ip:port>", "    Kill connection made from <ip:port>.",
+      "KILL <option> <value> [<option> <value> [...]]", "    Kill connections. Options are:",
+      "    * ADDR (<ip:port>|<unixsocket>:0)", "      Kill connections made from the specified address",
+      "    * LADDR (<ip:port>|<unixsocket>:0)", "      Kill connections made to specified local address",
+      "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)", "      Kill connections by type.",
+      "    * USER <username>", "      Kill connections authenticated by <username>.",
+      "    * SKIPME (YES|NO)", "      Skip killing current connection (default: yes).",
+      "LIST [options ...]", "    Return information about client connections. Options:",
+      "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)", "      Return clients of specified type.",
+      "UNPAUSE", "    Stop the current client pause, resuming traffic.",
+      "PAUSE <timeout> [WRITE|ALL]", "    Suspend all, or just write, clients for <timeout> milliseconds.",
+      "REPLY (ON|OFF|SKIP)", "    Control the replies sent to the current connection.",
+      "SETNAME <name>", "    Assign the name <name> to the current connection.",
+      "SETINFO <option> <value>", "    Set client meta attr. Options are:",
+      "    * LIB-NAME: the client lib name.", "    * LIB-VER: the client lib version.",
+      "UNBLOCK <clientid> [TIMEOUT|ERROR]", "    Unblock the specified blocked client.",
+      "NO-EVICT (ON|OFF)", "    Protect current client connection from eviction.",
+      "NO-TOUCH (ON|OFF)", "    Will not touch LRU/LFU stats when this mode is on.",
+      "HELP", "    Prints this help.",
+    ];
+    expect(await c.raw("CLIENT", "HELP")).toBe(`*${lines.length}\r\n${lines.map((l) => `+${l}\r\n`).join("")}`);
+  });
+
+  test("an unknown subcommand points to CLIENT HELP", async () => {
+    const c = await connect();
+    expect(await c.raw("CLIENT", "FOO")).toBe("-ERR unknown subcommand 'FOO'. Try CLIENT HELP.\r\n");
+    expect(await c.raw("CLIENT")).toBe("-ERR wrong number of arguments for 'client' command\r\n");
+  });
+});
+
+describe("COMMAND", () => {
+  // The first seven fields of COMMAND INFO (name, arity, flags, first/last key, step, ACL categories) as Redis sends them.
+  const GET_HEAD = "*10\r\n$3\r\nget\r\n:2\r\n*2\r\n+readonly\r\n+fast\r\n:1\r\n:1\r\n:1\r\n*3\r\n+@read\r\n+@string\r\n+@fast\r\n";
+  const GET_INFO = GET_HEAD + "*0\r\n*1\r\n*6\r\n$5\r\nflags\r\n*2\r\n+RO\r\n+access\r\n$12\r\nbegin_search\r\n*4\r\n$4\r\ntype\r\n$5\r\nindex\r\n$4\r\nspec\r\n*2\r\n$5\r\nindex\r\n:1\r\n" +
+    "$9\r\nfind_keys\r\n*4\r\n$4\r\ntype\r\n$5\r\nrange\r\n$4\r\nspec\r\n*6\r\n$7\r\nlastkey\r\n:0\r\n$7\r\nkeystep\r\n:1\r\n$5\r\nlimit\r\n:0\r\n*0\r\n";
+  const SET_HEAD = "*10\r\n$3\r\nset\r\n:-3\r\n*2\r\n+write\r\n+denyoom\r\n:1\r\n:1\r\n:1\r\n*3\r\n+@write\r\n+@string\r\n+@slow\r\n";
+  const MSET_HEAD = "*10\r\n$4\r\nmset\r\n:-3\r\n*2\r\n+write\r\n+denyoom\r\n:1\r\n:-1\r\n:2\r\n*3\r\n+@write\r\n+@string\r\n+@slow\r\n";
+
+  test("COUNT answers how many commands COMMAND lists", async () => {
+    const c = await connect();
+    const count = (await c.cmd("COMMAND", "COUNT")) as number;
+    const all = (await c.cmd("COMMAND")) as unknown[];
+    expect(count).toBe(all.length);
+    expect(count).toBeGreaterThan(50);
+  });
+
+  test("INFO get answers Redis's exact entry, key specs included", async () => {
+    const c = await connect();
+    expect(await c.raw("COMMAND", "INFO", "get")).toBe("*1\r\n" + GET_INFO);
+    expect(await c.raw("COMMAND", "INFO", "GET")).toBe("*1\r\n" + GET_INFO);
+  });
+
+  test("INFO set and mset give Redis's arity, flags, key positions and categories", async () => {
+    const c = await connect();
+    expect((await c.raw("COMMAND", "INFO", "set")).startsWith("*1\r\n" + SET_HEAD)).toBe(true);
+    expect((await c.raw("COMMAND", "INFO", "mset")).startsWith("*1\r\n" + MSET_HEAD)).toBe(true);
+  });
+
+  test("INFO of a subcommand uses the container|sub name", async () => {
+    const c = await connect();
+    expect(await c.raw("COMMAND", "INFO", "config|get")).toBe(
+      "*1\r\n*10\r\n$10\r\nconfig|get\r\n:-3\r\n*4\r\n+admin\r\n+noscript\r\n+loading\r\n+stale\r\n:0\r\n:0\r\n:0\r\n*3\r\n+@admin\r\n+@slow\r\n+@dangerous\r\n*0\r\n*0\r\n*0\r\n");
+  });
+
+  test("INFO of an unknown command is a null bulk in its place", async () => {
+    const c = await connect();
+    expect(await c.raw("COMMAND", "INFO", "nosuch")).toBe("*1\r\n$-1\r\n");
+    expect(await c.raw("COMMAND", "INFO", "get", "nosuch")).toBe("*2\r\n" + GET_INFO + "$-1\r\n");
+  });
+
+  test("INFO in RESP3 sends flags and categories as sets", async () => {
+    const c = await connect();
+    await c.raw("HELLO", "3");
+    expect((await c.raw("COMMAND", "INFO", "get")).startsWith(
+      "*1\r\n*10\r\n$3\r\nget\r\n:2\r\n~2\r\n+readonly\r\n+fast\r\n:1\r\n:1\r\n:1\r\n~3\r\n+@read\r\n+@string\r\n+@fast\r\n")).toBe(true);
+    expect(await c.raw("COMMAND", "INFO", "nosuch")).toBe("*1\r\n_\r\n");
+  });
+
+  test("DOCS answers a map from command name to its documentation, with its group", async () => {
+    const c = await connect();
+    const reply = (await c.cmd("COMMAND", "DOCS", "get")) as string[];
+    expect(reply.length).toBe(2);
+    expect(reply[0]).toBe("get");
+    const doc = reply[1] as unknown as string[];
+    expect(doc[doc.indexOf("group") + 1]).toBe("string");
+  });
+
+  test("DOCS of an unknown command is left out", async () => {
+    const c = await connect();
+    expect(await c.raw("COMMAND", "DOCS", "nosuch")).toBe("*0\r\n");
+  });
+
+  test("LIST FILTERBY PATTERN lists the matching commands", async () => {
+    const c = await connect();
+    expect(((await c.cmd("COMMAND", "LIST", "FILTERBY", "PATTERN", "incr*")) as string[]).sort()).toEqual(["incr", "incrby", "incrbyfloat"]);
+    expect(await c.raw("COMMAND", "LIST", "FILTERBY", "PATTERN", "CLIENT|ID")).toBe(bulks("client|id"));
+    expect(await c.raw("COMMAND", "LIST", "FILTERBY", "PATTERN", "xx*")).toBe("*0\r\n");
+  });
+
+  test("LIST FILTERBY ACLCAT lists the commands of a category, subcommands included", async () => {
+    const c = await connect();
+    const names = (await c.cmd("COMMAND", "LIST", "FILTERBY", "ACLCAT", "connection")) as string[];
+    for (const n of ["ping", "echo", "quit", "reset", "hello", "auth", "select", "client|id", "client|list", "command", "command|info"]) expect(names).toContain(n);
+    expect(names).not.toContain("get");
+    expect(names).not.toContain("client");
+    expect(await c.raw("COMMAND", "LIST", "FILTERBY", "ACLCAT", "nosuchcat")).toBe("*0\r\n");
+  });
+
+  test("LIST FILTERBY MODULE lists nothing, and a bad filter is a syntax error", async () => {
+    const c = await connect();
+    expect(await c.raw("COMMAND", "LIST", "FILTERBY", "MODULE", "x")).toBe("*0\r\n");
+    expect(await c.raw("COMMAND", "LIST", "FILTERBY", "FOO", "x")).toBe("-ERR syntax error\r\n");
+    expect(await c.raw("COMMAND", "LIST", "FOO")).toBe("-ERR syntax error\r\n");
+  });
+
+  test("GETKEYS answers the key arguments of a command line", async () => {
+    const c = await connect();
+    expect(await c.raw("COMMAND", "GETKEYS", "get", "k")).toBe(bulks("k"));
+    expect(await c.raw("COMMAND", "GETKEYS", "set", "k", "v")).toBe(bulks("k"));
+    expect(await c.raw("COMMAND", "GETKEYS", "mset", "a", "1", "b", "2")).toBe(bulks("a", "b"));
+  });
+
+  test("GETKEYS refuses unknown commands, bad arities and commands without keys", async () => {
+    const c = await connect();
+    expect(await c.raw("COMMAND", "GETKEYS", "nosuch", "x", "y")).toBe("-ERR Invalid command specified\r\n");
+    expect(await c.raw("COMMAND", "GETKEYS", "set", "k")).toBe("-ERR Invalid number of arguments specified for command\r\n");
+    expect(await c.raw("COMMAND", "GETKEYS", "ping", "x")).toBe("-ERR The command has no key arguments\r\n");
+    expect(await c.raw("COMMAND", "GETKEYS", "get")).toBe("-ERR wrong number of arguments for 'command|getkeys' command\r\n");
+  });
+});
+
+describe("MONITOR", () => {
+  test("a monitor sees another client's command in Redis's format", async () => {
+    const m = await connect();
+    const c = await connect();
+    const port = (await clientAddr(c)).split(":")[1];
+    expect(await m.raw("MONITOR")).toBe(OK);
+    const before = Date.now() / 1000;
+    expect(await c.raw("set", "k", "v")).toBe(OK);
+    const line = await m.readRaw();
+    const match = /^\+(\d+)\.(\d{6}) \[0 127\.0\.0\.1:(\d+)\] "set" "k" "v"\r\n$/.exec(line)!;
+    expect(match).not.toBeNull();
+    expect(match[3]).toBe(port);
+    expect(Math.abs(Number(`${match[1]}.${match[2]}`) - before)).toBeLessThan(2);
+  });
+
+  test("arguments are quoted and escaped, and the database is the one the command ran in", async () => {
+    const m = await connect();
+    const c = await connect();
+    await m.raw("MONITOR");
+    await c.raw("SELECT", "2");
+    await c.raw("SET", "k", 'a "b"\n\x01');
+    expect(await m.readRaw()).toMatch(/^\+\d+\.\d{6} \[2 127\.0\.0\.1:\d+\] "SELECT" "2"\r\n$/);
+    expect(await m.readRaw()).toMatch(/^\+\d+\.\d{6} \[2 127\.0\.0\.1:\d+\] "SET" "k" "a \\"b\\"\\n\\x01"\r\n$/);
+  });
+
+  test("passwords given to AUTH and HELLO are redacted", async () => {
+    const m = await connect();
+    const c = await connect();
+    await m.raw("MONITOR");
+    await c.raw("AUTH", "default", "secret");
+    await c.raw("HELLO", "2", "AUTH", "default", "secret", "SETNAME", "n");
+    expect(await m.readRaw()).toMatch(/^\+\d+\.\d{6} \[0 127\.0\.0\.1:\d+\] "AUTH" "\(redacted\)" "\(redacted\)"\r\n$/);
+    expect(await m.readRaw()).toMatch(/^\+\d+\.\d{6} \[0 127\.0\.0\.1:\d+\] "HELLO" "2" "AUTH" "\(redacted\)" "\(redacted\)" "SETNAME" "n"\r\n$/);
+  });
+
+  test("admin commands and unknown commands are not shown", async () => {
+    const m = await connect();
+    const c = await connect();
+    await m.raw("MONITOR");
+    await c.raw("CONFIG", "GET", "hz");
+    await c.raw("NOSUCH");
+    await c.raw("ECHO", "shown");
+    expect(await m.readRaw()).toMatch(/^\+\d+\.\d{6} \[0 127\.0\.0\.1:\d+\] "ECHO" "shown"\r\n$/);
+  });
+});
+
+describe("SLOWLOG", () => {
+  afterAll(async () => {
+    const c = await connect();
+    await c.raw("CONFIG", "SET", "slowlog-log-slower-than", "10000");
+    await c.raw("SLOWLOG", "RESET");
+    c.close();
+  });
+
+  test("with a threshold of 0 every command is logged: LEN counts, GET shows them newest first", async () => {
+    const c = await connect();
+    await c.raw("CLIENT", "SETNAME", "slowpoke");
+    const myAddr = await clientAddr(c);
+    await c.raw("CONFIG", "SET", "slowlog-log-slower-than", "0");
+    expect(await c.raw("SLOWLOG", "RESET")).toBe(OK);
+    await c.raw("SET", "k", "v");
+    expect(await c.raw("SLOWLOG", "LEN")).toBe(":2\r\n"); // SLOWLOG RESET itself, then SET
+    const entries = (await c.cmd("SLOWLOG", "GET", "1")) as unknown[][];
+    expect(entries.length).toBe(1);
+    const [id, time, usec, argv, addr, name] = entries[0];
+    expect(typeof id).toBe("number");
+    expect(Math.abs((time as number) - Date.now() / 1000)).toBeLessThan(2);
+    expect(usec as number).toBeGreaterThanOrEqual(0);
+    expect(argv).toEqual(["SLOWLOG", "LEN"]);
+    expect(addr).toBe(myAddr);
+    expect(name).toBe("slowpoke");
+    const all = (await c.cmd("SLOWLOG", "GET")) as unknown[][];
+    expect(all.map((e) => e[3])).toEqual([["SLOWLOG", "GET", "1"], ["SLOWLOG", "LEN"], ["SET", "k", "v"], ["SLOWLOG", "RESET"]]);
+    expect(all.map((e) => e[0] as number)).toEqual([3, 2, 1, 0].map((i) => (all[3][0] as number) + i));
+  });
+
+  test("long argument lists and long arguments are shortened as Redis does", async () => {
+    const c = await connect();
+    await c.raw("CONFIG", "SET", "slowlog-log-slower-than", "0");
+    const args = Array.from({ length: 40 }, (_, i) => String(i));
+    await c.raw("MSET", ...args);
+    await c.raw("SET", "k", "x".repeat(130));
+    const [setEntry, msetEntry] = (await c.cmd("SLOWLOG", "GET", "2")) as unknown[][];
+    expect(setEntry[3]).toEqual(["SET", "k", "x".repeat(128) + "... (2 more bytes)"]);
+    expect(msetEntry[3]).toEqual(["MSET", ...args.slice(0, 30), "... (10 more arguments)"]);
+  });
+
+  test("RESET empties the log, and commands under the threshold are not logged", async () => {
+    const c = await connect();
+    await c.raw("CONFIG", "SET", "slowlog-log-slower-than", "1000000");
+    expect(await c.raw("SLOWLOG", "RESET")).toBe(OK);
+    await c.raw("SET", "k", "v");
+    expect(await c.raw("SLOWLOG", "LEN")).toBe(":0\r\n");
+    expect(await c.raw("SLOWLOG", "GET")).toBe("*0\r\n");
+  });
+
+  test("a negative threshold turns the log off", async () => {
+    const c = await connect();
+    await c.raw("CONFIG", "SET", "slowlog-log-slower-than", "-1");
+    await c.raw("SLOWLOG", "RESET");
+    await c.raw("DEBUG", "SLEEP", "0.01");
+    expect(await c.raw("SLOWLOG", "LEN")).toBe(":0\r\n");
+  });
+
+  test("GET with a bad count is refused", async () => {
+    const c = await connect();
+    expect(await c.raw("SLOWLOG", "GET", "x")).toBe("-ERR count should be greater than or equal to -1\r\n");
+    expect(await c.raw("SLOWLOG", "GET", "-2")).toBe("-ERR count should be greater than or equal to -1\r\n");
+    expect(await c.raw("SLOWLOG", "FOO")).toBe("-ERR unknown subcommand 'FOO'. Try SLOWLOG HELP.\r\n");
+  });
+});
+
+describe("LATENCY", () => {
+  afterAll(async () => {
+    const c = await connect();
+    await c.raw("CONFIG", "SET", "latency-monitor-threshold", "0");
+    await c.raw("LATENCY", "RESET");
+    c.close();
+  });
+
+  test("with monitoring off nothing is recorded", async () => {
+    const c = await connect();
+    await c.raw("CONFIG", "SET", "latency-monitor-threshold", "0");
+    await c.raw("LATENCY", "RESET");
+    await c.raw("DEBUG", "SLEEP", "0.01");
+    expect(await c.raw("LATENCY", "LATEST")).toBe("*0\r\n");
+    expect(await c.raw("LATENCY", "HISTORY", "command")).toBe("*0\r\n");
+  });
+
+  test("a command slower than latency-monitor-threshold is recorded as a 'command' event", async () => {
+    const c = await connect();
+    await c.raw("LATENCY", "RESET");
+    await c.raw("CONFIG", "SET", "latency-monitor-threshold", "1");
+    expect(await c.raw("DEBUG", "SLEEP", "0.01")).toBe(OK);
+    const latest = await c.raw("LATENCY", "LATEST");
+    const m = /^\*1\r\n\*4\r\n\$7\r\ncommand\r\n:(\d+)\r\n:(\d+)\r\n:(\d+)\r\n$/.exec(latest)!;
+    expect(m).not.toBeNull();
+    expect(Math.abs(Number(m[1]) - Date.now() / 1000)).toBeLessThan(2);
+    expect(Number(m[2])).toBeGreaterThanOrEqual(10);
+    expect(Number(m[3])).toBe(Number(m[2]));
+    expect(await c.raw("LATENCY", "HISTORY", "command")).toBe(`*1\r\n*2\r\n:${m[1]}\r\n:${m[2]}\r\n`);
+  });
+
+  test("RESET clears the named events, or all, and answers how many it cleared", async () => {
+    const c = await connect();
+    await c.raw("CONFIG", "SET", "latency-monitor-threshold", "1");
+    await c.raw("DEBUG", "SLEEP", "0.01");
+    expect(await c.raw("LATENCY", "RESET", "nosuch")).toBe(":0\r\n");
+    expect(await c.raw("LATENCY", "RESET", "command")).toBe(":1\r\n");
+    expect(await c.raw("LATENCY", "LATEST")).toBe("*0\r\n");
+    await c.raw("DEBUG", "SLEEP", "0.01");
+    expect(await c.raw("LATENCY", "RESET")).toBe(":1\r\n");
+    expect(await c.raw("LATENCY", "RESET")).toBe(":0\r\n");
+  });
+
+  test("HISTORY of an unknown event is empty; bad calls are refused", async () => {
+    const c = await connect();
+    expect(await c.raw("LATENCY", "HISTORY", "nosuch")).toBe("*0\r\n");
+    expect(await c.raw("LATENCY", "HISTORY")).toBe("-ERR wrong number of arguments for 'latency|history' command\r\n");
+    expect(await c.raw("LATENCY", "FOO")).toBe("-ERR unknown subcommand 'FOO'. Try LATENCY HELP.\r\n");
+  });
+});
+
+describe("MEMORY USAGE", () => {
+  // The number depends on the allocator (jemalloc in Redis), so only its shape is checked.
+  test("answers an estimate in bytes for an existing key", async () => {
+    const c = await connect();
+    await c.raw("SET", "k", "x".repeat(1000));
+    const reply = await c.raw("MEMORY", "USAGE", "k");
+    expect(reply).toMatch(/^:\d+\r\n$/);
+    expect(Number(reply.slice(1))).toBeGreaterThanOrEqual(1000);
+    expect(await c.raw("MEMORY", "USAGE", "k", "SAMPLES", "0")).toMatch(/^:\d+\r\n$/);
+  });
+
+  test("answers nil for a missing key", async () => {
+    const c = await connect();
+    expect(await c.raw("MEMORY", "USAGE", "missing")).toBe(NIL);
+  });
+
+  test("bad options are refused", async () => {
+    const c = await connect();
+    await c.raw("SET", "k", "v");
+    expect(await c.raw("MEMORY", "USAGE", "k", "SAMPLES", "x")).toBe("-ERR value is not an integer or out of range\r\n");
+    expect(await c.raw("MEMORY", "USAGE", "k", "FOO", "1")).toBe("-ERR syntax error\r\n");
+    expect(await c.raw("MEMORY", "FOO")).toBe("-ERR unknown subcommand 'FOO'. Try MEMORY HELP.\r\n");
+  });
+});
+
+describe("OBJECT", () => {
+  afterAll(async () => {
+    const c = await connect();
+    await c.raw("CONFIG", "SET", "maxmemory-policy", "noeviction");
+    c.close();
+  });
+
+  test("ENCODING is int for integers that fit in 64 bits", async () => {
+    const c = await connect();
+    for (const v of ["123", "-1", "0", "-9223372036854775808", "9223372036854775807"]) {
+      await c.raw("SET", "k", v);
+      expect(await c.raw("OBJECT", "ENCODING", "k")).toBe(bulk("int"));
+    }
+  });
+
+  test("ENCODING is embstr up to 44 bytes and for numbers that are not canonical integers", async () => {
+    const c = await connect();
+    for (const v of ["abc", "01", "+1", "9223372036854775808", "12345678901234567890", "x".repeat(44)]) {
+      await c.raw("SET", "k", v);
+      expect(await c.raw("OBJECT", "ENCODING", "k")).toBe(bulk("embstr"));
+    }
+  });
+
+  test("ENCODING is raw past 44 bytes", async () => {
+    const c = await connect();
+    await c.raw("SET", "k", "x".repeat(45));
+    expect(await c.raw("OBJECT", "ENCODING", "k")).toBe(bulk("raw"));
+  });
+
+  test("ENCODING is raw for a value grown by APPEND, and int after INCR", async () => {
+    const c = await connect();
+    await c.raw("SET", "k", "ab");
+    await c.raw("APPEND", "k", "c");
+    expect(await c.raw("OBJECT", "ENCODING", "k")).toBe(bulk("raw"));
+    await c.raw("SET", "n", "5");
+    await c.raw("INCR", "n");
+    expect(await c.raw("OBJECT", "ENCODING", "n")).toBe(bulk("int"));
+  });
+
+  test("REFCOUNT is INT_MAX for the shared integers 0..9999 and 1 otherwise", async () => {
+    const c = await connect();
+    for (const [v, n] of [["0", 2147483647], ["9999", 2147483647], ["10000", 1], ["-1", 1], ["abc", 1]] as const) {
+      await c.raw("SET", "k", v);
+      expect(await c.raw("OBJECT", "REFCOUNT", "k")).toBe(`:${n}\r\n`);
+    }
+  });
+
+  test("IDLETIME of a fresh key is 0", async () => {
+    const c = await connect();
+    await c.raw("SET", "k", "v");
+    expect(await c.raw("OBJECT", "IDLETIME", "k")).toBe(":0\r\n");
+  });
+
+  test("FREQ needs an LFU policy and IDLETIME needs a non-LFU one", async () => {
+    const c = await connect();
+    await c.raw("SET", "k", "v");
+    expect(await c.raw("OBJECT", "FREQ", "k")).toBe("-ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.\r\n");
+    await c.raw("CONFIG", "SET", "maxmemory-policy", "allkeys-lfu");
+    expect(await c.raw("OBJECT", "FREQ", "k")).toMatch(/^:\d+\r\n$/);
+    expect(await c.raw("OBJECT", "IDLETIME", "k")).toBe("-ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.\r\n");
+    expect(await c.raw("OBJECT", "FREQ", "missing")).toBe(NIL);
+    await c.raw("CONFIG", "SET", "maxmemory-policy", "noeviction");
+  });
+
+  test("a missing key answers nil", async () => {
+    const c = await connect();
+    expect(await c.raw("OBJECT", "ENCODING", "missing")).toBe(NIL);
+    expect(await c.raw("OBJECT", "REFCOUNT", "missing")).toBe(NIL);
+    expect(await c.raw("OBJECT", "IDLETIME", "missing")).toBe(NIL);
+  });
+
+  test("bad calls are refused with Redis's errors", async () => {
+    const c = await connect();
+    expect(await c.raw("OBJECT", "FOO", "k")).toBe("-ERR unknown subcommand 'FOO'. Try OBJECT HELP.\r\n");
+    expect(await c.raw("OBJECT")).toBe("-ERR wrong number of arguments for 'object' command\r\n");
+    expect(await c.raw("OBJECT", "ENCODING")).toBe("-ERR wrong number of arguments for 'object|encoding' command\r\n");
+  });
+});
+
+describe("DEBUG", () => {
+  afterAll(async () => {
+    const c = await connect();
+    await c.raw("DEBUG", "SET-ACTIVE-EXPIRE", "1");
+    c.close();
+  });
+
+  test("SLEEP blocks the server for the given seconds, decimals allowed", async () => {
+    const c = await connect();
+    const start = performance.now();
+    expect(await c.raw("DEBUG", "SLEEP", "0.05")).toBe(OK);
+    expect(performance.now() - start).toBeGreaterThanOrEqual(45);
+    expect(await c.raw("DEBUG", "SLEEP", "0")).toBe(OK);
+  });
+
+  test("SLEEP with a non-number sleeps 0 seconds, as strtod reads it", async () => {
+    const c = await connect();
+    expect(await c.raw("DEBUG", "SLEEP", "x")).toBe(OK);
+  });
+
+  test("SET-ACTIVE-EXPIRE 0 and 1 answer +OK", async () => {
+    const c = await connect();
+    expect(await c.raw("DEBUG", "SET-ACTIVE-EXPIRE", "0")).toBe(OK);
+    expect(await c.raw("DEBUG", "SET-ACTIVE-EXPIRE", "1")).toBe(OK);
+  });
+
+  test("POPULATE creates key:N = value:N keys, skipping existing ones", async () => {
+    const c = await connect();
+    await c.raw("SET", "key:1", "mine");
+    expect(await c.raw("DEBUG", "POPULATE", "3")).toBe(OK);
+    expect(await c.raw("DBSIZE")).toBe(":3\r\n");
+    expect(await c.raw("MGET", "key:0", "key:1", "key:2")).toBe(bulks("value:0", "mine", "value:2"));
+  });
+
+  test("POPULATE with a prefix and a size pads with NULs or truncates", async () => {
+    const c = await connect();
+    expect(await c.raw("DEBUG", "POPULATE", "2", "p", "10")).toBe(OK);
+    expect(await c.raw("GET", "p:1")).toBe(bulk("value:1\0\0\0"));
+    expect(await c.raw("DEBUG", "POPULATE", "1", "q", "3")).toBe(OK);
+    expect(await c.raw("GET", "q:0")).toBe(bulk("val"));
+  });
+
+  test("POPULATE with a bad count is refused", async () => {
+    const c = await connect();
+    expect(await c.raw("DEBUG", "POPULATE", "x")).toBe("-ERR value is out of range, must be positive\r\n");
+    expect(await c.raw("DEBUG", "POPULATE", "-1")).toBe("-ERR value is out of range, must be positive\r\n");
+  });
+
+  test("OBJECT describes a key's value in Redis's format", async () => {
+    const c = await connect();
+    await c.raw("SET", "k", "hello");
+    expect(await c.raw("DEBUG", "OBJECT", "k")).toMatch(/^\+Value at:0x[0-9a-f]+ refcount:1 encoding:embstr serializedlength:6 lru:\d+ lru_seconds_idle:\d+\r\n$/);
+    expect(await c.raw("DEBUG", "OBJECT", "missing")).toBe("-ERR no such key\r\n");
+  });
+
+  test("an unknown subcommand is refused with Redis's text", async () => {
+    const c = await connect();
+    expect(await c.raw("DEBUG", "FOO")).toBe("-ERR unknown subcommand or wrong number of arguments for 'FOO'. Try DEBUG HELP.\r\n");
+    expect(await c.raw("DEBUG")).toBe("-ERR wrong number of arguments for 'debug' command\r\n");
+  });
+
+  test("a server with the default enable-debug-command refuses DEBUG", async () => {
+    const srv = await spawnServer(["--save", ""]);
+    try {
+      const c = await RawClient.connect(srv.port);
+      const refused = "-ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.\r\n";
+      expect(await c.raw("DEBUG", "SLEEP", "0")).toBe(refused);
+      expect(await c.raw("DEBUG", "FOO")).toBe(refused);
+      c.close();
+    } finally {
+      await srv.stop();
+    }
+  });
+});
+
+describe("SHUTDOWN", () => {
+  let srv: SpawnedServer;
+  beforeAll(async () => { srv = await spawnServer(["--save", ""]); });
+  afterAll(async () => { if (srv.proc.exitCode === null) await srv.stop(); });
+
+  test("an unknown option is a syntax error and the server keeps running", async () => {
+    const c = await RawClient.connect(srv.port);
+    expect(await c.raw("SHUTDOWN", "FOO")).toBe("-ERR syntax error\r\n");
+    expect(await c.raw("PING")).toBe("+PONG\r\n");
+    c.close();
+  });
+
+  test("conflicting options (NOSAVE with SAVE, ABORT with anything) are a syntax error", async () => {
+    // Its own server: a server that wrongly obeys must not take the other tests' server down.
+    const own = await spawnServer(["--save", ""]);
+    try {
+      const c = await RawClient.connect(own.port);
+      expect(await c.raw("SHUTDOWN", "NOSAVE", "SAVE").catch(() => "closed")).toBe("-ERR syntax error\r\n");
+      expect(await c.raw("SHUTDOWN", "NOSAVE", "ABORT").catch(() => "closed")).toBe("-ERR syntax error\r\n");
+      expect(await c.raw("PING").catch(() => "closed")).toBe("+PONG\r\n");
+      c.close();
+    } finally {
+      if (own.proc.exitCode === null) await own.stop();
+    }
+  });
+
+  test("ABORT without a shutdown in progress is an error", async () => {
+    const c = await RawClient.connect(srv.port);
+    expect(await c.raw("SHUTDOWN", "ABORT")).toBe("-ERR No shutdown in progress.\r\n");
+    c.close();
+  });
+
+  test("closes every connection without a reply and the process exits with 0", async () => {
+    const c = await RawClient.connect(srv.port);
+    const other = await RawClient.connect(srv.port);
+    c.send("SHUTDOWN");
+    expect(await c.waitClosed()).toBe("");
+    expect(await other.waitClosed()).toBe("");
+    expect(await srv.proc.exited).toBe(0);
+    expect(srv.stdout()).toContain("ready to exit, bye bye");
+  });
+});
+
+describe("FUNCTION FLUSH", () => {
+  test("answers +OK, with or without SYNC/ASYNC", async () => {
+    const c = await connect();
+    expect(await c.raw("FUNCTION", "FLUSH")).toBe(OK);
+    expect(await c.raw("FUNCTION", "FLUSH", "ASYNC")).toBe(OK);
+    expect(await c.raw("FUNCTION", "FLUSH", "sync")).toBe(OK);
+  });
+
+  test("any other option is refused", async () => {
+    const c = await connect();
+    expect(await c.raw("FUNCTION", "FLUSH", "x")).toBe("-ERR FUNCTION FLUSH only supports SYNC|ASYNC option\r\n");
+    expect(await c.raw("FUNCTION", "FLUSH", "SYNC", "x")).toBe("-ERR unknown subcommand or wrong number of arguments for 'FLUSH'. Try FUNCTION HELP.\r\n");
+  });
+});
