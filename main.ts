@@ -392,6 +392,8 @@ function reprString(s: string): string {
 
 /** The server's clock in milliseconds. Tests steer it through `startServer({ clock })`. */
 let clock: () => number = Date.now;
+/** The client whose command is running (for CLIENT NO-TOUCH), as Redis's server.current_client. */
+let currentClient: Client | null = null;
 /** Time cached at the start of each command, as Redis's server.mstime: one command sees one now. */
 let cmdTime = 0;
 function now(): number { return clock(); }
@@ -1278,6 +1280,7 @@ function call(c: Client, cmd: RedisCommand): void {
   const start = performance.now();
   cmdTime = now();
   c.lastCmd = cmd.name;
+  currentClient = c;
   try {
     cmd.proc(c);
   } catch (err) {
@@ -1433,6 +1436,9 @@ class Dict<V> {
 type RValue = string | RList | RHash | RSet | RZSet;
 
 class Db extends Dict<RValue> {
+  // Each key's LRU clock (seconds), or under an LFU policy its LFU word (minutes << 8 | counter),
+  // in a slot parallel to keys/vals: what Redis keeps in the object header's lru field.
+  access: number[] = [];
   expires = new Map<string, number>(); // key -> unix time in ms
   blocking = new Map<string, Client[]>(); // key -> clients blocked on it, first come first served
   // Strings whose encoding history overrides what their content suggests (see stringEncoding).
@@ -1440,7 +1446,59 @@ class Db extends Dict<RValue> {
   expireCursor: Iterator<[string, number]> | null = null; // where the active cycle resumes
   avgTtl = 0;
   constructor(public id: number) { super(); }
+  override set(key: string, val: RValue): boolean {
+    const added = super.set(key, val);
+    const i = this.index.get(key)!;
+    // A new value object: a fresh LRU clock, or (LFU) the old counter carried over, as dbOverwrite.
+    if (added) this.access.push(newAccessWord());
+    else if (!lfuPolicy()) this.access[i] = lruClock();
+    return added;
+  }
+  override delete(key: string): boolean {
+    const i = this.index.get(key);
+    if (i === undefined) return false;
+    this.access[i] = this.access[this.access.length - 1];
+    this.access.pop();
+    return super.delete(key);
+  }
 }
+
+const LRU_CLOCK_MAX = (1 << 24) - 1;
+const LFU_INIT_VAL = 5;
+function lruClock(): number { return Math.floor(now() / 1000) & LRU_CLOCK_MAX; }
+function lfuPolicy(): boolean { return String(conf["maxmemory-policy"]).endsWith("lfu"); }
+function lfuMinutes(): number { return Math.floor(now() / 60000) & 65535; }
+function newAccessWord(): number { return lfuPolicy() ? (lfuMinutes() << 8) | LFU_INIT_VAL : lruClock(); }
+
+/** Seconds since the key was last touched (OBJECT IDLETIME), from its LRU clock. */
+function keyIdleSeconds(word: number): number {
+  const clock = lruClock();
+  return clock >= word ? clock - word : clock + (LRU_CLOCK_MAX - word);
+}
+
+/** The LFU counter after decay (one step per lfu-decay-time minutes idle), as LFUDecrAndReturn. */
+function lfuDecrAndReturn(word: number): number {
+  const ldt = word >> 8, counter = word & 255;
+  const nowMin = lfuMinutes();
+  const elapsed = nowMin >= ldt ? nowMin - ldt : 65535 - ldt + nowMin;
+  const decay = conf["lfu-decay-time"] as number;
+  const periods = decay ? Math.floor(elapsed / decay) : 0;
+  return periods > counter ? 0 : counter - periods;
+}
+
+/** Records an access: the LRU clock, or a logarithmic LFU increment (LFULogIncr). */
+function touchKey(db: Db, i: number): void {
+  if (currentClient?.noTouch && currentClient.lastCmd !== "touch") return;
+  if (!lfuPolicy()) { db.access[i] = lruClock(); return; }
+  let counter = lfuDecrAndReturn(db.access[i]);
+  if (counter < 255) {
+    const base = Math.max(0, counter - LFU_INIT_VAL);
+    if (Math.random() < 1 / (base * (conf["lfu-log-factor"] as number) + 1)) counter++;
+  }
+  db.access[i] = (lfuMinutes() << 8) | counter;
+}
+
+const LOOKUP_NOTOUCH = 1;
 
 /** Adds a key that does not exist. */
 function dbAdd(db: Db, key: string, val: RValue): void {
@@ -1496,13 +1554,14 @@ function deleteExpiredKey(db: Db, key: string): void {
 }
 
 /** Looks a key up for reading: expires it if due and counts a keyspace hit or miss. */
-function lookupKeyRead(db: Db, key: string): RValue | undefined {
+function lookupKeyRead(db: Db, key: string, flags = 0): RValue | undefined {
   const i = db.index.get(key);
   if (i === undefined || (db.expires.size && expireIfNeeded(db, key))) {
     stats.keyspaceMisses++;
     return undefined;
   }
   stats.keyspaceHits++;
+  if (!(flags & LOOKUP_NOTOUCH)) touchKey(db, i);
   return db.vals[i];
 }
 
@@ -1510,6 +1569,7 @@ function lookupKeyRead(db: Db, key: string): RValue | undefined {
 function lookupKeyWrite(db: Db, key: string): RValue | undefined {
   const i = db.index.get(key);
   if (i === undefined || (db.expires.size && expireIfNeeded(db, key))) return undefined;
+  touchKey(db, i);
   return db.vals[i];
 }
 
@@ -3999,16 +4059,17 @@ function delCommand(c: Client): void {
 function existsCommand(c: Client): void {
   const db = cdb(c);
   let n = 0;
-  for (let i = 1; i < c.argv.length; i++) if (lookupKeyRead(db, c.argv[i]) !== undefined) n++;
+  const flags = c.lastCmd === "touch" ? 0 : LOOKUP_NOTOUCH;
+  for (let i = 1; i < c.argv.length; i++) if (lookupKeyRead(db, c.argv[i], flags) !== undefined) n++;
   addReplyLongLong(c, n);
 }
 
-/* TOUCH key [key ...] */
+/* TOUCH key [key ...]: EXISTS that also updates the keys' access time. */
 function touchCommand(c: Client): void { existsCommand(c); }
 
 /* TYPE key */
 function typeCommand(c: Client): void {
-  const v = lookupKeyRead(cdb(c), c.argv[1]);
+  const v = lookupKeyRead(cdb(c), c.argv[1], LOOKUP_NOTOUCH);
   addReplyStatus(c, v === undefined ? "none" : typeName(v));
 }
 
@@ -4172,7 +4233,7 @@ function pexpireatCommand(c: Client): void { expireGeneric(c, 0, false); }
 /** TTL, PTTL, EXPIRETIME and PEXPIRETIME: -2 for no key, -1 for no TTL. */
 function ttlGeneric(c: Client, ms: boolean, absolute: boolean): void {
   const db = cdb(c), key = c.argv[1];
-  if (lookupKeyRead(db, key) === undefined) return addReplyLongLong(c, -2);
+  if (lookupKeyRead(db, key, LOOKUP_NOTOUCH) === undefined) return addReplyLongLong(c, -2);
   const expire = getExpire(db, key);
   if (expire === -1) return addReplyLongLong(c, -1);
   const ttl = Math.max(0, absolute ? expire : expire - cmdTime);
@@ -5026,7 +5087,7 @@ function objectIdletimeCommand(c: Client): void {
     return addReplyError(c, "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.");
   }
   const v = objectLookupOrReply(c);
-  if (v !== undefined) addReplyLongLong(c, 0);
+  if (v !== undefined) addReplyLongLong(c, keyIdleSeconds(cdb(c).access[cdb(c).index.get(c.argv[2])!]));
 }
 /* OBJECT FREQ key */
 function objectFreqCommand(c: Client): void {
@@ -5034,7 +5095,7 @@ function objectFreqCommand(c: Client): void {
     return addReplyError(c, "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.");
   }
   const v = objectLookupOrReply(c);
-  if (v !== undefined) addReplyLongLong(c, 0);
+  if (v !== undefined) addReplyLongLong(c, lfuDecrAndReturn(cdb(c).access[cdb(c).index.get(c.argv[2])!]));
 }
 function objectHelpCommand(c: Client): void {
   addReplyHelp(c, "OBJECT", [
@@ -5086,7 +5147,7 @@ function debugCommand(c: Client): void {
     const v = db.index.has(argv[2]) ? db.vals[db.index.get(argv[2])!] : undefined;
     if (v === undefined) return addReplyError(c, E.noKey);
     const enc = objectEncoding(v, db.encodings.get(argv[2]));
-    return addReplyStatus(c, `Value at:0x0 refcount:1 encoding:${enc} serializedlength:${typeof v === "string" ? rdbStringLength(v) : 0} lru:0 lru_seconds_idle:0`);
+    return addReplyStatus(c, `Value at:0x0 refcount:1 encoding:${enc} serializedlength:${typeof v === "string" ? rdbStringLength(v) : 0} lru:${db.access[db.index.get(argv[2])!]} lru_seconds_idle:${keyIdleSeconds(db.access[db.index.get(argv[2])!])}`);
   }
   if (sub === "help") {
     return addReplyHelp(c, "DEBUG", [
