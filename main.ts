@@ -9,9 +9,9 @@
  * Flags and config files follow redis-server. Everything runs on one thread: a command runs to the
  * end before the next starts, as in Redis, so no data structure needs a lock.
  *
- * What it deliberately does not do (yet): streams, transactions, pub/sub, ACL users beyond
- * `default`, persistence, replication, scripting, cluster and TLS. Commands of those families
- * answer Redis's unknown-command error.
+ * What it deliberately does not do (yet): streams, ACL users beyond `default`, persistence,
+ * replication, scripting, cluster and TLS. Commands of those families answer Redis's
+ * unknown-command error.
  *
  * Layout, in the order a request travels:
  *   1. Utilities       — integer/double parsing and formatting, glob matching, the clock
@@ -25,10 +25,12 @@
  *   9. Sets            — SADD ... SSCAN
  *  10. Sorted sets     — a skiplist with spans plus a member dict; ZADD ... ZSCAN
  *  11. Blocking        — clients parked on keys, served in order when a key becomes ready
- *  12. Keys            — generic key commands (DEL, RENAME, EXPIRE, SCAN ...)
- *  13. Server          — connection and introspection commands (HELLO, INFO, CLIENT, COMMAND ...)
- *  14. Server loop     — Bun.listen, serverCron, startServer
- *  15. main            — command-line entry point
+ *  12. Transactions    — MULTI/EXEC/DISCARD, WATCH as optimistic locking
+ *  13. Pub/Sub         — channels, patterns, shard channels, keyspace notifications
+ *  14. Keys            — generic key commands (DEL, RENAME, EXPIRE, SCAN ...)
+ *  15. Server          — connection and introspection commands (HELLO, INFO, CLIENT, COMMAND ...)
+ *  16. Server loop     — Bun.listen, serverCron, startServer
+ *  17. main            — command-line entry point
  */
 
 import type { Socket, TCPSocketListener } from "bun";
@@ -695,8 +697,9 @@ function parseSpecialConfig(name: string, v: string): { value: ConfigValue } | {
       return { value: current.join(" ") };
     }
     case "notify-keyspace-events": {
-      if (!/^[gsxlhzKEAetmdn$]*$/.test(v)) return { err: "Invalid event class character. Use 'Ag$lshzxeKEtmd'." };
-      return { value: v };
+      const flags = keyspaceEventsStringToFlags(v);
+      if (flags === null) return { err: "Invalid event class character. Use 'Ag$lshzxeKEtmd'." };
+      return { value: keyspaceEventsFlagsToString(flags) };
     }
     case "dir": {
       if (v === "") return { value: process.cwd() };
@@ -728,11 +731,14 @@ function formatConfigValue(p: ConfigParam): string {
   return typeof v === "boolean" ? (v ? "yes" : "no") : String(v);
 }
 
-for (const p of new Set(configParams.values())) {
-  const r = parseConfigValue(p, [p.def]);
-  conf[p.name] = "value" in r ? r.value : p.def;
+/** Sets every parameter to Redis's default (called before a config file and flags are read). */
+function loadConfigDefaults(): void {
+  for (const p of new Set(configParams.values())) {
+    const r = parseConfigValue(p, [p.def]);
+    conf[p.name] = "value" in r ? r.value : p.def;
+  }
+  conf.dir = process.cwd();
 }
-conf.dir = process.cwd();
 
 class ConfigError extends Error {}
 
@@ -1104,6 +1110,17 @@ class Client {
   noTouch = false;
   paused: string[] | null = null; // the command held back by CLIENT PAUSE
   bstate: BlockState | null = null; // set while blocked on keys (BLPOP ...)
+  // Transactions: the queued commands while in MULTI, and why EXEC must fail.
+  mstate: { cmd: RedisCommand; argv: string[] }[] | null = null;
+  dirtyExec = false; // an error while queueing: EXECABORT
+  dirtyCas = false; // a watched key changed: EXEC answers nil
+  watched: WatchedKey[] = [];
+  denyBlocking = false; // inside EXEC, blocking commands do not block
+  // Pub/Sub.
+  channels = new Set<string>();
+  patterns = new Set<string>();
+  shardChannels = new Set<string>();
+  softLimitSince = 0; // when the output buffer first passed its soft limit
   constructor(public sock: Socket<Client> | null, public addr = "", public laddr = "") {}
 }
 
@@ -1115,9 +1132,12 @@ function authRequired(c: Client): boolean {
 /** One line of CLIENT LIST / CLIENT INFO for this client. */
 function clientInfoString(c: Client): string {
   const nowMs = Date.now();
-  const flags = (c.monitor ? "O" : "") + (c.paused || c.bstate ? "b" : "") + (c.noEvict ? "e" : "") + (c.noTouch ? "T" : "") + (c.closeAfterReply ? "c" : "") || "N";
+  // The letters and their order are Redis's (see getClientInfoString).
+  const flags = (c.monitor ? "O" : "") + (clientTotalSubscriptions(c) ? "P" : "") + (c.mstate ? "x" : "") +
+    (c.paused || c.bstate ? "b" : "") + (c.dirtyCas ? "d" : "") + (c.closeAfterReply ? "c" : "") +
+    (c.noEvict ? "e" : "") + (c.noTouch ? "T" : "") || "N";
   return `id=${c.id} addr=${c.addr} laddr=${c.laddr} fd=${c.id + 7} name=${c.name} age=${Math.floor((nowMs - c.createdAt) / 1000)} ` +
-    `idle=${Math.floor((nowMs - c.lastInteraction) / 1000)} flags=${flags} db=${c.db} sub=0 psub=0 ssub=0 multi=-1 ` +
+    `idle=${Math.floor((nowMs - c.lastInteraction) / 1000)} flags=${flags} db=${c.db} sub=${c.channels.size} psub=${c.patterns.size} ssub=${c.shardChannels.size} multi=${c.mstate ? c.mstate.length : -1} ` +
     `qbuf=${c.qlen - c.qpos} qbuf-free=${c.qOwned ? c.qbuf.length - c.qlen : 0} argv-mem=${c.argv.reduce((n, a) => n + a.length, 0)} ` +
     `multi-mem=0 rbs=${c.qbuf.length} rbp=${c.qbuf.length} obl=${c.outLen} oll=0 omem=0 ` +
     `tot-mem=${c.out.length + c.qbuf.length + 1024} events=r${c.outLen ? "w" : ""} cmd=${c.lastCmd} user=${c.user} redir=-1 resp=${c.resp}` +
@@ -1205,6 +1225,7 @@ function lookupCommand(argv: string[]): RedisCommand | undefined {
 /** Answers an error for a command refused before running, counting it as Redis does. */
 function rejectCommand(c: Client, msg: string, cmd?: RedisCommand): void {
   if (cmd) cmd.rejectedCalls++;
+  if (c.mstate) c.dirtyExec = true; // an error while queueing poisons the transaction
   addReplyError(c, msg);
 }
 
@@ -1234,10 +1255,18 @@ function processCommand(c: Client): void {
     }
   }
   if (authRequired(c) && !(cmd.flags & CMD_NO_AUTH)) return rejectCommand(c, E.noAuth, cmd);
+  if (c.mstate && cmd.flags & CMD_NO_MULTI) return rejectCommand(c, "ERR Command not allowed inside a transaction", cmd);
+  if (c.resp === 2 && clientTotalSubscriptions(c) > 0 && !PUBSUB_CONTEXT_COMMANDS.has(cmd.name)) {
+    return rejectCommand(c, `ERR Can't execute '${cmd.name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`, cmd);
+  }
   if (!c.isMaster && isPausedFor(cmd)) {
     c.paused = argv;
     server.pausedClients.add(c);
     return;
+  }
+  if (c.mstate && !MULTI_IMMEDIATE_COMMANDS.has(cmd.name)) {
+    c.mstate.push({ cmd, argv });
+    return addReplyProto(c, "+QUEUED\r\n");
   }
   call(c, cmd);
   if (readyKeys.length) handleClientsBlockedOnKeys();
@@ -1272,6 +1301,11 @@ function isPausedFor(cmd: RedisCommand | undefined): boolean {
   if (server.pauseEnd <= now()) return false;
   return server.pauseType === "all" || (cmd !== undefined && (cmd.flags & (CMD_WRITE | CMD_MAY_REPLICATE)) !== 0);
 }
+
+/** What a RESP2 client with subscriptions may still run. */
+const PUBSUB_CONTEXT_COMMANDS = new Set(["ping", "subscribe", "ssubscribe", "unsubscribe", "sunsubscribe", "psubscribe", "punsubscribe", "quit", "reset"]);
+/** What runs at once instead of being queued inside MULTI. */
+const MULTI_IMMEDIATE_COMMANDS = new Set(["exec", "discard", "multi", "watch", "quit", "reset"]);
 
 /** Runs a command and does what every command needs afterwards: stats, slowlog, MONITOR. */
 function call(c: Client, cmd: RedisCommand): void {
@@ -1366,6 +1400,8 @@ function freeClient(c: Client): void {
   server.monitors.delete(c);
   server.pausedClients.delete(c);
   unblockClient(c);
+  unwatchAllKeys(c);
+  pubsubUnsubscribeEverything(c);
   c.sock?.end();
 }
 
@@ -1441,6 +1477,7 @@ class Db extends Dict<RValue> {
   access: number[] = [];
   expires = new Map<string, number>(); // key -> unix time in ms
   blocking = new Map<string, Client[]>(); // key -> clients blocked on it, first come first served
+  watched = new Map<string, Set<Client>>(); // key -> clients that WATCH it
   // Strings whose encoding history overrides what their content suggests (see stringEncoding).
   encodings = new Map<string, "raw" | "embstr">();
   expireCursor: Iterator<[string, number]> | null = null; // where the active cycle resumes
@@ -1504,6 +1541,7 @@ const LOOKUP_NOTOUCH = 1;
 function dbAdd(db: Db, key: string, val: RValue): void {
   db.set(key, val);
   if (server.blockingKeysCount && db.blocking.has(key)) signalKeyAsReady(db, key);
+  if (server.notifyFlags & NOTIFY_NEW) notifyKeyspaceEvent(NOTIFY_NEW, "new", key, db.id);
 }
 
 /** Replaces the value of an existing key, keeping its TTL. */
@@ -1518,6 +1556,12 @@ function dbDelete(db: Db, key: string): boolean {
   if (db.expires.size) db.expires.delete(key);
   if (db.encodings.size) db.encodings.delete(key);
   return true;
+}
+
+/** Deletes a collection that a command emptied, with the "del" event Redis sends then. */
+function deleteEmptied(db: Db, key: string): void {
+  dbDelete(db, key);
+  if (server.notifyFlags) notifyKeyspaceEvent(NOTIFY_GENERIC, "del", key, db.id);
 }
 
 /** The high-level set: add or overwrite, dropping any TTL unless keepTtl (SET's semantics). */
@@ -1551,6 +1595,7 @@ function expireIfNeeded(db: Db, key: string): boolean {
 function deleteExpiredKey(db: Db, key: string): void {
   dbDelete(db, key);
   stats.expiredKeys++;
+  keyModified(db, key, NOTIFY_EXPIRED, "expired");
 }
 
 /** Looks a key up for reading: expires it if due and counts a keyspace hit or miss. */
@@ -1558,6 +1603,7 @@ function lookupKeyRead(db: Db, key: string, flags = 0): RValue | undefined {
   const i = db.index.get(key);
   if (i === undefined || (db.expires.size && expireIfNeeded(db, key))) {
     stats.keyspaceMisses++;
+    if (server.notifyFlags & NOTIFY_KEY_MISS) notifyKeyspaceEvent(NOTIFY_KEY_MISS, "keymiss", key, db.id);
     return undefined;
   }
   stats.keyspaceHits++;
@@ -1587,7 +1633,10 @@ function emptyData(id: number): number {
     if (id !== -1 && i !== id) continue;
     removed += server.dbs[i].size;
     const fresh = new Db(i);
-    fresh.blocking = server.dbs[i].blocking; // blocked clients wait on the db index, not its content
+    touchAllWatchedKeysInDb(server.dbs[i], null);
+    // Blocked and watching clients wait on the db index, not on its content.
+    fresh.blocking = server.dbs[i].blocking;
+    fresh.watched = server.dbs[i].watched;
     server.dbs[i] = fresh;
   }
   return removed;
@@ -1800,7 +1849,11 @@ function setGeneric(c: Client, flags: number, key: string, val: string, expire: 
   }
   setKey(db, key, val, (flags & OBJ_KEEPTTL) !== 0);
   server.dirty++;
-  if (expire !== undefined) setExpire(db, key, when);
+  keyModified(db, key, NOTIFY_STRING, "set");
+  if (expire !== undefined) {
+    setExpire(db, key, when);
+    if (server.notifyFlags) notifyKeyspaceEvent(NOTIFY_GENERIC, "expire", key, db.id);
+  }
   if (!(flags & OBJ_GET)) okReply === null ? addReplyOK(c) : addReplyProto(c, okReply);
 }
 
@@ -1811,6 +1864,7 @@ function setCommand(c: Client): void {
     const db = cdb(c);
     setKey(db, c.argv[1], c.argv[2]);
     server.dirty++;
+    keyModified(db, c.argv[1], NOTIFY_STRING, "set");
     return addReplyOK(c);
   }
   const opts = parseExtendedStringArgs(c, 3, true);
@@ -1851,11 +1905,14 @@ function getexCommand(c: Client): void {
   if (opts.flags & (OBJ_EXAT | OBJ_PXAT) && when <= cmdTime) {
     dbDelete(db, key);
     server.dirty++;
+    keyModified(db, key, NOTIFY_GENERIC, "del");
   } else if (opts.expire !== undefined) {
     setExpire(db, key, when);
     server.dirty++;
+    keyModified(db, key, NOTIFY_GENERIC, "expire");
   } else if (opts.flags & OBJ_PERSIST && db.expires.delete(key)) {
     server.dirty++;
+    keyModified(db, key, NOTIFY_GENERIC, "persist");
   }
 }
 
@@ -1868,6 +1925,7 @@ function getdelCommand(c: Client): void {
   addReplyBulk(c, v);
   dbDelete(db, c.argv[1]);
   server.dirty++;
+  keyModified(db, c.argv[1], NOTIFY_GENERIC, "del");
 }
 
 /* GETSET key value */
@@ -1875,6 +1933,7 @@ function getsetCommand(c: Client): void {
   if (!getGeneric(c)) return;
   setKey(cdb(c), c.argv[1], c.argv[2]);
   server.dirty++;
+  keyModified(cdb(c), c.argv[1], NOTIFY_STRING, "set");
 }
 
 /* MGET key [key ...] */
@@ -1895,7 +1954,10 @@ function msetGeneric(c: Client, nx: boolean): void {
   if (nx) {
     for (let i = 1; i < argv.length; i += 2) if (lookupKeyWrite(db, argv[i]) !== undefined) return addReplyLongLong(c, 0);
   }
-  for (let i = 1; i < argv.length; i += 2) setKey(db, argv[i], argv[i + 1]);
+  for (let i = 1; i < argv.length; i += 2) {
+    setKey(db, argv[i], argv[i + 1]);
+    keyModified(db, argv[i], NOTIFY_STRING, "set");
+  }
   server.dirty += (argv.length - 1) / 2;
   nx ? addReplyLongLong(c, 1) : addReplyOK(c);
 }
@@ -1909,6 +1971,7 @@ function appendCommand(c: Client): void {
   if (v === undefined) {
     dbAdd(db, key, add);
     server.dirty++;
+    keyModified(db, key, NOTIFY_STRING, "append");
     return addReplyLongLong(c, add.length);
   }
   if (checkString(c, v)) return;
@@ -1917,6 +1980,7 @@ function appendCommand(c: Client): void {
   dbOverwrite(db, key, next);
   db.encodings.set(key, "raw"); // Redis appends to an unshared raw copy
   server.dirty++;
+  keyModified(db, key, NOTIFY_STRING, "append");
   addReplyLongLong(c, next.length);
 }
 
@@ -1961,6 +2025,7 @@ function setrangeCommand(c: Client): void {
     dbAdd(db, key, next);
     db.encodings.set(key, "raw");
     server.dirty++;
+    keyModified(db, key, NOTIFY_STRING, "setrange");
     return addReplyLongLong(c, next.length);
   }
   if (checkString(c, v)) return;
@@ -1971,6 +2036,7 @@ function setrangeCommand(c: Client): void {
   dbOverwrite(db, key, next);
   db.encodings.set(key, "raw");
   server.dirty++;
+  keyModified(db, key, NOTIFY_STRING, "setrange");
   addReplyLongLong(c, next.length);
 }
 
@@ -1991,6 +2057,7 @@ function incrDecr(c: Client, incr: number | bigint): void {
   if (v === undefined) dbAdd(db, key, s);
   else dbOverwrite(db, key, s);
   server.dirty++;
+  keyModified(db, key, NOTIFY_STRING, "incrby");
   addReplyLongLong(c, next);
 }
 
@@ -2034,6 +2101,7 @@ function incrbyfloatCommand(c: Client): void {
   // Redis stores the formatted number as a plain string object: never "int".
   if (s.length <= 44) db.encodings.set(key, "embstr");
   server.dirty++;
+  keyModified(db, key, NOTIFY_STRING, "incrbyfloat");
   addReplyBulk(c, s);
 }
 
@@ -2213,17 +2281,22 @@ function parsePositiveOrReply(c: Client, s: string, msg = "ERR value is out of r
   return v;
 }
 
-/** Deletes a list's key once its last element is gone. */
-function listElementsRemoved(db: Db, key: string, list: RList): void {
-  if (list.length === 0) dbDelete(db, key);
+/** After elements left a list: the event, and the key's deletion once the list is empty. */
+function listElementsRemoved(db: Db, key: string, list: RList, event: string): void {
+  keyModified(db, key, NOTIFY_LIST, event);
+  if (list.length === 0) {
+    dbDelete(db, key);
+    if (server.notifyFlags) notifyKeyspaceEvent(NOTIFY_GENERIC, "del", key, db.id);
+  }
   server.dirty++;
 }
 
-/** Pushes to a list, creating it if needed (LPUSH/RPUSH, LMOVE's destination). */
+/** Pushes to a list, creating it if needed (LMOVE's destination). */
 function listPushOrCreate(db: Db, key: string, list: RList | undefined, v: string, where: number): RList {
   if (!list) { list = new RList(); dbAdd(db, key, list); }
   list.push(v, where);
   signalKeyAsReady(db, key);
+  keyModified(db, key, NOTIFY_LIST, where === LIST_HEAD ? "lpush" : "rpush");
   return list;
 }
 
@@ -2241,6 +2314,7 @@ function pushGeneric(c: Client, where: number, xx: boolean): void {
   for (let j = 2; j < c.argv.length; j++) l.push(c.argv[j], where);
   server.dirty += c.argv.length - 2;
   signalKeyAsReady(db, key);
+  keyModified(db, key, NOTIFY_LIST, where === LIST_HEAD ? "lpush" : "rpush");
   addReplyLongLong(c, l.length);
 }
 function lpushCommand(c: Client): void { pushGeneric(c, LIST_HEAD, false); }
@@ -2284,7 +2358,7 @@ function popGeneric(c: Client, where: number): void {
     addReplyArrayLen(c, n);
     for (let i = 0; i < n; i++) addReplyBulk(c, l.pop(where));
   }
-  listElementsRemoved(db, key, l);
+  listElementsRemoved(db, key, l, where === LIST_HEAD ? "lpop" : "rpop");
 }
 function lpopCommand(c: Client): void { popGeneric(c, LIST_HEAD); }
 function rpopCommand(c: Client): void { popGeneric(c, LIST_TAIL); }
@@ -2337,6 +2411,7 @@ function lsetCommand(c: Client): void {
   if (index < 0 || index >= l.length) return addReplyError(c, E.outOfRange);
   l.set(index, c.argv[3]);
   server.dirty++;
+  keyModified(db, c.argv[1], NOTIFY_LIST, "lset");
   addReplyOK(c);
 }
 
@@ -2355,6 +2430,7 @@ function linsertCommand(c: Client): void {
   items.splice(where === "after" ? at + 1 : at, 0, c.argv[4]);
   l.replace(items);
   server.dirty++;
+  keyModified(db, c.argv[1], NOTIFY_LIST, "linsert");
   addReplyLongLong(c, l.length);
 }
 
@@ -2378,7 +2454,7 @@ function lremCommand(c: Client): void {
   if (removed) {
     l.replace(items.filter((_, i) => keep[i]));
     server.dirty += removed - 1;
-    listElementsRemoved(db, key, l);
+    listElementsRemoved(db, key, l, "lrem");
   }
   addReplyLongLong(c, removed);
 }
@@ -2403,7 +2479,7 @@ function ltrimCommand(c: Client): void {
   else { if (end >= len) end = len - 1; ltrim = start; rtrim = len - end - 1; }
   for (let i = 0; i < ltrim; i++) l.pop(LIST_HEAD);
   for (let i = 0; i < rtrim; i++) l.pop(LIST_TAIL);
-  listElementsRemoved(db, key, l);
+  listElementsRemoved(db, key, l, "ltrim");
   addReplyOK(c);
 }
 
@@ -2460,9 +2536,13 @@ function lmoveHandle(c: Client, db: Db, srcKey: string, src: RList, dstKey: stri
   const dst = lookupKeyWrite(db, dstKey);
   if (checkType(c, dst, "list")) return false;
   const v = src.pop(wherefrom);
+  keyModified(db, srcKey, NOTIFY_LIST, wherefrom === LIST_HEAD ? "lpop" : "rpop");
   listPushOrCreate(db, dstKey, dst as RList | undefined, v, whereto);
   addReplyBulk(c, v);
-  if (src.length === 0 && db.get(srcKey) === src) dbDelete(db, srcKey);
+  if (src.length === 0 && db.get(srcKey) === src) {
+    dbDelete(db, srcKey);
+    if (server.notifyFlags) notifyKeyspaceEvent(NOTIFY_GENERIC, "del", srcKey, db.id);
+  }
   server.dirty++;
   return true;
 }
@@ -2491,7 +2571,7 @@ function listPopRangeAndReplyWithKey(c: Client, db: Db, key: string, list: RList
   addReplyBulk(c, key);
   addReplyArrayLen(c, n);
   for (let i = 0; i < n; i++) addReplyBulk(c, list.pop(where));
-  listElementsRemoved(db, key, list);
+  listElementsRemoved(db, key, list, where === LIST_HEAD ? "lpop" : "rpop");
 }
 
 /** Parses the shared tail of LMPOP/BLMPOP/ZMPOP/BZMPOP: numkeys key... <where> [COUNT n].
@@ -2558,7 +2638,7 @@ function blockingPopGeneric(c: Client, where: number): void {
     addReplyArrayLen(c, 2);
     addReplyBulk(c, key);
     addReplyBulk(c, l.pop(where));
-    listElementsRemoved(db, key, l);
+    listElementsRemoved(db, key, l, where === LIST_HEAD ? "lpop" : "rpop");
     return;
   }
   blockForKeys(c, "list", keys, timeout, { where, whereto: 0, target: null, count: -1 });
@@ -2654,6 +2734,7 @@ function hsetCommand(c: Client): void {
   let created = 0;
   for (let i = 2; i < argv.length; i += 2) if (h.set(argv[i], argv[i + 1])) created++;
   server.dirty += (argv.length - 2) / 2;
+  keyModified(cdb(c), argv[1], NOTIFY_HASH, "hset");
   if (argv[0][1] === "s" || argv[0][1] === "S") addReplyLongLong(c, created);
   else addReplyOK(c);
 }
@@ -2665,6 +2746,7 @@ function hsetnxCommand(c: Client): void {
   if (h.dict.has(c.argv[2])) return addReplyLongLong(c, 0);
   h.set(c.argv[2], c.argv[3]);
   server.dirty++;
+  keyModified(cdb(c), c.argv[1], NOTIFY_HASH, "hset");
   addReplyLongLong(c, 1);
 }
 
@@ -2696,11 +2778,10 @@ function hdelCommand(c: Client): void {
   if (checkType(c, v, "hash")) return;
   const h = v as RHash;
   let deleted = 0;
-  for (let i = 2; i < c.argv.length; i++) {
-    if (h.delete(c.argv[i])) {
-      deleted++;
-      if (h.size === 0) { dbDelete(db, key); break; }
-    }
+  for (let i = 2; i < c.argv.length; i++) if (h.delete(c.argv[i])) deleted++;
+  if (deleted) {
+    keyModified(db, key, NOTIFY_HASH, "hdel");
+    if (h.size === 0) deleteEmptied(db, key);
   }
   server.dirty += deleted;
   addReplyLongLong(c, deleted);
@@ -2753,6 +2834,7 @@ function hincrbyCommand(c: Client): void {
   if (sum > LLONG_MAX || sum < LLONG_MIN) return addReplyError(c, E.overflow);
   h.set(c.argv[2], String(sum));
   server.dirty++;
+  keyModified(cdb(c), c.argv[1], NOTIFY_HASH, "hincrby");
   addReplyLongLong(c, Number.isSafeInteger(Number(sum)) ? Number(sum) : sum);
 }
 
@@ -2771,6 +2853,7 @@ function hincrbyfloatCommand(c: Client): void {
   const s = formatLongDoubleHuman(sum);
   h.set(c.argv[2], s);
   server.dirty++;
+  keyModified(cdb(c), c.argv[1], NOTIFY_HASH, "hincrbyfloat");
   addReplyBulk(c, s);
 }
 
@@ -2889,6 +2972,7 @@ function saddCommand(c: Client): void {
   let added = 0;
   for (let i = 2; i < c.argv.length; i++) if (s.add(c.argv[i])) added++;
   server.dirty += added;
+  if (added) keyModified(db, key, NOTIFY_SET, "sadd");
   addReplyLongLong(c, added);
 }
 
@@ -2900,11 +2984,10 @@ function sremCommand(c: Client): void {
   if (checkType(c, v, "set")) return;
   const s = v as RSet;
   let removed = 0;
-  for (let i = 2; i < c.argv.length; i++) {
-    if (s.remove(c.argv[i])) {
-      removed++;
-      if (s.size === 0) { dbDelete(db, key); break; }
-    }
+  for (let i = 2; i < c.argv.length; i++) if (s.remove(c.argv[i])) removed++;
+  if (removed) {
+    keyModified(db, key, NOTIFY_SET, "srem");
+    if (s.size === 0) deleteEmptied(db, key);
   }
   server.dirty += removed;
   addReplyLongLong(c, removed);
@@ -2941,10 +3024,11 @@ function smoveCommand(c: Client): void {
   const s = src as RSet;
   if (src === dst) return addReplyLongLong(c, s.has(member) ? 1 : 0);
   if (!s.remove(member)) return addReplyLongLong(c, 0);
-  if (s.size === 0) dbDelete(db, c.argv[1]);
+  keyModified(db, c.argv[1], NOTIFY_SET, "srem");
+  if (s.size === 0) deleteEmptied(db, c.argv[1]);
   let d = dst as RSet | undefined;
   if (!d) { d = setTypeCreate(member); dbAdd(db, c.argv[2], d); }
-  d.add(member);
+  if (d.add(member)) keyModified(db, c.argv[2], NOTIFY_SET, "sadd");
   server.dirty++;
   addReplyLongLong(c, 1);
 }
@@ -2961,7 +3045,8 @@ function spopCommand(c: Client): void {
     const s = v as RSet;
     const m = s.dict.keys[s.dict.randomIndex()];
     s.remove(m);
-    if (s.size === 0) dbDelete(db, key);
+    keyModified(db, key, NOTIFY_SET, "spop");
+    if (s.size === 0) deleteEmptied(db, key);
     server.dirty++;
     return addReplyBulk(c, m);
   }
@@ -2976,7 +3061,8 @@ function spopCommand(c: Client): void {
     const all = s.members();
     addReplySetLen(c, all.length);
     for (const m of all) addReplyBulk(c, m);
-    dbDelete(db, key);
+    keyModified(db, key, NOTIFY_SET, "spop");
+    deleteEmptied(db, key);
     server.dirty++;
     return;
   }
@@ -2986,6 +3072,7 @@ function spopCommand(c: Client): void {
     s.remove(m);
     addReplyBulk(c, m);
   }
+  keyModified(db, key, NOTIFY_SET, "spop");
   server.dirty++;
 }
 
@@ -3020,12 +3107,16 @@ function lookupSetsOrReply(c: Client, keys: string[]): (RSet | null)[] | undefin
 }
 
 /** Stores a computed set (or deletes dstkey when it is empty) and replies its size. */
-function storeSetResult(c: Client, dstkey: string, result: RSet): void {
+function storeSetResult(c: Client, dstkey: string, result: RSet, event: string): void {
   const db = cdb(c);
   if (result.size > 0) {
     setKey(db, dstkey, result);
+    keyModified(db, dstkey, NOTIFY_SET, event);
     server.dirty++;
-  } else if (dbDelete(db, dstkey)) server.dirty++;
+  } else if (dbDelete(db, dstkey)) {
+    keyModified(db, dstkey, NOTIFY_GENERIC, "del");
+    server.dirty++;
+  }
   addReplyLongLong(c, result.size);
 }
 
@@ -3035,7 +3126,10 @@ function sinterGeneric(c: Client, keys: string[], dstkey: string | null, cardina
   if (!sets) return;
   if (sets.includes(null)) {
     if (dstkey !== null) {
-      if (dbDelete(cdb(c), dstkey)) server.dirty++;
+      if (dbDelete(cdb(c), dstkey)) {
+        keyModified(cdb(c), dstkey, NOTIFY_GENERIC, "del");
+        server.dirty++;
+      }
       return addReplyLongLong(c, 0);
     }
     return cardinalityOnly ? addReplyLongLong(c, 0) : addReplySetLen(c, 0);
@@ -3054,7 +3148,7 @@ function sinterGeneric(c: Client, keys: string[], dstkey: string | null, cardina
   if (dstkey !== null) {
     const result = new RSet();
     for (const m of out) result.add(m);
-    return storeSetResult(c, dstkey, result);
+    return storeSetResult(c, dstkey, result, "sinterstore");
   }
   addReplySetLen(c, out.length);
   for (const m of out) addReplyBulk(c, m);
@@ -3093,7 +3187,7 @@ function sunionDiffGeneric(c: Client, keys: string[], dstkey: string | null, dif
   } else if (sets[0] && !sets.slice(1).includes(sets[0])) {
     for (const m of sets[0].dict.keys) if (!sets.slice(1).some((s) => s?.has(m))) result.add(m);
   }
-  if (dstkey !== null) return storeSetResult(c, dstkey, result);
+  if (dstkey !== null) return storeSetResult(c, dstkey, result, diff ? "sdiffstore" : "sunionstore");
   const members = result.members();
   addReplySetLen(c, members.length);
   for (const m of members) addReplyBulk(c, m);
@@ -3416,7 +3510,10 @@ function zaddGeneric(c: Client, flags: number): void {
   }
   if (z.size === 0) dbDelete(db, key);
   server.dirty += added + updated;
-  if (added + updated) signalKeyAsReady(db, key);
+  if (added + updated) {
+    signalKeyAsReady(db, key);
+    keyModified(db, key, NOTIFY_ZSET, incr ? "zincr" : "zadd");
+  }
   if (incr) processed ? addReplyDouble(c, score) : addReplyNull(c);
   else addReplyLongLong(c, ch ? added + updated : added);
 }
@@ -3433,11 +3530,10 @@ function zremCommand(c: Client): void {
   if (checkType(c, v, "zset")) return;
   const z = v as RZSet;
   let deleted = 0;
-  for (let i = 2; i < c.argv.length; i++) {
-    if (z.delete(c.argv[i])) {
-      deleted++;
-      if (z.size === 0) { dbDelete(db, key); break; }
-    }
+  for (let i = 2; i < c.argv.length; i++) if (z.delete(c.argv[i])) deleted++;
+  if (deleted) {
+    keyModified(db, key, NOTIFY_ZSET, "zrem");
+    if (z.size === 0) deleteEmptied(db, key);
   }
   server.dirty += deleted;
   addReplyLongLong(c, deleted);
@@ -3588,17 +3684,21 @@ function zrangeGeneric(c: Client, argStart: number, dstkey: string | null, range
   if (dstkey === null) return addReplyZsetMembers(c, nodes, withScores);
   const result = new RZSet(nodes.length, 0);
   for (const n of nodes) result.set(n.member, n.score);
-  storeZsetResult(c, dstkey, result);
+  storeZsetResult(c, dstkey, result, "zrangestore");
 }
 
 /** Stores a computed sorted set (or deletes dstkey when it is empty) and replies its size. */
-function storeZsetResult(c: Client, dstkey: string, result: RZSet): void {
+function storeZsetResult(c: Client, dstkey: string, result: RZSet, event: string): void {
   const db = cdb(c);
   if (result.size > 0) {
     setKey(db, dstkey, result);
     signalKeyAsReady(db, dstkey);
+    keyModified(db, dstkey, NOTIFY_ZSET, event);
     server.dirty++;
-  } else if (dbDelete(db, dstkey)) server.dirty++;
+  } else if (dbDelete(db, dstkey)) {
+    keyModified(db, dstkey, NOTIFY_GENERIC, "del");
+    server.dirty++;
+  }
   addReplyLongLong(c, result.size);
 }
 
@@ -3663,7 +3763,10 @@ function zremrangeGeneric(c: Client, type: "rank" | "score" | "lex"): void {
   const z = v as RZSet;
   const nodes = select(z);
   for (const n of nodes) z.delete(n.member);
-  if (z.size === 0) dbDelete(db, key);
+  if (nodes.length) {
+    keyModified(db, key, NOTIFY_ZSET, `zremrangeby${type}`);
+    if (z.size === 0) deleteEmptied(db, key);
+  }
   server.dirty += nodes.length;
   addReplyLongLong(c, nodes.length);
 }
@@ -3699,7 +3802,8 @@ function genericZpop(c: Client, keys: string[], where: number, emitKey: boolean,
     addReplyBulk(c, member);
     addReplyDouble(c, score);
   }
-  if (z.size === 0) dbDelete(db, key);
+  keyModified(db, key, NOTIFY_ZSET, where === LIST_HEAD ? "zpopmin" : "zpopmax");
+  if (z.size === 0) deleteEmptied(db, key);
   server.dirty += n;
 }
 
@@ -3873,7 +3977,7 @@ function zsetOpGeneric(c: Client, dstkey: string | null, numkeysIdx: number, op:
   if (cardinalityOnly) return addReplyLongLong(c, cardinality);
   if (dstkey !== null) {
     result.shrinkIfSmall();
-    return storeZsetResult(c, dstkey, result);
+    return storeZsetResult(c, dstkey, result, `z${op}store`);
   }
   addReplyZsetMembers(c, zsetRangeByRank(result, 0, -1, false), withScores);
 }
@@ -3932,6 +4036,8 @@ let readyKeys: { db: Db; key: string }[] = [];
 
 /** Parks a client until one of `keys` can serve it or `timeout` (absolute ms, 0 = never) passes. */
 function blockForKeys(c: Client, type: BlockState["type"], keys: string[], timeout: number, params: Pick<BlockState, "where" | "whereto" | "target" | "count">): void {
+  // Inside a transaction nothing may block: answer as a timeout would, at once.
+  if (c.denyBlocking) return params.target !== null ? addReplyNull(c) : addReplyNullArray(c);
   const db = cdb(c);
   const unique = [...new Set(keys)];
   c.bstate = { type, dbIndex: c.db, keys: unique, timer: null, ...params };
@@ -4016,7 +4122,7 @@ function serveClientBlockedOnList(c: Client, db: Db, key: string, list: RList, b
     addReplyArrayLen(c, 2);
     addReplyBulk(c, key);
     addReplyBulk(c, list.pop(b.where));
-    listElementsRemoved(db, key, list);
+    listElementsRemoved(db, key, list, b.where === LIST_HEAD ? "lpop" : "rpop");
   }
 }
 
@@ -4041,7 +4147,349 @@ function clientUnblockCommand(c: Client): void {
 }
 
 // ============================================================================================
-// 12. Keys: commands that work on keys of any type
+// 12. Transactions
+//
+// MULTI queues commands (after the same checks processCommand makes, so an unknown command or a
+// wrong arity poisons the transaction: EXECABORT); EXEC runs them back to back through call(),
+// so nothing interleaves, with blocking commands behaving as their non-blocking forms. WATCH is
+// optimistic locking: every write calls signalModifiedKey, which marks the clients watching
+// that key, and EXEC then answers a null array. Watched keys belong to a database index, like
+// blocked clients, so SWAPDB and FLUSHALL touch them as Redis does.
+// ============================================================================================
+
+interface WatchedKey { dbIndex: number; key: string; expiredAtWatch: boolean }
+
+/** Marks the clients watching a key so that their EXEC fails (Redis's touchWatchedKey). */
+function signalModifiedKey(db: Db, key: string): void {
+  if (!db.watched.size) return;
+  const watchers = db.watched.get(key);
+  if (watchers) for (const c of watchers) c.dirtyCas = true;
+}
+
+/** Touches every watched key of a database that exists in `emptied` or in `replacedWith`
+ *  (FLUSHDB, FLUSHALL, SWAPDB). */
+function touchAllWatchedKeysInDb(emptied: Db, replacedWith: Db | null): void {
+  for (const [key, watchers] of emptied.watched) {
+    if (emptied.has(key) || replacedWith?.has(key)) for (const c of watchers) c.dirtyCas = true;
+  }
+}
+
+function unwatchAllKeys(c: Client): void {
+  for (const w of c.watched) {
+    const db = server.dbs[w.dbIndex];
+    const set = db.watched.get(w.key);
+    if (!set) continue;
+    set.delete(c);
+    if (set.size === 0) db.watched.delete(w.key);
+  }
+  c.watched = [];
+}
+
+/** True if a key that was alive when watched has expired since (EXEC then fails, as in 7.0). */
+function isWatchedKeyExpired(c: Client): boolean {
+  return c.watched.some((w) => !w.expiredAtWatch && keyIsExpired(server.dbs[w.dbIndex], w.key));
+}
+
+function discardTransaction(c: Client): void {
+  c.mstate = null;
+  c.dirtyExec = false;
+  c.dirtyCas = false;
+  unwatchAllKeys(c);
+}
+
+/* MULTI */
+function multiCommand(c: Client): void {
+  if (c.mstate) return addReplyError(c, "ERR MULTI calls can not be nested");
+  c.mstate = [];
+  addReplyOK(c);
+}
+
+/* DISCARD */
+function discardCommand(c: Client): void {
+  if (!c.mstate) return addReplyError(c, "ERR DISCARD without MULTI");
+  discardTransaction(c);
+  addReplyOK(c);
+}
+
+/* EXEC */
+function execCommand(c: Client): void {
+  if (!c.mstate) return addReplyError(c, "ERR EXEC without MULTI");
+  if (isWatchedKeyExpired(c)) c.dirtyCas = true;
+  if (c.dirtyExec || c.dirtyCas) {
+    if (c.dirtyExec) addReplyError(c, "EXECABORT Transaction discarded because of previous errors.");
+    else addReplyNullArray(c);
+    return discardTransaction(c);
+  }
+  const queued = c.mstate;
+  unwatchAllKeys(c);
+  const origArgv = c.argv;
+  const wasDenying = c.denyBlocking;
+  c.denyBlocking = true;
+  addReplyArrayLen(c, queued.length);
+  for (const q of queued) {
+    c.argv = q.argv;
+    call(c, q.cmd);
+  }
+  c.denyBlocking = wasDenying;
+  c.argv = origArgv;
+  c.lastCmd = "exec";
+  discardTransaction(c);
+}
+
+/* WATCH key [key ...] */
+function watchCommand(c: Client): void {
+  if (c.mstate) return addReplyError(c, "ERR WATCH inside MULTI is not allowed");
+  // A client that already failed its CAS need not watch more: EXEC will fail anyway.
+  if (c.dirtyCas) return addReplyOK(c);
+  const db = cdb(c);
+  for (const key of c.argv.slice(1)) {
+    if (c.watched.some((w) => w.dbIndex === c.db && w.key === key)) continue;
+    let set = db.watched.get(key);
+    if (!set) db.watched.set(key, (set = new Set()));
+    set.add(c);
+    c.watched.push({ dbIndex: c.db, key, expiredAtWatch: keyIsExpired(db, key) });
+  }
+  addReplyOK(c);
+}
+
+/* UNWATCH */
+function unwatchCommand(c: Client): void {
+  unwatchAllKeys(c);
+  c.dirtyCas = false;
+  addReplyOK(c);
+}
+
+// ============================================================================================
+// 13. Pub/Sub and keyspace notifications
+//
+// Channels and patterns map to the clients subscribed to them; PUBLISH writes the message into
+// each receiver's output buffer and returns at once, so a subscriber that does not read only
+// grows its own buffer until client-output-buffer-limit closes it. Shard channels (SSUBSCRIBE)
+// are a separate namespace with their own counts. In RESP2 a subscribed client may only manage
+// its subscriptions, PING, QUIT and RESET; in RESP3 messages are push frames and anything goes.
+// Keyspace notifications are messages published on __keyspace@<db>__:<key> and
+// __keyevent@<db>__:<event>, filtered by the classes in notify-keyspace-events.
+// ============================================================================================
+
+const pubsubChannels = new Map<string, Set<Client>>();
+const pubsubPatterns = new Map<string, Set<Client>>();
+const pubsubShardChannels = new Map<string, Set<Client>>();
+
+/** Subscriptions that count for SUBSCRIBE/PSUBSCRIBE replies (shard ones count apart). */
+function clientSubscriptionsCount(c: Client): number { return c.channels.size + c.patterns.size; }
+function clientTotalSubscriptions(c: Client): number { return c.channels.size + c.patterns.size + c.shardChannels.size; }
+
+/** One subscribe/unsubscribe confirmation: [kind, channel, count] (a push frame in RESP3). */
+function addReplyPubsubConfirm(c: Client, kind: string, channel: string | null, count: number): void {
+  addReplyPushLen(c, 3);
+  addReplyBulk(c, kind);
+  channel === null ? addReplyNull(c) : addReplyBulk(c, channel);
+  addReplyLongLong(c, count);
+}
+
+type SubKind = "channel" | "pattern" | "shard";
+const SUB_KINDS: Record<SubKind, { map: Map<string, Set<Client>>; own: (c: Client) => Set<string>; sub: string; unsub: string; count: (c: Client) => number }> = {
+  channel: { map: pubsubChannels, own: (c) => c.channels, sub: "subscribe", unsub: "unsubscribe", count: clientSubscriptionsCount },
+  pattern: { map: pubsubPatterns, own: (c) => c.patterns, sub: "psubscribe", unsub: "punsubscribe", count: clientSubscriptionsCount },
+  shard: { map: pubsubShardChannels, own: (c) => c.shardChannels, sub: "ssubscribe", unsub: "sunsubscribe", count: (c) => c.shardChannels.size },
+};
+
+function pubsubSubscribe(c: Client, kind: SubKind, name: string): void {
+  const k = SUB_KINDS[kind];
+  if (!k.own(c).has(name)) {
+    k.own(c).add(name);
+    let set = k.map.get(name);
+    if (!set) k.map.set(name, (set = new Set()));
+    set.add(c);
+  }
+  addReplyPubsubConfirm(c, k.sub, name, k.count(c));
+}
+
+function pubsubUnsubscribe(c: Client, kind: SubKind, name: string, notify: boolean): void {
+  const k = SUB_KINDS[kind];
+  if (k.own(c).delete(name)) {
+    const set = k.map.get(name)!;
+    set.delete(c);
+    if (set.size === 0) k.map.delete(name);
+  }
+  if (notify) addReplyPubsubConfirm(c, k.unsub, name, k.count(c));
+}
+
+/** UNSUBSCRIBE/PUNSUBSCRIBE/SUNSUBSCRIBE without arguments: everything, or one nil reply. */
+function pubsubUnsubscribeAll(c: Client, kind: SubKind, notify: boolean): void {
+  const names = [...SUB_KINDS[kind].own(c)];
+  for (const n of names) pubsubUnsubscribe(c, kind, n, notify);
+  if (notify && names.length === 0) addReplyPubsubConfirm(c, SUB_KINDS[kind].unsub, null, SUB_KINDS[kind].count(c));
+}
+
+/** Forgets every subscription of a client (disconnect, RESET). */
+function pubsubUnsubscribeEverything(c: Client): void {
+  pubsubUnsubscribeAll(c, "channel", false);
+  pubsubUnsubscribeAll(c, "pattern", false);
+  pubsubUnsubscribeAll(c, "shard", false);
+}
+
+/* SUBSCRIBE channel [channel ...] */
+function subscribeCommand(c: Client): void { for (const ch of c.argv.slice(1)) pubsubSubscribe(c, "channel", ch); }
+/* PSUBSCRIBE pattern [pattern ...] */
+function psubscribeCommand(c: Client): void { for (const p of c.argv.slice(1)) pubsubSubscribe(c, "pattern", p); }
+/* SSUBSCRIBE shardchannel [shardchannel ...] */
+function ssubscribeCommand(c: Client): void { for (const ch of c.argv.slice(1)) pubsubSubscribe(c, "shard", ch); }
+
+/** UNSUBSCRIBE, PUNSUBSCRIBE and SUNSUBSCRIBE. */
+function unsubscribeGeneric(c: Client, kind: SubKind): void {
+  if (c.argv.length === 1) return pubsubUnsubscribeAll(c, kind, true);
+  for (const name of c.argv.slice(1)) pubsubUnsubscribe(c, kind, name, true);
+}
+function unsubscribeCommand(c: Client): void { unsubscribeGeneric(c, "channel"); }
+function punsubscribeCommand(c: Client): void { unsubscribeGeneric(c, "pattern"); }
+function sunsubscribeCommand(c: Client): void { unsubscribeGeneric(c, "shard"); }
+
+/** Delivers a message to the subscribers of a channel and of the matching patterns. Returns the
+ *  number of receivers. */
+function pubsubPublishMessage(channel: string, message: string, shard = false): number {
+  let receivers = 0;
+  const subs = (shard ? pubsubShardChannels : pubsubChannels).get(channel);
+  if (subs) {
+    for (const c of subs) {
+      addReplyPushLen(c, 3);
+      addReplyBulk(c, shard ? "smessage" : "message");
+      addReplyBulk(c, channel);
+      addReplyBulk(c, message);
+      checkClientOutputBufferLimits(c);
+      receivers++;
+    }
+  }
+  if (shard) return receivers;
+  for (const [pattern, clients] of pubsubPatterns) {
+    if (!stringmatch(pattern, channel)) continue;
+    for (const c of clients) {
+      addReplyPushLen(c, 4);
+      addReplyBulk(c, "pmessage");
+      addReplyBulk(c, pattern);
+      addReplyBulk(c, channel);
+      addReplyBulk(c, message);
+      checkClientOutputBufferLimits(c);
+      receivers++;
+    }
+  }
+  return receivers;
+}
+
+/* PUBLISH channel message */
+function publishCommand(c: Client): void { addReplyLongLong(c, pubsubPublishMessage(c.argv[1], c.argv[2])); }
+/* SPUBLISH shardchannel message */
+function spublishCommand(c: Client): void { addReplyLongLong(c, pubsubPublishMessage(c.argv[1], c.argv[2], true)); }
+
+/** PUBSUB CHANNELS and SHARDCHANNELS [pattern] */
+function pubsubChannelsGeneric(c: Client, map: Map<string, Set<Client>>): void {
+  const pattern = c.argv[2];
+  if (c.argv.length > 3) return addReplyError(c, `ERR Unknown subcommand or wrong number of arguments for '${c.argv[1]}'. Try PUBSUB HELP.`);
+  addReplyBulks(c, [...map.keys()].filter((ch) => pattern === undefined || stringmatch(pattern, ch)));
+}
+function pubsubChannelsCommand(c: Client): void { pubsubChannelsGeneric(c, pubsubChannels); }
+function pubsubShardchannelsCommand(c: Client): void { pubsubChannelsGeneric(c, pubsubShardChannels); }
+
+/** PUBSUB NUMSUB and SHARDNUMSUB [channel ...]: channel/count pairs (a map in RESP3). */
+function pubsubNumsubGeneric(c: Client, map: Map<string, Set<Client>>): void {
+  const names = c.argv.slice(2);
+  addReplyMapLen(c, names.length);
+  for (const n of names) { addReplyBulk(c, n); addReplyLongLong(c, map.get(n)?.size ?? 0); }
+}
+function pubsubNumsubCommand(c: Client): void { pubsubNumsubGeneric(c, pubsubChannels); }
+function pubsubShardnumsubCommand(c: Client): void { pubsubNumsubGeneric(c, pubsubShardChannels); }
+
+/* PUBSUB NUMPAT */
+function pubsubNumpatCommand(c: Client): void { addReplyLongLong(c, pubsubPatterns.size); }
+
+function pubsubHelpCommand(c: Client): void {
+  addReplyHelp(c, "PUBSUB", [
+    "CHANNELS [<pattern>]", "    Return the currently active channels matching a <pattern> (default: '*').",
+    "NUMPAT", "    Return number of subscriptions to patterns.",
+    "NUMSUB [<channel> ...]", "    Return the number of subscribers for the specified channels, excluding",
+    "    pattern subscriptions(default: no channels).",
+    "SHARDCHANNELS [<pattern>]", "    Return the currently active shard level channels matching a <pattern> (default: '*').",
+    "SHARDNUMSUB [<shardchannel> ...]", "    Return the number of subscribers for the specified shard level channel(s)",
+  ]);
+}
+
+// Keyspace notification classes, as Redis's NOTIFY_* bits.
+const NOTIFY_KEYSPACE = 1 << 0, NOTIFY_KEYEVENT = 1 << 1, NOTIFY_GENERIC = 1 << 2, NOTIFY_STRING = 1 << 3,
+  NOTIFY_LIST = 1 << 4, NOTIFY_SET = 1 << 5, NOTIFY_HASH = 1 << 6, NOTIFY_ZSET = 1 << 7, NOTIFY_EXPIRED = 1 << 8,
+  NOTIFY_EVICTED = 1 << 9, NOTIFY_STREAM = 1 << 10, NOTIFY_KEY_MISS = 1 << 11, NOTIFY_MODULE = 1 << 13, NOTIFY_NEW = 1 << 14;
+const NOTIFY_ALL = NOTIFY_GENERIC | NOTIFY_STRING | NOTIFY_LIST | NOTIFY_SET | NOTIFY_HASH | NOTIFY_ZSET | NOTIFY_EXPIRED |
+  NOTIFY_EVICTED | NOTIFY_STREAM | NOTIFY_MODULE;
+const NOTIFY_CHARS: [string, number][] = [["g", NOTIFY_GENERIC], ["$", NOTIFY_STRING], ["l", NOTIFY_LIST], ["s", NOTIFY_SET],
+  ["h", NOTIFY_HASH], ["z", NOTIFY_ZSET], ["x", NOTIFY_EXPIRED], ["e", NOTIFY_EVICTED], ["t", NOTIFY_STREAM],
+  ["d", NOTIFY_MODULE], ["n", NOTIFY_NEW], ["K", NOTIFY_KEYSPACE], ["E", NOTIFY_KEYEVENT], ["m", NOTIFY_KEY_MISS]];
+
+/** notify-keyspace-events as flags, or null for an unknown class character. */
+function keyspaceEventsStringToFlags(s: string): number | null {
+  let flags = 0;
+  for (const ch of s) {
+    if (ch === "A") { flags |= NOTIFY_ALL; continue; }
+    const e = NOTIFY_CHARS.find(([k]) => k === ch);
+    if (!e) return null;
+    flags |= e[1];
+  }
+  return flags;
+}
+
+/** The canonical spelling CONFIG GET shows (Redis's keyspaceEventsFlagsToString). */
+function keyspaceEventsFlagsToString(flags: number): string {
+  let s = "";
+  if ((flags & NOTIFY_ALL) === NOTIFY_ALL) s = "A";
+  else for (const [ch, bit] of NOTIFY_CHARS.slice(0, 11)) if (flags & bit) s += ch;
+  if (flags & NOTIFY_KEYSPACE) s += "K";
+  if (flags & NOTIFY_KEYEVENT) s += "E";
+  if (flags & NOTIFY_KEY_MISS) s += "m";
+  return s;
+}
+
+/** Publishes a keyspace event when its class is enabled (Redis's notifyKeyspaceEvent). */
+function notifyKeyspaceEvent(type: number, event: string, key: string, dbid: number): void {
+  const flags = server.notifyFlags;
+  if (!(flags & type)) return;
+  if (flags & NOTIFY_KEYSPACE) pubsubPublishMessage(`__keyspace@${dbid}__:${key}`, event);
+  if (flags & NOTIFY_KEYEVENT) pubsubPublishMessage(`__keyevent@${dbid}__:${event}`, key);
+}
+
+/** What every write does once it has changed a key: fail the watchers' EXEC and notify. */
+function keyModified(db: Db, key: string, type: number, event: string): void {
+  signalModifiedKey(db, key);
+  if (server.notifyFlags) notifyKeyspaceEvent(type, event, key, db.id);
+}
+
+let outputLimitsCache: [string, number[]] = ["", []];
+/** client-output-buffer-limit as numbers ("normal h s secs slave ... pubsub ..."), parsed once per value. */
+function outputBufferLimits(): number[] {
+  const s = String(conf["client-output-buffer-limit"]);
+  if (outputLimitsCache[0] !== s) outputLimitsCache = [s, s.split(" ").map(Number)];
+  return outputLimitsCache[1];
+}
+
+/** Closes a client whose output buffer passed its class's client-output-buffer-limit: at once
+ *  past the hard limit, or after staying past the soft limit for its seconds. */
+function checkClientOutputBufferLimits(c: Client): void {
+  const cls = clientTotalSubscriptions(c) ? 2 : 0; // pubsub or normal
+  const limits = outputBufferLimits();
+  const hard = limits[cls * 4 + 1], soft = limits[cls * 4 + 2], secs = limits[cls * 4 + 3];
+  const used = c.outLen;
+  let over = hard > 0 && used >= hard;
+  if (!over && soft > 0 && used >= soft) {
+    if (!c.softLimitSince) c.softLimitSince = Date.now();
+    else if (Date.now() - c.softLimitSince >= secs * 1000) over = true;
+  } else if (used < soft || soft === 0) c.softLimitSince = 0;
+  if (over && !c.closed) {
+    log("warning", `Client ${clientInfoString(c)} scheduled to be closed ASAP for overcoming of output buffer limits.`);
+    c.outLen = 0;
+    c.out = Buffer.allocUnsafe(OUTBUF_INITIAL);
+    freeClient(c);
+  }
+}
+
+// ============================================================================================
+// 14. Keys: commands that work on keys of any type
 // ============================================================================================
 
 /* DEL key [key ...] and UNLINK: values are freed by the garbage collector either way. */
@@ -4049,7 +4497,10 @@ function delCommand(c: Client): void {
   const db = cdb(c);
   let deleted = 0;
   for (let i = 1; i < c.argv.length; i++) {
-    if (lookupKeyWrite(db, c.argv[i]) !== undefined && dbDelete(db, c.argv[i])) deleted++;
+    if (lookupKeyWrite(db, c.argv[i]) !== undefined && dbDelete(db, c.argv[i])) {
+      deleted++;
+      keyModified(db, c.argv[i], NOTIFY_GENERIC, "del");
+    }
   }
   server.dirty += deleted;
   addReplyLongLong(c, deleted);
@@ -4109,6 +4560,8 @@ function renameGeneric(c: Client, nx: boolean): void {
   if (expire !== -1) setExpire(db, dst, expire);
   dbDelete(db, src);
   server.dirty++;
+  keyModified(db, src, NOTIFY_GENERIC, "rename_from");
+  keyModified(db, dst, NOTIFY_GENERIC, "rename_to");
   nx ? addReplyLongLong(c, 1) : addReplyOK(c);
 }
 function renameCommand(c: Client): void { renameGeneric(c, false); }
@@ -4161,6 +4614,7 @@ function copyCommand(c: Client): void {
   if (enc) dst.encodings.set(newkey, enc);
   if (expire !== -1) setExpire(dst, newkey, expire);
   server.dirty++;
+  keyModified(dst, newkey, NOTIFY_GENERIC, "copy_to");
   addReplyLongLong(c, 1);
 }
 
@@ -4180,6 +4634,8 @@ function moveCommand(c: Client): void {
   if (expire !== -1) setExpire(dst, key, expire);
   dbDelete(src, key);
   server.dirty++;
+  keyModified(src, key, NOTIFY_GENERIC, "move_from");
+  keyModified(dst, key, NOTIFY_GENERIC, "move_to");
   addReplyLongLong(c, 1);
 }
 
@@ -4215,8 +4671,13 @@ function expireGeneric(c: Client, basetime: number, seconds: boolean): void {
     if (flags & EXPIRE_GT && (when <= current || current === -1)) return addReplyLongLong(c, 0);
     if (flags & EXPIRE_LT && current !== -1 && when >= current) return addReplyLongLong(c, 0);
   }
-  if (when <= cmdTime) dbDelete(db, key);
-  else setExpire(db, key, when);
+  if (when <= cmdTime) {
+    dbDelete(db, key);
+    keyModified(db, key, NOTIFY_GENERIC, "del");
+  } else {
+    setExpire(db, key, when);
+    keyModified(db, key, NOTIFY_GENERIC, "expire");
+  }
   server.dirty++;
   addReplyLongLong(c, 1);
 }
@@ -4253,6 +4714,7 @@ function persistCommand(c: Client): void {
   const db = cdb(c), key = c.argv[1];
   if (lookupKeyWrite(db, key) === undefined || !db.expires.delete(key)) return addReplyLongLong(c, 0);
   server.dirty++;
+  keyModified(db, key, NOTIFY_GENERIC, "persist");
   addReplyLongLong(c, 1);
 }
 
@@ -4273,11 +4735,14 @@ function swapdbCommand(c: Client): void {
   if (b === undefined) return;
   if (a < 0 || a >= server.dbs.length || b < 0 || b >= server.dbs.length) return addReplyError(c, E.dbIndex);
   const dbs = server.dbs;
+  touchAllWatchedKeysInDb(dbs[a], dbs[b]);
+  touchAllWatchedKeysInDb(dbs[b], dbs[a]);
   [dbs[a], dbs[b]] = [dbs[b], dbs[a]];
   dbs[a].id = a;
   dbs[b].id = b;
   // Blocked clients stay with the index they blocked on, and may now find their keys.
   [dbs[a].blocking, dbs[b].blocking] = [dbs[b].blocking, dbs[a].blocking];
+  [dbs[a].watched, dbs[b].watched] = [dbs[b].watched, dbs[a].watched];
   for (const db of [dbs[a], dbs[b]]) for (const key of db.blocking.keys()) if (db.has(key)) signalKeyAsReady(db, key);
   server.dirty++;
   addReplyOK(c);
@@ -4308,12 +4773,17 @@ function flushallCommand(c: Client): void {
 }
 
 // ============================================================================================
-// 13. Server: connection and introspection commands
+// 15. Server: connection and introspection commands
 // ============================================================================================
 
 /* PING [message] */
 function pingCommand(c: Client): void {
   if (c.argv.length > 2) return addReplyError(c, "ERR wrong number of arguments for 'ping' command");
+  if (c.resp === 2 && clientTotalSubscriptions(c) > 0) {
+    addReplyArrayLen(c, 2);
+    addReplyBulk(c, "pong");
+    return addReplyBulk(c, c.argv[1] ?? "");
+  }
   if (c.argv.length === 1) addReplyProto(c, "+PONG\r\n");
   else addReplyBulk(c, c.argv[1]);
 }
@@ -4329,6 +4799,8 @@ function quitCommand(c: Client): void {
 
 /* RESET: back to a fresh connection's state. */
 function resetCommand(c: Client): void {
+  discardTransaction(c);
+  pubsubUnsubscribeEverything(c);
   c.db = 0;
   c.resp = 2;
   c.name = "";
@@ -4649,6 +5121,7 @@ function configSetCommand(c: Client): void {
 
 /** Gives effect to changed parameters that need more than a new value in `conf`. */
 function applyConfigChanges(names: string[]): { param: string; why: string } | null {
+  server.notifyFlags = keyspaceEventsStringToFlags(String(conf["notify-keyspace-events"])) ?? 0;
   for (const name of names) {
     if ((name === "port" || name === "bind") && server.listeners.length) {
       const err = rebindListeners();
@@ -5281,8 +5754,8 @@ const INFO_SECTIONS: Record<string, () => string[]> = {
     `expired_keys:${stats.expiredKeys}`, `expired_stale_perc:${(stats.expiredStalePerc * 100).toFixed(2)}`,
     `expired_time_cap_reached_count:${stats.expiredTimeCapReached}`, `expire_cycle_cpu_milliseconds:${Math.round(stats.expireCycleMs)}`,
     "evicted_keys:0", "evicted_clients:0", "total_eviction_exceeded_time:0", "current_eviction_exceeded_time:0",
-    `keyspace_hits:${stats.keyspaceHits}`, `keyspace_misses:${stats.keyspaceMisses}`, "pubsub_channels:0",
-    "pubsub_patterns:0", "pubsubshard_channels:0", "latest_fork_usec:0", "total_forks:0", "migrate_cached_sockets:0",
+    `keyspace_hits:${stats.keyspaceHits}`, `keyspace_misses:${stats.keyspaceMisses}`, `pubsub_channels:${pubsubChannels.size}`,
+    `pubsub_patterns:${pubsubPatterns.size}`, `pubsubshard_channels:${pubsubShardChannels.size}`, "latest_fork_usec:0", "total_forks:0", "migrate_cached_sockets:0",
     "slave_expires_tracked_keys:0", "active_defrag_hits:0", "active_defrag_misses:0", "active_defrag_key_hits:0",
     "active_defrag_key_misses:0", "total_active_defrag_time:0", "current_active_defrag_time:0", "tracking_total_keys:0",
     "tracking_total_items:0", "tracking_total_prefixes:0", "unexpected_error_replies:0",
@@ -5527,6 +6000,35 @@ registerCommands("sorted-set", [
   ["bzmpop", -5, "write blocking movablekeys", 0, 0, 0, "sortedset", bzmpopCommand],
 ]);
 
+registerCommands("transactions", [
+  ["multi", 1, "noscript loading stale fast allow_busy", 0, 0, 0, "transaction", multiCommand],
+  ["exec", 1, "noscript loading stale skip_slowlog", 0, 0, 0, "transaction", execCommand],
+  ["discard", 1, "noscript loading stale fast allow_busy", 0, 0, 0, "transaction", discardCommand],
+  ["watch", -2, "noscript loading stale fast allow_busy", 1, -1, 1, "transaction", watchCommand],
+  ["unwatch", 1, "noscript loading stale fast allow_busy", 0, 0, 0, "transaction", unwatchCommand],
+]);
+
+registerCommands("pubsub", [
+  ["subscribe", -2, "pubsub noscript loading stale", 0, 0, 0, "", subscribeCommand],
+  ["unsubscribe", -1, "pubsub noscript loading stale", 0, 0, 0, "", unsubscribeCommand],
+  ["psubscribe", -2, "pubsub noscript loading stale", 0, 0, 0, "", psubscribeCommand],
+  ["punsubscribe", -1, "pubsub noscript loading stale", 0, 0, 0, "", punsubscribeCommand],
+  ["publish", 3, "pubsub loading stale fast", 0, 0, 0, "", publishCommand],
+  ["ssubscribe", -2, "pubsub noscript loading stale", 1, -1, 1, "", ssubscribeCommand],
+  ["sunsubscribe", -1, "pubsub noscript loading stale", 1, -1, 1, "", sunsubscribeCommand],
+  ["spublish", 3, "pubsub loading stale fast", 1, 1, 1, "", spublishCommand],
+  ["pubsub", -2, "", 0, 0, 0, "", () => {}],
+], {
+  pubsub: [
+    ["channels", -2, "pubsub loading stale", 0, 0, 0, "", pubsubChannelsCommand],
+    ["numsub", -2, "pubsub loading stale", 0, 0, 0, "", pubsubNumsubCommand],
+    ["numpat", 2, "pubsub loading stale", 0, 0, 0, "", pubsubNumpatCommand],
+    ["shardchannels", -2, "pubsub loading stale", 0, 0, 0, "", pubsubShardchannelsCommand],
+    ["shardnumsub", -2, "pubsub loading stale", 0, 0, 0, "", pubsubShardnumsubCommand],
+    ["help", 2, "loading stale", 0, 0, 0, "", pubsubHelpCommand],
+  ],
+});
+
 registerCommands("generic", [
   ["del", -2, "write", 1, -1, 1, "keyspace", delCommand],
   ["unlink", -2, "write fast", 1, -1, 1, "keyspace", delCommand],
@@ -5619,7 +6121,7 @@ registerCommands("scripting", [
 });
 
 // ============================================================================================
-// 14. Server loop
+// 16. Server loop
 //
 // Bun.listen delivers each read as one `data` event: the client's commands run to completion,
 // then every client with pending output is written once. serverCron runs `hz` times a second
@@ -5639,6 +6141,7 @@ const server = {
   monitors: new Set<Client>(),
   pausedClients: new Set<Client>(),
   blockingKeysCount: 0, // (client, key) pairs parked in the databases' blocking maps
+  notifyFlags: 0, // notify-keyspace-events, parsed
   nextClientId: 0,
   dirty: 0,
   port: 0,
@@ -5773,11 +6276,13 @@ export async function startServer(options: { [name: string]: string | number | (
   const { clock: testClock, ...params } = options;
   if (testClock) clock = testClock;
   const text = Object.entries(params).map(([k, v]) => `${k} ${reprString(String(v))}`).join("\n");
+  loadConfigDefaults();
   loadConfigText(text);
   return initServer();
 }
 
 function initServer(): RedbunServer {
+  applyConfigChanges([]);
   server.dbs = Array.from({ length: conf.databases as number }, (_, i) => new Db(i));
   server.runId = randomBytes(20).toString("hex");
   server.replid = randomBytes(20).toString("hex");
@@ -5802,7 +6307,7 @@ function initServer(): RedbunServer {
 }
 
 // ============================================================================================
-// 15. main
+// 17. main
 // ============================================================================================
 
 let isMainProcess = false;
@@ -5824,6 +6329,7 @@ function main(argv: string[]): void {
     }
   }
   try {
+    loadConfigDefaults();
     loadConfigText(argvToConfigText(argv));
   } catch (err) {
     console.error(err instanceof ConfigError ? err.message : `Fatal error loading the configuration: ${(err as Error).message}`);
