@@ -9,8 +9,8 @@
  * Flags and config files follow redis-server. Everything runs on one thread: a command runs to the
  * end before the next starts, as in Redis, so no data structure needs a lock.
  *
- * What it deliberately does not do (yet): streams, ACL users beyond `default`, persistence,
- * replication, scripting, cluster and TLS. Commands of those families answer Redis's
+ * What it deliberately does not do (yet): streams, ACL users beyond `default`, replication,
+ * scripting, cluster and TLS. Commands of those families answer Redis's
  * unknown-command error.
  *
  * Layout, in the order a request travels:
@@ -29,14 +29,17 @@
  *  13. Pub/Sub         — channels, patterns, shard channels, keyspace notifications
  *  14. Keys            — generic key commands (DEL, RENAME, EXPIRE, SCAN ...)
  *  15. Server          — connection and introspection commands (HELLO, INFO, CLIENT, COMMAND ...)
- *  16. Server loop     — Bun.listen, serverCron, startServer
- *  17. main            — command-line entry point
+ *  16. RDB             — Redis's snapshot format, SAVE/BGSAVE without stalling, DUMP/RESTORE
+ *  17. AOF             — Redis 7's multi-part append-only file, fsync policies, rewrite
+ *  18. Server loop     — Bun.listen, serverCron, startServer
+ *  19. main            — command-line entry point
  */
 
 import type { Socket, TCPSocketListener } from "bun";
 import { cpuUsage, memoryUsage } from "node:process";
 import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { closeSync, fsync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, truncateSync, unlinkSync, writeSync } from "node:fs";
+import { dirname } from "node:path";
 import { totalmem } from "node:os";
 
 declare global {
@@ -152,7 +155,7 @@ const bitLen = (x: bigint): number => (x === 0n ? 0 : x.toString(2).length);
 
 // Rounds the exact value (-1)^neg * (m + (sticky ? tiny : 0)) * 2^e to nearest-even long double.
 // sticky (an extra nonzero amount below m's lsb) only counts when rounding drops bits (q > e below).
-function round(neg: boolean, m: bigint, e: number, sticky = false): LD {
+function ldRound(neg: boolean, m: bigint, e: number, sticky = false): LD {
   if (m === 0n) return { kind: "fin", neg, m: 0n, e: 0 };
   const q = Math.max(e + bitLen(m) - PREC, MIN_E);
   if (q > e) {
@@ -193,17 +196,17 @@ function parseLongDouble(s: string): LD | null {
       sticky = (m & ((1n << BigInt(L - PREC - 1)) - 1n)) !== 0n;
       m >>= BigInt(L - PREC); e += L - PREC;
     }
-    v = round(neg, m, e, sticky);
+    v = ldRound(neg, m, e, sticky);
   } else {
     const k = x - frac.length; // value = mant * 10^k
     if (k > 5000) return null;                      // >= 1e5000: overflow
     if (k < -(MAX_LONG_DOUBLE_CHARS + 5000)) return null; // < 1e-5000: underflow to 0
-    if (k >= 0) v = round(neg, mant * 10n ** BigInt(k), 0);
+    if (k >= 0) v = ldRound(neg, mant * 10n ** BigInt(k), 0);
     else {
       const den = 10n ** BigInt(-k);
       const sh = Math.max(0, PREC + 2 + bitLen(den) - bitLen(mant)); // quotient gets >= 66 bits
       const num = mant << BigInt(sh);
-      v = round(neg, num / den, -sh, num % den !== 0n);
+      v = ldRound(neg, num / den, -sh, num % den !== 0n);
     }
   }
   if (v.kind === "inf" || (v.kind === "fin" && v.m === 0n)) return null; // ERANGE cases
@@ -221,11 +224,24 @@ function addLongDouble(a: LD, b: LD): LD {
   const sa = (a.neg ? -a.m : a.m) << BigInt(a.e - e), sb = (b.neg ? -b.m : b.m) << BigInt(b.e - e);
   const sum = sa + sb;
   if (sum === 0n) return { kind: "fin", neg: a.neg && b.neg, m: 0n, e: 0 };
-  return round(sum < 0n, sum < 0n ? -sum : sum, e);
+  return ldRound(sum < 0n, sum < 0n ? -sum : sum, e);
 }
 
 // True for finite values (not ±inf, not NaN).
 const isFiniteLD = (x: LD): boolean => x.kind === "fin";
+
+/** ceill(x * 1000.0) in long double, as Redis turns a timeout in seconds into milliseconds: the
+ *  product is rounded to 64 bits first, so "0.0001" becomes 1 ms and "-0.001" becomes -0. */
+function ldMillisCeil(x: LD): number {
+  if (x.kind !== "fin") return x.kind === "inf" && !x.neg ? Infinity : NaN;
+  const p = ldRound(x.neg, x.m * 1000n, x.e);
+  if (p.kind !== "fin") return Infinity;
+  if (p.e >= 0) return Number(p.neg ? -(p.m << BigInt(p.e)) : p.m << BigInt(p.e));
+  const sh = BigInt(-p.e);
+  const whole = p.m >> sh, frac = p.m & ((1n << sh) - 1n);
+  // Rounding up: positives with a fraction go to the next integer, negatives drop their fraction.
+  return p.neg ? -Number(whole) || 0 : Number(whole + (frac ? 1n : 0n));
+}
 
 // The nearest double (for timeouts, which Redis converts from long double too).
 function ldToNumber(x: LD): number {
@@ -697,8 +713,9 @@ function parseSpecialConfig(name: string, v: string): { value: ConfigValue } | {
       return { value: current.join(" ") };
     }
     case "notify-keyspace-events": {
-      const flags = keyspaceEventsStringToFlags(v);
-      if (flags === null) return { err: "Invalid event class character. Use 'Ag$lshzxeKEtmd'." };
+      // Redis reads the value as a C string: a NUL byte ends it.
+      const flags = keyspaceEventsStringToFlags(v.includes("\0") ? v.slice(0, v.indexOf("\0")) : v);
+      if (flags === null) return { err: "Invalid event class character. Use 'Ag$lshzxeKEtmdn'." };
       return { value: keyspaceEventsFlagsToString(flags) };
     }
     case "dir": {
@@ -1104,6 +1121,8 @@ class Client {
   lastInteraction = Date.now();
   lastCmd = "NULL";
   isMaster = false;
+  isAof = false; // the fake client that replays the AOF
+  propArgv: string[] | null = null; // what the running command propagates instead of its argv
   monitor = false;
   replyMode: "on" | "off" | "skip" = "on";
   noEvict = false;
@@ -1226,6 +1245,11 @@ function lookupCommand(argv: string[]): RedisCommand | undefined {
 function rejectCommand(c: Client, msg: string, cmd?: RedisCommand): void {
   if (cmd) cmd.rejectedCalls++;
   if (c.mstate) c.dirtyExec = true; // an error while queueing poisons the transaction
+  if (cmd?.name === "exec") {
+    // A refused EXEC ends the transaction, saying why (Redis's execCommandAbort).
+    discardTransaction(c);
+    return addReplyError(c, `EXECABORT Transaction discarded because of: ${msg.startsWith("ERR ") ? msg.slice(4) : msg}`);
+  }
   addReplyError(c, msg);
 }
 
@@ -1244,6 +1268,7 @@ function processCommand(c: Client): void {
     for (let i = 1; i < argv.length && args.length < 128; i++) args += `'${cstr(argv[i], 128 - args.length)}' `;
     return rejectCommand(c, `ERR unknown command '${cstr(argv[0], 128)}', with args beginning with: ${args}`);
   }
+  c.lastCmd = cmd.name; // CLIENT LIST's cmd= names it even if it is only queued or refused
   if ((cmd.arity > 0 && argv.length !== cmd.arity) || argv.length < -cmd.arity) {
     return rejectCommand(c, `ERR wrong number of arguments for '${cmd.name}' command`, cmd);
   }
@@ -1265,7 +1290,8 @@ function processCommand(c: Client): void {
     return;
   }
   if (c.mstate && !MULTI_IMMEDIATE_COMMANDS.has(cmd.name)) {
-    c.mstate.push({ cmd, argv });
+    // A transaction already doomed (a watched key changed, an error queued) keeps nothing.
+    if (!c.dirtyCas && !c.dirtyExec) c.mstate.push({ cmd, argv });
     return addReplyProto(c, "+QUEUED\r\n");
   }
   call(c, cmd);
@@ -1311,10 +1337,13 @@ const MULTI_IMMEDIATE_COMMANDS = new Set(["exec", "discard", "multi", "watch", "
 function call(c: Client, cmd: RedisCommand): void {
   const outMark = c.outLen;
   const errorsBefore = stats.errorReplies;
+  const dirtyBefore = server.dirty;
   const start = performance.now();
   cmdTime = now();
   c.lastCmd = cmd.name;
+  c.propArgv = null;
   currentClient = c;
+  callDepth++;
   try {
     cmd.proc(c);
   } catch (err) {
@@ -1322,6 +1351,12 @@ function call(c: Client, cmd: RedisCommand): void {
     log("warning", `Error running '${cmd.name}': ${(err as Error).stack ?? err}`);
     addReplyError(c, `ERR internal error running '${cmd.name}': ${(err as Error).message}`);
   }
+  callDepth--;
+  // What changed the dataset reaches the AOF and replicas, in its effective form. EXEC is never
+  // propagated itself: its commands are, wrapped in MULTI/EXEC by propagatePendingCommands.
+  if (server.dirty > dirtyBefore && cmd.name !== "exec") alsoPropagate(c.db, c.propArgv ?? c.argv);
+  if (callDepth === 0 && pendingOps.length) propagatePendingCommands();
+  if (c.isAof) return;
   const elapsedMs = performance.now() - start;
   const usec = Math.round(elapsedMs * 1000);
   if (conf["latency-tracking"]) latencyRecord(cmd, elapsedMs * 1e6);
@@ -1336,6 +1371,41 @@ function call(c: Client, cmd: RedisCommand): void {
   if (!(cmd.flags & CMD_SKIP_SLOWLOG)) slowlogPush(c, cmd, usec);
   if (server.monitors.size && !(cmd.flags & (CMD_SKIP_MONITOR | CMD_ADMIN))) feedMonitors(c, redactedArgv(cmd, c.argv));
   if (latencyThreshold() > 0 && usec / 1000 >= latencyThreshold()) latencyAddSample(cmd.flags & CMD_FAST ? "fast-command" : "command", usec / 1000);
+}
+
+// --- Propagation: a command's effects reach the AOF and replicas as commands, after it ran.
+
+interface PropagatedOp { dbIndex: number; argv: string[] }
+let pendingOps: PropagatedOp[] = [];
+let callDepth = 0;
+
+/** True when anything consumes propagated commands (the AOF, for now). */
+function propagationWanted(): boolean { return aof.on && !aof.loading; }
+
+/** Queues a write for the AOF and replicas (Redis's alsoPropagate). */
+function alsoPropagate(dbIndex: number, argv: string[]): void {
+  if (propagationWanted()) pendingOps.push({ dbIndex, argv });
+}
+
+/** Sends what the outermost command queued: one op as is, several wrapped in MULTI/EXEC so
+ *  they apply atomically elsewhere too. */
+function propagatePendingCommands(): void {
+  const ops = pendingOps;
+  pendingOps = [];
+  const wrap = ops.length > 1;
+  if (wrap) propagateNow(ops[0].dbIndex, ["MULTI"]);
+  for (const op of ops) propagateNow(op.dbIndex, op.argv);
+  if (wrap) propagateNow(ops[0].dbIndex, ["EXEC"]);
+}
+
+function propagateNow(dbIndex: number, argv: string[]): void {
+  if (aof.on) feedAppendOnlyFile(dbIndex, argv);
+}
+
+/** An expired or evicted key leaves as DEL (UNLINK with lazy freeing), as Redis propagates it. */
+function propagateDeletion(db: Db, key: string, lazy: boolean): void {
+  alsoPropagate(db.id, [lazy ? "UNLINK" : "DEL", key]);
+  if (callDepth === 0 && pendingOps.length) propagatePendingCommands();
 }
 
 /** Runs `fn` once the current event is done, then writes what it produced. Used where running
@@ -1365,6 +1435,7 @@ const clientsPendingWrite: Client[] = [];
 /** Writes every client's pending output: one socket write per client per event. What the socket
  *  does not take stays in the buffer and goes out on 'drain'. */
 function handleClientsWithPendingWrites(): void {
+  flushAppendOnlyFile(); // what a reply acknowledges is written (and, with "always", synced) first
   for (let i = 0; i < clientsPendingWrite.length; i++) {
     const c = clientsPendingWrite[i];
     c.pendingWrite = false;
@@ -1475,6 +1546,7 @@ class Db extends Dict<RValue> {
   // Each key's LRU clock (seconds), or under an LFU policy its LFU word (minutes << 8 | counter),
   // in a slot parallel to keys/vals: what Redis keeps in the object header's lru field.
   access: number[] = [];
+  saveMark: number[] = []; // the snapshot epoch that already wrote this slot (RDB section)
   expires = new Map<string, number>(); // key -> unix time in ms
   blocking = new Map<string, Client[]>(); // key -> clients blocked on it, first come first served
   watched = new Map<string, Set<Client>>(); // key -> clients that WATCH it
@@ -1487,8 +1559,10 @@ class Db extends Dict<RValue> {
     const added = super.set(key, val);
     const i = this.index.get(key)!;
     // A new value object: a fresh LRU clock, or (LFU) the old counter carried over, as dbOverwrite.
-    if (added) this.access.push(newAccessWord());
-    else if (!lfuPolicy()) this.access[i] = lruClock();
+    if (added) {
+      this.access.push(newAccessWord());
+      this.saveMark.push(saveJob ? saveJob.epoch : 0); // keys born during a save are not in it
+    } else if (!lfuPolicy()) this.access[i] = lruClock();
     return added;
   }
   override delete(key: string): boolean {
@@ -1496,6 +1570,8 @@ class Db extends Dict<RValue> {
     if (i === undefined) return false;
     this.access[i] = this.access[this.access.length - 1];
     this.access.pop();
+    this.saveMark[i] = this.saveMark[this.saveMark.length - 1];
+    this.saveMark.pop();
     return super.delete(key);
   }
 }
@@ -1546,12 +1622,14 @@ function dbAdd(db: Db, key: string, val: RValue): void {
 
 /** Replaces the value of an existing key, keeping its TTL. */
 function dbOverwrite(db: Db, key: string, val: RValue): void {
+  if (saveJob) saveBeforeChange(db, key);
   db.vals[db.index.get(key)!] = val;
   if (db.encodings.size) db.encodings.delete(key);
 }
 
 /** Deletes a key and its expire time. Returns false if it did not exist. */
 function dbDelete(db: Db, key: string): boolean {
+  if (saveJob) saveBeforeChange(db, key);
   if (!db.delete(key)) return false;
   if (db.expires.size) db.expires.delete(key);
   if (db.encodings.size) db.encodings.delete(key);
@@ -1566,16 +1644,28 @@ function deleteEmptied(db: Db, key: string): void {
 
 /** The high-level set: add or overwrite, dropping any TTL unless keepTtl (SET's semantics). */
 function setKey(db: Db, key: string, val: RValue, keepTtl = false): void {
+  if (db.expires.size) expireIfNeeded(db, key); // a key past its TTL expires (and says so) first
   const i = db.index.get(key);
   if (i === undefined) dbAdd(db, key, val);
   else {
+    if (saveJob) saveBeforeChange(db, key);
     db.vals[i] = val;
     if (!keepTtl && db.expires.size) db.expires.delete(key);
     if (db.encodings.size) db.encodings.delete(key);
   }
 }
 
-function setExpire(db: Db, key: string, when: number): void { db.expires.set(key, when); }
+function setExpire(db: Db, key: string, when: number): void {
+  if (saveJob) saveBeforeChange(db, key);
+  db.expires.set(key, when);
+}
+
+/** Removes a key's TTL; returns false if it had none. */
+function removeExpire(db: Db, key: string): boolean {
+  if (!db.expires.has(key)) return false;
+  if (saveJob) saveBeforeChange(db, key);
+  return db.expires.delete(key);
+}
 function getExpire(db: Db, key: string): number { return db.expires.size ? db.expires.get(key) ?? -1 : -1; }
 
 /** True if the key has a TTL in the past. */
@@ -1596,6 +1686,7 @@ function deleteExpiredKey(db: Db, key: string): void {
   dbDelete(db, key);
   stats.expiredKeys++;
   keyModified(db, key, NOTIFY_EXPIRED, "expired");
+  propagateDeletion(db, key, Boolean(conf["lazyfree-lazy-expire"]));
 }
 
 /** Looks a key up for reading: expires it if due and counts a keyspace hit or miss. */
@@ -1615,6 +1706,8 @@ function lookupKeyRead(db: Db, key: string, flags = 0): RValue | undefined {
 function lookupKeyWrite(db: Db, key: string): RValue | undefined {
   const i = db.index.get(key);
   if (i === undefined || (db.expires.size && expireIfNeeded(db, key))) return undefined;
+  // A write may change the value in place: a running snapshot must take the old one first.
+  if (saveJob) saveBeforeChange(db, key);
   touchKey(db, i);
   return db.vals[i];
 }
@@ -1853,6 +1946,8 @@ function setGeneric(c: Client, flags: number, key: string, val: string, expire: 
   if (expire !== undefined) {
     setExpire(db, key, when);
     if (server.notifyFlags) notifyKeyspaceEvent(NOTIFY_GENERIC, "expire", key, db.id);
+    // Relative times would drift on replay: propagate the absolute time.
+    if (!(flags & OBJ_PXAT)) c.propArgv = ["SET", key, val, "PXAT", String(when)];
   }
   if (!(flags & OBJ_GET)) okReply === null ? addReplyOK(c) : addReplyProto(c, okReply);
 }
@@ -1906,13 +2001,16 @@ function getexCommand(c: Client): void {
     dbDelete(db, key);
     server.dirty++;
     keyModified(db, key, NOTIFY_GENERIC, "del");
+    c.propArgv = [conf["lazyfree-lazy-expire"] ? "UNLINK" : "DEL", key];
   } else if (opts.expire !== undefined) {
     setExpire(db, key, when);
     server.dirty++;
     keyModified(db, key, NOTIFY_GENERIC, "expire");
-  } else if (opts.flags & OBJ_PERSIST && db.expires.delete(key)) {
+    c.propArgv = ["PEXPIREAT", key, String(when)];
+  } else if (opts.flags & OBJ_PERSIST && removeExpire(db, key)) {
     server.dirty++;
     keyModified(db, key, NOTIFY_GENERIC, "persist");
+    c.propArgv = ["PERSIST", key];
   }
 }
 
@@ -1926,6 +2024,7 @@ function getdelCommand(c: Client): void {
   dbDelete(db, c.argv[1]);
   server.dirty++;
   keyModified(db, c.argv[1], NOTIFY_GENERIC, "del");
+  c.propArgv = ["DEL", c.argv[1]];
 }
 
 /* GETSET key value */
@@ -1934,6 +2033,7 @@ function getsetCommand(c: Client): void {
   setKey(cdb(c), c.argv[1], c.argv[2]);
   server.dirty++;
   keyModified(cdb(c), c.argv[1], NOTIFY_STRING, "set");
+  c.propArgv = ["SET", c.argv[1], c.argv[2]];
 }
 
 /* MGET key [key ...] */
@@ -2102,6 +2202,7 @@ function incrbyfloatCommand(c: Client): void {
   if (s.length <= 44) db.encodings.set(key, "embstr");
   server.dirty++;
   keyModified(db, key, NOTIFY_STRING, "incrbyfloat");
+  c.propArgv = ["SET", key, s, "KEEPTTL"]; // the exact result, not a float addition to redo
   addReplyBulk(c, s);
 }
 
@@ -2536,8 +2637,9 @@ function lmoveHandle(c: Client, db: Db, srcKey: string, src: RList, dstKey: stri
   const dst = lookupKeyWrite(db, dstKey);
   if (checkType(c, dst, "list")) return false;
   const v = src.pop(wherefrom);
-  keyModified(db, srcKey, NOTIFY_LIST, wherefrom === LIST_HEAD ? "lpop" : "rpop");
+  // Redis pushes (and notifies) the destination before it notifies the pop from the source.
   listPushOrCreate(db, dstKey, dst as RList | undefined, v, whereto);
+  keyModified(db, srcKey, NOTIFY_LIST, wherefrom === LIST_HEAD ? "lpop" : "rpop");
   addReplyBulk(c, v);
   if (src.length === 0 && db.get(srcKey) === src) {
     dbDelete(db, srcKey);
@@ -2545,6 +2647,11 @@ function lmoveHandle(c: Client, db: Db, srcKey: string, src: RList, dstKey: stri
   }
   server.dirty++;
   return true;
+}
+
+/** The command that replays a move: LMOVE with both ends spelled out. */
+function lmovePropArgv(src: string, dst: string, wherefrom: number, whereto: number): string[] {
+  return ["LMOVE", src, dst, wherefrom === LIST_HEAD ? "LEFT" : "RIGHT", whereto === LIST_HEAD ? "LEFT" : "RIGHT"];
 }
 
 /* LMOVE source destination LEFT|RIGHT LEFT|RIGHT and RPOPLPUSH */
@@ -2567,6 +2674,7 @@ function rpoplpushCommand(c: Client): void { lmoveGeneric(c, LIST_TAIL, LIST_HEA
 /** Pops up to `count` elements from one end and replies [key, [elements]] (LMPOP, BLMPOP). */
 function listPopRangeAndReplyWithKey(c: Client, db: Db, key: string, list: RList, where: number, count: number): void {
   const n = Math.min(count, list.length);
+  c.propArgv = [where === LIST_HEAD ? "LPOP" : "RPOP", key, String(n)];
   addReplyArrayLen(c, 2);
   addReplyBulk(c, key);
   addReplyArrayLen(c, n);
@@ -2615,7 +2723,7 @@ function lmpopCommand(c: Client): void {
 function parseTimeoutOrReply(c: Client, s: string): number | undefined {
   const ld = parseLongDouble(s);
   if (!ld) { addReplyError(c, "ERR timeout is not a float or out of range"); return undefined; }
-  const ms = Math.trunc(ldToNumber(ld) * 1000);
+  const ms = ldMillisCeil(ld);
   // Past 2^63 the C cast to long long yields LLONG_MIN, which Redis then calls negative.
   if (ms < 0 || Number.isNaN(ms) || ms >= 9223372036854775808) { addReplyError(c, "ERR timeout is negative"); return undefined; }
   if (ms > 0) {
@@ -2639,6 +2747,7 @@ function blockingPopGeneric(c: Client, where: number): void {
     addReplyBulk(c, key);
     addReplyBulk(c, l.pop(where));
     listElementsRemoved(db, key, l, where === LIST_HEAD ? "lpop" : "rpop");
+    c.propArgv = [where === LIST_HEAD ? "LPOP" : "RPOP", key];
     return;
   }
   blockForKeys(c, "list", keys, timeout, { where, whereto: 0, target: null, count: -1 });
@@ -2652,6 +2761,7 @@ function blmoveGeneric(c: Client, wherefrom: number, whereto: number, timeout: n
   if (checkType(c, v, "list")) return;
   if (v === undefined) return blockForKeys(c, "list", [c.argv[1]], timeout, { where: wherefrom, whereto, target: c.argv[2], count: -1 });
   lmoveGeneric(c, wherefrom, whereto);
+  c.propArgv = lmovePropArgv(c.argv[1], c.argv[2], wherefrom, whereto);
 }
 function blmoveCommand(c: Client): void {
   const from = parseListPositionOrReply(c, c.argv[3]);
@@ -2854,6 +2964,7 @@ function hincrbyfloatCommand(c: Client): void {
   h.set(c.argv[2], s);
   server.dirty++;
   keyModified(cdb(c), c.argv[1], NOTIFY_HASH, "hincrbyfloat");
+  c.propArgv = ["HSET", c.argv[1], c.argv[2], s];
   addReplyBulk(c, s);
 }
 
@@ -2935,7 +3046,7 @@ class RSet {
   add(m: string): boolean {
     if (this.intset && string2ll(m) === null) this.intset = false;
     const added = this.dict.set(m, true);
-    if (this.intset && this.dict.size > (conf["set-max-intset-entries"] as number)) this.intset = false;
+    if (added && this.intset && this.dict.size > (conf["set-max-intset-entries"] as number)) this.intset = false;
     return added;
   }
   remove(m: string): boolean { return this.dict.delete(m); }
@@ -3048,6 +3159,7 @@ function spopCommand(c: Client): void {
     keyModified(db, key, NOTIFY_SET, "spop");
     if (s.size === 0) deleteEmptied(db, key);
     server.dirty++;
+    c.propArgv = ["SREM", key, m]; // the random pick, not another one
     return addReplyBulk(c, m);
   }
   const count = parsePositiveOrReply(c, argv[2]);
@@ -3064,16 +3176,20 @@ function spopCommand(c: Client): void {
     keyModified(db, key, NOTIFY_SET, "spop");
     deleteEmptied(db, key);
     server.dirty++;
+    c.propArgv = ["DEL", key];
     return;
   }
   addReplySetLen(c, count);
+  const popped: string[] = [];
   for (let i = 0; i < count; i++) {
     const m = s.dict.keys[s.dict.randomIndex()];
     s.remove(m);
+    popped.push(m);
     addReplyBulk(c, m);
   }
   keyModified(db, key, NOTIFY_SET, "spop");
   server.dirty++;
+  c.propArgv = ["SREM", key, ...popped];
 }
 
 /* SRANDMEMBER key [count] */
@@ -3486,9 +3602,10 @@ function zaddGeneric(c: Client, flags: number): void {
   let added = 0, updated = 0, processed = 0, score = 0;
   if (!z) {
     if (xx) return incr ? addReplyNull(c) : addReplyLongLong(c, 0);
-    z = new RZSet(n, argv[idx + 1].length);
+    // Redis 7.0 starts a listpack unless the first member alone is too long; members convert it.
+    z = new RZSet(1, argv[idx + 1].length);
     dbAdd(db, key, z);
-  } else if (z.listpack && n > (conf["zset-max-listpack-entries"] as number)) z.listpack = false;
+  }
   for (let j = 0; j < n; j++) {
     const member = argv[idx + 1 + j * 2];
     score = scores[j];
@@ -3794,6 +3911,7 @@ function genericZpop(c: Client, keys: string[], where: number, emitKey: boolean,
   else if (nested && !emitKey) addReplyArrayLen(c, n);
   else if (!nested && emitKey) { addReplyArrayLen(c, n * 2 + 1); addReplyBulk(c, key); }
   else { addReplyArrayLen(c, 2); addReplyBulk(c, key); addReplyArrayLen(c, n); }
+  c.propArgv = count === -1 ? [where === LIST_HEAD ? "ZPOPMIN" : "ZPOPMAX", key] : [where === LIST_HEAD ? "ZPOPMIN" : "ZPOPMAX", key, String(n)];
   for (let i = 0; i < n; i++) {
     const node = where === LIST_HEAD ? z.zsl.header.next[0]! : z.zsl.tail!;
     const { member, score } = node;
@@ -3855,8 +3973,11 @@ function serveClientBlockedOnZset(c: Client, _db: Db, key: string, _z: RZSet, b:
   const nested = b.count !== -1;
   const prevDb = c.db;
   c.db = b.dbIndex;
+  c.propArgv = null;
   genericZpop(c, [key], b.where, true, b.count, nested, nested);
   c.db = prevDb;
+  if (c.propArgv) alsoPropagate(b.dbIndex, c.propArgv);
+  propagatePendingCommands();
 }
 
 /* ZRANDMEMBER key [count [WITHSCORES]] */
@@ -4114,8 +4235,9 @@ function handleClientsBlockedOnKeys(): void {
 
 /** Gives a blocked list client its element(s): BLPOP/BRPOP, BLMPOP, or BLMOVE's move. */
 function serveClientBlockedOnList(c: Client, db: Db, key: string, list: RList, b: BlockState): void {
+  c.propArgv = null;
   if (b.target !== null) {
-    lmoveHandle(c, db, key, list, b.target, b.where, b.whereto);
+    if (lmoveHandle(c, db, key, list, b.target, b.where, b.whereto)) c.propArgv = lmovePropArgv(key, b.target, b.where, b.whereto);
   } else if (b.count !== -1) {
     listPopRangeAndReplyWithKey(c, db, key, list, b.where, b.count);
   } else {
@@ -4123,7 +4245,11 @@ function serveClientBlockedOnList(c: Client, db: Db, key: string, list: RList, b
     addReplyBulk(c, key);
     addReplyBulk(c, list.pop(b.where));
     listElementsRemoved(db, key, list, b.where === LIST_HEAD ? "lpop" : "rpop");
+    c.propArgv = [b.where === LIST_HEAD ? "LPOP" : "RPOP", key];
   }
+  // Served outside call(): propagate what the pop did, as the blocking command would have.
+  if (c.propArgv) alsoPropagate(b.dbIndex, c.propArgv);
+  propagatePendingCommands();
 }
 
 /* CLIENT UNBLOCK client-id [TIMEOUT | ERROR] */
@@ -4163,7 +4289,13 @@ interface WatchedKey { dbIndex: number; key: string; expiredAtWatch: boolean }
 function signalModifiedKey(db: Db, key: string): void {
   if (!db.watched.size) return;
   const watchers = db.watched.get(key);
-  if (watchers) for (const c of watchers) c.dirtyCas = true;
+  if (!watchers) return;
+  for (const c of watchers) {
+    const w = c.watched.find((x) => x.key === key && server.dbs[x.dbIndex] === db);
+    // A key already expired when watched, now deleted by expiry, has not logically changed.
+    if (w?.expiredAtWatch && !db.has(key)) { w.expiredAtWatch = false; continue; }
+    c.dirtyCas = true;
+  }
 }
 
 /** Touches every watched key of a database that exists in `emptied` or in `replacedWith`
@@ -4384,16 +4516,16 @@ function spublishCommand(c: Client): void { addReplyLongLong(c, pubsubPublishMes
 /** PUBSUB CHANNELS and SHARDCHANNELS [pattern] */
 function pubsubChannelsGeneric(c: Client, map: Map<string, Set<Client>>): void {
   const pattern = c.argv[2];
-  if (c.argv.length > 3) return addReplyError(c, `ERR Unknown subcommand or wrong number of arguments for '${c.argv[1]}'. Try PUBSUB HELP.`);
+  if (c.argv.length > 3) return addReplyError(c, `ERR unknown subcommand or wrong number of arguments for '${c.argv[1]}'. Try PUBSUB HELP.`);
   addReplyBulks(c, [...map.keys()].filter((ch) => pattern === undefined || stringmatch(pattern, ch)));
 }
 function pubsubChannelsCommand(c: Client): void { pubsubChannelsGeneric(c, pubsubChannels); }
 function pubsubShardchannelsCommand(c: Client): void { pubsubChannelsGeneric(c, pubsubShardChannels); }
 
-/** PUBSUB NUMSUB and SHARDNUMSUB [channel ...]: channel/count pairs (a map in RESP3). */
+/** PUBSUB NUMSUB and SHARDNUMSUB [channel ...]: channel/count pairs. */
 function pubsubNumsubGeneric(c: Client, map: Map<string, Set<Client>>): void {
   const names = c.argv.slice(2);
-  addReplyMapLen(c, names.length);
+  addReplyArrayLen(c, names.length * 2); // a flat array even in RESP3, as Redis 7.0 sends it
   for (const n of names) { addReplyBulk(c, n); addReplyLongLong(c, map.get(n)?.size ?? 0); }
 }
 function pubsubNumsubCommand(c: Client): void { pubsubNumsubGeneric(c, pubsubChannels); }
@@ -4674,9 +4806,11 @@ function expireGeneric(c: Client, basetime: number, seconds: boolean): void {
   if (when <= cmdTime) {
     dbDelete(db, key);
     keyModified(db, key, NOTIFY_GENERIC, "del");
+    c.propArgv = [conf["lazyfree-lazy-expire"] ? "UNLINK" : "DEL", key];
   } else {
     setExpire(db, key, when);
     keyModified(db, key, NOTIFY_GENERIC, "expire");
+    c.propArgv = ["PEXPIREAT", key, String(when)];
   }
   server.dirty++;
   addReplyLongLong(c, 1);
@@ -4712,7 +4846,7 @@ function pexpiretimeCommand(c: Client): void { ttlGeneric(c, true, true); }
 /* PERSIST key */
 function persistCommand(c: Client): void {
   const db = cdb(c), key = c.argv[1];
-  if (lookupKeyWrite(db, key) === undefined || !db.expires.delete(key)) return addReplyLongLong(c, 0);
+  if (lookupKeyWrite(db, key) === undefined || !removeExpire(db, key)) return addReplyLongLong(c, 0);
   server.dirty++;
   keyModified(db, key, NOTIFY_GENERIC, "persist");
   addReplyLongLong(c, 1);
@@ -4734,6 +4868,7 @@ function swapdbCommand(c: Client): void {
   const b = parseInt32OrReply(c, c.argv[2], "ERR invalid second DB index");
   if (b === undefined) return;
   if (a < 0 || a >= server.dbs.length || b < 0 || b >= server.dbs.length) return addReplyError(c, E.dbIndex);
+  if (a === b) return addReplyOK(c);
   const dbs = server.dbs;
   touchAllWatchedKeysInDb(dbs[a], dbs[b]);
   touchAllWatchedKeysInDb(dbs[b], dbs[a]);
@@ -5123,6 +5258,10 @@ function configSetCommand(c: Client): void {
 function applyConfigChanges(names: string[]): { param: string; why: string } | null {
   server.notifyFlags = keyspaceEventsStringToFlags(String(conf["notify-keyspace-events"])) ?? 0;
   for (const name of names) {
+    if (name === "appendonly" && server.listeners.length && Boolean(conf.appendonly) !== aof.on) {
+      if (conf.appendonly) startAppendOnly(false);
+      else stopAppendOnly();
+    }
     if ((name === "port" || name === "bind") && server.listeners.length) {
       const err = rebindListeners();
       if (err) return { param: name, why: err };
@@ -5659,7 +5798,25 @@ function shutdownCommand(c: Client): void {
   if ((opts.has("abort") && opts.size > 1) || (opts.has("save") && opts.has("nosave"))) return addReplyError(c, E.syntax);
   if (opts.has("abort")) return addReplyError(c, "ERR No shutdown in progress.");
   log("warning", "User requested shutdown...");
+  if (!prepareForShutdown(opts.has("save"), opts.has("nosave")) && !opts.has("force")) {
+    return addReplyError(c, "ERR Errors trying to SHUTDOWN. Check logs.");
+  }
   void server.shutdown?.();
+}
+
+/** What must happen before exiting: the AOF flushed and synced, and a final RDB save when save
+ *  points are configured (or SAVE asked for it) unless NOSAVE. Returns false if saving failed. */
+function prepareForShutdown(save: boolean, nosave: boolean): boolean {
+  if (aof.on) {
+    flushAppendOnlyFile();
+    try { fsyncSync(aof.fd); } catch { /* closed */ }
+  }
+  if (nosave || (!save && String(conf.save).trim() === "")) return true;
+  log("notice", "Saving the final RDB snapshot before exiting.");
+  let ok = false;
+  rdbSave(false, (r) => (ok = r));
+  if (!ok) log("warning", "Error trying to save the DB, can't exit.");
+  return ok;
 }
 
 /* FUNCTION FLUSH [ASYNC | SYNC]: there are no functions until scripting exists. */
@@ -5698,7 +5855,7 @@ const INFO_SECTIONS: Record<string, () => string[]> = {
   clients: () => [
     `connected_clients:${server.clients.size}`, "cluster_connections:0", `maxclients:${conf.maxclients}`,
     "client_recent_max_input_buffer:0", "client_recent_max_output_buffer:0", `blocked_clients:${server.pausedClients.size + [...server.clients.values()].filter((x) => x.bstate).length}`,
-    "tracking_clients:0", "clients_in_timeout_table:0",
+    "tracking_clients:0", `clients_in_timeout_table:${[...server.clients.values()].filter((x) => x.bstate?.timer).length}`,
   ],
   memory: () => {
     const m = memoryUsage();
@@ -5733,17 +5890,31 @@ const INFO_SECTIONS: Record<string, () => string[]> = {
       "lazyfree_pending_objects:0", "lazyfreed_objects:0",
     ];
   },
-  persistence: () => [
-    "loading:0", "async_loading:0", "current_cow_peak:0", "current_cow_size:0", "current_cow_size_age:0",
-    "current_fork_perc:0.00", "current_save_keys_processed:0", "current_save_keys_total:0",
-    `rdb_changes_since_last_save:${server.dirty}`, "rdb_bgsave_in_progress:0", `rdb_last_save_time:${server.lastSave}`,
-    "rdb_last_bgsave_status:ok", "rdb_last_bgsave_time_sec:-1", "rdb_current_bgsave_time_sec:-1", "rdb_saves:0",
-    "rdb_last_cow_size:0", "rdb_last_load_keys_expired:0", "rdb_last_load_keys_loaded:0",
-    "aof_enabled:0", "aof_rewrite_in_progress:0", "aof_rewrite_scheduled:0", "aof_last_rewrite_time_sec:-1",
-    "aof_current_rewrite_time_sec:-1", "aof_last_bgrewrite_status:ok", "aof_rewrites:0",
-    "aof_rewrites_consecutive_failures:0", "aof_last_write_status:ok", "aof_last_cow_size:0",
-    "module_fork_in_progress:0", "module_fork_last_cow_size:0",
-  ],
+  persistence: () => {
+    const job = saveJob;
+    const lines = [
+      `loading:${server.loading ? 1 : 0}`, "async_loading:0", "current_cow_peak:0", "current_cow_size:0", "current_cow_size_age:0",
+      "current_fork_perc:0.00", "current_save_keys_processed:0", "current_save_keys_total:0",
+      `rdb_changes_since_last_save:${server.dirty}`, `rdb_bgsave_in_progress:${server.rdbChildRunning ? 1 : 0}`,
+      `rdb_last_save_time:${server.lastSave}`, `rdb_last_bgsave_status:${server.lastBgsaveOk ? "ok" : "err"}`,
+      `rdb_last_bgsave_time_sec:${server.rdbLastSaveSeconds}`,
+      `rdb_current_bgsave_time_sec:${server.rdbChildRunning ? Math.floor((Date.now() - server.rdbSaveStart) / 1000) : -1}`,
+      `rdb_saves:${server.rdbSaves}`, "rdb_last_cow_size:0", `rdb_last_load_keys_expired:${server.rdbLoadedExpired}`,
+      `rdb_last_load_keys_loaded:${server.rdbLoadedKeys}`,
+      `aof_enabled:${aof.on ? 1 : 0}`, `aof_rewrite_in_progress:${aof.rewriting ? 1 : 0}`,
+      `aof_rewrite_scheduled:${aof.scheduled ? 1 : 0}`, `aof_last_rewrite_time_sec:${aof.lastRewriteSecs}`,
+      `aof_current_rewrite_time_sec:${aof.rewriting ? Math.floor((Date.now() - aof.rewriteStart) / 1000) : -1}`,
+      `aof_last_bgrewrite_status:${aof.lastRewriteOk ? "ok" : "err"}`, `aof_rewrites:${aof.rewrites}`,
+      "aof_rewrites_consecutive_failures:0", `aof_last_write_status:${aof.lastWriteOk ? "ok" : "err"}`, "aof_last_cow_size:0",
+      "module_fork_in_progress:0", "module_fork_last_cow_size:0",
+    ];
+    if (aof.on) {
+      lines.push(`aof_current_size:${aof.currentSize}`, `aof_base_size:${aof.baseSize}`, "aof_pending_rewrite:0",
+        `aof_buffer_length:${aof.bufLen}`, "aof_pending_bio_fsync:0", "aof_delayed_fsync:0");
+    }
+    void job;
+    return lines;
+  },
   stats: () => [
     `total_connections_received:${stats.connections}`, `total_commands_processed:${stats.commands}`,
     `instantaneous_ops_per_sec:${stats.opsPerSec}`, `total_net_input_bytes:${stats.netInput}`,
@@ -6000,6 +6171,12 @@ registerCommands("sorted-set", [
   ["bzmpop", -5, "write blocking movablekeys", 0, 0, 0, "sortedset", bzmpopCommand],
 ]);
 
+registerCommands("server", [
+  ["save", 1, "admin noscript no_async_loading no_multi", 0, 0, 0, "", saveCommand],
+  ["bgsave", -1, "admin noscript no_async_loading", 0, 0, 0, "", bgsaveCommand],
+  ["bgrewriteaof", 1, "admin noscript no_async_loading", 0, 0, 0, "", bgrewriteaofCommand],
+]);
+
 registerCommands("transactions", [
   ["multi", 1, "noscript loading stale fast allow_busy", 0, 0, 0, "transaction", multiCommand],
   ["exec", 1, "noscript loading stale skip_slowlog", 0, 0, 0, "transaction", execCommand],
@@ -6051,6 +6228,8 @@ registerCommands("generic", [
   ["expiretime", 2, "readonly fast", 1, 1, 1, "keyspace", expiretimeCommand],
   ["pexpiretime", 2, "readonly fast", 1, 1, 1, "keyspace", pexpiretimeCommand],
   ["persist", 2, "write fast", 1, 1, 1, "keyspace", persistCommand],
+  ["dump", 2, "readonly", 1, 1, 1, "keyspace", dumpCommand],
+  ["restore", -4, "write denyoom", 1, 1, 1, "keyspace dangerous", restoreCommand],
   ["object", -2, "", 0, 0, 0, "", () => {}],
 ], {
   object: [
@@ -6121,7 +6300,1197 @@ registerCommands("scripting", [
 });
 
 // ============================================================================================
-// 16. Server loop
+// 16. RDB persistence
+//
+// Redbun reads and writes Redis's own RDB format (version 10, what Redis 7.0 writes), so dump
+// files move between Redbun and Redis in both directions and pass redis-check-rdb. We write the
+// plain encodings every Redis version loads (strings, then lists, sets, hashes and sorted sets as
+// sequences of strings and binary doubles), and read every encoding Redis 7.x writes: integer and
+// LZF strings, ziplists, listpacks, intsets, zipmaps, quicklists.
+//
+// BGSAVE runs on the event loop in slices of a few milliseconds. It walks each database's slots
+// from the top down (like SCAN, so a key present throughout is met exactly once thanks to a per-
+// slot save mark), and copy-on-write keeps it a point-in-time snapshot: before any key that the
+// walk has not reached yet is changed, deleted, or has its TTL touched, saveBeforeChange writes
+// its current entry out first. Keys created after the start are marked as done, and FLUSHALL or
+// SWAPDB leave the snapshot's Db objects alone. The file is written to a temp name, fsynced and
+// renamed, so a crash never leaves a half-written dump.rdb behind.
+// ============================================================================================
+
+const RDB_VERSION = 10;
+const RDB_TYPE_STRING = 0, RDB_TYPE_LIST = 1, RDB_TYPE_SET = 2, RDB_TYPE_ZSET = 3, RDB_TYPE_HASH = 4, RDB_TYPE_ZSET_2 = 5,
+  RDB_TYPE_MODULE = 6, RDB_TYPE_MODULE_2 = 7, RDB_TYPE_HASH_ZIPMAP = 9, RDB_TYPE_LIST_ZIPLIST = 10, RDB_TYPE_SET_INTSET = 11,
+  RDB_TYPE_ZSET_ZIPLIST = 12, RDB_TYPE_HASH_ZIPLIST = 13, RDB_TYPE_LIST_QUICKLIST = 14, RDB_TYPE_STREAM_LISTPACKS = 15,
+  RDB_TYPE_HASH_LISTPACK = 16, RDB_TYPE_ZSET_LISTPACK = 17, RDB_TYPE_LIST_QUICKLIST_2 = 18, RDB_TYPE_STREAM_LISTPACKS_2 = 19,
+  RDB_TYPE_SET_LISTPACK = 20, RDB_TYPE_STREAM_LISTPACKS_3 = 21;
+const RDB_OPCODE_SLOT_INFO = 244, RDB_OPCODE_FUNCTION2 = 245, RDB_OPCODE_FUNCTION = 246, RDB_OPCODE_MODULE_AUX = 247,
+  RDB_OPCODE_IDLE = 248, RDB_OPCODE_FREQ = 249, RDB_OPCODE_AUX = 250, RDB_OPCODE_RESIZEDB = 251,
+  RDB_OPCODE_EXPIRETIME_MS = 252, RDB_OPCODE_EXPIRETIME = 253, RDB_OPCODE_SELECTDB = 254, RDB_OPCODE_EOF = 255;
+const RDB_ENC_INT8 = 0, RDB_ENC_INT16 = 1, RDB_ENC_INT32 = 2, RDB_ENC_LZF = 3;
+
+// --- CRC64 (Jones polynomial, reflected, as Redis's crc64.c), as two 32-bit halves per table entry.
+const CRC64_LO = new Uint32Array(256), CRC64_HI = new Uint32Array(256);
+{
+  const poly = 0x95ac9329ac4bc9b5n; // 0xad93d23594c935a9 bit-reflected
+  for (let i = 0; i < 256; i++) {
+    let crc = BigInt(i);
+    for (let j = 0; j < 8; j++) crc = crc & 1n ? (crc >> 1n) ^ poly : crc >> 1n;
+    CRC64_LO[i] = Number(crc & 0xffffffffn);
+    CRC64_HI[i] = Number(crc >> 32n);
+  }
+}
+
+/** Continues a CRC64 over bytes; the state is [lo, hi]. */
+function crc64Update(state: [number, number], buf: Uint8Array, start = 0, end = buf.length): void {
+  let lo = state[0], hi = state[1];
+  for (let i = start; i < end; i++) {
+    const idx = (lo ^ buf[i]) & 0xff;
+    lo = ((lo >>> 8) | (hi << 24)) ^ CRC64_LO[idx];
+    hi = (hi >>> 8) ^ CRC64_HI[idx];
+  }
+  state[0] = lo >>> 0;
+  state[1] = hi >>> 0;
+}
+
+// --- LZF (liblzf's format, which Redis uses for strings over 20 bytes).
+
+/** Decompresses LZF data into exactly `outLen` bytes, or returns null if it is malformed. */
+function lzfDecompress(input: Uint8Array, outLen: number): Uint8Array | null {
+  const out = new Uint8Array(outLen);
+  let ip = 0, op = 0;
+  while (ip < input.length) {
+    const ctrl = input[ip++];
+    if (ctrl < 32) {
+      const n = ctrl + 1;
+      if (op + n > outLen || ip + n > input.length) return null;
+      out.set(input.subarray(ip, ip + n), op);
+      ip += n;
+      op += n;
+    } else {
+      let len = ctrl >> 5;
+      if (len === 7) len += input[ip++];
+      const ref = op - ((ctrl & 0x1f) << 8) - input[ip++] - 1;
+      len += 2;
+      if (ref < 0 || op + len > outLen) return null;
+      for (let k = 0; k < len; k++) out[op++] = out[ref + k];
+    }
+  }
+  return op === outLen ? out : null;
+}
+
+/** Compresses with LZF; returns null when the result would not be smaller (Redis then stores the
+ *  string plainly). A 3-byte hash finds back-references up to 8 KiB away, as liblzf does. */
+function lzfCompress(input: Uint8Array): Uint8Array | null {
+  const n = input.length;
+  const out = new Uint8Array(n);
+  const table = new Int32Array(1 << 14).fill(-1);
+  let ip = 0, op = 1, lit = 0;
+  out[0] = 0;
+  while (ip < n - 2) {
+    const h = Math.imul((input[ip] << 16) | (input[ip + 1] << 8) | input[ip + 2], 0x9e3779b1) >>> 18;
+    const ref = table[h];
+    table[h] = ip;
+    const off = ip - ref - 1;
+    if (ref >= 0 && off < 8192 && input[ref] === input[ip] && input[ref + 1] === input[ip + 1] && input[ref + 2] === input[ip + 2]) {
+      let len = 3;
+      const maxLen = Math.min(264, n - ip);
+      while (len < maxLen && input[ref + len] === input[ip + len]) len++;
+      if (op + 3 + 1 >= n) return null;
+      if (lit === 0) op--; // drop the empty literal run header
+      else out[op - lit - 1] = lit - 1;
+      const l = len - 2;
+      if (l < 7) out[op++] = (l << 5) | (off >> 8);
+      else { out[op++] = (7 << 5) | (off >> 8); out[op++] = l - 7; }
+      out[op++] = off & 0xff;
+      out[op++] = 0; // next literal run header
+      lit = 0;
+      ip += len;
+    } else {
+      if (op + 1 >= n) return null;
+      out[op++] = input[ip++];
+      lit++;
+      if (lit === 32) { out[op - lit - 1] = 31; out[op++] = 0; lit = 0; }
+    }
+  }
+  while (ip < n) {
+    if (op + 1 >= n) return null;
+    out[op++] = input[ip++];
+    lit++;
+    if (lit === 32) { out[op - lit - 1] = 31; out[op++] = 0; lit = 0; }
+  }
+  if (lit === 0) op--;
+  else out[op - lit - 1] = lit - 1;
+  return op < n ? out.subarray(0, op) : null;
+}
+
+// --- Writing.
+
+/** An append-only byte buffer for RDB output. */
+class RdbWriter {
+  buf = Buffer.allocUnsafe(64 * 1024);
+  len = 0;
+  private ensure(n: number): void {
+    if (this.buf.length - this.len >= n) return;
+    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.len + n));
+    this.buf.copy(next, 0, 0, this.len);
+    this.buf = next;
+  }
+  byte(b: number): void { this.ensure(1); this.buf[this.len++] = b; }
+  bytes(b: Uint8Array): void { this.ensure(b.length); this.buf.set(b, this.len); this.len += b.length; }
+  latin1(s: string): void { this.ensure(s.length); this.len += this.buf.latin1Write(s, this.len); }
+  /** Redis's length encoding: 6, 14, 32 or 64 bits. */
+  length(n: number): void {
+    this.ensure(9);
+    if (n < 64) this.buf[this.len++] = n;
+    else if (n < 16384) { this.buf[this.len++] = 0x40 | (n >> 8); this.buf[this.len++] = n & 0xff; }
+    else if (n <= 0xffffffff) { this.buf[this.len++] = 0x80; this.buf.writeUInt32BE(n, this.len); this.len += 4; }
+    else { this.buf[this.len++] = 0x81; this.buf.writeBigUInt64BE(BigInt(n), this.len); this.len += 8; }
+  }
+  /** A string: integer-encoded when it is a small integer in canonical form, LZF-compressed when
+   *  rdbcompression is on and it helps, else plain. */
+  string(s: string): void {
+    if (s.length <= 11) {
+      const v = string2ll(s);
+      if (v !== null && v >= -2147483648 && v <= 2147483647 && String(v) === s) {
+        this.ensure(5);
+        if (v >= -128 && v <= 127) { this.buf[this.len++] = 0xc0 | RDB_ENC_INT8; this.buf.writeInt8(v, this.len); this.len += 1; }
+        else if (v >= -32768 && v <= 32767) { this.buf[this.len++] = 0xc0 | RDB_ENC_INT16; this.buf.writeInt16LE(v, this.len); this.len += 2; }
+        else { this.buf[this.len++] = 0xc0 | RDB_ENC_INT32; this.buf.writeInt32LE(v, this.len); this.len += 4; }
+        return;
+      }
+    }
+    if (s.length > 20 && conf.rdbcompression) {
+      const raw = Buffer.from(s, "latin1");
+      const packed = lzfCompress(raw);
+      if (packed) {
+        this.byte(0xc0 | RDB_ENC_LZF);
+        this.length(packed.length);
+        this.length(raw.length);
+        this.bytes(packed);
+        return;
+      }
+    }
+    this.length(s.length);
+    this.latin1(s);
+  }
+  double(d: number): void { this.ensure(8); this.buf.writeDoubleLE(d, this.len); this.len += 8; }
+  millis(ms: number): void { this.ensure(8); this.buf.writeBigInt64LE(BigInt(ms), this.len); this.len += 8; }
+  take(): Buffer { const out = this.buf.subarray(0, this.len); this.buf = Buffer.allocUnsafe(64 * 1024); this.len = 0; return out; }
+}
+
+/** The RDB type a value is written as: the plain encodings every Redis loads. */
+function rdbObjectType(v: RValue): number {
+  if (typeof v === "string") return RDB_TYPE_STRING;
+  if (v instanceof RList) return RDB_TYPE_LIST;
+  if (v instanceof RSet) return RDB_TYPE_SET;
+  if (v instanceof RHash) return RDB_TYPE_HASH;
+  return RDB_TYPE_ZSET_2;
+}
+
+/** The body of a value (after its type byte). */
+function rdbWriteObject(w: RdbWriter, v: RValue): void {
+  if (typeof v === "string") return w.string(v);
+  if (v instanceof RList) {
+    w.length(v.length);
+    for (let i = 0; i < v.length; i++) w.string(v.get(i));
+  } else if (v instanceof RSet) {
+    w.length(v.size);
+    for (const m of v.dict.keys) w.string(m);
+  } else if (v instanceof RHash) {
+    w.length(v.size);
+    for (let i = 0; i < v.size; i++) { w.string(v.dict.keys[i]); w.string(v.dict.vals[i]); }
+  } else {
+    // From the highest score down, as Redis writes skiplists.
+    w.length(v.size);
+    for (let n = v.zsl.tail; n; n = n.backward) { w.string(n.member); w.double(n.score); }
+  }
+}
+
+/** One key: its expire time, then type, name and value. */
+function rdbWriteKey(w: RdbWriter, key: string, v: RValue, expire: number): void {
+  if (expire !== -1) { w.byte(RDB_OPCODE_EXPIRETIME_MS); w.millis(expire); }
+  w.byte(rdbObjectType(v));
+  w.string(key);
+  rdbWriteObject(w, v);
+}
+
+/** The header and AUX fields Redis writes. */
+function rdbWriteHeader(w: RdbWriter, aofBase: boolean): void {
+  w.latin1(`REDIS${String(RDB_VERSION).padStart(4, "0")}`);
+  const aux = (k: string, v: string) => { w.byte(RDB_OPCODE_AUX); w.string(k); w.string(v); };
+  aux("redis-ver", REDIS_VERSION);
+  aux("redis-bits", "64");
+  aux("ctime", String(Math.floor(Date.now() / 1000)));
+  aux("used-mem", String(memoryUsage().heapUsed));
+  aux("aof-base", aofBase ? "1" : "0");
+}
+
+interface SaveJob {
+  format: "rdb" | "aof"; // an RDB image, or the commands of an AOF base
+  epoch: number;
+  dbs: Db[]; // the databases as they were when the save started
+  dbPos: number; // the database being written
+  cursor: number; // its next slot, walking down
+  started: boolean[]; // SELECTDB written for each database
+  pending: Buffer[][]; // entries copied on write for databases not reached yet
+  out: (chunk: Buffer) => void;
+  w: RdbWriter;
+  crc: [number, number];
+  done: (err: Error | null) => void;
+  startTime: number;
+}
+
+let saveEpoch = 0;
+let saveJob: SaveJob | null = null;
+
+/** Copy-on-write: called before any change to a key while a save runs. If the save has not
+ *  written that key yet, it writes it now, as it was. */
+function saveBeforeChange(db: Db, key: string): void {
+  const job = saveJob;
+  if (!job) return;
+  const i = db.index.get(key);
+  if (i === undefined || db.saveMark[i] === job.epoch) return;
+  const dbIndex = job.dbs.indexOf(db);
+  if (dbIndex < 0) return;
+  db.saveMark[i] = job.epoch;
+  saveWriteKey(job, key, db.vals[i], getExpire(db, key));
+  const entry = job.w.take();
+  if (dbIndex === job.dbPos && job.started[dbIndex]) saveEmit(job, entry);
+  else job.pending[dbIndex].push(entry);
+}
+
+function saveWriteKey(job: SaveJob, key: string, v: RValue, expire: number): void {
+  if (job.format === "rdb") rdbWriteKey(job.w, key, v, expire);
+  else aofRewriteKey(job.w, key, v, expire);
+}
+
+/** A key as the commands that rebuild it (an AOF base without RDB preamble), in batches of 64
+ *  items per command as Redis writes them. */
+function aofRewriteKey(w: RdbWriter, key: string, v: RValue, expire: number): void {
+  const emit = (argv: string[]) => w.latin1(respCommand(argv));
+  const batches = (cmd: string, items: string[], per: number) => {
+    for (let i = 0; i < items.length; i += 64 * per) emit([cmd, key, ...items.slice(i, i + 64 * per)]);
+  };
+  if (typeof v === "string") emit(["SET", key, v]);
+  else if (v instanceof RList) batches("RPUSH", v.range(0, v.length - 1), 1);
+  else if (v instanceof RSet) batches("SADD", v.dict.keys, 1);
+  else if (v instanceof RHash) batches("HMSET", v.dict.keys.flatMap((f, i) => [f, v.dict.vals[i]]), 2);
+  else batches("ZADD", zsetRangeByRank(v, 0, -1, false).flatMap((n) => [formatDouble(n.score), n.member]), 2);
+  if (expire !== -1) emit(["PEXPIREAT", key, String(expire)]);
+}
+
+function saveEmit(job: SaveJob, chunk: Buffer): void {
+  crc64Update(job.crc, chunk);
+  job.out(chunk);
+}
+
+/** Writes the next part of the snapshot, for about `budgetMs`. Returns true when finished. */
+function saveStep(job: SaveJob, budgetMs: number): boolean {
+  const start = performance.now();
+  const w = job.w;
+  while (job.dbPos < job.dbs.length) {
+    const db = job.dbs[job.dbPos];
+    if (!job.started[job.dbPos]) {
+      job.started[job.dbPos] = true;
+      if (db.size === 0 && job.pending[job.dbPos].length === 0) { job.dbPos++; continue; }
+      if (job.format === "aof") w.latin1(respCommand(["SELECT", String(job.dbPos)]));
+      else {
+        w.byte(RDB_OPCODE_SELECTDB);
+        w.length(job.dbPos);
+        w.byte(RDB_OPCODE_RESIZEDB);
+        w.length(db.size);
+        w.length(db.expires.size);
+      }
+      saveEmit(job, w.take());
+      for (const e of job.pending[job.dbPos]) saveEmit(job, e);
+      job.pending[job.dbPos] = [];
+      job.cursor = db.size;
+    }
+    while (job.cursor > 0) {
+      const i = --job.cursor;
+      if (i >= db.size || db.saveMark[i] === job.epoch) continue;
+      db.saveMark[i] = job.epoch;
+      saveWriteKey(job, db.keys[i], db.vals[i], getExpire(db, db.keys[i]));
+      if (w.len > 256 * 1024) saveEmit(job, w.take());
+      if ((job.cursor & 255) === 0 && performance.now() - start > budgetMs) {
+        if (w.len) saveEmit(job, w.take());
+        return false;
+      }
+    }
+    if (w.len) saveEmit(job, w.take());
+    job.dbPos++;
+  }
+  if (job.format === "aof") return true;
+  w.byte(RDB_OPCODE_EOF);
+  const eof = w.take();
+  crc64Update(job.crc, eof);
+  const tail = Buffer.allocUnsafe(8);
+  tail.writeUInt32LE(conf.rdbchecksum ? job.crc[0] : 0, 0);
+  tail.writeUInt32LE(conf.rdbchecksum ? job.crc[1] : 0, 4);
+  job.out(Buffer.concat([eof, tail]));
+  return true;
+}
+
+/** Starts a snapshot of every database, delivered in chunks to `out`. With `background`, it runs
+ *  in slices between events; otherwise it completes before returning. */
+function startSnapshot(out: (chunk: Buffer) => void, background: boolean, aofBase: boolean, done: (err: Error | null) => void, format: "rdb" | "aof" = "rdb"): void {
+  const job: SaveJob = {
+    format, epoch: ++saveEpoch, dbs: server.dbs.slice(), dbPos: 0, cursor: 0,
+    started: server.dbs.map(() => false), pending: server.dbs.map(() => []), out, w: new RdbWriter(),
+    crc: [0, 0], done, startTime: Date.now(),
+  };
+  const w = job.w;
+  if (format === "rdb") {
+    rdbWriteHeader(w, aofBase);
+    saveEmit(job, w.take());
+  }
+  if (!background) {
+    saveStep(job, Infinity);
+    return done(null);
+  }
+  saveJob = job;
+  const tick = () => {
+    try {
+      if (!saveStep(job, 3)) return void setImmediate(tick);
+      saveJob = null;
+      done(null);
+    } catch (err) {
+      saveJob = null;
+      done(err as Error);
+    }
+  };
+  setImmediate(tick);
+}
+
+/** Writes a file atomically: a temp name in the same directory, fsync, rename. */
+class AtomicFile {
+  private fd: number;
+  private tmp: string;
+  constructor(private path: string) {
+    this.tmp = `${dirname(path)}/temp-${process.pid}-${Date.now()}.rdb`;
+    this.fd = openSync(this.tmp, "w");
+  }
+  write(chunk: Uint8Array): void { writeSync(this.fd, chunk); }
+  commit(): void {
+    fsyncSync(this.fd);
+    closeSync(this.fd);
+    renameSync(this.tmp, this.path);
+  }
+  abort(): void {
+    try { closeSync(this.fd); } catch { /* already closed */ }
+    try { unlinkSync(this.tmp); } catch { /* never created */ }
+  }
+}
+
+function rdbPath(): string { return `${conf.dir}/${conf.dbfilename}`; }
+
+/** Saves the dataset to dbfilename (SAVE, SHUTDOWN, save points with `background`). */
+function rdbSave(background: boolean, onDone?: (ok: boolean) => void): void {
+  const dirtyAtStart = server.dirty;
+  const start = Date.now();
+  let file: AtomicFile;
+  try {
+    file = new AtomicFile(rdbPath());
+  } catch (err) {
+    log("warning", `Failed opening the temp RDB file (in server root dir ${conf.dir}) for saving: ${(err as Error).message}`);
+    server.lastBgsaveOk = false;
+    onDone?.(false);
+    return;
+  }
+  if (background) {
+    server.rdbChildRunning = true;
+    server.rdbSaveStart = start;
+    log("notice", "Background saving started");
+  }
+  startSnapshot((chunk) => file.write(chunk), background, false, (err) => {
+    server.rdbChildRunning = false;
+    if (err) {
+      file.abort();
+      log("warning", `Error saving DB on disk: ${err.message}`);
+      server.lastBgsaveOk = false;
+      return onDone?.(false);
+    }
+    try {
+      file.commit();
+    } catch (e) {
+      file.abort();
+      log("warning", `Error saving DB on disk: ${(e as Error).message}`);
+      server.lastBgsaveOk = false;
+      return onDone?.(false);
+    }
+    server.dirty -= dirtyAtStart;
+    server.lastSave = Math.floor(start / 1000);
+    server.lastBgsaveOk = true;
+    server.rdbSaves++;
+    server.rdbLastSaveSeconds = Math.round((Date.now() - start) / 1000);
+    log("notice", background ? "Background saving terminated with success" : "DB saved on disk");
+    onDone?.(true);
+  });
+}
+
+/* SAVE */
+function saveCommand(c: Client): void {
+  if (server.rdbChildRunning) return addReplyError(c, "ERR Background save already in progress");
+  rdbSave(false, (ok) => (ok ? addReplyOK(c) : addReplyError(c, "ERR")));
+}
+
+/* BGSAVE [SCHEDULE] */
+function bgsaveCommand(c: Client): void {
+  let schedule = false;
+  if (c.argv.length > 1) {
+    if (c.argv.length === 2 && c.argv[1].toLowerCase() === "schedule") schedule = true;
+    else return addReplyError(c, E.syntax);
+  }
+  if (server.rdbChildRunning) return addReplyError(c, "ERR Background save already in progress");
+  if (aof.rewriting) {
+    if (!schedule) return addReplyError(c, "ERR Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible.");
+    server.bgsaveScheduled = true;
+    return addReplyStatus(c, "Background saving scheduled");
+  }
+  rdbSave(true);
+  addReplyStatus(c, "Background saving started");
+}
+
+/** serverCron's part: start a BGSAVE when a save point is reached (or one was scheduled). */
+function checkSavePoints(): void {
+  if (server.rdbChildRunning || aof.rewriting || server.loading) return;
+  if (server.bgsaveScheduled) { server.bgsaveScheduled = false; return rdbSave(true); }
+  const points = String(conf.save).split(" ").filter(Boolean).map(Number);
+  const nowSec = Math.floor(Date.now() / 1000);
+  for (let i = 0; i < points.length; i += 2) {
+    const seconds = points[i], changes = points[i + 1];
+    // After a failed save, retry only every 5 seconds, as Redis does.
+    if (server.dirty >= changes && nowSec - server.lastSave > seconds && (server.lastBgsaveOk || nowSec - server.lastBgsaveTry > 5)) {
+      log("notice", `${changes} changes in ${seconds} seconds. Saving...`);
+      server.lastBgsaveTry = nowSec;
+      return rdbSave(true);
+    }
+  }
+}
+
+// --- Reading.
+
+class RdbError extends Error {
+  constructor(msg: string, public offset: number) { super(`${msg} (at byte offset ${offset})`); }
+}
+
+/** A cursor over RDB bytes with Redis's decoding rules. */
+class RdbReader {
+  pos = 0;
+  constructor(public buf: Buffer) {}
+  need(n: number): void { if (this.pos + n > this.buf.length) throw new RdbError("Unexpected end of file", this.pos); }
+  byte(): number { this.need(1); return this.buf[this.pos++]; }
+  /** A length, or a special string encoding (returned as -1 - encoding). */
+  lengthOrEnc(): number {
+    const first = this.byte();
+    const kind = first >> 6;
+    if (kind === 0) return first & 0x3f;
+    if (kind === 1) return ((first & 0x3f) << 8) | this.byte();
+    if (kind === 3) return -1 - (first & 0x3f);
+    if (first === 0x80) { this.need(4); const v = this.buf.readUInt32BE(this.pos); this.pos += 4; return v; }
+    if (first === 0x81) { this.need(8); const v = Number(this.buf.readBigUInt64BE(this.pos)); this.pos += 8; return v; }
+    throw new RdbError(`Unknown length encoding ${first}`, this.pos - 1);
+  }
+  length(): number {
+    const n = this.lengthOrEnc();
+    if (n < 0) throw new RdbError("Unexpected string encoding where a length was expected", this.pos - 1);
+    return n;
+  }
+  /** Raw string bytes (decompressing LZF, expanding integers). */
+  stringBytes(): Buffer {
+    const n = this.lengthOrEnc();
+    if (n >= 0) { this.need(n); const b = this.buf.subarray(this.pos, this.pos + n); this.pos += n; return b; }
+    const enc = -1 - n;
+    if (enc === RDB_ENC_INT8) { this.need(1); return Buffer.from(String(this.buf.readInt8(this.pos++)), "latin1"); }
+    if (enc === RDB_ENC_INT16) { this.need(2); const v = this.buf.readInt16LE(this.pos); this.pos += 2; return Buffer.from(String(v), "latin1"); }
+    if (enc === RDB_ENC_INT32) { this.need(4); const v = this.buf.readInt32LE(this.pos); this.pos += 4; return Buffer.from(String(v), "latin1"); }
+    if (enc === RDB_ENC_LZF) {
+      const at = this.pos;
+      const clen = this.length(), len = this.length();
+      this.need(clen);
+      const out = lzfDecompress(this.buf.subarray(this.pos, this.pos + clen), len);
+      if (!out) throw new RdbError("Invalid LZF compressed string", at);
+      this.pos += clen;
+      return Buffer.from(out.buffer, out.byteOffset, out.length);
+    }
+    throw new RdbError(`Unknown string encoding ${enc}`, this.pos - 1);
+  }
+  string(): string { return this.stringBytes().latin1Slice(); }
+  /** Old-style (RDB_TYPE_ZSET) double: a length byte then ASCII, with 253-255 for nan/inf/-inf. */
+  asciiDouble(): number {
+    const len = this.byte();
+    if (len === 253) return NaN;
+    if (len === 254) return Infinity;
+    if (len === 255) return -Infinity;
+    this.need(len);
+    const s = this.buf.latin1Slice(this.pos, this.pos + len);
+    this.pos += len;
+    return Number(s);
+  }
+  binaryDouble(): number { this.need(8); const v = this.buf.readDoubleLE(this.pos); this.pos += 8; return v; }
+  millis(): number { this.need(8); const v = Number(this.buf.readBigInt64LE(this.pos)); this.pos += 8; return v; }
+  seconds(): number { this.need(4); const v = this.buf.readInt32LE(this.pos); this.pos += 4; return v * 1000; }
+}
+
+/** The entries of a ziplist (Redis < 7 small lists, hashes and sorted sets). */
+function ziplistEntries(b: Buffer, at: number): string[] {
+  const bad = (why: string) => new RdbError(`Corrupt ziplist: ${why}`, at);
+  if (b.length < 11) throw bad("too short");
+  let p = 10;
+  const out: string[] = [];
+  while (p < b.length && b[p] !== 0xff) {
+    p += b[p] === 0xfe ? 5 : 1; // previous entry length
+    const enc = b[p];
+    if (enc >> 6 === 0) { const n = enc & 0x3f; out.push(b.latin1Slice(p + 1, p + 1 + n)); p += 1 + n; }
+    else if (enc >> 6 === 1) { const n = ((enc & 0x3f) << 8) | b[p + 1]; out.push(b.latin1Slice(p + 2, p + 2 + n)); p += 2 + n; }
+    else if (enc >> 6 === 2) { const n = b.readUInt32BE(p + 1); out.push(b.latin1Slice(p + 5, p + 5 + n)); p += 5 + n; }
+    else if (enc === 0xc0) { out.push(String(b.readInt16LE(p + 1))); p += 3; }
+    else if (enc === 0xd0) { out.push(String(b.readInt32LE(p + 1))); p += 5; }
+    else if (enc === 0xe0) { out.push(String(b.readBigInt64LE(p + 1))); p += 9; }
+    else if (enc === 0xf0) { out.push(String(b.readIntLE(p + 1, 3))); p += 4; }
+    else if (enc === 0xfe) { out.push(String(b.readInt8(p + 1))); p += 2; }
+    else if (enc >= 0xf1 && enc <= 0xfd) { out.push(String((enc & 0x0f) - 1)); p += 1; }
+    else throw bad(`unknown entry encoding ${enc}`);
+  }
+  if (p >= b.length) throw bad("missing end marker");
+  return out;
+}
+
+/** The entries of a listpack (Redis 7 small collections and stream nodes). */
+function listpackEntries(b: Buffer, at: number): string[] {
+  const bad = (why: string) => new RdbError(`Corrupt listpack: ${why}`, at);
+  if (b.length < 7) throw bad("too short");
+  let p = 6;
+  const out: string[] = [];
+  while (p < b.length && b[p] !== 0xff) {
+    const enc = b[p];
+    let entryLen: number;
+    if ((enc & 0x80) === 0) { out.push(String(enc & 0x7f)); entryLen = 1; }
+    else if ((enc & 0xc0) === 0x80) { const n = enc & 0x3f; out.push(b.latin1Slice(p + 1, p + 1 + n)); entryLen = 1 + n; }
+    else if ((enc & 0xe0) === 0xc0) { let v = ((enc & 0x1f) << 8) | b[p + 1]; if (v >= 1 << 12) v -= 1 << 13; out.push(String(v)); entryLen = 2; }
+    else if ((enc & 0xf0) === 0xe0) { const n = ((enc & 0x0f) << 8) | b[p + 1]; out.push(b.latin1Slice(p + 2, p + 2 + n)); entryLen = 2 + n; }
+    else if (enc === 0xf0) { const n = b.readUInt32LE(p + 1); out.push(b.latin1Slice(p + 5, p + 5 + n)); entryLen = 5 + n; }
+    else if (enc === 0xf1) { out.push(String(b.readInt16LE(p + 1))); entryLen = 3; }
+    else if (enc === 0xf2) { out.push(String(b.readIntLE(p + 1, 3))); entryLen = 4; }
+    else if (enc === 0xf3) { out.push(String(b.readInt32LE(p + 1))); entryLen = 5; }
+    else if (enc === 0xf4) { out.push(String(b.readBigInt64LE(p + 1))); entryLen = 9; }
+    else throw bad(`unknown entry encoding ${enc}`);
+    // The back-length that follows takes 1 byte per 7 bits of the entry length.
+    p += entryLen + (entryLen < 128 ? 1 : entryLen < 16384 ? 2 : entryLen < 2097152 ? 3 : entryLen < 268435456 ? 4 : 5);
+  }
+  if (p >= b.length) throw bad("missing end marker");
+  return out;
+}
+
+/** The members of an intset. */
+function intsetEntries(b: Buffer, at: number): string[] {
+  if (b.length < 8) throw new RdbError("Corrupt intset", at);
+  const width = b.readUInt32LE(0), n = b.readUInt32LE(4);
+  if (![2, 4, 8].includes(width) || 8 + width * n > b.length) throw new RdbError("Corrupt intset", at);
+  const out: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const p = 8 + i * width;
+    out.push(String(width === 2 ? b.readInt16LE(p) : width === 4 ? b.readInt32LE(p) : b.readBigInt64LE(p)));
+  }
+  return out;
+}
+
+/** The field/value pairs of a zipmap (very old small hashes). */
+function zipmapEntries(b: Buffer, at: number): string[] {
+  let p = 1;
+  const out: string[] = [];
+  const len = () => { const f = b[p++]; if (f < 254) return f; const v = b.readUInt32LE(p); p += 4; return v; };
+  while (p < b.length && b[p] !== 0xff) {
+    const kl = len(); out.push(b.latin1Slice(p, p + kl)); p += kl;
+    const vl = len(); const free = b[p++]; out.push(b.latin1Slice(p, p + vl)); p += vl + free;
+  }
+  if (p >= b.length) throw new RdbError("Corrupt zipmap", at);
+  return out;
+}
+
+function hashFromPairs(pairs: string[]): RHash {
+  const h = new RHash();
+  for (let i = 0; i < pairs.length; i += 2) h.set(pairs[i], pairs[i + 1]);
+  return h;
+}
+function setFromMembers(members: string[]): RSet {
+  const s = new RSet();
+  if (members.length > (conf["set-max-intset-entries"] as number)) s.intset = false;
+  for (const m of members) s.add(m);
+  return s;
+}
+/** A sorted set as Redis ends up with it after loading: a listpack when small enough. */
+function zsetFromPairs(pairs: [string, number][]): RZSet {
+  const z = new RZSet(0, 0);
+  z.listpack = pairs.length <= (conf["zset-max-listpack-entries"] as number) && pairs.every(([m]) => m.length <= (conf["zset-max-listpack-value"] as number));
+  for (const [m, s] of pairs) z.set(m, s);
+  return z;
+}
+
+/** Reads one value of the given RDB type. */
+function rdbReadObject(r: RdbReader, type: number): RValue {
+  const at = r.pos;
+  switch (type) {
+    case RDB_TYPE_STRING: return r.string();
+    case RDB_TYPE_LIST: case RDB_TYPE_SET: {
+      const n = r.length();
+      const items: string[] = [];
+      for (let i = 0; i < n; i++) items.push(r.string());
+      if (type === RDB_TYPE_SET) return setFromMembers(items);
+      const l = new RList();
+      l.replace(items);
+      return l;
+    }
+    case RDB_TYPE_ZSET: case RDB_TYPE_ZSET_2: {
+      const n = r.length();
+      const pairs: [string, number][] = [];
+      for (let i = 0; i < n; i++) pairs.push([r.string(), type === RDB_TYPE_ZSET ? r.asciiDouble() : r.binaryDouble()]);
+      return zsetFromPairs(pairs);
+    }
+    case RDB_TYPE_HASH: {
+      const n = r.length();
+      const pairs: string[] = [];
+      for (let i = 0; i < n; i++) pairs.push(r.string(), r.string());
+      return hashFromPairs(pairs);
+    }
+    case RDB_TYPE_HASH_ZIPMAP: return hashFromPairs(zipmapEntries(r.stringBytes(), at));
+    case RDB_TYPE_LIST_ZIPLIST: { const l = new RList(); l.replace(ziplistEntries(r.stringBytes(), at)); return l; }
+    case RDB_TYPE_SET_INTSET: return setFromMembers(intsetEntries(r.stringBytes(), at));
+    case RDB_TYPE_SET_LISTPACK: return setFromMembers(listpackEntries(r.stringBytes(), at));
+    case RDB_TYPE_ZSET_ZIPLIST: case RDB_TYPE_ZSET_LISTPACK: {
+      const e = type === RDB_TYPE_ZSET_ZIPLIST ? ziplistEntries(r.stringBytes(), at) : listpackEntries(r.stringBytes(), at);
+      const pairs: [string, number][] = [];
+      for (let i = 0; i < e.length; i += 2) pairs.push([e[i], Number(e[i + 1])]);
+      return zsetFromPairs(pairs);
+    }
+    case RDB_TYPE_HASH_ZIPLIST: return hashFromPairs(ziplistEntries(r.stringBytes(), at));
+    case RDB_TYPE_HASH_LISTPACK: return hashFromPairs(listpackEntries(r.stringBytes(), at));
+    case RDB_TYPE_LIST_QUICKLIST: case RDB_TYPE_LIST_QUICKLIST_2: {
+      const nodes = r.length();
+      const items: string[] = [];
+      for (let i = 0; i < nodes; i++) {
+        // QUICKLIST_2 nodes say whether they are a listpack (2) or one plain element (1).
+        const container = type === RDB_TYPE_LIST_QUICKLIST_2 ? r.length() : 2;
+        const nodeAt = r.pos;
+        const b = r.stringBytes();
+        if (container === 1) items.push(b.latin1Slice());
+        else for (const e of type === RDB_TYPE_LIST_QUICKLIST ? ziplistEntries(b, nodeAt) : listpackEntries(b, nodeAt)) items.push(e);
+      }
+      const l = new RList();
+      l.replace(items);
+      return l;
+    }
+    case RDB_TYPE_STREAM_LISTPACKS: case RDB_TYPE_STREAM_LISTPACKS_2: case RDB_TYPE_STREAM_LISTPACKS_3:
+      throw new RdbError("Streams are not supported by this version of Redbun", at - 1);
+    case RDB_TYPE_MODULE: case RDB_TYPE_MODULE_2:
+      throw new RdbError("The RDB file contains module data types, which Redbun cannot load", at - 1);
+  }
+  throw new RdbError(`Unknown RDB object type ${type}`, at - 1);
+}
+
+interface RdbLoadResult { keys: number; expired: number; aux: Map<string, string> }
+
+/** Loads a whole RDB image into empty databases, checking its version and CRC64. Throws RdbError
+ *  (with the offset) on anything corrupt, leaving the databases untouched. */
+function rdbLoad(buf: Buffer, opts: { replicaLoad?: boolean } = {}): RdbLoadResult {
+  const r = new RdbReader(buf);
+  r.need(9);
+  if (buf.latin1Slice(0, 5) !== "REDIS") throw new RdbError("Wrong signature trying to load DB from file", 0);
+  const version = Number(buf.latin1Slice(5, 9));
+  if (!(version >= 1 && version <= 11)) throw new RdbError(`Can't handle RDB format version ${buf.latin1Slice(5, 9)}`, 5);
+  r.pos = 9;
+  const dbs = server.dbs.map((_, i) => new Db(i));
+  const aux = new Map<string, string>();
+  let db = dbs[0];
+  let expire = -1, keys = 0, expired = 0;
+  let lruIdle = -1, lfuFreq = -1;
+  const nowMs = now();
+  for (;;) {
+    const type = r.byte();
+    if (type === RDB_OPCODE_EOF) break;
+    if (type === RDB_OPCODE_EXPIRETIME_MS) { expire = r.millis(); continue; }
+    if (type === RDB_OPCODE_EXPIRETIME) { expire = r.seconds(); continue; }
+    if (type === RDB_OPCODE_FREQ) { lfuFreq = r.byte(); continue; }
+    if (type === RDB_OPCODE_IDLE) { lruIdle = r.length(); continue; }
+    if (type === RDB_OPCODE_SELECTDB) {
+      const id = r.length();
+      if (id >= dbs.length) throw new RdbError(`FATAL: Data file was created with a Redis server configured to handle more than ${dbs.length} databases. Exiting`, r.pos);
+      db = dbs[id];
+      continue;
+    }
+    if (type === RDB_OPCODE_RESIZEDB) { r.length(); r.length(); continue; }
+    if (type === RDB_OPCODE_AUX) { const k = r.string(); aux.set(k, r.string()); continue; }
+    if (type === RDB_OPCODE_SLOT_INFO) { r.length(); r.length(); r.length(); continue; }
+    if (type === RDB_OPCODE_FUNCTION2 || type === RDB_OPCODE_FUNCTION) {
+      // Functions need scripting, which Redbun lacks: skip the library, say so.
+      if (type === RDB_OPCODE_FUNCTION) { r.string(); r.string(); r.string(); r.string(); }
+      else r.string();
+      log("warning", "The RDB file contains a Redis function library; Redbun has no scripting and skips it");
+      continue;
+    }
+    if (type === RDB_OPCODE_MODULE_AUX) throw new RdbError("The RDB file contains module auxiliary data, which Redbun cannot load", r.pos - 1);
+    const key = r.string();
+    const val = rdbReadObject(r, type);
+    const empty = typeof val !== "string" && (val instanceof RList ? val.length : val.size) === 0;
+    // A master drops keys already expired on disk; a replica keeps them for its master to expire.
+    if (!empty && (expire === -1 || expire > nowMs || opts.replicaLoad)) {
+      if (db.has(key)) throw new RdbError(`Duplicate key '${key}' in DB ${db.id}`, r.pos);
+      db.set(key, val);
+      if (expire !== -1) db.expires.set(key, expire);
+      const i = db.index.get(key)!;
+      if (lfuFreq >= 0 && lfuPolicy()) db.access[i] = (lfuMinutes() << 8) | lfuFreq;
+      else if (lruIdle >= 0 && !lfuPolicy()) db.access[i] = (lruClock() - lruIdle) & LRU_CLOCK_MAX;
+      keys++;
+    } else if (!empty) expired++;
+    expire = lruIdle = lfuFreq = -1;
+  }
+  if (version >= 5 && r.pos + 8 <= buf.length) {
+    const expected = [buf.readUInt32LE(r.pos), buf.readUInt32LE(r.pos + 4)];
+    if (expected[0] !== 0 || expected[1] !== 0) {
+      const crc: [number, number] = [0, 0];
+      crc64Update(crc, buf, 0, r.pos);
+      if (crc[0] !== expected[0] || crc[1] !== expected[1]) throw new RdbError("Wrong RDB checksum", r.pos);
+    }
+  }
+  for (let i = 0; i < dbs.length; i++) {
+    dbs[i].blocking = server.dbs[i].blocking;
+    dbs[i].watched = server.dbs[i].watched;
+    server.dbs[i] = dbs[i];
+  }
+  return { keys, expired, aux };
+}
+
+/** Loads dbfilename at startup, if it exists. Exits with a clear message if it is corrupt. */
+function loadDataFromDisk(): void {
+  const path = rdbPath();
+  let buf: Buffer;
+  try {
+    buf = readFileSync(path);
+  } catch {
+    return; // no dump file yet
+  }
+  const start = performance.now();
+  try {
+    const res = rdbLoad(buf);
+    server.rdbLoadedKeys = res.keys;
+    server.rdbLoadedExpired = res.expired;
+    log("notice", `Done loading RDB, keys loaded: ${res.keys}, keys expired: ${res.expired}.`);
+    log("notice", `DB loaded from disk: ${((performance.now() - start) / 1000).toFixed(3)} seconds`);
+  } catch (err) {
+    log("warning", `Fatal error loading the DB from ${path}: ${(err as Error).message}. Refusing to start with a partial dataset.`);
+    throw err;
+  }
+}
+
+/** DUMP's payload: type, value, RDB version (2 bytes LE) and CRC64 of it all (8 bytes LE). */
+function createDumpPayload(v: RValue): Buffer {
+  const w = new RdbWriter();
+  w.byte(rdbObjectType(v));
+  rdbWriteObject(w, v);
+  w.byte(RDB_VERSION & 0xff);
+  w.byte(RDB_VERSION >> 8);
+  const body = w.take();
+  const crc: [number, number] = [0, 0];
+  crc64Update(crc, body);
+  const tail = Buffer.allocUnsafe(8);
+  tail.writeUInt32LE(crc[0], 0);
+  tail.writeUInt32LE(crc[1], 4);
+  return Buffer.concat([body, tail]);
+}
+
+/** Checks a DUMP payload's footer: an RDB version this server's (7.0) loader accepts and a
+ *  matching CRC64. */
+function verifyDumpPayload(p: Buffer): boolean {
+  if (p.length < 10) return false;
+  const version = p[p.length - 10] | (p[p.length - 9] << 8);
+  if (version > RDB_VERSION) return false;
+  const crc: [number, number] = [0, 0];
+  crc64Update(crc, p, 0, p.length - 8);
+  return crc[0] === p.readUInt32LE(p.length - 8) && crc[1] === p.readUInt32LE(p.length - 4);
+}
+
+/* DUMP key */
+function dumpCommand(c: Client): void {
+  const v = lookupKeyRead(cdb(c), c.argv[1]);
+  if (v === undefined) return addReplyNull(c);
+  addReplyBulk(c, createDumpPayload(v).latin1Slice());
+}
+
+/* RESTORE key ttl serialized-value [REPLACE] [ABSTTL] [IDLETIME seconds] [FREQ frequency] */
+function restoreCommand(c: Client): void {
+  const argv = c.argv, db = cdb(c), key = argv[1];
+  let replace = false, absttl = false, idle = -1, freq = -1;
+  for (let j = 4; j < argv.length; j++) {
+    const opt = argv[j].toLowerCase(), more = j < argv.length - 1;
+    if (opt === "replace") replace = true;
+    else if (opt === "absttl") absttl = true;
+    else if (opt === "idletime" && more && freq === -1) {
+      const n = parseIntOrReply(c, argv[++j]);
+      if (n === undefined) return;
+      if (n < 0) return addReplyError(c, "ERR Invalid IDLETIME value, must be >= 0");
+      idle = n;
+    } else if (opt === "freq" && more && idle === -1) {
+      const n = parseIntOrReply(c, argv[++j]);
+      if (n === undefined) return;
+      if (n < 0 || n > 255) return addReplyError(c, "ERR Invalid FREQ value, must be >= 0 and <= 255");
+      freq = n;
+    } else return addReplyError(c, E.syntax);
+  }
+  if (!replace && lookupKeyWrite(db, key) !== undefined) return addReplyError(c, "BUSYKEY Target key name already exists.");
+  const ttl = parseIntOrReply(c, argv[2]);
+  if (ttl === undefined) return;
+  if (ttl < 0) return addReplyError(c, "ERR Invalid TTL value, must be >= 0");
+  const payload = Buffer.from(argv[3], "latin1");
+  if (!verifyDumpPayload(payload)) return addReplyError(c, "ERR DUMP payload version or checksum are wrong");
+  let v: RValue;
+  try {
+    const r = new RdbReader(payload.subarray(0, payload.length - 10));
+    v = rdbReadObject(r, r.byte());
+    if (r.pos !== r.buf.length) throw new RdbError("trailing bytes", r.pos);
+  } catch {
+    return addReplyError(c, "ERR Bad data format");
+  }
+  const deleted = replace && dbDelete(db, key);
+  let when = ttl;
+  if (ttl && !absttl) when += cmdTime;
+  if (ttl && when <= cmdTime) {
+    // Already expired: the key is gone, as Redis replies and propagates it.
+    if (deleted) { keyModified(db, key, NOTIFY_GENERIC, "del"); server.dirty++; c.propArgv = ["DEL", key]; }
+    return addReplyOK(c);
+  }
+  dbAdd(db, key, v);
+  if (ttl) {
+    setExpire(db, key, when);
+    if (!absttl) c.propArgv = [...argv.slice(0, 2), String(when), ...argv.slice(3), "ABSTTL"];
+  }
+  const i = db.index.get(key)!;
+  if (freq >= 0 && lfuPolicy()) db.access[i] = (lfuMinutes() << 8) | freq;
+  else if (idle >= 0 && !lfuPolicy()) db.access[i] = (lruClock() - idle) & LRU_CLOCK_MAX;
+  keyModified(db, key, NOTIFY_GENERIC, "restore");
+  server.dirty++;
+  addReplyOK(c);
+}
+
+// ============================================================================================
+// 17. AOF persistence
+//
+// Redis 7's multi-part AOF: a directory (appenddirname) holding a base file (an RDB image, or
+// commands when aof-use-rdb-preamble is off), incremental files of RESP commands, and a
+// manifest naming them, so real Redis loads our directory and we load theirs. What gets logged
+// is what call() propagates: the effective form of each write (absolute expiry times, the pops
+// that blocking commands really did, DEL for expired keys), with SELECT when the db changes and
+// MULTI/EXEC around anything that took more than one write.
+//
+// The buffer is written before any reply leaves the server; with appendfsync always it is also
+// fsynced first, so an acknowledged write survives kill -9. BGREWRITEAOF opens a new incremental
+// file at once (new writes go there), writes a new base with the same incremental snapshot as
+// BGSAVE, and then switches the manifest atomically (temp file + rename).
+// ============================================================================================
+
+interface AofFileInfo { name: string; seq: number; type: "b" | "h" | "i" }
+
+const aof = {
+  on: false,
+  fd: -1, // the incremental file being appended to
+  buf: [] as string[], // RESP not yet written
+  bufLen: 0,
+  selectedDb: -1,
+  base: null as AofFileInfo | null,
+  incrs: [] as AofFileInfo[],
+  lastFsync: 0,
+  fsyncInFlight: false,
+  currentSize: 0,
+  baseSize: 0,
+  loading: false,
+  rewriting: false,
+  rewriteStart: 0,
+  lastRewriteOk: true,
+  lastRewriteSecs: -1,
+  rewrites: 0,
+  lastWriteOk: true,
+  scheduled: false,
+};
+
+function aofDir(): string { return `${conf.dir}/${conf.appenddirname}`; }
+function aofManifestName(): string { return `${conf.appendfilename}.manifest`; }
+
+/** Encodes a command as RESP, the form AOF files and replication streams carry. */
+function respCommand(argv: string[]): string {
+  let s = `*${argv.length}\r\n`;
+  for (const a of argv) s += `$${a.length}\r\n${a}\r\n`;
+  return s;
+}
+
+/** Appends one propagated command to the AOF buffer, preceded by SELECT when the db changes. */
+function feedAppendOnlyFile(dbIndex: number, argv: string[]): void {
+  if (dbIndex !== aof.selectedDb && argv[0] !== "MULTI" && argv[0] !== "EXEC") {
+    const sel = respCommand(["SELECT", String(dbIndex)]);
+    aof.buf.push(sel);
+    aof.bufLen += sel.length;
+    aof.selectedDb = dbIndex;
+  }
+  const s = respCommand(argv);
+  aof.buf.push(s);
+  aof.bufLen += s.length;
+}
+
+/** Writes the AOF buffer (and fsyncs it under appendfsync always). Called before replies go out. */
+function flushAppendOnlyFile(): void {
+  if (!aof.on || aof.bufLen === 0 || aof.fd < 0) return;
+  const data = Buffer.from(aof.buf.join(""), "latin1");
+  aof.buf = [];
+  aof.bufLen = 0;
+  try {
+    writeSync(aof.fd, data);
+    aof.currentSize += data.length;
+    aof.lastWriteOk = true;
+  } catch (err) {
+    // Redis exits when it cannot write the AOF under "always"; losing acknowledged writes is worse.
+    log("warning", `Error writing to the AOF file: ${(err as Error).message}`);
+    aof.lastWriteOk = false;
+    if (conf.appendfsync === "always") { log("warning", "Can't recover from AOF write error when the AOF fsync policy is 'always'. Exiting..."); process.exit(1); }
+    return;
+  }
+  if (conf.appendfsync === "always") {
+    fsyncSync(aof.fd);
+    aof.lastFsync = Date.now();
+  } else if (conf.appendfsync === "everysec") aofBackgroundFsync(false);
+}
+
+/** fsync in the background at most once a second (everysec), without holding the loop. */
+function aofBackgroundFsync(force: boolean): void {
+  if (aof.fd < 0 || aof.fsyncInFlight || (!force && Date.now() - aof.lastFsync < 1000)) return;
+  aof.fsyncInFlight = true;
+  const fd = aof.fd;
+  fsync(fd, () => {
+    aof.fsyncInFlight = false;
+    aof.lastFsync = Date.now();
+  });
+}
+
+function aofFileName(seq: number, type: "b" | "i", rdbBase = true): string {
+  return type === "b" ? `${conf.appendfilename}.${seq}.base.${rdbBase ? "rdb" : "aof"}` : `${conf.appendfilename}.${seq}.incr.aof`;
+}
+
+/** Writes the manifest atomically: a temp file, fsync, rename. */
+function aofWriteManifest(): void {
+  const lines: string[] = [];
+  const q = (n: string) => (/[\s"']/.test(n) ? reprString(n) : n);
+  if (aof.base) lines.push(`file ${q(aof.base.name)} seq ${aof.base.seq} type b`);
+  for (const f of aof.incrs) lines.push(`file ${q(f.name)} seq ${f.seq} type i`);
+  const tmp = `${aofDir()}/temp-${aofManifestName()}`;
+  const fd = openSync(tmp, "w");
+  writeSync(fd, lines.join("\n") + "\n");
+  fsyncSync(fd);
+  closeSync(fd);
+  renameSync(tmp, `${aofDir()}/${aofManifestName()}`);
+}
+
+/** Reads the manifest, or null if there is none. Throws on a malformed one. */
+function aofReadManifest(): { base: AofFileInfo | null; incrs: AofFileInfo[] } | null {
+  let text: string;
+  try { text = readFileSync(`${aofDir()}/${aofManifestName()}`, "latin1"); } catch { return null; }
+  let base: AofFileInfo | null = null;
+  const incrs: AofFileInfo[] = [];
+  for (const line of text.split("\n")) {
+    if (line.trim() === "" || line.startsWith("#")) continue;
+    const argv = splitArgs(line);
+    if (!argv || argv.length % 2 !== 0) throw new Error(`Invalid AOF manifest file format: '${line}'`);
+    const f: Partial<AofFileInfo> = {};
+    for (let i = 0; i < argv.length; i += 2) {
+      if (argv[i] === "file") f.name = argv[i + 1];
+      else if (argv[i] === "seq") f.seq = Number(argv[i + 1]);
+      else if (argv[i] === "type") f.type = argv[i + 1] as AofFileInfo["type"];
+    }
+    if (!f.name || f.seq === undefined || !f.type) throw new Error(`Invalid AOF manifest file format: '${line}'`);
+    if (f.type === "b") base = f as AofFileInfo;
+    else if (f.type === "i") incrs.push(f as AofFileInfo);
+  }
+  incrs.sort((a, b) => a.seq - b.seq);
+  return { base, incrs };
+}
+
+/** Opens a new incremental file and makes it the one written to. */
+function aofOpenNewIncr(): void {
+  flushAppendOnlyFile();
+  const seq = (aof.incrs[aof.incrs.length - 1]?.seq ?? 0) + 1;
+  const info: AofFileInfo = { name: aofFileName(seq, "i"), seq, type: "i" };
+  const fd = openSync(`${aofDir()}/${info.name}`, "a");
+  if (aof.fd >= 0) { try { fsyncSync(aof.fd); closeSync(aof.fd); } catch { /* already closed */ } }
+  aof.fd = fd;
+  aof.incrs.push(info);
+  aof.selectedDb = -1; // a new file starts with its own SELECT
+}
+
+/** Executes the commands of an AOF file (or of a base written as commands). Returns the offset
+ *  just past the last complete command, so a truncated tail can be cut off. */
+function aofReplay(buf: Buffer, name: string, last: boolean): void {
+  const fake = new Client(null, "", "");
+  fake.authenticated = true;
+  fake.isAof = true;
+  let pos = 0, lastGood = 0, multiStart = -1;
+  const fail = (why: string) => { throw new Error(`Bad file format reading the append only file ${name}: ${why} (at byte offset ${pos})`); };
+  while (pos < buf.length) {
+    if (buf[pos] !== 42 /* * */) fail(`expected '*', got byte ${buf[pos]}`);
+    fake.qbuf = buf; fake.qpos = pos; fake.qlen = buf.length; fake.mbLen = 0; fake.bulkLen = -1;
+    if (!parseMultibulk(fake)) {
+      if (fake.closeAfterReply) fail("malformed command");
+      break; // a truncated last command
+    }
+    const argv = fake.argv;
+    pos = fake.qpos;
+    const cmd = lookupCommand(argv);
+    if (!cmd) fail(`unknown command '${argv[0]}'`);
+    if (cmd!.name === "multi") multiStart = lastGood;
+    fake.outLen = 0;
+    processCommand(fake);
+    if (cmd!.name === "exec") multiStart = -1;
+    lastGood = pos;
+  }
+  fake.argv = [];
+  if (lastGood < buf.length || fake.mstate) {
+    // A transaction without its EXEC is as incomplete as a half-written command.
+    const cut = fake.mstate ? multiStart : lastGood;
+    if (!last || !conf["aof-load-truncated"]) {
+      throw new Error(`Unexpected end of file reading the append only file ${name} (at byte offset ${cut}). You can: 1) Make a backup of your AOF file, then use ./redis-check-aof --fix <filename.manifest>. 2) Alternatively you can set the 'aof-load-truncated' configuration option to yes and restart the server.`);
+    }
+    log("warning", `!!! Warning: short read while loading the AOF file ${name}!!!`);
+    log("warning", `!!! Truncating the AOF ${name} at offset ${cut} !!!`);
+    truncateSync(`${aofDir()}/${name}`, cut);
+    log("warning", "AOF loaded anyway because aof-load-truncated is enabled");
+    if (fake.mstate) discardTransaction(fake);
+  }
+}
+
+/** Loads the AOF directory at startup. Returns false if there is none. Throws on corruption. */
+function loadAppendOnlyFiles(): boolean {
+  const manifest = aofReadManifest();
+  if (!manifest) return false;
+  aof.loading = true;
+  try {
+    const start = performance.now();
+    const files = [...(manifest.base ? [manifest.base] : []), ...manifest.incrs];
+    files.forEach((f, i) => {
+      const buf = readFileSync(`${aofDir()}/${f.name}`);
+      if (f.type === "b" && buf.latin1Slice(0, 5) === "REDIS") rdbLoad(buf);
+      else aofReplay(buf, f.name, i === files.length - 1);
+      log("notice", `DB loaded from ${f.type === "b" ? "base" : "incr"} file ${f.name}: ${((performance.now() - start) / 1000).toFixed(3)} seconds`);
+    });
+    aof.base = manifest.base;
+    aof.incrs = manifest.incrs;
+    aof.baseSize = manifest.base ? statSync(`${aofDir()}/${manifest.base.name}`).size : 0;
+    aof.currentSize = files.reduce((n, f) => n + statSync(`${aofDir()}/${f.name}`).size, 0);
+  } finally {
+    aof.loading = false;
+  }
+  return true;
+}
+
+/** Turns the AOF on: reopens the last incremental file, or (no AOF yet) writes a base first. */
+function startAppendOnly(onStartup: boolean): void {
+  mkdirSync(aofDir(), { recursive: true });
+  aof.on = true;
+  if (onStartup && aof.incrs.length) {
+    const last = aof.incrs[aof.incrs.length - 1];
+    aof.fd = openSync(`${aofDir()}/${last.name}`, "a");
+    aof.selectedDb = -1;
+    return;
+  }
+  rewriteAppendOnlyFile(() => {});
+}
+
+function stopAppendOnly(): void {
+  flushAppendOnlyFile();
+  if (aof.fd >= 0) { try { fsyncSync(aof.fd); closeSync(aof.fd); } catch { /* closed */ } }
+  aof.fd = -1;
+  aof.on = false;
+  aof.buf = [];
+  aof.bufLen = 0;
+}
+
+/** BGREWRITEAOF: a new incremental file right away, a new base in the background, then the
+ *  manifest switch and the old files' removal. */
+function rewriteAppendOnlyFile(onDone: (ok: boolean) => void): void {
+  mkdirSync(aofDir(), { recursive: true });
+  if (saveJob) {
+    // One snapshot at a time: run after the BGSAVE, keeping new writes in a fresh incr meanwhile.
+    if (aof.on && aof.fd < 0) aofOpenNewIncr();
+    aof.scheduled = true;
+    return onDone(false);
+  }
+  aof.rewriting = true;
+  aof.rewriteStart = Date.now();
+  const oldBase = aof.base, oldIncrs = aof.incrs.slice();
+  if (aof.on) aofOpenNewIncr();
+  const keptIncr = aof.on ? aof.incrs.slice(-1) : [];
+  const seq = (oldBase?.seq ?? 0) + 1;
+  const rdbBase = Boolean(conf["aof-use-rdb-preamble"]);
+  const base: AofFileInfo = { name: aofFileName(seq, "b", rdbBase), seq, type: "b" };
+  const file = new AtomicFile(`${aofDir()}/${base.name}`);
+  let size = 0;
+  log("notice", "Background append only file rewriting started");
+  const write = (chunk: Buffer) => { size += chunk.length; file.write(chunk); };
+  startSnapshot(write, true, true, (err) => {
+    aof.rewriting = false;
+    if (err) {
+      file.abort();
+      aof.lastRewriteOk = false;
+      log("warning", `Background AOF rewrite failed: ${err.message}`);
+      return onDone(false);
+    }
+    try {
+      file.commit();
+      aof.base = base;
+      aof.incrs = keptIncr;
+      aofWriteManifest();
+      for (const f of [...(oldBase ? [oldBase] : []), ...oldIncrs.filter((f) => !keptIncr.includes(f))]) {
+        try { unlinkSync(`${aofDir()}/${f.name}`); } catch { /* already gone */ }
+      }
+    } catch (e) {
+      aof.lastRewriteOk = false;
+      log("warning", `Background AOF rewrite failed: ${(e as Error).message}`);
+      return onDone(false);
+    }
+    aof.baseSize = size;
+    aof.currentSize = size + (keptIncr.length ? statSync(`${aofDir()}/${keptIncr[0].name}`).size : 0);
+    aof.lastRewriteOk = true;
+    aof.lastRewriteSecs = Math.round((Date.now() - aof.rewriteStart) / 1000);
+    aof.rewrites++;
+    log("notice", "Background AOF rewrite terminated with success");
+    log("notice", "Background AOF rewrite finished successfully");
+    onDone(true);
+  }, rdbBase ? "rdb" : "aof");
+}
+
+/* BGREWRITEAOF */
+function bgrewriteaofCommand(c: Client): void {
+  if (aof.rewriting) return addReplyError(c, "ERR Background append only file rewriting already in progress");
+  if (server.rdbChildRunning) {
+    aof.scheduled = true;
+    return addReplyStatus(c, "Background append only file rewriting scheduled");
+  }
+  rewriteAppendOnlyFile(() => {});
+  addReplyStatus(c, "Background append only file rewriting started");
+}
+
+/** serverCron's part: fsync every second, scheduled and automatic rewrites. */
+function aofCron(): void {
+  if (aof.on && conf.appendfsync === "everysec") { flushAppendOnlyFile(); aofBackgroundFsync(false); }
+  if (aof.rewriting || server.rdbChildRunning) return;
+  if (aof.scheduled) { aof.scheduled = false; return rewriteAppendOnlyFile(() => {}); }
+  const perc = conf["auto-aof-rewrite-percentage"] as number;
+  if (aof.on && perc && aof.currentSize > (conf["auto-aof-rewrite-min-size"] as number)) {
+    const base = aof.baseSize || 1;
+    const growth = ((aof.currentSize - base) * 100) / base;
+    if (growth >= perc) {
+      log("notice", `Starting automatic rewriting of AOF on ${Math.round(growth)}% growth`);
+      rewriteAppendOnlyFile(() => {});
+    }
+  }
+}
+
+// ============================================================================================
+// 18. Server loop
 //
 // Bun.listen delivers each read as one `data` event: the client's commands run to completion,
 // then every client with pending output is written once. serverCron runs `hz` times a second
@@ -6142,6 +7511,17 @@ const server = {
   pausedClients: new Set<Client>(),
   blockingKeysCount: 0, // (client, key) pairs parked in the databases' blocking maps
   notifyFlags: 0, // notify-keyspace-events, parsed
+  // RDB state, as INFO persistence reports it.
+  loading: false,
+  rdbChildRunning: false, // a BGSAVE is in progress (Redis's rdb_child_pid != -1)
+  rdbSaveStart: 0,
+  lastBgsaveOk: true,
+  lastBgsaveTry: 0,
+  bgsaveScheduled: false,
+  rdbSaves: 0,
+  rdbLastSaveSeconds: -1,
+  rdbLoadedKeys: 0,
+  rdbLoadedExpired: 0,
   nextClientId: 0,
   dirty: 0,
   port: 0,
@@ -6249,6 +7629,8 @@ function serverCron(): void {
       unpauseClients();
     }
     if (server.pauseEnd <= now()) activeExpireCycle();
+    checkSavePoints();
+    aofCron();
     const t = Date.now(), s = server.opsSample;
     if (t - s.time >= 1000) {
       const dt = (t - s.time) / 1000;
@@ -6260,6 +7642,20 @@ function serverCron(): void {
     handleClientsWithPendingWrites();
   } catch (err) {
     log("warning", `serverCron: ${(err as Error).stack ?? err}`);
+  }
+}
+
+/** Startup: with appendonly the AOF directory is the truth; otherwise dump.rdb. Either way a
+ *  corrupt file stops the start rather than serving a partial dataset. */
+function loadPersistedData(): void {
+  server.loading = true;
+  try {
+    if (conf.appendonly) {
+      const loaded = loadAppendOnlyFiles();
+      startAppendOnly(loaded);
+    } else loadDataFromDisk();
+  } finally {
+    server.loading = false;
   }
 }
 
@@ -6287,6 +7683,7 @@ function initServer(): RedbunServer {
   server.runId = randomBytes(20).toString("hex");
   server.replid = randomBytes(20).toString("hex");
   server.startTime = Date.now();
+  loadPersistedData();
   const err = listenAll();
   if (err) throw new Error(err);
   server.startupMemory = memoryUsage().heapUsed;
@@ -6307,7 +7704,7 @@ function initServer(): RedbunServer {
 }
 
 // ============================================================================================
-// 17. main
+// 19. main
 // ============================================================================================
 
 let isMainProcess = false;
@@ -6349,6 +7746,8 @@ function main(argv: string[]): void {
   log("notice", `Ready to accept connections tcp`);
   const onSignal = (sig: string) => {
     log("warning", `Received ${sig} scheduling shutdown...`);
+    const setting = conf[sig === "SIGINT" ? "shutdown-on-sigint" : "shutdown-on-sigterm"];
+    prepareForShutdown(setting === "save", setting === "nosave" || setting === "now");
     void server.shutdown!();
   };
   process.on("SIGINT", () => onSignal("SIGINT"));

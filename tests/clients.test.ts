@@ -6,7 +6,8 @@ import { describe, test, expect, beforeAll } from "bun:test";
 import { RedisClient } from "bun";
 import IORedis from "ioredis";
 import { createClient } from "redis";
-import { connect, sharedServer } from "./helpers.ts";
+import { connect, sharedServer, spawnServer } from "./helpers.ts";
+import { RawClient } from "./client.ts";
 
 const REDIS_CLI = Bun.which("redis-cli");
 const REDIS_BENCHMARK = Bun.which("redis-benchmark");
@@ -166,4 +167,30 @@ describe("redis-benchmark", () => {
     const results = r.stdout.split(/[\r\n]/).map((l) => l.trim()).filter((l) => l.includes("requests per second"));
     expect(results.map((l) => l.slice(0, l.indexOf(":")))).toEqual(["SET", "GET", "INCR", "MSET (10 keys)"]);
   });
+
+  test.skipIf(!REDIS_BENCHMARK && !requireRedis)("a short run of the list, set, hash and sorted-set tests against a spawned server completes without errors", async () => {
+    expect(REDIS_BENCHMARK).not.toBeNull();
+    const srv = await spawnServer(["--save", "", "--appendonly", "no"]);
+    try {
+      const tests = "lpush,lpop,rpush,rpop,sadd,hset,spop,zadd,lrange_100,lrange_600";
+      const r = await run([REDIS_BENCHMARK!, "-p", String(srv.port), "-t", tests, "-n", "2000", "-q"]);
+      expect(r.code).toBe(0);
+      expect(r.stderr).toBe("");
+      expect(r.stdout).not.toMatch(/error/i);
+      const results = r.stdout.split(/[\r\n]/).map((l) => l.trim()).filter((l) => l.includes("requests per second"));
+      expect(results.map((l) => l.slice(0, l.indexOf(":")))).toEqual([
+        "LPUSH", "RPUSH", "LPOP", "RPOP", "SADD", "HSET", "SPOP", "ZADD",
+        "LPUSH (needed to benchmark LRANGE)", "LRANGE_100 (first 100 elements)", "LRANGE_600 (first 600 elements)",
+      ]);
+      // What the run leaves behind, as on a real Redis: SPOP emptied (and deleted) the set.
+      const c = await RawClient.connect(srv.port);
+      expect(await c.raw("LLEN", "mylist")).toBe(":2000\r\n");
+      expect(await c.raw("ZCARD", "myzset")).toBe(":1\r\n");
+      expect(await c.raw("HLEN", "myhash")).toBe(":1\r\n");
+      expect(await c.raw("EXISTS", "myset")).toBe(":0\r\n");
+      c.close();
+    } finally {
+      await srv.stop();
+    }
+  }, 30000);
 });

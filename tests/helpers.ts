@@ -1,8 +1,11 @@
 // Shared test setup. The server keeps its state in module globals, as Redis does, so one process
 // runs one in-process server: `sharedServer()` starts it once (port 0) for all test files, and
 // tests that need their own configuration or a fresh process use `spawnServer()`.
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { startServer, type RedbunServer } from "../main.ts";
-import { RawClient } from "./client.ts";
+import { RawClient, encode } from "./client.ts";
 
 let shared: Promise<RedbunServer> | null = null;
 let clockOffset = 0;
@@ -10,7 +13,8 @@ let clockOffset = 0;
 /** The in-process server shared by the test files (DEBUG allowed from localhost). Its clock is
  *  the real one plus whatever advanceClock() added, so expiry tests need not sleep. */
 export function sharedServer(): Promise<RedbunServer> {
-  shared ??= startServer({ port: 0, save: "", appendonly: "no", "enable-debug-command": "local", clock: () => Date.now() + clockOffset });
+  // Its own empty directory, so SAVE and BGSAVE in tests never touch the working tree.
+  shared ??= startServer({ port: 0, save: "", appendonly: "no", dir: mkdtempSync(join(tmpdir(), "redbun-test-")), "enable-debug-command": "local", clock: () => Date.now() + clockOffset });
   return shared;
 }
 
@@ -32,7 +36,8 @@ export async function spawnServer(args: string[] = [], opts: { cwd?: string; por
   const port = await freePort();
   const argv = ["bun", "run", `${import.meta.dir}/../main.ts`, ...args];
   if (opts.portFlag !== false) argv.push("--port", String(port));
-  const proc = Bun.spawn(argv, { cwd: opts.cwd, stdout: "pipe", stderr: "pipe" });
+  // A fresh working directory, so a final save on SIGTERM lands there and not in the tree.
+  const proc = Bun.spawn(argv, { cwd: opts.cwd ?? mkdtempSync(join(tmpdir(), "redbun-spawn-")), stdout: "pipe", stderr: "pipe" });
   let out = "";
   const reader = (async () => { for await (const chunk of proc.stdout as ReadableStream<Uint8Array>) out += Buffer.from(chunk).toString("latin1"); })();
   const deadline = Date.now() + 10000;
@@ -59,4 +64,45 @@ export async function freePort(): Promise<number> {
   const port = l.port;
   l.stop(true);
   return port;
+}
+
+/** Sends the commands in one write and returns each reply's exact bytes, in order. */
+export async function pipeline(c: RawClient, commands: (string | number)[][], timeoutMs = 10000): Promise<string[]> {
+  c.write(Buffer.concat(commands.map(encode)));
+  const replies: string[] = [];
+  for (let i = 0; i < commands.length; i++) replies.push(await c.readRaw(timeoutMs));
+  return replies;
+}
+
+/** The milliseconds an async step takes. */
+export async function elapsedMs(fn: () => Promise<unknown>): Promise<number> {
+  const t = performance.now();
+  await fn();
+  return performance.now() - t;
+}
+
+/** A deterministic pseudo-random generator (mulberry32) in [0, 1), so big randomized scripts
+ *  replay the same way on every run. */
+export function seededRandom(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+// Reply bytes, so expectations read as the reply they describe: arr(bulk("k"), int(1)).
+export const bulk = (s: string): string => `$${Buffer.byteLength(s, "latin1")}\r\n${s}\r\n`;
+export const bulks = (...items: string[]): string => arr(...items.map(bulk));
+export const arr = (...items: string[]): string => `*${items.length}\r\n${items.join("")}`;
+export const int = (n: number): string => `:${n}\r\n`;
+
+/** A time budget for `n` pipelined commands that should each be O(1) or O(log n): `floorMs`, or
+ *  20 times what n pipelined PINGs take right now if that is more, so a machine (or a test process)
+ *  that is slow for other reasons does not fail the test, while an O(size) command per call still
+ *  does (on a 100k collection it costs hundreds of PINGs). */
+export async function budgetMs(c: RawClient, n: number, floorMs: number): Promise<number> {
+  const pingMs = await elapsedMs(() => pipeline(c, Array.from({ length: n }, () => ["PING"])));
+  return Math.max(floorMs, 20 * pingMs);
 }

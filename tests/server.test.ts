@@ -143,6 +143,7 @@ describe("RESET", () => {
     expect(await m.raw("RESET")).toBe("+RESET\r\n");
     await c.raw("SET", "k", "v");
     expect(await m.raw("ECHO", "after")).toBe(bulk("after"));
+    m.close();
   });
 
   test("takes no arguments", async () => {
@@ -1228,6 +1229,7 @@ describe("MONITOR", () => {
     expect(match).not.toBeNull();
     expect(match[3]).toBe(port);
     expect(Math.abs(Number(`${match[1]}.${match[2]}`) - before)).toBeLessThan(2);
+    m.close(); // a monitor left open would copy every later test's commands
   });
 
   test("arguments are quoted and escaped, and the database is the one the command ran in", async () => {
@@ -1238,6 +1240,7 @@ describe("MONITOR", () => {
     await c.raw("SET", "k", 'a "b"\n\x01');
     expect(await m.readRaw()).toMatch(/^\+\d+\.\d{6} \[2 127\.0\.0\.1:\d+\] "SELECT" "2"\r\n$/);
     expect(await m.readRaw()).toMatch(/^\+\d+\.\d{6} \[2 127\.0\.0\.1:\d+\] "SET" "k" "a \\"b\\"\\n\\x01"\r\n$/);
+    m.close();
   });
 
   test("passwords given to AUTH and HELLO are redacted", async () => {
@@ -1248,6 +1251,7 @@ describe("MONITOR", () => {
     await c.raw("HELLO", "2", "AUTH", "default", "secret", "SETNAME", "n");
     expect(await m.readRaw()).toMatch(/^\+\d+\.\d{6} \[0 127\.0\.0\.1:\d+\] "AUTH" "\(redacted\)" "\(redacted\)"\r\n$/);
     expect(await m.readRaw()).toMatch(/^\+\d+\.\d{6} \[0 127\.0\.0\.1:\d+\] "HELLO" "2" "AUTH" "\(redacted\)" "\(redacted\)" "SETNAME" "n"\r\n$/);
+    m.close();
   });
 
   test("admin commands and unknown commands are not shown", async () => {
@@ -1258,6 +1262,7 @@ describe("MONITOR", () => {
     await c.raw("NOSUCH");
     await c.raw("ECHO", "shown");
     expect(await m.readRaw()).toMatch(/^\+\d+\.\d{6} \[0 127\.0\.0\.1:\d+\] "ECHO" "shown"\r\n$/);
+    m.close();
   });
 });
 
