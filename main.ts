@@ -9,8 +9,8 @@
  * Flags and config files follow redis-server. Everything runs on one thread: a command runs to the
  * end before the next starts, as in Redis, so no data structure needs a lock.
  *
- * What it deliberately does not do (yet): streams, ACL users beyond `default`, replication,
- * scripting, cluster and TLS. Commands of those families answer Redis's
+ * What it deliberately does not do (yet): streams, ACL users beyond `default`, scripting,
+ * cluster and TLS. Commands of those families answer Redis's
  * unknown-command error.
  *
  * Layout, in the order a request travels:
@@ -31,8 +31,9 @@
  *  15. Server          — connection and introspection commands (HELLO, INFO, CLIENT, COMMAND ...)
  *  16. RDB             — Redis's snapshot format, SAVE/BGSAVE without stalling, DUMP/RESTORE
  *  17. AOF             — Redis 7's multi-part append-only file, fsync policies, rewrite
- *  18. Server loop     — Bun.listen, serverCron, startServer
- *  19. main            — command-line entry point
+ *  18. Replication     — PSYNC master and replica, backlog, WAIT, ROLE, REPLICAOF
+ *  19. Server loop     — Bun.listen, serverCron, startServer
+ *  20. main            — command-line entry point
  */
 
 import type { Socket, TCPSocketListener } from "bun";
@@ -1122,6 +1123,17 @@ class Client {
   lastCmd = "NULL";
   isMaster = false;
   isAof = false; // the fake client that replays the AOF
+  // Replication, when this client is a replica of ours.
+  replState: "" | "wait_bgsave" | "wait_bgsave_next" | "online" | "rdb_only" = "";
+  replOldSync = false; // SYNC rather than PSYNC: no +FULLRESYNC line
+  replCapaPsync2 = false;
+  replListeningPort = 0;
+  replIp = "";
+  replAckOff = 0;
+  replAckTime = 0;
+  rdbOnly = false; // REPLCONF rdb-only (redis-cli --rdb): the RDB, then goodbye
+  woff = 0; // the replication offset after this client's last write (for WAIT)
+  waitState: { numreplicas: number; offset: number; timer: ReturnType<typeof setTimeout> | null } | null = null;
   propArgv: string[] | null = null; // what the running command propagates instead of its argv
   monitor = false;
   replyMode: "on" | "off" | "skip" = "on";
@@ -1281,6 +1293,17 @@ function processCommand(c: Client): void {
   }
   if (authRequired(c) && !(cmd.flags & CMD_NO_AUTH)) return rejectCommand(c, E.noAuth, cmd);
   if (c.mstate && cmd.flags & CMD_NO_MULTI) return rejectCommand(c, "ERR Command not allowed inside a transaction", cmd);
+  if (isReplica() && !c.isMaster) {
+    if (conf["replica-read-only"] && cmd.flags & CMD_WRITE) return rejectCommand(c, "READONLY You can't write against a read only replica.", cmd);
+    if (repl.state !== "connected" && !conf["replica-serve-stale-data"] && !(cmd.flags & CMD_STALE)) {
+      return rejectCommand(c, "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.", cmd);
+    }
+  }
+  if (cmd.flags & CMD_WRITE && !isReplica() && (conf["min-replicas-to-write"] as number) > 0 && (conf["min-replicas-max-lag"] as number) > 0) {
+    const maxLag = (conf["min-replicas-max-lag"] as number) * 1000;
+    const good = [...repl.replicas].filter((r) => r.replState === "online" && Date.now() - r.replAckTime <= maxLag).length;
+    if (good < (conf["min-replicas-to-write"] as number)) return rejectCommand(c, "NOREPLICAS Not enough good replicas to write.", cmd);
+  }
   if (c.resp === 2 && clientTotalSubscriptions(c) > 0 && !PUBSUB_CONTEXT_COMMANDS.has(cmd.name)) {
     return rejectCommand(c, `ERR Can't execute '${cmd.name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`, cmd);
   }
@@ -1356,6 +1379,7 @@ function call(c: Client, cmd: RedisCommand): void {
   // propagated itself: its commands are, wrapped in MULTI/EXEC by propagatePendingCommands.
   if (server.dirty > dirtyBefore && cmd.name !== "exec") alsoPropagate(c.db, c.propArgv ?? c.argv);
   if (callDepth === 0 && pendingOps.length) propagatePendingCommands();
+  if (server.dirty > dirtyBefore) c.woff = repl.offset;
   if (c.isAof) return;
   const elapsedMs = performance.now() - start;
   const usec = Math.round(elapsedMs * 1000);
@@ -1379,8 +1403,8 @@ interface PropagatedOp { dbIndex: number; argv: string[] }
 let pendingOps: PropagatedOp[] = [];
 let callDepth = 0;
 
-/** True when anything consumes propagated commands (the AOF, for now). */
-function propagationWanted(): boolean { return aof.on && !aof.loading; }
+/** True when anything consumes propagated commands: the AOF, or the replication backlog. */
+function propagationWanted(): boolean { return (aof.on || repl.backlog !== null) && !aof.loading; }
 
 /** Queues a write for the AOF and replicas (Redis's alsoPropagate). */
 function alsoPropagate(dbIndex: number, argv: string[]): void {
@@ -1400,6 +1424,7 @@ function propagatePendingCommands(): void {
 
 function propagateNow(dbIndex: number, argv: string[]): void {
   if (aof.on) feedAppendOnlyFile(dbIndex, argv);
+  replicationFeed(dbIndex, argv);
 }
 
 /** An expired or evicted key leaves as DEL (UNLINK with lazy freeing), as Redis propagates it. */
@@ -1436,6 +1461,7 @@ const clientsPendingWrite: Client[] = [];
  *  does not take stays in the buffer and goes out on 'drain'. */
 function handleClientsWithPendingWrites(): void {
   flushAppendOnlyFile(); // what a reply acknowledges is written (and, with "always", synced) first
+  replicationRequestAckIfNeeded();
   for (let i = 0; i < clientsPendingWrite.length; i++) {
     const c = clientsPendingWrite[i];
     c.pendingWrite = false;
@@ -1473,6 +1499,9 @@ function freeClient(c: Client): void {
   unblockClient(c);
   unwatchAllKeys(c);
   pubsubUnsubscribeEverything(c);
+  if (c.replState) { repl.replicas.delete(c); repl.snapshot?.replicas.delete(c); }
+  if (c.waitState) { if (c.waitState.timer) clearTimeout(c.waitState.timer); waitingClients.delete(c); }
+  if (c === repl.master) masterLinkLost();
   c.sock?.end();
 }
 
@@ -1678,6 +1707,9 @@ function keyIsExpired(db: Db, key: string): boolean {
 /** Lazy expiry: deletes the key if its time has passed. Returns true if it was deleted. */
 function expireIfNeeded(db: Db, key: string): boolean {
   if (!keyIsExpired(db, key)) return false;
+  // A replica never deletes on its own: the master's DEL will come. Meanwhile readers see the
+  // key as gone, and the master's own commands still see it.
+  if (isReplica()) return !currentClient?.isMaster;
   deleteExpiredKey(db, key);
   return true;
 }
@@ -1742,7 +1774,7 @@ const ACTIVE_EXPIRE_SLOW_TIME_PERC = 25; // share of a cron period the cycle may
 /** The active expiry cycle: resumes each database's walk over its expires, deleting what is due,
  *  and goes on while many sampled keys were expired and the time budget lasts. */
 function activeExpireCycle(): void {
-  if (!server.activeExpireEnabled) return;
+  if (!server.activeExpireEnabled || isReplica()) return;
   const start = performance.now();
   const budget = (1000 / (conf.hz as number || 10)) * ACTIVE_EXPIRE_SLOW_TIME_PERC / 100;
   const nowMs = now();
@@ -5055,7 +5087,7 @@ function clientListCommand(c: Client): void {
   if (argv.length === 4 && argv[2].toLowerCase() === "type") {
     const type = argv[3].toLowerCase();
     if (!["normal", "master", "replica", "slave", "pubsub"].includes(type)) return addReplyError(c, `ERR Unknown client type '${argv[3]}'`);
-    clients = clients.filter((x) => (type === "normal" ? !x.isMaster : type === "master" ? x.isMaster : false));
+    clients = clients.filter((x) => clientType(x) === (type === "slave" ? "replica" : type));
   } else if (argv.length >= 4 && argv[2].toLowerCase() === "id") {
     const ids = new Set<number>();
     for (const s of argv.slice(3)) {
@@ -5109,7 +5141,7 @@ function clientKillCommand(c: Client): void {
     killClient(c, victim);
     return;
   }
-  let id: number | undefined, addr: string | undefined, laddr: string | undefined, user: string | undefined, skipme = true;
+  let id: number | undefined, addr: string | undefined, laddr: string | undefined, user: string | undefined, type: string | undefined, skipme = true;
   for (let j = 2; j < argv.length; j += 2) {
     const opt = argv[j].toLowerCase();
     if (j + 1 >= argv.length) return addReplyError(c, E.syntax);
@@ -5123,6 +5155,7 @@ function clientKillCommand(c: Client): void {
     else if (opt === "user") user = val;
     else if (opt === "type") {
       if (!["normal", "master", "replica", "slave", "pubsub"].includes(val.toLowerCase())) return addReplyError(c, `ERR Unknown client type '${val}'`);
+      type = val.toLowerCase() === "slave" ? "replica" : val.toLowerCase();
     } else if (opt === "skipme") {
       const v = val.toLowerCase();
       if (v !== "yes" && v !== "no") return addReplyError(c, E.syntax);
@@ -5131,9 +5164,16 @@ function clientKillCommand(c: Client): void {
   }
   const victims = [...server.clients.values()].filter((x) =>
     (id === undefined || x.id === id) && (addr === undefined || x.addr === addr) && (laddr === undefined || x.laddr === laddr) &&
-    (user === undefined || x.user === user) && !(skipme && x === c));
+    (user === undefined || x.user === user) && (type === undefined || clientType(x) === type) && !(skipme && x === c));
   addReplyLongLong(c, victims.length);
   for (const v of victims) killClient(c, v);
+}
+
+/** The class a client belongs to for CLIENT LIST/KILL TYPE and output buffer limits. */
+function clientType(c: Client): "normal" | "master" | "replica" | "pubsub" {
+  if (c.isMaster) return "master";
+  if (c.replState) return "replica";
+  return clientTotalSubscriptions(c) ? "pubsub" : "normal";
 }
 
 /** Closes a client; killing oneself waits until the reply is written. */
@@ -5853,7 +5893,7 @@ const INFO_SECTIONS: Record<string, () => string[]> = {
     ];
   },
   clients: () => [
-    `connected_clients:${server.clients.size}`, "cluster_connections:0", `maxclients:${conf.maxclients}`,
+    `connected_clients:${server.clients.size - repl.replicas.size}`, "cluster_connections:0", `maxclients:${conf.maxclients}`,
     "client_recent_max_input_buffer:0", "client_recent_max_output_buffer:0", `blocked_clients:${server.pausedClients.size + [...server.clients.values()].filter((x) => x.bstate).length}`,
     "tracking_clients:0", `clients_in_timeout_table:${[...server.clients.values()].filter((x) => x.bstate?.timer).length}`,
   ],
@@ -5921,7 +5961,8 @@ const INFO_SECTIONS: Record<string, () => string[]> = {
     `total_net_output_bytes:${stats.netOutput}`, "total_net_repl_input_bytes:0", "total_net_repl_output_bytes:0",
     `instantaneous_input_kbps:${stats.inputKbps.toFixed(2)}`, `instantaneous_output_kbps:${stats.outputKbps.toFixed(2)}`,
     "instantaneous_input_repl_kbps:0.00", "instantaneous_output_repl_kbps:0.00",
-    `rejected_connections:${stats.rejectedConnections}`, "sync_full:0", "sync_partial_ok:0", "sync_partial_err:0",
+    `rejected_connections:${stats.rejectedConnections}`, `sync_full:${stats.syncFull}`, `sync_partial_ok:${stats.syncPartialOk}`,
+    `sync_partial_err:${stats.syncPartialErr}`,
     `expired_keys:${stats.expiredKeys}`, `expired_stale_perc:${(stats.expiredStalePerc * 100).toFixed(2)}`,
     `expired_time_cap_reached_count:${stats.expiredTimeCapReached}`, `expire_cycle_cpu_milliseconds:${Math.round(stats.expireCycleMs)}`,
     "evicted_keys:0", "evicted_clients:0", "total_eviction_exceeded_time:0", "current_eviction_exceeded_time:0",
@@ -5934,12 +5975,7 @@ const INFO_SECTIONS: Record<string, () => string[]> = {
     `total_writes_processed:${stats.writes}`, "io_threaded_reads_processed:0", "io_threaded_writes_processed:0",
     "reply_buffer_shrinks:0", "reply_buffer_expands:0",
   ],
-  replication: () => [
-    "role:master", "connected_slaves:0", `master_failover_state:no-failover`, `master_replid:${server.replid}`,
-    "master_replid2:0000000000000000000000000000000000000000", "master_repl_offset:0", "second_repl_offset:-1",
-    "repl_backlog_active:0", `repl_backlog_size:${conf["repl-backlog-size"]}`, "repl_backlog_first_byte_offset:0",
-    "repl_backlog_histlen:0",
-  ],
+  replication: () => replicationInfo(),
   cpu: () => {
     const u = cpuUsage();
     return [
@@ -6175,6 +6211,16 @@ registerCommands("server", [
   ["save", 1, "admin noscript no_async_loading no_multi", 0, 0, 0, "", saveCommand],
   ["bgsave", -1, "admin noscript no_async_loading", 0, 0, 0, "", bgsaveCommand],
   ["bgrewriteaof", 1, "admin noscript no_async_loading", 0, 0, 0, "", bgrewriteaofCommand],
+]);
+
+registerCommands("replication", [
+  ["replicaof", 3, "admin noscript stale no_async_loading", 0, 0, 0, "", replicaofCommand],
+  ["slaveof", 3, "admin noscript stale no_async_loading", 0, 0, 0, "", replicaofCommand],
+  ["sync", 1, "admin noscript no_async_loading no_multi", 0, 0, 0, "", syncCommand],
+  ["psync", -3, "admin noscript no_async_loading no_multi", 0, 0, 0, "", syncCommand],
+  ["replconf", -1, "admin noscript loading stale allow_busy", 0, 0, 0, "", replconfCommand],
+  ["wait", 3, "noscript", 0, 0, 0, "connection", waitCommand],
+  ["role", 1, "noscript loading stale fast", 0, 0, 0, "admin dangerous", roleCommand],
 ]);
 
 registerCommands("transactions", [
@@ -7490,7 +7536,611 @@ function aofCron(): void {
 }
 
 // ============================================================================================
-// 18. Server loop
+// 18. Replication
+//
+// Redis's PSYNC protocol, so Redbun and Redis replicate from each other in both directions.
+// A master has a replication ID and an offset: every propagated write (with SELECT as needed,
+// MULTI/EXEC, PINGs) is appended to a circular backlog and to each replica's output buffer, and
+// the offset counts those bytes. A replica asking PSYNC <replid> <offset> continues from the
+// backlog when it can (+CONTINUE) and otherwise gets +FULLRESYNC: a point-in-time RDB made with
+// the same incremental snapshot as BGSAVE, then the stream buffered since it started.
+//
+// A replica connects out with the handshake Redis uses (PING, AUTH, REPLCONF listening-port and
+// capa, PSYNC), loads the RDB (length-prefixed or diskless with an EOF mark), then applies the
+// stream through a client flagged as the master, counting the bytes of each command applied. It
+// acks every second, proxies the stream byte for byte to its own replicas, lets keys expire only
+// when the master says so, and reconnects with a partial resync when the link drops.
+// ============================================================================================
+
+const repl = {
+  replid: "",
+  replid2: "0".repeat(40),
+  offset: 0, // master_repl_offset
+  secondOffset: -1,
+  backlog: null as Buffer | null,
+  backlogIdx: 0, // where the next byte goes in the ring
+  backlogHistlen: 0,
+  seldb: -1, // the db the stream last SELECTed
+  replicas: new Set<Client>(),
+  snapshot: null as { replicas: Set<Client>; pending: Buffer[]; offset: number } | null,
+  lastPing: 0,
+  // Replica side.
+  masterHost: "",
+  masterPort: 0,
+  state: "none" as "none" | "connect" | "connecting" | "handshake" | "sync" | "connected",
+  master: null as Client | null, // the link's client once the stream flows
+  link: null as Socket<MasterLink> | null,
+  lastIo: 0,
+  downSince: 0,
+  lastAck: 0,
+  retryTimer: null as ReturnType<typeof setTimeout> | null,
+  retryDelay: 100,
+  cachedReplid: "", // the history we can continue with PSYNC after the link dropped
+  getAckPending: false, // a WAIT wants fresh acks: send REPLCONF GETACK before sleeping
+};
+
+/** Per-connection state of the replica's link to its master, during handshake and transfer. */
+interface MasterLink { buf: Buffer; expect: string; rdbLen: number; eofMark: string; rdbChunks: Buffer[]; rdbGot: number; fullSync: { replid: string; offset: number } | null }
+
+function isReplica(): boolean { return repl.masterHost !== ""; }
+
+/** Appends bytes to the backlog ring and advances the offset. */
+function feedBacklog(bytes: Buffer): void {
+  const b = repl.backlog!;
+  repl.offset += bytes.length;
+  let src = bytes.length > b.length ? bytes.subarray(bytes.length - b.length) : bytes;
+  while (src.length) {
+    const n = Math.min(src.length, b.length - repl.backlogIdx);
+    src.copy(b, repl.backlogIdx, 0, n);
+    repl.backlogIdx = (repl.backlogIdx + n) % b.length;
+    src = src.subarray(n);
+  }
+  repl.backlogHistlen = Math.min(b.length, repl.backlogHistlen + bytes.length);
+}
+
+/** The first offset the backlog still holds. */
+function backlogFirstOffset(): number { return repl.offset - repl.backlogHistlen + 1; }
+
+/** Writes raw stream bytes to the backlog and every replica (those waiting for their RDB get
+ *  them from the snapshot's pending buffer afterwards). */
+function replicationFeedBytes(bytes: Buffer): void {
+  if (!repl.backlog) return;
+  feedBacklog(bytes);
+  for (const r of repl.replicas) if (r.replState === "online") addReplyProto(r, bytes.latin1Slice());
+  if (repl.snapshot) repl.snapshot.pending.push(bytes);
+}
+
+/** Sends a propagated command to the replicas, preceded by SELECT when the db changes. A replica
+ *  does not feed its replicas from its own writes: it proxies its master's stream instead. */
+function replicationFeed(dbIndex: number, argv: string[]): void {
+  if (!repl.backlog || isReplica()) return;
+  let s = "";
+  if (dbIndex !== repl.seldb && dbIndex >= 0) {
+    s += respCommand(["SELECT", String(dbIndex)]);
+    repl.seldb = dbIndex;
+  }
+  s += respCommand(argv);
+  replicationFeedBytes(Buffer.from(s, "latin1"));
+}
+
+/** The backlog exists from the first replica on; starting it starts a new history. */
+function createReplicationBacklog(): void {
+  repl.backlog = Buffer.alloc(Math.max(16 * 1024, conf["repl-backlog-size"] as number));
+  repl.backlogIdx = 0;
+  repl.backlogHistlen = 0;
+  if (!isReplica()) {
+    repl.replid2 = "0".repeat(40);
+    repl.secondOffset = -1;
+  }
+}
+
+/** A new replication ID after a promotion; the old one stays valid up to this offset, so former
+ *  siblings can continue from us (Redis's shiftReplicationId). */
+function shiftReplicationId(): void {
+  repl.replid2 = repl.replid;
+  repl.secondOffset = repl.offset + 1;
+  repl.replid = randomBytes(20).toString("hex");
+}
+
+/* SYNC and PSYNC replicationid offset: a replica asks for the stream. */
+function syncCommand(c: Client): void {
+  if (c.replState) return; // already a replica: ignore, as Redis does
+  if (isReplica() && repl.state !== "connected") return addReplyError(c, "NOMASTERLINK Can't SYNC while not connected with my master");
+  if (c.outLen > 0) return addReplyError(c, "ERR SYNC and PSYNC are invalid with pending output");
+  if (c.argv[0].toLowerCase() === "psync") {
+    if (tryPartialResync(c)) return;
+  } else c.replOldSync = true;
+  if (!repl.backlog) createReplicationBacklog();
+  c.replState = "wait_bgsave";
+  stats.syncFull++;
+  repl.replicas.add(c);
+  log("notice", `Replica ${c.addr} asks for synchronization`);
+  startReplicaSnapshot(c);
+}
+
+/** +CONTINUE: the replica's history is ours (current or previous ID) and the backlog still has
+ *  everything after its offset. */
+function tryPartialResync(c: Client): boolean {
+  const [replid, offArg] = [c.argv[1], c.argv[2]];
+  const offset = Number(offArg);
+  const known = replid === repl.replid || (replid === repl.replid2 && offset <= repl.secondOffset);
+  if (replid !== "?") stats.syncPartialErr++;
+  if (!known || !repl.backlog || !/^-?\d+$/.test(offArg) || offset < backlogFirstOffset() || offset > repl.offset + 1) {
+    if (replid !== "?") log("notice", `Partial resynchronization not accepted for replica ${c.addr}`);
+    return false;
+  }
+  if (replid !== "?") stats.syncPartialErr--;
+  stats.syncPartialOk++;
+  c.replState = "online";
+  repl.replicas.add(c);
+  addReplyProto(c, c.replCapaPsync2 ? `+CONTINUE ${repl.replid}\r\n` : "+CONTINUE\r\n");
+  // The bytes the replica lacks, from the ring.
+  const b = repl.backlog;
+  const skip = offset - backlogFirstOffset();
+  const len = repl.backlogHistlen - skip;
+  if (len > 0) {
+    const start = (repl.backlogIdx - repl.backlogHistlen + skip + b.length * 2) % b.length;
+    const first = Math.min(len, b.length - start);
+    addReplyProto(c, b.latin1Slice(start, start + first) + (len > first ? b.latin1Slice(0, len - first) : ""));
+  }
+  log("notice", `Partial resynchronization request from ${c.addr} accepted. Sending ${Math.max(0, len)} bytes of backlog starting from offset ${offset}.`);
+  return true;
+}
+
+/** Full resync: +FULLRESYNC now, the RDB when the snapshot is done, then what was written since.
+ *  Replicas arriving while a snapshot runs wait for the next one. */
+function startReplicaSnapshot(c: Client): void {
+  if (repl.snapshot || saveJob) {
+    c.replState = "wait_bgsave_next";
+    return;
+  }
+  const waiting = [...repl.replicas].filter((r) => r.replState === "wait_bgsave" || r.replState === "wait_bgsave_next");
+  const snap = { replicas: new Set(waiting), pending: [] as Buffer[], offset: repl.offset };
+  repl.snapshot = snap;
+  repl.seldb = -1; // the stream after the snapshot starts with a SELECT
+  for (const r of waiting) {
+    r.replState = "wait_bgsave";
+    if (!r.replOldSync) addReplyProto(r, `+FULLRESYNC ${repl.replid} ${snap.offset}\r\n`);
+  }
+  handleClientsWithPendingWrites();
+  const chunks: Buffer[] = [];
+  startSnapshot((chunk) => chunks.push(Buffer.from(chunk)), true, false, (err) => {
+    repl.snapshot = null;
+    const rdb = Buffer.concat(chunks);
+    const pending = Buffer.concat(snap.pending);
+    for (const r of snap.replicas) {
+      if (r.closed || !repl.replicas.has(r)) continue;
+      if (err) { freeClient(r); continue; }
+      addReplyProto(r, `$${rdb.length}\r\n`);
+      addReplyProto(r, rdb.latin1Slice());
+      r.replState = r.rdbOnly ? "rdb_only" : "online";
+      if (r.rdbOnly) { r.closeAfterReply = true; continue; }
+      addReplyProto(r, pending.latin1Slice());
+      log("notice", `Synchronization with replica ${r.addr} succeeded`);
+    }
+    handleClientsWithPendingWrites();
+    // Replicas that came in meanwhile get the next snapshot.
+    const next = [...repl.replicas].find((r) => r.replState === "wait_bgsave_next");
+    if (next) startReplicaSnapshot(next);
+  });
+}
+
+/* REPLCONF <option> <value> ... */
+function replconfCommand(c: Client): void {
+  const argv = c.argv;
+  if (argv.length % 2 === 0) return addReplyError(c, E.syntax);
+  for (let j = 1; j < argv.length; j += 2) {
+    const opt = argv[j].toLowerCase(), val = argv[j + 1];
+    if (opt === "listening-port") {
+      const port = parseIntOrReply(c, val);
+      if (port === undefined) return;
+      c.replListeningPort = port;
+    } else if (opt === "ip-address") c.replIp = val;
+    else if (opt === "capa") { if (val.toLowerCase() === "psync2") c.replCapaPsync2 = true; }
+    else if (opt === "ack") {
+      // From a replica: no reply. It tells how far it got (WAIT, lag).
+      const off = Number(val);
+      if (c.replState && off > c.replAckOff) c.replAckOff = off;
+      c.replAckTime = Date.now();
+      if (waitingClients.size) processClientsWaitingReplicas();
+      return;
+    } else if (opt === "getack") {
+      if (c.isMaster) replicationSendAck();
+      return;
+    } else if (opt === "rdb-only") c.rdbOnly = val === "1";
+    else if (opt === "rdb-filter-only") { /* accepted: functions are not written anyway */ }
+    else return addReplyError(c, `ERR Unrecognized REPLCONF option: ${argv[j]}`);
+  }
+  addReplyOK(c);
+}
+
+// --- WAIT.
+
+const waitingClients = new Set<Client>();
+
+/** Replicas whose last ack reached `offset`. */
+function replicationCountAcksByOffset(offset: number): number {
+  let n = 0;
+  for (const r of repl.replicas) if (r.replState === "online" && r.replAckOff >= offset) n++;
+  return n;
+}
+
+/* WAIT numreplicas timeout */
+function waitCommand(c: Client): void {
+  if (isReplica()) return addReplyError(c, "ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a replica is configured to be writable (which is not the default) writes to replicas are just local and are not propagated.");
+  const numreplicas = parseIntOrReply(c, c.argv[1]);
+  if (numreplicas === undefined) return;
+  const ms = parseIntOrReply(c, c.argv[2], "ERR timeout is not an integer or out of range");
+  if (ms === undefined) return;
+  if (ms < 0) return addReplyError(c, "ERR timeout is negative");
+  const acked = replicationCountAcksByOffset(c.woff);
+  if (acked >= numreplicas || c.denyBlocking) return addReplyLongLong(c, acked);
+  c.waitState = { numreplicas, offset: c.woff, timer: ms > 0 ? setTimeout(() => finishWait(c), ms) : null };
+  waitingClients.add(c);
+  // Ask the replicas where they are now rather than waiting for their next periodic ack.
+  repl.getAckPending = true;
+}
+
+function finishWait(c: Client): void {
+  const w = c.waitState;
+  if (!w) return;
+  if (w.timer) clearTimeout(w.timer);
+  c.waitState = null;
+  waitingClients.delete(c);
+  if (c.closed) return;
+  addReplyLongLong(c, replicationCountAcksByOffset(w.offset));
+  resumeClient(c);
+  handleClientsWithPendingWrites();
+}
+
+function processClientsWaitingReplicas(): void {
+  for (const c of waitingClients) {
+    if (replicationCountAcksByOffset(c.waitState!.offset) >= c.waitState!.numreplicas) finishWait(c);
+  }
+}
+
+/** Sends REPLCONF GETACK * down the stream when a WAIT is pending (once per event loop turn). */
+function replicationRequestAckIfNeeded(): void {
+  if (!repl.getAckPending) return;
+  repl.getAckPending = false;
+  if (repl.backlog && !isReplica()) replicationFeedBytes(Buffer.from(respCommand(["REPLCONF", "GETACK", "*"]), "latin1"));
+}
+
+/* ROLE */
+function roleCommand(c: Client): void {
+  if (!isReplica()) {
+    const rs = [...repl.replicas].filter((r) => r.replState === "online");
+    addReplyArrayLen(c, 3);
+    addReplyBulk(c, "master");
+    addReplyLongLong(c, repl.offset);
+    addReplyArrayLen(c, rs.length);
+    for (const r of rs) { addReplyArrayLen(c, 3); addReplyBulk(c, r.replIp || r.addr.slice(0, r.addr.lastIndexOf(":"))); addReplyBulk(c, String(r.replListeningPort)); addReplyBulk(c, String(r.replAckOff)); }
+    return;
+  }
+  addReplyArrayLen(c, 5);
+  addReplyBulk(c, "slave");
+  addReplyBulk(c, repl.masterHost);
+  addReplyLongLong(c, repl.masterPort);
+  addReplyBulk(c, repl.state === "connected" ? "connected" : repl.state === "sync" ? "sync" : repl.state === "handshake" ? "handshake" : repl.state === "connecting" ? "connecting" : "connect");
+  addReplyLongLong(c, repl.state === "connected" ? repl.offset : -1);
+}
+
+/* REPLICAOF host port | NO ONE (and SLAVEOF) */
+function replicaofCommand(c: Client): void {
+  const [host, portArg] = [c.argv[1], c.argv[2]];
+  if (host.toLowerCase() === "no" && portArg.toLowerCase() === "one") {
+    if (isReplica()) {
+      replicationUnsetMaster();
+      log("notice", "MASTER MODE enabled (user request from client)");
+    }
+    return addReplyOK(c);
+  }
+  const port = parseIntOrReply(c, portArg, "ERR Invalid master port");
+  if (port === undefined) return;
+  if (port < 0 || port > 65535) return addReplyError(c, "ERR Invalid master port");
+  if (repl.masterHost === host && repl.masterPort === port) {
+    log("notice", "REPLICAOF would result into synchronization with the master we are already connected with. No operation performed.");
+    return addReplyStatus(c, "OK Already connected to specified master");
+  }
+  replicationSetMaster(host, port);
+  log("notice", `REPLICAOF ${host}:${port} enabled (user request from client)`);
+  addReplyOK(c);
+}
+
+/** Becomes a replica of host:port: drops our replicas (they must resync with the new history),
+ *  keeps our dataset and offset so a partial resync is possible, and connects. */
+function replicationSetMaster(host: string, port: number, atStartup = false): void {
+  const wasMaster = !isReplica() && !atStartup;
+  replicationDropLink();
+  repl.masterHost = host;
+  repl.masterPort = port;
+  conf.replicaof = `${host} ${port}`;
+  for (const r of [...repl.replicas]) freeClient(r);
+  for (const c of [...server.clients.values()]) if (c.bstate) { unblockClient(c); addReplyError(c, "UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)"); }
+  if (wasMaster) repl.cachedReplid = repl.replid; // PSYNC with our own history first
+  repl.state = "connect";
+  repl.downSince = Date.now();
+  connectToMaster();
+}
+
+/** REPLICAOF NO ONE: a master again, with a new ID (the old one kept as the second ID). */
+function replicationUnsetMaster(): void {
+  replicationDropLink();
+  repl.masterHost = "";
+  repl.masterPort = 0;
+  conf.replicaof = "";
+  repl.state = "none";
+  shiftReplicationId();
+  repl.seldb = -1;
+  // Our replicas hear the new ID by reconnecting (they will continue partially).
+  for (const r of [...repl.replicas]) freeClient(r);
+}
+
+/** Closes the link to the master, keeping where we were for a partial resync later. */
+function replicationDropLink(): void {
+  if (repl.retryTimer) clearTimeout(repl.retryTimer);
+  repl.retryTimer = null;
+  if (repl.master) {
+    repl.cachedReplid = repl.replid;
+    const m = repl.master;
+    repl.master = null;
+    freeClient(m);
+  }
+  if (repl.link) { const l = repl.link; repl.link = null; l.end(); }
+}
+
+/** Tells the master how far we got. */
+function replicationSendAck(): void {
+  const m = repl.master;
+  if (!m || !m.sock) return;
+  m.sock.write(respCommand(["REPLCONF", "ACK", String(repl.offset)]));
+  repl.lastAck = Date.now();
+}
+
+/** Starts (or retries) the connection to the master. */
+function connectToMaster(): void {
+  repl.state = "connecting";
+  const link: MasterLink = { buf: EMPTY, expect: "", rdbLen: -1, eofMark: "", rdbChunks: [], rdbGot: 0, fullSync: null };
+  log("notice", `Connecting to MASTER ${repl.masterHost}:${repl.masterPort}`);
+  Bun.connect<MasterLink>({
+    hostname: repl.masterHost, port: repl.masterPort, data: link,
+    socket: {
+      open(sock) {
+        if (!isReplica()) return void sock.end();
+        repl.link = sock;
+        repl.state = "handshake";
+        repl.lastIo = Date.now();
+        log("notice", "MASTER <-> REPLICA sync started");
+        handshakeStep(sock, "");
+      },
+      data(sock, chunk) {
+        try { masterLinkData(sock, chunk); } catch (err) { log("warning", `Replication error: ${(err as Error).message}`); sock.end(); }
+      },
+      close(sock) { if (repl.link === sock || (repl.master && repl.master.sock === (sock as unknown))) masterLinkLost(); },
+      error(sock) { if (repl.link === sock) masterLinkLost(); },
+    },
+  }).catch((err) => {
+    log("warning", `Error condition on socket for SYNC: ${(err as Error).message}`);
+    masterLinkLost();
+  });
+}
+
+/** The link is gone: keep serving (per replica-serve-stale-data) and retry with backoff. */
+function masterLinkLost(): void {
+  if (!isReplica()) return;
+  if (repl.master) { repl.cachedReplid = repl.replid; const m = repl.master; repl.master = null; freeClient(m); }
+  repl.link = null;
+  if (repl.state === "connected") log("warning", "Connection with master lost.");
+  repl.state = "connect";
+  repl.downSince ||= Date.now();
+  if (repl.retryTimer) return;
+  repl.retryTimer = setTimeout(() => { repl.retryTimer = null; if (isReplica() && repl.state === "connect") connectToMaster(); }, repl.retryDelay);
+  repl.retryDelay = Math.min(1000, repl.retryDelay * 2);
+}
+
+/** The handshake, one reply line at a time: PING, AUTH (with masterauth), REPLCONF
+ *  listening-port, REPLCONF capa, PSYNC. `reply` answers what the previous step sent. */
+function handshakeStep(sock: Socket<MasterLink>, reply: string): void {
+  const link = sock.data;
+  const send = (argv: string[]) => sock.write(respCommand(argv));
+  const fail = (why: string) => { log("warning", why); sock.end(); };
+  const step = link.expect;
+  if (step === "") { link.expect = "ping"; return void send(["PING"]); }
+  if (step === "ping") {
+    if (reply[0] === "-" && !/^-(NOAUTH|NOPERM|ERR operation not permitted)/.test(reply)) return fail(`Error reply to PING from master: '${reply}'`);
+    if (conf.masterauth) {
+      link.expect = "auth";
+      return void send(conf.masteruser ? ["AUTH", String(conf.masteruser), String(conf.masterauth)] : ["AUTH", String(conf.masterauth)]);
+    }
+  }
+  if (step === "auth" && reply[0] === "-") return fail(`Unable to AUTH to MASTER: ${reply}`);
+  if (step === "ping" || step === "auth") { link.expect = "port"; return void send(["REPLCONF", "listening-port", String(server.port)]); }
+  // Errors to REPLCONF are ignored, as Redis does: old masters may not know them.
+  if (step === "port") { link.expect = "capa"; return void send(["REPLCONF", "capa", "eof", "capa", "psync2"]); }
+  if (step === "capa") {
+    link.expect = "psync";
+    const replid = repl.cachedReplid || "?";
+    return void send(["PSYNC", replid, replid === "?" ? "-1" : String(repl.offset + 1)]);
+  }
+  if (reply.startsWith("+FULLRESYNC")) {
+    const [, replid, off] = reply.split(" ");
+    link.fullSync = { replid, offset: Number(off) };
+    link.expect = "rdb";
+    repl.state = "sync";
+    log("notice", `Full resync from master: ${replid}:${off}`);
+    return;
+  }
+  if (reply.startsWith("+CONTINUE")) {
+    const newId = reply.split(" ")[1];
+    if (newId && newId !== repl.replid) {
+      // The master has a new ID (it was promoted): adopt it, keeping ours as the second one.
+      repl.replid2 = repl.replid;
+      repl.secondOffset = repl.offset + 1;
+      repl.replid = newId;
+    }
+    log("notice", "Successful partial resynchronization with master.");
+    if (!repl.backlog) createReplicationBacklog();
+    return startMasterStream(sock);
+  }
+  fail(`Unexpected reply to PSYNC from master: ${reply}`);
+}
+
+/** Bytes from the master: handshake replies, then the RDB, then the command stream. */
+function masterLinkData(sock: Socket<MasterLink>, chunk: Buffer): void {
+  const link = sock.data;
+  repl.lastIo = Date.now();
+  if (repl.master && repl.master.sock === (sock as unknown)) return masterStreamData(repl.master, chunk);
+  link.buf = link.buf.length ? Buffer.concat([link.buf, chunk]) : chunk;
+  while (link.buf.length) {
+    if (link.expect !== "rdb") {
+      // A master may send bare newlines to keep the link alive before it replies.
+      while (link.buf.length && link.buf[0] === 10) link.buf = link.buf.subarray(1);
+      const nl = link.buf.indexOf("\r\n");
+      if (nl < 0) return;
+      const line = link.buf.latin1Slice(0, nl);
+      link.buf = link.buf.subarray(nl + 2);
+      handshakeStep(sock, line);
+      if (repl.master) return void (link.buf.length && masterStreamData(repl.master, link.buf));
+      continue;
+    }
+    // The RDB payload: "$<len>\r\n<bytes>" or diskless "$EOF:<40 bytes>\r\n<bytes><40 bytes>".
+    if (link.rdbLen < 0 && !link.eofMark) {
+      while (link.buf.length && link.buf[0] === 10) link.buf = link.buf.subarray(1); // keepalive newlines
+      const nl = link.buf.indexOf("\r\n");
+      if (nl < 0) return;
+      const head = link.buf.latin1Slice(0, nl);
+      link.buf = link.buf.subarray(nl + 2);
+      if (head.startsWith("$EOF:")) link.eofMark = head.slice(5);
+      else if (head[0] === "$") link.rdbLen = Number(head.slice(1));
+      else throw new Error(`Bad protocol from MASTER, the first byte is not '$': '${head}'`);
+      continue;
+    }
+    if (link.rdbLen >= 0) {
+      const need = link.rdbLen - link.rdbGot;
+      const take = link.buf.subarray(0, need);
+      link.rdbChunks.push(Buffer.from(take));
+      link.rdbGot += take.length;
+      link.buf = link.buf.subarray(take.length);
+      if (link.rdbGot < link.rdbLen) return;
+      return finishFullSync(sock, Buffer.concat(link.rdbChunks));
+    }
+    link.rdbChunks.push(Buffer.from(link.buf));
+    link.rdbGot += link.buf.length;
+    link.buf = EMPTY;
+    const all = Buffer.concat(link.rdbChunks);
+    if (all.length >= 40 && all.latin1Slice(all.length - 40) === link.eofMark) return finishFullSync(sock, all.subarray(0, all.length - 40));
+    link.rdbChunks = [all];
+  }
+}
+
+/** Loads the master's RDB (flushing ours first) and starts applying its stream. */
+function finishFullSync(sock: Socket<MasterLink>, rdb: Buffer): void {
+  const link = sock.data;
+  log("notice", `MASTER <-> REPLICA sync: receiving ${rdb.length} bytes from master to memory`);
+  log("notice", "MASTER <-> REPLICA sync: Flushing old data");
+  emptyData(-1);
+  log("notice", "MASTER <-> REPLICA sync: Loading DB in memory");
+  server.loading = true;
+  try {
+    rdbLoad(rdb, { replicaLoad: true });
+  } finally {
+    server.loading = false;
+  }
+  repl.replid = link.fullSync!.replid;
+  repl.offset = link.fullSync!.offset;
+  repl.replid2 = "0".repeat(40);
+  repl.secondOffset = -1;
+  // Our own backlog restarts at the master's offset, so our replicas can chain from us.
+  createReplicationBacklog();
+  for (const r of [...repl.replicas]) freeClient(r);
+  log("notice", "MASTER <-> REPLICA sync: Finished with success");
+  const rest = link.buf;
+  link.buf = EMPTY;
+  startMasterStream(sock);
+  if (rest.length) masterStreamData(repl.master!, rest);
+  if (conf.appendonly) rewriteAppendOnlyFile(() => {});
+}
+
+/** From now on the link is a client whose commands are applied as the master's. */
+function startMasterStream(sock: Socket<MasterLink>): void {
+  const m = new Client(sock as unknown as Socket<Client>, `${repl.masterHost}:${repl.masterPort}`, "");
+  m.isMaster = true;
+  m.authenticated = true;
+  server.clients.set(m.id, m);
+  repl.master = m;
+  repl.state = "connected";
+  repl.downSince = 0;
+  repl.retryDelay = 100;
+  repl.cachedReplid = "";
+  replicationSendAck();
+}
+
+/** Applies the master's stream, counting each command's bytes into our offset and passing the
+ *  very same bytes on to our own replicas. */
+function masterStreamData(m: Client, chunk: Buffer): void {
+  appendInput(m, chunk);
+  while (m.qpos < m.qlen && !m.closed) {
+    const start = m.qpos;
+    if (!m.reqtype) m.reqtype = m.qbuf[m.qpos] === 42 ? REQ_MULTIBULK : REQ_INLINE;
+    const complete = m.reqtype === REQ_INLINE ? parseInline(m) : parseMultibulk(m);
+    if (!complete) break;
+    m.reqtype = 0;
+    const bytes = Buffer.from(m.qbuf.subarray(start, m.qpos));
+    if (m.argv.length) processCommand(m);
+    m.argv = [];
+    m.outLen = 0; // replies to the master are never sent (REPLCONF ACK goes out directly)
+    // The offset moves after the command, so a GETACK reports what came before it.
+    if (repl.backlog) replicationFeedBytes(bytes);
+    else repl.offset += bytes.length;
+  }
+  compactInput(m);
+  handleClientsWithPendingWrites();
+}
+
+/** serverCron's part: PING the replicas, ack the master, time out the link. */
+function replicationCron(): void {
+  const t = Date.now();
+  if (!isReplica() && repl.backlog && repl.replicas.size && t - repl.lastPing >= (conf["repl-ping-replica-period"] as number) * 1000) {
+    repl.lastPing = t;
+    replicationFeedBytes(Buffer.from(respCommand(["PING"]), "latin1"));
+  }
+  if (isReplica() && repl.state === "connected" && t - repl.lastAck >= 1000) replicationSendAck();
+  if (isReplica() && repl.state === "connected" && t - repl.lastIo > (conf["repl-timeout"] as number) * 1000) {
+    log("warning", "MASTER timeout: no data nor PING received...");
+    replicationDropLink();
+    masterLinkLost();
+  }
+  if (isReplica() && repl.state === "connect" && !repl.retryTimer && !repl.link) connectToMaster();
+}
+
+/** INFO replication's lines. */
+function replicationInfo(): string[] {
+  const lines = [`role:${isReplica() ? "slave" : "master"}`];
+  if (isReplica()) {
+    const up = repl.state === "connected";
+    lines.push(`master_host:${repl.masterHost}`, `master_port:${repl.masterPort}`, `master_link_status:${up ? "up" : "down"}`,
+      `master_last_io_seconds_ago:${up ? Math.floor((Date.now() - repl.lastIo) / 1000) : -1}`,
+      `master_sync_in_progress:${repl.state === "sync" ? 1 : 0}`, `slave_read_repl_offset:${repl.offset}`, `slave_repl_offset:${repl.offset}`);
+    if (!up) lines.push(`master_link_down_since_seconds:${repl.downSince ? Math.floor((Date.now() - repl.downSince) / 1000) : -1}`);
+    lines.push(`slave_priority:${conf["replica-priority"]}`, `slave_read_only:${conf["replica-read-only"] ? 1 : 0}`,
+      `replica_announced:${conf["replica-announced"] ? 1 : 0}`);
+  }
+  const online = [...repl.replicas];
+  lines.push(`connected_slaves:${online.length}`);
+  online.forEach((r, i) => {
+    const ip = r.replIp || r.addr.slice(0, r.addr.lastIndexOf(":")).replace(/^\[|\]$/g, "");
+    const state = r.replState === "online" ? "online" : "wait_bgsave";
+    lines.push(`slave${i}:ip=${ip},port=${r.replListeningPort},state=${state},offset=${r.replAckOff},lag=${r.replAckTime ? Math.floor((Date.now() - r.replAckTime) / 1000) : 0}`);
+  });
+  lines.push("master_failover_state:no-failover", `master_replid:${repl.replid}`, `master_replid2:${repl.replid2}`,
+    `master_repl_offset:${repl.offset}`, `second_repl_offset:${repl.secondOffset}`, `repl_backlog_active:${repl.backlog ? 1 : 0}`,
+    `repl_backlog_size:${conf["repl-backlog-size"]}`, `repl_backlog_first_byte_offset:${repl.backlog ? backlogFirstOffset() : 0}`,
+    `repl_backlog_histlen:${repl.backlogHistlen}`);
+  return lines;
+}
+
+// ============================================================================================
+// 19. Server loop
 //
 // Bun.listen delivers each read as one `data` event: the client's commands run to completion,
 // then every client with pending output is written once. serverCron runs `hz` times a second
@@ -7500,7 +8150,7 @@ function aofCron(): void {
 const stats = {
   connections: 0, rejectedConnections: 0, commands: 0, errorReplies: 0, netInput: 0, netOutput: 0, reads: 0, writes: 0,
   keyspaceHits: 0, keyspaceMisses: 0, expiredKeys: 0, expiredStalePerc: 0, expiredTimeCapReached: 0, expireCycleMs: 0,
-  opsPerSec: 0, inputKbps: 0, outputKbps: 0,
+  opsPerSec: 0, inputKbps: 0, outputKbps: 0, syncFull: 0, syncPartialOk: 0, syncPartialErr: 0,
 };
 const errorStats = new Map<string, number>();
 
@@ -7526,7 +8176,6 @@ const server = {
   dirty: 0,
   port: 0,
   runId: "",
-  replid: "",
   startTime: Date.now(),
   lastSave: Math.floor(Date.now() / 1000),
   configFile: "",
@@ -7631,6 +8280,7 @@ function serverCron(): void {
     if (server.pauseEnd <= now()) activeExpireCycle();
     checkSavePoints();
     aofCron();
+    replicationCron();
     const t = Date.now(), s = server.opsSample;
     if (t - s.time >= 1000) {
       const dt = (t - s.time) / 1000;
@@ -7681,12 +8331,16 @@ function initServer(): RedbunServer {
   applyConfigChanges([]);
   server.dbs = Array.from({ length: conf.databases as number }, (_, i) => new Db(i));
   server.runId = randomBytes(20).toString("hex");
-  server.replid = randomBytes(20).toString("hex");
+  repl.replid = randomBytes(20).toString("hex");
   server.startTime = Date.now();
   loadPersistedData();
   const err = listenAll();
   if (err) throw new Error(err);
   server.startupMemory = memoryUsage().heapUsed;
+  if (conf.replicaof) {
+    const [host, port] = String(conf.replicaof).split(" ");
+    replicationSetMaster(host, Number(port), true);
+  }
   server.cronTimer = setInterval(serverCron, Math.max(1, Math.floor(1000 / Math.min(500, Math.max(1, conf.hz as number)))));
   const close = async () => {
     if (server.cronTimer) clearInterval(server.cronTimer);
@@ -7704,7 +8358,7 @@ function initServer(): RedbunServer {
 }
 
 // ============================================================================================
-// 19. main
+// 20. main
 // ============================================================================================
 
 let isMainProcess = false;
