@@ -9,8 +9,8 @@
  * Flags and config files follow redis-server. Everything runs on one thread: a command runs to the
  * end before the next starts, as in Redis, so no data structure needs a lock.
  *
- * What it deliberately does not do (yet): streams, ACL users beyond `default`, scripting,
- * cluster and TLS. Commands of those families answer Redis's
+ * What it deliberately does not do (yet): ACL users beyond `default`, scripting, cluster and
+ * TLS. Commands of those families answer Redis's
  * unknown-command error.
  *
  * Layout, in the order a request travels:
@@ -24,16 +24,17 @@
  *   8. Hashes          — HSET ... HSCAN
  *   9. Sets            — SADD ... SSCAN
  *  10. Sorted sets     — a skiplist with spans plus a member dict; ZADD ... ZSCAN
- *  11. Blocking        — clients parked on keys, served in order when a key becomes ready
- *  12. Transactions    — MULTI/EXEC/DISCARD, WATCH as optimistic locking
- *  13. Pub/Sub         — channels, patterns, shard channels, keyspace notifications
- *  14. Keys            — generic key commands (DEL, RENAME, EXPIRE, SCAN ...)
- *  15. Server          — connection and introspection commands (HELLO, INFO, CLIENT, COMMAND ...)
- *  16. RDB             — Redis's snapshot format, SAVE/BGSAVE without stalling, DUMP/RESTORE
- *  17. AOF             — Redis 7's multi-part append-only file, fsync policies, rewrite
- *  18. Replication     — PSYNC master and replica, backlog, WAIT, ROLE, REPLICAOF
- *  19. Server loop     — Bun.listen, serverCron, startServer
- *  20. main            — command-line entry point
+ *  11. Streams         — entries in nodes, consumer groups with pending lists; XADD ... XINFO
+ *  12. Blocking        — clients parked on keys, served in order when a key becomes ready
+ *  13. Transactions    — MULTI/EXEC/DISCARD, WATCH as optimistic locking
+ *  14. Pub/Sub         — channels, patterns, shard channels, keyspace notifications
+ *  15. Keys            — generic key commands (DEL, RENAME, EXPIRE, SCAN ...)
+ *  16. Server          — connection and introspection commands (HELLO, INFO, CLIENT, COMMAND ...)
+ *  17. RDB             — Redis's snapshot format, SAVE/BGSAVE without stalling, DUMP/RESTORE
+ *  18. AOF             — Redis 7's multi-part append-only file, fsync policies, rewrite
+ *  19. Replication     — PSYNC master and replica, backlog, WAIT, ROLE, REPLICAOF
+ *  20. Server loop     — Bun.listen, serverCron, startServer
+ *  21. main            — command-line entry point
  */
 
 import type { Socket, TCPSocketListener } from "bun";
@@ -1135,6 +1136,8 @@ class Client {
   woff = 0; // the replication offset after this client's last write (for WAIT)
   waitState: { numreplicas: number; offset: number; timer: ReturnType<typeof setTimeout> | null } | null = null;
   propArgv: string[] | null = null; // what the running command propagates instead of its argv
+  preventProp = false; // the running command propagated its effects itself (XREADGROUP, XCLAIM)
+  xreadState: { targets: XReadTarget[]; groupName: string; consumerName: string; count: number; noack: boolean } | null = null;
   monitor = false;
   replyMode: "on" | "off" | "skip" = "on";
   noEvict = false;
@@ -1365,6 +1368,7 @@ function call(c: Client, cmd: RedisCommand): void {
   cmdTime = now();
   c.lastCmd = cmd.name;
   c.propArgv = null;
+  c.preventProp = false;
   currentClient = c;
   callDepth++;
   try {
@@ -1377,7 +1381,7 @@ function call(c: Client, cmd: RedisCommand): void {
   callDepth--;
   // What changed the dataset reaches the AOF and replicas, in its effective form. EXEC is never
   // propagated itself: its commands are, wrapped in MULTI/EXEC by propagatePendingCommands.
-  if (server.dirty > dirtyBefore && cmd.name !== "exec") alsoPropagate(c.db, c.propArgv ?? c.argv);
+  if (server.dirty > dirtyBefore && cmd.name !== "exec" && !c.preventProp) alsoPropagate(c.db, c.propArgv ?? c.argv);
   if (callDepth === 0 && pendingOps.length) propagatePendingCommands();
   if (server.dirty > dirtyBefore) c.woff = repl.offset;
   if (c.isAof) return;
@@ -1569,7 +1573,7 @@ class Dict<V> {
 }
 
 /** A stored value: a latin1 string, or one of the collection types below. */
-type RValue = string | RList | RHash | RSet | RZSet;
+type RValue = string | RList | RHash | RSet | RZSet | RStream;
 
 class Db extends Dict<RValue> {
   // Each key's LRU clock (seconds), or under an LFU policy its LFU word (minutes << 8 | counter),
@@ -1661,6 +1665,8 @@ function dbDelete(db: Db, key: string): boolean {
   if (saveJob) saveBeforeChange(db, key);
   if (!db.delete(key)) return false;
   if (db.expires.size) db.expires.delete(key);
+  // Group readers blocked on a deleted stream must hear about it.
+  if (server.blockingKeysCount && db.blocking.has(key)) signalKeyAsReady(db, key);
   if (db.encodings.size) db.encodings.delete(key);
   return true;
 }
@@ -4165,7 +4171,1359 @@ function zscanCommand(c: Client): void {
 }
 
 // ============================================================================================
-// 11. Blocking operations
+// 11. Streams
+//
+// A stream is a sequence of nodes, each holding up to stream-node-max-entries entries (or about
+// stream-node-max-bytes) as Redis's listpack nodes do: appending is O(1), a range read seeks by
+// binary search over nodes then within one, and trimming drops whole nodes from the head (the
+// "~" trims of Redis remove exactly the same nodes). An entry keeps its fields and values in one
+// flat array. IDs are two unsigned 64-bit numbers, held as BigInts. Consumer groups keep the
+// last delivered ID, the pending entries list (ID -> consumer, delivery time and count) and
+// their consumers, exactly enough for XPENDING, XCLAIM and XAUTOCLAIM to answer as Redis does.
+// ============================================================================================
+
+const U64_MAX = 18446744073709551615n;
+
+interface SID { ms: bigint; seq: bigint }
+interface StreamEntry { ms: bigint; seq: bigint; fields: string[]; deleted: boolean }
+interface StreamNode { entries: StreamEntry[]; live: number; bytes: number }
+interface StreamNack { id: SID; consumer: StreamConsumer; deliveryTime: number; deliveryCount: number }
+interface StreamConsumer { name: string; seenTime: number; pel: Map<string, StreamNack> }
+interface StreamGroup { name: string; lastId: SID; entriesRead: number; pel: Map<string, StreamNack>; consumers: Map<string, StreamConsumer> }
+
+const SCG_INVALID_ENTRIES_READ = -1;
+
+function sidCmp(a: SID, b: SID): number { return a.ms < b.ms ? -1 : a.ms > b.ms ? 1 : a.seq < b.seq ? -1 : a.seq > b.seq ? 1 : 0; }
+function sidStr(id: SID): string { return `${id.ms}-${id.seq}`; }
+const SID_MIN: SID = { ms: 0n, seq: 0n };
+const SID_MAX: SID = { ms: U64_MAX, seq: U64_MAX };
+function sidIsZero(id: SID): boolean { return id.ms === 0n && id.seq === 0n; }
+
+class RStream {
+  readonly type = "stream";
+  nodes: StreamNode[] = [];
+  head = 0; // nodes before this index were trimmed away
+  length = 0;
+  lastId: SID = SID_MIN;
+  firstId: SID = SID_MIN;
+  maxDeletedId: SID = SID_MIN;
+  entriesAdded = 0;
+  groups = new Map<string, StreamGroup>();
+
+  get size(): number { return this.length; }
+  liveNodes(): StreamNode[] { return this.nodes.slice(this.head); }
+
+  /** Appends an entry whose ID is greater than lastId, opening a new node as Redis would. */
+  append(id: SID, fields: string[]): void {
+    let node = this.nodes[this.nodes.length - 1];
+    const bytes = fields.reduce((n, f) => n + f.length, 0);
+    const maxEntries = conf["stream-node-max-entries"] as number;
+    const maxBytes = conf["stream-node-max-bytes"] as number || 1 << 30;
+    if (!node || this.nodes.length === this.head || node.bytes + bytes >= maxBytes || (maxEntries && node.entries.length >= maxEntries)) {
+      node = { entries: [], live: 0, bytes: 16 };
+      this.nodes.push(node);
+    }
+    node.entries.push({ ms: id.ms, seq: id.seq, fields, deleted: false });
+    node.live++;
+    node.bytes += bytes + 4 + fields.length;
+    this.length++;
+    this.entriesAdded++;
+    this.lastId = id;
+    if (this.length === 1) this.firstId = id;
+  }
+
+  /** The first node index (>= head) whose last entry is >= id: where a forward range starts. */
+  seekNode(id: SID): number {
+    let lo = this.head, hi = this.nodes.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      const n = this.nodes[mid];
+      const last = n.entries[n.entries.length - 1];
+      if (sidCmp(last, id) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** Live entries between start and end inclusive, forward or backward, at most `count` (0 = all). */
+  range(start: SID, end: SID, count: number, rev: boolean): StreamEntry[] {
+    const out: StreamEntry[] = [];
+    if (sidCmp(start, end) > 0) return out;
+    if (!rev) {
+      for (let ni = this.seekNode(start); ni < this.nodes.length; ni++) {
+        for (const e of this.nodes[ni].entries) {
+          if (e.deleted || sidCmp(e, start) < 0) continue;
+          if (sidCmp(e, end) > 0) return out;
+          out.push(e);
+          if (count && out.length >= count) return out;
+        }
+      }
+    } else {
+      for (let ni = Math.min(this.seekNode(end), this.nodes.length - 1); ni >= this.head; ni--) {
+        const es = this.nodes[ni].entries;
+        for (let i = es.length - 1; i >= 0; i--) {
+          const e = es[i];
+          if (e.deleted || sidCmp(e, end) > 0) continue;
+          if (sidCmp(e, start) < 0) return out;
+          out.push(e);
+          if (count && out.length >= count) return out;
+        }
+      }
+    }
+    return out;
+  }
+
+  /** The live entry with exactly this ID. */
+  find(id: SID): StreamEntry | undefined {
+    const ni = this.seekNode(id);
+    return this.nodes[ni]?.entries.find((e) => !e.deleted && sidCmp(e, id) === 0);
+  }
+
+  /** XDEL of one ID: marks it deleted, drops its node when empty. Returns false if absent. */
+  delete(id: SID): boolean {
+    const ni = this.seekNode(id);
+    const node = this.nodes[ni];
+    const e = node?.entries.find((x) => !x.deleted && sidCmp(x, id) === 0);
+    if (!e || !node) return false;
+    e.deleted = true;
+    node.live--;
+    this.length--;
+    if (node.live === 0) this.nodes.splice(ni, 1);
+    if (sidCmp(id, this.maxDeletedId) > 0) this.maxDeletedId = id;
+    this.refreshFirstId();
+    return true;
+  }
+
+  refreshFirstId(): void {
+    const first = this.range(SID_MIN, SID_MAX, 1, false)[0];
+    this.firstId = first ? { ms: first.ms, seq: first.seq } : SID_MIN;
+  }
+
+  /** Redis's streamTrim: whole nodes from the head, then (unless approximate) entries inside the
+   *  next node. Returns how many entries went. */
+  trim(strategy: "maxlen" | "minid", maxlen: number, minid: SID, approx: boolean, limit: number): number {
+    let deleted = 0;
+    while (this.head < this.nodes.length) {
+      if (strategy === "maxlen" && this.length <= maxlen) break;
+      const node = this.nodes[this.head];
+      if (limit && deleted + node.live > limit) break;
+      const last = node.entries[node.entries.length - 1];
+      const removeNode = strategy === "maxlen" ? this.length - node.live >= maxlen : sidCmp(last, minid) < 0;
+      if (removeNode) {
+        this.length -= node.live;
+        deleted += node.live;
+        this.head++;
+        continue;
+      }
+      if (approx) break;
+      for (const e of node.entries) {
+        if (strategy === "maxlen" ? this.length <= maxlen : sidCmp(e, minid) >= 0) break;
+        if (e.deleted) continue;
+        e.deleted = true;
+        node.live--;
+        this.length--;
+        deleted++;
+      }
+      break;
+    }
+    // Drop trimmed nodes from the array once they are a good part of it (amortised O(1)).
+    if (this.head > 32 && this.head * 2 > this.nodes.length) { this.nodes.splice(0, this.head); this.head = 0; }
+    this.refreshFirstId();
+    return deleted;
+  }
+}
+
+/** Parses "ms-seq", "ms" (seq taken from `missingSeq`), "-" and "+". With `autoSeq`, "ms-*" is
+ *  accepted and reported. Returns null when invalid. */
+function parseStreamId(s: string, missingSeq: bigint, autoSeq = false): { id: SID; seqGiven: boolean } | null {
+  if (s === "-") return { id: SID_MIN, seqGiven: true };
+  if (s === "+") return { id: SID_MAX, seqGiven: true };
+  const dash = s.indexOf("-");
+  const u64 = (x: string) => (/^\d{1,20}$/.test(x) && BigInt(x) <= U64_MAX ? BigInt(x) : null);
+  if (dash < 0) {
+    const ms = u64(s);
+    return ms === null ? null : { id: { ms, seq: missingSeq }, seqGiven: true };
+  }
+  const ms = u64(s.slice(0, dash));
+  if (ms === null) return null;
+  const rest = s.slice(dash + 1);
+  if (autoSeq && rest === "*") return { id: { ms, seq: 0n }, seqGiven: false };
+  const seq = u64(rest);
+  return seq === null ? null : { id: { ms, seq }, seqGiven: true };
+}
+
+const E_STREAM_ID = "ERR Invalid stream ID specified as stream command argument";
+
+function parseStreamIdOrReply(c: Client, s: string, missingSeq: bigint): SID | undefined {
+  const r = parseStreamId(s, missingSeq);
+  if (!r) { addReplyError(c, E_STREAM_ID); return undefined; }
+  return r.id;
+}
+
+/** An XRANGE bound: an ID, "-"/"+", or an exclusive "(" ID (7.0), moved past itself. */
+function parseIntervalIdOrReply(c: Client, s: string, missingSeq: bigint, isStart: boolean): SID | undefined {
+  if (s[0] === "(" && s.length > 1) {
+    const id = parseStreamIdOrReply(c, s.slice(1), missingSeq);
+    if (!id) return undefined;
+    const next = isStart ? sidIncr(id) : sidDecr(id);
+    if (!next) { addReplyError(c, `ERR invalid ${isStart ? "start" : "end"} ID for the interval`); return undefined; }
+    return next;
+  }
+  return parseStreamIdOrReply(c, s, missingSeq);
+}
+
+function sidIncr(id: SID): SID | null {
+  if (id.seq < U64_MAX) return { ms: id.ms, seq: id.seq + 1n };
+  return id.ms < U64_MAX ? { ms: id.ms + 1n, seq: 0n } : null;
+}
+function sidDecr(id: SID): SID | null {
+  if (id.seq > 0n) return { ms: id.ms, seq: id.seq - 1n };
+  return id.ms > 0n ? { ms: id.ms - 1n, seq: U64_MAX } : null;
+}
+
+/** One entry as Redis replies it: [id, [field, value, ...]]. */
+function addReplyStreamEntry(c: Client, e: StreamEntry): void {
+  addReplyArrayLen(c, 2);
+  addReplyBulk(c, sidStr(e));
+  addReplyBulks(c, e.fields);
+}
+
+function streamLookupWriteOrCreate(c: Client, key: string, noCreate: boolean): RStream | null | undefined {
+  const db = cdb(c);
+  const v = lookupKeyWrite(db, key);
+  if (checkType(c, v, "stream")) return undefined;
+  if (v) return v as RStream;
+  if (noCreate) return null;
+  const s = new RStream();
+  dbAdd(db, key, s);
+  return s;
+}
+
+interface TrimArgs { strategy: "none" | "maxlen" | "minid"; maxlen: number; minid: SID; approx: boolean; limit: number; argIdx: number; id?: SID; seqGiven: boolean; idGiven: boolean; noMkstream: boolean; idPos: number }
+
+/** XADD's and XTRIM's options (Redis's streamParseAddOrTrimArgsOrReply). */
+function parseAddOrTrimArgs(c: Client, xadd: boolean): TrimArgs | undefined {
+  const argv = c.argv;
+  const a: TrimArgs = { strategy: "none", maxlen: 0, minid: SID_MIN, approx: false, limit: 0, argIdx: 0, seqGiven: false, idGiven: false, noMkstream: false, idPos: 0 };
+  let limitGiven = false;
+  let i = 2;
+  for (; i < argv.length; i++) {
+    const more = argv.length - 1 - i;
+    const opt = argv[i], lopt = opt.toLowerCase();
+    if (xadd && opt === "*") break;
+    if ((lopt === "maxlen" || lopt === "minid") && more) {
+      if (a.strategy !== "none") { addReplyError(c, "ERR syntax error, MAXLEN and MINID options at the same time are not compatible"); return undefined; }
+      a.approx = false;
+      const next = argv[i + 1];
+      if (more >= 2 && next === "~") { a.approx = true; i++; } else if (more >= 2 && next === "=") i++;
+      if (lopt === "maxlen") {
+        const n = parseIntOrReply(c, argv[i + 1]);
+        if (n === undefined) return undefined;
+        if (n < 0) { addReplyError(c, "ERR The MAXLEN argument must be >= 0."); return undefined; }
+        a.maxlen = n;
+      } else {
+        const r = parseStreamId(argv[i + 1], 0n);
+        if (!r) { addReplyError(c, E_STREAM_ID); return undefined; }
+        a.minid = r.id;
+      }
+      i++;
+      a.strategy = lopt as "maxlen" | "minid";
+      a.argIdx = i;
+    } else if (lopt === "limit" && more) {
+      const n = parseIntOrReply(c, argv[i + 1]);
+      if (n === undefined) return undefined;
+      if (n < 0) { addReplyError(c, "ERR The LIMIT argument must be >= 0."); return undefined; }
+      a.limit = n;
+      limitGiven = true;
+      i++;
+    } else if (xadd && lopt === "nomkstream") a.noMkstream = true;
+    else if (xadd) {
+      const r = parseStreamId(opt, 0n, true);
+      if (!r || opt === "-" || opt === "+") { addReplyError(c, E_STREAM_ID); return undefined; }
+      a.id = r.id;
+      a.seqGiven = r.seqGiven;
+      a.idGiven = true;
+      break;
+    } else { addReplyError(c, E.syntax); return undefined; }
+  }
+  a.idPos = i;
+  if (a.limit && a.strategy === "none") { addReplyError(c, "ERR syntax error, LIMIT cannot be used without specifying a trimming strategy"); return undefined; }
+  if (!xadd && a.strategy === "none") { addReplyError(c, "ERR syntax error, XTRIM must be called with a trimming strategy"); return undefined; }
+  if (c.isMaster || c.isAof) a.limit = 0; // replicated trims were rewritten exactly
+  else if (limitGiven) {
+    if (!a.approx) { addReplyError(c, "ERR syntax error, LIMIT cannot be used without the special ~ option"); return undefined; }
+  } else if (a.approx) {
+    a.limit = 100 * (conf["stream-node-max-entries"] as number);
+    if (a.limit <= 0 || a.limit > 10000) a.limit = 10000;
+  } else a.limit = 0;
+  return a;
+}
+
+/** After an approximate trim, what to propagate: the exact effect, as Redis rewrites it. */
+function streamRewriteTrim(c: Client, s: RStream, a: TrimArgs, argv: string[]): void {
+  argv[a.argIdx - 1] = "=";
+  argv[a.argIdx] = a.strategy === "maxlen" ? String(s.length) : sidStr(s.firstId);
+}
+
+/* XADD key [NOMKSTREAM] [<MAXLEN | MINID> [= | ~] threshold [LIMIT count]] <* | id> field value [field value ...] */
+function xaddCommand(c: Client): void {
+  const a = parseAddOrTrimArgs(c, true);
+  if (!a) return;
+  const fieldPos = a.idPos + 1;
+  const nfields = c.argv.length - fieldPos;
+  if (nfields < 2 || nfields % 2 === 1) return addReplyError(c, "ERR wrong number of arguments for 'xadd' command");
+  if (a.idGiven && a.seqGiven && sidIsZero(a.id!)) return addReplyError(c, "ERR The ID specified in XADD must be greater than 0-0");
+  const s = streamLookupWriteOrCreate(c, c.argv[1], a.noMkstream);
+  if (s === undefined) return;
+  if (s === null) return addReplyNull(c);
+  if (s.lastId.ms === U64_MAX && s.lastId.seq === U64_MAX) return addReplyError(c, "ERR The stream has exhausted the last possible ID, unable to add more items");
+  let id: SID;
+  if (!a.idGiven) {
+    const ms = BigInt(cmdTime);
+    id = ms > s.lastId.ms ? { ms, seq: 0n } : sidIncr(s.lastId)!;
+  } else if (!a.seqGiven) {
+    // "ms-*": the next sequence within that millisecond.
+    if (a.id!.ms === s.lastId.ms) {
+      if (s.lastId.seq === U64_MAX) return addReplyError(c, "ERR The ID specified in XADD is equal or smaller than the target stream top item");
+      id = { ms: a.id!.ms, seq: s.lastId.seq + 1n };
+    } else id = { ms: a.id!.ms, seq: 0n };
+    if (sidCmp(id, s.lastId) <= 0) return addReplyError(c, "ERR The ID specified in XADD is equal or smaller than the target stream top item");
+  } else {
+    id = a.id!;
+    if (sidCmp(id, s.lastId) <= 0) return addReplyError(c, "ERR The ID specified in XADD is equal or smaller than the target stream top item");
+  }
+  s.append(id, c.argv.slice(fieldPos));
+  addReplyBulk(c, sidStr(id));
+  const db = cdb(c), key = c.argv[1];
+  keyModified(db, key, NOTIFY_STREAM, "xadd");
+  server.dirty++;
+  const prop = c.argv.slice();
+  if (a.strategy !== "none") {
+    if (s.trim(a.strategy, a.maxlen, a.minid, a.approx, a.limit) && server.notifyFlags) notifyKeyspaceEvent(NOTIFY_STREAM, "xtrim", key, db.id);
+    if (a.approx) streamRewriteTrim(c, s, a, prop);
+  }
+  prop[a.idPos] = sidStr(id); // replicas and the AOF get the ID actually generated
+  c.propArgv = prop;
+  signalKeyAsReady(db, key);
+}
+
+/* XTRIM key <MAXLEN | MINID> [= | ~] threshold [LIMIT count] */
+function xtrimCommand(c: Client): void {
+  const db = cdb(c);
+  const v = lookupKeyWrite(db, c.argv[1]);
+  if (v === undefined) return addReplyLongLong(c, 0);
+  if (checkType(c, v, "stream")) return;
+  const a = parseAddOrTrimArgs(c, false);
+  if (!a) return;
+  if (a.idPos < c.argv.length) return addReplyError(c, E.syntax);
+  const s = v as RStream;
+  const deleted = s.trim(a.strategy as "maxlen" | "minid", a.maxlen, a.minid, a.approx, a.limit);
+  if (deleted) {
+    keyModified(db, c.argv[1], NOTIFY_STREAM, "xtrim");
+    server.dirty += deleted;
+    if (a.approx) { const prop = c.argv.slice(); streamRewriteTrim(c, s, a, prop); c.propArgv = prop; }
+  }
+  addReplyLongLong(c, deleted);
+}
+
+/** XRANGE and XREVRANGE. */
+function xrangeGeneric(c: Client, rev: boolean): void {
+  const argv = c.argv;
+  const startArg = rev ? argv[3] : argv[2], endArg = rev ? argv[2] : argv[3];
+  const start = parseIntervalIdOrReply(c, startArg, 0n, true);
+  if (!start) return;
+  const end = parseIntervalIdOrReply(c, endArg, U64_MAX, false);
+  if (!end) return;
+  let count = -1;
+  for (let j = 4; j < argv.length; j++) {
+    if (argv[j].toLowerCase() === "count" && j < argv.length - 1) {
+      const n = parseIntOrReply(c, argv[++j]);
+      if (n === undefined) return;
+      count = n < 0 ? 0 : n;
+    } else return addReplyError(c, E.syntax);
+  }
+  const v = lookupKeyRead(cdb(c), argv[1]);
+  if (v === undefined) return addReplyArrayLen(c, 0);
+  if (checkType(c, v, "stream")) return;
+  if (count === 0) return addReplyArrayLen(c, 0);
+  const entries = (v as RStream).range(start, end, count === -1 ? 0 : count, rev);
+  addReplyArrayLen(c, entries.length);
+  for (const e of entries) addReplyStreamEntry(c, e);
+}
+/* XRANGE key start end [COUNT count] */
+function xrangeCommand(c: Client): void { xrangeGeneric(c, false); }
+/* XREVRANGE key end start [COUNT count] */
+function xrevrangeCommand(c: Client): void { xrangeGeneric(c, true); }
+
+/* XLEN key */
+function xlenCommand(c: Client): void {
+  const v = lookupKeyRead(cdb(c), c.argv[1]);
+  if (checkType(c, v, "stream")) return;
+  addReplyLongLong(c, v ? (v as RStream).length : 0);
+}
+
+/* XDEL key id [id ...] */
+function xdelCommand(c: Client): void {
+  const ids: SID[] = [];
+  for (const a of c.argv.slice(2)) {
+    const id = parseStreamIdOrReply(c, a, 0n);
+    if (!id) return;
+    ids.push(id);
+  }
+  const db = cdb(c);
+  const v = lookupKeyWrite(db, c.argv[1]);
+  if (v === undefined) return addReplyLongLong(c, 0);
+  if (checkType(c, v, "stream")) return;
+  const s = v as RStream;
+  let deleted = 0;
+  for (const id of ids) if (s.delete(id)) deleted++;
+  if (deleted) {
+    keyModified(db, c.argv[1], NOTIFY_STREAM, "xdel");
+    server.dirty += deleted;
+  }
+  addReplyLongLong(c, deleted);
+}
+
+/* XSETID key last-id [ENTRIESADDED entries-added] [MAXDELETEDID max-deleted-id] */
+function xsetidCommand(c: Client): void {
+  const argv = c.argv;
+  const id = parseStreamIdOrReply(c, argv[2], 0n);
+  if (!id) return;
+  let entriesAdded = -1;
+  let maxXdel: SID | null = null;
+  for (let j = 3; j < argv.length; j++) {
+    const opt = argv[j].toLowerCase(), more = j < argv.length - 1;
+    if (opt === "entriesadded" && more) {
+      const n = parseIntOrReply(c, argv[++j]);
+      if (n === undefined) return;
+      if (n < 0) return addReplyError(c, "ERR entries_added must be positive");
+      entriesAdded = n;
+    } else if (opt === "maxdeletedid" && more) {
+      const m = parseStreamIdOrReply(c, argv[++j], 0n);
+      if (!m) return;
+      if (sidCmp(id, m) < 0) return addReplyError(c, "ERR The ID specified in XSETID is smaller than the provided max_deleted_entry_id");
+      maxXdel = m;
+    } else return addReplyError(c, E.syntax);
+  }
+  const db = cdb(c);
+  const v = lookupKeyWrite(db, argv[1]);
+  if (v === undefined) return addReplyError(c, E.noKey);
+  if (checkType(c, v, "stream")) return;
+  const s = v as RStream;
+  if (sidCmp(id, s.maxDeletedId) < 0) return addReplyError(c, "ERR The ID specified in XSETID is smaller than current max_deleted_entry_id");
+  if (entriesAdded !== -1 && s.length > entriesAdded) return addReplyError(c, "ERR The entries_added specified in XSETID is smaller than the target stream length");
+  if (s.length > 0 && sidCmp(id, s.lastId) < 0) return addReplyError(c, "ERR The ID specified in XSETID is smaller than the target stream top item");
+  s.lastId = id;
+  if (entriesAdded !== -1) s.entriesAdded = entriesAdded;
+  if (maxXdel) s.maxDeletedId = maxXdel;
+  keyModified(db, argv[1], NOTIFY_STREAM, "xsetid");
+  server.dirty++;
+  addReplyOK(c);
+}
+
+// --- Consumer groups.
+
+/** streamEstimateDistanceFromFirstEverEntry: the entries_read an ID stands for, or -1. */
+function streamEstimateDistance(s: RStream, id: SID): number {
+  if (!s.entriesAdded) return 0;
+  if (!s.length && sidCmp(id, s.lastId) < 1) return s.entriesAdded;
+  const cmpLast = sidCmp(id, s.lastId);
+  if (cmpLast === 0) return s.entriesAdded;
+  if (cmpLast > 0) return SCG_INVALID_ENTRIES_READ;
+  const cmpFirst = sidCmp(id, s.firstId);
+  if (sidIsZero(s.maxDeletedId) || sidCmp(s.maxDeletedId, s.firstId) < 0) {
+    if (cmpFirst < 0) return s.entriesAdded - s.length;
+    if (cmpFirst === 0) return s.entriesAdded - s.length + 1;
+  }
+  return SCG_INVALID_ENTRIES_READ;
+}
+
+/** True if a tombstone may lie between start and end (streamRangeHasTombstones). */
+function streamRangeHasTombstones(s: RStream, start: SID | null, end: SID | null): boolean {
+  if (!s.length || sidIsZero(s.maxDeletedId)) return false;
+  if (sidCmp(s.firstId, s.maxDeletedId) > 0) return false;
+  return sidCmp(start ?? SID_MIN, s.maxDeletedId) <= 0 && sidCmp(s.maxDeletedId, end ?? SID_MAX) <= 0;
+}
+
+/** The lag XINFO reports, or null when it cannot be known. */
+function streamGroupLag(s: RStream, g: StreamGroup): number | null {
+  if (!s.entriesAdded) return 0;
+  if (g.entriesRead !== SCG_INVALID_ENTRIES_READ && !streamRangeHasTombstones(s, g.lastId, null)) return s.entriesAdded - g.entriesRead;
+  const read = streamEstimateDistance(s, g.lastId);
+  return read === SCG_INVALID_ENTRIES_READ ? null : s.entriesAdded - read;
+}
+
+function lookupConsumer(g: StreamGroup, name: string, create: boolean): StreamConsumer | undefined {
+  let cons = g.consumers.get(name);
+  if (!cons && create) g.consumers.set(name, (cons = { name, seenTime: cmdTime, pel: new Map() }));
+  return cons;
+}
+
+/* XGROUP CREATE key group <id | $> [MKSTREAM] [ENTRIESREAD entries-read] */
+function xgroupCreateCommand(c: Client): void {
+  const argv = c.argv, key = argv[2], name = argv[3];
+  let mkstream = false, entriesRead = SCG_INVALID_ENTRIES_READ;
+  for (let j = 5; j < argv.length; j++) {
+    const opt = argv[j].toLowerCase();
+    if (opt === "mkstream") mkstream = true;
+    else if (opt === "entriesread" && j < argv.length - 1) {
+      const n = parseIntOrReply(c, argv[++j]);
+      if (n === undefined) return;
+      if (n < 0 && n !== SCG_INVALID_ENTRIES_READ) return addReplyError(c, "ERR value for ENTRIESREAD must be positive or -1");
+      entriesRead = n;
+    } else return addReplyError(c, `ERR unknown subcommand or wrong number of arguments for '${argv[1]}'. Try XGROUP HELP.`);
+  }
+  const db = cdb(c);
+  const v = lookupKeyWrite(db, key);
+  if (checkType(c, v, "stream")) return;
+  let s = v as RStream | undefined;
+  let id: SID;
+  if (argv[4] === "$") id = s ? s.lastId : SID_MIN;
+  else {
+    const r = parseStreamIdOrReply(c, argv[4], 0n);
+    if (!r) return;
+    id = r;
+  }
+  if (!s) {
+    if (!mkstream) return addReplyError(c, "ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you may want to use the MKSTREAM option to create an empty stream automatically.");
+    s = new RStream();
+    dbAdd(db, key, s);
+    signalModifiedKey(db, key);
+  }
+  if (s.groups.has(name)) return addReplyError(c, "BUSYGROUP Consumer Group name already exists");
+  if (entriesRead === SCG_INVALID_ENTRIES_READ && argv[4] === "$") entriesRead = s.entriesAdded;
+  else if (entriesRead === SCG_INVALID_ENTRIES_READ) entriesRead = streamEstimateDistance(s, id);
+  s.groups.set(name, { name, lastId: id, entriesRead, pel: new Map(), consumers: new Map() });
+  addReplyOK(c);
+  server.dirty++;
+  if (server.notifyFlags) notifyKeyspaceEvent(NOTIFY_STREAM, "xgroup-create", key, db.id);
+}
+
+/** The stream and group named by an XGROUP subcommand, or the replies Redis gives. */
+function xgroupLookupOrReply(c: Client): { s: RStream; g: StreamGroup } | undefined {
+  const v = lookupKeyWrite(cdb(c), c.argv[2]);
+  if (v === undefined) { addReplyError(c, "ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you may want to use the MKSTREAM option to create an empty stream automatically."); return undefined; }
+  if (checkType(c, v, "stream")) return undefined;
+  const s = v as RStream;
+  const g = s.groups.get(c.argv[3]);
+  if (!g) { addReplyError(c, `NOGROUP No such consumer group '${c.argv[3]}' for key name '${c.argv[2]}'`); return undefined; }
+  return { s, g };
+}
+
+/* XGROUP SETID key group <id | $> [ENTRIESREAD entries-read] */
+function xgroupSetidCommand(c: Client): void {
+  const argv = c.argv;
+  let entriesRead = SCG_INVALID_ENTRIES_READ;
+  if (argv.length === 7 && argv[5].toLowerCase() === "entriesread") {
+    const n = parseIntOrReply(c, argv[6]);
+    if (n === undefined) return;
+    if (n < 0 && n !== SCG_INVALID_ENTRIES_READ) return addReplyError(c, "ERR value for ENTRIESREAD must be positive or -1");
+    entriesRead = n;
+  } else if (argv.length !== 5) return addReplyError(c, `ERR unknown subcommand or wrong number of arguments for '${argv[1]}'. Try XGROUP HELP.`);
+  const found = xgroupLookupOrReply(c);
+  if (!found) return;
+  const { s, g } = found;
+  let id: SID;
+  if (argv[4] === "$") id = s.lastId;
+  else {
+    const r = parseStreamIdOrReply(c, argv[4], 0n);
+    if (!r) return;
+    id = r;
+  }
+  g.lastId = id;
+  g.entriesRead = entriesRead;
+  addReplyOK(c);
+  server.dirty++;
+  if (server.notifyFlags) notifyKeyspaceEvent(NOTIFY_STREAM, "xgroup-setid", argv[2], cdb(c).id);
+}
+
+/* XGROUP DESTROY key group */
+function xgroupDestroyCommand(c: Client): void {
+  const db = cdb(c);
+  const v = lookupKeyWrite(db, c.argv[2]);
+  if (v === undefined) return addReplyError(c, "ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you may want to use the MKSTREAM option to create an empty stream automatically.");
+  if (checkType(c, v, "stream")) return;
+  const s = v as RStream;
+  if (!s.groups.delete(c.argv[3])) return addReplyLongLong(c, 0);
+  addReplyLongLong(c, 1);
+  server.dirty++;
+  if (server.notifyFlags) notifyKeyspaceEvent(NOTIFY_STREAM, "xgroup-destroy", c.argv[2], db.id);
+  // Readers blocked on this group are told it is gone.
+  signalKeyAsReady(db, c.argv[2]);
+}
+
+/* XGROUP CREATECONSUMER key group consumer */
+function xgroupCreateconsumerCommand(c: Client): void {
+  const found = xgroupLookupOrReply(c);
+  if (!found) return;
+  const created = !found.g.consumers.has(c.argv[4]);
+  lookupConsumer(found.g, c.argv[4], true);
+  addReplyLongLong(c, created ? 1 : 0);
+  if (created) {
+    server.dirty++;
+    if (server.notifyFlags) notifyKeyspaceEvent(NOTIFY_STREAM, "xgroup-createconsumer", c.argv[2], cdb(c).id);
+  }
+}
+
+/* XGROUP DELCONSUMER key group consumer */
+function xgroupDelconsumerCommand(c: Client): void {
+  const found = xgroupLookupOrReply(c);
+  if (!found) return;
+  const cons = found.g.consumers.get(c.argv[4]);
+  if (!cons) return addReplyLongLong(c, 0);
+  for (const key of cons.pel.keys()) found.g.pel.delete(key);
+  found.g.consumers.delete(c.argv[4]);
+  addReplyLongLong(c, cons.pel.size);
+  server.dirty++;
+  if (server.notifyFlags) notifyKeyspaceEvent(NOTIFY_STREAM, "xgroup-delconsumer", c.argv[2], cdb(c).id);
+}
+
+function xgroupHelpCommand(c: Client): void {
+  addReplyHelp(c, "XGROUP", [
+    "CREATE <key> <groupname> <id|$> [option]", "    Create a new consumer group. Options are:",
+    "    * MKSTREAM", "      Create the empty stream if it does not exist.",
+    "    * ENTRIESREAD entries_read", "      Set the group's entries_read counter (internal use).",
+    "CREATECONSUMER <key> <groupname> <consumer>", "    Create a new consumer in the specified group.",
+    "DELCONSUMER <key> <groupname> <consumer>", "    Remove the specified consumer.",
+    "DESTROY <key> <groupname>", "    Remove the specified group.",
+    "SETID <key> <groupname> <id|$> [ENTRIESREAD entries_read]", "    Set the current group ID and entries_read counter.",
+  ]);
+}
+
+interface XReadTarget { key: string; id: SID; newOnly: boolean }
+
+/** Delivers a group read for one stream (Redis's streamReplyWithRange with a group): new
+ *  entries (">") move last_delivered_id and enter the PEL; a history read replays the consumer's
+ *  own pending entries from `start`. Returns the entries replied. */
+function streamGroupRead(c: Client, s: RStream, g: StreamGroup, cons: StreamConsumer, start: SID, count: number, noack: boolean, history: boolean, propKey: string): number {
+  if (history) {
+    const mine = [...cons.pel.values()].filter((n) => sidCmp(n.id, start) >= 0).sort((a, b) => sidCmp(a.id, b.id));
+    const picked = count ? mine.slice(0, count) : mine;
+    addReplyArrayLen(c, picked.length);
+    for (const n of picked) {
+      const e = s.find(n.id);
+      // A pending entry deleted from the stream is replied as [id, nil], as Redis does.
+      if (e) addReplyStreamEntry(c, e);
+      else { addReplyArrayLen(c, 2); addReplyBulk(c, sidStr(n.id)); addReplyNullArray(c); }
+      n.deliveryCount++;
+      n.deliveryTime = cmdTime;
+    }
+    return picked.length;
+  }
+  const from = sidIncr(g.lastId) ?? SID_MAX;
+  const entries = sidCmp(g.lastId, SID_MAX) === 0 ? [] : s.range(from, SID_MAX, count, false);
+  addReplyArrayLen(c, entries.length);
+  for (const e of entries) {
+    const id = { ms: e.ms, seq: e.seq };
+    g.lastId = id;
+    if (g.entriesRead !== SCG_INVALID_ENTRIES_READ && !streamRangeHasTombstones(s, id, null)) g.entriesRead++;
+    else if (s.entriesAdded) g.entriesRead = streamEstimateDistance(s, id);
+    addReplyStreamEntry(c, e);
+    if (!noack) {
+      const key = sidStr(id);
+      const old = g.pel.get(key);
+      if (old) old.consumer.pel.delete(key);
+      const nack: StreamNack = { id, consumer: cons, deliveryTime: cmdTime, deliveryCount: 1 };
+      g.pel.set(key, nack);
+      cons.pel.set(key, nack);
+    }
+    // Propagated as the XCLAIM that recreates this PEL entry, then SETID (Redis's way).
+    if (!noack) alsoPropagate(c.db, ["XCLAIM", propKey, g.name, cons.name, "0", sidStr(id), "TIME", String(cmdTime), "RETRYCOUNT", "1", "FORCE", "JUSTID", "LASTID", sidStr(id)]);
+  }
+  if (entries.length) {
+    alsoPropagate(c.db, ["XGROUP", "SETID", propKey, g.name, sidStr(g.lastId), "ENTRIESREAD", String(g.entriesRead)]);
+    server.dirty++;
+  }
+  c.preventProp = true; // the XCLAIMs and SETID above are what replicas need, not XREADGROUP
+  return entries.length;
+}
+
+/* XREAD [COUNT count] [BLOCK milliseconds] STREAMS key [key ...] id [id ...] and
+ * XREADGROUP GROUP group consumer [COUNT count] [BLOCK milliseconds] [NOACK] STREAMS key [key ...] id [id ...] */
+function xreadGeneric(c: Client, group: boolean): void {
+  const argv = c.argv;
+  let count = 0, block = -1, noack = false, streamsIdx = -1;
+  let groupName = "", consumerName = "";
+  for (let i = 1; i < argv.length; i++) {
+    const opt = argv[i].toLowerCase(), more = argv.length - i - 1;
+    if (opt === "block" && more) {
+      const ms = parseIntOrReply(c, argv[++i], "ERR timeout is not an integer or out of range");
+      if (ms === undefined) return;
+      if (ms < 0) return addReplyError(c, "ERR timeout is negative");
+      block = ms;
+    } else if (opt === "count" && more) {
+      const n = parseIntOrReply(c, argv[++i]);
+      if (n === undefined) return;
+      count = Math.max(0, n);
+    } else if (opt === "streams" && more) {
+      streamsIdx = i + 1;
+      break;
+    } else if (opt === "group" && more >= 2) {
+      if (!group) return addReplyError(c, "ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead.");
+      groupName = argv[++i];
+      consumerName = argv[++i];
+    } else if (opt === "noack") {
+      if (!group) return addReplyError(c, "ERR The NOACK option is only supported by XREADGROUP. You called XREAD instead.");
+      noack = true;
+    } else return addReplyError(c, E.syntax);
+  }
+  if (streamsIdx < 0) return addReplyError(c, E.syntax);
+  if (group && !groupName) return addReplyError(c, "ERR Missing GROUP option for XREADGROUP");
+  const nkeys = (argv.length - streamsIdx) / 2;
+  if ((argv.length - streamsIdx) % 2 !== 0) return addReplyError(c, "ERR Unbalanced 'xread' list of streams: for each stream key an ID or '$' must be specified.".replace("xread", group ? "xreadgroup" : "xread"));
+  const db = cdb(c);
+  const targets: XReadTarget[] = [];
+  const groups: (StreamGroup | null)[] = [];
+  for (let k = 0; k < nkeys; k++) {
+    const key = argv[streamsIdx + k], idArg = argv[streamsIdx + nkeys + k];
+    const v = lookupKeyRead(db, key);
+    if (checkType(c, v, "stream")) return;
+    const s = v as RStream | undefined;
+    let g: StreamGroup | null = null;
+    if (group) {
+      g = s?.groups.get(groupName) ?? null;
+      if (!s || !g) return addReplyError(c, `NOGROUP No such key '${key}' or consumer group '${groupName}' in XREADGROUP with GROUP option`);
+    }
+    groups.push(g);
+    if (idArg === "$") {
+      if (group) return addReplyError(c, "ERR The $ ID is meaningless in the context of XREADGROUP: you want to read the history of this consumer by specifying a proper ID, or use the > ID to get new messages. The $ ID would just return an empty result set.");
+      targets.push({ key, id: s ? s.lastId : SID_MIN, newOnly: true });
+    } else if (idArg === ">") {
+      if (!group) return addReplyError(c, "ERR The > ID can be specified only when calling XREADGROUP using the GROUP <group> <consumer> option.");
+      targets.push({ key, id: g!.lastId, newOnly: true });
+    } else {
+      const id = parseStreamIdOrReply(c, idArg, 0n);
+      if (!id) return;
+      targets.push({ key, id, newOnly: false });
+    }
+  }
+  // Serve what is there now.
+  let replied = 0;
+  for (let k = 0; k < nkeys; k++) {
+    const t = targets[k];
+    const s = db.get(t.key) as RStream | undefined;
+    if (!s) continue;
+    const g = groups[k];
+    if (g) {
+      const history = argv[streamsIdx + nkeys + k] !== ">";
+      const hasNew = sidCmp(s.lastId, g.lastId) > 0;
+      if (!history && !hasNew) continue;
+      if (replied === 0) (c.resp === 2 ? addReplyArrayLen(c, countServeable()) : addReplyMapLen(c, countServeable()));
+      const cons = lookupConsumer(g, consumerName, true)!;
+      cons.seenTime = cmdTime;
+      if (c.resp === 2) addReplyArrayLen(c, 2);
+      addReplyBulk(c, t.key);
+      streamGroupRead(c, s, g, cons, t.id, count, noack, history, t.key);
+      replied++;
+    } else {
+      if (sidCmp(s.lastId, t.id) <= 0 || s.length === 0) continue;
+      const entries = s.range(sidIncr(t.id) ?? SID_MAX, SID_MAX, count, false);
+      if (!entries.length) continue;
+      if (replied === 0) (c.resp === 2 ? addReplyArrayLen(c, countServeable()) : addReplyMapLen(c, countServeable()));
+      if (c.resp === 2) addReplyArrayLen(c, 2);
+      addReplyBulk(c, t.key);
+      addReplyArrayLen(c, entries.length);
+      for (const e of entries) addReplyStreamEntry(c, e);
+      replied++;
+    }
+  }
+  if (replied) return;
+  if (block < 0 || c.denyBlocking) return addReplyNullArray(c);
+  for (const g of groups) if (g) lookupConsumer(g, consumerName, true)!.seenTime = cmdTime;
+  c.xreadState = { targets, groupName, consumerName, count, noack };
+  blockForKeys(c, "stream", targets.map((t) => t.key), block > 0 ? cmdTime + block : 0, { where: 0, whereto: 0, target: null, count: -1 });
+
+  /** How many of the requested streams have something to give right now. */
+  function countServeable(): number {
+    let n = 0;
+    for (let k = 0; k < nkeys; k++) {
+      const s = db.get(targets[k].key) as RStream | undefined;
+      if (!s) continue;
+      const g = groups[k];
+      if (g) { if (argv[streamsIdx + nkeys + k] !== ">" || sidCmp(s.lastId, g.lastId) > 0) n++; }
+      else if (s.length && sidCmp(s.lastId, targets[k].id) > 0 && s.range(sidIncr(targets[k].id) ?? SID_MAX, SID_MAX, 1, false).length) n++;
+    }
+    return n;
+  }
+}
+function xreadCommand(c: Client): void { xreadGeneric(c, false); }
+function xreadgroupCommand(c: Client): void { xreadGeneric(c, true); }
+
+/** Serves a reader blocked on a stream that got new entries (or lost its group). */
+function serveClientBlockedOnStream(c: Client, db: Db, key: string, s: RStream | undefined): boolean {
+  const st = c.xreadState!;
+  const t = st.targets.find((x) => x.key === key)!;
+  if (st.groupName) {
+    const g = s?.groups.get(st.groupName);
+    if (!s || !g) {
+      c.xreadState = null;
+      addReplyError(c, s ? "NOGROUP the consumer group this client was blocked on no longer exists" : "UNBLOCKED the stream key no longer exists");
+      return true;
+    }
+    if (sidCmp(s.lastId, g.lastId) <= 0) return false;
+    c.xreadState = null;
+    const cons = lookupConsumer(g, st.consumerName, true)!;
+    cons.seenTime = cmdTime;
+    c.resp === 2 ? addReplyArrayLen(c, 1) : addReplyMapLen(c, 1);
+    if (c.resp === 2) addReplyArrayLen(c, 2);
+    addReplyBulk(c, key);
+    const prevDb = c.db;
+    c.db = db.id;
+    streamGroupRead(c, s, g, cons, g.lastId, st.count, st.noack, false, key);
+    c.db = prevDb;
+    propagatePendingCommands();
+    return true;
+  }
+  if (!s || sidCmp(s.lastId, t.id) <= 0) return false;
+  const entries = s.range(sidIncr(t.id) ?? SID_MAX, SID_MAX, st.count, false);
+  if (!entries.length) return false;
+  c.xreadState = null;
+  c.resp === 2 ? addReplyArrayLen(c, 1) : addReplyMapLen(c, 1);
+  if (c.resp === 2) addReplyArrayLen(c, 2);
+  addReplyBulk(c, key);
+  addReplyArrayLen(c, entries.length);
+  for (const e of entries) addReplyStreamEntry(c, e);
+  return true;
+}
+
+/* XACK key group id [id ...] */
+function xackCommand(c: Client): void {
+  const ids: SID[] = [];
+  for (const a of c.argv.slice(3)) {
+    const id = parseStreamIdOrReply(c, a, 0n);
+    if (!id) return;
+    ids.push(id);
+  }
+  const v = lookupKeyWrite(cdb(c), c.argv[1]);
+  if (checkType(c, v, "stream")) return;
+  const g = (v as RStream | undefined)?.groups.get(c.argv[2]);
+  if (!g) return addReplyLongLong(c, 0);
+  let acked = 0;
+  for (const id of ids) {
+    const key = sidStr(id);
+    const nack = g.pel.get(key);
+    if (!nack) continue;
+    g.pel.delete(key);
+    nack.consumer.pel.delete(key);
+    acked++;
+  }
+  server.dirty += acked;
+  addReplyLongLong(c, acked);
+}
+
+/* XPENDING key group [[IDLE min-idle-time] start end count [consumer]] */
+function xpendingCommand(c: Client): void {
+  const argv = c.argv;
+  const extended = argv.length >= 6;
+  let minIdle = 0, argPos = 3;
+  let start = SID_MIN, end = SID_MAX, count = 0, consumerName: string | null = null;
+  if (extended) {
+    if (argv[3].toLowerCase() === "idle") {
+      const n = parseIntOrReply(c, argv[4]);
+      if (n === undefined) return;
+      if (argv.length < 8) return addReplyError(c, E.syntax);
+      minIdle = n < 0 ? 0 : n;
+      argPos = 5;
+    }
+    const s = parseIntervalIdOrReply(c, argv[argPos], 0n, true);
+    if (!s) return;
+    const e = parseIntervalIdOrReply(c, argv[argPos + 1], U64_MAX, false);
+    if (!e) return;
+    start = s; end = e;
+    const n = parseIntOrReply(c, argv[argPos + 2]);
+    if (n === undefined) return;
+    count = n < 0 ? 0 : n;
+    if (argPos + 3 < argv.length) consumerName = argv[argPos + 3];
+    if (argPos + 4 < argv.length) return addReplyError(c, E.syntax);
+  } else if (argv.length !== 3) return addReplyError(c, E.syntax);
+  const v = lookupKeyRead(cdb(c), argv[1]);
+  if (checkType(c, v, "stream")) return;
+  const g = (v as RStream | undefined)?.groups.get(argv[2]);
+  if (!g) return addReplyError(c, `NOGROUP No such key '${argv[1]}' or consumer group '${argv[2]}'`);
+  const all = [...g.pel.values()].sort((a, b) => sidCmp(a.id, b.id));
+  if (!extended) {
+    if (!all.length) {
+      addReplyArrayLen(c, 4);
+      addReplyLongLong(c, 0);
+      addReplyNull(c);
+      addReplyNull(c);
+      return addReplyNullArray(c);
+    }
+    addReplyArrayLen(c, 4);
+    addReplyLongLong(c, all.length);
+    addReplyBulk(c, sidStr(all[0].id));
+    addReplyBulk(c, sidStr(all[all.length - 1].id));
+    const per = new Map<string, number>();
+    for (const n of all) per.set(n.consumer.name, (per.get(n.consumer.name) ?? 0) + 1);
+    addReplyArrayLen(c, per.size);
+    for (const cons of g.consumers.values()) {
+      const k = per.get(cons.name);
+      if (!k) continue;
+      addReplyArrayLen(c, 2);
+      addReplyBulk(c, cons.name);
+      addReplyBulk(c, String(k));
+    }
+    return;
+  }
+  const picked: StreamNack[] = [];
+  if (count) {
+    for (const n of all) {
+      if (sidCmp(n.id, start) < 0 || sidCmp(n.id, end) > 0) continue;
+      if (consumerName !== null && n.consumer.name !== consumerName) continue;
+      if (minIdle && cmdTime - n.deliveryTime < minIdle) continue;
+      picked.push(n);
+      if (picked.length >= count) break;
+    }
+  }
+  addReplyArrayLen(c, picked.length);
+  for (const n of picked) {
+    addReplyArrayLen(c, 4);
+    addReplyBulk(c, sidStr(n.id));
+    addReplyBulk(c, n.consumer.name);
+    addReplyLongLong(c, Math.max(0, cmdTime - n.deliveryTime));
+    addReplyLongLong(c, n.deliveryCount);
+  }
+}
+
+/* XCLAIM key group consumer min-idle-time id [id ...] [IDLE ms] [TIME unix-time-milliseconds] [RETRYCOUNT count] [FORCE] [JUSTID] [LASTID lastid] */
+function xclaimCommand(c: Client): void {
+  const argv = c.argv, db = cdb(c);
+  const v = lookupKeyRead(db, argv[1]);
+  if (checkType(c, v, "stream")) return;
+  const s = v as RStream | undefined;
+  const g = s?.groups.get(argv[2]);
+  if (!s || !g) return addReplyError(c, `NOGROUP No such key '${argv[1]}' or consumer group '${argv[2]}'`);
+  const minIdleArg = parseIntOrReply(c, argv[4], "ERR Invalid min-idle-time argument for XCLAIM");
+  if (minIdleArg === undefined) return;
+  const minIdle = Math.max(0, minIdleArg);
+  const ids: SID[] = [];
+  let j = 5;
+  for (; j < argv.length; j++) {
+    const r = parseStreamId(argv[j], 0n);
+    if (!r || argv[j] === "-" || argv[j] === "+") break;
+    ids.push(r.id);
+  }
+  const lastIdArgPos = j;
+  let deliverytime = cmdTime, retrycount = -1, force = false, justid = false;
+  let lastId: SID | null = null;
+  for (; j < argv.length; j++) {
+    const opt = argv[j].toLowerCase(), more = j < argv.length - 1;
+    if (opt === "force") force = true;
+    else if (opt === "justid") justid = true;
+    else if (opt === "idle" && more) {
+      const n = parseIntOrReply(c, argv[++j], "ERR Invalid IDLE option argument for XCLAIM");
+      if (n === undefined) return;
+      deliverytime = cmdTime - n;
+    } else if (opt === "time" && more) {
+      const n = parseIntOrReply(c, argv[++j], "ERR Invalid TIME option argument for XCLAIM");
+      if (n === undefined) return;
+      deliverytime = n;
+    } else if (opt === "retrycount" && more) {
+      const n = parseIntOrReply(c, argv[++j], "ERR Invalid RETRYCOUNT option argument for XCLAIM");
+      if (n === undefined) return;
+      retrycount = n;
+    } else if (opt === "lastid" && more) {
+      const r = parseStreamIdOrReply(c, argv[++j], 0n);
+      if (!r) return;
+      lastId = r;
+    } else return addReplyError(c, `ERR Unrecognized XCLAIM option '${argv[j]}'`);
+  }
+  void lastIdArgPos;
+  if (lastId && sidCmp(lastId, g.lastId) > 0) g.lastId = lastId;
+  if (deliverytime > cmdTime) deliverytime = cmdTime;
+  let cons: StreamConsumer | undefined;
+  const claimed: SID[] = [];
+  const replies: (() => void)[] = [];
+  for (const id of ids) {
+    const key = sidStr(id);
+    let nack = g.pel.get(key);
+    const entry = s.find(id);
+    if (force && entry && !nack) {
+      cons ??= lookupConsumer(g, argv[3], true);
+      nack = { id, consumer: cons!, deliveryTime: cmdTime, deliveryCount: 0 };
+      g.pel.set(key, nack);
+      cons!.pel.set(key, nack);
+    }
+    if (!nack) continue;
+    if (!entry) {
+      // The entry was deleted: it leaves the PEL (Redis 7 does this while claiming).
+      g.pel.delete(key);
+      nack.consumer.pel.delete(key);
+      continue;
+    }
+    if (minIdle && cmdTime - nack.deliveryTime < minIdle) continue;
+    cons ??= lookupConsumer(g, argv[3], true);
+    if (nack.consumer !== cons) {
+      nack.consumer.pel.delete(key);
+      cons!.pel.set(key, nack);
+      nack.consumer = cons!;
+    }
+    nack.deliveryTime = deliverytime;
+    if (retrycount >= 0) nack.deliveryCount = retrycount;
+    else if (!justid) nack.deliveryCount++;
+    cons!.seenTime = cmdTime;
+    claimed.push(id);
+    replies.push(justid ? () => addReplyBulk(c, key) : () => addReplyStreamEntry(c, entry));
+    alsoPropagate(c.db, ["XCLAIM", argv[1], g.name, argv[3], "0", key, "TIME", String(deliverytime), "RETRYCOUNT", String(nack.deliveryCount), "FORCE", "JUSTID", "LASTID", sidStr(g.lastId)]);
+  }
+  addReplyArrayLen(c, replies.length);
+  for (const r of replies) r();
+  if (claimed.length) server.dirty++;
+  c.preventProp = true; // propagated above, one exact XCLAIM per entry
+}
+
+/* XAUTOCLAIM key group consumer min-idle-time start [COUNT count] [JUSTID] */
+function xautoclaimCommand(c: Client): void {
+  const argv = c.argv, db = cdb(c);
+  const v = lookupKeyRead(db, argv[1]);
+  if (checkType(c, v, "stream")) return;
+  const s = v as RStream | undefined;
+  const g = s?.groups.get(argv[2]);
+  if (!s || !g) return addReplyError(c, `NOGROUP No such key '${argv[1]}' or consumer group '${argv[2]}'`);
+  const minIdleArg = parseIntOrReply(c, argv[4], "ERR Invalid min-idle-time argument for XAUTOCLAIM");
+  if (minIdleArg === undefined) return;
+  const minIdle = Math.max(0, minIdleArg);
+  const start = parseIntervalIdOrReply(c, argv[5], 0n, true);
+  if (!start) return;
+  let count = 100, justid = false;
+  for (let j = 6; j < argv.length; j++) {
+    const opt = argv[j].toLowerCase();
+    if (opt === "count" && j < argv.length - 1) {
+      const n = parseRangeIntOrReply(c, argv[++j], 1n, BigInt(Math.floor(LONG_MAX / (100 * 4))), "ERR COUNT must be > 0");
+      if (n === undefined) return;
+      count = n;
+    } else if (opt === "justid") justid = true;
+    else return addReplyError(c, E.syntax);
+  }
+  const pending = [...g.pel.values()].filter((n) => sidCmp(n.id, start) >= 0).sort((a, b) => sidCmp(a.id, b.id));
+  let attempts = count * 10;
+  const claimed: StreamNack[] = [];
+  const deleted: SID[] = [];
+  let next = SID_MIN;
+  let i = 0;
+  const cons = lookupConsumer(g, argv[3], true)!;
+  for (; i < pending.length && attempts-- > 0 && claimed.length < count; i++) {
+    const nack = pending[i];
+    const key = sidStr(nack.id);
+    const entry = s.find(nack.id);
+    if (!entry) {
+      g.pel.delete(key);
+      nack.consumer.pel.delete(key);
+      deleted.push(nack.id);
+      continue;
+    }
+    if (minIdle && cmdTime - nack.deliveryTime < minIdle) continue;
+    if (nack.consumer !== cons) {
+      nack.consumer.pel.delete(key);
+      cons.pel.set(key, nack);
+      nack.consumer = cons;
+    }
+    nack.deliveryTime = cmdTime;
+    if (!justid) nack.deliveryCount++;
+    claimed.push(nack);
+    alsoPropagate(c.db, ["XCLAIM", argv[1], g.name, argv[3], "0", key, "TIME", String(cmdTime), "RETRYCOUNT", String(nack.deliveryCount), "FORCE", "JUSTID", "LASTID", sidStr(g.lastId)]);
+  }
+  if (i < pending.length) next = pending[i].id;
+  cons.seenTime = cmdTime;
+  addReplyArrayLen(c, 3);
+  addReplyBulk(c, sidStr(next));
+  addReplyArrayLen(c, claimed.length);
+  for (const n of claimed) justid ? addReplyBulk(c, sidStr(n.id)) : addReplyStreamEntry(c, s.find(n.id)!);
+  addReplyArrayLen(c, deleted.length);
+  for (const d of deleted) addReplyBulk(c, sidStr(d));
+  if (claimed.length || deleted.length) server.dirty++;
+  c.preventProp = true; // propagated above, one exact XCLAIM per entry
+}
+
+/* XINFO STREAM key [FULL [COUNT count]] | GROUPS key | CONSUMERS key group */
+function xinfoStreamCommand(c: Client): void {
+  const argv = c.argv;
+  let full = false, count = 10;
+  if (argv.length > 3) {
+    if (argv[3].toLowerCase() !== "full") return addReplyError(c, E.syntax);
+    full = true;
+    if (argv.length === 6 && argv[4].toLowerCase() === "count") {
+      const n = parseIntOrReply(c, argv[5]);
+      if (n === undefined) return;
+      count = Math.max(0, n);
+    } else if (argv.length !== 4) return addReplyError(c, E.syntax);
+  }
+  const v = lookupKeyRead(cdb(c), argv[2]);
+  if (v === undefined) return addReplyError(c, E.noKey);
+  if (checkType(c, v, "stream")) return;
+  const s = v as RStream;
+  const nodes = s.nodes.length - s.head;
+  addReplyMapLen(c, full ? 9 : 10);
+  addReplyBulk(c, "length"); addReplyLongLong(c, s.length);
+  addReplyBulk(c, "radix-tree-keys"); addReplyLongLong(c, nodes);
+  // Redis counts its radix tree's internal nodes; ours is a plain array, so this is an estimate.
+  addReplyBulk(c, "radix-tree-nodes"); addReplyLongLong(c, nodes + 1);
+  addReplyBulk(c, "last-generated-id"); addReplyBulk(c, sidStr(s.lastId));
+  addReplyBulk(c, "max-deleted-entry-id"); addReplyBulk(c, sidStr(s.maxDeletedId));
+  addReplyBulk(c, "entries-added"); addReplyLongLong(c, s.entriesAdded);
+  addReplyBulk(c, "recorded-first-entry-id"); addReplyBulk(c, sidStr(s.firstId));
+  if (!full) {
+    addReplyBulk(c, "groups"); addReplyLongLong(c, s.groups.size);
+    const first = s.range(SID_MIN, SID_MAX, 1, false)[0], last = s.range(SID_MIN, SID_MAX, 1, true)[0];
+    addReplyBulk(c, "first-entry"); first ? addReplyStreamEntry(c, first) : addReplyNullArray(c);
+    addReplyBulk(c, "last-entry"); last ? addReplyStreamEntry(c, last) : addReplyNullArray(c);
+    return;
+  }
+  const entries = s.range(SID_MIN, SID_MAX, count, false);
+  addReplyBulk(c, "entries");
+  addReplyArrayLen(c, entries.length);
+  for (const e of entries) addReplyStreamEntry(c, e);
+  addReplyBulk(c, "groups");
+  addReplyArrayLen(c, s.groups.size);
+  for (const g of s.groups.values()) {
+    addReplyMapLen(c, 7);
+    addReplyBulk(c, "name"); addReplyBulk(c, g.name);
+    addReplyBulk(c, "last-delivered-id"); addReplyBulk(c, sidStr(g.lastId));
+    addReplyBulk(c, "entries-read"); g.entriesRead === SCG_INVALID_ENTRIES_READ ? addReplyNull(c) : addReplyLongLong(c, g.entriesRead);
+    const lag = streamGroupLag(s, g);
+    addReplyBulk(c, "lag"); lag === null ? addReplyNull(c) : addReplyLongLong(c, lag);
+    addReplyBulk(c, "pel-count"); addReplyLongLong(c, g.pel.size);
+    const pel = [...g.pel.values()].sort((a, b) => sidCmp(a.id, b.id));
+    const shown = count ? pel.slice(0, count) : pel;
+    addReplyBulk(c, "pending");
+    addReplyArrayLen(c, shown.length);
+    for (const n of shown) {
+      addReplyArrayLen(c, 4);
+      addReplyBulk(c, sidStr(n.id)); addReplyBulk(c, n.consumer.name);
+      addReplyLongLong(c, n.deliveryTime); addReplyLongLong(c, n.deliveryCount);
+    }
+    addReplyBulk(c, "consumers");
+    addReplyArrayLen(c, g.consumers.size);
+    for (const cons of g.consumers.values()) {
+      addReplyMapLen(c, 4);
+      addReplyBulk(c, "name"); addReplyBulk(c, cons.name);
+      addReplyBulk(c, "seen-time"); addReplyLongLong(c, cons.seenTime);
+      addReplyBulk(c, "pel-count"); addReplyLongLong(c, cons.pel.size);
+      const mine = [...cons.pel.values()].sort((a, b) => sidCmp(a.id, b.id));
+      const shownMine = count ? mine.slice(0, count) : mine;
+      addReplyBulk(c, "pending");
+      addReplyArrayLen(c, shownMine.length);
+      for (const n of shownMine) {
+        addReplyArrayLen(c, 3);
+        addReplyBulk(c, sidStr(n.id)); addReplyLongLong(c, n.deliveryTime); addReplyLongLong(c, n.deliveryCount);
+      }
+    }
+  }
+}
+
+function xinfoGroupsCommand(c: Client): void {
+  const v = lookupKeyRead(cdb(c), c.argv[2]);
+  if (v === undefined) return addReplyError(c, E.noKey);
+  if (checkType(c, v, "stream")) return;
+  const s = v as RStream;
+  addReplyArrayLen(c, s.groups.size);
+  for (const g of s.groups.values()) {
+    addReplyMapLen(c, 6);
+    addReplyBulk(c, "name"); addReplyBulk(c, g.name);
+    addReplyBulk(c, "consumers"); addReplyLongLong(c, g.consumers.size);
+    addReplyBulk(c, "pending"); addReplyLongLong(c, g.pel.size);
+    addReplyBulk(c, "last-delivered-id"); addReplyBulk(c, sidStr(g.lastId));
+    addReplyBulk(c, "entries-read"); g.entriesRead === SCG_INVALID_ENTRIES_READ ? addReplyNull(c) : addReplyLongLong(c, g.entriesRead);
+    const lag = streamGroupLag(s, g);
+    addReplyBulk(c, "lag"); lag === null ? addReplyNull(c) : addReplyLongLong(c, lag);
+  }
+}
+
+function xinfoConsumersCommand(c: Client): void {
+  const v = lookupKeyRead(cdb(c), c.argv[2]);
+  if (v === undefined) return addReplyError(c, E.noKey);
+  if (checkType(c, v, "stream")) return;
+  const g = (v as RStream).groups.get(c.argv[3]);
+  if (!g) return addReplyError(c, `NOGROUP No such consumer group '${c.argv[3]}' for key name '${c.argv[2]}'`);
+  addReplyArrayLen(c, g.consumers.size);
+  for (const cons of g.consumers.values()) {
+    addReplyMapLen(c, 3);
+    addReplyBulk(c, "name"); addReplyBulk(c, cons.name);
+    addReplyBulk(c, "pending"); addReplyLongLong(c, cons.pel.size);
+    addReplyBulk(c, "idle"); addReplyLongLong(c, Math.max(0, cmdTime - cons.seenTime));
+  }
+}
+
+function xinfoHelpCommand(c: Client): void {
+  addReplyHelp(c, "XINFO", [
+    "CONSUMERS <key> <groupname>", "    Show consumers of <groupname>.",
+    "GROUPS <key>", "    Show the stream consumer groups.",
+    "STREAM <key> [FULL [COUNT <count>]", "    Show information about the stream.",
+  ]);
+}
+
+// --- Streams in RDB files (type 19, STREAM_LISTPACKS_2, as Redis 7.0 writes them).
+
+/** The listpack bytes of a list of elements; integers (and integer-looking strings) take
+ *  Redis's integer encodings. */
+function lpEncode(elements: (string | number | bigint)[]): Buffer {
+  const parts: Buffer[] = [];
+  let total = 7;
+  for (const el of elements) {
+    let enc: Buffer;
+    const str = typeof el === "string" ? el : String(el);
+    const asInt = str.length <= 20 && /^-?(0|[1-9]\d*)$/.test(str) ? BigInt(str) : null;
+    if (asInt !== null && asInt >= -9223372036854775808n && asInt <= 9223372036854775807n) {
+      const v = Number(asInt);
+      if (asInt >= 0n && asInt <= 127n) enc = Buffer.from([v]);
+      else if (asInt >= -4096n && asInt <= 4095n) { const u = v < 0 ? v + 8192 : v; enc = Buffer.from([0xc0 | (u >> 8), u & 0xff]); }
+      else if (asInt >= -32768n && asInt <= 32767n) { enc = Buffer.alloc(3); enc[0] = 0xf1; enc.writeInt16LE(v, 1); }
+      else if (asInt >= -8388608n && asInt <= 8388607n) { enc = Buffer.alloc(4); enc[0] = 0xf2; enc.writeIntLE(v, 1, 3); }
+      else if (asInt >= -2147483648n && asInt <= 2147483647n) { enc = Buffer.alloc(5); enc[0] = 0xf3; enc.writeInt32LE(v, 1); }
+      else { enc = Buffer.alloc(9); enc[0] = 0xf4; enc.writeBigInt64LE(asInt, 1); }
+    } else {
+      const b = Buffer.from(str, "latin1");
+      if (b.length < 64) enc = Buffer.concat([Buffer.from([0x80 | b.length]), b]);
+      else if (b.length < 4096) enc = Buffer.concat([Buffer.from([0xe0 | (b.length >> 8), b.length & 0xff]), b]);
+      else { const h = Buffer.alloc(5); h[0] = 0xf0; h.writeUInt32LE(b.length, 1); enc = Buffer.concat([h, b]); }
+    }
+    // The back-length: the entry's size, 7 bits per byte, most significant byte first.
+    const l = enc.length;
+    const back = l < 128 ? [l] : l < 16384 ? [l >> 7, (l & 127) | 128] : l < 2097152 ? [l >> 14, ((l >> 7) & 127) | 128, (l & 127) | 128]
+      : l < 268435456 ? [l >> 21, ((l >> 14) & 127) | 128, ((l >> 7) & 127) | 128, (l & 127) | 128]
+      : [l >>> 28, ((l >> 21) & 127) | 128, ((l >> 14) & 127) | 128, ((l >> 7) & 127) | 128, (l & 127) | 128];
+    parts.push(enc, Buffer.from(back));
+    total += enc.length + back.length;
+  }
+  const head = Buffer.alloc(6);
+  head.writeUInt32LE(total, 0);
+  head.writeUInt16LE(Math.min(elements.length, 65535), 4);
+  return Buffer.concat([head, ...parts, Buffer.from([0xff])]);
+}
+
+function sidBytes(id: SID): Buffer {
+  const b = Buffer.alloc(16);
+  b.writeBigUInt64BE(id.ms, 0);
+  b.writeBigUInt64BE(id.seq, 8);
+  return b;
+}
+
+/** A stream's body: listpack nodes (live entries only), metadata, groups with their PELs. */
+function rdbWriteStream(w: RdbWriter, s: RStream): void {
+  const nodes = s.liveNodes().map((n) => n.entries.filter((e) => !e.deleted)).filter((es) => es.length);
+  w.length(nodes.length);
+  for (const es of nodes) {
+    const master = es[0];
+    const masterFields = master.fields.filter((_, i) => i % 2 === 0);
+    const els: (string | number | bigint)[] = [es.length, 0, masterFields.length, ...masterFields, 0];
+    for (const e of es) {
+      const names = e.fields.filter((_, i) => i % 2 === 0);
+      const same = names.length === masterFields.length && names.every((f, i) => f === masterFields[i]);
+      els.push(same ? 2 : 0, e.ms - master.ms, e.seq - master.seq);
+      if (same) els.push(...e.fields.filter((_, i) => i % 2 === 1));
+      else els.push(names.length, ...e.fields);
+      els.push(same ? names.length + 3 : e.fields.length + 4);
+    }
+    const key = sidBytes(master);
+    w.length(key.length);
+    w.bytes(key);
+    const lp = lpEncode(els);
+    w.length(lp.length);
+    w.bytes(lp);
+  }
+  w.length(s.length);
+  w.lengthBig(s.lastId.ms); w.lengthBig(s.lastId.seq);
+  w.lengthBig(s.firstId.ms); w.lengthBig(s.firstId.seq);
+  w.lengthBig(s.maxDeletedId.ms); w.lengthBig(s.maxDeletedId.seq);
+  w.length(s.entriesAdded);
+  w.length(s.groups.size);
+  for (const g of s.groups.values()) {
+    w.string(g.name);
+    w.lengthBig(g.lastId.ms); w.lengthBig(g.lastId.seq);
+    w.lengthBig(g.entriesRead === SCG_INVALID_ENTRIES_READ ? U64_MAX : BigInt(g.entriesRead));
+    const pel = [...g.pel.values()].sort((a, b) => sidCmp(a.id, b.id));
+    w.length(pel.length);
+    for (const n of pel) { w.bytes(sidBytes(n.id)); w.millis(n.deliveryTime); w.length(n.deliveryCount); }
+    w.length(g.consumers.size);
+    for (const cons of g.consumers.values()) {
+      w.string(cons.name);
+      w.millis(cons.seenTime);
+      const mine = [...cons.pel.values()].sort((a, b) => sidCmp(a.id, b.id));
+      w.length(mine.length);
+      for (const n of mine) w.bytes(sidBytes(n.id));
+    }
+  }
+}
+
+/** Reads a stream of RDB type 15, 19 or 21. */
+function rdbReadStream(r: RdbReader, type: number): RStream {
+  const s = new RStream();
+  const at = r.pos;
+  const nodes = r.length();
+  for (let i = 0; i < nodes; i++) {
+    const key = r.stringBytes();
+    if (key.length !== 16) throw new RdbError("Stream node key entry is not the size of a stream ID", at);
+    const master: SID = { ms: key.readBigUInt64BE(0), seq: key.readBigUInt64BE(8) };
+    const lpAt = r.pos;
+    const els = listpackEntries(r.stringBytes(), lpAt);
+    let p = 0;
+    const count = Number(els[p++]), deleted = Number(els[p++]), nmaster = Number(els[p++]);
+    const masterFields = els.slice(p, p + nmaster);
+    p += nmaster + 1;
+    for (let k = 0; k < count + deleted; k++) {
+      const flags = Number(els[p++]);
+      const id: SID = { ms: master.ms + BigInt(els[p++]), seq: master.seq + BigInt(els[p++]) };
+      let fields: string[];
+      if (flags & 2) { fields = []; for (const f of masterFields) fields.push(f, els[p++]); }
+      else { const n = Number(els[p++]); fields = els.slice(p, p + 2 * n); p += 2 * n; }
+      p++; // lp-count
+      if (!(flags & 1)) { s.append(id, fields); s.entriesAdded--; }
+    }
+  }
+  const length = r.length();
+  s.lastId = { ms: r.lengthBig(), seq: r.lengthBig() };
+  if (type >= RDB_TYPE_STREAM_LISTPACKS_2) {
+    s.firstId = { ms: r.lengthBig(), seq: r.lengthBig() };
+    s.maxDeletedId = { ms: r.lengthBig(), seq: r.lengthBig() };
+    s.entriesAdded = Number(r.lengthBig());
+  } else {
+    s.entriesAdded = length;
+    s.refreshFirstId();
+  }
+  if (length !== s.length) throw new RdbError("Stream length mismatch", at);
+  const ngroups = r.length();
+  for (let i = 0; i < ngroups; i++) {
+    const name = r.string();
+    const lastId = { ms: r.lengthBig(), seq: r.lengthBig() };
+    let entriesRead = SCG_INVALID_ENTRIES_READ;
+    if (type >= RDB_TYPE_STREAM_LISTPACKS_2) {
+      const er = r.lengthBig();
+      entriesRead = er === U64_MAX ? SCG_INVALID_ENTRIES_READ : Number(er);
+    } else entriesRead = streamEstimateDistance(s, lastId);
+    const g: StreamGroup = { name, lastId, entriesRead, pel: new Map(), consumers: new Map() };
+    const pelSize = r.length();
+    for (let k = 0; k < pelSize; k++) {
+      r.need(16);
+      const id: SID = { ms: r.buf.readBigUInt64BE(r.pos), seq: r.buf.readBigUInt64BE(r.pos + 8) };
+      r.pos += 16;
+      const deliveryTime = r.millis();
+      const deliveryCount = r.length();
+      g.pel.set(sidStr(id), { id, consumer: null as unknown as StreamConsumer, deliveryTime, deliveryCount });
+    }
+    const ncons = r.length();
+    for (let k = 0; k < ncons; k++) {
+      const cons: StreamConsumer = { name: r.string(), seenTime: r.millis(), pel: new Map() };
+      if (type >= RDB_TYPE_STREAM_LISTPACKS_3) r.millis(); // active-time (Redis 7.2)
+      const n = r.length();
+      for (let m = 0; m < n; m++) {
+        r.need(16);
+        const key = sidStr({ ms: r.buf.readBigUInt64BE(r.pos), seq: r.buf.readBigUInt64BE(r.pos + 8) });
+        r.pos += 16;
+        const nack = g.pel.get(key);
+        if (!nack) throw new RdbError("Consumer PEL entry missing from the group PEL", r.pos);
+        nack.consumer = cons;
+        cons.pel.set(key, nack);
+      }
+      g.consumers.set(cons.name, cons);
+    }
+    for (const nack of g.pel.values()) if (!nack.consumer) throw new RdbError("Group PEL entry without a consumer", r.pos);
+    s.groups.set(name, g);
+  }
+  return s;
+}
+
+// ============================================================================================
+// 12. Blocking operations
 //
 // A client blocked by BLPOP & co. is parked in its database's `blocking` map under each key it
 // waits for, first come first served, and reads none of its further input. A write that can
@@ -4175,7 +5533,7 @@ function zscanCommand(c: Client): void {
 // ============================================================================================
 
 interface BlockState {
-  type: "list" | "zset";
+  type: "list" | "zset" | "stream";
   dbIndex: number;
   keys: string[];
   where: number; // list end or zset MIN (LIST_HEAD) / MAX (LIST_TAIL)
@@ -4207,6 +5565,7 @@ function blockForKeys(c: Client, type: BlockState["type"], keys: string[], timeo
 function unblockClient(c: Client): void {
   const b = c.bstate;
   if (!b) return;
+  c.xreadState = null;
   const db = server.dbs[b.dbIndex];
   for (const key of b.keys) {
     const q = db.blocking.get(key);
@@ -4251,8 +5610,17 @@ function handleClientsBlockedOnKeys(): void {
       if (!q) continue;
       for (const receiver of [...q]) {
         const v = lookupKeyWrite(db, key);
-        if (v === undefined) break;
         const b = receiver.bstate!;
+        if (b.type === "stream") {
+          // A stream reader is served only if there is something new for it (or its group went).
+          if (v !== undefined && !(v instanceof RStream)) continue;
+          cmdTime = now();
+          if (!serveClientBlockedOnStream(receiver, db, key, v)) continue;
+          unblockClient(receiver);
+          served.push(receiver);
+          continue;
+        }
+        if (v === undefined) break;
         if (typeof v === "string" || v.type !== b.type) continue;
         cmdTime = now();
         unblockClient(receiver);
@@ -4305,7 +5673,7 @@ function clientUnblockCommand(c: Client): void {
 }
 
 // ============================================================================================
-// 12. Transactions
+// 13. Transactions
 //
 // MULTI queues commands (after the same checks processCommand makes, so an unknown command or a
 // wrong arity poisons the transaction: EXECABORT); EXEC runs them back to back through call(),
@@ -4424,7 +5792,7 @@ function unwatchCommand(c: Client): void {
 }
 
 // ============================================================================================
-// 13. Pub/Sub and keyspace notifications
+// 14. Pub/Sub and keyspace notifications
 //
 // Channels and patterns map to the clients subscribed to them; PUBLISH writes the message into
 // each receiver's output buffer and returns at once, so a subscriber that does not read only
@@ -4653,7 +6021,7 @@ function checkClientOutputBufferLimits(c: Client): void {
 }
 
 // ============================================================================================
-// 14. Keys: commands that work on keys of any type
+// 15. Keys: commands that work on keys of any type
 // ============================================================================================
 
 /* DEL key [key ...] and UNLINK: values are freed by the garbage collector either way. */
@@ -4745,6 +6113,12 @@ function dupValue(v: RValue): RValue {
   if (v instanceof RList) { const l = new RList(); l.replace(v.range(0, v.length - 1)); return l; }
   if (v instanceof RHash) { const h = new RHash(); h.listpack = v.listpack; v.dict.keys.forEach((k, i) => h.dict.set(k, v.dict.vals[i])); return h; }
   if (v instanceof RSet) { const s = new RSet(); s.intset = v.intset; for (const m of v.dict.keys) s.dict.set(m, true); return s; }
+  if (v instanceof RStream) {
+    // A stream copies through its RDB form: entries, metadata and groups, nothing shared.
+    const w = new RdbWriter();
+    rdbWriteStream(w, v);
+    return rdbReadStream(new RdbReader(w.take()), RDB_TYPE_STREAM_LISTPACKS_2);
+  }
   const z = new RZSet();
   z.listpack = v.listpack;
   for (const n of zsetRangeByRank(v, 0, -1, false)) { z.zsl.insert(n.score, n.member); z.dict.set(n.member, n.score); }
@@ -4940,7 +6314,7 @@ function flushallCommand(c: Client): void {
 }
 
 // ============================================================================================
-// 15. Server: connection and introspection commands
+// 16. Server: connection and introspection commands
 // ============================================================================================
 
 /* PING [message] */
@@ -5489,6 +6863,13 @@ const NUMKEYS_INDEX: Record<string, number> = {
 
 /** The key positions of a command line, from the table's first/last/step or its numkeys. */
 function getKeysFromCommand(cmd: RedisCommand, argv: string[]): number[] {
+  if (cmd.name === "xread" || cmd.name === "xreadgroup") {
+    // The keys are the first half of what follows STREAMS.
+    const s = argv.findIndex((a, i) => i > 0 && a.toLowerCase() === "streams");
+    if (s < 0 || (argv.length - s - 1) % 2) return [];
+    const n = (argv.length - s - 1) / 2;
+    return Array.from({ length: n }, (_, i) => s + 1 + i);
+  }
   const nk = NUMKEYS_INDEX[cmd.name];
   if (nk !== undefined) {
     const n = string2ll(argv[nk] ?? "");
@@ -5674,6 +7055,10 @@ function objectMemoryUsage(key: string, v: RValue): number {
   let size = 56 + key.length;
   if (typeof v === "string") return size + v.length;
   if (v instanceof RList) { for (let i = 0; i < v.length; i++) size += 16 + v.get(i).length; return size; }
+  if (v instanceof RStream) {
+    for (const n of v.liveNodes()) for (const e of n.entries) size += 24 + e.fields.reduce((a, f) => a + f.length + 2, 0);
+    return size;
+  }
   const d: Dict<unknown> = v instanceof RHash ? v.dict : v instanceof RSet ? v.dict : v.dict;
   for (let i = 0; i < d.size; i++) {
     const val = d.vals[i];
@@ -5726,6 +7111,7 @@ function objectEncoding(v: RValue, forced?: string): string {
   if (v instanceof RList) return "quicklist";
   if (v instanceof RHash) return v.listpack ? "listpack" : "hashtable";
   if (v instanceof RSet) return v.intset ? "intset" : "hashtable";
+  if (v instanceof RStream) return "stream";
   return v.listpack ? "listpack" : "skiplist";
 }
 /* OBJECT REFCOUNT key: values are never shared here. */
@@ -6223,6 +7609,39 @@ registerCommands("replication", [
   ["role", 1, "noscript loading stale fast", 0, 0, 0, "admin dangerous", roleCommand],
 ]);
 
+registerCommands("stream", [
+  ["xadd", -5, "write denyoom fast", 1, 1, 1, "stream", xaddCommand],
+  ["xrange", -4, "readonly", 1, 1, 1, "stream", xrangeCommand],
+  ["xrevrange", -4, "readonly", 1, 1, 1, "stream", xrevrangeCommand],
+  ["xlen", 2, "readonly fast", 1, 1, 1, "stream", xlenCommand],
+  ["xdel", -3, "write fast", 1, 1, 1, "stream", xdelCommand],
+  ["xtrim", -4, "write", 1, 1, 1, "stream", xtrimCommand],
+  ["xsetid", -3, "write denyoom fast", 1, 1, 1, "stream", xsetidCommand],
+  ["xread", -4, "readonly blocking movablekeys", 0, 0, 0, "stream", xreadCommand],
+  ["xreadgroup", -7, "write blocking movablekeys", 0, 0, 0, "stream", xreadgroupCommand],
+  ["xgroup", -2, "", 0, 0, 0, "", () => {}],
+  ["xack", -4, "write fast", 1, 1, 1, "stream", xackCommand],
+  ["xpending", -3, "readonly", 1, 1, 1, "stream", xpendingCommand],
+  ["xclaim", -6, "write fast", 1, 1, 1, "stream", xclaimCommand],
+  ["xautoclaim", -6, "write fast", 1, 1, 1, "stream", xautoclaimCommand],
+  ["xinfo", -2, "", 0, 0, 0, "", () => {}],
+], {
+  xgroup: [
+    ["create", -5, "write denyoom", 2, 2, 1, "stream", xgroupCreateCommand],
+    ["setid", -5, "write", 2, 2, 1, "stream", xgroupSetidCommand],
+    ["destroy", 4, "write", 2, 2, 1, "stream", xgroupDestroyCommand],
+    ["createconsumer", 5, "write denyoom", 2, 2, 1, "stream", xgroupCreateconsumerCommand],
+    ["delconsumer", 5, "write", 2, 2, 1, "stream", xgroupDelconsumerCommand],
+    ["help", 2, "loading stale", 0, 0, 0, "stream", xgroupHelpCommand],
+  ],
+  xinfo: [
+    ["stream", -3, "readonly", 2, 2, 1, "stream", xinfoStreamCommand],
+    ["groups", 3, "readonly", 2, 2, 1, "stream", xinfoGroupsCommand],
+    ["consumers", 4, "readonly", 2, 2, 1, "stream", xinfoConsumersCommand],
+    ["help", 2, "loading stale", 0, 0, 0, "stream", xinfoHelpCommand],
+  ],
+});
+
 registerCommands("transactions", [
   ["multi", 1, "noscript loading stale fast allow_busy", 0, 0, 0, "transaction", multiCommand],
   ["exec", 1, "noscript loading stale skip_slowlog", 0, 0, 0, "transaction", execCommand],
@@ -6346,7 +7765,7 @@ registerCommands("scripting", [
 });
 
 // ============================================================================================
-// 16. RDB persistence
+// 17. RDB persistence
 //
 // Redbun reads and writes Redis's own RDB format (version 10, what Redis 7.0 writes), so dump
 // files move between Redbun and Redis in both directions and pass redis-check-rdb. We write the
@@ -6519,6 +7938,14 @@ class RdbWriter {
     this.length(s.length);
     this.latin1(s);
   }
+  /** A length that may need all 64 bits (stream IDs). */
+  lengthBig(n: bigint): void {
+    if (n <= 0xffffffffn) return this.length(Number(n));
+    this.ensure(9);
+    this.buf[this.len++] = 0x81;
+    this.buf.writeBigUInt64BE(n, this.len);
+    this.len += 8;
+  }
   double(d: number): void { this.ensure(8); this.buf.writeDoubleLE(d, this.len); this.len += 8; }
   millis(ms: number): void { this.ensure(8); this.buf.writeBigInt64LE(BigInt(ms), this.len); this.len += 8; }
   take(): Buffer { const out = this.buf.subarray(0, this.len); this.buf = Buffer.allocUnsafe(64 * 1024); this.len = 0; return out; }
@@ -6530,6 +7957,7 @@ function rdbObjectType(v: RValue): number {
   if (v instanceof RList) return RDB_TYPE_LIST;
   if (v instanceof RSet) return RDB_TYPE_SET;
   if (v instanceof RHash) return RDB_TYPE_HASH;
+  if (v instanceof RStream) return RDB_TYPE_STREAM_LISTPACKS_2;
   return RDB_TYPE_ZSET_2;
 }
 
@@ -6545,6 +7973,8 @@ function rdbWriteObject(w: RdbWriter, v: RValue): void {
   } else if (v instanceof RHash) {
     w.length(v.size);
     for (let i = 0; i < v.size; i++) { w.string(v.dict.keys[i]); w.string(v.dict.vals[i]); }
+  } else if (v instanceof RStream) {
+    rdbWriteStream(w, v);
   } else {
     // From the highest score down, as Redis writes skiplists.
     w.length(v.size);
@@ -6621,8 +8051,25 @@ function aofRewriteKey(w: RdbWriter, key: string, v: RValue, expire: number): vo
   else if (v instanceof RList) batches("RPUSH", v.range(0, v.length - 1), 1);
   else if (v instanceof RSet) batches("SADD", v.dict.keys, 1);
   else if (v instanceof RHash) batches("HMSET", v.dict.keys.flatMap((f, i) => [f, v.dict.vals[i]]), 2);
+  else if (v instanceof RStream) aofRewriteStream(emit, key, v);
   else batches("ZADD", zsetRangeByRank(v, 0, -1, false).flatMap((n) => [formatDouble(n.score), n.member]), 2);
   if (expire !== -1) emit(["PEXPIREAT", key, String(expire)]);
+}
+
+/** A stream as commands (Redis's rewriteStreamObject): its entries, its IDs and counters, its
+ *  groups and their pending entries. */
+function aofRewriteStream(emit: (argv: string[]) => void, key: string, s: RStream): void {
+  const entries = s.range(SID_MIN, SID_MAX, 0, false);
+  for (const e of entries) emit(["XADD", key, sidStr(e), ...e.fields]);
+  if (!entries.length) emit(["XADD", key, "MAXLEN", "0", sidStr(s.lastId), "x", "y"]);
+  emit(["XSETID", key, sidStr(s.lastId), "ENTRIESADDED", String(s.entriesAdded), "MAXDELETEDID", sidStr(s.maxDeletedId)]);
+  for (const g of s.groups.values()) {
+    emit(["XGROUP", "CREATE", key, g.name, sidStr(g.lastId), "ENTRIESREAD", String(g.entriesRead)]);
+    for (const n of [...g.pel.values()].sort((a, b) => sidCmp(a.id, b.id))) {
+      emit(["XCLAIM", key, g.name, n.consumer.name, "0", sidStr(n.id), "TIME", String(n.deliveryTime), "RETRYCOUNT", String(n.deliveryCount), "JUSTID", "FORCE"]);
+    }
+    for (const cons of g.consumers.values()) if (!cons.pel.size) emit(["XGROUP", "CREATECONSUMER", key, g.name, cons.name]);
+  }
 }
 
 function saveEmit(job: SaveJob, chunk: Buffer): void {
@@ -6837,6 +8284,10 @@ class RdbReader {
     if (first === 0x81) { this.need(8); const v = Number(this.buf.readBigUInt64BE(this.pos)); this.pos += 8; return v; }
     throw new RdbError(`Unknown length encoding ${first}`, this.pos - 1);
   }
+  lengthBig(): bigint {
+    if (this.buf[this.pos] === 0x81) { this.need(9); const v = this.buf.readBigUInt64BE(this.pos + 1); this.pos += 9; return v; }
+    return BigInt(this.length());
+  }
   length(): number {
     const n = this.lengthOrEnc();
     if (n < 0) throw new RdbError("Unexpected string encoding where a length was expected", this.pos - 1);
@@ -7027,7 +8478,7 @@ function rdbReadObject(r: RdbReader, type: number): RValue {
       return l;
     }
     case RDB_TYPE_STREAM_LISTPACKS: case RDB_TYPE_STREAM_LISTPACKS_2: case RDB_TYPE_STREAM_LISTPACKS_3:
-      throw new RdbError("Streams are not supported by this version of Redbun", at - 1);
+      return rdbReadStream(r, type);
     case RDB_TYPE_MODULE: case RDB_TYPE_MODULE_2:
       throw new RdbError("The RDB file contains module data types, which Redbun cannot load", at - 1);
   }
@@ -7077,7 +8528,8 @@ function rdbLoad(buf: Buffer, opts: { replicaLoad?: boolean } = {}): RdbLoadResu
     if (type === RDB_OPCODE_MODULE_AUX) throw new RdbError("The RDB file contains module auxiliary data, which Redbun cannot load", r.pos - 1);
     const key = r.string();
     const val = rdbReadObject(r, type);
-    const empty = typeof val !== "string" && (val instanceof RList ? val.length : val.size) === 0;
+    // An empty collection is dropped (an empty stream is a valid key, as in Redis).
+    const empty = typeof val !== "string" && !(val instanceof RStream) && (val instanceof RList ? val.length : val.size) === 0;
     // A master drops keys already expired on disk; a replica keeps them for its master to expire.
     if (!empty && (expire === -1 || expire > nowMs || opts.replicaLoad)) {
       if (db.has(key)) throw new RdbError(`Duplicate key '${key}' in DB ${db.id}`, r.pos);
@@ -7218,7 +8670,7 @@ function restoreCommand(c: Client): void {
 }
 
 // ============================================================================================
-// 17. AOF persistence
+// 18. AOF persistence
 //
 // Redis 7's multi-part AOF: a directory (appenddirname) holding a base file (an RDB image, or
 // commands when aof-use-rdb-preamble is off), incremental files of RESP commands, and a
@@ -7536,7 +8988,7 @@ function aofCron(): void {
 }
 
 // ============================================================================================
-// 18. Replication
+// 19. Replication
 //
 // Redis's PSYNC protocol, so Redbun and Redis replicate from each other in both directions.
 // A master has a replication ID and an offset: every propagated write (with SELECT as needed,
@@ -8140,7 +9592,7 @@ function replicationInfo(): string[] {
 }
 
 // ============================================================================================
-// 19. Server loop
+// 20. Server loop
 //
 // Bun.listen delivers each read as one `data` event: the client's commands run to completion,
 // then every client with pending output is written once. serverCron runs `hz` times a second
@@ -8358,7 +9810,7 @@ function initServer(): RedbunServer {
 }
 
 // ============================================================================================
-// 20. main
+// 21. main
 // ============================================================================================
 
 let isMainProcess = false;
