@@ -1310,6 +1310,12 @@ function processCommand(c: Client): void {
   if (c.resp === 2 && clientTotalSubscriptions(c) > 0 && !PUBSUB_CONTEXT_COMMANDS.has(cmd.name)) {
     return rejectCommand(c, `ERR Can't execute '${cmd.name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`, cmd);
   }
+  if (conf.maxmemory && !c.isMaster && !c.isAof) {
+    // Evict before running anything; refuse what may grow memory if that was not enough.
+    const oom = !performEvictions();
+    const mayGrow = (cmd.flags & CMD_DENYOOM) !== 0 || (c.mstate !== null && !["exec", "discard", "quit", "reset"].includes(cmd.name));
+    if (oom && mayGrow) return rejectCommand(c, "OOM command not allowed when used memory > 'maxmemory'.", cmd);
+  }
   if (!c.isMaster && isPausedFor(cmd)) {
     c.paused = argv;
     server.pausedClients.add(c);
@@ -1580,22 +1586,32 @@ class Db extends Dict<RValue> {
   // in a slot parallel to keys/vals: what Redis keeps in the object header's lru field.
   access: number[] = [];
   saveMark: number[] = []; // the snapshot epoch that already wrote this slot (RDB section)
+  memEst: number[] = []; // each key's estimated bytes, for maxmemory (see valueBytes)
+  memTotal = 0;
   expires = new Map<string, number>(); // key -> unix time in ms
   blocking = new Map<string, Client[]>(); // key -> clients blocked on it, first come first served
   watched = new Map<string, Set<Client>>(); // key -> clients that WATCH it
   // Strings whose encoding history overrides what their content suggests (see stringEncoding).
   encodings = new Map<string, "raw" | "embstr">();
   expireCursor: Iterator<[string, number]> | null = null; // where the active cycle resumes
+  evictCursor: Iterator<string> | null = null; // where volatile eviction sampling resumes
   avgTtl = 0;
   constructor(public id: number) { super(); }
   override set(key: string, val: RValue): boolean {
     const added = super.set(key, val);
     const i = this.index.get(key)!;
     // A new value object: a fresh LRU clock, or (LFU) the old counter carried over, as dbOverwrite.
+    const cost = MEM_KEY_OVERHEAD + key.length + valueBytes(val);
     if (added) {
       this.access.push(newAccessWord());
       this.saveMark.push(saveJob ? saveJob.epoch : 0); // keys born during a save are not in it
-    } else if (!lfuPolicy()) this.access[i] = lruClock();
+      this.memEst.push(cost);
+      this.memTotal += cost;
+    } else {
+      if (!lfuPolicy()) this.access[i] = lruClock();
+      this.memTotal += cost - this.memEst[i];
+      this.memEst[i] = cost;
+    }
     return added;
   }
   override delete(key: string): boolean {
@@ -1605,8 +1621,36 @@ class Db extends Dict<RValue> {
     this.access.pop();
     this.saveMark[i] = this.saveMark[this.saveMark.length - 1];
     this.saveMark.pop();
+    this.memTotal -= this.memEst[i];
+    this.memEst[i] = this.memEst[this.memEst.length - 1];
+    this.memEst.pop();
     return super.delete(key);
   }
+}
+
+// --- Memory accounting. used_memory is an estimate of the dataset, kept up to date key by key
+// (not the JS heap at the moment of asking, which moves with garbage collection): each key
+// costs its name, its value's bytes and a per-entry overhead measured for JS structures.
+const MEM_BASELINE = 900 * 1024; // an empty server, as Redis reports one
+const MEM_KEY_OVERHEAD = 96, MEM_STRING_OVERHEAD = 24, MEM_LIST_ELEMENT = 32, MEM_HASH_FIELD = 80,
+  MEM_SET_MEMBER = 64, MEM_ZSET_MEMBER = 160, MEM_STREAM_ENTRY = 64;
+
+function valueBytes(v: RValue): number { return typeof v === "string" ? v.length + MEM_STRING_OVERHEAD : v.bytes; }
+
+/** used_memory: the baseline plus every database's keys. */
+function usedMemory(): number {
+  let total = MEM_BASELINE;
+  for (const db of server.dbs) total += db.memTotal;
+  return total;
+}
+
+/** Updates a key's cost after its value changed in place (called by keyModified). */
+function keyMemoryChanged(db: Db, key: string): void {
+  const i = db.index.get(key);
+  if (i === undefined) return;
+  const cost = MEM_KEY_OVERHEAD + key.length + valueBytes(db.vals[i]);
+  db.memTotal += cost - db.memEst[i];
+  db.memEst[i] = cost;
 }
 
 const LRU_CLOCK_MAX = (1 << 24) - 1;
@@ -1811,6 +1855,76 @@ function activeExpireCycle(): void {
   stats.expireCycleMs += performance.now() - start;
   const perc = sampled ? expired / sampled : 0;
   stats.expiredStalePerc = perc * 0.05 + stats.expiredStalePerc * 0.95;
+}
+
+// --- Eviction (maxmemory-policy), with Redis's approximated LRU/LFU: sample maxmemory-samples
+// keys per database, keep the best candidates in a pool of 16 across rounds, evict the best.
+
+const EVPOOL_SIZE = 16;
+let evictionPool: { db: Db; key: string; score: number }[] = [];
+
+/** The eviction score of a key: higher goes first (idle time, rarity, or nearness of expiry). */
+function evictionScore(db: Db, i: number, policy: string): number {
+  if (policy.endsWith("lru")) return keyIdleSeconds(db.access[i]);
+  if (policy.endsWith("lfu")) return 255 - lfuDecrAndReturn(db.access[i]);
+  return -(db.expires.get(db.keys[i]) ?? Infinity); // volatile-ttl: the soonest expiry first
+}
+
+/** Picks the next key to evict under the current policy, or null if none qualifies. */
+function pickEvictionVictim(policy: string): { db: Db; key: string } | null {
+  const volatile = policy.startsWith("volatile");
+  const dbs = server.dbs.filter((db) => (volatile ? db.expires.size : db.size) > 0);
+  if (!dbs.length) return null;
+  const samples = conf["maxmemory-samples"] as number;
+  const sampleKeys = (db: Db): string[] => {
+    if (!volatile) return Array.from({ length: Math.min(samples, db.size) }, () => db.keys[db.randomIndex()]);
+    // Volatile keys are walked with a rotating cursor over the expires map: a fair sample.
+    const out: string[] = [];
+    for (let n = 0; n < samples && n < db.expires.size; n++) {
+      db.evictCursor ??= db.expires.keys();
+      const next = db.evictCursor.next();
+      if (next.done) { db.evictCursor = null; n--; continue; }
+      out.push(next.value);
+    }
+    return out;
+  };
+  if (policy.endsWith("random")) {
+    const db = dbs[Math.floor(Math.random() * dbs.length)];
+    const key = sampleKeys(db)[0];
+    return key === undefined ? null : { db, key };
+  }
+  for (const db of dbs) {
+    for (const key of sampleKeys(db)) {
+      const i = db.index.get(key);
+      if (i === undefined || evictionPool.some((p) => p.db === db && p.key === key)) continue;
+      evictionPool.push({ db, key, score: evictionScore(db, i, policy) });
+    }
+  }
+  evictionPool.sort((a, b) => a.score - b.score);
+  if (evictionPool.length > EVPOOL_SIZE) evictionPool = evictionPool.slice(-EVPOOL_SIZE);
+  while (evictionPool.length) {
+    const best = evictionPool.pop()!;
+    if (server.dbs.includes(best.db) && best.db.has(best.key)) return best;
+  }
+  return null;
+}
+
+/** Frees memory down to maxmemory by evicting keys per maxmemory-policy. Returns false if the
+ *  server is still over the limit (noeviction, or nothing left to evict). */
+function performEvictions(): boolean {
+  const max = conf.maxmemory as number;
+  if (!max || usedMemory() <= max) return true;
+  const policy = String(conf["maxmemory-policy"]);
+  if (policy === "noeviction" || (isReplica() && conf["replica-ignore-maxmemory"])) return false;
+  while (usedMemory() > max) {
+    const victim = pickEvictionVictim(policy);
+    if (!victim) return false;
+    dbDelete(victim.db, victim.key);
+    stats.evictedKeys++;
+    keyModified(victim.db, victim.key, NOTIFY_EVICTED, "evicted");
+    propagateDeletion(victim.db, victim.key, Boolean(conf["lazyfree-lazy-eviction"]));
+  }
+  return true;
 }
 
 /** Parses a SCAN cursor as Redis's strtoul does: an optional sign, then an unsigned 64-bit
@@ -2334,11 +2448,16 @@ class RList {
   private buf: string[] = new Array(4);
   private head = 0;
   length = 0;
+  bytes = 0; // element bytes plus per-element overhead, for maxmemory (section 16)
 
   get(i: number): string { return this.buf[(this.head + i) & (this.buf.length - 1)]; }
-  set(i: number, v: string): void { this.buf[(this.head + i) & (this.buf.length - 1)] = v; }
+  set(i: number, v: string): void {
+    this.bytes += v.length - this.get(i).length;
+    this.buf[(this.head + i) & (this.buf.length - 1)] = v;
+  }
 
   push(v: string, where: number): void {
+    this.bytes += v.length + MEM_LIST_ELEMENT;
     if (this.length === this.buf.length) this.resize(this.buf.length * 2);
     if (where === LIST_HEAD) {
       this.head = (this.head - 1) & (this.buf.length - 1);
@@ -2352,6 +2471,7 @@ class RList {
     const mask = this.buf.length - 1;
     const at = where === LIST_HEAD ? this.head : (this.head + this.length - 1) & mask;
     const v = this.buf[at];
+    this.bytes -= v.length + MEM_LIST_ELEMENT;
     this.buf[at] = undefined as unknown as string; // let the value be collected
     if (where === LIST_HEAD) this.head = (this.head + 1) & mask;
     this.length--;
@@ -2374,6 +2494,7 @@ class RList {
     for (let i = 0; i < items.length; i++) this.buf[i] = items[i];
     this.head = 0;
     this.length = items.length;
+    this.bytes = items.reduce((n, s) => n + s.length + MEM_LIST_ELEMENT, 0);
   }
 
   private resize(cap: number): void {
@@ -2843,14 +2964,22 @@ class RHash {
   readonly type = "hash";
   dict = new Dict<string>();
   listpack = true;
+  bytes = 0;
   /** Sets a field; returns true if it is new. Converts to a hashtable past the listpack limits. */
   set(field: string, value: string): boolean {
     if (this.listpack && (field.length > (conf["hash-max-listpack-value"] as number) || value.length > (conf["hash-max-listpack-value"] as number))) this.listpack = false;
+    const old = this.dict.get(field);
+    this.bytes += old === undefined ? field.length + value.length + MEM_HASH_FIELD : value.length - old.length;
     const added = this.dict.set(field, value);
     if (this.listpack && this.dict.size > (conf["hash-max-listpack-entries"] as number)) this.listpack = false;
     return added;
   }
-  delete(field: string): boolean { return this.dict.delete(field, this.listpack); }
+  delete(field: string): boolean {
+    const old = this.dict.get(field);
+    if (old === undefined) return false;
+    this.bytes -= field.length + old.length + MEM_HASH_FIELD;
+    return this.dict.delete(field, this.listpack);
+  }
   get size(): number { return this.dict.size; }
 }
 
@@ -3080,14 +3209,20 @@ class RSet {
   readonly type = "set";
   dict = new Dict<true>();
   intset = true;
+  bytes = 0;
   /** Adds a member; returns true if it is new. Leaves intset form when Redis would. */
   add(m: string): boolean {
     if (this.intset && string2ll(m) === null) this.intset = false;
     const added = this.dict.set(m, true);
+    if (added) this.bytes += m.length + MEM_SET_MEMBER;
     if (added && this.intset && this.dict.size > (conf["set-max-intset-entries"] as number)) this.intset = false;
     return added;
   }
-  remove(m: string): boolean { return this.dict.delete(m); }
+  remove(m: string): boolean {
+    if (!this.dict.delete(m)) return false;
+    this.bytes -= m.length + MEM_SET_MEMBER;
+    return true;
+  }
   has(m: string): boolean { return this.dict.has(m); }
   get size(): number { return this.dict.size; }
   /** Members in Redis's iteration order: ascending for intsets. */
@@ -3509,6 +3644,7 @@ class RZSet {
   dict = new Dict<number>();
   zsl = new SkipList();
   listpack: boolean;
+  bytes = 0;
   constructor(sizeHint = 0, lenHint = 0) {
     // As Redis's zsetTypeCreate: start as a listpack unless the first write is already too big.
     this.listpack = sizeHint <= (conf["zset-max-listpack-entries"] as number) && lenHint <= (conf["zset-max-listpack-value"] as number);
@@ -3526,13 +3662,14 @@ class RZSet {
     // A listpack stores integral scores as integers, so -0 comes back as 0.
     if (this.listpack && score === 0) score = 0;
     this.zsl.insert(score, member);
-    this.dict.set(member, score);
+    if (this.dict.set(member, score)) this.bytes += member.length + MEM_ZSET_MEMBER;
   }
   delete(member: string): boolean {
     const score = this.dict.get(member);
     if (score === undefined) return false;
     this.zsl.delete(score, member);
     this.dict.delete(member);
+    this.bytes -= member.length + MEM_ZSET_MEMBER;
     return true;
   }
   /** Back to listpack when a computed result is small enough, as zsetConvertToListpackIfNeeded. */
@@ -4209,6 +4346,7 @@ class RStream {
   maxDeletedId: SID = SID_MIN;
   entriesAdded = 0;
   groups = new Map<string, StreamGroup>();
+  bytes = 0;
 
   get size(): number { return this.length; }
   liveNodes(): StreamNode[] { return this.nodes.slice(this.head); }
@@ -4224,6 +4362,7 @@ class RStream {
       this.nodes.push(node);
     }
     node.entries.push({ ms: id.ms, seq: id.seq, fields, deleted: false });
+    this.bytes += bytes + MEM_STREAM_ENTRY + fields.length * 24;
     node.live++;
     node.bytes += bytes + 4 + fields.length;
     this.length++;
@@ -4312,6 +4451,7 @@ class RStream {
       if (removeNode) {
         this.length -= node.live;
         deleted += node.live;
+        for (const e of node.entries) this.bytes -= e.fields.reduce((n, f) => n + f.length + 24, MEM_STREAM_ENTRY);
         this.head++;
         continue;
       }
@@ -5989,6 +6129,7 @@ function notifyKeyspaceEvent(type: number, event: string, key: string, dbid: num
 /** What every write does once it has changed a key: fail the watchers' EXEC and notify. */
 function keyModified(db: Db, key: string, type: number, event: string): void {
   signalModifiedKey(db, key);
+  keyMemoryChanged(db, key);
   if (server.notifyFlags) notifyKeyspaceEvent(type, event, key, db.id);
 }
 
@@ -6111,8 +6252,8 @@ function dbByIndexOrReply(c: Client, s: string): Db | undefined {
 function dupValue(v: RValue): RValue {
   if (typeof v === "string") return v;
   if (v instanceof RList) { const l = new RList(); l.replace(v.range(0, v.length - 1)); return l; }
-  if (v instanceof RHash) { const h = new RHash(); h.listpack = v.listpack; v.dict.keys.forEach((k, i) => h.dict.set(k, v.dict.vals[i])); return h; }
-  if (v instanceof RSet) { const s = new RSet(); s.intset = v.intset; for (const m of v.dict.keys) s.dict.set(m, true); return s; }
+  if (v instanceof RHash) { const h = new RHash(); h.listpack = v.listpack; v.dict.keys.forEach((k, i) => h.dict.set(k, v.dict.vals[i])); h.bytes = v.bytes; return h; }
+  if (v instanceof RSet) { const s = new RSet(); s.intset = v.intset; for (const m of v.dict.keys) s.dict.set(m, true); s.bytes = v.bytes; return s; }
   if (v instanceof RStream) {
     // A stream copies through its RDB form: entries, metadata and groups, nothing shared.
     const w = new RdbWriter();
@@ -6122,6 +6263,7 @@ function dupValue(v: RValue): RValue {
   const z = new RZSet();
   z.listpack = v.listpack;
   for (const n of zsetRangeByRank(v, 0, -1, false)) { z.zsl.insert(n.score, n.member); z.dict.set(n.member, n.score); }
+  z.bytes = v.bytes;
   return z;
 }
 
@@ -7048,23 +7190,9 @@ function latencyHelpCommand(c: Client): void {
   ]);
 }
 
-/** An estimate of the bytes a key and its value take, as MEMORY USAGE reports. */
+/** The bytes a key and its value take: the same estimate maxmemory counts (see valueBytes). */
 function objectMemoryUsage(key: string, v: RValue): number {
-  // Redis's dictEntry + robj + sds headers are about 56 bytes; a JS string costs about the same,
-  // and each collection entry adds its bytes plus about 16 bytes of slot and index.
-  let size = 56 + key.length;
-  if (typeof v === "string") return size + v.length;
-  if (v instanceof RList) { for (let i = 0; i < v.length; i++) size += 16 + v.get(i).length; return size; }
-  if (v instanceof RStream) {
-    for (const n of v.liveNodes()) for (const e of n.entries) size += 24 + e.fields.reduce((a, f) => a + f.length + 2, 0);
-    return size;
-  }
-  const d: Dict<unknown> = v instanceof RHash ? v.dict : v instanceof RSet ? v.dict : v.dict;
-  for (let i = 0; i < d.size; i++) {
-    const val = d.vals[i];
-    size += 24 + d.keys[i].length + (typeof val === "string" ? val.length : 8);
-  }
-  return size;
+  return MEM_KEY_OVERHEAD + key.length + valueBytes(v);
 }
 
 function memoryHelpCommand(c: Client): void {
@@ -7285,7 +7413,7 @@ const INFO_SECTIONS: Record<string, () => string[]> = {
   ],
   memory: () => {
     const m = memoryUsage();
-    const used = m.heapUsed + m.external;
+    const used = usedMemory();
     server.peakMemory = Math.max(server.peakMemory, used);
     const sys = totalmem();
     const dataset = Math.max(0, used - server.startupMemory);
@@ -7351,7 +7479,7 @@ const INFO_SECTIONS: Record<string, () => string[]> = {
     `sync_partial_err:${stats.syncPartialErr}`,
     `expired_keys:${stats.expiredKeys}`, `expired_stale_perc:${(stats.expiredStalePerc * 100).toFixed(2)}`,
     `expired_time_cap_reached_count:${stats.expiredTimeCapReached}`, `expire_cycle_cpu_milliseconds:${Math.round(stats.expireCycleMs)}`,
-    "evicted_keys:0", "evicted_clients:0", "total_eviction_exceeded_time:0", "current_eviction_exceeded_time:0",
+    `evicted_keys:${stats.evictedKeys}`, "evicted_clients:0", "total_eviction_exceeded_time:0", "current_eviction_exceeded_time:0",
     `keyspace_hits:${stats.keyspaceHits}`, `keyspace_misses:${stats.keyspaceMisses}`, `pubsub_channels:${pubsubChannels.size}`,
     `pubsub_patterns:${pubsubPatterns.size}`, `pubsubshard_channels:${pubsubShardChannels.size}`, "latest_fork_usec:0", "total_forks:0", "migrate_cached_sockets:0",
     "slave_expires_tracked_keys:0", "active_defrag_hits:0", "active_defrag_misses:0", "active_defrag_key_hits:0",
@@ -9602,7 +9730,7 @@ function replicationInfo(): string[] {
 const stats = {
   connections: 0, rejectedConnections: 0, commands: 0, errorReplies: 0, netInput: 0, netOutput: 0, reads: 0, writes: 0,
   keyspaceHits: 0, keyspaceMisses: 0, expiredKeys: 0, expiredStalePerc: 0, expiredTimeCapReached: 0, expireCycleMs: 0,
-  opsPerSec: 0, inputKbps: 0, outputKbps: 0, syncFull: 0, syncPartialOk: 0, syncPartialErr: 0,
+  opsPerSec: 0, inputKbps: 0, outputKbps: 0, evictedKeys: 0, syncFull: 0, syncPartialOk: 0, syncPartialErr: 0,
 };
 const errorStats = new Map<string, number>();
 
