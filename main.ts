@@ -352,6 +352,8 @@ function splitArgs(line: string): string[] | null {
   let i = 0;
   const n = line.length;
   const isSpace = (c: number) => c === 32 || c === 10 || c === 13 || c === 9 || c === 11 || c === 12;
+  // A bare word ends only at space, tab, CR or LF (VT and FF are part of it), as in sdssplitargs.
+  const isWordEnd = (c: number) => c === 32 || c === 10 || c === 13 || c === 9 || c === 0;
   const isHex = (c: string) => /^[0-9a-fA-F]$/.test(c);
   for (;;) {
     while (i < n && isSpace(line.charCodeAt(i))) i++;
@@ -381,7 +383,7 @@ function splitArgs(line: string): string[] | null {
           if (i + 1 < n && !isSpace(line.charCodeAt(i + 1))) return null;
           done = true;
         } else cur += ch;
-      } else if (i >= n || isSpace(line.charCodeAt(i))) {
+      } else if (i >= n || isWordEnd(line.charCodeAt(i))) {
         done = true;
       } else if (ch === '"') inq = true;
       else if (ch === "'") insq = true;
@@ -1133,6 +1135,7 @@ class Client {
   replAckOff = 0;
   replAckTime = 0;
   rdbOnly = false; // REPLCONF rdb-only (redis-cli --rdb): the RDB, then goodbye
+  replCmdBytes: Buffer[] = []; // on the master link: the bytes of the command being received
   woff = 0; // the replication offset after this client's last write (for WAIT)
   waitState: { numreplicas: number; offset: number; timer: ReturnType<typeof setTimeout> | null } | null = null;
   propArgv: string[] | null = null; // what the running command propagates instead of its argv
@@ -1302,13 +1305,19 @@ function processCommand(c: Client): void {
       return rejectCommand(c, "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.", cmd);
     }
   }
-  if (cmd.flags & CMD_WRITE && !isReplica() && (conf["min-replicas-to-write"] as number) > 0 && (conf["min-replicas-max-lag"] as number) > 0) {
+  const writesSomething = (cmd.flags & CMD_WRITE) !== 0 || (cmd.name === "exec" && (c.mstate?.some((q) => q.cmd.flags & CMD_WRITE) ?? false));
+  if (writesSomething && !c.isMaster && !isReplica() && (conf["min-replicas-to-write"] as number) > 0 && (conf["min-replicas-max-lag"] as number) > 0) {
     const maxLag = (conf["min-replicas-max-lag"] as number) * 1000;
     const good = [...repl.replicas].filter((r) => r.replState === "online" && Date.now() - r.replAckTime <= maxLag).length;
     if (good < (conf["min-replicas-to-write"] as number)) return rejectCommand(c, "NOREPLICAS Not enough good replicas to write.", cmd);
   }
   if (c.resp === 2 && clientTotalSubscriptions(c) > 0 && !PUBSUB_CONTEXT_COMMANDS.has(cmd.name)) {
     return rejectCommand(c, `ERR Can't execute '${cmd.name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`, cmd);
+  }
+  // A failed background save stops writes (and PING) while save points are configured.
+  if (conf["stop-writes-on-bgsave-error"] && !server.lastBgsaveOk && String(conf.save).trim() !== "" && !c.isMaster && !c.isAof &&
+    (cmd.flags & CMD_WRITE || cmd.name === "ping" || (cmd.name === "exec" && c.mstate?.some((q) => q.cmd.flags & CMD_WRITE)))) {
+    return rejectCommand(c, "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.", cmd);
   }
   if (conf.maxmemory && !c.isMaster && !c.isAof) {
     // Evict before running anything; refuse what may grow memory if that was not enough.
@@ -1459,6 +1468,8 @@ function processInputBuffer(c: Client): void {
     if (c.argv.length > 0) {
       c.lastInteraction = Date.now();
       processCommand(c);
+      // Replies wait in c.out until the event ends: a pipeline of big replies meets the limit here.
+      if (c.outLen > 65536) checkClientOutputBufferLimits(c);
     }
     c.argv = [];
   }
@@ -1490,6 +1501,7 @@ function writeToClient(c: Client): void {
     if (written < c.outLen) {
       c.out.copyWithin(0, written, c.outLen);
       c.outLen -= written;
+      checkClientOutputBufferLimits(c);
       return; // the rest goes on 'drain'
     }
     c.outLen = 0;
@@ -1731,6 +1743,7 @@ function setKey(db: Db, key: string, val: RValue, keepTtl = false): void {
     db.vals[i] = val;
     if (!keepTtl && db.expires.size) db.expires.delete(key);
     if (db.encodings.size) db.encodings.delete(key);
+    if (server.blockingKeysCount && db.blocking.has(key)) signalKeyAsReady(db, key);
   }
 }
 
@@ -1749,7 +1762,7 @@ function getExpire(db: Db, key: string): number { return db.expires.size ? db.ex
 
 /** True if the key has a TTL in the past. */
 function keyIsExpired(db: Db, key: string): boolean {
-  if (!db.expires.size) return false;
+  if (!db.expires.size || server.loading) return false; // nothing expires while a file loads
   const when = db.expires.get(key);
   return when !== undefined && when <= (cmdTime || now());
 }
@@ -1813,6 +1826,7 @@ function emptyData(id: number): number {
     fresh.blocking = server.dbs[i].blocking;
     fresh.watched = server.dbs[i].watched;
     server.dbs[i] = fresh;
+    for (const key of fresh.blocking.keys()) signalKeyAsReady(fresh, key); // group readers learn the stream is gone
   }
   return removed;
 }
@@ -2102,6 +2116,7 @@ function setGeneric(c: Client, flags: number, key: string, val: string, expire: 
     if (!(flags & OBJ_PXAT)) c.propArgv = ["SET", key, val, "PXAT", String(when)];
   }
   if (!(flags & OBJ_GET)) okReply === null ? addReplyOK(c) : addReplyProto(c, okReply);
+  else if (!c.propArgv) c.propArgv = c.argv.filter((a, i) => i < 3 || a.toLowerCase() !== "get"); // replicas need no reply
 }
 
 /* SET key value [NX | XX] [GET] [EX seconds | PX milliseconds | EXAT unix-time-seconds | PXAT unix-time-milliseconds | KEEPTTL] */
@@ -2149,7 +2164,7 @@ function getexCommand(c: Client): void {
     when = ms;
   }
   addReplyBulk(c, v);
-  if (opts.flags & (OBJ_EXAT | OBJ_PXAT) && when <= cmdTime) {
+  if (opts.flags & (OBJ_EXAT | OBJ_PXAT) && checkAlreadyExpired(when)) {
     dbDelete(db, key);
     server.dirty++;
     keyModified(db, key, NOTIFY_GENERIC, "del");
@@ -2808,9 +2823,11 @@ function lmoveHandle(c: Client, db: Db, srcKey: string, src: RList, dstKey: stri
   return true;
 }
 
-/** The command that replays a move: LMOVE with both ends spelled out. */
-function lmovePropArgv(src: string, dst: string, wherefrom: number, whereto: number): string[] {
-  return ["LMOVE", src, dst, wherefrom === LIST_HEAD ? "LEFT" : "RIGHT", whereto === LIST_HEAD ? "LEFT" : "RIGHT"];
+/** The command that replays a move served later: RPOPLPUSH for BRPOPLPUSH, else LMOVE with
+ *  lower-case directions, as Redis propagates it. */
+function lmovePropArgv(src: string, dst: string, wherefrom: number, whereto: number, wasRpoplpush: boolean): string[] {
+  if (wasRpoplpush) return ["RPOPLPUSH", src, dst];
+  return ["LMOVE", src, dst, wherefrom === LIST_HEAD ? "left" : "right", whereto === LIST_HEAD ? "left" : "right"];
 }
 
 /* LMOVE source destination LEFT|RIGHT LEFT|RIGHT and RPOPLPUSH */
@@ -2920,7 +2937,8 @@ function blmoveGeneric(c: Client, wherefrom: number, whereto: number, timeout: n
   if (checkType(c, v, "list")) return;
   if (v === undefined) return blockForKeys(c, "list", [c.argv[1]], timeout, { where: wherefrom, whereto, target: c.argv[2], count: -1 });
   lmoveGeneric(c, wherefrom, whereto);
-  c.propArgv = lmovePropArgv(c.argv[1], c.argv[2], wherefrom, whereto);
+  // Served at once: the non-blocking form, with the directions as the client spelled them.
+  c.propArgv = c.argv.length === 6 ? ["LMOVE", c.argv[1], c.argv[2], c.argv[3], c.argv[4]] : ["RPOPLPUSH", c.argv[1], c.argv[2]];
 }
 function blmoveCommand(c: Client): void {
   const from = parseListPositionOrReply(c, c.argv[3]);
@@ -4325,13 +4343,49 @@ interface SID { ms: bigint; seq: bigint }
 interface StreamEntry { ms: bigint; seq: bigint; fields: string[]; deleted: boolean }
 interface StreamNode { entries: StreamEntry[]; live: number; bytes: number }
 interface StreamNack { id: SID; consumer: StreamConsumer; deliveryTime: number; deliveryCount: number }
-interface StreamConsumer { name: string; seenTime: number; pel: Map<string, StreamNack> }
-interface StreamGroup { name: string; lastId: SID; entriesRead: number; pel: Map<string, StreamNack>; consumers: Map<string, StreamConsumer> }
+interface StreamConsumer { name: string; seenTime: number; pel: PelMap }
+interface StreamGroup { name: string; lastId: SID; entriesRead: bigint; pel: PelMap; consumers: Map<string, StreamConsumer> }
 
-const SCG_INVALID_ENTRIES_READ = -1;
+const SCG_INVALID_ENTRIES_READ = -1n; // entries_read and entries_added are bigints: long longs in Redis
 
 function sidCmp(a: SID, b: SID): number { return a.ms < b.ms ? -1 : a.ms > b.ms ? 1 : a.seq < b.seq ? -1 : a.seq > b.seq ? 1 : 0; }
 function sidStr(id: SID): string { return `${id.ms}-${id.seq}`; }
+
+/** A pending entries list (Redis's rax of NACKs): a Map by ID string that also keeps its
+ *  entries in ID order, so XPENDING, XAUTOCLAIM and history reads start with a binary search
+ *  instead of sorting the whole list. Deliveries arrive in ID order and append; anything else
+ *  marks the order stale until the next ordered read. */
+class PelMap extends Map<string, StreamNack> {
+  private order: StreamNack[] = [];
+  private stale = false;
+  override set(key: string, nack: StreamNack): this {
+    if (!this.stale) {
+      const order = this.order;
+      if (super.has(key)) order[this.lowerBound(nack.id)] = nack;
+      else if (!order.length || sidCmp(order[order.length - 1].id, nack.id) < 0) order.push(nack);
+      else this.stale = true;
+    }
+    return super.set(key, nack);
+  }
+  override delete(key: string): boolean {
+    const nack = super.get(key);
+    if (!nack) return false;
+    if (!this.stale) this.order.splice(this.lowerBound(nack.id), 1);
+    return super.delete(key);
+  }
+  /** The entries in ID order; the array is shared, so copy a window before changing the PEL. */
+  sorted(): StreamNack[] {
+    if (this.stale) { this.order = [...super.values()].sort((a, b) => sidCmp(a.id, b.id)); this.stale = false; }
+    return this.order;
+  }
+  /** Index in sorted() of the first entry with an ID >= `id`. */
+  lowerBound(id: SID): number {
+    const order = this.sorted();
+    let lo = 0, hi = order.length;
+    while (lo < hi) { const mid = (lo + hi) >>> 1; if (sidCmp(order[mid].id, id) < 0) lo = mid + 1; else hi = mid; }
+    return lo;
+  }
+}
 const SID_MIN: SID = { ms: 0n, seq: 0n };
 const SID_MAX: SID = { ms: U64_MAX, seq: U64_MAX };
 function sidIsZero(id: SID): boolean { return id.ms === 0n && id.seq === 0n; }
@@ -4344,7 +4398,7 @@ class RStream {
   lastId: SID = SID_MIN;
   firstId: SID = SID_MIN;
   maxDeletedId: SID = SID_MIN;
-  entriesAdded = 0;
+  entriesAdded = 0n;
   groups = new Map<string, StreamGroup>();
   bytes = 0;
 
@@ -4358,13 +4412,15 @@ class RStream {
     const maxEntries = conf["stream-node-max-entries"] as number;
     const maxBytes = conf["stream-node-max-bytes"] as number || 1 << 30;
     if (!node || this.nodes.length === this.head || node.bytes + bytes >= maxBytes || (maxEntries && node.entries.length >= maxEntries)) {
-      node = { entries: [], live: 0, bytes: 16 };
+      // A node's listpack opens with a master entry: count, deleted, the first entry's field names, 0.
+      node = { entries: [], live: 0, bytes: 7 + lpElementSize(1) + lpElementSize(0) * 2 + lpElementSize(fields.length / 2) };
+      for (let i = 0; i < fields.length; i += 2) node.bytes += lpElementSize(fields[i]);
       this.nodes.push(node);
-    }
+    } else node.bytes += lpElementSize(node.live + 1) - lpElementSize(node.live);
+    node.bytes += streamEntryLpSize(node.entries[0] ?? { ms: id.ms, seq: id.seq, fields }, id, fields);
     node.entries.push({ ms: id.ms, seq: id.seq, fields, deleted: false });
     this.bytes += bytes + MEM_STREAM_ENTRY + fields.length * 24;
     node.live++;
-    node.bytes += bytes + 4 + fields.length;
     this.length++;
     this.entriesAdded++;
     this.lastId = id;
@@ -4478,8 +4534,9 @@ class RStream {
 function parseStreamId(s: string, missingSeq: bigint, autoSeq = false): { id: SID; seqGiven: boolean } | null {
   if (s === "-") return { id: SID_MIN, seqGiven: true };
   if (s === "+") return { id: SID_MAX, seqGiven: true };
+  if (s.length > 127) return null;
   const dash = s.indexOf("-");
-  const u64 = (x: string) => (/^\d{1,20}$/.test(x) && BigInt(x) <= U64_MAX ? BigInt(x) : null);
+  const u64 = string2ull;
   if (dash < 0) {
     const ms = u64(s);
     return ms === null ? null : { id: { ms, seq: missingSeq }, seqGiven: true };
@@ -4492,7 +4549,27 @@ function parseStreamId(s: string, missingSeq: bigint, autoSeq = false): { id: SI
   return seq === null ? null : { id: { ms, seq }, seqGiven: true };
 }
 
+/** Redis's string2ull: a canonical integer, or else whatever strtoull(3) takes whole (leading
+ *  spaces, a sign, leading zeros; "-n" wraps modulo 2^64). Null when out of range or invalid. */
+function string2ull(x: string): bigint | null {
+  if (/^(0|-?[1-9]\d{0,18})$/.test(x)) {
+    const v = BigInt(x);
+    if (v <= LLONG_MAX) return v < 0n ? null : v;
+  }
+  const m = /^[ \t\n\v\f\r]*([+-]?)(\d+)$/.exec(x);
+  if (!m) return null;
+  const v = BigInt(m[2]);
+  if (v > U64_MAX) return null;
+  return m[1] === "-" ? (U64_MAX + 1n - v) & U64_MAX : v;
+}
+
 const E_STREAM_ID = "ERR Invalid stream ID specified as stream command argument";
+
+/** An ID where a real one is required ("-" and "+" are refused, as streamParseStrictIDOrReply). */
+function parseStrictStreamIdOrReply(c: Client, s: string): SID | undefined {
+  if (s === "-" || s === "+") { addReplyError(c, E_STREAM_ID); return undefined; }
+  return parseStreamIdOrReply(c, s, 0n);
+}
 
 function parseStreamIdOrReply(c: Client, s: string, missingSeq: bigint): SID | undefined {
   const r = parseStreamId(s, missingSeq);
@@ -4503,7 +4580,7 @@ function parseStreamIdOrReply(c: Client, s: string, missingSeq: bigint): SID | u
 /** An XRANGE bound: an ID, "-"/"+", or an exclusive "(" ID (7.0), moved past itself. */
 function parseIntervalIdOrReply(c: Client, s: string, missingSeq: bigint, isStart: boolean): SID | undefined {
   if (s[0] === "(" && s.length > 1) {
-    const id = parseStreamIdOrReply(c, s.slice(1), missingSeq);
+    const id = s === "(-" || s === "(+" ? parseStrictStreamIdOrReply(c, s.slice(1)) : parseStreamIdOrReply(c, s.slice(1), missingSeq);
     if (!id) return undefined;
     const next = isStart ? sidIncr(id) : sidDecr(id);
     if (!next) { addReplyError(c, `ERR invalid ${isStart ? "start" : "end"} ID for the interval`); return undefined; }
@@ -4562,7 +4639,7 @@ function parseAddOrTrimArgs(c: Client, xadd: boolean): TrimArgs | undefined {
         if (n < 0) { addReplyError(c, "ERR The MAXLEN argument must be >= 0."); return undefined; }
         a.maxlen = n;
       } else {
-        const r = parseStreamId(argv[i + 1], 0n);
+        const r = argv[i + 1] === "-" || argv[i + 1] === "+" ? null : parseStreamId(argv[i + 1], 0n);
         if (!r) { addReplyError(c, E_STREAM_ID); return undefined; }
         a.minid = r.id;
       }
@@ -4602,7 +4679,7 @@ function parseAddOrTrimArgs(c: Client, xadd: boolean): TrimArgs | undefined {
 /** After an approximate trim, what to propagate: the exact effect, as Redis rewrites it. */
 function streamRewriteTrim(c: Client, s: RStream, a: TrimArgs, argv: string[]): void {
   argv[a.argIdx - 1] = "=";
-  argv[a.argIdx] = a.strategy === "maxlen" ? String(s.length) : sidStr(s.firstId);
+  argv[a.argIdx] = a.strategy === "maxlen" ? String(s.length) : s.length ? sidStr(s.firstId) : sidStr(SID_MAX);
 }
 
 /* XADD key [NOMKSTREAM] [<MAXLEN | MINID> [= | ~] threshold [LIMIT count]] <* | id> field value [field value ...] */
@@ -4651,11 +4728,11 @@ function xaddCommand(c: Client): void {
 function xtrimCommand(c: Client): void {
   const db = cdb(c);
   const v = lookupKeyWrite(db, c.argv[1]);
-  if (v === undefined) return addReplyLongLong(c, 0);
   if (checkType(c, v, "stream")) return;
   const a = parseAddOrTrimArgs(c, false);
   if (!a) return;
   if (a.idPos < c.argv.length) return addReplyError(c, E.syntax);
+  if (v === undefined) return addReplyLongLong(c, 0);
   const s = v as RStream;
   const deleted = s.trim(a.strategy as "maxlen" | "minid", a.maxlen, a.minid, a.approx, a.limit);
   if (deleted) {
@@ -4685,7 +4762,7 @@ function xrangeGeneric(c: Client, rev: boolean): void {
   const v = lookupKeyRead(cdb(c), argv[1]);
   if (v === undefined) return addReplyArrayLen(c, 0);
   if (checkType(c, v, "stream")) return;
-  if (count === 0) return addReplyArrayLen(c, 0);
+  if (count === 0) return addReplyNullArray(c);
   const entries = (v as RStream).range(start, end, count === -1 ? 0 : count, rev);
   addReplyArrayLen(c, entries.length);
   for (const e of entries) addReplyStreamEntry(c, e);
@@ -4704,16 +4781,16 @@ function xlenCommand(c: Client): void {
 
 /* XDEL key id [id ...] */
 function xdelCommand(c: Client): void {
-  const ids: SID[] = [];
-  for (const a of c.argv.slice(2)) {
-    const id = parseStreamIdOrReply(c, a, 0n);
-    if (!id) return;
-    ids.push(id);
-  }
   const db = cdb(c);
   const v = lookupKeyWrite(db, c.argv[1]);
   if (v === undefined) return addReplyLongLong(c, 0);
   if (checkType(c, v, "stream")) return;
+  const ids: SID[] = [];
+  for (const a of c.argv.slice(2)) {
+    const id = parseStrictStreamIdOrReply(c, a);
+    if (!id) return;
+    ids.push(id);
+  }
   const s = v as RStream;
   let deleted = 0;
   for (const id of ids) if (s.delete(id)) deleted++;
@@ -4727,9 +4804,9 @@ function xdelCommand(c: Client): void {
 /* XSETID key last-id [ENTRIESADDED entries-added] [MAXDELETEDID max-deleted-id] */
 function xsetidCommand(c: Client): void {
   const argv = c.argv;
-  const id = parseStreamIdOrReply(c, argv[2], 0n);
+  const id = parseStrictStreamIdOrReply(c, argv[2]);
   if (!id) return;
-  let entriesAdded = -1;
+  let entriesAdded = -1n;
   let maxXdel: SID | null = null;
   for (let j = 3; j < argv.length; j++) {
     const opt = argv[j].toLowerCase(), more = j < argv.length - 1;
@@ -4737,9 +4814,9 @@ function xsetidCommand(c: Client): void {
       const n = parseIntOrReply(c, argv[++j]);
       if (n === undefined) return;
       if (n < 0) return addReplyError(c, "ERR entries_added must be positive");
-      entriesAdded = n;
+      entriesAdded = BigInt(argv[j]);
     } else if (opt === "maxdeletedid" && more) {
-      const m = parseStreamIdOrReply(c, argv[++j], 0n);
+      const m = parseStrictStreamIdOrReply(c, argv[++j]);
       if (!m) return;
       if (sidCmp(id, m) < 0) return addReplyError(c, "ERR The ID specified in XSETID is smaller than the provided max_deleted_entry_id");
       maxXdel = m;
@@ -4750,12 +4827,11 @@ function xsetidCommand(c: Client): void {
   if (v === undefined) return addReplyError(c, E.noKey);
   if (checkType(c, v, "stream")) return;
   const s = v as RStream;
-  if (sidCmp(id, s.maxDeletedId) < 0) return addReplyError(c, "ERR The ID specified in XSETID is smaller than current max_deleted_entry_id");
-  if (entriesAdded !== -1 && s.length > entriesAdded) return addReplyError(c, "ERR The entries_added specified in XSETID is smaller than the target stream length");
+  if (entriesAdded !== -1n && s.length > entriesAdded) return addReplyError(c, "ERR The entries_added specified in XSETID is smaller than the target stream length");
   if (s.length > 0 && sidCmp(id, s.lastId) < 0) return addReplyError(c, "ERR The ID specified in XSETID is smaller than the target stream top item");
   s.lastId = id;
-  if (entriesAdded !== -1) s.entriesAdded = entriesAdded;
-  if (maxXdel) s.maxDeletedId = maxXdel;
+  if (entriesAdded !== -1n) s.entriesAdded = entriesAdded;
+  if (maxXdel && !sidIsZero(maxXdel)) s.maxDeletedId = maxXdel;
   keyModified(db, argv[1], NOTIFY_STREAM, "xsetid");
   server.dirty++;
   addReplyOK(c);
@@ -4764,16 +4840,16 @@ function xsetidCommand(c: Client): void {
 // --- Consumer groups.
 
 /** streamEstimateDistanceFromFirstEverEntry: the entries_read an ID stands for, or -1. */
-function streamEstimateDistance(s: RStream, id: SID): number {
-  if (!s.entriesAdded) return 0;
+function streamEstimateDistance(s: RStream, id: SID): bigint {
+  if (!s.entriesAdded) return 0n;
   if (!s.length && sidCmp(id, s.lastId) < 1) return s.entriesAdded;
   const cmpLast = sidCmp(id, s.lastId);
   if (cmpLast === 0) return s.entriesAdded;
   if (cmpLast > 0) return SCG_INVALID_ENTRIES_READ;
   const cmpFirst = sidCmp(id, s.firstId);
   if (sidIsZero(s.maxDeletedId) || sidCmp(s.maxDeletedId, s.firstId) < 0) {
-    if (cmpFirst < 0) return s.entriesAdded - s.length;
-    if (cmpFirst === 0) return s.entriesAdded - s.length + 1;
+    if (cmpFirst < 0) return s.entriesAdded - BigInt(s.length);
+    if (cmpFirst === 0) return s.entriesAdded - BigInt(s.length) + 1n;
   }
   return SCG_INVALID_ENTRIES_READ;
 }
@@ -4786,16 +4862,22 @@ function streamRangeHasTombstones(s: RStream, start: SID | null, end: SID | null
 }
 
 /** The lag XINFO reports, or null when it cannot be known. */
-function streamGroupLag(s: RStream, g: StreamGroup): number | null {
-  if (!s.entriesAdded) return 0;
+function streamGroupLag(s: RStream, g: StreamGroup): bigint | null {
+  if (!s.entriesAdded) return 0n;
   if (g.entriesRead !== SCG_INVALID_ENTRIES_READ && !streamRangeHasTombstones(s, g.lastId, null)) return s.entriesAdded - g.entriesRead;
   const read = streamEstimateDistance(s, g.lastId);
   return read === SCG_INVALID_ENTRIES_READ ? null : s.entriesAdded - read;
 }
 
-function lookupConsumer(g: StreamGroup, name: string, create: boolean): StreamConsumer | undefined {
+/** A group's consumer, created on demand. A consumer created by a read or a claim reaches
+ *  replicas through the XCLAIMs that follow; only a NOACK read, which sends none, propagates
+ *  it as XGROUP CREATECONSUMER (`propagateTo`), as Redis 7.0 does. */
+function lookupConsumer(g: StreamGroup, name: string, create: boolean, propagateTo?: { db: number; key: string }): StreamConsumer | undefined {
   let cons = g.consumers.get(name);
-  if (!cons && create) g.consumers.set(name, (cons = { name, seenTime: cmdTime, pel: new Map() }));
+  if (!cons && create) {
+    g.consumers.set(name, (cons = { name, seenTime: cmdTime, pel: new PelMap() }));
+    if (propagateTo) alsoPropagate(propagateTo.db, ["XGROUP", "CREATECONSUMER", propagateTo.key, g.name, name]);
+  }
   return cons;
 }
 
@@ -4809,31 +4891,30 @@ function xgroupCreateCommand(c: Client): void {
     else if (opt === "entriesread" && j < argv.length - 1) {
       const n = parseIntOrReply(c, argv[++j]);
       if (n === undefined) return;
-      if (n < 0 && n !== SCG_INVALID_ENTRIES_READ) return addReplyError(c, "ERR value for ENTRIESREAD must be positive or -1");
-      entriesRead = n;
+      if (n < 0 && n !== -1) return addReplyError(c, "ERR value for ENTRIESREAD must be positive or -1");
+      entriesRead = BigInt(argv[j]);
     } else return addReplyError(c, `ERR unknown subcommand or wrong number of arguments for '${argv[1]}'. Try XGROUP HELP.`);
   }
   const db = cdb(c);
   const v = lookupKeyWrite(db, key);
   if (checkType(c, v, "stream")) return;
   let s = v as RStream | undefined;
+  if (!s && !mkstream) return addReplyError(c, "ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you may want to use the MKSTREAM option to create an empty stream automatically.");
   let id: SID;
   if (argv[4] === "$") id = s ? s.lastId : SID_MIN;
   else {
-    const r = parseStreamIdOrReply(c, argv[4], 0n);
+    const r = parseStrictStreamIdOrReply(c, argv[4]);
     if (!r) return;
     id = r;
   }
   if (!s) {
-    if (!mkstream) return addReplyError(c, "ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you may want to use the MKSTREAM option to create an empty stream automatically.");
     s = new RStream();
     dbAdd(db, key, s);
     signalModifiedKey(db, key);
   }
   if (s.groups.has(name)) return addReplyError(c, "BUSYGROUP Consumer Group name already exists");
-  if (entriesRead === SCG_INVALID_ENTRIES_READ && argv[4] === "$") entriesRead = s.entriesAdded;
-  else if (entriesRead === SCG_INVALID_ENTRIES_READ) entriesRead = streamEstimateDistance(s, id);
-  s.groups.set(name, { name, lastId: id, entriesRead, pel: new Map(), consumers: new Map() });
+  // Redis 7.0 leaves entries-read unknown unless ENTRIESREAD is given; the lag is estimated later.
+  s.groups.set(name, { name, lastId: id, entriesRead, pel: new PelMap(), consumers: new Map() });
   addReplyOK(c);
   server.dirty++;
   if (server.notifyFlags) notifyKeyspaceEvent(NOTIFY_STREAM, "xgroup-create", key, db.id);
@@ -4857,8 +4938,8 @@ function xgroupSetidCommand(c: Client): void {
   if (argv.length === 7 && argv[5].toLowerCase() === "entriesread") {
     const n = parseIntOrReply(c, argv[6]);
     if (n === undefined) return;
-    if (n < 0 && n !== SCG_INVALID_ENTRIES_READ) return addReplyError(c, "ERR value for ENTRIESREAD must be positive or -1");
-    entriesRead = n;
+    if (n < 0 && n !== -1) return addReplyError(c, "ERR value for ENTRIESREAD must be positive or -1");
+    entriesRead = BigInt(argv[6]);
   } else if (argv.length !== 5) return addReplyError(c, `ERR unknown subcommand or wrong number of arguments for '${argv[1]}'. Try XGROUP HELP.`);
   const found = xgroupLookupOrReply(c);
   if (!found) return;
@@ -4866,7 +4947,7 @@ function xgroupSetidCommand(c: Client): void {
   let id: SID;
   if (argv[4] === "$") id = s.lastId;
   else {
-    const r = parseStreamIdOrReply(c, argv[4], 0n);
+    const r = parseStreamIdOrReply(c, argv[4], 0n); // unlike CREATE, SETID takes "-" and "+"
     if (!r) return;
     id = r;
   }
@@ -4937,8 +5018,10 @@ interface XReadTarget { key: string; id: SID; newOnly: boolean }
  *  own pending entries from `start`. Returns the entries replied. */
 function streamGroupRead(c: Client, s: RStream, g: StreamGroup, cons: StreamConsumer, start: SID, count: number, noack: boolean, history: boolean, propKey: string): number {
   if (history) {
-    const mine = [...cons.pel.values()].filter((n) => sidCmp(n.id, start) >= 0).sort((a, b) => sidCmp(a.id, b.id));
-    const picked = count ? mine.slice(0, count) : mine;
+    // Like XREAD, a history read starts after the given ID.
+    const after = sidIncr(start) ?? SID_MAX;
+    const from = sidCmp(start, SID_MAX) === 0 ? cons.pel.size : cons.pel.lowerBound(after);
+    const picked = cons.pel.sorted().slice(from, count ? from + count : undefined);
     addReplyArrayLen(c, picked.length);
     for (const n of picked) {
       const e = s.find(n.id);
@@ -4967,11 +5050,12 @@ function streamGroupRead(c: Client, s: RStream, g: StreamGroup, cons: StreamCons
       g.pel.set(key, nack);
       cons.pel.set(key, nack);
     }
-    // Propagated as the XCLAIM that recreates this PEL entry, then SETID (Redis's way).
+    // Propagated as the XCLAIM that recreates this PEL entry and moves the group (Redis's way).
     if (!noack) alsoPropagate(c.db, ["XCLAIM", propKey, g.name, cons.name, "0", sidStr(id), "TIME", String(cmdTime), "RETRYCOUNT", "1", "FORCE", "JUSTID", "LASTID", sidStr(id)]);
   }
   if (entries.length) {
-    alsoPropagate(c.db, ["XGROUP", "SETID", propKey, g.name, sidStr(g.lastId), "ENTRIESREAD", String(g.entriesRead)]);
+    // Without PEL entries (NOACK) nothing else carries the group's new position.
+    if (noack) alsoPropagate(c.db, ["XGROUP", "SETID", propKey, g.name, sidStr(g.lastId), "ENTRIESREAD", String(g.entriesRead)]);
     server.dirty++;
   }
   c.preventProp = true; // the XCLAIMs and SETID above are what replicas need, not XREADGROUP
@@ -5010,10 +5094,12 @@ function xreadGeneric(c: Client, group: boolean): void {
   if (streamsIdx < 0) return addReplyError(c, E.syntax);
   if (group && !groupName) return addReplyError(c, "ERR Missing GROUP option for XREADGROUP");
   const nkeys = (argv.length - streamsIdx) / 2;
-  if ((argv.length - streamsIdx) % 2 !== 0) return addReplyError(c, "ERR Unbalanced 'xread' list of streams: for each stream key an ID or '$' must be specified.".replace("xread", group ? "xreadgroup" : "xread"));
+  if ((argv.length - streamsIdx) % 2 !== 0) return addReplyError(c, "ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified.");
   const db = cdb(c);
   const targets: XReadTarget[] = [];
   const groups: (StreamGroup | null)[] = [];
+  // A group read changes the stream's groups in place: a running snapshot takes them first.
+  if (group && saveJob) for (let k = 0; k < nkeys; k++) saveBeforeChange(db, argv[streamsIdx + k]);
   for (let k = 0; k < nkeys; k++) {
     const key = argv[streamsIdx + k], idArg = argv[streamsIdx + nkeys + k];
     const v = lookupKeyRead(db, key);
@@ -5032,7 +5118,7 @@ function xreadGeneric(c: Client, group: boolean): void {
       if (!group) return addReplyError(c, "ERR The > ID can be specified only when calling XREADGROUP using the GROUP <group> <consumer> option.");
       targets.push({ key, id: g!.lastId, newOnly: true });
     } else {
-      const id = parseStreamIdOrReply(c, idArg, 0n);
+      const id = parseStrictStreamIdOrReply(c, idArg);
       if (!id) return;
       targets.push({ key, id, newOnly: false });
     }
@@ -5046,10 +5132,9 @@ function xreadGeneric(c: Client, group: boolean): void {
     const g = groups[k];
     if (g) {
       const history = argv[streamsIdx + nkeys + k] !== ">";
-      const hasNew = sidCmp(s.lastId, g.lastId) > 0;
-      if (!history && !hasNew) continue;
+      if (!history && !groupHasNew(s, g)) continue;
       if (replied === 0) (c.resp === 2 ? addReplyArrayLen(c, countServeable()) : addReplyMapLen(c, countServeable()));
-      const cons = lookupConsumer(g, consumerName, true)!;
+      const cons = lookupConsumer(g, consumerName, true, noack ? { db: c.db, key: t.key } : undefined)!;
       cons.seenTime = cmdTime;
       if (c.resp === 2) addReplyArrayLen(c, 2);
       addReplyBulk(c, t.key);
@@ -5069,7 +5154,6 @@ function xreadGeneric(c: Client, group: boolean): void {
   }
   if (replied) return;
   if (block < 0 || c.denyBlocking) return addReplyNullArray(c);
-  for (const g of groups) if (g) lookupConsumer(g, consumerName, true)!.seenTime = cmdTime;
   c.xreadState = { targets, groupName, consumerName, count, noack };
   blockForKeys(c, "stream", targets.map((t) => t.key), block > 0 ? cmdTime + block : 0, { where: 0, whereto: 0, target: null, count: -1 });
 
@@ -5080,7 +5164,7 @@ function xreadGeneric(c: Client, group: boolean): void {
       const s = db.get(targets[k].key) as RStream | undefined;
       if (!s) continue;
       const g = groups[k];
-      if (g) { if (argv[streamsIdx + nkeys + k] !== ">" || sidCmp(s.lastId, g.lastId) > 0) n++; }
+      if (g) { if (argv[streamsIdx + nkeys + k] !== ">" || groupHasNew(s, g)) n++; }
       else if (s.length && sidCmp(s.lastId, targets[k].id) > 0 && s.range(sidIncr(targets[k].id) ?? SID_MAX, SID_MAX, 1, false).length) n++;
     }
     return n;
@@ -5089,20 +5173,30 @@ function xreadGeneric(c: Client, group: boolean): void {
 function xreadCommand(c: Client): void { xreadGeneric(c, false); }
 function xreadgroupCommand(c: Client): void { xreadGeneric(c, true); }
 
+/** Groups and consumers in name order (byte order), as Redis's radix trees list them. */
+function byName<T>(m: Map<string, T>): T[] {
+  return [...m.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).map((k) => m.get(k)!);
+}
+
+/** True when the group has undelivered entries (not just a last ID past its own). */
+function groupHasNew(s: RStream, g: StreamGroup): boolean {
+  return sidCmp(s.lastId, g.lastId) > 0 && s.range(sidIncr(g.lastId) ?? SID_MAX, SID_MAX, 1, false).length > 0;
+}
+
 /** Serves a reader blocked on a stream that got new entries (or lost its group). */
-function serveClientBlockedOnStream(c: Client, db: Db, key: string, s: RStream | undefined): boolean {
+function serveClientBlockedOnStream(c: Client, db: Db, key: string, s: RValue | undefined): boolean {
   const st = c.xreadState!;
   const t = st.targets.find((x) => x.key === key)!;
   if (st.groupName) {
-    const g = s?.groups.get(st.groupName);
-    if (!s || !g) {
+    const g = s instanceof RStream ? s.groups.get(st.groupName) : undefined;
+    if (!(s instanceof RStream) || !g) {
       c.xreadState = null;
-      addReplyError(c, s ? "NOGROUP the consumer group this client was blocked on no longer exists" : "UNBLOCKED the stream key no longer exists");
+      addReplyError(c, s instanceof RStream ? "NOGROUP the consumer group this client was blocked on no longer exists" : "UNBLOCKED the stream key no longer exists");
       return true;
     }
     if (sidCmp(s.lastId, g.lastId) <= 0) return false;
     c.xreadState = null;
-    const cons = lookupConsumer(g, st.consumerName, true)!;
+    const cons = lookupConsumer(g, st.consumerName, true, st.noack ? { db: c.db, key } : undefined)!;
     cons.seenTime = cmdTime;
     c.resp === 2 ? addReplyArrayLen(c, 1) : addReplyMapLen(c, 1);
     if (c.resp === 2) addReplyArrayLen(c, 2);
@@ -5114,9 +5208,10 @@ function serveClientBlockedOnStream(c: Client, db: Db, key: string, s: RStream |
     propagatePendingCommands();
     return true;
   }
-  if (!s || sidCmp(s.lastId, t.id) <= 0) return false;
+  if (!(s instanceof RStream) || sidCmp(s.lastId, t.id) <= 0) return false;
+  // Served once the last ID passed the one waited after, even if those entries are already gone
+  // (added and deleted in one transaction): the reply then lists the stream with no entries.
   const entries = s.range(sidIncr(t.id) ?? SID_MAX, SID_MAX, st.count, false);
-  if (!entries.length) return false;
   c.xreadState = null;
   c.resp === 2 ? addReplyArrayLen(c, 1) : addReplyMapLen(c, 1);
   if (c.resp === 2) addReplyArrayLen(c, 2);
@@ -5128,16 +5223,16 @@ function serveClientBlockedOnStream(c: Client, db: Db, key: string, s: RStream |
 
 /* XACK key group id [id ...] */
 function xackCommand(c: Client): void {
-  const ids: SID[] = [];
-  for (const a of c.argv.slice(3)) {
-    const id = parseStreamIdOrReply(c, a, 0n);
-    if (!id) return;
-    ids.push(id);
-  }
   const v = lookupKeyWrite(cdb(c), c.argv[1]);
   if (checkType(c, v, "stream")) return;
   const g = (v as RStream | undefined)?.groups.get(c.argv[2]);
   if (!g) return addReplyLongLong(c, 0);
+  const ids: SID[] = [];
+  for (const a of c.argv.slice(3)) {
+    const id = parseStrictStreamIdOrReply(c, a);
+    if (!id) return;
+    ids.push(id);
+  }
   let acked = 0;
   for (const id of ids) {
     const key = sidStr(id);
@@ -5157,6 +5252,7 @@ function xpendingCommand(c: Client): void {
   const extended = argv.length >= 6;
   let minIdle = 0, argPos = 3;
   let start = SID_MIN, end = SID_MAX, count = 0, consumerName: string | null = null;
+  if (argv.length !== 3 && (argv.length < 6 || argv.length > 9)) return addReplyError(c, E.syntax);
   if (extended) {
     if (argv[3].toLowerCase() === "idle") {
       const n = parseIntOrReply(c, argv[4]);
@@ -5165,22 +5261,21 @@ function xpendingCommand(c: Client): void {
       minIdle = n < 0 ? 0 : n;
       argPos = 5;
     }
+    const n = parseIntOrReply(c, argv[argPos + 2]);
+    if (n === undefined) return;
+    count = n < 0 ? 0 : n;
     const s = parseIntervalIdOrReply(c, argv[argPos], 0n, true);
     if (!s) return;
     const e = parseIntervalIdOrReply(c, argv[argPos + 1], U64_MAX, false);
     if (!e) return;
     start = s; end = e;
-    const n = parseIntOrReply(c, argv[argPos + 2]);
-    if (n === undefined) return;
-    count = n < 0 ? 0 : n;
-    if (argPos + 3 < argv.length) consumerName = argv[argPos + 3];
-    if (argPos + 4 < argv.length) return addReplyError(c, E.syntax);
-  } else if (argv.length !== 3) return addReplyError(c, E.syntax);
+    if (argPos + 3 < argv.length) consumerName = argv[argPos + 3]; // anything after it is ignored, as in Redis
+  }
   const v = lookupKeyRead(cdb(c), argv[1]);
   if (checkType(c, v, "stream")) return;
   const g = (v as RStream | undefined)?.groups.get(argv[2]);
   if (!g) return addReplyError(c, `NOGROUP No such key '${argv[1]}' or consumer group '${argv[2]}'`);
-  const all = [...g.pel.values()].sort((a, b) => sidCmp(a.id, b.id));
+  const all = g.pel.sorted();
   if (!extended) {
     if (!all.length) {
       addReplyArrayLen(c, 4);
@@ -5193,22 +5288,20 @@ function xpendingCommand(c: Client): void {
     addReplyLongLong(c, all.length);
     addReplyBulk(c, sidStr(all[0].id));
     addReplyBulk(c, sidStr(all[all.length - 1].id));
-    const per = new Map<string, number>();
-    for (const n of all) per.set(n.consumer.name, (per.get(n.consumer.name) ?? 0) + 1);
-    addReplyArrayLen(c, per.size);
-    for (const cons of g.consumers.values()) {
-      const k = per.get(cons.name);
-      if (!k) continue;
+    const busy = byName(g.consumers).filter((cons) => cons.pel.size);
+    addReplyArrayLen(c, busy.length);
+    for (const cons of busy) {
       addReplyArrayLen(c, 2);
       addReplyBulk(c, cons.name);
-      addReplyBulk(c, String(k));
+      addReplyBulk(c, String(cons.pel.size));
     }
     return;
   }
   const picked: StreamNack[] = [];
   if (count) {
-    for (const n of all) {
-      if (sidCmp(n.id, start) < 0 || sidCmp(n.id, end) > 0) continue;
+    for (let i = g.pel.lowerBound(start); i < all.length; i++) {
+      const n = all[i];
+      if (sidCmp(n.id, end) > 0) break;
       if (consumerName !== null && n.consumer.name !== consumerName) continue;
       if (minIdle && cmdTime - n.deliveryTime < minIdle) continue;
       picked.push(n);
@@ -5228,6 +5321,7 @@ function xpendingCommand(c: Client): void {
 /* XCLAIM key group consumer min-idle-time id [id ...] [IDLE ms] [TIME unix-time-milliseconds] [RETRYCOUNT count] [FORCE] [JUSTID] [LASTID lastid] */
 function xclaimCommand(c: Client): void {
   const argv = c.argv, db = cdb(c);
+  if (saveJob) saveBeforeChange(db, argv[1]);
   const v = lookupKeyRead(db, argv[1]);
   if (checkType(c, v, "stream")) return;
   const s = v as RStream | undefined;
@@ -5269,7 +5363,11 @@ function xclaimCommand(c: Client): void {
     } else return addReplyError(c, `ERR Unrecognized XCLAIM option '${argv[j]}'`);
   }
   void lastIdArgPos;
-  if (lastId && sidCmp(lastId, g.lastId) > 0) g.lastId = lastId;
+  if (lastId && sidCmp(lastId, g.lastId) > 0) {
+    g.lastId = lastId;
+    alsoPropagate(c.db, ["XGROUP", "SETID", argv[1], g.name, sidStr(lastId), "ENTRIESREAD", String(g.entriesRead)]);
+    server.dirty++;
+  }
   if (deliverytime > cmdTime) deliverytime = cmdTime;
   let cons: StreamConsumer | undefined;
   const claimed: SID[] = [];
@@ -5280,7 +5378,7 @@ function xclaimCommand(c: Client): void {
     const entry = s.find(id);
     if (force && entry && !nack) {
       cons ??= lookupConsumer(g, argv[3], true);
-      nack = { id, consumer: cons!, deliveryTime: cmdTime, deliveryCount: 0 };
+      nack = { id, consumer: cons!, deliveryTime: cmdTime, deliveryCount: 1 };
       g.pel.set(key, nack);
       cons!.pel.set(key, nack);
     }
@@ -5315,11 +5413,7 @@ function xclaimCommand(c: Client): void {
 /* XAUTOCLAIM key group consumer min-idle-time start [COUNT count] [JUSTID] */
 function xautoclaimCommand(c: Client): void {
   const argv = c.argv, db = cdb(c);
-  const v = lookupKeyRead(db, argv[1]);
-  if (checkType(c, v, "stream")) return;
-  const s = v as RStream | undefined;
-  const g = s?.groups.get(argv[2]);
-  if (!s || !g) return addReplyError(c, `NOGROUP No such key '${argv[1]}' or consumer group '${argv[2]}'`);
+  // Arguments are checked before the key, as in Redis.
   const minIdleArg = parseIntOrReply(c, argv[4], "ERR Invalid min-idle-time argument for XAUTOCLAIM");
   if (minIdleArg === undefined) return;
   const minIdle = Math.max(0, minIdleArg);
@@ -5329,20 +5423,30 @@ function xautoclaimCommand(c: Client): void {
   for (let j = 6; j < argv.length; j++) {
     const opt = argv[j].toLowerCase();
     if (opt === "count" && j < argv.length - 1) {
-      const n = parseRangeIntOrReply(c, argv[++j], 1n, BigInt(Math.floor(LONG_MAX / (100 * 4))), "ERR COUNT must be > 0");
+      const n = parseRangeIntOrReply(c, argv[++j], 1n, LLONG_MAX / 16n, "ERR COUNT must be > 0");
       if (n === undefined) return;
       count = n;
     } else if (opt === "justid") justid = true;
     else return addReplyError(c, E.syntax);
   }
-  const pending = [...g.pel.values()].filter((n) => sidCmp(n.id, start) >= 0).sort((a, b) => sidCmp(a.id, b.id));
+  if (saveJob) saveBeforeChange(db, argv[1]);
+  const v = lookupKeyRead(db, argv[1]);
+  if (checkType(c, v, "stream")) return;
+  const s = v as RStream | undefined;
+  const g = s?.groups.get(argv[2]);
+  if (!s || !g) return addReplyError(c, `NOGROUP No such key '${argv[1]}' or consumer group '${argv[2]}'`);
+  // Redis allocates COUNT deleted-ID slots of 16 bytes up front; more than the machine has fails.
+  if (count * 16 > totalmem()) return addReplyError(c, "ERR Insufficient memory, failed allocating transient memory, COUNT too high.");
   let attempts = count * 10;
+  const from = g.pel.lowerBound(start);
+  const pending = g.pel.sorted().slice(from, from + attempts + 1);
   const claimed: StreamNack[] = [];
   const deleted: SID[] = [];
   let next = SID_MIN;
   let i = 0;
-  const cons = lookupConsumer(g, argv[3], true)!;
-  for (; i < pending.length && attempts-- > 0 && claimed.length < count; i++) {
+  let cons: StreamConsumer | undefined; // created by its first claim, as in Redis 7.0
+  let left = count;
+  for (; i < pending.length && attempts-- > 0 && left > 0; i++) {
     const nack = pending[i];
     const key = sidStr(nack.id);
     const entry = s.find(nack.id);
@@ -5350,9 +5454,11 @@ function xautoclaimCommand(c: Client): void {
       g.pel.delete(key);
       nack.consumer.pel.delete(key);
       deleted.push(nack.id);
+      left--; // deleted entries count toward COUNT, as in Redis
       continue;
     }
     if (minIdle && cmdTime - nack.deliveryTime < minIdle) continue;
+    cons ??= lookupConsumer(g, argv[3], true)!;
     if (nack.consumer !== cons) {
       nack.consumer.pel.delete(key);
       cons.pel.set(key, nack);
@@ -5361,10 +5467,11 @@ function xautoclaimCommand(c: Client): void {
     nack.deliveryTime = cmdTime;
     if (!justid) nack.deliveryCount++;
     claimed.push(nack);
+    left--;
     alsoPropagate(c.db, ["XCLAIM", argv[1], g.name, argv[3], "0", key, "TIME", String(cmdTime), "RETRYCOUNT", String(nack.deliveryCount), "FORCE", "JUSTID", "LASTID", sidStr(g.lastId)]);
   }
   if (i < pending.length) next = pending[i].id;
-  cons.seenTime = cmdTime;
+  if (cons) cons.seenTime = cmdTime;
   addReplyArrayLen(c, 3);
   addReplyBulk(c, sidStr(next));
   addReplyArrayLen(c, claimed.length);
@@ -5378,19 +5485,20 @@ function xautoclaimCommand(c: Client): void {
 /* XINFO STREAM key [FULL [COUNT count]] | GROUPS key | CONSUMERS key group */
 function xinfoStreamCommand(c: Client): void {
   const argv = c.argv;
+  const v = lookupKeyRead(cdb(c), argv[2]);
+  if (v === undefined) return addReplyError(c, E.noKey);
+  if (checkType(c, v, "stream")) return;
   let full = false, count = 10;
+  const badArgs = () => addReplyError(c, `ERR unknown subcommand or wrong number of arguments for '${argv[1]}'. Try XINFO HELP.`);
   if (argv.length > 3) {
-    if (argv[3].toLowerCase() !== "full") return addReplyError(c, E.syntax);
+    if (argv[3].toLowerCase() !== "full") return badArgs();
     full = true;
     if (argv.length === 6 && argv[4].toLowerCase() === "count") {
       const n = parseIntOrReply(c, argv[5]);
       if (n === undefined) return;
       count = Math.max(0, n);
-    } else if (argv.length !== 4) return addReplyError(c, E.syntax);
+    } else if (argv.length !== 4) return badArgs();
   }
-  const v = lookupKeyRead(cdb(c), argv[2]);
-  if (v === undefined) return addReplyError(c, E.noKey);
-  if (checkType(c, v, "stream")) return;
   const s = v as RStream;
   const nodes = s.nodes.length - s.head;
   addReplyMapLen(c, full ? 9 : 10);
@@ -5405,8 +5513,8 @@ function xinfoStreamCommand(c: Client): void {
   if (!full) {
     addReplyBulk(c, "groups"); addReplyLongLong(c, s.groups.size);
     const first = s.range(SID_MIN, SID_MAX, 1, false)[0], last = s.range(SID_MIN, SID_MAX, 1, true)[0];
-    addReplyBulk(c, "first-entry"); first ? addReplyStreamEntry(c, first) : addReplyNullArray(c);
-    addReplyBulk(c, "last-entry"); last ? addReplyStreamEntry(c, last) : addReplyNullArray(c);
+    addReplyBulk(c, "first-entry"); first ? addReplyStreamEntry(c, first) : addReplyNull(c);
+    addReplyBulk(c, "last-entry"); last ? addReplyStreamEntry(c, last) : addReplyNull(c);
     return;
   }
   const entries = s.range(SID_MIN, SID_MAX, count, false);
@@ -5415,7 +5523,7 @@ function xinfoStreamCommand(c: Client): void {
   for (const e of entries) addReplyStreamEntry(c, e);
   addReplyBulk(c, "groups");
   addReplyArrayLen(c, s.groups.size);
-  for (const g of s.groups.values()) {
+  for (const g of byName(s.groups)) {
     addReplyMapLen(c, 7);
     addReplyBulk(c, "name"); addReplyBulk(c, g.name);
     addReplyBulk(c, "last-delivered-id"); addReplyBulk(c, sidStr(g.lastId));
@@ -5423,7 +5531,7 @@ function xinfoStreamCommand(c: Client): void {
     const lag = streamGroupLag(s, g);
     addReplyBulk(c, "lag"); lag === null ? addReplyNull(c) : addReplyLongLong(c, lag);
     addReplyBulk(c, "pel-count"); addReplyLongLong(c, g.pel.size);
-    const pel = [...g.pel.values()].sort((a, b) => sidCmp(a.id, b.id));
+    const pel = g.pel.sorted();
     const shown = count ? pel.slice(0, count) : pel;
     addReplyBulk(c, "pending");
     addReplyArrayLen(c, shown.length);
@@ -5434,12 +5542,12 @@ function xinfoStreamCommand(c: Client): void {
     }
     addReplyBulk(c, "consumers");
     addReplyArrayLen(c, g.consumers.size);
-    for (const cons of g.consumers.values()) {
+    for (const cons of byName(g.consumers)) {
       addReplyMapLen(c, 4);
       addReplyBulk(c, "name"); addReplyBulk(c, cons.name);
       addReplyBulk(c, "seen-time"); addReplyLongLong(c, cons.seenTime);
       addReplyBulk(c, "pel-count"); addReplyLongLong(c, cons.pel.size);
-      const mine = [...cons.pel.values()].sort((a, b) => sidCmp(a.id, b.id));
+      const mine = cons.pel.sorted();
       const shownMine = count ? mine.slice(0, count) : mine;
       addReplyBulk(c, "pending");
       addReplyArrayLen(c, shownMine.length);
@@ -5457,7 +5565,7 @@ function xinfoGroupsCommand(c: Client): void {
   if (checkType(c, v, "stream")) return;
   const s = v as RStream;
   addReplyArrayLen(c, s.groups.size);
-  for (const g of s.groups.values()) {
+  for (const g of byName(s.groups)) {
     addReplyMapLen(c, 6);
     addReplyBulk(c, "name"); addReplyBulk(c, g.name);
     addReplyBulk(c, "consumers"); addReplyLongLong(c, g.consumers.size);
@@ -5476,7 +5584,7 @@ function xinfoConsumersCommand(c: Client): void {
   const g = (v as RStream).groups.get(c.argv[3]);
   if (!g) return addReplyError(c, `NOGROUP No such consumer group '${c.argv[3]}' for key name '${c.argv[2]}'`);
   addReplyArrayLen(c, g.consumers.size);
-  for (const cons of g.consumers.values()) {
+  for (const cons of byName(g.consumers)) {
     addReplyMapLen(c, 3);
     addReplyBulk(c, "name"); addReplyBulk(c, cons.name);
     addReplyBulk(c, "pending"); addReplyLongLong(c, cons.pel.size);
@@ -5502,8 +5610,8 @@ function lpEncode(elements: (string | number | bigint)[]): Buffer {
   for (const el of elements) {
     let enc: Buffer;
     const str = typeof el === "string" ? el : String(el);
-    const asInt = str.length <= 20 && /^-?(0|[1-9]\d*)$/.test(str) ? BigInt(str) : null;
-    if (asInt !== null && asInt >= -9223372036854775808n && asInt <= 9223372036854775807n) {
+    const asInt = lpAsInt(str);
+    if (asInt !== null) {
       const v = Number(asInt);
       if (asInt >= 0n && asInt <= 127n) enc = Buffer.from([v]);
       else if (asInt >= -4096n && asInt <= 4095n) { const u = v < 0 ? v + 8192 : v; enc = Buffer.from([0xc0 | (u >> 8), u & 0xff]); }
@@ -5531,6 +5639,34 @@ function lpEncode(elements: (string | number | bigint)[]): Buffer {
   return Buffer.concat([head, ...parts, Buffer.from([0xff])]);
 }
 
+/** A string a listpack stores as an integer, or null. */
+function lpAsInt(str: string): bigint | null {
+  if (str.length > 20 || !/^(0|-?[1-9]\d*)$/.test(str)) return null;
+  const v = BigInt(str);
+  return v >= -9223372036854775808n && v <= LLONG_MAX ? v : null;
+}
+
+/** The bytes one element takes in a listpack, back-length included (as lpEncode writes it). */
+function lpElementSize(el: string | number | bigint): number {
+  const str = typeof el === "string" ? el : String(el);
+  const v = lpAsInt(str);
+  let enc: number;
+  if (v !== null) enc = v >= 0n && v <= 127n ? 1 : v >= -4096n && v <= 4095n ? 2 : v >= -32768n && v <= 32767n ? 3 : v >= -8388608n && v <= 8388607n ? 4 : v >= -2147483648n && v <= 2147483647n ? 5 : 9;
+  else enc = str.length + (str.length < 64 ? 1 : str.length < 4096 ? 2 : 5);
+  return enc + (enc < 128 ? 1 : enc < 16384 ? 2 : enc < 2097152 ? 3 : enc < 268435456 ? 4 : 5);
+}
+
+/** The listpack bytes of one stream entry in a node whose master entry is `master`: flags, ID
+ *  deltas, the values (or the field count, fields and values when the names differ), element count. */
+function streamEntryLpSize(master: { ms: bigint; seq: bigint; fields: string[] }, id: SID, fields: string[]): number {
+  const n = fields.length / 2;
+  const same = master.fields.length === fields.length && master.fields.every((f, i) => i % 2 === 1 || f === fields[i]);
+  let size = lpElementSize(same ? 2 : 0) + lpElementSize(BigInt.asIntN(64, id.ms - master.ms)) + lpElementSize(BigInt.asIntN(64, id.seq - master.seq)) + lpElementSize(same ? n + 3 : 2 * n + 4);
+  if (!same) size += lpElementSize(n);
+  for (let i = same ? 1 : 0; i < fields.length; i += same ? 2 : 1) size += lpElementSize(fields[i]);
+  return size;
+}
+
 function sidBytes(id: SID): Buffer {
   const b = Buffer.alloc(16);
   b.writeBigUInt64BE(id.ms, 0);
@@ -5549,7 +5685,7 @@ function rdbWriteStream(w: RdbWriter, s: RStream): void {
     for (const e of es) {
       const names = e.fields.filter((_, i) => i % 2 === 0);
       const same = names.length === masterFields.length && names.every((f, i) => f === masterFields[i]);
-      els.push(same ? 2 : 0, e.ms - master.ms, e.seq - master.seq);
+      els.push(same ? 2 : 0, BigInt.asIntN(64, e.ms - master.ms), BigInt.asIntN(64, e.seq - master.seq)); // int64 deltas, wrapping as in C
       if (same) els.push(...e.fields.filter((_, i) => i % 2 === 1));
       else els.push(names.length, ...e.fields);
       els.push(same ? names.length + 3 : e.fields.length + 4);
@@ -5565,20 +5701,20 @@ function rdbWriteStream(w: RdbWriter, s: RStream): void {
   w.lengthBig(s.lastId.ms); w.lengthBig(s.lastId.seq);
   w.lengthBig(s.firstId.ms); w.lengthBig(s.firstId.seq);
   w.lengthBig(s.maxDeletedId.ms); w.lengthBig(s.maxDeletedId.seq);
-  w.length(s.entriesAdded);
+  w.lengthBig(s.entriesAdded);
   w.length(s.groups.size);
   for (const g of s.groups.values()) {
     w.string(g.name);
     w.lengthBig(g.lastId.ms); w.lengthBig(g.lastId.seq);
-    w.lengthBig(g.entriesRead === SCG_INVALID_ENTRIES_READ ? U64_MAX : BigInt(g.entriesRead));
-    const pel = [...g.pel.values()].sort((a, b) => sidCmp(a.id, b.id));
+    w.lengthBig(g.entriesRead === SCG_INVALID_ENTRIES_READ ? U64_MAX : g.entriesRead);
+    const pel = g.pel.sorted();
     w.length(pel.length);
     for (const n of pel) { w.bytes(sidBytes(n.id)); w.millis(n.deliveryTime); w.length(n.deliveryCount); }
     w.length(g.consumers.size);
     for (const cons of g.consumers.values()) {
       w.string(cons.name);
       w.millis(cons.seenTime);
-      const mine = [...cons.pel.values()].sort((a, b) => sidCmp(a.id, b.id));
+      const mine = cons.pel.sorted();
       w.length(mine.length);
       for (const n of mine) w.bytes(sidBytes(n.id));
     }
@@ -5602,7 +5738,7 @@ function rdbReadStream(r: RdbReader, type: number): RStream {
     p += nmaster + 1;
     for (let k = 0; k < count + deleted; k++) {
       const flags = Number(els[p++]);
-      const id: SID = { ms: master.ms + BigInt(els[p++]), seq: master.seq + BigInt(els[p++]) };
+      const id: SID = { ms: BigInt.asUintN(64, master.ms + BigInt(els[p++])), seq: BigInt.asUintN(64, master.seq + BigInt(els[p++])) };
       let fields: string[];
       if (flags & 2) { fields = []; for (const f of masterFields) fields.push(f, els[p++]); }
       else { const n = Number(els[p++]); fields = els.slice(p, p + 2 * n); p += 2 * n; }
@@ -5615,9 +5751,9 @@ function rdbReadStream(r: RdbReader, type: number): RStream {
   if (type >= RDB_TYPE_STREAM_LISTPACKS_2) {
     s.firstId = { ms: r.lengthBig(), seq: r.lengthBig() };
     s.maxDeletedId = { ms: r.lengthBig(), seq: r.lengthBig() };
-    s.entriesAdded = Number(r.lengthBig());
+    s.entriesAdded = r.lengthBig();
   } else {
-    s.entriesAdded = length;
+    s.entriesAdded = BigInt(length);
     s.refreshFirstId();
   }
   if (length !== s.length) throw new RdbError("Stream length mismatch", at);
@@ -5628,9 +5764,9 @@ function rdbReadStream(r: RdbReader, type: number): RStream {
     let entriesRead = SCG_INVALID_ENTRIES_READ;
     if (type >= RDB_TYPE_STREAM_LISTPACKS_2) {
       const er = r.lengthBig();
-      entriesRead = er === U64_MAX ? SCG_INVALID_ENTRIES_READ : Number(er);
+      entriesRead = er === U64_MAX ? SCG_INVALID_ENTRIES_READ : er;
     } else entriesRead = streamEstimateDistance(s, lastId);
-    const g: StreamGroup = { name, lastId, entriesRead, pel: new Map(), consumers: new Map() };
+    const g: StreamGroup = { name, lastId, entriesRead, pel: new PelMap(), consumers: new Map() };
     const pelSize = r.length();
     for (let k = 0; k < pelSize; k++) {
       r.need(16);
@@ -5642,7 +5778,7 @@ function rdbReadStream(r: RdbReader, type: number): RStream {
     }
     const ncons = r.length();
     for (let k = 0; k < ncons; k++) {
-      const cons: StreamConsumer = { name: r.string(), seenTime: r.millis(), pel: new Map() };
+      const cons: StreamConsumer = { name: r.string(), seenTime: r.millis(), pel: new PelMap() };
       if (type >= RDB_TYPE_STREAM_LISTPACKS_3) r.millis(); // active-time (Redis 7.2)
       const n = r.length();
       for (let m = 0; m < n; m++) {
@@ -5753,7 +5889,7 @@ function handleClientsBlockedOnKeys(): void {
         const b = receiver.bstate!;
         if (b.type === "stream") {
           // A stream reader is served only if there is something new for it (or its group went).
-          if (v !== undefined && !(v instanceof RStream)) continue;
+          if (v !== undefined && !(v instanceof RStream) && !receiver.xreadState?.groupName) continue;
           cmdTime = now();
           if (!serveClientBlockedOnStream(receiver, db, key, v)) continue;
           unblockClient(receiver);
@@ -5777,7 +5913,7 @@ function handleClientsBlockedOnKeys(): void {
 function serveClientBlockedOnList(c: Client, db: Db, key: string, list: RList, b: BlockState): void {
   c.propArgv = null;
   if (b.target !== null) {
-    if (lmoveHandle(c, db, key, list, b.target, b.where, b.whereto)) c.propArgv = lmovePropArgv(key, b.target, b.where, b.whereto);
+    if (lmoveHandle(c, db, key, list, b.target, b.where, b.whereto)) c.propArgv = lmovePropArgv(key, b.target, b.where, b.whereto, c.lastCmd === "brpoplpush");
   } else if (b.count !== -1) {
     listPopRangeAndReplyWithKey(c, db, key, list, b.where, b.count);
   } else {
@@ -6144,7 +6280,10 @@ function outputBufferLimits(): number[] {
 /** Closes a client whose output buffer passed its class's client-output-buffer-limit: at once
  *  past the hard limit, or after staying past the soft limit for its seconds. */
 function checkClientOutputBufferLimits(c: Client): void {
-  const cls = clientTotalSubscriptions(c) ? 2 : 0; // pubsub or normal
+  const type = clientType(c);
+  // Replicas get their RDB through the same buffer; their class limit is not applied yet.
+  if (type === "master" || type === "replica") return;
+  const cls = type === "pubsub" ? 2 : 0;
   const limits = outputBufferLimits();
   const hard = limits[cls * 4 + 1], soft = limits[cls * 4 + 2], secs = limits[cls * 4 + 3];
   const used = c.outLen;
@@ -6322,6 +6461,12 @@ function moveCommand(c: Client): void {
 const EXPIRE_NX = 1, EXPIRE_XX = 2, EXPIRE_GT = 4, EXPIRE_LT = 8;
 
 /** EXPIRE, PEXPIRE, EXPIREAT and PEXPIREAT: `basetime` is now for relative forms, 0 for absolute. */
+/** An expire time already past deletes the key at once, except while loading or on a replica,
+ *  which keep the key until the DEL that follows (Redis's checkAlreadyExpired). */
+function checkAlreadyExpired(when: number): boolean {
+  return when <= cmdTime && !server.loading && !isReplica();
+}
+
 function expireGeneric(c: Client, basetime: number, seconds: boolean): void {
   const argv = c.argv, db = cdb(c), key = argv[1];
   let flags = 0;
@@ -6351,7 +6496,7 @@ function expireGeneric(c: Client, basetime: number, seconds: boolean): void {
     if (flags & EXPIRE_GT && (when <= current || current === -1)) return addReplyLongLong(c, 0);
     if (flags & EXPIRE_LT && current !== -1 && when >= current) return addReplyLongLong(c, 0);
   }
-  if (when <= cmdTime) {
+  if (checkAlreadyExpired(when)) {
     dbDelete(db, key);
     keyModified(db, key, NOTIFY_GENERIC, "del");
     c.propArgv = [conf["lazyfree-lazy-expire"] ? "UNLINK" : "DEL", key];
@@ -6814,6 +6959,7 @@ function configSetCommand(c: Client): void {
 function applyConfigChanges(names: string[]): { param: string; why: string } | null {
   server.notifyFlags = keyspaceEventsStringToFlags(String(conf["notify-keyspace-events"])) ?? 0;
   for (const name of names) {
+    if (name === "repl-backlog-size" && repl.backlog) resizeReplicationBacklog();
     if (name === "appendonly" && server.listeners.length && Boolean(conf.appendonly) !== aof.on) {
       if (conf.appendonly) startAppendOnly(false);
       else stopAppendOnly();
@@ -8075,7 +8221,7 @@ class RdbWriter {
     this.len += 8;
   }
   double(d: number): void { this.ensure(8); this.buf.writeDoubleLE(d, this.len); this.len += 8; }
-  millis(ms: number): void { this.ensure(8); this.buf.writeBigInt64LE(BigInt(ms), this.len); this.len += 8; }
+  millis(ms: number): void { this.ensure(8); this.buf.writeBigInt64LE(ms >= 2 ** 63 ? LLONG_MAX : ms < -(2 ** 63) ? -LLONG_MAX - 1n : BigInt(ms), this.len); this.len += 8; }
   take(): Buffer { const out = this.buf.subarray(0, this.len); this.buf = Buffer.allocUnsafe(64 * 1024); this.len = 0; return out; }
 }
 
@@ -8193,7 +8339,7 @@ function aofRewriteStream(emit: (argv: string[]) => void, key: string, s: RStrea
   emit(["XSETID", key, sidStr(s.lastId), "ENTRIESADDED", String(s.entriesAdded), "MAXDELETEDID", sidStr(s.maxDeletedId)]);
   for (const g of s.groups.values()) {
     emit(["XGROUP", "CREATE", key, g.name, sidStr(g.lastId), "ENTRIESREAD", String(g.entriesRead)]);
-    for (const n of [...g.pel.values()].sort((a, b) => sidCmp(a.id, b.id))) {
+    for (const n of g.pel.sorted()) {
       emit(["XCLAIM", key, g.name, n.consumer.name, "0", sidStr(n.id), "TIME", String(n.deliveryTime), "RETRYCOUNT", String(n.deliveryCount), "JUSTID", "FORCE"]);
     }
     for (const cons of g.consumers.values()) if (!cons.pel.size) emit(["XGROUP", "CREATECONSUMER", key, g.name, cons.name]);
@@ -8363,6 +8509,11 @@ function bgsaveCommand(c: Client): void {
     else return addReplyError(c, E.syntax);
   }
   if (server.rdbChildRunning) return addReplyError(c, "ERR Background save already in progress");
+  if (c.denyBlocking) {
+    // Inside EXEC a save cannot start in the middle of the transaction: it is scheduled.
+    server.bgsaveScheduled = true;
+    return addReplyStatus(c, "Background saving scheduled");
+  }
   if (aof.rewriting) {
     if (!schedule) return addReplyError(c, "ERR Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible.");
     server.bgsaveScheduled = true;
@@ -8544,8 +8695,15 @@ function setFromMembers(members: string[]): RSet {
   for (const m of members) s.add(m);
   return s;
 }
+/** A score as a listpack stores it: an integer, or text from d2string ("inf", "-inf", "1.5"). */
+function rdbScore(s: string): number {
+  return s === "inf" ? Infinity : s === "-inf" ? -Infinity : Number(s);
+}
+
 /** A sorted set as Redis ends up with it after loading: a listpack when small enough. */
-function zsetFromPairs(pairs: [string, number][]): RZSet {
+function zsetFromPairs(pairs: [string, number][], at: number): RZSet {
+  // A NaN score would break the order every other command relies on (Redis refuses it too).
+  if (pairs.some(([, s]) => Number.isNaN(s))) throw new RdbError("Zset with NAN score detected", at);
   const z = new RZSet(0, 0);
   z.listpack = pairs.length <= (conf["zset-max-listpack-entries"] as number) && pairs.every(([m]) => m.length <= (conf["zset-max-listpack-value"] as number));
   for (const [m, s] of pairs) z.set(m, s);
@@ -8570,7 +8728,7 @@ function rdbReadObject(r: RdbReader, type: number): RValue {
       const n = r.length();
       const pairs: [string, number][] = [];
       for (let i = 0; i < n; i++) pairs.push([r.string(), type === RDB_TYPE_ZSET ? r.asciiDouble() : r.binaryDouble()]);
-      return zsetFromPairs(pairs);
+      return zsetFromPairs(pairs, at);
     }
     case RDB_TYPE_HASH: {
       const n = r.length();
@@ -8585,8 +8743,8 @@ function rdbReadObject(r: RdbReader, type: number): RValue {
     case RDB_TYPE_ZSET_ZIPLIST: case RDB_TYPE_ZSET_LISTPACK: {
       const e = type === RDB_TYPE_ZSET_ZIPLIST ? ziplistEntries(r.stringBytes(), at) : listpackEntries(r.stringBytes(), at);
       const pairs: [string, number][] = [];
-      for (let i = 0; i < e.length; i += 2) pairs.push([e[i], Number(e[i + 1])]);
-      return zsetFromPairs(pairs);
+      for (let i = 0; i < e.length; i += 2) pairs.push([e[i], rdbScore(e[i + 1])]);
+      return zsetFromPairs(pairs, at);
     }
     case RDB_TYPE_HASH_ZIPLIST: return hashFromPairs(ziplistEntries(r.stringBytes(), at));
     case RDB_TYPE_HASH_LISTPACK: return hashFromPairs(listpackEntries(r.stringBytes(), at));
@@ -8670,7 +8828,8 @@ function rdbLoad(buf: Buffer, opts: { replicaLoad?: boolean } = {}): RdbLoadResu
     } else if (!empty) expired++;
     expire = lruIdle = lfuFreq = -1;
   }
-  if (version >= 5 && r.pos + 8 <= buf.length) {
+  if (version >= 5 && r.pos + 8 > buf.length) throw new RdbError("Unexpected EOF reading RDB file: the checksum is missing", r.pos);
+  if (version >= 5) {
     const expected = [buf.readUInt32LE(r.pos), buf.readUInt32LE(r.pos + 4)];
     if (expected[0] !== 0 || expected[1] !== 0) {
       const crc: [number, number] = [0, 0];
@@ -8773,13 +8932,14 @@ function restoreCommand(c: Client): void {
     const r = new RdbReader(payload.subarray(0, payload.length - 10));
     v = rdbReadObject(r, r.byte());
     if (r.pos !== r.buf.length) throw new RdbError("trailing bytes", r.pos);
+    if (typeof v !== "string" && !(v instanceof RStream) && (v instanceof RList ? v.length : v.size) === 0) throw new RdbError("empty", r.pos);
   } catch {
     return addReplyError(c, "ERR Bad data format");
   }
   const deleted = replace && dbDelete(db, key);
   let when = ttl;
   if (ttl && !absttl) when += cmdTime;
-  if (ttl && when <= cmdTime) {
+  if (ttl && checkAlreadyExpired(when)) {
     // Already expired: the key is gone, as Redis replies and propagates it.
     if (deleted) { keyModified(db, key, NOTIFY_GENERIC, "del"); server.dirty++; c.propArgv = ["DEL", key]; }
     return addReplyOK(c);
@@ -8946,6 +9106,8 @@ function aofOpenNewIncr(): void {
   aof.fd = fd;
   aof.incrs.push(info);
   aof.selectedDb = -1; // a new file starts with its own SELECT
+  // The manifest names the new file at once, so a restart during a rewrite still replays it.
+  if (aof.base) aofWriteManifest();
 }
 
 /** Executes the commands of an AOF file (or of a base written as commands). Returns the offset
@@ -9022,7 +9184,7 @@ function startAppendOnly(onStartup: boolean): void {
     aof.selectedDb = -1;
     return;
   }
-  rewriteAppendOnlyFile(() => {});
+  rewriteAppendOnlyFile(() => {}, false);
 }
 
 function stopAppendOnly(): void {
@@ -9036,7 +9198,7 @@ function stopAppendOnly(): void {
 
 /** BGREWRITEAOF: a new incremental file right away, a new base in the background, then the
  *  manifest switch and the old files' removal. */
-function rewriteAppendOnlyFile(onDone: (ok: boolean) => void): void {
+function rewriteAppendOnlyFile(onDone: (ok: boolean) => void, counted = true): void {
   mkdirSync(aofDir(), { recursive: true });
   if (saveJob) {
     // One snapshot at a time: run after the BGSAVE, keeping new writes in a fresh incr meanwhile.
@@ -9081,7 +9243,7 @@ function rewriteAppendOnlyFile(onDone: (ok: boolean) => void): void {
     aof.currentSize = size + (keptIncr.length ? statSync(`${aofDir()}/${keptIncr[0].name}`).size : 0);
     aof.lastRewriteOk = true;
     aof.lastRewriteSecs = Math.round((Date.now() - aof.rewriteStart) / 1000);
-    aof.rewrites++;
+    if (counted) aof.rewrites++;
     log("notice", "Background AOF rewrite terminated with success");
     log("notice", "Background AOF rewrite finished successfully");
     onDone(true);
@@ -9091,7 +9253,9 @@ function rewriteAppendOnlyFile(onDone: (ok: boolean) => void): void {
 /* BGREWRITEAOF */
 function bgrewriteaofCommand(c: Client): void {
   if (aof.rewriting) return addReplyError(c, "ERR Background append only file rewriting already in progress");
-  if (server.rdbChildRunning) {
+  // Like a BGSAVE, a rewrite never starts in the middle of a transaction (its writes would be in
+  // both the new base and the new incr file).
+  if (server.rdbChildRunning || c.denyBlocking) {
     aof.scheduled = true;
     return addReplyStatus(c, "Background append only file rewriting scheduled");
   }
@@ -9212,6 +9376,20 @@ function createReplicationBacklog(): void {
     repl.replid2 = "0".repeat(40);
     repl.secondOffset = -1;
   }
+}
+
+/** CONFIG SET repl-backlog-size: a new ring keeping the most recent history that fits. */
+function resizeReplicationBacklog(): void {
+  const old = repl.backlog!;
+  const size = Math.max(16 * 1024, conf["repl-backlog-size"] as number);
+  if (size === old.length) return;
+  const keep = Math.min(repl.backlogHistlen, size);
+  const data = Buffer.alloc(keep);
+  for (let i = 0; i < keep; i++) data[i] = old[(repl.backlogIdx - keep + i + old.length * 2) % old.length];
+  repl.backlog = Buffer.alloc(size);
+  data.copy(repl.backlog, 0);
+  repl.backlogIdx = keep % size;
+  repl.backlogHistlen = keep;
 }
 
 /** A new replication ID after a promotion; the old one stays valid up to this offset, so former
@@ -9439,7 +9617,7 @@ function replicationSetMaster(host: string, port: number, atStartup = false): vo
   for (const c of [...server.clients.values()]) if (c.bstate) { unblockClient(c); addReplyError(c, "UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)"); }
   if (wasMaster) repl.cachedReplid = repl.replid; // PSYNC with our own history first
   repl.state = "connect";
-  repl.downSince = Date.now();
+  repl.downSince = 0; // -1 in INFO until a link has existed and dropped
   connectToMaster();
 }
 
@@ -9511,8 +9689,8 @@ function masterLinkLost(): void {
   if (repl.master) { repl.cachedReplid = repl.replid; const m = repl.master; repl.master = null; freeClient(m); }
   repl.link = null;
   if (repl.state === "connected") log("warning", "Connection with master lost.");
+  if (repl.state === "connected") repl.downSince = Date.now();
   repl.state = "connect";
-  repl.downSince ||= Date.now();
   if (repl.retryTimer) return;
   repl.retryTimer = setTimeout(() => { repl.retryTimer = null; if (isReplica() && repl.state === "connect") connectToMaster(); }, repl.retryDelay);
   repl.retryDelay = Math.min(1000, repl.retryDelay * 2);
@@ -9663,9 +9841,13 @@ function masterStreamData(m: Client, chunk: Buffer): void {
     const start = m.qpos;
     if (!m.reqtype) m.reqtype = m.qbuf[m.qpos] === 42 ? REQ_MULTIBULK : REQ_INLINE;
     const complete = m.reqtype === REQ_INLINE ? parseInline(m) : parseMultibulk(m);
+    // The parser consumes whole arguments of a command that is not complete yet: keep those
+    // bytes, since the offset and our own replicas need the command's exact bytes.
+    if (m.qpos > start) m.replCmdBytes.push(Buffer.from(m.qbuf.subarray(start, m.qpos)));
     if (!complete) break;
     m.reqtype = 0;
-    const bytes = Buffer.from(m.qbuf.subarray(start, m.qpos));
+    const bytes = m.replCmdBytes.length === 1 ? m.replCmdBytes[0] : Buffer.concat(m.replCmdBytes);
+    m.replCmdBytes = [];
     if (m.argv.length) processCommand(m);
     m.argv = [];
     m.outLen = 0; // replies to the master are never sent (REPLCONF ACK goes out directly)

@@ -1,0 +1,1686 @@
+// Section 18 of main.ts (Replication), with real processes: Redbun masters and replicas started with
+// `bun run main.ts`, and redis-server 7.0.15 on either side of the link where it is installed (those
+// tests are skipped without it, unless REQUIRE_REDIS=1 makes that a failure). Every server runs in
+// its own temp directory on a port found free, and is stopped by the describe that started it.
+// Nothing sleeps for a fixed time to let replication happen: tests poll INFO until offsets agree,
+// then compare whole datasets (every db, every key: type, value, absolute expiry time).
+// REDBUN_REPL_REFERENCE=redis runs the Redbun-only tests against redis-server instead, which is how
+// their expectations were checked.
+import { describe, test, expect, beforeAll, afterAll, setDefaultTimeout } from "bun:test";
+import { mkdtempSync, readFileSync, rmSync, existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { TCPSocketListener } from "bun";
+import { RawClient, decode, encode, replyEnd, type Reply } from "./client.ts";
+import { freePort, pipeline, seededRandom, spawnServer } from "./helpers.ts";
+
+const REDIS_SERVER = Bun.which("redis-server");
+const REDIS_CLI = Bun.which("redis-cli");
+const REDIS_CHECK_RDB = Bun.which("redis-check-rdb");
+/** Tests that need redis-server are skipped without it, unless REQUIRE_REDIS=1. */
+const noRedis = !REDIS_SERVER && process.env.REQUIRE_REDIS !== "1";
+
+// Waits inside tests have their own deadlines (8 s at most); this only bounds a test as a whole.
+setDefaultTimeout(20000);
+
+// ---------------------------------------------------------------------------------------------
+// Servers.
+
+/** A server under test, Redbun or redis-server, with one connection the test may use. */
+interface Node {
+  kind: "redbun" | "redis";
+  port: number;
+  dir: string;
+  c: RawClient;
+  /** SIGTERM, wait for the exit, remove the directory. Safe to call twice. */
+  stop(): Promise<void>;
+  /** What it logged so far. */
+  log(): string;
+}
+
+/** Every server still running, so a failing test cannot leak one past the file. */
+const live = new Set<Node>();
+afterAll(async () => { for (const n of [...live]) await n.stop(); });
+
+/** Config parameters as command-line flags (`{ save: "" }` → `--save ""`). */
+const flags = (params: Record<string, string | number>) => Object.entries(params).flatMap(([k, v]) => [`--${k}`, String(v)]);
+
+/** Starts Redbun in a fresh temp dir with persistence off and DEBUG allowed. */
+async function startRedbun(params: Record<string, string | number> = {}): Promise<Node> {
+  if (process.env.REDBUN_REPL_REFERENCE === "redis") return startRedis(params);
+  const dir = mkdtempSync(join(tmpdir(), "redbun-repl-"));
+  const srv = await spawnServer(flags({ save: "", appendonly: "no", dir, "enable-debug-command": "yes", ...params }), { cwd: dir });
+  const c = await RawClient.connect(srv.port);
+  let stopped = false;
+  const node: Node = {
+    kind: "redbun", port: srv.port, dir, c,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      live.delete(node);
+      c.close();
+      await srv.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+    log: () => srv.stdout(),
+  };
+  live.add(node);
+  return node;
+}
+
+/** Starts redis-server in a fresh temp dir: persistence off, DEBUG allowed, and diskless sync
+ *  without the default 5 s wait for more replicas. */
+async function startRedis(params: Record<string, string | number> = {}): Promise<Node> {
+  const dir = mkdtempSync(join(tmpdir(), "redbun-repl-redis-"));
+  const port = await freePort();
+  const logfile = join(dir, "redis.log");
+  const proc = Bun.spawn([REDIS_SERVER!, ...flags({
+    port, bind: "127.0.0.1", save: "", appendonly: "no", dir, logfile, "repl-diskless-sync-delay": 0, "enable-debug-command": "yes", ...params,
+  })], { cwd: dir, stdout: "ignore", stderr: "ignore" });
+  const deadline = Date.now() + 10000;
+  let c: RawClient;
+  for (;;) {
+    try { c = await RawClient.connect(port); break; } catch {
+      if (proc.exitCode !== null || Date.now() > deadline) throw new Error(`redis-server did not start: ${existsSync(logfile) ? readFileSync(logfile, "latin1") : ""}`);
+      await Bun.sleep(20);
+    }
+  }
+  let stopped = false;
+  const node: Node = {
+    kind: "redis", port, dir, c,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      live.delete(node);
+      c.close();
+      proc.kill("SIGTERM");
+      const t = setTimeout(() => proc.kill("SIGKILL"), 5000);
+      await proc.exited;
+      clearTimeout(t);
+      rmSync(dir, { recursive: true, force: true });
+    },
+    log: () => (existsSync(logfile) ? readFileSync(logfile, "latin1") : ""),
+  };
+  live.add(node);
+  return node;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Polling and introspection.
+
+/** Polls `cond` until it returns true; anything else it returns describes the state for the
+ *  failure message. */
+async function waitFor(what: string, cond: () => Promise<true | string>, ms = 8000): Promise<void> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const r = await cond();
+    if (r === true) return;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${r}`);
+    await Bun.sleep(15);
+  }
+}
+
+/** INFO <section> as name → value, in the server's order. */
+async function info(c: RawClient, section = "replication"): Promise<Record<string, string>> {
+  const text = (await c.cmd("INFO", section)) as string;
+  const out: Record<string, string> = {};
+  for (const line of text.split("\r\n")) {
+    const i = line.indexOf(":");
+    if (i > 0 && !line.startsWith("#")) out[line.slice(0, i)] = line.slice(i + 1);
+  }
+  return out;
+}
+
+/** INFO fields with some replaced (by placeholders for what varies). */
+const withFields = (i: Record<string, string>, replace: Record<string, string>): Record<string, string> => ({ ...i, ...replace });
+
+/** INFO stats' sync counters. */
+async function syncStats(n: Node): Promise<{ full: number; partialOk: number; partialErr: number }> {
+  const s = await info(n.c, "stats");
+  return { full: Number(s.sync_full), partialOk: Number(s.sync_partial_ok), partialErr: Number(s.sync_partial_err) };
+}
+
+/** REPLICAOF master, answered +OK. */
+async function replicaOf(replica: Node, master: Node): Promise<void> {
+  expect(await replica.c.raw("REPLICAOF", "127.0.0.1", master.port)).toBe("+OK\r\n");
+}
+
+/** Waits until each replica's link is up and it has applied everything its master produced. */
+async function waitInSync(master: Node, ...replicas: Node[]): Promise<void> {
+  await waitInSyncWithin(8000, master, ...replicas);
+}
+
+async function waitInSyncWithin(ms: number, master: Node, ...replicas: Node[]): Promise<void> {
+  await waitFor(`replicas of :${master.port} in sync`, async () => {
+    const m = await info(master.c);
+    for (const r of replicas) {
+      const ri = await info(r.c);
+      if (ri.master_link_status !== "up" || ri.slave_repl_offset !== m.master_repl_offset) {
+        return `master_repl_offset ${m.master_repl_offset}; replica :${r.port} link ${ri.master_link_status}, slave_repl_offset ${ri.slave_repl_offset}`;
+      }
+    }
+    return true;
+  }, ms);
+}
+
+/** Waits until the master has seen every replica ack its whole stream (INFO's slaveN offset). */
+async function waitAcked(master: Node, n: number): Promise<void> {
+  await waitFor(`${n} replicas acking :${master.port}`, async () => {
+    const m = await info(master.c);
+    const acked = Object.keys(m).filter((k) => /^slave\d+$/.test(k) && m[k].includes(`,state=online,offset=${m.master_repl_offset},`));
+    return acked.length === n || `${JSON.stringify(m)}`;
+  });
+}
+
+type Dataset = Record<string, { type: string; value: unknown; expireAt: Reply }>;
+
+/** Reads a whole dataset back over a fresh connection: for every db and key its type, its value
+ *  (hash fields and set members sorted) and PEXPIRETIME, so two servers can be compared with
+ *  toEqual. `ttl: "presence"` keeps only whether a key has an expiry (for servers fed the same
+ *  commands at different moments). */
+async function dataset(port: number, ttl: "exact" | "presence" = "exact"): Promise<Dataset> {
+  const c = await RawClient.connect(port);
+  const out: Dataset = {};
+  try {
+    for (let db = 0; db < 16; db++) {
+      await c.cmd("SELECT", db);
+      const keys = ((await c.cmd("KEYS", "*")) as string[]).sort();
+      if (!keys.length) continue;
+      const types = (await pipeline(c, keys.map((k) => ["TYPE", k]))).map((r) => r.slice(1, -2));
+      const reads: (string | number)[][] = [];
+      keys.forEach((k, i) => {
+        const t = types[i];
+        reads.push(t === "string" ? ["GET", k] : t === "list" ? ["LRANGE", k, 0, -1] : t === "hash" ? ["HGETALL", k]
+          : t === "set" ? ["SMEMBERS", k] : t === "zset" ? ["ZRANGE", k, 0, -1, "WITHSCORES"] : t === "stream" ? ["XRANGE", k, "-", "+"] : ["TYPE", k]);
+        reads.push(["PEXPIRETIME", k]);
+      });
+      const replies = (await pipeline(c, reads)).map((r) => decode(Buffer.from(r, "latin1"), 0)[0]);
+      // A stream's metadata and consumer groups, besides its entries.
+      const streams = keys.filter((_, i) => types[i] === "stream");
+      const meta = (await pipeline(c, streams.flatMap((k) => [["XINFO", "STREAM", k], ["XINFO", "GROUPS", k]]))).map((r) => decode(Buffer.from(r, "latin1"), 0)[0] as Reply[]);
+      keys.forEach((k, i) => {
+        let value: unknown = replies[2 * i];
+        if (types[i] === "hash") {
+          const v = value as string[];
+          const pairs: string[][] = [];
+          for (let j = 0; j < v.length; j += 2) pairs.push([v[j], v[j + 1]]);
+          value = pairs.sort((a, b) => (a[0] < b[0] ? -1 : 1));
+        }
+        if (types[i] === "set") value = (value as string[]).sort();
+        if (types[i] === "stream") {
+          const j = streams.indexOf(k);
+          const st = meta[2 * j];
+          const fields: Record<string, Reply> = {};
+          for (let f = 0; f < st.length; f += 2) fields[st[f] as string] = st[f + 1];
+          const { length, "last-generated-id": last, "max-deleted-entry-id": maxDeleted, "entries-added": added } = fields;
+          // Not entries-read and lag: redis-server's own replicas do not track them (XREADGROUP
+          // reaches a replica as XCLAIMs, which leave entries-read unknown there).
+          const groups = (meta[2 * j + 1] as Reply[][]).map((g) => g.slice(0, 8));
+          value = { entries: value, length, last, maxDeleted, added, groups };
+        }
+        const at = replies[2 * i + 1] as number;
+        out[`${db}:${k}`] = { type: types[i], value, expireAt: ttl === "exact" ? at : at > 0 };
+      });
+    }
+  } finally {
+    c.close();
+  }
+  return out;
+}
+
+/** Asserts two servers hold the same data, and that it is not empty. */
+async function expectSameData(a: Node, b: Node, ttl: "exact" | "presence" = "exact"): Promise<Dataset> {
+  const [da, db] = await Promise.all([dataset(a.port, ttl), dataset(b.port, ttl)]);
+  expect(Object.keys(da).length).toBeGreaterThan(0);
+  expect(db).toEqual(da);
+  return da;
+}
+
+/** Sends a blocking command on `waiter` and returns once `ctl`'s server counts it as blocked. */
+async function block(waiter: RawClient, ctl: RawClient, ...args: (string | number)[]): Promise<void> {
+  const before = Number((await info(ctl, "clients")).blocked_clients);
+  waiter.send(...args);
+  await waitFor(`${args[0]} to block`, async () => Number((await info(ctl, "clients")).blocked_clients) > before || "not blocked");
+}
+
+// ---------------------------------------------------------------------------------------------
+// A fake replica that records a master's stream, and a fake master that sends one piece by piece.
+
+/** Sends PSYNC ? -1 on a raw socket and parses what a master sends back: +FULLRESYNC, the RDB
+ *  (length-prefixed) and then the command stream, kept as argv arrays with their byte counts. */
+class Tap {
+  private buf = Buffer.alloc(0);
+  private stage: "reply" | "rdbhead" | "rdb" | "stream" = "reply";
+  private rdbLeft = 0;
+  private rdbParts: Buffer[] = [];
+  private sock!: Awaited<ReturnType<typeof Bun.connect>>;
+  replid = "";
+  /** The offset +FULLRESYNC named: the stream's first byte is at startOffset + 1. */
+  startOffset = -1;
+  /** Bytes of stream received after the RDB. */
+  streamBytes = 0;
+  rdb: Buffer | null = null;
+  commands: string[][] = [];
+
+  /** `sync: "SYNC"` speaks the protocol from before PSYNC: no +FULLRESYNC line, no offsets. */
+  static async open(port: number, sync: "PSYNC" | "SYNC" = "PSYNC"): Promise<Tap> {
+    const t = new Tap();
+    if (sync === "SYNC") t.stage = "rdbhead";
+    t.sock = await Bun.connect({
+      hostname: "127.0.0.1", port,
+      socket: { data: (_s, d) => { t.buf = Buffer.concat([t.buf, d]); t.parse(); } },
+    });
+    t.sock.write(encode(sync === "SYNC" ? ["SYNC"] : ["PSYNC", "?", "-1"]));
+    await waitFor("the tap's RDB", async () => t.rdb !== null || `stage ${t.stage}`);
+    return t;
+  }
+
+  private parse(): void {
+    for (;;) {
+      if (this.stage === "reply" || this.stage === "rdbhead") {
+        while (this.buf.length && this.buf[0] === 10) this.buf = this.buf.subarray(1); // keepalive newlines
+        const nl = this.buf.indexOf("\r\n");
+        if (nl < 0) return;
+        const line = this.buf.latin1Slice(0, nl);
+        this.buf = this.buf.subarray(nl + 2);
+        if (this.stage === "reply") {
+          const m = /^\+FULLRESYNC ([0-9a-f]{40}) (\d+)$/.exec(line);
+          if (!m) throw new Error(`unexpected PSYNC reply ${line}`);
+          [this.replid, this.startOffset] = [m[1], Number(m[2])];
+          this.stage = "rdbhead";
+        } else {
+          if (!/^\$\d+$/.test(line)) throw new Error(`unexpected RDB header ${line}`);
+          this.rdbLeft = Number(line.slice(1));
+          this.stage = "rdb";
+        }
+      } else if (this.stage === "rdb") {
+        const take = this.buf.subarray(0, this.rdbLeft);
+        this.rdbParts.push(Buffer.from(take));
+        this.rdbLeft -= take.length;
+        this.buf = this.buf.subarray(take.length);
+        if (this.rdbLeft > 0) return;
+        this.rdb = Buffer.concat(this.rdbParts);
+        this.stage = "stream";
+      } else {
+        const end = replyEnd(this.buf, 0);
+        if (end < 0) return;
+        this.commands.push(decode(this.buf, 0)[0] as string[]);
+        this.streamBytes += end;
+        this.buf = this.buf.subarray(end);
+      }
+    }
+  }
+
+  /** The stream without the master's PINGs and REPLCONF GETACKs. */
+  writes(): string[][] { return this.commands.filter((a) => !/^(ping|replconf)$/i.test(a[0])); }
+
+  async waitForWrite(what: string, pred: (argv: string[]) => boolean): Promise<void> {
+    await waitFor(what, async () => this.writes().some(pred) || JSON.stringify(this.writes().slice(-5)));
+  }
+
+  close(): void { this.sock.end(); }
+}
+
+/** A master played by the test on a port of its own: it answers the handshake (PING, REPLCONF,
+ *  PSYNC with +FULLRESYNC at offset 0 and the given RDB), then sends the stream exactly as the
+ *  test writes it, in as many pieces as it likes, and records the replica's acks. */
+class FakeMaster {
+  private listener!: TCPSocketListener<undefined>;
+  private sock: { write(d: string | Uint8Array): number } | null = null;
+  private buf = Buffer.alloc(0);
+  port = 0;
+  synced = false;
+  acks: number[] = [];
+
+  static start(rdb: Buffer): FakeMaster {
+    const f = new FakeMaster();
+    f.listener = Bun.listen<undefined>({
+      hostname: "127.0.0.1", port: 0,
+      socket: {
+        open: (s) => { f.sock = s; },
+        data: (s, d) => {
+          f.buf = Buffer.concat([f.buf, d]);
+          for (;;) {
+            const end = replyEnd(f.buf, 0);
+            if (end < 0) break;
+            const argv = decode(f.buf, 0)[0] as string[];
+            f.buf = f.buf.subarray(end);
+            const cmd = argv[0].toUpperCase();
+            if (cmd === "PING") s.write("+PONG\r\n");
+            else if (cmd === "REPLCONF" && argv[1].toUpperCase() === "ACK") f.acks.push(Number(argv[2]));
+            else if (cmd === "REPLCONF") s.write("+OK\r\n");
+            else if (cmd === "PSYNC") {
+              s.write(Buffer.concat([Buffer.from(`+FULLRESYNC ${"f".repeat(40)} 0\r\n$${rdb.length}\r\n`, "latin1"), rdb]));
+              f.synced = true;
+            }
+          }
+        },
+      },
+    });
+    f.port = f.listener.port;
+    return f;
+  }
+
+  send(bytes: string): void { this.sock!.write(Buffer.from(bytes, "latin1")); }
+  stop(): void { this.listener.stop(true); }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Workloads.
+
+/** Expiry times in the stream depend on the moment: compare them by shape. */
+const normalizeTimes = (argv: string[]) => argv.map((a) => (/^1\d{9}$|^1\d{12}$/.test(a) ? "<unix time>" : /^1\d{12}-\d+$/.test(a) ? "<stream id>" : a));
+/** The same for replies, which may hold generated stream IDs. */
+const normalizeReply = (r: Reply): Reply => (Array.isArray(r) ? r.map(normalizeReply) : typeof r === "string" ? normalizeTimes([r])[0] : r);
+
+/** One of each kind of write, on `c` (with `b` for clients that block), waiting for the expired
+ *  keys to leave through the tap. The script is the same for Redbun and redis-server. */
+async function everyWriteClass(c: RawClient, b: RawClient, tap: Tap): Promise<Reply[]> {
+  const replies: Reply[] = [];
+  const run = async (...args: (string | number)[]) => { replies.push(await c.cmd(...args)); };
+  const sec = Math.floor(Date.now() / 1000);
+  await run("SET", "plain", "v");
+  await run("SET", "ex", "v", "EX", 100);
+  await run("SET", "px", "v", "PX", 100000);
+  await run("SET", "exat", "v", "EXAT", sec + 100);
+  await run("SET", "ex", "v2", "KEEPTTL");
+  await run("SET", "nx", "v", "NX");
+  await run("SET", "nx", "v2", "NX");
+  await run("SET", "nx", "v3", "GET", "EX", 100);
+  await run("SETEX", "setex", 100, "v");
+  await run("PSETEX", "psetex", 100000, "v");
+  await run("GETEX", "ex", "EX", 200);
+  await run("GETEX", "px", "PERSIST");
+  await run("GETEX", "plain");
+  await run("EXPIRE", "plain", 100);
+  await run("PEXPIRE", "plain", 100000);
+  await run("EXPIREAT", "plain", sec + 100);
+  await run("PEXPIREAT", "plain", sec * 1000 + 100000);
+  await run("EXPIRE", "plain", 100, "NX");
+  await run("PERSIST", "plain");
+  await run("SET", "past", "v");
+  await run("EXPIRE", "past", -1);
+  await run("SET", "f", "10.5");
+  await run("INCRBYFLOAT", "f", "0.1");
+  await run("HSET", "h", "a", "1");
+  await run("HINCRBYFLOAT", "h", "a", "1.5");
+  await run("INCR", "n");
+  await run("INCRBY", "n", 5);
+  await run("APPEND", "plain", "x");
+  await run("SETRANGE", "plain", 0, "Z");
+  await run("GETDEL", "plain");
+  await run("GETSET", "gs", "v");
+  await run("MSET", "a", "1", "b", "2");
+  await run("MSETNX", "c", "3", "d", "4");
+  await run("SADD", "one", "m");
+  await run("SPOP", "one");
+  await run("SADD", "all", "x", "y", "z");
+  replies.push(((await c.cmd("SPOP", "all", 5)) as string[]).sort()); // members come in hash order
+  await run("SADD", "s", "a", "b", "c");
+  await run("SREM", "s", "a");
+  await run("SMOVE", "s", "s2", "b");
+  await run("RPUSH", "l", "a", "b", "c", "d", "e");
+  await run("LPOP", "l");
+  await run("RPOP", "l", 2);
+  await run("LMOVE", "l", "l2", "LEFT", "RIGHT");
+  await run("LMPOP", 1, "l2", "LEFT", "COUNT", 1);
+  await run("ZADD", "z", 1, "a", 2, "b", 3, "c", 4, "d");
+  await run("ZPOPMIN", "z");
+  await run("ZMPOP", 1, "z", "MAX", "COUNT", 1);
+  await run("ZINCRBY", "z", 1, "b");
+  // Blocked clients served by a later write.
+  for (const [blocking, feed] of [
+    [["BLPOP", "bl", 0], ["RPUSH", "bl", "x", "y"]],
+    [["BRPOP", "bl2", 0], ["LPUSH", "bl2", "p"]],
+    [["BZPOPMIN", "bz", 0], ["ZADD", "bz", 1, "m"]],
+    [["BLMPOP", 0, 1, "bm", "LEFT"], ["RPUSH", "bm", "q"]],
+  ] as (string | number)[][][]) {
+    await block(b, c, ...blocking);
+    await run(...feed);
+    replies.push(await b.read());
+  }
+  await run("MULTI");
+  await run("SET", "t1", "1");
+  await run("INCR", "t1");
+  await run("LPUSH", "tl", "a");
+  await run("EXEC");
+  await run("MULTI");
+  await run("GET", "t1");
+  await run("EXEC");
+  await run("MULTI");
+  await run("SET", "t2", "1");
+  await run("LPUSH", "t2", "x");
+  await run("EXEC");
+  await run("SELECT", 3);
+  await run("SET", "d3", "v");
+  await run("SELECT", 0);
+  await run("SWAPDB", 0, 3);
+  await run("COPY", "d3", "d3copy");
+  await run("RENAME", "d3copy", "d3renamed");
+  await run("MOVE", "d3renamed", 5);
+  // Expiry: lazily on access (also inside a transaction), then by the active cycle.
+  await run("DEBUG", "SET-ACTIVE-EXPIRE", 0);
+  await run("SET", "lazy", "v", "PX", 20);
+  await run("SET", "lazy2", "v", "PX", 20);
+  const t = Date.now();
+  await waitFor("lazy to be past its TTL", async () => Date.now() > t + 40 || "not yet");
+  await run("GET", "lazy");
+  await run("MULTI");
+  await run("GET", "lazy2");
+  await run("SET", "after", "1");
+  await run("EXEC");
+  await run("DEBUG", "SET-ACTIVE-EXPIRE", 1);
+  await run("SET", "active", "v", "PX", 20);
+  await tap.waitForWrite("the active expiry's DEL", (a) => /^(del|unlink)$/i.test(a[0]) && a[1] === "active");
+  await run("FLUSHDB");
+  await run("SELECT", 5);
+  await run("FLUSHALL");
+  await run("SET", "__end__", "1");
+  await tap.waitForWrite("the end marker", (a) => a[1] === "__end__");
+  return replies;
+}
+
+/** Every type in several dbs, with small and big encodings, binary-safe keys and values, empty
+ *  values and expiry times far enough ahead that none expires during a test. `infinities: false`
+ *  leaves out the infinite zset scores (tested on their own where one bug would spoil a whole
+ *  describe's data). */
+function allTypesCommands({ infinities = true } = {}): (string | number)[][] {
+  const rnd = seededRandom(7);
+  const noise = (n: number) => Array.from({ length: n }, () => String.fromCharCode(Math.floor(rnd() * 256))).join("");
+  const later = Date.now() + 3_600_000;
+  const cmds: (string | number)[][] = [];
+  for (const db of [0, 1, 7, 15]) {
+    cmds.push(["SELECT", db]);
+    cmds.push(["SET", "str", `hello ${db}`], ["SET", "empty", ""], ["SET", "int", "12345"], ["SET", "neg", "-7"], ["SET", "float", "3.25"]);
+    cmds.push(["SET", "bin\r\n\0key", "v\0\r\nal\xff"], ["SET", "ttl", "v", "PX", 3_600_000], ["SET", "exat", "v", "PXAT", later + db]);
+    cmds.push(["RPUSH", "list", "a", "b", "", "12", "c"], ["HSET", "hash", "a", "1", "b", "", "c", "x".repeat(100)]);
+    cmds.push(["SADD", "intset", 1, 2, 3, -5], ["SADD", "set", "a", "b", ""], ["ZADD", "zset", 1, "a", 2.5, "b", -3, "c", ...(infinities ? ["inf", "top", "-inf", "bottom"] : [])]);
+    cmds.push(["XADD", "stream", "1-1", "a", "1"], ["XADD", "stream", "2-0", "b", "2", "c", ""], ["XADD", "stream", "3-0", "d", "4"], ["XDEL", "stream", "2-0"]);
+    cmds.push(["XGROUP", "CREATE", "stream", "g", "0"], ["XREADGROUP", "GROUP", "g", "alice", "COUNT", 1, "STREAMS", "stream", ">"]);
+    cmds.push(["EXPIRE", "hash", 7200], ["PEXPIREAT", "list", later], ["EXPIRE", "zset", 9000]);
+  }
+  cmds.push(["SELECT", 0]);
+  cmds.push(["SET", "big", "x".repeat(100_000)], ["SET", "noise", noise(200_000)]); // LZF-compressed, and not
+  cmds.push(["RPUSH", "biglist", ...Array.from({ length: 2000 }, (_, i) => `item ${i}`)]);
+  cmds.push(["HSET", "bighash", ...Array.from({ length: 600 }, (_, i) => [`f${i}`, noise(20)]).flat()]);
+  cmds.push(["SADD", "bigintset", ...Array.from({ length: 600 }, (_, i) => i * 7)]);
+  cmds.push(["SADD", "bigset", ...Array.from({ length: 600 }, (_, i) => `m${i}`)]);
+  cmds.push(["ZADD", "bigzset", ...Array.from({ length: 300 }, (_, i) => [i / 3, `m${i}`]).flat(), ...(infinities ? ["inf", "top", "-inf", "bottom"] : [])]);
+  cmds.push(["XADD", "bigstream", "MAXLEN", 900, "1-1", "f", "v"]);
+  for (let i = 2; i < 1000; i++) cmds.push(["XADD", "bigstream", "MAXLEN", "900", `${i}-0`, "f", `v${i}`, "g", noise(10)]);
+  cmds.push(["XGROUP", "CREATE", "bigstream", "g1", "0"]);
+  cmds.push(["XREADGROUP", "GROUP", "g1", "c1", "COUNT", 10, "STREAMS", "bigstream", ">"], ["XACK", "bigstream", "g1", "150-0", "151-0"]);
+  cmds.push(["EXPIRE", "bigset", 5000]);
+  return cmds;
+}
+
+/** Replies other than errors, to check a workload ran as meant. */
+function expectNoErrors(replies: string[]): void {
+  expect(replies.filter((r) => r[0] === "-")).toEqual([]);
+}
+
+/** A deterministic random load of writes that do not depend on randomness on the server (no
+ *  SPOP, no SRANDMEMBER), so two masters fed it end with the same data. Errors (WRONGTYPE and
+ *  the like) are part of it. */
+function randomLoad(seed: number, n: number): (string | number)[][] {
+  const rnd = seededRandom(seed);
+  const pick = <T>(xs: T[]): T => xs[Math.floor(rnd() * xs.length)];
+  const key = () => pick(["a", "b", "c", "d", "e", "f", "g", "h"]);
+  const val = () => pick(["x", "yy", "", "12", "-3", "4.5", "zzz\r\n", "\0"]);
+  const num = () => Math.floor(rnd() * 20) - 5;
+  const gens: (() => (string | number)[])[] = [
+    () => ["SET", key(), val()], () => ["SET", key(), val(), "EX", 1000 + num()], () => ["APPEND", key(), val()],
+    () => ["INCR", key()], () => ["INCRBYFLOAT", key(), "1.5"], () => ["SETRANGE", key(), num() & 7, val()], () => ["GETDEL", key()],
+    () => ["DEL", key(), key()], () => ["LPUSH", key(), val(), val()], () => ["RPUSH", key(), val()], () => ["LPOP", key()],
+    () => ["RPOP", key(), 2], () => ["LMOVE", key(), key(), "LEFT", "RIGHT"], () => ["LTRIM", key(), 0, 5], () => ["LREM", key(), 0, val()],
+    () => ["LINSERT", key(), "BEFORE", val(), val()], () => ["HSET", key(), val(), val()], () => ["HDEL", key(), val()],
+    () => ["HINCRBY", key(), "n", num()], () => ["HINCRBYFLOAT", key(), "f", "0.25"], () => ["SADD", key(), val(), num()],
+    () => ["SREM", key(), val()], () => ["SMOVE", key(), key(), val()], () => ["SINTERSTORE", key(), key(), key()],
+    () => ["SUNIONSTORE", key(), key(), key()], () => ["ZADD", key(), num() / 2, val()], () => ["ZINCRBY", key(), 1.5, val()],
+    () => ["ZREM", key(), val()], () => ["ZPOPMIN", key()], () => ["ZUNIONSTORE", key(), 2, key(), key()],
+    () => ["ZRANGESTORE", key(), key(), 0, 2], () => ["EXPIRE", key(), 2000], () => ["PERSIST", key()], () => ["RENAME", key(), key()],
+    () => ["COPY", key(), key(), "DB", pick([0, 1, 2, 3]), "REPLACE"], () => ["MOVE", key(), pick([0, 1, 2, 3])], () => ["SELECT", pick([0, 1, 2, 3])],
+  ];
+  const out: (string | number)[][] = [];
+  while (out.length < n) {
+    const r = rnd();
+    if (r < 0.03) {
+      out.push(["MULTI"], pick(gens)(), pick(gens)(), pick(gens)(), ["EXEC"]);
+    } else if (r < 0.035) {
+      out.push(["SWAPDB", pick([0, 1, 2, 3]), pick([0, 1, 2, 3])]);
+    } else {
+      out.push(pick(gens)());
+    }
+  }
+  out.push(["SELECT", 0]);
+  return out;
+}
+
+/** Sends a load in pipelined batches, calling `midway` once after about half of it. */
+async function sendLoad(c: RawClient, load: (string | number)[][], midway?: () => Promise<void>): Promise<void> {
+  const batch = 200;
+  for (let i = 0; i < load.length; i += batch) {
+    await pipeline(c, load.slice(i, i + batch)); // a MULTI block may span two batches: no matter
+    if (midway && i < load.length / 2 && i + batch >= load.length / 2) await midway();
+  }
+}
+
+/** A few writes of the kinds that need care on the other end: a blocked pop served later, a
+ *  transaction, relative expiry times, a float increment, SWAPDB. */
+async function streamSomeWrites(m: Node): Promise<void> {
+  const b = await RawClient.connect(m.port);
+  try {
+    await block(b, m.c, "BLPOP", "queue", 0);
+    await m.c.cmd("RPUSH", "queue", "first", "second");
+    expect(await b.read()).toEqual(["queue", "first"]);
+    expect(await pipeline(m.c, [
+      ["MULTI"], ["INCR", "ctr"], ["SET", "tx", "v", "EX", 500], ["EXEC"], ["INCRBYFLOAT", "fl", "2.5"], ["EXPIRE", "str", 900], ["SELECT", 1],
+      ["SWAPDB", 1, 7], ["SET", "in1", "v"], ["SELECT", 0], ["SPOP", "bigset", 3],
+    ])).toEqual(["+OK\r\n", "+QUEUED\r\n", "+QUEUED\r\n", "*2\r\n:1\r\n+OK\r\n", "$3\r\n2.5\r\n", ":1\r\n", "+OK\r\n", "+OK\r\n", "+OK\r\n", "+OK\r\n", expect.stringMatching(/^\*3\r\n/)]);
+  } finally {
+    b.close();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// What a master sends: the stream a fake replica records, Redbun's next to redis-server's.
+
+describe("the propagated form of every write class", () => {
+  test.skipIf(noRedis)("is what redis-server 7.0 sends its replicas, command for command", async () => {
+    const [rb, rs] = await Promise.all([startRedbun(), startRedis()]);
+    try {
+      const out = [];
+      for (const n of [rb, rs]) {
+        const tap = await Tap.open(n.port);
+        const b = await RawClient.connect(n.port);
+        const replies = await everyWriteClass(n.c, b, tap);
+        b.close();
+        tap.close();
+        out.push({ replies, writes: tap.writes().map(normalizeTimes) });
+      }
+      expect(out[0].replies).toEqual(out[1].replies);
+      expect(out[0].writes).toEqual(out[1].writes);
+    } finally {
+      await rb.stop();
+      await rs.stop();
+    }
+  }, 20000);
+
+  test.skipIf(noRedis)("stream writes, consumer groups and a blocked XREADGROUP served later are sent as redis-server sends them", async () => {
+    const [rb, rs] = await Promise.all([startRedbun(), startRedis()]);
+    try {
+      const out = [];
+      for (const n of [rb, rs]) {
+        const tap = await Tap.open(n.port);
+        const b = await RawClient.connect(n.port);
+        const replies: Reply[] = [];
+        for (const cmd of [
+          ["XADD", "s", "1-0", "a", "1"], ["XADD", "s", "2-0", "b", "2"], ["XADD", "s", "MAXLEN", 2, "3-0", "c", "3"], ["XADD", "s", "4-0", "d", "4"],
+          ["XADD", "nope", "NOMKSTREAM", "*", "f", "v"], ["XDEL", "s", "3-0", "99-0"], ["XTRIM", "s", "MAXLEN", 5], ["XTRIM", "s", "MINID", "2-0"],
+          ["XGROUP", "CREATE", "s", "g", "0"], ["XGROUP", "CREATE", "new", "g", "$", "MKSTREAM"], ["XGROUP", "CREATECONSUMER", "s", "g", "bob"],
+          ["XADD", "s", "5-0", "e", "5"], ["XREADGROUP", "GROUP", "g", "alice", "COUNT", 2, "STREAMS", "s", ">"],
+          ["XREADGROUP", "GROUP", "g", "alice", "NOACK", "STREAMS", "s", ">"], ["XREADGROUP", "GROUP", "g", "frank", "NOACK", "STREAMS", "s", "0"],
+          ["XREADGROUP", "GROUP", "g", "grace", "STREAMS", "s", ">"], ["XACK", "s", "g", "4-0"], ["XCLAIM", "s", "g", "bob", 0, "5-0"],
+          ["XCLAIM", "s", "g", "bob", 0, "5-0", "JUSTID"], ["XAUTOCLAIM", "s", "g", "carol", 0, "0"], ["XGROUP", "SETID", "s", "g", "0"],
+          ["XREADGROUP", "GROUP", "g", "erin", "STREAMS", "s", "0"], ["XGROUP", "DELCONSUMER", "s", "g", "bob"], ["XSETID", "s", "10-0"], ["XGROUP", "SETID", "s", "g", "$"],
+        ] as (string | number)[][]) replies.push(await n.c.cmd(...cmd));
+        await block(b, n.c, "XREADGROUP", "GROUP", "g", "dave", "BLOCK", 0, "STREAMS", "s", ">");
+        replies.push(await n.c.cmd("XADD", "s", "11-0", "f", "v"));
+        replies.push(await b.read());
+        for (const cmd of [["XGROUP", "DESTROY", "s", "g"], ["XADD", "auto", "*", "f", "v"], ["XADD", "auto", "MAXLEN", "~", 1, "*", "g", "w"]]) {
+          replies.push(await n.c.cmd(...cmd));
+        }
+        await n.c.cmd("SET", "__end__", "1");
+        await tap.waitForWrite("the end marker", (a) => a[1] === "__end__");
+        out.push({ replies: replies.map(normalizeReply), writes: tap.writes().map(normalizeTimes) });
+        b.close();
+        tap.close();
+      }
+      expect(out[0].replies).toEqual(out[1].replies);
+      expect(out[0].writes).toEqual(out[1].writes);
+    } finally {
+      await rb.stop();
+      await rs.stop();
+    }
+  });
+
+  test.skipIf(noRedis)("BLMOVE and BRPOPLPUSH, served at once or later, are sent as redis-server sends them (lmove's directions in lower case, RPOPLPUSH)", async () => {
+    const [rb, rs] = await Promise.all([startRedbun(), startRedis()]);
+    try {
+      const out: string[][][] = [];
+      for (const n of [rb, rs]) {
+        const tap = await Tap.open(n.port);
+        const b = await RawClient.connect(n.port);
+        await n.c.cmd("RPUSH", "src", "a", "b", "c", "d");
+        expect(await n.c.cmd("BLMOVE", "src", "dst", "LEFT", "RIGHT", 0)).toBe("a");
+        expect(await n.c.cmd("BLMOVE", "src", "dst", "right", "left", 0)).toBe("d");
+        expect(await n.c.cmd("BRPOPLPUSH", "src", "dst", 0)).toBe("c");
+        expect(await n.c.cmd("RPOPLPUSH", "src", "dst")).toBe("b");
+        for (const [blocking, feed] of [
+          [["BLMOVE", "src", "dst", "LEFT", "RIGHT", 0], ["RPUSH", "src", "e"]],
+          [["BLMOVE", "src", "dst", "right", "left", 0], ["RPUSH", "src", "e"]],
+          [["BRPOPLPUSH", "src", "dst", 0], ["RPUSH", "src", "e"]],
+        ] as (string | number)[][][]) {
+          await block(b, n.c, ...blocking);
+          await n.c.cmd(...feed);
+          expect(await b.read()).toBe("e");
+        }
+        await n.c.cmd("SET", "__end__", "1");
+        await tap.waitForWrite("the end marker", (a) => a[1] === "__end__");
+        out.push(tap.writes());
+        b.close();
+        tap.close();
+      }
+      expect(out[0]).toEqual(out[1]);
+    } finally {
+      await rb.stop();
+      await rs.stop();
+    }
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Redbun to Redbun.
+
+describe("full synchronization", () => {
+  let m: Node, r: Node;
+  beforeAll(async () => {
+    [m, r] = await Promise.all([startRedbun(), startRedbun()]);
+    expectNoErrors(await pipeline(m.c, allTypesCommands()));
+    // The replica's own data, which a full sync replaces.
+    await pipeline(r.c, [["SET", "stale", "1"], ["SELECT", 9], ["SET", "stale9", "1"], ["SELECT", 0]]);
+  });
+  afterAll(async () => { await m.stop(); await r.stop(); });
+
+  test("a replica gets every type in every db, with the master's absolute expiry times, and loses its own keys", async () => {
+    await replicaOf(r, m);
+    await waitInSync(m, r);
+    const data = await expectSameData(m, r);
+    expect(Object.keys(data).filter((k) => k.startsWith("7:")).length).toBe(14);
+    expect(data["0:stale"]).toBeUndefined();
+    expect(await r.c.raw("DBSIZE")).toBe(await m.c.raw("DBSIZE"));
+  });
+
+  test("the master counts one full sync and one refused partial one; both sides share the master's replication ID", async () => {
+    // As in Redis, a master turned replica first offers its own history (PSYNC <its replid>
+    // <offset+1>), which the master refuses and counts in sync_partial_err.
+    expect(await syncStats(m)).toEqual({ full: 1, partialOk: 0, partialErr: 1 });
+    expect((await info(r.c)).master_replid).toBe((await info(m.c)).master_replid);
+    expect(r.log()).toContain("MASTER <-> REPLICA sync: Finished with success");
+  });
+
+  test("SYNC, the protocol from before PSYNC, gets the RDB without a +FULLRESYNC line, then the stream", async () => {
+    const tap = await Tap.open(m.port, "SYNC");
+    try {
+      expect(tap.rdb!.latin1Slice(0, 9)).toBe("REDIS0010");
+      await m.c.cmd("SET", "after-sync", "1");
+      await tap.waitForWrite("the SET", (a) => a[1] === "after-sync");
+      expect(tap.writes()).toEqual([["SELECT", "0"], ["SET", "after-sync", "1"]]);
+    } finally {
+      tap.close();
+    }
+    await m.c.cmd("DEL", "after-sync");
+  });
+
+  test("a second replica arriving later gets the data as it is then", async () => {
+    await m.c.cmd("SET", "later", "1");
+    await m.c.cmd("DEL", "big");
+    const r2 = await startRedbun();
+    try {
+      await replicaOf(r2, m);
+      await waitInSync(m, r, r2);
+      await expectSameData(m, r2);
+      expect(await r2.c.cmd("GET", "later")).toBe("1");
+      expect((await syncStats(m)).full).toBe(3); // r, the SYNC above, r2
+    } finally {
+      await r2.stop();
+    }
+  });
+});
+
+describe("the replication stream", () => {
+  let m: Node, r: Node;
+  beforeAll(async () => {
+    [m, r] = await Promise.all([startRedbun(), startRedbun()]);
+    await replicaOf(r, m);
+    await waitInSync(m, r);
+  });
+  afterAll(async () => { await m.stop(); await r.stop(); });
+
+  test("SET with EX, PX and EXAT, SETEX, PSETEX, GETEX and EXPIRE give the replica the master's absolute expiry time", async () => {
+    const sec = Math.floor(Date.now() / 1000);
+    expectNoErrors(await pipeline(m.c, [
+      ["SET", "ex", "v", "EX", 100], ["SET", "px", "v", "PX", 100000], ["SET", "exat", "v", "EXAT", sec + 100], ["SETEX", "setex", 100, "v"],
+      ["PSETEX", "psetex", 100000, "v"], ["SET", "getex", "v"], ["GETEX", "getex", "EX", 300], ["SET", "e1", "v"], ["EXPIRE", "e1", 50],
+      ["SET", "e2", "v"], ["PEXPIRE", "e2", 50000], ["SET", "e3", "v", "EX", 10], ["PERSIST", "e3"], ["SET", "kept", "v", "EX", 100], ["SET", "kept", "w", "KEEPTTL"],
+    ]));
+    await waitInSync(m, r);
+    const data = await expectSameData(m, r);
+    for (const k of ["ex", "px", "setex", "psetex", "getex", "e1", "e2", "kept"]) expect(data[`0:${k}`].expireAt as number).toBeGreaterThan(Date.now());
+    expect(data["0:exat"].expireAt).toBe((sec + 100) * 1000);
+    expect(data["0:e3"].expireAt).toBe(-1);
+  });
+
+  test("INCRBYFLOAT, HINCRBYFLOAT and the other read-modify-writes leave the replica with the master's values", async () => {
+    expectNoErrors(await pipeline(m.c, [
+      ["SET", "f", "10.5"], ["INCRBYFLOAT", "f", "0.1"], ["INCRBYFLOAT", "f", "1e3"], ["HSET", "h", "a", "1"], ["HINCRBYFLOAT", "h", "a", "1.5"],
+      ["INCR", "n"], ["INCRBY", "n", 41], ["DECRBY", "n", 2], ["APPEND", "s", "ab"], ["SETRANGE", "s", 5, "z"], ["GETSET", "gs", "1"], ["GETDEL", "s"],
+      ["MSET", "a", "1", "b", "2"], ["MSETNX", "c", "3", "d", "4"], ["SETNX", "a", "9"],
+    ]));
+    await waitInSync(m, r);
+    await expectSameData(m, r);
+    expect(await r.c.cmd("GET", "f")).toBe("1010.59999999999999998"); // redis-server's long double result too
+    expect(await r.c.cmd("HGET", "h", "a")).toBe("2.5");
+  });
+
+  test("SPOP with and without a count leaves the replica with exactly the master's remaining members", async () => {
+    await m.c.cmd("SADD", "pool", ...Array.from({ length: 200 }, (_, i) => `m${i}`));
+    await m.c.cmd("SADD", "ints", ...Array.from({ length: 100 }, (_, i) => i));
+    for (let i = 0; i < 5; i++) await m.c.cmd("SPOP", "pool");
+    await m.c.cmd("SPOP", "pool", 50);
+    await m.c.cmd("SPOP", "ints", 30);
+    await m.c.cmd("SADD", "tiny", "a", "b");
+    await m.c.cmd("SPOP", "tiny", 10);
+    await waitInSync(m, r);
+    const data = await expectSameData(m, r);
+    expect((data["0:pool"].value as string[]).length).toBe(145);
+    expect((data["0:ints"].value as string[]).length).toBe(70);
+    expect(data["0:tiny"]).toBeUndefined();
+  });
+
+  test("list, hash, set and sorted-set writes, and the STORE commands, reach the replica", async () => {
+    expectNoErrors(await pipeline(m.c, [
+      ["RPUSH", "l", "a", "b", "c", "d", "e", "f"], ["LPOP", "l"], ["RPOP", "l", 2], ["LMOVE", "l", "l2", "LEFT", "RIGHT"], ["LINSERT", "l", "AFTER", "c", "x"],
+      ["LSET", "l", 0, "first"], ["LREM", "l", 0, "x"], ["LMPOP", 1, "l2", "RIGHT", "COUNT", 5], ["RPUSH", "lt", 1, 2, 3, 4, 5], ["LTRIM", "lt", 1, 2],
+      ["HSET", "hh", "a", "1", "b", "2"], ["HDEL", "hh", "a"], ["HSETNX", "hh", "c", "3"], ["HINCRBY", "hh", "b", 5],
+      ["SADD", "s1", "a", "b", "c"], ["SADD", "s2", "b", "c", "d"], ["SREM", "s1", "a"], ["SMOVE", "s2", "s1", "d"], ["SINTERSTORE", "si", "s1", "s2"],
+      ["SUNIONSTORE", "su", "s1", "s2"], ["SDIFFSTORE", "sd", "s1", "s2"],
+      ["ZADD", "z", 1, "a", 2, "b", 3, "c", 4, "d"], ["ZINCRBY", "z", 10, "a"], ["ZREM", "z", "b"], ["ZPOPMIN", "z"], ["ZPOPMAX", "z"], ["ZADD", "z2", 5, "q", 6, "c"],
+      ["ZUNIONSTORE", "zu", 2, "z", "z2", "WEIGHTS", 2, 3], ["ZINTERSTORE", "zi", 2, "z", "z2"], ["ZRANGESTORE", "zr", "zu", 0, 0], ["ZREMRANGEBYSCORE", "zu", 0, 12],
+      ["ZMPOP", 1, "z2", "MIN"],
+    ]));
+    await waitInSync(m, r);
+    await expectSameData(m, r);
+  });
+
+  test("pops of clients blocked until a later write reach the replica as the pops the master made", async () => {
+    const b = await RawClient.connect(m.port);
+    try {
+      for (const [blocking, feed, served] of [
+        [["BLPOP", "q1", 0], ["RPUSH", "q1", "x", "y"], ["q1", "x"]],
+        [["BRPOP", "q2", 0], ["LPUSH", "q2", "p", "q"], ["q2", "p"]],
+        [["BLMOVE", "q3", "q3dst", "LEFT", "RIGHT", 0], ["RPUSH", "q3", "e", "f"], "e"],
+        [["BRPOPLPUSH", "q4", "q4dst", 0], ["RPUSH", "q4", "e", "f"], "f"],
+        [["BZPOPMIN", "q5", 0], ["ZADD", "q5", 1, "m", 2, "n"], ["q5", "m", "1"]],
+        [["BZPOPMAX", "q6", 0], ["ZADD", "q6", 1, "m", 2, "n"], ["q6", "n", "2"]],
+        [["BLMPOP", 0, 1, "q7", "RIGHT", "COUNT", 2], ["RPUSH", "q7", "a", "b", "c"], ["q7", ["c", "b"]]],
+        [["BZMPOP", 0, 1, "q8", "MIN"], ["ZADD", "q8", 1, "a", 2, "b"], ["q8", [["a", "1"]]]],
+      ] as [(string | number)[], (string | number)[], Reply][]) {
+        await block(b, m.c, ...blocking);
+        await m.c.cmd(...feed);
+        expect(await b.read()).toEqual(served);
+      }
+      await waitInSync(m, r);
+      const data = await expectSameData(m, r);
+      expect(data["0:q1"].value).toEqual(["y"]);
+      expect(data["0:q3dst"].value).toEqual(["e"]);
+      expect(data["0:q7"].value).toEqual(["a"]);
+    } finally {
+      b.close();
+    }
+  });
+
+  test("stream writes and consumer-group reads leave the replica with the master's entries, groups and pending lists", async () => {
+    const b = await RawClient.connect(m.port);
+    try {
+      expectNoErrors(await pipeline(m.c, [
+        ["XADD", "st", "1-0", "a", "1"], ["XADD", "st", "2-0", "b", "2"], ["XADD", "st", "3-0", "c", "3"], ["XADD", "st", "4-0", "d", "4"], ["XDEL", "st", "3-0"],
+        ["XGROUP", "CREATE", "st", "g", "0"], ["XGROUP", "CREATE", "st", "h", "$"], ["XREADGROUP", "GROUP", "g", "alice", "COUNT", 2, "STREAMS", "st", ">"],
+        ["XREADGROUP", "GROUP", "h", "bob", "NOACK", "STREAMS", "st", "0"], ["XACK", "st", "g", "1-0"], ["XCLAIM", "st", "g", "carol", 0, "2-0"],
+        ["XADD", "st", "MAXLEN", 10, "*", "e", "5"], ["XTRIM", "st", "MINID", "2-0"], ["XADD", "auto", "*", "f", "v"], ["XGROUP", "SETID", "st", "g", "$"],
+      ]));
+      await block(b, m.c, "XREADGROUP", "GROUP", "g", "dave", "BLOCK", 0, "STREAMS", "st", ">");
+      await m.c.cmd("XADD", "st", "*", "late", "1");
+      expect(((await b.read()) as Reply[][])[0][0]).toBe("st");
+      await waitInSync(m, r);
+      const data = await expectSameData(m, r);
+      expect(Object.keys(data).filter((k) => data[k].type === "stream").sort()).toEqual(["0:auto", "0:st"]);
+      expect(await r.c.cmd("XPENDING", "st", "g")).toEqual(await m.c.cmd("XPENDING", "st", "g"));
+    } finally {
+      b.close();
+      await m.c.cmd("DEL", "st", "auto"); // so a difference here does not spoil the next tests
+    }
+  });
+
+  test("a MULTI/EXEC transaction reaches the replica whole, including the commands that ran after one that failed", async () => {
+    const replies = await pipeline(m.c, [["MULTI"], ["SET", "t", "1"], ["INCR", "t"], ["LPUSH", "t", "x"], ["RPUSH", "tl", "a"], ["SELECT", 2], ["SET", "t2", "v"], ["EXEC"], ["SELECT", 0]]);
+    expect(replies[7]).toBe("*6\r\n+OK\r\n:2\r\n-WRONGTYPE Operation against a key holding the wrong kind of value\r\n:1\r\n+OK\r\n+OK\r\n");
+    await waitInSync(m, r);
+    await expectSameData(m, r);
+    expect(await r.c.cmd("GET", "t")).toBe("2");
+  });
+
+  test("SELECT, SWAPDB, MOVE and COPY across dbs keep every db of the replica equal to the master's", async () => {
+    expectNoErrors(await pipeline(m.c, [
+      ["SELECT", 3], ["SET", "in3", "v"], ["RPUSH", "l3", "a"], ["SELECT", 4], ["SET", "in4", "w"], ["SWAPDB", 3, 4], ["SELECT", 0],
+      ["SET", "mv", "1"], ["MOVE", "mv", 6], ["SET", "cp", "2"], ["COPY", "cp", "cp", "DB", 5], ["RENAME", "cp", "cp2"], ["SWAPDB", 0, 8], ["SWAPDB", 0, 8],
+    ]));
+    await waitInSync(m, r);
+    const data = await expectSameData(m, r);
+    expect(data["4:in3"].value).toBe("v");
+    expect(data["3:in4"].value).toBe("w");
+    expect(data["6:mv"].value).toBe("1");
+    expect(data["5:cp"].value).toBe("2");
+  });
+
+  test("keys expired by a lookup and by the active cycle leave the replica as DELs", async () => {
+    await m.c.cmd("DEBUG", "SET-ACTIVE-EXPIRE", 0);
+    await m.c.cmd("SET", "lazy", "v", "PX", 30);
+    await waitInSync(m, r);
+    const size = Number(await r.c.cmd("DBSIZE"));
+    await waitFor("lazy to expire", async () => (await r.c.cmd("EXISTS", "lazy")) === 0 || "still there");
+    expect(await m.c.cmd("GET", "lazy")).toBe(null);
+    await waitFor("the DEL of lazy", async () => (await r.c.cmd("DBSIZE")) === size - 1 || "not yet");
+    await m.c.cmd("DEBUG", "SET-ACTIVE-EXPIRE", 1);
+    await m.c.cmd("SET", "active", "v", "PX", 30);
+    await waitFor("the active cycle's DEL of active", async () => (await r.c.cmd("DBSIZE")) === size - 1 && (await info(m.c, "stats")).expired_keys === "2" || "not yet");
+    await waitInSync(m, r);
+    await expectSameData(m, r);
+  });
+
+  test("FLUSHDB and FLUSHALL empty the replica too", async () => {
+    await m.c.cmd("SELECT", 3);
+    await m.c.cmd("FLUSHDB");
+    await m.c.cmd("SELECT", 0);
+    await waitInSync(m, r);
+    expect(Object.keys(await dataset(r.port)).some((k) => k.startsWith("3:"))).toBe(false);
+    await expectSameData(m, r);
+    await m.c.cmd("FLUSHALL");
+    await m.c.cmd("SET", "only", "1");
+    await waitInSync(m, r);
+    expect(Object.keys(await dataset(r.port))).toEqual(["0:only"]);
+  });
+});
+
+describe("masterauth", () => {
+  let m: Node;
+  beforeAll(async () => { m = await startRedbun({ requirepass: "s3cret" }); });
+  afterAll(async () => { await m.stop(); });
+
+  test("a replica with the master's password syncs; one without it stays down and says so in INFO", async () => {
+    expect(await m.c.raw("AUTH", "s3cret")).toBe("+OK\r\n");
+    await m.c.cmd("SET", "k", "v");
+    const [good, bad] = await Promise.all([startRedbun({ masterauth: "s3cret" }), startRedbun()]);
+    try {
+      await replicaOf(good, m);
+      await replicaOf(bad, m);
+      await waitInSync(m, good);
+      expect(await good.c.raw("GET", "k")).toBe("$1\r\nv\r\n");
+      expect((await info(m.c)).connected_slaves).toBe("1");
+      const i = await info(bad.c);
+      expect([i.master_link_status, i.slave_repl_offset]).toEqual(["down", "0"]);
+      expect(await bad.c.raw("GET", "k")).toBe("$-1\r\n");
+    } finally {
+      await good.stop();
+      await bad.stop();
+    }
+  });
+});
+
+describe("a command split across socket reads", () => {
+  // M → A → B, each fed a 300 kB SET that reaches the replica in several reads.
+  let m: Node, a: Node, b: Node;
+  beforeAll(async () => {
+    [m, a, b] = await Promise.all([startRedbun(), startRedbun(), startRedbun()]);
+    await replicaOf(a, m);
+    await waitInSync(m, a);
+    await replicaOf(b, a);
+    await waitInSync(a, b);
+    await m.c.cmd("SET", "huge", "h".repeat(300_000));
+    await m.c.cmd("SET", "after", "1");
+  });
+  afterAll(async () => { await m.stop(); await a.stop(); await b.stop(); });
+
+  test("is applied by the replica and counted whole in its offset, so the offsets still agree", async () => {
+    await waitFor("the replica to apply both", async () => (await a.c.cmd("GET", "after")) === "1" || "not yet");
+    expect(await a.c.cmd("STRLEN", "huge")).toBe(300_000);
+    await waitInSyncWithin(3000, m, a);
+  });
+
+  test("a small command that arrives in two pieces is counted whole in the offset the replica acks", async () => {
+    const tap = await Tap.open(m.port); // just for a valid RDB
+    tap.close();
+    const fake = FakeMaster.start(tap.rdb!);
+    const r = await startRedbun();
+    try {
+      expect(await r.c.raw("REPLICAOF", "127.0.0.1", fake.port)).toBe("+OK\r\n");
+      await waitFor("the replica's first ack", async () => fake.acks.length > 0 || "none yet");
+      expect(fake.acks[0]).toBe(0);
+      const cmd = encode(["SET", "k", "v"]).latin1Slice();
+      fake.send(cmd.slice(0, 20)); // "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$"
+      await Bun.sleep(50);
+      fake.send(cmd.slice(20));
+      const getack = encode(["REPLCONF", "GETACK", "*"]).latin1Slice();
+      fake.send(getack);
+      await waitFor("the replica to apply it", async () => (await r.c.cmd("GET", "k")) === "v" || "not yet");
+      await waitFor("an ack after the GETACK", async () => fake.acks.length > 1 || "none yet");
+      // What a replica acks for GETACK is its offset before the GETACK itself.
+      expect(fake.acks[1]).toBe(cmd.length);
+      expect((await info(r.c)).slave_repl_offset).toBe(String(cmd.length + getack.length));
+    } finally {
+      await r.stop();
+      fake.stop();
+    }
+  });
+
+  test("reaches the end of a chain intact: the middle proxies every byte of it", async () => {
+    await waitFor("the end of the chain to apply both", async () => (await b.c.cmd("GET", "after")) === "1" || `after is ${await b.c.cmd("GET", "after")}`, 3000);
+    expect(await b.c.cmd("STRLEN", "huge")).toBe(300_000);
+    await waitInSyncWithin(3000, a, b);
+  });
+});
+
+describe("a read-only replica", () => {
+  let m: Node, r: Node;
+  beforeAll(async () => {
+    [m, r] = await Promise.all([startRedbun(), startRedbun()]);
+    await m.c.cmd("SET", "k", "v");
+    await replicaOf(r, m);
+    await waitInSync(m, r);
+  });
+  afterAll(async () => { await m.stop(); await r.stop(); });
+
+  test("refuses every write with -READONLY and the exact text, and still answers reads", async () => {
+    for (const w of [["SET", "k", "w"], ["DEL", "k"], ["LPUSH", "l", "a"], ["EXPIRE", "k", 10], ["FLUSHALL"], ["INCRBYFLOAT", "k", 1]]) {
+      expect(await r.c.raw(...w)).toBe("-READONLY You can't write against a read only replica.\r\n");
+    }
+    expect(await r.c.raw("GET", "k")).toBe("$1\r\nv\r\n");
+    expect((await info(r.c, "errorstats")).errorstat_READONLY).toBe("count=6");
+  });
+
+  test("a write queued in MULTI is refused at once and EXEC discards the transaction", async () => {
+    expect(await pipeline(r.c, [["MULTI"], ["GET", "k"], ["SET", "k", "w"], ["EXEC"]])).toEqual([
+      "+OK\r\n", "+QUEUED\r\n", "-READONLY You can't write against a read only replica.\r\n",
+      "-EXECABORT Transaction discarded because of previous errors.\r\n",
+    ]);
+  });
+
+  test("INFO says slave_read_only:1, and with replica-read-only no a local write is accepted", async () => {
+    expect((await info(r.c)).slave_read_only).toBe("1");
+    expect(await r.c.raw("CONFIG", "SET", "replica-read-only", "no")).toBe("+OK\r\n");
+    try {
+      expect((await info(r.c)).slave_read_only).toBe("0");
+      expect(await r.c.raw("SET", "local", "1")).toBe("+OK\r\n");
+      expect(await r.c.raw("GET", "local")).toBe("$1\r\n1\r\n");
+      expect(await m.c.raw("EXISTS", "local")).toBe(":0\r\n");
+    } finally {
+      await r.c.cmd("CONFIG", "SET", "replica-read-only", "yes");
+    }
+  });
+});
+
+describe("expiry on a replica", () => {
+  let m: Node, r: Node;
+  beforeAll(async () => {
+    [m, r] = await Promise.all([startRedbun(), startRedbun()]);
+    await replicaOf(r, m);
+    await waitInSync(m, r);
+  });
+  afterAll(async () => { await m.stop(); await r.stop(); });
+
+  test("a key past its TTL reads as missing on the replica but is deleted only when the master's DEL arrives", async () => {
+    await m.c.cmd("DEBUG", "SET-ACTIVE-EXPIRE", 0);
+    await m.c.cmd("SET", "keep", "v");
+    const t = Date.now();
+    await m.c.cmd("SET", "k", "v", "PX", 1000);
+    await waitInSync(m, r);
+    const live = await r.c.raw("GET", "k");
+    if (Date.now() - t < 800) expect(live).toBe("$1\r\nv\r\n"); // else the machine was too slow to see it live
+    await waitFor("k to be past its TTL on the replica", async () => (await r.c.cmd("EXISTS", "k")) === 0 || "still live");
+    expect(await pipeline(r.c, [["GET", "k"], ["EXISTS", "k"], ["TTL", "k"], ["PTTL", "k"], ["TYPE", "k"], ["KEYS", "*"], ["DBSIZE"]])).toEqual([
+      "$-1\r\n", ":0\r\n", ":-2\r\n", ":-2\r\n", "+none\r\n", "*1\r\n$4\r\nkeep\r\n", ":2\r\n",
+    ]);
+    // The replica's own cron never deletes it: a few cycles later it is still counted.
+    await Bun.sleep(300);
+    expect(await r.c.raw("DBSIZE")).toBe(":2\r\n");
+    expect((await info(r.c, "stats")).expired_keys).toBe("0");
+    expect(await m.c.raw("DBSIZE")).toBe(":2\r\n");
+    // A lookup on the master expires it there, and the DEL it propagates deletes it here.
+    expect(await m.c.raw("GET", "k")).toBe("$-1\r\n");
+    await waitFor("the master's DEL", async () => (await r.c.cmd("DBSIZE")) === 1 || "still counted");
+    await waitInSync(m, r);
+  });
+
+  test("the master's active expiry cycle removes the key from the replica", async () => {
+    await m.c.cmd("DEBUG", "SET-ACTIVE-EXPIRE", 1);
+    await m.c.cmd("SET", "k2", "v", "PX", 50);
+    await waitInSync(m, r);
+    await waitFor("the active cycle's DEL", async () => (await r.c.cmd("DBSIZE")) === 1 || "still counted");
+    expect(await r.c.raw("KEYS", "*")).toBe("*1\r\n$4\r\nkeep\r\n");
+  });
+});
+
+describe("INFO replication and ROLE", () => {
+  let m: Node, r: Node;
+  beforeAll(async () => { [m, r] = await Promise.all([startRedbun(), startRedbun()]); });
+  afterAll(async () => { await m.stop(); await r.stop(); });
+
+  test("a master without replicas has no backlog and offset 0", async () => {
+    const i = await info(m.c);
+    expect(i.master_replid).toMatch(/^[0-9a-f]{40}$/);
+    expect(withFields(i, { master_replid: "<id>" })).toEqual({
+      role: "master", connected_slaves: "0", master_failover_state: "no-failover", master_replid: "<id>", master_replid2: "0".repeat(40),
+      master_repl_offset: "0", second_repl_offset: "-1", repl_backlog_active: "0", repl_backlog_size: "1048576",
+      repl_backlog_first_byte_offset: "0", repl_backlog_histlen: "0",
+    });
+    expect(await m.c.raw("ROLE")).toBe("*3\r\n$6\r\nmaster\r\n:0\r\n*0\r\n");
+  });
+
+  test("two Redbun processes have different replication IDs", async () => {
+    expect((await info(m.c)).master_replid).not.toBe((await info(r.c)).master_replid);
+  });
+
+  test("once in sync, both sides report Redis's fields and the offsets agree", async () => {
+    await m.c.cmd("SET", "a", "1");
+    await replicaOf(r, m);
+    await waitInSync(m, r);
+    await m.c.cmd("SET", "b", "2");
+    expect(await m.c.cmd("WAIT", 1, 2000)).toBe(1);
+    await waitAcked(m, 1);
+    const [mi, ri] = [await info(m.c), await info(r.c)];
+    const off = mi.master_repl_offset;
+    expect(Number(off)).toBeGreaterThan(0);
+    expect(withFields(mi, { slave0: mi.slave0.replace(/lag=\d+$/, "lag=<n>") })).toEqual({
+      role: "master", connected_slaves: "1", slave0: `ip=127.0.0.1,port=${r.port},state=online,offset=${off},lag=<n>`,
+      master_failover_state: "no-failover", master_replid: mi.master_replid, master_replid2: "0".repeat(40), master_repl_offset: off,
+      second_repl_offset: "-1", repl_backlog_active: "1", repl_backlog_size: "1048576", repl_backlog_first_byte_offset: "1", repl_backlog_histlen: off,
+    });
+    expect(Number(/lag=(\d+)$/.exec(mi.slave0)![1])).toBeLessThanOrEqual(1);
+    expect(Number(ri.master_last_io_seconds_ago)).toBeLessThanOrEqual(1);
+    expect(Number(ri.master_last_io_seconds_ago)).toBeGreaterThanOrEqual(0);
+    expect(withFields(ri, { master_last_io_seconds_ago: "<n>", repl_backlog_first_byte_offset: "<n>", repl_backlog_histlen: "<n>" })).toEqual({
+      role: "slave", master_host: "127.0.0.1", master_port: String(m.port), master_link_status: "up", master_last_io_seconds_ago: "<n>",
+      master_sync_in_progress: "0", slave_read_repl_offset: off, slave_repl_offset: off, slave_priority: "100", slave_read_only: "1",
+      replica_announced: "1", connected_slaves: "0", master_failover_state: "no-failover", master_replid: mi.master_replid,
+      master_replid2: "0".repeat(40), master_repl_offset: off, second_repl_offset: "-1", repl_backlog_active: "1", repl_backlog_size: "1048576",
+      repl_backlog_first_byte_offset: "<n>", repl_backlog_histlen: "<n>",
+    });
+    // The replica's backlog holds what it received since its full sync, ending at the same offset.
+    expect(Number(ri.repl_backlog_first_byte_offset) + Number(ri.repl_backlog_histlen) - 1).toBe(Number(off));
+    expect(await m.c.cmd("ROLE")).toEqual(["master", Number(off), [["127.0.0.1", String(r.port), off]]]);
+    expect(await r.c.cmd("ROLE")).toEqual(["slave", "127.0.0.1", m.port, "connected", Number(off)]);
+  });
+
+  test("the master's offset counts the bytes of the stream exactly as a replica receives them", async () => {
+    const tap = await Tap.open(m.port);
+    try {
+      await m.c.cmd("SET", "c", "3");
+      await m.c.cmd("SELECT", 2);
+      await m.c.cmd("RPUSH", "l", "x", "y");
+      await m.c.cmd("SELECT", 0);
+      await tap.waitForWrite("RPUSH", (a) => a[0] === "RPUSH");
+      expect(tap.replid).toBe((await info(m.c)).master_replid);
+      expect(tap.startOffset + tap.streamBytes).toBe(Number((await info(m.c)).master_repl_offset));
+      expect(tap.writes()).toEqual([["SELECT", "0"], ["SET", "c", "3"], ["SELECT", "2"], ["RPUSH", "l", "x", "y"]]);
+      await waitInSync(m, r);
+    } finally {
+      tap.close();
+    }
+  });
+});
+
+describe("WAIT", () => {
+  let m: Node, r: Node, alone: Node;
+  beforeAll(async () => {
+    [m, r, alone] = await Promise.all([startRedbun(), startRedbun(), startRedbun()]);
+    await replicaOf(r, m);
+    await waitInSync(m, r);
+  });
+  afterAll(async () => { await m.stop(); await r.stop(); await alone.stop(); });
+
+  test("without replicas answers 0 at once for 0 replicas, and 0 after the timeout for more", async () => {
+    await alone.c.cmd("SET", "k", "v");
+    let t = performance.now();
+    expect(await alone.c.raw("WAIT", 0, 5000)).toBe(":0\r\n");
+    expect(performance.now() - t).toBeLessThan(500);
+    t = performance.now();
+    expect(await alone.c.raw("WAIT", 1, 200)).toBe(":0\r\n");
+    expect(performance.now() - t).toBeGreaterThanOrEqual(190);
+  });
+
+  test("answers 1 soon after a write, once the replica acknowledged it", async () => {
+    await m.c.cmd("SET", "k", "v");
+    const t = performance.now();
+    expect(await m.c.raw("WAIT", 1, 5000)).toBe(":1\r\n");
+    // The master asks for an ack (REPLCONF GETACK) instead of waiting for the replica's next one.
+    expect(performance.now() - t).toBeLessThan(800);
+  });
+
+  test("asking for more replicas than there are returns the number that acked when the timeout fires", async () => {
+    await m.c.cmd("SET", "k", "w");
+    const t = performance.now();
+    expect(await m.c.raw("WAIT", 2, 300)).toBe(":1\r\n");
+    const took = performance.now() - t;
+    expect(took).toBeGreaterThanOrEqual(290);
+    expect(took).toBeLessThan(2000);
+  });
+
+  test("inside MULTI it does not block", async () => {
+    const t = performance.now();
+    expect(await pipeline(m.c, [["MULTI"], ["SET", "k", "x"], ["WAIT", 5, 3000], ["EXEC"]])).toEqual(["+OK\r\n", "+QUEUED\r\n", "+QUEUED\r\n", expect.stringMatching(/^\*2\r\n\+OK\r\n:[01]\r\n$/)]);
+    expect(performance.now() - t).toBeLessThan(1000);
+  });
+
+  test("on a replica answers Redis's error", async () => {
+    expect(await r.c.raw("WAIT", 0, 0)).toBe("-ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a replica is configured to be writable (which is not the default) writes to replicas are just local and are not propagated.\r\n");
+  });
+
+  test("rejects a bad count or timeout with Redis's messages", async () => {
+    expect(await pipeline(m.c, [["WAIT", "a", 0], ["WAIT", 0, "a"], ["WAIT", 0, "0.5"], ["WAIT", 0, -1], ["WAIT", 0], ["WAIT", 0, 0, 0]])).toEqual([
+      "-ERR value is not an integer or out of range\r\n", "-ERR timeout is not an integer or out of range\r\n",
+      "-ERR timeout is not an integer or out of range\r\n", "-ERR timeout is negative\r\n",
+      "-ERR wrong number of arguments for 'wait' command\r\n", "-ERR wrong number of arguments for 'wait' command\r\n",
+    ]);
+  });
+});
+
+describe("partial resynchronization", () => {
+  let m: Node, r: Node;
+  beforeAll(async () => {
+    [m, r] = await Promise.all([startRedbun(), startRedbun()]);
+    expectNoErrors(await pipeline(m.c, allTypesCommands()));
+    await replicaOf(r, m);
+    await waitInSync(m, r);
+  });
+  afterAll(async () => { await m.stop(); await r.stop(); });
+
+  test("after CLIENT KILL TYPE replica during a write load the replica continues from the backlog, without a full sync", async () => {
+    const before = await syncStats(m);
+    const loader = await RawClient.connect(m.port);
+    try {
+      await sendLoad(loader, randomLoad(1, 4000), async () => {
+        expect(await m.c.raw("CLIENT", "KILL", "TYPE", "replica")).toBe(":1\r\n");
+      });
+    } finally {
+      loader.close();
+    }
+    await waitInSync(m, r);
+    const after = await syncStats(m);
+    expect(after).toEqual({ ...before, partialOk: before.partialOk + 1 });
+    expect(r.log()).toContain("Successful partial resynchronization with master.");
+    await expectSameData(m, r);
+  });
+
+  test("a replica whose offset has left the master's backlog gets a full sync instead", async () => {
+    const small = await startRedbun({ "repl-backlog-size": 16384 });
+    const rs = await startRedbun();
+    try {
+      await small.c.cmd("SET", "k", "v");
+      await replicaOf(rs, small);
+      await waitInSync(small, rs);
+      const before = await syncStats(small);
+      // The kill and 200 kB of writes arrive together, so they run before the replica can
+      // reconnect and ask for an offset the 16 kB backlog no longer has.
+      const writes = Array.from({ length: 200 }, (_, i) => ["SET", `k${i}`, "v".repeat(1000)]);
+      expect((await pipeline(small.c, [["CLIENT", "KILL", "TYPE", "replica"], ...writes]))[0]).toBe(":1\r\n");
+      await waitInSync(small, rs);
+      expect(await syncStats(small)).toEqual({ full: before.full + 1, partialOk: before.partialOk, partialErr: before.partialErr + 1 });
+      await expectSameData(small, rs);
+    } finally {
+      await small.stop();
+      await rs.stop();
+    }
+  });
+});
+
+describe("repl-backlog-size", () => {
+  let m: Node, r: Node;
+  beforeAll(async () => {
+    [m, r] = await Promise.all([startRedbun(), startRedbun()]);
+    await replicaOf(r, m);
+    await waitInSync(m, r);
+  });
+  afterAll(async () => { await m.stop(); await r.stop(); });
+
+  test("raised with CONFIG SET, the backlog keeps more than the default 1 MB", async () => {
+    expect(await m.c.raw("CONFIG", "SET", "repl-backlog-size", "4194304")).toBe("+OK\r\n");
+    for (let i = 0; i < 4; i++) await pipeline(m.c, Array.from({ length: 500 }, (_, j) => ["SET", `k${j}`, "x".repeat(1000)]));
+    const i = await info(m.c);
+    expect(i.repl_backlog_size).toBe("4194304");
+    expect(Number(i.master_repl_offset)).toBeGreaterThan(2_000_000);
+    expect([i.repl_backlog_first_byte_offset, i.repl_backlog_histlen]).toEqual(["1", i.master_repl_offset]);
+  });
+
+  test("lowered with CONFIG SET, the backlog lets the oldest bytes go", async () => {
+    expect(await m.c.raw("CONFIG", "SET", "repl-backlog-size", "16384")).toBe("+OK\r\n");
+    await pipeline(m.c, Array.from({ length: 300 }, (_, j) => ["SET", `k${j}`, "y".repeat(1000)]));
+    // redis-server trims a few 16 kB blocks per write, and only blocks its replicas were sent, so
+    // it takes some more writes to get there, and it may keep somewhat more than 16 kB.
+    let i: Record<string, string> = {};
+    await waitFor("the backlog to shrink", async () => {
+      await m.c.cmd("SET", "tick", "1");
+      i = await info(m.c);
+      return Number(i.repl_backlog_histlen) < 100_000 || `repl_backlog_histlen ${i.repl_backlog_histlen}`;
+    }, 3000);
+    expect(Number(i.repl_backlog_first_byte_offset)).toBe(Number(i.master_repl_offset) - Number(i.repl_backlog_histlen) + 1);
+  });
+});
+
+describe("promotion with REPLICAOF NO ONE", () => {
+  let m: Node, a: Node, b: Node, c: Node;
+  beforeAll(async () => {
+    // No PINGs from m during the test, so a and b stop at the very same offset.
+    [m, a, b, c] = await Promise.all([startRedbun({ "repl-ping-replica-period": 60 }), startRedbun(), startRedbun(), startRedbun()]);
+    expectNoErrors(await pipeline(m.c, allTypesCommands()));
+    for (const r of [a, b, c]) await replicaOf(r, m);
+    await waitInSync(m, a, b, c);
+  });
+  afterAll(async () => { for (const n of [m, a, b, c]) await n.stop(); });
+
+  let oldId = "", oldOffset = 0;
+
+  test("the promoted replica takes a new ID and keeps the old one as master_replid2, valid up to its offset + 1", async () => {
+    const old = await info(a.c);
+    [oldId, oldOffset] = [old.master_replid, Number(old.master_repl_offset)];
+    expect(await a.c.raw("REPLICAOF", "NO", "ONE")).toBe("+OK\r\n");
+    const now = await info(a.c);
+    expect(now.role).toBe("master");
+    expect(now.master_replid).toMatch(/^[0-9a-f]{40}$/);
+    expect(now.master_replid).not.toBe(oldId);
+    expect(now.master_replid2).toBe(oldId);
+    expect(now.master_repl_offset).toBe(String(oldOffset));
+    expect(now.second_repl_offset).toBe(String(oldOffset + 1));
+    expect(await a.c.cmd("ROLE")).toEqual(["master", oldOffset, []]);
+    expect(await a.c.raw("SET", "written", "on a")).toBe("+OK\r\n");
+  });
+
+  test("a former sibling that follows it continues by partial resync, takes its ID and gets its later writes", async () => {
+    const before = await syncStats(a);
+    await replicaOf(b, a);
+    await waitInSync(a, b);
+    expect(await syncStats(a)).toEqual({ ...before, partialOk: before.partialOk + 1 });
+    const [ai, bi] = [await info(a.c), await info(b.c)];
+    expect(bi.master_replid).toBe(ai.master_replid);
+    expect(bi.master_replid2).toBe(oldId);
+    expect(bi.second_repl_offset).toBe(String(oldOffset + 1));
+    expect(await b.c.raw("GET", "written")).toBe("$4\r\non a\r\n");
+    await a.c.cmd("RPUSH", "later", "1", "2");
+    await waitInSync(a, b);
+    await expectSameData(a, b);
+  });
+
+  test("a sibling that got writes the promoted replica never saw needs a full sync, and loses them", async () => {
+    await m.c.cmd("SET", "only", "on m");
+    await waitInSync(m, c);
+    const before = await syncStats(a);
+    await replicaOf(c, a);
+    await waitInSync(a, c);
+    expect(await syncStats(a)).toEqual({ full: before.full + 1, partialOk: before.partialOk, partialErr: before.partialErr + 1 });
+    expect(await c.c.raw("GET", "only")).toBe("$-1\r\n");
+    await expectSameData(a, c);
+  });
+
+  test("the old master's later writes reach neither", async () => {
+    await m.c.cmd("SET", "after", "promotion");
+    expect(await m.c.raw("ROLE")).toBe("*3\r\n$6\r\nmaster\r\n:" + (await info(m.c)).master_repl_offset + "\r\n*0\r\n");
+    await a.c.cmd("SET", "sync", "point");
+    await waitInSync(a, b, c);
+    for (const n of [a, b, c]) expect(await n.c.raw("EXISTS", "after")).toBe(":0\r\n");
+  });
+});
+
+describe("chained replication", () => {
+  let m: Node, a: Node, b: Node;
+  beforeAll(async () => {
+    [m, a, b] = await Promise.all([startRedbun(), startRedbun(), startRedbun()]);
+    expectNoErrors(await pipeline(m.c, allTypesCommands()));
+    await replicaOf(a, m);
+    await waitInSync(m, a);
+    await replicaOf(b, a);
+    await waitInSync(a, b);
+  });
+  afterAll(async () => { await m.stop(); await a.stop(); await b.stop(); });
+
+  test("a replica of a replica gets the master's data, ID and offset", async () => {
+    await expectSameData(m, b);
+    const [mi, bi] = [await info(m.c), await info(b.c)];
+    expect(bi.master_replid).toBe(mi.master_replid);
+    expect(bi.slave_repl_offset).toBe(mi.master_repl_offset);
+    expect((await info(a.c)).connected_slaves).toBe("1");
+    expect((await info(a.c)).slave0).toMatch(new RegExp(`^ip=127\\.0\\.0\\.1,port=${b.port},state=online,offset=\\d+,lag=\\d+$`));
+  });
+
+  test("writes on the master reach the end of the chain, with the master's offsets at every step", async () => {
+    const loader = await RawClient.connect(m.port);
+    try {
+      await sendLoad(loader, randomLoad(2, 2000));
+    } finally {
+      loader.close();
+    }
+    await waitInSync(m, a);
+    await waitInSync(a, b);
+    const [mi, ai, bi] = [await info(m.c), await info(a.c), await info(b.c)];
+    expect([ai.master_repl_offset, bi.master_repl_offset]).toEqual([mi.master_repl_offset, mi.master_repl_offset]);
+    await expectSameData(m, b);
+  });
+
+  test("the middle replica refuses writes, and the end of the chain survives the middle's link dropping", async () => {
+    expect(await a.c.raw("SET", "x", "1")).toBe("-READONLY You can't write against a read only replica.\r\n");
+    expect(await m.c.raw("CLIENT", "KILL", "TYPE", "replica")).toBe(":1\r\n");
+    await m.c.cmd("SET", "after", "kill");
+    await waitInSync(m, a);
+    await waitInSync(a, b);
+    expect(await b.c.raw("GET", "after")).toBe("$4\r\nkill\r\n");
+    await expectSameData(m, b);
+  });
+});
+
+describe("REPLICAOF and SLAVEOF", () => {
+  let m: Node, n: Node;
+  beforeAll(async () => { [m, n] = await Promise.all([startRedbun(), startRedbun()]); });
+  afterAll(async () => { await m.stop(); await n.stop(); });
+
+  test("answer +OK, then +OK Already connected to specified master for the same master, under either name", async () => {
+    expect(await n.c.raw("REPLICAOF", "127.0.0.1", m.port)).toBe("+OK\r\n");
+    expect(await n.c.raw("REPLICAOF", "127.0.0.1", m.port)).toBe("+OK Already connected to specified master\r\n");
+    expect(await n.c.raw("SLAVEOF", "127.0.0.1", String(m.port))).toBe("+OK Already connected to specified master\r\n");
+    await waitInSync(m, n);
+    expect(await n.c.raw("SLAVEOF", "NO", "ONE")).toBe("+OK\r\n");
+    expect((await info(n.c)).role).toBe("master");
+    expect(await n.c.raw("slaveof", "127.0.0.1", m.port)).toBe("+OK\r\n");
+    await waitInSync(m, n);
+    expect(await n.c.raw("replicaof", "no", "one")).toBe("+OK\r\n");
+  });
+
+  test("REPLICAOF NO ONE on a master answers +OK and changes nothing", async () => {
+    const before = await info(m.c);
+    expect(await m.c.raw("REPLICAOF", "NO", "ONE")).toBe("+OK\r\n");
+    expect((await info(m.c)).master_replid).toBe(before.master_replid);
+  });
+
+  test("a port that is not an integer from 0 to 65535 is refused, and so is a wrong argument count", async () => {
+    expect(await pipeline(n.c, [
+      ["REPLICAOF", "127.0.0.1", "abc"], ["REPLICAOF", "127.0.0.1", "70000"], ["REPLICAOF", "127.0.0.1", "-1"], ["REPLICAOF", "no", "two"],
+      ["SLAVEOF", "127.0.0.1", "1.5"], ["REPLICAOF", "127.0.0.1"], ["SLAVEOF", "a", "b", "c"],
+    ])).toEqual([
+      "-ERR Invalid master port\r\n", "-ERR Invalid master port\r\n", "-ERR Invalid master port\r\n", "-ERR Invalid master port\r\n",
+      "-ERR Invalid master port\r\n", "-ERR wrong number of arguments for 'replicaof' command\r\n", "-ERR wrong number of arguments for 'slaveof' command\r\n",
+    ]);
+    expect((await info(n.c)).role).toBe("master");
+  });
+
+  test("switching a replica to another master drops its data for the new master's", async () => {
+    const other = await startRedbun();
+    try {
+      await other.c.cmd("SET", "from", "other");
+      await m.c.cmd("SET", "from", "m");
+      await replicaOf(n, m);
+      await waitInSync(m, n);
+      await replicaOf(n, other);
+      await waitInSync(other, n);
+      await expectSameData(other, n);
+      expect((await info(m.c)).connected_slaves).toBe("0");
+    } finally {
+      await other.stop();
+      await n.c.cmd("REPLICAOF", "NO", "ONE");
+    }
+  });
+});
+
+describe("replica-serve-stale-data no", () => {
+  let n: Node, ref: Node | null = null, nowhere = 0;
+  /** Commands a stale replica refuses or still runs, as redis-server answers them. */
+  const probes: (string | number)[][] = [
+    ["GET", "k"], ["SET", "k", "v"], ["DBSIZE"], ["PING"], ["ECHO", "x"], ["EXISTS", "k"], ["CONFIG", "GET", "replica-serve-stale-data"],
+    ["MULTI"], ["GET", "k"], ["EXEC"], ["CLIENT", "SETNAME", "x"], ["SELECT", 1], ["SELECT", 0], ["PUBLISH", "ch", "m"],
+  ];
+  beforeAll(async () => {
+    nowhere = await freePort(); // nothing listens there
+    const starts = [startRedbun({ "replica-serve-stale-data": "no" })];
+    if (!noRedis) starts.push(startRedis({ "replica-serve-stale-data": "no" }));
+    [n, ref = null] = await Promise.all(starts) as [Node, Node?];
+    for (const s of [n, ref]) if (s) expect(await s.c.raw("REPLICAOF", "127.0.0.1", nowhere)).toBe("+OK\r\n");
+  });
+  afterAll(async () => { await n.stop(); await ref?.stop(); });
+
+  test("while the link is down, reads answer -MASTERDOWN with the exact text and writes -READONLY", async () => {
+    expect(await n.c.raw("GET", "k")).toBe("-MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.\r\n");
+    expect(await n.c.raw("SET", "k", "v")).toBe("-READONLY You can't write against a read only replica.\r\n");
+    const i = await info(n.c);
+    expect([i.role, i.master_link_status, i.master_port]).toEqual(["slave", "down", String(nowhere)]);
+    const role = (await n.c.cmd("ROLE")) as Reply[];
+    expect([role[0], role[1], role[2], role[4]]).toEqual(["slave", "127.0.0.1", nowhere, -1]);
+    expect(["connect", "connecting"]).toContain(role[3] as string);
+  });
+
+  test("INFO's master_link_down_since_seconds is -1 while the link has never been up", async () => {
+    expect((await info(n.c)).master_link_down_since_seconds).toBe("-1");
+  });
+
+  test.skipIf(noRedis)("every other command is refused or run as redis-server does, and INFO has its fields in its order", async () => {
+    const out = [];
+    for (const s of [n, ref!]) {
+      const c = await RawClient.connect(s.port);
+      out.push(await pipeline(c, probes));
+      c.close();
+    }
+    expect(out[0]).toEqual(out[1]);
+    expect(Object.keys(await info(n.c))).toEqual(Object.keys(await info(ref!.c)));
+  });
+
+  test("a replica whose master stops starts answering -MASTERDOWN; with the default (yes) it keeps serving its data", async () => {
+    const m = await startRedbun();
+    const lenient = await startRedbun();
+    try {
+      await m.c.cmd("SET", "k", "v");
+      await replicaOf(n, m);
+      await replicaOf(lenient, m);
+      await waitInSync(m, n, lenient);
+      expect(await n.c.raw("GET", "k")).toBe("$1\r\nv\r\n");
+      await m.stop();
+      await waitFor("the link to drop", async () => (await info(n.c)).master_link_status === "down" || "still up");
+      expect(await n.c.raw("GET", "k")).toBe("-MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.\r\n");
+      expect(Number((await info(n.c)).master_link_down_since_seconds)).toBeGreaterThanOrEqual(0);
+      await waitFor("the other link to drop", async () => (await info(lenient.c)).master_link_status === "down" || "still up");
+      expect(await lenient.c.raw("GET", "k")).toBe("$1\r\nv\r\n");
+    } finally {
+      await m.stop();
+      await lenient.stop();
+    }
+  });
+});
+
+describe("min-replicas-to-write", () => {
+  let m: Node, r: Node;
+  beforeAll(async () => { [m, r] = await Promise.all([startRedbun({ "min-replicas-to-write": 1 }), startRedbun()]); });
+  afterAll(async () => { await m.stop(); await r.stop(); });
+
+  test("without enough replicas, writes answer -NOREPLICAS with the exact text and reads still run", async () => {
+    expect(await pipeline(m.c, [["SET", "k", "v"], ["GET", "k"], ["DEL", "k"], ["MULTI"], ["SET", "k", "v"], ["EXEC"]])).toEqual([
+      "-NOREPLICAS Not enough good replicas to write.\r\n", "$-1\r\n", "-NOREPLICAS Not enough good replicas to write.\r\n",
+      "+OK\r\n", "-NOREPLICAS Not enough good replicas to write.\r\n", "-EXECABORT Transaction discarded because of previous errors.\r\n",
+    ]);
+  });
+
+  test("an EXEC of writes queued while writes were allowed is refused with the reason", async () => {
+    expect(await m.c.raw("CONFIG", "SET", "min-replicas-to-write", "0")).toBe("+OK\r\n");
+    expect(await pipeline(m.c, [["MULTI"], ["SET", "k", "v"]])).toEqual(["+OK\r\n", "+QUEUED\r\n"]);
+    const other = await RawClient.connect(m.port);
+    expect(await other.raw("CONFIG", "SET", "min-replicas-to-write", "1")).toBe("+OK\r\n");
+    other.close();
+    expect(await m.c.raw("EXEC")).toBe("-EXECABORT Transaction discarded because of: NOREPLICAS Not enough good replicas to write.\r\n");
+    expect(await m.c.raw("EXISTS", "k")).toBe(":0\r\n");
+  });
+
+  test("once a replica is connected and acking, writes are accepted", async () => {
+    await replicaOf(r, m);
+    await waitFor("writes to be accepted", async () => {
+      const reply = await m.c.raw("SET", "k", "v");
+      return reply === "+OK\r\n" || reply;
+    });
+    await waitInSync(m, r);
+    expect(await r.c.raw("GET", "k")).toBe("$1\r\nv\r\n");
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Redbun and redis-server on the two ends of a link.
+
+describe.skipIf(noRedis)("interoperability with redis-server", () => {
+  let rm: Node, br: Node; // a redis-server master, a Redbun replica
+  let bm: Node, rr: Node; // a Redbun master, a redis-server replica
+  beforeAll(async () => {
+    // rm keeps redis-server's default diskless sync (only without its 5 s delay), so br gets an
+    // EOF-marked payload.
+    [rm, br, bm, rr] = await Promise.all([startRedis(), startRedbun(), startRedbun(), startRedis()]);
+    for (const m of [rm, bm]) expectNoErrors(await pipeline(m.c, allTypesCommands({ infinities: false })));
+  });
+  afterAll(async () => { for (const n of [rm, br, bm, rr]) await n.stop(); });
+
+  test("a Redbun replica of redis-server loads its diskless full sync and then applies its stream", async () => {
+    await replicaOf(br, rm);
+    await waitInSync(rm, br);
+    expect(rm.log()).toContain("Starting BGSAVE for SYNC with target: replicas sockets");
+    await waitFor("redis-server's log of the socket transfer", async () => rm.log().includes(`Streamed RDB transfer with replica 127.0.0.1:${br.port} succeeded (socket)`) || "not logged");
+    await expectSameData(rm, br);
+    await streamSomeWrites(rm);
+    await waitInSync(rm, br);
+    await expectSameData(rm, br);
+  });
+
+  test("a redis-server replica of Redbun loads its full sync and then applies its stream", async () => {
+    await replicaOf(rr, bm);
+    await waitInSync(bm, rr);
+    expect(rr.log()).toContain("MASTER <-> REPLICA sync: Finished with success");
+    await expectSameData(bm, rr);
+    await streamSomeWrites(bm);
+    await waitInSync(bm, rr);
+    await expectSameData(bm, rr);
+  });
+
+  test("infinite zset scores in redis-server's snapshot load as inf and -inf", async () => {
+    const [m, r] = await Promise.all([startRedis(), startRedbun()]);
+    try {
+      await m.c.cmd("ZADD", "small", "inf", "top", "-inf", "bottom", 1, "one");
+      await m.c.cmd("ZADD", "big", "inf", "top", "-inf", "bottom", ...Array.from({ length: 200 }, (_, i) => [i, `m${i}`]).flat());
+      await replicaOf(r, m);
+      await waitInSync(m, r);
+      expect(await r.c.cmd("ZRANGE", "small", 0, -1, "WITHSCORES")).toEqual(["bottom", "-inf", "one", "1", "top", "inf"]);
+      expect(await r.c.cmd("ZSCORE", "big", "top")).toBe("inf");
+      expect(await r.c.cmd("ZSCORE", "big", "bottom")).toBe("-inf");
+    } finally {
+      await m.stop();
+      await r.stop();
+    }
+  });
+
+  test("INFO replication and ROLE have redis-server's fields, in its order, on both sides", async () => {
+    await Promise.all([waitAcked(rm, 1), waitAcked(bm, 1)]);
+    const [irm, ibm, ibr, irr] = await Promise.all([rm, bm, br, rr].map((n) => info(n.c)));
+    expect(Object.keys(ibm)).toEqual(Object.keys(irm));
+    expect(Object.keys(ibr)).toEqual(Object.keys(irr));
+    const shape = (r: Reply): Reply => (Array.isArray(r) ? r.map(shape) : typeof r);
+    expect(shape(await bm.c.cmd("ROLE"))).toEqual(shape(await rm.c.cmd("ROLE")));
+    expect(shape(await br.c.cmd("ROLE"))).toEqual(shape(await rr.c.cmd("ROLE")));
+  });
+
+  test("WAIT counts the replica on the other kind of server", async () => {
+    for (const m of [rm, bm]) {
+      await m.c.cmd("SET", "waited", "1");
+      expect(await m.c.raw("WAIT", 1, 5000)).toBe(":1\r\n");
+    }
+  });
+
+  test("the same mixed write load on both masters leaves each replica equal to its master, and the masters equal", async () => {
+    // streamSomeWrites' SPOP took random members, so the masters differ there.
+    for (const m of [rm, bm]) await m.c.cmd("DEL", "bigset");
+    const load = randomLoad(3, 3000);
+    const loaders = await Promise.all([RawClient.connect(rm.port), RawClient.connect(bm.port)]);
+    try {
+      await Promise.all([sendLoad(loaders[0], load), sendLoad(loaders[1], load)]);
+    } finally {
+      for (const l of loaders) l.close();
+    }
+    await Promise.all([waitInSync(rm, br), waitInSync(bm, rr)]);
+    await expectSameData(rm, br);
+    await expectSameData(bm, rr);
+    await expectSameData(rm, bm, "presence");
+  });
+
+  test("after CLIENT KILL TYPE replica on redis-server during a load, the Redbun replica continues by partial resync", async () => {
+    const before = await syncStats(rm);
+    const loader = await RawClient.connect(rm.port);
+    try {
+      await sendLoad(loader, randomLoad(4, 3000), async () => { expect(await rm.c.raw("CLIENT", "KILL", "TYPE", "replica")).toBe(":1\r\n"); });
+    } finally {
+      loader.close();
+    }
+    await waitInSync(rm, br);
+    expect(await syncStats(rm)).toEqual({ ...before, partialOk: before.partialOk + 1 });
+    await expectSameData(rm, br);
+  });
+
+  test("after CLIENT KILL TYPE replica on Redbun during a load, the redis-server replica continues by partial resync", async () => {
+    const before = await syncStats(bm);
+    const loader = await RawClient.connect(bm.port);
+    try {
+      await sendLoad(loader, randomLoad(5, 3000), async () => { expect(await bm.c.raw("CLIENT", "KILL", "TYPE", "replica")).toBe(":1\r\n"); });
+    } finally {
+      loader.close();
+    }
+    await waitInSync(bm, rr);
+    expect(await syncStats(bm)).toEqual({ ...before, partialOk: before.partialOk + 1 });
+    expect(rr.log()).toContain("Successful partial resynchronization with master.");
+    await expectSameData(bm, rr);
+  });
+
+  test("a key past its TTL reads the same on both replicas, and goes when the master's DEL arrives", async () => {
+    for (const m of [rm, bm]) {
+      await m.c.cmd("DEBUG", "SET-ACTIVE-EXPIRE", 0);
+      await m.c.cmd("SET", "short", "v", "PX", 300);
+      await m.c.cmd("SET", "lasting", "w");
+    }
+    await Promise.all([waitInSync(rm, br), waitInSync(bm, rr)]);
+    await waitFor("short to be past its TTL", async () => ((await br.c.cmd("EXISTS", "short")) === 0 && (await rr.c.cmd("EXISTS", "short")) === 0) || "still live");
+    const sizes = [Number(await br.c.cmd("DBSIZE")), Number(await rr.c.cmd("DBSIZE"))];
+    const probe: (string | number)[][] = [["GET", "short"], ["EXISTS", "short"], ["TTL", "short"], ["TYPE", "short"], ["KEYS", "shor*"], ["MGET", "short", "lasting"]];
+    expect(await pipeline(br.c, probe)).toEqual(await pipeline(rr.c, probe));
+    for (const m of [rm, bm]) {
+      expect(await m.c.raw("GET", "short")).toBe("$-1\r\n");
+      await m.c.cmd("DEBUG", "SET-ACTIVE-EXPIRE", 1);
+    }
+    await Promise.all([waitInSync(rm, br), waitInSync(bm, rr)]);
+    expect([Number(await br.c.cmd("DBSIZE")), Number(await rr.c.cmd("DBSIZE"))]).toEqual([sizes[0] - 1, sizes[1] - 1]);
+  });
+});
+
+describe.skipIf(noRedis || !REDIS_CLI || !REDIS_CHECK_RDB)("redis-cli --rdb", () => {
+  let m: Node, dir: string;
+  beforeAll(async () => {
+    m = await startRedbun();
+    expectNoErrors(await pipeline(m.c, allTypesCommands()));
+    dir = mkdtempSync(join(tmpdir(), "redbun-repl-rdb-"));
+  });
+  afterAll(async () => { await m.stop(); rmSync(dir, { recursive: true, force: true }); });
+
+  test("fetches a snapshot that redis-check-rdb accepts and redis-server loads with the same data", async () => {
+    const file = join(dir, "dump.rdb");
+    const cli = Bun.spawnSync([REDIS_CLI!, "-p", String(m.port), "--rdb", file], { timeout: 10000 });
+    expect(cli.exitCode).toBe(0);
+    expect(cli.stdout.toString() + cli.stderr.toString()).toContain("Transfer finished with success");
+    const check = Bun.spawnSync([REDIS_CHECK_RDB!, file], { timeout: 10000 });
+    const out = check.stdout.toString() + check.stderr.toString();
+    expect(check.exitCode).toBe(0);
+    expect(out).toContain("\\o/ RDB looks OK! \\o/");
+    const keys = Object.keys(await dataset(m.port)).length;
+    expect(out).toContain(`[info] ${keys} keys read`);
+    // The fetch was not a replica: nothing stays connected.
+    await waitFor("the fetch's connection to go", async () => (await info(m.c)).connected_slaves === "0" || "still listed");
+    const loaded = await startRedis({ dbfilename: "dump.rdb", dir });
+    try {
+      await expectSameData(m, loaded);
+    } finally {
+      await loaded.stop();
+    }
+  });
+});
