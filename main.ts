@@ -3694,7 +3694,13 @@ class RZSet {
   shrinkIfSmall(): void {
     let maxlen = 0;
     for (const m of this.dict.keys) maxlen = Math.max(maxlen, m.length);
-    if (this.size <= (conf["zset-max-listpack-entries"] as number) && maxlen <= (conf["zset-max-listpack-value"] as number)) this.listpack = true;
+    if (this.size > (conf["zset-max-listpack-entries"] as number) || maxlen > (conf["zset-max-listpack-value"] as number)) return;
+    this.listpack = true;
+    // What the listpack stores as an integer comes back as 0, not -0 (as in set()).
+    for (const m of this.dict.keys) {
+      const score = this.dict.get(m)!;
+      if (Object.is(score, -0)) { this.zsl.delete(score, m); this.zsl.insert(0, m); this.dict.set(m, 0); }
+    }
   }
 }
 

@@ -546,6 +546,8 @@ const ZSETS: Record<string, Script[]> = {
       "ZDIFFSTORE d 0 a", "ZUNIONSTORE d 1 a WITHSCORES", "ZINTERSTORE d 1 a WITHSCORES", "ZDIFFSTORE d 1 a WITHSCORES", "ZUNIONSTORE d 2 a",
       "ZUNIONSTORE d", "ZDIFFSTORE d", "SET str v", "ZUNIONSTORE d 2 a str", "ZINTERSTORE d 2 missing str", "ZDIFFSTORE d 2 missing str",
       "ZUNIONSTORE d 1 a WEIGHTS x", "OBJECT ENCODING d",
+      // A zero score negated: the listpack result holds 0, not -0 (a skiplist one keeps -0).
+      "ZADD zero 0 z 1 b", "ZUNIONSTORE d 1 zero WEIGHTS -1", "ZRANGE d 0 -1 WITHSCORES", "ZSCORE d z",
     ] },
     { name: "ZINTERCARD", steps: [
       "ZADD a 1 x 2 y 3 z", "ZADD b 1 y 2 z 3 w", "SADD s z", "ZINTERCARD 2 a b", "ZINTERCARD 1 a", "ZINTERCARD 3 a b s", "ZINTERCARD 2 a missing",
