@@ -9961,11 +9961,28 @@ const server = {
   opsSample: { time: Date.now(), commands: 0, input: 0, output: 0 },
 };
 
+const E_PROTECTED_MODE = "-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. " +
+  "In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you " +
+  "may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the " +
+  "loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible " +
+  "from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by " +
+  "editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the " +
+  "server manually just for testing, restart it with the '--protected-mode no' option. 4) Setup a an authentication password for the default " +
+  "user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n";
+
 const socketHandlers = {
   open(sock: Socket<Client>) {
     if (server.clients.size >= (conf.maxclients as number)) {
       stats.rejectedConnections++;
       sock.write("-ERR max number of clients reached\r\n");
+      sock.end();
+      return;
+    }
+    // Protected mode: while the default user has no password, only loopback clients get in.
+    const peer = sock.remoteAddress;
+    if (conf["protected-mode"] && !authRequiredByConfig() && peer !== "127.0.0.1" && peer !== "::1" && peer !== "::ffff:127.0.0.1") {
+      stats.rejectedConnections++;
+      sock.write(E_PROTECTED_MODE);
       sock.end();
       return;
     }

@@ -4,7 +4,7 @@
 // Where redis-server is installed, its output for the same bad arguments is the reference.
 import { describe, test, expect, beforeAll, afterAll } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { networkInterfaces, tmpdir } from "node:os";
 import { join } from "node:path";
 import { RawClient } from "./client.ts";
 import { freePort, spawnServer } from "./helpers.ts";
@@ -208,4 +208,56 @@ describe("signals", () => {
       expect(srv.stdout()).toContain("ready to exit, bye bye...");
     });
   }
+});
+
+/** This machine's first non-loopback IPv4 address, if it has one: connecting to it is "not local". */
+function externalIPv4(): string | null {
+  for (const addrs of Object.values(networkInterfaces())) for (const a of addrs ?? []) if (a.family === "IPv4" && !a.internal) return a.address;
+  return null;
+}
+
+/** What a server sends a client that connects from `host` and says PING, until it closes or 1 s passes. */
+async function greeting(host: string, port: number): Promise<string> {
+  let got = "";
+  await new Promise<void>((resolve) => {
+    const done = setTimeout(resolve, 1000);
+    Bun.connect({ hostname: host, port, socket: {
+      open(s) { s.write("PING\r\n"); },
+      data(_s, d) { got += Buffer.from(d).toString("latin1"); },
+      close() { clearTimeout(done); resolve(); },
+    } });
+  });
+  return got;
+}
+
+describe("protected mode", () => {
+  const external = externalIPv4();
+  const args = ["--bind", "* -::*", "--save", ""];
+
+  test.skipIf(!external)("without a password, a client from a non-loopback address gets DENIED and is closed; loopback gets in", async () => {
+    const srv = await spawnServer(args);
+    try {
+      const denied = await greeting(external!, srv.port);
+      expect(denied).toStartWith("-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user.");
+      expect(denied).toEndWith("the server to start accepting connections from the outside.\r\n");
+      const c = await RawClient.connect(srv.port, "127.0.0.1");
+      expect(await c.raw("INFO", "stats")).toMatch(/rejected_connections:1\r\n/);
+      // Either way out of protected mode lets the external client in.
+      expect(await c.raw("CONFIG", "SET", "protected-mode", "no")).toBe("+OK\r\n");
+      expect(await greeting(external!, srv.port)).toBe("+PONG\r\n");
+      expect(await c.raw("CONFIG", "SET", "protected-mode", "yes", "requirepass", "pw")).toBe("+OK\r\n");
+      expect(await greeting(external!, srv.port)).toBe("-NOAUTH Authentication required.\r\n");
+      c.close();
+    } finally { await srv.stop(); }
+  });
+
+  test.skipIf(!external || (!REDIS_SERVER && !requireRedis))("the DENIED text is redis-server's, byte for byte", async () => {
+    const port = await freePort();
+    const redis = Bun.spawn([REDIS_SERVER!, "--port", String(port), ...args], { cwd: dir, stdout: "ignore", stderr: "ignore" });
+    const srv = await spawnServer(args);
+    try {
+      for (let i = 0; i < 100; i++) { try { (await RawClient.connect(port, "127.0.0.1")).close(); break; } catch { await Bun.sleep(50); } }
+      expect(await greeting(external!, srv.port)).toBe(await greeting(external!, port));
+    } finally { redis.kill(); await redis.exited; await srv.stop(); }
+  });
 });
