@@ -10066,6 +10066,7 @@ function serverCron(): void {
     checkSavePoints();
     aofCron();
     replicationCron();
+    closeIdleClients();
     const t = Date.now(), s = server.opsSample;
     if (t - s.time >= 1000) {
       const dt = (t - s.time) / 1000;
@@ -10077,6 +10078,19 @@ function serverCron(): void {
     handleClientsWithPendingWrites();
   } catch (err) {
     log("warning", `serverCron: ${(err as Error).stack ?? err}`);
+  }
+}
+
+/** Closes clients idle for more than `timeout` seconds, as Redis's clientsCronHandleTimeout:
+ *  replicas, the master, monitors, subscribers and blocked clients are left alone. */
+function closeIdleClients(): void {
+  const maxIdleMs = (conf.timeout as number) * 1000;
+  if (!maxIdleMs) return;
+  const t = Date.now();
+  for (const c of server.clients.values()) {
+    if (clientType(c) !== "normal" || c.monitor || c.bstate || t - c.lastInteraction <= maxIdleMs) continue;
+    log("verbose", "Closing idle client");
+    freeClient(c);
   }
 }
 

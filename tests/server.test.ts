@@ -1619,3 +1619,25 @@ describe("FUNCTION FLUSH", () => {
     expect(await c.raw("FUNCTION", "FLUSH", "SYNC", "x")).toBe("-ERR unknown subcommand or wrong number of arguments for 'FLUSH'. Try FUNCTION HELP.\r\n");
   });
 });
+
+describe("timeout", () => {
+  test("a client idle for longer than timeout seconds is closed; subscribers, monitors and blocked clients are not", async () => {
+    const srv = await spawnServer(["--timeout", "1", "--save", ""]);
+    try {
+      const idle = await RawClient.connect(srv.port), sub = await RawClient.connect(srv.port);
+      const monitor = await RawClient.connect(srv.port), blocked = await RawClient.connect(srv.port);
+      expect(await idle.raw("PING")).toBe("+PONG\r\n");
+      expect(await sub.raw("SUBSCRIBE", "ch")).toBe("*3\r\n$9\r\nsubscribe\r\n$2\r\nch\r\n:1\r\n");
+      expect(await monitor.raw("MONITOR")).toBe("+OK\r\n");
+      blocked.send("BLPOP", "q", 0);
+      await idle.waitClosed(4000); // throws if still open
+      await Bun.sleep(300);
+      expect([sub.closed, monitor.closed, blocked.closed]).toEqual([false, false, false]);
+      const admin = await RawClient.connect(srv.port);
+      expect(await admin.raw("RPUSH", "q", "x")).toBe(":1\r\n");
+      admin.close();
+      expect(await blocked.readRaw()).toBe("*2\r\n$1\r\nq\r\n$1\r\nx\r\n");
+      for (const c of [sub, monitor, blocked]) c.close();
+    } finally { await srv.stop(); }
+  });
+});
