@@ -9986,6 +9986,8 @@ const socketHandlers = {
       sock.end();
       return;
     }
+    const keepAlive = conf["tcp-keepalive"] as number;
+    if (keepAlive) sock.setKeepAlive(true, keepAlive * 1000); // dead peers are found, as Redis's SO_KEEPALIVE
     const addr = sock.remoteAddress.includes(":") ? `[${sock.remoteAddress}]` : sock.remoteAddress;
     const local = sock.localAddress ?? "";
     const c = new Client(sock, `${addr}:${sock.remotePort}`, `${local.includes(":") ? `[${local}]` : local}:${server.port}`);

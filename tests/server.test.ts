@@ -1641,3 +1641,17 @@ describe("timeout", () => {
     } finally { await srv.stop(); }
   });
 });
+
+describe("tcp-keepalive", () => {
+  const SS = Bun.which("ss");
+  test.skipIf(!SS)("client sockets get SO_KEEPALIVE with the configured idle time, as ss shows", async () => {
+    const srv = await spawnServer(["--tcp-keepalive", "60", "--save", ""]);
+    try {
+      const c = await RawClient.connect(srv.port);
+      const myPort = /addr=127\.0\.0\.1:(\d+)/.exec(String(await c.cmd("CLIENT", "INFO")))![1];
+      const out = Bun.spawnSync([SS!, "-tno", "state", "established", `( sport = :${srv.port} and dport = :${myPort} )`]).stdout.toString();
+      expect(out).toMatch(/timer:\(keepalive,(59|1min)/);
+      c.close();
+    } finally { await srv.stop(); }
+  });
+});
