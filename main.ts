@@ -5618,12 +5618,12 @@ function lpEncode(elements: (string | number | bigint)[]): Buffer {
     const str = typeof el === "string" ? el : String(el);
     const asInt = lpAsInt(str);
     if (asInt !== null) {
-      const v = Number(asInt);
-      if (asInt >= 0n && asInt <= 127n) enc = Buffer.from([v]);
-      else if (asInt >= -4096n && asInt <= 4095n) { const u = v < 0 ? v + 8192 : v; enc = Buffer.from([0xc0 | (u >> 8), u & 0xff]); }
-      else if (asInt >= -32768n && asInt <= 32767n) { enc = Buffer.alloc(3); enc[0] = 0xf1; enc.writeInt16LE(v, 1); }
-      else if (asInt >= -8388608n && asInt <= 8388607n) { enc = Buffer.alloc(4); enc[0] = 0xf2; enc.writeIntLE(v, 1, 3); }
-      else if (asInt >= -2147483648n && asInt <= 2147483647n) { enc = Buffer.alloc(5); enc[0] = 0xf3; enc.writeInt32LE(v, 1); }
+      const v = Number(asInt), width = lpIntWidth(asInt);
+      if (width === 1) enc = Buffer.from([v]);
+      else if (width === 2) { const u = v < 0 ? v + 8192 : v; enc = Buffer.from([0xc0 | (u >> 8), u & 0xff]); }
+      else if (width === 3) { enc = Buffer.alloc(3); enc[0] = 0xf1; enc.writeInt16LE(v, 1); }
+      else if (width === 4) { enc = Buffer.alloc(4); enc[0] = 0xf2; enc.writeIntLE(v, 1, 3); }
+      else if (width === 5) { enc = Buffer.alloc(5); enc[0] = 0xf3; enc.writeInt32LE(v, 1); }
       else { enc = Buffer.alloc(9); enc[0] = 0xf4; enc.writeBigInt64LE(asInt, 1); }
     } else {
       const b = Buffer.from(str, "latin1");
@@ -5652,13 +5652,17 @@ function lpAsInt(str: string): bigint | null {
   return v >= -9223372036854775808n && v <= LLONG_MAX ? v : null;
 }
 
+/** The bytes of a listpack integer encoding: 7-bit, 13-bit, 16, 24, 32 or 64-bit. */
+function lpIntWidth(v: bigint): number {
+  return v >= 0n && v <= 127n ? 1 : v >= -4096n && v <= 4095n ? 2 : v >= -32768n && v <= 32767n ? 3
+    : v >= -8388608n && v <= 8388607n ? 4 : v >= -2147483648n && v <= 2147483647n ? 5 : 9;
+}
+
 /** The bytes one element takes in a listpack, back-length included (as lpEncode writes it). */
 function lpElementSize(el: string | number | bigint): number {
   const str = typeof el === "string" ? el : String(el);
   const v = lpAsInt(str);
-  let enc: number;
-  if (v !== null) enc = v >= 0n && v <= 127n ? 1 : v >= -4096n && v <= 4095n ? 2 : v >= -32768n && v <= 32767n ? 3 : v >= -8388608n && v <= 8388607n ? 4 : v >= -2147483648n && v <= 2147483647n ? 5 : 9;
-  else enc = str.length + (str.length < 64 ? 1 : str.length < 4096 ? 2 : 5);
+  const enc = v !== null ? lpIntWidth(v) : str.length + (str.length < 64 ? 1 : str.length < 4096 ? 2 : 5);
   return enc + (enc < 128 ? 1 : enc < 16384 ? 2 : enc < 2097152 ? 3 : enc < 268435456 ? 4 : 5);
 }
 
