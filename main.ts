@@ -5382,7 +5382,9 @@ function xclaimCommand(c: Client): void {
     const key = sidStr(id);
     let nack = g.pel.get(key);
     const entry = s.find(id);
-    if (force && entry && !nack) {
+    // FORCE creates the missing NACK, and a NACK created so is claimed whatever min-idle-time says.
+    const forced = force && entry !== undefined && !nack;
+    if (forced) {
       cons ??= lookupConsumer(g, argv[3], true);
       nack = { id, consumer: cons!, deliveryTime: cmdTime, deliveryCount: 1 };
       g.pel.set(key, nack);
@@ -5395,7 +5397,7 @@ function xclaimCommand(c: Client): void {
       nack.consumer.pel.delete(key);
       continue;
     }
-    if (minIdle && cmdTime - nack.deliveryTime < minIdle) continue;
+    if (!forced && minIdle && cmdTime - nack.deliveryTime < minIdle) continue;
     cons ??= lookupConsumer(g, argv[3], true);
     if (nack.consumer !== cons) {
       nack.consumer.pel.delete(key);

@@ -427,6 +427,8 @@ const CLAIMS: Record<string, Script[]> = {
       "XCLAIM s g carol 0 1-0 LASTID 5-0", "XINFO GROUPS s", "XCLAIM s g carol 0 1-0 LASTID 2-0", "XINFO GROUPS s",
       "XCLAIM s g carol 0 99-0 LASTID 99-0", "XINFO GROUPS s", "XREADGROUP GROUP g carol STREAMS s >", "XCLAIM s g carol 0 1-0 LASTID abc",
       "XCLAIM s g carol 0 1-0 LASTID", "XINFO GROUPS s",
+      // A NACK that FORCE creates is claimed whatever min-idle-time says; an existing one is not.
+      "XADD s 7-0 f v", "XCLAIM s g erin 100000 6-0 7-0 FORCE JUSTID", rl("XPENDING s g - + 10 erin", xpending),
     ] },
     { name: "deleted entries leave the PEL", steps: [
       ...WITH_PEL, "XDEL s 1-0 3-0", "XCLAIM s g carol 0 1-0 2-0 3-0", "XPENDING s g", "XCLAIM s g carol 0 4-0 JUSTID", "XDEL s 4-0",
