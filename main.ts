@@ -9,9 +9,8 @@
  * Flags and config files follow redis-server. Everything runs on one thread: a command runs to the
  * end before the next starts, as in Redis, so no data structure needs a lock.
  *
- * What it deliberately does not do (yet): ACL users beyond `default`, scripting, cluster and
- * TLS. Commands of those families answer Redis's
- * unknown-command error.
+ * What it deliberately does not do (yet): scripting, cluster, TLS, bitmaps, geo and HyperLogLog.
+ * Commands of those families answer Redis's unknown-command error.
  *
  * Layout, in the order a request travels:
  *   1. Utilities       — integer/double parsing and formatting, glob matching, the clock
@@ -30,17 +29,18 @@
  *  14. Pub/Sub         — channels, patterns, shard channels, keyspace notifications
  *  15. Keys            — generic key commands (DEL, RENAME, EXPIRE, SCAN ...)
  *  16. Server          — connection and introspection commands (HELLO, INFO, CLIENT, COMMAND ...)
- *  17. RDB             — Redis's snapshot format, SAVE/BGSAVE without stalling, DUMP/RESTORE
- *  18. AOF             — Redis 7's multi-part append-only file, fsync policies, rewrite
- *  19. Replication     — PSYNC master and replica, backlog, WAIT, ROLE, REPLICAOF
- *  20. Server loop     — Bun.listen, serverCron, startServer
- *  21. main            — command-line entry point
+ *  17. ACL             — users, selectors, permission checks, AUTH, the ACL log and file
+ *  18. RDB             — Redis's snapshot format, SAVE/BGSAVE without stalling, DUMP/RESTORE
+ *  19. AOF             — Redis 7's multi-part append-only file, fsync policies, rewrite
+ *  20. Replication     — PSYNC master and replica, backlog, WAIT, ROLE, REPLICAOF
+ *  21. Server loop     — Bun.listen, serverCron, startServer
+ *  22. main            — command-line entry point
  */
 
 import type { Socket, TCPSocketListener } from "bun";
 import { cpuUsage, memoryUsage } from "node:process";
 import { randomBytes } from "node:crypto";
-import { closeSync, fsync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, truncateSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, fsync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, truncateSync, unlinkSync, writeFileSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
 import { totalmem } from "node:os";
 
@@ -777,6 +777,10 @@ function loadConfigText(text: string): void {
     };
     if (argv === null) return fail("Unbalanced quotes in configuration line");
     const name = argv[0].toLowerCase();
+    if (name === "user" && argv.length >= 2) {
+      const err = aclAppendUserForLoading(argv);
+      return err ? fail(err) : undefined;
+    }
     const p = configParams.get(name);
     if (!p) return fail("Bad directive or wrong number of arguments");
     if (argv.length < 2) return fail("wrong number of arguments");
@@ -1104,7 +1108,7 @@ class Client {
   libName = "";
   libVer = "";
   authenticated = false;
-  user = "default";
+  user: AclUser | null = defaultUser; // null: the master link and the AOF loader, which may run anything
   // Input: the query buffer and the parser's state.
   qbuf: Buffer = EMPTY;
   qpos = 0;
@@ -1161,9 +1165,10 @@ class Client {
   constructor(public sock: Socket<Client> | null, public addr = "", public laddr = "") {}
 }
 
-/** True while this client must authenticate before running commands. */
+/** True while this client must authenticate before running commands: the default user has a
+ *  password or is disabled, and the client has not logged in. */
 function authRequired(c: Client): boolean {
-  return !c.authenticated && conf.requirepass !== "";
+  return !c.authenticated && (defaultUser.flags & (USER_NOPASS | USER_OFF)) !== USER_NOPASS;
 }
 
 /** One line of CLIENT LIST / CLIENT INFO for this client. */
@@ -1177,7 +1182,7 @@ function clientInfoString(c: Client): string {
     `idle=${Math.floor((nowMs - c.lastInteraction) / 1000)} flags=${flags} db=${c.db} sub=${c.channels.size} psub=${c.patterns.size} ssub=${c.shardChannels.size} multi=${c.mstate ? c.mstate.length : -1} ` +
     `qbuf=${c.qlen - c.qpos} qbuf-free=${c.qOwned ? c.qbuf.length - c.qlen : 0} argv-mem=${c.argv.reduce((n, a) => n + a.length, 0)} ` +
     `multi-mem=0 rbs=${c.qbuf.length} rbp=${c.qbuf.length} obl=${c.outLen} oll=0 omem=0 ` +
-    `tot-mem=${c.out.length + c.qbuf.length + 1024} events=r${c.outLen ? "w" : ""} cmd=${c.lastCmd} user=${c.user} redir=-1 resp=${c.resp}` +
+    `tot-mem=${c.out.length + c.qbuf.length + 1024} events=r${c.outLen ? "w" : ""} cmd=${c.lastCmd} user=${c.user?.name ?? "(superuser)"} redir=-1 resp=${c.resp}` +
     (c.libName || c.libVer ? ` lib-name=${c.libName} lib-ver=${c.libVer}` : "");
 }
 
@@ -1194,6 +1199,7 @@ const ACL_CATEGORIES = ["keyspace", "read", "write", "set", "sortedset", "list",
   "geo", "stream", "pubsub", "admin", "fast", "slow", "blocking", "dangerous", "connection", "transaction", "scripting"];
 
 interface RedisCommand {
+  id: number; // indexes ACL selectors' command bitmaps
   name: string; // "get", or "config|get" for a subcommand
   arity: number;
   flags: number;
@@ -1216,6 +1222,8 @@ interface RedisCommand {
 
 type CommandSpec = [name: string, arity: number, flags: string, firstKey: number, lastKey: number, step: number, categories: string, proc: (c: Client) => void];
 
+let nextCommandId = 0;
+
 /** Builds a command from its table row; categories implied by flags are added as Redis does. */
 function makeCommand(spec: CommandSpec, group: string, parent?: RedisCommand): RedisCommand {
   const [name, arity, flagStr, firstKey, lastKey, step, catStr, proc] = spec;
@@ -1231,7 +1239,7 @@ function makeCommand(spec: CommandSpec, group: string, parent?: RedisCommand): R
   if (!(flags & CMD_FAST)) cats.add("slow");
   let categories = 0;
   for (const cat of cats) categories |= 1 << ACL_CATEGORIES.indexOf(cat);
-  return { name: parent ? `${parent.name}|${name}` : name, arity, flags, firstKey, lastKey, step, categories, group, proc, parent, latency: new Map(), latencyCount: 0, calls: 0, usec: 0, rejectedCalls: 0, failedCalls: 0 };
+  return { id: nextCommandId++, name: parent ? `${parent.name}|${name}` : name, arity, flags, firstKey, lastKey, step, categories, group, proc, parent, latency: new Map(), latencyCount: 0, calls: 0, usec: 0, rejectedCalls: 0, failedCalls: 0 };
 }
 
 /** The command table, by lower-case name. A second map answers upper-case names without
@@ -1299,6 +1307,13 @@ function processCommand(c: Client): void {
   }
   if (authRequired(c) && !(cmd.flags & CMD_NO_AUTH)) return rejectCommand(c, E.noAuth, cmd);
   if (c.mstate && cmd.flags & CMD_NO_MULTI) return rejectCommand(c, "ERR Command not allowed inside a transaction", cmd);
+  if (c.user && !c.user.unrestricted) {
+    const denied = aclCheckCommand(c.user, cmd, argv);
+    if (denied) {
+      aclLogDenied(c, denied, cmd, argv);
+      return rejectCommand(c, aclDeniedMessage(denied, cmd), cmd);
+    }
+  }
   if (isReplica() && !c.isMaster) {
     if (conf["replica-read-only"] && cmd.flags & CMD_WRITE) return rejectCommand(c, "READONLY You can't write against a read only replica.", cmd);
     if (repl.state !== "connected" && !conf["replica-serve-stale-data"] && !(cmd.flags & CMD_STALE)) {
@@ -6048,6 +6063,16 @@ function execCommand(c: Client): void {
   addReplyArrayLen(c, queued.length);
   for (const q of queued) {
     c.argv = q.argv;
+    // Permissions may have changed since the command was queued.
+    const denied = c.user && !c.user.unrestricted ? aclCheckCommand(c.user, q.cmd, q.argv) : ACL_OK;
+    if (denied) {
+      c.lastCmd = "exec";
+      aclLogDenied(c, denied, q.cmd, q.argv, "multi");
+      const why = denied === DENIED_CMD ? "no permission to execute the command or subcommand" :
+        denied === DENIED_KEY ? "no permission to touch the specified keys" : "no permission to access one of the channels used as arguments";
+      addReplyError(c, `NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC call. This command is no longer allowed for the following reason: ${why}`);
+      continue;
+    }
     call(c, q.cmd);
   }
   c.denyBlocking = wasDenying;
@@ -6648,41 +6673,8 @@ function resetCommand(c: Client): void {
   c.noEvict = false;
   c.noTouch = false;
   if (c.monitor) { c.monitor = false; server.monitors.delete(c); }
-  c.authenticated = !authRequiredByConfig();
-  c.user = "default";
+  clientSetDefaultAuth(c);
   addReplyStatus(c, "RESET");
-}
-
-/** True when the default user has a password, so new clients start unauthenticated. */
-function authRequiredByConfig(): boolean { return conf.requirepass !== ""; }
-
-/** Checks a username/password pair (only the default user exists for now). */
-function checkPassword(user: string, pass: string): boolean {
-  if (user !== "default") return false;
-  return conf.requirepass === "" || timingSafeEqualStrings(pass, String(conf.requirepass));
-}
-
-function timingSafeEqualStrings(a: string, b: string): boolean {
-  const ha = new Bun.CryptoHasher("sha256").update(a, "latin1").digest();
-  const hb = new Bun.CryptoHasher("sha256").update(b, "latin1").digest();
-  let diff = 0;
-  for (let i = 0; i < ha.length; i++) diff |= ha[i] ^ hb[i];
-  return diff === 0;
-}
-
-/* AUTH [username] password */
-function authCommand(c: Client): void {
-  const argv = c.argv;
-  if (argv.length > 3) return addReplyError(c, E.syntax);
-  if (argv.length === 2 && conf.requirepass === "") {
-    return addReplyError(c, "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?");
-  }
-  const user = argv.length === 3 ? argv[1] : "default";
-  const pass = argv[argv.length - 1];
-  if (!checkPassword(user, pass)) return addReplyError(c, E.wrongPass);
-  c.authenticated = true;
-  c.user = user;
-  addReplyOK(c);
 }
 
 /* HELLO [protover [AUTH username password] [SETNAME clientname]] */
@@ -6706,11 +6698,7 @@ function helloCommand(c: Client): void {
     }
     else return addReplyError(c, `ERR Syntax error in HELLO option '${argv[j]}'`);
   }
-  if (user !== undefined) {
-    if (!checkPassword(user, pass!)) return addReplyError(c, E.wrongPass);
-    c.authenticated = true;
-    c.user = user;
-  }
+  if (user !== undefined && !aclAuthenticate(c, user, pass!)) return addReplyError(c, E.wrongPass);
   if (authRequired(c)) return addReplyError(c, "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time");
   if (ver) c.resp = ver;
   addReplyMapLen(c, 7);
@@ -6814,7 +6802,7 @@ function clientKillCommand(c: Client): void {
     killClient(c, victim);
     return;
   }
-  let id: number | undefined, addr: string | undefined, laddr: string | undefined, user: string | undefined, type: string | undefined, skipme = true;
+  let id: number | undefined, addr: string | undefined, laddr: string | undefined, user: AclUser | undefined, type: string | undefined, skipme = true;
   for (let j = 2; j < argv.length; j += 2) {
     const opt = argv[j].toLowerCase();
     if (j + 1 >= argv.length) return addReplyError(c, E.syntax);
@@ -6825,7 +6813,10 @@ function clientKillCommand(c: Client): void {
       id = n;
     } else if (opt === "addr") addr = val;
     else if (opt === "laddr") laddr = val;
-    else if (opt === "user") user = val;
+    else if (opt === "user") {
+      user = aclUsers.get(val);
+      if (!user) return addReplyError(c, `ERR No such user '${val}'`);
+    }
     else if (opt === "type") {
       if (!["normal", "master", "replica", "slave", "pubsub"].includes(val.toLowerCase())) return addReplyError(c, `ERR Unknown client type '${val}'`);
       type = val.toLowerCase() === "slave" ? "replica" : val.toLowerCase();
@@ -6971,6 +6962,7 @@ function configSetCommand(c: Client): void {
 function applyConfigChanges(names: string[]): { param: string; why: string } | null {
   server.notifyFlags = keyspaceEventsStringToFlags(String(conf["notify-keyspace-events"])) ?? 0;
   for (const name of names) {
+    if (name === "requirepass") aclUpdateDefaultUserPassword(String(conf.requirepass));
     if (name === "repl-backlog-size" && repl.backlog) resizeReplicationBacklog();
     if (name === "appendonly" && server.listeners.length && Boolean(conf.appendonly) !== aof.on) {
       if (conf.appendonly) startAppendOnly(false);
@@ -7091,7 +7083,8 @@ function addReplyCommandInfo(c: Client, cmd: RedisCommand): void {
 
 /** Finds a command by "name" or "name|sub", as COMMAND INFO/DOCS take them. */
 function lookupCommandByName(name: string): RedisCommand | undefined {
-  const [base, sub] = name.toLowerCase().split("|");
+  const [base, sub, more] = name.toLowerCase().split("|");
+  if (more !== undefined) return undefined;
   const cmd = commandTable.get(base);
   return sub === undefined ? cmd : cmd?.subcommands?.get(sub);
 }
@@ -7224,6 +7217,7 @@ function monitorCommand(c: Client): void {
 function redactedArgv(cmd: RedisCommand, argv: string[]): string[] {
   const R = "(redacted)";
   if (cmd.name === "auth") return [argv[0], ...argv.slice(1).map(() => R)];
+  if (cmd.name === "acl|setuser") return [...argv.slice(0, 2), ...argv.slice(2).map(() => R)];
   if (cmd.name === "hello") {
     const out = argv.slice();
     for (let j = 2; j < out.length; j++) {
@@ -8042,6 +8036,26 @@ registerCommands("server", [
   ],
 });
 
+registerCommands("server", [
+  ["acl", -2, "", 0, 0, 0, "", () => {}],
+], {
+  acl: [
+    ["cat", -2, "noscript loading stale", 0, 0, 0, "", aclCatCommand],
+    ["deluser", -3, "admin noscript loading stale", 0, 0, 0, "", aclDeluserCommand],
+    ["dryrun", -4, "admin noscript loading stale", 0, 0, 0, "", aclDryrunCommand],
+    ["genpass", -2, "noscript loading stale", 0, 0, 0, "", aclGenpassCommand],
+    ["getuser", 3, "admin noscript loading stale", 0, 0, 0, "", aclGetuserCommand],
+    ["help", 2, "loading stale", 0, 0, 0, "", aclHelpCommand],
+    ["list", 2, "admin noscript loading stale", 0, 0, 0, "", aclListCommand],
+    ["load", 2, "admin noscript loading stale", 0, 0, 0, "", aclLoadCommand],
+    ["log", -2, "admin noscript loading stale", 0, 0, 0, "", aclLogCommand],
+    ["save", 2, "admin noscript loading stale", 0, 0, 0, "", aclSaveCommand],
+    ["setuser", -3, "admin noscript loading stale", 0, 0, 0, "", aclSetuserCommand],
+    ["users", 2, "admin noscript loading stale", 0, 0, 0, "", aclUsersCommand],
+    ["whoami", 2, "noscript loading stale", 0, 0, 0, "", aclWhoamiCommand],
+  ],
+});
+
 registerCommands("scripting", [
   ["function", -2, "", 0, 0, 0, "", () => {}],
 ], {
@@ -8051,7 +8065,830 @@ registerCommands("scripting", [
 });
 
 // ============================================================================================
-// 17. RDB persistence
+// 17. ACL: users, their permissions, and the check every command passes
+//
+// A user has flags (on/off, nopass), SHA-256 password hashes and selectors: the root selector
+// plus any "(...)" ones. A selector allows commands as a bitmap over command ids (with
+// first-argument exceptions such as +select|0), keys as glob patterns with read/write
+// permissions, and channels as glob patterns; a command line runs if any one selector allows all
+// of it. ACL LIST describes a bitmap back as rules with Redis's best-fit algorithm (categories
+// first, then single commands), so what it prints round-trips through ACL SETUSER.
+// ============================================================================================
+
+/** What a key pattern grants: %R~ reads, %W~ writes, ~ both. */
+const KEY_READ = 1, KEY_WRITE = 2;
+const USER_ON = 1, USER_OFF = 2, USER_NOPASS = 4, USER_SKIP_SANITIZE = 8, USER_SANITIZE = 16;
+/** User flags, in the order ACL LIST and ACL GETUSER show them. */
+const USER_FLAG_NAMES: [number, string][] = [[USER_ON, "on"], [USER_OFF, "off"], [USER_NOPASS, "nopass"], [USER_SKIP_SANITIZE, "skip-sanitize-payload"], [USER_SANITIZE, "sanitize-payload"]];
+/** Why a command line was refused. When selectors disagree the highest reason is reported. */
+const ACL_OK = 0, DENIED_CMD = 1, DENIED_KEY = 2, DENIED_AUTH = 3, DENIED_CHANNEL = 4;
+/** Command ids index a selector's bitmap. Only +@all sets the last bit, which stands for commands
+ *  that do not exist yet: it is how ACL LIST knows to start from +@all rather than -@all. */
+const COMMAND_BITS = 1024, FUTURE_COMMANDS_BIT = COMMAND_BITS - 1;
+
+/** ACL SETUSER's error texts (Redis's ACLSetUserStringError). */
+const ACL_ERR = {
+  noent: "Unknown command or category name in ACL",
+  inval: "Syntax error",
+  exist: "Adding a pattern after the * pattern (or the 'allkeys' flag) is not valid and does not have any effect. Try 'resetkeys' to start with an empty list of patterns",
+  isdir: "Adding a pattern after the * pattern (or the 'allchannels' flag) is not valid and does not have any effect. Try 'resetchannels' to start with an empty list of channels",
+  nodev: "The password you are trying to remove from the user does not exist",
+  badmsg: "The password hash must be exactly 64 characters and contain only lowercase hexadecimal characters",
+  already: "Duplicate user found. A user can only be defined once in config files",
+  child: "Allowing first-arg of a subcommand is not supported",
+};
+
+class AclSelector {
+  allKeys = false;
+  allChannels = conf["acl-pubsub-default"] === "allchannels";
+  allCommands = false;
+  bits = new Uint8Array(COMMAND_BITS);
+  firstArgs: Map<number, string[]> | null = null; // command id -> first arguments allowed although the command is not
+  keys: { pattern: string; perms: number }[] = [];
+  channels: string[] = [];
+  constructor(public root: boolean) {}
+
+  clone(): AclSelector {
+    const s = new AclSelector(this.root);
+    s.allKeys = this.allKeys; s.allChannels = this.allChannels; s.allCommands = this.allCommands;
+    s.bits.set(this.bits);
+    s.firstArgs = this.firstArgs && new Map([...this.firstArgs].map(([id, args]) => [id, args.slice()]));
+    s.keys = this.keys.map((k) => ({ ...k }));
+    s.channels = this.channels.slice();
+    return s;
+  }
+}
+
+class AclUser {
+  flags = USER_OFF;
+  passwords: string[] = []; // SHA-256 digests in lowercase hex
+  selectors = [new AclSelector(true)];
+  unrestricted = false; // the root selector allows every command, key and channel: checks are skipped
+  constructor(public name: string) {}
+
+  /** Takes over another user's rules in place, so clients holding this object see the change. */
+  copyFrom(src: AclUser): void {
+    this.flags = src.flags;
+    this.passwords = src.passwords.slice();
+    this.selectors = src.selectors.map((s) => s.clone());
+    this.refresh();
+  }
+
+  /** To be called after the rules change. */
+  refresh(): void {
+    const root = this.selectors[0];
+    this.unrestricted = root.allCommands && root.allKeys && root.allChannels;
+  }
+}
+
+/** Every command and subcommand, each container before its subcommands: the order in which
+ *  category rules apply and ACL LIST lists single commands. */
+let aclCommandList: RedisCommand[] | null = null;
+function aclAllCommands(): RedisCommand[] {
+  if (aclCommandList) return aclCommandList;
+  aclCommandList = [];
+  for (const cmd of commandTable.values()) aclCommandList.push(cmd, ...(cmd.subcommands?.values() ?? []));
+  return aclCommandList;
+}
+
+/** Users by name; ACL LIST and ACL USERS show them sorted, as Redis's radix tree does. */
+let aclUsers = new Map<string, AclUser>();
+const defaultUser = createDefaultUser();
+/** `user` lines of the config file, validated, applied once the server starts. */
+const aclUsersToLoad: string[][] = [];
+
+function createDefaultUser(): AclUser {
+  const u = new AclUser("default");
+  for (const op of ["+@all", "~*", "&*", "on", "nopass"]) aclSetUser(u, op);
+  u.refresh();
+  aclUsers.set(u.name, u);
+  return u;
+}
+
+function aclHashPassword(pass: string): string {
+  return new Bun.CryptoHasher("sha256").update(pass, "latin1").digest("hex");
+}
+
+/** True if s has whitespace or NUL, which Redis refuses in user names and patterns. */
+function aclHasSpaces(s: string): boolean {
+  return /[\s\0]/.test(s);
+}
+
+/** Allows or denies one command; a container takes its subcommands along. */
+function aclChangeCommandPerm(s: AclSelector, cmd: RedisCommand, allow: boolean): void {
+  s.bits[cmd.id] = allow ? 1 : 0;
+  if (!allow) s.allCommands = false;
+  s.firstArgs?.delete(cmd.id);
+  for (const sub of cmd.subcommands?.values() ?? []) {
+    s.bits[sub.id] = allow ? 1 : 0;
+  }
+}
+
+function aclSetCategory(s: AclSelector, catMask: number, allow: boolean): void {
+  for (const cmd of aclAllCommands()) if (cmd.categories & catMask) aclChangeCommandPerm(s, cmd, allow);
+}
+
+/** Applies one selector rule (keys, channels, commands). Returns the error text, or null. */
+function aclSetSelector(s: AclSelector, op: string): string | null {
+  const lop = op.toLowerCase();
+  if (lop === "allkeys" || op === "~*") { s.allKeys = true; s.keys = []; }
+  else if (lop === "resetkeys") { s.allKeys = false; s.keys = []; }
+  else if (lop === "allchannels" || op === "&*") { s.allChannels = true; s.channels = []; }
+  else if (lop === "resetchannels") { s.allChannels = false; s.channels = []; }
+  else if (lop === "allcommands" || lop === "+@all") { s.bits.fill(1); s.allCommands = true; s.firstArgs = null; }
+  else if (lop === "nocommands" || lop === "-@all") { s.bits.fill(0); s.allCommands = false; s.firstArgs = null; }
+  else if (op[0] === "~" || op[0] === "%") {
+    if (s.allKeys) return ACL_ERR.exist;
+    let perms = KEY_READ | KEY_WRITE, offset = 1;
+    if (op[0] === "%") {
+      perms = 0;
+      for (; offset < op.length; offset++) {
+        const ch = op[offset];
+        if ((ch === "R" || ch === "r") && !(perms & KEY_READ)) perms |= KEY_READ;
+        else if ((ch === "W" || ch === "w") && !(perms & KEY_WRITE)) perms |= KEY_WRITE;
+        else if (ch === "~") { offset++; break; }
+        else return ACL_ERR.inval;
+      }
+      if (!perms) return ACL_ERR.inval;
+    }
+    const pattern = op.slice(offset);
+    if (aclHasSpaces(pattern)) return ACL_ERR.inval;
+    const same = s.keys.find((k) => k.pattern === pattern);
+    if (same) same.perms |= perms;
+    else s.keys.push({ pattern, perms });
+    s.allKeys = false;
+  } else if (op[0] === "&") {
+    if (s.allChannels) return ACL_ERR.isdir;
+    const pattern = op.slice(1);
+    if (aclHasSpaces(pattern)) return ACL_ERR.inval;
+    if (!s.channels.includes(pattern)) s.channels.push(pattern);
+  } else if (op[0] === "+" && op[1] !== "@") {
+    const bar = op.lastIndexOf("|");
+    if (bar < 0) {
+      const cmd = lookupCommandByName(op.slice(1));
+      if (!cmd) return ACL_ERR.noent;
+      aclChangeCommandPerm(s, cmd, true);
+    } else {
+      const cmd = lookupCommandByName(op.slice(1, bar)), first = op.slice(bar + 1);
+      if (!cmd) return ACL_ERR.noent;
+      if (cmd.parent) return ACL_ERR.child;
+      if (first === "") return ACL_ERR.inval;
+      if (cmd.subcommands) {
+        const sub = cmd.subcommands.get(first.toLowerCase());
+        if (!sub) return ACL_ERR.noent;
+        aclChangeCommandPerm(s, sub, true);
+      } else {
+        // +select|0: this first argument of an otherwise denied command is allowed.
+        s.firstArgs ??= new Map();
+        const args = s.firstArgs.get(cmd.id) ?? [];
+        if (!args.some((a) => a.toLowerCase() === first.toLowerCase())) args.push(first);
+        s.firstArgs.set(cmd.id, args);
+      }
+    }
+  } else if (op[0] === "-" && op[1] !== "@") {
+    const cmd = lookupCommandByName(op.slice(1));
+    if (!cmd) return ACL_ERR.noent;
+    aclChangeCommandPerm(s, cmd, false);
+  } else if ((op[0] === "+" || op[0] === "-") && op[1] === "@") {
+    const cat = ACL_CATEGORIES.indexOf(lop.slice(2));
+    if (cat < 0) return ACL_ERR.noent;
+    aclSetCategory(s, 1 << cat, op[0] === "+");
+  } else return ACL_ERR.inval;
+  return null;
+}
+
+/** Applies one ACL SETUSER rule to a user. Returns the error text, or null. */
+function aclSetUser(u: AclUser, op: string): string | null {
+  if (op === "") return null;
+  const lop = op.toLowerCase();
+  if (lop === "on") u.flags = (u.flags | USER_ON) & ~USER_OFF;
+  else if (lop === "off") u.flags = (u.flags | USER_OFF) & ~USER_ON;
+  else if (lop === "skip-sanitize-payload") u.flags = (u.flags | USER_SKIP_SANITIZE) & ~USER_SANITIZE;
+  else if (lop === "sanitize-payload") u.flags = (u.flags | USER_SANITIZE) & ~USER_SKIP_SANITIZE;
+  else if (lop === "nopass") { u.flags |= USER_NOPASS; u.passwords = []; }
+  else if (lop === "resetpass") { u.flags &= ~USER_NOPASS; u.passwords = []; }
+  else if (op[0] === ">" || op[0] === "#" || op[0] === "<" || op[0] === "!") {
+    const hash = op[0] === ">" || op[0] === "<" ? aclHashPassword(op.slice(1)) : op.slice(1);
+    if ((op[0] === "#" || op[0] === "!") && !/^[0-9a-f]{64}$/.test(hash)) return ACL_ERR.badmsg;
+    const at = u.passwords.indexOf(hash);
+    if (op[0] === ">" || op[0] === "#") {
+      if (at < 0) u.passwords.push(hash);
+      u.flags &= ~USER_NOPASS;
+    } else {
+      if (at < 0) return ACL_ERR.nodev;
+      u.passwords.splice(at, 1);
+    }
+  } else if (op[0] === "(" && op[op.length - 1] === ")") {
+    const s = new AclSelector(false);
+    for (const sop of splitArgs(op.slice(1, -1)) ?? []) {
+      const err = aclSetSelector(s, sop);
+      if (err) return err;
+    }
+    u.selectors.push(s);
+  } else if (lop === "clearselectors") u.selectors.length = 1;
+  else if (lop === "reset") {
+    const pubsub = conf["acl-pubsub-default"] === "allchannels" ? ["allchannels"] : [];
+    for (const r of ["resetpass", "resetkeys", "resetchannels", ...pubsub, "off", "sanitize-payload", "clearselectors", "-@all"]) aclSetUser(u, r);
+  } else return aclSetSelector(u.selectors[0], op);
+  return null;
+}
+
+/** Joins selector rules split over several arguments ("(~x" "+get)" -> "(~x +get)"). Returns
+ *  null and the index of the unclosed "(" if one is never closed. */
+function aclMergeSelectorArgs(args: string[]): { merged: string[] } | { unclosed: number } {
+  const merged: string[] = [];
+  let open = -1, selector = "";
+  for (let j = 0; j < args.length; j++) {
+    const op = args[j];
+    if (op[0] === "(" && op[op.length - 1] !== ")") { selector = op; open = j; continue; }
+    if (open !== -1) {
+      selector += " " + op;
+      if (op[op.length - 1] === ")") { open = -1; merged.push(selector); }
+      continue;
+    }
+    merged.push(op);
+  }
+  return open === -1 ? { merged } : { unclosed: open };
+}
+
+/** Applies a list of rules to a copy of the user (or a new one): all of them or none. */
+function aclStageUser(name: string, rules: string[]): { user: AclUser } | { err: string; rule: string } {
+  const staged = new AclUser(name);
+  const existing = aclUsers.get(name);
+  if (existing) staged.copyFrom(existing);
+  for (const rule of rules) {
+    const err = aclSetUser(staged, rule);
+    if (err) return { err, rule };
+  }
+  return { user: staged };
+}
+
+/** Installs a staged user under its name, updating the live object if the user exists. */
+function aclCommitUser(staged: AclUser): AclUser {
+  let u = aclUsers.get(staged.name);
+  if (!u) aclUsers.set(staged.name, (u = new AclUser(staged.name)));
+  u.copyFrom(staged);
+  return u;
+}
+
+// --- Describing users: the rules ACL LIST prints and ACL SAVE writes.
+
+/** How many commands of a category a selector allows (on) and denies (off). */
+function aclCountCategory(s: AclSelector, catMask: number): [on: number, off: number] {
+  let on = 0, off = 0;
+  for (const cmd of aclAllCommands()) if (cmd.categories & catMask) s.bits[cmd.id] ? on++ : off++;
+  return [on, off];
+}
+
+/** A selector's command permissions as rules: +@all or -@all, then the categories that best fit
+ *  what remains, then single commands and first arguments (Redis's ACLDescribeSelectorCommandRules). */
+function aclDescribeCommandRules(s: AclSelector): string {
+  const additive = s.bits[FUTURE_COMMANDS_BIT] === 0;
+  let rules = additive ? "-@all " : "+@all ";
+  // `fake` replays the emitted rules; `temp` loses each category once it is emitted.
+  const fake = new AclSelector(false);
+  aclSetSelector(fake, additive ? "-@all" : "+@all");
+  const temp = new AclSelector(false);
+  temp.bits.set(s.bits);
+  const applied = new Set<number>();
+  for (;;) {
+    let best = -1, minDiff = Infinity, maxSame = 0;
+    for (let j = 0; j < ACL_CATEGORIES.length; j++) {
+      if (applied.has(j)) continue;
+      const [on, off] = aclCountCategory(temp, 1 << j);
+      const diff = additive ? off : on, same = additive ? on : off;
+      if (same > diff && (diff < minDiff || (diff === minDiff && same > maxSame))) { best = j; minDiff = diff; maxSame = same; }
+    }
+    if (best === -1) break;
+    aclSetCategory(fake, 1 << best, additive);
+    aclSetCategory(temp, 1 << best, !additive);
+    rules += `${additive ? "+" : "-"}@${ACL_CATEGORIES[best]} `;
+    applied.add(best);
+  }
+  for (const cmd of aclAllCommands()) {
+    const userBit = s.bits[cmd.id];
+    if (userBit !== fake.bits[cmd.id]) {
+      rules += `${userBit ? "+" : "-"}${cmd.name} `;
+      aclChangeCommandPerm(fake, cmd, userBit === 1);
+    }
+    if (!userBit) for (const first of s.firstArgs?.get(cmd.id) ?? []) rules += `+${cmd.name}|${first} `;
+  }
+  return rules.slice(0, -1);
+}
+
+function aclDescribeKeyPattern(k: { pattern: string; perms: number }): string {
+  return (k.perms === (KEY_READ | KEY_WRITE) ? "~" : k.perms === KEY_READ ? "%R~" : "%W~") + k.pattern;
+}
+
+function aclDescribeSelector(s: AclSelector): string {
+  let res = s.allKeys ? "~* " : s.keys.map((k) => aclDescribeKeyPattern(k) + " ").join("");
+  res += s.allChannels ? "&* " : "resetchannels " + s.channels.map((ch) => `&${ch} `).join("");
+  return res + aclDescribeCommandRules(s);
+}
+
+/** A user as ACL LIST shows it after "user <name> ": flags, password hashes, selectors. */
+function aclDescribeUser(u: AclUser): string {
+  let res = "";
+  for (const [flag, name] of USER_FLAG_NAMES) if (u.flags & flag) res += name + " ";
+  for (const p of u.passwords) res += `#${p} `;
+  for (const s of u.selectors) res += s.root ? aclDescribeSelector(s) : ` (${aclDescribeSelector(s)})`;
+  return res;
+}
+
+function aclSortedUsers(): AclUser[] {
+  return [...aclUsers.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+// --- Authentication.
+
+/** The user a name/password pair logs in as, or null (unknown, disabled or wrong password). */
+function aclCheckCredentials(name: string, pass: string): AclUser | null {
+  const u = aclUsers.get(name);
+  if (!u || u.flags & USER_OFF) return null;
+  if (u.flags & USER_NOPASS) return u;
+  const hash = aclHashPassword(pass);
+  let match = false;
+  for (const p of u.passwords) {
+    // Compared in constant time, so timing reveals nothing about the stored hash.
+    let diff = 0;
+    for (let i = 0; i < 64; i++) diff |= hash.charCodeAt(i) ^ p.charCodeAt(i);
+    if (diff === 0) match = true;
+  }
+  return match ? u : null;
+}
+
+/** Logs a client in (AUTH, HELLO AUTH); a failure is written to the ACL log. */
+function aclAuthenticate(c: Client, name: string, pass: string): boolean {
+  const u = aclCheckCredentials(name, pass);
+  if (!u) {
+    aclLogAdd(c, DENIED_AUTH, c.argv[0], name);
+    return false;
+  }
+  c.authenticated = true;
+  c.user = u;
+  return true;
+}
+
+/** Back to the default user, logged in only if it needs no password (new connections, RESET). */
+function clientSetDefaultAuth(c: Client): void {
+  c.user = defaultUser;
+  c.authenticated = (defaultUser.flags & (USER_NOPASS | USER_OFF)) === USER_NOPASS;
+}
+
+/** `requirepass` is the default user's password: setting it replaces all its passwords. */
+function aclUpdateDefaultUserPassword(pass: string): void {
+  aclSetUser(defaultUser, "resetpass");
+  aclSetUser(defaultUser, pass === "" ? "nopass" : `>${pass}`);
+}
+
+// --- Permission checks.
+
+/** How commands use their keys, for %R~ and %W~ patterns: Redis's key-spec flags reduced to read
+ *  (ACCESS) and write (INSERT, DELETE, UPDATE). "-" is neither, "w r" gives the first key write
+ *  and the rest read. Commands not listed read their keys if read-only, read and write them if
+ *  they write. SET is decided per call (its GET option reads). */
+const KEY_PERMS_EXCEPTIONS: Record<string, string> = {
+  "w": "append del expire expireat hdel hmset hset hsetnx linsert lpush lpushx lrem lset ltrim mset msetnx persist pexpire " +
+    "pexpireat psetex restore rpush rpushx sadd setex setnx setrange srem unlink xack xadd xautoclaim xclaim xdel " +
+    "xgroup|create xgroup|createconsumer xgroup|delconsumer xgroup|destroy xgroup|setid xsetid xtrim zadd zrem " +
+    "zremrangebylex zremrangebyrank zremrangebyscore",
+  "w r": "sdiffstore sinterstore sunionstore zdiffstore zinterstore zrangestore zunionstore",
+  "rw w": "blmove brpoplpush lmove rename renamenx rpoplpush smove",
+  "r w": "copy",
+  "r": "xreadgroup",
+  "-": "exists hexists hlen hstrlen llen memory|usage object|encoding object|freq object|idletime object|refcount scard " +
+    "sismember strlen touch type watch xlen zcard",
+};
+const keyPermsByCommand = new Map<string, number[]>();
+for (const [spec, names] of Object.entries(KEY_PERMS_EXCEPTIONS)) {
+  const perms = spec.split(" ").map((p) => (p.includes("r") ? KEY_READ : 0) | (p.includes("w") ? KEY_WRITE : 0));
+  for (const name of names.split(" ")) keyPermsByCommand.set(name, perms);
+}
+
+/** The permissions the j-th key of a command line needs. */
+function aclKeyPermsNeeded(cmd: RedisCommand, argv: string[], j: number): number {
+  if (cmd.name === "set") return argv.some((a, i) => i > 2 && a.toLowerCase() === "get") ? KEY_READ | KEY_WRITE : KEY_WRITE;
+  const perms = keyPermsByCommand.get(cmd.name);
+  if (perms) return perms[Math.min(j, perms.length - 1)];
+  return cmd.flags & CMD_READONLY ? KEY_READ : cmd.flags & CMD_WRITE ? KEY_READ | KEY_WRITE : 0;
+}
+
+/** The position of the first channel argument of a command, or 0 if it names none; and whether
+ *  only one argument (PUBLISH) or all the rest are channels, and whether they are patterns. */
+function aclChannelArgs(cmd: RedisCommand): [first: number, all: boolean, pattern: boolean] {
+  switch (cmd.name) {
+    case "publish": case "spublish": return [1, false, false];
+    case "subscribe": case "ssubscribe": return [1, true, false];
+    case "psubscribe": return [1, true, true];
+    default: return [0, false, false];
+  }
+}
+
+/** Whether a channel is in a list of allowed patterns. A PSUBSCRIBE pattern must appear there
+ *  literally; a channel is matched against the patterns. */
+function aclChannelAllowed(patterns: string[], channel: string, isPattern: boolean): boolean {
+  return patterns.some((p) => (isPattern ? p === channel : stringmatch(p, channel)));
+}
+
+/** Where the check failed: the argument ACL LOG names for a key or channel. */
+let aclDeniedPos = 0;
+
+/** Checks a command line against one selector. */
+function aclSelectorCheck(s: AclSelector, cmd: RedisCommand, argv: string[], keys: { list: number[] | null }): number {
+  if (!s.allCommands && !(cmd.flags & CMD_NO_AUTH) && !s.bits[cmd.id]) {
+    const allowed = s.firstArgs?.get(cmd.id);
+    const arg = argv[cmd.parent ? 2 : 1];
+    if (argv.length < 2 || !allowed || !allowed.some((a) => a.toLowerCase() === arg.toLowerCase())) return DENIED_CMD;
+  }
+  if (!s.allKeys && !(cmd.flags & CMD_PUBSUB)) {
+    const list = (keys.list ??= getKeysFromCommand(cmd, argv));
+    for (let j = 0; j < list.length; j++) {
+      const need = aclKeyPermsNeeded(cmd, argv, j), key = argv[list[j]];
+      if (!s.keys.some((k) => (k.perms & need) === need && stringmatch(k.pattern, key))) {
+        aclDeniedPos = list[j];
+        return DENIED_KEY;
+      }
+    }
+  }
+  if (!s.allChannels) {
+    const [first, all, isPattern] = aclChannelArgs(cmd);
+    for (let j = first; first && j < (all ? argv.length : first + 1); j++) {
+      if (!aclChannelAllowed(s.channels, argv[j], isPattern)) {
+        aclDeniedPos = j;
+        return DENIED_CHANNEL;
+      }
+    }
+  }
+  return ACL_OK;
+}
+
+/** ACL_OK if some selector of the user allows the whole command line; otherwise why not (the
+ *  highest reason over the selectors, and for it the last position, in aclDeniedPos). */
+function aclCheckCommand(u: AclUser, cmd: RedisCommand, argv: string[]): number {
+  let reason = DENIED_CMD, pos = 0;
+  const keys = { list: null };
+  for (const s of u.selectors) {
+    aclDeniedPos = 0;
+    const r = aclSelectorCheck(s, cmd, argv, keys);
+    if (r === ACL_OK) return ACL_OK;
+    if (r > reason || (r === reason && aclDeniedPos > pos)) { reason = r; pos = aclDeniedPos; }
+  }
+  aclDeniedPos = pos;
+  return reason;
+}
+
+/** processCommand's error for a refused command line. */
+function aclDeniedMessage(reason: number, cmd: RedisCommand): string {
+  if (reason === DENIED_CMD) return `NOPERM this user has no permissions to run the '${cmd.name}' command`;
+  if (reason === DENIED_KEY) return "NOPERM this user has no permissions to access one of the keys used as arguments";
+  return "NOPERM this user has no permissions to access one of the channels used as arguments";
+}
+
+/** After SETUSER narrows a user's channels, its subscribers to channels no longer allowed are
+ *  disconnected (Redis's ACLKillPubsubClientsIfNeeded, including its shortcut: nothing happens
+ *  if every old channel pattern is still listed). */
+function aclKillPubsubClientsIfNeeded(c: Client, updated: AclUser, original: AclUser): void {
+  if (updated.selectors.some((s) => s.allChannels)) return;
+  const upcoming = updated.selectors.flatMap((s) => s.channels);
+  if (original.selectors.every((s) => s.channels.every((ch) => upcoming.includes(ch)))) return;
+  for (const x of [...server.clients.values()]) {
+    if (x.user !== original || clientType(x) !== "pubsub") continue;
+    const kill = [...x.patterns].some((p) => !aclChannelAllowed(upcoming, p, true)) ||
+      [...x.channels, ...x.shardChannels].some((ch) => !aclChannelAllowed(upcoming, ch, false));
+    if (kill) killClient(c, x);
+  }
+}
+
+/** Deletes a user; clients logged in as it are disconnected (after this reply, for the caller). */
+function aclDeleteUser(c: Client | null, u: AclUser): void {
+  aclUsers.delete(u.name);
+  for (const x of [...server.clients.values()]) {
+    if (x.user !== u) continue;
+    clientSetDefaultAuth(x);
+    x.authenticated = false;
+    if (c) killClient(c, x);
+    else freeClient(x);
+  }
+}
+
+// --- The ACL log: refused commands and failed logins, similar ones grouped within a minute.
+
+interface AclLogEntry { count: number; reason: number; context: string; object: string; username: string; ctime: number; cinfo: string }
+const aclLog: AclLogEntry[] = []; // newest first
+
+function aclLogAdd(c: Client, reason: number, object: string, username = c.user?.name ?? "", context = c.mstate ? "multi" : "toplevel"): void {
+  const entry: AclLogEntry = { count: 1, reason, context, object, username, ctime: Date.now(), cinfo: clientInfoString(c) };
+  for (let i = 0; i < Math.min(10, aclLog.length); i++) {
+    const e = aclLog[i];
+    if (e.reason === reason && e.context === context && Math.abs(e.ctime - entry.ctime) <= 60000 && e.object === object && e.username === username) {
+      aclLog.splice(i, 1);
+      aclLog.unshift(e);
+      e.cinfo = entry.cinfo;
+      e.ctime = entry.ctime;
+      e.count++;
+      return;
+    }
+  }
+  aclLog.unshift(entry);
+  if (aclLog.length > (conf["acllog-max-len"] as number)) aclLog.length = conf["acllog-max-len"] as number;
+}
+
+/** Logs a refused command line: the command's name, or the key or channel that was refused. */
+function aclLogDenied(c: Client, reason: number, cmd: RedisCommand, argv: string[], context?: string): void {
+  aclLogAdd(c, reason, reason === DENIED_CMD ? cmd.name : argv[aclDeniedPos], c.user?.name ?? "", context);
+}
+
+// --- The ACL file.
+
+/** Reads an ACL file into a fresh set of users. Returns Redis's error text if any line is wrong,
+ *  in which case nothing changes. On success the users replace the current ones: the default
+ *  user is updated in place, the others' clients are disconnected, as Redis frees them. */
+function aclLoadFromFile(c: Client | null): string | null {
+  const file = String(conf.aclfile);
+  let text: string;
+  try {
+    text = readFileSync(file, "latin1");
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return `Error loading ACLs, opening file '${file}': ${code === "ENOENT" ? "No such file or directory" : code === "EACCES" ? "Permission denied" : (err as Error).message}`;
+  }
+  const loaded = new Map<string, AclUser>();
+  let errors = "";
+  text.split("\n").forEach((raw, i) => {
+    const line = raw.replace(/^[ \t\r\n]+|[ \t\r\n]+$/g, "");
+    if (line === "") return;
+    const argv = line.split(" ");
+    if (argv[0] !== "user" || argv.length < 2) {
+      errors += `${file}:${i + 1} should start with user keyword followed by the username. `;
+      return;
+    }
+    if (aclHasSpaces(argv[1])) {
+      errors += `'${file}:${i + 1}: username '${argv[1]}' contains invalid characters. `;
+      return;
+    }
+    if (loaded.has(argv[1])) {
+      errors += `WARNING: Duplicate user '${argv[1]}' found on line ${i + 1}. `;
+      return;
+    }
+    const u = new AclUser(argv[1]);
+    loaded.set(u.name, u);
+    const m = aclMergeSelectorArgs(argv.slice(2));
+    if ("unclosed" in m) {
+      errors += `${file}:${i + 1}: Unmatched parenthesis in selector definition.`;
+      return;
+    }
+    for (const merged of m.merged) {
+      const rule = merged.replace(/^[\t\r\n]+|[\t\r\n]+$/g, "");
+      const err = aclSetUser(u, rule);
+      if (err) errors += `${file}:${i + 1}: Error in applying operation '${rule}': ${err}. `;
+    }
+  });
+  if (errors) return errors + "WARNING: ACL errors detected, no change to the previously active ACL rules was performed";
+  const newDefault = loaded.get("default") ?? (() => { const d = new AclUser("default"); for (const op of ["+@all", "~*", "&*", "on", "nopass"]) aclSetUser(d, op); return d; })();
+  for (const u of aclUsers.values()) if (u !== defaultUser) aclDeleteUser(c, u);
+  defaultUser.copyFrom(newDefault);
+  aclUsers = new Map([["default", defaultUser]]);
+  for (const u of loaded.values()) {
+    if (u.name !== "default") { u.refresh(); aclUsers.set(u.name, u); }
+  }
+  return null;
+}
+
+/** Writes every user to the ACL file, through a temporary file and a rename. */
+function aclSaveToFile(): boolean {
+  const file = String(conf.aclfile);
+  const tmp = `${file}.tmp-${process.pid}-${Date.now()}`;
+  try {
+    writeFileSync(tmp, aclSortedUsers().map((u) => `user ${u.name} ${aclDescribeUser(u)}\n`).join(""), "latin1");
+    renameSync(tmp, file);
+    return true;
+  } catch (err) {
+    log("warning", `Writing ACL file for ACL SAVE: ${(err as Error).message}`);
+    try { unlinkSync(tmp); } catch {}
+    return false;
+  }
+}
+
+/** At startup: the default user's password from requirepass, then `user` lines from the config
+ *  file or the ACL file (not both). Returns the reason startup must stop, or null. */
+function aclLoadUsersAtStartup(): string | null {
+  aclUpdateDefaultUserPassword(String(conf.requirepass));
+  if (conf.aclfile && aclUsersToLoad.length) {
+    return "Configuring Redis with users defined in redis.conf and at the same setting an ACL file path is invalid. This setup is very likely to lead to configuration errors and security holes, please define either an ACL file or declare users directly in your redis.conf, but not both.";
+  }
+  for (const [name, ...rules] of aclUsersToLoad) {
+    const u = aclUsers.get(name) ?? new AclUser(name);
+    if (u === defaultUser) aclSetUser(u, "reset");
+    for (const rule of rules) {
+      const err = aclSetUser(u, rule);
+      if (err) return `Error loading ACL rule '${rule}' for the user named '${name}': ${err}`;
+    }
+    aclCommitUser(u);
+  }
+  if (conf.aclfile) {
+    const errors = aclLoadFromFile(null);
+    if (errors) return `Aborting Redis startup because of ACL errors: ${errors}`;
+  }
+  return null;
+}
+
+/** Validates a config file's `user <name> <rules...>` line. Returns the error text, or null. */
+function aclAppendUserForLoading(argv: string[]): string | null {
+  if (aclUsersToLoad.some((u) => u[0] === argv[1])) return `Error in user declaration '${argv[1]}': ${ACL_ERR.already}`;
+  const m = aclMergeSelectorArgs(argv.slice(2));
+  if ("unclosed" in m) return `Error in user declaration '${argv[m.unclosed + 2]}': Unmatched parenthesis`;
+  const fake = new AclUser(argv[1]);
+  for (const rule of m.merged) {
+    const err = aclSetUser(fake, rule);
+    // Unknown commands are let through, as Redis does for commands modules may add later.
+    if (err && err !== ACL_ERR.noent) return `Error in user declaration '${rule}': ${err}`;
+  }
+  aclUsersToLoad.push([argv[1], ...m.merged]);
+  return null;
+}
+
+// --- Commands.
+
+/* AUTH [username] password */
+function authCommand(c: Client): void {
+  const argv = c.argv;
+  if (argv.length > 3) return addReplyError(c, E.syntax);
+  if (argv.length === 2 && defaultUser.flags & USER_NOPASS) {
+    return addReplyError(c, "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?");
+  }
+  const name = argv.length === 3 ? argv[1] : "default";
+  if (!aclAuthenticate(c, name, argv[argv.length - 1])) return addReplyError(c, E.wrongPass);
+  addReplyOK(c);
+}
+
+/* ACL SETUSER username [rule ...] */
+function aclSetuserCommand(c: Client): void {
+  const name = c.argv[2];
+  if (aclHasSpaces(name)) return addReplyError(c, "ERR Usernames can't contain spaces or null characters");
+  const m = aclMergeSelectorArgs(c.argv.slice(3));
+  if ("unclosed" in m) return addReplyError(c, `ERR Unmatched parenthesis in acl selector starting at '${c.argv[m.unclosed + 3]}'.`);
+  const staged = aclStageUser(name, m.merged);
+  if ("err" in staged) return addReplyError(c, `ERR Error in ACL SETUSER modifier '${staged.rule}': ${staged.err}`);
+  const existing = aclUsers.get(name);
+  if (existing) aclKillPubsubClientsIfNeeded(c, staged.user, existing);
+  aclCommitUser(staged.user);
+  addReplyOK(c);
+}
+
+/* ACL DELUSER username [username ...] */
+function aclDeluserCommand(c: Client): void {
+  if (c.argv.slice(2).includes("default")) return addReplyError(c, "ERR The 'default' user cannot be removed");
+  let deleted = 0;
+  for (const name of c.argv.slice(2)) {
+    const u = aclUsers.get(name);
+    if (!u) continue;
+    aclDeleteUser(c, u);
+    deleted++;
+  }
+  addReplyLongLong(c, deleted);
+}
+
+/** The commands/keys/channels fields of a selector, as ACL GETUSER shows them. */
+function addReplySelectorDescription(c: Client, s: AclSelector): void {
+  addReplyBulk(c, "commands"); addReplyBulk(c, aclDescribeCommandRules(s));
+  addReplyBulk(c, "keys"); addReplyBulk(c, s.allKeys ? "~*" : s.keys.map(aclDescribeKeyPattern).join(" "));
+  addReplyBulk(c, "channels"); addReplyBulk(c, s.allChannels ? "&*" : s.channels.map((ch) => `&${ch}`).join(" "));
+}
+
+/* ACL GETUSER username */
+function aclGetuserCommand(c: Client): void {
+  const u = aclUsers.get(c.argv[2]);
+  if (!u) return addReplyNull(c);
+  addReplyMapLen(c, 6);
+  addReplyBulk(c, "flags");
+  const flags = USER_FLAG_NAMES.filter(([f]) => u.flags & f).map(([, name]) => name);
+  addReplySetLen(c, flags.length);
+  for (const f of flags) addReplyBulk(c, f);
+  addReplyBulk(c, "passwords");
+  addReplyBulks(c, u.passwords);
+  addReplySelectorDescription(c, u.selectors[0]);
+  addReplyBulk(c, "selectors");
+  addReplyArrayLen(c, u.selectors.length - 1);
+  for (const s of u.selectors.slice(1)) {
+    addReplyMapLen(c, 3);
+    addReplySelectorDescription(c, s);
+  }
+}
+
+/* ACL LIST */
+function aclListCommand(c: Client): void {
+  addReplyBulks(c, aclSortedUsers().map((u) => `user ${u.name} ${aclDescribeUser(u)}`));
+}
+
+/* ACL USERS */
+function aclUsersCommand(c: Client): void { addReplyBulks(c, aclSortedUsers().map((u) => u.name)); }
+
+/* ACL WHOAMI */
+function aclWhoamiCommand(c: Client): void { c.user ? addReplyBulk(c, c.user.name) : addReplyNull(c); }
+
+const NO_ACLFILE = "ERR This Redis instance is not configured to use an ACL file. You may want to specify users via the ACL SETUSER command and then issue a CONFIG REWRITE (assuming you have a Redis configuration file set) in order to store users in the Redis configuration.";
+
+/* ACL LOAD */
+function aclLoadCommand(c: Client): void {
+  if (!conf.aclfile) return addReplyError(c, NO_ACLFILE);
+  const errors = aclLoadFromFile(c);
+  errors === null ? addReplyOK(c) : addReplyError(c, `ERR ${errors}`);
+}
+
+/* ACL SAVE */
+function aclSaveCommand(c: Client): void {
+  if (!conf.aclfile) return addReplyError(c, NO_ACLFILE);
+  if (aclSaveToFile()) addReplyOK(c);
+  else addReplyError(c, "ERR There was an error trying to save the ACLs. Please check the server logs for more information");
+}
+
+/* ACL CAT [category] */
+function aclCatCommand(c: Client): void {
+  if (c.argv.length > 3) return addReplyError(c, `ERR unknown subcommand or wrong number of arguments for '${c.argv[1]}'. Try ACL HELP.`);
+  if (c.argv.length === 2) return addReplyBulks(c, ACL_CATEGORIES);
+  const cat = ACL_CATEGORIES.indexOf(c.argv[2].toLowerCase());
+  if (cat < 0) return addReplyError(c, `ERR Unknown category '${c.argv[2].slice(0, 128)}'`);
+  addReplyBulks(c, aclAllCommands().filter((cmd) => cmd.categories & (1 << cat)).map((cmd) => cmd.name));
+}
+
+/* ACL GENPASS [bits] */
+function aclGenpassCommand(c: Client): void {
+  if (c.argv.length > 3) return addReplyError(c, `ERR unknown subcommand or wrong number of arguments for '${c.argv[1]}'. Try ACL HELP.`);
+  let bits = 256;
+  if (c.argv.length === 3) {
+    const n = parseIntOrReply(c, c.argv[2]);
+    if (n === undefined) return;
+    bits = n;
+  }
+  if (bits <= 0 || bits > 4096) return addReplyError(c, "ERR ACL GENPASS argument must be the number of bits for the output password, a positive number up to 4096");
+  const chars = Math.floor((bits + 3) / 4);
+  addReplyBulk(c, randomBytes(Math.ceil(chars / 2)).toString("hex").slice(0, chars));
+}
+
+/* ACL LOG [count | RESET] */
+function aclLogCommand(c: Client): void {
+  if (c.argv.length > 3) return addReplyError(c, `ERR unknown subcommand or wrong number of arguments for '${c.argv[1]}'. Try ACL HELP.`);
+  let count = 10;
+  if (c.argv.length === 3) {
+    if (c.argv[2].toLowerCase() === "reset") {
+      aclLog.length = 0;
+      return addReplyOK(c);
+    }
+    const n = parseIntOrReply(c, c.argv[2]);
+    if (n === undefined) return;
+    count = Math.max(0, n);
+  }
+  const entries = aclLog.slice(0, count);
+  const reasons = ["", "command", "key", "auth", "channel"];
+  const nowMs = Date.now();
+  addReplyArrayLen(c, entries.length);
+  for (const e of entries) {
+    addReplyMapLen(c, 7);
+    addReplyBulk(c, "count"); addReplyLongLong(c, e.count);
+    addReplyBulk(c, "reason"); addReplyBulk(c, reasons[e.reason]);
+    addReplyBulk(c, "context"); addReplyBulk(c, e.context);
+    addReplyBulk(c, "object"); addReplyBulk(c, e.object);
+    addReplyBulk(c, "username"); addReplyBulk(c, e.username);
+    addReplyBulk(c, "age-seconds"); addReplyDouble(c, (nowMs - e.ctime) / 1000);
+    addReplyBulk(c, "client-info"); addReplyBulk(c, e.cinfo);
+  }
+}
+
+/* ACL DRYRUN username command [arg ...] */
+function aclDryrunCommand(c: Client): void {
+  const u = aclUsers.get(c.argv[2]);
+  if (!u) return addReplyError(c, `ERR User '${c.argv[2]}' not found`);
+  const argv = c.argv.slice(3);
+  const cmd = lookupCommand(argv);
+  if (!cmd) return addReplyError(c, `ERR Command '${argv[0]}' not found`);
+  if ((cmd.arity > 0 && argv.length !== cmd.arity) || argv.length < -cmd.arity) return addReplyError(c, `ERR wrong number of arguments for '${cmd.name}' command`);
+  const reason = aclCheckCommand(u, cmd, argv);
+  if (reason === ACL_OK) return addReplyOK(c);
+  if (reason === DENIED_CMD) return addReplyBulk(c, `This user has no permissions to run the '${cmd.name}' command`);
+  addReplyBulk(c, `This user has no permissions to access the '${argv[aclDeniedPos]}' ${reason === DENIED_KEY ? "key" : "channel"}`);
+}
+
+function aclHelpCommand(c: Client): void {
+  addReplyHelp(c, "ACL", [
+    "CAT [<category>]", "    List all commands that belong to <category>, or all command categories",
+    "    when no category is specified.",
+    "DELUSER <username> [<username> ...]", "    Delete a list of users.",
+    "DRYRUN <username> <command> [<arg> ...]", "    Returns whether the user can execute the given command without executing the command.",
+    "GETUSER <username>", "    Get the user's details.",
+    "GENPASS [<bits>]", "    Generate a secure 256-bit user password. The optional `bits` argument can",
+    "    be used to specify a different size.",
+    "LIST", "    Show users details in config file format.",
+    "LOAD", "    Reload users from the ACL file.",
+    "LOG [<count> | RESET]", "    Show the ACL log entries.",
+    "SAVE", "    Save the current config to the ACL file.",
+    "SETUSER <username> <attribute> [<attribute> ...]", "    Create or modify a user with the specified attributes.",
+    "USERS", "    List all the registered usernames.",
+    "WHOAMI", "    Return the current connection username.",
+  ]);
+}
+
+// ============================================================================================
+// 18. RDB persistence
 //
 // Redbun reads and writes Redis's own RDB format (version 10, what Redis 7.0 writes), so dump
 // files move between Redbun and Redis in both directions and pass redis-check-rdb. We write the
@@ -8970,7 +9807,7 @@ function restoreCommand(c: Client): void {
 }
 
 // ============================================================================================
-// 18. AOF persistence
+// 19. AOF persistence
 //
 // Redis 7's multi-part AOF: a directory (appenddirname) holding a base file (an RDB image, or
 // commands when aof-use-rdb-preamble is off), incremental files of RESP commands, and a
@@ -9127,6 +9964,7 @@ function aofOpenNewIncr(): void {
 function aofReplay(buf: Buffer, name: string, last: boolean): void {
   const fake = new Client(null, "", "");
   fake.authenticated = true;
+  fake.user = null;
   fake.isAof = true;
   let pos = 0, lastGood = 0, multiStart = -1;
   const fail = (why: string) => { throw new Error(`Bad file format reading the append only file ${name}: ${why} (at byte offset ${pos})`); };
@@ -9292,7 +10130,7 @@ function aofCron(): void {
 }
 
 // ============================================================================================
-// 19. Replication
+// 20. Replication
 //
 // Redis's PSYNC protocol, so Redbun and Redis replicate from each other in both directions.
 // A master has a replication ID and an offset: every propagated write (with SELECT as needed,
@@ -9836,6 +10674,7 @@ function startMasterStream(sock: Socket<MasterLink>): void {
   const m = new Client(sock as unknown as Socket<Client>, `${repl.masterHost}:${repl.masterPort}`, "");
   m.isMaster = true;
   m.authenticated = true;
+  m.user = null;
   server.clients.set(m.id, m);
   repl.master = m;
   repl.state = "connected";
@@ -9914,7 +10753,7 @@ function replicationInfo(): string[] {
 }
 
 // ============================================================================================
-// 20. Server loop
+// 21. Server loop
 //
 // Bun.listen delivers each read as one `data` event: the client's commands run to completion,
 // then every client with pending output is written once. serverCron runs `hz` times a second
@@ -9986,7 +10825,7 @@ const socketHandlers = {
     }
     // Protected mode: while the default user has no password, only loopback clients get in.
     const peer = sock.remoteAddress;
-    if (conf["protected-mode"] && !authRequiredByConfig() && peer !== "127.0.0.1" && peer !== "::1" && peer !== "::ffff:127.0.0.1") {
+    if (conf["protected-mode"] && defaultUser.flags & USER_NOPASS && peer !== "127.0.0.1" && peer !== "::1" && peer !== "::ffff:127.0.0.1") {
       stats.rejectedConnections++;
       sock.write(E_PROTECTED_MODE);
       sock.end();
@@ -9997,7 +10836,7 @@ const socketHandlers = {
     const addr = sock.remoteAddress.includes(":") ? `[${sock.remoteAddress}]` : sock.remoteAddress;
     const local = sock.localAddress ?? "";
     const c = new Client(sock, `${addr}:${sock.remotePort}`, `${local.includes(":") ? `[${local}]` : local}:${server.port}`);
-    c.authenticated = !authRequiredByConfig();
+    clientSetDefaultAuth(c);
     sock.data = c;
     server.clients.set(c.id, c);
     stats.connections++;
@@ -10136,6 +10975,8 @@ export async function startServer(options: { [name: string]: string | number | (
 
 function initServer(): RedbunServer {
   applyConfigChanges([]);
+  const aclErr = aclLoadUsersAtStartup();
+  if (aclErr) throw new Error(aclErr);
   server.dbs = Array.from({ length: conf.databases as number }, (_, i) => new Db(i));
   server.runId = randomBytes(20).toString("hex");
   repl.replid = randomBytes(20).toString("hex");
@@ -10165,7 +11006,7 @@ function initServer(): RedbunServer {
 }
 
 // ============================================================================================
-// 21. main
+// 22. main
 // ============================================================================================
 
 let isMainProcess = false;
