@@ -1162,6 +1162,7 @@ class Client {
   patterns = new Set<string>();
   shardChannels = new Set<string>();
   softLimitSince = 0; // when the output buffer first passed its soft limit
+  rdbInFlight = 0; // a replica's RDB bytes still in `out`: not counted against its output limit
   constructor(public sock: Socket<Client> | null, public addr = "", public laddr = "") {}
 }
 
@@ -1516,10 +1517,12 @@ function writeToClient(c: Client): void {
     if (written < c.outLen) {
       c.out.copyWithin(0, written, c.outLen);
       c.outLen -= written;
+      if (c.rdbInFlight) c.rdbInFlight = Math.max(0, c.rdbInFlight - written);
       checkClientOutputBufferLimits(c);
       return; // the rest goes on 'drain'
     }
     c.outLen = 0;
+    c.rdbInFlight = 0;
     // A burst (a huge GET, say) must not pin its buffer for the connection's lifetime.
     if (c.out.length > 1024 * 1024) c.out = Buffer.allocUnsafe(OUTBUF_INITIAL);
   }
@@ -1669,6 +1672,31 @@ function usedMemory(): number {
   let total = MEM_BASELINE;
   for (const db of server.dbs) total += db.memTotal;
   return total;
+}
+
+/** What used_memory is made of, as Redis's getMemoryOverheadData reports it to INFO memory,
+ *  MEMORY STATS and MEMORY DOCTOR: the server's own structures, then the dataset. Ratios are
+ *  single-precision, as Redis computes them in floats. The allocator figures are JSC's heap. */
+function memoryOverhead() {
+  const total = usedMemory();
+  server.peakMemory = Math.max(server.peakMemory, total);
+  const m = memoryUsage();
+  const clientBytes = (x: Client) => x.outLen + x.qlen - x.qpos; // what clients have buffered, not their reserved capacity
+  let clientsSlaves = 0, clientsNormal = 0;
+  for (const x of server.clients.values()) x.replState ? (clientsSlaves += clientBytes(x)) : (clientsNormal += clientBytes(x));
+  const replBacklog = repl.backlog?.length ?? 0;
+  const aofBuffer = aof.buf.reduce((n, s) => n + s.length, 0);
+  const dbs = server.dbs.filter((db) => db.size > 0).map((db) => ({ id: db.id, main: db.size * MEM_KEY_OVERHEAD, expires: db.expires.size * 32, keys: db.size }));
+  const overhead = MEM_BASELINE + replBacklog + clientsSlaves + clientsNormal + aofBuffer + dbs.reduce((n, d) => n + d.main + d.expires, 0);
+  const keys = dbs.reduce((n, d) => n + d.keys, 0);
+  const net = total > MEM_BASELINE ? total - MEM_BASELINE : 1;
+  const dataset = Math.max(0, total - overhead);
+  return {
+    total, peak: server.peakMemory, startup: MEM_BASELINE, replBacklog, clientsSlaves, clientsNormal, aofBuffer, dbs, overhead, keys,
+    bytesPerKey: keys ? Math.floor(net / keys) : 0, dataset, datasetPerc: Math.fround((dataset * 100) / net),
+    peakPerc: Math.fround((total * 100) / server.peakMemory),
+    allocated: m.heapUsed, active: m.heapTotal, resident: m.rss, rss: m.rss,
+  };
 }
 
 /** Updates a key's cost after its value changed in place (called by keyModified). */
@@ -6315,15 +6343,17 @@ function outputBufferLimits(): number[] {
 }
 
 /** Closes a client whose output buffer passed its class's client-output-buffer-limit: at once
- *  past the hard limit, or after staying past the soft limit for its seconds. */
+ *  past the hard limit, or after staying past the soft limit for its seconds. A replica's buffer
+ *  is the replication stream: while it waits for its RDB, what the snapshot has held back for it;
+ *  once online, what it has not read yet, the RDB itself excepted (Redis sends that from the file). */
 function checkClientOutputBufferLimits(c: Client): void {
   const type = clientType(c);
-  // Replicas get their RDB through the same buffer; their class limit is not applied yet.
-  if (type === "master" || type === "replica") return;
-  const cls = type === "pubsub" ? 2 : 0;
+  if (type === "master") return;
+  const cls = type === "pubsub" ? 2 : type === "replica" ? 1 : 0;
   const limits = outputBufferLimits();
   const hard = limits[cls * 4 + 1], soft = limits[cls * 4 + 2], secs = limits[cls * 4 + 3];
-  const used = c.outLen;
+  const used = type !== "replica" ? c.outLen : c.replState === "online" ? c.outLen - c.rdbInFlight :
+    repl.snapshot?.replicas.has(c) ? repl.snapshot.pendingBytes : 0;
   let over = hard > 0 && used >= hard;
   if (!over && soft > 0 && used >= soft) {
     if (!c.softLimitSince) c.softLimitSince = Date.now();
@@ -7349,9 +7379,87 @@ function objectMemoryUsage(key: string, v: RValue): number {
 
 function memoryHelpCommand(c: Client): void {
   addReplyHelp(c, "MEMORY", [
+    "DOCTOR", "    Return memory problems reports.",
+    "MALLOC-STATS", "    Return internal statistics report from the memory allocator.",
+    "PURGE", "    Attempt to purge dirty pages for reclamation by the allocator.",
+    "STATS", "    Return information about the memory usage of the server.",
     "USAGE <key> [SAMPLES <count>]", "    Return memory in bytes used by <key> and its value. Nested values are",
     "    sampled up to <count> times (default: 5, 0 means sample all).",
   ]);
+}
+
+/* MEMORY STATS */
+function memoryStatsCommand(c: Client): void {
+  const mh = memoryOverhead();
+  const fields: [string, number, "int" | "double"][] = [
+    ["peak.allocated", mh.peak, "int"], ["total.allocated", mh.total, "int"], ["startup.allocated", mh.startup, "int"],
+    ["replication.backlog", mh.replBacklog, "int"], ["clients.slaves", mh.clientsSlaves, "int"], ["clients.normal", mh.clientsNormal, "int"],
+    ["cluster.links", 0, "int"], ["aof.buffer", mh.aofBuffer, "int"], ["lua.caches", 0, "int"], ["functions.caches", 0, "int"],
+  ];
+  const tail: [string, number, "int" | "double"][] = [
+    ["overhead.total", mh.overhead, "int"], ["keys.count", mh.keys, "int"], ["keys.bytes-per-key", mh.bytesPerKey, "int"],
+    ["dataset.bytes", mh.dataset, "int"], ["dataset.percentage", mh.datasetPerc, "double"], ["peak.percentage", mh.peakPerc, "double"],
+    ["allocator.allocated", mh.allocated, "int"], ["allocator.active", mh.active, "int"], ["allocator.resident", mh.resident, "int"],
+    ["allocator-fragmentation.ratio", Math.fround(mh.active / mh.allocated), "double"], ["allocator-fragmentation.bytes", mh.active - mh.allocated, "int"],
+    ["allocator-rss.ratio", Math.fround(mh.resident / mh.active), "double"], ["allocator-rss.bytes", mh.resident - mh.active, "int"],
+    ["rss-overhead.ratio", Math.fround(mh.rss / mh.resident), "double"], ["rss-overhead.bytes", mh.rss - mh.resident, "int"],
+    ["fragmentation", Math.fround(mh.rss / mh.total), "double"], ["fragmentation.bytes", mh.rss - mh.total, "int"],
+  ];
+  const field = ([name, v, kind]: [string, number, "int" | "double"]) => {
+    addReplyBulk(c, name);
+    kind === "int" ? addReplyLongLong(c, v) : addReplyDouble(c, v);
+  };
+  addReplyMapLen(c, fields.length + mh.dbs.length + tail.length);
+  fields.forEach(field);
+  for (const d of mh.dbs) {
+    addReplyBulk(c, `db.${d.id}`);
+    addReplyMapLen(c, 3);
+    addReplyBulk(c, "overhead.hashtable.main"); addReplyLongLong(c, d.main);
+    addReplyBulk(c, "overhead.hashtable.expires"); addReplyLongLong(c, d.expires);
+    addReplyBulk(c, "overhead.hashtable.slot-to-keys"); addReplyLongLong(c, 0);
+  }
+  tail.forEach(field);
+}
+
+/* MEMORY DOCTOR: Redis's report, from the same figures as MEMORY STATS. */
+function memoryDoctorCommand(c: Client): void {
+  const mh = memoryOverhead();
+  const MB10 = 10 << 20;
+  const replicas = [...server.clients.values()].filter((x) => x.replState).length;
+  const normal = server.clients.size - replicas;
+  const found = {
+    peak: Math.fround(mh.peak / mh.total) > 1.5,
+    frag: Math.fround(mh.rss / mh.total) > 1.4 && mh.rss - mh.total > MB10,
+    allocFrag: Math.fround(mh.active / mh.allocated) > 1.1 && mh.active - mh.allocated > MB10,
+    allocRss: Math.fround(mh.resident / mh.active) > 1.1 && mh.resident - mh.active > MB10,
+    clientBuf: normal > 0 && mh.clientsNormal / normal > 200 * 1024,
+    replicaBuf: replicas > 0 && mh.clientsSlaves / replicas > 10 * 1024 * 1024,
+  };
+  let s: string;
+  if (mh.total < 5 * 1024 * 1024) {
+    s = "Hi Sam, this instance is empty or is using very little memory, my issues detector can't be used in these conditions. Please, leave for your mission on Earth and fill it with some data. The new Sam and I will be back to our programming as soon as I finished rebooting.\n";
+  } else if (!Object.values(found).some(Boolean)) {
+    s = "Hi Sam, I can't find any memory issue in your instance. I can only account for what occurs on this base.\n";
+  } else {
+    s = "Sam, I detected a few issues in this Redis instance memory implants:\n\n";
+    if (found.peak) s += " * Peak memory: In the past this instance used more than 150% the memory that is currently using. The allocator is normally not able to release memory after a peak, so you can expect to see a big fragmentation ratio, however this is actually harmless and is only due to the memory peak, and if the Redis instance Resident Set Size (RSS) is currently bigger than expected, the memory will be used as soon as you fill the Redis instance with more data. If the memory peak was only occasional and you want to try to reclaim memory, please try the MEMORY PURGE command, otherwise the only other option is to shutdown and restart the instance.\n\n";
+    if (found.frag) s += ` * High total RSS: This instance has a memory fragmentation and RSS overhead greater than 1.4 (this means that the Resident Set Size of the Redis process is much larger than the sum of the logical allocations Redis performed). This problem is usually due either to a large peak memory (check if there is a peak memory entry above in the report) or may result from a workload that causes the allocator to fragment memory a lot. If the problem is a large peak memory, then there is no issue. Otherwise, make sure you are using the Jemalloc allocator and not the default libc malloc. Note: The currently used allocator is "bun-${Bun.version}".\n\n`;
+    if (found.allocFrag) s += " * High allocator fragmentation: This instance has an allocator external fragmentation greater than 1.1. This problem is usually due either to a large peak memory (check if there is a peak memory entry above in the report) or may result from a workload that causes the allocator to fragment memory a lot. You can try enabling 'activedefrag' config option.\n\n";
+    if (found.allocRss) s += " * High allocator RSS overhead: This instance has an RSS memory overhead is greater than 1.1 (this means that the Resident Set Size of the allocator is much larger than the sum what the allocator actually holds). This problem is usually due to a large peak memory (check if there is a peak memory entry above in the report), you can try the MEMORY PURGE command to reclaim it.\n\n";
+    if (found.replicaBuf) s += " * Big replica buffers: The replica output buffers in this instance are greater than 10MB for each replica (on average). This likely means that there is some replica instance that is struggling receiving data, either because it is too slow or because of networking issues. As a result, data piles on the master output buffers. Please try to identify what replica is not receiving data correctly and why. You can use the INFO output in order to check the replicas delays and the CLIENT LIST command to check the output buffers of each replica.\n\n";
+    if (found.clientBuf) s += " * Big client buffers: The clients output buffers in this instance are greater than 200K per client (on average). This may result from different causes, like Pub/Sub clients subscribed to channels bot not receiving data fast enough, so that data piles on the Redis instance output buffer, or clients sending commands with large replies or very large sequences of commands in the same pipeline. Please use the CLIENT LIST command in order to investigate the issue if it causes problems in your instance, or to understand better why certain clients are using a big amount of memory.\n\n";
+    s += "I'm here to keep you safe, Sam. I want to help you.\n";
+  }
+  addReplyVerbatim(c, s);
+}
+
+/* MEMORY MALLOC-STATS: what Redis answers when not built with jemalloc. */
+function memoryMallocStatsCommand(c: Client): void { addReplyBulk(c, "Stats not supported for the current allocator"); }
+
+/* MEMORY PURGE: a full garbage collection, JSC's way of returning free pages. */
+function memoryPurgeCommand(c: Client): void {
+  Bun.gc(true);
+  addReplyOK(c);
 }
 
 /* MEMORY USAGE key [SAMPLES count] */
@@ -7565,19 +7673,17 @@ const INFO_SECTIONS: Record<string, () => string[]> = {
   ],
   memory: () => {
     const m = memoryUsage();
-    const used = usedMemory();
-    server.peakMemory = Math.max(server.peakMemory, used);
+    const mh = memoryOverhead();
+    const used = mh.total, dataset = mh.dataset, overhead = mh.overhead;
     const sys = totalmem();
-    const dataset = Math.max(0, used - server.startupMemory);
-    const overhead = Math.max(0, used - dataset);
     // The allocator fields describe JSC's heap: allocated = live objects, active = heap size.
     return [
       `used_memory:${used}`, `used_memory_human:${bytesToHuman(used)}`, `used_memory_rss:${m.rss}`,
       `used_memory_rss_human:${bytesToHuman(m.rss)}`, `used_memory_peak:${server.peakMemory}`,
       `used_memory_peak_human:${bytesToHuman(server.peakMemory)}`,
       `used_memory_peak_perc:${((used / server.peakMemory) * 100).toFixed(2)}%`,
-      `used_memory_overhead:${overhead}`, `used_memory_startup:${server.startupMemory}`,
-      `used_memory_dataset:${dataset}`, `used_memory_dataset_perc:${((dataset / Math.max(1, used)) * 100).toFixed(2)}%`,
+      `used_memory_overhead:${overhead}`, `used_memory_startup:${mh.startup}`,
+      `used_memory_dataset:${dataset}`, `used_memory_dataset_perc:${mh.datasetPerc.toFixed(2)}%`,
       `allocator_allocated:${m.heapUsed}`, `allocator_active:${m.heapTotal}`, `allocator_resident:${m.rss}`,
       `total_system_memory:${sys}`, `total_system_memory_human:${bytesToHuman(sys)}`,
       "used_memory_lua:0", "used_memory_vm_eval:0", "used_memory_lua_human:0B", "used_memory_scripts_eval:0",
@@ -7590,9 +7696,8 @@ const INFO_SECTIONS: Record<string, () => string[]> = {
       `allocator_rss_ratio:${(m.rss / Math.max(1, m.heapTotal)).toFixed(2)}`, `allocator_rss_bytes:${m.rss - m.heapTotal}`,
       "rss_overhead_ratio:1.00", "rss_overhead_bytes:0",
       `mem_fragmentation_ratio:${(m.rss / Math.max(1, used)).toFixed(2)}`, `mem_fragmentation_bytes:${m.rss - used}`,
-      "mem_not_counted_for_evict:0", "mem_replication_backlog:0", "mem_total_replication_buffers:0", "mem_clients_slaves:0",
-      `mem_clients_normal:${[...server.clients.values()].reduce((n, x) => n + x.out.length + x.qbuf.length, 0)}`,
-      "mem_cluster_links:0", "mem_aof_buffer:0", `mem_allocator:bun-${Bun.version}`, "active_defrag_running:0",
+      "mem_not_counted_for_evict:0", `mem_replication_backlog:${mh.replBacklog}`, "mem_total_replication_buffers:0", `mem_clients_slaves:${mh.clientsSlaves}`,
+      `mem_clients_normal:${mh.clientsNormal}`, "mem_cluster_links:0", `mem_aof_buffer:${mh.aofBuffer}`, `mem_allocator:bun-${Bun.version}`, "active_defrag_running:0",
       "lazyfree_pending_objects:0", "lazyfreed_objects:0",
     ];
   },
@@ -8031,6 +8136,10 @@ registerCommands("server", [
     ["help", 2, "loading stale", 0, 0, 0, "", latencyHelpCommand],
   ],
   memory: [
+    ["doctor", 2, "", 0, 0, 0, "", memoryDoctorCommand],
+    ["malloc-stats", 2, "", 0, 0, 0, "", memoryMallocStatsCommand],
+    ["purge", 2, "", 0, 0, 0, "", memoryPurgeCommand],
+    ["stats", 2, "", 0, 0, 0, "", memoryStatsCommand],
     ["usage", -3, "readonly", 2, 2, 1, "", memoryUsageCommand],
     ["help", 2, "loading stale", 0, 0, 0, "", memoryHelpCommand],
   ],
@@ -10156,7 +10265,7 @@ const repl = {
   backlogHistlen: 0,
   seldb: -1, // the db the stream last SELECTed
   replicas: new Set<Client>(),
-  snapshot: null as { replicas: Set<Client>; pending: Buffer[]; offset: number } | null,
+  snapshot: null as { replicas: Set<Client>; pending: Buffer[]; pendingBytes: number; offset: number } | null,
   lastPing: 0,
   // Replica side.
   masterHost: "",
@@ -10200,8 +10309,16 @@ function backlogFirstOffset(): number { return repl.offset - repl.backlogHistlen
 function replicationFeedBytes(bytes: Buffer): void {
   if (!repl.backlog) return;
   feedBacklog(bytes);
-  for (const r of repl.replicas) if (r.replState === "online") addReplyProto(r, bytes.latin1Slice());
-  if (repl.snapshot) repl.snapshot.pending.push(bytes);
+  for (const r of repl.replicas) {
+    if (r.replState !== "online") continue;
+    addReplyProto(r, bytes.latin1Slice());
+    if (r.outLen > 65536) checkClientOutputBufferLimits(r);
+  }
+  if (repl.snapshot) {
+    repl.snapshot.pending.push(bytes);
+    repl.snapshot.pendingBytes += bytes.length;
+    for (const r of repl.snapshot.replicas) checkClientOutputBufferLimits(r);
+  }
 }
 
 /** Sends a propagated command to the replicas, preceded by SELECT when the db changes. A replica
@@ -10303,7 +10420,7 @@ function startReplicaSnapshot(c: Client): void {
     return;
   }
   const waiting = [...repl.replicas].filter((r) => r.replState === "wait_bgsave" || r.replState === "wait_bgsave_next");
-  const snap = { replicas: new Set(waiting), pending: [] as Buffer[], offset: repl.offset };
+  const snap = { replicas: new Set(waiting), pending: [] as Buffer[], pendingBytes: 0, offset: repl.offset };
   repl.snapshot = snap;
   repl.seldb = -1; // the stream after the snapshot starts with a SELECT
   for (const r of waiting) {
@@ -10321,6 +10438,7 @@ function startReplicaSnapshot(c: Client): void {
       if (err) { freeClient(r); continue; }
       addReplyProto(r, `$${rdb.length}\r\n`);
       addReplyProto(r, rdb.latin1Slice());
+      r.rdbInFlight = r.outLen;
       r.replState = r.rdbOnly ? "rdb_only" : "online";
       if (r.rdbOnly) { r.closeAfterReply = true; continue; }
       addReplyProto(r, pending.latin1Slice());
@@ -10799,7 +10917,6 @@ const server = {
   slowlogNextId: 0,
   latency: new Map<string, { samples: { time: number; ms: number }[]; max: number }>(),
   peakMemory: 0,
-  startupMemory: 0,
   listeners: [] as TCPSocketListener<Client>[],
   cronTimer: null as ReturnType<typeof setInterval> | null,
   shutdown: null as (() => Promise<void>) | null,
@@ -10984,7 +11101,6 @@ function initServer(): RedbunServer {
   loadPersistedData();
   const err = listenAll();
   if (err) throw new Error(err);
-  server.startupMemory = memoryUsage().heapUsed;
   if (conf.replicaof) {
     const [host, port] = String(conf.replicaof).split(" ");
     replicationSetMaster(host, Number(port), true);

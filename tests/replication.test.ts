@@ -1684,3 +1684,26 @@ describe.skipIf(noRedis || !REDIS_CLI || !REDIS_CHECK_RDB)("redis-cli --rdb", ()
     }
   });
 });
+
+describe("client-output-buffer-limit replica", () => {
+  test("a replica that stops reading is dropped at its class's hard limit, with Redis's log line", async () => {
+    const m = await startRedbun({ "client-output-buffer-limit": "replica 2mb 0 0" });
+    const { connect } = await import("node:net");
+    // A replica that sends PSYNC and then never reads: its stream piles up on the master.
+    const stalled = connect(m.port, "127.0.0.1");
+    await new Promise((resolve) => stalled.once("connect", resolve));
+    stalled.write(encode(["PSYNC", "?", "-1"]));
+    try {
+      await waitFor("the replica to be online", async () => (await info(m.c)).slave0?.includes("state=online") || "not online");
+      const value = "v".repeat(100_000);
+      for (let i = 0; i < 10 && (await info(m.c)).connected_slaves !== "0"; i++) {
+        await pipeline(m.c, Array.from({ length: 50 }, (_, j) => ["SET", `k${j}`, value]));
+      }
+      expect((await info(m.c)).connected_slaves).toBe("0");
+      expect(m.log()).toMatch(/scheduled to be closed ASAP for overcoming of output buffer limits/);
+    } finally {
+      stalled.destroy();
+      await m.stop();
+    }
+  });
+});

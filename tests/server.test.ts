@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { RawClient } from "./client.ts";
-import { connect, sharedServer, spawnServer, type SpawnedServer } from "./helpers.ts";
+import { connect, pipeline, sharedServer, spawnServer, type SpawnedServer } from "./helpers.ts";
 
 const OK = "+OK\r\n";
 const NIL = "$-1\r\n";
@@ -1380,6 +1380,73 @@ describe("LATENCY", () => {
     expect(await c.raw("LATENCY", "HISTORY", "nosuch")).toBe("*0\r\n");
     expect(await c.raw("LATENCY", "HISTORY")).toBe("-ERR wrong number of arguments for 'latency|history' command\r\n");
     expect(await c.raw("LATENCY", "FOO")).toBe("-ERR unknown subcommand 'FOO'. Try LATENCY HELP.\r\n");
+  });
+});
+
+describe("MEMORY STATS", () => {
+  /** The reply as [field, value] pairs (RESP2: a flat array). */
+  async function stats(c: RawClient): Promise<[string, unknown][]> {
+    const flat = (await c.cmd("MEMORY", "STATS")) as unknown[];
+    return Array.from({ length: flat.length / 2 }, (_, i) => [flat[2 * i] as string, flat[2 * i + 1]]);
+  }
+
+  test("lists Redis 7.0's fields in Redis's order, a db.N entry per database that has keys", async () => {
+    const c = await connect();
+    await c.cmd("SET", "a", "1");
+    await c.cmd("SELECT", "3");
+    await c.cmd("SET", "b", "2", "EX", "100");
+    const s = await stats(c);
+    expect(s.map(([k]) => k)).toEqual([
+      "peak.allocated", "total.allocated", "startup.allocated", "replication.backlog", "clients.slaves", "clients.normal",
+      "cluster.links", "aof.buffer", "lua.caches", "functions.caches", "db.0", "db.3", "overhead.total", "keys.count",
+      "keys.bytes-per-key", "dataset.bytes", "dataset.percentage", "peak.percentage", "allocator.allocated", "allocator.active",
+      "allocator.resident", "allocator-fragmentation.ratio", "allocator-fragmentation.bytes", "allocator-rss.ratio",
+      "allocator-rss.bytes", "rss-overhead.ratio", "rss-overhead.bytes", "fragmentation", "fragmentation.bytes",
+    ]);
+    const m = Object.fromEntries(s);
+    expect(m["db.3"]).toEqual(["overhead.hashtable.main", expect.any(Number), "overhead.hashtable.expires", expect.any(Number), "overhead.hashtable.slot-to-keys", 0]);
+    expect((m["db.3"] as number[])[3]).toBeGreaterThan(0); // the key with a TTL
+    expect(m["keys.count"]).toBe(2);
+    expect(m["dataset.bytes"] as number).toBeLessThanOrEqual(m["total.allocated"] as number);
+    expect(m["peak.allocated"] as number).toBeGreaterThanOrEqual(m["total.allocated"] as number);
+    // Ratios are doubles: bulk strings in RESP2.
+    expect(String(m["dataset.percentage"])).toMatch(/^\d+(\.\d+)?$/);
+  });
+
+  test("grows with the dataset", async () => {
+    const c = await connect();
+    const before = Object.fromEntries(await stats(c));
+    await pipeline(c, Array.from({ length: 1000 }, (_, i) => ["SET", `key:${i}`, "x".repeat(100)]));
+    const after = Object.fromEntries(await stats(c));
+    expect((after["dataset.bytes"] as number) - (before["dataset.bytes"] as number)).toBeGreaterThan(100_000);
+    expect(after["keys.count"]).toBe(1000);
+  });
+});
+
+describe("MEMORY DOCTOR", () => {
+  test("on an (almost) empty instance answers Redis's text, verbatim in RESP3", async () => {
+    const c = await connect();
+    const text = "Hi Sam, this instance is empty or is using very little memory, my issues detector can't be used in these conditions. Please, leave for your mission on Earth and fill it with some data. The new Sam and I will be back to our programming as soon as I finished rebooting.\n";
+    expect(await c.raw("MEMORY", "DOCTOR")).toBe(bulk(text));
+    await c.cmd("HELLO", "3");
+    expect(await c.raw("MEMORY", "DOCTOR")).toBe(`=${text.length + 4}\r\ntxt:${text}\r\n`);
+  });
+
+  test("with more than 5 MB of data, reports on it instead", async () => {
+    const c = await connect();
+    await pipeline(c, Array.from({ length: 100 }, (_, i) => ["SET", `big:${i}`, "x".repeat(100_000)]));
+    const report = (await c.cmd("MEMORY", "DOCTOR")) as string;
+    expect(report).toMatch(/^(Hi Sam, I can't find any memory issue in your instance\. I can only account for what occurs on this base\.\n|Sam, I detected a few issues in this Redis instance memory implants:\n\n[^]*I'm here to keep you safe, Sam\. I want to help you\.\n)$/);
+    await c.cmd("FLUSHALL");
+  });
+});
+
+describe("MEMORY PURGE and MALLOC-STATS", () => {
+  test("PURGE answers OK; MALLOC-STATS answers what Redis does without jemalloc", async () => {
+    const c = await connect();
+    expect(await c.raw("MEMORY", "PURGE")).toBe("+OK\r\n");
+    expect(await c.raw("MEMORY", "MALLOC-STATS")).toBe(bulk("Stats not supported for the current allocator"));
+    expect(await c.raw("MEMORY", "STATS", "x")).toBe("-ERR wrong number of arguments for 'memory|stats' command\r\n");
   });
 });
 
