@@ -749,11 +749,25 @@ describe("CONFIG REWRITE", () => {
     expect(readFileSync(join(dir, "redis.conf"), "latin1").split("\n")).toContain("maxmemory 2mb");
   });
 
-  test("a server started from the rewritten file has the rewritten settings", async () => {
+  test("writes every ACL user as a `user` line, as redis-server does without an aclfile", async () => {
+    const c = await RawClient.connect(srv!.port);
+    expect(await c.raw("ACL", "SETUSER", "bob", "on", ">x", "~k*", "+get")).toBe(OK);
+    expect(await c.raw("CONFIG", "REWRITE")).toBe(OK);
+    c.close();
+    const lines = readFileSync(join(dir, "redis.conf"), "latin1").split("\n");
+    expect(lines.filter((l) => l.startsWith("user "))).toEqual([
+      "user bob on #2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881 ~k* resetchannels -@all +get",
+      "user default on nopass ~* &* +@all",
+    ]);
+  });
+
+  test("a server started from the rewritten file has the rewritten settings and users", async () => {
     await srv!.stop();
     srv = await spawnServer([join(dir, "redis.conf")]);
     const c = await RawClient.connect(srv.port);
     expect(await configPairs(c, "hz", "maxmemory-policy")).toEqual([["hz", "25"], ["maxmemory-policy", "allkeys-lru"]]);
+    expect(await c.raw("AUTH", "bob", "x")).toBe(OK);
+    expect(await c.raw("GET", "other")).toBe("-NOPERM this user has no permissions to access one of the keys used as arguments\r\n");
     c.close();
   });
 });
