@@ -419,6 +419,11 @@ let currentClient: Client | null = null;
 /** Time cached at the start of each command, as Redis's server.mstime: one command sees one now. */
 let cmdTime = 0;
 function now(): number { return clock(); }
+/** clock() minus performance.now(), taken once per read event and per cron tick, so that each
+ *  command's start time serves as both its duration's start and its cached clock (one clock
+ *  read per command start instead of two). */
+let clockBase = Date.now() - performance.now();
+function refreshClockBase(): void { clockBase = clock() - performance.now(); }
 
 function log(level: "debug" | "verbose" | "notice" | "warning", msg: string): void {
   const levels = ["debug", "verbose", "notice", "warning"];
@@ -650,6 +655,23 @@ for (const line of CONFIG_TABLE.trim().split("\n")) {
 
 /** The live configuration, by canonical name: numbers for int/mem, booleans for bool, else strings. */
 const conf: Record<string, ConfigValue> = {};
+
+/** The parameters every command reads, copied out of `conf` (a dictionary with ~200 keys) into
+ *  plain fields whenever the configuration changes (see applyConfigChanges). */
+const hot = {
+  latencyTracking: true, slowlogSlowerThan: 10000, latencyMonitorThreshold: 0, maxmemory: 0,
+  protoMaxBulkLen: 512 * 1024 * 1024, stopWritesOnBgsaveError: true, hasSavePoints: true,
+};
+
+function refreshHotConfig(): void {
+  hot.latencyTracking = Boolean(conf["latency-tracking"]);
+  hot.slowlogSlowerThan = conf["slowlog-log-slower-than"] as number;
+  hot.latencyMonitorThreshold = conf["latency-monitor-threshold"] as number;
+  hot.maxmemory = conf.maxmemory as number;
+  hot.protoMaxBulkLen = conf["proto-max-bulk-len"] as number;
+  hot.stopWritesOnBgsaveError = Boolean(conf["stop-writes-on-bgsave-error"]);
+  hot.hasSavePoints = String(conf.save).trim() !== "";
+}
 
 /** Parses a memory value as Redis's memtoull: digits with an optional b/k/kb/m/mb/g/gb unit. */
 function parseMemory(s: string): number | null {
@@ -919,6 +941,20 @@ function parseInline(c: Client): boolean {
   return true;
 }
 
+/** The last command name read. Pipelines repeat the same few names, so comparing bytes with it
+ *  usually saves making a string. */
+let lastCommandName = "";
+
+function commandNameString(buf: Buffer, pos: number, len: number): string {
+  const last = lastCommandName;
+  if (last.length === len) {
+    let i = 0;
+    while (i < len && last.charCodeAt(i) === buf[pos + i]) i++;
+    if (i === len) return last;
+  }
+  return (lastCommandName = buf.latin1Slice(pos, pos + len));
+}
+
 /** Parses (or continues parsing) one multibulk command. Returns true when c.argv is complete. */
 function parseMultibulk(c: Client): boolean {
   const buf = c.qbuf, end = c.qlen;
@@ -940,8 +976,10 @@ function parseMultibulk(c: Client): boolean {
   }
   while (c.mbLen > 0) {
     if (c.bulkLen === -1) {
-      const cr = buf.indexOf(13, pos);
-      if (cr < 0 || cr >= end) {
+      // A length line is a few bytes: a loop finds its CR sooner than a native indexOf call.
+      let cr = pos;
+      while (cr < end && buf[cr] !== 13) cr++;
+      if (cr >= end) {
         if (end - pos > PROTO_INLINE_MAX_SIZE) { protocolError(c, "too big bulk count string"); return false; }
         break;
       }
@@ -953,14 +991,14 @@ function parseMultibulk(c: Client): boolean {
         return false;
       }
       const ll = parseLengthLine(buf, pos + 1, cr);
-      if (Number.isNaN(ll) || ll < 0 || (!c.isMaster && ll > (conf["proto-max-bulk-len"] as number))) { protocolError(c, "invalid bulk length"); return false; }
+      if (Number.isNaN(ll) || ll < 0 || (!c.isMaster && ll > hot.protoMaxBulkLen)) { protocolError(c, "invalid bulk length"); return false; }
       if (ll > 16384 && authRequired(c)) { protocolError(c, "unauthenticated bulk length"); return false; }
       pos = cr + 2;
       c.bulkLen = ll;
     }
     // Like Redis, the two bytes after the payload are skipped unchecked.
     if (end - pos < c.bulkLen + 2) break;
-    c.argv.push(buf.latin1Slice(pos, pos + c.bulkLen));
+    c.argv.push(c.argv.length === 0 ? commandNameString(buf, pos, c.bulkLen) : buf.latin1Slice(pos, pos + c.bulkLen));
     pos += c.bulkLen + 2;
     c.bulkLen = -1;
     c.mbLen--;
@@ -1212,8 +1250,8 @@ interface RedisCommand {
   proc: (c: Client) => void;
   subcommands?: Map<string, RedisCommand>;
   parent?: RedisCommand;
-  // INFO commandstats and latencystats (an HDR-style histogram: ns bucket -> count).
-  latency: Map<number, number>;
+  // INFO commandstats and latencystats (an HDR-style histogram: count per bucket, see latencyRecord).
+  latency: Uint32Array | null;
   latencyCount: number;
   calls: number;
   usec: number;
@@ -1240,7 +1278,7 @@ function makeCommand(spec: CommandSpec, group: string, parent?: RedisCommand): R
   if (!(flags & CMD_FAST)) cats.add("slow");
   let categories = 0;
   for (const cat of cats) categories |= 1 << ACL_CATEGORIES.indexOf(cat);
-  return { id: nextCommandId++, name: parent ? `${parent.name}|${name}` : name, arity, flags, firstKey, lastKey, step, categories, group, proc, parent, latency: new Map(), latencyCount: 0, calls: 0, usec: 0, rejectedCalls: 0, failedCalls: 0 };
+  return { id: nextCommandId++, name: parent ? `${parent.name}|${name}` : name, arity, flags, firstKey, lastKey, step, categories, group, proc, parent, latency: null, latencyCount: 0, calls: 0, usec: 0, rejectedCalls: 0, failedCalls: 0 };
 }
 
 /** The command table, by lower-case name. A second map answers upper-case names without
@@ -1331,11 +1369,11 @@ function processCommand(c: Client): void {
     return rejectCommand(c, `ERR Can't execute '${cmd.name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`, cmd);
   }
   // A failed background save stops writes (and PING) while save points are configured.
-  if (conf["stop-writes-on-bgsave-error"] && !server.lastBgsaveOk && String(conf.save).trim() !== "" && !c.isMaster && !c.isAof &&
+  if (hot.stopWritesOnBgsaveError && !server.lastBgsaveOk && hot.hasSavePoints && !c.isMaster && !c.isAof &&
     (cmd.flags & CMD_WRITE || cmd.name === "ping" || (cmd.name === "exec" && c.mstate?.some((q) => q.cmd.flags & CMD_WRITE)))) {
     return rejectCommand(c, "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.", cmd);
   }
-  if (conf.maxmemory && !c.isMaster && !c.isAof) {
+  if (hot.maxmemory && !c.isMaster && !c.isAof) {
     // Evict before running anything; refuse what may grow memory if that was not enough.
     const oom = !performEvictions();
     const mayGrow = (cmd.flags & CMD_DENYOOM) !== 0 || (c.mstate !== null && !["exec", "discard", "quit", "reset"].includes(cmd.name));
@@ -1355,33 +1393,42 @@ function processCommand(c: Client): void {
   if (readyKeys.length) handleClientsBlockedOnKeys();
 }
 
-/** Records a duration in an HDR-style histogram with 3 significant digits in binary (values
- *  under 256 ns are exact; above, buckets are 1/128 of their power of two), as Redis's
- *  hdr_histogram does, so INFO latencystats prints the same kind of values (1.003, 659.455). */
+/** Records a duration in an HDR-style histogram with 3 significant digits in binary, as Redis's
+ *  hdr_histogram does, so INFO latencystats prints the same kind of values (1.003, 659.455).
+ *  Buckets 0..255 hold exact values in ns; above, each power of two 2^e is cut in 128 buckets. */
+const LATENCY_BUCKETS = 256 + (50 - 8) * 128; // up to 2^50 ns, about 13 days
 function latencyRecord(cmd: RedisCommand, ns: number): void {
-  let v = Math.max(1, Math.round(ns));
+  const v = Math.max(1, Math.round(ns));
+  let idx = v;
   if (v >= 256) {
-    const width = 2 ** (Math.floor(Math.log2(v)) - 7);
-    v = Math.floor(v / width) * width + width - 1;
+    const e = Math.min(49, v < 2 ** 31 ? 31 - Math.clz32(v) : Math.floor(Math.log2(v)));
+    idx = 256 + (e - 8) * 128 + (Math.min(255, Math.floor(v / 2 ** (e - 7))) - 128);
   }
-  cmd.latency.set(v, (cmd.latency.get(v) ?? 0) + 1);
+  (cmd.latency ??= new Uint32Array(LATENCY_BUCKETS))[idx]++;
   cmd.latencyCount++;
+}
+
+/** The largest value a bucket holds, in ns. */
+function latencyBucketValue(idx: number): number {
+  if (idx < 256) return idx;
+  const e = 8 + Math.floor((idx - 256) / 128), width = 2 ** (e - 7);
+  return (128 + ((idx - 256) % 128)) * width + width - 1;
 }
 
 /** The value at a percentile of a command's latency histogram, in ns. */
 function latencyPercentile(cmd: RedisCommand, p: number): number {
   const target = Math.max(1, Math.round((p / 100) * cmd.latencyCount));
   let seen = 0;
-  for (const v of [...cmd.latency.keys()].sort((a, b) => a - b)) {
-    seen += cmd.latency.get(v)!;
-    if (seen >= target) return v;
+  for (let idx = 0; cmd.latency && idx < LATENCY_BUCKETS; idx++) {
+    seen += cmd.latency[idx];
+    if (seen >= target) return latencyBucketValue(idx);
   }
   return 0;
 }
 
 /** True while CLIENT PAUSE holds this command back: everything under ALL, writes under WRITE. */
 function isPausedFor(cmd: RedisCommand | undefined): boolean {
-  if (server.pauseEnd <= now()) return false;
+  if (server.pauseEnd === 0 || server.pauseEnd <= now()) return false;
   return server.pauseType === "all" || (cmd !== undefined && (cmd.flags & (CMD_WRITE | CMD_MAY_REPLICATE)) !== 0);
 }
 
@@ -1396,7 +1443,7 @@ function call(c: Client, cmd: RedisCommand): void {
   const errorsBefore = stats.errorReplies;
   const dirtyBefore = server.dirty;
   const start = performance.now();
-  cmdTime = now();
+  cmdTime = Math.floor(clockBase + start);
   c.lastCmd = cmd.name;
   c.propArgv = null;
   c.preventProp = false;
@@ -1418,7 +1465,7 @@ function call(c: Client, cmd: RedisCommand): void {
   if (c.isAof) return;
   const elapsedMs = performance.now() - start;
   const usec = Math.round(elapsedMs * 1000);
-  if (conf["latency-tracking"]) latencyRecord(cmd, elapsedMs * 1e6);
+  if (hot.latencyTracking) latencyRecord(cmd, elapsedMs * 1e6);
   cmd.calls++;
   cmd.usec += usec;
   if (stats.errorReplies > errorsBefore) cmd.failedCalls++;
@@ -1427,9 +1474,9 @@ function call(c: Client, cmd: RedisCommand): void {
     c.outLen = outMark; // CLIENT REPLY OFF/SKIP: the reply is dropped
     if (c.replyMode === "skip" && cmd.name !== "client|reply") c.replyMode = "on";
   }
-  if (!(cmd.flags & CMD_SKIP_SLOWLOG)) slowlogPush(c, cmd, usec);
+  if (usec >= hot.slowlogSlowerThan && hot.slowlogSlowerThan >= 0 && !(cmd.flags & CMD_SKIP_SLOWLOG)) slowlogPush(c, cmd, usec);
   if (server.monitors.size && !(cmd.flags & (CMD_SKIP_MONITOR | CMD_ADMIN))) feedMonitors(c, redactedArgv(cmd, c.argv));
-  if (latencyThreshold() > 0 && usec / 1000 >= latencyThreshold()) latencyAddSample(cmd.flags & CMD_FAST ? "fast-command" : "command", usec / 1000);
+  if (hot.latencyMonitorThreshold > 0 && usec / 1000 >= hot.latencyMonitorThreshold) latencyAddSample(cmd.flags & CMD_FAST ? "fast-command" : "command", usec / 1000);
 }
 
 // --- Propagation: a command's effects reach the AOF and replicas as commands, after it ran.
@@ -1476,13 +1523,14 @@ function afterThisCommand(fn: () => void): void {
 
 /** Runs every complete command in the client's query buffer, in order. */
 function processInputBuffer(c: Client): void {
+  c.lastInteraction = Date.now(); // once per read, as Redis stamps it with its cached clock
+  refreshClockBase();
   while (c.qpos < c.qlen && !c.closeAfterReply && !c.paused && !c.bstate && !c.closed) {
     if (!c.reqtype) c.reqtype = c.qbuf[c.qpos] === 42 /* * */ ? REQ_MULTIBULK : REQ_INLINE;
     const complete = c.reqtype === REQ_INLINE ? parseInline(c) : parseMultibulk(c);
     if (!complete) break;
     c.reqtype = 0;
     if (c.argv.length > 0) {
-      c.lastInteraction = Date.now();
       processCommand(c);
       // Replies wait in c.out until the event ends: a pipeline of big replies meets the limit here.
       if (c.outLen > 65536) checkClientOutputBufferLimits(c);
@@ -6990,6 +7038,7 @@ function configSetCommand(c: Client): void {
 
 /** Gives effect to changed parameters that need more than a new value in `conf`. */
 function applyConfigChanges(names: string[]): { param: string; why: string } | null {
+  refreshHotConfig();
   server.notifyFlags = keyspaceEventsStringToFlags(String(conf["notify-keyspace-events"])) ?? 0;
   for (const name of names) {
     if (name === "requirepass") aclUpdateDefaultUserPassword(String(conf.requirepass));
@@ -7778,7 +7827,7 @@ const INFO_SECTIONS: Record<string, () => string[]> = {
     const percentiles = String(conf["latency-tracking-info-percentiles"]).split(" ").filter(Boolean).map(Number);
     const lines: string[] = [];
     const add = (cmd: RedisCommand) => {
-      if (!cmd.latency.size) return;
+      if (!cmd.latencyCount) return;
       const ps = percentiles.map((p) => `p${formatDouble(p)}=${(latencyPercentile(cmd, p) / 1000).toFixed(3)}`);
       lines.push(`latency_percentiles_usec_${cmd.name}:${ps.join(",")}`);
     };
@@ -7819,7 +7868,7 @@ function resetStats(): void {
   for (const cmd of commandTable.values()) {
     for (const x of [cmd, ...(cmd.subcommands?.values() ?? [])]) {
       x.calls = x.usec = x.rejectedCalls = x.failedCalls = x.latencyCount = 0;
-      x.latency.clear();
+      x.latency = null;
     }
   }
   server.slowlog = [];
@@ -10078,6 +10127,7 @@ function aofOpenNewIncr(): void {
 /** Executes the commands of an AOF file (or of a base written as commands). Returns the offset
  *  just past the last complete command, so a truncated tail can be cut off. */
 function aofReplay(buf: Buffer, name: string, last: boolean): void {
+  refreshClockBase();
   const fake = new Client(null, "", "");
   fake.authenticated = true;
   fake.user = null;
@@ -10813,6 +10863,7 @@ function startMasterStream(sock: Socket<MasterLink>): void {
  *  very same bytes on to our own replicas. */
 function masterStreamData(m: Client, chunk: Buffer): void {
   appendInput(m, chunk);
+  refreshClockBase();
   while (m.qpos < m.qlen && !m.closed) {
     const start = m.qpos;
     if (!m.reqtype) m.reqtype = m.qbuf[m.qpos] === 42 ? REQ_MULTIBULK : REQ_INLINE;
@@ -11028,6 +11079,7 @@ function rebindListeners(): string | null {
 
 /** Periodic work: active expiry, ops/sec sampling, the end of CLIENT PAUSE. */
 function serverCron(): void {
+  refreshClockBase();
   try {
     if (server.pauseEnd && server.pauseEnd <= now()) {
       server.pauseEnd = 0;
@@ -11098,6 +11150,7 @@ export async function startServer(options: { [name: string]: string | number | (
 }
 
 function initServer(): RedbunServer {
+  refreshClockBase();
   applyConfigChanges([]);
   const aclErr = aclLoadUsersAtStartup();
   if (aclErr) throw new Error(aclErr);
