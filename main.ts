@@ -1019,17 +1019,17 @@ function reserve(c: Client, n: number): Buffer {
   return out;
 }
 
-/** Appends a latin1 string of protocol bytes as they are. */
-function addReplyProto(c: Client, s: string): void {
-  const out = reserve(c, s.length);
-  c.outLen += out.latin1Write(s, c.outLen);
+/** Copies a latin1 string into `out` at p; returns the end. Short strings are copied by hand,
+ *  which costs less than the native call. */
+function writeLatin1(out: Buffer, s: string, p: number): number {
+  const n = s.length;
+  if (n > 16) return p + out.latin1Write(s, p);
+  for (let i = 0; i < n; i++) out[p + i] = s.charCodeAt(i);
+  return p + n;
 }
 
-/** Appends "<prefix><integer>\r\n", formatting the integer by hand (no string on the hot path). */
-function addReplyPrefixedInt(c: Client, prefix: number, n: number): void {
-  const out = reserve(c, 24);
-  let p = c.outLen;
-  out[p++] = prefix;
+/** Writes an integer in decimal at p, by hand (no string on the hot path); returns the end. */
+function writeDecimal(out: Buffer, p: number, n: number): number {
   if (n < 0) { out[p++] = 45; n = -n; }
   if (n < 10) out[p++] = 48 + n;
   else if (n >= 1e15) p += out.latin1Write(String(n), p);
@@ -1039,6 +1039,21 @@ function addReplyPrefixedInt(c: Client, prefix: number, n: number): void {
     for (let i = p + digits - 1; i >= p; i--) { out[i] = 48 + (n % 10); n = Math.floor(n / 10); }
     p += digits;
   }
+  return p;
+}
+
+/** Appends a latin1 string of protocol bytes as they are. */
+function addReplyProto(c: Client, s: string): void {
+  const out = reserve(c, s.length);
+  c.outLen = writeLatin1(out, s, c.outLen);
+}
+
+/** Appends "<prefix><integer>\r\n". */
+function addReplyPrefixedInt(c: Client, prefix: number, n: number): void {
+  const out = reserve(c, 24);
+  let p = c.outLen;
+  out[p++] = prefix;
+  p = writeDecimal(out, p, n);
   out[p++] = 13; out[p++] = 10;
   c.outLen = p;
 }
@@ -1064,9 +1079,12 @@ function addReplyLongLong(c: Client, n: number | bigint): void {
 
 /** Appends a bulk string: "$<len>\r\n<bytes>\r\n". */
 function addReplyBulk(c: Client, s: string): void {
-  addReplyPrefixedInt(c, 36 /* $ */, s.length);
-  const out = reserve(c, s.length + 2);
-  let p = c.outLen + out.latin1Write(s, c.outLen);
+  const out = reserve(c, s.length + 26);
+  let p = c.outLen;
+  out[p++] = 36; // $
+  p = writeDecimal(out, p, s.length);
+  out[p++] = 13; out[p++] = 10;
+  p = writeLatin1(out, s, p);
   out[p++] = 13; out[p++] = 10;
   c.outLen = p;
 }
