@@ -660,7 +660,7 @@ const conf: Record<string, ConfigValue> = {};
  *  plain fields whenever the configuration changes (see applyConfigChanges). */
 const hot = {
   latencyTracking: true, slowlogSlowerThan: 10000, latencyMonitorThreshold: 0, maxmemory: 0,
-  protoMaxBulkLen: 512 * 1024 * 1024, stopWritesOnBgsaveError: true, hasSavePoints: true,
+  protoMaxBulkLen: 512 * 1024 * 1024, stopWritesOnBgsaveError: true, hasSavePoints: true, queryBufferLimit: 1024 * 1024 * 1024,
 };
 
 function refreshHotConfig(): void {
@@ -671,6 +671,7 @@ function refreshHotConfig(): void {
   hot.protoMaxBulkLen = conf["proto-max-bulk-len"] as number;
   hot.stopWritesOnBgsaveError = Boolean(conf["stop-writes-on-bgsave-error"]);
   hot.hasSavePoints = String(conf.save).trim() !== "";
+  hot.queryBufferLimit = conf["client-query-buffer-limit"] as number;
 }
 
 /** Parses a memory value as Redis's memtoull: digits with an optional b/k/kb/m/mb/g/gb unit. */
@@ -960,8 +961,9 @@ function parseMultibulk(c: Client): boolean {
   const buf = c.qbuf, end = c.qlen;
   let pos = c.qpos;
   if (c.mbLen === 0) {
-    const cr = buf.indexOf(13, pos);
-    if (cr < 0 || cr >= end) {
+    let cr = pos;
+    while (cr < end && buf[cr] !== 13) cr++;
+    if (cr >= end) {
       if (end - pos > PROTO_INLINE_MAX_SIZE) protocolError(c, "too big mbulk count string");
       return false;
     }
@@ -1576,7 +1578,7 @@ function handleClientsWithPendingWrites(): void {
 function writeToClient(c: Client): void {
   if (c.closed || !c.sock) { c.outLen = 0; return; }
   if (c.outLen > 0) {
-    const written = c.sock.write(c.out.subarray(0, c.outLen));
+    const written = c.sock.write(c.out, 0, c.outLen);
     if (written < 0) return freeClient(c);
     stats.writes++;
     stats.netOutput += written;
@@ -8733,7 +8735,8 @@ function aclDeniedMessage(reason: number, cmd: RedisCommand): string {
 function aclKillPubsubClientsIfNeeded(c: Client, updated: AclUser, original: AclUser): void {
   if (updated.selectors.some((s) => s.allChannels)) return;
   const upcoming = updated.selectors.flatMap((s) => s.channels);
-  if (original.selectors.every((s) => s.channels.every((ch) => upcoming.includes(ch)))) return;
+  // An old selector with all channels is never covered by the new, narrower lists.
+  if (original.selectors.every((s) => !s.allChannels && s.channels.every((ch) => upcoming.includes(ch)))) return;
   for (const x of [...server.clients.values()]) {
     if (x.user !== original || clientType(x) !== "pubsub") continue;
     const kill = [...x.patterns].some((p) => !aclChannelAllowed(upcoming, p, true)) ||
@@ -8820,10 +8823,14 @@ function aclLoadFromFile(c: Client | null): string | null {
       errors += `${file}:${i + 1}: Unmatched parenthesis in selector definition.`;
       return;
     }
+    let syntaxError = false;
     for (const merged of m.merged) {
       const rule = merged.replace(/^[\t\r\n]+|[\t\r\n]+$/g, "");
       const err = aclSetUser(u, rule);
-      if (err) errors += `${file}:${i + 1}: Error in applying operation '${rule}': ${err}. `;
+      // An unknown command is named (it reveals nothing); of other errors, which may be about a
+      // password, only the first of the line is reported, without the rule.
+      if (err === ACL_ERR.noent) errors += `${file}:${i + 1}: Error in applying operation '${rule}': ${err}. `;
+      else if (err && !syntaxError) { errors += `${file}:${i + 1}: ${err}. `; syntaxError = true; }
     }
   });
   if (errors) return errors + "WARNING: ACL errors detected, no change to the previously active ACL rules was performed";
@@ -11040,7 +11047,7 @@ const socketHandlers = {
     stats.reads++;
     stats.netInput += chunk.length;
     appendInput(c, chunk);
-    if (c.qlen - c.qpos > (conf["client-query-buffer-limit"] as number)) {
+    if (c.qlen - c.qpos > hot.queryBufferLimit) {
       log("warning", `Closing client that reached max query buffer length: ${clientInfoString(c)}`);
       freeClient(c);
       return;

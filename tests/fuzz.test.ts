@@ -570,7 +570,7 @@ async function commandSpecs(c: RawClient): Promise<CommandSpec[]> {
  *  The subscribe family gets its own test below (its replies are not one per command). */
 const EXCLUDED = new Set(["shutdown", "monitor", "quit", "sync", "psync", "replicaof", "slaveof", "client|kill", "client|pause", "client|reply",
   "subscribe", "psubscribe", "ssubscribe", "unsubscribe", "punsubscribe", "sunsubscribe",
-  // Not in Redbun today; if they come, they would reach other hosts or lock every client out.
+  // They would reach other hosts (not in Redbun today) or lock every client out (ACL: tests/acl.test.ts).
   "migrate", "failover", "acl|setuser", "acl|deluser", "acl|load", "client|tracking"]);
 /** Whole-keyspace writes: they run first, so they cannot wipe what later commands leave behind. */
 const WIPES = new Set(["flushall", "flushdb", "swapdb"]);
@@ -959,6 +959,15 @@ async function readKey(c: RawClient, key: string, type: string): Promise<{ conte
 
 /** Walks every database: each key's TYPE must match how it reads, and a DUMP of it must RESTORE to
  *  the same content. Returns the content of each key that will not expire in the next minute. */
+/** Redis drops the sign of a -0 score when a sorted set becomes a listpack (its double2ll stores
+ *  the integer 0), which RESTORE and RDB loading do to a small skiplist: redis-server 7.0 turns a
+ *  skiplist's -0 into 0 there too. Such zsets are compared with 0 for -0. */
+function unsignZeroScores(content: string): string {
+  const [type, items, ...rest] = JSON.parse(content) as [string, unknown, ...unknown[]];
+  if (type !== "zset" || !Array.isArray(items)) return content;
+  return JSON.stringify([type, items.map((x, i) => (i % 2 === 1 && x === "-0" ? "0" : x)), ...rest]);
+}
+
 async function checkKeyspace(c: RawClient): Promise<{ problems: string[]; contents: Map<string, string>; portable: Map<string, string>; volatile: Set<string>; withTtl: Set<string> }> {
   const problems: string[] = [], contents = new Map<string, string>(), portable = new Map<string, string>(), volatile = new Set<string>();
   const withTtl = new Set<string>();
@@ -992,7 +1001,9 @@ async function checkKeyspace(c: RawClient): Promise<{ problems: string[]; conten
       if (restored !== "+OK\r\n") problems.push(`db ${db}: ${show(key)} (${type}): RESTORE of its own DUMP answered ${show(restored)}`);
       else {
         const copy = (await readKey(c, scratch, type)).content;
-        if (copy !== content) problems.push(`db ${db}: ${show(key)} (${type}): DUMP/RESTORE changed ${show(content ?? "", 400)} into ${show(copy ?? "", 400)}`);
+        const listpack = (await c.cmd("OBJECT", "ENCODING", scratch)) === "listpack";
+        const same = copy === content || (listpack && copy !== undefined && content !== undefined && unsignZeroScores(copy) === unsignZeroScores(content));
+        if (!same) problems.push(`db ${db}: ${show(key)} (${type}): DUMP/RESTORE changed ${show(content ?? "", 400)} into ${show(copy ?? "", 400)}`);
       }
       await c.cmd("DEL", scratch);
       if (!volatile.has(id) && content !== undefined) { contents.set(id, content); portable.set(id, portableContent!); }
@@ -1209,7 +1220,8 @@ describe("command argument fuzz", () => {
         // A key whose TTL crossed the one-minute line between the two checks is volatile in the second.
         const crossed = (id: string) => before.withTtl.has(id) && after.volatile.has(id);
         for (const [id, content] of before[which]) {
-          if (!skip(id) && !crossed(id) && after[which].get(id) !== content) diffs.push(`${show(id)}${replay(id)}: ${show(content, 300)} became ${show(after[which].get(id) ?? "(missing)", 300)}`);
+          const now = after[which].get(id);
+          if (!skip(id) && !crossed(id) && now !== content && (now === undefined || unsignZeroScores(now) !== unsignZeroScores(content))) diffs.push(`${show(id)}${replay(id)}: ${show(content, 300)} became ${show(after[which].get(id) ?? "(missing)", 300)}`);
         }
         for (const id of after[which].keys()) if (!skip(id) && !before.contents.has(id) && !before.volatile.has(id)) diffs.push(`${show(id)} appeared`);
         return diffs;
