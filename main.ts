@@ -661,6 +661,7 @@ const conf: Record<string, ConfigValue> = {};
 const hot = {
   latencyTracking: true, slowlogSlowerThan: 10000, latencyMonitorThreshold: 0, maxmemory: 0,
   protoMaxBulkLen: 512 * 1024 * 1024, stopWritesOnBgsaveError: true, hasSavePoints: true, queryBufferLimit: 1024 * 1024 * 1024,
+  lfu: false, // maxmemory-policy is one of the LFU ones: keys keep access counters, not clocks
 };
 
 function refreshHotConfig(): void {
@@ -672,6 +673,7 @@ function refreshHotConfig(): void {
   hot.stopWritesOnBgsaveError = Boolean(conf["stop-writes-on-bgsave-error"]);
   hot.hasSavePoints = String(conf.save).trim() !== "";
   hot.queryBufferLimit = conf["client-query-buffer-limit"] as number;
+  hot.lfu = String(conf["maxmemory-policy"]).endsWith("lfu");
 }
 
 /** Parses a memory value as Redis's memtoull: digits with an optional b/k/kb/m/mb/g/gb unit. */
@@ -1778,9 +1780,11 @@ function keyMemoryChanged(db: Db, key: string): void {
 
 const LRU_CLOCK_MAX = (1 << 24) - 1;
 const LFU_INIT_VAL = 5;
-function lruClock(): number { return Math.floor(now() / 1000) & LRU_CLOCK_MAX; }
-function lfuPolicy(): boolean { return String(conf["maxmemory-policy"]).endsWith("lfu"); }
-function lfuMinutes(): number { return Math.floor(now() / 60000) & 65535; }
+/** The time a key access is stamped with: the running command's cached clock, if any. */
+function accessTime(): number { return callDepth > 0 ? cmdTime : now(); }
+function lruClock(): number { return Math.floor(accessTime() / 1000) & LRU_CLOCK_MAX; }
+function lfuPolicy(): boolean { return hot.lfu; }
+function lfuMinutes(): number { return Math.floor(accessTime() / 60000) & 65535; }
 function newAccessWord(): number { return lfuPolicy() ? (lfuMinutes() << 8) | LFU_INIT_VAL : lruClock(); }
 
 /** Seconds since the key was last touched (OBJECT IDLETIME), from its LRU clock. */
