@@ -1631,15 +1631,27 @@ class Dict<V> {
   index = new Map<string, number>();
   keys: string[] = [];
   vals: V[] = [];
+  // The last key found and its slot: a command usually looks its key up several times (to read
+  // it, to write it, to account for its memory), and in a big table each first lookup is a few
+  // cache misses. A delete forgets it, since slots move.
+  private lastKey: string | null = null;
+  private lastSlot = 0;
   get size(): number { return this.keys.length; }
-  has(key: string): boolean { return this.index.has(key); }
-  get(key: string): V | undefined {
+  has(key: string): boolean { return this.slot(key) !== undefined; }
+  /** The slot of a key, or undefined. */
+  slot(key: string): number | undefined {
+    if (key === this.lastKey) return this.lastSlot;
     const i = this.index.get(key);
+    if (i !== undefined) { this.lastKey = key; this.lastSlot = i; }
+    return i;
+  }
+  get(key: string): V | undefined {
+    const i = this.slot(key);
     return i === undefined ? undefined : this.vals[i];
   }
   /** Adds or replaces an entry; returns true if it is new. */
   set(key: string, val: V): boolean {
-    const i = this.index.get(key);
+    const i = this.slot(key);
     if (i !== undefined) { this.vals[i] = val; return false; }
     this.index.set(key, this.keys.length);
     this.keys.push(key);
@@ -1650,6 +1662,7 @@ class Dict<V> {
   delete(key: string, ordered = false): boolean {
     const i = this.index.get(key);
     if (i === undefined) return false;
+    this.lastKey = null;
     this.index.delete(key);
     const last = this.keys.length - 1;
     if (ordered) {
@@ -1699,7 +1712,7 @@ class Db extends Dict<RValue> {
   constructor(public id: number) { super(); }
   override set(key: string, val: RValue): boolean {
     const added = super.set(key, val);
-    const i = this.index.get(key)!;
+    const i = this.slot(key)!;
     // A new value object: a fresh LRU clock, or (LFU) the old counter carried over, as dbOverwrite.
     const cost = MEM_KEY_OVERHEAD + key.length + valueBytes(val);
     if (added) {
@@ -1771,7 +1784,7 @@ function memoryOverhead() {
 
 /** Updates a key's cost after its value changed in place (called by keyModified). */
 function keyMemoryChanged(db: Db, key: string): void {
-  const i = db.index.get(key);
+  const i = db.slot(key);
   if (i === undefined) return;
   const cost = MEM_KEY_OVERHEAD + key.length + valueBytes(db.vals[i]);
   db.memTotal += cost - db.memEst[i];
@@ -1827,7 +1840,7 @@ function dbAdd(db: Db, key: string, val: RValue): void {
 /** Replaces the value of an existing key, keeping its TTL. */
 function dbOverwrite(db: Db, key: string, val: RValue): void {
   if (saveJob) saveBeforeChange(db, key);
-  db.vals[db.index.get(key)!] = val;
+  db.vals[db.slot(key)!] = val;
   if (db.encodings.size) db.encodings.delete(key);
 }
 
@@ -1851,7 +1864,7 @@ function deleteEmptied(db: Db, key: string): void {
 /** The high-level set: add or overwrite, dropping any TTL unless keepTtl (SET's semantics). */
 function setKey(db: Db, key: string, val: RValue, keepTtl = false): void {
   if (db.expires.size) expireIfNeeded(db, key); // a key past its TTL expires (and says so) first
-  const i = db.index.get(key);
+  const i = db.slot(key);
   if (i === undefined) dbAdd(db, key, val);
   else {
     if (saveJob) saveBeforeChange(db, key);
@@ -1901,7 +1914,7 @@ function deleteExpiredKey(db: Db, key: string): void {
 
 /** Looks a key up for reading: expires it if due and counts a keyspace hit or miss. */
 function lookupKeyRead(db: Db, key: string, flags = 0): RValue | undefined {
-  const i = db.index.get(key);
+  const i = db.slot(key);
   if (i === undefined || (db.expires.size && expireIfNeeded(db, key))) {
     stats.keyspaceMisses++;
     if (server.notifyFlags & NOTIFY_KEY_MISS) notifyKeyspaceEvent(NOTIFY_KEY_MISS, "keymiss", key, db.id);
@@ -1914,7 +1927,7 @@ function lookupKeyRead(db: Db, key: string, flags = 0): RValue | undefined {
 
 /** Looks a key up before writing it: expires it if due, no stats. */
 function lookupKeyWrite(db: Db, key: string): RValue | undefined {
-  const i = db.index.get(key);
+  const i = db.slot(key);
   if (i === undefined || (db.expires.size && expireIfNeeded(db, key))) return undefined;
   // A write may change the value in place: a running snapshot must take the old one first.
   if (saveJob) saveBeforeChange(db, key);
