@@ -3670,6 +3670,11 @@ class ZNode {
   }
 }
 
+/** Scratch space for insert and delete (Redis keeps these on the stack): the last node before the
+ *  target on each level, and its rank. Neither function can run inside the other. */
+const zslUpdate: ZNode[] = [];
+const zslRank: number[] = new Array(ZSKIPLIST_MAXLEVEL).fill(0);
+
 /** True when (score, member) sorts before the node. */
 function zslLess(score: number, member: string, n: ZNode): boolean {
   return n.score > score || (n.score === score && n.member > member);
@@ -3689,8 +3694,7 @@ class SkipList {
 
   /** Inserts a member that is not present. */
   insert(score: number, member: string): ZNode {
-    const update = new Array<ZNode>(ZSKIPLIST_MAXLEVEL);
-    const rank = new Array<number>(ZSKIPLIST_MAXLEVEL).fill(0);
+    const update = zslUpdate, rank = zslRank;
     let x = this.header;
     for (let i = this.level - 1; i >= 0; i--) {
       rank[i] = i === this.level - 1 ? 0 : rank[i + 1];
@@ -3719,7 +3723,7 @@ class SkipList {
 
   /** Deletes the node with this score and member; returns false if absent. */
   delete(score: number, member: string): boolean {
-    const update = new Array<ZNode>(ZSKIPLIST_MAXLEVEL);
+    const update = zslUpdate;
     let x = this.header;
     for (let i = this.level - 1; i >= 0; i--) {
       while (x.next[i] && (x.next[i]!.score < score || (x.next[i]!.score === score && x.next[i]!.member < member))) x = x.next[i]!;
@@ -8371,9 +8375,9 @@ function aclHashPassword(pass: string): string {
   return new Bun.CryptoHasher("sha256").update(pass, "latin1").digest("hex");
 }
 
-/** True if s has whitespace or NUL, which Redis refuses in user names and patterns. */
+/** True if s has whitespace (C's isspace) or NUL, which Redis refuses in user names and patterns. */
 function aclHasSpaces(s: string): boolean {
-  return /[\s\0]/.test(s);
+  return /[ \t\n\v\f\r\0]/.test(s);
 }
 
 /** Allows or denies one command; a container takes its subcommands along. */
