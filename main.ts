@@ -4487,7 +4487,12 @@ interface StreamGroup { name: string; lastId: SID; entriesRead: bigint; pel: Pel
 const SCG_INVALID_ENTRIES_READ = -1n; // entries_read and entries_added are bigints: long longs in Redis
 
 function sidCmp(a: SID, b: SID): number { return a.ms < b.ms ? -1 : a.ms > b.ms ? 1 : a.seq < b.seq ? -1 : a.seq > b.seq ? 1 : 0; }
-function sidStr(id: SID): string { return `${id.ms}-${id.seq}`; }
+/** "ms-seq". Consecutive IDs usually share their millisecond: its digits are kept. */
+let sidMsCache: [bigint, string] = [-1n, ""];
+function sidStr(id: SID): string {
+  if (id.ms !== sidMsCache[0]) sidMsCache = [id.ms, `${id.ms}-`];
+  return sidMsCache[1] + (id.seq < 10n ? String.fromCharCode(48 + Number(id.seq)) : String(id.seq));
+}
 
 /** A pending entries list (Redis's rax of NACKs): a Map by ID string that also keeps its
  *  entries in ID order, so XPENDING, XAUTOCLAIM and history reads start with a binary search
@@ -4848,7 +4853,8 @@ function xaddCommand(c: Client): void {
     if (sidCmp(id, s.lastId) <= 0) return addReplyError(c, "ERR The ID specified in XADD is equal or smaller than the target stream top item");
   }
   s.append(id, c.argv.slice(fieldPos));
-  addReplyBulk(c, sidStr(id));
+  const idStr = sidStr(id);
+  addReplyBulk(c, idStr);
   const db = cdb(c), key = c.argv[1];
   keyModified(db, key, NOTIFY_STREAM, "xadd");
   server.dirty++;
@@ -4857,7 +4863,7 @@ function xaddCommand(c: Client): void {
     if (s.trim(a.strategy, a.maxlen, a.minid, a.approx, a.limit) && server.notifyFlags) notifyKeyspaceEvent(NOTIFY_STREAM, "xtrim", key, db.id);
     if (a.approx) streamRewriteTrim(c, s, a, prop);
   }
-  prop[a.idPos] = sidStr(id); // replicas and the AOF get the ID actually generated
+  prop[a.idPos] = idStr; // replicas and the AOF get the ID actually generated
   c.propArgv = prop;
   signalKeyAsReady(db, key);
 }
@@ -5792,11 +5798,23 @@ function lpIntWidth(v: bigint): number {
     : v >= -8388608n && v <= 8388607n ? 4 : v >= -2147483648n && v <= 2147483647n ? 5 : 9;
 }
 
+/** lpIntWidth for integers that fit a double exactly, without BigInts (the common case). */
+function lpIntWidthSmall(v: number): number {
+  return v >= 0 && v <= 127 ? 1 : v >= -4096 && v <= 4095 ? 2 : v >= -32768 && v <= 32767 ? 3
+    : v >= -8388608 && v <= 8388607 ? 4 : v >= -2147483648 && v <= 2147483647 ? 5 : 9;
+}
+
 /** The bytes one element takes in a listpack, back-length included (as lpEncode writes it). */
 function lpElementSize(el: string | number | bigint): number {
-  const str = typeof el === "string" ? el : String(el);
-  const v = lpAsInt(str);
-  const enc = v !== null ? lpIntWidth(v) : str.length + (str.length < 64 ? 1 : str.length < 4096 ? 2 : 5);
+  let enc: number;
+  const small = typeof el === "number" ? el : typeof el === "string" ? (el.length <= 15 ? string2ll(el) : null)
+    : el >= -9007199254740991n && el <= 9007199254740991n ? Number(el) : null;
+  if (small !== null && Number.isSafeInteger(small)) enc = lpIntWidthSmall(small);
+  else {
+    const str = typeof el === "string" ? el : String(el);
+    const v = lpAsInt(str);
+    enc = v !== null ? lpIntWidth(v) : str.length + (str.length < 64 ? 1 : str.length < 4096 ? 2 : 5);
+  }
   return enc + (enc < 128 ? 1 : enc < 16384 ? 2 : enc < 2097152 ? 3 : enc < 268435456 ? 4 : 5);
 }
 
