@@ -1727,6 +1727,21 @@ class Db extends Dict<RValue> {
     }
     return added;
   }
+  /** Adds a key read from an RDB file with one hash operation. Returns false if the key was
+   *  there already (the file is corrupt, and the caller throws these databases away). */
+  addLoaded(key: string, val: RValue, access: number): boolean {
+    const before = this.index.size;
+    this.index.set(key, this.keys.length);
+    if (this.index.size === before) return false;
+    this.keys.push(key);
+    this.vals.push(val);
+    const cost = MEM_KEY_OVERHEAD + key.length + valueBytes(val);
+    this.access.push(access);
+    this.saveMark.push(saveJob ? saveJob.epoch : 0);
+    this.memEst.push(cost);
+    this.memTotal += cost;
+    return true;
+  }
   override delete(key: string): boolean {
     const i = this.index.get(key);
     if (i === undefined) return false;
@@ -9669,7 +9684,19 @@ class RdbReader {
     }
     throw new RdbError(`Unknown string encoding ${enc}`, this.pos - 1);
   }
-  string(): string { return this.stringBytes().latin1Slice(); }
+  string(): string {
+    // A plain string (the common case) is sliced straight from the file, without a Buffer view.
+    const first = this.buf[this.pos];
+    if (first !== undefined && first < 0x40) {
+      const n = first & 0x3f;
+      this.pos++;
+      this.need(n);
+      const s = this.buf.latin1Slice(this.pos, this.pos + n);
+      this.pos += n;
+      return s;
+    }
+    return this.stringBytes().latin1Slice();
+  }
   /** Old-style (RDB_TYPE_ZSET) double: a length byte then ASCII, with 253-255 for nan/inf/-inf. */
   asciiDouble(): number {
     const len = this.byte();
@@ -9866,6 +9893,8 @@ function rdbLoad(buf: Buffer, opts: { replicaLoad?: boolean } = {}): RdbLoadResu
   let expire = -1, keys = 0, expired = 0;
   let lruIdle = -1, lfuFreq = -1;
   const nowMs = now();
+  // Every key is stamped with the time the load started, read once.
+  const lfu = lfuPolicy(), lruNow = lruClock(), lfuNow = lfuMinutes(), newAccess = newAccessWord();
   for (;;) {
     const type = r.byte();
     if (type === RDB_OPCODE_EOF) break;
@@ -9896,12 +9925,9 @@ function rdbLoad(buf: Buffer, opts: { replicaLoad?: boolean } = {}): RdbLoadResu
     const empty = typeof val !== "string" && !(val instanceof RStream) && (val instanceof RList ? val.length : val.size) === 0;
     // A master drops keys already expired on disk; a replica keeps them for its master to expire.
     if (!empty && (expire === -1 || expire > nowMs || opts.replicaLoad)) {
-      if (db.has(key)) throw new RdbError(`Duplicate key '${key}' in DB ${db.id}`, r.pos);
-      db.set(key, val);
+      const access = lfuFreq >= 0 && lfu ? (lfuNow << 8) | lfuFreq : lruIdle >= 0 && !lfu ? (lruNow - lruIdle) & LRU_CLOCK_MAX : newAccess;
+      if (!db.addLoaded(key, val, access)) throw new RdbError(`Duplicate key '${key}' in DB ${db.id}`, r.pos);
       if (expire !== -1) db.expires.set(key, expire);
-      const i = db.index.get(key)!;
-      if (lfuFreq >= 0 && lfuPolicy()) db.access[i] = (lfuMinutes() << 8) | lfuFreq;
-      else if (lruIdle >= 0 && !lfuPolicy()) db.access[i] = (lruClock() - lruIdle) & LRU_CLOCK_MAX;
       keys++;
     } else if (!empty) expired++;
     expire = lruIdle = lfuFreq = -1;
