@@ -662,6 +662,7 @@ const hot = {
   latencyTracking: true, slowlogSlowerThan: 10000, latencyMonitorThreshold: 0, maxmemory: 0,
   protoMaxBulkLen: 512 * 1024 * 1024, stopWritesOnBgsaveError: true, hasSavePoints: true, queryBufferLimit: 1024 * 1024 * 1024,
   lfu: false, // maxmemory-policy is one of the LFU ones: keys keep access counters, not clocks
+  minReplicasToWrite: 0,
 };
 
 function refreshHotConfig(): void {
@@ -674,6 +675,7 @@ function refreshHotConfig(): void {
   hot.hasSavePoints = String(conf.save).trim() !== "";
   hot.queryBufferLimit = conf["client-query-buffer-limit"] as number;
   hot.lfu = String(conf["maxmemory-policy"]).endsWith("lfu");
+  hot.minReplicasToWrite = conf["min-replicas-to-write"] as number;
 }
 
 /** Parses a memory value as Redis's memtoull: digits with an optional b/k/kb/m/mb/g/gb unit. */
@@ -1382,7 +1384,7 @@ function processCommand(c: Client): void {
     }
   }
   const writesSomething = (cmd.flags & CMD_WRITE) !== 0 || (cmd.name === "exec" && (c.mstate?.some((q) => q.cmd.flags & CMD_WRITE) ?? false));
-  if (writesSomething && !c.isMaster && !isReplica() && (conf["min-replicas-to-write"] as number) > 0 && (conf["min-replicas-max-lag"] as number) > 0) {
+  if (writesSomething && hot.minReplicasToWrite > 0 && !c.isMaster && !isReplica() && (conf["min-replicas-max-lag"] as number) > 0) {
     const maxLag = (conf["min-replicas-max-lag"] as number) * 1000;
     const good = [...repl.replicas].filter((r) => r.replState === "online" && Date.now() - r.replAckTime <= maxLag).length;
     if (good < (conf["min-replicas-to-write"] as number)) return rejectCommand(c, "NOREPLICAS Not enough good replicas to write.", cmd);
