@@ -7447,8 +7447,6 @@ function slowlogHelpCommand(c: Client): void {
   ]);
 }
 
-function latencyThreshold(): number { return conf["latency-monitor-threshold"] as number; }
-
 /** Records a latency spike for an event, as Redis's latencyAddSample (one sample per second). */
 function latencyAddSample(event: string, ms: number): void {
   const t = Math.floor(Date.now() / 1000);
