@@ -10341,16 +10341,16 @@ function rewriteAppendOnlyFile(onDone: (ok: boolean) => void, counted = true): v
   let size = 0;
   log("notice", "Background append only file rewriting started");
   const write = (chunk: Buffer) => { size += chunk.length; file.write(chunk); };
-  startSnapshot(write, true, true, (err) => {
+  const fail = (err: Error) => {
     aof.rewriting = false;
-    if (err) {
-      file.abort();
-      aof.lastRewriteOk = false;
-      log("warning", `Background AOF rewrite failed: ${err.message}`);
-      return onDone(false);
-    }
+    file.abort();
+    aof.lastRewriteOk = false;
+    log("warning", `Background AOF rewrite failed: ${err.message}`);
+    onDone(false);
+  };
+  const installBase = () => {
+    aof.rewriting = false;
     try {
-      file.commit();
       aof.base = base;
       aof.incrs = keptIncr;
       aofWriteManifest();
@@ -10370,7 +10370,9 @@ function rewriteAppendOnlyFile(onDone: (ok: boolean) => void, counted = true): v
     log("notice", "Background AOF rewrite terminated with success");
     log("notice", "Background AOF rewrite finished successfully");
     onDone(true);
-  }, rdbBase ? "rdb" : "aof");
+  };
+  // The new base is fsynced off the event loop (in Redis, the child does it), then installed.
+  startSnapshot(write, true, true, (err) => (err ? fail(err) : file.commitAsync((e) => (e ? fail(e) : installBase()))), rdbBase ? "rdb" : "aof");
 }
 
 /* BGREWRITEAOF */
