@@ -873,6 +873,8 @@ const INT_MAX = 2147483647;
 const REQ_INLINE = 1, REQ_MULTIBULK = 2;
 const OUTBUF_INITIAL = 16 * 1024;
 const EMPTY = Buffer.alloc(0);
+/** A client's argv between commands: shared, never written (the parser starts a fresh array). */
+const NO_ARGV: string[] = [];
 
 /** Parses a length line's digits (between pos and end) as string2ll would; NaN when invalid. */
 function parseLengthLine(buf: Buffer, pos: number, end: number): number {
@@ -976,7 +978,7 @@ function parseMultibulk(c: Client): boolean {
     if (Number.isNaN(ll) || ll > INT_MAX) { protocolError(c, "invalid multibulk length"); return false; }
     if (ll > 10 && authRequired(c)) { protocolError(c, "unauthenticated multibulk length"); return false; }
     c.qpos = pos = cr + 2;
-    if (ll <= 0) { c.argv = []; return true; }
+    if (ll <= 0) { c.argv = NO_ARGV; return true; }
     c.mbLen = ll;
     c.argv = [];
   }
@@ -1559,7 +1561,7 @@ function processInputBuffer(c: Client): void {
       // Replies wait in c.out until the event ends: a pipeline of big replies meets the limit here.
       if (c.outLen > 65536) checkClientOutputBufferLimits(c);
     }
-    c.argv = [];
+    c.argv = NO_ARGV;
   }
   compactInput(c);
 }
