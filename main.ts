@@ -663,6 +663,8 @@ const hot = {
   protoMaxBulkLen: 512 * 1024 * 1024, stopWritesOnBgsaveError: true, hasSavePoints: true, queryBufferLimit: 1024 * 1024 * 1024,
   lfu: false, // maxmemory-policy is one of the LFU ones: keys keep access counters, not clocks
   minReplicasToWrite: 0,
+  // The encoding limits that every write to a small collection checks.
+  hashMaxListpackEntries: 128, hashMaxListpackValue: 64, setMaxIntsetEntries: 512, zsetMaxListpackEntries: 128, zsetMaxListpackValue: 64,
 };
 
 function refreshHotConfig(): void {
@@ -676,6 +678,11 @@ function refreshHotConfig(): void {
   hot.queryBufferLimit = conf["client-query-buffer-limit"] as number;
   hot.lfu = String(conf["maxmemory-policy"]).endsWith("lfu");
   hot.minReplicasToWrite = conf["min-replicas-to-write"] as number;
+  hot.hashMaxListpackEntries = conf["hash-max-listpack-entries"] as number;
+  hot.hashMaxListpackValue = conf["hash-max-listpack-value"] as number;
+  hot.setMaxIntsetEntries = conf["set-max-intset-entries"] as number;
+  hot.zsetMaxListpackEntries = conf["zset-max-listpack-entries"] as number;
+  hot.zsetMaxListpackValue = conf["zset-max-listpack-value"] as number;
 }
 
 /** Parses a memory value as Redis's memtoull: digits with an optional b/k/kb/m/mb/g/gb unit. */
@@ -3132,11 +3139,11 @@ class RHash {
   bytes = 0;
   /** Sets a field; returns true if it is new. Converts to a hashtable past the listpack limits. */
   set(field: string, value: string): boolean {
-    if (this.listpack && (field.length > (conf["hash-max-listpack-value"] as number) || value.length > (conf["hash-max-listpack-value"] as number))) this.listpack = false;
+    if (this.listpack && (field.length > hot.hashMaxListpackValue || value.length > hot.hashMaxListpackValue)) this.listpack = false;
     const old = this.dict.get(field);
     this.bytes += old === undefined ? field.length + value.length + MEM_HASH_FIELD : value.length - old.length;
     const added = this.dict.set(field, value);
-    if (this.listpack && this.dict.size > (conf["hash-max-listpack-entries"] as number)) this.listpack = false;
+    if (this.listpack && this.dict.size > hot.hashMaxListpackEntries) this.listpack = false;
     return added;
   }
   delete(field: string): boolean {
@@ -3380,7 +3387,7 @@ class RSet {
     if (this.intset && string2ll(m) === null) this.intset = false;
     const added = this.dict.set(m, true);
     if (added) this.bytes += m.length + MEM_SET_MEMBER;
-    if (added && this.intset && this.dict.size > (conf["set-max-intset-entries"] as number)) this.intset = false;
+    if (added && this.intset && this.dict.size > hot.setMaxIntsetEntries) this.intset = false;
     return added;
   }
   remove(m: string): boolean {
@@ -3816,7 +3823,7 @@ class RZSet {
   bytes = 0;
   constructor(sizeHint = 0, lenHint = 0) {
     // As Redis's zsetTypeCreate: start as a listpack unless the first write is already too big.
-    this.listpack = sizeHint <= (conf["zset-max-listpack-entries"] as number) && lenHint <= (conf["zset-max-listpack-value"] as number);
+    this.listpack = sizeHint <= hot.zsetMaxListpackEntries && lenHint <= hot.zsetMaxListpackValue;
   }
   get size(): number { return this.dict.size; }
   /** Adds or re-scores a member. */
@@ -3825,7 +3832,7 @@ class RZSet {
     if (cur !== undefined) {
       if (cur === score) return;
       this.zsl.delete(cur, member);
-    } else if (this.listpack && (this.dict.size + 1 > (conf["zset-max-listpack-entries"] as number) || member.length > (conf["zset-max-listpack-value"] as number))) {
+    } else if (this.listpack && (this.dict.size + 1 > hot.zsetMaxListpackEntries || member.length > hot.zsetMaxListpackValue)) {
       this.listpack = false;
     }
     // A listpack stores integral scores as integers, so -0 comes back as 0.
@@ -3845,7 +3852,7 @@ class RZSet {
   shrinkIfSmall(): void {
     let maxlen = 0;
     for (const m of this.dict.keys) maxlen = Math.max(maxlen, m.length);
-    if (this.size > (conf["zset-max-listpack-entries"] as number) || maxlen > (conf["zset-max-listpack-value"] as number)) return;
+    if (this.size > hot.zsetMaxListpackEntries || maxlen > hot.zsetMaxListpackValue) return;
     this.listpack = true;
     // What the listpack stores as an integer comes back as 0, not -0 (as in set()).
     for (const m of this.dict.keys) {
@@ -9815,7 +9822,7 @@ function hashFromPairs(pairs: string[]): RHash {
 }
 function setFromMembers(members: string[]): RSet {
   const s = new RSet();
-  if (members.length > (conf["set-max-intset-entries"] as number)) s.intset = false;
+  if (members.length > hot.setMaxIntsetEntries) s.intset = false;
   for (const m of members) s.add(m);
   return s;
 }
@@ -9829,7 +9836,7 @@ function zsetFromPairs(pairs: [string, number][], at: number): RZSet {
   // A NaN score would break the order every other command relies on (Redis refuses it too).
   if (pairs.some(([, s]) => Number.isNaN(s))) throw new RdbError("Zset with NAN score detected", at);
   const z = new RZSet(0, 0);
-  z.listpack = pairs.length <= (conf["zset-max-listpack-entries"] as number) && pairs.every(([m]) => m.length <= (conf["zset-max-listpack-value"] as number));
+  z.listpack = pairs.length <= hot.zsetMaxListpackEntries && pairs.every(([m]) => m.length <= hot.zsetMaxListpackValue);
   for (const [m, s] of pairs) z.set(m, s);
   return z;
 }
