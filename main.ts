@@ -1139,6 +1139,12 @@ function addReplyBulks(c: Client, items: string[]): void {
 }
 
 /** A help text: RESP2 array of status lines, as Redis's addReplyHelp. */
+/** Redis's addReplySubcommandSyntaxError: the subcommand as typed (at most 128 bytes), the
+ *  command upper-cased. */
+function addReplySubcommandSyntaxError(c: Client): void {
+  addReplyError(c, `ERR unknown subcommand or wrong number of arguments for '${c.argv[1].slice(0, 128)}'. Try ${c.argv[0].toUpperCase()} HELP.`);
+}
+
 function addReplyHelp(c: Client, cmd: string, lines: string[]): void {
   const all = [`${cmd} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:`, ...lines, "HELP", "    Prints this help."];
   addReplyArrayLen(c, all.length);
@@ -5063,7 +5069,7 @@ function xgroupCreateCommand(c: Client): void {
       if (n === undefined) return;
       if (n < 0 && n !== -1) return addReplyError(c, "ERR value for ENTRIESREAD must be positive or -1");
       entriesRead = BigInt(argv[j]);
-    } else return addReplyError(c, `ERR unknown subcommand or wrong number of arguments for '${argv[1]}'. Try XGROUP HELP.`);
+    } else return addReplySubcommandSyntaxError(c);
   }
   const db = cdb(c);
   const v = lookupKeyWrite(db, key);
@@ -5110,7 +5116,7 @@ function xgroupSetidCommand(c: Client): void {
     if (n === undefined) return;
     if (n < 0 && n !== -1) return addReplyError(c, "ERR value for ENTRIESREAD must be positive or -1");
     entriesRead = BigInt(argv[6]);
-  } else if (argv.length !== 5) return addReplyError(c, `ERR unknown subcommand or wrong number of arguments for '${argv[1]}'. Try XGROUP HELP.`);
+  } else if (argv.length !== 5) return addReplySubcommandSyntaxError(c);
   const found = xgroupLookupOrReply(c);
   if (!found) return;
   const { s, g } = found;
@@ -5661,7 +5667,7 @@ function xinfoStreamCommand(c: Client): void {
   if (v === undefined) return addReplyError(c, E.noKey);
   if (checkType(c, v, "stream")) return;
   let full = false, count = 10;
-  const badArgs = () => addReplyError(c, `ERR unknown subcommand or wrong number of arguments for '${argv[1]}'. Try XINFO HELP.`);
+  const badArgs = () => addReplySubcommandSyntaxError(c);
   if (argv.length > 3) {
     if (argv[3].toLowerCase() !== "full") return badArgs();
     full = true;
@@ -6390,7 +6396,7 @@ function spublishCommand(c: Client): void { addReplyLongLong(c, pubsubPublishMes
 /** PUBSUB CHANNELS and SHARDCHANNELS [pattern] */
 function pubsubChannelsGeneric(c: Client, map: Map<string, Set<Client>>): void {
   const pattern = c.argv[2];
-  if (c.argv.length > 3) return addReplyError(c, `ERR unknown subcommand or wrong number of arguments for '${c.argv[1]}'. Try PUBSUB HELP.`);
+  if (c.argv.length > 3) return addReplySubcommandSyntaxError(c);
   addReplyBulks(c, [...map.keys()].filter((ch) => pattern === undefined || stringmatch(pattern, ch)));
 }
 function pubsubChannelsCommand(c: Client): void { pubsubChannelsGeneric(c, pubsubChannels); }
@@ -7727,7 +7733,7 @@ function debugCommand(c: Client): void {
       "SLEEP <seconds>", "    Stop the server for <seconds>. Decimals allowed.",
     ]);
   }
-  addReplyError(c, `ERR unknown subcommand or wrong number of arguments for '${argv[1].slice(0, 128)}'. Try DEBUG HELP.`);
+  addReplySubcommandSyntaxError(c);
 }
 
 /** The bytes a string takes in an RDB file (without LZF): an integer encoding or a length prefix. */
@@ -7777,7 +7783,7 @@ function functionFlushCommand(c: Client): void {
   if (c.argv.length === 3 && !["sync", "async"].includes(c.argv[2].toLowerCase())) {
     return addReplyError(c, "ERR FUNCTION FLUSH only supports SYNC|ASYNC option");
   }
-  if (c.argv.length > 3) return addReplyError(c, "ERR unknown subcommand or wrong number of arguments for 'FLUSH'. Try FUNCTION HELP.");
+  if (c.argv.length > 3) return addReplySubcommandSyntaxError(c);
   addReplyOK(c);
 }
 
@@ -9057,7 +9063,7 @@ function aclSaveCommand(c: Client): void {
 
 /* ACL CAT [category] */
 function aclCatCommand(c: Client): void {
-  if (c.argv.length > 3) return addReplyError(c, `ERR unknown subcommand or wrong number of arguments for '${c.argv[1]}'. Try ACL HELP.`);
+  if (c.argv.length > 3) return addReplySubcommandSyntaxError(c);
   if (c.argv.length === 2) return addReplyBulks(c, ACL_CATEGORIES);
   const cat = ACL_CATEGORIES.indexOf(c.argv[2].toLowerCase());
   if (cat < 0) return addReplyError(c, `ERR Unknown category '${c.argv[2].slice(0, 128)}'`);
@@ -9066,7 +9072,7 @@ function aclCatCommand(c: Client): void {
 
 /* ACL GENPASS [bits] */
 function aclGenpassCommand(c: Client): void {
-  if (c.argv.length > 3) return addReplyError(c, `ERR unknown subcommand or wrong number of arguments for '${c.argv[1]}'. Try ACL HELP.`);
+  if (c.argv.length > 3) return addReplySubcommandSyntaxError(c);
   let bits = 256;
   if (c.argv.length === 3) {
     const n = parseIntOrReply(c, c.argv[2]);
@@ -9080,7 +9086,7 @@ function aclGenpassCommand(c: Client): void {
 
 /* ACL LOG [count | RESET] */
 function aclLogCommand(c: Client): void {
-  if (c.argv.length > 3) return addReplyError(c, `ERR unknown subcommand or wrong number of arguments for '${c.argv[1]}'. Try ACL HELP.`);
+  if (c.argv.length > 3) return addReplySubcommandSyntaxError(c);
   let count = 10;
   if (c.argv.length === 3) {
     if (c.argv[2].toLowerCase() === "reset") {

@@ -1698,6 +1698,8 @@ describe("FUNCTION FLUSH", () => {
     const c = await connect();
     expect(await c.raw("FUNCTION", "FLUSH", "x")).toBe("-ERR FUNCTION FLUSH only supports SYNC|ASYNC option\r\n");
     expect(await c.raw("FUNCTION", "FLUSH", "SYNC", "x")).toBe("-ERR unknown subcommand or wrong number of arguments for 'FLUSH'. Try FUNCTION HELP.\r\n");
+    // The subcommand is named as typed, the command upper-cased (checked against redis-server 7.0.15).
+    expect(await c.raw("function", "flush", "sync", "x")).toBe("-ERR unknown subcommand or wrong number of arguments for 'flush'. Try FUNCTION HELP.\r\n");
   });
 });
 
