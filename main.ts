@@ -8407,15 +8407,16 @@ function aclAllCommands(): RedisCommand[] {
 
 /** Users by name; ACL LIST and ACL USERS show them sorted, as Redis's radix tree does. */
 let aclUsers = new Map<string, AclUser>();
-const defaultUser = createDefaultUser();
+const defaultUser = builtinDefaultUser();
+aclUsers.set(defaultUser.name, defaultUser);
 /** `user` lines of the config file, validated, applied once the server starts. */
 const aclUsersToLoad: string[][] = [];
 
-function createDefaultUser(): AclUser {
+/** The default user as a server starts with it (and as ACL LOAD restores it when the file has none). */
+function builtinDefaultUser(): AclUser {
   const u = new AclUser("default");
   for (const op of ["+@all", "~*", "&*", "on", "nopass"]) aclSetUser(u, op);
   u.refresh();
-  aclUsers.set(u.name, u);
   return u;
 }
 
@@ -8903,7 +8904,7 @@ function aclLoadFromFile(c: Client | null): string | null {
     }
   });
   if (errors) return errors + "WARNING: ACL errors detected, no change to the previously active ACL rules was performed";
-  const newDefault = loaded.get("default") ?? (() => { const d = new AclUser("default"); for (const op of ["+@all", "~*", "&*", "on", "nopass"]) aclSetUser(d, op); return d; })();
+  const newDefault = loaded.get("default") ?? builtinDefaultUser();
   for (const u of aclUsers.values()) if (u !== defaultUser) aclDeleteUser(c, u);
   defaultUser.copyFrom(newDefault);
   aclUsers = new Map([["default", defaultUser]]);
