@@ -665,6 +665,7 @@ const hot = {
   minReplicasToWrite: 0,
   // The encoding limits that every write to a small collection checks.
   hashMaxListpackEntries: 128, hashMaxListpackValue: 64, setMaxIntsetEntries: 512, zsetMaxListpackEntries: 128, zsetMaxListpackValue: 64,
+  streamNodeMaxEntries: 100, streamNodeMaxBytes: 4096,
 };
 
 function refreshHotConfig(): void {
@@ -683,6 +684,8 @@ function refreshHotConfig(): void {
   hot.setMaxIntsetEntries = conf["set-max-intset-entries"] as number;
   hot.zsetMaxListpackEntries = conf["zset-max-listpack-entries"] as number;
   hot.zsetMaxListpackValue = conf["zset-max-listpack-value"] as number;
+  hot.streamNodeMaxEntries = conf["stream-node-max-entries"] as number;
+  hot.streamNodeMaxBytes = conf["stream-node-max-bytes"] as number;
 }
 
 /** Parses a memory value as Redis's memtoull: digits with an optional b/k/kb/m/mb/g/gb unit. */
@@ -1043,14 +1046,20 @@ function writeLatin1(out: Buffer, s: string, p: number): number {
   return p + n;
 }
 
+/** The number of decimal digits of a non-negative integer. */
+function decimalDigits(n: number): number {
+  let digits = 1;
+  for (let t = n; t >= 10; t = Math.floor(t / 10)) digits++;
+  return digits;
+}
+
 /** Writes an integer in decimal at p, by hand (no string on the hot path); returns the end. */
 function writeDecimal(out: Buffer, p: number, n: number): number {
   if (n < 0) { out[p++] = 45; n = -n; }
   if (n < 10) out[p++] = 48 + n;
   else if (n >= 1e15) p += out.latin1Write(String(n), p);
   else {
-    let digits = 1;
-    for (let t = n; t >= 10; t = Math.floor(t / 10)) digits++;
+    const digits = decimalDigits(n);
     for (let i = p + digits - 1; i >= p; i--) { out[i] = 48 + (n % 10); n = Math.floor(n / 10); }
     p += digits;
   }
@@ -4508,6 +4517,7 @@ function zscanCommand(c: Client): void {
 // ============================================================================================
 
 const U64_MAX = 18446744073709551615n;
+const MAX_SAFE_BIG = 9007199254740991n; // Number.MAX_SAFE_INTEGER as a BigInt
 
 interface SID { ms: bigint; seq: bigint }
 interface StreamEntry { ms: bigint; seq: bigint; fields: string[]; deleted: boolean }
@@ -4523,7 +4533,8 @@ function sidCmp(a: SID, b: SID): number { return a.ms < b.ms ? -1 : a.ms > b.ms 
 let sidMsCache: [bigint, string] = [-1n, ""];
 function sidStr(id: SID): string {
   if (id.ms !== sidMsCache[0]) sidMsCache = [id.ms, `${id.ms}-`];
-  return sidMsCache[1] + (id.seq < 10n ? String.fromCharCode(48 + Number(id.seq)) : String(id.seq));
+  const seq = id.seq; // a double prints faster than a BigInt, and nearly every seq is one exactly
+  return sidMsCache[1] + (seq <= MAX_SAFE_BIG ? String(Number(seq)) : String(seq));
 }
 
 /** A pending entries list (Redis's rax of NACKs): a Map by ID string that also keeps its
@@ -4580,26 +4591,30 @@ class RStream {
   get size(): number { return this.length; }
   liveNodes(): StreamNode[] { return this.nodes.slice(this.head); }
 
-  /** Appends an entry whose ID is greater than lastId, opening a new node as Redis would. */
-  append(id: SID, fields: string[]): void {
+  /** Appends an entry whose ID (ms-seq) is greater than lastId, opening a new node as Redis
+   *  would. The entry, an ID itself, becomes lastId. */
+  append(ms: bigint, seq: bigint, fields: string[]): StreamEntry {
+    const entry: StreamEntry = { ms, seq, fields, deleted: false };
     let node = this.nodes[this.nodes.length - 1];
-    const bytes = fields.reduce((n, f) => n + f.length, 0);
-    const maxEntries = conf["stream-node-max-entries"] as number;
-    const maxBytes = conf["stream-node-max-bytes"] as number || 1 << 30;
+    let bytes = 0;
+    for (let i = 0; i < fields.length; i++) bytes += fields[i].length;
+    const maxEntries = hot.streamNodeMaxEntries;
+    const maxBytes = hot.streamNodeMaxBytes || 1 << 30;
     if (!node || this.nodes.length === this.head || node.bytes + bytes >= maxBytes || (maxEntries && node.entries.length >= maxEntries)) {
       // A node's listpack opens with a master entry: count, deleted, the first entry's field names, 0.
       node = { entries: [], live: 0, bytes: 7 + lpElementSize(1) + lpElementSize(0) * 2 + lpElementSize(fields.length / 2) };
       for (let i = 0; i < fields.length; i += 2) node.bytes += lpElementSize(fields[i]);
       this.nodes.push(node);
     } else node.bytes += lpElementSize(node.live + 1) - lpElementSize(node.live);
-    node.bytes += streamEntryLpSize(node.entries[0] ?? { ms: id.ms, seq: id.seq, fields }, id, fields);
-    node.entries.push({ ms: id.ms, seq: id.seq, fields, deleted: false });
+    node.bytes += streamEntryLpSize(node.entries[0] ?? entry, entry, fields);
+    node.entries.push(entry);
     this.bytes += bytes + MEM_STREAM_ENTRY + fields.length * 24;
     node.live++;
     this.length++;
     this.entriesAdded++;
-    this.lastId = id;
-    if (this.length === 1) this.firstId = id;
+    this.lastId = entry;
+    if (this.length === 1) this.firstId = entry;
+    return entry;
   }
 
   /** The first node index (>= head) whose last entry is >= id: where a forward range starts. */
@@ -4764,6 +4779,13 @@ function parseIntervalIdOrReply(c: Client, s: string, missingSeq: bigint, isStar
   return parseStreamIdOrReply(c, s, missingSeq);
 }
 
+/** The running command's millisecond clock as a BigInt, converted once per millisecond. */
+let cmdTimeBigCache: [number, bigint] = [-1, 0n];
+function cmdTimeBig(): bigint {
+  if (cmdTimeBigCache[0] !== cmdTime) cmdTimeBigCache = [cmdTime, BigInt(cmdTime)];
+  return cmdTimeBigCache[1];
+}
+
 function sidIncr(id: SID): SID | null {
   if (id.seq < U64_MAX) return { ms: id.ms, seq: id.seq + 1n };
   return id.ms < U64_MAX ? { ms: id.ms + 1n, seq: 0n } : null;
@@ -4773,10 +4795,26 @@ function sidDecr(id: SID): SID | null {
   return id.ms > 0n ? { ms: id.ms - 1n, seq: U64_MAX } : null;
 }
 
+/** An ID as a bulk string, its sequence number written digit by digit when it is a double. */
+function addReplyStreamId(c: Client, id: SID): void {
+  if (id.seq > MAX_SAFE_BIG) return addReplyBulk(c, sidStr(id));
+  if (id.ms !== sidMsCache[0]) sidMsCache = [id.ms, `${id.ms}-`];
+  const prefix = sidMsCache[1], seq = Number(id.seq);
+  const out = reserve(c, prefix.length + 48);
+  let p = c.outLen;
+  out[p++] = 36; // $
+  p = writeDecimal(out, p, prefix.length + decimalDigits(seq));
+  out[p++] = 13; out[p++] = 10;
+  p = writeLatin1(out, prefix, p);
+  p = writeDecimal(out, p, seq);
+  out[p++] = 13; out[p++] = 10;
+  c.outLen = p;
+}
+
 /** One entry as Redis replies it: [id, [field, value, ...]]. */
 function addReplyStreamEntry(c: Client, e: StreamEntry): void {
   addReplyArrayLen(c, 2);
-  addReplyBulk(c, sidStr(e));
+  addReplyStreamId(c, e);
   addReplyBulks(c, e.fields);
 }
 
@@ -4869,34 +4907,33 @@ function xaddCommand(c: Client): void {
   if (s === undefined) return;
   if (s === null) return addReplyNull(c);
   if (s.lastId.ms === U64_MAX && s.lastId.seq === U64_MAX) return addReplyError(c, "ERR The stream has exhausted the last possible ID, unable to add more items");
-  let id: SID;
+  let ms: bigint, seq: bigint;
+  const last = s.lastId;
   if (!a.idGiven) {
-    const ms = BigInt(cmdTime);
-    id = ms > s.lastId.ms ? { ms, seq: 0n } : sidIncr(s.lastId)!;
-  } else if (!a.seqGiven) {
-    // "ms-*": the next sequence within that millisecond.
-    if (a.id!.ms === s.lastId.ms) {
-      if (s.lastId.seq === U64_MAX) return addReplyError(c, "ERR The ID specified in XADD is equal or smaller than the target stream top item");
-      id = { ms: a.id!.ms, seq: s.lastId.seq + 1n };
-    } else id = { ms: a.id!.ms, seq: 0n };
-    if (sidCmp(id, s.lastId) <= 0) return addReplyError(c, "ERR The ID specified in XADD is equal or smaller than the target stream top item");
+    ms = cmdTimeBig();
+    if (ms > last.ms) seq = 0n;
+    else if (last.seq < U64_MAX) { ms = last.ms; seq = last.seq + 1n; }
+    else { ms = last.ms + 1n; seq = 0n; }
   } else {
-    id = a.id!;
-    if (sidCmp(id, s.lastId) <= 0) return addReplyError(c, "ERR The ID specified in XADD is equal or smaller than the target stream top item");
+    ms = a.id!.ms;
+    // "ms-*": the next sequence within that millisecond.
+    if (!a.seqGiven) {
+      if (ms === last.ms && last.seq === U64_MAX) return addReplyError(c, "ERR The ID specified in XADD is equal or smaller than the target stream top item");
+      seq = ms === last.ms ? last.seq + 1n : 0n;
+    } else seq = a.id!.seq;
+    if (ms < last.ms || (ms === last.ms && seq <= last.seq)) return addReplyError(c, "ERR The ID specified in XADD is equal or smaller than the target stream top item");
   }
-  s.append(id, c.argv.slice(fieldPos));
-  const idStr = sidStr(id);
-  addReplyBulk(c, idStr);
+  const id = s.append(ms, seq, c.argv.slice(fieldPos));
+  addReplyStreamId(c, id);
   const db = cdb(c), key = c.argv[1];
   keyModified(db, key, NOTIFY_STREAM, "xadd");
   server.dirty++;
-  const prop = c.argv.slice();
+  const prop = propagationWanted() ? c.argv.slice() : null;
   if (a.strategy !== "none") {
     if (s.trim(a.strategy, a.maxlen, a.minid, a.approx, a.limit) && server.notifyFlags) notifyKeyspaceEvent(NOTIFY_STREAM, "xtrim", key, db.id);
-    if (a.approx) streamRewriteTrim(c, s, a, prop);
+    if (a.approx && prop) streamRewriteTrim(c, s, a, prop);
   }
-  prop[a.idPos] = idStr; // replicas and the AOF get the ID actually generated
-  c.propArgv = prop;
+  if (prop) { prop[a.idPos] = sidStr(id); c.propArgv = prop; } // replicas and the AOF get the ID actually generated
   signalKeyAsReady(db, key);
 }
 
@@ -5203,7 +5240,7 @@ function streamGroupRead(c: Client, s: RStream, g: StreamGroup, cons: StreamCons
       const e = s.find(n.id);
       // A pending entry deleted from the stream is replied as [id, nil], as Redis does.
       if (e) addReplyStreamEntry(c, e);
-      else { addReplyArrayLen(c, 2); addReplyBulk(c, sidStr(n.id)); addReplyNullArray(c); }
+      else { addReplyArrayLen(c, 2); addReplyStreamId(c, n.id); addReplyNullArray(c); }
       n.deliveryCount++;
       n.deliveryTime = cmdTime;
     }
@@ -5462,8 +5499,8 @@ function xpendingCommand(c: Client): void {
     }
     addReplyArrayLen(c, 4);
     addReplyLongLong(c, all.length);
-    addReplyBulk(c, sidStr(all[0].id));
-    addReplyBulk(c, sidStr(all[all.length - 1].id));
+    addReplyStreamId(c, all[0].id);
+    addReplyStreamId(c, all[all.length - 1].id);
     const busy = byName(g.consumers).filter((cons) => cons.pel.size);
     addReplyArrayLen(c, busy.length);
     for (const cons of busy) {
@@ -5487,7 +5524,7 @@ function xpendingCommand(c: Client): void {
   addReplyArrayLen(c, picked.length);
   for (const n of picked) {
     addReplyArrayLen(c, 4);
-    addReplyBulk(c, sidStr(n.id));
+    addReplyStreamId(c, n.id);
     addReplyBulk(c, n.consumer.name);
     addReplyLongLong(c, Math.max(0, cmdTime - n.deliveryTime));
     addReplyLongLong(c, n.deliveryCount);
@@ -5651,11 +5688,11 @@ function xautoclaimCommand(c: Client): void {
   if (i < pending.length) next = pending[i].id;
   if (cons) cons.seenTime = cmdTime;
   addReplyArrayLen(c, 3);
-  addReplyBulk(c, sidStr(next));
+  addReplyStreamId(c, next);
   addReplyArrayLen(c, claimed.length);
-  for (const n of claimed) justid ? addReplyBulk(c, sidStr(n.id)) : addReplyStreamEntry(c, s.find(n.id)!);
+  for (const n of claimed) justid ? addReplyStreamId(c, n.id) : addReplyStreamEntry(c, s.find(n.id)!);
   addReplyArrayLen(c, deleted.length);
-  for (const d of deleted) addReplyBulk(c, sidStr(d));
+  for (const d of deleted) addReplyStreamId(c, d);
   if (claimed.length || deleted.length) server.dirty++;
   c.preventProp = true; // propagated above, one exact XCLAIM per entry
 }
@@ -5684,10 +5721,10 @@ function xinfoStreamCommand(c: Client): void {
   addReplyBulk(c, "radix-tree-keys"); addReplyLongLong(c, nodes);
   // Redis counts its radix tree's internal nodes; ours is a plain array, so this is an estimate.
   addReplyBulk(c, "radix-tree-nodes"); addReplyLongLong(c, nodes + 1);
-  addReplyBulk(c, "last-generated-id"); addReplyBulk(c, sidStr(s.lastId));
-  addReplyBulk(c, "max-deleted-entry-id"); addReplyBulk(c, sidStr(s.maxDeletedId));
+  addReplyBulk(c, "last-generated-id"); addReplyStreamId(c, s.lastId);
+  addReplyBulk(c, "max-deleted-entry-id"); addReplyStreamId(c, s.maxDeletedId);
   addReplyBulk(c, "entries-added"); addReplyLongLong(c, s.entriesAdded);
-  addReplyBulk(c, "recorded-first-entry-id"); addReplyBulk(c, sidStr(s.firstId));
+  addReplyBulk(c, "recorded-first-entry-id"); addReplyStreamId(c, s.firstId);
   if (!full) {
     addReplyBulk(c, "groups"); addReplyLongLong(c, s.groups.size);
     const first = s.range(SID_MIN, SID_MAX, 1, false)[0], last = s.range(SID_MIN, SID_MAX, 1, true)[0];
@@ -5704,7 +5741,7 @@ function xinfoStreamCommand(c: Client): void {
   for (const g of byName(s.groups)) {
     addReplyMapLen(c, 7);
     addReplyBulk(c, "name"); addReplyBulk(c, g.name);
-    addReplyBulk(c, "last-delivered-id"); addReplyBulk(c, sidStr(g.lastId));
+    addReplyBulk(c, "last-delivered-id"); addReplyStreamId(c, g.lastId);
     addReplyBulk(c, "entries-read"); g.entriesRead === SCG_INVALID_ENTRIES_READ ? addReplyNull(c) : addReplyLongLong(c, g.entriesRead);
     const lag = streamGroupLag(s, g);
     addReplyBulk(c, "lag"); lag === null ? addReplyNull(c) : addReplyLongLong(c, lag);
@@ -5715,7 +5752,7 @@ function xinfoStreamCommand(c: Client): void {
     addReplyArrayLen(c, shown.length);
     for (const n of shown) {
       addReplyArrayLen(c, 4);
-      addReplyBulk(c, sidStr(n.id)); addReplyBulk(c, n.consumer.name);
+      addReplyStreamId(c, n.id); addReplyBulk(c, n.consumer.name);
       addReplyLongLong(c, n.deliveryTime); addReplyLongLong(c, n.deliveryCount);
     }
     addReplyBulk(c, "consumers");
@@ -5731,7 +5768,7 @@ function xinfoStreamCommand(c: Client): void {
       addReplyArrayLen(c, shownMine.length);
       for (const n of shownMine) {
         addReplyArrayLen(c, 3);
-        addReplyBulk(c, sidStr(n.id)); addReplyLongLong(c, n.deliveryTime); addReplyLongLong(c, n.deliveryCount);
+        addReplyStreamId(c, n.id); addReplyLongLong(c, n.deliveryTime); addReplyLongLong(c, n.deliveryCount);
       }
     }
   }
@@ -5748,7 +5785,7 @@ function xinfoGroupsCommand(c: Client): void {
     addReplyBulk(c, "name"); addReplyBulk(c, g.name);
     addReplyBulk(c, "consumers"); addReplyLongLong(c, g.consumers.size);
     addReplyBulk(c, "pending"); addReplyLongLong(c, g.pel.size);
-    addReplyBulk(c, "last-delivered-id"); addReplyBulk(c, sidStr(g.lastId));
+    addReplyBulk(c, "last-delivered-id"); addReplyStreamId(c, g.lastId);
     addReplyBulk(c, "entries-read"); g.entriesRead === SCG_INVALID_ENTRIES_READ ? addReplyNull(c) : addReplyLongLong(c, g.entriesRead);
     const lag = streamGroupLag(s, g);
     addReplyBulk(c, "lag"); lag === null ? addReplyNull(c) : addReplyLongLong(c, lag);
@@ -5851,11 +5888,18 @@ function lpElementSize(el: string | number | bigint): number {
 }
 
 /** The listpack bytes of one stream entry in a node whose master entry is `master`: flags, ID
- *  deltas, the values (or the field count, fields and values when the names differ), element count. */
+ *  deltas, the values (or the field count, fields and values when the names differ), element count.
+ *  An entry with the master's field names is made to share the master's strings. */
 function streamEntryLpSize(master: { ms: bigint; seq: bigint; fields: string[] }, id: SID, fields: string[]): number {
   const n = fields.length / 2;
-  const same = master.fields.length === fields.length && master.fields.every((f, i) => i % 2 === 1 || f === fields[i]);
-  let size = lpElementSize(same ? 2 : 0) + lpElementSize(BigInt.asIntN(64, id.ms - master.ms)) + lpElementSize(BigInt.asIntN(64, id.seq - master.seq)) + lpElementSize(same ? n + 3 : 2 * n + 4);
+  let same = master.fields.length === fields.length;
+  for (let i = 0; same && i < fields.length; i += 2) same = master.fields[i] === fields[i];
+  // Like the listpack, which stores such names once in the master entry, keep one copy of them.
+  if (same) for (let i = 0; i < fields.length; i += 2) fields[i] = master.fields[i];
+  // The ID deltas: most entries share the master's millisecond, and sequences are small.
+  const msDelta = id.ms === master.ms ? 0 : BigInt.asIntN(64, id.ms - master.ms);
+  const seqDelta = id.seq <= MAX_SAFE_BIG && master.seq <= MAX_SAFE_BIG ? Number(id.seq) - Number(master.seq) : BigInt.asIntN(64, id.seq - master.seq);
+  let size = lpElementSize(same ? 2 : 0) + lpElementSize(msDelta) + lpElementSize(seqDelta) + lpElementSize(same ? n + 3 : 2 * n + 4);
   if (!same) size += lpElementSize(n);
   for (let i = same ? 1 : 0; i < fields.length; i += same ? 2 : 1) size += lpElementSize(fields[i]);
   return size;
@@ -5932,12 +5976,12 @@ function rdbReadStream(r: RdbReader, type: number): RStream {
     p += nmaster + 1;
     for (let k = 0; k < count + deleted; k++) {
       const flags = Number(els[p++]);
-      const id: SID = { ms: BigInt.asUintN(64, master.ms + BigInt(els[p++])), seq: BigInt.asUintN(64, master.seq + BigInt(els[p++])) };
+      const ms = BigInt.asUintN(64, master.ms + BigInt(els[p++])), seq = BigInt.asUintN(64, master.seq + BigInt(els[p++]));
       let fields: string[];
       if (flags & 2) { fields = []; for (const f of masterFields) fields.push(f, els[p++]); }
       else { const n = Number(els[p++]); fields = els.slice(p, p + 2 * n); p += 2 * n; }
       p++; // lp-count
-      if (!(flags & 1)) { s.append(id, fields); s.entriesAdded--; }
+      if (!(flags & 1)) { s.append(ms, seq, fields); s.entriesAdded--; }
     }
   }
   const length = r.length();
