@@ -423,7 +423,15 @@ function now(): number { return clock(); }
  *  command's start time serves as both its duration's start and its cached clock (one clock
  *  read per command start instead of two). */
 let clockBase = Date.now() - performance.now();
-function refreshClockBase(): void { clockBase = clock() - performance.now(); }
+/** Refreshes clockBase; returns the performance.now() it read. */
+function refreshClockBase(): number {
+  const p = performance.now();
+  clockBase = clock() - p;
+  return p;
+}
+/** Within one read event, commands are timed back to back: each command's end, one clock read,
+ *  is the next one's start (what lies between is the next command's parsing). -1 elsewhere. */
+let chainClock = -1;
 
 function log(level: "debug" | "verbose" | "notice" | "warning", msg: string): void {
   const levels = ["debug", "verbose", "notice", "warning"];
@@ -1490,7 +1498,7 @@ function call(c: Client, cmd: RedisCommand): void {
   const outMark = c.outLen;
   const errorsBefore = stats.errorReplies;
   const dirtyBefore = server.dirty;
-  const start = performance.now();
+  const start = chainClock >= 0 ? chainClock : performance.now();
   cmdTime = Math.floor(clockBase + start);
   c.lastCmd = cmd.name;
   c.propArgv = null;
@@ -1510,8 +1518,10 @@ function call(c: Client, cmd: RedisCommand): void {
   if (server.dirty > dirtyBefore && cmd.name !== "exec" && !c.preventProp) alsoPropagate(c.db, c.propArgv ?? c.argv);
   if (callDepth === 0 && pendingOps.length) propagatePendingCommands();
   if (server.dirty > dirtyBefore) c.woff = repl.offset;
+  const end = performance.now();
+  if (chainClock >= 0) chainClock = end;
   if (c.isAof) return;
-  const elapsedMs = performance.now() - start;
+  const elapsedMs = end - start;
   const usec = Math.round(elapsedMs * 1000);
   if (hot.latencyTracking) latencyRecord(cmd, elapsedMs * 1e6);
   cmd.calls++;
@@ -1571,19 +1581,25 @@ function afterThisCommand(fn: () => void): void {
 
 /** Runs every complete command in the client's query buffer, in order. */
 function processInputBuffer(c: Client): void {
-  c.lastInteraction = Date.now(); // once per read, as Redis stamps it with its cached clock
-  refreshClockBase();
-  while (c.qpos < c.qlen && !c.closeAfterReply && !c.paused && !c.bstate && !c.closed) {
-    if (!c.reqtype) c.reqtype = c.qbuf[c.qpos] === 42 /* * */ ? REQ_MULTIBULK : REQ_INLINE;
-    const complete = c.reqtype === REQ_INLINE ? parseInline(c) : parseMultibulk(c);
-    if (!complete) break;
-    c.reqtype = 0;
-    if (c.argv.length > 0) {
-      processCommand(c);
-      // Replies wait in c.out until the event ends: a pipeline of big replies meets the limit here.
-      if (c.outLen > 65536) checkClientOutputBufferLimits(c);
+  const p = refreshClockBase();
+  // Once per read, as Redis stamps it with its cached clock.
+  c.lastInteraction = clock === Date.now ? Math.round(clockBase + p) : Date.now();
+  chainClock = p;
+  try {
+    while (c.qpos < c.qlen && !c.closeAfterReply && !c.paused && !c.bstate && !c.closed) {
+      if (!c.reqtype) c.reqtype = c.qbuf[c.qpos] === 42 /* * */ ? REQ_MULTIBULK : REQ_INLINE;
+      const complete = c.reqtype === REQ_INLINE ? parseInline(c) : parseMultibulk(c);
+      if (!complete) break;
+      c.reqtype = 0;
+      if (c.argv.length > 0) {
+        processCommand(c);
+        // Replies wait in c.out until the event ends: a pipeline of big replies meets the limit here.
+        if (c.outLen > 65536) checkClientOutputBufferLimits(c);
+      }
+      c.argv = NO_ARGV;
     }
-    c.argv = NO_ARGV;
+  } finally {
+    chainClock = -1;
   }
   compactInput(c);
 }
