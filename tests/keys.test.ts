@@ -3,7 +3,7 @@
 // scripts with a real Redis; these tests steer the server's clock (advanceClock), change the
 // keyspace in the middle of a SCAN, and watch the active expiry cycle work on untouched keys.
 import { describe, test, expect } from "bun:test";
-import { connect, advanceClock } from "./helpers.ts";
+import { connect, advanceClock, pipeline } from "./helpers.ts";
 import type { RawClient } from "./client.ts";
 
 const SEC = 1000;
@@ -199,6 +199,29 @@ describe("INFO keyspace", () => {
 });
 
 describe("DEL", () => {
+  test("keys set and deleted at random stay findable while the keyspace grows, shrinks and grows again", async () => {
+    const c = await connect();
+    await c.raw("SELECT", "5");
+    const pool = Array.from({ length: 2000 }, (_, i) => `churn:${(i * 7919) % 10007}`);
+    const model = new Map<string, string>();
+    let seed = 11;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+    for (const phase of [0.9, 0.05, 0.7, 0.01, 0.6]) {
+      const cmds: string[][] = [];
+      for (let k = 0; k < 4000; k++) {
+        const key = pool[Math.floor(rand() * pool.length)];
+        if (rand() < phase) { const v = String(k); cmds.push(["SET", key, v]); model.set(key, v); } else { cmds.push(["DEL", key]); model.delete(key); }
+      }
+      await pipeline(c, cmds);
+      const got = await pipeline(c, pool.map((k) => ["GET", k]));
+      const wrong = pool.filter((k, i) => got[i] !== (model.has(k) ? `$${model.get(k)!.length}\r\n${model.get(k)}\r\n` : "$-1\r\n"));
+      expect(wrong).toEqual([]);
+      expect(await c.raw("DBSIZE")).toBe(`:${model.size}\r\n`);
+    }
+    await c.raw("FLUSHDB");
+    c.close();
+  });
+
   test("counts only live keys, each once", async () => {
     const c = await connect();
     await c.raw("SET", "a", "1");

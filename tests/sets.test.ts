@@ -111,6 +111,33 @@ describe("SADD", () => {
 });
 
 describe("SREM", () => {
+  test("members added and removed at random stay findable while the table grows, shrinks and grows again", async () => {
+    // The member index is an open-addressing table whose deletes move other entries back: a
+    // model Set checks every member after each phase.
+    const c = await connect();
+    const rand = seededRandom(7);
+    // A big pool, and a small one whose tables are small enough for clusters to wrap around.
+    for (const [key, size] of [["churn", 3000], ["small", 40]] as const) {
+      const pool = Array.from({ length: size }, (_, i) => `p${i}:${Math.floor(rand() * 1e9)}`);
+      const model = new Set<string>();
+      for (const phase of [0.9, 0.1, 0.6, 0.02, 0.7, 0.3, 0.95, 0.5]) {
+        // Each phase moves the set towards holding `phase` of the pool.
+        const cmds: string[][] = [];
+        for (let k = 0; k < 2 * size; k++) {
+          const m = pool[Math.floor(rand() * pool.length)];
+          if (rand() < phase) { cmds.push(["SADD", key, m]); model.add(m); } else { cmds.push(["SREM", key, m]); model.delete(m); }
+        }
+        await pipeline(c, cmds);
+        const answers = await pipeline(c, pool.map((m) => ["SISMEMBER", key, m]));
+        expect(answers.filter((r, i) => (r === int(1)) !== model.has(pool[i])).length).toBe(0);
+        expect(await c.raw("SCARD", key)).toBe(int(model.size));
+      }
+      const members = (await c.cmd("SMEMBERS", key)) as string[];
+      expect(members.sort()).toEqual([...model].sort());
+    }
+    c.close();
+  });
+
   test("removing every other member of a 100k set leaves exactly the rest", async () => {
     const c = await connect();
     await saddAll(c, "s", MEMBERS);
