@@ -1729,7 +1729,9 @@ class Dict<V> {
   set(key: string, val: V): boolean {
     if (key === this.lastKey) { this.vals[this.lastSlot] = val; return false; }
     const h = dictHash(key), p = this.probe(key, h), e = this.table[p];
-    if (e !== 0) { this.vals[e - 1] = val; return false; }
+    this.lastKey = key;
+    if (e !== 0) { this.vals[(this.lastSlot = e - 1)] = val; return false; }
+    this.lastSlot = this.keys.length;
     this.insertAt(p, h, key, val);
     return true;
   }
@@ -1822,10 +1824,11 @@ type RValue = string | RList | RHash | RSet | RZSet | RStream;
 
 class Db extends Dict<RValue> {
   // Each key's LRU clock (seconds), or under an LFU policy its LFU word (minutes << 8 | counter),
-  // in a slot parallel to keys/vals: what Redis keeps in the object header's lru field.
-  access: number[] = [];
-  saveMark: number[] = []; // the snapshot epoch that already wrote this slot (RDB section)
-  memEst: number[] = []; // each key's estimated bytes, for maxmemory (see valueBytes)
+  // in a slot parallel to keys/vals: what Redis keeps in the object header's lru field. These
+  // per-slot numbers live in typed arrays, grown and shrunk with the table.
+  access = new Int32Array(4);
+  saveMark = new Int32Array(4); // the snapshot epoch that already wrote this slot (RDB section)
+  memEst = new Float64Array(4); // each key's estimated bytes, for maxmemory (see valueBytes)
   memTotal = 0;
   expires = new Map<string, number>(); // key -> unix time in ms
   blocking = new Map<string, Client[]>(); // key -> clients blocked on it, first come first served
@@ -1841,12 +1844,8 @@ class Db extends Dict<RValue> {
     const i = this.slot(key)!;
     // A new value object: a fresh LRU clock, or (LFU) the old counter carried over, as dbOverwrite.
     const cost = MEM_KEY_OVERHEAD + key.length + valueBytes(val);
-    if (added) {
-      this.access.push(newAccessWord());
-      this.saveMark.push(saveJob ? saveJob.epoch : 0); // keys born during a save are not in it
-      this.memEst.push(cost);
-      this.memTotal += cost;
-    } else {
+    if (added) this.initSlot(i, newAccessWord(), cost);
+    else {
       if (!lfuPolicy()) this.access[i] = lruClock();
       this.memTotal += cost - this.memEst[i];
       this.memEst[i] = cost;
@@ -1857,24 +1856,36 @@ class Db extends Dict<RValue> {
    *  there already (the file is corrupt, and the caller throws these databases away). */
   addLoaded(key: string, val: RValue, access: number): boolean {
     if (!this.add(key, val)) return false;
-    const cost = MEM_KEY_OVERHEAD + key.length + valueBytes(val);
-    this.access.push(access);
-    this.saveMark.push(saveJob ? saveJob.epoch : 0);
-    this.memEst.push(cost);
-    this.memTotal += cost;
+    this.initSlot(this.size - 1, access, MEM_KEY_OVERHEAD + key.length + valueBytes(val));
     return true;
+  }
+  /** The numbers of a new slot (the last one). */
+  private initSlot(i: number, access: number, cost: number): void {
+    if (i === this.access.length) this.resizeSlots(i * 2);
+    this.access[i] = access;
+    this.saveMark[i] = saveJob ? saveJob.epoch : 0; // keys born during a save are not in it
+    this.memEst[i] = cost;
+    this.memTotal += cost;
+  }
+  private resizeSlots(n: number): void {
+    const access = new Int32Array(n), saveMark = new Int32Array(n), memEst = new Float64Array(n), keep = Math.min(n, this.size);
+    access.set(this.access.subarray(0, keep));
+    saveMark.set(this.saveMark.subarray(0, keep));
+    memEst.set(this.memEst.subarray(0, keep));
+    this.access = access; this.saveMark = saveMark; this.memEst = memEst;
   }
   override delete(key: string): boolean {
     const i = this.slot(key);
     if (i === undefined) return false;
-    this.access[i] = this.access[this.access.length - 1];
-    this.access.pop();
-    this.saveMark[i] = this.saveMark[this.saveMark.length - 1];
-    this.saveMark.pop();
+    // The last slot moves into the hole, as in Dict.delete.
+    const last = this.size - 1;
     this.memTotal -= this.memEst[i];
-    this.memEst[i] = this.memEst[this.memEst.length - 1];
-    this.memEst.pop();
-    return super.delete(key);
+    this.access[i] = this.access[last];
+    this.saveMark[i] = this.saveMark[last];
+    this.memEst[i] = this.memEst[last];
+    super.delete(key);
+    if (this.access.length > 64 && last * 4 < this.access.length) this.resizeSlots(this.access.length / 2);
+    return true;
   }
 }
 
