@@ -2017,6 +2017,10 @@ function setKey(db: Db, key: string, val: RValue, keepTtl = false): void {
   else {
     if (saveJob) saveBeforeChange(db, key);
     db.vals[i] = val;
+    // The key was looked up for writing (an LFU counter counts that) and has a new value object,
+    // whose LRU clock is now.
+    if (hot.lfu) touchKey(db, i);
+    else db.access[i] = lruClock();
     if (!keepTtl && db.expires.size) db.expires.delete(key);
     if (db.encodings.size) db.encodings.delete(key);
     if (server.blockingKeysCount && db.blocking.has(key)) signalKeyAsReady(db, key);

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { RawClient } from "./client.ts";
-import { connect, pipeline, sharedServer, spawnServer, type SpawnedServer } from "./helpers.ts";
+import { advanceClock, connect, pipeline, sharedServer, spawnServer, type SpawnedServer } from "./helpers.ts";
 
 const OK = "+OK\r\n";
 const NIL = "$-1\r\n";
@@ -1540,6 +1540,15 @@ describe("OBJECT", () => {
     const c = await connect();
     await c.raw("SET", "k", "v");
     expect(await c.raw("OBJECT", "IDLETIME", "k")).toBe(":0\r\n");
+  });
+
+  test("SET over an existing key makes its idle time 0 again, as a new value object does", async () => {
+    const c = await connect();
+    await c.raw("SET", "idle", "v");
+    advanceClock(5000);
+    expect(await c.raw("OBJECT", "IDLETIME", "idle")).toBe(":5\r\n");
+    await c.raw("SET", "idle", "w");
+    expect(await c.raw("OBJECT", "IDLETIME", "idle")).toBe(":0\r\n");
   });
 
   test("FREQ needs an LFU policy and IDLETIME needs a non-LFU one", async () => {
