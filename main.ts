@@ -94,6 +94,8 @@ function string2bigint(s: string): bigint { return BigInt(s); }
 
 /** Parses a C double as Redis's string2d/strtod does: no spaces, no NaN, whole string. */
 function string2d(s: string): number | null {
+  const int = string2ll(s); // the common case, a plain integer: strtod gives the nearest double
+  if (int !== null) return int;
   if (s.length === 0 || s.length > 5 * 1024) return null;
   const c0 = s.charCodeAt(0);
   if (c0 === 32 || (c0 >= 9 && c0 <= 13)) return null;
