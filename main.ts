@@ -968,18 +968,21 @@ function parseInline(c: Client): boolean {
   return true;
 }
 
-/** The last command name read. Pipelines repeat the same few names, so comparing bytes with it
- *  usually saves making a string. */
-let lastCommandName = "";
+/** The command name and the key of the last command read. Pipelines repeat the same few names
+ *  and often the same key, so comparing bytes with these usually saves making a string (and
+ *  makes the key the very string the keyspace remembered last). Keys up to 64 bytes. */
+const recentArgs = ["", ""];
 
-function commandNameString(buf: Buffer, pos: number, len: number): string {
-  const last = lastCommandName;
+function recentArgString(idx: number, buf: Buffer, pos: number, len: number): string {
+  const last = recentArgs[idx];
   if (last.length === len) {
     let i = 0;
     while (i < len && last.charCodeAt(i) === buf[pos + i]) i++;
     if (i === len) return last;
   }
-  return (lastCommandName = buf.latin1Slice(pos, pos + len));
+  const s = buf.latin1Slice(pos, pos + len);
+  if (len <= 64) recentArgs[idx] = s;
+  return s;
 }
 
 /** Parses (or continues parsing) one multibulk command. Returns true when c.argv is complete. */
@@ -1026,7 +1029,8 @@ function parseMultibulk(c: Client): boolean {
     }
     // Like Redis, the two bytes after the payload are skipped unchecked.
     if (end - pos < c.bulkLen + 2) break;
-    c.argv.push(c.argv.length === 0 ? commandNameString(buf, pos, c.bulkLen) : buf.latin1Slice(pos, pos + c.bulkLen));
+    const argc = c.argv.length;
+    c.argv.push(argc < 2 ? recentArgString(argc, buf, pos, c.bulkLen) : buf.latin1Slice(pos, pos + c.bulkLen));
     pos += c.bulkLen + 2;
     c.bulkLen = -1;
     c.mbLen--;
