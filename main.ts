@@ -968,10 +968,13 @@ function parseInline(c: Client): boolean {
   return true;
 }
 
-/** The command name and the key of the last command read. Pipelines repeat the same few names
- *  and often the same key, so comparing bytes with these usually saves making a string (and
- *  makes the key the very string the keyspace remembered last). Keys up to 64 bytes. */
-const recentArgs = ["", ""];
+/** The first arguments of the last command read, up to 64 bytes each. Pipelines repeat the same
+ *  few command names, often the same key, field names (HSET, XADD) and small values, so comparing
+ *  bytes with the argument at the same position usually saves making a string (a miss costs a
+ *  compare that mostly stops at the length), a repeated key is the very string the keyspace
+ *  remembered last, and repeated field names are stored once. */
+const RECENT_ARGS = 32;
+const recentArgs: string[] = new Array(RECENT_ARGS).fill("");
 
 function recentArgString(idx: number, buf: Buffer, pos: number, len: number): string {
   const last = recentArgs[idx];
@@ -1030,7 +1033,7 @@ function parseMultibulk(c: Client): boolean {
     // Like Redis, the two bytes after the payload are skipped unchecked.
     if (end - pos < c.bulkLen + 2) break;
     const argc = c.argv.length;
-    c.argv.push(argc < 2 ? recentArgString(argc, buf, pos, c.bulkLen) : buf.latin1Slice(pos, pos + c.bulkLen));
+    c.argv.push(argc < RECENT_ARGS ? recentArgString(argc, buf, pos, c.bulkLen) : buf.latin1Slice(pos, pos + c.bulkLen));
     pos += c.bulkLen + 2;
     c.bulkLen = -1;
     c.mbLen--;
