@@ -1703,6 +1703,11 @@ class Dict<V> {
   // cache misses. A delete forgets it, since slots move.
   private lastKey: string | null = null;
   private lastSlot = 0;
+  // Likewise the last key not found, with its hash and the empty bucket where it would go: a
+  // write usually looks its key up before adding it. Any change to the table forgets it.
+  private missKey: string | null = null;
+  private missHash = 0;
+  private missBucket = 0;
   get size(): number { return this.keys.length; }
   has(key: string): boolean { return this.slot(key) !== undefined; }
   /** The bucket holding the key, or the empty bucket where it would go. */
@@ -1725,8 +1730,12 @@ class Dict<V> {
   /** The slot of a key, or undefined. */
   slot(key: string): number | undefined {
     if (key === this.lastKey) return this.lastSlot;
-    const e = this.table[this.probe(key, dictHash(key))];
-    if (e === 0) return undefined;
+    if (key === this.missKey) return undefined;
+    const h = dictHash(key), p = this.probe(key, h), e = this.table[p];
+    if (e === 0) {
+      this.missKey = key; this.missHash = h; this.missBucket = p;
+      return undefined;
+    }
     this.lastKey = key;
     return (this.lastSlot = e - 1);
   }
@@ -1737,7 +1746,8 @@ class Dict<V> {
   /** Adds or replaces an entry; returns true if it is new. */
   set(key: string, val: V): boolean {
     if (key === this.lastKey) { this.vals[this.lastSlot] = val; return false; }
-    const h = dictHash(key), p = this.probe(key, h), e = this.table[p];
+    const miss = key === this.missKey;
+    const h = miss ? this.missHash : dictHash(key), p = miss ? this.missBucket : this.probe(key, h), e = this.table[p];
     this.lastKey = key;
     if (e !== 0) { this.vals[(this.lastSlot = e - 1)] = val; return false; }
     this.lastSlot = this.keys.length;
@@ -1746,12 +1756,14 @@ class Dict<V> {
   }
   /** Adds an entry unless the key is there; returns true if it was added. */
   add(key: string, val: V): boolean {
+    if (key === this.missKey) { this.insertAt(this.missBucket, this.missHash, key, val); return true; }
     const h = dictHash(key), p = this.probe(key, h);
     if (this.table[p] !== 0) return false;
     this.insertAt(p, h, key, val);
     return true;
   }
   private insertAt(p: number, h: number, key: string, val: V): void {
+    this.missKey = null;
     const i = this.keys.length;
     this.keys.push(key);
     this.vals.push(val);
@@ -1790,7 +1802,7 @@ class Dict<V> {
   delete(key: string, ordered = false): boolean {
     const p = this.probe(key, dictHash(key)), e = this.table[p];
     if (e === 0) return false;
-    this.lastKey = null;
+    this.lastKey = this.missKey = null;
     this.clearBucket(p);
     const i = e - 1, last = this.keys.length - 1;
     if (ordered) {
