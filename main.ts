@@ -3833,31 +3833,35 @@ function sscanCommand(c: Client): void {
 const ZSKIPLIST_MAXLEVEL = 32;
 const ZSKIPLIST_P = 0.25;
 
-class ZNode {
-  next: (ZNode | null)[];
-  span: number[];
-  backward: ZNode | null = null;
-  constructor(public member: string, public score: number, level: number) {
-    this.next = new Array(level).fill(null);
-    this.span = new Array(level).fill(0);
-  }
-}
+/** A member with its score, as range reads return them. */
+interface ZEntry { member: string; score: number }
 
 /** Scratch space for insert and delete (Redis keeps these on the stack): the last node before the
  *  target on each level, and its rank. Neither function can run inside the other. */
-const zslUpdate: ZNode[] = [];
-const zslRank: number[] = new Array(ZSKIPLIST_MAXLEVEL).fill(0);
+const zslUpdate = new Int32Array(ZSKIPLIST_MAXLEVEL);
+const zslRank = new Float64Array(ZSKIPLIST_MAXLEVEL);
 
-/** True when (score, member) sorts before the node. */
-function zslLess(score: number, member: string, n: ZNode): boolean {
-  return n.score > score || (n.score === score && n.member > member);
-}
-
+/** Redis's skiplist with spans, in typed arrays rather than an object (and two arrays) per node,
+ *  which cost memory and the garbage collector's time: node n has its score in scores[n], its
+ *  member in members[n], the node before it in prev[n], and its levels as pairs (next node, span)
+ *  in `lv` from lvAt[n]. Node 0 is the header, with every level; 0 as a link means none. Freed
+ *  ids and level blocks are reused, and a list that shrank to an eighth is rebuilt smaller. */
 class SkipList {
-  header = new ZNode("", 0, ZSKIPLIST_MAXLEVEL);
-  tail: ZNode | null = null;
+  scores = new Float64Array(8);
+  members: string[] = [""];
+  prev = new Int32Array(8);
+  lvAt = new Int32Array(8);
+  levelOf = new Uint8Array(8);
+  lv = new Int32Array(2 * ZSKIPLIST_MAXLEVEL + 16);
+  private lvTop = 2 * ZSKIPLIST_MAXLEVEL; // the header's levels come first
+  private nodeTop = 1;
+  private freeNodes: number[] = [];
+  private freeBlocks: number[][] = []; // by level count
+  tail = 0;
   length = 0;
   level = 1;
+
+  constructor() { this.levelOf[0] = ZSKIPLIST_MAXLEVEL; }
 
   private static randomLevel(): number {
     let level = 1;
@@ -3865,30 +3869,87 @@ class SkipList {
     return level;
   }
 
-  /** Inserts a member that is not present. */
-  insert(score: number, member: string): ZNode {
+  /** The node after n on level i (0: none). */
+  next(n: number, i = 0): number { return this.lv[this.lvAt[n] + 2 * i]; }
+  /** The first node, 0 when empty. */
+  first(): number { return this.lv[0]; }
+
+  /** A node with `level` zeroed levels. */
+  private alloc(level: number): number {
+    let n = this.freeNodes.pop();
+    if (n === undefined) {
+      n = this.nodeTop++;
+      if (n === this.scores.length) {
+        const cap = n * 2;
+        const grow = <T extends Float64Array | Int32Array | Uint8Array>(a: T, b: T): T => { b.set(a); return b; };
+        this.scores = grow(this.scores, new Float64Array(cap));
+        this.prev = grow(this.prev, new Int32Array(cap));
+        this.lvAt = grow(this.lvAt, new Int32Array(cap));
+        this.levelOf = grow(this.levelOf, new Uint8Array(cap));
+      }
+    }
+    let at = this.freeBlocks[level]?.pop();
+    if (at === undefined) {
+      at = this.lvTop;
+      this.lvTop += 2 * level;
+      if (this.lvTop > this.lv.length) {
+        const lv = new Int32Array(Math.max(this.lv.length * 2, this.lvTop));
+        lv.set(this.lv);
+        this.lv = lv;
+      }
+    }
+    this.lv.fill(0, at, at + 2 * level);
+    this.lvAt[n] = at;
+    this.levelOf[n] = level;
+    return n;
+  }
+
+  private free(n: number): void {
+    this.members[n] = "";
+    this.freeNodes.push(n);
+    (this.freeBlocks[this.levelOf[n]] ??= []).push(this.lvAt[n]);
+  }
+
+  /** True when (score, member) sorts before node n. */
+  private before(score: number, member: string, n: number): boolean {
+    const s = this.scores[n];
+    return s > score || (s === score && this.members[n] > member);
+  }
+
+  /** Inserts a member that is not present; returns its node. */
+  insert(score: number, member: string): number {
     const update = zslUpdate, rank = zslRank;
-    let x = this.header;
+    let x = 0;
     for (let i = this.level - 1; i >= 0; i--) {
       rank[i] = i === this.level - 1 ? 0 : rank[i + 1];
-      while (x.next[i] && !zslLess(score, member, x.next[i]!)) { rank[i] += x.span[i]; x = x.next[i]!; }
+      for (;;) {
+        const at = this.lvAt[x] + 2 * i, nx = this.lv[at];
+        if (nx === 0 || this.before(score, member, nx)) break;
+        rank[i] += this.lv[at + 1];
+        x = nx;
+      }
       update[i] = x;
     }
     const level = SkipList.randomLevel();
     if (level > this.level) {
-      for (let i = this.level; i < level; i++) { rank[i] = 0; update[i] = this.header; this.header.span[i] = this.length; }
+      for (let i = this.level; i < level; i++) { rank[i] = 0; update[i] = 0; this.lv[2 * i + 1] = this.length; }
       this.level = level;
     }
-    x = new ZNode(member, score, level);
+    x = this.alloc(level);
+    const lv = this.lv, xAt = this.lvAt[x];
+    this.scores[x] = score;
+    this.members[x] = member;
     for (let i = 0; i < level; i++) {
-      x.next[i] = update[i].next[i];
-      update[i].next[i] = x;
-      x.span[i] = update[i].span[i] - (rank[0] - rank[i]);
-      update[i].span[i] = rank[0] - rank[i] + 1;
+      const uAt = this.lvAt[update[i]] + 2 * i;
+      lv[xAt + 2 * i] = lv[uAt];
+      lv[uAt] = x;
+      lv[xAt + 2 * i + 1] = lv[uAt + 1] - (rank[0] - rank[i]);
+      lv[uAt + 1] = rank[0] - rank[i] + 1;
     }
-    for (let i = level; i < this.level; i++) update[i].span[i]++;
-    x.backward = update[0] === this.header ? null : update[0];
-    if (x.next[0]) x.next[0].backward = x;
+    for (let i = level; i < this.level; i++) lv[this.lvAt[update[i]] + 2 * i + 1]++;
+    this.prev[x] = update[0];
+    const nx = lv[xAt];
+    if (nx) this.prev[nx] = x;
     else this.tail = x;
     this.length++;
     return x;
@@ -3897,70 +3958,106 @@ class SkipList {
   /** Deletes the node with this score and member; returns false if absent. */
   delete(score: number, member: string): boolean {
     const update = zslUpdate;
-    let x = this.header;
+    let x = 0;
     for (let i = this.level - 1; i >= 0; i--) {
-      while (x.next[i] && (x.next[i]!.score < score || (x.next[i]!.score === score && x.next[i]!.member < member))) x = x.next[i]!;
+      for (;;) {
+        const nx = this.lv[this.lvAt[x] + 2 * i];
+        if (nx === 0) break;
+        const s = this.scores[nx];
+        if (!(s < score || (s === score && this.members[nx] < member))) break;
+        x = nx;
+      }
       update[i] = x;
     }
-    const n = x.next[0];
-    if (!n || n.score !== score || n.member !== member) return false;
+    const n = this.next(x);
+    if (!n || this.scores[n] !== score || this.members[n] !== member) return false;
     this.unlink(n, update);
+    this.free(n);
+    if (this.nodeTop > 1024 && this.length * 8 < this.nodeTop) this.compact();
     return true;
   }
 
-  private unlink(x: ZNode, update: ZNode[]): void {
+  private unlink(x: number, update: Int32Array): void {
+    const lv = this.lv, xAt = this.lvAt[x], xLevel = this.levelOf[x];
     for (let i = 0; i < this.level; i++) {
-      if (update[i].next[i] === x) {
-        update[i].span[i] += x.span[i] - 1;
-        update[i].next[i] = x.next[i];
-      } else update[i].span[i] -= 1;
+      const uAt = this.lvAt[update[i]] + 2 * i;
+      if (i < xLevel && lv[uAt] === x) {
+        lv[uAt + 1] += lv[xAt + 2 * i + 1] - 1;
+        lv[uAt] = lv[xAt + 2 * i];
+      } else lv[uAt + 1] -= 1;
     }
-    if (x.next[0]) x.next[0].backward = x.backward;
-    else this.tail = x.backward;
-    while (this.level > 1 && this.header.next[this.level - 1] === null) this.level--;
+    const nx = lv[xAt];
+    if (nx) this.prev[nx] = this.prev[x];
+    else this.tail = this.prev[x];
+    while (this.level > 1 && lv[2 * (this.level - 1)] === 0) this.level--;
     this.length--;
+  }
+
+  /** Rebuilds the list in arrays sized for what it holds now. */
+  private compact(): void {
+    const entries: ZEntry[] = [];
+    for (let n = this.first(); n; n = this.next(n)) entries.push({ member: this.members[n], score: this.scores[n] });
+    const fresh = new SkipList();
+    for (let i = entries.length - 1; i >= 0; i--) fresh.insert(entries[i].score, entries[i].member);
+    Object.assign(this, fresh);
   }
 
   /** 1-based rank of a present member. */
   rank(score: number, member: string): number {
-    let rank = 0;
-    let x = this.header;
+    let rank = 0, x = 0;
     for (let i = this.level - 1; i >= 0; i--) {
-      while (x.next[i] && (x.next[i]!.score < score || (x.next[i]!.score === score && x.next[i]!.member <= member))) {
-        rank += x.span[i];
-        x = x.next[i]!;
+      for (;;) {
+        const at = this.lvAt[x] + 2 * i, nx = this.lv[at];
+        if (nx === 0) break;
+        const s = this.scores[nx];
+        if (!(s < score || (s === score && this.members[nx] <= member))) break;
+        rank += this.lv[at + 1];
+        x = nx;
       }
-      if (x !== this.header && x.member === member && x.score === score) return rank;
+      if (x !== 0 && this.members[x] === member && this.scores[x] === score) return rank;
     }
     return 0;
   }
 
-  /** The node at a 1-based rank, or null. */
-  byRank(rank: number): ZNode | null {
-    let traversed = 0;
-    let x = this.header;
+  /** The node at a 1-based rank, or 0. */
+  byRank(rank: number): number {
+    let traversed = 0, x = 0;
     for (let i = this.level - 1; i >= 0; i--) {
-      while (x.next[i] && traversed + x.span[i] <= rank) { traversed += x.span[i]; x = x.next[i]!; }
+      for (;;) {
+        const at = this.lvAt[x] + 2 * i, nx = this.lv[at];
+        if (nx === 0 || traversed + this.lv[at + 1] > rank) break;
+        traversed += this.lv[at + 1];
+        x = nx;
+      }
       if (traversed === rank) return x;
     }
-    return null;
+    return 0;
   }
 
-  /** The first node whose value is not below the range's minimum (by `gteMin`), if any is in range. */
-  firstInRange(gteMin: (n: ZNode) => boolean, lteMax: (n: ZNode) => boolean): ZNode | null {
-    let x = this.header;
-    for (let i = this.level - 1; i >= 0; i--) while (x.next[i] && !gteMin(x.next[i]!)) x = x.next[i]!;
-    const n = x.next[0];
-    return n && lteMax(n) ? n : null;
+  /** The first node whose value is not below the range's minimum (by `gteMin`), if it is in range (else 0). */
+  firstInRange(gteMin: ZRangeTest, lteMax: ZRangeTest): number {
+    let x = 0;
+    for (let i = this.level - 1; i >= 0; i--) {
+      for (let nx = this.next(x, i); nx && !gteMin(this.scores[nx], this.members[nx]); nx = this.next(x, i)) x = nx;
+    }
+    const n = this.next(x);
+    return n && lteMax(this.scores[n], this.members[n]) ? n : 0;
   }
 
-  /** The last node not above the range's maximum, if it is in range. */
-  lastInRange(gteMin: (n: ZNode) => boolean, lteMax: (n: ZNode) => boolean): ZNode | null {
-    let x = this.header;
-    for (let i = this.level - 1; i >= 0; i--) while (x.next[i] && lteMax(x.next[i]!)) x = x.next[i]!;
-    return x !== this.header && gteMin(x) ? x : null;
+  /** The last node not above the range's maximum, if it is in range (else 0). */
+  lastInRange(gteMin: ZRangeTest, lteMax: ZRangeTest): number {
+    let x = 0;
+    for (let i = this.level - 1; i >= 0; i--) {
+      for (let nx = this.next(x, i); nx && lteMax(this.scores[nx], this.members[nx]); nx = this.next(x, i)) x = nx;
+    }
+    return x !== 0 && gteMin(this.scores[x], this.members[x]) ? x : 0;
   }
+
+  entry(n: number): ZEntry { return { member: this.members[n], score: this.scores[n] }; }
 }
+
+/** One side of a score or lex range, tested on a node's score and member. */
+type ZRangeTest = (score: number, member: string) => boolean;
 
 class RZSet {
   readonly type = "zset";
@@ -4047,13 +4144,13 @@ function parseLexRange(minArg: string, maxArg: string): LexRange | null {
   return { min: a[0], minex: a[1], minInf: a[2], max: b[0], maxex: b[1], maxInf: b[2] };
 }
 
-function scoreGteMin(r: ScoreRange): (n: ZNode) => boolean { return (n) => (r.minex ? n.score > r.min : n.score >= r.min); }
-function scoreLteMax(r: ScoreRange): (n: ZNode) => boolean { return (n) => (r.maxex ? n.score < r.max : n.score <= r.max); }
-function lexGteMin(r: LexRange): (n: ZNode) => boolean {
-  return (n) => (r.minInf === -1 ? true : r.minInf === 1 ? false : r.minex ? n.member > r.min! : n.member >= r.min!);
+function scoreGteMin(r: ScoreRange): ZRangeTest { return (score) => (r.minex ? score > r.min : score >= r.min); }
+function scoreLteMax(r: ScoreRange): ZRangeTest { return (score) => (r.maxex ? score < r.max : score <= r.max); }
+function lexGteMin(r: LexRange): ZRangeTest {
+  return (_, member) => (r.minInf === -1 ? true : r.minInf === 1 ? false : r.minex ? member > r.min! : member >= r.min!);
 }
-function lexLteMax(r: LexRange): (n: ZNode) => boolean {
-  return (n) => (r.maxInf === 1 ? true : r.maxInf === -1 ? false : r.maxex ? n.member < r.max! : n.member <= r.max!);
+function lexLteMax(r: LexRange): ZRangeTest {
+  return (_, member) => (r.maxInf === 1 ? true : r.maxInf === -1 ? false : r.maxex ? member < r.max! : member <= r.max!);
 }
 /** True when a score range cannot contain anything (Redis checks this before walking). */
 function scoreRangeEmpty(r: ScoreRange): boolean { return r.min > r.max || (r.min === r.max && (r.minex || r.maxex)); }
@@ -4187,11 +4284,11 @@ function zcardCommand(c: Client): void {
 }
 
 /** Counts the nodes between two in-range nodes using ranks (ZCOUNT, ZLEXCOUNT). */
-function zslCountInRange(z: RZSet, gteMin: (n: ZNode) => boolean, lteMax: (n: ZNode) => boolean): number {
-  const first = z.zsl.firstInRange(gteMin, lteMax);
+function zslCountInRange(z: RZSet, gteMin: ZRangeTest, lteMax: ZRangeTest): number {
+  const zsl = z.zsl, first = zsl.firstInRange(gteMin, lteMax);
   if (!first) return 0;
-  const last = z.zsl.lastInRange(gteMin, lteMax)!;
-  return z.zsl.rank(last.score, last.member) - z.zsl.rank(first.score, first.member) + 1;
+  const last = zsl.lastInRange(gteMin, lteMax);
+  return zsl.rank(zsl.scores[last], zsl.members[last]) - zsl.rank(zsl.scores[first], zsl.members[first]) + 1;
 }
 
 /* ZCOUNT key min max */
@@ -4223,34 +4320,35 @@ function addReplyZsetMembers(c: Client, nodes: { member: string; score: number }
 }
 
 /** The nodes of a rank range (negative ranks from the end), in forward or reverse order. */
-function zsetRangeByRank(z: RZSet, start: number, end: number, reverse: boolean): ZNode[] {
+function zsetRangeByRank(z: RZSet, start: number, end: number, reverse: boolean): ZEntry[] {
   const len = z.size;
   if (start < 0) start = len + start;
   if (end < 0) end = len + end;
   if (start < 0) start = 0;
   if (start > end || start >= len) return [];
   if (end >= len) end = len - 1;
-  const out: ZNode[] = [];
-  let n = z.zsl.byRank(reverse ? len - start : start + 1);
+  const out: ZEntry[] = [], zsl = z.zsl;
+  let n = zsl.byRank(reverse ? len - start : start + 1);
   for (let i = start; i <= end && n; i++) {
-    out.push(n);
-    n = reverse ? n.backward : n.next[0];
+    out.push(zsl.entry(n));
+    n = reverse ? zsl.prev[n] : zsl.next(n);
   }
   return out;
 }
 
 /** The nodes of a score or lex range with Redis's LIMIT offset/count semantics. */
-function zsetRangeByBounds(z: RZSet, gteMin: (n: ZNode) => boolean, lteMax: (n: ZNode) => boolean, offset: number, limit: number, reverse: boolean): ZNode[] {
+function zsetRangeByBounds(z: RZSet, gteMin: ZRangeTest, lteMax: ZRangeTest, offset: number, limit: number, reverse: boolean): ZEntry[] {
   if (offset > 0 && offset >= z.size) return [];
-  let n = reverse ? z.zsl.lastInRange(gteMin, lteMax) : z.zsl.firstInRange(gteMin, lteMax);
+  const zsl = z.zsl;
+  let n = reverse ? zsl.lastInRange(gteMin, lteMax) : zsl.firstInRange(gteMin, lteMax);
   // A negative offset makes Redis skip everything; a negative limit means no limit.
   if (offset < 0) return [];
-  while (n && offset-- > 0) n = reverse ? n.backward : n.next[0];
-  const out: ZNode[] = [];
+  while (n && offset-- > 0) n = reverse ? zsl.prev[n] : zsl.next(n);
+  const out: ZEntry[] = [];
   while (n && limit-- !== 0) {
-    if (reverse ? !gteMin(n) : !lteMax(n)) break;
-    out.push(n);
-    n = reverse ? n.backward : n.next[0];
+    if (reverse ? !gteMin(zsl.scores[n], zsl.members[n]) : !lteMax(zsl.scores[n], zsl.members[n])) break;
+    out.push(zsl.entry(n));
+    n = reverse ? zsl.prev[n] : zsl.next(n);
   }
   return out;
 }
@@ -4283,7 +4381,7 @@ function zrangeGeneric(c: Client, argStart: number, dstkey: string | null, range
   if (limit !== -1 && type === "rank") return addReplyError(c, "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX");
   if (withScores && type === "lex") return addReplyError(c, "ERR syntax error, WITHSCORES not supported in combination with BYLEX");
   if (rev && type !== "rank") [minIdx, maxIdx] = [maxIdx, minIdx];
-  let select: (z: RZSet) => ZNode[];
+  let select: (z: RZSet) => ZEntry[];
   if (type === "rank") {
     const start = parseIntOrReply(c, argv[minIdx]);
     if (start === undefined) return;
@@ -4361,7 +4459,7 @@ function zrevrankCommand(c: Client): void { zrankGeneric(c, true); }
 /** ZREMRANGEBYRANK, ZREMRANGEBYSCORE and ZREMRANGEBYLEX. */
 function zremrangeGeneric(c: Client, type: "rank" | "score" | "lex"): void {
   const argv = c.argv;
-  let select: (z: RZSet) => ZNode[];
+  let select: (z: RZSet) => ZEntry[];
   if (type === "rank") {
     const start = parseIntOrReply(c, argv[2]);
     if (start === undefined) return;
@@ -4417,8 +4515,8 @@ function genericZpop(c: Client, keys: string[], where: number, emitKey: boolean,
   else { addReplyArrayLen(c, 2); addReplyBulk(c, key); addReplyArrayLen(c, n); }
   c.propArgv = count === -1 ? [where === LIST_HEAD ? "ZPOPMIN" : "ZPOPMAX", key] : [where === LIST_HEAD ? "ZPOPMIN" : "ZPOPMAX", key, String(n)];
   for (let i = 0; i < n; i++) {
-    const node = where === LIST_HEAD ? z.zsl.header.next[0]! : z.zsl.tail!;
-    const { member, score } = node;
+    const node = where === LIST_HEAD ? z.zsl.first() : z.zsl.tail;
+    const member = z.zsl.members[node], score = z.zsl.scores[node];
     z.delete(member);
     if (nested) addReplyArrayLen(c, 2);
     addReplyBulk(c, member);
@@ -9537,7 +9635,7 @@ function rdbWriteObject(w: RdbWriter, v: RValue): void {
   } else {
     // From the highest score down, as Redis writes skiplists.
     w.length(v.size);
-    for (let n = v.zsl.tail; n; n = n.backward) { w.string(n.member); w.double(n.score); }
+    for (let n = v.zsl.tail; n; n = v.zsl.prev[n]) { w.string(v.zsl.members[n]); w.double(v.zsl.scores[n]); }
   }
 }
 

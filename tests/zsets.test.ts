@@ -270,6 +270,41 @@ describe("ZREVRANK", () => {
 });
 
 describe("ZREM", () => {
+  test("members added, re-scored and removed at random keep the order, ranks and counts of a model, through growth and shrinking", async () => {
+    // The skiplist reuses freed nodes and rebuilds itself once it holds an eighth of its nodes:
+    // the phases below grow past 1024 members, fall to a few, and grow again.
+    const c = await connect();
+    const rand = seededRandom(23);
+    const pool = Array.from({ length: 4000 }, (_, i) => `m${i}`);
+    const model = new Map<string, number>();
+    const sorted = () => [...model].sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    // A phase is a share of ZADDs among random commands, or (a negative number) the survivors
+    // of ZREMs of every other member.
+    for (const phase of [0.95, 0.5, -50, 0.8, 0.3, -10, 0.9]) {
+      const cmds: string[][] = [];
+      if (phase < 0) {
+        for (const m of [...model.keys()].slice(-phase)) { cmds.push(["ZREM", "churn", m]); model.delete(m); }
+      } else {
+        for (let k = 0; k < 6000; k++) {
+          const m = pool[Math.floor(rand() * pool.length)];
+          if (rand() < phase) { const score = Math.floor(rand() * 50); cmds.push(["ZADD", "churn", String(score), m]); model.set(m, score); } else { cmds.push(["ZREM", "churn", m]); model.delete(m); }
+        }
+      }
+      await pipeline(c, cmds, 30000);
+      const order = sorted();
+      expect(await c.raw("ZCARD", "churn")).toBe(int(model.size));
+      const all = (await c.cmd("ZRANGE", "churn", 0, -1, "WITHSCORES")) as string[];
+      expect(all).toEqual(order.flatMap(([m, sc]) => [m, String(sc)]));
+      const probes = order.filter((_, i) => i % 97 === 0);
+      const ranks = await pipeline(c, probes.map(([m]) => ["ZRANK", "churn", m]));
+      expect(ranks).toEqual(probes.map(([m]) => int(order.findIndex(([x]) => x === m))));
+      expect(await c.raw("ZCOUNT", "churn", 10, "(20")).toBe(int(order.filter(([, sc]) => sc >= 10 && sc < 20).length));
+      expect(await c.cmd("ZREVRANGE", "churn", 0, 2)).toEqual(order.slice(-3).reverse().map(([m]) => m));
+    }
+    await c.raw("DEL", "churn");
+    c.close();
+  });
+
   test("deletes the key with its last member, for a listpack and for a skiplist", async () => {
     const c = await connect();
     await c.raw("ZADD", "small", 1, "a", 2, "b");
