@@ -17,7 +17,13 @@ import { join, resolve } from "node:path";
 
 const ROOT = resolve(import.meta.dir, "..");
 
-const TESTS: Record<string, string[][]> = {
+/** A test is a list of commands repeated to fill each pipeline, or (for a big keyspace) a
+ *  setup command and a template whose "__rand_int__" becomes a random number below 1M per command
+ *  (the keys DEBUG POPULATE made: redis-benchmark -r pads them to 12 digits). */
+type MicroTest = string[][] | { setup: string[]; template: string[] };
+const R1M = (template: string[]): MicroTest => ({ setup: ["DEBUG", "POPULATE", "1000000", "key", "3"], template });
+
+const TESTS: Record<string, MicroTest> = {
   get: [["GET", "key:__rand_int__"]],
   set: [["SET", "key:__rand_int__", "xxx"]],
   "set-distinct": Array.from({ length: 16 }, (_, i) => ["SET", `key:0000000000${10 + i}`, `v${100 + i}`]),
@@ -29,23 +35,36 @@ const TESTS: Record<string, string[][]> = {
   zadd: [["ZADD", "myzset", "0", "element:__rand_int__"]],
   mset: [["MSET", ...Array.from({ length: 20 }, (_, i) => (i % 2 ? "xxx" : "key:__rand_int__"))]],
   xadd: [["XADD", "mystream", "*", "field", "xxx"]],
+  "get-1m": R1M(["GET", "key:__rand_int__"]),
+  "set-1m": R1M(["SET", "key:__rand_int__", "xxx"]),
+  "incr-1m": R1M(["INCR", "key:__rand_int__"]),
 };
 
 // Appended to the copy of main.ts: it sees the module's internals.
 const HARNESS = `
-export async function microBench(cmds: string[][], batch: number, rounds: number): Promise<number> {
-  if (!server.listeners.length) await startServer({ port: 0, save: "", appendonly: "no" });
+export async function microBench(test: any, batch: number, rounds: number): Promise<number> {
+  if (!server.listeners.length) await startServer({ port: 0, save: "", appendonly: "no", "enable-debug-command": "yes" });
   const c = new Client(null, "127.0.0.1:1", "127.0.0.1:2");
   server.clients.set(c.id, c);
-  let s = "";
-  for (let i = 0; i < batch; i++) {
-    const a = cmds[i % cmds.length];
-    s += "*" + a.length + "\\r\\n" + a.map((x) => "$" + x.length + "\\r\\n" + x + "\\r\\n").join("");
+  const encode = (a: string[]) => "*" + a.length + "\\r\\n" + a.map((x) => "$" + x.length + "\\r\\n" + x + "\\r\\n").join("");
+  const chunks: Buffer[] = [];
+  if (Array.isArray(test)) {
+    let s = "";
+    for (let i = 0; i < batch; i++) s += encode(test[i % test.length]);
+    chunks.push(Buffer.from(s, "latin1"));
+  } else {
+    if (server.dbs[0].size === 0) { c.argv = test.setup; processCommand(c); c.outLen = 0; }
+    for (let k = 0; k < 4096; k++) {
+      let s = "";
+      for (let i = 0; i < batch; i++) {
+        s += encode(test.template.map((x: string) => x.replace("__rand_int__", String(Math.floor(Math.random() * 1e6)))));
+      }
+      chunks.push(Buffer.from(s, "latin1"));
+    }
   }
-  const chunk = Buffer.from(s, "latin1");
   const run = (n: number) => {
     for (let r = 0; r < n; r++) {
-      appendInput(c, chunk);
+      appendInput(c, chunks[r & (chunks.length - 1)]);
       processInputBuffer(c);
       c.outLen = 0; c.pendingWrite = false; clientsPendingWrite.length = 0;
     }
@@ -69,8 +88,11 @@ function measure(file: string, tests: string[]): Map<string, [number, number]> {
   const script = `
     const { microBench } = await import(${JSON.stringify(file)});
     const tests = ${JSON.stringify(Object.fromEntries(tests.map((t) => [t, TESTS[t]])))};
+    // A big keyspace stays for the tests after it, so those run first.
+    const order = Object.keys(tests).sort((a, b) => Number(a.endsWith("-1m")) - Number(b.endsWith("-1m")));
     const out = {};
-    for (const [name, cmds] of Object.entries(tests)) {
+    for (const name of order) {
+      const cmds = tests[name];
       const rounds = name === "mset" || name === "xadd" ? 3000 : 20000;
       const runs = [];
       for (let k = 0; k < 7; k++) runs.push(await microBench(cmds, 16, rounds));
