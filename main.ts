@@ -1692,12 +1692,11 @@ function dictHash(s: string): number {
 class Dict<V> {
   keys: string[] = [];
   vals: V[] = [];
-  // The index: an open-addressing table (linear probing, at most half full) of slot + 1, 0 for
-  // an empty bucket, and each slot's hash. Two typed arrays cost a JS Map's per-entry objects
-  // less than a fifth of the memory, and probe faster.
-  private hashes = new Int32Array(4);
-  private table = new Int32Array(8);
-  private mask = 7;
+  // The index: an open-addressing table (linear probing, at most half full) of buckets that are
+  // pairs of ints, a key's hash then its slot + 1 (0: empty), so that a probe reads one cache
+  // line. Typed arrays cost a JS Map's per-entry objects a fraction of the memory.
+  private table = new Int32Array(16);
+  private mask = 7; // buckets - 1
   // The last key found and its slot: a command usually looks its key up several times (to read
   // it, to write it, to account for its memory), and in a big table each first lookup is a few
   // cache misses. A delete forgets it, since slots move.
@@ -1712,10 +1711,10 @@ class Dict<V> {
   has(key: string): boolean { return this.slot(key) !== undefined; }
   /** The bucket holding the key, or the empty bucket where it would go. */
   private probe(key: string, h: number): number {
-    const t = this.table, m = this.mask, hashes = this.hashes, keys = this.keys;
+    const t = this.table, m = this.mask, keys = this.keys;
     let p = h & m;
-    for (let e = t[p]; e !== 0; e = t[p]) {
-      if (hashes[e - 1] === h && keys[e - 1] === key) return p;
+    for (let e = t[2 * p + 1]; e !== 0; e = t[2 * p + 1]) {
+      if (t[2 * p] === h && keys[e - 1] === key) return p;
       p = (p + 1) & m;
     }
     return p;
@@ -1723,15 +1722,15 @@ class Dict<V> {
   /** The bucket holding slot i (which must be in the table). */
   private bucketOf(i: number): number {
     const t = this.table, m = this.mask;
-    let p = this.hashes[i] & m;
-    while (t[p] !== i + 1) p = (p + 1) & m;
+    let p = dictHash(this.keys[i]) & m;
+    while (t[2 * p + 1] !== i + 1) p = (p + 1) & m;
     return p;
   }
   /** The slot of a key, or undefined. */
   slot(key: string): number | undefined {
     if (key === this.lastKey) return this.lastSlot;
     if (key === this.missKey) return undefined;
-    const h = dictHash(key), p = this.probe(key, h), e = this.table[p];
+    const h = dictHash(key), p = this.probe(key, h), e = this.table[2 * p + 1];
     if (e === 0) {
       this.missKey = key; this.missHash = h; this.missBucket = p;
       return undefined;
@@ -1747,7 +1746,7 @@ class Dict<V> {
   set(key: string, val: V): boolean {
     if (key === this.lastKey) { this.vals[this.lastSlot] = val; return false; }
     const miss = key === this.missKey;
-    const h = miss ? this.missHash : dictHash(key), p = miss ? this.missBucket : this.probe(key, h), e = this.table[p];
+    const h = miss ? this.missHash : dictHash(key), p = miss ? this.missBucket : this.probe(key, h), e = this.table[2 * p + 1];
     this.lastKey = key;
     if (e !== 0) { this.vals[(this.lastSlot = e - 1)] = val; return false; }
     this.lastSlot = this.keys.length;
@@ -1758,7 +1757,7 @@ class Dict<V> {
   add(key: string, val: V): boolean {
     if (key === this.missKey) { this.insertAt(this.missBucket, this.missHash, key, val); return true; }
     const h = dictHash(key), p = this.probe(key, h);
-    if (this.table[p] !== 0) return false;
+    if (this.table[2 * p + 1] !== 0) return false;
     this.insertAt(p, h, key, val);
     return true;
   }
@@ -1767,40 +1766,46 @@ class Dict<V> {
     const i = this.keys.length;
     this.keys.push(key);
     this.vals.push(val);
-    if (i === this.hashes.length) {
-      const grown = new Int32Array(i * 2);
-      grown.set(this.hashes);
-      this.hashes = grown;
-    }
-    this.hashes[i] = h;
-    this.table[p] = i + 1;
-    if ((i + 1) * 2 > this.table.length) this.rebuild(this.table.length * 2);
+    this.table[2 * p] = h;
+    this.table[2 * p + 1] = i + 1;
+    if ((i + 1) * 2 > this.mask + 1) this.rebuild(2 * (this.mask + 1));
   }
-  /** A new table of `size` buckets holding every slot. */
-  private rebuild(size: number): void {
-    const t = new Int32Array(size), m = size - 1, hashes = this.hashes;
-    for (let i = 0; i < this.keys.length; i++) {
-      let p = hashes[i] & m;
-      while (t[p] !== 0) p = (p + 1) & m;
-      t[p] = i + 1;
+  /** A new table of `buckets` buckets holding what the old one held, with every slot above
+   *  `removed` (if given) one lower. */
+  private rebuild(buckets: number, removed = -1): void {
+    const old = this.table, t = new Int32Array(2 * buckets), m = buckets - 1;
+    for (let q = 1; q < old.length; q += 2) {
+      let e = old[q];
+      if (e === 0) continue;
+      if (removed >= 0 && e - 1 > removed) e--;
+      const h = old[q - 1];
+      let p = h & m;
+      while (t[2 * p + 1] !== 0) p = (p + 1) & m;
+      t[2 * p] = h;
+      t[2 * p + 1] = e;
     }
     this.table = t;
     this.mask = m;
   }
   /** Empties bucket p, moving later buckets of its cluster back so probes still find them. */
   private clearBucket(p: number): void {
-    const t = this.table, m = this.mask, hashes = this.hashes;
+    const t = this.table, m = this.mask;
     let hole = p;
-    for (let q = (p + 1) & m; t[q] !== 0; q = (q + 1) & m) {
-      const home = hashes[t[q] - 1] & m;
+    for (let q = (p + 1) & m; t[2 * q + 1] !== 0; q = (q + 1) & m) {
+      const home = t[2 * q] & m;
       // The entry at q may fill the hole unless its home lies cyclically in (hole, q].
-      if (hole <= q ? home <= hole || home > q : home <= hole && home > q) { t[hole] = t[q]; hole = q; }
+      if (hole <= q ? home <= hole || home > q : home <= hole && home > q) {
+        t[2 * hole] = t[2 * q];
+        t[2 * hole + 1] = t[2 * q + 1];
+        hole = q;
+      }
     }
-    t[hole] = 0;
+    t[2 * hole] = 0;
+    t[2 * hole + 1] = 0;
   }
   /** Removes an entry. `ordered` keeps the others in insertion order (O(n)), as a listpack does. */
   delete(key: string, ordered = false): boolean {
-    const p = this.probe(key, dictHash(key)), e = this.table[p];
+    const p = this.probe(key, dictHash(key)), e = this.table[2 * p + 1];
     if (e === 0) return false;
     this.lastKey = this.missKey = null;
     this.clearBucket(p);
@@ -1808,24 +1813,21 @@ class Dict<V> {
     if (ordered) {
       this.keys.splice(i, 1);
       this.vals.splice(i, 1);
-      this.hashes.copyWithin(i, i + 1, last + 1);
-      this.rebuild(this.table.length);
+      this.rebuild(this.mask + 1, i);
     } else {
       if (i !== last) {
-        this.table[this.bucketOf(last)] = i + 1;
+        this.table[2 * this.bucketOf(last) + 1] = i + 1;
         this.keys[i] = this.keys[last];
         this.vals[i] = this.vals[last];
-        this.hashes[i] = this.hashes[last];
       }
       this.keys.pop();
       this.vals.pop();
     }
     // A table that emptied out shrinks, as Redis's dicts do below a tenth full.
-    const n = this.keys.length;
-    if (this.table.length > 64 && n * 10 < this.table.length) {
+    const n = this.keys.length, buckets = this.mask + 1;
+    if (buckets > 64 && n * 10 < buckets) {
       let size = 8;
       while (size < n * 2 + 2) size *= 2;
-      this.hashes = this.hashes.slice(0, Math.max(4, size / 2));
       this.rebuild(size);
     }
     return true;
