@@ -1669,12 +1669,13 @@ function freeClient(c: Client): void {
 // ============================================================================================
 // 5. Keyspace
 //
-// Every hash table here is a Dict: entries live in dense arrays (keys[i], vals[i]) indexed by an
-// open-addressing table of slots, and deleting swaps the last slot into the hole. That gives O(1) random
-// entries (RANDOMKEY, SPOP, HRANDFIELD ...) without copying, and a SCAN that never misses an
-// entry: a scan walks the slots from the top down, and a swap only ever moves the top slot
-// (already visited) downwards. A database is a Dict of keys plus a Map of expire times, as Redis
-// keeps its expires dict. Expiry is lazy in exactly one place (expireIfNeeded, reached through the
+// Every hash table here is a Dict: entries live in dense arrays (keys[i], vals[i]) indexed by
+// an open-addressing table of slots, and deleting swaps the last slot into the hole. That gives
+// O(1) random entries (RANDOMKEY, SPOP, HRANDFIELD ...) without copying, and a SCAN that never
+// misses an entry: a scan walks the slots from the top down, and a swap only ever moves the top
+// slot (already visited) downwards. A database is a Dict of keys, with each key's access clock
+// and memory estimate in typed arrays beside it, plus a Map of expire times, as Redis keeps its
+// expires dict. Expiry is lazy in exactly one place (expireIfNeeded, reached through the
 // lookupKey* functions) plus a bounded active cycle in serverCron.
 // ============================================================================================
 
