@@ -1365,8 +1365,16 @@ function registerCommands(group: string, specs: CommandSpec[], subs: Record<stri
   }
 }
 
+/** The last name looked up and its command: a pipeline's names are mostly the parser's reused
+ *  strings, which compare by identity. */
+let lastLookupName = "", lastLookupCmd: RedisCommand | undefined;
+
 function lookupCommand(argv: string[]): RedisCommand | undefined {
-  let cmd = commandLookup.get(argv[0]) ?? commandTable.get(argv[0].toLowerCase());
+  let cmd = lastLookupCmd;
+  if (argv[0] !== lastLookupName) {
+    cmd = lastLookupCmd = commandLookup.get(argv[0]) ?? commandTable.get(argv[0].toLowerCase());
+    lastLookupName = argv[0];
+  }
   if (cmd?.subcommands && argv.length >= 2) cmd = cmd.subcommands.get(argv[1].toLowerCase());
   return cmd;
 }
