@@ -1074,7 +1074,12 @@ function decimalDigits(n: number): number {
 function writeDecimal(out: Buffer, p: number, n: number): number {
   if (n < 0) { out[p++] = 45; n = -n; }
   if (n < 10) out[p++] = 48 + n;
-  else if (n >= 1e15) p += out.latin1Write(String(n), p);
+  else if (n < 2147483648) {
+    // Int32 arithmetic, the common case (lengths, counts).
+    const digits = n < 100 ? 2 : n < 1000 ? 3 : n < 10000 ? 4 : n < 100000 ? 5 : n < 1000000 ? 6 : n < 10000000 ? 7 : n < 100000000 ? 8 : n < 1000000000 ? 9 : 10;
+    for (let i = p + digits - 1; i >= p; i--) { const q = (n / 10) | 0; out[i] = 48 + n - q * 10; n = q; }
+    p += digits;
+  } else if (n >= 1e15) p += out.latin1Write(String(n), p);
   else {
     const digits = decimalDigits(n);
     for (let i = p + digits - 1; i >= p; i--) { out[i] = 48 + (n % 10); n = Math.floor(n / 10); }
@@ -1111,6 +1116,16 @@ function addReplyError(c: Client, msg: string): void {
   const sp = msg.indexOf(" ");
   const code = sp < 0 ? msg : msg.slice(0, sp);
   errorStats.set(code, (errorStats.get(code) ?? 0) + 1);
+}
+
+/** ":<n>\r\n" for an integer already formatted as a string. */
+function addReplyIntegerString(c: Client, s: string): void {
+  const out = reserve(c, s.length + 3);
+  let p = c.outLen;
+  out[p++] = 58; // :
+  p = writeLatin1(out, s, p);
+  out[p++] = 13; out[p++] = 10;
+  c.outLen = p;
 }
 
 function addReplyLongLong(c: Client, n: number | bigint): void {
@@ -2637,7 +2652,7 @@ function incrDecr(c: Client, incr: number | bigint): void {
   else dbOverwrite(db, key, s);
   server.dirty++;
   keyModified(db, key, NOTIFY_STRING, "incrby");
-  addReplyLongLong(c, next);
+  addReplyIntegerString(c, s);
 }
 
 /** An increment argument: a number when exact, else a bigint. */
