@@ -1065,6 +1065,10 @@ function writeLatin1(out: Buffer, s: string, p: number): number {
 
 /** The number of decimal digits of a non-negative integer. */
 function decimalDigits(n: number): number {
+  if (n < 2147483648) {
+    return n < 10 ? 1 : n < 100 ? 2 : n < 1000 ? 3 : n < 10000 ? 4 : n < 100000 ? 5 : n < 1000000 ? 6 : n < 10000000 ? 7
+      : n < 100000000 ? 8 : n < 1000000000 ? 9 : 10;
+  }
   let digits = 1;
   for (let t = n; t >= 10; t = Math.floor(t / 10)) digits++;
   return digits;
@@ -1076,7 +1080,7 @@ function writeDecimal(out: Buffer, p: number, n: number): number {
   if (n < 10) out[p++] = 48 + n;
   else if (n < 2147483648) {
     // Int32 arithmetic, the common case (lengths, counts).
-    const digits = n < 100 ? 2 : n < 1000 ? 3 : n < 10000 ? 4 : n < 100000 ? 5 : n < 1000000 ? 6 : n < 10000000 ? 7 : n < 100000000 ? 8 : n < 1000000000 ? 9 : 10;
+    const digits = decimalDigits(n);
     for (let i = p + digits - 1; i >= p; i--) { const q = (n / 10) | 0; out[i] = 48 + n - q * 10; n = q; }
     p += digits;
   } else if (n >= 1e15) p += out.latin1Write(String(n), p);
