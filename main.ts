@@ -1133,7 +1133,7 @@ function addReplyIntegerString(c: Client, s: string): void {
 }
 
 function addReplyLongLong(c: Client, n: number | bigint): void {
-  if (typeof n === "bigint") addReplyProto(c, `:${n}\r\n`);
+  if (typeof n === "bigint") addReplyIntegerString(c, String(n));
   else addReplyPrefixedInt(c, 58 /* : */, n);
 }
 
