@@ -1617,6 +1617,15 @@ describe("DEBUG", () => {
     expect(await c.raw("GET", "p:1")).toBe(bulk("value:1\0\0\0"));
     expect(await c.raw("DEBUG", "POPULATE", "1", "q", "3")).toBe(OK);
     expect(await c.raw("GET", "q:0")).toBe(bulk("val"));
+    expect(await c.raw("DEBUG", "POPULATE", "1", "r", "0")).toBe(OK); // 0: no size
+    expect(await c.raw("GET", "r:0")).toBe(bulk("value:0"));
+  });
+
+  test("POPULATE with a negative or non-numeric size is refused", async () => {
+    const c = await connect();
+    expect(await c.raw("DEBUG", "POPULATE", "2", "s", "-1")).toBe("-ERR value is out of range, must be positive\r\n");
+    expect(await c.raw("DEBUG", "POPULATE", "2", "s", "x")).toBe("-ERR value is out of range, must be positive\r\n");
+    expect(await c.raw("EXISTS", "s:0")).toBe(":0\r\n");
   });
 
   test("POPULATE with a bad count is refused", async () => {
