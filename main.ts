@@ -5046,6 +5046,11 @@ function cmdTimeBig(): bigint {
   return cmdTimeBigCache[1];
 }
 
+/** seq + 1. Sequences below 4096 come from a table of shared BigInts: within a millisecond XADD
+ *  counts up from 0, and a BigInt of its own would cost every entry ~40 bytes and an allocation. */
+const SMALL_SEQS: bigint[] = Array.from({ length: 4096 }, (_, i) => BigInt(i));
+function seqAfter(seq: bigint): bigint { return seq < 4095n ? SMALL_SEQS[Number(seq) + 1] : seq + 1n; }
+
 function sidIncr(id: SID): SID | null {
   if (id.seq < U64_MAX) return { ms: id.ms, seq: id.seq + 1n };
   return id.ms < U64_MAX ? { ms: id.ms + 1n, seq: 0n } : null;
@@ -5172,14 +5177,14 @@ function xaddCommand(c: Client): void {
   if (!a.idGiven) {
     ms = cmdTimeBig();
     if (ms > last.ms) seq = 0n;
-    else if (last.seq < U64_MAX) { ms = last.ms; seq = last.seq + 1n; }
+    else if (last.seq < U64_MAX) { ms = last.ms; seq = seqAfter(last.seq); }
     else { ms = last.ms + 1n; seq = 0n; }
   } else {
     ms = a.id!.ms;
     // "ms-*": the next sequence within that millisecond.
     if (!a.seqGiven) {
       if (ms === last.ms && last.seq === U64_MAX) return addReplyError(c, "ERR The ID specified in XADD is equal or smaller than the target stream top item");
-      seq = ms === last.ms ? last.seq + 1n : 0n;
+      seq = ms === last.ms ? seqAfter(last.seq) : 0n;
     } else seq = a.id!.seq;
     if (ms < last.ms || (ms === last.ms && seq <= last.seq)) return addReplyError(c, "ERR The ID specified in XADD is equal or smaller than the target stream top item");
   }

@@ -76,6 +76,10 @@ const XADD: Record<string, Script[]> = {
       "XADD n 0-* a 1", "XADD n 0-* a 1", "XRANGE n - +", "XADD z 0-0 a 1", "XADD z 0 a 1", "XADD z 0-1 a 1", "EXISTS z",
       ["XADD", "b", "1-1", "", "", "\x00\r\n", "\xff"], "XRANGE b - +", "xadd s 10-0 A 1 a 2 A 3", "XRANGE s 10 10",
     ] },
+    { name: "<ms>-* counting through sequence 4095 (the table of shared sequence numbers) and on", steps: [
+      "XADD s 7-4093 a 1", "XADD s 7-* a 1", "XADD s 7-* a 1", "XADD s 7-* a 1", "XADD s 7-* a 1", "XRANGE s - +",
+      "XADD s 8-* a 1", "XADD s 8-* a 1", "XADD s 9-9007199254740992 a 1", "XADD s 9-* a 1", "XREVRANGE s + - COUNT 3",
+    ] },
     { name: "the last possible ID", steps: [
       `XADD s ${MAX_ID} a 1`, `XADD s ${MAX_ID} a 1`, "XADD s * a 1", `XADD s ${U64_MAX}-* a 1`, "XLEN s", "XINFO STREAM s",
       `XADD t ${U64_MAX}-5 a 1`, `XADD t ${U64_MAX}-* a 1`, `XADD t ${U64_MAX} a 1`, "XRANGE t - +",
