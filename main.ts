@@ -1696,8 +1696,8 @@ function freeClient(c: Client): void {
 // ============================================================================================
 // 5. Keyspace
 //
-// Every hash table here is a Dict: entries live in dense arrays (keys[i], vals[i]) indexed by
-// an open-addressing table of slots, and deleting swaps the last slot into the hole. That gives
+// Every hash table here is a Dict: entries live in dense slots (keyAt(i), valAt(i)) indexed by
+// an open-addressing table, and deleting swaps the last slot into the hole. That gives
 // O(1) random entries (RANDOMKEY, SPOP, HRANDFIELD ...) without copying, and a SCAN that never
 // misses an entry: a scan walks the slots from the top down, and a swap only ever moves the top
 // slot (already visited) downwards. A database is a Dict of keys, with each key's access clock
@@ -1717,9 +1717,16 @@ function dictHash(s: string): number {
   return h ^ (h >>> 12);
 }
 
+// Arrays that can grow to millions of entries are kept in pages of 4096 (see Dict.pages).
+const PAGE_BITS = 12, PAGE_MASK = (1 << PAGE_BITS) - 1;
+
 class Dict<V> {
-  keys: string[] = [];
-  vals: V[] = [];
+  // The entries, key then value, slot i at pages[i >> PAGE_BITS][2 * (i & PAGE_MASK)]:
+  // in pages of 4096 rather than one array because JavaScriptCore's collector, while it marks,
+  // rescans an array in full after each store into it. With a million keys in one array, every
+  // SET made the collector rescan 8 MB: collections crawled for seconds and took half the CPU.
+  private pages: unknown[][] = [[]];
+  private count = 0;
   // The index: an open-addressing table (linear probing, at most half full) of buckets that are
   // pairs of ints, a key's hash then its slot + 1 (0: empty), so that a probe reads one cache
   // line. Typed arrays cost a JS Map's per-entry objects a fraction of the memory.
@@ -1735,14 +1742,29 @@ class Dict<V> {
   private missKey: string | null = null;
   private missHash = 0;
   private missBucket = 0;
-  get size(): number { return this.keys.length; }
+  get size(): number { return this.count; }
+  keyAt(i: number): string { return this.pages[i >> PAGE_BITS][2 * (i & PAGE_MASK)] as string; }
+  valAt(i: number): V { return this.pages[i >> PAGE_BITS][2 * (i & PAGE_MASK) + 1] as V; }
+  setValAt(i: number, val: V): void {
+    // Storing the value already there (the parser hands repeated arguments over as the same
+    // string) is skipped: a store into a page the collector has marked makes it rescan the page.
+    // (0 is always stored: -0 === 0, and a sorted set's score can change from one to the other.)
+    const page = this.pages[i >> PAGE_BITS], x = 2 * (i & PAGE_MASK) + 1;
+    if (page[x] !== val || val === 0) page[x] = val;
+  }
+  /** The keys, as a new array. */
+  keyList(): string[] {
+    const out = new Array<string>(this.count);
+    for (let i = 0; i < this.count; i++) out[i] = this.keyAt(i);
+    return out;
+  }
   has(key: string): boolean { return this.slot(key) !== undefined; }
   /** The bucket holding the key, or the empty bucket where it would go. */
   private probe(key: string, h: number): number {
-    const t = this.table, m = this.mask, keys = this.keys;
+    const t = this.table, m = this.mask;
     let p = h & m;
     for (let e = t[2 * p + 1]; e !== 0; e = t[2 * p + 1]) {
-      if (t[2 * p] === h && keys[e - 1] === key) return p;
+      if (t[2 * p] === h && this.keyAt(e - 1) === key) return p;
       p = (p + 1) & m;
     }
     return p;
@@ -1750,7 +1772,7 @@ class Dict<V> {
   /** The bucket holding slot i (which must be in the table). */
   private bucketOf(i: number): number {
     const t = this.table, m = this.mask;
-    let p = dictHash(this.keys[i]) & m;
+    let p = dictHash(this.keyAt(i)) & m;
     while (t[2 * p + 1] !== i + 1) p = (p + 1) & m;
     return p;
   }
@@ -1768,16 +1790,16 @@ class Dict<V> {
   }
   get(key: string): V | undefined {
     const i = this.slot(key);
-    return i === undefined ? undefined : this.vals[i];
+    return i === undefined ? undefined : this.valAt(i);
   }
   /** Adds or replaces an entry; returns true if it is new. */
   set(key: string, val: V): boolean {
-    if (key === this.lastKey) { this.vals[this.lastSlot] = val; return false; }
+    if (key === this.lastKey) { this.setValAt(this.lastSlot, val); return false; }
     const miss = key === this.missKey;
     const h = miss ? this.missHash : dictHash(key), p = miss ? this.missBucket : this.probe(key, h), e = this.table[2 * p + 1];
     this.lastKey = key;
-    if (e !== 0) { this.vals[(this.lastSlot = e - 1)] = val; return false; }
-    this.lastSlot = this.keys.length;
+    if (e !== 0) { this.setValAt((this.lastSlot = e - 1), val); return false; }
+    this.lastSlot = this.count;
     this.insertAt(p, h, key, val);
     return true;
   }
@@ -1791,12 +1813,19 @@ class Dict<V> {
   }
   private insertAt(p: number, h: number, key: string, val: V): void {
     this.missKey = null;
-    const i = this.keys.length;
-    this.keys.push(key);
-    this.vals.push(val);
+    const i = this.count++;
+    if (i >> PAGE_BITS === this.pages.length) this.pages.push([]);
+    this.pages[i >> PAGE_BITS].push(key, val);
     this.table[2 * p] = h;
     this.table[2 * p + 1] = i + 1;
     if ((i + 1) * 2 > this.mask + 1) this.rebuild(2 * (this.mask + 1));
+  }
+  /** Drops the last slot. */
+  private popSlot(): void {
+    const i = --this.count, page = this.pages[i >> PAGE_BITS];
+    page.pop();
+    page.pop();
+    if (page.length === 0 && this.pages.length > 1) this.pages.pop();
   }
   /** A new table of `buckets` buckets holding what the old one held, with every slot above
    *  `removed` (if given) one lower. */
@@ -1831,28 +1860,33 @@ class Dict<V> {
     t[2 * hole] = 0;
     t[2 * hole + 1] = 0;
   }
+  /** Copies slot `from`'s entry into slot `to`. */
+  private moveSlot(from: number, to: number): void {
+    const a = this.pages[to >> PAGE_BITS], b = this.pages[from >> PAGE_BITS];
+    const x = 2 * (to & PAGE_MASK), y = 2 * (from & PAGE_MASK);
+    a[x] = b[y];
+    a[x + 1] = b[y + 1];
+  }
   /** Removes an entry. `ordered` keeps the others in insertion order (O(n)), as a listpack does. */
   delete(key: string, ordered = false): boolean {
     const p = this.probe(key, dictHash(key)), e = this.table[2 * p + 1];
     if (e === 0) return false;
     this.lastKey = this.missKey = null;
     this.clearBucket(p);
-    const i = e - 1, last = this.keys.length - 1;
+    const i = e - 1, last = this.count - 1;
     if (ordered) {
-      this.keys.splice(i, 1);
-      this.vals.splice(i, 1);
+      for (let j = i; j < last; j++) this.moveSlot(j + 1, j);
+      this.popSlot();
       this.rebuild(this.mask + 1, i);
     } else {
       if (i !== last) {
         this.table[2 * this.bucketOf(last) + 1] = i + 1;
-        this.keys[i] = this.keys[last];
-        this.vals[i] = this.vals[last];
+        this.moveSlot(last, i);
       }
-      this.keys.pop();
-      this.vals.pop();
+      this.popSlot();
     }
     // A table that emptied out shrinks, as Redis's dicts do below a tenth full.
-    const n = this.keys.length, buckets = this.mask + 1;
+    const n = this.count, buckets = this.mask + 1;
     if (buckets > 64 && n * 10 < buckets) {
       let size = 8;
       while (size < n * 2 + 2) size *= 2;
@@ -1860,7 +1894,7 @@ class Dict<V> {
     }
     return true;
   }
-  randomIndex(): number { return Math.floor(Math.random() * this.keys.length); }
+  randomIndex(): number { return Math.floor(Math.random() * this.count); }
   /** One SCAN step: visits up to `count` slots below `cursor` (0 starts), returns the next cursor
    *  (0 when done). */
   scan(cursor: number, count: number, visit: (i: number) => void): number {
@@ -1985,7 +2019,7 @@ function memoryOverhead() {
 function keyMemoryChanged(db: Db, key: string): void {
   const i = db.slot(key);
   if (i === undefined) return;
-  const cost = MEM_KEY_OVERHEAD + key.length + valueBytes(db.vals[i]);
+  const cost = MEM_KEY_OVERHEAD + key.length + valueBytes(db.valAt(i));
   db.memTotal += cost - db.memEst[i];
   db.memEst[i] = cost;
 }
@@ -2039,7 +2073,7 @@ function dbAdd(db: Db, key: string, val: RValue): void {
 /** Replaces the value of an existing key, keeping its TTL. */
 function dbOverwrite(db: Db, key: string, val: RValue): void {
   if (saveJob) saveBeforeChange(db, key);
-  db.vals[db.slot(key)!] = val;
+  db.setValAt(db.slot(key)!, val);
   if (db.encodings.size) db.encodings.delete(key);
 }
 
@@ -2067,7 +2101,7 @@ function setKey(db: Db, key: string, val: RValue, keepTtl = false): void {
   if (i === undefined) dbAdd(db, key, val);
   else {
     if (saveJob) saveBeforeChange(db, key);
-    db.vals[i] = val;
+    db.setValAt(i, val);
     // The key was looked up for writing (an LFU counter counts that) and has a new value object,
     // whose LRU clock is now.
     if (hot.lfu) touchKey(db, i);
@@ -2125,7 +2159,7 @@ function lookupKeyRead(db: Db, key: string, flags = 0): RValue | undefined {
   }
   stats.keyspaceHits++;
   if (!(flags & LOOKUP_NOTOUCH)) touchKey(db, i);
-  return db.vals[i];
+  return db.valAt(i);
 }
 
 /** Looks a key up before writing it: expires it if due, no stats. */
@@ -2135,7 +2169,7 @@ function lookupKeyWrite(db: Db, key: string): RValue | undefined {
   // A write may change the value in place: a running snapshot must take the old one first.
   if (saveJob) saveBeforeChange(db, key);
   touchKey(db, i);
-  return db.vals[i];
+  return db.valAt(i);
 }
 
 /** The type name TYPE reports. */
@@ -2212,7 +2246,7 @@ let evictionPool: { db: Db; key: string; score: number }[] = [];
 function evictionScore(db: Db, i: number, policy: string): number {
   if (policy.endsWith("lru")) return keyIdleSeconds(db.access[i]);
   if (policy.endsWith("lfu")) return 255 - lfuDecrAndReturn(db.access[i]);
-  return -(db.expires.get(db.keys[i]) ?? Infinity); // volatile-ttl: the soonest expiry first
+  return -(db.expires.get(db.keyAt(i)) ?? Infinity); // volatile-ttl: the soonest expiry first
 }
 
 /** Picks the next key to evict under the current policy, or null if none qualifies. */
@@ -2222,7 +2256,7 @@ function pickEvictionVictim(policy: string): { db: Db; key: string } | null {
   if (!dbs.length) return null;
   const samples = conf["maxmemory-samples"] as number;
   const sampleKeys = (db: Db): string[] => {
-    if (!volatile) return Array.from({ length: Math.min(samples, db.size) }, () => db.keys[db.randomIndex()]);
+    if (!volatile) return Array.from({ length: Math.min(samples, db.size) }, () => db.keyAt(db.randomIndex()));
     // Volatile keys are walked with a rotating cursor over the expires map: a fair sample.
     const out: string[] = [];
     for (let n = 0; n < samples && n < db.expires.size; n++) {
@@ -2311,7 +2345,7 @@ function scanGeneric(c: Client, dict: Dict<unknown>, cursor: number, optStart: n
   else next = dict.scan(cursor, count, (i) => found.push(i));
   const out: string[] = [];
   // Filter after the walk, as Redis does; deleting expired keys now cannot disturb the cursor.
-  const keys = found.map((i) => dict.keys[i]);
+  const keys = found.map((i) => dict.keyAt(i));
   const vals = found.map((i) => withValues(i));
   for (let n = 0; n < keys.length; n++) {
     const k = keys[n];
@@ -2791,37 +2825,48 @@ const LIST_HEAD = 0, LIST_TAIL = 1;
 
 class RList {
   readonly type = "list";
-  private buf: string[] = new Array(4);
+  // A ring buffer of `cap` slots (a power of two), in pages of 4096 when it is bigger than that,
+  // for the collector's sake (see Dict.pages): a list pushed to a million elements would
+  // otherwise be one array rescanned after every push.
+  private pages: string[][] = RList.emptyPages(4);
+  private cap = 4;
   private head = 0;
   length = 0;
   bytes = 0; // element bytes plus per-element overhead, for maxmemory (section 16)
 
-  get(i: number): string { return this.buf[(this.head + i) & (this.buf.length - 1)]; }
+  private static emptyPages(cap: number): string[][] {
+    if (cap <= PAGE_MASK + 1) return [new Array<string>(cap)];
+    return Array.from({ length: cap >> PAGE_BITS }, () => new Array<string>(PAGE_MASK + 1));
+  }
+  private slotAt(j: number): string { return this.pages[j >> PAGE_BITS][j & PAGE_MASK]; }
+  private setSlot(j: number, v: string): void { this.pages[j >> PAGE_BITS][j & PAGE_MASK] = v; }
+
+  get(i: number): string { return this.slotAt((this.head + i) & (this.cap - 1)); }
   set(i: number, v: string): void {
     this.bytes += v.length - this.get(i).length;
-    this.buf[(this.head + i) & (this.buf.length - 1)] = v;
+    this.setSlot((this.head + i) & (this.cap - 1), v);
   }
 
   push(v: string, where: number): void {
     this.bytes += v.length + MEM_LIST_ELEMENT;
-    if (this.length === this.buf.length) this.resize(this.buf.length * 2);
+    if (this.length === this.cap) this.resize(this.cap * 2);
     if (where === LIST_HEAD) {
-      this.head = (this.head - 1) & (this.buf.length - 1);
-      this.buf[this.head] = v;
-    } else this.buf[(this.head + this.length) & (this.buf.length - 1)] = v;
+      this.head = (this.head - 1) & (this.cap - 1);
+      this.setSlot(this.head, v);
+    } else this.setSlot((this.head + this.length) & (this.cap - 1), v);
     this.length++;
   }
 
   /** Removes and returns the element at one end; the list must not be empty. */
   pop(where: number): string {
-    const mask = this.buf.length - 1;
+    const mask = this.cap - 1;
     const at = where === LIST_HEAD ? this.head : (this.head + this.length - 1) & mask;
-    const v = this.buf[at];
+    const v = this.slotAt(at);
     this.bytes -= v.length + MEM_LIST_ELEMENT;
-    this.buf[at] = undefined as unknown as string; // let the value be collected
+    this.setSlot(at, undefined as unknown as string); // let the value be collected
     if (where === LIST_HEAD) this.head = (this.head + 1) & mask;
     this.length--;
-    if (this.buf.length > 64 && this.length < this.buf.length / 4) this.resize(this.buf.length / 2);
+    if (this.cap > 64 && this.length < this.cap / 4) this.resize(this.cap / 2);
     return v;
   }
 
@@ -2836,17 +2881,19 @@ class RList {
   replace(items: string[]): void {
     let cap = 4;
     while (cap < items.length) cap *= 2;
-    this.buf = new Array(cap);
-    for (let i = 0; i < items.length; i++) this.buf[i] = items[i];
+    this.pages = RList.emptyPages(cap);
+    this.cap = cap;
+    for (let i = 0; i < items.length; i++) this.setSlot(i, items[i]);
     this.head = 0;
     this.length = items.length;
     this.bytes = items.reduce((n, s) => n + s.length + MEM_LIST_ELEMENT, 0);
   }
 
   private resize(cap: number): void {
-    const next = new Array<string>(cap);
-    for (let i = 0; i < this.length; i++) next[i] = this.get(i);
-    this.buf = next;
+    const next = RList.emptyPages(cap);
+    for (let i = 0; i < this.length; i++) next[i >> PAGE_BITS][i & PAGE_MASK] = this.get(i);
+    this.pages = next;
+    this.cap = cap;
     this.head = 0;
   }
 }
@@ -3439,8 +3486,8 @@ function hgetallGeneric(c: Client, keys: boolean, vals: boolean): void {
   if (keys && vals) addReplyMapLen(c, d.size);
   else addReplyArrayLen(c, d.size);
   for (let i = 0; i < d.size; i++) {
-    if (keys) addReplyBulk(c, d.keys[i]);
-    if (vals) addReplyBulk(c, d.vals[i]);
+    if (keys) addReplyBulk(c, d.keyAt(i));
+    if (vals) addReplyBulk(c, d.valAt(i));
   }
 }
 function hkeysCommand(c: Client): void { hgetallGeneric(c, true, false); }
@@ -3489,7 +3536,7 @@ function hrandfieldCommand(c: Client): void {
   const argv = c.argv;
   if (argv.length === 2) {
     const h = hashLookupReadOrReply(c, argv[1], () => addReplyNull(c));
-    if (h) addReplyBulk(c, h.dict.keys[h.dict.randomIndex()]);
+    if (h) addReplyBulk(c, h.dict.keyAt(h.dict.randomIndex()));
     return;
   }
   const l = parseRangeIntOrReply(c, argv[2], -LLONG_MAX, LLONG_MAX);
@@ -3508,8 +3555,8 @@ function hrandfieldCommand(c: Client): void {
   else addReplyArrayLen(c, picks.length);
   for (const i of picks) {
     if (withValues && c.resp > 2) addReplyArrayLen(c, 2);
-    addReplyBulk(c, d.keys[i]);
-    if (withValues) addReplyBulk(c, d.vals[i]);
+    addReplyBulk(c, d.keyAt(i));
+    if (withValues) addReplyBulk(c, d.valAt(i));
   }
 }
 
@@ -3542,7 +3589,7 @@ function hscanCommand(c: Client): void {
   const cursor = parseScanCursorOrReply(c, c.argv[2]);
   if (cursor === undefined) return;
   const h = hashLookupReadOrReply(c, c.argv[1], () => addReplyProto(c, "*2\r\n$1\r\n0\r\n*0\r\n"));
-  if (h) scanGeneric(c, h.dict, cursor, 3, null, h.listpack, (i) => h.dict.vals[i]);
+  if (h) scanGeneric(c, h.dict, cursor, 3, null, h.listpack, (i) => h.dict.valAt(i));
 }
 
 // ============================================================================================
@@ -3576,7 +3623,7 @@ class RSet {
   get size(): number { return this.dict.size; }
   /** Members in Redis's iteration order: ascending for intsets. */
   members(): string[] {
-    const keys = this.dict.keys.slice();
+    const keys = this.dict.keyList();
     return this.intset ? keys.sort((a, b) => Number(BigInt(a) - BigInt(b))) : keys;
   }
 }
@@ -3676,7 +3723,7 @@ function spopCommand(c: Client): void {
     if (v === undefined) return addReplyNull(c);
     if (checkType(c, v, "set")) return;
     const s = v as RSet;
-    const m = s.dict.keys[s.dict.randomIndex()];
+    const m = s.dict.keyAt(s.dict.randomIndex());
     s.remove(m);
     keyModified(db, key, NOTIFY_SET, "spop");
     if (s.size === 0) deleteEmptied(db, key);
@@ -3704,7 +3751,7 @@ function spopCommand(c: Client): void {
   addReplySetLen(c, count);
   const popped: string[] = [];
   for (let i = 0; i < count; i++) {
-    const m = s.dict.keys[s.dict.randomIndex()];
+    const m = s.dict.keyAt(s.dict.randomIndex());
     s.remove(m);
     popped.push(m);
     addReplyBulk(c, m);
@@ -3720,7 +3767,7 @@ function srandmemberCommand(c: Client): void {
   if (argv.length > 3) return addReplyError(c, E.syntax);
   if (argv.length === 2) {
     const s = setLookupReadOrReply(c, argv[1], () => addReplyNull(c));
-    if (s) addReplyBulk(c, s.dict.keys[s.dict.randomIndex()]);
+    if (s) addReplyBulk(c, s.dict.keyAt(s.dict.randomIndex()));
     return;
   }
   const l = parseRangeIntOrReply(c, argv[2], -LLONG_MAX, LLONG_MAX);
@@ -3728,7 +3775,7 @@ function srandmemberCommand(c: Client): void {
   const s = setLookupReadOrReply(c, argv[1], () => addReplyArrayLen(c, 0));
   if (!s) return;
   if (l >= s.size) return addReplyBulks(c, s.members());
-  addReplyBulks(c, randomPicks(s.dict, l).map((i) => s.dict.keys[i]));
+  addReplyBulks(c, randomPicks(s.dict, l).map((i) => s.dict.keyAt(i)));
 }
 
 /** Looks up the sets named by `keys`; null entries for missing keys; undefined after WRONGTYPE. */
@@ -3821,9 +3868,9 @@ function sunionDiffGeneric(c: Client, keys: string[], dstkey: string | null, dif
   if (!sets) return;
   const result = new RSet();
   if (!diff) {
-    for (const s of sets) if (s) for (const m of s.dict.keys) result.add(m);
+    for (const s of sets) if (s) for (const m of s.dict.keyList()) result.add(m);
   } else if (sets[0] && !sets.slice(1).includes(sets[0])) {
-    for (const m of sets[0].dict.keys) if (!sets.slice(1).some((s) => s?.has(m))) result.add(m);
+    for (const m of sets[0].dict.keyList()) if (!sets.slice(1).some((s) => s?.has(m))) result.add(m);
   }
   if (dstkey !== null) return storeSetResult(c, dstkey, result, diff ? "sdiffstore" : "sunionstore");
   const members = result.members();
@@ -3873,12 +3920,12 @@ const zslRank = new Float64Array(ZSKIPLIST_MAXLEVEL);
 
 /** Redis's skiplist with spans, in typed arrays rather than an object (and two arrays) per node,
  *  which cost memory and the garbage collector's time: node n has its score in scores[n], its
- *  member in members[n], the node before it in prev[n], and its levels as pairs (next node, span)
+ *  member at member(n), the node before it in prev[n], and its levels as pairs (next node, span)
  *  in `lv` from lvAt[n]. Node 0 is the header, with every level; 0 as a link means none. Freed
  *  ids and level blocks are reused, and a list that shrank to an eighth is rebuilt smaller. */
 class SkipList {
   scores = new Float64Array(8);
-  members: string[] = [""];
+  private memberPages: string[][] = [[""]]; // members[n], paged as Dict's entries are
   prev = new Int32Array(8);
   lvAt = new Int32Array(8);
   levelOf = new Uint8Array(8);
@@ -3899,6 +3946,8 @@ class SkipList {
     return level;
   }
 
+  member(n: number): string { return this.memberPages[n >> PAGE_BITS][n & PAGE_MASK]; }
+  private setMember(n: number, m: string): void { (this.memberPages[n >> PAGE_BITS] ??= [])[n & PAGE_MASK] = m; }
   /** The node after n on level i (0: none). */
   next(n: number, i = 0): number { return this.lv[this.lvAt[n] + 2 * i]; }
   /** The first node, 0 when empty. */
@@ -3935,7 +3984,7 @@ class SkipList {
   }
 
   private free(n: number): void {
-    this.members[n] = "";
+    this.setMember(n, "");
     this.freeNodes.push(n);
     (this.freeBlocks[this.levelOf[n]] ??= []).push(this.lvAt[n]);
   }
@@ -3943,7 +3992,7 @@ class SkipList {
   /** True when (score, member) sorts before node n. */
   private before(score: number, member: string, n: number): boolean {
     const s = this.scores[n];
-    return s > score || (s === score && this.members[n] > member);
+    return s > score || (s === score && this.member(n) > member);
   }
 
   /** Inserts a member that is not present; returns its node. */
@@ -3968,7 +4017,7 @@ class SkipList {
     x = this.alloc(level);
     const lv = this.lv, xAt = this.lvAt[x];
     this.scores[x] = score;
-    this.members[x] = member;
+    this.setMember(x, member);
     for (let i = 0; i < level; i++) {
       const uAt = this.lvAt[update[i]] + 2 * i;
       lv[xAt + 2 * i] = lv[uAt];
@@ -3994,13 +4043,13 @@ class SkipList {
         const nx = this.lv[this.lvAt[x] + 2 * i];
         if (nx === 0) break;
         const s = this.scores[nx];
-        if (!(s < score || (s === score && this.members[nx] < member))) break;
+        if (!(s < score || (s === score && this.member(nx) < member))) break;
         x = nx;
       }
       update[i] = x;
     }
     const n = this.next(x);
-    if (!n || this.scores[n] !== score || this.members[n] !== member) return false;
+    if (!n || this.scores[n] !== score || this.member(n) !== member) return false;
     this.unlink(n, update);
     this.free(n);
     if (this.nodeTop > 1024 && this.length * 8 < this.nodeTop) this.compact();
@@ -4026,7 +4075,7 @@ class SkipList {
   /** Rebuilds the list in arrays sized for what it holds now. */
   private compact(): void {
     const entries: ZEntry[] = [];
-    for (let n = this.first(); n; n = this.next(n)) entries.push({ member: this.members[n], score: this.scores[n] });
+    for (let n = this.first(); n; n = this.next(n)) entries.push({ member: this.member(n), score: this.scores[n] });
     const fresh = new SkipList();
     for (let i = entries.length - 1; i >= 0; i--) fresh.insert(entries[i].score, entries[i].member);
     Object.assign(this, fresh);
@@ -4040,11 +4089,11 @@ class SkipList {
         const at = this.lvAt[x] + 2 * i, nx = this.lv[at];
         if (nx === 0) break;
         const s = this.scores[nx];
-        if (!(s < score || (s === score && this.members[nx] <= member))) break;
+        if (!(s < score || (s === score && this.member(nx) <= member))) break;
         rank += this.lv[at + 1];
         x = nx;
       }
-      if (x !== 0 && this.members[x] === member && this.scores[x] === score) return rank;
+      if (x !== 0 && this.member(x) === member && this.scores[x] === score) return rank;
     }
     return 0;
   }
@@ -4068,22 +4117,22 @@ class SkipList {
   firstInRange(gteMin: ZRangeTest, lteMax: ZRangeTest): number {
     let x = 0;
     for (let i = this.level - 1; i >= 0; i--) {
-      for (let nx = this.next(x, i); nx && !gteMin(this.scores[nx], this.members[nx]); nx = this.next(x, i)) x = nx;
+      for (let nx = this.next(x, i); nx && !gteMin(this.scores[nx], this.member(nx)); nx = this.next(x, i)) x = nx;
     }
     const n = this.next(x);
-    return n && lteMax(this.scores[n], this.members[n]) ? n : 0;
+    return n && lteMax(this.scores[n], this.member(n)) ? n : 0;
   }
 
   /** The last node not above the range's maximum, if it is in range (else 0). */
   lastInRange(gteMin: ZRangeTest, lteMax: ZRangeTest): number {
     let x = 0;
     for (let i = this.level - 1; i >= 0; i--) {
-      for (let nx = this.next(x, i); nx && lteMax(this.scores[nx], this.members[nx]); nx = this.next(x, i)) x = nx;
+      for (let nx = this.next(x, i); nx && lteMax(this.scores[nx], this.member(nx)); nx = this.next(x, i)) x = nx;
     }
-    return x !== 0 && gteMin(this.scores[x], this.members[x]) ? x : 0;
+    return x !== 0 && gteMin(this.scores[x], this.member(x)) ? x : 0;
   }
 
-  entry(n: number): ZEntry { return { member: this.members[n], score: this.scores[n] }; }
+  entry(n: number): ZEntry { return { member: this.member(n), score: this.scores[n] }; }
 }
 
 /** One side of a score or lex range, tested on a node's score and member. */
@@ -4125,11 +4174,11 @@ class RZSet {
   /** Back to listpack when a computed result is small enough, as zsetConvertToListpackIfNeeded. */
   shrinkIfSmall(): void {
     let maxlen = 0;
-    for (const m of this.dict.keys) maxlen = Math.max(maxlen, m.length);
+    for (let i = 0; i < this.size; i++) maxlen = Math.max(maxlen, this.dict.keyAt(i).length);
     if (this.size > hot.zsetMaxListpackEntries || maxlen > hot.zsetMaxListpackValue) return;
     this.listpack = true;
     // What the listpack stores as an integer comes back as 0, not -0 (as in set()).
-    for (const m of this.dict.keys) {
+    for (const m of this.dict.keyList()) {
       const score = this.dict.get(m)!;
       if (Object.is(score, -0)) { this.zsl.delete(score, m); this.zsl.insert(0, m); this.dict.set(m, 0); }
     }
@@ -4318,7 +4367,7 @@ function zslCountInRange(z: RZSet, gteMin: ZRangeTest, lteMax: ZRangeTest): numb
   const zsl = z.zsl, first = zsl.firstInRange(gteMin, lteMax);
   if (!first) return 0;
   const last = zsl.lastInRange(gteMin, lteMax);
-  return zsl.rank(zsl.scores[last], zsl.members[last]) - zsl.rank(zsl.scores[first], zsl.members[first]) + 1;
+  return zsl.rank(zsl.scores[last], zsl.member(last)) - zsl.rank(zsl.scores[first], zsl.member(first)) + 1;
 }
 
 /* ZCOUNT key min max */
@@ -4376,7 +4425,7 @@ function zsetRangeByBounds(z: RZSet, gteMin: ZRangeTest, lteMax: ZRangeTest, off
   while (n && offset-- > 0) n = reverse ? zsl.prev[n] : zsl.next(n);
   const out: ZEntry[] = [];
   while (n && limit-- !== 0) {
-    if (reverse ? !gteMin(zsl.scores[n], zsl.members[n]) : !lteMax(zsl.scores[n], zsl.members[n])) break;
+    if (reverse ? !gteMin(zsl.scores[n], zsl.member(n)) : !lteMax(zsl.scores[n], zsl.member(n))) break;
     out.push(zsl.entry(n));
     n = reverse ? zsl.prev[n] : zsl.next(n);
   }
@@ -4546,7 +4595,7 @@ function genericZpop(c: Client, keys: string[], where: number, emitKey: boolean,
   c.propArgv = count === -1 ? [where === LIST_HEAD ? "ZPOPMIN" : "ZPOPMAX", key] : [where === LIST_HEAD ? "ZPOPMIN" : "ZPOPMAX", key, String(n)];
   for (let i = 0; i < n; i++) {
     const node = where === LIST_HEAD ? z.zsl.first() : z.zsl.tail;
-    const member = z.zsl.members[node], score = z.zsl.scores[node];
+    const member = z.zsl.member(node), score = z.zsl.scores[node];
     z.delete(member);
     if (nested) addReplyArrayLen(c, 2);
     addReplyBulk(c, member);
@@ -4617,7 +4666,7 @@ function zrandmemberCommand(c: Client): void {
   const argv = c.argv;
   if (argv.length === 2) {
     const z = zsetLookupReadOrReply(c, argv[1], () => addReplyNull(c));
-    if (z) addReplyBulk(c, z.dict.keys[z.dict.randomIndex()]);
+    if (z) addReplyBulk(c, z.dict.keyAt(z.dict.randomIndex()));
     return;
   }
   const l = parseRangeIntOrReply(c, argv[2], -LLONG_MAX, LLONG_MAX);
@@ -4630,7 +4679,7 @@ function zrandmemberCommand(c: Client): void {
   // Redis 7.0 answers "the whole set" from the highest score down.
   if (l >= z.size) return addReplyZsetMembers(c, zsetRangeByRank(z, 0, -1, true), withScores);
   const d = z.dict;
-  addReplyZsetMembers(c, randomPicks(d, l).map((i) => ({ member: d.keys[i], score: d.vals[i] })), withScores);
+  addReplyZsetMembers(c, randomPicks(d, l).map((i) => ({ member: d.keyAt(i), score: d.valAt(i) })), withScores);
 }
 
 const AGGR_SUM = 0, AGGR_MIN = 1, AGGR_MAX = 2;
@@ -4759,9 +4808,9 @@ function zscanCommand(c: Client): void {
     // A listpack answers whole and in score order, as in Redis.
     const ordered = new Dict<number>();
     for (const n of zsetRangeByRank(z, 0, -1, false)) ordered.set(n.member, n.score);
-    return scanGeneric(c, ordered, cursor, 3, null, true, (i) => formatDouble(ordered.vals[i]));
+    return scanGeneric(c, ordered, cursor, 3, null, true, (i) => formatDouble(ordered.valAt(i)));
   }
-  scanGeneric(c, z.dict, cursor, 3, null, false, (i) => formatDouble(z.dict.vals[i]));
+  scanGeneric(c, z.dict, cursor, 3, null, false, (i) => formatDouble(z.dict.valAt(i)));
 }
 
 // ============================================================================================
@@ -6856,7 +6905,10 @@ function keysCommand(c: Client): void {
   const db = cdb(c), pattern = c.argv[1];
   const all = pattern === "*";
   const out: string[] = [];
-  for (const k of db.keys) if ((all || stringmatch(pattern, k)) && !keyIsExpired(db, k)) out.push(k);
+  for (let i = 0; i < db.size; i++) {
+    const k = db.keyAt(i);
+    if ((all || stringmatch(pattern, k)) && !keyIsExpired(db, k)) out.push(k);
+  }
   addReplyBulks(c, out);
 }
 
@@ -6864,7 +6916,7 @@ function keysCommand(c: Client): void {
 function randomkeyCommand(c: Client): void {
   const db = cdb(c);
   while (db.size > 0) {
-    const k = db.keys[Math.floor(Math.random() * db.size)];
+    const k = db.keyAt(Math.floor(Math.random() * db.size));
     if (!expireIfNeeded(db, k)) return addReplyBulk(c, k);
   }
   addReplyNull(c);
@@ -6906,8 +6958,8 @@ function dbByIndexOrReply(c: Client, s: string): Db | undefined {
 function dupValue(v: RValue): RValue {
   if (typeof v === "string") return v;
   if (v instanceof RList) { const l = new RList(); l.replace(v.range(0, v.length - 1)); return l; }
-  if (v instanceof RHash) { const h = new RHash(); h.listpack = v.listpack; v.dict.keys.forEach((k, i) => h.dict.set(k, v.dict.vals[i])); h.bytes = v.bytes; return h; }
-  if (v instanceof RSet) { const s = new RSet(); s.intset = v.intset; for (const m of v.dict.keys) s.dict.set(m, true); s.bytes = v.bytes; return s; }
+  if (v instanceof RHash) { const h = new RHash(); h.listpack = v.listpack; for (let i = 0; i < v.size; i++) h.dict.set(v.dict.keyAt(i), v.dict.valAt(i)); h.bytes = v.bytes; return h; }
+  if (v instanceof RSet) { const s = new RSet(); s.intset = v.intset; for (let i = 0; i < v.size; i++) s.dict.set(v.dict.keyAt(i), true); s.bytes = v.bytes; return s; }
   if (v instanceof RStream) {
     // A stream copies through its RDB form: entries, metadata and groups, nothing shared.
     const w = new RdbWriter();
@@ -7936,7 +7988,7 @@ function stringEncoding(s: string, forced?: string): string {
 /** Looks up OBJECT's key without touching it, or replies nil. */
 function objectLookupOrReply(c: Client): RValue | undefined {
   const db = cdb(c), key = c.argv[2];
-  const v = db.has(key) && !expireIfNeeded(db, key) ? db.vals[db.slot(key)!] : undefined;
+  const v = db.has(key) && !expireIfNeeded(db, key) ? db.valAt(db.slot(key)!) : undefined;
   if (v === undefined) addReplyNull(c);
   return v;
 }
@@ -8026,7 +8078,7 @@ function debugCommand(c: Client): void {
   }
   if (sub === "object" && argv.length === 3) {
     const db = cdb(c);
-    const v = db.has(argv[2]) ? db.vals[db.slot(argv[2])!] : undefined;
+    const v = db.has(argv[2]) ? db.valAt(db.slot(argv[2])!) : undefined;
     if (v === undefined) return addReplyError(c, E.noKey);
     const enc = objectEncoding(v, db.encodings.get(argv[2]));
     return addReplyStatus(c, `Value at:0x0 refcount:1 encoding:${enc} serializedlength:${typeof v === "string" ? rdbStringLength(v) : 0} lru:${db.access[db.slot(argv[2])!]} lru_seconds_idle:${keyIdleSeconds(db.access[db.slot(argv[2])!])}`);
@@ -9663,16 +9715,16 @@ function rdbWriteObject(w: RdbWriter, v: RValue): void {
     for (let i = 0; i < v.length; i++) w.string(v.get(i));
   } else if (v instanceof RSet) {
     w.length(v.size);
-    for (const m of v.dict.keys) w.string(m);
+    for (let i = 0; i < v.size; i++) w.string(v.dict.keyAt(i));
   } else if (v instanceof RHash) {
     w.length(v.size);
-    for (let i = 0; i < v.size; i++) { w.string(v.dict.keys[i]); w.string(v.dict.vals[i]); }
+    for (let i = 0; i < v.size; i++) { w.string(v.dict.keyAt(i)); w.string(v.dict.valAt(i)); }
   } else if (v instanceof RStream) {
     rdbWriteStream(w, v);
   } else {
     // From the highest score down, as Redis writes skiplists.
     w.length(v.size);
-    for (let n = v.zsl.tail; n; n = v.zsl.prev[n]) { w.string(v.zsl.members[n]); w.double(v.zsl.scores[n]); }
+    for (let n = v.zsl.tail; n; n = v.zsl.prev[n]) { w.string(v.zsl.member(n)); w.double(v.zsl.scores[n]); }
   }
 }
 
@@ -9727,7 +9779,7 @@ function saveBeforeChange(db: Db, key: string): void {
   const dbIndex = job.dbs.indexOf(db);
   if (dbIndex < 0) return;
   db.saveMark[i] = job.epoch;
-  saveWriteKey(job, key, db.vals[i], getExpire(db, key));
+  saveWriteKey(job, key, db.valAt(i), getExpire(db, key));
   const entry = job.w.take();
   if (dbIndex === job.dbPos && job.started[dbIndex]) saveEmit(job, entry);
   else job.pending[dbIndex].push(entry);
@@ -9747,8 +9799,8 @@ function aofRewriteKey(w: RdbWriter, key: string, v: RValue, expire: number): vo
   };
   if (typeof v === "string") emit(["SET", key, v]);
   else if (v instanceof RList) batches("RPUSH", v.range(0, v.length - 1), 1);
-  else if (v instanceof RSet) batches("SADD", v.dict.keys, 1);
-  else if (v instanceof RHash) batches("HMSET", v.dict.keys.flatMap((f, i) => [f, v.dict.vals[i]]), 2);
+  else if (v instanceof RSet) batches("SADD", v.dict.keyList(), 1);
+  else if (v instanceof RHash) batches("HMSET", v.dict.keyList().flatMap((f, i) => [f, v.dict.valAt(i)]), 2);
   else if (v instanceof RStream) aofRewriteStream(emit, key, v);
   else batches("ZADD", zsetRangeByRank(v, 0, -1, false).flatMap((n) => [formatDouble(n.score), n.member]), 2);
   if (expire !== -1) emit(["PEXPIREAT", key, String(expire)]);
@@ -9801,7 +9853,7 @@ function saveStep(job: SaveJob, budgetMs: number): boolean {
       const i = --job.cursor;
       if (i >= db.size || db.saveMark[i] === job.epoch) continue;
       db.saveMark[i] = job.epoch;
-      saveWriteKey(job, db.keys[i], db.vals[i], getExpire(db, db.keys[i]));
+      saveWriteKey(job, db.keyAt(i), db.valAt(i), getExpire(db, db.keyAt(i)));
       if (w.len > 256 * 1024) saveEmit(job, w.take());
       if ((job.cursor & 255) === 0 && performance.now() - start > budgetMs) {
         if (w.len) saveEmit(job, w.take());

@@ -127,6 +127,27 @@ describe("HDEL", () => {
     c.close();
   });
 
+  test("a listpack hash of 10000 fields keeps insertion order through deletes on every page", async () => {
+    // A listpack's deletes keep the other entries in order (the Dict shifts every later slot
+    // down, across its 4096-entry pages); the limit is raised so that the hash stays a listpack.
+    const c = await connect();
+    await withHashConfig(c, { "hash-max-listpack-entries": 20000 }, async () => {
+      const fields = FIELDS.slice(0, 10000);
+      await hsetAll(c, "ordered", fields);
+      expect(await encoding(c, "ordered")).toBe(LISTPACK);
+      const gone = new Set(["f0", "f1", "f4095", "f4096", "f4097", "f5000", "f8191", "f8192", "f9998", "f9999"]);
+      expect(await c.raw("HDEL", "ordered", ...gone)).toBe(int(gone.size));
+      const rest = fields.filter((f) => !gone.has(f));
+      expect(await c.cmd("HKEYS", "ordered")).toEqual(rest);
+      expect(await c.cmd("HVALS", "ordered")).toEqual(rest.map(valueOf));
+      expect(await c.raw("HGET", "ordered", "f4098")).toBe(bulk("v4098"));
+      expect(await c.raw("HEXISTS", "ordered", "f4096")).toBe(int(0));
+      expect(await c.raw("HSET", "ordered", "f4096", "again")).toBe(int(1));
+      expect(((await c.cmd("HKEYS", "ordered")) as string[]).at(-1)).toBe("f4096");
+    });
+    c.close();
+  });
+
   test("deletes the key with its last field, for a listpack and for a hashtable", async () => {
     const c = await connect();
     await c.raw("HSET", "small", "a", 1, "b", 2);

@@ -202,13 +202,14 @@ describe("DEL", () => {
   test("keys set and deleted at random stay findable while the keyspace grows, shrinks and grows again", async () => {
     const c = await connect();
     await c.raw("SELECT", "5");
-    const pool = Array.from({ length: 2000 }, (_, i) => `churn:${(i * 7919) % 10007}`);
+    // 10000 keys: their slots span three of the Dict's 4096-entry pages.
+    const pool = Array.from({ length: 10000 }, (_, i) => `churn:${(i * 7919) % 10007}`);
     const model = new Map<string, string>();
     let seed = 11;
     const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
     for (const phase of [0.9, 0.05, 0.7, 0.01, 0.6]) {
       const cmds: string[][] = [];
-      for (let k = 0; k < 4000; k++) {
+      for (let k = 0; k < 20000; k++) {
         const key = pool[Math.floor(rand() * pool.length)];
         if (rand() < phase) { const v = String(k); cmds.push(["SET", key, v]); model.set(key, v); } else { cmds.push(["DEL", key]); model.delete(key); }
       }

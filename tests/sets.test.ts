@@ -116,8 +116,9 @@ describe("SREM", () => {
     // model Set checks every member after each phase.
     const c = await connect();
     const rand = seededRandom(7);
-    // A big pool, and a small one whose tables are small enough for clusters to wrap around.
-    for (const [key, size] of [["churn", 3000], ["small", 40]] as const) {
+    // A big pool (its slots span three of the Dict's 4096-entry pages), and a small one whose
+    // tables are small enough for clusters to wrap around.
+    for (const [key, size] of [["churn", 10000], ["small", 40]] as const) {
       const pool = Array.from({ length: size }, (_, i) => `p${i}:${Math.floor(rand() * 1e9)}`);
       const model = new Set<string>();
       for (const phase of [0.9, 0.1, 0.6, 0.02, 0.7, 0.3, 0.95, 0.5]) {

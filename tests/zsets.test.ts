@@ -272,10 +272,11 @@ describe("ZREVRANK", () => {
 describe("ZREM", () => {
   test("members added, re-scored and removed at random keep the order, ranks and counts of a model, through growth and shrinking", async () => {
     // The skiplist reuses freed nodes and rebuilds itself once it holds an eighth of its nodes:
-    // the phases below grow past 1024 members, fall to a few, and grow again.
+    // the phases below grow past 4096 members (its members are kept in pages of 4096 nodes), fall
+    // to a few, and grow again.
     const c = await connect();
     const rand = seededRandom(23);
-    const pool = Array.from({ length: 4000 }, (_, i) => `m${i}`);
+    const pool = Array.from({ length: 10000 }, (_, i) => `m${i}`);
     const model = new Map<string, number>();
     const sorted = () => [...model].sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
     // A phase is a share of ZADDs among random commands, or (a negative number) the survivors
@@ -285,7 +286,7 @@ describe("ZREM", () => {
       if (phase < 0) {
         for (const m of [...model.keys()].slice(-phase)) { cmds.push(["ZREM", "churn", m]); model.delete(m); }
       } else {
-        for (let k = 0; k < 6000; k++) {
+        for (let k = 0; k < 15000; k++) {
           const m = pool[Math.floor(rand() * pool.length)];
           if (rand() < phase) { const score = Math.floor(rand() * 50); cmds.push(["ZADD", "churn", String(score), m]); model.set(m, score); } else { cmds.push(["ZREM", "churn", m]); model.delete(m); }
         }
