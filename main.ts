@@ -4829,8 +4829,8 @@ const U64_MAX = 18446744073709551615n;
 const MAX_SAFE_BIG = 9007199254740991n; // Number.MAX_SAFE_INTEGER as a BigInt
 
 interface SID { ms: bigint; seq: bigint }
-interface StreamEntry { ms: bigint; seq: bigint; fields: string[]; deleted: boolean }
-interface StreamNode { entries: StreamEntry[]; live: number; bytes: number }
+/** An entry as the commands see it: its ID and its fields and values, copied out of its node. */
+interface StreamEntry { ms: bigint; seq: bigint; fields: string[] }
 interface StreamNack { id: SID; consumer: StreamConsumer; deliveryTime: number; deliveryCount: number }
 interface StreamConsumer { name: string; seenTime: number; pel: PelMap }
 interface StreamGroup { name: string; lastId: SID; entriesRead: bigint; pel: PelMap; consumers: Map<string, StreamConsumer> }
@@ -4885,6 +4885,59 @@ const SID_MIN: SID = { ms: 0n, seq: 0n };
 const SID_MAX: SID = { ms: U64_MAX, seq: U64_MAX };
 function sidIsZero(id: SID): boolean { return id.ms === 0n && id.seq === 0n; }
 
+/** A node: the entries of one of Redis's listpacks, in flat arrays rather than an object and an
+ *  array per entry (a million entries were two million objects for the collector to mark).
+ *  Entry k has the ID (ms[k], seq[k]) and its fields and values in items[at[k] .. at[k + 1]).
+ *  Deleted entries stay, flagged, until their node goes, as in the listpack. */
+class StreamNode {
+  ms: bigint[] = [];
+  seq: bigint[] = [];
+  deleted: boolean[] = [];
+  at: number[] = [0];
+  items: string[] = [];
+  live = 0;
+  constructor(public bytes: number) {}
+  get count(): number { return this.ms.length; }
+  /** Entry k's ID compared with id. */
+  cmp(k: number, id: SID): number {
+    const ms = this.ms[k], seq = this.seq[k];
+    return ms < id.ms ? -1 : ms > id.ms ? 1 : seq < id.seq ? -1 : seq > id.seq ? 1 : 0;
+  }
+  entry(k: number): StreamEntry { return { ms: this.ms[k], seq: this.seq[k], fields: this.items.slice(this.at[k], this.at[k + 1]) }; }
+  /** The index of the live entry with this ID, or -1. */
+  indexOf(id: SID): number {
+    for (let k = 0; k < this.count; k++) if (!this.deleted[k] && this.cmp(k, id) === 0) return k;
+    return -1;
+  }
+  /** The bytes of entry k's fields and values, with the per-item overheads of used_memory. */
+  entryBytes(k: number): number {
+    let n = MEM_STREAM_ENTRY;
+    for (let i = this.at[k]; i < this.at[k + 1]; i++) n += this.items[i].length + 24;
+    return n;
+  }
+  /** Appends an entry from argv[from ..] (field, value, ...) and returns its size in the listpack:
+   *  flags, ID deltas from the master entry (entry 0), the values (or the field count, fields and
+   *  values when the names differ from the master's), element count. Names equal to the master's
+   *  are stored as the master's strings, as the listpack stores them once. */
+  add(ms: bigint, seq: bigint, argv: string[], from: number): number {
+    const k = this.count, n = (argv.length - from) / 2;
+    let same = k === 0 || this.at[1] === 2 * n;
+    for (let i = 0; k > 0 && same && i < n; i++) same = this.items[2 * i] === argv[from + 2 * i];
+    this.ms.push(ms);
+    this.seq.push(seq);
+    this.deleted.push(false);
+    for (let i = 0; i < n; i++) this.items.push(same && k > 0 ? this.items[2 * i] : argv[from + 2 * i], argv[from + 2 * i + 1]);
+    this.at.push(this.items.length);
+    const mMs = this.ms[0], mSeq = this.seq[0];
+    const msDelta = ms === mMs ? 0 : BigInt.asIntN(64, ms - mMs);
+    const seqDelta = seq <= MAX_SAFE_BIG && mSeq <= MAX_SAFE_BIG ? Number(seq) - Number(mSeq) : BigInt.asIntN(64, seq - mSeq);
+    let size = lpElementSize(same ? 2 : 0) + lpElementSize(msDelta) + lpElementSize(seqDelta) + lpElementSize(same ? n + 3 : 2 * n + 4);
+    if (!same) size += lpElementSize(n);
+    for (let i = same ? 1 : 0; i < 2 * n; i += same ? 2 : 1) size += lpElementSize(argv[from + i]);
+    return size;
+  }
+}
+
 class RStream {
   readonly type = "stream";
   nodes: StreamNode[] = [];
@@ -4900,30 +4953,29 @@ class RStream {
   get size(): number { return this.length; }
   liveNodes(): StreamNode[] { return this.nodes.slice(this.head); }
 
-  /** Appends an entry whose ID (ms-seq) is greater than lastId, opening a new node as Redis
-   *  would. The entry, an ID itself, becomes lastId. */
-  append(ms: bigint, seq: bigint, fields: string[]): StreamEntry {
-    const entry: StreamEntry = { ms, seq, fields, deleted: false };
+  /** Appends an entry whose ID (ms-seq) is greater than lastId, with the fields and values in
+   *  argv[from ..], opening a new node as Redis would. Returns its ID, the new lastId. */
+  append(ms: bigint, seq: bigint, argv: string[], from: number): SID {
     let node = this.nodes[this.nodes.length - 1];
     let bytes = 0;
-    for (let i = 0; i < fields.length; i++) bytes += fields[i].length;
+    for (let i = from; i < argv.length; i++) bytes += argv[i].length;
     const maxEntries = hot.streamNodeMaxEntries;
     const maxBytes = hot.streamNodeMaxBytes || 1 << 30;
-    if (!node || this.nodes.length === this.head || node.bytes + bytes >= maxBytes || (maxEntries && node.entries.length >= maxEntries)) {
+    if (!node || this.nodes.length === this.head || node.bytes + bytes >= maxBytes || (maxEntries && node.count >= maxEntries)) {
       // A node's listpack opens with a master entry: count, deleted, the first entry's field names, 0.
-      node = { entries: [], live: 0, bytes: 7 + lpElementSize(1) + lpElementSize(0) * 2 + lpElementSize(fields.length / 2) };
-      for (let i = 0; i < fields.length; i += 2) node.bytes += lpElementSize(fields[i]);
+      node = new StreamNode(7 + lpElementSize(1) + lpElementSize(0) * 2 + lpElementSize((argv.length - from) / 2));
+      for (let i = from; i < argv.length; i += 2) node.bytes += lpElementSize(argv[i]);
       this.nodes.push(node);
     } else node.bytes += lpElementSize(node.live + 1) - lpElementSize(node.live);
-    node.bytes += streamEntryLpSize(node.entries[0] ?? entry, entry, fields);
-    node.entries.push(entry);
-    this.bytes += bytes + MEM_STREAM_ENTRY + fields.length * 24;
+    node.bytes += node.add(ms, seq, argv, from);
+    this.bytes += bytes + MEM_STREAM_ENTRY + (argv.length - from) * 24;
     node.live++;
     this.length++;
     this.entriesAdded++;
-    this.lastId = entry;
-    if (this.length === 1) this.firstId = entry;
-    return entry;
+    const id = { ms, seq };
+    this.lastId = id;
+    if (this.length === 1) this.firstId = id;
+    return id;
   }
 
   /** The first node index (>= head) whose last entry is >= id: where a forward range starts. */
@@ -4932,8 +4984,7 @@ class RStream {
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
       const n = this.nodes[mid];
-      const last = n.entries[n.entries.length - 1];
-      if (sidCmp(last, id) < 0) lo = mid + 1;
+      if (n.cmp(n.count - 1, id) < 0) lo = mid + 1;
       else hi = mid;
     }
     return lo;
@@ -4945,21 +4996,21 @@ class RStream {
     if (sidCmp(start, end) > 0) return out;
     if (!rev) {
       for (let ni = this.seekNode(start); ni < this.nodes.length; ni++) {
-        for (const e of this.nodes[ni].entries) {
-          if (e.deleted || sidCmp(e, start) < 0) continue;
-          if (sidCmp(e, end) > 0) return out;
-          out.push(e);
+        const node = this.nodes[ni];
+        for (let k = 0; k < node.count; k++) {
+          if (node.deleted[k] || node.cmp(k, start) < 0) continue;
+          if (node.cmp(k, end) > 0) return out;
+          out.push(node.entry(k));
           if (count && out.length >= count) return out;
         }
       }
     } else {
       for (let ni = Math.min(this.seekNode(end), this.nodes.length - 1); ni >= this.head; ni--) {
-        const es = this.nodes[ni].entries;
-        for (let i = es.length - 1; i >= 0; i--) {
-          const e = es[i];
-          if (e.deleted || sidCmp(e, end) > 0) continue;
-          if (sidCmp(e, start) < 0) return out;
-          out.push(e);
+        const node = this.nodes[ni];
+        for (let k = node.count - 1; k >= 0; k--) {
+          if (node.deleted[k] || node.cmp(k, end) > 0) continue;
+          if (node.cmp(k, start) < 0) return out;
+          out.push(node.entry(k));
           if (count && out.length >= count) return out;
         }
       }
@@ -4969,17 +5020,18 @@ class RStream {
 
   /** The live entry with exactly this ID. */
   find(id: SID): StreamEntry | undefined {
-    const ni = this.seekNode(id);
-    return this.nodes[ni]?.entries.find((e) => !e.deleted && sidCmp(e, id) === 0);
+    const node = this.nodes[this.seekNode(id)];
+    const k = node ? node.indexOf(id) : -1;
+    return k < 0 ? undefined : node.entry(k);
   }
 
   /** XDEL of one ID: marks it deleted, drops its node when empty. Returns false if absent. */
   delete(id: SID): boolean {
     const ni = this.seekNode(id);
     const node = this.nodes[ni];
-    const e = node?.entries.find((x) => !x.deleted && sidCmp(x, id) === 0);
-    if (!e || !node) return false;
-    e.deleted = true;
+    const k = node ? node.indexOf(id) : -1;
+    if (k < 0) return false;
+    node.deleted[k] = true;
     node.live--;
     this.length--;
     if (node.live === 0) this.nodes.splice(ni, 1);
@@ -5001,20 +5053,19 @@ class RStream {
       if (strategy === "maxlen" && this.length <= maxlen) break;
       const node = this.nodes[this.head];
       if (limit && deleted + node.live > limit) break;
-      const last = node.entries[node.entries.length - 1];
-      const removeNode = strategy === "maxlen" ? this.length - node.live >= maxlen : sidCmp(last, minid) < 0;
+      const removeNode = strategy === "maxlen" ? this.length - node.live >= maxlen : node.cmp(node.count - 1, minid) < 0;
       if (removeNode) {
         this.length -= node.live;
         deleted += node.live;
-        for (const e of node.entries) this.bytes -= e.fields.reduce((n, f) => n + f.length + 24, MEM_STREAM_ENTRY);
+        for (let k = 0; k < node.count; k++) this.bytes -= node.entryBytes(k);
         this.head++;
         continue;
       }
       if (approx) break;
-      for (const e of node.entries) {
-        if (strategy === "maxlen" ? this.length <= maxlen : sidCmp(e, minid) >= 0) break;
-        if (e.deleted) continue;
-        e.deleted = true;
+      for (let k = 0; k < node.count; k++) {
+        if (strategy === "maxlen" ? this.length <= maxlen : node.cmp(k, minid) >= 0) break;
+        if (node.deleted[k]) continue;
+        node.deleted[k] = true;
         node.live--;
         this.length--;
         deleted++;
@@ -5237,7 +5288,7 @@ function xaddCommand(c: Client): void {
     } else seq = a.id!.seq;
     if (ms < last.ms || (ms === last.ms && seq <= last.seq)) return addReplyError(c, "ERR The ID specified in XADD is equal or smaller than the target stream top item");
   }
-  const id = s.append(ms, seq, c.argv.slice(fieldPos));
+  const id = s.append(ms, seq, c.argv, fieldPos);
   addReplyStreamId(c, id);
   const db = cdb(c), key = c.argv[1];
   keyModified(db, key, NOTIFY_STREAM, "xadd");
@@ -6201,24 +6252,6 @@ function lpElementSize(el: string | number | bigint): number {
   return enc + (enc < 128 ? 1 : enc < 16384 ? 2 : enc < 2097152 ? 3 : enc < 268435456 ? 4 : 5);
 }
 
-/** The listpack bytes of one stream entry in a node whose master entry is `master`: flags, ID
- *  deltas, the values (or the field count, fields and values when the names differ), element count.
- *  An entry with the master's field names is made to share the master's strings. */
-function streamEntryLpSize(master: { ms: bigint; seq: bigint; fields: string[] }, id: SID, fields: string[]): number {
-  const n = fields.length / 2;
-  let same = master.fields.length === fields.length;
-  for (let i = 0; same && i < fields.length; i += 2) same = master.fields[i] === fields[i];
-  // Like the listpack, which stores such names once in the master entry, keep one copy of them.
-  if (same) for (let i = 0; i < fields.length; i += 2) fields[i] = master.fields[i];
-  // The ID deltas: most entries share the master's millisecond, and sequences are small.
-  const msDelta = id.ms === master.ms ? 0 : BigInt.asIntN(64, id.ms - master.ms);
-  const seqDelta = id.seq <= MAX_SAFE_BIG && master.seq <= MAX_SAFE_BIG ? Number(id.seq) - Number(master.seq) : BigInt.asIntN(64, id.seq - master.seq);
-  let size = lpElementSize(same ? 2 : 0) + lpElementSize(msDelta) + lpElementSize(seqDelta) + lpElementSize(same ? n + 3 : 2 * n + 4);
-  if (!same) size += lpElementSize(n);
-  for (let i = same ? 1 : 0; i < fields.length; i += same ? 2 : 1) size += lpElementSize(fields[i]);
-  return size;
-}
-
 function sidBytes(id: SID): Buffer {
   const b = Buffer.alloc(16);
   b.writeBigUInt64BE(id.ms, 0);
@@ -6228,7 +6261,7 @@ function sidBytes(id: SID): Buffer {
 
 /** A stream's body: listpack nodes (live entries only), metadata, groups with their PELs. */
 function rdbWriteStream(w: RdbWriter, s: RStream): void {
-  const nodes = s.liveNodes().map((n) => n.entries.filter((e) => !e.deleted)).filter((es) => es.length);
+  const nodes = s.liveNodes().map((n) => Array.from({ length: n.count }, (_, k) => k).filter((k) => !n.deleted[k]).map((k) => n.entry(k))).filter((es) => es.length);
   w.length(nodes.length);
   for (const es of nodes) {
     const master = es[0];
@@ -6295,7 +6328,7 @@ function rdbReadStream(r: RdbReader, type: number): RStream {
       if (flags & 2) { fields = []; for (const f of masterFields) fields.push(f, els[p++]); }
       else { const n = Number(els[p++]); fields = els.slice(p, p + 2 * n); p += 2 * n; }
       p++; // lp-count
-      if (!(flags & 1)) { s.append(ms, seq, fields); s.entriesAdded--; }
+      if (!(flags & 1)) { s.append(ms, seq, fields, 0); s.entriesAdded--; }
     }
   }
   const length = r.length();
