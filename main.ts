@@ -4954,14 +4954,15 @@ class RStream {
   liveNodes(): StreamNode[] { return this.nodes.slice(this.head); }
 
   /** Appends an entry whose ID (ms-seq) is greater than lastId, with the fields and values in
-   *  argv[from ..], opening a new node as Redis would. Returns its ID, the new lastId. */
-  append(ms: bigint, seq: bigint, argv: string[], from: number): SID {
+   *  argv[from ..], opening a new node as Redis would (or when `newNode`: an RDB file's nodes are
+   *  kept as they were). Returns its ID, the new lastId. */
+  append(ms: bigint, seq: bigint, argv: string[], from: number, newNode = false): SID {
     let node = this.nodes[this.nodes.length - 1];
     let bytes = 0;
     for (let i = from; i < argv.length; i++) bytes += argv[i].length;
     const maxEntries = hot.streamNodeMaxEntries;
     const maxBytes = hot.streamNodeMaxBytes || 1 << 30;
-    if (!node || this.nodes.length === this.head || node.bytes + bytes >= maxBytes || (maxEntries && node.count >= maxEntries)) {
+    if (newNode || !node || this.nodes.length === this.head || node.bytes + bytes >= maxBytes || (maxEntries && node.count >= maxEntries)) {
       // A node's listpack opens with a master entry: count, deleted, the first entry's field names, 0.
       node = new StreamNode(7 + lpElementSize(1) + lpElementSize(0) * 2 + lpElementSize((argv.length - from) / 2));
       for (let i = from; i < argv.length; i += 2) node.bytes += lpElementSize(argv[i]);
@@ -5283,7 +5284,8 @@ function xaddCommand(c: Client): void {
     ms = a.id!.ms;
     // "ms-*": the next sequence within that millisecond.
     if (!a.seqGiven) {
-      if (ms === last.ms && last.seq === U64_MAX) return addReplyError(c, "ERR The ID specified in XADD is equal or smaller than the target stream top item");
+      // Redis 7.0 fails this case without setting errno, so XADD reports the other error it knows.
+      if (ms === last.ms && last.seq === U64_MAX) return addReplyError(c, "ERR Elements are too large to be stored");
       seq = ms === last.ms ? seqAfter(last.seq) : 0n;
     } else seq = a.id!.seq;
     if (ms < last.ms || (ms === last.ms && seq <= last.seq)) return addReplyError(c, "ERR The ID specified in XADD is equal or smaller than the target stream top item");
@@ -6321,6 +6323,7 @@ function rdbReadStream(r: RdbReader, type: number): RStream {
     const count = Number(els[p++]), deleted = Number(els[p++]), nmaster = Number(els[p++]);
     const masterFields = els.slice(p, p + nmaster);
     p += nmaster + 1;
+    let first = true;
     for (let k = 0; k < count + deleted; k++) {
       const flags = Number(els[p++]);
       const ms = BigInt.asUintN(64, master.ms + BigInt(els[p++])), seq = BigInt.asUintN(64, master.seq + BigInt(els[p++]));
@@ -6328,7 +6331,7 @@ function rdbReadStream(r: RdbReader, type: number): RStream {
       if (flags & 2) { fields = []; for (const f of masterFields) fields.push(f, els[p++]); }
       else { const n = Number(els[p++]); fields = els.slice(p, p + 2 * n); p += 2 * n; }
       p++; // lp-count
-      if (!(flags & 1)) { s.append(ms, seq, fields, 0); s.entriesAdded--; }
+      if (!(flags & 1)) { s.append(ms, seq, fields, 0, first); s.entriesAdded--; first = false; }
     }
   }
   const length = r.length();
@@ -8093,19 +8096,22 @@ function debugCommand(c: Client): void {
     const prefix = argv[3] ?? "key";
     const size = argv.length === 5 ? parsePositiveOrReply(c, argv[4]) : 0;
     if (size === undefined) return;
+    if (count === 0) return addReplyOK(c);
     // Keys and values are written into a buffer and sliced out, as the parser makes them: a
     // template string would be a rope, whose cell costs twice a flat string's in the heap.
-    // A size pads the value with zero bytes or cuts it (0 means none, as in Redis).
+    // Keys are cut to 127 bytes (Redis formats them into a 128-byte buffer). A size pads the
+    // value with zero bytes or cuts it (0 means none, as in Redis).
     const db = cdb(c), head = `${prefix}:`, buf = Buffer.allocUnsafe(Math.max(head.length + 32, size));
-    const flat = (text: string, i: number, pad: number): string => {
-      let n = writeDecimal(buf, buf.latin1Write(text, 0), i);
+    const flat = (text: string, i: number, pad: number, max: number): string => {
+      let n = Math.min(writeDecimal(buf, buf.latin1Write(text, 0), i), max);
       if (pad > 0) { if (n < pad) buf.fill(0, n, pad); n = pad; }
       return buf.latin1Slice(0, n);
     };
     for (let i = 0; i < count; i++) {
-      const key = flat(head, i, 0);
+      const key = flat(head, i, 0, 127);
       if (lookupKeyWrite(db, key) !== undefined) continue;
-      dbAdd(db, key, flat("value:", i, size));
+      dbAdd(db, key, flat("value:", i, size, Infinity));
+      signalModifiedKey(db, key);
     }
     return addReplyOK(c);
   }

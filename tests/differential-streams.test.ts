@@ -84,6 +84,7 @@ const XADD: Record<string, Script[]> = {
       `XADD s ${MAX_ID} a 1`, `XADD s ${MAX_ID} a 1`, "XADD s * a 1", `XADD s ${U64_MAX}-* a 1`, "XLEN s", "XINFO STREAM s",
       `XADD t ${U64_MAX}-5 a 1`, `XADD t ${U64_MAX}-* a 1`, `XADD t ${U64_MAX} a 1`, "XRANGE t - +",
       `XADD u ${U64_MAX}-18446744073709551614 a 1`, `XADD u ${U64_MAX}-* a 1`, `XADD u ${U64_MAX}-* a 1`, "XRANGE u - +",
+      `XADD v 7-${U64_MAX} a 1`, "XADD v 7-* a 1", "XADD v 8-* a 1", "XRANGE v - +",
     ] },
     { name: "invalid IDs", steps: [
       "XADD s 5-5 a 1", "XADD s abc a 1", "XADD s 6- a 1", "XADD s -6 a 1", "XADD s 6-a a 1", "XADD s 6-0-0 a 1", "XADD s 6-** a 1",

@@ -1621,6 +1621,28 @@ describe("DEBUG", () => {
     expect(await c.raw("GET", "r:0")).toBe(bulk("value:0"));
   });
 
+  test("POPULATE cuts keys to 127 bytes, as Redis's 128-byte buffer does, and a count of 0 does nothing", async () => {
+    const c = await connect();
+    await c.raw("SELECT", 9);
+    expect(await c.raw("DEBUG", "POPULATE", "3", "p".repeat(130))).toBe(OK);
+    expect(await c.raw("KEYS", "*")).toBe(bulks("p".repeat(127)));
+    expect(await c.raw("DEBUG", "POPULATE", "0", "x", "100000000000")).toBe(OK);
+    expect(await c.raw("DBSIZE")).toBe(":1\r\n");
+    await c.raw("FLUSHDB");
+  });
+
+  test("POPULATE touches WATCHed keys it creates", async () => {
+    const c = await connect(), other = await connect();
+    await c.raw("SELECT", 9);
+    await other.raw("SELECT", 9);
+    expect(await c.raw("WATCH", "w:1")).toBe(OK);
+    expect(await other.raw("DEBUG", "POPULATE", "2", "w")).toBe(OK);
+    expect(await c.raw("MULTI")).toBe(OK);
+    expect(await c.raw("PING")).toBe("+QUEUED\r\n");
+    expect(await c.raw("EXEC")).toBe("*-1\r\n");
+    await c.raw("FLUSHDB");
+  });
+
   test("POPULATE with a negative or non-numeric size is refused", async () => {
     const c = await connect();
     expect(await c.raw("DEBUG", "POPULATE", "2", "s", "-1")).toBe("-ERR value is out of range, must be positive\r\n");

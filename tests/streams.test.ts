@@ -842,6 +842,33 @@ describe("RDB persistence of streams", () => {
       await ref.stop();
     }
   }, 30000);
+
+  withRedis("a file's stream nodes stay as they were: the node count and ~ trims match redis-server loading the same file", async () => {
+    const refDir = tempDir("streams-rdb-nodes");
+    const ref = await startRedis(refDir);
+    let srv: Server | null = null, reloaded: Server | null = null;
+    try {
+      // Nodes of 10 entries in the file; both servers load it with the default of 100.
+      expect(await ref.c.raw("CONFIG", "SET", "stream-node-max-entries", 10)).toBe("+OK\r\n");
+      for (let i = 1; i <= 35; i++) await ref.c.raw("XADD", "s", `${i}-0`, "f", `v${i}`);
+      await ref.c.raw("XDEL", "s", "3-0", "12-0");
+      expect(await ref.c.raw("SAVE")).toBe("+OK\r\n");
+      await ref.stop();
+      const dir = tempDir("streams-rdb-nodes-in");
+      copyFileSync(join(refDir, "dump.rdb"), join(dir, "dump.rdb"));
+      reloaded = await startRedis(refDir);
+      srv = await startRedbun(dir);
+      const nodes = async (c: RawClient) => /radix-tree-keys\r\n:(\d+)/.exec(await c.raw("XINFO", "STREAM", "s"))![1];
+      expect(await nodes(srv.c)).toBe(await nodes(reloaded.c));
+      expect(await nodes(srv.c)).toBe("4");
+      for (const c of [srv.c, reloaded.c]) await c.raw("XADD", "s", "36-0", "f", "v36");
+      expect(await srv.c.raw("XTRIM", "s", "MAXLEN", "~", 20)).toBe(await reloaded.c.raw("XTRIM", "s", "MAXLEN", "~", 20));
+      expect(await srv.c.raw("XRANGE", "s", "-", "+")).toBe(await reloaded.c.raw("XRANGE", "s", "-", "+"));
+    } finally {
+      await reloaded?.stop();
+      await srv?.stop();
+    }
+  }, 30000);
 });
 
 describe("DUMP and RESTORE of streams", () => {
