@@ -337,6 +337,7 @@ describe("CONFIG SET appendonly", () => {
   test("no stops logging: later writes do not reach the files", async () => {
     const s = await startRedbun(dir("aof-runtime-off"), AOF);
     await using([s], async () => {
+      await waitForBackgroundWork(s.c); // the first base file may still be being written
       await s.c.cmd("SET", "k", "1");
       const before = sizes(s);
       expect(await s.c.cmd("CONFIG", "SET", "appendonly", "no")).toBe("OK");
