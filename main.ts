@@ -1,5 +1,5 @@
 /*
- * Redbun — a Redis-compatible server in one TypeScript file, running on Bun.
+ * Redbun â a Redis-compatible server in one TypeScript file, running on Bun.
  *
  * It speaks RESP2 and RESP3 to real clients (redis-cli, ioredis, node-redis, Bun's RedisClient,
  * redis-py) and answers as Redis 7.0.15 does, reply for reply and error for error. Run it as
@@ -13,28 +13,28 @@
  * Commands of those families answer Redis's unknown-command error.
  *
  * Layout, in the order a request travels:
- *   1. Utilities       — integer/double parsing and formatting, glob matching, the clock
- *   2. Configuration   — one registry of parameters, config files and flags, CONFIG
- *   3. RESP            — the resumable request parser and the reply writer
- *   4. Clients         — per-connection state, output buffers, the command table, processCommand/call
- *   5. Keyspace        — databases, lazy and active expiry, SCAN
- *   6. Strings         — the string type's commands
- *   7. Lists           — a ring-buffer deque; LPUSH ... LMPOP and the blocking forms
- *   8. Hashes          — HSET ... HSCAN
- *   9. Sets            — SADD ... SSCAN
- *  10. Sorted sets     — a skiplist with spans plus a member dict; ZADD ... ZSCAN
- *  11. Streams         — entries in nodes, consumer groups with pending lists; XADD ... XINFO
- *  12. Blocking        — clients parked on keys, served in order when a key becomes ready
- *  13. Transactions    — MULTI/EXEC/DISCARD, WATCH as optimistic locking
- *  14. Pub/Sub         — channels, patterns, shard channels, keyspace notifications
- *  15. Keys            — generic key commands (DEL, RENAME, EXPIRE, SCAN ...)
- *  16. Server          — connection and introspection commands (HELLO, INFO, CLIENT, COMMAND ...)
- *  17. ACL             — users, selectors, permission checks, AUTH, the ACL log and file
- *  18. RDB             — Redis's snapshot format, SAVE/BGSAVE without stalling, DUMP/RESTORE
- *  19. AOF             — Redis 7's multi-part append-only file, fsync policies, rewrite
- *  20. Replication     — PSYNC master and replica, backlog, WAIT, ROLE, REPLICAOF
- *  21. Server loop     — Bun.listen, serverCron, startServer
- *  22. main            — command-line entry point
+ *   1. Utilities       â integer/double parsing and formatting, glob matching, the clock
+ *   2. Configuration   â one registry of parameters, config files and flags, CONFIG
+ *   3. RESP            â the resumable request parser and the reply writer
+ *   4. Clients         â per-connection state, output buffers, the command table, processCommand/call
+ *   5. Keyspace        â databases, lazy and active expiry, SCAN
+ *   6. Strings         â the string type's commands
+ *   7. Lists           â a ring-buffer deque; LPUSH ... LMPOP and the blocking forms
+ *   8. Hashes          â HSET ... HSCAN
+ *   9. Sets            â SADD ... SSCAN
+ *  10. Sorted sets     â a skiplist with spans plus a member dict; ZADD ... ZSCAN
+ *  11. Streams         â entries in nodes, consumer groups with pending lists; XADD ... XINFO
+ *  12. Blocking        â clients parked on keys, served in order when a key becomes ready
+ *  13. Transactions    â MULTI/EXEC/DISCARD, WATCH as optimistic locking
+ *  14. Pub/Sub         â channels, patterns, shard channels, keyspace notifications
+ *  15. Keys            â generic key commands (DEL, RENAME, EXPIRE, SCAN ...)
+ *  16. Server          â connection and introspection commands (HELLO, INFO, CLIENT, COMMAND ...)
+ *  17. ACL             â users, selectors, permission checks, AUTH, the ACL log and file
+ *  18. RDB             â Redis's snapshot format, SAVE/BGSAVE without stalling, DUMP/RESTORE
+ *  19. AOF             â Redis 7's multi-part append-only file, fsync policies, rewrite
+ *  20. Replication     â PSYNC master and replica, backlog, WAIT, ROLE, REPLICAOF
+ *  21. Server loop     â Bun.listen, serverCron, startServer
+ *  22. main            â command-line entry point
  */
 
 import type { Socket, TCPSocketListener } from "bun";
@@ -175,7 +175,7 @@ function ldRound(neg: boolean, m: bigint, e: number, sticky = false): LD {
 }
 
 // Parses like Redis string2ld: strtold over the whole string; null for empty, >= 5120 chars,
-// leading whitespace, trailing garbage, NaN, overflow to ±inf, or underflow of a nonzero value to 0.
+// leading whitespace, trailing garbage, NaN, overflow to Â±inf, or underflow of a nonzero value to 0.
 function parseLongDouble(s: string): LD | null {
   if (s.length === 0 || s.length >= MAX_LONG_DOUBLE_CHARS) return null;
   let r: RegExpExecArray | null;
@@ -188,7 +188,7 @@ function parseLongDouble(s: string): LD | null {
   [, digits, frac = "", exp] = r;
   const mant = BigInt((hex ? "0x" : "") + ((digits + frac).replace(/^0+/, "") || "0"));
   if (mant === 0n) return { kind: "fin", neg, m: 0n, e: 0 };
-  // Exponent clamped to ±1e6: far beyond any input that doesn't already over/underflow.
+  // Exponent clamped to Â±1e6: far beyond any input that doesn't already over/underflow.
   const x = Math.max(-1e6, Math.min(1e6, exp === undefined ? 0 : Number(exp.replace(/^([+-]?)0+(?=\d)/, "$1").slice(0, 10))));
   let v: LD;
   if (hex) {
@@ -231,7 +231,7 @@ function addLongDouble(a: LD, b: LD): LD {
   return ldRound(sum < 0n, sum < 0n ? -sum : sum, e);
 }
 
-// True for finite values (not ±inf, not NaN).
+// True for finite values (not Â±inf, not NaN).
 const isFiniteLD = (x: LD): boolean => x.kind === "fin";
 
 /** ceill(x * 1000.0) in long double, as Redis turns a timeout in seconds into milliseconds: the
@@ -472,7 +472,7 @@ interface ConfigParam {
   alias?: string;
 }
 
-/* name type default [min..max | one|of|these] [immutable] [alias=name] — Redis 7.0's defaults. */
+/* name type default [min..max | one|of|these] [immutable] [alias=name] â Redis 7.0's defaults. */
 const CONFIG_TABLE = `
 acl-pubsub-default enum resetchannels allchannels|resetchannels
 aclfile str "" immutable
@@ -7817,7 +7817,7 @@ function feedMonitors(c: Client, argv: string[]): void {
 
 interface SlowlogEntry { id: number; time: number; usec: number; argv: string[]; addr: string; name: string }
 
-/** Records a command in the slow log when it took at least slowlog-log-slower-than µs. */
+/** Records a command in the slow log when it took at least slowlog-log-slower-than Âµs. */
 function slowlogPush(c: Client, cmd: RedisCommand, usec: number): void {
   const threshold = conf["slowlog-log-slower-than"] as number;
   if (threshold < 0 || usec < threshold) return;
@@ -8078,7 +8078,8 @@ function objectHelpCommand(c: Client): void {
   ]);
 }
 
-/* DEBUG SLEEP seconds | SET-ACTIVE-EXPIRE 0|1 | POPULATE count [prefix] [size] | OBJECT key */
+/* DEBUG SLEEP seconds | SET-ACTIVE-EXPIRE 0|1 | POPULATE count [prefix] [size] | OBJECT key |
+ *  RELOAD [MERGE] [NOFLUSH] [NOSAVE] */
 function debugCommand(c: Client): void {
   const argv = c.argv, sub = argv[1].toLowerCase();
   if (sub === "sleep" && argv.length === 3) {
@@ -8115,6 +8116,34 @@ function debugCommand(c: Client): void {
     }
     return addReplyOK(c);
   }
+  if (sub === "reload") {
+    let flush = true, save = true, merge = false;
+    for (const opt of argv.slice(2)) {
+      const o = opt.toLowerCase();
+      if (o === "merge") merge = true;
+      else if (o === "noflush") flush = false;
+      else if (o === "nosave") save = false;
+      else return addReplyError(c, "ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.");
+    }
+    // As in Redis: save (synchronously), empty the databases, load the file back. Where Redis
+    // panics (NOFLUSH without MERGE meeting a key it has), the load stops with an error.
+    if (save) {
+      let saved = false;
+      rdbSave(false, (ok) => { saved = ok; });
+      if (!saved) return addReplyError(c, "ERR Error trying to save the DB");
+    }
+    if (flush) emptyData(-1);
+    try {
+      const res = rdbLoad(readFileSync(rdbPath()), { into: !flush, replace: merge });
+      server.rdbLoadedKeys = res.keys;
+      server.rdbLoadedExpired = res.expired;
+    } catch (err) {
+      log("warning", `DEBUG RELOAD: ${(err as Error).message}`);
+      return addReplyError(c, "ERR Error trying to load the RDB dump");
+    }
+    log("warning", "DB reloaded by DEBUG RELOAD");
+    return addReplyOK(c);
+  }
   if (sub === "object" && argv.length === 3) {
     const db = cdb(c);
     const v = db.has(argv[2]) ? db.valAt(db.slot(argv[2])!) : undefined;
@@ -8129,6 +8158,18 @@ function debugCommand(c: Client): void {
       "    it is used instead of the 'key' prefix. These are not propagated to",
       "    replicas. Cluster slots are not respected so keys not belonging to the",
       "    current node can be created in cluster mode.",
+      "RELOAD [option ...]", "    Save the RDB on disk and reload it back to memory. Valid <option> values:",
+      "    * MERGE: conflicting keys will be loaded from RDB.",
+      "    * NOFLUSH: the existing database will not be removed before load, but",
+      "      a conflicting key stops the load with an error (Redis exits there).",
+      "    * NOSAVE: the database will be loaded from an existing RDB file.",
+      "    Examples:",
+      "    * DEBUG RELOAD: verify that the server is able to persist, flush and reload",
+      "      the database.",
+      "    * DEBUG RELOAD NOSAVE: replace the current database with the contents of an",
+      "      existing RDB file.",
+      "    * DEBUG RELOAD NOSAVE NOFLUSH MERGE: add the contents of an existing RDB",
+      "      file to the database.",
       "SET-ACTIVE-EXPIRE <0|1>", "    Setting it to 0 disables expiring keys in background when they are not",
       "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
       "    default.",
@@ -8367,7 +8408,7 @@ function resetStats(): void {
 
 // --------------------------------------------------------------------------------------------
 // The command table. Rows: name, arity, flags, first key, last key, key step, ACL categories
-// (beyond those implied by flags), handler — Redis 7.0's values.
+// (beyond those implied by flags), handler â Redis 7.0's values.
 // --------------------------------------------------------------------------------------------
 
 registerCommands("connection", [
@@ -10319,14 +10360,17 @@ interface RdbLoadResult { keys: number; expired: number; aux: Map<string, string
 
 /** Loads a whole RDB image into empty databases, checking its version and CRC64. Throws RdbError
  *  (with the offset) on anything corrupt, leaving the databases untouched. */
-function rdbLoad(buf: Buffer, opts: { replicaLoad?: boolean } = {}): RdbLoadResult {
+/** Loads an RDB image, replacing the databases once it has all been read; or, with `into`, into
+ *  the current databases, where a key already present is an error unless `replace` (DEBUG
+ *  RELOAD NOFLUSH [MERGE]). */
+function rdbLoad(buf: Buffer, opts: { replicaLoad?: boolean; into?: boolean; replace?: boolean } = {}): RdbLoadResult {
   const r = new RdbReader(buf);
   r.need(9);
   if (buf.latin1Slice(0, 5) !== "REDIS") throw new RdbError("Wrong signature trying to load DB from file", 0);
   const version = Number(buf.latin1Slice(5, 9));
   if (!(version >= 1 && version <= 11)) throw new RdbError(`Can't handle RDB format version ${buf.latin1Slice(5, 9)}`, 5);
   r.pos = 9;
-  const dbs = server.dbs.map((_, i) => new Db(i));
+  const dbs = opts.into ? server.dbs : server.dbs.map((_, i) => new Db(i));
   const aux = new Map<string, string>();
   let db = dbs[0];
   let expire = -1, keys = 0, expired = 0;
@@ -10365,6 +10409,7 @@ function rdbLoad(buf: Buffer, opts: { replicaLoad?: boolean } = {}): RdbLoadResu
     // A master drops keys already expired on disk; a replica keeps them for its master to expire.
     if (!empty && (expire === -1 || expire > nowMs || opts.replicaLoad)) {
       const access = lfuFreq >= 0 && lfu ? (lfuNow << 8) | lfuFreq : lruIdle >= 0 && !lfu ? (lruNow - lruIdle) & LRU_CLOCK_MAX : newAccess;
+      if (opts.replace && db.has(key)) dbDelete(db, key);
       if (!db.addLoaded(key, val, access)) throw new RdbError(`Duplicate key '${key}' in DB ${db.id}`, r.pos);
       if (expire !== -1) db.expires.set(key, expire);
       keys++;
@@ -10380,7 +10425,7 @@ function rdbLoad(buf: Buffer, opts: { replicaLoad?: boolean } = {}): RdbLoadResu
       if (crc[0] !== expected[0] || crc[1] !== expected[1]) throw new RdbError("Wrong RDB checksum", r.pos);
     }
   }
-  for (let i = 0; i < dbs.length; i++) {
+  for (let i = 0; i < dbs.length && !opts.into; i++) {
     dbs[i].blocking = server.dbs[i].blocking;
     dbs[i].watched = server.dbs[i].watched;
     server.dbs[i] = dbs[i];
@@ -10480,8 +10525,10 @@ function restoreCommand(c: Client): void {
     return addReplyError(c, "ERR Bad data format");
   }
   const deleted = replace && dbDelete(db, key);
-  let when = ttl;
-  if (ttl && !absttl) when += cmdTime;
+  // The expire time, exactly (ttl may be beyond 2^53). Redis adds the clock to a relative TTL in
+  // a long long: past LLONG_MAX the sum wraps negative, and the key is already expired.
+  const whenExact = BigInt(argv[2]) + (ttl && !absttl ? BigInt(cmdTime) : 0n);
+  const when = whenExact > LLONG_MAX ? -1 : Number(whenExact);
   if (ttl && checkAlreadyExpired(when)) {
     // Already expired: the key is gone, as Redis replies and propagates it.
     if (deleted) { keyModified(db, key, NOTIFY_GENERIC, "del"); server.dirty++; c.propArgv = ["DEL", key]; }
@@ -10490,7 +10537,7 @@ function restoreCommand(c: Client): void {
   dbAdd(db, key, v);
   if (ttl) {
     setExpire(db, key, when);
-    if (!absttl) c.propArgv = [...argv.slice(0, 2), String(when), ...argv.slice(3), "ABSTTL"];
+    if (!absttl) c.propArgv = [...argv.slice(0, 2), String(whenExact), ...argv.slice(3), "ABSTTL"];
   }
   const i = db.slot(key)!;
   if (freq >= 0 && lfuPolicy()) db.access[i] = (lfuMinutes() << 8) | freq;

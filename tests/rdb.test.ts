@@ -338,6 +338,24 @@ describe("DUMP and RESTORE", () => {
     expect(await s.c.raw("PTTL", "none")).toBe(":-1\r\n");
   });
 
+  test("a relative TTL that overflows a long long when added to the clock leaves no key, as Redis's wrapped sum does", async () => {
+    // redis-server 7.0.15 adds the clock to a relative TTL in a long long: past LLONG_MAX the
+    // sum wraps negative and the key counts as already expired (REPLACE deletes the old one).
+    const { s } = await dumpServers();
+    await apply(s.c, [["SET", "src", "v"], ["RPUSH", "old", "a"]]);
+    const p = String(await s.c.cmd("DUMP", "src"));
+    expect(await s.c.raw("RESTORE", "old", "9223372036854775807", p, "REPLACE")).toBe("+OK\r\n");
+    expect(await s.c.raw("EXISTS", "old")).toBe(":0\r\n");
+    expect(await s.c.raw("RESTORE", "new", "9223372036854775000", p)).toBe("+OK\r\n");
+    expect(await s.c.raw("EXISTS", "new")).toBe(":0\r\n");
+    // Just below the overflow the key stays. (Expire times are kept as doubles: beyond 2^53 ms
+    // they are rounded, to within 1024 ms here.)
+    const before = Date.now();
+    expect(await s.c.raw("RESTORE", "far", "9223370000000000000", p)).toBe("+OK\r\n");
+    const offset = BigInt(String(await s.c.cmd("PEXPIRETIME", "far"))) - 9223370000000000000n;
+    expect(offset >= BigInt(before - 1024) && offset <= BigInt(Date.now() + 1024)).toBe(true);
+  });
+
   test("IDLETIME sets the idle time OBJECT IDLETIME reports", async () => {
     const { s } = await dumpServers();
     await s.c.cmd("SET", "src", "v");

@@ -1643,6 +1643,47 @@ describe("DEBUG", () => {
     await c.raw("FLUSHDB");
   });
 
+  test("RELOAD saves, empties and loads the databases back; NOSAVE loads the file; NOFLUSH MERGE adds it", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "redbun-reload-"));
+    const srv = await spawnServer(["--save", "", "--dir", dir, "--enable-debug-command", "yes"]);
+    const c = await RawClient.connect(srv.port);
+    try {
+      expect(await c.raw("DEBUG", "RELOAD", "foo")).toBe("-ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.\r\n");
+      await c.raw("SET", "a", "1");
+      await c.raw("HSET", "h", "f", "v");
+      await c.raw("SET", "t", "x", "EX", 100);
+      await c.raw("SELECT", 3);
+      await c.raw("RPUSH", "l", "x", "y");
+      await c.raw("SELECT", 0);
+      expect(await c.raw("DEBUG", "RELOAD")).toBe(OK);
+      expect(await c.raw("GET", "a")).toBe(bulk("1"));
+      expect(await c.raw("HGET", "h", "f")).toBe(bulk("v"));
+      expect(await c.raw("TTL", "t")).toBe(":100\r\n");
+      expect(await c.raw("LRANGE", "l", 0, -1)).toBe("*0\r\n");
+      await c.raw("SELECT", 3);
+      expect(await c.raw("LRANGE", "l", 0, -1)).toBe(bulks("x", "y"));
+      await c.raw("SELECT", 0);
+      // NOSAVE: the file as it is, without what was written since.
+      await c.raw("SET", "b", "2");
+      expect(await c.raw("DEBUG", "RELOAD", "NOSAVE")).toBe(OK);
+      expect(await c.raw("EXISTS", "b")).toBe(":0\r\n");
+      // NOFLUSH MERGE: the file's keys over the current ones, the others kept.
+      await c.raw("SET", "a", "2");
+      await c.raw("SET", "c", "3");
+      expect(await c.raw("DEBUG", "RELOAD", "nosave", "noflush", "merge")).toBe(OK);
+      expect(await c.raw("MGET", "a", "c")).toBe(bulks("1", "3"));
+      // Without MERGE a key present in both stops the load (redis-server exits there).
+      expect(await c.raw("DEBUG", "RELOAD", "NOSAVE", "NOFLUSH")).toBe("-ERR Error trying to load the RDB dump\r\n");
+      // No file: the databases were emptied first, as in Redis.
+      rmSync(join(dir, "dump.rdb"));
+      expect(await c.raw("DEBUG", "RELOAD", "NOSAVE")).toBe("-ERR Error trying to load the RDB dump\r\n");
+      expect(await c.raw("DBSIZE")).toBe(":0\r\n");
+    } finally {
+      c.close();
+      await srv.stop();
+    }
+  });
+
   test("POPULATE with a negative or non-numeric size is refused", async () => {
     const c = await connect();
     expect(await c.raw("DEBUG", "POPULATE", "2", "s", "-1")).toBe("-ERR value is out of range, must be positive\r\n");
