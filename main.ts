@@ -1,5 +1,5 @@
 /*
- * Redbun â a Redis-compatible server in one TypeScript file, running on Bun.
+ * Redbun — a Redis-compatible server in one TypeScript file, running on Bun.
  *
  * It speaks RESP2 and RESP3 to real clients (redis-cli, ioredis, node-redis, Bun's RedisClient,
  * redis-py) and answers as Redis 7.0.15 does, reply for reply and error for error. Run it as
@@ -13,28 +13,28 @@
  * Commands of those families answer Redis's unknown-command error.
  *
  * Layout, in the order a request travels:
- *   1. Utilities       â integer/double parsing and formatting, glob matching, the clock
- *   2. Configuration   â one registry of parameters, config files and flags, CONFIG
- *   3. RESP            â the resumable request parser and the reply writer
- *   4. Clients         â per-connection state, output buffers, the command table, processCommand/call
- *   5. Keyspace        â databases, lazy and active expiry, SCAN
- *   6. Strings         â the string type's commands
- *   7. Lists           â a ring-buffer deque; LPUSH ... LMPOP and the blocking forms
- *   8. Hashes          â HSET ... HSCAN
- *   9. Sets            â SADD ... SSCAN
- *  10. Sorted sets     â a skiplist with spans plus a member dict; ZADD ... ZSCAN
- *  11. Streams         â entries in nodes, consumer groups with pending lists; XADD ... XINFO
- *  12. Blocking        â clients parked on keys, served in order when a key becomes ready
- *  13. Transactions    â MULTI/EXEC/DISCARD, WATCH as optimistic locking
- *  14. Pub/Sub         â channels, patterns, shard channels, keyspace notifications
- *  15. Keys            â generic key commands (DEL, RENAME, EXPIRE, SCAN ...)
- *  16. Server          â connection and introspection commands (HELLO, INFO, CLIENT, COMMAND ...)
- *  17. ACL             â users, selectors, permission checks, AUTH, the ACL log and file
- *  18. RDB             â Redis's snapshot format, SAVE/BGSAVE without stalling, DUMP/RESTORE
- *  19. AOF             â Redis 7's multi-part append-only file, fsync policies, rewrite
- *  20. Replication     â PSYNC master and replica, backlog, WAIT, ROLE, REPLICAOF
- *  21. Server loop     â Bun.listen, serverCron, startServer
- *  22. main            â command-line entry point
+ *   1. Utilities       — integer/double parsing and formatting, glob matching, the clock
+ *   2. Configuration   — one registry of parameters, config files and flags, CONFIG
+ *   3. RESP            — the resumable request parser and the reply writer
+ *   4. Clients         — per-connection state, output buffers, the command table, processCommand/call
+ *   5. Keyspace        — databases, lazy and active expiry, SCAN
+ *   6. Strings         — the string type's commands
+ *   7. Lists           — a ring-buffer deque; LPUSH ... LMPOP and the blocking forms
+ *   8. Hashes          — HSET ... HSCAN
+ *   9. Sets            — SADD ... SSCAN
+ *  10. Sorted sets     — a skiplist with spans plus a member dict; ZADD ... ZSCAN
+ *  11. Streams         — entries in nodes, consumer groups with pending lists; XADD ... XINFO
+ *  12. Blocking        — clients parked on keys, served in order when a key becomes ready
+ *  13. Transactions    — MULTI/EXEC/DISCARD, WATCH as optimistic locking
+ *  14. Pub/Sub         — channels, patterns, shard channels, keyspace notifications
+ *  15. Keys            — generic key commands (DEL, RENAME, EXPIRE, SCAN ...)
+ *  16. Server          — connection and introspection commands (HELLO, INFO, CLIENT, COMMAND ...)
+ *  17. ACL             — users, selectors, permission checks, AUTH, the ACL log and file
+ *  18. RDB             — Redis's snapshot format, SAVE/BGSAVE without stalling, DUMP/RESTORE
+ *  19. AOF             — Redis 7's multi-part append-only file, fsync policies, rewrite
+ *  20. Replication     — PSYNC master and replica, backlog, WAIT, ROLE, REPLICAOF
+ *  21. Server loop     — Bun.listen, serverCron, startServer
+ *  22. main            — command-line entry point
  */
 
 import type { Socket, TCPSocketListener } from "bun";
@@ -175,7 +175,7 @@ function ldRound(neg: boolean, m: bigint, e: number, sticky = false): LD {
 }
 
 // Parses like Redis string2ld: strtold over the whole string; null for empty, >= 5120 chars,
-// leading whitespace, trailing garbage, NaN, overflow to Â±inf, or underflow of a nonzero value to 0.
+// leading whitespace, trailing garbage, NaN, overflow to ±inf, or underflow of a nonzero value to 0.
 function parseLongDouble(s: string): LD | null {
   if (s.length === 0 || s.length >= MAX_LONG_DOUBLE_CHARS) return null;
   let r: RegExpExecArray | null;
@@ -188,7 +188,7 @@ function parseLongDouble(s: string): LD | null {
   [, digits, frac = "", exp] = r;
   const mant = BigInt((hex ? "0x" : "") + ((digits + frac).replace(/^0+/, "") || "0"));
   if (mant === 0n) return { kind: "fin", neg, m: 0n, e: 0 };
-  // Exponent clamped to Â±1e6: far beyond any input that doesn't already over/underflow.
+  // Exponent clamped to ±1e6: far beyond any input that doesn't already over/underflow.
   const x = Math.max(-1e6, Math.min(1e6, exp === undefined ? 0 : Number(exp.replace(/^([+-]?)0+(?=\d)/, "$1").slice(0, 10))));
   let v: LD;
   if (hex) {
@@ -231,7 +231,7 @@ function addLongDouble(a: LD, b: LD): LD {
   return ldRound(sum < 0n, sum < 0n ? -sum : sum, e);
 }
 
-// True for finite values (not Â±inf, not NaN).
+// True for finite values (not ±inf, not NaN).
 const isFiniteLD = (x: LD): boolean => x.kind === "fin";
 
 /** ceill(x * 1000.0) in long double, as Redis turns a timeout in seconds into milliseconds: the
@@ -472,7 +472,7 @@ interface ConfigParam {
   alias?: string;
 }
 
-/* name type default [min..max | one|of|these] [immutable] [alias=name] â Redis 7.0's defaults. */
+/* name type default [min..max | one|of|these] [immutable] [alias=name] — Redis 7.0's defaults. */
 const CONFIG_TABLE = `
 acl-pubsub-default enum resetchannels allchannels|resetchannels
 aclfile str "" immutable
@@ -7817,7 +7817,7 @@ function feedMonitors(c: Client, argv: string[]): void {
 
 interface SlowlogEntry { id: number; time: number; usec: number; argv: string[]; addr: string; name: string }
 
-/** Records a command in the slow log when it took at least slowlog-log-slower-than Âµs. */
+/** Records a command in the slow log when it took at least slowlog-log-slower-than µs. */
 function slowlogPush(c: Client, cmd: RedisCommand, usec: number): void {
   const threshold = conf["slowlog-log-slower-than"] as number;
   if (threshold < 0 || usec < threshold) return;
@@ -8408,7 +8408,7 @@ function resetStats(): void {
 
 // --------------------------------------------------------------------------------------------
 // The command table. Rows: name, arity, flags, first key, last key, key step, ACL categories
-// (beyond those implied by flags), handler â Redis 7.0's values.
+// (beyond those implied by flags), handler — Redis 7.0's values.
 // --------------------------------------------------------------------------------------------
 
 registerCommands("connection", [
