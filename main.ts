@@ -4904,6 +4904,11 @@ class StreamNode {
     return ms < id.ms ? -1 : ms > id.ms ? 1 : seq < id.seq ? -1 : seq > id.seq ? 1 : 0;
   }
   entry(k: number): StreamEntry { return { ms: this.ms[k], seq: this.seq[k], fields: this.items.slice(this.at[k], this.at[k + 1]) }; }
+  liveEntries(): StreamEntry[] {
+    const out: StreamEntry[] = [];
+    for (let k = 0; k < this.count; k++) if (!this.deleted[k]) out.push(this.entry(k));
+    return out;
+  }
   /** The index of the live entry with this ID, or -1. */
   indexOf(id: SID): number {
     for (let k = 0; k < this.count; k++) if (!this.deleted[k] && this.cmp(k, id) === 0) return k;
@@ -6263,7 +6268,7 @@ function sidBytes(id: SID): Buffer {
 
 /** A stream's body: listpack nodes (live entries only), metadata, groups with their PELs. */
 function rdbWriteStream(w: RdbWriter, s: RStream): void {
-  const nodes = s.liveNodes().map((n) => Array.from({ length: n.count }, (_, k) => k).filter((k) => !n.deleted[k]).map((k) => n.entry(k))).filter((es) => es.length);
+  const nodes = s.liveNodes().map((n) => n.liveEntries()).filter((es) => es.length);
   w.length(nodes.length);
   for (const es of nodes) {
     const master = es[0];
