@@ -8135,7 +8135,7 @@ function debugCommand(c: Client): void {
     if (save) {
       let saved = false;
       rdbSave(false, (ok) => { saved = ok; });
-      if (!saved) return addReplyError(c, "ERR Error trying to save the DB");
+      if (!saved) return addReplyError(c, "ERR"); // Redis's shared.err, as SAVE answers
     }
     if (flush) emptyData(-1);
     try {

@@ -3,7 +3,7 @@
 // the same (ids, addresses, times, allocator sizes) the test pins down the shape and says why.
 // Tests that need a password, a config file or a server they may shut down spawn their own.
 import { describe, test, expect, beforeAll, afterAll, afterEach } from "bun:test";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { RawClient } from "./client.ts";
@@ -1678,6 +1678,23 @@ describe("DEBUG", () => {
       rmSync(join(dir, "dump.rdb"));
       expect(await c.raw("DEBUG", "RELOAD", "NOSAVE")).toBe("-ERR Error trying to load the RDB dump\r\n");
       expect(await c.raw("DBSIZE")).toBe(":0\r\n");
+    } finally {
+      c.close();
+      await srv.stop();
+    }
+  });
+
+  test("RELOAD answers a bare -ERR, as SAVE does, when the save fails, and keeps the data", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "redbun-reload-fail-"));
+    mkdirSync(join(dir, "dump.rdb")); // the save's rename onto a directory fails
+    writeFileSync(join(dir, "dump.rdb", "x"), "x");
+    const srv = await spawnServer(["--save", "", "--dir", dir, "--enable-debug-command", "yes"]);
+    const c = await RawClient.connect(srv.port);
+    try {
+      await c.raw("SET", "a", "1");
+      expect(await c.raw("SAVE")).toBe("-ERR\r\n");
+      expect(await c.raw("DEBUG", "RELOAD")).toBe("-ERR\r\n");
+      expect(await c.raw("GET", "a")).toBe(bulk("1"));
     } finally {
       c.close();
       await srv.stop();
