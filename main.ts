@@ -1149,6 +1149,19 @@ function addReplyBulk(c: Client, s: string): void {
   c.outLen = p;
 }
 
+/** The bytes of b from start to end as a bulk string. */
+function addReplyBulkBytes(c: Client, b: Buffer, start: number, end: number): void {
+  const n = end - start, out = reserve(c, n + 26);
+  let p = c.outLen;
+  out[p++] = 36; // $
+  p = writeDecimal(out, p, n);
+  out[p++] = 13; out[p++] = 10;
+  if (n > 16) p += b.copy(out, p, start, end);
+  else for (let i = start; i < end; i++) out[p++] = b[i];
+  out[p++] = 13; out[p++] = 10;
+  c.outLen = p;
+}
+
 function addReplyNull(c: Client): void { addReplyProto(c, c.resp === 2 ? "$-1\r\n" : "_\r\n"); }
 function addReplyNullArray(c: Client): void { addReplyProto(c, c.resp === 2 ? "*-1\r\n" : "_\r\n"); }
 function addReplyArrayLen(c: Client, n: number): void { addReplyPrefixedInt(c, 42 /* * */, n); }
@@ -1712,6 +1725,15 @@ const DICT_SEED = randomBytes(4).readInt32LE(0);
 function dictHash(s: string): number {
   let h = DICT_SEED ^ s.length;
   for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return hashMix(h);
+}
+/** dictHash of the n bytes of b from `start`. */
+function dictHashBytes(b: Buffer, start: number, n: number): number {
+  let h = DICT_SEED ^ n;
+  for (let i = start; i < start + n; i++) h = Math.imul(h ^ b[i], 0x01000193);
+  return hashMix(h);
+}
+function hashMix(h: number): number {
   h ^= h >>> 15;
   h = Math.imul(h, 0x2c1b3c6d);
   return h ^ (h >>> 12);
@@ -1720,13 +1742,100 @@ function dictHash(s: string): number {
 // Arrays that can grow to millions of entries are kept in pages of 4096 (see Dict.pages).
 const PAGE_BITS = 12, PAGE_MASK = (1 << PAGE_BITS) - 1;
 
+// A JS string costs about 50 bytes of memory beyond its characters (its cell, its header, the
+// allocator's rounding), and the collector visits each one: a million small keys with their
+// values were two million strings, twice Redis's memory. So a Dict whose values are mostly
+// strings (a database, a hash) keeps a key of at most PACK_MAX bytes with its string value of at
+// most PACK_MAX bytes as one entry of bytes in an Arena: [key length][value length][key][value].
+const PACK_MAX = 255;
+const ARENA_CHUNK = 1 << 16; // the largest chunk; a handle is chunk * ARENA_CHUNK + offset
+
+/** Entries of bytes in chunks of Buffer, allocated in size classes of 8 bytes with a free list
+ *  each, so that a freed entry is reused by the next of its size. Chunks grow with the arena,
+ *  from 64 bytes (a hash of one field) to 64 KiB. */
+class Arena {
+  private chunks: Buffer[] = [];
+  private used = 0; // bytes taken in the last chunk
+  private total = 0;
+  private free: number[][] = [];
+  private static size(klen: number, vlen: number): number { return (klen + vlen + 9) & ~7; }
+  /** A new entry for key and val; returns its handle. */
+  alloc(key: string, val: string): number {
+    const h = this.take(Arena.size(key.length, val.length)), b = this.chunks[h >>> 16], o = h & 0xffff;
+    b[o] = key.length;
+    writeLatin1(b, key, o + 2);
+    this.putVal(b, o, val);
+    return h;
+  }
+  private take(size: number): number {
+    const list = this.free[size >> 3];
+    if (list !== undefined && list.length > 0) return list.pop()!;
+    let c = this.chunks.length - 1;
+    if (c < 0 || this.used + size > this.chunks[c].length) {
+      let n = 64;
+      while (n < size || (n < this.total && n < ARENA_CHUNK)) n *= 2;
+      this.chunks.push(Buffer.allocUnsafe(n));
+      c++;
+      this.used = 0;
+    }
+    const h = c * ARENA_CHUNK + this.used;
+    this.used += size;
+    this.total += size;
+    return h;
+  }
+  private putVal(b: Buffer, o: number, val: string): void {
+    const n = val.length, v = o + 2 + b[o];
+    b[o + 1] = n;
+    if (n > 16) b.latin1Write(val, v);
+    else for (let i = 0; i < n; i++) b[v + i] = val.charCodeAt(i);
+  }
+  release(h: number): void {
+    const b = this.chunks[h >>> 16], o = h & 0xffff, cls = Arena.size(b[o], b[o + 1]) >> 3;
+    (this.free[cls] ??= []).push(h);
+  }
+  /** Gives entry h the value val: in place if its size class allows, else in a new entry whose
+   *  handle it returns. */
+  setVal(h: number, val: string): number {
+    const b = this.chunks[h >>> 16], o = h & 0xffff, klen = b[o];
+    const n = val.length, size = Arena.size(klen, n);
+    if (size === Arena.size(klen, b[o + 1])) { this.putVal(b, o, val); return h; }
+    const h2 = this.take(size), b2 = this.chunks[h2 >>> 16], o2 = h2 & 0xffff;
+    b.copy(b2, o2, o, o + 2 + klen);
+    this.putVal(b2, o2, val);
+    this.release(h);
+    return h2;
+  }
+  key(h: number): string { const b = this.chunks[h >>> 16], o = h & 0xffff; return b.latin1Slice(o + 2, o + 2 + b[o]); }
+  valLength(h: number): number { return this.chunks[h >>> 16][(h & 0xffff) + 1]; }
+  val(h: number): string {
+    const b = this.chunks[h >>> 16], o = h & 0xffff, v = o + 2 + b[o];
+    return b.latin1Slice(v, v + b[o + 1]);
+  }
+  keyIs(h: number, key: string): boolean {
+    const b = this.chunks[h >>> 16], o = h & 0xffff, n = key.length;
+    if (b[o] !== n) return false;
+    for (let i = 0; i < n; i++) if (b[o + 2 + i] !== key.charCodeAt(i)) return false;
+    return true;
+  }
+  hash(h: number): number { const b = this.chunks[h >>> 16], o = h & 0xffff; return dictHashBytes(b, o + 2, b[o]); }
+  /** Replies with entry h's value as a bulk string. */
+  replyVal(c: Client, h: number): void {
+    const b = this.chunks[h >>> 16], o = h & 0xffff, v = o + 2 + b[o];
+    addReplyBulkBytes(c, b, v, v + b[o + 1]);
+  }
+}
+
 class Dict<V> {
   // The entries, key then value, slot i at pages[i >> PAGE_BITS][2 * (i & PAGE_MASK)]:
   // in pages of 4096 rather than one array because JavaScriptCore's collector, while it marks,
   // rescans an array in full after each store into it. With a million keys in one array, every
   // SET made the collector rescan 8 MB: collections crawled for seconds and took half the CPU.
+  // In a packing Dict, a slot whose value place holds a number holds an Arena entry's handle
+  // there (and null in the key's place): such a Dict never stores numbers as values.
   private pages: unknown[][] = [[]];
   private count = 0;
+  readonly arena: Arena | null;
+  constructor(packs = false) { this.arena = packs ? new Arena() : null; }
   // The index: an open-addressing table (linear probing, at most half full) of buckets that are
   // pairs of ints, a key's hash then its slot + 1 (0: empty), so that a probe reads one cache
   // line. Typed arrays cost a JS Map's per-entry objects a fraction of the memory.
@@ -1743,14 +1852,62 @@ class Dict<V> {
   private missHash = 0;
   private missBucket = 0;
   get size(): number { return this.count; }
-  keyAt(i: number): string { return this.pages[i >> PAGE_BITS][2 * (i & PAGE_MASK)] as string; }
-  valAt(i: number): V { return this.pages[i >> PAGE_BITS][2 * (i & PAGE_MASK) + 1] as V; }
-  setValAt(i: number, val: V): void {
+  keyAt(i: number): string {
+    const page = this.pages[i >> PAGE_BITS], x = 2 * (i & PAGE_MASK), v = page[x + 1];
+    if (this.arena !== null && typeof v === "number") return this.arena.key(v);
+    return page[x] as string;
+  }
+  valAt(i: number): V {
+    const v = this.pages[i >> PAGE_BITS][2 * (i & PAGE_MASK) + 1];
+    if (this.arena !== null && typeof v === "number") return this.arena.val(v) as V;
+    return v as V;
+  }
+  /** The length of slot i's value, which is a string. */
+  strLengthAt(i: number): number {
+    const v = this.pages[i >> PAGE_BITS][2 * (i & PAGE_MASK) + 1];
+    return this.arena !== null && typeof v === "number" ? this.arena.valLength(v) : (v as string).length;
+  }
+  /** Slot i's arena handle, or -1 if its entry is not in the arena. */
+  handleAt(i: number): number {
+    const v = this.pages[i >> PAGE_BITS][2 * (i & PAGE_MASK) + 1];
+    return this.arena !== null && typeof v === "number" ? v : -1;
+  }
+  private keyIs(i: number, key: string): boolean {
+    const page = this.pages[i >> PAGE_BITS], x = 2 * (i & PAGE_MASK), v = page[x + 1];
+    if (this.arena !== null && typeof v === "number") return this.arena.keyIs(v, key);
+    return page[x] === key;
+  }
+  private hashAt(i: number): number {
+    const page = this.pages[i >> PAGE_BITS], x = 2 * (i & PAGE_MASK), v = page[x + 1];
+    if (this.arena !== null && typeof v === "number") return this.arena.hash(v);
+    return dictHash(page[x] as string);
+  }
+  setValAt(i: number, val: V, pack = true): void {
+    const page = this.pages[i >> PAGE_BITS], x = 2 * (i & PAGE_MASK), old = page[x + 1];
+    if (this.arena !== null && (typeof old === "number" || typeof val === "string")) return this.setPacked(this.arena, page, x, old, val, pack);
     // Storing the value already there (the parser hands repeated arguments over as the same
     // string) is skipped: a store into a page the collector has marked makes it rescan the page.
     // (0 is always stored: -0 === 0, and a sorted set's score can change from one to the other.)
-    const page = this.pages[i >> PAGE_BITS], x = 2 * (i & PAGE_MASK) + 1;
-    if (page[x] !== val || val === 0) page[x] = val;
+    if (old !== val || val === 0) page[x + 1] = val;
+  }
+  /** setValAt in a packing Dict, where the old value or the new one is a string. */
+  private setPacked(a: Arena, page: unknown[], x: number, old: unknown, val: V, pack: boolean): void {
+    if (typeof old === "number") {
+      if (pack && typeof val === "string" && val.length <= PACK_MAX) {
+        const h = a.setVal(old, val);
+        if (h !== old) page[x + 1] = h;
+        return;
+      }
+      page[x] = a.key(old);
+      a.release(old);
+      page[x + 1] = val;
+      return;
+    }
+    const key = page[x] as string;
+    if (pack && key.length <= PACK_MAX && (val as string).length <= PACK_MAX) {
+      page[x] = null;
+      page[x + 1] = a.alloc(key, val as string);
+    } else if (old !== val) page[x + 1] = val;
   }
   /** The keys, as a new array. */
   keyList(): string[] {
@@ -1764,7 +1921,7 @@ class Dict<V> {
     const t = this.table, m = this.mask;
     let p = h & m;
     for (let e = t[2 * p + 1]; e !== 0; e = t[2 * p + 1]) {
-      if (t[2 * p] === h && this.keyAt(e - 1) === key) return p;
+      if (t[2 * p] === h && this.keyIs(e - 1, key)) return p;
       p = (p + 1) & m;
     }
     return p;
@@ -1772,7 +1929,7 @@ class Dict<V> {
   /** The bucket holding slot i (which must be in the table). */
   private bucketOf(i: number): number {
     const t = this.table, m = this.mask;
-    let p = dictHash(this.keyAt(i)) & m;
+    let p = this.hashAt(i) & m;
     while (t[2 * p + 1] !== i + 1) p = (p + 1) & m;
     return p;
   }
@@ -1792,15 +1949,16 @@ class Dict<V> {
     const i = this.slot(key);
     return i === undefined ? undefined : this.valAt(i);
   }
-  /** Adds or replaces an entry; returns true if it is new. */
-  set(key: string, val: V): boolean {
-    if (key === this.lastKey) { this.setValAt(this.lastSlot, val); return false; }
+  /** Adds or replaces an entry; returns true if it is new. `pack` false keeps a string value out
+   *  of the arena (a counter's, which is about to change again). */
+  set(key: string, val: V, pack = true): boolean {
+    if (key === this.lastKey) { this.setValAt(this.lastSlot, val, pack); return false; }
     const miss = key === this.missKey;
     const h = miss ? this.missHash : dictHash(key), p = miss ? this.missBucket : this.probe(key, h), e = this.table[2 * p + 1];
     this.lastKey = key;
-    if (e !== 0) { this.setValAt((this.lastSlot = e - 1), val); return false; }
+    if (e !== 0) { this.setValAt((this.lastSlot = e - 1), val, pack); return false; }
     this.lastSlot = this.count;
-    this.insertAt(p, h, key, val);
+    this.insertAt(p, h, key, val, pack);
     return true;
   }
   /** Adds an entry unless the key is there; returns true if it was added. */
@@ -1811,11 +1969,13 @@ class Dict<V> {
     this.insertAt(p, h, key, val);
     return true;
   }
-  private insertAt(p: number, h: number, key: string, val: V): void {
+  private insertAt(p: number, h: number, key: string, val: V, pack = true): void {
     this.missKey = null;
     const i = this.count++;
     if (i >> PAGE_BITS === this.pages.length) this.pages.push([]);
-    this.pages[i >> PAGE_BITS].push(key, val);
+    const page = this.pages[i >> PAGE_BITS];
+    if (this.arena !== null && pack && typeof val === "string" && key.length <= PACK_MAX && val.length <= PACK_MAX) page.push(null, this.arena.alloc(key, val));
+    else page.push(key, val);
     this.table[2 * p] = h;
     this.table[2 * p + 1] = i + 1;
     if ((i + 1) * 2 > this.mask + 1) this.rebuild(2 * (this.mask + 1));
@@ -1873,7 +2033,8 @@ class Dict<V> {
     if (e === 0) return false;
     this.lastKey = this.missKey = null;
     this.clearBucket(p);
-    const i = e - 1, last = this.count - 1;
+    const i = e - 1, last = this.count - 1, h = this.handleAt(i);
+    if (h >= 0) this.arena!.release(h);
     if (ordered) {
       for (let j = i; j < last; j++) this.moveSlot(j + 1, j);
       this.popSlot();
@@ -1923,9 +2084,9 @@ class Db extends Dict<RValue> {
   expireCursor: Iterator<[string, number]> | null = null; // where the active cycle resumes
   evictCursor: Iterator<string> | null = null; // where volatile eviction sampling resumes
   avgTtl = 0;
-  constructor(public id: number) { super(); }
-  override set(key: string, val: RValue): boolean {
-    const added = super.set(key, val);
+  constructor(public id: number) { super(true); }
+  override set(key: string, val: RValue, pack = true): boolean {
+    const added = super.set(key, val, pack);
     const i = this.slot(key)!;
     // A new value object: a fresh LRU clock, or (LFU) the old counter carried over, as dbOverwrite.
     const cost = MEM_KEY_OVERHEAD + key.length + valueBytes(val);
@@ -2019,7 +2180,8 @@ function memoryOverhead() {
 function keyMemoryChanged(db: Db, key: string): void {
   const i = db.slot(key);
   if (i === undefined) return;
-  const cost = MEM_KEY_OVERHEAD + key.length + valueBytes(db.valAt(i));
+  const h = db.handleAt(i);
+  const cost = MEM_KEY_OVERHEAD + key.length + (h >= 0 ? db.arena!.valLength(h) + MEM_STRING_OVERHEAD : valueBytes(db.valAt(i)));
   db.memTotal += cost - db.memEst[i];
   db.memEst[i] = cost;
 }
@@ -2064,16 +2226,16 @@ function touchKey(db: Db, i: number): void {
 const LOOKUP_NOTOUCH = 1;
 
 /** Adds a key that does not exist. */
-function dbAdd(db: Db, key: string, val: RValue): void {
-  db.set(key, val);
+function dbAdd(db: Db, key: string, val: RValue, pack = true): void {
+  db.set(key, val, pack);
   if (server.blockingKeysCount && db.blocking.has(key)) signalKeyAsReady(db, key);
   if (server.notifyFlags & NOTIFY_NEW) notifyKeyspaceEvent(NOTIFY_NEW, "new", key, db.id);
 }
 
 /** Replaces the value of an existing key, keeping its TTL. */
-function dbOverwrite(db: Db, key: string, val: RValue): void {
+function dbOverwrite(db: Db, key: string, val: RValue, pack = true): void {
   if (saveJob) saveBeforeChange(db, key);
-  db.setValAt(db.slot(key)!, val);
+  db.setValAt(db.slot(key)!, val, pack);
   if (db.encodings.size) db.encodings.delete(key);
 }
 
@@ -2151,15 +2313,21 @@ function deleteExpiredKey(db: Db, key: string): void {
 
 /** Looks a key up for reading: expires it if due and counts a keyspace hit or miss. */
 function lookupKeyRead(db: Db, key: string, flags = 0): RValue | undefined {
+  const i = lookupSlotRead(db, key, flags);
+  return i < 0 ? undefined : db.valAt(i);
+}
+
+/** lookupKeyRead's lookup: the key's slot, or -1. */
+function lookupSlotRead(db: Db, key: string, flags = 0): number {
   const i = db.slot(key);
   if (i === undefined || (db.expires.size && expireIfNeeded(db, key))) {
     stats.keyspaceMisses++;
     if (server.notifyFlags & NOTIFY_KEY_MISS) notifyKeyspaceEvent(NOTIFY_KEY_MISS, "keymiss", key, db.id);
-    return undefined;
+    return -1;
   }
   stats.keyspaceHits++;
   if (!(flags & LOOKUP_NOTOUCH)) touchKey(db, i);
-  return db.valAt(i);
+  return i;
 }
 
 /** Looks a key up before writing it: expires it if due, no stats. */
@@ -2508,8 +2676,12 @@ function psetexCommand(c: Client): void { setGeneric(c, OBJ_PX, c.argv[1], c.arg
 
 /* GET key */
 function getCommand(c: Client): void {
-  const v = lookupKeyRead(cdb(c), c.argv[1]);
-  if (v === undefined) return addReplyNull(c);
+  const db = cdb(c), i = lookupSlotRead(db, c.argv[1]);
+  if (i < 0) return addReplyNull(c);
+  // A value in the arena is copied from there, with no string made for it.
+  const h = db.handleAt(i);
+  if (h >= 0) return db.arena!.replyVal(c, h);
+  const v = db.valAt(i);
   if (typeof v !== "string") return addReplyError(c, E.wrongType);
   addReplyBulk(c, v);
 }
@@ -2685,9 +2857,10 @@ function incrDecr(c: Client, incr: number | bigint): void {
     if (big > LLONG_MAX || big < LLONG_MIN) return addReplyError(c, E.overflow);
     next = big;
   }
+  // A counter stays out of the arena (see PACK_MAX): reading it there would make a string per INCR.
   const s = String(next);
-  if (v === undefined) dbAdd(db, key, s);
-  else dbOverwrite(db, key, s);
+  if (v === undefined) dbAdd(db, key, s, false);
+  else dbOverwrite(db, key, s, false);
   server.dirty++;
   keyModified(db, key, NOTIFY_STRING, "incrby");
   addReplyIntegerString(c, s);
@@ -3358,14 +3531,14 @@ function blmpopCommand(c: Client): void {
 
 class RHash {
   readonly type = "hash";
-  dict = new Dict<string>();
+  dict = new Dict<string>(true);
   listpack = true;
   bytes = 0;
   /** Sets a field; returns true if it is new. Converts to a hashtable past the listpack limits. */
   set(field: string, value: string): boolean {
     if (this.listpack && (field.length > hot.hashMaxListpackValue || value.length > hot.hashMaxListpackValue)) this.listpack = false;
-    const old = this.dict.get(field);
-    this.bytes += old === undefined ? field.length + value.length + MEM_HASH_FIELD : value.length - old.length;
+    const i = this.dict.slot(field);
+    this.bytes += i === undefined ? field.length + value.length + MEM_HASH_FIELD : value.length - this.dict.strLengthAt(i);
     const added = this.dict.set(field, value);
     if (this.listpack && this.dict.size > hot.hashMaxListpackEntries) this.listpack = false;
     return added;

@@ -193,6 +193,22 @@ const LISTS: Record<string, Script[]> = {
 // ---------------------------------------------------------------------------------------------
 
 const HASHES: Record<string, Script[]> = {
+  // Fields and values of up to 255 bytes live in the hash's byte arena (main.ts, Arena).
+  "hashes: fields and values in the arena": [
+    { name: "at and past 255 bytes", steps: [
+      ["HSET", "h", "f".repeat(255), "v".repeat(255)], ["HGET", "h", "f".repeat(255)], ["HSTRLEN", "h", "f".repeat(255)],
+      ["HSET", "h", "f".repeat(255), "w".repeat(256)], ["HGET", "h", "f".repeat(255)], ["HSET", "h", "f".repeat(255), "short"],
+      ["HGET", "h", "f".repeat(255)], ["HSET", "h", "F".repeat(256), "v"], ["HGET", "h", "F".repeat(256)], ["HLEN", "h"],
+      ["HDEL", "h", "F".repeat(256)], ["HSET", "h", "", ""], ["HGET", "h", ""], ["HEXISTS", "h", ""], ["HSTRLEN", "h", ""],
+      sp(["HGETALL", "h"]), "HSET h n 10", "HINCRBY h n 5", "HGET h n", "HINCRBYFLOAT h n 0.5", "HGET h n", "HSETNX h n 1", "HGET h n",
+    ] },
+    { name: "300 fields set, deleted and set again at other sizes", steps: [
+      ["HSET", "big", ...range(300, (i) => [`field:${i}:${"y".repeat(i % 50)}`, "z".repeat((i * 7) % 100)]).flat()],
+      ["HDEL", "big", ...range(150, (i) => `field:${2 * i}:${"y".repeat((2 * i) % 50)}`)], "HLEN big",
+      ["HSET", "big", ...range(300, (i) => [`field:${i}:${"y".repeat(i % 50)}`, "q".repeat((i * 13) % 120)]).flat()],
+      ["HMGET", "big", ...range(300, (i) => `field:${i}:${"y".repeat(i % 50)}`)], sp("HGETALL big"), "HLEN big",
+    ] },
+  ],
   "hashes: HSET / HSETNX / HMSET / HGET / HMGET": [
     { name: "set and get", steps: [
       "HSET h a 1", "HSET h a 2 b 3", "HSET h a 2 c 4 c 5", "HGET h a", "HGET h c", "HGET h nosuch", "HGET missing a", "HMGET h a b nosuch c",

@@ -19,7 +19,40 @@ import {
 // The scripts (data). Each script runs on a fresh connection after FLUSHALL.
 // ---------------------------------------------------------------------------------------------
 
+// Keys and values of up to 255 bytes live in the keyspace's byte arena (main.ts, Arena): these
+// cross its limits and its size classes, and change a key's type and value back and forth.
+const K255 = "k".repeat(254) + "\n", K256 = "K".repeat(256), V255 = ALL_BYTES.slice(1), V200 = CRLF_VALUE + ALL_BYTES.slice(0, 176);
+const ARENA_KEYS = Array.from({ length: 300 }, (_, i) => `key:${"x".repeat(i % 40)}:${i}`);
+const ARENA_VALS = (round: number) => ARENA_KEYS.flatMap((k, i) => [k, "v".repeat((i * 7 + round * 13) % 90) + round]);
+
 const SUITES: Record<string, Script[]> = {
+  "strings: keys and values in the arena": [
+    { name: "at and past 255 bytes", steps: [
+      ["SET", K255, V255], ["GET", K255], ["STRLEN", K255], ["APPEND", K255, "z"], ["GET", K255], ["STRLEN", K255],
+      ["SETRANGE", K255, "250", "abcdefgh"], ["GET", K255], ["SET", K255, "short"], ["GET", K255], ["GETRANGE", K255, "1", "3"],
+      ["SET", K256, "v"], ["GET", K256], ["EXISTS", K256], ["SET", K256, V255], ["GET", K256], ["DEL", K256], ["GET", K256],
+      ["SET", "k", ""], ["GET", "k"], ["STRLEN", "k"], ["SET", "", "empty key"], ["GET", ""], ["SET", "b", V200], ["GET", "b"],
+      ["SET", "b", ALL_BYTES], ["GET", "b"], ["SET", "b", V200], ["GET", "b"], ["DBSIZE"],
+    ] },
+    { name: "growing and shrinking across size classes", steps: [
+      ...Array.from({ length: 40 }, (_, i) => [["SET", "g", "a".repeat((i * 11) % 270)], ["GET", "g"], ["STRLEN", "g"]]).flat(),
+      ["APPEND", "g", "tail"], ["GET", "g"], ["GETSET", "g", "x"], ["GETDEL", "g"], ["GET", "g"],
+    ] },
+    { name: "type changes, counters, encodings", steps: [
+      "SET t v", "DEL t", "RPUSH t a", "TYPE t", "SET t v2", "TYPE t", "GET t", "HSET t f v", "SET t v3", "GET t",
+      "SET n 41", "INCR n", "GET n", "OBJECT ENCODING n", "APPEND n 0", "GET n", "INCRBY n 5", "SET n 7", "DECR n", "GET n",
+      "SET e abc", "OBJECT ENCODING e", ["SET", "e", "x".repeat(45)], "OBJECT ENCODING e", "SET e 12", "OBJECT ENCODING e",
+      "SET r v", "RENAME r r2", "GET r2", "COPY r2 r3", "GET r3", "SET r3 other", "GET r2", "GET r3", "SETNX r3 no", "GETEX r3",
+    ] },
+    { name: "300 keys set, deleted and set again at other sizes", steps: [
+      ["MSET", ...ARENA_VALS(1)], ["MGET", ...ARENA_KEYS], ["DEL", ...ARENA_KEYS.filter((_, i) => i % 3 === 0)], ["DBSIZE"],
+      ["MSET", ...ARENA_VALS(2)], ["MGET", ...ARENA_KEYS], ["DEL", ...ARENA_KEYS.filter((_, i) => i % 2 === 0)], ["DBSIZE"],
+      ["MSETNX", "fresh", "1", ARENA_KEYS[1], "2"], ["MSET", ...ARENA_VALS(3).slice(0, 200)], ["MGET", ...ARENA_KEYS], ["DBSIZE"],
+    ] },
+    { name: "DUMP and RESTORE", steps: [
+      ["SET", "d", V200], ["DUMP", "d"], "DEL d2", ["SET", K255, "val"], ["DUMP", K255],
+    ] },
+  ],
   "strings: SET": [
     { name: "basic and overwrite", steps: ["SET k v", "GET k", "SET k v2", "GET k", "set K lower", "GET K", "GET k", "SeT k mixed", "GET k"] },
     { name: "NX / XX", steps: ["SET k v NX", "SET k w NX", "GET k", "SET k w XX", "GET k", "SET missing v XX", "EXISTS missing", "SET k a nx", "SET k b xx"] },
