@@ -2540,7 +2540,8 @@ function scanCommand(c: Client): void {
 // ============================================================================================
 // 6. Strings
 //
-// A string value is a latin1 JS string. Integer commands (INCR ...) parse and format 64-bit
+// A string value is a latin1 JS string (kept as bytes in its database's Arena while short,
+// section 5). Integer commands (INCR ...) parse and format 64-bit
 // integers exactly; INCRBYFLOAT computes in 80-bit extended precision as Redis's long double.
 // ============================================================================================
 
