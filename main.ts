@@ -1763,9 +1763,16 @@ class Arena {
   alloc(key: string, val: string): number {
     const h = this.take(Arena.size(key.length, val.length)), b = this.chunks[h >>> 16], o = h & 0xffff;
     b[o] = key.length;
-    writeLatin1(b, key, o + 2);
+    Arena.put(b, o + 2, key);
     this.putVal(b, o, val);
     return h;
+  }
+  /** Copies s into b at p. (Its own copy of writeLatin1: that one, called with the clients'
+   *  output buffers too, measured ~10 ns slower per SET here.) */
+  private static put(b: Buffer, p: number, s: string): void {
+    const n = s.length;
+    if (n > 16) b.latin1Write(s, p);
+    else for (let i = 0; i < n; i++) b[p + i] = s.charCodeAt(i);
   }
   private take(size: number): number {
     const list = this.free[size >> 3];
@@ -1784,10 +1791,8 @@ class Arena {
     return h;
   }
   private putVal(b: Buffer, o: number, val: string): void {
-    const n = val.length, v = o + 2 + b[o];
-    b[o + 1] = n;
-    if (n > 16) b.latin1Write(val, v);
-    else for (let i = 0; i < n; i++) b[v + i] = val.charCodeAt(i);
+    b[o + 1] = val.length;
+    Arena.put(b, o + 2 + b[o], val);
   }
   release(h: number): void {
     const b = this.chunks[h >>> 16], o = h & 0xffff, cls = Arena.size(b[o], b[o + 1]) >> 3;
@@ -1797,7 +1802,7 @@ class Arena {
    *  handle it returns. */
   setVal(h: number, val: string): number {
     const b = this.chunks[h >>> 16], o = h & 0xffff, klen = b[o];
-    const n = val.length, size = Arena.size(klen, n);
+    const size = Arena.size(klen, val.length);
     if (size === Arena.size(klen, b[o + 1])) { this.putVal(b, o, val); return h; }
     const h2 = this.take(size), b2 = this.chunks[h2 >>> 16], o2 = h2 & 0xffff;
     b.copy(b2, o2, o, o + 2 + klen);
