@@ -1746,11 +1746,14 @@ const PAGE_BITS = 12, PAGE_MASK = (1 << PAGE_BITS) - 1;
 // allocator's rounding), and the collector visits each one: a million small keys with their
 // values were two million strings, twice Redis's memory. So a Dict whose values are mostly
 // strings (a database, a hash) keeps a key of at most PACK_MAX bytes with its string value of at
-// most PACK_MAX bytes as one entry of bytes in an Arena: [key length][value length][key][value].
+// most PACK_MAX bytes as one entry of bytes in an Arena:
+//   [key length][value length][slot: 4 bytes, little-endian][key][value]
+// The entry knows its Dict slot, so that the Dict's index can point at the entry itself: a lookup
+// in a big table then reads the index and the entry (two cache misses), not also the slot.
 const PACK_MAX = 255;
 const ARENA_CHUNK = 1 << 16; // the largest chunk; a handle is chunk * ARENA_CHUNK + offset
 
-/** Entries of bytes in chunks of Buffer, allocated in size classes of 8 bytes with a free list
+/** Entries of bytes in chunks of Buffer, allocated in size classes of 4 bytes with a free list
  *  each, so that a freed entry is reused by the next of its size. Chunks grow with the arena,
  *  from 64 bytes (a hash of one field) to 64 KiB. */
 class Arena {
@@ -1758,14 +1761,23 @@ class Arena {
   private used = 0; // bytes taken in the last chunk
   private total = 0;
   private free: number[][] = [];
-  private static size(klen: number, vlen: number): number { return (klen + vlen + 9) & ~7; }
-  /** A new entry for key and val; returns its handle. */
-  alloc(key: string, val: string): number {
+  private static size(klen: number, vlen: number): number { return (klen + vlen + 9) & ~3; }
+  /** A new entry for key and val in Dict slot `slot`; returns its handle. */
+  alloc(key: string, val: string, slot: number): number {
     const h = this.take(Arena.size(key.length, val.length)), b = this.chunks[h >>> 16], o = h & 0xffff;
     b[o] = key.length;
-    Arena.put(b, o + 2, key);
+    Arena.setSlot(b, o, slot);
+    Arena.put(b, o + 6, key);
     this.putVal(b, o, val);
     return h;
+  }
+  slotOf(h: number): number {
+    const b = this.chunks[h >>> 16], o = h & 0xffff;
+    return b[o + 2] | (b[o + 3] << 8) | (b[o + 4] << 16) | (b[o + 5] << 24);
+  }
+  moveTo(h: number, slot: number): void { Arena.setSlot(this.chunks[h >>> 16], h & 0xffff, slot); }
+  private static setSlot(b: Buffer, o: number, slot: number): void {
+    b[o + 2] = slot; b[o + 3] = slot >>> 8; b[o + 4] = slot >>> 16; b[o + 5] = slot >>> 24;
   }
   /** Copies s into b at p. (Its own copy of writeLatin1: that one, called with the clients'
    *  output buffers too, measured ~10 ns slower per SET here.) */
@@ -1775,7 +1787,7 @@ class Arena {
     else for (let i = 0; i < n; i++) b[p + i] = s.charCodeAt(i);
   }
   private take(size: number): number {
-    const list = this.free[size >> 3];
+    const list = this.free[size >> 2];
     if (list !== undefined && list.length > 0) return list.pop()!;
     let c = this.chunks.length - 1;
     if (c < 0 || this.used + size > this.chunks[c].length) {
@@ -1792,10 +1804,10 @@ class Arena {
   }
   private putVal(b: Buffer, o: number, val: string): void {
     b[o + 1] = val.length;
-    Arena.put(b, o + 2 + b[o], val);
+    Arena.put(b, o + 6 + b[o], val);
   }
   release(h: number): void {
-    const b = this.chunks[h >>> 16], o = h & 0xffff, cls = Arena.size(b[o], b[o + 1]) >> 3;
+    const b = this.chunks[h >>> 16], o = h & 0xffff, cls = Arena.size(b[o], b[o + 1]) >> 2;
     (this.free[cls] ??= []).push(h);
   }
   /** Gives entry h the value val: in place if its size class allows, else in a new entry whose
@@ -1805,27 +1817,27 @@ class Arena {
     const size = Arena.size(klen, val.length);
     if (size === Arena.size(klen, b[o + 1])) { this.putVal(b, o, val); return h; }
     const h2 = this.take(size), b2 = this.chunks[h2 >>> 16], o2 = h2 & 0xffff;
-    b.copy(b2, o2, o, o + 2 + klen);
+    b.copy(b2, o2, o, o + 6 + klen);
     this.putVal(b2, o2, val);
     this.release(h);
     return h2;
   }
-  key(h: number): string { const b = this.chunks[h >>> 16], o = h & 0xffff; return b.latin1Slice(o + 2, o + 2 + b[o]); }
+  key(h: number): string { const b = this.chunks[h >>> 16], o = h & 0xffff; return b.latin1Slice(o + 6, o + 6 + b[o]); }
   valLength(h: number): number { return this.chunks[h >>> 16][(h & 0xffff) + 1]; }
   val(h: number): string {
-    const b = this.chunks[h >>> 16], o = h & 0xffff, v = o + 2 + b[o];
+    const b = this.chunks[h >>> 16], o = h & 0xffff, v = o + 6 + b[o];
     return b.latin1Slice(v, v + b[o + 1]);
   }
   keyIs(h: number, key: string): boolean {
     const b = this.chunks[h >>> 16], o = h & 0xffff, n = key.length;
     if (b[o] !== n) return false;
-    for (let i = 0; i < n; i++) if (b[o + 2 + i] !== key.charCodeAt(i)) return false;
+    for (let i = 0; i < n; i++) if (b[o + 6 + i] !== key.charCodeAt(i)) return false;
     return true;
   }
-  hash(h: number): number { const b = this.chunks[h >>> 16], o = h & 0xffff; return dictHashBytes(b, o + 2, b[o]); }
+  hash(h: number): number { const b = this.chunks[h >>> 16], o = h & 0xffff; return dictHashBytes(b, o + 6, b[o]); }
   /** Replies with entry h's value as a bulk string. */
   replyVal(c: Client, h: number): void {
-    const b = this.chunks[h >>> 16], o = h & 0xffff, v = o + 2 + b[o];
+    const b = this.chunks[h >>> 16], o = h & 0xffff, v = o + 6 + b[o];
     addReplyBulkBytes(c, b, v, v + b[o + 1]);
   }
 }
@@ -1842,15 +1854,18 @@ class Dict<V> {
   readonly arena: Arena | null;
   constructor(packs = false) { this.arena = packs ? new Arena() : null; }
   // The index: an open-addressing table (linear probing, at most half full) of buckets that are
-  // pairs of ints, a key's hash then its slot + 1 (0: empty), so that a probe reads one cache
-  // line. Typed arrays cost a JS Map's per-entry objects a fraction of the memory.
+  // pairs of ints, a key's hash then a reference to its entry, so that a probe reads one cache
+  // line: slot + 1, or for an entry in the arena ~handle (negative), which leads a lookup
+  // straight to the key's bytes, its slot and its value; 0 is an empty bucket. Typed arrays cost
+  // a JS Map's per-entry objects a fraction of the memory.
   private table = new Int32Array(16);
   private mask = 7; // buckets - 1
-  // The last key found and its slot: a command usually looks its key up several times (to read
-  // it, to write it, to account for its memory), and in a big table each first lookup is a few
-  // cache misses. A delete forgets it, since slots move.
+  // The last key found, its slot and its reference: a command usually looks its key up several
+  // times (to read it, to write it, to account for its memory), and in a big table each first
+  // lookup is a few cache misses. A delete forgets it, since slots move.
   private lastKey: string | null = null;
   private lastSlot = 0;
+  private lastRef = 0;
   // Likewise the last key not found, with its hash and the empty bucket where it would go: a
   // write usually looks its key up before adding it. Any change to the table forgets it.
   private missKey: string | null = null;
@@ -1863,56 +1878,76 @@ class Dict<V> {
     return page[x] as string;
   }
   valAt(i: number): V {
-    const v = this.pages[i >> PAGE_BITS][2 * (i & PAGE_MASK) + 1];
-    if (this.arena !== null && typeof v === "number") return this.arena.val(v) as V;
-    return v as V;
+    const h = this.handleAt(i);
+    if (h >= 0) return this.arena!.val(h) as V;
+    return this.pages[i >> PAGE_BITS][2 * (i & PAGE_MASK) + 1] as V;
   }
   /** The length of slot i's value, which is a string. */
   strLengthAt(i: number): number {
-    const v = this.pages[i >> PAGE_BITS][2 * (i & PAGE_MASK) + 1];
-    return this.arena !== null && typeof v === "number" ? this.arena.valLength(v) : (v as string).length;
+    const h = this.handleAt(i);
+    return h >= 0 ? this.arena!.valLength(h) : (this.pages[i >> PAGE_BITS][2 * (i & PAGE_MASK) + 1] as string).length;
   }
-  /** Slot i's arena handle, or -1 if its entry is not in the arena. */
+  /** Slot i's arena handle, or -1 if its entry is not in the arena. For the last key found it
+   *  comes from the index, sparing a read of the slot's page. */
   handleAt(i: number): number {
+    if (this.arena === null) return -1;
+    if (i === this.lastSlot && this.lastKey !== null) return this.lastRef < 0 ? ~this.lastRef : -1;
     const v = this.pages[i >> PAGE_BITS][2 * (i & PAGE_MASK) + 1];
-    return this.arena !== null && typeof v === "number" ? v : -1;
+    return typeof v === "number" ? v : -1;
   }
-  private keyIs(i: number, key: string): boolean {
-    const page = this.pages[i >> PAGE_BITS], x = 2 * (i & PAGE_MASK), v = page[x + 1];
-    if (this.arena !== null && typeof v === "number") return this.arena.keyIs(v, key);
-    return page[x] === key;
+  /** The index's reference to slot i. */
+  private refAt(i: number): number {
+    const h = this.handleAt(i);
+    return h >= 0 ? ~h : i + 1;
   }
+  private slotOfRef(e: number): number { return e > 0 ? e - 1 : this.arena!.slotOf(~e); }
   private hashAt(i: number): number {
-    const page = this.pages[i >> PAGE_BITS], x = 2 * (i & PAGE_MASK), v = page[x + 1];
-    if (this.arena !== null && typeof v === "number") return this.arena.hash(v);
-    return dictHash(page[x] as string);
+    const h = this.handleAt(i);
+    return h >= 0 ? this.arena!.hash(h) : dictHash(this.pages[i >> PAGE_BITS][2 * (i & PAGE_MASK)] as string);
   }
   setValAt(i: number, val: V, pack = true): void {
-    const page = this.pages[i >> PAGE_BITS], x = 2 * (i & PAGE_MASK), old = page[x + 1];
-    if (this.arena !== null && (typeof old === "number" || typeof val === "string")) return this.setPacked(this.arena, page, x, old, val, pack);
+    if (this.arena !== null) {
+      const h = this.handleAt(i);
+      if (h >= 0 || typeof val === "string") return this.setPacked(this.arena, i, h, val, pack);
+    }
+    const page = this.pages[i >> PAGE_BITS], x = 2 * (i & PAGE_MASK);
     // Storing the value already there (the parser hands repeated arguments over as the same
     // string) is skipped: a store into a page the collector has marked makes it rescan the page.
     // (0 is always stored: -0 === 0, and a sorted set's score can change from one to the other.)
-    if (old !== val || val === 0) page[x + 1] = val;
+    if (page[x + 1] !== val || val === 0) page[x + 1] = val;
   }
-  /** setValAt in a packing Dict, where the old value or the new one is a string. */
-  private setPacked(a: Arena, page: unknown[], x: number, old: unknown, val: V, pack: boolean): void {
-    if (typeof old === "number") {
+  /** setValAt in a packing Dict, where slot i's entry is in the arena as h (or h is -1) or the
+   *  new value is a string. A value that moves into, out of or within the arena changes the
+   *  entry's reference in the index. */
+  private setPacked(a: Arena, i: number, h: number, val: V, pack: boolean): void {
+    const page = this.pages[i >> PAGE_BITS], x = 2 * (i & PAGE_MASK);
+    if (h >= 0) {
       if (pack && typeof val === "string" && val.length <= PACK_MAX) {
-        const h = a.setVal(old, val);
-        if (h !== old) page[x + 1] = h;
+        const h2 = a.setVal(h, val);
+        if (h2 !== h) { page[x + 1] = h2; this.reref(i, ~h, ~h2); }
         return;
       }
-      page[x] = a.key(old);
-      a.release(old);
+      page[x] = a.key(h);
+      this.reref(i, ~h, i + 1);
+      a.release(h);
       page[x + 1] = val;
       return;
     }
     const key = page[x] as string;
     if (pack && key.length <= PACK_MAX && (val as string).length <= PACK_MAX) {
+      const h2 = a.alloc(key, val as string, i);
       page[x] = null;
-      page[x + 1] = a.alloc(key, val as string);
-    } else if (old !== val) page[x + 1] = val;
+      page[x + 1] = h2;
+      this.reref(i, i + 1, ~h2);
+    } else if (page[x + 1] !== val) page[x + 1] = val;
+  }
+  /** Points slot i's bucket, which holds reference `from`, at `to` (already in place). */
+  private reref(i: number, from: number, to: number): void {
+    const t = this.table, m = this.mask;
+    let p = (to < 0 ? this.arena!.hash(~to) : dictHash(this.pages[i >> PAGE_BITS][2 * (i & PAGE_MASK)] as string)) & m;
+    while (t[2 * p + 1] !== from) p = (p + 1) & m;
+    t[2 * p + 1] = to;
+    if (i === this.lastSlot) this.lastRef = to;
   }
   /** The keys, as a new array. */
   keyList(): string[] {
@@ -1926,16 +1961,16 @@ class Dict<V> {
     const t = this.table, m = this.mask;
     let p = h & m;
     for (let e = t[2 * p + 1]; e !== 0; e = t[2 * p + 1]) {
-      if (t[2 * p] === h && this.keyIs(e - 1, key)) return p;
+      if (t[2 * p] === h && (e > 0 ? this.pages[(e - 1) >> PAGE_BITS][2 * ((e - 1) & PAGE_MASK)] === key : this.arena!.keyIs(~e, key))) return p;
       p = (p + 1) & m;
     }
     return p;
   }
   /** The bucket holding slot i (which must be in the table). */
   private bucketOf(i: number): number {
-    const t = this.table, m = this.mask;
+    const t = this.table, m = this.mask, e = this.refAt(i);
     let p = this.hashAt(i) & m;
-    while (t[2 * p + 1] !== i + 1) p = (p + 1) & m;
+    while (t[2 * p + 1] !== e) p = (p + 1) & m;
     return p;
   }
   /** The slot of a key, or undefined. */
@@ -1948,7 +1983,8 @@ class Dict<V> {
       return undefined;
     }
     this.lastKey = key;
-    return (this.lastSlot = e - 1);
+    this.lastRef = e;
+    return (this.lastSlot = this.slotOfRef(e));
   }
   get(key: string): V | undefined {
     const i = this.slot(key);
@@ -1961,9 +1997,13 @@ class Dict<V> {
     const miss = key === this.missKey;
     const h = miss ? this.missHash : dictHash(key), p = miss ? this.missBucket : this.probe(key, h), e = this.table[2 * p + 1];
     this.lastKey = key;
-    if (e !== 0) { this.setValAt((this.lastSlot = e - 1), val, pack); return false; }
+    if (e !== 0) {
+      this.lastRef = e;
+      this.setValAt((this.lastSlot = this.slotOfRef(e)), val, pack);
+      return false;
+    }
     this.lastSlot = this.count;
-    this.insertAt(p, h, key, val, pack);
+    this.lastRef = this.insertAt(p, h, key, val, pack);
     return true;
   }
   /** Adds an entry unless the key is there; returns true if it was added. */
@@ -1974,16 +2014,22 @@ class Dict<V> {
     this.insertAt(p, h, key, val);
     return true;
   }
-  private insertAt(p: number, h: number, key: string, val: V, pack = true): void {
+  /** Puts a new entry in the last slot and bucket p; returns its reference. */
+  private insertAt(p: number, h: number, key: string, val: V, pack = true): number {
     this.missKey = null;
     const i = this.count++;
     if (i >> PAGE_BITS === this.pages.length) this.pages.push([]);
     const page = this.pages[i >> PAGE_BITS];
-    if (this.arena !== null && pack && typeof val === "string" && key.length <= PACK_MAX && val.length <= PACK_MAX) page.push(null, this.arena.alloc(key, val));
-    else page.push(key, val);
+    let e = i + 1;
+    if (this.arena !== null && pack && typeof val === "string" && key.length <= PACK_MAX && val.length <= PACK_MAX) {
+      const handle = this.arena.alloc(key, val, i);
+      page.push(null, handle);
+      e = ~handle;
+    } else page.push(key, val);
     this.table[2 * p] = h;
-    this.table[2 * p + 1] = i + 1;
+    this.table[2 * p + 1] = e;
     if ((i + 1) * 2 > this.mask + 1) this.rebuild(2 * (this.mask + 1));
+    return e;
   }
   /** Drops the last slot. */
   private popSlot(): void {
@@ -2025,12 +2071,13 @@ class Dict<V> {
     t[2 * hole] = 0;
     t[2 * hole + 1] = 0;
   }
-  /** Copies slot `from`'s entry into slot `to`. */
+  /** Copies slot `from`'s entry into slot `to` (an arena entry learns its new slot). */
   private moveSlot(from: number, to: number): void {
     const a = this.pages[to >> PAGE_BITS], b = this.pages[from >> PAGE_BITS];
-    const x = 2 * (to & PAGE_MASK), y = 2 * (from & PAGE_MASK);
+    const x = 2 * (to & PAGE_MASK), y = 2 * (from & PAGE_MASK), v = b[y + 1];
     a[x] = b[y];
-    a[x + 1] = b[y + 1];
+    a[x + 1] = v;
+    if (this.arena !== null && typeof v === "number") this.arena.moveTo(v, to);
   }
   /** Removes an entry. `ordered` keeps the others in insertion order (O(n)), as a listpack does. */
   delete(key: string, ordered = false): boolean {
@@ -2038,15 +2085,17 @@ class Dict<V> {
     if (e === 0) return false;
     this.lastKey = this.missKey = null;
     this.clearBucket(p);
-    const i = e - 1, last = this.count - 1, h = this.handleAt(i);
-    if (h >= 0) this.arena!.release(h);
+    const i = this.slotOfRef(e), last = this.count - 1;
+    if (e < 0) this.arena!.release(~e);
     if (ordered) {
       for (let j = i; j < last; j++) this.moveSlot(j + 1, j);
       this.popSlot();
       this.rebuild(this.mask + 1, i);
     } else {
       if (i !== last) {
-        this.table[2 * this.bucketOf(last) + 1] = i + 1;
+        // The last slot moves into the hole: its bucket follows, unless it refers to an arena
+        // entry (which moveSlot tells).
+        if (this.handleAt(last) < 0) this.table[2 * this.bucketOf(last) + 1] = i + 1;
         this.moveSlot(last, i);
       }
       this.popSlot();
