@@ -1824,6 +1824,8 @@ class Arena {
   }
   key(h: number): string { const b = this.chunks[h >>> 16], o = h & 0xffff; return b.latin1Slice(o + 6, o + 6 + b[o]); }
   valLength(h: number): number { return this.chunks[h >>> 16][(h & 0xffff) + 1]; }
+  /** The lengths of entry h's key and value together. */
+  bytes(h: number): number { const b = this.chunks[h >>> 16], o = h & 0xffff; return b[o] + b[o + 1]; }
   val(h: number): string {
     const b = this.chunks[h >>> 16], o = h & 0xffff, v = o + 6 + b[o];
     return b.latin1Slice(v, v + b[o + 1]);
@@ -2128,7 +2130,7 @@ class Db extends Dict<RValue> {
   // per-slot numbers live in typed arrays, grown and shrunk with the table.
   access = new Int32Array(4);
   saveMark = new Int32Array(4); // the snapshot epoch that already wrote this slot (RDB section)
-  memEst = new Float64Array(4); // each key's estimated bytes, for maxmemory (see valueBytes)
+  memEst = new Float64Array(4); // each key's estimated bytes, for maxmemory (see costAt)
   memTotal = 0;
   expires = new Map<string, number>(); // key -> unix time in ms
   blocking = new Map<string, Client[]>(); // key -> clients blocked on it, first come first served
@@ -2143,14 +2145,34 @@ class Db extends Dict<RValue> {
     const added = super.set(key, val, pack);
     const i = this.slot(key)!;
     // A new value object: a fresh LRU clock, or (LFU) the old counter carried over, as dbOverwrite.
-    const cost = MEM_KEY_OVERHEAD + key.length + valueBytes(val);
-    if (added) this.initSlot(i, newAccessWord(), cost);
-    else {
-      if (!lfuPolicy()) this.access[i] = lruClock();
-      this.memTotal += cost - this.memEst[i];
-      this.memEst[i] = cost;
-    }
+    if (added) this.initSlot(i, newAccessWord(), MEM_KEY_OVERHEAD + key.length + valueBytes(val));
+    else if (!lfuPolicy()) this.access[i] = lruClock();
     return added;
+  }
+  /** Replaces slot i's value, and its cost in memTotal. */
+  override setValAt(i: number, val: RValue, pack = true): void {
+    const h = this.handleAt(i);
+    // SET's case, a string in the arena replaced by one that stays there: the cost moves by the
+    // difference of the values' lengths.
+    if (h >= 0 && pack && typeof val === "string" && val.length <= PACK_MAX) {
+      this.memTotal += val.length - this.arena!.valLength(h);
+      return super.setValAt(i, val, pack);
+    }
+    const before = this.costAt(i);
+    super.setValAt(i, val, pack);
+    this.memTotal += this.recost(i) - before;
+  }
+  /** Slot i's estimated bytes. An entry in the arena tells its own; the others' are kept in
+   *  memEst (whose reading was one more cache miss per SET in a big keyspace). */
+  costAt(i: number): number {
+    const h = this.handleAt(i);
+    return h >= 0 ? MEM_KEY_OVERHEAD + MEM_STRING_OVERHEAD + this.arena!.bytes(h) : this.memEst[i];
+  }
+  /** Slot i's cost worked out afresh, after its value changed (kept in memEst if not in the arena). */
+  recost(i: number): number {
+    const h = this.handleAt(i);
+    if (h >= 0) return MEM_KEY_OVERHEAD + MEM_STRING_OVERHEAD + this.arena!.bytes(h);
+    return (this.memEst[i] = MEM_KEY_OVERHEAD + this.keyAt(i).length + valueBytes(this.valAt(i)));
   }
   /** Adds a key read from an RDB file with one hash operation. Returns false if the key was
    *  there already (the file is corrupt, and the caller throws these databases away). */
@@ -2179,7 +2201,7 @@ class Db extends Dict<RValue> {
     if (i === undefined) return false;
     // The last slot moves into the hole, as in Dict.delete.
     const last = this.size - 1;
-    this.memTotal -= this.memEst[i];
+    this.memTotal -= this.costAt(i);
     this.access[i] = this.access[last];
     this.saveMark[i] = this.saveMark[last];
     this.memEst[i] = this.memEst[last];
@@ -2230,14 +2252,13 @@ function memoryOverhead() {
   };
 }
 
-/** Updates a key's cost after its value changed in place (called by keyModified). */
+/** Updates a key's cost after its value changed in place (called by keyModified). Strings never
+ *  change in place: writing one (Db.setValAt) accounts for it. */
 function keyMemoryChanged(db: Db, key: string): void {
   const i = db.slot(key);
-  if (i === undefined) return;
-  const h = db.handleAt(i);
-  const cost = MEM_KEY_OVERHEAD + key.length + (h >= 0 ? db.arena!.valLength(h) + MEM_STRING_OVERHEAD : valueBytes(db.valAt(i)));
-  db.memTotal += cost - db.memEst[i];
-  db.memEst[i] = cost;
+  if (i === undefined || db.handleAt(i) >= 0 || typeof db.valAt(i) === "string") return;
+  const before = db.memEst[i];
+  db.memTotal += db.recost(i) - before;
 }
 
 const LRU_CLOCK_MAX = (1 << 24) - 1;

@@ -442,6 +442,34 @@ describe("INFO", () => {
     expect(f.get("maxmemory_policy")).toBe("noeviction"); // BullMQ warns otherwise
   });
 
+  test("used_memory grows with the keys and comes back to the empty figure when they are deleted", async () => {
+    // Each write moves the estimate by its own delta (strings in and out of the keyspace's byte
+    // arena, collections changed in place), so any drift would stay behind once all is deleted.
+    const c = await connect();
+    const used = async () => Number((await infoFields(c, "memory")).get("used_memory"));
+    const empty = await used();
+    const keys = Array.from({ length: 300 }, (_, i) => `key:${"x".repeat(i % 40)}:${i}`);
+    const mset = (round: number) => c.raw("MSET", ...keys.flatMap((k, i) => [k, "v".repeat((i * 7 + round * 13) % 300)]));
+    await mset(1);
+    const full = await used();
+    expect(full).toBeGreaterThan(empty + 300 * 100);
+    for (const cmd of [
+      ["SET", "a", "x"], ["SET", "a", "y".repeat(256)], ["SET", "a", "short again"], ["APPEND", "a", "z".repeat(250)],
+      ["INCR", "n"], ["INCRBY", "n", "1000"], ["SET", "n", "text"], ["SETRANGE", "n", "300", "far"], ["SET", "n", "5"], ["DECR", "n"],
+      ["RPUSH", "l", "1", "2", "3"], ["SET", "l", "a string now"], ["HSET", "h", "f", "v", "g", "w".repeat(300)], ["HSET", "h", "f", "longer value"],
+      ["SET", "k".repeat(300), "long key"], ["RENAME", "a", "b"], ["COPY", "b", "c"], ["GETDEL", "c"], ["SADD", "s", "m"], ["SET", "s", "v"],
+      ["DEL", ...keys.filter((_, i) => i % 3 === 0)], ["SET", "l", "x"], ["RPUSH", "l2", "a"], ["LPOP", "l2"],
+    ]) await c.raw(...cmd);
+    await mset(2);
+    await c.raw("DEL", ...keys.filter((_, i) => i % 2 === 0));
+    await mset(3);
+    expect(await used()).toBeGreaterThan(empty + 300 * 100);
+    const all = String(await c.cmd("KEYS", "*")).split(",");
+    expect(await c.raw("DEL", ...all)).toBe(`:${all.length}\r\n`);
+    expect(await c.raw("DBSIZE")).toBe(":0\r\n");
+    expect(await used()).toBe(empty);
+  });
+
   test("INFO keyspace on an empty dataset is only the header", async () => {
     const c = await connect();
     expect(await c.raw("INFO", "keyspace")).toBe(bulk("# Keyspace\r\n"));
