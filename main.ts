@@ -1824,6 +1824,23 @@ class Arena {
   }
   key(h: number): string { const b = this.chunks[h >>> 16], o = h & 0xffff; return b.latin1Slice(o + 6, o + 6 + b[o]); }
   valLength(h: number): number { return this.chunks[h >>> 16][(h & 0xffff) + 1]; }
+  /** Entry h's value as a number if it is an integer as string2ll reads one, of at most 15
+   *  digits (exact in a double); else NaN. */
+  intVal(h: number): number {
+    const b = this.chunks[h >>> 16], o = h & 0xffff, end = o + 6 + b[o] + b[o + 1];
+    let i = o + 6 + b[o];
+    const neg = b[i] === 45 && end - i > 1;
+    if (neg) i++;
+    if (end - i < 1 || end - i > 15) return NaN;
+    if (b[i] === 48) return end - i === 1 && !neg ? 0 : NaN;
+    let v = 0;
+    for (; i < end; i++) {
+      const d = b[i] - 48;
+      if (d < 0 || d > 9) return NaN;
+      v = v * 10 + d;
+    }
+    return neg ? -v : v;
+  }
   /** The lengths of entry h's key and value together. */
   bytes(h: number): number { const b = this.chunks[h >>> 16], o = h & 0xffff; return b[o] + b[o + 1]; }
   val(h: number): string {
@@ -1907,10 +1924,10 @@ class Dict<V> {
     const h = this.handleAt(i);
     return h >= 0 ? this.arena!.hash(h) : dictHash(this.pages[i >> PAGE_BITS][2 * (i & PAGE_MASK)] as string);
   }
-  setValAt(i: number, val: V, pack = true): void {
+  setValAt(i: number, val: V): void {
     if (this.arena !== null) {
       const h = this.handleAt(i);
-      if (h >= 0 || typeof val === "string") return this.setPacked(this.arena, i, h, val, pack);
+      if (h >= 0 || typeof val === "string") return this.setPacked(this.arena, i, h, val);
     }
     const page = this.pages[i >> PAGE_BITS], x = 2 * (i & PAGE_MASK);
     // Storing the value already there (the parser hands repeated arguments over as the same
@@ -1921,10 +1938,10 @@ class Dict<V> {
   /** setValAt in a packing Dict, where slot i's entry is in the arena as h (or h is -1) or the
    *  new value is a string. A value that moves into, out of or within the arena changes the
    *  entry's reference in the index. */
-  private setPacked(a: Arena, i: number, h: number, val: V, pack: boolean): void {
+  private setPacked(a: Arena, i: number, h: number, val: V): void {
     const page = this.pages[i >> PAGE_BITS], x = 2 * (i & PAGE_MASK);
     if (h >= 0) {
-      if (pack && typeof val === "string" && val.length <= PACK_MAX) {
+      if (typeof val === "string" && val.length <= PACK_MAX) {
         const h2 = a.setVal(h, val);
         if (h2 !== h) { page[x + 1] = h2; this.reref(i, ~h, ~h2); }
         return;
@@ -1936,7 +1953,7 @@ class Dict<V> {
       return;
     }
     const key = page[x] as string;
-    if (pack && key.length <= PACK_MAX && (val as string).length <= PACK_MAX) {
+    if (key.length <= PACK_MAX && (val as string).length <= PACK_MAX) {
       const h2 = a.alloc(key, val as string, i);
       page[x] = null;
       page[x + 1] = h2;
@@ -1992,20 +2009,19 @@ class Dict<V> {
     const i = this.slot(key);
     return i === undefined ? undefined : this.valAt(i);
   }
-  /** Adds or replaces an entry; returns true if it is new. `pack` false keeps a string value out
-   *  of the arena (a counter's, which is about to change again). */
-  set(key: string, val: V, pack = true): boolean {
-    if (key === this.lastKey) { this.setValAt(this.lastSlot, val, pack); return false; }
+  /** Adds or replaces an entry; returns true if it is new. */
+  set(key: string, val: V): boolean {
+    if (key === this.lastKey) { this.setValAt(this.lastSlot, val); return false; }
     const miss = key === this.missKey;
     const h = miss ? this.missHash : dictHash(key), p = miss ? this.missBucket : this.probe(key, h), e = this.table[2 * p + 1];
     this.lastKey = key;
     if (e !== 0) {
       this.lastRef = e;
-      this.setValAt((this.lastSlot = this.slotOfRef(e)), val, pack);
+      this.setValAt((this.lastSlot = this.slotOfRef(e)), val);
       return false;
     }
     this.lastSlot = this.count;
-    this.lastRef = this.insertAt(p, h, key, val, pack);
+    this.lastRef = this.insertAt(p, h, key, val);
     return true;
   }
   /** Adds an entry unless the key is there; returns true if it was added. */
@@ -2017,13 +2033,13 @@ class Dict<V> {
     return true;
   }
   /** Puts a new entry in the last slot and bucket p; returns its reference. */
-  private insertAt(p: number, h: number, key: string, val: V, pack = true): number {
+  private insertAt(p: number, h: number, key: string, val: V): number {
     this.missKey = null;
     const i = this.count++;
     if (i >> PAGE_BITS === this.pages.length) this.pages.push([]);
     const page = this.pages[i >> PAGE_BITS];
     let e = i + 1;
-    if (this.arena !== null && pack && typeof val === "string" && key.length <= PACK_MAX && val.length <= PACK_MAX) {
+    if (this.arena !== null && typeof val === "string" && key.length <= PACK_MAX && val.length <= PACK_MAX) {
       const handle = this.arena.alloc(key, val, i);
       page.push(null, handle);
       e = ~handle;
@@ -2141,8 +2157,8 @@ class Db extends Dict<RValue> {
   evictCursor: Iterator<string> | null = null; // where volatile eviction sampling resumes
   avgTtl = 0;
   constructor(public id: number) { super(true); }
-  override set(key: string, val: RValue, pack = true): boolean {
-    const added = super.set(key, val, pack);
+  override set(key: string, val: RValue): boolean {
+    const added = super.set(key, val);
     const i = this.slot(key)!;
     // A new value object: a fresh LRU clock, or (LFU) the old counter carried over, as dbOverwrite.
     if (added) this.initSlot(i, newAccessWord(), MEM_KEY_OVERHEAD + key.length + valueBytes(val));
@@ -2150,16 +2166,16 @@ class Db extends Dict<RValue> {
     return added;
   }
   /** Replaces slot i's value, and its cost in memTotal. */
-  override setValAt(i: number, val: RValue, pack = true): void {
+  override setValAt(i: number, val: RValue): void {
     const h = this.handleAt(i);
     // SET's case, a string in the arena replaced by one that stays there: the cost moves by the
     // difference of the values' lengths.
-    if (h >= 0 && pack && typeof val === "string" && val.length <= PACK_MAX) {
+    if (h >= 0 && typeof val === "string" && val.length <= PACK_MAX) {
       this.memTotal += val.length - this.arena!.valLength(h);
-      return super.setValAt(i, val, pack);
+      return super.setValAt(i, val);
     }
     const before = this.costAt(i);
-    super.setValAt(i, val, pack);
+    super.setValAt(i, val);
     this.memTotal += this.recost(i) - before;
   }
   /** Slot i's estimated bytes. An entry in the arena tells its own; the others' are kept in
@@ -2301,16 +2317,16 @@ function touchKey(db: Db, i: number): void {
 const LOOKUP_NOTOUCH = 1;
 
 /** Adds a key that does not exist. */
-function dbAdd(db: Db, key: string, val: RValue, pack = true): void {
-  db.set(key, val, pack);
+function dbAdd(db: Db, key: string, val: RValue): void {
+  db.set(key, val);
   if (server.blockingKeysCount && db.blocking.has(key)) signalKeyAsReady(db, key);
   if (server.notifyFlags & NOTIFY_NEW) notifyKeyspaceEvent(NOTIFY_NEW, "new", key, db.id);
 }
 
 /** Replaces the value of an existing key, keeping its TTL. */
-function dbOverwrite(db: Db, key: string, val: RValue, pack = true): void {
+function dbOverwrite(db: Db, key: string, val: RValue): void {
   if (saveJob) saveBeforeChange(db, key);
-  db.setValAt(db.slot(key)!, val, pack);
+  db.setValAt(db.slot(key)!, val);
   if (db.encodings.size) db.encodings.delete(key);
 }
 
@@ -2407,12 +2423,18 @@ function lookupSlotRead(db: Db, key: string, flags = 0): number {
 
 /** Looks a key up before writing it: expires it if due, no stats. */
 function lookupKeyWrite(db: Db, key: string): RValue | undefined {
+  const i = lookupSlotWrite(db, key);
+  return i < 0 ? undefined : db.valAt(i);
+}
+
+/** lookupKeyWrite's lookup: the key's slot, or -1. */
+function lookupSlotWrite(db: Db, key: string): number {
   const i = db.slot(key);
-  if (i === undefined || (db.expires.size && expireIfNeeded(db, key))) return undefined;
+  if (i === undefined || (db.expires.size && expireIfNeeded(db, key))) return -1;
   // A write may change the value in place: a running snapshot must take the old one first.
   if (saveJob) saveBeforeChange(db, key);
   touchKey(db, i);
-  return db.valAt(i);
+  return i;
 }
 
 /** The type name TYPE reports. */
@@ -2923,20 +2945,24 @@ function setrangeCommand(c: Client): void {
 /** The body of INCR, DECR, INCRBY and DECRBY: exact 64-bit arithmetic, keeping the TTL. */
 function incrDecr(c: Client, incr: number | bigint): void {
   const db = cdb(c), key = c.argv[1];
-  const v = lookupKeyWrite(db, key);
-  if (checkString(c, v)) return;
-  const cur = v === undefined ? 0 : string2ll(v);
-  if (cur === null) return addReplyError(c, E.notInt);
+  const i = lookupSlotWrite(db, key), h = i < 0 ? -1 : db.handleAt(i);
+  // A counter in the arena is read there, without making a string of it.
+  let cur: number | null = h >= 0 ? db.arena!.intVal(h) : NaN, v: RValue | undefined;
+  if (Number.isNaN(cur)) {
+    v = i < 0 ? undefined : db.valAt(i);
+    if (checkString(c, v)) return;
+    cur = v === undefined ? 0 : string2ll(v);
+    if (cur === null) return addReplyError(c, E.notInt);
+  }
   let next: number | bigint = typeof incr === "number" ? cur + incr : 0;
   if (typeof incr === "bigint" || !Number.isSafeInteger(next) || !Number.isSafeInteger(cur)) {
-    const big = BigInt(v === undefined ? "0" : v) + BigInt(incr);
+    const big = (Number.isSafeInteger(cur) ? BigInt(cur) : BigInt(v as string)) + BigInt(incr);
     if (big > LLONG_MAX || big < LLONG_MIN) return addReplyError(c, E.overflow);
     next = big;
   }
-  // A counter stays out of the arena (see PACK_MAX): reading it there would make a string per INCR.
   const s = String(next);
-  if (v === undefined) dbAdd(db, key, s, false);
-  else dbOverwrite(db, key, s, false);
+  if (i < 0) dbAdd(db, key, s);
+  else dbOverwrite(db, key, s);
   server.dirty++;
   keyModified(db, key, NOTIFY_STRING, "incrby");
   addReplyIntegerString(c, s);

@@ -187,6 +187,12 @@ const SUITES: Record<string, Script[]> = {
       ["SET", "k", ""], "INCR k", "DECR k", ["SET", "k", "\t1"], "INCR k", ["SET", "k", "1\r\n"], "INCR k",
       ["SET", "k", "-1"], "INCR k", ["SET", "k", "-0001"], "INCR k",
     ] },
+    { name: "15 digits and more (read in place up to 15, then exactly)", steps: [
+      "SET k 999999999999998", "INCR k", "INCR k", "INCR k", "GET k", "DECR k", "DECR k", "GET k",
+      "SET m -999999999999999", "DECR m", "INCR m", "INCRBY m -9007199254740000", "GET m",
+      "SET s 9007199254740991", "INCR s", "INCR s", "DECRBY s 3", "GET s", "SET b 123456789012345678", "INCR b", "DECRBY b 5",
+      "SET z 000000000000001", "INCR z", "SET d 1234567890123456789", "INCRBY d -1234567890123456789", "GET d",
+    ] },
     { name: "non-integer increments", steps: [
       "SET k 1", "INCRBY k abc", "INCRBY k 1.0", "INCRBY k +1", "INCRBY k 01", "INCRBY k -0", ["INCRBY", "k", " 1"],
       ["INCRBY", "k", ""], "DECRBY k 1.5", "DECRBY k +2", ["DECRBY", "k", ""], "GET k",
