@@ -1752,6 +1752,8 @@ const PAGE_BITS = 12, PAGE_MASK = (1 << PAGE_BITS) - 1;
 // in a big table then reads the index and the entry (two cache misses), not also the slot.
 const PACK_MAX = 255;
 const ARENA_CHUNK = 1 << 16; // the largest chunk; a handle is chunk * ARENA_CHUNK + offset
+// A handle must fit an Int32 (the index holds ~handle): an arena of 2 GiB packs no more entries.
+const ARENA_MAX_CHUNKS = 2 ** 31 / ARENA_CHUNK;
 
 /** Entries of bytes in chunks of Buffer, allocated in size classes of 4 bytes with a free list
  *  each, so that a freed entry is reused by the next of its size. Chunks grow with the arena,
@@ -1762,6 +1764,8 @@ class Arena {
   private total = 0;
   private free: number[][] = [];
   private static size(klen: number, vlen: number): number { return (klen + vlen + 9) & ~3; }
+  /** True when the next entry could need a chunk past the last one a handle can name. */
+  get full(): boolean { return this.chunks.length >= ARENA_MAX_CHUNKS - 1; }
   /** A new entry for key and val in Dict slot `slot`; returns its handle. */
   alloc(key: string, val: string, slot: number): number {
     const h = this.take(Arena.size(key.length, val.length)), b = this.chunks[h >>> 16], o = h & 0xffff;
@@ -1941,8 +1945,8 @@ class Dict<V> {
   private setPacked(a: Arena, i: number, h: number, val: V): void {
     const page = this.pages[i >> PAGE_BITS], x = 2 * (i & PAGE_MASK);
     if (h >= 0) {
-      if (typeof val === "string" && val.length <= PACK_MAX) {
-        const h2 = a.setVal(h, val);
+      if (this.staysPacked(val)) {
+        const h2 = a.setVal(h, val as string);
         if (h2 !== h) { page[x + 1] = h2; this.reref(i, ~h, ~h2); }
         return;
       }
@@ -1953,13 +1957,15 @@ class Dict<V> {
       return;
     }
     const key = page[x] as string;
-    if (key.length <= PACK_MAX && (val as string).length <= PACK_MAX) {
+    if (key.length <= PACK_MAX && (val as string).length <= PACK_MAX && !a.full) {
       const h2 = a.alloc(key, val as string, i);
       page[x] = null;
       page[x + 1] = h2;
       this.reref(i, i + 1, ~h2);
     } else if (page[x + 1] !== val) page[x + 1] = val;
   }
+  /** True when an entry in the arena given the value val keeps it there. */
+  protected staysPacked(val: V): boolean { return typeof val === "string" && val.length <= PACK_MAX && !this.arena!.full; }
   /** Points slot i's bucket, which holds reference `from`, at `to` (already in place). */
   private reref(i: number, from: number, to: number): void {
     const t = this.table, m = this.mask;
@@ -2039,7 +2045,7 @@ class Dict<V> {
     if (i >> PAGE_BITS === this.pages.length) this.pages.push([]);
     const page = this.pages[i >> PAGE_BITS];
     let e = i + 1;
-    if (this.arena !== null && typeof val === "string" && key.length <= PACK_MAX && val.length <= PACK_MAX) {
+    if (this.arena !== null && typeof val === "string" && key.length <= PACK_MAX && val.length <= PACK_MAX && !this.arena.full) {
       const handle = this.arena.alloc(key, val, i);
       page.push(null, handle);
       e = ~handle;
@@ -2170,8 +2176,8 @@ class Db extends Dict<RValue> {
     const h = this.handleAt(i);
     // SET's case, a string in the arena replaced by one that stays there: the cost moves by the
     // difference of the values' lengths.
-    if (h >= 0 && typeof val === "string" && val.length <= PACK_MAX) {
-      this.memTotal += val.length - this.arena!.valLength(h);
+    if (h >= 0 && this.staysPacked(val)) {
+      this.memTotal += (val as string).length - this.arena!.valLength(h);
       return super.setValAt(i, val);
     }
     const before = this.costAt(i);
