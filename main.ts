@@ -1746,7 +1746,8 @@ const PAGE_BITS = 12, PAGE_MASK = (1 << PAGE_BITS) - 1;
 // allocator's rounding), and the collector visits each one: a million small keys with their
 // values were two million strings, twice Redis's memory. So a Dict whose values are mostly
 // strings (a database, a hash) keeps a key of at most PACK_MAX bytes with its string value of at
-// most PACK_MAX bytes as one entry of bytes in an Arena:
+// most PACK_MAX bytes as one entry of bytes in an Arena (and a set's Dict a member of at most
+// PACK_MAX bytes, with an empty value):
 //   [key length][value length][slot: 4 bytes, little-endian][key][value]
 // The entry knows its Dict slot, so that the Dict's index can point at the entry itself: a lookup
 // in a big table then reads the index and the entry (two cache misses), not also the slot.
@@ -1875,7 +1876,11 @@ class Dict<V> {
   private pages: unknown[][] = [[]];
   private count = 0;
   readonly arena: Arena | null;
-  constructor(packs = false) { this.arena = packs ? new Arena() : null; }
+  private readonly keysOnly: boolean; // a set's members: every value is true, and not stored
+  constructor(packs: "strings" | "keys" | null = null) {
+    this.arena = packs ? new Arena() : null;
+    this.keysOnly = packs === "keys";
+  }
   // The index: an open-addressing table (linear probing, at most half full) of buckets that are
   // pairs of ints, a key's hash then a reference to its entry, so that a probe reads one cache
   // line: slot + 1, or for an entry in the arena ~handle (negative), which leads a lookup
@@ -1902,7 +1907,7 @@ class Dict<V> {
   }
   valAt(i: number): V {
     const h = this.handleAt(i);
-    if (h >= 0) return this.arena!.val(h) as V;
+    if (h >= 0) return (this.keysOnly ? true : this.arena!.val(h)) as V;
     return this.pages[i >> PAGE_BITS][2 * (i & PAGE_MASK) + 1] as V;
   }
   /** The length of slot i's value, which is a string. */
@@ -1929,6 +1934,7 @@ class Dict<V> {
     return h >= 0 ? this.arena!.hash(h) : dictHash(this.pages[i >> PAGE_BITS][2 * (i & PAGE_MASK)] as string);
   }
   setValAt(i: number, val: V): void {
+    if (this.keysOnly) return;
     if (this.arena !== null) {
       const h = this.handleAt(i);
       if (h >= 0 || typeof val === "string") return this.setPacked(this.arena, i, h, val);
@@ -2045,8 +2051,8 @@ class Dict<V> {
     if (i >> PAGE_BITS === this.pages.length) this.pages.push([]);
     const page = this.pages[i >> PAGE_BITS];
     let e = i + 1;
-    if (this.arena !== null && typeof val === "string" && key.length <= PACK_MAX && val.length <= PACK_MAX && !this.arena.full) {
-      const handle = this.arena.alloc(key, val, i);
+    if (this.arena !== null && key.length <= PACK_MAX && !this.arena.full && (this.keysOnly || (typeof val === "string" && val.length <= PACK_MAX))) {
+      const handle = this.arena.alloc(key, this.keysOnly ? "" : val as string, i);
       page.push(null, handle);
       e = ~handle;
     } else page.push(key, val);
@@ -2162,7 +2168,7 @@ class Db extends Dict<RValue> {
   expireCursor: Iterator<[string, number]> | null = null; // where the active cycle resumes
   evictCursor: Iterator<string> | null = null; // where volatile eviction sampling resumes
   avgTtl = 0;
-  constructor(public id: number) { super(true); }
+  constructor(public id: number) { super("strings"); }
   override set(key: string, val: RValue): boolean {
     const added = super.set(key, val);
     const i = this.slot(key)!;
@@ -3643,7 +3649,7 @@ function blmpopCommand(c: Client): void {
 
 class RHash {
   readonly type = "hash";
-  dict = new Dict<string>(true);
+  dict = new Dict<string>("strings");
   listpack = true;
   bytes = 0;
   /** Sets a field; returns true if it is new. Converts to a hashtable past the listpack limits. */
@@ -3888,7 +3894,7 @@ function hscanCommand(c: Client): void {
 
 class RSet {
   readonly type = "set";
-  dict = new Dict<true>();
+  dict = new Dict<true>("keys");
   intset = true;
   bytes = 0;
   /** Adds a member; returns true if it is new. Leaves intset form when Redis would. */

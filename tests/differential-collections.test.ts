@@ -306,6 +306,21 @@ const HASHES: Record<string, Script[]> = {
 // ---------------------------------------------------------------------------------------------
 
 const SETS: Record<string, Script[]> = {
+  "sets: members in the arena": [
+    { name: "at and past 255 bytes", steps: [
+      ["SADD", "s", "m".repeat(255), "M".repeat(256), ""], ["SISMEMBER", "s", "m".repeat(255)], ["SISMEMBER", "s", "M".repeat(256)],
+      ["SISMEMBER", "s", "m".repeat(254)], ["SISMEMBER", "s", ""], "SCARD s", so("SMEMBERS s"), ["SREM", "s", "M".repeat(256), "m".repeat(255)],
+      so("SMEMBERS s"), ["SADD", "s", "M".repeat(256)], ["SMOVE", "s", "t", "M".repeat(256)], so("SMEMBERS t"), "SCARD s",
+    ] },
+    { name: "300 members added, removed and added again", steps: [
+      ["SADD", "big", ...range(300, (i) => `member:${i}:${"y".repeat(i % 60)}`)],
+      ["SREM", "big", ...range(150, (i) => `member:${2 * i}:${"y".repeat((2 * i) % 60)}`)], "SCARD big",
+      ["SMISMEMBER", "big", ...range(300, (i) => `member:${i}:${"y".repeat(i % 60)}`)],
+      ["SADD", "big", ...range(300, (i) => `member:${i}:${"y".repeat(i % 60)}`)], "SCARD big", so("SMEMBERS big"),
+      ["SADD", "other", ...range(200, (i) => `member:${i * 2}:${"y".repeat((i * 2) % 60)}`)], so("SINTER big other"), so("SDIFF big other"),
+      "SINTERSTORE both big other", "SCARD both", "OBJECT ENCODING big",
+    ] },
+  ],
   "sets: SADD / SREM / SMEMBERS / SISMEMBER / SMISMEMBER / SCARD": [
     { name: "basics", steps: [
       "SADD s a b c", "SADD s a d", "SADD s e e e", "SCARD s", "SMEMBERS s", "SISMEMBER s a", "SISMEMBER s z", "SISMEMBER missing a",
