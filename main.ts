@@ -896,8 +896,9 @@ const EMPTY = Buffer.alloc(0);
 /** A client's argv between commands: shared, never written (the parser starts a fresh array). */
 const NO_ARGV: string[] = [];
 
-/** Parses a length line's digits (between pos and end) as string2ll would; NaN when invalid. */
-function parseLengthLine(buf: Buffer, pos: number, end: number): number {
+/** Parses the digits between pos and end (a length line's, a counter's) as string2ll would; NaN
+ *  when invalid. Exact up to 15 digits. */
+function parseIntBytes(buf: Buffer, pos: number, end: number): number {
   const n = end - pos;
   if (n <= 0 || n >= 21) return NaN;
   let i = pos, neg = false;
@@ -1000,7 +1001,7 @@ function parseMultibulk(c: Client): boolean {
       return false;
     }
     if (cr + 1 >= end) return false; // the '\n' is not here yet
-    const ll = parseLengthLine(buf, pos + 1, cr);
+    const ll = parseIntBytes(buf, pos + 1, cr);
     if (Number.isNaN(ll) || ll > INT_MAX) { protocolError(c, "invalid multibulk length"); return false; }
     if (ll > 10 && authRequired(c)) { protocolError(c, "unauthenticated multibulk length"); return false; }
     c.qpos = pos = cr + 2;
@@ -1024,7 +1025,7 @@ function parseMultibulk(c: Client): boolean {
         protocolError(c, `expected '$', got '${got}'`);
         return false;
       }
-      const ll = parseLengthLine(buf, pos + 1, cr);
+      const ll = parseIntBytes(buf, pos + 1, cr);
       if (Number.isNaN(ll) || ll < 0 || (!c.isMaster && ll > hot.protoMaxBulkLen)) { protocolError(c, "invalid bulk length"); return false; }
       if (ll > 16384 && authRequired(c)) { protocolError(c, "unauthenticated bulk length"); return false; }
       pos = cr + 2;
@@ -1832,19 +1833,8 @@ class Arena {
   /** Entry h's value as a number if it is an integer as string2ll reads one, of at most 15
    *  digits (exact in a double); else NaN. */
   intVal(h: number): number {
-    const b = this.chunks[h >>> 16], o = h & 0xffff, end = o + 6 + b[o] + b[o + 1];
-    let i = o + 6 + b[o];
-    const neg = b[i] === 45 && end - i > 1;
-    if (neg) i++;
-    if (end - i < 1 || end - i > 15) return NaN;
-    if (b[i] === 48) return end - i === 1 && !neg ? 0 : NaN;
-    let v = 0;
-    for (; i < end; i++) {
-      const d = b[i] - 48;
-      if (d < 0 || d > 9) return NaN;
-      v = v * 10 + d;
-    }
-    return neg ? -v : v;
+    const b = this.chunks[h >>> 16], o = h & 0xffff, v = o + 6 + b[o], n = b[o + 1];
+    return n > 16 || (n === 16 && b[v] !== 45) ? NaN : parseIntBytes(b, v, v + n);
   }
   /** The lengths of entry h's key and value together. */
   bytes(h: number): number { const b = this.chunks[h >>> 16], o = h & 0xffff; return b[o] + b[o + 1]; }
