@@ -1964,10 +1964,8 @@ class Dict<V> {
   protected staysPacked(val: V): boolean { return typeof val === "string" && val.length <= PACK_MAX && !this.arena!.full; }
   /** Points slot i's bucket, which holds reference `from`, at `to` (already in place). */
   private reref(i: number, from: number, to: number): void {
-    const t = this.table, m = this.mask;
-    let p = (to < 0 ? this.arena!.hash(~to) : dictHash(this.pages[i >> PAGE_BITS][2 * (i & PAGE_MASK)] as string)) & m;
-    while (t[2 * p + 1] !== from) p = (p + 1) & m;
-    t[2 * p + 1] = to;
+    const h = to < 0 ? this.arena!.hash(~to) : dictHash(this.pages[i >> PAGE_BITS][2 * (i & PAGE_MASK)] as string);
+    this.table[2 * this.bucketHolding(from, h) + 1] = to;
     if (i === this.lastSlot) this.lastRef = to;
   }
   /** The keys, as a new array. */
@@ -1988,9 +1986,11 @@ class Dict<V> {
     return p;
   }
   /** The bucket holding slot i (which must be in the table). */
-  private bucketOf(i: number): number {
-    const t = this.table, m = this.mask, e = this.refAt(i);
-    let p = this.hashAt(i) & m;
+  private bucketOf(i: number): number { return this.bucketHolding(this.refAt(i), this.hashAt(i)); }
+  /** The bucket holding reference e, whose key hashes to h. */
+  private bucketHolding(e: number, h: number): number {
+    const t = this.table, m = this.mask;
+    let p = h & m;
     while (t[2 * p + 1] !== e) p = (p + 1) & m;
     return p;
   }
