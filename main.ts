@@ -469,10 +469,13 @@ interface ConfigParam {
   max?: number;
   values?: string[];
   immutable?: boolean;
+  /** Settable at run time only as enable-protected-configs allows (they can write files). */
+  protected?: boolean;
   alias?: string;
 }
 
-/* name type default [min..max | one|of|these] [immutable] [alias=name] — Redis 7.0's defaults. */
+/* name type default [min..max | one|of|these] [immutable|protected] [alias=name] — Redis 7.0's
+ * defaults and flags. */
 const CONFIG_TABLE = `
 acl-pubsub-default enum resetchannels allchannels|resetchannels
 aclfile str "" immutable
@@ -528,8 +531,8 @@ crash-log-enabled bool yes
 crash-memcheck-enabled bool yes
 daemonize bool no immutable
 databases int 16 1..2147483647 immutable
-dbfilename str dump.rdb
-dir special ""
+dbfilename str dump.rdb protected
+dir special "" protected
 disable-thp bool yes immutable
 dynamic-hz bool yes
 enable-debug-command enum no yes|no|local immutable
@@ -599,7 +602,7 @@ replica-lazy-flush bool no alias=slave-lazy-flush
 replica-priority int 100 0..2147483647 alias=slave-priority
 replica-read-only bool yes alias=slave-read-only
 replica-serve-stale-data bool yes alias=slave-serve-stale-data
-replicaof special "" alias=slaveof
+replicaof special "" immutable alias=slaveof
 requirepass str ""
 sanitize-dump-payload enum no no|yes|clients
 save special "3600 1 300 100 60 10000"
@@ -655,6 +658,7 @@ for (const line of CONFIG_TABLE.trim().split("\n")) {
   const p: ConfigParam = { name, type: type as ConfigParam["type"], def };
   for (const r of rest) {
     if (r === "immutable") p.immutable = true;
+    else if (r === "protected") p.protected = true;
     else if (r.startsWith("alias=")) p.alias = r.slice(6);
     else if (r.includes("..")) [p.min, p.max] = r.split("..").map(Number);
     else p.values = r.split("|");
@@ -734,11 +738,32 @@ function parseConfigValue(p: ConfigParam, args: string[]): { value: ConfigValue 
       if (!p.values!.includes(l)) return { err: `argument(s) must be one of the following: ${p.values!.join(", ")}` };
       return { value: l };
     }
-    case "str":
-      return { value: v };
+    case "str": {
+      const err = STRING_CONFIG_RULES[p.name]?.(v);
+      return err ? { err } : { value: v };
+    }
     case "special":
       return parseSpecialConfig(p.name, v);
   }
+}
+
+/** The string parameters with a rule of their own: file names that must stay inside `dir`. */
+const STRING_CONFIG_RULES: Record<string, (v: string) => string | null> = {
+  dbfilename: (v) => (isBaseName(v) ? null : "dbfilename can't be a path, just a filename"),
+  appendfilename: (v) => (v === "" ? "appendfilename can't be empty" : isBaseName(v) ? null : "appendfilename can't be a path, just a filename"),
+  appenddirname: (v) => (v === "" ? "appenddirname can't be empty" : isBaseName(v) ? null : "appenddirname can't be a path, just a dirname"),
+};
+
+/** Redis's pathIsBaseName: no directory separator of either kind. */
+function isBaseName(path: string): boolean { return !path.includes("/") && !path.includes("\\"); }
+
+/** A master's address as REPLICAOF and `replicaof` take it: a host name (letters, digits, '-',
+ *  '_' and dots) or an IPv4 or IPv6 address. Anything else (spaces, newlines, quotes) is refused,
+ *  so no value can smuggle a line into a rewritten config file. */
+function isValidHost(host: string): boolean {
+  if (host.length === 0 || host.length > 255) return false;
+  if (host.includes(":")) return /^[0-9a-f:.]+(%[\w.-]+)?$/i.test(host); // IPv6, with an optional zone
+  return /^[\w-]+(\.[\w-]+)*\.?$/.test(host);
 }
 
 /** The parameters whose values have their own grammar. */
@@ -778,6 +803,7 @@ function parseSpecialConfig(name: string, v: string): { value: ConfigValue } | {
       if (words.length === 0 || (words.length === 2 && words[0].toLowerCase() === "no" && words[1].toLowerCase() === "one")) return { value: "" };
       const port = string2ll(words[1] ?? "");
       if (words.length !== 2 || port === null || port < 0 || port > 65535) return { err: "Invalid master port" };
+      if (!isValidHost(words[0])) return { err: "Invalid master host" };
       return { value: `${words[0]} ${port}` };
     }
     case "oom-score-adj-values": {
@@ -795,6 +821,7 @@ function parseSpecialConfig(name: string, v: string): { value: ConfigValue } | {
 
 /** Formats a value as CONFIG GET shows it. */
 function formatConfigValue(p: ConfigParam): string {
+  if (p.name === "dir") return process.cwd(); // as Redis's getcwd(): the directory really in use
   const v = conf[p.name];
   return typeof v === "boolean" ? (v ? "yes" : "no") : String(v);
 }
@@ -1302,6 +1329,21 @@ class Client {
   constructor(public sock: Socket<Client> | null, public addr = "", public laddr = "") {}
 }
 
+/** Redis's islocalClient, which DEBUG and protected configs allow under "local": the peer is
+ *  127.0.0.1 or ::1 exactly (not all of 127/8), or an internal client with no socket. */
+function isLocalClient(c: Client): boolean {
+  return !c.sock || isLoopbackIp(c.addr.slice(0, c.addr.lastIndexOf(":")).replace(/^\[|\]$/g, ""));
+}
+
+/** 127.0.0.1 or ::1, also as IPv4-mapped IPv6 (a dual-stack socket's spelling of 127.0.0.1). */
+function isLoopbackIp(ip: string): boolean { return ip === "127.0.0.1" || ip === "::1" || ip === "::ffff:127.0.0.1"; }
+
+/** Redis's allowProtectedAction: may this client use what enable-debug-command,
+ *  enable-module-command or enable-protected-configs guard? */
+function allowProtectedAction(setting: ConfigValue, c: Client): boolean {
+  return setting === "yes" || (setting === "local" && isLocalClient(c));
+}
+
 /** True while this client must authenticate before running commands: the default user has a
  *  password or is disabled, and the client has not logged in. */
 function authRequired(c: Client): boolean {
@@ -1444,9 +1486,7 @@ function processCommand(c: Client): void {
     return rejectCommand(c, `ERR wrong number of arguments for '${cmd.name}' command`, cmd);
   }
   if (cmd.flags & CMD_PROTECTED) {
-    const setting = cmd.name === "debug" ? conf["enable-debug-command"] : conf["enable-module-command"];
-    const local = c.addr.startsWith("127.") || c.addr.startsWith("[::1]") || c.addr === "";
-    if (setting === "no" || (setting === "local" && !local)) {
+    if (!allowProtectedAction(cmd.name === "debug" ? conf["enable-debug-command"] : conf["enable-module-command"], c)) {
       return rejectCommand(c, `ERR ${cmd.name.toUpperCase()} command not allowed. If the enable-${cmd.name}-command option is set to "local", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.`, cmd);
     }
   }
@@ -7787,30 +7827,46 @@ function configGetCommand(c: Client): void {
   for (const [k, v] of found.values()) { addReplyBulk(c, k); addReplyBulk(c, v); }
 }
 
-/* CONFIG SET parameter value [parameter value ...]: all or nothing. */
+/* CONFIG SET parameter value [parameter value ...]: all or nothing. As Redis, every name is
+ * checked (known, settable, not twice) before any value is parsed. */
 function configSetCommand(c: Client): void {
   const argv = c.argv;
   if (argv.length % 2 !== 0) return addReplyError(c, E.syntax);
-  const updates = new Map<ConfigParam, ConfigValue>();
+  const failed = (param: string, why: string) => `ERR CONFIG SET failed (possibly related to argument '${param}') - ${why}`;
+  const params: ConfigParam[] = [];
   const named = new Set<string>();
   for (let j = 2; j < argv.length; j += 2) {
     const p = configParams.get(argv[j].toLowerCase());
     if (!p) return addReplyError(c, `ERR Unknown option or number of arguments for CONFIG SET - '${argv[j]}'`);
-    const fail = (why: string) => addReplyError(c, `ERR CONFIG SET failed (possibly related to argument '${argv[j]}') - ${why}`);
-    if (p.immutable) return fail("can't set immutable config");
-    if (named.has(argv[j].toLowerCase())) return fail("duplicate parameter");
+    if (p.immutable) return addReplyError(c, failed(argv[j], "can't set immutable config"));
+    if (p.protected && !allowProtectedAction(conf["enable-protected-configs"], c)) return addReplyError(c, failed(argv[j], "can't set protected config"));
+    if (named.has(argv[j].toLowerCase())) return addReplyError(c, failed(argv[j], "duplicate parameter"));
     named.add(argv[j].toLowerCase());
-    const r = p.name === "save" && argv[j + 1] === "" ? { value: "" } : parseConfigValue(p, [argv[j + 1]]);
-    if ("err" in r) return fail(r.err);
+    params.push(p);
+  }
+  // Parsing `dir` changes the working directory: a failure anywhere after it changes it back.
+  const cwd = process.cwd();
+  const undo = (previous: Map<ConfigParam, ConfigValue>) => {
+    for (const [p, v] of previous) conf[p.name] = v;
+    if (process.cwd() !== cwd) process.chdir(cwd);
+    applyConfigChanges([...previous.keys()].map((p) => p.name));
+  };
+  const updates = new Map<ConfigParam, ConfigValue>();
+  for (let i = 0; i < params.length; i++) {
+    const p = params[i], value = argv[3 + 2 * i];
+    const r = p.name === "save" && value === "" ? { value: "" } : parseConfigValue(p, [value]);
+    if ("err" in r) {
+      undo(new Map());
+      return addReplyError(c, failed(argv[2 + 2 * i], r.err));
+    }
     updates.set(p, r.value);
   }
   const previous = new Map<ConfigParam, ConfigValue>();
   for (const [p, v] of updates) { previous.set(p, conf[p.name]); conf[p.name] = v; }
   const err = applyConfigChanges([...updates.keys()].map((p) => p.name));
   if (err) {
-    for (const [p, v] of previous) conf[p.name] = v;
-    applyConfigChanges([...previous.keys()].map((p) => p.name));
-    return addReplyError(c, `ERR CONFIG SET failed (possibly related to argument '${err.param}') - ${err.why}`);
+    undo(previous);
+    return addReplyError(c, failed(err.param, err.why));
   }
   addReplyOK(c);
 }
@@ -7827,7 +7883,7 @@ function applyConfigChanges(names: string[]): { param: string; why: string } | n
       else stopAppendOnly();
     }
     if ((name === "port" || name === "bind") && server.listeners.length) {
-      const err = rebindListeners();
+      const err = rebindListeners(name);
       if (err) return { param: name, why: err };
     }
   }
@@ -7862,7 +7918,9 @@ function configRewriteCommand(c: Client): void {
       written.add(p.name);
       out.push(...configRewriteLines(p));
     }
-    const changed = [...new Set(configParams.values())].filter((p) => !written.has(p.name) && formatConfigValue(p) !== defaultConfigValue(p));
+    // Redis always writes these two, default or not.
+    const forced = (p: ConfigParam) => p.name === "dir" || p.name === "latency-tracking-info-percentiles";
+    const changed = [...new Set(configParams.values())].filter((p) => !written.has(p.name) && (forced(p) || formatConfigValue(p) !== defaultConfigValue(p)));
     const generated = [...changed.flatMap(configRewriteLines), ...(written.has("user") ? [] : userLines)];
     if (generated.length) out.push("# Generated by CONFIG REWRITE", ...generated);
     Bun.write(server.configFile, out.join("\n").replace(/\n*$/, "\n"));
@@ -7873,7 +7931,6 @@ function configRewriteCommand(c: Client): void {
 }
 
 function defaultConfigValue(p: ConfigParam): string {
-  if (p.name === "dir") return formatConfigValue(p);
   const r = parseConfigValue(p, [p.def]);
   return "value" in r ? (typeof r.value === "boolean" ? (r.value ? "yes" : "no") : String(r.value)) : p.def;
 }
@@ -7887,13 +7944,17 @@ function configRewriteLines(p: ConfigParam): string[] {
     for (let i = 0; i < w.length; i += 2) lines.push(`save ${w[i]} ${w[i + 1]}`);
     return lines;
   }
-  if (p.type === "special" && p.name !== "dir") return [`${p.name} ${v || '""'}`];
+  // Strings are written quoted, as Redis's sdscatrepr does; a list's words are validated when
+  // set, and any word that is not plain printable text is quoted too, so that no value can ever
+  // add a line of its own to the file.
+  if (p.type === "str" || p.name === "dir") return [`${p.name} ${reprString(v)}`];
+  if (p.type === "special") return [`${p.name} ${v === "" ? '""' : v.split(" ").map((w) => (/^[\x21-\x7e]+$/.test(w) && !/["'\\]/.test(w) ? w : reprString(w))).join(" ")}`];
   if (p.type === "mem") {
     const n = conf[p.name] as number;
     const unit = n && n % 1073741824 === 0 ? [1073741824, "gb"] : n && n % 1048576 === 0 ? [1048576, "mb"] : n && n % 1024 === 0 ? [1024, "kb"] : [1, ""];
     return [`${p.name} ${n / (unit[0] as number)}${unit[1]}`];
   }
-  return [`${p.name} ${v === "" || /[\s"']/.test(v) ? reprString(v) : v}`];
+  return [`${p.name} ${v}`]; // numbers, yes/no and enum names
 }
 
 function configHelpCommand(c: Client): void {
@@ -11487,6 +11548,7 @@ function replicaofCommand(c: Client): void {
   const port = parseIntOrReply(c, portArg, "ERR Invalid master port");
   if (port === undefined) return;
   if (port < 0 || port > 65535) return addReplyError(c, "ERR Invalid master port");
+  if (!isValidHost(host)) return addReplyError(c, "ERR Invalid master host");
   if (repl.masterHost === host && repl.masterPort === port) {
     log("notice", "REPLICAOF would result into synchronization with the master we are already connected with. No operation performed.");
     return addReplyStatus(c, "OK Already connected to specified master");
@@ -11866,7 +11928,7 @@ const socketHandlers = {
     }
     // Protected mode: while the default user has no password, only loopback clients get in.
     const peer = sock.remoteAddress;
-    if (conf["protected-mode"] && defaultUser.flags & USER_NOPASS && peer !== "127.0.0.1" && peer !== "::1" && peer !== "::ffff:127.0.0.1") {
+    if (conf["protected-mode"] && defaultUser.flags & USER_NOPASS && !isLoopbackIp(peer)) {
       stats.rejectedConnections++;
       sock.write(E_PROTECTED_MODE);
       sock.end();
@@ -11935,10 +11997,10 @@ function listenAll(): string | null {
 }
 
 /** CONFIG SET port/bind: listen on the new addresses before letting go of the old ones. */
-function rebindListeners(): string | null {
+function rebindListeners(param: "port" | "bind"): string | null {
   const old = server.listeners;
   const err = listenAll();
-  if (err) { server.listeners = old; return "Unable to listen on this port"; }
+  if (err) { server.listeners = old; return param === "bind" ? "Failed to bind to specified addresses." : "Unable to listen on this port. Check server logs."; }
   for (const l of old) l.stop(false);
   return null;
 }

@@ -5,7 +5,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startServer, type RedbunServer } from "../main.ts";
-import { RawClient, encode } from "./client.ts";
+import { RawClient, encode, replyEnd } from "./client.ts";
 
 let shared: Promise<RedbunServer> | null = null;
 let clockOffset = 0;
@@ -56,6 +56,22 @@ export async function spawnServer(args: string[] = [], opts: { cwd?: string; por
     stdout: () => out,
     async stop() { proc.kill("SIGTERM"); const code = await proc.exited; await reader; return code; },
   };
+}
+
+/** Sends one command from a chosen local address (say 127.0.0.2, a loopback address other than
+ *  127.0.0.1) and returns the reply's exact bytes. */
+export async function commandFrom(localAddress: string, port: number, args: (string | number)[]): Promise<string> {
+  const { connect: netConnect } = await import("node:net");
+  return new Promise((resolve, reject) => {
+    let got = Buffer.alloc(0);
+    const s = netConnect({ host: "127.0.0.1", port, localAddress }, () => s.write(encode(args)));
+    s.on("data", (d: Buffer) => {
+      got = Buffer.concat([got, d]);
+      if (replyEnd(got, 0) > 0) { s.destroy(); resolve(got.latin1Slice()); }
+    });
+    s.on("error", reject);
+    setTimeout(() => { s.destroy(); reject(new Error(`no reply to ${args[0]} from ${localAddress}`)); }, 5000);
+  });
 }
 
 /** A TCP port nobody listens on right now. */

@@ -1409,6 +1409,21 @@ describe("REPLICAOF and SLAVEOF", () => {
     expect((await info(n.c)).role).toBe("master");
   });
 
+  // Redis 7.0.15 accepts any host here and CONFIG REWRITE writes it as it is, so a host holding
+  // newlines adds directives to the config file; Redbun refuses what is not a name or an address.
+  test("a host that is not a host name or an IP address is refused", async () => {
+    expect(await pipeline(n.c, [
+      ["REPLICAOF", "127.0.0.1\t1\nenable-debug-command\tyes\n", "1"], ["REPLICAOF", "a b", "1"], ["REPLICAOF", "", "1"],
+      ["REPLICAOF", "host\"", "1"], ["REPLICAOF", "::1%", "1"],
+    ])).toEqual(Array(5).fill("-ERR Invalid master host\r\n"));
+    expect((await info(n.c)).role).toBe("master");
+    // Names, IPv4 and IPv6 addresses are fine (nothing listens there: the replica keeps retrying).
+    for (const host of ["localhost", "redis-1.internal_net.example.", "10.0.0.1", "::1", "fe80::1%lo"]) {
+      expect(await n.c.raw("REPLICAOF", host, "1")).toBe("+OK\r\n");
+    }
+    expect(await n.c.raw("REPLICAOF", "NO", "ONE")).toBe("+OK\r\n");
+  });
+
   test("switching a replica to another master drops its data for the new master's", async () => {
     const other = await startRedbun();
     try {

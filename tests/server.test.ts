@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { RawClient } from "./client.ts";
-import { advanceClock, connect, pipeline, sharedServer, spawnServer, type SpawnedServer } from "./helpers.ts";
+import { advanceClock, commandFrom, connect, pipeline, sharedServer, spawnServer, type SpawnedServer } from "./helpers.ts";
 
 const OK = "+OK\r\n";
 const NIL = "$-1\r\n";
@@ -712,6 +712,58 @@ describe("CONFIG SET", () => {
     expect(await c.raw("CONFIG", "SET", "hz", "10", "maxmemory", "0")).toBe(OK);
   });
 
+  test("dir and dbfilename are protected configs: refused while enable-protected-configs is no", async () => {
+    const c = await connect();
+    expect(await c.raw("CONFIG", "SET", "dir", "/tmp")).toBe(failed("dir", "can't set protected config"));
+    expect(await c.raw("CONFIG", "SET", "dbfilename", "authorized_keys")).toBe(failed("dbfilename", "can't set protected config"));
+    expect(await c.raw("CONFIG", "SET", "hz", "20", "dbfilename", "x.rdb")).toBe(failed("dbfilename", "can't set protected config"));
+    expect(await c.raw("CONFIG", "GET", "hz")).toBe(bulks("hz", "10"));
+  });
+
+  test("every name is checked before any value: an immutable name wins over an earlier bad value", async () => {
+    const c = await connect();
+    expect(await c.raw("CONFIG", "SET", "hz", "abc", "daemonize", "yes")).toBe(failed("daemonize", "can't set immutable config"));
+    expect(await c.raw("CONFIG", "SET", "replicaof", "127.0.0.1 1")).toBe(failed("replicaof", "can't set immutable config"));
+  });
+
+  test("with enable-protected-configs yes, dir changes and dbfilename must be a plain file name", async () => {
+    const srv = await spawnServer(["--save", "", "--enable-protected-configs", "yes"]);
+    const dir = mkdtempSync(join(tmpdir(), "redbun-protected-"));
+    try {
+      const c = await RawClient.connect(srv.port);
+      const before = (await c.cmd("CONFIG", "GET", "dir")) as string[];
+      expect(await c.raw("CONFIG", "SET", "dbfilename", "../elsewhere.rdb")).toBe(failed("dbfilename", "dbfilename can't be a path, just a filename"));
+      expect(await c.raw("CONFIG", "SET", "dbfilename", "sub\\x.rdb")).toBe(failed("dbfilename", "dbfilename can't be a path, just a filename"));
+      // A later bad value undoes the directory change that parsing `dir` made.
+      expect(await c.raw("CONFIG", "SET", "dir", dir, "hz", "abc")).toBe(failed("hz", "argument couldn't be parsed into an integer"));
+      expect(await c.cmd("CONFIG", "GET", "dir")).toEqual(before);
+      // So does a failure while applying (a port someone else holds).
+      const busy = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+      expect(await c.raw("CONFIG", "SET", "dir", dir, "port", String(busy.port))).toBe(failed("port", "Unable to listen on this port. Check server logs."));
+      busy.stop(true);
+      expect(await c.cmd("CONFIG", "GET", "dir")).toEqual(before);
+      expect(await c.raw("CONFIG", "SET", "dir", dir, "dbfilename", "mine.rdb")).toBe(OK);
+      expect(await c.raw("SET", "k", "v")).toBe(OK);
+      expect(await c.raw("SAVE")).toBe(OK);
+      expect(readFileSync(join(dir, "mine.rdb")).latin1Slice(0, 5)).toBe("REDIS");
+      c.close();
+    } finally {
+      await srv.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("enable-protected-configs local admits 127.0.0.1 exactly, not the rest of 127/8", async () => {
+    const srv = await spawnServer(["--save", "", "--protected-mode", "no", "--enable-protected-configs", "local"]);
+    try {
+      expect(await commandFrom("127.0.0.1", srv.port, ["CONFIG", "SET", "dbfilename", "a.rdb"])).toBe(OK);
+      expect(await commandFrom("127.0.0.2", srv.port, ["CONFIG", "SET", "dbfilename", "b.rdb"])).toBe(failed("dbfilename", "can't set protected config"));
+      expect(await commandFrom("127.0.0.1", srv.port, ["CONFIG", "GET", "dbfilename"])).toBe(bulks("dbfilename", "a.rdb"));
+    } finally {
+      await srv.stop();
+    }
+  });
+
   test("a name without a value is an arity error, an odd count past that a syntax error", async () => {
     const c = await connect();
     expect(await c.raw("CONFIG", "SET", "hz")).toBe("-ERR wrong number of arguments for 'config|set' command\r\n");
@@ -789,11 +841,25 @@ describe("CONFIG REWRITE", () => {
     ]);
   });
 
+  test("writes strings quoted as Redis does, so a value with newlines stays one value", async () => {
+    const c = await RawClient.connect(srv!.port);
+    const sneaky = "x\nenable-debug-command yes\nprotected-mode \"no\"";
+    expect(await c.raw("CONFIG", "SET", "masterauth", sneaky)).toBe(OK);
+    expect(await c.raw("CONFIG", "REWRITE")).toBe(OK);
+    const lines = readFileSync(join(dir, "redis.conf"), "latin1").split("\n");
+    expect(lines).toContain('masterauth "x\\nenable-debug-command yes\\nprotected-mode \\"no\\""');
+    expect(lines.filter((l) => l.startsWith("enable-debug-command"))).toEqual([]);
+    // Redis always writes dir, quoted.
+    expect(lines.filter((l) => l.startsWith("dir "))).toEqual([`dir "${String(((await c.cmd("CONFIG", "GET", "dir")) as string[])[1])}"`]);
+    c.close();
+  });
+
   test("a server started from the rewritten file has the rewritten settings and users", async () => {
     await srv!.stop();
     srv = await spawnServer([join(dir, "redis.conf")]);
     const c = await RawClient.connect(srv.port);
     expect(await configPairs(c, "hz", "maxmemory-policy")).toEqual([["hz", "25"], ["maxmemory-policy", "allkeys-lru"]]);
+    expect(await configPairs(c, "masterauth", "enable-debug-command")).toEqual([["enable-debug-command", "no"], ["masterauth", "x\nenable-debug-command yes\nprotected-mode \"no\""]]);
     expect(await c.raw("AUTH", "bob", "x")).toBe(OK);
     expect(await c.raw("GET", "other")).toBe("-NOPERM this user has no permissions to access one of the keys used as arguments\r\n");
     c.close();
@@ -1610,6 +1676,18 @@ describe("DEBUG", () => {
     const c = await connect();
     await c.raw("DEBUG", "SET-ACTIVE-EXPIRE", "1");
     c.close();
+  });
+
+  test("enable-debug-command local admits 127.0.0.1 exactly, not the rest of 127/8", async () => {
+    // protected-mode no, or 127.0.0.2 would not get in at all (it is not a loopback client to Redis).
+    const srv = await spawnServer(["--save", "", "--protected-mode", "no", "--enable-debug-command", "local"]);
+    try {
+      expect(await commandFrom("127.0.0.1", srv.port, ["DEBUG", "SLEEP", "0"])).toBe(OK);
+      expect(await commandFrom("127.0.0.2", srv.port, ["DEBUG", "SLEEP", "0"])).toBe(
+        '-ERR DEBUG command not allowed. If the enable-debug-command option is set to "local", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.\r\n');
+    } finally {
+      await srv.stop();
+    }
   });
 
   test("SLEEP blocks the server for the given seconds, decimals allowed", async () => {
