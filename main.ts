@@ -40,9 +40,10 @@
 import type { Socket, TCPSocketListener } from "bun";
 import { cpuUsage, memoryUsage } from "node:process";
 import { randomBytes } from "node:crypto";
-import { closeSync, fsync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, truncateSync, unlinkSync, writeFileSync, writeSync } from "node:fs";
+import { closeSync, constants as fsConstants, fstatSync, fsync, fsyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, truncateSync, unlinkSync, writeFileSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
 import { totalmem } from "node:os";
+import { getSystemErrorMessage } from "node:util";
 
 declare global {
   // Node's latin1 fast paths, which Bun implements: one byte per char, no UTF-8 decoding.
@@ -413,6 +414,26 @@ function reprString(s: string): string {
   }
   return out + '"';
 }
+
+/** C's strerror() text for a failed system call, as Redis's logs and MISCONF errors quote it
+ *  ("No space left on device"); libuv's own texts differ in case and sometimes in words. */
+function strerror(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  const known = e?.code ? STRERROR[e.code] : undefined;
+  if (known) return known;
+  if (typeof e?.errno === "number") {
+    const m = getSystemErrorMessage(e.errno);
+    return m[0].toUpperCase() + m.slice(1);
+  }
+  return String(e?.message ?? err);
+}
+
+const STRERROR: Record<string, string> = {
+  ENOSPC: "No space left on device", EDQUOT: "Disk quota exceeded", EIO: "Input/output error", EFBIG: "File too large",
+  EACCES: "Permission denied", EPERM: "Operation not permitted", EROFS: "Read-only file system", ENOENT: "No such file or directory",
+  EISDIR: "Is a directory", ENOTDIR: "Not a directory", EEXIST: "File exists", EMFILE: "Too many open files", EBADF: "Bad file descriptor",
+  ENAMETOOLONG: "File name too long", ECONNREFUSED: "Connection refused", ETIMEDOUT: "Connection timed out",
+};
 
 /** The server's clock in milliseconds. Tests steer it through `startServer({ clock })`. */
 let clock: () => number = Date.now;
@@ -819,9 +840,14 @@ function parseSpecialConfig(name: string, v: string): { value: ConfigValue } | {
   }
 }
 
+/** The working directory, or "" when it cannot be read (it was deleted), as Redis's getcwd use. */
+function workingDir(): string {
+  try { return process.cwd(); } catch { return ""; }
+}
+
 /** Formats a value as CONFIG GET shows it. */
 function formatConfigValue(p: ConfigParam): string {
-  if (p.name === "dir") return process.cwd(); // as Redis's getcwd(): the directory really in use
+  if (p.name === "dir") return workingDir(); // as Redis's getcwd(): the directory really in use
   const v = conf[p.name];
   return typeof v === "boolean" ? (v ? "yes" : "no") : String(v);
 }
@@ -1261,6 +1287,7 @@ const E = {
   wrongPass: "WRONGPASS invalid username-password pair or user is disabled.",
   nanOrInf: "ERR increment would produce NaN or Infinity",
   bigString: "ERR string exceeds maximum allowed size (proto-max-bulk-len)",
+  misconfRdb: "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.",
 };
 
 class Client {
@@ -1514,10 +1541,10 @@ function processCommand(c: Client): void {
   if (c.resp === 2 && clientTotalSubscriptions(c) > 0 && !PUBSUB_CONTEXT_COMMANDS.has(cmd.name)) {
     return rejectCommand(c, `ERR Can't execute '${cmd.name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`, cmd);
   }
-  // A failed background save stops writes (and PING) while save points are configured.
-  if (hot.stopWritesOnBgsaveError && !server.lastBgsaveOk && hot.hasSavePoints && !c.isMaster && !c.isAof &&
-    (cmd.flags & CMD_WRITE || cmd.name === "ping" || (cmd.name === "exec" && c.mstate?.some((q) => q.cmd.flags & CMD_WRITE)))) {
-    return rejectCommand(c, "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.", cmd);
+  // A failed background save (with save points) or an AOF the disk refuses stops writes and PING.
+  if ((!server.lastBgsaveOk || aof.writeErr) && !c.isMaster && !c.isAof && (writesSomething || cmd.name === "ping")) {
+    const err = diskWriteError();
+    if (err) return rejectCommand(c, err, cmd);
   }
   if (hot.maxmemory && !c.isMaster && !c.isAof) {
     // Evict before running anything; refuse what may grow memory if that was not enough.
@@ -7845,10 +7872,10 @@ function configSetCommand(c: Client): void {
     params.push(p);
   }
   // Parsing `dir` changes the working directory: a failure anywhere after it changes it back.
-  const cwd = process.cwd();
+  const cwd = workingDir();
   const undo = (previous: Map<ConfigParam, ConfigValue>) => {
     for (const [p, v] of previous) conf[p.name] = v;
-    if (process.cwd() !== cwd) process.chdir(cwd);
+    if (cwd && workingDir() !== cwd) process.chdir(cwd);
     applyConfigChanges([...previous.keys()].map((p) => p.name));
   };
   const updates = new Map<ConfigParam, ConfigValue>();
@@ -7879,8 +7906,8 @@ function applyConfigChanges(names: string[]): { param: string; why: string } | n
     if (name === "requirepass") aclUpdateDefaultUserPassword(String(conf.requirepass));
     if (name === "repl-backlog-size" && repl.backlog) resizeReplicationBacklog();
     if (name === "appendonly" && server.listeners.length && Boolean(conf.appendonly) !== aof.on) {
-      if (conf.appendonly) startAppendOnly(false);
-      else stopAppendOnly();
+      if (!conf.appendonly) stopAppendOnly();
+      else if (!startAppendOnly(false)) return { param: name, why: "Unable to turn on AOF. Check server logs." };
     }
     if ((name === "port" || name === "bind") && server.listeners.length) {
       const err = rebindListeners(name);
@@ -8653,7 +8680,7 @@ const INFO_SECTIONS: Record<string, () => string[]> = {
       `aof_rewrite_scheduled:${aof.scheduled ? 1 : 0}`, `aof_last_rewrite_time_sec:${aof.lastRewriteSecs}`,
       `aof_current_rewrite_time_sec:${aof.rewriting ? Math.floor((Date.now() - aof.rewriteStart) / 1000) : -1}`,
       `aof_last_bgrewrite_status:${aof.lastRewriteOk ? "ok" : "err"}`, `aof_rewrites:${aof.rewrites}`,
-      "aof_rewrites_consecutive_failures:0", `aof_last_write_status:${aof.lastWriteOk ? "ok" : "err"}`, "aof_last_cow_size:0",
+      `aof_rewrites_consecutive_failures:${aof.rewriteFailures}`, `aof_last_write_status:${aof.lastWriteOk ? "ok" : "err"}`, "aof_last_cow_size:0",
       "module_fork_in_progress:0", "module_fork_last_cow_size:0",
     ];
     if (aof.on) {
@@ -9657,8 +9684,7 @@ function aclLoadFromFile(c: Client | null): string | null {
   try {
     text = readFileSync(file, "latin1");
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    return `Error loading ACLs, opening file '${file}': ${code === "ENOENT" ? "No such file or directory" : code === "EACCES" ? "Permission denied" : (err as Error).message}`;
+    return `Error loading ACLs, opening file '${file}': ${strerror(err)}`;
   }
   const loaded = new Map<string, AclUser>();
   let errors = "";
@@ -10189,6 +10215,7 @@ interface SaveJob {
   crc: [number, number];
   done: (err: Error | null) => void;
   startTime: number;
+  error: Error | null; // the first failure of `out` (a full disk, say): the job stops and reports it
 }
 
 let saveEpoch = 0;
@@ -10251,9 +10278,16 @@ function aofRewriteStream(emit: (argv: string[]) => void, key: string, s: RStrea
   }
 }
 
+/** Hands a chunk to the job's destination. A destination that throws ends the job (at its next
+ *  step) rather than the command whose copy-on-write emitted the chunk. */
 function saveEmit(job: SaveJob, chunk: Buffer): void {
+  if (job.error) return;
   crc64Update(job.crc, chunk);
-  job.out(chunk);
+  try {
+    job.out(chunk);
+  } catch (err) {
+    job.error = err as Error;
+  }
 }
 
 /** Writes the next part of the snapshot, for about `budgetMs`. Returns true when finished. */
@@ -10261,6 +10295,7 @@ function saveStep(job: SaveJob, budgetMs: number): boolean {
   const start = performance.now();
   const w = job.w;
   while (job.dbPos < job.dbs.length) {
+    if (job.error) return true;
     const db = job.dbs[job.dbPos];
     if (!job.started[job.dbPos]) {
       job.started[job.dbPos] = true;
@@ -10284,6 +10319,7 @@ function saveStep(job: SaveJob, budgetMs: number): boolean {
       db.saveMark[i] = job.epoch;
       saveWriteKey(job, db.keyAt(i), db.valAt(i), getExpire(db, db.keyAt(i)));
       if (w.len > 256 * 1024) saveEmit(job, w.take());
+      if (job.error) return true;
       if ((job.cursor & 255) === 0 && performance.now() - start > budgetMs) {
         if (w.len) saveEmit(job, w.take());
         return false;
@@ -10299,7 +10335,9 @@ function saveStep(job: SaveJob, budgetMs: number): boolean {
   const tail = Buffer.allocUnsafe(8);
   tail.writeUInt32LE(conf.rdbchecksum ? job.crc[0] : 0, 0);
   tail.writeUInt32LE(conf.rdbchecksum ? job.crc[1] : 0, 4);
-  job.out(Buffer.concat([eof, tail]));
+  if (!job.error) {
+    try { job.out(Buffer.concat([eof, tail])); } catch (err) { job.error = err as Error; }
+  }
   return true;
 }
 
@@ -10309,7 +10347,7 @@ function startSnapshot(out: (chunk: Buffer) => void, background: boolean, aofBas
   const job: SaveJob = {
     format, epoch: ++saveEpoch, dbs: server.dbs.slice(), dbPos: 0, cursor: 0,
     started: server.dbs.map(() => false), pending: server.dbs.map(() => []), out, w: new RdbWriter(),
-    crc: [0, 0], done, startTime: Date.now(),
+    crc: [0, 0], done, startTime: Date.now(), error: null,
   };
   const w = job.w;
   if (format === "rdb") {
@@ -10317,35 +10355,46 @@ function startSnapshot(out: (chunk: Buffer) => void, background: boolean, aofBas
     saveEmit(job, w.take());
   }
   if (!background) {
-    saveStep(job, Infinity);
-    return done(null);
+    try {
+      saveStep(job, Infinity);
+    } catch (err) {
+      job.error ??= err as Error;
+    }
+    return done(job.error);
   }
   saveJob = job;
   const tick = () => {
     try {
       if (!saveStep(job, SAVE_SLICE_MS)) return void setImmediate(tick);
-      saveJob = null;
-      done(null);
     } catch (err) {
-      saveJob = null;
-      done(err as Error);
+      job.error ??= err as Error;
     }
+    saveJob = null;
+    done(job.error);
   };
   setImmediate(tick);
 }
 
-/** Writes a file atomically: a temp name in the same directory, fsync, rename. */
+/** Writes a file atomically: a temp name in the same directory, fsync, rename. Every method
+ *  throws (or reports) the disk's refusal; abort() then removes the temp file. */
 class AtomicFile {
   private fd: number;
   private tmp: string;
+  private closed = false;
+  /** temp-<pid>-<n>.rdb: the pid tells a later start-up whether its writer is still alive. */
+  static tempName(): string { return `temp-${process.pid}-${++AtomicFile.seq}.rdb`; }
+  private static seq = 0;
   constructor(private path: string) {
-    this.tmp = `${dirname(path)}/temp-${process.pid}-${Date.now()}.rdb`;
+    this.tmp = `${dirname(path)}/${AtomicFile.tempName()}`;
     this.fd = openSync(this.tmp, "w");
   }
-  write(chunk: Uint8Array): void { writeSync(this.fd, chunk); }
+  write(chunk: Uint8Array): void {
+    const { err } = writeAll(this.fd, chunk);
+    if (err) throw err;
+  }
   commit(): void {
     fsyncSync(this.fd);
-    closeSync(this.fd);
+    this.close();
     renameSync(this.tmp, this.path);
   }
   /** As commit, with the fsync (milliseconds for a big file) off the event loop. */
@@ -10353,7 +10402,7 @@ class AtomicFile {
     fsync(this.fd, (err) => {
       if (err) return done(err);
       try {
-        closeSync(this.fd);
+        this.close();
         renameSync(this.tmp, this.path);
       } catch (e) {
         return done(e as Error);
@@ -10362,25 +10411,66 @@ class AtomicFile {
     });
   }
   abort(): void {
+    this.close();
+    try { unlinkSync(this.tmp); } catch { /* never created, or renamed */ }
+  }
+  private close(): void {
+    if (this.closed) return;
+    this.closed = true;
     try { closeSync(this.fd); } catch { /* already closed */ }
-    try { unlinkSync(this.tmp); } catch { /* never created */ }
+  }
+}
+
+/** Removes the temp files of saves that died with their process (kill -9 during a BGSAVE or an
+ *  AOF rewrite), as found at start-up in `dir` and the AOF directory. A file whose pid is alive
+ *  belongs to another server sharing the directory and is left alone. */
+function removeStaleTempFiles(): void {
+  for (const dir of [String(conf.dir), aofDir()]) {
+    let names: string[];
+    try { names = readdirSync(dir); } catch { continue; }
+    for (const name of names) {
+      const m = /^temp-(\d+)-\d+\.rdb$/.exec(name);
+      if (!m || Number(m[1]) === process.pid || processAlive(Number(m[1]))) continue;
+      try {
+        unlinkSync(`${dir}/${name}`);
+        log("notice", `Removed the temp file ${name} of an unfinished save`);
+      } catch { /* someone else's, or gone */ }
+    }
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
   }
 }
 
 function rdbPath(): string { return `${conf.dir}/${conf.dbfilename}`; }
 
-/** Saves the dataset to dbfilename (SAVE, SHUTDOWN, save points with `background`). */
+/** Saves the dataset to dbfilename (SAVE, SHUTDOWN, save points with `background`). Whatever
+ *  fails (opening, writing, fsync, rename), the temp file is removed and the old file stays; a
+ *  failed background save reports rdb_last_bgsave_status:err (and, with save points, refuses
+ *  writes with MISCONF) until a save succeeds. */
 function rdbSave(background: boolean, onDone?: (ok: boolean) => void): void {
   const dirtyAtStart = server.dirty;
   const start = Date.now();
+  const failed = () => {
+    server.rdbChildRunning = false;
+    if (background) {
+      log("warning", "Background saving error");
+      server.lastBgsaveOk = false;
+    }
+    onDone?.(false);
+  };
   let file: AtomicFile;
   try {
     file = new AtomicFile(rdbPath());
   } catch (err) {
-    log("warning", `Failed opening the temp RDB file (in server root dir ${conf.dir}) for saving: ${(err as Error).message}`);
-    server.lastBgsaveOk = false;
-    onDone?.(false);
-    return;
+    log("warning", `Failed opening the temp RDB file ${AtomicFile.tempName()} (in server root dir ${workingDir() || "unknown"}) for saving: ${strerror(err)}`);
+    return failed();
   }
   if (background) {
     server.rdbChildRunning = true;
@@ -10388,11 +10478,9 @@ function rdbSave(background: boolean, onDone?: (ok: boolean) => void): void {
     log("notice", "Background saving started");
   }
   const fail = (err: Error) => {
-    server.rdbChildRunning = false;
     file.abort();
-    log("warning", `Error saving DB on disk: ${err.message}`);
-    server.lastBgsaveOk = false;
-    onDone?.(false);
+    log("warning", `Write error saving DB on disk: ${strerror(err)}`);
+    failed();
   };
   const succeed = () => {
     server.rdbChildRunning = false;
@@ -10788,8 +10876,10 @@ function loadDataFromDisk(): void {
   let buf: Buffer;
   try {
     buf = readFileSync(path);
-  } catch {
-    return; // no dump file yet
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return; // no dump file yet
+    // Unreadable is not empty: starting empty would let the next save replace the real data.
+    throw new Error(`Fatal error loading the DB: ${strerror(err)}. Exiting.`);
   }
   const start = performance.now();
   try {
@@ -10933,6 +11023,12 @@ const aof = {
   lastRewriteSecs: -1,
   rewrites: 0,
   lastWriteOk: true,
+  writeErr: "", // why the last write or background fsync failed (strerror); "" once one succeeds
+  lastWriteErrorLog: 0,
+  unwritten: EMPTY, // bytes a failed write left behind: written first on the next try
+  incrSize: 0, // bytes in the open incremental file: where a short write is cut back to
+  rewriteFailures: 0, // consecutive failed rewrites
+  retryLimit: { delayMin: 0, at: 0 }, // the cron's rewrites back off after repeated failures
   scheduled: false,
 };
 
@@ -10959,62 +11055,146 @@ function feedAppendOnlyFile(dbIndex: number, argv: string[]): void {
   aof.bufLen += s.length;
 }
 
-/** Writes the AOF buffer (and fsyncs it under appendfsync always). Called before replies go out. */
+/** Writes all of `data` at the end of `fd`, as Redis's aofWrite: a short write is continued until
+ *  the system refuses. Returns the bytes written and, if it stopped short, why. */
+function writeAll(fd: number, data: Uint8Array): { n: number; err: unknown } {
+  let n = 0;
+  while (n < data.length) {
+    try {
+      const w = writeSync(fd, data, n, data.length - n);
+      if (w <= 0) return { n, err: Object.assign(new Error("short write"), { code: "ENOSPC" }) };
+      n += w;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "EINTR") continue;
+      return { n, err };
+    }
+  }
+  return { n, err: null };
+}
+
+/** Writes the AOF buffer (and fsyncs it under appendfsync always). Called before replies go out,
+ *  so nothing is acknowledged that is not in the file. When the disk refuses (full, read-only):
+ *  a partial command is cut off the file again, the unwritten bytes are kept and retried on the
+ *  next call, and writes are refused with MISCONF until a write succeeds; under "always" the
+ *  server exits instead, before any reply leaves, as Redis does. */
 function flushAppendOnlyFile(): void {
-  if (!aof.on || aof.bufLen === 0 || aof.fd < 0) return;
-  const data = Buffer.from(aof.buf.join(""), "latin1");
-  aof.buf = [];
-  aof.bufLen = 0;
-  try {
-    writeSync(aof.fd, data);
-    aof.currentSize += data.length;
-    aof.lastWriteOk = true;
-  } catch (err) {
-    // Redis exits when it cannot write the AOF under "always"; losing acknowledged writes is worse.
-    log("warning", `Error writing to the AOF file: ${(err as Error).message}`);
+  if (!aof.on || aof.fd < 0 || (aof.bufLen === 0 && aof.unwritten.length === 0)) return;
+  let data = aof.unwritten;
+  if (aof.bufLen) {
+    const fresh = Buffer.from(aof.buf.length === 1 ? aof.buf[0] : aof.buf.join(""), "latin1");
+    data = data.length ? Buffer.concat([data, fresh]) : fresh;
+    aof.buf = [];
+    aof.bufLen = 0;
+  }
+  aof.unwritten = EMPTY;
+  let { n, err } = writeAll(aof.fd, data);
+  if (err) {
+    // Redis logs a write error at most once every 30 seconds.
+    const canLog = Date.now() - aof.lastWriteErrorLog > 30000;
+    if (canLog) aof.lastWriteErrorLog = Date.now();
+    if (n === 0) {
+      if (canLog) log("warning", `Error writing to the AOF file: ${strerror(err)}`);
+      aof.writeErr = strerror(err);
+    } else {
+      if (canLog) log("warning", `Short write while writing to the AOF file: (nwritten=${n}, expected=${data.length})`);
+      try {
+        ftruncateSync(aof.fd, aof.incrSize);
+        n = 0; // the partial command is gone: all of it is written again later
+      } catch (e) {
+        if (canLog) log("warning", `Could not remove short write from the append-only file.  Redis may refuse to load the AOF the next time it starts.  ftruncate: ${strerror(e)}`);
+      }
+      aof.writeErr = STRERROR.ENOSPC;
+    }
+    if (conf.appendfsync === "always") {
+      log("warning", "Can't recover from AOF write error when the AOF fsync policy is 'always'. Exiting...");
+      process.exit(1);
+    }
     aof.lastWriteOk = false;
-    if (conf.appendfsync === "always") { log("warning", "Can't recover from AOF write error when the AOF fsync policy is 'always'. Exiting..."); process.exit(1); }
+    aof.currentSize += n;
+    aof.incrSize += n;
+    aof.unwritten = data.subarray(n);
     return;
   }
+  if (!aof.lastWriteOk) {
+    log("warning", "AOF write error looks solved, Redis can write again.");
+    aof.lastWriteOk = true;
+    aof.writeErr = "";
+  }
+  aof.currentSize += n;
+  aof.incrSize += n;
   if (conf.appendfsync === "always") {
-    fsyncSync(aof.fd);
+    try {
+      fsyncSync(aof.fd);
+    } catch (e) {
+      log("warning", `Can't persist AOF for fsync error when the AOF fsync policy is 'always': ${strerror(e)}. Exiting...`);
+      process.exit(1);
+    }
     aof.lastFsync = Date.now();
   } else if (conf.appendfsync === "everysec") aofBackgroundFsync(false);
 }
 
-/** fsync in the background at most once a second (everysec), without holding the loop. */
+/** fsync in the background at most once a second (everysec), without holding the loop. A failed
+ *  fsync refuses writes (MISCONF) until one succeeds, as Redis's aof_bio_fsync_status does. */
 function aofBackgroundFsync(force: boolean): void {
   if (aof.fd < 0 || aof.fsyncInFlight || (!force && Date.now() - aof.lastFsync < 1000)) return;
   aof.fsyncInFlight = true;
   const fd = aof.fd;
-  fsync(fd, () => {
+  fsync(fd, (err) => {
     aof.fsyncInFlight = false;
     aof.lastFsync = Date.now();
+    if (err && fd === aof.fd) {
+      log("warning", `Fail to fsync the AOF file: ${strerror(err)}`);
+      aof.writeErr = strerror(err);
+    } else if (!err && aof.lastWriteOk && aof.writeErr) aof.writeErr = "";
   });
+}
+
+/** Why writes are refused (Redis's writeCommandsDeniedByDiskError), or null: a failed background
+ *  save while save points exist and stop-writes-on-bgsave-error is on, or an AOF that cannot be
+ *  written or synced. */
+function diskWriteError(): string | null {
+  if (hot.stopWritesOnBgsaveError && !server.lastBgsaveOk && hot.hasSavePoints) return E.misconfRdb;
+  if (aof.on && aof.writeErr) return `MISCONF Errors writing to the AOF file: ${aof.writeErr}`;
+  return null;
 }
 
 function aofFileName(seq: number, type: "b" | "i", rdbBase = true): string {
   return type === "b" ? `${conf.appendfilename}.${seq}.base.${rdbBase ? "rdb" : "aof"}` : `${conf.appendfilename}.${seq}.incr.aof`;
 }
 
-/** Writes the manifest atomically: a temp file, fsync, rename. */
-function aofWriteManifest(): void {
+/** Writes a manifest atomically: a temp file, fsync, rename. Throws (leaving the old manifest in
+ *  place and no temp file) if the disk refuses. */
+function aofWriteManifest(base: AofFileInfo | null, incrs: AofFileInfo[]): void {
   const lines: string[] = [];
   const q = (n: string) => (/[\s"']/.test(n) ? reprString(n) : n);
-  if (aof.base) lines.push(`file ${q(aof.base.name)} seq ${aof.base.seq} type b`);
-  for (const f of aof.incrs) lines.push(`file ${q(f.name)} seq ${f.seq} type i`);
+  if (base) lines.push(`file ${q(base.name)} seq ${base.seq} type b`);
+  for (const f of incrs) lines.push(`file ${q(f.name)} seq ${f.seq} type i`);
   const tmp = `${aofDir()}/temp-${aofManifestName()}`;
   const fd = openSync(tmp, "w");
-  writeSync(fd, lines.join("\n") + "\n");
-  fsyncSync(fd);
+  try {
+    const { err } = writeAll(fd, Buffer.from(lines.join("\n") + "\n", "latin1"));
+    if (err) throw err;
+    fsyncSync(fd);
+  } catch (err) {
+    closeSync(fd);
+    try { unlinkSync(tmp); } catch { /* gone */ }
+    throw err;
+  }
   closeSync(fd);
   renameSync(tmp, `${aofDir()}/${aofManifestName()}`);
 }
 
-/** Reads the manifest, or null if there is none. Throws on a malformed one. */
+/** Reads the manifest, or null if there is none. Throws on a malformed or unreadable one. */
 function aofReadManifest(): { base: AofFileInfo | null; incrs: AofFileInfo[] } | null {
+  const path = `${aofDir()}/${aofManifestName()}`;
   let text: string;
-  try { text = readFileSync(`${aofDir()}/${aofManifestName()}`, "latin1"); } catch { return null; }
+  try {
+    text = readFileSync(path, "latin1");
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "ENOTDIR") return null;
+    throw new Error(`Fatal error: can't open the AOF manifest file ${path} for reading: ${strerror(err)}`);
+  }
   let base: AofFileInfo | null = null;
   const incrs: AofFileInfo[] = [];
   for (const line of text.split("\n")) {
@@ -11035,18 +11215,39 @@ function aofReadManifest(): { base: AofFileInfo | null; incrs: AofFileInfo[] } |
   return { base, incrs };
 }
 
-/** Opens a new incremental file and makes it the one written to. */
-function aofOpenNewIncr(): void {
+/** Opens a new incremental file and makes it the one written to. The manifest names it first
+ *  (when there is a base), so a restart during a rewrite still replays it; if the disk refuses
+ *  either step nothing changes and it returns false, as Redis's openNewIncrAofForAppend. */
+function aofOpenNewIncr(): boolean {
   flushAppendOnlyFile();
   const seq = (aof.incrs[aof.incrs.length - 1]?.seq ?? 0) + 1;
   const info: AofFileInfo = { name: aofFileName(seq, "i"), seq, type: "i" };
-  const fd = openSync(`${aofDir()}/${info.name}`, "a");
+  const path = `${aofDir()}/${info.name}`;
+  let fd: number;
+  try {
+    // Appending (O_APPEND) even to a new file: after a short write is cut off with ftruncate, the
+    // next write must land at the new end, not at the old offset past it (a hole of zeros).
+    fd = openSync(path, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_TRUNC | fsConstants.O_APPEND);
+  } catch (err) {
+    log("warning", `Can't open the append-only file ${info.name}: ${strerror(err)}`);
+    return false;
+  }
+  if (aof.base) {
+    try {
+      aofWriteManifest(aof.base, [...aof.incrs, info]);
+    } catch (err) {
+      log("warning", `Can't persist the AOF manifest file ${aofManifestName()}: ${strerror(err)}`);
+      closeSync(fd);
+      try { unlinkSync(path); } catch { /* gone */ }
+      return false;
+    }
+  }
   if (aof.fd >= 0) { try { fsyncSync(aof.fd); closeSync(aof.fd); } catch { /* already closed */ } }
   aof.fd = fd;
+  aof.incrSize = 0;
   aof.incrs.push(info);
   aof.selectedDb = -1; // a new file starts with its own SELECT
-  // The manifest names the new file at once, so a restart during a rewrite still replays it.
-  if (aof.base) aofWriteManifest();
+  return true;
 }
 
 /** Executes the commands of an AOF file (or of a base written as commands). Returns the offset
@@ -11100,7 +11301,14 @@ function loadAppendOnlyFiles(): boolean {
     const start = performance.now();
     const files = [...(manifest.base ? [manifest.base] : []), ...manifest.incrs];
     files.forEach((f, i) => {
-      const buf = readFileSync(`${aofDir()}/${f.name}`);
+      let buf: Buffer;
+      try {
+        buf = readFileSync(`${aofDir()}/${f.name}`);
+      } catch (err) {
+        // A file the manifest lists must be there and readable: anything else is fatal.
+        if ((err as NodeJS.ErrnoException).code === "ENOENT") throw new Error(`The append log file ${f.name} doesn't exist: ${strerror(err)}`);
+        throw new Error(`Fatal error: can't open the append log file ${f.name} for reading: ${strerror(err)}`);
+      }
       if (f.type === "b" && buf.latin1Slice(0, 5) === "REDIS") rdbLoad(buf);
       else aofReplay(buf, f.name, i === files.length - 1);
       log("notice", `DB loaded from ${f.type === "b" ? "base" : "incr"} file ${f.name}: ${((performance.now() - start) / 1000).toFixed(3)} seconds`);
@@ -11115,17 +11323,21 @@ function loadAppendOnlyFiles(): boolean {
   return true;
 }
 
-/** Turns the AOF on: reopens the last incremental file, or (no AOF yet) writes a base first. */
-function startAppendOnly(onStartup: boolean): void {
-  mkdirSync(aofDir(), { recursive: true });
+/** Turns the AOF on: reopens the last incremental file, or (no AOF yet) writes a base first.
+ *  Returns false if it could not start (the directory or the first files refused). */
+function startAppendOnly(onStartup: boolean): boolean {
   aof.on = true;
   if (onStartup && aof.incrs.length) {
     const last = aof.incrs[aof.incrs.length - 1];
     aof.fd = openSync(`${aofDir()}/${last.name}`, "a");
+    aof.incrSize = fstatSync(aof.fd).size;
     aof.selectedDb = -1;
-    return;
+    return true;
   }
-  rewriteAppendOnlyFile(() => {}, false);
+  if (rewriteAppendOnlyFile(false)) return true;
+  aof.on = false;
+  log("warning", "Redis needs to enable the AOF but can't trigger a background AOF rewrite operation. Check the above logs for more info about the error.");
+  return false;
 }
 
 function stopAppendOnly(): void {
@@ -11135,62 +11347,88 @@ function stopAppendOnly(): void {
   aof.on = false;
   aof.buf = [];
   aof.bufLen = 0;
+  aof.unwritten = EMPTY;
+  aof.lastWriteOk = true;
+  aof.writeErr = "";
 }
 
 /** BGREWRITEAOF: a new incremental file right away, a new base in the background, then the
- *  manifest switch and the old files' removal. */
-function rewriteAppendOnlyFile(onDone: (ok: boolean) => void, counted = true): void {
-  mkdirSync(aofDir(), { recursive: true });
+ *  manifest switch and the old files' removal. Returns false if it could not start. Whatever
+ *  fails later, the files the manifest names keep every write, the temp file is removed, and
+ *  the failure shows as aof_last_bgrewrite_status:err. */
+function rewriteAppendOnlyFile(counted = true): boolean {
+  const failed = (why: string) => {
+    log("warning", why);
+    aof.lastRewriteOk = false;
+    aof.rewriteFailures++;
+    return false;
+  };
+  try {
+    mkdirSync(aofDir(), { recursive: true });
+  } catch (err) {
+    return failed(`Can't open or create append-only dir ${conf.appenddirname}: ${strerror(err)}`);
+  }
+  if (aof.on) {
+    // Writes the disk refused would land in the new incr file after the snapshot has them too.
+    flushAppendOnlyFile();
+    if (!aof.lastWriteOk) return failed(`Can't rewrite the append only file while it cannot be written: ${aof.writeErr}`);
+  }
   if (saveJob) {
     // One snapshot at a time: run after the BGSAVE, keeping new writes in a fresh incr meanwhile.
-    if (aof.on && aof.fd < 0) aofOpenNewIncr();
+    if (aof.on && aof.fd < 0 && !aofOpenNewIncr()) return failed("Can't open a new incremental AOF file");
     aof.scheduled = true;
-    return onDone(false);
+    return true;
   }
-  aof.rewriting = true;
-  aof.rewriteStart = Date.now();
   const oldBase = aof.base, oldIncrs = aof.incrs.slice();
-  if (aof.on) aofOpenNewIncr();
+  if (aof.on && !aofOpenNewIncr()) return failed("Can't open a new incremental AOF file for the rewrite");
   const keptIncr = aof.on ? aof.incrs.slice(-1) : [];
   const seq = (oldBase?.seq ?? 0) + 1;
   const rdbBase = Boolean(conf["aof-use-rdb-preamble"]);
   const base: AofFileInfo = { name: aofFileName(seq, "b", rdbBase), seq, type: "b" };
-  const file = new AtomicFile(`${aofDir()}/${base.name}`);
+  let file: AtomicFile;
+  try {
+    file = new AtomicFile(`${aofDir()}/${base.name}`);
+  } catch (err) {
+    return failed(`Can't open the temp file for the AOF rewrite: ${strerror(err)}`);
+  }
+  aof.rewriting = true;
+  aof.rewriteStart = Date.now();
   let size = 0;
   log("notice", "Background append only file rewriting started");
   const write = (chunk: Buffer) => { size += chunk.length; file.write(chunk); };
-  const fail = (err: Error) => {
+  const fail = (err: unknown) => {
     aof.rewriting = false;
     file.abort();
-    aof.lastRewriteOk = false;
-    log("warning", `Background AOF rewrite failed: ${err.message}`);
-    onDone(false);
+    failed(`Background AOF rewrite failed: ${strerror(err)}`);
+    // Turning the AOF on needs a base: try again from the cron.
+    if (aof.on && !aof.base) aof.scheduled = true;
   };
   const installBase = () => {
     aof.rewriting = false;
+    // The new manifest goes to disk before anything changes in memory or is deleted.
     try {
-      aof.base = base;
-      aof.incrs = keptIncr;
-      aofWriteManifest();
-      for (const f of [...(oldBase ? [oldBase] : []), ...oldIncrs.filter((f) => !keptIncr.includes(f))]) {
-        try { unlinkSync(`${aofDir()}/${f.name}`); } catch { /* already gone */ }
-      }
+      aofWriteManifest(base, keptIncr);
     } catch (e) {
-      aof.lastRewriteOk = false;
-      log("warning", `Background AOF rewrite failed: ${(e as Error).message}`);
-      return onDone(false);
+      try { unlinkSync(`${aofDir()}/${base.name}`); } catch { /* gone */ }
+      return fail(e);
+    }
+    aof.base = base;
+    aof.incrs = keptIncr;
+    for (const f of [...(oldBase ? [oldBase] : []), ...oldIncrs.filter((f) => !keptIncr.includes(f))]) {
+      try { unlinkSync(`${aofDir()}/${f.name}`); } catch { /* already gone */ }
     }
     aof.baseSize = size;
-    aof.currentSize = size + (keptIncr.length ? statSync(`${aofDir()}/${keptIncr[0].name}`).size : 0);
+    aof.currentSize = size + (keptIncr.length ? aof.incrSize : 0);
     aof.lastRewriteOk = true;
+    aof.rewriteFailures = 0;
     aof.lastRewriteSecs = Math.round((Date.now() - aof.rewriteStart) / 1000);
     if (counted) aof.rewrites++;
     log("notice", "Background AOF rewrite terminated with success");
     log("notice", "Background AOF rewrite finished successfully");
-    onDone(true);
   };
   // The new base is fsynced off the event loop (in Redis, the child does it), then installed.
   startSnapshot(write, true, true, (err) => (err ? fail(err) : file.commitAsync((e) => (e ? fail(e) : installBase()))), rdbBase ? "rdb" : "aof");
+  return true;
 }
 
 /* BGREWRITEAOF */
@@ -11202,22 +11440,38 @@ function bgrewriteaofCommand(c: Client): void {
     aof.scheduled = true;
     return addReplyStatus(c, "Background append only file rewriting scheduled");
   }
-  rewriteAppendOnlyFile(() => {});
+  if (!rewriteAppendOnlyFile()) return addReplyError(c, "ERR Can't execute an AOF background rewriting. Please check the server logs for more information.");
   addReplyStatus(c, "Background append only file rewriting started");
+}
+
+/** After three failed rewrites in a row, the cron's own rewrites (scheduled and automatic) wait 1
+ *  minute, then 2, 4 ... up to an hour between tries, as Redis's aofRewriteLimited. */
+function aofRewriteLimited(): boolean {
+  const limit = aof.retryLimit;
+  if (aof.rewriteFailures < 3) { limit.delayMin = 0; limit.at = 0; return false; }
+  if (limit.at) {
+    if (Date.now() < limit.at) return true;
+    limit.at = 0;
+    return false;
+  }
+  limit.delayMin = Math.min(60, limit.delayMin ? limit.delayMin * 2 : 1);
+  limit.at = Date.now() + limit.delayMin * 60000;
+  log("warning", `Background AOF rewrite has repeatedly failed and triggered the limit, will retry in ${limit.delayMin} minutes`);
+  return true;
 }
 
 /** serverCron's part: fsync every second, scheduled and automatic rewrites. */
 function aofCron(): void {
-  if (aof.on && conf.appendfsync === "everysec") { flushAppendOnlyFile(); aofBackgroundFsync(false); }
+  if (aof.on && (conf.appendfsync === "everysec" || !aof.lastWriteOk)) { flushAppendOnlyFile(); aofBackgroundFsync(false); }
   if (aof.rewriting || server.rdbChildRunning) return;
-  if (aof.scheduled) { aof.scheduled = false; return rewriteAppendOnlyFile(() => {}); }
+  if (aof.scheduled && !aofRewriteLimited()) { aof.scheduled = false; rewriteAppendOnlyFile(); return; }
   const perc = conf["auto-aof-rewrite-percentage"] as number;
-  if (aof.on && perc && aof.currentSize > (conf["auto-aof-rewrite-min-size"] as number)) {
+  if (aof.on && aof.lastWriteOk && perc && aof.currentSize > (conf["auto-aof-rewrite-min-size"] as number) && !aofRewriteLimited()) {
     const base = aof.baseSize || 1;
     const growth = ((aof.currentSize - base) * 100) / base;
     if (growth >= perc) {
       log("notice", `Starting automatic rewriting of AOF on ${Math.round(growth)}% growth`);
-      rewriteAppendOnlyFile(() => {});
+      rewriteAppendOnlyFile();
     }
   }
 }
@@ -11769,7 +12023,7 @@ function finishFullSync(sock: Socket<MasterLink>, rdb: Buffer): void {
   link.buf = EMPTY;
   startMasterStream(sock);
   if (rest.length) masterStreamData(repl.master!, rest);
-  if (conf.appendonly) rewriteAppendOnlyFile(() => {});
+  if (conf.appendonly) rewriteAppendOnlyFile();
 }
 
 /** From now on the link is a client whose commands are applied as the master's. */
@@ -12048,6 +12302,7 @@ function closeIdleClients(): void {
 /** Startup: with appendonly the AOF directory is the truth; otherwise dump.rdb. Either way a
  *  corrupt file stops the start rather than serving a partial dataset. */
 function loadPersistedData(): void {
+  removeStaleTempFiles();
   server.loading = true;
   try {
     if (conf.appendonly) {
@@ -12126,8 +12381,7 @@ function main(argv: string[]): void {
     try {
       readFileSync(argv[0]);
     } catch (err) {
-      const why = (err as NodeJS.ErrnoException).code === "ENOENT" ? "No such file or directory" : (err as Error).message;
-      process.stdout.write(`${process.pid}:C ${logTimestamp()} # Fatal error, can't open config file '${argv[0]}': ${why}\n`);
+      process.stdout.write(`${process.pid}:C ${logTimestamp()} # Fatal error, can't open config file '${argv[0]}': ${strerror(err)}\n`);
       process.exit(1);
     }
   }

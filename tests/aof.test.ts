@@ -4,12 +4,12 @@
 // redis-server loading them) and by restarts, including after kill -9. Tests that need
 // redis-server are skipped without it (REQUIRE_REDIS=1 makes that a failure).
 import { describe, test, expect, afterAll, setDefaultTimeout } from "bun:test";
-import { cpSync, readFileSync, rmSync, statSync, truncateSync, unlinkSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, readFileSync, rmSync, statSync, truncateSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { RawClient } from "./client.ts";
 import {
   REDIS_CHECK_AOF, apply, diffDatasets, everyTypeCommands, info, listDir, noRedis, parseAof, pipe, readDataset, run,
-  startRedbun, startRedbunExpectingFailure, startRedis, tempDir, waitFor, waitForBackgroundWork, type Server,
+  smallDisk, startRedbun, startRedbunExpectingFailure, startRedis, tempDir, waitFor, waitForBackgroundWork, type Server,
 } from "./persistence-harness.ts";
 
 // Each test starts servers as processes, which a busy machine makes slow.
@@ -457,6 +457,14 @@ describe("a corrupt AOF", () => {
     expect(r.code).not.toBe(0);
     expect(r.out).toContain("appendonly.aof.1.incr.aof");
   });
+
+  test("a manifest that cannot be read (a directory of that name) stops the start: unreadable is not missing", async () => {
+    const d = dir("aof-manifest-unreadable");
+    mkdirSync(join(aofDir(d), "appendonly.aof.manifest"), { recursive: true });
+    const r = await startRedbunExpectingFailure(d, AOF);
+    expect([r.served, r.code]).toEqual([false, 1]);
+    expect(r.out).toContain(`Fatal error: can't open the AOF manifest file ${aofDir(d)}/appendonly.aof.manifest for reading: Is a directory`);
+  });
 });
 
 describe("appendfsync always", () => {
@@ -486,6 +494,142 @@ describe("appendfsync always", () => {
       expect(values.filter((v, j) => v !== `value:${sets[j]}`)).toEqual([]);
     });
   });
+});
+
+describe("a full disk", () => {
+  const VALUE = "v".repeat(1000);
+  const NOSPC = "MISCONF Errors writing to the AOF file: No space left on device";
+  const servers = [["Redbun", startRedbun], ["redis-server", startRedis]] as const;
+
+  /** SETs k:0, k:1 ... in pipelined batches of 20 until the server refuses one. Returns the keys
+   *  acknowledged and the first refusal; every reply after a refusal must be a refusal too. */
+  async function setUntilRefused(s: Server): Promise<{ acked: string[]; refusal: string }> {
+    const acked: string[] = [];
+    let refusal = "";
+    for (let i = 0; i < 10000 && !refusal; i += 20) {
+      const replies = await pipe(s.c, Array.from({ length: 20 }, (_, j) => ["SET", `k:${i + j}`, VALUE]));
+      replies.forEach((r, j) => {
+        if (r === "OK" && !refusal) acked.push(`k:${i + j}`);
+        else if (!refusal) refusal = String(r);
+        else expect(String(r)).toBe(refusal);
+      });
+    }
+    return { acked, refusal };
+  }
+
+  /** Every acknowledged key is there, with its value. */
+  async function expectAll(s: Server, keys: string[]): Promise<void> {
+    const lens = await pipe(s.c, keys.map((k) => ["STRLEN", k]));
+    expect(keys.filter((_, i) => lens[i] !== VALUE.length)).toEqual([]);
+  }
+
+  for (const [name, start] of servers) {
+    test.skipIf(name !== "Redbun" && noRedis)(`${name}: with everysec, writes are refused with MISCONF until the disk has room, and kill -9 then loses nothing acknowledged`, async () => {
+      const disk = smallDisk("aof-full", 2 << 20);
+      const params = { ...AOF, appendfsync: "everysec", "auto-aof-rewrite-percentage": 0 };
+      try {
+        let s = await start(disk.dir, params);
+        await waitForBackgroundWork(s.c);
+        const { acked, refusal } = await setUntilRefused(s);
+        expect(refusal).toBe(NOSPC);
+        expect(acked.length).toBeGreaterThan(500);
+        // Reads go on; writes and PING are refused, as INFO says why.
+        expect(await s.c.raw("GET", acked[0])).toBe(`$1000\r\n${VALUE}\r\n`);
+        expect(await s.c.raw("PING")).toBe(`-${NOSPC}\r\n`);
+        expect(await s.c.raw("DEL", acked[0])).toBe(`-${NOSPC}\r\n`);
+        expect((await info(s.c)).aof_last_write_status).toBe("err");
+        disk.resize(8 << 20);
+        await waitFor("writes to be accepted again", async () => (await s.c.raw("SET", "after", "1")) === "+OK\r\n", 10000, 50);
+        expect((await info(s.c)).aof_last_write_status).toBe("ok");
+        await s.kill();
+        s = await start(disk.dir, params);
+        await expectAll(s, acked);
+        expect(await s.c.raw("GET", "after")).toBe("$1\r\n1\r\n");
+        await s.kill();
+      } finally {
+        disk.unmount();
+      }
+    });
+
+    test.skipIf(name !== "Redbun" && noRedis)(`${name}: with always, a write that does not fit ends the server before it is acknowledged`, async () => {
+      const disk = smallDisk("aof-full-always", 1 << 20);
+      const params = { ...AOF, appendfsync: "always", "auto-aof-rewrite-percentage": 0 };
+      try {
+        let s = await start(disk.dir, params);
+        await waitForBackgroundWork(s.c);
+        const acked: string[] = [];
+        let closed = "";
+        for (let i = 0; i < 5000 && !closed; i++) {
+          try {
+            expect(await s.c.raw("SET", `k:${i}`, VALUE)).toBe("+OK\r\n");
+            acked.push(`k:${i}`);
+          } catch (err) {
+            closed = String(err);
+          }
+        }
+        expect(closed).toMatch(/connection closed/);
+        expect(await s.kill()).toBe(1);
+        expect(acked.length).toBeGreaterThan(300);
+        disk.resize(4 << 20);
+        s = await start(disk.dir, params);
+        await expectAll(s, acked);
+        await s.kill();
+      } finally {
+        disk.unmount();
+      }
+    });
+
+    test.skipIf(name !== "Redbun" && noRedis)(`${name}: BGREWRITEAOF that cannot write its base fails cleanly and keeps every write`, async () => {
+      const disk = smallDisk("aof-rewrite-full", 1 << 20);
+      const params = { ...AOF, "auto-aof-rewrite-percentage": 0, "enable-debug-command": "yes", rdbcompression: "no" };
+      try {
+        let s = await start(disk.dir, params);
+        await waitForBackgroundWork(s.c);
+        expect(await s.c.raw("SET", "before", "1")).toBe("+OK\r\n");
+        // ~2.5 MB of keys that only live in memory (DEBUG POPULATE is not logged): no new base fits.
+        expect(await s.c.raw("DEBUG", "POPULATE", "5000", "key", "500")).toBe("+OK\r\n");
+        expect(await s.c.cmd("BGREWRITEAOF")).toBe("Background append only file rewriting started");
+        await waitFor("the rewrite to end", async () => (await info(s.c)).aof_rewrite_in_progress === "0");
+        const i = await info(s.c);
+        expect([i.aof_last_bgrewrite_status, i.aof_last_write_status]).toEqual(["err", "ok"]);
+        expect(listDir(disk.dir).concat(listDir(aofDir(disk.dir))).filter((f) => f.startsWith("temp-"))).toEqual([]);
+        expect(await s.c.raw("SET", "after", "2")).toBe("+OK\r\n");
+        await s.kill();
+        s = await start(disk.dir, params);
+        expect(await s.c.cmd("MGET", "before", "after")).toEqual(["1", "2"]);
+        await s.kill();
+      } finally {
+        disk.unmount();
+      }
+    });
+
+    test.skipIf(name !== "Redbun" && noRedis)(`${name}: BGREWRITEAOF on a disk with no room at all is refused, and nothing is left half-switched`, async () => {
+      const disk = smallDisk("aof-rewrite-nospace", 1 << 20);
+      const params = { ...AOF, "auto-aof-rewrite-percentage": 0 };
+      try {
+        let s = await start(disk.dir, params);
+        await waitForBackgroundWork(s.c);
+        expect(await s.c.raw("SET", "before", "1")).toBe("+OK\r\n");
+        const filler = join(disk.dir, "filler");
+        try { writeFileSync(filler, Buffer.alloc(2 << 20)); } catch { /* full: as intended */ }
+        expect(await s.c.raw("BGREWRITEAOF")).toBe("-ERR Can't execute an AOF background rewriting. Please check the server logs for more information.\r\n");
+        const i = await info(s.c);
+        expect([i.aof_rewrite_in_progress, i.aof_last_bgrewrite_status]).toEqual(["0", "err"]);
+        unlinkSync(filler);
+        await waitFor("writes to be accepted", async () => (await s.c.raw("SET", "after", "2")) === "+OK\r\n", 10000, 50);
+        expect(await s.c.cmd("BGREWRITEAOF")).toBe("Background append only file rewriting started");
+        await waitForBackgroundWork(s.c);
+        expect((await info(s.c)).aof_last_bgrewrite_status).toBe("ok");
+        expect(await s.c.raw("SET", "last", "3")).toBe("+OK\r\n");
+        await s.kill();
+        s = await start(disk.dir, params);
+        expect(await s.c.cmd("MGET", "before", "after", "last")).toEqual(["1", "2", "3"]);
+        await s.kill();
+      } finally {
+        disk.unmount();
+      }
+    });
+  }
 });
 
 describe("INFO persistence", () => {

@@ -3,7 +3,7 @@
 // reads a whole dataset back (every db, every key: type, value, TTL, encoding) so two servers or
 // two moments can be compared, and the few byte-level tools the persistence tests need (CRC64 for
 // hand-made DUMP payloads, RDB/AOF files on disk).
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { RawClient, decode, encode, replyEnd, ReplyError, type Reply } from "./client.ts";
@@ -18,6 +18,29 @@ export const noRedis = !REDIS_SERVER && process.env.REQUIRE_REDIS !== "1";
 
 /** A fresh empty directory under the system temp dir: every file a test server writes goes there. */
 export function tempDir(tag: string): string { return mkdtempSync(join(tmpdir(), `redbun-${tag}-`)); }
+
+/** A tmpfs of `bytes` mounted on a fresh directory, for the tests of a full disk: what a server
+ *  writes there fails with ENOSPC once it is full, exactly as on a real disk. resize() grows it
+ *  (space freed) or shrinks it. Mounting needs root, which CI and the development machines have. */
+export interface SmallDisk { dir: string; resize(bytes: number): void; unmount(): void }
+export function smallDisk(tag: string, bytes: number): SmallDisk {
+  const dir = tempDir(tag);
+  const sh = (...argv: string[]) => {
+    const r = Bun.spawnSync(argv);
+    if (r.exitCode !== 0) throw new Error(`${argv.join(" ")}: ${r.stderr.toString()} (the full-disk tests mount a small tmpfs: they need root)`);
+  };
+  sh("mount", "-t", "tmpfs", "-o", `size=${bytes}`, "tmpfs", dir);
+  let mounted = true;
+  return {
+    dir,
+    resize: (n) => sh("mount", "-o", `remount,size=${n}`, dir),
+    unmount: () => {
+      if (mounted) sh("umount", "-l", dir);
+      mounted = false;
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
 
 /** Config parameters as command-line flags (`{ save: "" }` → `--save ""`). */
 function flags(params: Record<string, string | number>): string[] {

@@ -4,12 +4,12 @@
 // Redbun, comparing whole datasets key by key (type, value, TTL, OBJECT ENCODING). Tests that need
 // redis-server are skipped without it (REQUIRE_REDIS=1 makes that a failure).
 import { describe, test, expect, beforeAll, afterAll, setDefaultTimeout } from "bun:test";
-import { copyFileSync, existsSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { RawClient, ReplyError } from "./client.ts";
 import {
   ALL_BYTES, REDIS_CHECK_RDB, REDIS_SERVER, apply, diffDatasets, dumpPayload, everyTypeCommands, info, load, noRedis, pipe, readDataset,
-  run, startPinger, startRedbun, startRedbunExpectingFailure, startRedis, tempDir, waitFor, type Dataset, type Server,
+  listDir, run, smallDisk, startPinger, startRedbun, startRedbunExpectingFailure, startRedis, tempDir, waitFor, type Dataset, type Server,
 } from "./persistence-harness.ts";
 
 // Each test starts servers as processes, which a busy machine makes slow.
@@ -456,6 +456,14 @@ describe("a corrupt dump.rdb", () => {
     });
   }
 
+  test("that cannot be read (a directory of that name) stops the start: unreadable is not empty", async () => {
+    const d = dir("rdb-unreadable");
+    mkdirSync(join(d, "dump.rdb"));
+    const r = await startRedbunExpectingFailure(d);
+    expect([r.served, r.code]).toEqual([false, 1]);
+    expect(r.out).toContain("Fatal error loading the DB: Is a directory. Exiting.");
+  });
+
   test.skipIf(noRedis)("redis-server refuses the same damaged files (the reference for the cases above)", async () => {
     const b = await goodFile();
     for (const [what, damage] of damages) {
@@ -464,6 +472,10 @@ describe("a corrupt dump.rdb", () => {
       const r = await run([REDIS_SERVER!, "--port", "0", "--unixsocket", join(d, "sock"), "--dir", d, "--save", "", "--daemonize", "no"]);
       expect(`${what}: ${r.code}`).toBe(`${what}: 1`);
     }
+    const d = dir("rdb-unreadable-ref");
+    mkdirSync(join(d, "dump.rdb"));
+    const r = await run([REDIS_SERVER!, "--port", "0", "--unixsocket", join(d, "sock"), "--dir", d, "--save", "", "--daemonize", "no"]);
+    expect(`a directory: ${r.code}`).toBe("a directory: 1");
   });
 });
 
@@ -618,6 +630,49 @@ describe("a failed save", () => {
       expect(await s.c.raw("GET", "a")).toBe("$1\r\n1\r\n");
       expect(await s.c.cmd("CONFIG", "SET", "stop-writes-on-bgsave-error", "no")).toBe("OK");
       expect(await s.c.raw("SET", "b", "2")).toBe("+OK\r\n");
+    });
+  });
+
+  for (const [name, start] of [["Redbun", startRedbun], ["redis-server", startRedis]] as const) {
+    test.skipIf(name !== "Redbun" && noRedis)(`${name}: on a full disk, BGSAVE and SAVE fail cleanly, leave no temp file, and the next save that fits clears MISCONF`, async () => {
+      const disk = smallDisk("rdb-full", 1 << 20);
+      try {
+        // Incompressible enough: DEBUG POPULATE pads with zeros, which LZF would shrink.
+        const s = await start(disk.dir, { save: "3600 1", rdbcompression: "no", "enable-debug-command": "yes" });
+        await using([s], async () => {
+          expect(await s.c.raw("SET", "a", "1")).toBe("+OK\r\n");
+          expect(await s.c.raw("DEBUG", "POPULATE", "5000", "key", "500")).toBe("+OK\r\n"); // ~2.5 MB
+          const temps = () => listDir(disk.dir).filter((f) => f.startsWith("temp-"));
+          for (let round = 0; round < 2; round++) {
+            // Each failure ends: the next BGSAVE starts rather than "already in progress".
+            expect(await s.c.cmd("BGSAVE")).toBe("Background saving started");
+            await waitFor("the save to end", async () => (await info(s.c)).rdb_bgsave_in_progress === "0");
+            expect((await info(s.c)).rdb_last_bgsave_status).toBe("err");
+            expect(temps()).toEqual([]);
+          }
+          expect(await s.c.raw("SET", "b", "2")).toBe(`-${MISCONF}\r\n`);
+          expect(await s.c.raw("SAVE")).toBe("-ERR\r\n");
+          expect(temps()).toEqual([]);
+          disk.resize(8 << 20);
+          expect(await s.c.cmd("BGSAVE")).toBe("Background saving started");
+          await waitFor("the save to end", async () => (await info(s.c)).rdb_bgsave_in_progress === "0");
+          expect((await info(s.c)).rdb_last_bgsave_status).toBe("ok");
+          expect(await s.c.raw("SET", "b", "2")).toBe("+OK\r\n");
+        });
+      } finally {
+        disk.unmount();
+      }
+    });
+  }
+
+  test("a temp file left by a save that was killed is removed at the next start; one of a live process is not", async () => {
+    const d = dir("rdb-stale-temp");
+    const gone = Bun.spawnSync(["true"]).pid; // a process that has exited
+    writeFileSync(join(d, `temp-${gone}-1.rdb`), "half a save");
+    writeFileSync(join(d, `temp-${process.pid}-1.rdb`), "a save in progress elsewhere");
+    const s = await startRedbun(d);
+    await using([s], async () => {
+      expect(listDir(d).filter((f) => f.startsWith("temp-"))).toEqual([`temp-${process.pid}-1.rdb`]);
     });
   });
 

@@ -1792,9 +1792,11 @@ describe("DEBUG", () => {
 
   test("RELOAD answers a bare -ERR, as SAVE does, when the save fails, and keeps the data", async () => {
     const dir = mkdtempSync(join(tmpdir(), "redbun-reload-fail-"));
-    mkdirSync(join(dir, "dump.rdb")); // the save's rename onto a directory fails
-    writeFileSync(join(dir, "dump.rdb", "x"), "x");
     const srv = await spawnServer(["--save", "", "--dir", dir, "--enable-debug-command", "yes"]);
+    // Made after the start (a dump.rdb that cannot be read stops a start): the save's rename onto
+    // a directory fails.
+    mkdirSync(join(dir, "dump.rdb"));
+    writeFileSync(join(dir, "dump.rdb", "x"), "x");
     const c = await RawClient.connect(srv.port);
     try {
       await c.raw("SET", "a", "1");
