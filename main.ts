@@ -11516,12 +11516,22 @@ const repl = {
   lastAck: 0,
   retryTimer: null as ReturnType<typeof setTimeout> | null,
   retryDelay: 100,
+  connectSeq: 0, // which connection attempt is current: a late answer to an abandoned one is dropped
   cachedReplid: "", // the history we can continue with PSYNC after the link dropped
   getAckPending: false, // a WAIT wants fresh acks: send REPLCONF GETACK before sleeping
 };
 
 /** Per-connection state of the replica's link to its master, during handshake and transfer. */
-interface MasterLink { buf: Buffer; expect: string; rdbLen: number; eofMark: string; rdbChunks: Buffer[]; rdbGot: number; fullSync: { replid: string; offset: number } | null }
+interface MasterLink {
+  buf: Buffer;
+  expect: string;
+  rdbLen: number;
+  eofMark: Buffer | null; // diskless: the payload ends at these 40 bytes
+  eofTail: Buffer; // the last bytes received, where a mark split across reads begins
+  rdbChunks: Buffer[];
+  rdbGot: number;
+  fullSync: { replid: string; offset: number } | null;
+}
 
 function isReplica(): boolean { return repl.masterHost !== ""; }
 
@@ -11865,13 +11875,15 @@ function replicationSendAck(): void {
 /** Starts (or retries) the connection to the master. */
 function connectToMaster(): void {
   repl.state = "connecting";
-  const link: MasterLink = { buf: EMPTY, expect: "", rdbLen: -1, eofMark: "", rdbChunks: [], rdbGot: 0, fullSync: null };
+  repl.lastIo = Date.now(); // the timeout of each phase counts from here
+  const seq = ++repl.connectSeq;
+  const link: MasterLink = { buf: EMPTY, expect: "", rdbLen: -1, eofMark: null, eofTail: EMPTY, rdbChunks: [], rdbGot: 0, fullSync: null };
   log("notice", `Connecting to MASTER ${repl.masterHost}:${repl.masterPort}`);
   Bun.connect<MasterLink>({
     hostname: repl.masterHost, port: repl.masterPort, data: link,
     socket: {
       open(sock) {
-        if (!isReplica()) return void sock.end();
+        if (!isReplica() || seq !== repl.connectSeq) return void sock.end();
         repl.link = sock;
         repl.state = "handshake";
         repl.lastIo = Date.now();
@@ -11885,9 +11897,18 @@ function connectToMaster(): void {
       error(sock) { if (repl.link === sock) masterLinkLost(); },
     },
   }).catch((err) => {
-    log("warning", `Error condition on socket for SYNC: ${(err as Error).message}`);
+    if (seq !== repl.connectSeq) return;
+    log("warning", `Error condition on socket for SYNC: ${strerror(err)}`);
     masterLinkLost();
   });
+}
+
+/** Gives up the connection attempt or handshake in progress (it timed out or the master spoke
+ *  nonsense) and retries, as Redis's cancelReplicationHandshake. */
+function cancelReplicationHandshake(): void {
+  repl.connectSeq++;
+  if (repl.link) { const l = repl.link; repl.link = null; l.end(); }
+  masterLinkLost();
 }
 
 /** The link is gone: keep serving (per replica-serve-stale-data) and retry with backoff. */
@@ -11928,15 +11949,19 @@ function handshakeStep(sock: Socket<MasterLink>, reply: string): void {
     return void send(["PSYNC", replid, replid === "?" ? "-1" : String(repl.offset + 1)]);
   }
   if (reply.startsWith("+FULLRESYNC")) {
-    const [, replid, off] = reply.split(" ");
+    // Checked strictly: a replid or offset taken from a bad line would break every later PSYNC.
+    const m = /^\+FULLRESYNC ([0-9a-f]{40}) (\d{1,18})$/i.exec(reply);
+    if (!m) return fail(`Master replied with wrong +FULLRESYNC syntax: '${reply}'`);
+    const [, replid, off] = m;
     link.fullSync = { replid, offset: Number(off) };
     link.expect = "rdb";
     repl.state = "sync";
     log("notice", `Full resync from master: ${replid}:${off}`);
     return;
   }
-  if (reply.startsWith("+CONTINUE")) {
-    const newId = reply.split(" ")[1];
+  if (reply === "+CONTINUE" || reply.startsWith("+CONTINUE ")) {
+    // Redis takes a new ID only when it has its 40 characters.
+    const newId = /^\+CONTINUE ([0-9a-f]{40})$/i.exec(reply)?.[1];
     if (newId && newId !== repl.replid) {
       // The master has a new ID (it was promoted): adopt it, keeping ours as the second one.
       repl.replid2 = repl.replid;
@@ -11972,12 +11997,17 @@ function masterLinkData(sock: Socket<MasterLink>, chunk: Buffer): void {
     if (link.rdbLen < 0 && !link.eofMark) {
       while (link.buf.length && link.buf[0] === 10) link.buf = link.buf.subarray(1); // keepalive newlines
       const nl = link.buf.indexOf("\r\n");
-      if (nl < 0) return;
+      if (nl < 0) {
+        if (link.buf.length > 1024) throw new Error("Bad protocol from MASTER: no payload header in the first 1024 bytes");
+        return;
+      }
       const head = link.buf.latin1Slice(0, nl);
       link.buf = link.buf.subarray(nl + 2);
-      if (head.startsWith("$EOF:")) link.eofMark = head.slice(5);
-      else if (head[0] === "$") link.rdbLen = Number(head.slice(1));
-      else throw new Error(`Bad protocol from MASTER, the first byte is not '$': '${head}'`);
+      if (head[0] === "-") throw new Error(`MASTER aborted replication with an error: ${head.slice(1)}`);
+      if (head[0] !== "$") throw new Error(`Bad protocol from MASTER, the first byte is not '$' (we received '${head}'), are you sure the host and port are right?`);
+      if (/^\$EOF:.{40}$/.test(head)) link.eofMark = Buffer.from(head.slice(5), "latin1");
+      else if (/^\$\d{1,15}$/.test(head)) link.rdbLen = Number(head.slice(1));
+      else throw new Error(`Bad protocol from MASTER: '${head}' is neither a payload length nor an EOF mark`);
       continue;
     }
     if (link.rdbLen >= 0) {
@@ -11989,12 +12019,22 @@ function masterLinkData(sock: Socket<MasterLink>, chunk: Buffer): void {
       if (link.rdbGot < link.rdbLen) return;
       return finishFullSync(sock, Buffer.concat(link.rdbChunks));
     }
-    link.rdbChunks.push(Buffer.from(link.buf));
-    link.rdbGot += link.buf.length;
+    // Diskless: look for the mark in what just arrived, and across the end of what came before;
+    // whatever follows it is already the command stream.
+    const chunk = Buffer.from(link.buf);
     link.buf = EMPTY;
+    const window = link.eofTail.length ? Buffer.concat([link.eofTail, chunk]) : chunk;
+    const at = window.indexOf(link.eofMark!);
+    link.rdbChunks.push(chunk);
+    if (at < 0) {
+      link.rdbGot += chunk.length;
+      link.eofTail = Buffer.from(window.subarray(Math.max(0, window.length - 39)));
+      return;
+    }
     const all = Buffer.concat(link.rdbChunks);
-    if (all.length >= 40 && all.latin1Slice(all.length - 40) === link.eofMark) return finishFullSync(sock, all.subarray(0, all.length - 40));
-    link.rdbChunks = [all];
+    const end = link.rdbGot - link.eofTail.length + at;
+    link.buf = all.subarray(end + link.eofMark!.length);
+    return finishFullSync(sock, all.subarray(0, end));
   }
 }
 
@@ -12076,7 +12116,15 @@ function replicationCron(): void {
     replicationFeedBytes(Buffer.from(respCommand(["PING"]), "latin1"));
   }
   if (isReplica() && repl.state === "connected" && t - repl.lastAck >= 1000) replicationSendAck();
-  if (isReplica() && repl.state === "connected" && t - repl.lastIo > (conf["repl-timeout"] as number) * 1000) {
+  // Every phase times out after repl-timeout seconds without a byte from the master.
+  const silent = t - repl.lastIo > (conf["repl-timeout"] as number) * 1000;
+  if (isReplica() && silent && (repl.state === "connecting" || repl.state === "handshake")) {
+    log("warning", "Timeout connecting to the MASTER...");
+    cancelReplicationHandshake();
+  } else if (isReplica() && silent && repl.state === "sync") {
+    log("warning", "Timeout receiving bulk data from MASTER... If the problem persists try to set the 'repl-timeout' parameter in redis.conf to a larger value.");
+    cancelReplicationHandshake();
+  } else if (isReplica() && silent && repl.state === "connected") {
     log("warning", "MASTER timeout: no data nor PING received...");
     replicationDropLink();
     masterLinkLost();

@@ -323,22 +323,25 @@ class Tap {
 
 /** A master played by the test on a port of its own: it answers the handshake (PING, REPLCONF,
  *  PSYNC with +FULLRESYNC at offset 0 and the given RDB), then sends the stream exactly as the
- *  test writes it, in as many pieces as it likes, and records the replica's acks. */
+ *  test writes it, in as many pieces as it likes, and records the replica's acks. `psync` replaces
+ *  its answer to PSYNC (a broken one, say); `silent` makes it answer nothing at all. */
 class FakeMaster {
   private listener!: TCPSocketListener<undefined>;
   private sock: { write(d: string | Uint8Array): number } | null = null;
   private buf = Buffer.alloc(0);
   port = 0;
+  connections = 0;
   synced = false;
   acks: number[] = [];
 
-  static start(rdb: Buffer): FakeMaster {
+  static start(rdb: Buffer, opts: { psync?: Buffer; silent?: boolean } = {}): FakeMaster {
     const f = new FakeMaster();
     f.listener = Bun.listen<undefined>({
       hostname: "127.0.0.1", port: 0,
       socket: {
-        open: (s) => { f.sock = s; },
+        open: (s) => { f.sock = s; f.connections++; f.buf = Buffer.alloc(0); },
         data: (s, d) => {
+          if (opts.silent) return;
           f.buf = Buffer.concat([f.buf, d]);
           for (;;) {
             const end = replyEnd(f.buf, 0);
@@ -350,7 +353,7 @@ class FakeMaster {
             else if (cmd === "REPLCONF" && argv[1].toUpperCase() === "ACK") f.acks.push(Number(argv[2]));
             else if (cmd === "REPLCONF") s.write("+OK\r\n");
             else if (cmd === "PSYNC") {
-              s.write(Buffer.concat([Buffer.from(`+FULLRESYNC ${"f".repeat(40)} 0\r\n$${rdb.length}\r\n`, "latin1"), rdb]));
+              s.write(opts.psync ?? Buffer.concat([Buffer.from(`+FULLRESYNC ${"f".repeat(40)} 0\r\n$${rdb.length}\r\n`, "latin1"), rdb]));
               f.synced = true;
             }
           }
@@ -977,6 +980,80 @@ describe("a command split across socket reads", () => {
     await waitFor("the end of the chain to apply both", async () => (await b.c.cmd("GET", "after")) === "1" || `after is ${await b.c.cmd("GET", "after")}`, 3000);
     expect(await b.c.cmd("STRLEN", "huge")).toBe(300_000);
     await waitInSyncWithin(3000, a, b);
+  });
+});
+
+describe("a master that misbehaves", () => {
+  // The smallest RDB: the header, EOF, and a zero checksum (not checked).
+  const EMPTY_RDB = Buffer.concat([Buffer.from("REDIS0010", "latin1"), Buffer.from([0xff, 0, 0, 0, 0, 0, 0, 0, 0])]);
+  const FULLRESYNC = `+FULLRESYNC ${"a".repeat(40)} 0\r\n`;
+  const SET_K = encode(["SET", "k", "v"]).latin1Slice();
+  let r: Node;
+  beforeAll(async () => { r = await startRedbun({ "repl-timeout": 1 }); });
+  afterAll(async () => { await r.stop(); });
+
+  /** Points the replica at a fake master, waits until it has connected `times` times, and
+   *  returns to being a master. */
+  async function expectRetries(fake: FakeMaster, times: number, ms = 8000): Promise<void> {
+    try {
+      expect(await r.c.raw("REPLICAOF", "127.0.0.1", fake.port)).toBe("+OK\r\n");
+      await waitFor(`${times} connection attempts`, async () => fake.connections >= times || `${fake.connections} so far`, ms);
+      expect((await info(r.c)).master_link_status).toBe("down");
+    } finally {
+      await r.c.cmd("REPLICAOF", "NO", "ONE");
+      fake.stop();
+    }
+  }
+
+  test("one that never answers the handshake: it times out after repl-timeout and is tried again", async () => {
+    await expectRetries(FakeMaster.start(EMPTY_RDB, { silent: true }), 2);
+    expect(r.log()).toContain("Timeout connecting to the MASTER...");
+  });
+
+  test("one that stops in the middle of the RDB: the transfer times out and is tried again", async () => {
+    await expectRetries(FakeMaster.start(EMPTY_RDB, { psync: Buffer.from(`${FULLRESYNC}$1000\r\nREDIS0010`, "latin1") }), 2);
+    expect(r.log()).toContain("Timeout receiving bulk data from MASTER...");
+  });
+
+  test("a +FULLRESYNC without an ID and offset is refused; the offsets stay numbers", async () => {
+    await expectRetries(FakeMaster.start(EMPTY_RDB, { psync: Buffer.from("+FULLRESYNC\r\n$18\r\n", "latin1") }), 2);
+    expect(r.log()).toContain("Master replied with wrong +FULLRESYNC syntax");
+    expect((await info(r.c)).master_repl_offset).toMatch(/^\d+$/);
+  });
+
+  test("a payload length that is not a number is refused", async () => {
+    await expectRetries(FakeMaster.start(EMPTY_RDB, { psync: Buffer.from(`${FULLRESYNC}$abc\r\n`, "latin1") }), 2);
+    expect(r.log()).toContain("Bad protocol from MASTER: '$abc' is neither a payload length nor an EOF mark");
+  });
+
+  test("a diskless payload with the stream right behind its EOF mark, in the same read, is loaded and the stream applied", async () => {
+    const mark = "0123456789".repeat(4);
+    const fake = FakeMaster.start(EMPTY_RDB, { psync: Buffer.from(`${FULLRESYNC}$EOF:${mark}\r\n${EMPTY_RDB.latin1Slice()}${mark}${SET_K}`, "latin1") });
+    try {
+      expect(await r.c.raw("REPLICAOF", "127.0.0.1", fake.port)).toBe("+OK\r\n");
+      await waitFor("the SET after the payload", async () => (await r.c.cmd("GET", "k")) === "v" || "not yet");
+      expect((await info(r.c)).master_link_status).toBe("up");
+      expect(fake.connections).toBe(1);
+    } finally {
+      await r.c.cmd("REPLICAOF", "NO", "ONE");
+      fake.stop();
+    }
+  });
+
+  test("an EOF mark split across two reads still ends the payload", async () => {
+    const mark = "abcdefghij".repeat(4);
+    const fake = FakeMaster.start(EMPTY_RDB, { psync: Buffer.from(`${FULLRESYNC}$EOF:${mark}\r\n${EMPTY_RDB.latin1Slice()}${mark.slice(0, 25)}`, "latin1") });
+    try {
+      await r.c.cmd("DEL", "k");
+      expect(await r.c.raw("REPLICAOF", "127.0.0.1", fake.port)).toBe("+OK\r\n");
+      await waitFor("the handshake", async () => fake.synced || "not yet");
+      await Bun.sleep(50);
+      fake.send(mark.slice(25) + SET_K);
+      await waitFor("the SET after the payload", async () => (await r.c.cmd("GET", "k")) === "v" || "not yet");
+    } finally {
+      await r.c.cmd("REPLICAOF", "NO", "ONE");
+      fake.stop();
+    }
   });
 });
 
