@@ -1625,8 +1625,10 @@ function call(c: Client, cmd: RedisCommand): void {
   try {
     cmd.proc(c);
   } catch (err) {
-    // A bug in one command answers an error and is logged; the server and connection live on.
+    // A bug in one command (or a reply too big for an output buffer) answers an error in place of
+    // whatever part of the reply was written, and is logged; the server and connection live on.
     log("warning", `Error running '${cmd.name}': ${(err as Error).stack ?? err}`);
+    if (c.outLen > outMark) c.outLen = outMark;
     addReplyError(c, `ERR internal error running '${cmd.name}': ${(err as Error).message}`);
   }
   callDepth--;
@@ -1921,6 +1923,11 @@ class Arena {
     const b = this.chunks[h >>> 16], o = h & 0xffff, v = o + 6 + b[o];
     addReplyBulkBytes(c, b, v, v + b[o + 1]);
   }
+  /** Writes the entry's key as a bulk reply, straight from the arena. */
+  replyKey(c: Client, h: number): void {
+    const b = this.chunks[h >>> 16], o = h & 0xffff;
+    addReplyBulkBytes(c, b, o + 6, o + 6 + b[o]);
+  }
 }
 
 class Dict<V> {
@@ -1966,6 +1973,13 @@ class Dict<V> {
     const h = this.handleAt(i);
     if (h >= 0) return (this.keysOnly ? true : this.arena!.val(h)) as V;
     return this.pages[i >> PAGE_BITS][2 * (i & PAGE_MASK) + 1] as V;
+  }
+  /** Replies slot i's key as a bulk string: from the arena's bytes when it is there, so that a
+   *  reply of millions of keys (SRANDMEMBER -5000000) makes no string per key. */
+  replyKeyAt(c: Client, i: number): void {
+    const h = this.handleAt(i);
+    if (h >= 0) this.arena!.replyKey(c, h);
+    else addReplyBulk(c, this.keyAt(i));
   }
   /** The length of slot i's value, which is a string. */
   strLengthAt(i: number): number {
@@ -3274,7 +3288,6 @@ function parseRangeIntOrReply(c: Client, s: string, min: bigint, max: bigint, ms
   return v;
 }
 
-const LONG_MAX = 9223372036854775807;
 /** As getPositiveLongFromObjectOrReply: 0 or more. */
 function parsePositiveOrReply(c: Client, s: string, msg = "ERR value is out of range, must be positive"): number | undefined {
   const v = string2ll(s);
@@ -3893,43 +3906,55 @@ function hrandfieldCommand(c: Client): void {
   if (argv.length > 4 || (argv.length === 4 && argv[3].toLowerCase() !== "withvalues")) return addReplyError(c, E.syntax);
   if (argv.length === 4) {
     withValues = true;
-    if (l < -LONG_MAX / 2 || l > LONG_MAX / 2) return addReplyError(c, "ERR value is out of range");
+    if (!withinHalfLongRange(argv[2])) return addReplyError(c, "ERR value is out of range");
   }
   const h = hashLookupReadOrReply(c, argv[1], () => addReplyArrayLen(c, 0));
   if (!h) return;
   const d = h.dict;
-  const picks = randomPicks(d, l);
-  if (withValues && c.resp === 2) addReplyArrayLen(c, picks.length * 2);
-  else addReplyArrayLen(c, picks.length);
-  for (const i of picks) {
+  addReplyRandomEntries(c, d, l, withValues && c.resp === 2 ? 2 : 1, (i) => {
     if (withValues && c.resp > 2) addReplyArrayLen(c, 2);
-    addReplyBulk(c, d.keyAt(i));
-    if (withValues) addReplyBulk(c, d.valAt(i));
-  }
+    d.replyKeyAt(c, i);
+    if (withValues) {
+      const h = d.handleAt(i);
+      if (h >= 0) d.arena!.replyVal(c, h);
+      else addReplyBulk(c, d.valAt(i));
+    }
+  });
 }
 
-/** Slots for HRANDFIELD/SRANDMEMBER/ZRANDMEMBER with a count: a negative count may repeat
- *  entries; a positive one gives distinct entries (all of them, in order, when count >= size).
- *  Only the picked slots are touched: nothing is copied per call. */
-function randomPicks(d: Dict<unknown>, count: number): number[] {
-  if (count === 0 || d.size === 0) return [];
-  if (count < 0 || count === 1) {
-    const n = Math.abs(count);
-    const out = new Array<number>(n);
-    for (let i = 0; i < n; i++) out[i] = d.randomIndex();
-    return out;
+/** HRANDFIELD WITHVALUES and ZRANDMEMBER WITHSCORES take counts within ±LONG_MAX/2 (C's integer
+ *  division: ±4611686018427387903), checked on the digits since a double cannot hold them. */
+function withinHalfLongRange(arg: string): boolean {
+  const n = BigInt(arg);
+  return n >= -4611686018427387903n && n <= 4611686018427387903n;
+}
+
+/** HRANDFIELD/SRANDMEMBER/ZRANDMEMBER with a count: `emit` writes one entry's reply elements
+ *  (`perEntry` of them) for a slot of `d`. A negative count may repeat entries and is streamed,
+ *  one random slot at a time, as Redis does: a count of millions builds no array of picks. A
+ *  positive one gives distinct entries (all of them, in slot order, when count >= size). */
+function addReplyRandomEntries(c: Client, d: Dict<unknown>, count: number, perEntry: number, emit: (slot: number) => void): void {
+  const n = d.size === 0 ? 0 : count < 0 ? -count : Math.min(count, d.size);
+  addReplyArrayLen(c, n * perEntry);
+  if (count < 0 || n === 1) {
+    for (let k = 0; k < n && !c.closed; k++) {
+      emit(d.randomIndex());
+      if ((k & 1023) === 1023) checkClientOutputBufferLimits(c); // as Redis, stop for a client over its limit
+    }
+    return;
   }
-  if (count >= d.size) return Array.from({ length: d.size }, (_, i) => i);
+  if (n === d.size) {
+    for (let i = 0; i < n; i++) emit(i);
+    return;
+  }
   // Distinct picks: a sparse Fisher-Yates over slot numbers, O(count) time and space.
   const swapped = new Map<number, number>();
-  const out: number[] = [];
-  for (let i = 0; i < count; i++) {
+  for (let i = 0; i < n; i++) {
     const j = i + Math.floor(Math.random() * (d.size - i));
     const vj = swapped.get(j) ?? j;
     swapped.set(j, swapped.get(i) ?? i);
-    out.push(vj);
+    emit(vj);
   }
-  return out;
 }
 
 /* HSCAN key cursor [MATCH pattern] [COUNT count] */
@@ -4123,7 +4148,7 @@ function srandmemberCommand(c: Client): void {
   const s = setLookupReadOrReply(c, argv[1], () => addReplyArrayLen(c, 0));
   if (!s) return;
   if (l >= s.size) return addReplyBulks(c, s.members());
-  addReplyBulks(c, randomPicks(s.dict, l).map((i) => s.dict.keyAt(i)));
+  addReplyRandomEntries(c, s.dict, l, 1, (i) => s.dict.replyKeyAt(c, i));
 }
 
 /** Looks up the sets named by `keys`; null entries for missing keys; undefined after WRONGTYPE. */
@@ -5026,13 +5051,17 @@ function zrandmemberCommand(c: Client): void {
   if (l === undefined) return;
   if (argv.length > 4 || (argv.length === 4 && argv[3].toLowerCase() !== "withscores")) return addReplyError(c, E.syntax);
   const withScores = argv.length === 4;
-  if (withScores && (l < -LONG_MAX / 2 || l > LONG_MAX / 2)) return addReplyError(c, "ERR value is out of range");
+  if (withScores && !withinHalfLongRange(argv[2])) return addReplyError(c, "ERR value is out of range");
   const z = zsetLookupReadOrReply(c, argv[1], () => addReplyArrayLen(c, 0));
   if (!z) return;
   // Redis 7.0 answers "the whole set" from the highest score down.
   if (l >= z.size) return addReplyZsetMembers(c, zsetRangeByRank(z, 0, -1, true), withScores);
   const d = z.dict;
-  addReplyZsetMembers(c, randomPicks(d, l).map((i) => ({ member: d.keyAt(i), score: d.valAt(i) })), withScores);
+  addReplyRandomEntries(c, d, l, withScores && c.resp === 2 ? 2 : 1, (i) => {
+    if (withScores && c.resp > 2) addReplyArrayLen(c, 2);
+    addReplyBulk(c, d.keyAt(i));
+    if (withScores) addReplyDouble(c, d.valAt(i));
+  });
 }
 
 const AGGR_SUM = 0, AGGR_MIN = 1, AGGR_MAX = 2;
@@ -7772,17 +7801,18 @@ function killClient(c: Client, victim: Client): void {
 
 /* CLIENT PAUSE timeout [WRITE | ALL] */
 function clientPauseCommand(c: Client): void {
-  const ms = parseIntOrReply(c, c.argv[2], "ERR timeout is not an integer or out of range");
-  if (ms === undefined) return;
-  if (ms < 0) return addReplyError(c, "ERR timeout is negative");
   let type: "all" | "write" = "all";
   if (c.argv.length === 4) {
     const m = c.argv[3].toLowerCase();
     if (m !== "write" && m !== "all") return addReplyError(c, "ERR CLIENT PAUSE mode must be WRITE or ALL");
     type = m;
   }
-  // As Redis's pauseClients: the latest type applies, and the later end time is kept.
-  const end = now() + ms;
+  const ms = parseIntOrReply(c, c.argv[2], "ERR timeout is not an integer or out of range");
+  if (ms === undefined) return;
+  if (ms < 0) return addReplyError(c, "ERR timeout is negative");
+  // As Redis's pauseClients: the latest type applies, and the later end time is kept. The end is
+  // the timeout plus the clock in a long long: past LLONG_MAX it wraps negative, so no pause.
+  const end = BigInt(c.argv[2]) + BigInt(now()) > LLONG_MAX ? -1 : now() + ms;
   server.pauseType = type;
   server.pauseEnd = server.pauseEnd > now() ? Math.max(server.pauseEnd, end) : end;
   addReplyOK(c);

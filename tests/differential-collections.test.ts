@@ -272,6 +272,8 @@ const HASHES: Record<string, Script[]> = {
     { name: "errors", steps: [
       "HSET h a 1", "HRANDFIELD h x", "HRANDFIELD h 1.5", "HRANDFIELD h 1 FOO", "HRANDFIELD h 1 WITHVALUES x", "HRANDFIELD h WITHVALUES",
       `HRANDFIELD h ${I64_MIN}`, `HRANDFIELD h ${I64_MIN} WITHVALUES`,
+      // Just past ±LONG_MAX/2, which a double rounds onto the limit itself.
+      "HRANDFIELD h -4611686018427387904 WITHVALUES", "HRANDFIELD h 4611686018427387904 WITHVALUES", "HRANDFIELD h 4611686018427387903 WITHVALUES",
       "HRANDFIELD missing x", "HRANDFIELD", "SET s v", "HRANDFIELD s", "HRANDFIELD s 1",
     ] },
   ],
@@ -549,6 +551,7 @@ const ZSETS: Record<string, Script[]> = {
       pick("ZRANDMEMBER z -5 WITHSCORES", ["a", "b", "c", "1", "2", "3"]), BIG_ZSET, pick("ZRANDMEMBER bigzset -3", range(129, (i) => `m${i}`)),
       pick("ZRANDMEMBER bigzset 3", range(129, (i) => `m${i}`)), "ZRANDMEMBER z x", "ZRANDMEMBER z 1 FOO", "ZRANDMEMBER z WITHSCORES",
       `ZRANDMEMBER z ${I64_MIN}`, `ZRANDMEMBER z ${I64_MIN} WITHSCORES`, "ZRANDMEMBER",
+      "ZRANDMEMBER z -4611686018427387904 WITHSCORES", "ZRANDMEMBER z 4611686018427387904 WITHSCORES", "ZRANDMEMBER z 4611686018427387903 WITHSCORES",
       "SET s v", "ZRANDMEMBER s", "ZRANDMEMBER s 1",
     ] },
   ],

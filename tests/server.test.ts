@@ -1118,6 +1118,21 @@ describe("CLIENT PAUSE", () => {
     c.close();
   });
 
+  test("a timeout whose end overflows a long long is no pause at all, as Redis's wrapped sum", async () => {
+    const admin = await connect();
+    const writer = await connect();
+    for (const mode of [[], ["WRITE"]]) {
+      expect(await admin.raw("CLIENT", "PAUSE", "9223372036854775807", ...mode)).toBe(OK);
+      expect(await writer.raw("SET", "k", "v")).toBe(OK);
+    }
+  });
+
+  test("the mode is checked before the timeout", async () => {
+    const c = await connect();
+    expect(await c.raw("CLIENT", "PAUSE", "abc", "foo")).toBe("-ERR CLIENT PAUSE mode must be WRITE or ALL\r\n");
+    expect(await c.raw("CLIENT", "PAUSE", "abc", "all")).toBe("-ERR timeout is not an integer or out of range\r\n");
+  });
+
   test("WRITE holds a SET but lets a GET through; UNPAUSE releases the SET", async () => {
     const admin = await connect();
     const writer = await connect();
