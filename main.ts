@@ -2221,7 +2221,9 @@ class Dict<V> {
 }
 
 /** A stored value: a latin1 string, or one of the collection types below. */
-type RValue = string | RList | RHash | RSet | RZSet | RStream;
+type RValue = string | RBytes | RList | RHash | RSet | RZSet | RStream;
+/** A string value: a JS string, or bytes being changed in place (RBytes). */
+type RString = string | RBytes;
 
 class Db extends Dict<RValue> {
   // Each key's LRU clock (seconds), or under an LFU policy its LFU word (minutes << 8 | counter),
@@ -2355,8 +2357,8 @@ function memoryOverhead() {
   };
 }
 
-/** Updates a key's cost after its value changed in place (called by keyModified). Strings never
- *  change in place: writing one (Db.setValAt) accounts for it. */
+/** Updates a key's cost after its value changed in place (called by keyModified). JS strings
+ *  never change in place: writing one (Db.setValAt) accounts for it. */
 function keyMemoryChanged(db: Db, key: string): void {
   const i = db.slot(key);
   if (i === undefined || db.handleAt(i) >= 0 || typeof db.valAt(i) === "string") return;
@@ -2742,10 +2744,77 @@ function parseInt32OrReply(c: Client, s: string, msg?: string): number | undefin
 }
 
 /** Replies WRONGTYPE and returns true if v exists and is not a string. */
-function checkString(c: Client, v: RValue | undefined): v is Exclude<RValue, string> {
-  if (v !== undefined && typeof v !== "string") { addReplyError(c, E.wrongType); return true; }
+function checkString(c: Client, v: RValue | undefined): v is Exclude<RValue, RString> {
+  if (v !== undefined && !isString(v)) { addReplyError(c, E.wrongType); return true; }
   return false;
 }
+
+function isString(v: RValue): v is RString { return typeof v === "string" || v instanceof RBytes; }
+
+/** A string value's bytes as a JS string (made afresh from an RBytes: O(length)). */
+function strOf(v: RString): string { return typeof v === "string" ? v : v.toString(); }
+
+/** Replies a string value as a bulk string; an RBytes is copied from its buffer. */
+function addReplyString(c: Client, v: RString): void {
+  if (typeof v === "string") addReplyBulk(c, v);
+  else addReplyBulkBytes(c, v.buf, 0, v.len);
+}
+
+/** A string value whose bytes are changed in place (APPEND, SETRANGE): a Buffer with room to
+ *  grow, as Redis's sds, so that a write costs the bytes it writes rather than the length of the
+ *  string. A string becomes one when such a command makes it longer than RBYTES_MIN bytes;
+ *  shorter ones stay JS strings (or arena entries), which every other command reads directly.
+ *  From 1 MB on, the bytes live in a resizable ArrayBuffer, which grows in place (its pages are
+ *  reserved up to proto-max-bulk-len and committed as they are written): a 500 MB string takes one
+ *  more byte without a second 500 MB copy beside it. */
+class RBytes {
+  readonly type = "string";
+  constructor(public buf: Buffer, public len: number) {}
+  /** A copy of s with room for `capacity` bytes (zero-filled past s). */
+  static from(s: string, capacity: number): RBytes {
+    const buf = RBytes.alloc(Math.max(capacity, s.length));
+    buf.latin1Write(s, 0);
+    return new RBytes(buf, s.length);
+  }
+  get length(): number { return this.len; }
+  /** Bytes held, for memory accounting: the slack counts, as sds's does in Redis. */
+  get bytes(): number { return this.buf.length + MEM_STRING_OVERHEAD; }
+  toString(): string { return this.buf.latin1Slice(0, this.len); }
+  /** Writes s at offset, zero-filling any gap past the end. */
+  setRange(offset: number, s: string): void {
+    const end = offset + s.length;
+    if (end > this.buf.length) this.grow(end);
+    if (offset > this.len) this.buf.fill(0, this.len, offset);
+    this.buf.latin1Write(s, offset);
+    if (end > this.len) this.len = end;
+  }
+  append(s: string): void { this.setRange(this.len, s); }
+  private grow(n: number): void {
+    const ab = this.buf.buffer as ResizableArrayBuffer;
+    if (ab.resizable && n <= ab.maxByteLength) {
+      ab.resize(n); // in place; the new bytes are zeros
+      this.buf = Buffer.from(ab, 0, n);
+      return;
+    }
+    const next = RBytes.alloc(RBytes.roomFor(n));
+    this.buf.copy(next, 0, 0, this.len);
+    this.buf = next;
+  }
+  /** A capacity for n bytes with slack, as sdsMakeRoomFor: double below 1 MB (a resizable buffer
+   *  above that needs none). */
+  static roomFor(n: number): number { return n < 1048576 ? n * 2 : n; }
+  /** n zeroed bytes: a plain Buffer below 1 MB, a resizable one from there on. */
+  private static alloc(n: number): Buffer {
+    if (n < 1048576) return Buffer.alloc(n);
+    const ab = new (ArrayBuffer as ResizableArrayBufferConstructor)(n, { maxByteLength: Math.max(n, hot.protoMaxBulkLen) });
+    return Buffer.from(ab, 0, n);
+  }
+}
+// ES2024's resizable ArrayBuffer, which Bun has and this project's TypeScript lib does not declare.
+type ResizableArrayBuffer = ArrayBuffer & { resizable?: boolean; maxByteLength: number; resize(n: number): void };
+type ResizableArrayBufferConstructor = new (n: number, opts: { maxByteLength: number }) => ResizableArrayBuffer;
+/** Strings longer than this that APPEND or SETRANGE write become RBytes. */
+const RBYTES_MIN = 4096;
 
 /** Refuses strings longer than proto-max-bulk-len, as Redis's checkStringLength. */
 function checkStringLength(c: Client, size: number): boolean {
@@ -2804,8 +2873,8 @@ function replyInvalidExpire(c: Client): undefined {
 function getGeneric(c: Client): boolean {
   const v = lookupKeyRead(cdb(c), c.argv[1]);
   if (v === undefined) { addReplyNull(c); return true; }
-  if (typeof v !== "string") { addReplyError(c, E.wrongType); return false; }
-  addReplyBulk(c, v);
+  if (!isString(v)) { addReplyError(c, E.wrongType); return false; }
+  addReplyString(c, v);
   return true;
 }
 
@@ -2867,8 +2936,8 @@ function getCommand(c: Client): void {
   const h = db.handleAt(i);
   if (h >= 0) return db.arena!.replyVal(c, h);
   const v = db.valAt(i);
-  if (typeof v !== "string") return addReplyError(c, E.wrongType);
-  addReplyBulk(c, v);
+  if (!isString(v)) return addReplyError(c, E.wrongType);
+  addReplyString(c, v);
 }
 
 /* GETEX key [EX seconds | PX milliseconds | EXAT unix-time-seconds | PXAT unix-time-milliseconds | PERSIST] */
@@ -2885,7 +2954,7 @@ function getexCommand(c: Client): void {
     if (ms === undefined) return;
     when = ms;
   }
-  addReplyBulk(c, v);
+  addReplyString(c, v);
   if (opts.flags & (OBJ_EXAT | OBJ_PXAT) && checkAlreadyExpired(when)) {
     dbDelete(db, key);
     server.dirty++;
@@ -2909,7 +2978,7 @@ function getdelCommand(c: Client): void {
   const v = lookupKeyRead(db, c.argv[1]);
   if (v === undefined) return addReplyNull(c);
   if (checkString(c, v)) return;
-  addReplyBulk(c, v);
+  addReplyString(c, v);
   dbDelete(db, c.argv[1]);
   server.dirty++;
   keyModified(db, c.argv[1], NOTIFY_GENERIC, "del");
@@ -2931,7 +3000,7 @@ function mgetCommand(c: Client): void {
   addReplyArrayLen(c, c.argv.length - 1);
   for (let i = 1; i < c.argv.length; i++) {
     const v = lookupKeyRead(db, c.argv[i]);
-    if (typeof v === "string") addReplyBulk(c, v);
+    if (v !== undefined && isString(v)) addReplyString(c, v);
     else addReplyNull(c);
   }
 }
@@ -2964,13 +3033,17 @@ function appendCommand(c: Client): void {
     return addReplyLongLong(c, add.length);
   }
   if (checkString(c, v)) return;
-  if (!checkStringLength(c, v.length + add.length)) return;
-  const next = v + add;
-  dbOverwrite(db, key, next);
-  db.encodings.set(key, "raw"); // Redis appends to an unshared raw copy
+  const len = v.length + add.length;
+  if (!checkStringLength(c, len)) return;
+  if (v instanceof RBytes) {
+    v.append(add); // in place: the snapshot, if one runs, took the old value in lookupKeyWrite
+  } else {
+    dbOverwrite(db, key, len > RBYTES_MIN ? RBytes.from(v + add, RBytes.roomFor(len)) : v + add);
+    db.encodings.set(key, "raw"); // Redis appends to an unshared raw copy
+  }
   server.dirty++;
   keyModified(db, key, NOTIFY_STRING, "append");
-  addReplyLongLong(c, next.length);
+  addReplyLongLong(c, len);
 }
 
 /* STRLEN key */
@@ -2997,7 +3070,8 @@ function getrangeCommand(c: Client): void {
   if (end < 0) end = 0;
   if (end >= len) end = len - 1;
   if (start > end || len === 0) return addReplyBulk(c, "");
-  addReplyBulk(c, v.slice(start, end + 1));
+  if (v instanceof RBytes) addReplyBulkBytes(c, v.buf, start, end + 1);
+  else addReplyBulk(c, v.slice(start, end + 1));
 }
 
 /* SETRANGE key offset value */
@@ -3009,24 +3083,37 @@ function setrangeCommand(c: Client): void {
   const v = lookupKeyWrite(db, key);
   if (v === undefined) {
     if (value.length === 0) return addReplyLongLong(c, 0);
-    if (!checkStringLength(c, offset + value.length)) return;
-    const next = "\0".repeat(offset) + value;
-    dbAdd(db, key, next);
+    const len = offset + value.length;
+    if (!checkStringLength(c, len)) return;
+    // A new big string is allocated at its exact size, as Redis's sdsnewlen.
+    dbAdd(db, key, len > RBYTES_MIN ? RBytes.from("", len) : "\0".repeat(offset) + value);
+    const nv = db.valAt(db.slot(key)!);
+    if (nv instanceof RBytes) nv.setRange(offset, value);
     db.encodings.set(key, "raw");
     server.dirty++;
     keyModified(db, key, NOTIFY_STRING, "setrange");
-    return addReplyLongLong(c, next.length);
+    return addReplyLongLong(c, len);
   }
   if (checkString(c, v)) return;
   if (value.length === 0) return addReplyLongLong(c, v.length);
   if (!checkStringLength(c, offset + value.length)) return;
-  const padded = v.length < offset ? v + "\0".repeat(offset - v.length) : v;
-  const next = padded.slice(0, offset) + value + padded.slice(offset + value.length);
-  dbOverwrite(db, key, next);
-  db.encodings.set(key, "raw");
+  if (v instanceof RBytes) {
+    v.setRange(offset, value); // in place: the snapshot, if one runs, took the old value in lookupKeyWrite
+  } else {
+    const len = Math.max(v.length, offset + value.length);
+    if (len > RBYTES_MIN) {
+      const b = RBytes.from(v, len);
+      b.setRange(offset, value);
+      dbOverwrite(db, key, b);
+    } else {
+      const padded = v.length < offset ? v + "\0".repeat(offset - v.length) : v;
+      dbOverwrite(db, key, padded.slice(0, offset) + value + padded.slice(offset + value.length));
+    }
+    db.encodings.set(key, "raw");
+  }
   server.dirty++;
   keyModified(db, key, NOTIFY_STRING, "setrange");
-  addReplyLongLong(c, next.length);
+  addReplyLongLong(c, Math.max(v.length, offset + value.length));
 }
 
 /** The body of INCR, DECR, INCRBY and DECRBY: exact 64-bit arithmetic, keeping the TTL. */
@@ -3038,12 +3125,12 @@ function incrDecr(c: Client, incr: number | bigint): void {
   if (Number.isNaN(cur)) {
     v = i < 0 ? undefined : db.valAt(i);
     if (checkString(c, v)) return;
-    cur = v === undefined ? 0 : string2ll(v);
+    cur = v === undefined ? 0 : string2ll(strOf(v));
     if (cur === null) return addReplyError(c, E.notInt);
   }
   let next: number | bigint = typeof incr === "number" ? cur + incr : 0;
   if (typeof incr === "bigint" || !Number.isSafeInteger(next) || !Number.isSafeInteger(cur)) {
-    const big = (Number.isSafeInteger(cur) ? BigInt(cur) : BigInt(v as string)) + BigInt(incr);
+    const big = (Number.isSafeInteger(cur) ? BigInt(cur) : BigInt(strOf(v as RString))) + BigInt(incr);
     if (big > LLONG_MAX || big < LLONG_MIN) return addReplyError(c, E.overflow);
     next = big;
   }
@@ -3084,7 +3171,7 @@ function incrbyfloatCommand(c: Client): void {
   const db = cdb(c), key = c.argv[1];
   const v = lookupKeyWrite(db, key);
   if (checkString(c, v)) return;
-  const cur = parseLongDouble(v === undefined ? "0" : v);
+  const cur = parseLongDouble(v === undefined ? "0" : strOf(v));
   const incr = cur && parseLongDouble(c.argv[2]);
   if (!cur || !incr) return addReplyError(c, E.notFloat);
   const sum = addLongDouble(cur, incr);
@@ -3104,10 +3191,10 @@ function incrbyfloatCommand(c: Client): void {
 function lcsCommand(c: Client): void {
   const db = cdb(c), argv = c.argv;
   const va = lookupKeyRead(db, argv[1]), vb = lookupKeyRead(db, argv[2]);
-  if ((va !== undefined && typeof va !== "string") || (vb !== undefined && typeof vb !== "string")) {
+  if ((va !== undefined && !isString(va)) || (vb !== undefined && !isString(vb))) {
     return addReplyError(c, "ERR The specified keys must contain string values");
   }
-  const a = va ?? "", b = vb ?? "";
+  const a = va === undefined ? "" : strOf(va), b = vb === undefined ? "" : strOf(vb);
   let getLen = false, getIdx = false, withMatchLen = false, minMatchLen = 0;
   for (let j = 3; j < argv.length; j++) {
     const opt = argv[j].toLowerCase();
@@ -7380,6 +7467,7 @@ function dbByIndexOrReply(c: Client, s: string): Db | undefined {
 /** A value copied for COPY, so the two keys never share a mutable object. */
 function dupValue(v: RValue): RValue {
   if (typeof v === "string") return v;
+  if (v instanceof RBytes) return new RBytes(Buffer.from(v.buf), v.len);
   if (v instanceof RList) { const l = new RList(); l.replace(v.range(0, v.length - 1)); return l; }
   if (v instanceof RHash) { const h = new RHash(); h.listpack = v.listpack; for (let i = 0; i < v.size; i++) h.dict.set(v.dict.keyAt(i), v.dict.valAt(i)); h.bytes = v.bytes; return h; }
   if (v instanceof RSet) { const s = new RSet(); s.intset = v.intset; for (let i = 0; i < v.size; i++) s.dict.set(v.dict.keyAt(i), true); s.bytes = v.bytes; return s; }
@@ -8444,6 +8532,7 @@ function objectEncodingCommand(c: Client): void {
 /** The encoding name Redis 7.0 would report for a value (`forced`: a string's recorded history). */
 function objectEncoding(v: RValue, forced?: string): string {
   if (typeof v === "string") return stringEncoding(v, forced);
+  if (v instanceof RBytes) return "raw";
   if (v instanceof RList) return "quicklist";
   if (v instanceof RHash) return v.listpack ? "listpack" : "hashtable";
   if (v instanceof RSet) return v.intset ? "intset" : "hashtable";
@@ -8555,7 +8644,7 @@ function debugCommand(c: Client): void {
     const v = db.has(argv[2]) ? db.valAt(db.slot(argv[2])!) : undefined;
     if (v === undefined) return addReplyError(c, E.noKey);
     const enc = objectEncoding(v, db.encodings.get(argv[2]));
-    return addReplyStatus(c, `Value at:0x0 refcount:1 encoding:${enc} serializedlength:${typeof v === "string" ? rdbStringLength(v) : 0} lru:${db.access[db.slot(argv[2])!]} lru_seconds_idle:${keyIdleSeconds(db.access[db.slot(argv[2])!])}`);
+    return addReplyStatus(c, `Value at:0x0 refcount:1 encoding:${enc} serializedlength:${isString(v) ? rdbStringLength(strOf(v)) : 0} lru:${db.access[db.slot(argv[2])!]} lru_seconds_idle:${keyIdleSeconds(db.access[db.slot(argv[2])!])}`);
   }
   if (sub === "help") {
     return addReplyHelp(c, "DEBUG", [
@@ -10155,19 +10244,27 @@ class RdbWriter {
         return;
       }
     }
-    if (s.length > 20 && conf.rdbcompression) {
-      const raw = Buffer.from(s, "latin1");
-      const packed = lzfCompress(raw);
-      if (packed) {
-        this.byte(0xc0 | RDB_ENC_LZF);
-        this.length(packed.length);
-        this.length(raw.length);
-        this.bytes(packed);
-        return;
-      }
-    }
+    if (s.length > 20 && conf.rdbcompression && this.lzf(Buffer.from(s, "latin1"))) return;
     this.length(s.length);
     this.latin1(s);
+  }
+  /** A string value: an RBytes from its buffer (it is too long to be an integer). */
+  stringValue(v: RString): void {
+    if (typeof v === "string") return this.string(v);
+    const raw = v.buf.subarray(0, v.len);
+    if (conf.rdbcompression && this.lzf(raw)) return;
+    this.length(raw.length);
+    this.bytes(raw);
+  }
+  /** Writes `raw` LZF-compressed if that makes it shorter; returns false (writing nothing) if not. */
+  private lzf(raw: Buffer): boolean {
+    const packed = lzfCompress(raw);
+    if (!packed) return false;
+    this.byte(0xc0 | RDB_ENC_LZF);
+    this.length(packed.length);
+    this.length(raw.length);
+    this.bytes(packed);
+    return true;
   }
   /** A length that may need all 64 bits (stream IDs). */
   lengthBig(n: bigint): void {
@@ -10182,9 +10279,16 @@ class RdbWriter {
   take(): Buffer { const out = this.buf.subarray(0, this.len); this.buf = Buffer.allocUnsafe(64 * 1024); this.len = 0; return out; }
 }
 
+/** A list, hash, set or sorted set without elements, which a file or payload must not hold (an
+ *  empty stream is a valid key, as in Redis). */
+function isEmptyCollection(v: RValue): boolean {
+  if (isString(v) || v instanceof RStream) return false;
+  return (v instanceof RList ? v.length : v.size) === 0;
+}
+
 /** The RDB type a value is written as: the plain encodings every Redis loads. */
 function rdbObjectType(v: RValue): number {
-  if (typeof v === "string") return RDB_TYPE_STRING;
+  if (isString(v)) return RDB_TYPE_STRING;
   if (v instanceof RList) return RDB_TYPE_LIST;
   if (v instanceof RSet) return RDB_TYPE_SET;
   if (v instanceof RHash) return RDB_TYPE_HASH;
@@ -10194,7 +10298,7 @@ function rdbObjectType(v: RValue): number {
 
 /** The body of a value (after its type byte). */
 function rdbWriteObject(w: RdbWriter, v: RValue): void {
-  if (typeof v === "string") return w.string(v);
+  if (isString(v)) return w.stringValue(v);
   if (v instanceof RList) {
     w.length(v.length);
     for (let i = 0; i < v.length; i++) w.string(v.get(i));
@@ -10283,7 +10387,7 @@ function aofRewriteKey(w: RdbWriter, key: string, v: RValue, expire: number): vo
   const batches = (cmd: string, items: string[], per: number) => {
     for (let i = 0; i < items.length; i += 64 * per) emit([cmd, key, ...items.slice(i, i + 64 * per)]);
   };
-  if (typeof v === "string") emit(["SET", key, v]);
+  if (isString(v)) emit(["SET", key, strOf(v)]);
   else if (v instanceof RList) batches("RPUSH", v.range(0, v.length - 1), 1);
   else if (v instanceof RSet) batches("SADD", v.dict.keyList(), 1);
   else if (v instanceof RHash) batches("HMSET", v.dict.keyList().flatMap((f, i) => [f, v.dict.valAt(i)]), 2);
@@ -10872,7 +10976,7 @@ function rdbLoad(buf: Buffer, opts: { replicaLoad?: boolean; into?: boolean; rep
     const key = r.string();
     const val = rdbReadObject(r, type);
     // An empty collection is dropped (an empty stream is a valid key, as in Redis).
-    const empty = typeof val !== "string" && !(val instanceof RStream) && (val instanceof RList ? val.length : val.size) === 0;
+    const empty = isEmptyCollection(val);
     // A master drops keys already expired on disk; a replica keeps them for its master to expire.
     if (!empty && (expire === -1 || expire > nowMs || opts.replicaLoad)) {
       const access = lfuFreq >= 0 && lfu ? (lfuNow << 8) | lfuFreq : lruIdle >= 0 && !lfu ? (lruNow - lruIdle) & LRU_CLOCK_MAX : newAccess;
@@ -10989,7 +11093,7 @@ function restoreCommand(c: Client): void {
     const r = new RdbReader(payload.subarray(0, payload.length - 10));
     v = rdbReadObject(r, r.byte());
     if (r.pos !== r.buf.length) throw new RdbError("trailing bytes", r.pos);
-    if (typeof v !== "string" && !(v instanceof RStream) && (v instanceof RList ? v.length : v.size) === 0) throw new RdbError("empty", r.pos);
+    if (isEmptyCollection(v)) throw new RdbError("empty", r.pos);
   } catch {
     return addReplyError(c, "ERR Bad data format");
   }

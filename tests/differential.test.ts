@@ -167,6 +167,23 @@ const SUITES: Record<string, Script[]> = {
       ["SETRANGE", "missing", "-1", ""], "GET k", "SETRANGE l 0 x", ["SETRANGE", "l", "0", ""], "SETRANGE k 0", "SETRANGE",
     ] },
   ],
+  // Strings that APPEND and SETRANGE make long are kept as bytes changed in place: every string
+  // command must read them as it reads any string, across the 4 KiB and 1 MiB steps of that form.
+  "strings: written in place": [
+    { name: "past 4 KiB", steps: [
+      ["SET", "k", "a".repeat(4000)], ["APPEND", "k", "b".repeat(200)], "STRLEN k", "GET k", "GETRANGE k 3995 4005", "GETRANGE k -3 -1",
+      "OBJECT ENCODING k", "SETRANGE k 4300 xyz", "STRLEN k", "GETRANGE k 4195 4310", "SETRANGE k 0 start", "GETRANGE k 0 9", "SUBSTR k 4299 4302",
+      ["APPEND", "k", "c".repeat(10000)], "STRLEN k", "GETRANGE k 14290 14299", "GET k", "MGET k missing k", "LCS k k LEN",
+      "INCR k", "INCRBYFLOAT k 1", "COPY k k2", "APPEND k more", "STRLEN k2", "STRLEN k", "SET k x GET", "GET k", "GETSET k2 y", "GET k2",
+      ["SETRANGE", "n", "5000", "tail"], "STRLEN n", "GETRANGE n 4990 5010", "OBJECT ENCODING n", "GETEX n PERSIST", "GETDEL n", "EXISTS n",
+      ["SETRANGE", "m", "4096", ""], "EXISTS m", "SET d 5", ["APPEND", "d", "0".repeat(4200)], "STRLEN d", "INCR d", "TYPE d",
+    ] },
+    { name: "past 1 MiB", steps: [
+      "SETRANGE big 1100000 end", "STRLEN big", "GETRANGE big 1099998 1100005", "APPEND big more", "STRLEN big", "GETRANGE big -8 -1",
+      "SETRANGE big 2200000 far", "STRLEN big", "GETRANGE big 2199999 2200010", "GETRANGE big 1099990 1100010", "SETRANGE big 5 mid",
+      "GETRANGE big 0 10", "OBJECT ENCODING big", "TYPE big", "DEL big", "EXISTS big",
+    ] },
+  ],
   "strings: INCR / DECR / INCRBY / DECRBY": [
     { name: "basics", steps: [
       "INCR k", "INCR k", "DECR k", "DECR k", "DECR k", "INCRBY k 10", "DECRBY k 20", "GET k", "INCRBY k -5", "DECRBY k -5", "GET k",

@@ -356,6 +356,9 @@ export function everyTypeCommands(): (string | number)[][] {
     ["str:crlf", "a\r\nb\r\n\0c"], ["bin\0key\r\n\xff", "binary key"],
   ];
   for (const [k, v] of strings) cmds.push(["SET", k, v]);
+  // Strings that APPEND and SETRANGE made long, which Redbun keeps as bytes changed in place.
+  cmds.push(["SET", "str:appended", "a".repeat(4000)], ["APPEND", "str:appended", incompressible(300, 5)]);
+  cmds.push(["SETRANGE", "str:setrange", 1_100_000, "end"], ["SETRANGE", "str:setrange", 10, incompressible(100, 7)]);
   cmds.push(["SET", "str:ttl", "v", "PX", 500000], ["SET", "str:ttlsoon", "v", "EX", 3600]);
   // Lists: small, with integers, large enough for several quicklist nodes, with a big element.
   cmds.push(["RPUSH", "list:small", "a", "b", "", "1", "-7", "a"]);

@@ -66,7 +66,7 @@ describe("SAVE and a restart", () => {
     try {
       await apply(s.c, everyTypeCommands());
       const before = await readDataset(s.c);
-      expect(before.size).toBe(61);
+      expect(before.size).toBe(63);
       expect(await s.c.raw("SAVE")).toBe("+OK\r\n");
       s = await restart(s);
       const after = await readDataset(s.c);
@@ -132,7 +132,7 @@ describe("Redbun's dump.rdb in the real tools", () => {
       const r = await checkRdb(join(s.dir, "dump.rdb"));
       expect(r.out).toContain("\\o/ RDB looks OK! \\o/");
       expect(r.out).toContain("Checksum OK");
-      expect([r.code, r.keys, r.expires, r.expired]).toEqual([0, 61, 6, 0]);
+      expect([r.code, r.keys, r.expires, r.expired]).toEqual([0, 63, 6, 0]);
     });
   });
 
@@ -147,7 +147,7 @@ describe("Redbun's dump.rdb in the real tools", () => {
       const d = dir("rdb-to-redis-load");
       copyFileSync(join(s.dir, "dump.rdb"), join(d, "dump.rdb"));
       r = await startRedis(d);
-      expect(r.log()).toContain("Done loading RDB, keys loaded: 61, keys expired: 0.");
+      expect(r.log()).toContain("Done loading RDB, keys loaded: 63, keys expired: 0.");
       const loaded = await readDataset(r.c);
       expect(diffDatasets(await readDataset(s.c), loaded, { encodings: false })).toEqual([]);
       expect(diffDatasets(await readDataset(ref.c), loaded)).toEqual([]);
@@ -237,12 +237,12 @@ async function redisDumpOfEveryEncoding(): Promise<{ file: string; expected: Dat
 describe("redis-server's dump.rdb in Redbun", () => {
   test.skipIf(noRedis)("loads every type and encoding (quicklists of several nodes, intsets, listpacks, a 1000-field hashtable, expires, several dbs) with identical data", async () => {
     const { file, expected } = await redisDumpOfEveryEncoding();
-    expect(expected.size).toBe(72);
+    expect(expected.size).toBe(74);
     const d = dir("rdb-from-redis-load");
     copyFileSync(file, join(d, "dump.rdb"));
     const s = await startRedbun(d);
     await using([s], async () => {
-      expect(s.log()).toContain("Done loading RDB, keys loaded: 72, keys expired: 0.");
+      expect(s.log()).toContain("Done loading RDB, keys loaded: 74, keys expired: 0.");
       expect(diffDatasets(expected, await readDataset(s.c))).toEqual([]);
     });
   });

@@ -3,7 +3,7 @@
 // server's clock (advanceClock) to check TTL semantics without sleeping, and exact 64-bit and
 // long-double edges. Replies are compared as exact wire bytes.
 import { describe, test, expect } from "bun:test";
-import { connect, advanceClock } from "./helpers.ts";
+import { connect, advanceClock, budgetMs, elapsedMs, pipeline } from "./helpers.ts";
 import type { RawClient } from "./client.ts";
 
 const SEC = 1000;
@@ -489,6 +489,20 @@ describe("SUBSTR", () => {
 });
 
 describe("SETRANGE", () => {
+  test("on a 50 MB string costs the bytes it writes, not the string's length (so does APPEND)", async () => {
+    const c = await connect();
+    expect(await c.raw("SETRANGE", "big", 50_000_000, "x")).toBe(":50000001\r\n");
+    // 300 writes: rebuilding the string each time (~20 ms apiece) would take seconds.
+    const writes = Array.from({ length: 100 }, (_, i) => [["SETRANGE", "big", i * 499_999, "y"], ["APPEND", "big", "z"], ["GETRANGE", "big", 0, 0]]).flat();
+    const ms = await elapsedMs(() => pipeline(c, writes, 30000));
+    expect(ms).toBeLessThan(await budgetMs(c, 300, 500));
+    expect(await c.raw("STRLEN", "big")).toBe(":50000101\r\n");
+    expect(await c.raw("GETRANGE", "big", 49_999_999, 50_000_003)).toBe("$5\r\n\0xzzz\r\n");
+    expect(await c.raw("GETRANGE", "big", 499_998, 500_000)).toBe("$3\r\n\0y\0\r\n");
+    await c.raw("DEL", "big");
+    c.close();
+  });
+
   test("keeps the TTL", async () => {
     const c = await connect();
     await c.raw("SET", "k", "hello", "EX", "100");
