@@ -11131,9 +11131,11 @@ function restoreCommand(c: Client): void {
 // MULTI/EXEC around anything that took more than one write.
 //
 // The buffer is written before any reply leaves the server; with appendfsync always it is also
-// fsynced first, so an acknowledged write survives kill -9. BGREWRITEAOF opens a new incremental
-// file at once (new writes go there), writes a new base with the same incremental snapshot as
-// BGSAVE, and then switches the manifest atomically (temp file + rename).
+// fsynced first, so an acknowledged write survives kill -9. When the disk refuses a write, the
+// unwritten bytes are kept and retried and writes are refused with MISCONF until one succeeds.
+// BGREWRITEAOF opens a new incremental file at once (new writes go there, the manifest names it
+// first), writes a new base with the same incremental snapshot as BGSAVE, and then switches the
+// manifest atomically (temp file + rename); a rewrite that fails leaves the old files in charge.
 // ============================================================================================
 
 interface AofFileInfo { name: string; seq: number; type: "b" | "h" | "i" }
