@@ -345,6 +345,15 @@ const SUITES: Record<string, Script[]> = {
       "PING", "PING hello", ["PING", ""], "PING a b", "ping", "ECHO hi", ["ECHO", ""], ["ECHO", ALL_BYTES], ["ECHO", CRLF_VALUE], "ECHO", "ECHO a b", "TIME",
     ] },
   ],
+  "server: CONFIG SET refusals": [
+    { name: "protected and immutable parameters, checked name by name before any value", steps: [
+      "CONFIG SET dir /tmp", "CONFIG SET dbfilename authorized_keys", "CONFIG SET dbfilename ../x.rdb", "CONFIG SET hz 10 dir /tmp",
+      "CONFIG SET dir /tmp hz abc", "CONFIG SET hz abc daemonize yes", "CONFIG SET hz abc nosuch 1", "CONFIG SET nosuch 1 dir /tmp",
+      "CONFIG SET dir /tmp nosuch 1", "CONFIG SET appendfilename x.aof", "CONFIG SET appenddirname d", ["CONFIG", "SET", "replicaof", "127.0.0.1 1"],
+      ["CONFIG", "SET", "slaveof", "no one"], "CONFIG SET enable-protected-configs yes", "CONFIG SET hz 10 hz 11", "CONFIG GET hz",
+      "CLIENT PAUSE abc foo", "CLIENT PAUSE abc all", "CLIENT PAUSE -1",
+    ] },
+  ],
   "connection: arity and unknown commands": [
     { name: "wrong number of arguments", steps: [
       "GET", "GET a b", "SET", "SET a", "DEL", "UNLINK", "EXISTS", "TYPE", "INCR", "DECR", "INCRBY a", "MGET", "MSET", "MSET a", "MSETNX",
