@@ -12,29 +12,53 @@
  * What it deliberately does not do (yet): scripting, cluster, TLS, bitmaps, geo and HyperLogLog.
  * Commands of those families answer Redis's unknown-command error.
  *
- * Layout, in the order a request travels:
- *   1. Utilities       — integer/double parsing and formatting, glob matching, the clock
- *   2. Configuration   — one registry of parameters, config files and flags, CONFIG
- *   3. RESP            — the resumable request parser and the reply writer
- *   4. Clients         — per-connection state, output buffers, the command table, processCommand/call
- *   5. Keyspace        — databases, lazy and active expiry, SCAN
- *   6. Strings         — the string type's commands
- *   7. Lists           — a ring-buffer deque; LPUSH ... LMPOP and the blocking forms
- *   8. Hashes          — HSET ... HSCAN
- *   9. Sets            — SADD ... SSCAN
- *  10. Sorted sets     — a skiplist with spans plus a member dict; ZADD ... ZSCAN
- *  11. Streams         — entries in nodes, consumer groups with pending lists; XADD ... XINFO
- *  12. Blocking        — clients parked on keys, served in order when a key becomes ready
- *  13. Transactions    — MULTI/EXEC/DISCARD, WATCH as optimistic locking
- *  14. Pub/Sub         — channels, patterns, shard channels, keyspace notifications
- *  15. Keys            — generic key commands (DEL, RENAME, EXPIRE, SCAN ...)
- *  16. Server          — connection and introspection commands (HELLO, INFO, CLIENT, COMMAND ...)
- *  17. ACL             — users, selectors, permission checks, AUTH, the ACL log and file
- *  18. RDB             — Redis's snapshot format, SAVE/BGSAVE without stalling, DUMP/RESTORE
- *  19. AOF             — Redis 7's multi-part append-only file, fsync policies, rewrite
- *  20. Replication     — PSYNC master and replica, backlog, WAIT, ROLE, REPLICAOF
- *  21. Server loop     — Bun.listen, serverCron, startServer
- *  22. main            — command-line entry point
+ * The file is a book in three parts. Part I, the request path, is read in one sitting; each
+ * chapter of Part II can be read alone; Part III holds what the chapters are built on. Every
+ * part and chapter opens with a banner; this map names them all, in order (a test keeps it true):
+ *
+ *   Part I. The request path
+ *     Global state — the server, its counters, the hot configuration, AOF and replication state
+ *     Utilities — integers and doubles, glob matching, argument splitting, the clock, the log
+ *     Configuration — the parameter registry, config files and flags, CONFIG
+ *     RESP — the resumable request parser, the reply writer (addReply*), error strings
+ *     Clients — per-connection state, output buffers and their limits
+ *     Dispatch — the command table, processCommand's gates in order, call, propagation
+ *     Keyspace — lookups, lazy and active expiry, eviction, notifications, SCAN's walk
+ *     Blocking — clients parked on keys, served in order when a key becomes ready
+ *     Transactions — MULTI/EXEC/DISCARD, WATCH as optimistic locking
+ *     Pub/Sub — channels, patterns, shard channels
+ *     Event loop — Bun.listen, serverCron, startServer
+ *   Part II. Chapters
+ *     Strings — SET ... LCS; JS strings, and RBytes for strings written in place
+ *     Lists — a ring-buffer deque; LPUSH ... LMPOP and the blocking forms
+ *     Hashes — HSET ... HSCAN, and the random picks of HRANDFIELD/SRANDMEMBER/ZRANDMEMBER
+ *     Sets — SADD ... SSCAN
+ *     Sorted sets — ZADD ... ZSCAN, BZPOPMIN/BZMPOP
+ *     Streams — entries in nodes, consumer groups with pending lists; XADD ... XINFO
+ *     Keys — DEL, RENAME, COPY, EXPIRE, TTL, SCAN, SELECT, FLUSHALL ...
+ *     Server — PING, HELLO, CLIENT, COMMAND, MONITOR, SLOWLOG, LATENCY, MEMORY, OBJECT, DEBUG, INFO ...
+ *     ACL — users, selectors, permission checks, AUTH, the ACL log and file
+ *     RDB — Redis's snapshot format, SAVE/BGSAVE without stalling, DUMP/RESTORE
+ *     AOF — Redis 7's multi-part append-only file, fsync policies, rewrite
+ *     Replication — PSYNC master and replica, backlog, WAIT, ROLE, REPLICAOF
+ *   Part III. Containers and algorithms
+ *     Hash tables — Dict, the Arena that keeps short keys and values as bytes, and Db
+ *     Skiplist — Redis's skiplist with spans, nodes in one buffer block each
+ *     Listpack sizes — the bytes Redis's listpacks take, for stream nodes
+ *     Long double — 80-bit arithmetic for INCRBYFLOAT
+ *     CRC64 and LZF — the RDB format's checksum and compression
+ *     main — the command-line entry point
+ *
+ * Where a change goes:
+ *   - a new command: its handler in its chapter, with a syntax line above it, and its row in the
+ *     command table (the registerCommands calls at the end of the Server chapter, for now);
+ *   - a new data type or topic: a new chapter in Part II, in the same form (API, commands, RDB/AOF
+ *     forms, serve hook for blocking commands), its name in this map, and its rows in the command
+ *     table;
+ *   - a new config parameter: a line of CONFIG_TABLE (Configuration), and a case in
+ *     applyConfigChanges if changing it at run time must do something;
+ *   - a new gate every command passes: processCommand (Dispatch), in Redis's order;
+ *   - a faster container: behind its interface in Part III, with the numbers in bench/results.md.
  */
 
 import type { Socket, TCPSocketListener } from "bun";
@@ -53,15 +77,162 @@ declare global {
   }
 }
 
+// ############################################################################################
+// Part I. The request path
+//
+// Read in one sitting: a request from the socket to the reply. The state every part shares, the
+// configuration, the RESP parser and writer, clients and their buffers, the command table and the
+// gates of processCommand, the keyspace API every command uses, blocking, transactions, pub/sub,
+// and the event loop that drives it all.
+// ############################################################################################
+
+// ============================================================================================
+// Global state
+//
+// What the whole server shares, declared before anything uses it: the version we answer as, the
+// live configuration (`conf`, and `hot`, the parameters every command reads, as plain fields),
+// the counters INFO reports (`stats`), the server itself (`server`: databases, clients, save
+// state), and the state of the AOF (`aof`) and of replication (`repl`), whose chapters explain them.
+// ============================================================================================
+
 const REDIS_VERSION = "7.0.15"; // the Redis whose behaviour we match; clients gate features on it
 const REDBUN_VERSION = "0.1.0";
 
+/** The live configuration, by canonical name: numbers for int/mem, booleans for bool, else strings. */
+const conf: Record<string, ConfigValue> = {};
+
+/** The parameters every command reads, copied out of `conf` (a dictionary with ~200 keys) into
+ *  plain fields whenever the configuration changes (see applyConfigChanges). */
+const hot = {
+  latencyTracking: true, slowlogSlowerThan: 10000, latencyMonitorThreshold: 0, maxmemory: 0,
+  protoMaxBulkLen: 512 * 1024 * 1024, stopWritesOnBgsaveError: true, hasSavePoints: true, queryBufferLimit: 1024 * 1024 * 1024,
+  lfu: false, // maxmemory-policy is one of the LFU ones: keys keep access counters, not clocks
+  minReplicasToWrite: 0,
+  // The encoding limits that every write to a small collection checks.
+  hashMaxListpackEntries: 128, hashMaxListpackValue: 64, setMaxIntsetEntries: 512, zsetMaxListpackEntries: 128, zsetMaxListpackValue: 64,
+  streamNodeMaxEntries: 100, streamNodeMaxBytes: 4096,
+};
+const EMPTY = Buffer.alloc(0);
+interface AofFileInfo { name: string; seq: number; type: "b" | "h" | "i" }
+
+const aof = {
+  on: false,
+  fd: -1, // the incremental file being appended to
+  buf: [] as string[], // RESP not yet written
+  bufLen: 0,
+  selectedDb: -1,
+  base: null as AofFileInfo | null,
+  incrs: [] as AofFileInfo[],
+  lastFsync: 0,
+  fsyncInFlight: false,
+  currentSize: 0,
+  baseSize: 0,
+  loading: false,
+  rewriting: false,
+  rewriteStart: 0,
+  lastRewriteOk: true,
+  lastRewriteSecs: -1,
+  rewrites: 0,
+  lastWriteOk: true,
+  writeErr: "", // why the last write or background fsync failed (strerror); "" once one succeeds
+  lastWriteErrorLog: 0,
+  unwritten: EMPTY, // bytes a failed write left behind: written first on the next try
+  incrSize: 0, // bytes in the open incremental file: where a short write is cut back to
+  rewriteFailures: 0, // consecutive failed rewrites
+  retryLimit: { delayMin: 0, at: 0 }, // the cron's rewrites back off after repeated failures
+  scheduled: false,
+};
+const repl = {
+  replid: "",
+  replid2: "0".repeat(40),
+  offset: 0, // master_repl_offset
+  secondOffset: -1,
+  backlog: null as Buffer | null,
+  backlogIdx: 0, // where the next byte goes in the ring
+  backlogHistlen: 0,
+  seldb: -1, // the db the stream last SELECTed
+  replicas: new Set<Client>(),
+  snapshot: null as { replicas: Set<Client>; pending: Buffer[]; pendingBytes: number; offset: number } | null,
+  lastPing: 0,
+  // Replica side.
+  masterHost: "",
+  masterPort: 0,
+  state: "none" as "none" | "connect" | "connecting" | "handshake" | "sync" | "connected",
+  master: null as Client | null, // the link's client once the stream flows
+  link: null as Socket<MasterLink> | null,
+  lastIo: 0,
+  downSince: 0,
+  lastAck: 0,
+  retryTimer: null as ReturnType<typeof setTimeout> | null,
+  retryDelay: 100,
+  connectSeq: 0, // which connection attempt is current: a late answer to an abandoned one is dropped
+  cachedReplid: "", // the history we can continue with PSYNC after the link dropped
+  getAckPending: false, // a WAIT wants fresh acks: send REPLCONF GETACK before sleeping
+};
+
+/** Per-connection state of the replica's link to its master, during handshake and transfer. */
+interface MasterLink {
+  buf: Buffer;
+  expect: string;
+  rdbLen: number;
+  eofMark: Buffer | null; // diskless: the payload ends at these 40 bytes
+  eofTail: Buffer; // the last bytes received, where a mark split across reads begins
+  rdbChunks: Buffer[];
+  rdbGot: number;
+  fullSync: { replid: string; offset: number } | null;
+}
+const stats = {
+  connections: 0, rejectedConnections: 0, commands: 0, errorReplies: 0, netInput: 0, netOutput: 0, reads: 0, writes: 0,
+  keyspaceHits: 0, keyspaceMisses: 0, expiredKeys: 0, expiredStalePerc: 0, expiredTimeCapReached: 0, expireCycleMs: 0,
+  opsPerSec: 0, inputKbps: 0, outputKbps: 0, evictedKeys: 0, syncFull: 0, syncPartialOk: 0, syncPartialErr: 0,
+};
+const errorStats = new Map<string, number>();
+
+const server = {
+  dbs: [] as Db[],
+  clients: new Map<number, Client>(),
+  monitors: new Set<Client>(),
+  pausedClients: new Set<Client>(),
+  blockingKeysCount: 0, // (client, key) pairs parked in the databases' blocking maps
+  notifyFlags: 0, // notify-keyspace-events, parsed
+  // RDB state, as INFO persistence reports it.
+  loading: false,
+  rdbChildRunning: false, // a BGSAVE is in progress (Redis's rdb_child_pid != -1)
+  rdbSaveStart: 0,
+  lastBgsaveOk: true,
+  lastBgsaveTry: 0,
+  bgsaveScheduled: false,
+  rdbSaves: 0,
+  rdbLastSaveSeconds: -1,
+  rdbLoadedKeys: 0,
+  rdbLoadedExpired: 0,
+  nextClientId: 0,
+  dirty: 0,
+  port: 0,
+  runId: "",
+  startTime: Date.now(),
+  lastSave: Math.floor(Date.now() / 1000),
+  configFile: "",
+  pauseEnd: 0,
+  pauseType: "all" as "all" | "write",
+  activeExpireEnabled: true,
+  slowlog: [] as SlowlogEntry[],
+  slowlogNextId: 0,
+  latency: new Map<string, { samples: { time: number; ms: number }[]; max: number }>(),
+  peakMemory: 0,
+  listeners: [] as TCPSocketListener<Client>[],
+  cronTimer: null as ReturnType<typeof setInterval> | null,
+  shutdown: null as (() => Promise<void>) | null,
+  opsSample: { time: Date.now(), commands: 0, input: 0, output: 0 },
+};
+
 // ============================================================================================
-// 1. Utilities
+// Utilities
 //
 // Keys and values are latin1 strings: one char per byte, so any byte sequence round-trips and
 // `s.length` is the length in bytes. Integers follow C's long long (64 bits) as Redis's
-// string2ll does; JS numbers are exact up to 2^53, so larger values go through BigInt.
+// string2ll does; JS numbers are exact up to 2^53, so larger values go through BigInt. Also here:
+// glob matching, argument splitting and quoting, the clock commands read, and the log.
 // ============================================================================================
 
 const LLONG_MAX = 9223372036854775807n;
@@ -141,138 +312,6 @@ function formatG17(d: number): string {
   const trim = (s: string) => (s.includes(".") ? s.replace(/0+$/, "").replace(/\.$/, "") : s);
   if (x < -4 || x >= 17) return `${trim(mant)}e${x < 0 ? "-" : "+"}${String(Math.abs(x)).padStart(2, "0")}`;
   return trim(d.toFixed(16 - x));
-}
-
-// --- 80-bit long double for INCRBYFLOAT, which Redis computes in x87 extended precision and prints
-// with "%.17Lf": 0.2 + 0.1 is 0.3 there, not 0.30000000000000004. Values are m * 2^e in BigInt. ---
-
-type LD =
-  | { kind: "fin"; neg: boolean; m: bigint; e: number }
-  | { kind: "inf"; neg: boolean }
-  | { kind: "nan" };
-
-const PREC = 64;          // mantissa bits (explicit integer bit)
-const MIN_E = -16445;     // exponent of the smallest denormal, 2^-16445
-const MAX_TOP = 16384;    // finite values are < 2^16384
-const MAX_LONG_DOUBLE_CHARS = 5 * 1024;
-
-const bitLen = (x: bigint): number => (x === 0n ? 0 : x.toString(2).length);
-
-// Rounds the exact value (-1)^neg * (m + (sticky ? tiny : 0)) * 2^e to nearest-even long double.
-// sticky (an extra nonzero amount below m's lsb) only counts when rounding drops bits (q > e below).
-function ldRound(neg: boolean, m: bigint, e: number, sticky = false): LD {
-  if (m === 0n) return { kind: "fin", neg, m: 0n, e: 0 };
-  const q = Math.max(e + bitLen(m) - PREC, MIN_E);
-  if (q > e) {
-    const sh = BigInt(q - e), half = 1n << (sh - 1n);
-    let keep = m >> sh;
-    const rem = m & ((1n << sh) - 1n);
-    if (rem > half || (rem === half && (sticky || (keep & 1n) === 1n))) keep += 1n;
-    m = keep; e = q;
-    if (bitLen(m) > PREC) { m >>= 1n; e++; } // carry out: m was 2^64, exact
-  }
-  if (m !== 0n && e + bitLen(m) > MAX_TOP) return { kind: "inf", neg };
-  return { kind: "fin", neg, m, e };
-}
-
-// Parses like Redis string2ld: strtold over the whole string; null for empty, >= 5120 chars,
-// leading whitespace, trailing garbage, NaN, overflow to ±inf, or underflow of a nonzero value to 0.
-function parseLongDouble(s: string): LD | null {
-  if (s.length === 0 || s.length >= MAX_LONG_DOUBLE_CHARS) return null;
-  let r: RegExpExecArray | null;
-  if ((r = /^([+-]?)(inf|infinity)$/i.exec(s))) return { kind: "inf", neg: r[1] === "-" };
-  const neg = s[0] === "-";
-  let digits: string, frac: string, exp: string | undefined, hex: boolean;
-  if ((r = /^[+-]?0[xX](?=\.?[0-9a-fA-F])([0-9a-fA-F]*)(?:\.([0-9a-fA-F]*))?(?:[pP]([+-]?[0-9]+))?$/.exec(s))) hex = true;
-  else if ((r = /^[+-]?(?=\.?[0-9])([0-9]*)(?:\.([0-9]*))?(?:[eE]([+-]?[0-9]+))?$/.exec(s))) hex = false;
-  else return null;
-  [, digits, frac = "", exp] = r;
-  const mant = BigInt((hex ? "0x" : "") + ((digits + frac).replace(/^0+/, "") || "0"));
-  if (mant === 0n) return { kind: "fin", neg, m: 0n, e: 0 };
-  // Exponent clamped to ±1e6: far beyond any input that doesn't already over/underflow.
-  const x = Math.max(-1e6, Math.min(1e6, exp === undefined ? 0 : Number(exp.replace(/^([+-]?)0+(?=\d)/, "$1").slice(0, 10))));
-  let v: LD;
-  if (hex) {
-    // glibc quirk: a hex value landing in the denormal range loses its 65th significant bit (the
-    // "round bit" of the first 64-bit truncation); only the bits below it still act as sticky.
-    let m = mant, e = x - 4 * frac.length, sticky = false;
-    const L = bitLen(m);
-    if (L > PREC && e + L - 1 < MIN_E + PREC - 1) {
-      sticky = (m & ((1n << BigInt(L - PREC - 1)) - 1n)) !== 0n;
-      m >>= BigInt(L - PREC); e += L - PREC;
-    }
-    v = ldRound(neg, m, e, sticky);
-  } else {
-    const k = x - frac.length; // value = mant * 10^k
-    if (k > 5000) return null;                      // >= 1e5000: overflow
-    if (k < -(MAX_LONG_DOUBLE_CHARS + 5000)) return null; // < 1e-5000: underflow to 0
-    if (k >= 0) v = ldRound(neg, mant * 10n ** BigInt(k), 0);
-    else {
-      const den = 10n ** BigInt(-k);
-      const sh = Math.max(0, PREC + 2 + bitLen(den) - bitLen(mant)); // quotient gets >= 66 bits
-      const num = mant << BigInt(sh);
-      v = ldRound(neg, num / den, -sh, num % den !== 0n);
-    }
-  }
-  if (v.kind === "inf" || (v.kind === "fin" && v.m === 0n)) return null; // ERANGE cases
-  return v;
-}
-
-// Returns a + b as x87 long double addition (round-to-nearest-even; exact zero sum is +0 unless both are -0).
-function addLongDouble(a: LD, b: LD): LD {
-  if (a.kind === "nan" || b.kind === "nan") return { kind: "nan" };
-  if (a.kind === "inf" || b.kind === "inf") {
-    if (a.kind === "inf" && b.kind === "inf" && a.neg !== b.neg) return { kind: "nan" };
-    return a.kind === "inf" ? a : b;
-  }
-  const e = Math.min(a.e, b.e);
-  const sa = (a.neg ? -a.m : a.m) << BigInt(a.e - e), sb = (b.neg ? -b.m : b.m) << BigInt(b.e - e);
-  const sum = sa + sb;
-  if (sum === 0n) return { kind: "fin", neg: a.neg && b.neg, m: 0n, e: 0 };
-  return ldRound(sum < 0n, sum < 0n ? -sum : sum, e);
-}
-
-// True for finite values (not ±inf, not NaN).
-const isFiniteLD = (x: LD): boolean => x.kind === "fin";
-
-/** ceill(x * 1000.0) in long double, as Redis turns a timeout in seconds into milliseconds: the
- *  product is rounded to 64 bits first, so "0.0001" becomes 1 ms and "-0.001" becomes -0. */
-function ldMillisCeil(x: LD): number {
-  if (x.kind !== "fin") return x.kind === "inf" && !x.neg ? Infinity : NaN;
-  const p = ldRound(x.neg, x.m * 1000n, x.e);
-  if (p.kind !== "fin") return Infinity;
-  if (p.e >= 0) return Number(p.neg ? -(p.m << BigInt(p.e)) : p.m << BigInt(p.e));
-  const sh = BigInt(-p.e);
-  const whole = p.m >> sh, frac = p.m & ((1n << sh) - 1n);
-  // Rounding up: positives with a fraction go to the next integer, negatives drop their fraction.
-  return p.neg ? -Number(whole) || 0 : Number(whole + (frac ? 1n : 0n));
-}
-
-// The nearest double (for timeouts, which Redis converts from long double too).
-function ldToNumber(x: LD): number {
-  if (x.kind === "nan") return NaN;
-  if (x.kind === "inf") return x.neg ? -Infinity : Infinity;
-  const v = Number(x.m) * Math.pow(2, x.e);
-  return x.neg ? -v : v;
-}
-
-// Formats like ld2string(LD_STR_HUMAN): "inf"/"-inf", else glibc "%.17Lf" (exact value, round-half-even)
-// with trailing zeros and a trailing '.' removed, and "-0" turned into "0". "nan" is never produced by Redis.
-function formatLongDoubleHuman(x: LD): string {
-  if (x.kind === "nan") return x.kind;
-  if (x.kind === "inf") return x.neg ? "-inf" : "inf";
-  const scaled = x.m * 10n ** 17n;
-  let q: bigint;
-  if (x.e >= 0) q = scaled << BigInt(x.e);
-  else {
-    const sh = BigInt(-x.e), rem = scaled & ((1n << sh) - 1n), half = 1n << (sh - 1n);
-    q = scaled >> sh;
-    if (rem > half || (rem === half && (q & 1n) === 1n)) q += 1n;
-  }
-  const d = q.toString().padStart(18, "0");
-  let out = (x.neg ? "-" : "") + d.slice(0, -17) + "." + d.slice(-17);
-  out = out.replace(/0+$/, "").replace(/\.$/, "");
-  return out === "-0" ? "0" : out;
 }
 
 /** Redis's stringmatchlen: glob-style matching with `*`, `?`, `[...]`, `[^...]` and `\` escapes. */
@@ -473,12 +512,13 @@ function logTimestamp(): string {
 }
 
 // ============================================================================================
-// 2. Configuration
+// Configuration
 //
 // One registry holds every parameter Redis 7.0 has, with its name, type, default and aliases, so
 // that config files, command-line flags and CONFIG GET/SET/REWRITE all agree. Parameters whose
-// feature Redbun lacks are still accepted and stored, so tools that set them keep working; the
-// `apply` hooks give effect to the ones we implement.
+// feature Redbun lacks are still accepted and stored; `applyConfigChanges` gives effect to the
+// ones we implement, and `refreshHotConfig` copies the hot ones into `hot`. To add a parameter:
+// a line of CONFIG_TABLE, and an `apply` case if changing it at run time must do something.
 // ============================================================================================
 
 type ConfigValue = string | number | boolean;
@@ -687,21 +727,6 @@ for (const line of CONFIG_TABLE.trim().split("\n")) {
   configParams.set(name, p);
   if (p.alias) configParams.set(p.alias, p);
 }
-
-/** The live configuration, by canonical name: numbers for int/mem, booleans for bool, else strings. */
-const conf: Record<string, ConfigValue> = {};
-
-/** The parameters every command reads, copied out of `conf` (a dictionary with ~200 keys) into
- *  plain fields whenever the configuration changes (see applyConfigChanges). */
-const hot = {
-  latencyTracking: true, slowlogSlowerThan: 10000, latencyMonitorThreshold: 0, maxmemory: 0,
-  protoMaxBulkLen: 512 * 1024 * 1024, stopWritesOnBgsaveError: true, hasSavePoints: true, queryBufferLimit: 1024 * 1024 * 1024,
-  lfu: false, // maxmemory-policy is one of the LFU ones: keys keep access counters, not clocks
-  minReplicasToWrite: 0,
-  // The encoding limits that every write to a small collection checks.
-  hashMaxListpackEntries: 128, hashMaxListpackValue: 64, setMaxIntsetEntries: 512, zsetMaxListpackEntries: 128, zsetMaxListpackValue: 64,
-  streamNodeMaxEntries: 100, streamNodeMaxBytes: 4096,
-};
 
 function refreshHotConfig(): void {
   hot.latencyTracking = Boolean(conf["latency-tracking"]);
@@ -926,26 +951,181 @@ function argvToConfigText(argv: string[]): string {
   return text;
 }
 
+/* CONFIG GET parameter [parameter ...] */
+function configGetCommand(c: Client): void {
+  // Keyed case-insensitively, keeping the first spelling, as Redis's matches dict does.
+  const found = new Map<string, [string, string]>();
+  for (const pattern of c.argv.slice(2)) {
+    if (!/[*?[]/.test(pattern)) {
+      const exact = configParams.get(pattern.toLowerCase());
+      if (exact && !found.has(pattern.toLowerCase())) found.set(pattern.toLowerCase(), [pattern, formatConfigValue(exact)]);
+      continue;
+    }
+    for (const [name, p] of configParams) if (stringmatch(pattern, name, true) && !found.has(name)) found.set(name, [name, formatConfigValue(p)]);
+  }
+  addReplyMapLen(c, found.size);
+  for (const [k, v] of found.values()) { addReplyBulk(c, k); addReplyBulk(c, v); }
+}
+
+/* CONFIG SET parameter value [parameter value ...]: all or nothing. As Redis, every name is
+ * checked (known, settable, not twice) before any value is parsed. */
+function configSetCommand(c: Client): void {
+  const argv = c.argv;
+  if (argv.length % 2 !== 0) return addReplyError(c, E.syntax);
+  const failed = (param: string, why: string) => `ERR CONFIG SET failed (possibly related to argument '${param}') - ${why}`;
+  const params: ConfigParam[] = [];
+  const named = new Set<string>();
+  for (let j = 2; j < argv.length; j += 2) {
+    const p = configParams.get(argv[j].toLowerCase());
+    if (!p) return addReplyError(c, `ERR Unknown option or number of arguments for CONFIG SET - '${argv[j]}'`);
+    if (p.immutable) return addReplyError(c, failed(argv[j], "can't set immutable config"));
+    if (p.protected && !allowProtectedAction(conf["enable-protected-configs"], c)) return addReplyError(c, failed(argv[j], "can't set protected config"));
+    if (named.has(argv[j].toLowerCase())) return addReplyError(c, failed(argv[j], "duplicate parameter"));
+    named.add(argv[j].toLowerCase());
+    params.push(p);
+  }
+  // Parsing `dir` changes the working directory: a failure anywhere after it changes it back.
+  const cwd = workingDir();
+  const undo = (previous: Map<ConfigParam, ConfigValue>) => {
+    for (const [p, v] of previous) conf[p.name] = v;
+    if (cwd && workingDir() !== cwd) process.chdir(cwd);
+    applyConfigChanges([...previous.keys()].map((p) => p.name));
+  };
+  const updates = new Map<ConfigParam, ConfigValue>();
+  for (let i = 0; i < params.length; i++) {
+    const p = params[i], value = argv[3 + 2 * i];
+    const r = p.name === "save" && value === "" ? { value: "" } : parseConfigValue(p, [value]);
+    if ("err" in r) {
+      undo(new Map());
+      return addReplyError(c, failed(argv[2 + 2 * i], r.err));
+    }
+    updates.set(p, r.value);
+  }
+  const previous = new Map<ConfigParam, ConfigValue>();
+  for (const [p, v] of updates) { previous.set(p, conf[p.name]); conf[p.name] = v; }
+  const err = applyConfigChanges([...updates.keys()].map((p) => p.name));
+  if (err) {
+    undo(previous);
+    return addReplyError(c, failed(err.param, err.why));
+  }
+  addReplyOK(c);
+}
+
+/** Gives effect to changed parameters that need more than a new value in `conf`. */
+function applyConfigChanges(names: string[]): { param: string; why: string } | null {
+  refreshHotConfig();
+  server.notifyFlags = keyspaceEventsStringToFlags(String(conf["notify-keyspace-events"])) ?? 0;
+  for (const name of names) {
+    if (name === "requirepass") aclUpdateDefaultUserPassword(String(conf.requirepass));
+    if (name === "repl-backlog-size" && repl.backlog) resizeReplicationBacklog();
+    if (name === "appendonly" && server.listeners.length && Boolean(conf.appendonly) !== aof.on) {
+      if (!conf.appendonly) stopAppendOnly();
+      else if (!startAppendOnly(false)) return { param: name, why: "Unable to turn on AOF. Check server logs." };
+    }
+    if ((name === "port" || name === "bind") && server.listeners.length) {
+      const err = rebindListeners(name);
+      if (err) return { param: name, why: err };
+    }
+  }
+  return null;
+}
+
+/* CONFIG RESETSTAT */
+function configResetstatCommand(c: Client): void {
+  resetStats();
+  addReplyOK(c);
+}
+
+/* CONFIG REWRITE: rewrites the config file we started from, keeping its comments and order. */
+function configRewriteCommand(c: Client): void {
+  if (!server.configFile) return addReplyError(c, "ERR The server is running without a config file");
+  try {
+    const lines = readFileSync(server.configFile, "latin1").split("\n");
+    const written = new Set<string>();
+    const out: string[] = [];
+    // ACL users live in the config file unless there is an ACL file: all of them, default included.
+    const userLines = conf.aclfile ? [] : aclSortedUsers().map((u) => `user ${u.name} ${aclDescribeUser(u)}`);
+    for (const line of lines) {
+      const argv = splitArgs(line.trim());
+      if (argv?.[0]?.toLowerCase() === "user") {
+        if (!written.has("user")) out.push(...userLines);
+        written.add("user");
+        continue;
+      }
+      const p = argv && argv.length ? configParams.get(argv[0].toLowerCase()) : undefined;
+      if (!p) { out.push(line); continue; }
+      if (written.has(p.name)) continue;
+      written.add(p.name);
+      out.push(...configRewriteLines(p));
+    }
+    // Redis always writes these two, default or not.
+    const forced = (p: ConfigParam) => p.name === "dir" || p.name === "latency-tracking-info-percentiles";
+    const changed = [...new Set(configParams.values())].filter((p) => !written.has(p.name) && (forced(p) || formatConfigValue(p) !== defaultConfigValue(p)));
+    const generated = [...changed.flatMap(configRewriteLines), ...(written.has("user") ? [] : userLines)];
+    if (generated.length) out.push("# Generated by CONFIG REWRITE", ...generated);
+    Bun.write(server.configFile, out.join("\n").replace(/\n*$/, "\n"));
+    addReplyOK(c);
+  } catch (err) {
+    addReplyError(c, `ERR Rewriting config file: ${(err as Error).message}`);
+  }
+}
+
+function defaultConfigValue(p: ConfigParam): string {
+  const r = parseConfigValue(p, [p.def]);
+  return "value" in r ? (typeof r.value === "boolean" ? (r.value ? "yes" : "no") : String(r.value)) : p.def;
+}
+
+function configRewriteLines(p: ConfigParam): string[] {
+  const v = formatConfigValue(p);
+  if (p.name === "save") {
+    if (v === "") return ['save ""'];
+    const w = v.split(" ");
+    const lines: string[] = [];
+    for (let i = 0; i < w.length; i += 2) lines.push(`save ${w[i]} ${w[i + 1]}`);
+    return lines;
+  }
+  // Strings are written quoted, as Redis's sdscatrepr does; a list's words are validated when
+  // set, and any word that is not plain printable text is quoted too, so that no value can ever
+  // add a line of its own to the file.
+  if (p.type === "str" || p.name === "dir") return [`${p.name} ${reprString(v)}`];
+  if (p.type === "special") return [`${p.name} ${v === "" ? '""' : v.split(" ").map((w) => (/^[\x21-\x7e]+$/.test(w) && !/["'\\]/.test(w) ? w : reprString(w))).join(" ")}`];
+  if (p.type === "mem") {
+    const n = conf[p.name] as number;
+    const unit = n && n % 1073741824 === 0 ? [1073741824, "gb"] : n && n % 1048576 === 0 ? [1048576, "mb"] : n && n % 1024 === 0 ? [1024, "kb"] : [1, ""];
+    return [`${p.name} ${n / (unit[0] as number)}${unit[1]}`];
+  }
+  return [`${p.name} ${v}`]; // numbers, yes/no and enum names
+}
+
+function configHelpCommand(c: Client): void {
+  addReplyHelp(c, "CONFIG", [
+    "GET <pattern>", "    Return parameters matching the glob-like <pattern> and their values.",
+    "SET <directive> <value>", "    Set the configuration <directive> to <value>.",
+    "RESETSTAT", "    Reset statistics reported by the INFO command.",
+    "REWRITE", "    Rewrite the configuration file.",
+  ]);
+}
+
 // ============================================================================================
-// 3. RESP: the request parser and the reply writer
+// RESP
 //
 // The parser is a resumable state machine over each client's input bytes: it keeps its position
 // (qpos), the count of arguments still expected (mbLen) and the length of the bulk being read
-// (bulkLen). A frame split across packets simply returns "need more" and resumes on the next
-// read; nothing is allocated until a whole argument is buffered. Malformed input gets Redis's
-// exact "Protocol error" text and the connection closes after that reply, as in Redis.
-//
+// (bulkLen), so a frame split across packets returns "need more" and resumes on the next read;
+// nothing is allocated until a whole argument is buffered. Malformed input gets Redis's exact
+// "Protocol error" text and the connection closes after that reply, as in Redis.
+// ============================================================================================
+
 // Replies are appended to one output buffer per client and written once per read event. The
 // addReply* functions know both protocols: RESP3 types (maps, sets, doubles, nulls, booleans,
-// verbatim strings, pushes) degrade to their RESP2 shapes for RESP2 clients.
-// ============================================================================================
+// verbatim strings, pushes) degrade to their RESP2 shapes for RESP2 clients. E holds the exact
+// error strings many commands share.
 
 const PROTO_INLINE_MAX_SIZE = 64 * 1024; // longest inline command or length line, as in Redis
 const PROTO_MBULK_BIG_ARG = 32 * 1024;
 const INT_MAX = 2147483647;
 const REQ_INLINE = 1, REQ_MULTIBULK = 2;
 const OUTBUF_INITIAL = 16 * 1024;
-const EMPTY = Buffer.alloc(0);
 /** A client's argv between commands: shared, never written (the parser starts a fresh array). */
 const NO_ARGV: string[] = [];
 
@@ -1262,17 +1442,6 @@ function addReplyHelp(c: Client, cmd: string, lines: string[]): void {
   addReplyArrayLen(c, all.length);
   for (const l of all) addReplyStatus(c, l);
 }
-
-// ============================================================================================
-// 4. Clients and dispatch
-//
-// A Client is one connection's state: parser, output buffer, selected db, protocol version, auth.
-// The command table is data: each entry has Redis's arity (negative = at least), flags, key
-// positions and ACL categories, and its handler. processCommand checks existence, arity,
-// authentication and pause once, before anything runs, with Redis's exact errors; call() runs the
-// handler and does the bookkeeping (stats, slowlog, MONITOR). Handlers only reply.
-// ============================================================================================
-
 /** Exact error strings shared by many commands. */
 const E = {
   syntax: "ERR syntax error",
@@ -1289,6 +1458,15 @@ const E = {
   bigString: "ERR string exceeds maximum allowed size (proto-max-bulk-len)",
   misconfRdb: "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.",
 };
+
+// ============================================================================================
+// Clients
+//
+// A Client is one connection: its parser state, its output buffer, and what the protocol needs
+// to remember about it (database, RESP version, MULTI queue, subscriptions, blocking state,
+// replica state). Output goes out once per event loop turn (handleClientsWithPendingWrites);
+// what the socket does not take waits for `drain`, within client-output-buffer-limit.
+// ============================================================================================
 
 class Client {
   id = ++server.nextClientId;
@@ -1391,6 +1569,110 @@ function clientInfoString(c: Client): string {
     `tot-mem=${c.out.length + c.qbuf.length + 1024} events=r${c.outLen ? "w" : ""} cmd=${c.lastCmd} user=${c.user?.name ?? "(superuser)"} redir=-1 resp=${c.resp}` +
     (c.libName || c.libVer ? ` lib-name=${c.libName} lib-ver=${c.libVer}` : "");
 }
+
+const clientsPendingWrite: Client[] = [];
+
+/** Writes every client's pending output: one socket write per client per event. What the socket
+ *  does not take stays in the buffer and goes out on 'drain'. */
+function handleClientsWithPendingWrites(): void {
+  flushAppendOnlyFile(); // what a reply acknowledges is written (and, with "always", synced) first
+  replicationRequestAckIfNeeded();
+  for (let i = 0; i < clientsPendingWrite.length; i++) {
+    const c = clientsPendingWrite[i];
+    c.pendingWrite = false;
+    writeToClient(c);
+  }
+  clientsPendingWrite.length = 0;
+}
+
+function writeToClient(c: Client): void {
+  if (c.closed || !c.sock) { c.outLen = 0; return; }
+  if (c.outLen > 0) {
+    const written = c.sock.write(c.out, 0, c.outLen);
+    if (written < 0) return freeClient(c);
+    stats.writes++;
+    stats.netOutput += written;
+    if (written < c.outLen) {
+      c.out.copyWithin(0, written, c.outLen);
+      c.outLen -= written;
+      if (c.rdbInFlight) c.rdbInFlight = Math.max(0, c.rdbInFlight - written);
+      checkClientOutputBufferLimits(c);
+      return; // the rest goes on 'drain'
+    }
+    c.outLen = 0;
+    c.rdbInFlight = 0;
+    // A burst (a huge GET, say) must not pin its buffer for the connection's lifetime.
+    if (c.out.length > 1024 * 1024) c.out = Buffer.allocUnsafe(OUTBUF_INITIAL);
+  }
+  if (c.closeAfterReply) freeClient(c);
+}
+
+/** Closes a client's connection and forgets it. */
+function freeClient(c: Client): void {
+  if (c.closed) return;
+  c.closed = true;
+  server.clients.delete(c.id);
+  server.monitors.delete(c);
+  server.pausedClients.delete(c);
+  unblockClient(c);
+  unwatchAllKeys(c);
+  pubsubUnsubscribeEverything(c);
+  if (c.replState) { repl.replicas.delete(c); repl.snapshot?.replicas.delete(c); }
+  if (c.waitState) { if (c.waitState.timer) clearTimeout(c.waitState.timer); waitingClients.delete(c); }
+  if (c === repl.master) masterLinkLost();
+  c.sock?.end();
+}
+
+let outputLimitsCache: [string, number[]] = ["", []];
+/** client-output-buffer-limit as numbers ("normal h s secs slave ... pubsub ..."), parsed once per value. */
+function outputBufferLimits(): number[] {
+  const s = String(conf["client-output-buffer-limit"]);
+  if (outputLimitsCache[0] !== s) outputLimitsCache = [s, s.split(" ").map(Number)];
+  return outputLimitsCache[1];
+}
+
+/** Closes a client whose output buffer passed its class's client-output-buffer-limit: at once
+ *  past the hard limit, or after staying past the soft limit for its seconds. A replica's buffer
+ *  is the replication stream: while it waits for its RDB, what the snapshot has held back for it;
+ *  once online, what it has not read yet, the RDB itself excepted (Redis sends that from the file). */
+function checkClientOutputBufferLimits(c: Client): void {
+  const type = clientType(c);
+  if (type === "master") return;
+  const cls = type === "pubsub" ? 2 : type === "replica" ? 1 : 0;
+  const limits = outputBufferLimits();
+  const hard = limits[cls * 4 + 1], soft = limits[cls * 4 + 2], secs = limits[cls * 4 + 3];
+  const used = type !== "replica" ? c.outLen : c.replState === "online" ? c.outLen - c.rdbInFlight :
+    repl.snapshot?.replicas.has(c) ? repl.snapshot.pendingBytes : 0;
+  let over = hard > 0 && used >= hard;
+  if (!over && soft > 0 && used >= soft) {
+    if (!c.softLimitSince) c.softLimitSince = Date.now();
+    else if (Date.now() - c.softLimitSince >= secs * 1000) over = true;
+  } else if (used < soft || soft === 0) c.softLimitSince = 0;
+  if (over && !c.closed) {
+    log("warning", `Client ${clientInfoString(c)} scheduled to be closed ASAP for overcoming of output buffer limits.`);
+    c.outLen = 0;
+    c.out = Buffer.allocUnsafe(OUTBUF_INITIAL);
+    freeClient(c);
+  }
+}
+
+/** The class a client belongs to for CLIENT LIST/KILL TYPE and output buffer limits. */
+function clientType(c: Client): "normal" | "master" | "replica" | "pubsub" {
+  if (c.isMaster) return "master";
+  if (c.replState) return "replica";
+  return clientTotalSubscriptions(c) ? "pubsub" : "normal";
+}
+
+// ============================================================================================
+// Dispatch
+//
+// The command table is data: each chapter holds its rows (name, arity, negative meaning at least,
+// flags, key positions, ACL categories, handler), and buildCommandTable registers them all.
+// processCommand runs a request through its gates in Redis's order with Redis's exact errors;
+// call() runs the handler and does the bookkeeping (stats, slowlog, MONITOR) and the propagation
+// of its effects to the AOF and replicas. Handlers only reply. The argument parsers that reply
+// their own errors (parseIntOrReply ...) are here too.
+// ============================================================================================
 
 // Command flags, as bits. Their names are Redis's, in the order COMMAND INFO lists them.
 const FLAG_NAMES = ["write", "readonly", "denyoom", "module", "admin", "pubsub", "noscript", "blocking", "loading", "stale",
@@ -1722,595 +2004,55 @@ function processInputBuffer(c: Client): void {
   }
   compactInput(c);
 }
-
-const clientsPendingWrite: Client[] = [];
-
-/** Writes every client's pending output: one socket write per client per event. What the socket
- *  does not take stays in the buffer and goes out on 'drain'. */
-function handleClientsWithPendingWrites(): void {
-  flushAppendOnlyFile(); // what a reply acknowledges is written (and, with "always", synced) first
-  replicationRequestAckIfNeeded();
-  for (let i = 0; i < clientsPendingWrite.length; i++) {
-    const c = clientsPendingWrite[i];
-    c.pendingWrite = false;
-    writeToClient(c);
-  }
-  clientsPendingWrite.length = 0;
+/** Replies with an integer parsed from s, or Redis's error; returns undefined on error. */
+function parseIntOrReply(c: Client, s: string, msg = E.notInt): number | undefined {
+  const v = string2ll(s);
+  if (v === null) { addReplyError(c, msg); return undefined; }
+  return v;
 }
 
-function writeToClient(c: Client): void {
-  if (c.closed || !c.sock) { c.outLen = 0; return; }
-  if (c.outLen > 0) {
-    const written = c.sock.write(c.out, 0, c.outLen);
-    if (written < 0) return freeClient(c);
-    stats.writes++;
-    stats.netOutput += written;
-    if (written < c.outLen) {
-      c.out.copyWithin(0, written, c.outLen);
-      c.outLen -= written;
-      if (c.rdbInFlight) c.rdbInFlight = Math.max(0, c.rdbInFlight - written);
-      checkClientOutputBufferLimits(c);
-      return; // the rest goes on 'drain'
-    }
-    c.outLen = 0;
-    c.rdbInFlight = 0;
-    // A burst (a huge GET, say) must not pin its buffer for the connection's lifetime.
-    if (c.out.length > 1024 * 1024) c.out = Buffer.allocUnsafe(OUTBUF_INITIAL);
-  }
-  if (c.closeAfterReply) freeClient(c);
+/** As getIntFromObjectOrReply: a 32-bit signed integer. */
+function parseInt32OrReply(c: Client, s: string, msg?: string): number | undefined {
+  return parseRangeIntOrReply(c, s, -2147483648n, 2147483647n, msg);
 }
 
-/** Closes a client's connection and forgets it. */
-function freeClient(c: Client): void {
-  if (c.closed) return;
-  c.closed = true;
-  server.clients.delete(c.id);
-  server.monitors.delete(c);
-  server.pausedClients.delete(c);
-  unblockClient(c);
-  unwatchAllKeys(c);
-  pubsubUnsubscribeEverything(c);
-  if (c.replState) { repl.replicas.delete(c); repl.snapshot?.replicas.delete(c); }
-  if (c.waitState) { if (c.waitState.timer) clearTimeout(c.waitState.timer); waitingClients.delete(c); }
-  if (c === repl.master) masterLinkLost();
-  c.sock?.end();
+/** An integer in [min, max] (compared exactly, beyond 2^53 too), or `msg` (Redis's default
+ *  range error when absent). */
+function parseRangeIntOrReply(c: Client, s: string, min: bigint, max: bigint, msg?: string): number | undefined {
+  const v = string2ll(s);
+  if (v === null) { addReplyError(c, msg ?? E.notInt); return undefined; }
+  const exact = Number.isSafeInteger(v) ? BigInt(v) : BigInt(s);
+  if (exact < min || exact > max) {
+    addReplyError(c, msg ?? `ERR value is out of range, value must between ${min} and ${max}`);
+    return undefined;
+  }
+  return v;
+}
+
+/** As getPositiveLongFromObjectOrReply: 0 or more. */
+function parsePositiveOrReply(c: Client, s: string, msg = "ERR value is out of range, must be positive"): number | undefined {
+  const v = string2ll(s);
+  if (v === null || v < 0) { addReplyError(c, msg); return undefined; }
+  return v;
 }
 
 // ============================================================================================
-// 5. Keyspace
+// Keyspace
 //
-// Every hash table here is a Dict: entries live in dense slots (keyAt(i), valAt(i)) indexed by
-// an open-addressing table, and deleting swaps the last slot into the hole. That gives
-// O(1) random entries (RANDOMKEY, SPOP, HRANDFIELD ...) without copying, and a SCAN that never
-// misses an entry: a scan walks the slots from the top down, and a swap only ever moves the top
-// slot (already visited) downwards. A database is a Dict of keys, with each key's access clock
-// and memory estimate in typed arrays beside it, plus a Map of expire times, as Redis keeps its
-// expires dict. Expiry is lazy in exactly one place (expireIfNeeded, reached through the
-// lookupKey* functions) plus a bounded active cycle in serverCron.
+// A database (Db, in Part III) is a Dict of keys with each key's access clock and memory estimate
+// beside it, plus a Map of expire times, as Redis keeps its expires dict. Every command reaches
+// keys through the lookupKey* functions, where lazy expiry lives (expireIfNeeded), and reports a
+// change with keyModified, which fails WATCHers' EXEC, updates the memory estimate and sends
+// keyspace notifications. Also here: the active expiry cycle, eviction, and SCAN's walk.
 // ============================================================================================
 
-/** A string's hash for Dict: FNV-1a over its bytes with a seed drawn at startup (so nobody can
- *  prepare colliding keys, as Redis seeds its siphash), then a final mix. */
-const DICT_SEED = randomBytes(4).readInt32LE(0);
-function dictHash(s: string): number {
-  let h = DICT_SEED ^ s.length;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
-  return hashMix(h);
-}
-/** dictHash of the n bytes of b from `start`. */
-function dictHashBytes(b: Buffer, start: number, n: number): number {
-  let h = DICT_SEED ^ n;
-  for (let i = start; i < start + n; i++) h = Math.imul(h ^ b[i], 0x01000193);
-  return hashMix(h);
-}
-function hashMix(h: number): number {
-  h ^= h >>> 15;
-  h = Math.imul(h, 0x2c1b3c6d);
-  return h ^ (h >>> 12);
-}
-
-// Arrays that can grow to millions of entries are kept in pages of 4096 (see Dict.pages).
-const PAGE_BITS = 12, PAGE_MASK = (1 << PAGE_BITS) - 1;
-
-// A JS string costs about 50 bytes of memory beyond its characters (its cell, its header, the
-// allocator's rounding), and the collector visits each one: a million small keys with their
-// values were two million strings, twice Redis's memory. So a Dict whose values are mostly
-// strings (a database, a hash) keeps a key of at most PACK_MAX bytes with its string value of at
-// most PACK_MAX bytes as one entry of bytes in an Arena (and a set's Dict a member of at most
-// PACK_MAX bytes, with an empty value):
-//   [key length][value length][slot: 4 bytes, little-endian][key][value]
-// The entry knows its Dict slot, so that the Dict's index can point at the entry itself: a lookup
-// in a big table then reads the index and the entry (two cache misses), not also the slot.
-const PACK_MAX = 255;
-const ARENA_CHUNK = 1 << 16; // the largest chunk; a handle is chunk * ARENA_CHUNK + offset
-// A handle must fit an Int32 (the index holds ~handle): an arena of 2 GiB packs no more entries.
-const ARENA_MAX_CHUNKS = 2 ** 31 / ARENA_CHUNK;
-
-/** Entries of bytes in chunks of Buffer, allocated in size classes of 4 bytes with a free list
- *  each, so that a freed entry is reused by the next of its size. Chunks grow with the arena,
- *  from 64 bytes (a hash of one field) to 64 KiB. */
-class Arena {
-  private chunks: Buffer[] = [];
-  private used = 0; // bytes taken in the last chunk
-  private total = 0;
-  private free: number[][] = [];
-  private static size(klen: number, vlen: number): number { return (klen + vlen + 9) & ~3; }
-  /** True when the next entry could need a chunk past the last one a handle can name. */
-  get full(): boolean { return this.chunks.length >= ARENA_MAX_CHUNKS - 1; }
-  /** A new entry for key and val in Dict slot `slot`; returns its handle. */
-  alloc(key: string, val: string, slot: number): number {
-    const h = this.take(Arena.size(key.length, val.length)), b = this.chunks[h >>> 16], o = h & 0xffff;
-    b[o] = key.length;
-    Arena.setSlot(b, o, slot);
-    Arena.put(b, o + 6, key);
-    this.putVal(b, o, val);
-    return h;
-  }
-  slotOf(h: number): number {
-    const b = this.chunks[h >>> 16], o = h & 0xffff;
-    return b[o + 2] | (b[o + 3] << 8) | (b[o + 4] << 16) | (b[o + 5] << 24);
-  }
-  moveTo(h: number, slot: number): void { Arena.setSlot(this.chunks[h >>> 16], h & 0xffff, slot); }
-  private static setSlot(b: Buffer, o: number, slot: number): void {
-    b[o + 2] = slot; b[o + 3] = slot >>> 8; b[o + 4] = slot >>> 16; b[o + 5] = slot >>> 24;
-  }
-  /** Copies s into b at p. (Its own copy of writeLatin1: that one, called with the clients'
-   *  output buffers too, measured ~10 ns slower per SET here.) */
-  private static put(b: Buffer, p: number, s: string): void {
-    const n = s.length;
-    if (n > 16) b.latin1Write(s, p);
-    else for (let i = 0; i < n; i++) b[p + i] = s.charCodeAt(i);
-  }
-  private take(size: number): number {
-    const list = this.free[size >> 2];
-    if (list !== undefined && list.length > 0) return list.pop()!;
-    let c = this.chunks.length - 1;
-    if (c < 0 || this.used + size > this.chunks[c].length) {
-      let n = 64;
-      while (n < size || (n < this.total && n < ARENA_CHUNK)) n *= 2;
-      this.chunks.push(Buffer.allocUnsafe(n));
-      c++;
-      this.used = 0;
-    }
-    const h = c * ARENA_CHUNK + this.used;
-    this.used += size;
-    this.total += size;
-    return h;
-  }
-  private putVal(b: Buffer, o: number, val: string): void {
-    b[o + 1] = val.length;
-    Arena.put(b, o + 6 + b[o], val);
-  }
-  release(h: number): void {
-    const b = this.chunks[h >>> 16], o = h & 0xffff, cls = Arena.size(b[o], b[o + 1]) >> 2;
-    (this.free[cls] ??= []).push(h);
-  }
-  /** Gives entry h the value val: in place if its size class allows, else in a new entry whose
-   *  handle it returns. */
-  setVal(h: number, val: string): number {
-    const b = this.chunks[h >>> 16], o = h & 0xffff, klen = b[o];
-    const size = Arena.size(klen, val.length);
-    if (size === Arena.size(klen, b[o + 1])) { this.putVal(b, o, val); return h; }
-    const h2 = this.take(size), b2 = this.chunks[h2 >>> 16], o2 = h2 & 0xffff;
-    b.copy(b2, o2, o, o + 6 + klen);
-    this.putVal(b2, o2, val);
-    this.release(h);
-    return h2;
-  }
-  key(h: number): string { const b = this.chunks[h >>> 16], o = h & 0xffff; return b.latin1Slice(o + 6, o + 6 + b[o]); }
-  valLength(h: number): number { return this.chunks[h >>> 16][(h & 0xffff) + 1]; }
-  /** Entry h's value as a number if it is an integer as string2ll reads one, of at most 15
-   *  digits (exact in a double); else NaN. */
-  intVal(h: number): number {
-    const b = this.chunks[h >>> 16], o = h & 0xffff, v = o + 6 + b[o], n = b[o + 1];
-    return n > 16 || (n === 16 && b[v] !== 45) ? NaN : parseIntBytes(b, v, v + n);
-  }
-  /** The lengths of entry h's key and value together. */
-  bytes(h: number): number { const b = this.chunks[h >>> 16], o = h & 0xffff; return b[o] + b[o + 1]; }
-  val(h: number): string {
-    const b = this.chunks[h >>> 16], o = h & 0xffff, v = o + 6 + b[o];
-    return b.latin1Slice(v, v + b[o + 1]);
-  }
-  keyIs(h: number, key: string): boolean {
-    const b = this.chunks[h >>> 16], o = h & 0xffff, n = key.length;
-    if (b[o] !== n) return false;
-    for (let i = 0; i < n; i++) if (b[o + 6 + i] !== key.charCodeAt(i)) return false;
-    return true;
-  }
-  hash(h: number): number { const b = this.chunks[h >>> 16], o = h & 0xffff; return dictHashBytes(b, o + 6, b[o]); }
-  /** Replies with entry h's value as a bulk string. */
-  replyVal(c: Client, h: number): void {
-    const b = this.chunks[h >>> 16], o = h & 0xffff, v = o + 6 + b[o];
-    addReplyBulkBytes(c, b, v, v + b[o + 1]);
-  }
-  /** Writes the entry's key as a bulk reply, straight from the arena. */
-  replyKey(c: Client, h: number): void {
-    const b = this.chunks[h >>> 16], o = h & 0xffff;
-    addReplyBulkBytes(c, b, o + 6, o + 6 + b[o]);
-  }
-}
-
-class Dict<V> {
-  // The entries, key then value, slot i at pages[i >> PAGE_BITS][2 * (i & PAGE_MASK)]:
-  // in pages of 4096 rather than one array because JavaScriptCore's collector, while it marks,
-  // rescans an array in full after each store into it. With a million keys in one array, every
-  // SET made the collector rescan 8 MB: collections crawled for seconds and took half the CPU.
-  // In a packing Dict, a slot whose value place holds a number holds an Arena entry's handle
-  // there (and null in the key's place): such a Dict never stores numbers as values.
-  private pages: unknown[][] = [[]];
-  private count = 0;
-  readonly arena: Arena | null;
-  private readonly keysOnly: boolean; // a set's members: every value is true, and not stored
-  constructor(packs: "strings" | "keys" | null = null) {
-    this.arena = packs ? new Arena() : null;
-    this.keysOnly = packs === "keys";
-  }
-  // The index: an open-addressing table (linear probing, at most half full) of buckets that are
-  // pairs of ints, a key's hash then a reference to its entry, so that a probe reads one cache
-  // line: slot + 1, or for an entry in the arena ~handle (negative), which leads a lookup
-  // straight to the key's bytes, its slot and its value; 0 is an empty bucket. Typed arrays cost
-  // a JS Map's per-entry objects a fraction of the memory.
-  private table = new Int32Array(16);
-  private mask = 7; // buckets - 1
-  // The last key found, its slot and its reference: a command usually looks its key up several
-  // times (to read it, to write it, to account for its memory), and in a big table each first
-  // lookup is a few cache misses. A delete forgets it, since slots move.
-  private lastKey: string | null = null;
-  private lastSlot = 0;
-  private lastRef = 0;
-  // Likewise the last key not found, with its hash and the empty bucket where it would go: a
-  // write usually looks its key up before adding it. Any change to the table forgets it.
-  private missKey: string | null = null;
-  private missHash = 0;
-  private missBucket = 0;
-  get size(): number { return this.count; }
-  keyAt(i: number): string {
-    const page = this.pages[i >> PAGE_BITS], x = 2 * (i & PAGE_MASK), v = page[x + 1];
-    if (this.arena !== null && typeof v === "number") return this.arena.key(v);
-    return page[x] as string;
-  }
-  valAt(i: number): V {
-    const h = this.handleAt(i);
-    if (h >= 0) return (this.keysOnly ? true : this.arena!.val(h)) as V;
-    return this.pages[i >> PAGE_BITS][2 * (i & PAGE_MASK) + 1] as V;
-  }
-  /** Replies slot i's key as a bulk string: from the arena's bytes when it is there, so that a
-   *  reply of millions of keys (SRANDMEMBER -5000000) makes no string per key. */
-  replyKeyAt(c: Client, i: number): void {
-    const h = this.handleAt(i);
-    if (h >= 0) this.arena!.replyKey(c, h);
-    else addReplyBulk(c, this.keyAt(i));
-  }
-  /** The length of slot i's value, which is a string. */
-  strLengthAt(i: number): number {
-    const h = this.handleAt(i);
-    return h >= 0 ? this.arena!.valLength(h) : (this.pages[i >> PAGE_BITS][2 * (i & PAGE_MASK) + 1] as string).length;
-  }
-  /** Slot i's arena handle, or -1 if its entry is not in the arena. For the last key found it
-   *  comes from the index, sparing a read of the slot's page. */
-  handleAt(i: number): number {
-    if (this.arena === null) return -1;
-    if (i === this.lastSlot && this.lastKey !== null) return this.lastRef < 0 ? ~this.lastRef : -1;
-    const v = this.pages[i >> PAGE_BITS][2 * (i & PAGE_MASK) + 1];
-    return typeof v === "number" ? v : -1;
-  }
-  /** The index's reference to slot i. */
-  private refAt(i: number): number {
-    const h = this.handleAt(i);
-    return h >= 0 ? ~h : i + 1;
-  }
-  private slotOfRef(e: number): number { return e > 0 ? e - 1 : this.arena!.slotOf(~e); }
-  private hashAt(i: number): number {
-    const h = this.handleAt(i);
-    return h >= 0 ? this.arena!.hash(h) : dictHash(this.pages[i >> PAGE_BITS][2 * (i & PAGE_MASK)] as string);
-  }
-  setValAt(i: number, val: V): void {
-    if (this.keysOnly) return;
-    if (this.arena !== null) {
-      const h = this.handleAt(i);
-      if (h >= 0 || typeof val === "string") return this.setPacked(this.arena, i, h, val);
-    }
-    const page = this.pages[i >> PAGE_BITS], x = 2 * (i & PAGE_MASK);
-    // Storing the value already there (the parser hands repeated arguments over as the same
-    // string) is skipped: a store into a page the collector has marked makes it rescan the page.
-    // (0 is always stored: -0 === 0, and a sorted set's score can change from one to the other.)
-    if (page[x + 1] !== val || val === 0) page[x + 1] = val;
-  }
-  /** setValAt in a packing Dict, where slot i's entry is in the arena as h (or h is -1) or the
-   *  new value is a string. A value that moves into, out of or within the arena changes the
-   *  entry's reference in the index. */
-  private setPacked(a: Arena, i: number, h: number, val: V): void {
-    const page = this.pages[i >> PAGE_BITS], x = 2 * (i & PAGE_MASK);
-    if (h >= 0) {
-      if (this.staysPacked(val)) {
-        const h2 = a.setVal(h, val as string);
-        if (h2 !== h) { page[x + 1] = h2; this.reref(i, ~h, ~h2); }
-        return;
-      }
-      page[x] = a.key(h);
-      this.reref(i, ~h, i + 1);
-      a.release(h);
-      page[x + 1] = val;
-      return;
-    }
-    const key = page[x] as string;
-    if (key.length <= PACK_MAX && (val as string).length <= PACK_MAX && !a.full) {
-      const h2 = a.alloc(key, val as string, i);
-      page[x] = null;
-      page[x + 1] = h2;
-      this.reref(i, i + 1, ~h2);
-    } else if (page[x + 1] !== val) page[x + 1] = val;
-  }
-  /** True when an entry in the arena given the value val keeps it there. */
-  protected staysPacked(val: V): boolean { return typeof val === "string" && val.length <= PACK_MAX && !this.arena!.full; }
-  /** Points slot i's bucket, which holds reference `from`, at `to` (already in place). */
-  private reref(i: number, from: number, to: number): void {
-    const h = to < 0 ? this.arena!.hash(~to) : dictHash(this.pages[i >> PAGE_BITS][2 * (i & PAGE_MASK)] as string);
-    this.table[2 * this.bucketHolding(from, h) + 1] = to;
-    if (i === this.lastSlot) this.lastRef = to;
-  }
-  /** The keys, as a new array. */
-  keyList(): string[] {
-    const out = new Array<string>(this.count);
-    for (let i = 0; i < this.count; i++) out[i] = this.keyAt(i);
-    return out;
-  }
-  has(key: string): boolean { return this.slot(key) !== undefined; }
-  /** The bucket holding the key, or the empty bucket where it would go. */
-  private probe(key: string, h: number): number {
-    const t = this.table, m = this.mask;
-    let p = h & m;
-    for (let e = t[2 * p + 1]; e !== 0; e = t[2 * p + 1]) {
-      if (t[2 * p] === h && (e > 0 ? this.pages[(e - 1) >> PAGE_BITS][2 * ((e - 1) & PAGE_MASK)] === key : this.arena!.keyIs(~e, key))) return p;
-      p = (p + 1) & m;
-    }
-    return p;
-  }
-  /** The bucket holding slot i (which must be in the table). */
-  private bucketOf(i: number): number { return this.bucketHolding(this.refAt(i), this.hashAt(i)); }
-  /** The bucket holding reference e, whose key hashes to h. */
-  private bucketHolding(e: number, h: number): number {
-    const t = this.table, m = this.mask;
-    let p = h & m;
-    while (t[2 * p + 1] !== e) p = (p + 1) & m;
-    return p;
-  }
-  /** The slot of a key, or undefined. */
-  slot(key: string): number | undefined {
-    if (key === this.lastKey) return this.lastSlot;
-    if (key === this.missKey) return undefined;
-    const h = dictHash(key), p = this.probe(key, h), e = this.table[2 * p + 1];
-    if (e === 0) {
-      this.missKey = key; this.missHash = h; this.missBucket = p;
-      return undefined;
-    }
-    this.lastKey = key;
-    this.lastRef = e;
-    return (this.lastSlot = this.slotOfRef(e));
-  }
-  get(key: string): V | undefined {
-    const i = this.slot(key);
-    return i === undefined ? undefined : this.valAt(i);
-  }
-  /** Adds or replaces an entry; returns true if it is new. */
-  set(key: string, val: V): boolean {
-    if (key === this.lastKey) { this.setValAt(this.lastSlot, val); return false; }
-    const miss = key === this.missKey;
-    const h = miss ? this.missHash : dictHash(key), p = miss ? this.missBucket : this.probe(key, h), e = this.table[2 * p + 1];
-    this.lastKey = key;
-    if (e !== 0) {
-      this.lastRef = e;
-      this.setValAt((this.lastSlot = this.slotOfRef(e)), val);
-      return false;
-    }
-    this.lastSlot = this.count;
-    this.lastRef = this.insertAt(p, h, key, val);
-    return true;
-  }
-  /** Adds an entry unless the key is there; returns true if it was added. */
-  add(key: string, val: V): boolean {
-    if (key === this.missKey) { this.insertAt(this.missBucket, this.missHash, key, val); return true; }
-    const h = dictHash(key), p = this.probe(key, h);
-    if (this.table[2 * p + 1] !== 0) return false;
-    this.insertAt(p, h, key, val);
-    return true;
-  }
-  /** Puts a new entry in the last slot and bucket p; returns its reference. */
-  private insertAt(p: number, h: number, key: string, val: V): number {
-    this.missKey = null;
-    const i = this.count++;
-    if (i >> PAGE_BITS === this.pages.length) this.pages.push([]);
-    const page = this.pages[i >> PAGE_BITS];
-    let e = i + 1;
-    if (this.arena !== null && key.length <= PACK_MAX && !this.arena.full && (this.keysOnly || (typeof val === "string" && val.length <= PACK_MAX))) {
-      const handle = this.arena.alloc(key, this.keysOnly ? "" : val as string, i);
-      page.push(null, handle);
-      e = ~handle;
-    } else page.push(key, val);
-    this.table[2 * p] = h;
-    this.table[2 * p + 1] = e;
-    if ((i + 1) * 2 > this.mask + 1) this.rebuild(2 * (this.mask + 1));
-    return e;
-  }
-  /** Drops the last slot. */
-  private popSlot(): void {
-    const i = --this.count, page = this.pages[i >> PAGE_BITS];
-    page.pop();
-    page.pop();
-    if (page.length === 0 && this.pages.length > 1) this.pages.pop();
-  }
-  /** A new table of `buckets` buckets holding what the old one held, with every slot above
-   *  `removed` (if given) one lower. */
-  private rebuild(buckets: number, removed = -1): void {
-    const old = this.table, t = new Int32Array(2 * buckets), m = buckets - 1;
-    for (let q = 1; q < old.length; q += 2) {
-      let e = old[q];
-      if (e === 0) continue;
-      if (removed >= 0 && e - 1 > removed) e--;
-      const h = old[q - 1];
-      let p = h & m;
-      while (t[2 * p + 1] !== 0) p = (p + 1) & m;
-      t[2 * p] = h;
-      t[2 * p + 1] = e;
-    }
-    this.table = t;
-    this.mask = m;
-  }
-  /** Empties bucket p, moving later buckets of its cluster back so probes still find them. */
-  private clearBucket(p: number): void {
-    const t = this.table, m = this.mask;
-    let hole = p;
-    for (let q = (p + 1) & m; t[2 * q + 1] !== 0; q = (q + 1) & m) {
-      const home = t[2 * q] & m;
-      // The entry at q may fill the hole unless its home lies cyclically in (hole, q].
-      if (hole <= q ? home <= hole || home > q : home <= hole && home > q) {
-        t[2 * hole] = t[2 * q];
-        t[2 * hole + 1] = t[2 * q + 1];
-        hole = q;
-      }
-    }
-    t[2 * hole] = 0;
-    t[2 * hole + 1] = 0;
-  }
-  /** Copies slot `from`'s entry into slot `to` (an arena entry learns its new slot). */
-  private moveSlot(from: number, to: number): void {
-    const a = this.pages[to >> PAGE_BITS], b = this.pages[from >> PAGE_BITS];
-    const x = 2 * (to & PAGE_MASK), y = 2 * (from & PAGE_MASK), v = b[y + 1];
-    a[x] = b[y];
-    a[x + 1] = v;
-    if (this.arena !== null && typeof v === "number") this.arena.moveTo(v, to);
-  }
-  /** Removes an entry. `ordered` keeps the others in insertion order (O(n)), as a listpack does. */
-  delete(key: string, ordered = false): boolean {
-    const p = this.probe(key, dictHash(key)), e = this.table[2 * p + 1];
-    if (e === 0) return false;
-    this.lastKey = this.missKey = null;
-    this.clearBucket(p);
-    const i = this.slotOfRef(e), last = this.count - 1;
-    if (e < 0) this.arena!.release(~e);
-    if (ordered) {
-      for (let j = i; j < last; j++) this.moveSlot(j + 1, j);
-      this.popSlot();
-      this.rebuild(this.mask + 1, i);
-    } else {
-      if (i !== last) {
-        // The last slot moves into the hole: its bucket follows, unless it refers to an arena
-        // entry (which moveSlot tells).
-        if (this.handleAt(last) < 0) this.table[2 * this.bucketOf(last) + 1] = i + 1;
-        this.moveSlot(last, i);
-      }
-      this.popSlot();
-    }
-    // A table that emptied out shrinks, as Redis's dicts do below a tenth full.
-    const n = this.count, buckets = this.mask + 1;
-    if (buckets > 64 && n * 10 < buckets) {
-      let size = 8;
-      while (size < n * 2 + 2) size *= 2;
-      this.rebuild(size);
-    }
-    return true;
-  }
-  randomIndex(): number { return Math.floor(Math.random() * this.count); }
-  /** One SCAN step: visits up to `count` slots below `cursor` (0 starts), returns the next cursor
-   *  (0 when done). */
-  scan(cursor: number, count: number, visit: (i: number) => void): number {
-    let i = cursor === 0 ? this.size : cursor < 0 ? 0 : Math.min(cursor, this.size);
-    for (let n = 0; i > 0 && n < count; n++) visit(--i);
-    return i;
-  }
-}
+// Keyspace notifications are messages published on __keyspace@<db>__:<key> and
+// __keyevent@<db>__:<event>, filtered by the classes in notify-keyspace-events.
 
 /** A stored value: a latin1 string, or one of the collection types below. */
 type RValue = string | RBytes | RList | RHash | RSet | RZSet | RStream;
 /** A string value: a JS string, or bytes being changed in place (RBytes). */
 type RString = string | RBytes;
-
-class Db extends Dict<RValue> {
-  // Each key's LRU clock (seconds), or under an LFU policy its LFU word (minutes << 8 | counter),
-  // in a slot parallel to keys/vals: what Redis keeps in the object header's lru field. These
-  // per-slot numbers live in typed arrays, grown and shrunk with the table.
-  access = new Int32Array(4);
-  saveMark = new Int32Array(4); // the snapshot epoch that already wrote this slot (RDB section)
-  memEst = new Float64Array(4); // each key's estimated bytes, for maxmemory (see costAt)
-  memTotal = 0;
-  expires = new Map<string, number>(); // key -> unix time in ms
-  blocking = new Map<string, Client[]>(); // key -> clients blocked on it, first come first served
-  watched = new Map<string, Set<Client>>(); // key -> clients that WATCH it
-  // Strings whose encoding history overrides what their content suggests (see stringEncoding).
-  encodings = new Map<string, "raw" | "embstr">();
-  expireCursor: Iterator<[string, number]> | null = null; // where the active cycle resumes
-  evictCursor: Iterator<string> | null = null; // where volatile eviction sampling resumes
-  avgTtl = 0;
-  constructor(public id: number) { super("strings"); }
-  override set(key: string, val: RValue): boolean {
-    const added = super.set(key, val);
-    const i = this.slot(key)!;
-    // A new value object: a fresh LRU clock, or (LFU) the old counter carried over, as dbOverwrite.
-    if (added) this.initSlot(i, newAccessWord(), this.recost(i));
-    else if (!lfuPolicy()) this.access[i] = lruClock();
-    return added;
-  }
-  /** Replaces slot i's value, and its cost in memTotal. */
-  override setValAt(i: number, val: RValue): void {
-    const h = this.handleAt(i);
-    // SET's case, a string in the arena replaced by one that stays there: the cost moves by the
-    // difference of the values' lengths.
-    if (h >= 0 && this.staysPacked(val)) {
-      this.memTotal += (val as string).length - this.arena!.valLength(h);
-      return super.setValAt(i, val);
-    }
-    const before = this.costAt(i);
-    super.setValAt(i, val);
-    this.memTotal += this.recost(i) - before;
-  }
-  /** Slot i's estimated bytes. An entry in the arena tells its own; the others' are kept in
-   *  memEst (whose reading was one more cache miss per SET in a big keyspace). */
-  costAt(i: number): number {
-    const h = this.handleAt(i);
-    return h >= 0 ? MEM_PACKED_OVERHEAD + this.arena!.bytes(h) : this.memEst[i];
-  }
-  /** Slot i's cost worked out afresh, after its value changed (kept in memEst if not in the arena). */
-  recost(i: number): number {
-    const h = this.handleAt(i);
-    if (h >= 0) return MEM_PACKED_OVERHEAD + this.arena!.bytes(h);
-    return (this.memEst[i] = MEM_KEY_OVERHEAD + this.keyAt(i).length + valueBytes(this.valAt(i)));
-  }
-  /** Adds a key read from an RDB file with one hash operation. Returns false if the key was
-   *  there already (the file is corrupt, and the caller throws these databases away). */
-  addLoaded(key: string, val: RValue, access: number): boolean {
-    if (!this.add(key, val)) return false;
-    this.initSlot(this.size - 1, access, this.recost(this.size - 1));
-    return true;
-  }
-  /** The numbers of a new slot (the last one). */
-  private initSlot(i: number, access: number, cost: number): void {
-    if (i === this.access.length) this.resizeSlots(i * 2);
-    this.access[i] = access;
-    this.saveMark[i] = saveJob ? saveJob.epoch : 0; // keys born during a save are not in it
-    this.memEst[i] = cost;
-    this.memTotal += cost;
-  }
-  private resizeSlots(n: number): void {
-    const access = new Int32Array(n), saveMark = new Int32Array(n), memEst = new Float64Array(n), keep = Math.min(n, this.size);
-    access.set(this.access.subarray(0, keep));
-    saveMark.set(this.saveMark.subarray(0, keep));
-    memEst.set(this.memEst.subarray(0, keep));
-    this.access = access; this.saveMark = saveMark; this.memEst = memEst;
-  }
-  override delete(key: string): boolean {
-    const i = this.slot(key);
-    if (i === undefined) return false;
-    // The last slot moves into the hole, as in Dict.delete.
-    const last = this.size - 1;
-    this.memTotal -= this.costAt(i);
-    this.access[i] = this.access[last];
-    this.saveMark[i] = this.saveMark[last];
-    this.memEst[i] = this.memEst[last];
-    super.delete(key);
-    if (this.access.length > 64 && last * 4 < this.access.length) this.resizeSlots(this.access.length / 2);
-    return true;
-  }
-}
 
 // --- Memory accounting. used_memory is an estimate of the dataset, kept up to date key by key
 // (not the JS heap at the moment of asking, which moves with garbage collection): each key
@@ -2716,32 +2458,693 @@ function scanGeneric(c: Client, dict: Dict<unknown>, cursor: number, optStart: n
   addReplyBulks(c, out);
 }
 
-/* SCAN cursor [MATCH pattern] [COUNT count] [TYPE type] */
-function scanCommand(c: Client): void {
-  const cursor = parseScanCursorOrReply(c, c.argv[1]);
-  if (cursor === undefined) return;
-  scanGeneric(c, cdb(c), cursor, 2, cdb(c), false, () => null);
+/** Replies WRONGTYPE and returns true when v exists and is not of the given type. */
+function checkType(c: Client, v: RValue | undefined, type: string): boolean {
+  if (v !== undefined && typeName(v) !== type) { addReplyError(c, E.wrongType); return true; }
+  return false;
+}
+
+// Keyspace notification classes, as Redis's NOTIFY_* bits.
+const NOTIFY_KEYSPACE = 1 << 0, NOTIFY_KEYEVENT = 1 << 1, NOTIFY_GENERIC = 1 << 2, NOTIFY_STRING = 1 << 3,
+  NOTIFY_LIST = 1 << 4, NOTIFY_SET = 1 << 5, NOTIFY_HASH = 1 << 6, NOTIFY_ZSET = 1 << 7, NOTIFY_EXPIRED = 1 << 8,
+  NOTIFY_EVICTED = 1 << 9, NOTIFY_STREAM = 1 << 10, NOTIFY_KEY_MISS = 1 << 11, NOTIFY_MODULE = 1 << 13, NOTIFY_NEW = 1 << 14;
+const NOTIFY_ALL = NOTIFY_GENERIC | NOTIFY_STRING | NOTIFY_LIST | NOTIFY_SET | NOTIFY_HASH | NOTIFY_ZSET | NOTIFY_EXPIRED |
+  NOTIFY_EVICTED | NOTIFY_STREAM | NOTIFY_MODULE;
+const NOTIFY_CHARS: [string, number][] = [["g", NOTIFY_GENERIC], ["$", NOTIFY_STRING], ["l", NOTIFY_LIST], ["s", NOTIFY_SET],
+  ["h", NOTIFY_HASH], ["z", NOTIFY_ZSET], ["x", NOTIFY_EXPIRED], ["e", NOTIFY_EVICTED], ["t", NOTIFY_STREAM],
+  ["d", NOTIFY_MODULE], ["n", NOTIFY_NEW], ["K", NOTIFY_KEYSPACE], ["E", NOTIFY_KEYEVENT], ["m", NOTIFY_KEY_MISS]];
+
+/** notify-keyspace-events as flags, or null for an unknown class character. */
+function keyspaceEventsStringToFlags(s: string): number | null {
+  let flags = 0;
+  for (const ch of s) {
+    if (ch === "A") { flags |= NOTIFY_ALL; continue; }
+    const e = NOTIFY_CHARS.find(([k]) => k === ch);
+    if (!e) return null;
+    flags |= e[1];
+  }
+  return flags;
+}
+
+/** The canonical spelling CONFIG GET shows (Redis's keyspaceEventsFlagsToString). */
+function keyspaceEventsFlagsToString(flags: number): string {
+  let s = "";
+  if ((flags & NOTIFY_ALL) === NOTIFY_ALL) s = "A";
+  else for (const [ch, bit] of NOTIFY_CHARS.slice(0, 11)) if (flags & bit) s += ch;
+  if (flags & NOTIFY_KEYSPACE) s += "K";
+  if (flags & NOTIFY_KEYEVENT) s += "E";
+  if (flags & NOTIFY_KEY_MISS) s += "m";
+  return s;
+}
+
+/** Publishes a keyspace event when its class is enabled (Redis's notifyKeyspaceEvent). */
+function notifyKeyspaceEvent(type: number, event: string, key: string, dbid: number): void {
+  const flags = server.notifyFlags;
+  if (!(flags & type)) return;
+  if (flags & NOTIFY_KEYSPACE) pubsubPublishMessage(`__keyspace@${dbid}__:${key}`, event);
+  if (flags & NOTIFY_KEYEVENT) pubsubPublishMessage(`__keyevent@${dbid}__:${event}`, key);
+}
+
+/** What every write does once it has changed a key: fail the watchers' EXEC and notify. */
+function keyModified(db: Db, key: string, type: number, event: string): void {
+  signalModifiedKey(db, key);
+  keyMemoryChanged(db, key);
+  if (server.notifyFlags) notifyKeyspaceEvent(type, event, key, db.id);
 }
 
 // ============================================================================================
-// 6. Strings
+// Blocking
 //
-// A string value is a latin1 JS string (kept as bytes in its database's Arena while short,
-// section 5). Integer commands (INCR ...) parse and format 64-bit
-// integers exactly; INCRBYFLOAT computes in 80-bit extended precision as Redis's long double.
+// A client blocked by BLPOP & co. is parked in its database's `blocking` map under each key it
+// waits for, first come first served, and reads none of its further input. A write that can wake
+// it calls signalKeyAsReady; after every command, handleClientsBlockedOnKeys serves the parked
+// clients of each ready key in order through their type's serve hook (in its chapter), as Redis
+// does, so the command that made the key ready always replies first. A timeout is a timer.
 // ============================================================================================
 
-/** Replies with an integer parsed from s, or Redis's error; returns undefined on error. */
-function parseIntOrReply(c: Client, s: string, msg = E.notInt): number | undefined {
-  const v = string2ll(s);
-  if (v === null) { addReplyError(c, msg); return undefined; }
-  return v;
+/** The timeout argument of blocking commands: seconds as a float, 0 = forever. Returns the
+ *  absolute deadline in ms (0 for none), or undefined after replying. */
+function parseTimeoutOrReply(c: Client, s: string): number | undefined {
+  const ld = parseLongDouble(s);
+  if (!ld) { addReplyError(c, "ERR timeout is not a float or out of range"); return undefined; }
+  const ms = ldMillisCeil(ld);
+  // Past 2^63 the C cast to long long yields LLONG_MIN, which Redis then calls negative.
+  if (ms < 0 || Number.isNaN(ms) || ms >= 9223372036854775808) { addReplyError(c, "ERR timeout is negative"); return undefined; }
+  if (ms > 0) {
+    if (ms > 9223372036854775807 - cmdTime) { addReplyError(c, "ERR timeout is out of range"); return undefined; }
+    return cmdTime + ms;
+  }
+  return 0;
+}
+interface BlockState {
+  type: "list" | "zset" | "stream";
+  dbIndex: number;
+  keys: string[];
+  where: number; // list end or zset MIN (LIST_HEAD) / MAX (LIST_TAIL)
+  whereto: number; // BLMOVE's destination end
+  target: string | null; // BLMOVE's destination key
+  count: number; // -1 for the single-element forms (BLPOP, BZPOPMIN ...)
+  timer: ReturnType<typeof setTimeout> | null;
 }
 
-/** As getIntFromObjectOrReply: a 32-bit signed integer. */
-function parseInt32OrReply(c: Client, s: string, msg?: string): number | undefined {
-  return parseRangeIntOrReply(c, s, -2147483648n, 2147483647n, msg);
+let readyKeys: { db: Db; key: string }[] = [];
+
+/** Parks a client until one of `keys` can serve it or `timeout` (absolute ms, 0 = never) passes. */
+function blockForKeys(c: Client, type: BlockState["type"], keys: string[], timeout: number, params: Pick<BlockState, "where" | "whereto" | "target" | "count">): void {
+  // Inside a transaction nothing may block: answer as a timeout would, at once.
+  if (c.denyBlocking) return params.target !== null ? addReplyNull(c) : addReplyNullArray(c);
+  const db = cdb(c);
+  const unique = [...new Set(keys)];
+  c.bstate = { type, dbIndex: c.db, keys: unique, timer: null, ...params };
+  for (const key of unique) {
+    let q = db.blocking.get(key);
+    if (!q) db.blocking.set(key, (q = []));
+    q.push(c);
+    server.blockingKeysCount++;
+  }
+  if (timeout > 0) c.bstate.timer = setTimeout(() => blockedClientTimedOut(c), Math.max(0, timeout - now()));
 }
+
+/** Removes a client from every queue it waits in. */
+function unblockClient(c: Client): void {
+  const b = c.bstate;
+  if (!b) return;
+  c.xreadState = null;
+  const db = server.dbs[b.dbIndex];
+  for (const key of b.keys) {
+    const q = db.blocking.get(key);
+    if (!q) continue;
+    const i = q.indexOf(c);
+    if (i >= 0) { q.splice(i, 1); server.blockingKeysCount--; }
+    if (q.length === 0) db.blocking.delete(key);
+  }
+  if (b.timer) clearTimeout(b.timer);
+  c.bstate = null;
+}
+
+/** The timeout reply (a null array), then the client goes on with its pipelined input. */
+function blockedClientTimedOut(c: Client): void {
+  if (!c.bstate || c.closed) return;
+  unblockClient(c);
+  addReplyNullArray(c);
+  resumeClient(c);
+  handleClientsWithPendingWrites();
+}
+
+/** Runs whatever a client sent while it was blocked or paused. */
+function resumeClient(c: Client): void {
+  if (!c.closed && c.qpos < c.qlen) processInputBuffer(c);
+}
+
+/** Notes that a key may now serve blocked clients (lists and sorted sets). */
+function signalKeyAsReady(db: Db, key: string): void {
+  if (!server.blockingKeysCount || !db.blocking.has(key)) return;
+  if (!readyKeys.some((r) => r.db === db && r.key === key)) readyKeys.push({ db, key });
+}
+
+/** Serves clients blocked on the keys that became ready, in the order they blocked. Serving can
+ *  make other keys ready (BLMOVE pushes), so it loops until nothing is left. */
+function handleClientsBlockedOnKeys(): void {
+  const served: Client[] = [];
+  while (readyKeys.length) {
+    const batch = readyKeys;
+    readyKeys = [];
+    for (const { db, key } of batch) {
+      const q = db.blocking.get(key);
+      if (!q) continue;
+      for (const receiver of [...q]) {
+        const v = lookupKeyWrite(db, key);
+        const b = receiver.bstate!;
+        if (b.type === "stream") {
+          // A stream reader is served only if there is something new for it (or its group went).
+          if (v !== undefined && !(v instanceof RStream) && !receiver.xreadState?.groupName) continue;
+          cmdTime = now();
+          if (!serveClientBlockedOnStream(receiver, db, key, v)) continue;
+          unblockClient(receiver);
+          served.push(receiver);
+          continue;
+        }
+        if (v === undefined) break;
+        if (typeof v === "string" || v.type !== b.type) continue;
+        cmdTime = now();
+        unblockClient(receiver);
+        if (v instanceof RList) serveClientBlockedOnList(receiver, db, key, v, b);
+        else if (v instanceof RZSet) serveClientBlockedOnZset(receiver, db, key, v, b);
+        served.push(receiver);
+      }
+    }
+  }
+  for (const c of served) resumeClient(c);
+}
+
+// ============================================================================================
+// Transactions
+//
+// MULTI queues commands (after the same checks processCommand makes, so an unknown command or a
+// wrong arity poisons the transaction: EXECABORT); EXEC runs them back to back through call(),
+// so nothing interleaves, with blocking commands behaving as their non-blocking forms. WATCH is
+// optimistic locking: every write calls signalModifiedKey, which marks the clients watching that
+// key, and EXEC then answers a null array. Watched keys belong to a database index, like blocked
+// clients, so SWAPDB and FLUSHALL touch them as Redis does.
+// ============================================================================================
+
+interface WatchedKey { dbIndex: number; key: string; expiredAtWatch: boolean }
+
+/** Marks the clients watching a key so that their EXEC fails (Redis's touchWatchedKey). */
+function signalModifiedKey(db: Db, key: string): void {
+  if (!db.watched.size) return;
+  const watchers = db.watched.get(key);
+  if (!watchers) return;
+  for (const c of watchers) {
+    const w = c.watched.find((x) => x.key === key && server.dbs[x.dbIndex] === db);
+    // A key already expired when watched, now deleted by expiry, has not logically changed.
+    if (w?.expiredAtWatch && !db.has(key)) { w.expiredAtWatch = false; continue; }
+    c.dirtyCas = true;
+  }
+}
+
+/** Touches every watched key of a database that exists in `emptied` or in `replacedWith`
+ *  (FLUSHDB, FLUSHALL, SWAPDB). */
+function touchAllWatchedKeysInDb(emptied: Db, replacedWith: Db | null): void {
+  for (const [key, watchers] of emptied.watched) {
+    if (emptied.has(key) || replacedWith?.has(key)) for (const c of watchers) c.dirtyCas = true;
+  }
+}
+
+function unwatchAllKeys(c: Client): void {
+  for (const w of c.watched) {
+    const db = server.dbs[w.dbIndex];
+    const set = db.watched.get(w.key);
+    if (!set) continue;
+    set.delete(c);
+    if (set.size === 0) db.watched.delete(w.key);
+  }
+  c.watched = [];
+}
+
+/** True if a key that was alive when watched has expired since (EXEC then fails, as in 7.0). */
+function isWatchedKeyExpired(c: Client): boolean {
+  return c.watched.some((w) => !w.expiredAtWatch && keyIsExpired(server.dbs[w.dbIndex], w.key));
+}
+
+function discardTransaction(c: Client): void {
+  c.mstate = null;
+  c.dirtyExec = false;
+  c.dirtyCas = false;
+  unwatchAllKeys(c);
+}
+
+/* MULTI */
+function multiCommand(c: Client): void {
+  if (c.mstate) return addReplyError(c, "ERR MULTI calls can not be nested");
+  c.mstate = [];
+  addReplyOK(c);
+}
+
+/* DISCARD */
+function discardCommand(c: Client): void {
+  if (!c.mstate) return addReplyError(c, "ERR DISCARD without MULTI");
+  discardTransaction(c);
+  addReplyOK(c);
+}
+
+/* EXEC */
+function execCommand(c: Client): void {
+  if (!c.mstate) return addReplyError(c, "ERR EXEC without MULTI");
+  if (isWatchedKeyExpired(c)) c.dirtyCas = true;
+  if (c.dirtyExec || c.dirtyCas) {
+    if (c.dirtyExec) addReplyError(c, "EXECABORT Transaction discarded because of previous errors.");
+    else addReplyNullArray(c);
+    return discardTransaction(c);
+  }
+  const queued = c.mstate;
+  unwatchAllKeys(c);
+  const origArgv = c.argv;
+  const wasDenying = c.denyBlocking;
+  c.denyBlocking = true;
+  addReplyArrayLen(c, queued.length);
+  for (const q of queued) {
+    c.argv = q.argv;
+    // Permissions may have changed since the command was queued.
+    const denied = c.user && !c.user.unrestricted ? aclCheckCommand(c.user, q.cmd, q.argv) : ACL_OK;
+    if (denied) {
+      c.lastCmd = "exec";
+      aclLogDenied(c, denied, q.cmd, q.argv, "multi");
+      const why = denied === DENIED_CMD ? "no permission to execute the command or subcommand" :
+        denied === DENIED_KEY ? "no permission to touch the specified keys" : "no permission to access one of the channels used as arguments";
+      addReplyError(c, `NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC call. This command is no longer allowed for the following reason: ${why}`);
+      continue;
+    }
+    call(c, q.cmd);
+  }
+  c.denyBlocking = wasDenying;
+  c.argv = origArgv;
+  c.lastCmd = "exec";
+  discardTransaction(c);
+}
+
+/* WATCH key [key ...] */
+function watchCommand(c: Client): void {
+  if (c.mstate) return addReplyError(c, "ERR WATCH inside MULTI is not allowed");
+  // A client that already failed its CAS need not watch more: EXEC will fail anyway.
+  if (c.dirtyCas) return addReplyOK(c);
+  const db = cdb(c);
+  for (const key of c.argv.slice(1)) {
+    if (c.watched.some((w) => w.dbIndex === c.db && w.key === key)) continue;
+    let set = db.watched.get(key);
+    if (!set) db.watched.set(key, (set = new Set()));
+    set.add(c);
+    c.watched.push({ dbIndex: c.db, key, expiredAtWatch: keyIsExpired(db, key) });
+  }
+  addReplyOK(c);
+}
+
+/* UNWATCH */
+function unwatchCommand(c: Client): void {
+  unwatchAllKeys(c);
+  c.dirtyCas = false;
+  addReplyOK(c);
+}
+
+// ============================================================================================
+// Pub/Sub
+//
+// Channels and patterns map to the clients subscribed to them; PUBLISH writes the message into
+// each receiver's output buffer and returns at once, so a subscriber that does not read only grows
+// its own buffer until client-output-buffer-limit closes it. Shard channels (SSUBSCRIBE) are a
+// separate namespace with their own counts. In RESP2 a subscribed client may only manage its
+// subscriptions, PING, QUIT and RESET; in RESP3 messages are push frames and anything goes.
+// ============================================================================================
+
+const pubsubChannels = new Map<string, Set<Client>>();
+const pubsubPatterns = new Map<string, Set<Client>>();
+const pubsubShardChannels = new Map<string, Set<Client>>();
+
+/** Subscriptions that count for SUBSCRIBE/PSUBSCRIBE replies (shard ones count apart). */
+function clientSubscriptionsCount(c: Client): number { return c.channels.size + c.patterns.size; }
+function clientTotalSubscriptions(c: Client): number { return c.channels.size + c.patterns.size + c.shardChannels.size; }
+
+/** One subscribe/unsubscribe confirmation: [kind, channel, count] (a push frame in RESP3). */
+function addReplyPubsubConfirm(c: Client, kind: string, channel: string | null, count: number): void {
+  addReplyPushLen(c, 3);
+  addReplyBulk(c, kind);
+  channel === null ? addReplyNull(c) : addReplyBulk(c, channel);
+  addReplyLongLong(c, count);
+}
+
+type SubKind = "channel" | "pattern" | "shard";
+const SUB_KINDS: Record<SubKind, { map: Map<string, Set<Client>>; own: (c: Client) => Set<string>; sub: string; unsub: string; count: (c: Client) => number }> = {
+  channel: { map: pubsubChannels, own: (c) => c.channels, sub: "subscribe", unsub: "unsubscribe", count: clientSubscriptionsCount },
+  pattern: { map: pubsubPatterns, own: (c) => c.patterns, sub: "psubscribe", unsub: "punsubscribe", count: clientSubscriptionsCount },
+  shard: { map: pubsubShardChannels, own: (c) => c.shardChannels, sub: "ssubscribe", unsub: "sunsubscribe", count: (c) => c.shardChannels.size },
+};
+
+function pubsubSubscribe(c: Client, kind: SubKind, name: string): void {
+  const k = SUB_KINDS[kind];
+  if (!k.own(c).has(name)) {
+    k.own(c).add(name);
+    let set = k.map.get(name);
+    if (!set) k.map.set(name, (set = new Set()));
+    set.add(c);
+  }
+  addReplyPubsubConfirm(c, k.sub, name, k.count(c));
+}
+
+function pubsubUnsubscribe(c: Client, kind: SubKind, name: string, notify: boolean): void {
+  const k = SUB_KINDS[kind];
+  if (k.own(c).delete(name)) {
+    const set = k.map.get(name)!;
+    set.delete(c);
+    if (set.size === 0) k.map.delete(name);
+  }
+  if (notify) addReplyPubsubConfirm(c, k.unsub, name, k.count(c));
+}
+
+/** UNSUBSCRIBE/PUNSUBSCRIBE/SUNSUBSCRIBE without arguments: everything, or one nil reply. */
+function pubsubUnsubscribeAll(c: Client, kind: SubKind, notify: boolean): void {
+  const names = [...SUB_KINDS[kind].own(c)];
+  for (const n of names) pubsubUnsubscribe(c, kind, n, notify);
+  if (notify && names.length === 0) addReplyPubsubConfirm(c, SUB_KINDS[kind].unsub, null, SUB_KINDS[kind].count(c));
+}
+
+/** Forgets every subscription of a client (disconnect, RESET). */
+function pubsubUnsubscribeEverything(c: Client): void {
+  pubsubUnsubscribeAll(c, "channel", false);
+  pubsubUnsubscribeAll(c, "pattern", false);
+  pubsubUnsubscribeAll(c, "shard", false);
+}
+
+/* SUBSCRIBE channel [channel ...] */
+function subscribeCommand(c: Client): void { for (const ch of c.argv.slice(1)) pubsubSubscribe(c, "channel", ch); }
+/* PSUBSCRIBE pattern [pattern ...] */
+function psubscribeCommand(c: Client): void { for (const p of c.argv.slice(1)) pubsubSubscribe(c, "pattern", p); }
+/* SSUBSCRIBE shardchannel [shardchannel ...] */
+function ssubscribeCommand(c: Client): void { for (const ch of c.argv.slice(1)) pubsubSubscribe(c, "shard", ch); }
+
+/** UNSUBSCRIBE, PUNSUBSCRIBE and SUNSUBSCRIBE. */
+function unsubscribeGeneric(c: Client, kind: SubKind): void {
+  if (c.argv.length === 1) return pubsubUnsubscribeAll(c, kind, true);
+  for (const name of c.argv.slice(1)) pubsubUnsubscribe(c, kind, name, true);
+}
+function unsubscribeCommand(c: Client): void { unsubscribeGeneric(c, "channel"); }
+function punsubscribeCommand(c: Client): void { unsubscribeGeneric(c, "pattern"); }
+function sunsubscribeCommand(c: Client): void { unsubscribeGeneric(c, "shard"); }
+
+/** Delivers a message to the subscribers of a channel and of the matching patterns. Returns the
+ *  number of receivers. */
+function pubsubPublishMessage(channel: string, message: string, shard = false): number {
+  let receivers = 0;
+  const subs = (shard ? pubsubShardChannels : pubsubChannels).get(channel);
+  if (subs) {
+    for (const c of subs) {
+      addReplyPushLen(c, 3);
+      addReplyBulk(c, shard ? "smessage" : "message");
+      addReplyBulk(c, channel);
+      addReplyBulk(c, message);
+      checkClientOutputBufferLimits(c);
+      receivers++;
+    }
+  }
+  if (shard) return receivers;
+  for (const [pattern, clients] of pubsubPatterns) {
+    if (!stringmatch(pattern, channel)) continue;
+    for (const c of clients) {
+      addReplyPushLen(c, 4);
+      addReplyBulk(c, "pmessage");
+      addReplyBulk(c, pattern);
+      addReplyBulk(c, channel);
+      addReplyBulk(c, message);
+      checkClientOutputBufferLimits(c);
+      receivers++;
+    }
+  }
+  return receivers;
+}
+
+/* PUBLISH channel message */
+function publishCommand(c: Client): void { addReplyLongLong(c, pubsubPublishMessage(c.argv[1], c.argv[2])); }
+/* SPUBLISH shardchannel message */
+function spublishCommand(c: Client): void { addReplyLongLong(c, pubsubPublishMessage(c.argv[1], c.argv[2], true)); }
+
+/** PUBSUB CHANNELS and SHARDCHANNELS [pattern] */
+function pubsubChannelsGeneric(c: Client, map: Map<string, Set<Client>>): void {
+  const pattern = c.argv[2];
+  if (c.argv.length > 3) return addReplySubcommandSyntaxError(c);
+  addReplyBulks(c, [...map.keys()].filter((ch) => pattern === undefined || stringmatch(pattern, ch)));
+}
+function pubsubChannelsCommand(c: Client): void { pubsubChannelsGeneric(c, pubsubChannels); }
+function pubsubShardchannelsCommand(c: Client): void { pubsubChannelsGeneric(c, pubsubShardChannels); }
+
+/** PUBSUB NUMSUB and SHARDNUMSUB [channel ...]: channel/count pairs. */
+function pubsubNumsubGeneric(c: Client, map: Map<string, Set<Client>>): void {
+  const names = c.argv.slice(2);
+  addReplyArrayLen(c, names.length * 2); // a flat array even in RESP3, as Redis 7.0 sends it
+  for (const n of names) { addReplyBulk(c, n); addReplyLongLong(c, map.get(n)?.size ?? 0); }
+}
+function pubsubNumsubCommand(c: Client): void { pubsubNumsubGeneric(c, pubsubChannels); }
+function pubsubShardnumsubCommand(c: Client): void { pubsubNumsubGeneric(c, pubsubShardChannels); }
+
+/* PUBSUB NUMPAT */
+function pubsubNumpatCommand(c: Client): void { addReplyLongLong(c, pubsubPatterns.size); }
+
+function pubsubHelpCommand(c: Client): void {
+  addReplyHelp(c, "PUBSUB", [
+    "CHANNELS [<pattern>]", "    Return the currently active channels matching a <pattern> (default: '*').",
+    "NUMPAT", "    Return number of subscriptions to patterns.",
+    "NUMSUB [<channel> ...]", "    Return the number of subscribers for the specified channels, excluding",
+    "    pattern subscriptions(default: no channels).",
+    "SHARDCHANNELS [<pattern>]", "    Return the currently active shard level channels matching a <pattern> (default: '*').",
+    "SHARDNUMSUB [<shardchannel> ...]", "    Return the number of subscribers for the specified shard level channel(s)",
+  ]);
+}
+
+// ============================================================================================
+// Event loop
+//
+// Bun.listen delivers each read as one `data` event: the client's commands run to completion,
+// then handleClientsWithPendingWrites sends the replies. serverCron runs hz times a second
+// (active expiry, save points, AOF fsync and rewrites, replication pings and timeouts, idle
+// clients), and startServer/initServer put it all together.
+// ============================================================================================
+
+const E_PROTECTED_MODE = "-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. " +
+  "In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you " +
+  "may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the " +
+  "loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible " +
+  "from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by " +
+  "editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the " +
+  "server manually just for testing, restart it with the '--protected-mode no' option. 4) Setup a an authentication password for the default " +
+  "user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n";
+
+const socketHandlers = {
+  open(sock: Socket<Client>) {
+    if (server.clients.size >= (conf.maxclients as number)) {
+      stats.rejectedConnections++;
+      sock.write("-ERR max number of clients reached\r\n");
+      sock.end();
+      return;
+    }
+    // Protected mode: while the default user has no password, only loopback clients get in.
+    const peer = sock.remoteAddress;
+    if (conf["protected-mode"] && defaultUser.flags & USER_NOPASS && !isLoopbackIp(peer)) {
+      stats.rejectedConnections++;
+      sock.write(E_PROTECTED_MODE);
+      sock.end();
+      return;
+    }
+    const keepAlive = conf["tcp-keepalive"] as number;
+    if (keepAlive) sock.setKeepAlive(true, keepAlive * 1000); // dead peers are found, as Redis's SO_KEEPALIVE
+    const addr = sock.remoteAddress.includes(":") ? `[${sock.remoteAddress}]` : sock.remoteAddress;
+    const local = sock.localAddress ?? "";
+    const c = new Client(sock, `${addr}:${sock.remotePort}`, `${local.includes(":") ? `[${local}]` : local}:${server.port}`);
+    clientSetDefaultAuth(c);
+    sock.data = c;
+    server.clients.set(c.id, c);
+    stats.connections++;
+  },
+  data(sock: Socket<Client>, chunk: Buffer) {
+    const c = sock.data;
+    if (!c || c.closed) return;
+    stats.reads++;
+    stats.netInput += chunk.length;
+    appendInput(c, chunk);
+    if (c.qlen - c.qpos > hot.queryBufferLimit) {
+      log("warning", `Closing client that reached max query buffer length: ${clientInfoString(c)}`);
+      freeClient(c);
+      return;
+    }
+    processInputBuffer(c);
+    handleClientsWithPendingWrites();
+  },
+  drain(sock: Socket<Client>) {
+    const c = sock.data;
+    if (c && !c.closed) writeToClient(c);
+  },
+  close(sock: Socket<Client>) {
+    const c = sock.data;
+    if (c) freeClient(c);
+  },
+  error(sock: Socket<Client>, err: Error) {
+    log("verbose", `Client error: ${err.message}`);
+    const c = sock.data;
+    if (c) freeClient(c);
+  },
+};
+
+/** Listens on every address in `bind` (a leading '-' marks an optional address, as in Redis). */
+function listenAll(): string | null {
+  const addrs = String(conf.bind).split(" ").filter(Boolean);
+  const listeners: TCPSocketListener<Client>[] = [];
+  let port = conf.port as number;
+  for (const a of addrs.length ? addrs : ["127.0.0.1"]) {
+    const optional = a.startsWith("-");
+    const hostname = optional ? a.slice(1) : a;
+    try {
+      const l = Bun.listen<Client>({ hostname: hostname === "*" ? "0.0.0.0" : hostname, port, socket: socketHandlers });
+      port = l.port; // with port 0, the other addresses share the first one's port
+      listeners.push(l);
+    } catch (err) {
+      if (optional) continue;
+      for (const l of listeners) l.stop(true);
+      return `Failed listening on port ${conf.port} (tcp), aborting: ${(err as Error).message}`;
+    }
+  }
+  server.listeners = listeners;
+  server.port = port;
+  return null;
+}
+
+/** CONFIG SET port/bind: listen on the new addresses before letting go of the old ones. */
+function rebindListeners(param: "port" | "bind"): string | null {
+  const old = server.listeners;
+  const err = listenAll();
+  if (err) { server.listeners = old; return param === "bind" ? "Failed to bind to specified addresses." : "Unable to listen on this port. Check server logs."; }
+  for (const l of old) l.stop(false);
+  return null;
+}
+
+/** Periodic work: active expiry, ops/sec sampling, the end of CLIENT PAUSE. */
+function serverCron(): void {
+  refreshClockBase();
+  try {
+    if (server.pauseEnd && server.pauseEnd <= now()) {
+      server.pauseEnd = 0;
+      unpauseClients();
+    }
+    if (server.pauseEnd <= now()) activeExpireCycle();
+    checkSavePoints();
+    aofCron();
+    replicationCron();
+    closeIdleClients();
+    const t = Date.now(), s = server.opsSample;
+    if (t - s.time >= 1000) {
+      const dt = (t - s.time) / 1000;
+      stats.opsPerSec = Math.round((stats.commands - s.commands) / dt);
+      stats.inputKbps = (stats.netInput - s.input) / dt / 1024;
+      stats.outputKbps = (stats.netOutput - s.output) / dt / 1024;
+      server.opsSample = { time: t, commands: stats.commands, input: stats.netInput, output: stats.netOutput };
+    }
+    handleClientsWithPendingWrites();
+  } catch (err) {
+    log("warning", `serverCron: ${(err as Error).stack ?? err}`);
+  }
+}
+
+/** Closes clients idle for more than `timeout` seconds, as Redis's clientsCronHandleTimeout:
+ *  replicas, the master, monitors, subscribers and blocked clients are left alone. */
+function closeIdleClients(): void {
+  const maxIdleMs = (conf.timeout as number) * 1000;
+  if (!maxIdleMs) return;
+  const t = Date.now();
+  for (const c of server.clients.values()) {
+    if (clientType(c) !== "normal" || c.monitor || c.bstate || t - c.lastInteraction <= maxIdleMs) continue;
+    log("verbose", "Closing idle client");
+    freeClient(c);
+  }
+}
+
+/** Startup: with appendonly the AOF directory is the truth; otherwise dump.rdb. Either way a
+ *  corrupt file stops the start rather than serving a partial dataset. */
+function loadPersistedData(): void {
+  removeStaleTempFiles();
+  server.loading = true;
+  try {
+    if (conf.appendonly) {
+      const loaded = loadAppendOnlyFiles();
+      startAppendOnly(loaded);
+    } else loadDataFromDisk();
+  } finally {
+    server.loading = false;
+  }
+}
+
+export interface RedbunServer {
+  port: number;
+  close(): Promise<void>;
+}
+
+/** Starts a server with the given parameters (Redis config names, e.g. { port: 0, save: "" }).
+ *  `clock` replaces the time source, for tests. */
+export async function startServer(options: { [name: string]: string | number | (() => number) | undefined; clock?: () => number } = {}): Promise<RedbunServer> {
+  // Like Redis, the server's state is process-global: one server per process.
+  if (server.listeners.length) throw new Error("a Redbun server is already running in this process");
+  const { clock: testClock, ...params } = options;
+  if (testClock) clock = testClock;
+  const text = Object.entries(params).map(([k, v]) => `${k} ${reprString(String(v))}`).join("\n");
+  loadConfigDefaults();
+  loadConfigText(text);
+  return initServer();
+}
+
+function initServer(): RedbunServer {
+  refreshClockBase();
+  applyConfigChanges([]);
+  const aclErr = aclLoadUsersAtStartup();
+  if (aclErr) throw new Error(aclErr);
+  server.dbs = Array.from({ length: conf.databases as number }, (_, i) => new Db(i));
+  server.runId = randomBytes(20).toString("hex");
+  repl.replid = randomBytes(20).toString("hex");
+  server.startTime = Date.now();
+  loadPersistedData();
+  const err = listenAll();
+  if (err) throw new Error(err);
+  if (conf.replicaof) {
+    const [host, port] = String(conf.replicaof).split(" ");
+    replicationSetMaster(host, Number(port), true);
+  }
+  server.cronTimer = setInterval(serverCron, Math.max(1, Math.floor(1000 / Math.min(500, Math.max(1, conf.hz as number)))));
+  const close = async () => {
+    if (server.cronTimer) clearInterval(server.cronTimer);
+    server.cronTimer = null;
+    for (const c of [...server.clients.values()]) freeClient(c);
+    for (const l of server.listeners) l.stop(true);
+    server.listeners = [];
+  };
+  server.shutdown = async () => {
+    await close();
+    log("warning", "Redis is now ready to exit, bye bye...");
+    if (server.configFile !== null && isMainProcess) process.exit(0);
+  };
+  return { get port() { return server.port; }, close };
+}
+
+// ############################################################################################
+// Part II. Chapters
+//
+// One topic each, each read alone. A chapter holds its type's API, its commands (each with its
+// syntax line) and the serve hook of its blocking commands. To add a command: write
+// `xxxCommand(c)` in its chapter and add its row to the command table (for now at the end of the
+// Server chapter); processCommand, ACL, COMMAND, MULTI and propagation then know it.
+// ############################################################################################
+
+// ============================================================================================
+// Strings
+//
+// A string value is a latin1 JS string (kept as bytes in its database's Arena while short), or
+// an RBytes once APPEND or SETRANGE make it long: bytes changed in place, as Redis's sds. Integer
+// commands (INCR ...) parse and format 64-bit integers exactly; INCRBYFLOAT computes in 80-bit
+// extended precision as Redis's long double.
+// ============================================================================================
 
 /** Replies WRONGTYPE and returns true if v exists and is not a string. */
 function checkString(c: Client, v: RValue | undefined): v is Exclude<RValue, RString> {
@@ -3262,12 +3665,13 @@ function lcsCommand(c: Client): void {
 }
 
 // ============================================================================================
-// 7. Lists
+// Lists
 //
-// A list is a deque: a ring buffer whose capacity is a power of two, so pushes and pops at both
-// ends are O(1) and index access is O(1); insertions and removals in the middle shift the
+// A list (RList) is a deque: a ring buffer whose capacity is a power of two, so pushes and pops at
+// both ends are O(1) and index access is O(1); insertions and removals in the middle shift the
 // shorter side. Redis 7.0 calls every list a "quicklist", and so does OBJECT ENCODING here.
-// Pops that empty a list delete its key; pushes wake clients blocked on it (section 11).
+// Pops that empty a list delete its key; pushes wake clients blocked on it (the Blocking
+// chapter), served by serveClientBlockedOnList.
 // ============================================================================================
 
 const LIST_HEAD = 0, LIST_TAIL = 1;
@@ -3281,7 +3685,7 @@ class RList {
   private cap = 4;
   private head = 0;
   length = 0;
-  bytes = 0; // element bytes plus per-element overhead, for maxmemory (section 16)
+  bytes = 0; // element bytes plus per-element overhead, for maxmemory (see the memory accounting in Keyspace)
 
   private static emptyPages(cap: number): string[][] {
     if (cap <= PAGE_MASK + 1) return [new Array<string>(cap)];
@@ -3347,12 +3751,6 @@ class RList {
   }
 }
 
-/** Replies WRONGTYPE and returns true when v exists and is not of the given type. */
-function checkType(c: Client, v: RValue | undefined, type: string): boolean {
-  if (v !== undefined && typeName(v) !== type) { addReplyError(c, E.wrongType); return true; }
-  return false;
-}
-
 /** LEFT/RIGHT as a list end, or undefined after a syntax error. */
 function parseListPositionOrReply(c: Client, s: string): number | undefined {
   const l = s.toLowerCase();
@@ -3360,26 +3758,6 @@ function parseListPositionOrReply(c: Client, s: string): number | undefined {
   if (l === "right") return LIST_TAIL;
   addReplyError(c, E.syntax);
   return undefined;
-}
-
-/** An integer in [min, max] (compared exactly, beyond 2^53 too), or `msg` (Redis's default
- *  range error when absent). */
-function parseRangeIntOrReply(c: Client, s: string, min: bigint, max: bigint, msg?: string): number | undefined {
-  const v = string2ll(s);
-  if (v === null) { addReplyError(c, msg ?? E.notInt); return undefined; }
-  const exact = Number.isSafeInteger(v) ? BigInt(v) : BigInt(s);
-  if (exact < min || exact > max) {
-    addReplyError(c, msg ?? `ERR value is out of range, value must between ${min} and ${max}`);
-    return undefined;
-  }
-  return v;
-}
-
-/** As getPositiveLongFromObjectOrReply: 0 or more. */
-function parsePositiveOrReply(c: Client, s: string, msg = "ERR value is out of range, must be positive"): number | undefined {
-  const v = string2ll(s);
-  if (v === null || v < 0) { addReplyError(c, msg); return undefined; }
-  return v;
 }
 
 /** After elements left a list: the event, and the key's deletion once the list is empty. */
@@ -3720,21 +4098,6 @@ function lmpopCommand(c: Client): void {
   addReplyNullArray(c);
 }
 
-/** The timeout argument of blocking commands: seconds as a float, 0 = forever. Returns the
- *  absolute deadline in ms (0 for none), or undefined after replying. */
-function parseTimeoutOrReply(c: Client, s: string): number | undefined {
-  const ld = parseLongDouble(s);
-  if (!ld) { addReplyError(c, "ERR timeout is not a float or out of range"); return undefined; }
-  const ms = ldMillisCeil(ld);
-  // Past 2^63 the C cast to long long yields LLONG_MIN, which Redis then calls negative.
-  if (ms < 0 || Number.isNaN(ms) || ms >= 9223372036854775808) { addReplyError(c, "ERR timeout is negative"); return undefined; }
-  if (ms > 0) {
-    if (ms > 9223372036854775807 - cmdTime) { addReplyError(c, "ERR timeout is out of range"); return undefined; }
-    return cmdTime + ms;
-  }
-  return 0;
-}
-
 /* BLPOP key [key ...] timeout and BRPOP */
 function blockingPopGeneric(c: Client, where: number): void {
   const timeout = parseTimeoutOrReply(c, c.argv[c.argv.length - 1]);
@@ -3795,13 +4158,33 @@ function blmpopCommand(c: Client): void {
   blockForKeys(c, "list", args.keys, timeout, { where: args.where, whereto: 0, target: null, count: args.count });
 }
 
+/** Gives a blocked list client its element(s): BLPOP/BRPOP, BLMPOP, or BLMOVE's move. */
+function serveClientBlockedOnList(c: Client, db: Db, key: string, list: RList, b: BlockState): void {
+  c.propArgv = null;
+  if (b.target !== null) {
+    if (lmoveHandle(c, db, key, list, b.target, b.where, b.whereto)) c.propArgv = lmovePropArgv(key, b.target, b.where, b.whereto, c.lastCmd === "brpoplpush");
+  } else if (b.count !== -1) {
+    listPopRangeAndReplyWithKey(c, db, key, list, b.where, b.count);
+  } else {
+    addReplyArrayLen(c, 2);
+    addReplyBulk(c, key);
+    addReplyBulk(c, list.pop(b.where));
+    listElementsRemoved(db, key, list, b.where === LIST_HEAD ? "lpop" : "rpop");
+    c.propArgv = [b.where === LIST_HEAD ? "LPOP" : "RPOP", key];
+  }
+  // Served outside call(): propagate what the pop did, as the blocking command would have.
+  if (c.propArgv) alsoPropagate(b.dbIndex, c.propArgv);
+  propagatePendingCommands();
+}
+
 // ============================================================================================
-// 8. Hashes
+// Hashes
 //
-// A hash is a Dict of field -> value. While it is small (hash-max-listpack-entries fields of at
-// most hash-max-listpack-value bytes) Redis stores it as a listpack, which keeps insertion order
-// even across deletes; we keep that order too, so HGETALL answers in the same order as Redis.
-// Past those limits it becomes a "hashtable" for good, as in Redis.
+// A hash (RHash) is a Dict of field -> value. While it is small (hash-max-listpack-entries fields
+// of at most hash-max-listpack-value bytes) Redis stores it as a listpack, which keeps insertion
+// order even across deletes; we keep that order too, so HGETALL answers in the same order as
+// Redis. Past those limits it becomes a "hashtable" for good, as in Redis. The random picks
+// HRANDFIELD shares with SRANDMEMBER and ZRANDMEMBER are here.
 // ============================================================================================
 
 class RHash {
@@ -4053,9 +4436,9 @@ function hscanCommand(c: Client): void {
 }
 
 // ============================================================================================
-// 9. Sets
+// Sets
 //
-// A set is a Dict of members. A set of integers only, up to set-max-intset-entries, is an
+// A set (RSet) is a Dict of members. A set of integers only, up to set-max-intset-entries, is an
 // "intset" in Redis and iterates in ascending numeric order; we keep the flag and sort on the
 // way out (at most 512 members), so SMEMBERS answers as Redis does. Anything else is a
 // "hashtable", whose order is unspecified in Redis too.
@@ -4358,247 +4741,14 @@ function sscanCommand(c: Client): void {
 }
 
 // ============================================================================================
-// 10. Sorted sets
+// Sorted sets
 //
-// A sorted set is Redis's pair of structures: a skiplist ordered by (score, member) whose links
-// carry spans, so insert, delete, rank and the start of any range are O(log n), and a Dict from
-// member to score for O(1) lookups and random members. Members compare as bytes (latin1 JS
-// strings compare exactly like memcmp). Small sets are "listpack" in Redis; the flag only
-// changes OBJECT ENCODING and ZSCAN, since both encodings iterate in score order.
+// A sorted set (RZSet) is Redis's pair of structures: a skiplist ordered by (score, member) whose
+// links carry spans (Part III), so insert, delete, rank and the start of any range are O(log n),
+// and a Dict from member to score for O(1) lookups and random members. Members compare as bytes.
+// Small sets are "listpack" in Redis; the flag only changes OBJECT ENCODING and ZSCAN, since
+// both encodings iterate in score order. Blocking pops are served by serveClientBlockedOnZset.
 // ============================================================================================
-
-const ZSKIPLIST_MAXLEVEL = 32;
-const ZSKIPLIST_P = 0.25;
-
-/** A member with its score, as range reads return them. */
-interface ZEntry { member: string; score: number }
-
-/** Scratch space for insert and delete (Redis keeps these on the stack): the last node before the
- *  target on each level, and its rank. Neither function can run inside the other. */
-const zslUpdate = new Int32Array(ZSKIPLIST_MAXLEVEL);
-const zslRank = new Float64Array(ZSKIPLIST_MAXLEVEL);
-
-/** Redis's skiplist with spans, in one buffer of ints rather than an object (and two arrays) per
- *  node, which cost memory and the garbage collector's time. Node n is the block of ints from n:
- *  its score (a double, in the first two), the node before it, its number (which finds its member
- *  and its level count), then its levels as pairs (next node, span). A search reads each node it
- *  passes in one cache line, as Redis reads its nodes: a big sorted set is mostly cache misses.
- *  Node 0 is the header, with every level; 0 as a link means none. Freed blocks and numbers are
- *  reused, and a list that shrank to an eighth is rebuilt smaller. */
-const ZSL_HEADER = 4 + 2 * ZSKIPLIST_MAXLEVEL; // the header's block, first in the buffer
-class SkipList {
-  private i32 = new Int32Array(2 * ZSL_HEADER);
-  private f64 = new Float64Array(this.i32.buffer);
-  private top = ZSL_HEADER; // ints taken
-  private memberPages: string[][] = [[""]]; // by node number, paged as Dict's entries are
-  private levelOf = new Uint8Array(8); // by node number
-  private nums = 1; // node numbers taken (the header's is 0)
-  private freeNums: number[] = [];
-  private freeBlocks: number[][] = []; // by level count
-  tail = 0;
-  length = 0;
-  level = 1;
-
-  constructor() { this.levelOf[0] = ZSKIPLIST_MAXLEVEL; }
-
-  private static randomLevel(): number {
-    let level = 1;
-    while (Math.random() < ZSKIPLIST_P && level < ZSKIPLIST_MAXLEVEL) level++;
-    return level;
-  }
-
-  member(n: number): string { const k = this.i32[n + 3]; return this.memberPages[k >> PAGE_BITS][k & PAGE_MASK]; }
-  private setMember(k: number, m: string): void { (this.memberPages[k >> PAGE_BITS] ??= [])[k & PAGE_MASK] = m; }
-  score(n: number): number { return this.f64[n >> 1]; }
-  /** The node before n (0: none). */
-  prevOf(n: number): number { return this.i32[n + 2]; }
-  /** The node after n on level i (0: none). */
-  next(n: number, i = 0): number { return this.i32[n + 4 + 2 * i]; }
-  /** The first node, 0 when empty. */
-  first(): number { return this.i32[4]; }
-
-  /** A node with `level` zeroed levels. */
-  private alloc(level: number): number {
-    let k = this.freeNums.pop();
-    if (k === undefined) {
-      k = this.nums++;
-      if (k === this.levelOf.length) {
-        const levelOf = new Uint8Array(k * 2);
-        levelOf.set(this.levelOf);
-        this.levelOf = levelOf;
-      }
-    }
-    let n = this.freeBlocks[level]?.pop();
-    if (n === undefined) {
-      n = this.top;
-      this.top += 4 + 2 * level;
-      if (this.top > this.i32.length) {
-        const i32 = new Int32Array(Math.max(this.i32.length * 2, this.top));
-        i32.set(this.i32);
-        this.i32 = i32;
-        this.f64 = new Float64Array(i32.buffer);
-      }
-    }
-    this.i32.fill(0, n + 4, n + 4 + 2 * level);
-    this.i32[n + 3] = k;
-    this.levelOf[k] = level;
-    return n;
-  }
-
-  private free(n: number): void {
-    const k = this.i32[n + 3];
-    this.setMember(k, "");
-    this.freeNums.push(k);
-    (this.freeBlocks[this.levelOf[k]] ??= []).push(n);
-  }
-
-  /** True when (score, member) sorts before node n. */
-  private before(score: number, member: string, n: number): boolean {
-    const s = this.f64[n >> 1];
-    return s > score || (s === score && this.member(n) > member);
-  }
-
-  /** Inserts a member that is not present; returns its node. */
-  insert(score: number, member: string): number {
-    const update = zslUpdate, rank = zslRank;
-    let x = 0;
-    for (let i = this.level - 1; i >= 0; i--) {
-      rank[i] = i === this.level - 1 ? 0 : rank[i + 1];
-      for (;;) {
-        const at = x + 4 + 2 * i, nx = this.i32[at];
-        if (nx === 0 || this.before(score, member, nx)) break;
-        rank[i] += this.i32[at + 1];
-        x = nx;
-      }
-      update[i] = x;
-    }
-    const level = SkipList.randomLevel();
-    if (level > this.level) {
-      for (let i = this.level; i < level; i++) { rank[i] = 0; update[i] = 0; this.i32[5 + 2 * i] = this.length; }
-      this.level = level;
-    }
-    x = this.alloc(level);
-    const a = this.i32;
-    this.f64[x >> 1] = score;
-    this.setMember(a[x + 3], member);
-    for (let i = 0; i < level; i++) {
-      const u = update[i] + 4 + 2 * i, xi = x + 4 + 2 * i;
-      a[xi] = a[u];
-      a[u] = x;
-      a[xi + 1] = a[u + 1] - (rank[0] - rank[i]);
-      a[u + 1] = rank[0] - rank[i] + 1;
-    }
-    for (let i = level; i < this.level; i++) a[update[i] + 5 + 2 * i]++;
-    a[x + 2] = update[0];
-    const nx = a[x + 4];
-    if (nx) a[nx + 2] = x;
-    else this.tail = x;
-    this.length++;
-    return x;
-  }
-
-  /** Deletes the node with this score and member; returns false if absent. */
-  delete(score: number, member: string): boolean {
-    const update = zslUpdate, a = this.i32, f = this.f64;
-    let x = 0;
-    for (let i = this.level - 1; i >= 0; i--) {
-      for (;;) {
-        const nx = a[x + 4 + 2 * i];
-        if (nx === 0) break;
-        const s = f[nx >> 1];
-        if (!(s < score || (s === score && this.member(nx) < member))) break;
-        x = nx;
-      }
-      update[i] = x;
-    }
-    const n = a[x + 4];
-    if (!n || f[n >> 1] !== score || this.member(n) !== member) return false;
-    this.unlink(n, update);
-    this.free(n);
-    if (this.nums > 1024 && this.length * 8 < this.nums) this.compact();
-    return true;
-  }
-
-  private unlink(x: number, update: Int32Array): void {
-    const a = this.i32, xLevel = this.levelOf[a[x + 3]];
-    for (let i = 0; i < this.level; i++) {
-      const u = update[i] + 4 + 2 * i;
-      if (i < xLevel && a[u] === x) {
-        a[u + 1] += a[x + 5 + 2 * i] - 1;
-        a[u] = a[x + 4 + 2 * i];
-      } else a[u + 1] -= 1;
-    }
-    const nx = a[x + 4];
-    if (nx) a[nx + 2] = a[x + 2];
-    else this.tail = a[x + 2];
-    while (this.level > 1 && a[4 + 2 * (this.level - 1)] === 0) this.level--;
-    this.length--;
-  }
-
-  /** Rebuilds the list in arrays sized for what it holds now. */
-  private compact(): void {
-    const entries: ZEntry[] = [];
-    for (let n = this.first(); n; n = this.next(n)) entries.push(this.entry(n));
-    const fresh = new SkipList();
-    for (let i = entries.length - 1; i >= 0; i--) fresh.insert(entries[i].score, entries[i].member);
-    Object.assign(this, fresh);
-  }
-
-  /** 1-based rank of a present member. */
-  rank(score: number, member: string): number {
-    const a = this.i32, f = this.f64;
-    let rank = 0, x = 0;
-    for (let i = this.level - 1; i >= 0; i--) {
-      for (;;) {
-        const at = x + 4 + 2 * i, nx = a[at];
-        if (nx === 0) break;
-        const s = f[nx >> 1];
-        if (!(s < score || (s === score && this.member(nx) <= member))) break;
-        rank += a[at + 1];
-        x = nx;
-      }
-      if (x !== 0 && this.member(x) === member && f[x >> 1] === score) return rank;
-    }
-    return 0;
-  }
-
-  /** The node at a 1-based rank, or 0. */
-  byRank(rank: number): number {
-    const a = this.i32;
-    let traversed = 0, x = 0;
-    for (let i = this.level - 1; i >= 0; i--) {
-      for (;;) {
-        const at = x + 4 + 2 * i, nx = a[at];
-        if (nx === 0 || traversed + a[at + 1] > rank) break;
-        traversed += a[at + 1];
-        x = nx;
-      }
-      if (traversed === rank) return x;
-    }
-    return 0;
-  }
-
-  /** The first node whose value is not below the range's minimum (by `gteMin`), if it is in range (else 0). */
-  firstInRange(gteMin: ZRangeTest, lteMax: ZRangeTest): number {
-    let x = 0;
-    for (let i = this.level - 1; i >= 0; i--) {
-      for (let nx = this.next(x, i); nx && !gteMin(this.score(nx), this.member(nx)); nx = this.next(x, i)) x = nx;
-    }
-    const n = this.next(x);
-    return n && lteMax(this.score(n), this.member(n)) ? n : 0;
-  }
-
-  /** The last node not above the range's maximum, if it is in range (else 0). */
-  lastInRange(gteMin: ZRangeTest, lteMax: ZRangeTest): number {
-    let x = 0;
-    for (let i = this.level - 1; i >= 0; i--) {
-      for (let nx = this.next(x, i); nx && lteMax(this.score(nx), this.member(nx)); nx = this.next(x, i)) x = nx;
-    }
-    return x !== 0 && gteMin(this.score(x), this.member(x)) ? x : 0;
-  }
-
-  entry(n: number): ZEntry { return { member: this.member(n), score: this.score(n) }; }
-}
 
 /** One side of a score or lex range, tested on a node's score and member. */
 type ZRangeTest = (score: number, member: string) => boolean;
@@ -5283,16 +5433,19 @@ function zscanCommand(c: Client): void {
 }
 
 // ============================================================================================
-// 11. Streams
+// Streams
 //
-// A stream is a sequence of nodes, each holding up to stream-node-max-entries entries (or about
-// stream-node-max-bytes) as Redis's listpack nodes do: appending is O(1), a range read seeks by
-// binary search over nodes then within one, and trimming drops whole nodes from the head (the
-// "~" trims of Redis remove exactly the same nodes). An entry keeps its fields and values in one
-// flat array. IDs are two unsigned 64-bit numbers, held as BigInts. Consumer groups keep the
-// last delivered ID, the pending entries list (ID -> consumer, delivery time and count) and
-// their consumers, exactly enough for XPENDING, XCLAIM and XAUTOCLAIM to answer as Redis does.
+// A stream (RStream) is a sequence of nodes, each holding up to stream-node-max-entries entries
+// (or about stream-node-max-bytes) as Redis's listpack nodes do: appending is O(1), a range read
+// seeks by binary search over nodes then within one, and trimming drops whole nodes from the head
+// (the "~" trims of Redis remove exactly the same nodes). XREAD and XREADGROUP block through the
+// Blocking chapter (serveClientBlockedOnStream); the RDB and AOF forms end the chapter.
 // ============================================================================================
+
+// An entry keeps its fields and values in one flat array. IDs are two unsigned 64-bit numbers,
+// held as BigInts. Consumer groups keep the last delivered ID, the pending entries list (ID ->
+// consumer, delivery time and count) and their consumers, exactly enough for XPENDING, XCLAIM and
+// XAUTOCLAIM to answer as Redis does.
 
 const U64_MAX = 18446744073709551615n;
 const MAX_SAFE_BIG = 9007199254740991n; // Number.MAX_SAFE_INTEGER as a BigInt
@@ -6656,78 +6809,6 @@ function xinfoHelpCommand(c: Client): void {
   ]);
 }
 
-// --- Streams in RDB files (type 19, STREAM_LISTPACKS_2, as Redis 7.0 writes them).
-
-/** The listpack bytes of a list of elements; integers (and integer-looking strings) take
- *  Redis's integer encodings. */
-function lpEncode(elements: (string | number | bigint)[]): Buffer {
-  const parts: Buffer[] = [];
-  let total = 7;
-  for (const el of elements) {
-    let enc: Buffer;
-    const str = typeof el === "string" ? el : String(el);
-    const asInt = lpAsInt(str);
-    if (asInt !== null) {
-      const v = Number(asInt), width = lpIntWidth(asInt);
-      if (width === 1) enc = Buffer.from([v]);
-      else if (width === 2) { const u = v < 0 ? v + 8192 : v; enc = Buffer.from([0xc0 | (u >> 8), u & 0xff]); }
-      else if (width === 3) { enc = Buffer.alloc(3); enc[0] = 0xf1; enc.writeInt16LE(v, 1); }
-      else if (width === 4) { enc = Buffer.alloc(4); enc[0] = 0xf2; enc.writeIntLE(v, 1, 3); }
-      else if (width === 5) { enc = Buffer.alloc(5); enc[0] = 0xf3; enc.writeInt32LE(v, 1); }
-      else { enc = Buffer.alloc(9); enc[0] = 0xf4; enc.writeBigInt64LE(asInt, 1); }
-    } else {
-      const b = Buffer.from(str, "latin1");
-      if (b.length < 64) enc = Buffer.concat([Buffer.from([0x80 | b.length]), b]);
-      else if (b.length < 4096) enc = Buffer.concat([Buffer.from([0xe0 | (b.length >> 8), b.length & 0xff]), b]);
-      else { const h = Buffer.alloc(5); h[0] = 0xf0; h.writeUInt32LE(b.length, 1); enc = Buffer.concat([h, b]); }
-    }
-    // The back-length: the entry's size, 7 bits per byte, most significant byte first.
-    const l = enc.length;
-    const back = l < 128 ? [l] : l < 16384 ? [l >> 7, (l & 127) | 128] : l < 2097152 ? [l >> 14, ((l >> 7) & 127) | 128, (l & 127) | 128]
-      : l < 268435456 ? [l >> 21, ((l >> 14) & 127) | 128, ((l >> 7) & 127) | 128, (l & 127) | 128]
-      : [l >>> 28, ((l >> 21) & 127) | 128, ((l >> 14) & 127) | 128, ((l >> 7) & 127) | 128, (l & 127) | 128];
-    parts.push(enc, Buffer.from(back));
-    total += enc.length + back.length;
-  }
-  const head = Buffer.alloc(6);
-  head.writeUInt32LE(total, 0);
-  head.writeUInt16LE(Math.min(elements.length, 65535), 4);
-  return Buffer.concat([head, ...parts, Buffer.from([0xff])]);
-}
-
-/** A string a listpack stores as an integer, or null. */
-function lpAsInt(str: string): bigint | null {
-  if (str.length > 20 || !/^(0|-?[1-9]\d*)$/.test(str)) return null;
-  const v = BigInt(str);
-  return v >= -9223372036854775808n && v <= LLONG_MAX ? v : null;
-}
-
-/** The bytes of a listpack integer encoding: 7-bit, 13-bit, 16, 24, 32 or 64-bit. */
-function lpIntWidth(v: bigint): number {
-  return v >= 0n && v <= 127n ? 1 : v >= -4096n && v <= 4095n ? 2 : v >= -32768n && v <= 32767n ? 3
-    : v >= -8388608n && v <= 8388607n ? 4 : v >= -2147483648n && v <= 2147483647n ? 5 : 9;
-}
-
-/** lpIntWidth for integers that fit a double exactly, without BigInts (the common case). */
-function lpIntWidthSmall(v: number): number {
-  return v >= 0 && v <= 127 ? 1 : v >= -4096 && v <= 4095 ? 2 : v >= -32768 && v <= 32767 ? 3
-    : v >= -8388608 && v <= 8388607 ? 4 : v >= -2147483648 && v <= 2147483647 ? 5 : 9;
-}
-
-/** The bytes one element takes in a listpack, back-length included (as lpEncode writes it). */
-function lpElementSize(el: string | number | bigint): number {
-  let enc: number;
-  const small = typeof el === "number" ? el : typeof el === "string" ? (el.length <= 15 ? string2ll(el) : null)
-    : el >= -9007199254740991n && el <= 9007199254740991n ? Number(el) : null;
-  if (small !== null && Number.isSafeInteger(small)) enc = lpIntWidthSmall(small);
-  else {
-    const str = typeof el === "string" ? el : String(el);
-    const v = lpAsInt(str);
-    enc = v !== null ? lpIntWidth(v) : str.length + (str.length < 64 ? 1 : str.length < 4096 ? 2 : 5);
-  }
-  return enc + (enc < 128 ? 1 : enc < 16384 ? 2 : enc < 2097152 ? 3 : enc < 268435456 ? 4 : 5);
-}
-
 function sidBytes(id: SID): Buffer {
   const b = Buffer.alloc(16);
   b.writeBigUInt64BE(id.ms, 0);
@@ -6735,6 +6816,7 @@ function sidBytes(id: SID): Buffer {
   return b;
 }
 
+// --- Streams in RDB files (type 19, STREAM_LISTPACKS_2, as Redis 7.0 writes them).
 /** A stream's body: listpack nodes (live entries only), metadata, groups with their PELs. */
 function rdbWriteStream(w: RdbWriter, s: RStream): void {
   const nodes = s.liveNodes().map((n) => n.liveEntries()).filter((es) => es.length);
@@ -6860,524 +6942,35 @@ function rdbReadStream(r: RdbReader, type: number): RStream {
   return s;
 }
 
+/** A stream as commands (Redis's rewriteStreamObject): its entries, its IDs and counters, its
+ *  groups and their pending entries. */
+function aofRewriteStream(emit: (argv: string[]) => void, key: string, s: RStream): void {
+  const entries = s.range(SID_MIN, SID_MAX, 0, false);
+  for (const e of entries) emit(["XADD", key, sidStr(e), ...e.fields]);
+  if (!entries.length) emit(["XADD", key, "MAXLEN", "0", sidStr(s.lastId), "x", "y"]);
+  emit(["XSETID", key, sidStr(s.lastId), "ENTRIESADDED", String(s.entriesAdded), "MAXDELETEDID", sidStr(s.maxDeletedId)]);
+  for (const g of s.groups.values()) {
+    emit(["XGROUP", "CREATE", key, g.name, sidStr(g.lastId), "ENTRIESREAD", String(g.entriesRead)]);
+    for (const n of g.pel.sorted()) {
+      emit(["XCLAIM", key, g.name, n.consumer.name, "0", sidStr(n.id), "TIME", String(n.deliveryTime), "RETRYCOUNT", String(n.deliveryCount), "JUSTID", "FORCE"]);
+    }
+    for (const cons of g.consumers.values()) if (!cons.pel.size) emit(["XGROUP", "CREATECONSUMER", key, g.name, cons.name]);
+  }
+}
+
 // ============================================================================================
-// 12. Blocking operations
+// Keys
 //
-// A client blocked by BLPOP & co. is parked in its database's `blocking` map under each key it
-// waits for, first come first served, and reads none of its further input. A write that can
-// wake it calls signalKeyAsReady; after every command, handleClientsBlockedOnKeys serves the
-// parked clients of each ready key in order, as Redis does, so the command that made the key
-// ready always completes (and replies) first. A timeout is a timer per blocked client.
+// Commands that work on keys of any type: DEL, EXISTS, RENAME, COPY, MOVE, the EXPIRE family,
+// TTL, SCAN, SELECT, SWAPDB, FLUSHDB/FLUSHALL.
 // ============================================================================================
 
-interface BlockState {
-  type: "list" | "zset" | "stream";
-  dbIndex: number;
-  keys: string[];
-  where: number; // list end or zset MIN (LIST_HEAD) / MAX (LIST_TAIL)
-  whereto: number; // BLMOVE's destination end
-  target: string | null; // BLMOVE's destination key
-  count: number; // -1 for the single-element forms (BLPOP, BZPOPMIN ...)
-  timer: ReturnType<typeof setTimeout> | null;
+/* SCAN cursor [MATCH pattern] [COUNT count] [TYPE type] */
+function scanCommand(c: Client): void {
+  const cursor = parseScanCursorOrReply(c, c.argv[1]);
+  if (cursor === undefined) return;
+  scanGeneric(c, cdb(c), cursor, 2, cdb(c), false, () => null);
 }
-
-let readyKeys: { db: Db; key: string }[] = [];
-
-/** Parks a client until one of `keys` can serve it or `timeout` (absolute ms, 0 = never) passes. */
-function blockForKeys(c: Client, type: BlockState["type"], keys: string[], timeout: number, params: Pick<BlockState, "where" | "whereto" | "target" | "count">): void {
-  // Inside a transaction nothing may block: answer as a timeout would, at once.
-  if (c.denyBlocking) return params.target !== null ? addReplyNull(c) : addReplyNullArray(c);
-  const db = cdb(c);
-  const unique = [...new Set(keys)];
-  c.bstate = { type, dbIndex: c.db, keys: unique, timer: null, ...params };
-  for (const key of unique) {
-    let q = db.blocking.get(key);
-    if (!q) db.blocking.set(key, (q = []));
-    q.push(c);
-    server.blockingKeysCount++;
-  }
-  if (timeout > 0) c.bstate.timer = setTimeout(() => blockedClientTimedOut(c), Math.max(0, timeout - now()));
-}
-
-/** Removes a client from every queue it waits in. */
-function unblockClient(c: Client): void {
-  const b = c.bstate;
-  if (!b) return;
-  c.xreadState = null;
-  const db = server.dbs[b.dbIndex];
-  for (const key of b.keys) {
-    const q = db.blocking.get(key);
-    if (!q) continue;
-    const i = q.indexOf(c);
-    if (i >= 0) { q.splice(i, 1); server.blockingKeysCount--; }
-    if (q.length === 0) db.blocking.delete(key);
-  }
-  if (b.timer) clearTimeout(b.timer);
-  c.bstate = null;
-}
-
-/** The timeout reply (a null array), then the client goes on with its pipelined input. */
-function blockedClientTimedOut(c: Client): void {
-  if (!c.bstate || c.closed) return;
-  unblockClient(c);
-  addReplyNullArray(c);
-  resumeClient(c);
-  handleClientsWithPendingWrites();
-}
-
-/** Runs whatever a client sent while it was blocked or paused. */
-function resumeClient(c: Client): void {
-  if (!c.closed && c.qpos < c.qlen) processInputBuffer(c);
-}
-
-/** Notes that a key may now serve blocked clients (lists and sorted sets). */
-function signalKeyAsReady(db: Db, key: string): void {
-  if (!server.blockingKeysCount || !db.blocking.has(key)) return;
-  if (!readyKeys.some((r) => r.db === db && r.key === key)) readyKeys.push({ db, key });
-}
-
-/** Serves clients blocked on the keys that became ready, in the order they blocked. Serving can
- *  make other keys ready (BLMOVE pushes), so it loops until nothing is left. */
-function handleClientsBlockedOnKeys(): void {
-  const served: Client[] = [];
-  while (readyKeys.length) {
-    const batch = readyKeys;
-    readyKeys = [];
-    for (const { db, key } of batch) {
-      const q = db.blocking.get(key);
-      if (!q) continue;
-      for (const receiver of [...q]) {
-        const v = lookupKeyWrite(db, key);
-        const b = receiver.bstate!;
-        if (b.type === "stream") {
-          // A stream reader is served only if there is something new for it (or its group went).
-          if (v !== undefined && !(v instanceof RStream) && !receiver.xreadState?.groupName) continue;
-          cmdTime = now();
-          if (!serveClientBlockedOnStream(receiver, db, key, v)) continue;
-          unblockClient(receiver);
-          served.push(receiver);
-          continue;
-        }
-        if (v === undefined) break;
-        if (typeof v === "string" || v.type !== b.type) continue;
-        cmdTime = now();
-        unblockClient(receiver);
-        if (v instanceof RList) serveClientBlockedOnList(receiver, db, key, v, b);
-        else if (v instanceof RZSet) serveClientBlockedOnZset(receiver, db, key, v, b);
-        served.push(receiver);
-      }
-    }
-  }
-  for (const c of served) resumeClient(c);
-}
-
-/** Gives a blocked list client its element(s): BLPOP/BRPOP, BLMPOP, or BLMOVE's move. */
-function serveClientBlockedOnList(c: Client, db: Db, key: string, list: RList, b: BlockState): void {
-  c.propArgv = null;
-  if (b.target !== null) {
-    if (lmoveHandle(c, db, key, list, b.target, b.where, b.whereto)) c.propArgv = lmovePropArgv(key, b.target, b.where, b.whereto, c.lastCmd === "brpoplpush");
-  } else if (b.count !== -1) {
-    listPopRangeAndReplyWithKey(c, db, key, list, b.where, b.count);
-  } else {
-    addReplyArrayLen(c, 2);
-    addReplyBulk(c, key);
-    addReplyBulk(c, list.pop(b.where));
-    listElementsRemoved(db, key, list, b.where === LIST_HEAD ? "lpop" : "rpop");
-    c.propArgv = [b.where === LIST_HEAD ? "LPOP" : "RPOP", key];
-  }
-  // Served outside call(): propagate what the pop did, as the blocking command would have.
-  if (c.propArgv) alsoPropagate(b.dbIndex, c.propArgv);
-  propagatePendingCommands();
-}
-
-/* CLIENT UNBLOCK client-id [TIMEOUT | ERROR] */
-function clientUnblockCommand(c: Client): void {
-  let error = false;
-  if (c.argv.length === 4) {
-    const how = c.argv[3].toLowerCase();
-    if (how === "error") error = true;
-    else if (how !== "timeout") return addReplyError(c, "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
-  }
-  const id = parseIntOrReply(c, c.argv[2]);
-  if (id === undefined) return;
-  const target = server.clients.get(id);
-  if (!target || !target.bstate) return addReplyLongLong(c, 0);
-  unblockClient(target);
-  if (error) addReplyError(target, "UNBLOCKED client unblocked via CLIENT UNBLOCK");
-  else addReplyNullArray(target);
-  addReplyLongLong(c, 1);
-  // Like a timeout, the unblocked client resumes after this command.
-  afterThisCommand(() => resumeClient(target));
-}
-
-// ============================================================================================
-// 13. Transactions
-//
-// MULTI queues commands (after the same checks processCommand makes, so an unknown command or a
-// wrong arity poisons the transaction: EXECABORT); EXEC runs them back to back through call(),
-// so nothing interleaves, with blocking commands behaving as their non-blocking forms. WATCH is
-// optimistic locking: every write calls signalModifiedKey, which marks the clients watching
-// that key, and EXEC then answers a null array. Watched keys belong to a database index, like
-// blocked clients, so SWAPDB and FLUSHALL touch them as Redis does.
-// ============================================================================================
-
-interface WatchedKey { dbIndex: number; key: string; expiredAtWatch: boolean }
-
-/** Marks the clients watching a key so that their EXEC fails (Redis's touchWatchedKey). */
-function signalModifiedKey(db: Db, key: string): void {
-  if (!db.watched.size) return;
-  const watchers = db.watched.get(key);
-  if (!watchers) return;
-  for (const c of watchers) {
-    const w = c.watched.find((x) => x.key === key && server.dbs[x.dbIndex] === db);
-    // A key already expired when watched, now deleted by expiry, has not logically changed.
-    if (w?.expiredAtWatch && !db.has(key)) { w.expiredAtWatch = false; continue; }
-    c.dirtyCas = true;
-  }
-}
-
-/** Touches every watched key of a database that exists in `emptied` or in `replacedWith`
- *  (FLUSHDB, FLUSHALL, SWAPDB). */
-function touchAllWatchedKeysInDb(emptied: Db, replacedWith: Db | null): void {
-  for (const [key, watchers] of emptied.watched) {
-    if (emptied.has(key) || replacedWith?.has(key)) for (const c of watchers) c.dirtyCas = true;
-  }
-}
-
-function unwatchAllKeys(c: Client): void {
-  for (const w of c.watched) {
-    const db = server.dbs[w.dbIndex];
-    const set = db.watched.get(w.key);
-    if (!set) continue;
-    set.delete(c);
-    if (set.size === 0) db.watched.delete(w.key);
-  }
-  c.watched = [];
-}
-
-/** True if a key that was alive when watched has expired since (EXEC then fails, as in 7.0). */
-function isWatchedKeyExpired(c: Client): boolean {
-  return c.watched.some((w) => !w.expiredAtWatch && keyIsExpired(server.dbs[w.dbIndex], w.key));
-}
-
-function discardTransaction(c: Client): void {
-  c.mstate = null;
-  c.dirtyExec = false;
-  c.dirtyCas = false;
-  unwatchAllKeys(c);
-}
-
-/* MULTI */
-function multiCommand(c: Client): void {
-  if (c.mstate) return addReplyError(c, "ERR MULTI calls can not be nested");
-  c.mstate = [];
-  addReplyOK(c);
-}
-
-/* DISCARD */
-function discardCommand(c: Client): void {
-  if (!c.mstate) return addReplyError(c, "ERR DISCARD without MULTI");
-  discardTransaction(c);
-  addReplyOK(c);
-}
-
-/* EXEC */
-function execCommand(c: Client): void {
-  if (!c.mstate) return addReplyError(c, "ERR EXEC without MULTI");
-  if (isWatchedKeyExpired(c)) c.dirtyCas = true;
-  if (c.dirtyExec || c.dirtyCas) {
-    if (c.dirtyExec) addReplyError(c, "EXECABORT Transaction discarded because of previous errors.");
-    else addReplyNullArray(c);
-    return discardTransaction(c);
-  }
-  const queued = c.mstate;
-  unwatchAllKeys(c);
-  const origArgv = c.argv;
-  const wasDenying = c.denyBlocking;
-  c.denyBlocking = true;
-  addReplyArrayLen(c, queued.length);
-  for (const q of queued) {
-    c.argv = q.argv;
-    // Permissions may have changed since the command was queued.
-    const denied = c.user && !c.user.unrestricted ? aclCheckCommand(c.user, q.cmd, q.argv) : ACL_OK;
-    if (denied) {
-      c.lastCmd = "exec";
-      aclLogDenied(c, denied, q.cmd, q.argv, "multi");
-      const why = denied === DENIED_CMD ? "no permission to execute the command or subcommand" :
-        denied === DENIED_KEY ? "no permission to touch the specified keys" : "no permission to access one of the channels used as arguments";
-      addReplyError(c, `NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC call. This command is no longer allowed for the following reason: ${why}`);
-      continue;
-    }
-    call(c, q.cmd);
-  }
-  c.denyBlocking = wasDenying;
-  c.argv = origArgv;
-  c.lastCmd = "exec";
-  discardTransaction(c);
-}
-
-/* WATCH key [key ...] */
-function watchCommand(c: Client): void {
-  if (c.mstate) return addReplyError(c, "ERR WATCH inside MULTI is not allowed");
-  // A client that already failed its CAS need not watch more: EXEC will fail anyway.
-  if (c.dirtyCas) return addReplyOK(c);
-  const db = cdb(c);
-  for (const key of c.argv.slice(1)) {
-    if (c.watched.some((w) => w.dbIndex === c.db && w.key === key)) continue;
-    let set = db.watched.get(key);
-    if (!set) db.watched.set(key, (set = new Set()));
-    set.add(c);
-    c.watched.push({ dbIndex: c.db, key, expiredAtWatch: keyIsExpired(db, key) });
-  }
-  addReplyOK(c);
-}
-
-/* UNWATCH */
-function unwatchCommand(c: Client): void {
-  unwatchAllKeys(c);
-  c.dirtyCas = false;
-  addReplyOK(c);
-}
-
-// ============================================================================================
-// 14. Pub/Sub and keyspace notifications
-//
-// Channels and patterns map to the clients subscribed to them; PUBLISH writes the message into
-// each receiver's output buffer and returns at once, so a subscriber that does not read only
-// grows its own buffer until client-output-buffer-limit closes it. Shard channels (SSUBSCRIBE)
-// are a separate namespace with their own counts. In RESP2 a subscribed client may only manage
-// its subscriptions, PING, QUIT and RESET; in RESP3 messages are push frames and anything goes.
-// Keyspace notifications are messages published on __keyspace@<db>__:<key> and
-// __keyevent@<db>__:<event>, filtered by the classes in notify-keyspace-events.
-// ============================================================================================
-
-const pubsubChannels = new Map<string, Set<Client>>();
-const pubsubPatterns = new Map<string, Set<Client>>();
-const pubsubShardChannels = new Map<string, Set<Client>>();
-
-/** Subscriptions that count for SUBSCRIBE/PSUBSCRIBE replies (shard ones count apart). */
-function clientSubscriptionsCount(c: Client): number { return c.channels.size + c.patterns.size; }
-function clientTotalSubscriptions(c: Client): number { return c.channels.size + c.patterns.size + c.shardChannels.size; }
-
-/** One subscribe/unsubscribe confirmation: [kind, channel, count] (a push frame in RESP3). */
-function addReplyPubsubConfirm(c: Client, kind: string, channel: string | null, count: number): void {
-  addReplyPushLen(c, 3);
-  addReplyBulk(c, kind);
-  channel === null ? addReplyNull(c) : addReplyBulk(c, channel);
-  addReplyLongLong(c, count);
-}
-
-type SubKind = "channel" | "pattern" | "shard";
-const SUB_KINDS: Record<SubKind, { map: Map<string, Set<Client>>; own: (c: Client) => Set<string>; sub: string; unsub: string; count: (c: Client) => number }> = {
-  channel: { map: pubsubChannels, own: (c) => c.channels, sub: "subscribe", unsub: "unsubscribe", count: clientSubscriptionsCount },
-  pattern: { map: pubsubPatterns, own: (c) => c.patterns, sub: "psubscribe", unsub: "punsubscribe", count: clientSubscriptionsCount },
-  shard: { map: pubsubShardChannels, own: (c) => c.shardChannels, sub: "ssubscribe", unsub: "sunsubscribe", count: (c) => c.shardChannels.size },
-};
-
-function pubsubSubscribe(c: Client, kind: SubKind, name: string): void {
-  const k = SUB_KINDS[kind];
-  if (!k.own(c).has(name)) {
-    k.own(c).add(name);
-    let set = k.map.get(name);
-    if (!set) k.map.set(name, (set = new Set()));
-    set.add(c);
-  }
-  addReplyPubsubConfirm(c, k.sub, name, k.count(c));
-}
-
-function pubsubUnsubscribe(c: Client, kind: SubKind, name: string, notify: boolean): void {
-  const k = SUB_KINDS[kind];
-  if (k.own(c).delete(name)) {
-    const set = k.map.get(name)!;
-    set.delete(c);
-    if (set.size === 0) k.map.delete(name);
-  }
-  if (notify) addReplyPubsubConfirm(c, k.unsub, name, k.count(c));
-}
-
-/** UNSUBSCRIBE/PUNSUBSCRIBE/SUNSUBSCRIBE without arguments: everything, or one nil reply. */
-function pubsubUnsubscribeAll(c: Client, kind: SubKind, notify: boolean): void {
-  const names = [...SUB_KINDS[kind].own(c)];
-  for (const n of names) pubsubUnsubscribe(c, kind, n, notify);
-  if (notify && names.length === 0) addReplyPubsubConfirm(c, SUB_KINDS[kind].unsub, null, SUB_KINDS[kind].count(c));
-}
-
-/** Forgets every subscription of a client (disconnect, RESET). */
-function pubsubUnsubscribeEverything(c: Client): void {
-  pubsubUnsubscribeAll(c, "channel", false);
-  pubsubUnsubscribeAll(c, "pattern", false);
-  pubsubUnsubscribeAll(c, "shard", false);
-}
-
-/* SUBSCRIBE channel [channel ...] */
-function subscribeCommand(c: Client): void { for (const ch of c.argv.slice(1)) pubsubSubscribe(c, "channel", ch); }
-/* PSUBSCRIBE pattern [pattern ...] */
-function psubscribeCommand(c: Client): void { for (const p of c.argv.slice(1)) pubsubSubscribe(c, "pattern", p); }
-/* SSUBSCRIBE shardchannel [shardchannel ...] */
-function ssubscribeCommand(c: Client): void { for (const ch of c.argv.slice(1)) pubsubSubscribe(c, "shard", ch); }
-
-/** UNSUBSCRIBE, PUNSUBSCRIBE and SUNSUBSCRIBE. */
-function unsubscribeGeneric(c: Client, kind: SubKind): void {
-  if (c.argv.length === 1) return pubsubUnsubscribeAll(c, kind, true);
-  for (const name of c.argv.slice(1)) pubsubUnsubscribe(c, kind, name, true);
-}
-function unsubscribeCommand(c: Client): void { unsubscribeGeneric(c, "channel"); }
-function punsubscribeCommand(c: Client): void { unsubscribeGeneric(c, "pattern"); }
-function sunsubscribeCommand(c: Client): void { unsubscribeGeneric(c, "shard"); }
-
-/** Delivers a message to the subscribers of a channel and of the matching patterns. Returns the
- *  number of receivers. */
-function pubsubPublishMessage(channel: string, message: string, shard = false): number {
-  let receivers = 0;
-  const subs = (shard ? pubsubShardChannels : pubsubChannels).get(channel);
-  if (subs) {
-    for (const c of subs) {
-      addReplyPushLen(c, 3);
-      addReplyBulk(c, shard ? "smessage" : "message");
-      addReplyBulk(c, channel);
-      addReplyBulk(c, message);
-      checkClientOutputBufferLimits(c);
-      receivers++;
-    }
-  }
-  if (shard) return receivers;
-  for (const [pattern, clients] of pubsubPatterns) {
-    if (!stringmatch(pattern, channel)) continue;
-    for (const c of clients) {
-      addReplyPushLen(c, 4);
-      addReplyBulk(c, "pmessage");
-      addReplyBulk(c, pattern);
-      addReplyBulk(c, channel);
-      addReplyBulk(c, message);
-      checkClientOutputBufferLimits(c);
-      receivers++;
-    }
-  }
-  return receivers;
-}
-
-/* PUBLISH channel message */
-function publishCommand(c: Client): void { addReplyLongLong(c, pubsubPublishMessage(c.argv[1], c.argv[2])); }
-/* SPUBLISH shardchannel message */
-function spublishCommand(c: Client): void { addReplyLongLong(c, pubsubPublishMessage(c.argv[1], c.argv[2], true)); }
-
-/** PUBSUB CHANNELS and SHARDCHANNELS [pattern] */
-function pubsubChannelsGeneric(c: Client, map: Map<string, Set<Client>>): void {
-  const pattern = c.argv[2];
-  if (c.argv.length > 3) return addReplySubcommandSyntaxError(c);
-  addReplyBulks(c, [...map.keys()].filter((ch) => pattern === undefined || stringmatch(pattern, ch)));
-}
-function pubsubChannelsCommand(c: Client): void { pubsubChannelsGeneric(c, pubsubChannels); }
-function pubsubShardchannelsCommand(c: Client): void { pubsubChannelsGeneric(c, pubsubShardChannels); }
-
-/** PUBSUB NUMSUB and SHARDNUMSUB [channel ...]: channel/count pairs. */
-function pubsubNumsubGeneric(c: Client, map: Map<string, Set<Client>>): void {
-  const names = c.argv.slice(2);
-  addReplyArrayLen(c, names.length * 2); // a flat array even in RESP3, as Redis 7.0 sends it
-  for (const n of names) { addReplyBulk(c, n); addReplyLongLong(c, map.get(n)?.size ?? 0); }
-}
-function pubsubNumsubCommand(c: Client): void { pubsubNumsubGeneric(c, pubsubChannels); }
-function pubsubShardnumsubCommand(c: Client): void { pubsubNumsubGeneric(c, pubsubShardChannels); }
-
-/* PUBSUB NUMPAT */
-function pubsubNumpatCommand(c: Client): void { addReplyLongLong(c, pubsubPatterns.size); }
-
-function pubsubHelpCommand(c: Client): void {
-  addReplyHelp(c, "PUBSUB", [
-    "CHANNELS [<pattern>]", "    Return the currently active channels matching a <pattern> (default: '*').",
-    "NUMPAT", "    Return number of subscriptions to patterns.",
-    "NUMSUB [<channel> ...]", "    Return the number of subscribers for the specified channels, excluding",
-    "    pattern subscriptions(default: no channels).",
-    "SHARDCHANNELS [<pattern>]", "    Return the currently active shard level channels matching a <pattern> (default: '*').",
-    "SHARDNUMSUB [<shardchannel> ...]", "    Return the number of subscribers for the specified shard level channel(s)",
-  ]);
-}
-
-// Keyspace notification classes, as Redis's NOTIFY_* bits.
-const NOTIFY_KEYSPACE = 1 << 0, NOTIFY_KEYEVENT = 1 << 1, NOTIFY_GENERIC = 1 << 2, NOTIFY_STRING = 1 << 3,
-  NOTIFY_LIST = 1 << 4, NOTIFY_SET = 1 << 5, NOTIFY_HASH = 1 << 6, NOTIFY_ZSET = 1 << 7, NOTIFY_EXPIRED = 1 << 8,
-  NOTIFY_EVICTED = 1 << 9, NOTIFY_STREAM = 1 << 10, NOTIFY_KEY_MISS = 1 << 11, NOTIFY_MODULE = 1 << 13, NOTIFY_NEW = 1 << 14;
-const NOTIFY_ALL = NOTIFY_GENERIC | NOTIFY_STRING | NOTIFY_LIST | NOTIFY_SET | NOTIFY_HASH | NOTIFY_ZSET | NOTIFY_EXPIRED |
-  NOTIFY_EVICTED | NOTIFY_STREAM | NOTIFY_MODULE;
-const NOTIFY_CHARS: [string, number][] = [["g", NOTIFY_GENERIC], ["$", NOTIFY_STRING], ["l", NOTIFY_LIST], ["s", NOTIFY_SET],
-  ["h", NOTIFY_HASH], ["z", NOTIFY_ZSET], ["x", NOTIFY_EXPIRED], ["e", NOTIFY_EVICTED], ["t", NOTIFY_STREAM],
-  ["d", NOTIFY_MODULE], ["n", NOTIFY_NEW], ["K", NOTIFY_KEYSPACE], ["E", NOTIFY_KEYEVENT], ["m", NOTIFY_KEY_MISS]];
-
-/** notify-keyspace-events as flags, or null for an unknown class character. */
-function keyspaceEventsStringToFlags(s: string): number | null {
-  let flags = 0;
-  for (const ch of s) {
-    if (ch === "A") { flags |= NOTIFY_ALL; continue; }
-    const e = NOTIFY_CHARS.find(([k]) => k === ch);
-    if (!e) return null;
-    flags |= e[1];
-  }
-  return flags;
-}
-
-/** The canonical spelling CONFIG GET shows (Redis's keyspaceEventsFlagsToString). */
-function keyspaceEventsFlagsToString(flags: number): string {
-  let s = "";
-  if ((flags & NOTIFY_ALL) === NOTIFY_ALL) s = "A";
-  else for (const [ch, bit] of NOTIFY_CHARS.slice(0, 11)) if (flags & bit) s += ch;
-  if (flags & NOTIFY_KEYSPACE) s += "K";
-  if (flags & NOTIFY_KEYEVENT) s += "E";
-  if (flags & NOTIFY_KEY_MISS) s += "m";
-  return s;
-}
-
-/** Publishes a keyspace event when its class is enabled (Redis's notifyKeyspaceEvent). */
-function notifyKeyspaceEvent(type: number, event: string, key: string, dbid: number): void {
-  const flags = server.notifyFlags;
-  if (!(flags & type)) return;
-  if (flags & NOTIFY_KEYSPACE) pubsubPublishMessage(`__keyspace@${dbid}__:${key}`, event);
-  if (flags & NOTIFY_KEYEVENT) pubsubPublishMessage(`__keyevent@${dbid}__:${event}`, key);
-}
-
-/** What every write does once it has changed a key: fail the watchers' EXEC and notify. */
-function keyModified(db: Db, key: string, type: number, event: string): void {
-  signalModifiedKey(db, key);
-  keyMemoryChanged(db, key);
-  if (server.notifyFlags) notifyKeyspaceEvent(type, event, key, db.id);
-}
-
-let outputLimitsCache: [string, number[]] = ["", []];
-/** client-output-buffer-limit as numbers ("normal h s secs slave ... pubsub ..."), parsed once per value. */
-function outputBufferLimits(): number[] {
-  const s = String(conf["client-output-buffer-limit"]);
-  if (outputLimitsCache[0] !== s) outputLimitsCache = [s, s.split(" ").map(Number)];
-  return outputLimitsCache[1];
-}
-
-/** Closes a client whose output buffer passed its class's client-output-buffer-limit: at once
- *  past the hard limit, or after staying past the soft limit for its seconds. A replica's buffer
- *  is the replication stream: while it waits for its RDB, what the snapshot has held back for it;
- *  once online, what it has not read yet, the RDB itself excepted (Redis sends that from the file). */
-function checkClientOutputBufferLimits(c: Client): void {
-  const type = clientType(c);
-  if (type === "master") return;
-  const cls = type === "pubsub" ? 2 : type === "replica" ? 1 : 0;
-  const limits = outputBufferLimits();
-  const hard = limits[cls * 4 + 1], soft = limits[cls * 4 + 2], secs = limits[cls * 4 + 3];
-  const used = type !== "replica" ? c.outLen : c.replState === "online" ? c.outLen - c.rdbInFlight :
-    repl.snapshot?.replicas.has(c) ? repl.snapshot.pendingBytes : 0;
-  let over = hard > 0 && used >= hard;
-  if (!over && soft > 0 && used >= soft) {
-    if (!c.softLimitSince) c.softLimitSince = Date.now();
-    else if (Date.now() - c.softLimitSince >= secs * 1000) over = true;
-  } else if (used < soft || soft === 0) c.softLimitSince = 0;
-  if (over && !c.closed) {
-    log("warning", `Client ${clientInfoString(c)} scheduled to be closed ASAP for overcoming of output buffer limits.`);
-    c.outLen = 0;
-    c.out = Buffer.allocUnsafe(OUTBUF_INITIAL);
-    freeClient(c);
-  }
-}
-
-// ============================================================================================
-// 15. Keys: commands that work on keys of any type
-// ============================================================================================
-
 /* DEL key [key ...] and UNLINK: values are freed by the garbage collector either way. */
 function delCommand(c: Client): void {
   const db = cdb(c);
@@ -7679,7 +7272,10 @@ function flushallCommand(c: Client): void {
 }
 
 // ============================================================================================
-// 16. Server: connection and introspection commands
+// Server
+//
+// Connection and introspection commands: PING, HELLO, CLIENT, COMMAND, MONITOR, SLOWLOG,
+// LATENCY, MEMORY, OBJECT, DEBUG, SHUTDOWN, INFO. Each family has a sub-banner.
 // ============================================================================================
 
 /* PING [message] */
@@ -7775,6 +7371,8 @@ function timeCommand(c: Client): void {
 
 /* LASTSAVE: the time of the last successful save; the start time until one happens. */
 function lastsaveCommand(c: Client): void { addReplyLongLong(c, server.lastSave); }
+
+// --- CLIENT
 
 /* CLIENT <subcommand> ... */
 function clientIdCommand(c: Client): void { addReplyLongLong(c, c.id); }
@@ -7874,13 +7472,6 @@ function clientKillCommand(c: Client): void {
   for (const v of victims) killClient(c, v);
 }
 
-/** The class a client belongs to for CLIENT LIST/KILL TYPE and output buffer limits. */
-function clientType(c: Client): "normal" | "master" | "replica" | "pubsub" {
-  if (c.isMaster) return "master";
-  if (c.replState) return "replica";
-  return clientTotalSubscriptions(c) ? "pubsub" : "normal";
-}
-
 /** Closes a client; killing oneself waits until the reply is written. */
 function killClient(c: Client, victim: Client): void {
   if (victim === c) c.closeAfterReply = true;
@@ -7905,6 +7496,26 @@ function clientPauseCommand(c: Client): void {
   server.pauseEnd = server.pauseEnd > now() ? Math.max(server.pauseEnd, end) : end;
   addReplyOK(c);
   if (type === "write") afterThisCommand(unpauseClients); // reads held by an earlier ALL pause may go
+}
+
+/* CLIENT UNBLOCK client-id [TIMEOUT | ERROR] */
+function clientUnblockCommand(c: Client): void {
+  let error = false;
+  if (c.argv.length === 4) {
+    const how = c.argv[3].toLowerCase();
+    if (how === "error") error = true;
+    else if (how !== "timeout") return addReplyError(c, "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
+  }
+  const id = parseIntOrReply(c, c.argv[2]);
+  if (id === undefined) return;
+  const target = server.clients.get(id);
+  if (!target || !target.bstate) return addReplyLongLong(c, 0);
+  unblockClient(target);
+  if (error) addReplyError(target, "UNBLOCKED client unblocked via CLIENT UNBLOCK");
+  else addReplyNullArray(target);
+  addReplyLongLong(c, 1);
+  // Like a timeout, the unblocked client resumes after this command.
+  afterThisCommand(() => resumeClient(target));
 }
 
 /* CLIENT UNPAUSE */
@@ -7956,160 +7567,7 @@ function clientHelpCommand(c: Client): void {
   ]);
 }
 
-/* CONFIG GET parameter [parameter ...] */
-function configGetCommand(c: Client): void {
-  // Keyed case-insensitively, keeping the first spelling, as Redis's matches dict does.
-  const found = new Map<string, [string, string]>();
-  for (const pattern of c.argv.slice(2)) {
-    if (!/[*?[]/.test(pattern)) {
-      const exact = configParams.get(pattern.toLowerCase());
-      if (exact && !found.has(pattern.toLowerCase())) found.set(pattern.toLowerCase(), [pattern, formatConfigValue(exact)]);
-      continue;
-    }
-    for (const [name, p] of configParams) if (stringmatch(pattern, name, true) && !found.has(name)) found.set(name, [name, formatConfigValue(p)]);
-  }
-  addReplyMapLen(c, found.size);
-  for (const [k, v] of found.values()) { addReplyBulk(c, k); addReplyBulk(c, v); }
-}
-
-/* CONFIG SET parameter value [parameter value ...]: all or nothing. As Redis, every name is
- * checked (known, settable, not twice) before any value is parsed. */
-function configSetCommand(c: Client): void {
-  const argv = c.argv;
-  if (argv.length % 2 !== 0) return addReplyError(c, E.syntax);
-  const failed = (param: string, why: string) => `ERR CONFIG SET failed (possibly related to argument '${param}') - ${why}`;
-  const params: ConfigParam[] = [];
-  const named = new Set<string>();
-  for (let j = 2; j < argv.length; j += 2) {
-    const p = configParams.get(argv[j].toLowerCase());
-    if (!p) return addReplyError(c, `ERR Unknown option or number of arguments for CONFIG SET - '${argv[j]}'`);
-    if (p.immutable) return addReplyError(c, failed(argv[j], "can't set immutable config"));
-    if (p.protected && !allowProtectedAction(conf["enable-protected-configs"], c)) return addReplyError(c, failed(argv[j], "can't set protected config"));
-    if (named.has(argv[j].toLowerCase())) return addReplyError(c, failed(argv[j], "duplicate parameter"));
-    named.add(argv[j].toLowerCase());
-    params.push(p);
-  }
-  // Parsing `dir` changes the working directory: a failure anywhere after it changes it back.
-  const cwd = workingDir();
-  const undo = (previous: Map<ConfigParam, ConfigValue>) => {
-    for (const [p, v] of previous) conf[p.name] = v;
-    if (cwd && workingDir() !== cwd) process.chdir(cwd);
-    applyConfigChanges([...previous.keys()].map((p) => p.name));
-  };
-  const updates = new Map<ConfigParam, ConfigValue>();
-  for (let i = 0; i < params.length; i++) {
-    const p = params[i], value = argv[3 + 2 * i];
-    const r = p.name === "save" && value === "" ? { value: "" } : parseConfigValue(p, [value]);
-    if ("err" in r) {
-      undo(new Map());
-      return addReplyError(c, failed(argv[2 + 2 * i], r.err));
-    }
-    updates.set(p, r.value);
-  }
-  const previous = new Map<ConfigParam, ConfigValue>();
-  for (const [p, v] of updates) { previous.set(p, conf[p.name]); conf[p.name] = v; }
-  const err = applyConfigChanges([...updates.keys()].map((p) => p.name));
-  if (err) {
-    undo(previous);
-    return addReplyError(c, failed(err.param, err.why));
-  }
-  addReplyOK(c);
-}
-
-/** Gives effect to changed parameters that need more than a new value in `conf`. */
-function applyConfigChanges(names: string[]): { param: string; why: string } | null {
-  refreshHotConfig();
-  server.notifyFlags = keyspaceEventsStringToFlags(String(conf["notify-keyspace-events"])) ?? 0;
-  for (const name of names) {
-    if (name === "requirepass") aclUpdateDefaultUserPassword(String(conf.requirepass));
-    if (name === "repl-backlog-size" && repl.backlog) resizeReplicationBacklog();
-    if (name === "appendonly" && server.listeners.length && Boolean(conf.appendonly) !== aof.on) {
-      if (!conf.appendonly) stopAppendOnly();
-      else if (!startAppendOnly(false)) return { param: name, why: "Unable to turn on AOF. Check server logs." };
-    }
-    if ((name === "port" || name === "bind") && server.listeners.length) {
-      const err = rebindListeners(name);
-      if (err) return { param: name, why: err };
-    }
-  }
-  return null;
-}
-
-/* CONFIG RESETSTAT */
-function configResetstatCommand(c: Client): void {
-  resetStats();
-  addReplyOK(c);
-}
-
-/* CONFIG REWRITE: rewrites the config file we started from, keeping its comments and order. */
-function configRewriteCommand(c: Client): void {
-  if (!server.configFile) return addReplyError(c, "ERR The server is running without a config file");
-  try {
-    const lines = readFileSync(server.configFile, "latin1").split("\n");
-    const written = new Set<string>();
-    const out: string[] = [];
-    // ACL users live in the config file unless there is an ACL file: all of them, default included.
-    const userLines = conf.aclfile ? [] : aclSortedUsers().map((u) => `user ${u.name} ${aclDescribeUser(u)}`);
-    for (const line of lines) {
-      const argv = splitArgs(line.trim());
-      if (argv?.[0]?.toLowerCase() === "user") {
-        if (!written.has("user")) out.push(...userLines);
-        written.add("user");
-        continue;
-      }
-      const p = argv && argv.length ? configParams.get(argv[0].toLowerCase()) : undefined;
-      if (!p) { out.push(line); continue; }
-      if (written.has(p.name)) continue;
-      written.add(p.name);
-      out.push(...configRewriteLines(p));
-    }
-    // Redis always writes these two, default or not.
-    const forced = (p: ConfigParam) => p.name === "dir" || p.name === "latency-tracking-info-percentiles";
-    const changed = [...new Set(configParams.values())].filter((p) => !written.has(p.name) && (forced(p) || formatConfigValue(p) !== defaultConfigValue(p)));
-    const generated = [...changed.flatMap(configRewriteLines), ...(written.has("user") ? [] : userLines)];
-    if (generated.length) out.push("# Generated by CONFIG REWRITE", ...generated);
-    Bun.write(server.configFile, out.join("\n").replace(/\n*$/, "\n"));
-    addReplyOK(c);
-  } catch (err) {
-    addReplyError(c, `ERR Rewriting config file: ${(err as Error).message}`);
-  }
-}
-
-function defaultConfigValue(p: ConfigParam): string {
-  const r = parseConfigValue(p, [p.def]);
-  return "value" in r ? (typeof r.value === "boolean" ? (r.value ? "yes" : "no") : String(r.value)) : p.def;
-}
-
-function configRewriteLines(p: ConfigParam): string[] {
-  const v = formatConfigValue(p);
-  if (p.name === "save") {
-    if (v === "") return ['save ""'];
-    const w = v.split(" ");
-    const lines: string[] = [];
-    for (let i = 0; i < w.length; i += 2) lines.push(`save ${w[i]} ${w[i + 1]}`);
-    return lines;
-  }
-  // Strings are written quoted, as Redis's sdscatrepr does; a list's words are validated when
-  // set, and any word that is not plain printable text is quoted too, so that no value can ever
-  // add a line of its own to the file.
-  if (p.type === "str" || p.name === "dir") return [`${p.name} ${reprString(v)}`];
-  if (p.type === "special") return [`${p.name} ${v === "" ? '""' : v.split(" ").map((w) => (/^[\x21-\x7e]+$/.test(w) && !/["'\\]/.test(w) ? w : reprString(w))).join(" ")}`];
-  if (p.type === "mem") {
-    const n = conf[p.name] as number;
-    const unit = n && n % 1073741824 === 0 ? [1073741824, "gb"] : n && n % 1048576 === 0 ? [1048576, "mb"] : n && n % 1024 === 0 ? [1024, "kb"] : [1, ""];
-    return [`${p.name} ${n / (unit[0] as number)}${unit[1]}`];
-  }
-  return [`${p.name} ${v}`]; // numbers, yes/no and enum names
-}
-
-function configHelpCommand(c: Client): void {
-  addReplyHelp(c, "CONFIG", [
-    "GET <pattern>", "    Return parameters matching the glob-like <pattern> and their values.",
-    "SET <directive> <value>", "    Set the configuration <directive> to <value>.",
-    "RESETSTAT", "    Reset statistics reported by the INFO command.",
-    "REWRITE", "    Rewrite the configuration file.",
-  ]);
-}
+// --- COMMAND
 
 /** One command's COMMAND INFO entry: Redis 7's ten fields. */
 function addReplyCommandInfo(c: Client, cmd: RedisCommand): void {
@@ -8275,6 +7733,8 @@ function commandHelpCommand(c: Client): void {
   ]);
 }
 
+// --- MONITOR
+
 /* MONITOR: from now on, this client receives every command the server runs. */
 function monitorCommand(c: Client): void {
   if (c.monitor) return addReplyOK(c);
@@ -8311,6 +7771,8 @@ function feedMonitors(c: Client, argv: string[]): void {
   const line = `+${secs}.${String(us).padStart(6, "0")} [${c.db} ${c.addr}] ${argv.map(reprString).join(" ")}\r\n`;
   for (const m of server.monitors) addReplyProto(m, line);
 }
+
+// --- SLOWLOG
 
 interface SlowlogEntry { id: number; time: number; usec: number; argv: string[]; addr: string; name: string }
 
@@ -8355,6 +7817,8 @@ function slowlogHelpCommand(c: Client): void {
     "    client name", "LEN", "    Return the length of the slowlog.", "RESET", "    Reset the slowlog.",
   ]);
 }
+
+// --- LATENCY
 
 /** Records a latency spike for an event, as Redis's latencyAddSample (one sample per second). */
 function latencyAddSample(event: string, ms: number): void {
@@ -8411,6 +7875,7 @@ function latencyHelpCommand(c: Client): void {
   ]);
 }
 
+// --- MEMORY
 
 function memoryHelpCommand(c: Client): void {
   addReplyHelp(c, "MEMORY", [
@@ -8508,6 +7973,8 @@ function memoryUsageCommand(c: Client): void {
   addReplyLongLong(c, db.costAt(i));
 }
 
+// --- OBJECT
+
 /** OBJECT ENCODING's name for a string, as Redis picks it: int, embstr (<= 44 bytes) or raw. */
 function stringEncoding(s: string, forced?: string): string {
   if (forced) return forced;
@@ -8572,6 +8039,8 @@ function objectHelpCommand(c: Client): void {
     "    <key>.",
   ]);
 }
+
+// --- DEBUG
 
 /* DEBUG SLEEP seconds | SET-ACTIVE-EXPIRE 0|1 | POPULATE count [prefix] [size] | OBJECT key |
  *  RELOAD [MERGE] [NOFLUSH] [NOSAVE] */
@@ -8674,16 +8143,7 @@ function debugCommand(c: Client): void {
   addReplySubcommandSyntaxError(c);
 }
 
-/** The bytes a string takes in an RDB file (without LZF): an integer encoding or a length prefix. */
-function rdbStringLength(s: string): number {
-  const n = s.length <= 11 ? string2ll(s) : null;
-  if (n !== null && String(n) === s) {
-    if (n >= -128 && n <= 127) return 2;
-    if (n >= -32768 && n <= 32767) return 3;
-    if (n >= -2147483648 && n <= 2147483647) return 5;
-  }
-  return (s.length < 64 ? 1 : s.length < 16384 ? 2 : 5) + s.length;
-}
+// --- SHUTDOWN
 
 /* SHUTDOWN [NOSAVE | SAVE] [NOW] [FORCE] [ABORT] */
 function shutdownCommand(c: Client): void {
@@ -8716,6 +8176,8 @@ function prepareForShutdown(save: boolean, nosave: boolean): boolean {
   return ok;
 }
 
+// --- FUNCTION
+
 /* FUNCTION FLUSH [ASYNC | SYNC]: there are no functions until scripting exists. */
 function functionFlushCommand(c: Client): void {
   if (c.argv.length === 3 && !["sync", "async"].includes(c.argv[2].toLowerCase())) {
@@ -8724,6 +8186,8 @@ function functionFlushCommand(c: Client): void {
   if (c.argv.length > 3) return addReplySubcommandSyntaxError(c);
   addReplyOK(c);
 }
+
+// --- INFO
 
 /** Bytes as Redis's bytesToHuman shows them: 1.50K, 2.00M ... */
 function bytesToHuman(n: number): string {
@@ -9257,14 +8721,13 @@ registerCommands("scripting", [
 });
 
 // ============================================================================================
-// 17. ACL: users, their permissions, and the check every command passes
+// ACL
 //
-// A user has flags (on/off, nopass), SHA-256 password hashes and selectors: the root selector
-// plus any "(...)" ones. A selector allows commands as a bitmap over command ids (with
-// first-argument exceptions such as +select|0), keys as glob patterns with read/write
-// permissions, and channels as glob patterns; a command line runs if any one selector allows all
-// of it. ACL LIST describes a bitmap back as rules with Redis's best-fit algorithm (categories
-// first, then single commands), so what it prints round-trips through ACL SETUSER.
+// A user has flags (on/off, nopass), SHA-256 password hashes and selectors: the root selector plus
+// any "(...)" ones. A selector allows commands as a bitmap over command ids (with first-argument
+// exceptions such as +select|0), keys as glob patterns with read/write permissions, and channels
+// as glob patterns; a command line runs if any one selector allows all of it. ACL LIST describes
+// a bitmap back as rules with Redis's best-fit algorithm, so it round-trips through ACL SETUSER.
 // ============================================================================================
 
 /** What a key pattern grants: %R~ reads, %W~ writes, ~ both. */
@@ -10085,22 +9548,22 @@ function aclHelpCommand(c: Client): void {
 }
 
 // ============================================================================================
-// 18. RDB persistence
+// RDB
 //
-// Redbun reads and writes Redis's own RDB format (version 10, what Redis 7.0 writes), so dump
-// files move between Redbun and Redis in both directions and pass redis-check-rdb. We write the
-// plain encodings every Redis version loads (strings, then lists, sets, hashes and sorted sets as
-// sequences of strings and binary doubles), and read every encoding Redis 7.x writes: integer and
-// LZF strings, ziplists, listpacks, intsets, zipmaps, quicklists.
-//
-// BGSAVE runs on the event loop in slices of a few milliseconds. It walks each database's slots
-// from the top down (like SCAN, so a key present throughout is met exactly once thanks to a per-
-// slot save mark), and copy-on-write keeps it a point-in-time snapshot: before any key that the
-// walk has not reached yet is changed, deleted, or has its TTL touched, saveBeforeChange writes
-// its current entry out first. Keys created after the start are marked as done, and FLUSHALL or
-// SWAPDB leave the snapshot's Db objects alone. The file is written to a temp name, fsynced and
-// renamed, so a crash never leaves a half-written dump.rdb behind.
+// Redis's own RDB format (version 10, what Redis 7.0 writes), so dump files move between Redbun and
+// Redis in both directions and pass redis-check-rdb. We write the plain encodings every Redis
+// version loads and read every encoding Redis 7.x writes (integer and LZF strings, ziplists,
+// listpacks, intsets, zipmaps, quicklists); CRC64 and LZF are in Part III. Also DUMP and RESTORE.
 // ============================================================================================
+
+// BGSAVE runs on the event loop in slices of a millisecond. It walks each database's slots from
+// the top down (like SCAN, so a key present throughout is met exactly once thanks to a per-slot
+// save mark), and copy-on-write keeps it a point-in-time snapshot: before any key that the walk
+// has not reached yet is changed, deleted, or has its TTL touched, saveBeforeChange writes its
+// current entry out first. Keys created after the start are marked as done, and FLUSHALL or
+// SWAPDB leave the snapshot's Db objects alone. The file is written to a temp name, fsynced and
+// renamed, so a crash never leaves a half-written dump.rdb behind; a save the disk refuses
+// removes its temp file and reports the error.
 
 const RDB_VERSION = 10;
 const RDB_TYPE_STRING = 0, RDB_TYPE_LIST = 1, RDB_TYPE_SET = 2, RDB_TYPE_ZSET = 3, RDB_TYPE_HASH = 4, RDB_TYPE_ZSET_2 = 5,
@@ -10112,101 +9575,6 @@ const RDB_OPCODE_SLOT_INFO = 244, RDB_OPCODE_FUNCTION2 = 245, RDB_OPCODE_FUNCTIO
   RDB_OPCODE_IDLE = 248, RDB_OPCODE_FREQ = 249, RDB_OPCODE_AUX = 250, RDB_OPCODE_RESIZEDB = 251,
   RDB_OPCODE_EXPIRETIME_MS = 252, RDB_OPCODE_EXPIRETIME = 253, RDB_OPCODE_SELECTDB = 254, RDB_OPCODE_EOF = 255;
 const RDB_ENC_INT8 = 0, RDB_ENC_INT16 = 1, RDB_ENC_INT32 = 2, RDB_ENC_LZF = 3;
-
-// --- CRC64 (Jones polynomial, reflected, as Redis's crc64.c), as two 32-bit halves per table entry.
-const CRC64_LO = new Uint32Array(256), CRC64_HI = new Uint32Array(256);
-{
-  const poly = 0x95ac9329ac4bc9b5n; // 0xad93d23594c935a9 bit-reflected
-  for (let i = 0; i < 256; i++) {
-    let crc = BigInt(i);
-    for (let j = 0; j < 8; j++) crc = crc & 1n ? (crc >> 1n) ^ poly : crc >> 1n;
-    CRC64_LO[i] = Number(crc & 0xffffffffn);
-    CRC64_HI[i] = Number(crc >> 32n);
-  }
-}
-
-/** Continues a CRC64 over bytes; the state is [lo, hi]. */
-function crc64Update(state: [number, number], buf: Uint8Array, start = 0, end = buf.length): void {
-  let lo = state[0], hi = state[1];
-  for (let i = start; i < end; i++) {
-    const idx = (lo ^ buf[i]) & 0xff;
-    lo = ((lo >>> 8) | (hi << 24)) ^ CRC64_LO[idx];
-    hi = (hi >>> 8) ^ CRC64_HI[idx];
-  }
-  state[0] = lo >>> 0;
-  state[1] = hi >>> 0;
-}
-
-// --- LZF (liblzf's format, which Redis uses for strings over 20 bytes).
-
-/** Decompresses LZF data into exactly `outLen` bytes, or returns null if it is malformed. */
-function lzfDecompress(input: Uint8Array, outLen: number): Uint8Array | null {
-  const out = new Uint8Array(outLen);
-  let ip = 0, op = 0;
-  while (ip < input.length) {
-    const ctrl = input[ip++];
-    if (ctrl < 32) {
-      const n = ctrl + 1;
-      if (op + n > outLen || ip + n > input.length) return null;
-      out.set(input.subarray(ip, ip + n), op);
-      ip += n;
-      op += n;
-    } else {
-      let len = ctrl >> 5;
-      if (len === 7) len += input[ip++];
-      const ref = op - ((ctrl & 0x1f) << 8) - input[ip++] - 1;
-      len += 2;
-      if (ref < 0 || op + len > outLen) return null;
-      for (let k = 0; k < len; k++) out[op++] = out[ref + k];
-    }
-  }
-  return op === outLen ? out : null;
-}
-
-/** Compresses with LZF; returns null when the result would not be smaller (Redis then stores the
- *  string plainly). A 3-byte hash finds back-references up to 8 KiB away, as liblzf does. */
-function lzfCompress(input: Uint8Array): Uint8Array | null {
-  const n = input.length;
-  const out = new Uint8Array(n);
-  const table = new Int32Array(1 << 14).fill(-1);
-  let ip = 0, op = 1, lit = 0;
-  out[0] = 0;
-  while (ip < n - 2) {
-    const h = Math.imul((input[ip] << 16) | (input[ip + 1] << 8) | input[ip + 2], 0x9e3779b1) >>> 18;
-    const ref = table[h];
-    table[h] = ip;
-    const off = ip - ref - 1;
-    if (ref >= 0 && off < 8192 && input[ref] === input[ip] && input[ref + 1] === input[ip + 1] && input[ref + 2] === input[ip + 2]) {
-      let len = 3;
-      const maxLen = Math.min(264, n - ip);
-      while (len < maxLen && input[ref + len] === input[ip + len]) len++;
-      if (op + 3 + 1 >= n) return null;
-      if (lit === 0) op--; // drop the empty literal run header
-      else out[op - lit - 1] = lit - 1;
-      const l = len - 2;
-      if (l < 7) out[op++] = (l << 5) | (off >> 8);
-      else { out[op++] = (7 << 5) | (off >> 8); out[op++] = l - 7; }
-      out[op++] = off & 0xff;
-      out[op++] = 0; // next literal run header
-      lit = 0;
-      ip += len;
-    } else {
-      if (op + 1 >= n) return null;
-      out[op++] = input[ip++];
-      lit++;
-      if (lit === 32) { out[op - lit - 1] = 31; out[op++] = 0; lit = 0; }
-    }
-  }
-  while (ip < n) {
-    if (op + 1 >= n) return null;
-    out[op++] = input[ip++];
-    lit++;
-    if (lit === 32) { out[op - lit - 1] = 31; out[op++] = 0; lit = 0; }
-  }
-  if (lit === 0) op--;
-  else out[op - lit - 1] = lit - 1;
-  return op < n ? out.subarray(0, op) : null;
-}
 
 // --- Writing.
 
@@ -10277,6 +9645,17 @@ class RdbWriter {
   double(d: number): void { this.ensure(8); this.buf.writeDoubleLE(d, this.len); this.len += 8; }
   millis(ms: number): void { this.ensure(8); this.buf.writeBigInt64LE(ms >= 2 ** 63 ? LLONG_MAX : ms < -(2 ** 63) ? -LLONG_MAX - 1n : BigInt(ms), this.len); this.len += 8; }
   take(): Buffer { const out = this.buf.subarray(0, this.len); this.buf = Buffer.allocUnsafe(64 * 1024); this.len = 0; return out; }
+}
+
+/** The bytes a string takes in an RDB file (without LZF): an integer encoding or a length prefix. */
+function rdbStringLength(s: string): number {
+  const n = s.length <= 11 ? string2ll(s) : null;
+  if (n !== null && String(n) === s) {
+    if (n >= -128 && n <= 127) return 2;
+    if (n >= -32768 && n <= 32767) return 3;
+    if (n >= -2147483648 && n <= 2147483647) return 5;
+  }
+  return (s.length < 64 ? 1 : s.length < 16384 ? 2 : 5) + s.length;
 }
 
 /** A list, hash, set or sorted set without elements, which a file or payload must not hold (an
@@ -10378,38 +9757,6 @@ function saveBeforeChange(db: Db, key: string): void {
 function saveWriteKey(job: SaveJob, key: string, v: RValue, expire: number): void {
   if (job.format === "rdb") rdbWriteKey(job.w, key, v, expire);
   else aofRewriteKey(job.w, key, v, expire);
-}
-
-/** A key as the commands that rebuild it (an AOF base without RDB preamble), in batches of 64
- *  items per command as Redis writes them. */
-function aofRewriteKey(w: RdbWriter, key: string, v: RValue, expire: number): void {
-  const emit = (argv: string[]) => w.latin1(respCommand(argv));
-  const batches = (cmd: string, items: string[], per: number) => {
-    for (let i = 0; i < items.length; i += 64 * per) emit([cmd, key, ...items.slice(i, i + 64 * per)]);
-  };
-  if (isString(v)) emit(["SET", key, strOf(v)]);
-  else if (v instanceof RList) batches("RPUSH", v.range(0, v.length - 1), 1);
-  else if (v instanceof RSet) batches("SADD", v.dict.keyList(), 1);
-  else if (v instanceof RHash) batches("HMSET", v.dict.keyList().flatMap((f, i) => [f, v.dict.valAt(i)]), 2);
-  else if (v instanceof RStream) aofRewriteStream(emit, key, v);
-  else batches("ZADD", zsetRangeByRank(v, 0, -1, false).flatMap((n) => [formatDouble(n.score), n.member]), 2);
-  if (expire !== -1) emit(["PEXPIREAT", key, String(expire)]);
-}
-
-/** A stream as commands (Redis's rewriteStreamObject): its entries, its IDs and counters, its
- *  groups and their pending entries. */
-function aofRewriteStream(emit: (argv: string[]) => void, key: string, s: RStream): void {
-  const entries = s.range(SID_MIN, SID_MAX, 0, false);
-  for (const e of entries) emit(["XADD", key, sidStr(e), ...e.fields]);
-  if (!entries.length) emit(["XADD", key, "MAXLEN", "0", sidStr(s.lastId), "x", "y"]);
-  emit(["XSETID", key, sidStr(s.lastId), "ENTRIESADDED", String(s.entriesAdded), "MAXDELETEDID", sidStr(s.maxDeletedId)]);
-  for (const g of s.groups.values()) {
-    emit(["XGROUP", "CREATE", key, g.name, sidStr(g.lastId), "ENTRIESREAD", String(g.entriesRead)]);
-    for (const n of g.pel.sorted()) {
-      emit(["XCLAIM", key, g.name, n.consumer.name, "0", sidStr(n.id), "TIME", String(n.deliveryTime), "RETRYCOUNT", String(n.deliveryCount), "JUSTID", "FORCE"]);
-    }
-    for (const cons of g.consumers.values()) if (!cons.pel.size) emit(["XGROUP", "CREATECONSUMER", key, g.name, cons.name]);
-  }
 }
 
 /** Hands a chunk to the job's destination. A destination that throws ends the job (at its next
@@ -11121,52 +10468,21 @@ function restoreCommand(c: Client): void {
 }
 
 // ============================================================================================
-// 19. AOF persistence
+// AOF
 //
 // Redis 7's multi-part AOF: a directory (appenddirname) holding a base file (an RDB image, or
-// commands when aof-use-rdb-preamble is off), incremental files of RESP commands, and a
-// manifest naming them, so real Redis loads our directory and we load theirs. What gets logged
-// is what call() propagates: the effective form of each write (absolute expiry times, the pops
-// that blocking commands really did, DEL for expired keys), with SELECT when the db changes and
-// MULTI/EXEC around anything that took more than one write.
-//
+// commands when aof-use-rdb-preamble is off), incremental files of RESP commands, and a manifest
+// naming them, so real Redis loads our directory and we load theirs. What gets logged is what
+// call() propagates: the effective form of each write (absolute expiry times, the pops that
+// blocking commands really did, DEL for expired keys), with SELECT and MULTI/EXEC as needed.
+// ============================================================================================
+
 // The buffer is written before any reply leaves the server; with appendfsync always it is also
 // fsynced first, so an acknowledged write survives kill -9. When the disk refuses a write, the
 // unwritten bytes are kept and retried and writes are refused with MISCONF until one succeeds.
 // BGREWRITEAOF opens a new incremental file at once (new writes go there, the manifest names it
 // first), writes a new base with the same incremental snapshot as BGSAVE, and then switches the
 // manifest atomically (temp file + rename); a rewrite that fails leaves the old files in charge.
-// ============================================================================================
-
-interface AofFileInfo { name: string; seq: number; type: "b" | "h" | "i" }
-
-const aof = {
-  on: false,
-  fd: -1, // the incremental file being appended to
-  buf: [] as string[], // RESP not yet written
-  bufLen: 0,
-  selectedDb: -1,
-  base: null as AofFileInfo | null,
-  incrs: [] as AofFileInfo[],
-  lastFsync: 0,
-  fsyncInFlight: false,
-  currentSize: 0,
-  baseSize: 0,
-  loading: false,
-  rewriting: false,
-  rewriteStart: 0,
-  lastRewriteOk: true,
-  lastRewriteSecs: -1,
-  rewrites: 0,
-  lastWriteOk: true,
-  writeErr: "", // why the last write or background fsync failed (strerror); "" once one succeeds
-  lastWriteErrorLog: 0,
-  unwritten: EMPTY, // bytes a failed write left behind: written first on the next try
-  incrSize: 0, // bytes in the open incremental file: where a short write is cut back to
-  rewriteFailures: 0, // consecutive failed rewrites
-  retryLimit: { delayMin: 0, at: 0 }, // the cron's rewrites back off after repeated failures
-  scheduled: false,
-};
 
 function aofDir(): string { return `${conf.dir}/${conf.appenddirname}`; }
 function aofManifestName(): string { return `${conf.appendfilename}.manifest`; }
@@ -11488,6 +10804,22 @@ function stopAppendOnly(): void {
   aof.writeErr = "";
 }
 
+/** A key as the commands that rebuild it (an AOF base without RDB preamble), in batches of 64
+ *  items per command as Redis writes them. */
+function aofRewriteKey(w: RdbWriter, key: string, v: RValue, expire: number): void {
+  const emit = (argv: string[]) => w.latin1(respCommand(argv));
+  const batches = (cmd: string, items: string[], per: number) => {
+    for (let i = 0; i < items.length; i += 64 * per) emit([cmd, key, ...items.slice(i, i + 64 * per)]);
+  };
+  if (isString(v)) emit(["SET", key, strOf(v)]);
+  else if (v instanceof RList) batches("RPUSH", v.range(0, v.length - 1), 1);
+  else if (v instanceof RSet) batches("SADD", v.dict.keyList(), 1);
+  else if (v instanceof RHash) batches("HMSET", v.dict.keyList().flatMap((f, i) => [f, v.dict.valAt(i)]), 2);
+  else if (v instanceof RStream) aofRewriteStream(emit, key, v);
+  else batches("ZADD", zsetRangeByRank(v, 0, -1, false).flatMap((n) => [formatDouble(n.score), n.member]), 2);
+  if (expire !== -1) emit(["PEXPIREAT", key, String(expire)]);
+}
+
 /** BGREWRITEAOF: a new incremental file right away, a new base in the background, then the
  *  manifest switch and the old files' removal. Returns false if it could not start. Whatever
  *  fails later, the files the manifest names keep every write, the temp file is removed, and
@@ -11613,61 +10945,21 @@ function aofCron(): void {
 }
 
 // ============================================================================================
-// 20. Replication
+// Replication
 //
-// Redis's PSYNC protocol, so Redbun and Redis replicate from each other in both directions.
-// A master has a replication ID and an offset: every propagated write (with SELECT as needed,
+// Redis's PSYNC protocol, so Redbun and Redis replicate from each other in both directions. A
+// master has a replication ID and an offset: every propagated write (with SELECT as needed,
 // MULTI/EXEC, PINGs) is appended to a circular backlog and to each replica's output buffer, and
 // the offset counts those bytes. A replica asking PSYNC <replid> <offset> continues from the
-// backlog when it can (+CONTINUE) and otherwise gets +FULLRESYNC: a point-in-time RDB made with
-// the same incremental snapshot as BGSAVE, then the stream buffered since it started.
-//
+// backlog when it can (+CONTINUE) and otherwise gets +FULLRESYNC and a point-in-time RDB.
+// ============================================================================================
+
 // A replica connects out with the handshake Redis uses (PING, AUTH, REPLCONF listening-port and
 // capa, PSYNC), loads the RDB (length-prefixed or diskless with an EOF mark), then applies the
 // stream through a client flagged as the master, counting the bytes of each command applied. It
 // acks every second, proxies the stream byte for byte to its own replicas, lets keys expire only
-// when the master says so, and reconnects with a partial resync when the link drops.
-// ============================================================================================
-
-const repl = {
-  replid: "",
-  replid2: "0".repeat(40),
-  offset: 0, // master_repl_offset
-  secondOffset: -1,
-  backlog: null as Buffer | null,
-  backlogIdx: 0, // where the next byte goes in the ring
-  backlogHistlen: 0,
-  seldb: -1, // the db the stream last SELECTed
-  replicas: new Set<Client>(),
-  snapshot: null as { replicas: Set<Client>; pending: Buffer[]; pendingBytes: number; offset: number } | null,
-  lastPing: 0,
-  // Replica side.
-  masterHost: "",
-  masterPort: 0,
-  state: "none" as "none" | "connect" | "connecting" | "handshake" | "sync" | "connected",
-  master: null as Client | null, // the link's client once the stream flows
-  link: null as Socket<MasterLink> | null,
-  lastIo: 0,
-  downSince: 0,
-  lastAck: 0,
-  retryTimer: null as ReturnType<typeof setTimeout> | null,
-  retryDelay: 100,
-  connectSeq: 0, // which connection attempt is current: a late answer to an abandoned one is dropped
-  cachedReplid: "", // the history we can continue with PSYNC after the link dropped
-  getAckPending: false, // a WAIT wants fresh acks: send REPLCONF GETACK before sleeping
-};
-
-/** Per-connection state of the replica's link to its master, during handshake and transfer. */
-interface MasterLink {
-  buf: Buffer;
-  expect: string;
-  rdbLen: number;
-  eofMark: Buffer | null; // diskless: the payload ends at these 40 bytes
-  eofTail: Buffer; // the last bytes received, where a mark split across reads begins
-  rdbChunks: Buffer[];
-  rdbGot: number;
-  fullSync: { replid: string; offset: number } | null;
-}
+// when the master says so, and reconnects with a partial resync when the link drops. Every phase
+// of the link times out after repl-timeout seconds of silence and is retried.
 
 function isReplica(): boolean { return repl.masterHost !== ""; }
 
@@ -12294,262 +11586,1105 @@ function replicationInfo(): string[] {
   return lines;
 }
 
-// ============================================================================================
-// 21. Server loop
+// ############################################################################################
+// Part III. Containers and algorithms
 //
-// Bun.listen delivers each read as one `data` event: the client's commands run to completion,
-// then every client with pending output is written once. serverCron runs `hz` times a second
-// for the active expiry cycle, stats sampling and CLIENT PAUSE timeouts.
-// ============================================================================================
-
-const stats = {
-  connections: 0, rejectedConnections: 0, commands: 0, errorReplies: 0, netInput: 0, netOutput: 0, reads: 0, writes: 0,
-  keyspaceHits: 0, keyspaceMisses: 0, expiredKeys: 0, expiredStalePerc: 0, expiredTimeCapReached: 0, expireCycleMs: 0,
-  opsPerSec: 0, inputKbps: 0, outputKbps: 0, evictedKeys: 0, syncFull: 0, syncPartialOk: 0, syncPartialErr: 0,
-};
-const errorStats = new Map<string, number>();
-
-const server = {
-  dbs: [] as Db[],
-  clients: new Map<number, Client>(),
-  monitors: new Set<Client>(),
-  pausedClients: new Set<Client>(),
-  blockingKeysCount: 0, // (client, key) pairs parked in the databases' blocking maps
-  notifyFlags: 0, // notify-keyspace-events, parsed
-  // RDB state, as INFO persistence reports it.
-  loading: false,
-  rdbChildRunning: false, // a BGSAVE is in progress (Redis's rdb_child_pid != -1)
-  rdbSaveStart: 0,
-  lastBgsaveOk: true,
-  lastBgsaveTry: 0,
-  bgsaveScheduled: false,
-  rdbSaves: 0,
-  rdbLastSaveSeconds: -1,
-  rdbLoadedKeys: 0,
-  rdbLoadedExpired: 0,
-  nextClientId: 0,
-  dirty: 0,
-  port: 0,
-  runId: "",
-  startTime: Date.now(),
-  lastSave: Math.floor(Date.now() / 1000),
-  configFile: "",
-  pauseEnd: 0,
-  pauseType: "all" as "all" | "write",
-  activeExpireEnabled: true,
-  slowlog: [] as SlowlogEntry[],
-  slowlogNextId: 0,
-  latency: new Map<string, { samples: { time: number; ms: number }[]; max: number }>(),
-  peakMemory: 0,
-  listeners: [] as TCPSocketListener<Client>[],
-  cronTimer: null as ReturnType<typeof setInterval> | null,
-  shutdown: null as (() => Promise<void>) | null,
-  opsSample: { time: Date.now(), commands: 0, input: 0, output: 0 },
-};
-
-const E_PROTECTED_MODE = "-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. " +
-  "In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you " +
-  "may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the " +
-  "loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible " +
-  "from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by " +
-  "editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the " +
-  "server manually just for testing, restart it with the '--protected-mode no' option. 4) Setup a an authentication password for the default " +
-  "user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n";
-
-const socketHandlers = {
-  open(sock: Socket<Client>) {
-    if (server.clients.size >= (conf.maxclients as number)) {
-      stats.rejectedConnections++;
-      sock.write("-ERR max number of clients reached\r\n");
-      sock.end();
-      return;
-    }
-    // Protected mode: while the default user has no password, only loopback clients get in.
-    const peer = sock.remoteAddress;
-    if (conf["protected-mode"] && defaultUser.flags & USER_NOPASS && !isLoopbackIp(peer)) {
-      stats.rejectedConnections++;
-      sock.write(E_PROTECTED_MODE);
-      sock.end();
-      return;
-    }
-    const keepAlive = conf["tcp-keepalive"] as number;
-    if (keepAlive) sock.setKeepAlive(true, keepAlive * 1000); // dead peers are found, as Redis's SO_KEEPALIVE
-    const addr = sock.remoteAddress.includes(":") ? `[${sock.remoteAddress}]` : sock.remoteAddress;
-    const local = sock.localAddress ?? "";
-    const c = new Client(sock, `${addr}:${sock.remotePort}`, `${local.includes(":") ? `[${local}]` : local}:${server.port}`);
-    clientSetDefaultAuth(c);
-    sock.data = c;
-    server.clients.set(c.id, c);
-    stats.connections++;
-  },
-  data(sock: Socket<Client>, chunk: Buffer) {
-    const c = sock.data;
-    if (!c || c.closed) return;
-    stats.reads++;
-    stats.netInput += chunk.length;
-    appendInput(c, chunk);
-    if (c.qlen - c.qpos > hot.queryBufferLimit) {
-      log("warning", `Closing client that reached max query buffer length: ${clientInfoString(c)}`);
-      freeClient(c);
-      return;
-    }
-    processInputBuffer(c);
-    handleClientsWithPendingWrites();
-  },
-  drain(sock: Socket<Client>) {
-    const c = sock.data;
-    if (c && !c.closed) writeToClient(c);
-  },
-  close(sock: Socket<Client>) {
-    const c = sock.data;
-    if (c) freeClient(c);
-  },
-  error(sock: Socket<Client>, err: Error) {
-    log("verbose", `Client error: ${err.message}`);
-    const c = sock.data;
-    if (c) freeClient(c);
-  },
-};
-
-/** Listens on every address in `bind` (a leading '-' marks an optional address, as in Redis). */
-function listenAll(): string | null {
-  const addrs = String(conf.bind).split(" ").filter(Boolean);
-  const listeners: TCPSocketListener<Client>[] = [];
-  let port = conf.port as number;
-  for (const a of addrs.length ? addrs : ["127.0.0.1"]) {
-    const optional = a.startsWith("-");
-    const hostname = optional ? a.slice(1) : a;
-    try {
-      const l = Bun.listen<Client>({ hostname: hostname === "*" ? "0.0.0.0" : hostname, port, socket: socketHandlers });
-      port = l.port; // with port 0, the other addresses share the first one's port
-      listeners.push(l);
-    } catch (err) {
-      if (optional) continue;
-      for (const l of listeners) l.stop(true);
-      return `Failed listening on port ${conf.port} (tcp), aborting: ${(err as Error).message}`;
-    }
-  }
-  server.listeners = listeners;
-  server.port = port;
-  return null;
-}
-
-/** CONFIG SET port/bind: listen on the new addresses before letting go of the old ones. */
-function rebindListeners(param: "port" | "bind"): string | null {
-  const old = server.listeners;
-  const err = listenAll();
-  if (err) { server.listeners = old; return param === "bind" ? "Failed to bind to specified addresses." : "Unable to listen on this port. Check server logs."; }
-  for (const l of old) l.stop(false);
-  return null;
-}
-
-/** Periodic work: active expiry, ops/sec sampling, the end of CLIENT PAUSE. */
-function serverCron(): void {
-  refreshClockBase();
-  try {
-    if (server.pauseEnd && server.pauseEnd <= now()) {
-      server.pauseEnd = 0;
-      unpauseClients();
-    }
-    if (server.pauseEnd <= now()) activeExpireCycle();
-    checkSavePoints();
-    aofCron();
-    replicationCron();
-    closeIdleClients();
-    const t = Date.now(), s = server.opsSample;
-    if (t - s.time >= 1000) {
-      const dt = (t - s.time) / 1000;
-      stats.opsPerSec = Math.round((stats.commands - s.commands) / dt);
-      stats.inputKbps = (stats.netInput - s.input) / dt / 1024;
-      stats.outputKbps = (stats.netOutput - s.output) / dt / 1024;
-      server.opsSample = { time: t, commands: stats.commands, input: stats.netInput, output: stats.netOutput };
-    }
-    handleClientsWithPendingWrites();
-  } catch (err) {
-    log("warning", `serverCron: ${(err as Error).stack ?? err}`);
-  }
-}
-
-/** Closes clients idle for more than `timeout` seconds, as Redis's clientsCronHandleTimeout:
- *  replicas, the master, monitors, subscribers and blocked clients are left alone. */
-function closeIdleClients(): void {
-  const maxIdleMs = (conf.timeout as number) * 1000;
-  if (!maxIdleMs) return;
-  const t = Date.now();
-  for (const c of server.clients.values()) {
-    if (clientType(c) !== "normal" || c.monitor || c.bstate || t - c.lastInteraction <= maxIdleMs) continue;
-    log("verbose", "Closing idle client");
-    freeClient(c);
-  }
-}
-
-/** Startup: with appendonly the AOF directory is the truth; otherwise dump.rdb. Either way a
- *  corrupt file stops the start rather than serving a partial dataset. */
-function loadPersistedData(): void {
-  removeStaleTempFiles();
-  server.loading = true;
-  try {
-    if (conf.appendonly) {
-      const loaded = loadAppendOnlyFiles();
-      startAppendOnly(loaded);
-    } else loadDataFromDisk();
-  } finally {
-    server.loading = false;
-  }
-}
-
-export interface RedbunServer {
-  port: number;
-  close(): Promise<void>;
-}
-
-/** Starts a server with the given parameters (Redis config names, e.g. { port: 0, save: "" }).
- *  `clock` replaces the time source, for tests. */
-export async function startServer(options: { [name: string]: string | number | (() => number) | undefined; clock?: () => number } = {}): Promise<RedbunServer> {
-  // Like Redis, the server's state is process-global: one server per process.
-  if (server.listeners.length) throw new Error("a Redbun server is already running in this process");
-  const { clock: testClock, ...params } = options;
-  if (testClock) clock = testClock;
-  const text = Object.entries(params).map(([k, v]) => `${k} ${reprString(String(v))}`).join("\n");
-  loadConfigDefaults();
-  loadConfigText(text);
-  return initServer();
-}
-
-function initServer(): RedbunServer {
-  refreshClockBase();
-  applyConfigChanges([]);
-  const aclErr = aclLoadUsersAtStartup();
-  if (aclErr) throw new Error(aclErr);
-  server.dbs = Array.from({ length: conf.databases as number }, (_, i) => new Db(i));
-  server.runId = randomBytes(20).toString("hex");
-  repl.replid = randomBytes(20).toString("hex");
-  server.startTime = Date.now();
-  loadPersistedData();
-  const err = listenAll();
-  if (err) throw new Error(err);
-  if (conf.replicaof) {
-    const [host, port] = String(conf.replicaof).split(" ");
-    replicationSetMaster(host, Number(port), true);
-  }
-  server.cronTimer = setInterval(serverCron, Math.max(1, Math.floor(1000 / Math.min(500, Math.max(1, conf.hz as number)))));
-  const close = async () => {
-    if (server.cronTimer) clearInterval(server.cronTimer);
-    server.cronTimer = null;
-    for (const c of [...server.clients.values()]) freeClient(c);
-    for (const l of server.listeners) l.stop(true);
-    server.listeners = [];
-  };
-  server.shutdown = async () => {
-    await close();
-    log("warning", "Redis is now ready to exit, bye bye...");
-    if (server.configFile !== null && isMainProcess) process.exit(0);
-  };
-  return { get port() { return server.port; }, close };
-}
+// The data structures the chapters build on, each behind a small interface with its byte layout
+// named, and the algorithms Redis's formats need. Optimizations live here, with the why in a
+// comment and the numbers in bench/results.md.
+// ############################################################################################
 
 // ============================================================================================
-// 22. main
+// Hash tables
+//
+// Dict is the one hash table: entries live in dense slots (keyAt(i), valAt(i)) indexed by an
+// open-addressing table, and deleting swaps the last slot into the hole. Short keys and values
+// live as bytes in an Arena rather than as JS strings. Db is a Dict of keys with per-slot arrays
+// (access clock, save mark, memory estimate) kept in step with its slots.
+// ============================================================================================
+
+// Dense slots give O(1) random entries (RANDOMKEY, SPOP, HRANDFIELD ...) without copying, and a
+// SCAN that never misses an entry: a scan walks the slots from the top down, and a swap only ever
+// moves the top slot (already visited) downwards.
+
+/** A string's hash for Dict: FNV-1a over its bytes with a seed drawn at startup (so nobody can
+ *  prepare colliding keys, as Redis seeds its siphash), then a final mix. */
+const DICT_SEED = randomBytes(4).readInt32LE(0);
+function dictHash(s: string): number {
+  let h = DICT_SEED ^ s.length;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return hashMix(h);
+}
+/** dictHash of the n bytes of b from `start`. */
+function dictHashBytes(b: Buffer, start: number, n: number): number {
+  let h = DICT_SEED ^ n;
+  for (let i = start; i < start + n; i++) h = Math.imul(h ^ b[i], 0x01000193);
+  return hashMix(h);
+}
+function hashMix(h: number): number {
+  h ^= h >>> 15;
+  h = Math.imul(h, 0x2c1b3c6d);
+  return h ^ (h >>> 12);
+}
+
+// Arrays that can grow to millions of entries are kept in pages of 4096 (see Dict.pages).
+const PAGE_BITS = 12, PAGE_MASK = (1 << PAGE_BITS) - 1;
+
+// A JS string costs about 50 bytes of memory beyond its characters (its cell, its header, the
+// allocator's rounding), and the collector visits each one: a million small keys with their
+// values were two million strings, twice Redis's memory. So a Dict whose values are mostly
+// strings (a database, a hash) keeps a key of at most PACK_MAX bytes with its string value of at
+// most PACK_MAX bytes as one entry of bytes in an Arena (and a set's Dict a member of at most
+// PACK_MAX bytes, with an empty value):
+//   [key length][value length][slot: 4 bytes, little-endian][key][value]
+// The entry knows its Dict slot, so that the Dict's index can point at the entry itself: a lookup
+// in a big table then reads the index and the entry (two cache misses), not also the slot.
+const PACK_MAX = 255;
+const ARENA_CHUNK = 1 << 16; // the largest chunk; a handle is chunk * ARENA_CHUNK + offset
+// A handle must fit an Int32 (the index holds ~handle): an arena of 2 GiB packs no more entries.
+const ARENA_MAX_CHUNKS = 2 ** 31 / ARENA_CHUNK;
+
+/** Entries of bytes in chunks of Buffer, allocated in size classes of 4 bytes with a free list
+ *  each, so that a freed entry is reused by the next of its size. Chunks grow with the arena,
+ *  from 64 bytes (a hash of one field) to 64 KiB. */
+class Arena {
+  private chunks: Buffer[] = [];
+  private used = 0; // bytes taken in the last chunk
+  private total = 0;
+  private free: number[][] = [];
+  private static size(klen: number, vlen: number): number { return (klen + vlen + 9) & ~3; }
+  /** True when the next entry could need a chunk past the last one a handle can name. */
+  get full(): boolean { return this.chunks.length >= ARENA_MAX_CHUNKS - 1; }
+  /** A new entry for key and val in Dict slot `slot`; returns its handle. */
+  alloc(key: string, val: string, slot: number): number {
+    const h = this.take(Arena.size(key.length, val.length)), b = this.chunks[h >>> 16], o = h & 0xffff;
+    b[o] = key.length;
+    Arena.setSlot(b, o, slot);
+    Arena.put(b, o + 6, key);
+    this.putVal(b, o, val);
+    return h;
+  }
+  slotOf(h: number): number {
+    const b = this.chunks[h >>> 16], o = h & 0xffff;
+    return b[o + 2] | (b[o + 3] << 8) | (b[o + 4] << 16) | (b[o + 5] << 24);
+  }
+  moveTo(h: number, slot: number): void { Arena.setSlot(this.chunks[h >>> 16], h & 0xffff, slot); }
+  private static setSlot(b: Buffer, o: number, slot: number): void {
+    b[o + 2] = slot; b[o + 3] = slot >>> 8; b[o + 4] = slot >>> 16; b[o + 5] = slot >>> 24;
+  }
+  /** Copies s into b at p. (Its own copy of writeLatin1: that one, called with the clients'
+   *  output buffers too, measured ~10 ns slower per SET here.) */
+  private static put(b: Buffer, p: number, s: string): void {
+    const n = s.length;
+    if (n > 16) b.latin1Write(s, p);
+    else for (let i = 0; i < n; i++) b[p + i] = s.charCodeAt(i);
+  }
+  private take(size: number): number {
+    const list = this.free[size >> 2];
+    if (list !== undefined && list.length > 0) return list.pop()!;
+    let c = this.chunks.length - 1;
+    if (c < 0 || this.used + size > this.chunks[c].length) {
+      let n = 64;
+      while (n < size || (n < this.total && n < ARENA_CHUNK)) n *= 2;
+      this.chunks.push(Buffer.allocUnsafe(n));
+      c++;
+      this.used = 0;
+    }
+    const h = c * ARENA_CHUNK + this.used;
+    this.used += size;
+    this.total += size;
+    return h;
+  }
+  private putVal(b: Buffer, o: number, val: string): void {
+    b[o + 1] = val.length;
+    Arena.put(b, o + 6 + b[o], val);
+  }
+  release(h: number): void {
+    const b = this.chunks[h >>> 16], o = h & 0xffff, cls = Arena.size(b[o], b[o + 1]) >> 2;
+    (this.free[cls] ??= []).push(h);
+  }
+  /** Gives entry h the value val: in place if its size class allows, else in a new entry whose
+   *  handle it returns. */
+  setVal(h: number, val: string): number {
+    const b = this.chunks[h >>> 16], o = h & 0xffff, klen = b[o];
+    const size = Arena.size(klen, val.length);
+    if (size === Arena.size(klen, b[o + 1])) { this.putVal(b, o, val); return h; }
+    const h2 = this.take(size), b2 = this.chunks[h2 >>> 16], o2 = h2 & 0xffff;
+    b.copy(b2, o2, o, o + 6 + klen);
+    this.putVal(b2, o2, val);
+    this.release(h);
+    return h2;
+  }
+  key(h: number): string { const b = this.chunks[h >>> 16], o = h & 0xffff; return b.latin1Slice(o + 6, o + 6 + b[o]); }
+  valLength(h: number): number { return this.chunks[h >>> 16][(h & 0xffff) + 1]; }
+  /** Entry h's value as a number if it is an integer as string2ll reads one, of at most 15
+   *  digits (exact in a double); else NaN. */
+  intVal(h: number): number {
+    const b = this.chunks[h >>> 16], o = h & 0xffff, v = o + 6 + b[o], n = b[o + 1];
+    return n > 16 || (n === 16 && b[v] !== 45) ? NaN : parseIntBytes(b, v, v + n);
+  }
+  /** The lengths of entry h's key and value together. */
+  bytes(h: number): number { const b = this.chunks[h >>> 16], o = h & 0xffff; return b[o] + b[o + 1]; }
+  val(h: number): string {
+    const b = this.chunks[h >>> 16], o = h & 0xffff, v = o + 6 + b[o];
+    return b.latin1Slice(v, v + b[o + 1]);
+  }
+  keyIs(h: number, key: string): boolean {
+    const b = this.chunks[h >>> 16], o = h & 0xffff, n = key.length;
+    if (b[o] !== n) return false;
+    for (let i = 0; i < n; i++) if (b[o + 6 + i] !== key.charCodeAt(i)) return false;
+    return true;
+  }
+  hash(h: number): number { const b = this.chunks[h >>> 16], o = h & 0xffff; return dictHashBytes(b, o + 6, b[o]); }
+  /** Replies with entry h's value as a bulk string. */
+  replyVal(c: Client, h: number): void {
+    const b = this.chunks[h >>> 16], o = h & 0xffff, v = o + 6 + b[o];
+    addReplyBulkBytes(c, b, v, v + b[o + 1]);
+  }
+  /** Writes the entry's key as a bulk reply, straight from the arena. */
+  replyKey(c: Client, h: number): void {
+    const b = this.chunks[h >>> 16], o = h & 0xffff;
+    addReplyBulkBytes(c, b, o + 6, o + 6 + b[o]);
+  }
+}
+
+class Dict<V> {
+  // The entries, key then value, slot i at pages[i >> PAGE_BITS][2 * (i & PAGE_MASK)]:
+  // in pages of 4096 rather than one array because JavaScriptCore's collector, while it marks,
+  // rescans an array in full after each store into it. With a million keys in one array, every
+  // SET made the collector rescan 8 MB: collections crawled for seconds and took half the CPU.
+  // In a packing Dict, a slot whose value place holds a number holds an Arena entry's handle
+  // there (and null in the key's place): such a Dict never stores numbers as values.
+  private pages: unknown[][] = [[]];
+  private count = 0;
+  readonly arena: Arena | null;
+  private readonly keysOnly: boolean; // a set's members: every value is true, and not stored
+  constructor(packs: "strings" | "keys" | null = null) {
+    this.arena = packs ? new Arena() : null;
+    this.keysOnly = packs === "keys";
+  }
+  // The index: an open-addressing table (linear probing, at most half full) of buckets that are
+  // pairs of ints, a key's hash then a reference to its entry, so that a probe reads one cache
+  // line: slot + 1, or for an entry in the arena ~handle (negative), which leads a lookup
+  // straight to the key's bytes, its slot and its value; 0 is an empty bucket. Typed arrays cost
+  // a JS Map's per-entry objects a fraction of the memory.
+  private table = new Int32Array(16);
+  private mask = 7; // buckets - 1
+  // The last key found, its slot and its reference: a command usually looks its key up several
+  // times (to read it, to write it, to account for its memory), and in a big table each first
+  // lookup is a few cache misses. A delete forgets it, since slots move.
+  private lastKey: string | null = null;
+  private lastSlot = 0;
+  private lastRef = 0;
+  // Likewise the last key not found, with its hash and the empty bucket where it would go: a
+  // write usually looks its key up before adding it. Any change to the table forgets it.
+  private missKey: string | null = null;
+  private missHash = 0;
+  private missBucket = 0;
+  get size(): number { return this.count; }
+  keyAt(i: number): string {
+    const page = this.pages[i >> PAGE_BITS], x = 2 * (i & PAGE_MASK), v = page[x + 1];
+    if (this.arena !== null && typeof v === "number") return this.arena.key(v);
+    return page[x] as string;
+  }
+  valAt(i: number): V {
+    const h = this.handleAt(i);
+    if (h >= 0) return (this.keysOnly ? true : this.arena!.val(h)) as V;
+    return this.pages[i >> PAGE_BITS][2 * (i & PAGE_MASK) + 1] as V;
+  }
+  /** Replies slot i's key as a bulk string: from the arena's bytes when it is there, so that a
+   *  reply of millions of keys (SRANDMEMBER -5000000) makes no string per key. */
+  replyKeyAt(c: Client, i: number): void {
+    const h = this.handleAt(i);
+    if (h >= 0) this.arena!.replyKey(c, h);
+    else addReplyBulk(c, this.keyAt(i));
+  }
+  /** The length of slot i's value, which is a string. */
+  strLengthAt(i: number): number {
+    const h = this.handleAt(i);
+    return h >= 0 ? this.arena!.valLength(h) : (this.pages[i >> PAGE_BITS][2 * (i & PAGE_MASK) + 1] as string).length;
+  }
+  /** Slot i's arena handle, or -1 if its entry is not in the arena. For the last key found it
+   *  comes from the index, sparing a read of the slot's page. */
+  handleAt(i: number): number {
+    if (this.arena === null) return -1;
+    if (i === this.lastSlot && this.lastKey !== null) return this.lastRef < 0 ? ~this.lastRef : -1;
+    const v = this.pages[i >> PAGE_BITS][2 * (i & PAGE_MASK) + 1];
+    return typeof v === "number" ? v : -1;
+  }
+  /** The index's reference to slot i. */
+  private refAt(i: number): number {
+    const h = this.handleAt(i);
+    return h >= 0 ? ~h : i + 1;
+  }
+  private slotOfRef(e: number): number { return e > 0 ? e - 1 : this.arena!.slotOf(~e); }
+  private hashAt(i: number): number {
+    const h = this.handleAt(i);
+    return h >= 0 ? this.arena!.hash(h) : dictHash(this.pages[i >> PAGE_BITS][2 * (i & PAGE_MASK)] as string);
+  }
+  setValAt(i: number, val: V): void {
+    if (this.keysOnly) return;
+    if (this.arena !== null) {
+      const h = this.handleAt(i);
+      if (h >= 0 || typeof val === "string") return this.setPacked(this.arena, i, h, val);
+    }
+    const page = this.pages[i >> PAGE_BITS], x = 2 * (i & PAGE_MASK);
+    // Storing the value already there (the parser hands repeated arguments over as the same
+    // string) is skipped: a store into a page the collector has marked makes it rescan the page.
+    // (0 is always stored: -0 === 0, and a sorted set's score can change from one to the other.)
+    if (page[x + 1] !== val || val === 0) page[x + 1] = val;
+  }
+  /** setValAt in a packing Dict, where slot i's entry is in the arena as h (or h is -1) or the
+   *  new value is a string. A value that moves into, out of or within the arena changes the
+   *  entry's reference in the index. */
+  private setPacked(a: Arena, i: number, h: number, val: V): void {
+    const page = this.pages[i >> PAGE_BITS], x = 2 * (i & PAGE_MASK);
+    if (h >= 0) {
+      if (this.staysPacked(val)) {
+        const h2 = a.setVal(h, val as string);
+        if (h2 !== h) { page[x + 1] = h2; this.reref(i, ~h, ~h2); }
+        return;
+      }
+      page[x] = a.key(h);
+      this.reref(i, ~h, i + 1);
+      a.release(h);
+      page[x + 1] = val;
+      return;
+    }
+    const key = page[x] as string;
+    if (key.length <= PACK_MAX && (val as string).length <= PACK_MAX && !a.full) {
+      const h2 = a.alloc(key, val as string, i);
+      page[x] = null;
+      page[x + 1] = h2;
+      this.reref(i, i + 1, ~h2);
+    } else if (page[x + 1] !== val) page[x + 1] = val;
+  }
+  /** True when an entry in the arena given the value val keeps it there. */
+  protected staysPacked(val: V): boolean { return typeof val === "string" && val.length <= PACK_MAX && !this.arena!.full; }
+  /** Points slot i's bucket, which holds reference `from`, at `to` (already in place). */
+  private reref(i: number, from: number, to: number): void {
+    const h = to < 0 ? this.arena!.hash(~to) : dictHash(this.pages[i >> PAGE_BITS][2 * (i & PAGE_MASK)] as string);
+    this.table[2 * this.bucketHolding(from, h) + 1] = to;
+    if (i === this.lastSlot) this.lastRef = to;
+  }
+  /** The keys, as a new array. */
+  keyList(): string[] {
+    const out = new Array<string>(this.count);
+    for (let i = 0; i < this.count; i++) out[i] = this.keyAt(i);
+    return out;
+  }
+  has(key: string): boolean { return this.slot(key) !== undefined; }
+  /** The bucket holding the key, or the empty bucket where it would go. */
+  private probe(key: string, h: number): number {
+    const t = this.table, m = this.mask;
+    let p = h & m;
+    for (let e = t[2 * p + 1]; e !== 0; e = t[2 * p + 1]) {
+      if (t[2 * p] === h && (e > 0 ? this.pages[(e - 1) >> PAGE_BITS][2 * ((e - 1) & PAGE_MASK)] === key : this.arena!.keyIs(~e, key))) return p;
+      p = (p + 1) & m;
+    }
+    return p;
+  }
+  /** The bucket holding slot i (which must be in the table). */
+  private bucketOf(i: number): number { return this.bucketHolding(this.refAt(i), this.hashAt(i)); }
+  /** The bucket holding reference e, whose key hashes to h. */
+  private bucketHolding(e: number, h: number): number {
+    const t = this.table, m = this.mask;
+    let p = h & m;
+    while (t[2 * p + 1] !== e) p = (p + 1) & m;
+    return p;
+  }
+  /** The slot of a key, or undefined. */
+  slot(key: string): number | undefined {
+    if (key === this.lastKey) return this.lastSlot;
+    if (key === this.missKey) return undefined;
+    const h = dictHash(key), p = this.probe(key, h), e = this.table[2 * p + 1];
+    if (e === 0) {
+      this.missKey = key; this.missHash = h; this.missBucket = p;
+      return undefined;
+    }
+    this.lastKey = key;
+    this.lastRef = e;
+    return (this.lastSlot = this.slotOfRef(e));
+  }
+  get(key: string): V | undefined {
+    const i = this.slot(key);
+    return i === undefined ? undefined : this.valAt(i);
+  }
+  /** Adds or replaces an entry; returns true if it is new. */
+  set(key: string, val: V): boolean {
+    if (key === this.lastKey) { this.setValAt(this.lastSlot, val); return false; }
+    const miss = key === this.missKey;
+    const h = miss ? this.missHash : dictHash(key), p = miss ? this.missBucket : this.probe(key, h), e = this.table[2 * p + 1];
+    this.lastKey = key;
+    if (e !== 0) {
+      this.lastRef = e;
+      this.setValAt((this.lastSlot = this.slotOfRef(e)), val);
+      return false;
+    }
+    this.lastSlot = this.count;
+    this.lastRef = this.insertAt(p, h, key, val);
+    return true;
+  }
+  /** Adds an entry unless the key is there; returns true if it was added. */
+  add(key: string, val: V): boolean {
+    if (key === this.missKey) { this.insertAt(this.missBucket, this.missHash, key, val); return true; }
+    const h = dictHash(key), p = this.probe(key, h);
+    if (this.table[2 * p + 1] !== 0) return false;
+    this.insertAt(p, h, key, val);
+    return true;
+  }
+  /** Puts a new entry in the last slot and bucket p; returns its reference. */
+  private insertAt(p: number, h: number, key: string, val: V): number {
+    this.missKey = null;
+    const i = this.count++;
+    if (i >> PAGE_BITS === this.pages.length) this.pages.push([]);
+    const page = this.pages[i >> PAGE_BITS];
+    let e = i + 1;
+    if (this.arena !== null && key.length <= PACK_MAX && !this.arena.full && (this.keysOnly || (typeof val === "string" && val.length <= PACK_MAX))) {
+      const handle = this.arena.alloc(key, this.keysOnly ? "" : val as string, i);
+      page.push(null, handle);
+      e = ~handle;
+    } else page.push(key, val);
+    this.table[2 * p] = h;
+    this.table[2 * p + 1] = e;
+    if ((i + 1) * 2 > this.mask + 1) this.rebuild(2 * (this.mask + 1));
+    return e;
+  }
+  /** Drops the last slot. */
+  private popSlot(): void {
+    const i = --this.count, page = this.pages[i >> PAGE_BITS];
+    page.pop();
+    page.pop();
+    if (page.length === 0 && this.pages.length > 1) this.pages.pop();
+  }
+  /** A new table of `buckets` buckets holding what the old one held, with every slot above
+   *  `removed` (if given) one lower. */
+  private rebuild(buckets: number, removed = -1): void {
+    const old = this.table, t = new Int32Array(2 * buckets), m = buckets - 1;
+    for (let q = 1; q < old.length; q += 2) {
+      let e = old[q];
+      if (e === 0) continue;
+      if (removed >= 0 && e - 1 > removed) e--;
+      const h = old[q - 1];
+      let p = h & m;
+      while (t[2 * p + 1] !== 0) p = (p + 1) & m;
+      t[2 * p] = h;
+      t[2 * p + 1] = e;
+    }
+    this.table = t;
+    this.mask = m;
+  }
+  /** Empties bucket p, moving later buckets of its cluster back so probes still find them. */
+  private clearBucket(p: number): void {
+    const t = this.table, m = this.mask;
+    let hole = p;
+    for (let q = (p + 1) & m; t[2 * q + 1] !== 0; q = (q + 1) & m) {
+      const home = t[2 * q] & m;
+      // The entry at q may fill the hole unless its home lies cyclically in (hole, q].
+      if (hole <= q ? home <= hole || home > q : home <= hole && home > q) {
+        t[2 * hole] = t[2 * q];
+        t[2 * hole + 1] = t[2 * q + 1];
+        hole = q;
+      }
+    }
+    t[2 * hole] = 0;
+    t[2 * hole + 1] = 0;
+  }
+  /** Copies slot `from`'s entry into slot `to` (an arena entry learns its new slot). */
+  private moveSlot(from: number, to: number): void {
+    const a = this.pages[to >> PAGE_BITS], b = this.pages[from >> PAGE_BITS];
+    const x = 2 * (to & PAGE_MASK), y = 2 * (from & PAGE_MASK), v = b[y + 1];
+    a[x] = b[y];
+    a[x + 1] = v;
+    if (this.arena !== null && typeof v === "number") this.arena.moveTo(v, to);
+  }
+  /** Removes an entry. `ordered` keeps the others in insertion order (O(n)), as a listpack does. */
+  delete(key: string, ordered = false): boolean {
+    const p = this.probe(key, dictHash(key)), e = this.table[2 * p + 1];
+    if (e === 0) return false;
+    this.lastKey = this.missKey = null;
+    this.clearBucket(p);
+    const i = this.slotOfRef(e), last = this.count - 1;
+    if (e < 0) this.arena!.release(~e);
+    if (ordered) {
+      for (let j = i; j < last; j++) this.moveSlot(j + 1, j);
+      this.popSlot();
+      this.rebuild(this.mask + 1, i);
+    } else {
+      if (i !== last) {
+        // The last slot moves into the hole: its bucket follows, unless it refers to an arena
+        // entry (which moveSlot tells).
+        if (this.handleAt(last) < 0) this.table[2 * this.bucketOf(last) + 1] = i + 1;
+        this.moveSlot(last, i);
+      }
+      this.popSlot();
+    }
+    // A table that emptied out shrinks, as Redis's dicts do below a tenth full.
+    const n = this.count, buckets = this.mask + 1;
+    if (buckets > 64 && n * 10 < buckets) {
+      let size = 8;
+      while (size < n * 2 + 2) size *= 2;
+      this.rebuild(size);
+    }
+    return true;
+  }
+  randomIndex(): number { return Math.floor(Math.random() * this.count); }
+  /** One SCAN step: visits up to `count` slots below `cursor` (0 starts), returns the next cursor
+   *  (0 when done). */
+  scan(cursor: number, count: number, visit: (i: number) => void): number {
+    let i = cursor === 0 ? this.size : cursor < 0 ? 0 : Math.min(cursor, this.size);
+    for (let n = 0; i > 0 && n < count; n++) visit(--i);
+    return i;
+  }
+}
+
+class Db extends Dict<RValue> {
+  // Each key's LRU clock (seconds), or under an LFU policy its LFU word (minutes << 8 | counter),
+  // in a slot parallel to keys/vals: what Redis keeps in the object header's lru field. These
+  // per-slot numbers live in typed arrays, grown and shrunk with the table.
+  access = new Int32Array(4);
+  saveMark = new Int32Array(4); // the snapshot epoch that already wrote this slot (see the RDB chapter)
+  memEst = new Float64Array(4); // each key's estimated bytes, for maxmemory (see costAt)
+  memTotal = 0;
+  expires = new Map<string, number>(); // key -> unix time in ms
+  blocking = new Map<string, Client[]>(); // key -> clients blocked on it, first come first served
+  watched = new Map<string, Set<Client>>(); // key -> clients that WATCH it
+  // Strings whose encoding history overrides what their content suggests (see stringEncoding).
+  encodings = new Map<string, "raw" | "embstr">();
+  expireCursor: Iterator<[string, number]> | null = null; // where the active cycle resumes
+  evictCursor: Iterator<string> | null = null; // where volatile eviction sampling resumes
+  avgTtl = 0;
+  constructor(public id: number) { super("strings"); }
+  override set(key: string, val: RValue): boolean {
+    const added = super.set(key, val);
+    const i = this.slot(key)!;
+    // A new value object: a fresh LRU clock, or (LFU) the old counter carried over, as dbOverwrite.
+    if (added) this.initSlot(i, newAccessWord(), this.recost(i));
+    else if (!lfuPolicy()) this.access[i] = lruClock();
+    return added;
+  }
+  /** Replaces slot i's value, and its cost in memTotal. */
+  override setValAt(i: number, val: RValue): void {
+    const h = this.handleAt(i);
+    // SET's case, a string in the arena replaced by one that stays there: the cost moves by the
+    // difference of the values' lengths.
+    if (h >= 0 && this.staysPacked(val)) {
+      this.memTotal += (val as string).length - this.arena!.valLength(h);
+      return super.setValAt(i, val);
+    }
+    const before = this.costAt(i);
+    super.setValAt(i, val);
+    this.memTotal += this.recost(i) - before;
+  }
+  /** Slot i's estimated bytes. An entry in the arena tells its own; the others' are kept in
+   *  memEst (whose reading was one more cache miss per SET in a big keyspace). */
+  costAt(i: number): number {
+    const h = this.handleAt(i);
+    return h >= 0 ? MEM_PACKED_OVERHEAD + this.arena!.bytes(h) : this.memEst[i];
+  }
+  /** Slot i's cost worked out afresh, after its value changed (kept in memEst if not in the arena). */
+  recost(i: number): number {
+    const h = this.handleAt(i);
+    if (h >= 0) return MEM_PACKED_OVERHEAD + this.arena!.bytes(h);
+    return (this.memEst[i] = MEM_KEY_OVERHEAD + this.keyAt(i).length + valueBytes(this.valAt(i)));
+  }
+  /** Adds a key read from an RDB file with one hash operation. Returns false if the key was
+   *  there already (the file is corrupt, and the caller throws these databases away). */
+  addLoaded(key: string, val: RValue, access: number): boolean {
+    if (!this.add(key, val)) return false;
+    this.initSlot(this.size - 1, access, this.recost(this.size - 1));
+    return true;
+  }
+  /** The numbers of a new slot (the last one). */
+  private initSlot(i: number, access: number, cost: number): void {
+    if (i === this.access.length) this.resizeSlots(i * 2);
+    this.access[i] = access;
+    this.saveMark[i] = saveJob ? saveJob.epoch : 0; // keys born during a save are not in it
+    this.memEst[i] = cost;
+    this.memTotal += cost;
+  }
+  private resizeSlots(n: number): void {
+    const access = new Int32Array(n), saveMark = new Int32Array(n), memEst = new Float64Array(n), keep = Math.min(n, this.size);
+    access.set(this.access.subarray(0, keep));
+    saveMark.set(this.saveMark.subarray(0, keep));
+    memEst.set(this.memEst.subarray(0, keep));
+    this.access = access; this.saveMark = saveMark; this.memEst = memEst;
+  }
+  override delete(key: string): boolean {
+    const i = this.slot(key);
+    if (i === undefined) return false;
+    // The last slot moves into the hole, as in Dict.delete.
+    const last = this.size - 1;
+    this.memTotal -= this.costAt(i);
+    this.access[i] = this.access[last];
+    this.saveMark[i] = this.saveMark[last];
+    this.memEst[i] = this.memEst[last];
+    super.delete(key);
+    if (this.access.length > 64 && last * 4 < this.access.length) this.resizeSlots(this.access.length / 2);
+    return true;
+  }
+}
+
+// ============================================================================================
+// Skiplist
+//
+// The sorted set's order: Redis's skiplist with spans (for ranks), its nodes in one block of a
+// buffer each.
+// ============================================================================================
+
+const ZSKIPLIST_MAXLEVEL = 32;
+const ZSKIPLIST_P = 0.25;
+
+/** A member with its score, as range reads return them. */
+interface ZEntry { member: string; score: number }
+
+/** Scratch space for insert and delete (Redis keeps these on the stack): the last node before the
+ *  target on each level, and its rank. Neither function can run inside the other. */
+const zslUpdate = new Int32Array(ZSKIPLIST_MAXLEVEL);
+const zslRank = new Float64Array(ZSKIPLIST_MAXLEVEL);
+
+/** Redis's skiplist with spans, in one buffer of ints rather than an object (and two arrays) per
+ *  node, which cost memory and the garbage collector's time. Node n is the block of ints from n:
+ *  its score (a double, in the first two), the node before it, its number (which finds its member
+ *  and its level count), then its levels as pairs (next node, span). A search reads each node it
+ *  passes in one cache line, as Redis reads its nodes: a big sorted set is mostly cache misses.
+ *  Node 0 is the header, with every level; 0 as a link means none. Freed blocks and numbers are
+ *  reused, and a list that shrank to an eighth is rebuilt smaller. */
+const ZSL_HEADER = 4 + 2 * ZSKIPLIST_MAXLEVEL; // the header's block, first in the buffer
+class SkipList {
+  private i32 = new Int32Array(2 * ZSL_HEADER);
+  private f64 = new Float64Array(this.i32.buffer);
+  private top = ZSL_HEADER; // ints taken
+  private memberPages: string[][] = [[""]]; // by node number, paged as Dict's entries are
+  private levelOf = new Uint8Array(8); // by node number
+  private nums = 1; // node numbers taken (the header's is 0)
+  private freeNums: number[] = [];
+  private freeBlocks: number[][] = []; // by level count
+  tail = 0;
+  length = 0;
+  level = 1;
+
+  constructor() { this.levelOf[0] = ZSKIPLIST_MAXLEVEL; }
+
+  private static randomLevel(): number {
+    let level = 1;
+    while (Math.random() < ZSKIPLIST_P && level < ZSKIPLIST_MAXLEVEL) level++;
+    return level;
+  }
+
+  member(n: number): string { const k = this.i32[n + 3]; return this.memberPages[k >> PAGE_BITS][k & PAGE_MASK]; }
+  private setMember(k: number, m: string): void { (this.memberPages[k >> PAGE_BITS] ??= [])[k & PAGE_MASK] = m; }
+  score(n: number): number { return this.f64[n >> 1]; }
+  /** The node before n (0: none). */
+  prevOf(n: number): number { return this.i32[n + 2]; }
+  /** The node after n on level i (0: none). */
+  next(n: number, i = 0): number { return this.i32[n + 4 + 2 * i]; }
+  /** The first node, 0 when empty. */
+  first(): number { return this.i32[4]; }
+
+  /** A node with `level` zeroed levels. */
+  private alloc(level: number): number {
+    let k = this.freeNums.pop();
+    if (k === undefined) {
+      k = this.nums++;
+      if (k === this.levelOf.length) {
+        const levelOf = new Uint8Array(k * 2);
+        levelOf.set(this.levelOf);
+        this.levelOf = levelOf;
+      }
+    }
+    let n = this.freeBlocks[level]?.pop();
+    if (n === undefined) {
+      n = this.top;
+      this.top += 4 + 2 * level;
+      if (this.top > this.i32.length) {
+        const i32 = new Int32Array(Math.max(this.i32.length * 2, this.top));
+        i32.set(this.i32);
+        this.i32 = i32;
+        this.f64 = new Float64Array(i32.buffer);
+      }
+    }
+    this.i32.fill(0, n + 4, n + 4 + 2 * level);
+    this.i32[n + 3] = k;
+    this.levelOf[k] = level;
+    return n;
+  }
+
+  private free(n: number): void {
+    const k = this.i32[n + 3];
+    this.setMember(k, "");
+    this.freeNums.push(k);
+    (this.freeBlocks[this.levelOf[k]] ??= []).push(n);
+  }
+
+  /** True when (score, member) sorts before node n. */
+  private before(score: number, member: string, n: number): boolean {
+    const s = this.f64[n >> 1];
+    return s > score || (s === score && this.member(n) > member);
+  }
+
+  /** Inserts a member that is not present; returns its node. */
+  insert(score: number, member: string): number {
+    const update = zslUpdate, rank = zslRank;
+    let x = 0;
+    for (let i = this.level - 1; i >= 0; i--) {
+      rank[i] = i === this.level - 1 ? 0 : rank[i + 1];
+      for (;;) {
+        const at = x + 4 + 2 * i, nx = this.i32[at];
+        if (nx === 0 || this.before(score, member, nx)) break;
+        rank[i] += this.i32[at + 1];
+        x = nx;
+      }
+      update[i] = x;
+    }
+    const level = SkipList.randomLevel();
+    if (level > this.level) {
+      for (let i = this.level; i < level; i++) { rank[i] = 0; update[i] = 0; this.i32[5 + 2 * i] = this.length; }
+      this.level = level;
+    }
+    x = this.alloc(level);
+    const a = this.i32;
+    this.f64[x >> 1] = score;
+    this.setMember(a[x + 3], member);
+    for (let i = 0; i < level; i++) {
+      const u = update[i] + 4 + 2 * i, xi = x + 4 + 2 * i;
+      a[xi] = a[u];
+      a[u] = x;
+      a[xi + 1] = a[u + 1] - (rank[0] - rank[i]);
+      a[u + 1] = rank[0] - rank[i] + 1;
+    }
+    for (let i = level; i < this.level; i++) a[update[i] + 5 + 2 * i]++;
+    a[x + 2] = update[0];
+    const nx = a[x + 4];
+    if (nx) a[nx + 2] = x;
+    else this.tail = x;
+    this.length++;
+    return x;
+  }
+
+  /** Deletes the node with this score and member; returns false if absent. */
+  delete(score: number, member: string): boolean {
+    const update = zslUpdate, a = this.i32, f = this.f64;
+    let x = 0;
+    for (let i = this.level - 1; i >= 0; i--) {
+      for (;;) {
+        const nx = a[x + 4 + 2 * i];
+        if (nx === 0) break;
+        const s = f[nx >> 1];
+        if (!(s < score || (s === score && this.member(nx) < member))) break;
+        x = nx;
+      }
+      update[i] = x;
+    }
+    const n = a[x + 4];
+    if (!n || f[n >> 1] !== score || this.member(n) !== member) return false;
+    this.unlink(n, update);
+    this.free(n);
+    if (this.nums > 1024 && this.length * 8 < this.nums) this.compact();
+    return true;
+  }
+
+  private unlink(x: number, update: Int32Array): void {
+    const a = this.i32, xLevel = this.levelOf[a[x + 3]];
+    for (let i = 0; i < this.level; i++) {
+      const u = update[i] + 4 + 2 * i;
+      if (i < xLevel && a[u] === x) {
+        a[u + 1] += a[x + 5 + 2 * i] - 1;
+        a[u] = a[x + 4 + 2 * i];
+      } else a[u + 1] -= 1;
+    }
+    const nx = a[x + 4];
+    if (nx) a[nx + 2] = a[x + 2];
+    else this.tail = a[x + 2];
+    while (this.level > 1 && a[4 + 2 * (this.level - 1)] === 0) this.level--;
+    this.length--;
+  }
+
+  /** Rebuilds the list in arrays sized for what it holds now. */
+  private compact(): void {
+    const entries: ZEntry[] = [];
+    for (let n = this.first(); n; n = this.next(n)) entries.push(this.entry(n));
+    const fresh = new SkipList();
+    for (let i = entries.length - 1; i >= 0; i--) fresh.insert(entries[i].score, entries[i].member);
+    Object.assign(this, fresh);
+  }
+
+  /** 1-based rank of a present member. */
+  rank(score: number, member: string): number {
+    const a = this.i32, f = this.f64;
+    let rank = 0, x = 0;
+    for (let i = this.level - 1; i >= 0; i--) {
+      for (;;) {
+        const at = x + 4 + 2 * i, nx = a[at];
+        if (nx === 0) break;
+        const s = f[nx >> 1];
+        if (!(s < score || (s === score && this.member(nx) <= member))) break;
+        rank += a[at + 1];
+        x = nx;
+      }
+      if (x !== 0 && this.member(x) === member && f[x >> 1] === score) return rank;
+    }
+    return 0;
+  }
+
+  /** The node at a 1-based rank, or 0. */
+  byRank(rank: number): number {
+    const a = this.i32;
+    let traversed = 0, x = 0;
+    for (let i = this.level - 1; i >= 0; i--) {
+      for (;;) {
+        const at = x + 4 + 2 * i, nx = a[at];
+        if (nx === 0 || traversed + a[at + 1] > rank) break;
+        traversed += a[at + 1];
+        x = nx;
+      }
+      if (traversed === rank) return x;
+    }
+    return 0;
+  }
+
+  /** The first node whose value is not below the range's minimum (by `gteMin`), if it is in range (else 0). */
+  firstInRange(gteMin: ZRangeTest, lteMax: ZRangeTest): number {
+    let x = 0;
+    for (let i = this.level - 1; i >= 0; i--) {
+      for (let nx = this.next(x, i); nx && !gteMin(this.score(nx), this.member(nx)); nx = this.next(x, i)) x = nx;
+    }
+    const n = this.next(x);
+    return n && lteMax(this.score(n), this.member(n)) ? n : 0;
+  }
+
+  /** The last node not above the range's maximum, if it is in range (else 0). */
+  lastInRange(gteMin: ZRangeTest, lteMax: ZRangeTest): number {
+    let x = 0;
+    for (let i = this.level - 1; i >= 0; i--) {
+      for (let nx = this.next(x, i); nx && lteMax(this.score(nx), this.member(nx)); nx = this.next(x, i)) x = nx;
+    }
+    return x !== 0 && gteMin(this.score(x), this.member(x)) ? x : 0;
+  }
+
+  entry(n: number): ZEntry { return { member: this.member(n), score: this.score(n) }; }
+}
+
+// ============================================================================================
+// Listpack sizes
+//
+// The bytes Redis's listpack encoding takes for an element, so stream nodes split where Redis's
+// do, and the listpack bytes of a stream node in an RDB file.
+// ============================================================================================
+
+/** The listpack bytes of a list of elements; integers (and integer-looking strings) take
+ *  Redis's integer encodings. */
+function lpEncode(elements: (string | number | bigint)[]): Buffer {
+  const parts: Buffer[] = [];
+  let total = 7;
+  for (const el of elements) {
+    let enc: Buffer;
+    const str = typeof el === "string" ? el : String(el);
+    const asInt = lpAsInt(str);
+    if (asInt !== null) {
+      const v = Number(asInt), width = lpIntWidth(asInt);
+      if (width === 1) enc = Buffer.from([v]);
+      else if (width === 2) { const u = v < 0 ? v + 8192 : v; enc = Buffer.from([0xc0 | (u >> 8), u & 0xff]); }
+      else if (width === 3) { enc = Buffer.alloc(3); enc[0] = 0xf1; enc.writeInt16LE(v, 1); }
+      else if (width === 4) { enc = Buffer.alloc(4); enc[0] = 0xf2; enc.writeIntLE(v, 1, 3); }
+      else if (width === 5) { enc = Buffer.alloc(5); enc[0] = 0xf3; enc.writeInt32LE(v, 1); }
+      else { enc = Buffer.alloc(9); enc[0] = 0xf4; enc.writeBigInt64LE(asInt, 1); }
+    } else {
+      const b = Buffer.from(str, "latin1");
+      if (b.length < 64) enc = Buffer.concat([Buffer.from([0x80 | b.length]), b]);
+      else if (b.length < 4096) enc = Buffer.concat([Buffer.from([0xe0 | (b.length >> 8), b.length & 0xff]), b]);
+      else { const h = Buffer.alloc(5); h[0] = 0xf0; h.writeUInt32LE(b.length, 1); enc = Buffer.concat([h, b]); }
+    }
+    // The back-length: the entry's size, 7 bits per byte, most significant byte first.
+    const l = enc.length;
+    const back = l < 128 ? [l] : l < 16384 ? [l >> 7, (l & 127) | 128] : l < 2097152 ? [l >> 14, ((l >> 7) & 127) | 128, (l & 127) | 128]
+      : l < 268435456 ? [l >> 21, ((l >> 14) & 127) | 128, ((l >> 7) & 127) | 128, (l & 127) | 128]
+      : [l >>> 28, ((l >> 21) & 127) | 128, ((l >> 14) & 127) | 128, ((l >> 7) & 127) | 128, (l & 127) | 128];
+    parts.push(enc, Buffer.from(back));
+    total += enc.length + back.length;
+  }
+  const head = Buffer.alloc(6);
+  head.writeUInt32LE(total, 0);
+  head.writeUInt16LE(Math.min(elements.length, 65535), 4);
+  return Buffer.concat([head, ...parts, Buffer.from([0xff])]);
+}
+
+/** A string a listpack stores as an integer, or null. */
+function lpAsInt(str: string): bigint | null {
+  if (str.length > 20 || !/^(0|-?[1-9]\d*)$/.test(str)) return null;
+  const v = BigInt(str);
+  return v >= -9223372036854775808n && v <= LLONG_MAX ? v : null;
+}
+
+/** The bytes of a listpack integer encoding: 7-bit, 13-bit, 16, 24, 32 or 64-bit. */
+function lpIntWidth(v: bigint): number {
+  return v >= 0n && v <= 127n ? 1 : v >= -4096n && v <= 4095n ? 2 : v >= -32768n && v <= 32767n ? 3
+    : v >= -8388608n && v <= 8388607n ? 4 : v >= -2147483648n && v <= 2147483647n ? 5 : 9;
+}
+
+/** lpIntWidth for integers that fit a double exactly, without BigInts (the common case). */
+function lpIntWidthSmall(v: number): number {
+  return v >= 0 && v <= 127 ? 1 : v >= -4096 && v <= 4095 ? 2 : v >= -32768 && v <= 32767 ? 3
+    : v >= -8388608 && v <= 8388607 ? 4 : v >= -2147483648 && v <= 2147483647 ? 5 : 9;
+}
+
+/** The bytes one element takes in a listpack, back-length included (as lpEncode writes it). */
+function lpElementSize(el: string | number | bigint): number {
+  let enc: number;
+  const small = typeof el === "number" ? el : typeof el === "string" ? (el.length <= 15 ? string2ll(el) : null)
+    : el >= -9007199254740991n && el <= 9007199254740991n ? Number(el) : null;
+  if (small !== null && Number.isSafeInteger(small)) enc = lpIntWidthSmall(small);
+  else {
+    const str = typeof el === "string" ? el : String(el);
+    const v = lpAsInt(str);
+    enc = v !== null ? lpIntWidth(v) : str.length + (str.length < 64 ? 1 : str.length < 4096 ? 2 : 5);
+  }
+  return enc + (enc < 128 ? 1 : enc < 16384 ? 2 : enc < 2097152 ? 3 : enc < 268435456 ? 4 : 5);
+}
+
+// ============================================================================================
+// Long double
+//
+// 80-bit extended precision for INCRBYFLOAT and HINCRBYFLOAT, as Redis computes them.
+// ============================================================================================
+
+// --- 80-bit long double for INCRBYFLOAT, which Redis computes in x87 extended precision and prints
+// with "%.17Lf": 0.2 + 0.1 is 0.3 there, not 0.30000000000000004. Values are m * 2^e in BigInt. ---
+
+type LD =
+  | { kind: "fin"; neg: boolean; m: bigint; e: number }
+  | { kind: "inf"; neg: boolean }
+  | { kind: "nan" };
+
+const PREC = 64;          // mantissa bits (explicit integer bit)
+const MIN_E = -16445;     // exponent of the smallest denormal, 2^-16445
+const MAX_TOP = 16384;    // finite values are < 2^16384
+const MAX_LONG_DOUBLE_CHARS = 5 * 1024;
+
+const bitLen = (x: bigint): number => (x === 0n ? 0 : x.toString(2).length);
+
+// Rounds the exact value (-1)^neg * (m + (sticky ? tiny : 0)) * 2^e to nearest-even long double.
+// sticky (an extra nonzero amount below m's lsb) only counts when rounding drops bits (q > e below).
+function ldRound(neg: boolean, m: bigint, e: number, sticky = false): LD {
+  if (m === 0n) return { kind: "fin", neg, m: 0n, e: 0 };
+  const q = Math.max(e + bitLen(m) - PREC, MIN_E);
+  if (q > e) {
+    const sh = BigInt(q - e), half = 1n << (sh - 1n);
+    let keep = m >> sh;
+    const rem = m & ((1n << sh) - 1n);
+    if (rem > half || (rem === half && (sticky || (keep & 1n) === 1n))) keep += 1n;
+    m = keep; e = q;
+    if (bitLen(m) > PREC) { m >>= 1n; e++; } // carry out: m was 2^64, exact
+  }
+  if (m !== 0n && e + bitLen(m) > MAX_TOP) return { kind: "inf", neg };
+  return { kind: "fin", neg, m, e };
+}
+
+// Parses like Redis string2ld: strtold over the whole string; null for empty, >= 5120 chars,
+// leading whitespace, trailing garbage, NaN, overflow to ±inf, or underflow of a nonzero value to 0.
+function parseLongDouble(s: string): LD | null {
+  if (s.length === 0 || s.length >= MAX_LONG_DOUBLE_CHARS) return null;
+  let r: RegExpExecArray | null;
+  if ((r = /^([+-]?)(inf|infinity)$/i.exec(s))) return { kind: "inf", neg: r[1] === "-" };
+  const neg = s[0] === "-";
+  let digits: string, frac: string, exp: string | undefined, hex: boolean;
+  if ((r = /^[+-]?0[xX](?=\.?[0-9a-fA-F])([0-9a-fA-F]*)(?:\.([0-9a-fA-F]*))?(?:[pP]([+-]?[0-9]+))?$/.exec(s))) hex = true;
+  else if ((r = /^[+-]?(?=\.?[0-9])([0-9]*)(?:\.([0-9]*))?(?:[eE]([+-]?[0-9]+))?$/.exec(s))) hex = false;
+  else return null;
+  [, digits, frac = "", exp] = r;
+  const mant = BigInt((hex ? "0x" : "") + ((digits + frac).replace(/^0+/, "") || "0"));
+  if (mant === 0n) return { kind: "fin", neg, m: 0n, e: 0 };
+  // Exponent clamped to ±1e6: far beyond any input that doesn't already over/underflow.
+  const x = Math.max(-1e6, Math.min(1e6, exp === undefined ? 0 : Number(exp.replace(/^([+-]?)0+(?=\d)/, "$1").slice(0, 10))));
+  let v: LD;
+  if (hex) {
+    // glibc quirk: a hex value landing in the denormal range loses its 65th significant bit (the
+    // "round bit" of the first 64-bit truncation); only the bits below it still act as sticky.
+    let m = mant, e = x - 4 * frac.length, sticky = false;
+    const L = bitLen(m);
+    if (L > PREC && e + L - 1 < MIN_E + PREC - 1) {
+      sticky = (m & ((1n << BigInt(L - PREC - 1)) - 1n)) !== 0n;
+      m >>= BigInt(L - PREC); e += L - PREC;
+    }
+    v = ldRound(neg, m, e, sticky);
+  } else {
+    const k = x - frac.length; // value = mant * 10^k
+    if (k > 5000) return null;                      // >= 1e5000: overflow
+    if (k < -(MAX_LONG_DOUBLE_CHARS + 5000)) return null; // < 1e-5000: underflow to 0
+    if (k >= 0) v = ldRound(neg, mant * 10n ** BigInt(k), 0);
+    else {
+      const den = 10n ** BigInt(-k);
+      const sh = Math.max(0, PREC + 2 + bitLen(den) - bitLen(mant)); // quotient gets >= 66 bits
+      const num = mant << BigInt(sh);
+      v = ldRound(neg, num / den, -sh, num % den !== 0n);
+    }
+  }
+  if (v.kind === "inf" || (v.kind === "fin" && v.m === 0n)) return null; // ERANGE cases
+  return v;
+}
+
+// Returns a + b as x87 long double addition (round-to-nearest-even; exact zero sum is +0 unless both are -0).
+function addLongDouble(a: LD, b: LD): LD {
+  if (a.kind === "nan" || b.kind === "nan") return { kind: "nan" };
+  if (a.kind === "inf" || b.kind === "inf") {
+    if (a.kind === "inf" && b.kind === "inf" && a.neg !== b.neg) return { kind: "nan" };
+    return a.kind === "inf" ? a : b;
+  }
+  const e = Math.min(a.e, b.e);
+  const sa = (a.neg ? -a.m : a.m) << BigInt(a.e - e), sb = (b.neg ? -b.m : b.m) << BigInt(b.e - e);
+  const sum = sa + sb;
+  if (sum === 0n) return { kind: "fin", neg: a.neg && b.neg, m: 0n, e: 0 };
+  return ldRound(sum < 0n, sum < 0n ? -sum : sum, e);
+}
+
+// True for finite values (not ±inf, not NaN).
+const isFiniteLD = (x: LD): boolean => x.kind === "fin";
+
+/** ceill(x * 1000.0) in long double, as Redis turns a timeout in seconds into milliseconds: the
+ *  product is rounded to 64 bits first, so "0.0001" becomes 1 ms and "-0.001" becomes -0. */
+function ldMillisCeil(x: LD): number {
+  if (x.kind !== "fin") return x.kind === "inf" && !x.neg ? Infinity : NaN;
+  const p = ldRound(x.neg, x.m * 1000n, x.e);
+  if (p.kind !== "fin") return Infinity;
+  if (p.e >= 0) return Number(p.neg ? -(p.m << BigInt(p.e)) : p.m << BigInt(p.e));
+  const sh = BigInt(-p.e);
+  const whole = p.m >> sh, frac = p.m & ((1n << sh) - 1n);
+  // Rounding up: positives with a fraction go to the next integer, negatives drop their fraction.
+  return p.neg ? -Number(whole) || 0 : Number(whole + (frac ? 1n : 0n));
+}
+
+// The nearest double (for timeouts, which Redis converts from long double too).
+function ldToNumber(x: LD): number {
+  if (x.kind === "nan") return NaN;
+  if (x.kind === "inf") return x.neg ? -Infinity : Infinity;
+  const v = Number(x.m) * Math.pow(2, x.e);
+  return x.neg ? -v : v;
+}
+
+// Formats like ld2string(LD_STR_HUMAN): "inf"/"-inf", else glibc "%.17Lf" (exact value, round-half-even)
+// with trailing zeros and a trailing '.' removed, and "-0" turned into "0". "nan" is never produced by Redis.
+function formatLongDoubleHuman(x: LD): string {
+  if (x.kind === "nan") return x.kind;
+  if (x.kind === "inf") return x.neg ? "-inf" : "inf";
+  const scaled = x.m * 10n ** 17n;
+  let q: bigint;
+  if (x.e >= 0) q = scaled << BigInt(x.e);
+  else {
+    const sh = BigInt(-x.e), rem = scaled & ((1n << sh) - 1n), half = 1n << (sh - 1n);
+    q = scaled >> sh;
+    if (rem > half || (rem === half && (q & 1n) === 1n)) q += 1n;
+  }
+  const d = q.toString().padStart(18, "0");
+  let out = (x.neg ? "-" : "") + d.slice(0, -17) + "." + d.slice(-17);
+  out = out.replace(/0+$/, "").replace(/\.$/, "");
+  return out === "-0" ? "0" : out;
+}
+
+// ============================================================================================
+// CRC64 and LZF
+//
+// The checksum and the compression of Redis's RDB format.
+// ============================================================================================
+
+// --- CRC64 (Jones polynomial, reflected, as Redis's crc64.c), as two 32-bit halves per table entry.
+const CRC64_LO = new Uint32Array(256), CRC64_HI = new Uint32Array(256);
+{
+  const poly = 0x95ac9329ac4bc9b5n; // 0xad93d23594c935a9 bit-reflected
+  for (let i = 0; i < 256; i++) {
+    let crc = BigInt(i);
+    for (let j = 0; j < 8; j++) crc = crc & 1n ? (crc >> 1n) ^ poly : crc >> 1n;
+    CRC64_LO[i] = Number(crc & 0xffffffffn);
+    CRC64_HI[i] = Number(crc >> 32n);
+  }
+}
+
+/** Continues a CRC64 over bytes; the state is [lo, hi]. */
+function crc64Update(state: [number, number], buf: Uint8Array, start = 0, end = buf.length): void {
+  let lo = state[0], hi = state[1];
+  for (let i = start; i < end; i++) {
+    const idx = (lo ^ buf[i]) & 0xff;
+    lo = ((lo >>> 8) | (hi << 24)) ^ CRC64_LO[idx];
+    hi = (hi >>> 8) ^ CRC64_HI[idx];
+  }
+  state[0] = lo >>> 0;
+  state[1] = hi >>> 0;
+}
+
+// --- LZF (liblzf's format, which Redis uses for strings over 20 bytes).
+
+/** Decompresses LZF data into exactly `outLen` bytes, or returns null if it is malformed. */
+function lzfDecompress(input: Uint8Array, outLen: number): Uint8Array | null {
+  const out = new Uint8Array(outLen);
+  let ip = 0, op = 0;
+  while (ip < input.length) {
+    const ctrl = input[ip++];
+    if (ctrl < 32) {
+      const n = ctrl + 1;
+      if (op + n > outLen || ip + n > input.length) return null;
+      out.set(input.subarray(ip, ip + n), op);
+      ip += n;
+      op += n;
+    } else {
+      let len = ctrl >> 5;
+      if (len === 7) len += input[ip++];
+      const ref = op - ((ctrl & 0x1f) << 8) - input[ip++] - 1;
+      len += 2;
+      if (ref < 0 || op + len > outLen) return null;
+      for (let k = 0; k < len; k++) out[op++] = out[ref + k];
+    }
+  }
+  return op === outLen ? out : null;
+}
+
+/** Compresses with LZF; returns null when the result would not be smaller (Redis then stores the
+ *  string plainly). A 3-byte hash finds back-references up to 8 KiB away, as liblzf does. */
+function lzfCompress(input: Uint8Array): Uint8Array | null {
+  const n = input.length;
+  const out = new Uint8Array(n);
+  const table = new Int32Array(1 << 14).fill(-1);
+  let ip = 0, op = 1, lit = 0;
+  out[0] = 0;
+  while (ip < n - 2) {
+    const h = Math.imul((input[ip] << 16) | (input[ip + 1] << 8) | input[ip + 2], 0x9e3779b1) >>> 18;
+    const ref = table[h];
+    table[h] = ip;
+    const off = ip - ref - 1;
+    if (ref >= 0 && off < 8192 && input[ref] === input[ip] && input[ref + 1] === input[ip + 1] && input[ref + 2] === input[ip + 2]) {
+      let len = 3;
+      const maxLen = Math.min(264, n - ip);
+      while (len < maxLen && input[ref + len] === input[ip + len]) len++;
+      if (op + 3 + 1 >= n) return null;
+      if (lit === 0) op--; // drop the empty literal run header
+      else out[op - lit - 1] = lit - 1;
+      const l = len - 2;
+      if (l < 7) out[op++] = (l << 5) | (off >> 8);
+      else { out[op++] = (7 << 5) | (off >> 8); out[op++] = l - 7; }
+      out[op++] = off & 0xff;
+      out[op++] = 0; // next literal run header
+      lit = 0;
+      ip += len;
+    } else {
+      if (op + 1 >= n) return null;
+      out[op++] = input[ip++];
+      lit++;
+      if (lit === 32) { out[op - lit - 1] = 31; out[op++] = 0; lit = 0; }
+    }
+  }
+  while (ip < n) {
+    if (op + 1 >= n) return null;
+    out[op++] = input[ip++];
+    lit++;
+    if (lit === 32) { out[op - lit - 1] = 31; out[op++] = 0; lit = 0; }
+  }
+  if (lit === 0) op--;
+  else out[op - lit - 1] = lit - 1;
+  return op < n ? out.subarray(0, op) : null;
+}
+
+// ============================================================================================
+// main
+//
+// The command-line entry point: flags and config file, start-up, signals.
 // ============================================================================================
 
 let isMainProcess = false;

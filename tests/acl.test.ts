@@ -1,4 +1,4 @@
-// Section 17 of main.ts (ACL), for what one connection cannot show: other clients disconnected by
+// main.ts, ACL: what one connection cannot show: other clients disconnected by
 // ACL DELUSER and ACL SETUSER, the aclfile (ACL SAVE, ACL LOAD, loading at startup), passwords kept
 // out of CLIENT LIST, MONITOR and SLOWLOG, client libraries logging in as an ACL user, and
 // requirepass as the default user's password. The replies of single commands are compared with

@@ -1,4 +1,4 @@
-// Section 17 of main.ts: AOF persistence (Redis 7's multi-part AOF: appendonlydir with a manifest,
+// main.ts, AOF: Redis 7's multi-part AOF persistence (appendonlydir with a manifest,
 // a base and incremental files). Every server runs in its own temp directory (--dir). The files are
 // checked by content (what each write is logged as), by the real tools (redis-check-aof,
 // redis-server loading them) and by restarts, including after kill -9. Tests that need

@@ -1,4 +1,4 @@
-// Section 11 of main.ts, Blocking operations: one describe per blocking command, then the commands
+// main.ts, Blocking: one describe per blocking command, then the commands
 // that act on blocked clients (CLIENT UNBLOCK, INFO, SWAPDB, FLUSHALL). The differential suite runs
 // one connection at a time, so it only sees the immediate and timeout paths; these tests use two or
 // more connections to check who gets served, in what order, and what everyone else sees meanwhile.

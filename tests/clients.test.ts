@@ -1,4 +1,4 @@
-// Real clients against Redbun, with their default options: each one's connect sequence (see
+// main.ts, Server: real clients against Redbun, with their default options: each one's connect sequence (see
 // /work/shared/CLIENTS.md) must succeed, then it runs the string commands applications use most.
 // The redis-cli and redis-benchmark tests need those binaries: they are skipped when missing,
 // unless REQUIRE_REDIS=1 makes that a failure.

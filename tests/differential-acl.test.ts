@@ -1,4 +1,4 @@
-// Differential tests for the ACL section of main.ts (ACL, AUTH, HELLO AUTH and the permission
+// main.ts, ACL: differential tests (ACL, AUTH, HELLO AUTH and the permission
 // checks processCommand makes), on one connection: the same scripts run on a real redis-server and
 // on Redbun, and the replies are compared byte for byte (see ./differential-harness.ts for the
 // script format and the knobs). What needs several connections or a restart (ACL DELUSER

@@ -1,4 +1,4 @@
-// Differential tests for the collection types: lists, hashes, sets and sorted sets (every command of
+// main.ts, Lists, Hashes, Sets, Sorted sets and Keys: differential tests of the collections (every command of
 // Redis 7.0's list, hash, set and sorted-set groups), plus the generic key commands and WRONGTYPE
 // errors across types. Same harness, targets and environment variables as tests/differential.test.ts
 // (see ./differential-harness.ts); e.g. `DIFF_TARGET=redis bun test tests/differential-collections.test.ts`

@@ -1,4 +1,4 @@
-// Differential tests for sections 12 (Transactions) and 13 (Pub/Sub) of main.ts, on one
+// main.ts, Transactions and Pub/Sub: differential tests on one
 // connection: the same scripts run on a real redis-server and on Redbun, and the replies are
 // compared byte for byte (see ./differential-harness.ts for the script format and the knobs).
 // What needs a second connection (another client's write breaking a WATCH, messages published to

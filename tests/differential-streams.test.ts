@@ -1,4 +1,4 @@
-// Differential tests for streams: every command of Redis 7.0's stream group (XADD ... XINFO) sent to
+// main.ts, Streams: differential tests of every command of Redis 7.0's stream group (XADD ... XINFO) sent to
 // a real redis-server and to Redbun, replies compared byte for byte. Same harness, targets and
 // environment variables as tests/differential.test.ts (see ./differential-harness.ts); e.g.
 // `DIFF_TARGET=redis bun test tests/differential-streams.test.ts` checks that every script is

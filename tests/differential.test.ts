@@ -1,4 +1,4 @@
-// Differential tests: the same command scripts are sent to a real redis-server and to Redbun,
+// main.ts, RESP, Strings, Keys and Server: differential tests: the same command scripts are sent to a real redis-server and to Redbun,
 // and the replies are compared byte for byte (after a few explicit, per-command masking rules).
 // The machinery (script format, rules, servers, runner) lives in ./differential-harness.ts.
 //

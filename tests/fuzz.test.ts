@@ -1,7 +1,7 @@
-// Robustness fuzzing of a spawned server, so that a crash shows as a dead process: random and
-// mutated RESP against section 3's parser, random argument vectors for every command the server
-// lists in COMMAND against section 4's dispatch and the commands themselves, and clients that never
-// read their replies or never finish a bulk against section 19's limits.
+// main.ts, RESP, Dispatch and Clients: robustness fuzzing of a spawned server, so that a crash shows as a dead process: random and
+// mutated RESP against the parser (RESP), random argument vectors for every command the server
+// lists in COMMAND against Dispatch and the commands themselves, and clients that never
+// read their replies or never finish a bulk against the buffer limits (Clients).
 //
 // Every fuzz is seeded. The seed is printed; FUZZ_SEED=<n> replays a run. FUZZ_ITERATIONS=<n> runs
 // n rounds of each fuzz (default 1: the whole file takes 20-30 s) and FUZZ_SECONDS=<s> keeps adding

@@ -1,4 +1,4 @@
-// Section 8 of main.ts, Hashes: one describe per command. The differential suite compares short
+// main.ts, Hashes: one describe per command. The differential suite compares short
 // scripts with a real Redis; these tests check what it cannot: behaviour at 100k fields (SCAN's
 // guarantees, constant-time random picks with no per-call copying, picks spread over every field),
 // the listpack -> hashtable conversion at its thresholds, including thresholds changed by CONFIG SET,

@@ -1,4 +1,4 @@
-// Sections 5 (Keyspace: lazy and active expiry, SCAN, INFO keyspace) and 7 (Keys) of main.ts: one
+// main.ts, Keyspace and Keys: lazy and active expiry, SCAN, INFO keyspace and the key commands; one
 // describe per command, plus the expiry machinery. The differential suite already compares plain
 // scripts with a real Redis; these tests steer the server's clock (advanceClock), change the
 // keyspace in the middle of a SCAN, and watch the active expiry cycle work on untouched keys.

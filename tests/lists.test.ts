@@ -1,4 +1,4 @@
-// Section 7 of main.ts, Lists: one describe per command. The differential suite compares short
+// main.ts, Lists: one describe per command. The differential suite compares short
 // scripts with a real Redis; these tests check what only scale shows: a ring-buffer deque that grows
 // and shrinks through many resizes stays in order (checked against a JS array as the model), index
 // access is constant-time, the O(n) edits keep everything else in place, and every command that can

@@ -1,4 +1,4 @@
-// Keyspace notifications (section 13 of main.ts), compared with a real redis-server: a subscriber
+// main.ts, Keyspace: keyspace notifications, compared with a real redis-server: a subscriber
 // on each server runs PSUBSCRIBE __key*__:*, a second connection runs the same command script on
 // both, and the two sequences of messages (channel and payload, in arrival order) must be equal,
 // as must the script's replies. A message PUBLISHed by the script connection at the end

@@ -1,4 +1,4 @@
-// Section 3 of main.ts, RESP: the resumable request parser (split frames, pipelines, binary-safe
+// main.ts, RESP: the resumable request parser (split frames, pipelines, binary-safe
 // bulks, inline commands, protocol errors, the unauthenticated limits) and the reply writer (a slow
 // reader's output buffer, RESP3 types). Replies are compared as exact wire bytes.
 import { describe, test, expect, beforeAll, afterAll } from "bun:test";

@@ -1,4 +1,4 @@
-// Section 13 of main.ts (Pub/Sub) with several connections: who receives a PUBLISH, in what
+// main.ts, Pub/Sub: with several connections, who receives a PUBLISH, in what
 // order and shape, RESP3 subscribers, the pubsub class of client-output-buffer-limit, and real
 // client libraries. Single-connection replies (confirmations, counts, the RESP2 subscribed
 // context, PUBSUB ...) are compared with a real Redis in differential-events.test.ts; keyspace

@@ -1,4 +1,4 @@
-// Section 16 of main.ts: RDB persistence. Every test runs its servers in their own temp directory
+// main.ts, RDB: every test runs its servers in their own temp directory
 // (--dir), so no dump.rdb ever lands in the working tree. Redbun's files are checked by the real
 // tools (redis-check-rdb, redis-server loading them), and real Redis's files and DUMP payloads by
 // Redbun, comparing whole datasets key by key (type, value, TTL, OBJECT ENCODING). Tests that need

@@ -1,4 +1,4 @@
-// Section 18 of main.ts (Replication), with real processes: Redbun masters and replicas started with
+// main.ts, Replication: with real processes, Redbun masters and replicas started with
 // `bun run main.ts`, and redis-server 7.0.15 on either side of the link where it is installed (those
 // tests are skipped without it, unless REQUIRE_REDIS=1 makes that a failure). Every server runs in
 // its own temp directory on a port found free, and is stopped by the describe that started it.

@@ -1,4 +1,4 @@
-// Section 8 of main.ts: connection and introspection commands, one `describe` per command.
+// main.ts, Server: connection and introspection commands, one `describe` per command.
 // Replies are compared byte for byte with what redis-server 7.0.15 sends; where a value cannot be
 // the same (ids, addresses, times, allocator sizes) the test pins down the shape and says why.
 // Tests that need a password, a config file or a server they may shut down spawn their own.

@@ -1,4 +1,4 @@
-// Section 9 of main.ts, Sets: one describe per command. The differential suite compares short
+// main.ts, Sets: one describe per command. The differential suite compares short
 // scripts with a real Redis; these tests check what it cannot: 100k-member sets (random picks that
 // cost O(1) per call and are spread over every member, SPOP removing exactly what it returns, SSCAN's
 // guarantees, intersections that walk the smallest set), the intset -> hashtable conversion at its

@@ -1,4 +1,4 @@
-// Section 10 of main.ts: the command line. `bun run main.ts` takes redis-server's arguments (an
+// main.ts, main: the command line. `bun run main.ts` takes redis-server's arguments (an
 // optional config file, then --name value flags), fails on a bad one with redis-server's fatal
 // config error text and exit code 1, and exits 0 on SIGTERM and SIGINT.
 // Where redis-server is installed, its output for the same bad arguments is the reference.

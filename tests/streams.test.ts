@@ -1,4 +1,4 @@
-// Section 11 of main.ts (Streams) and the stream half of section 12 (Blocking: serveClientBlockedOnStream):
+// main.ts, Streams and Blocking: streams and the clients blocked on them (serveClientBlockedOnStream):
 // what tests/differential-streams.test.ts cannot check with one connection at a time.
 //
 //   - Blocked readers (XREAD / XREADGROUP BLOCK) with several clients and streams. Each scenario

@@ -1,4 +1,4 @@
-// Section 6 of main.ts, Strings: one describe per command. The differential suite already compares
+// main.ts, Strings: one describe per command. The differential suite already compares
 // plain command scripts with a real Redis; these tests add what it cannot do: steering the
 // server's clock (advanceClock) to check TTL semantics without sleeping, and exact 64-bit and
 // long-double edges. Replies are compared as exact wire bytes.

@@ -1,4 +1,4 @@
-// Section 12 of main.ts (Transactions) with more than one connection: what another client does to
+// main.ts, Transactions: with more than one connection, what another client does to
 // a watched key, EXEC's atomicity, and clients blocked on keys that a transaction fills. The
 // single-connection behaviour (queueing, EXECABORT, nested MULTI, ...) is compared with a real
 // Redis in differential-events.test.ts. Expected replies are Redis 7.0.15's, checked by hand

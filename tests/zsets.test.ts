@@ -1,4 +1,4 @@
-// Section 10 of main.ts, Sorted sets: one describe per command, plus one block of read commands on a
+// main.ts, Sorted sets: one describe per command, plus one block of read commands on a
 // single 200k-member set (built once, as building it dominates the cost). The differential suite
 // compares short scripts with a real Redis; these tests check what it cannot: the skiplist's
 // O(log n) ranks and range starts at 200k members, its consistency under random updates (against a
