@@ -51,10 +51,10 @@
  *
  * Where a change goes:
  *   - a new command: its handler in its chapter, with a syntax line above it, and its row in the
- *     command table (the registerCommands calls at the end of the Server chapter, for now);
+ *     chapter's table of rows (XXX_COMMANDS, at the chapter's end);
  *   - a new data type or topic: a new chapter in Part II, in the same form (API, commands, RDB/AOF
- *     forms, serve hook for blocking commands), its name in this map, and its rows in the command
- *     table;
+ *     forms, serve hook for blocking commands, table rows), its name in this map and its table
+ *     in buildCommandTable (Dispatch);
  *   - a new config parameter: a line of CONFIG_TABLE (Configuration), and a case in
  *     applyConfigChanges if changing it at run time must do something;
  *   - a new gate every command passes: processCommand (Dispatch), in Redis's order;
@@ -1106,6 +1106,21 @@ function configHelpCommand(c: Client): void {
   ]);
 }
 
+/** This chapter's rows of the command table (see Dispatch). */
+const CONFIG_COMMANDS: CommandRows[] = [
+  { group: "server", specs: [
+    ["config", -2, "", 0, 0, 0, "", () => {}],
+  ], subs: {
+    config: [
+      ["get", -3, "admin noscript loading stale", 0, 0, 0, "", configGetCommand],
+      ["set", -4, "admin noscript loading stale", 0, 0, 0, "", configSetCommand],
+      ["resetstat", 2, "admin noscript loading stale", 0, 0, 0, "", configResetstatCommand],
+      ["rewrite", 2, "admin noscript loading stale", 0, 0, 0, "", configRewriteCommand],
+      ["help", 2, "loading stale", 0, 0, 0, "", configHelpCommand],
+    ],
+  } },
+];
+
 // ============================================================================================
 // RESP
 //
@@ -1708,7 +1723,11 @@ interface RedisCommand {
   failedCalls: number;
 }
 
+// A row of the command table: name, arity, flags, first key, last key, key step, ACL categories
+// (beyond those implied by flags), handler: Redis 7.0's values. Each chapter holds its own rows.
 type CommandSpec = [name: string, arity: number, flags: string, firstKey: number, lastKey: number, step: number, categories: string, proc: (c: Client) => void];
+/** A group of a chapter's rows: the COMMAND DOCS group, the rows, and container commands' subcommands. */
+interface CommandRows { group: string; specs: CommandSpec[]; subs?: Record<string, CommandSpec[]> }
 
 let nextCommandId = 0;
 
@@ -1747,6 +1766,13 @@ function registerCommands(group: string, specs: CommandSpec[], subs: Record<stri
     commandLookup.set(cmd.name, cmd);
     commandLookup.set(cmd.name.toUpperCase(), cmd);
   }
+}
+
+/** Builds the command table from every chapter's rows, once all of them are defined (the
+ *  last statement before main runs). */
+function buildCommandTable(): void {
+  for (const rows of [CONFIG_COMMANDS, TRANSACTION_COMMANDS, PUBSUB_COMMANDS, STRING_COMMANDS, LIST_COMMANDS, HASH_COMMANDS, SET_COMMANDS, ZSET_COMMANDS, STREAM_COMMANDS, KEY_COMMANDS, SERVER_COMMANDS, ACL_COMMANDS, RDB_COMMANDS, AOF_COMMANDS, REPLICATION_COMMANDS])
+    for (const { group, specs, subs } of rows) registerCommands(group, specs, subs);
 }
 
 /** The last name looked up and its command: a pipeline's names are mostly the parser's reused
@@ -2766,6 +2792,17 @@ function unwatchCommand(c: Client): void {
   addReplyOK(c);
 }
 
+/** This chapter's rows of the command table (see Dispatch). */
+const TRANSACTION_COMMANDS: CommandRows[] = [
+  { group: "transactions", specs: [
+    ["multi", 1, "noscript loading stale fast allow_busy", 0, 0, 0, "transaction", multiCommand],
+    ["exec", 1, "noscript loading stale skip_slowlog", 0, 0, 0, "transaction", execCommand],
+    ["discard", 1, "noscript loading stale fast allow_busy", 0, 0, 0, "transaction", discardCommand],
+    ["watch", -2, "noscript loading stale fast allow_busy", 1, -1, 1, "transaction", watchCommand],
+    ["unwatch", 1, "noscript loading stale fast allow_busy", 0, 0, 0, "transaction", unwatchCommand],
+  ] },
+];
+
 // ============================================================================================
 // Pub/Sub
 //
@@ -2917,6 +2954,30 @@ function pubsubHelpCommand(c: Client): void {
     "SHARDNUMSUB [<shardchannel> ...]", "    Return the number of subscribers for the specified shard level channel(s)",
   ]);
 }
+
+/** This chapter's rows of the command table (see Dispatch). */
+const PUBSUB_COMMANDS: CommandRows[] = [
+  { group: "pubsub", specs: [
+    ["subscribe", -2, "pubsub noscript loading stale", 0, 0, 0, "", subscribeCommand],
+    ["unsubscribe", -1, "pubsub noscript loading stale", 0, 0, 0, "", unsubscribeCommand],
+    ["psubscribe", -2, "pubsub noscript loading stale", 0, 0, 0, "", psubscribeCommand],
+    ["punsubscribe", -1, "pubsub noscript loading stale", 0, 0, 0, "", punsubscribeCommand],
+    ["publish", 3, "pubsub loading stale fast", 0, 0, 0, "", publishCommand],
+    ["ssubscribe", -2, "pubsub noscript loading stale", 1, -1, 1, "", ssubscribeCommand],
+    ["sunsubscribe", -1, "pubsub noscript loading stale", 1, -1, 1, "", sunsubscribeCommand],
+    ["spublish", 3, "pubsub loading stale fast", 1, 1, 1, "", spublishCommand],
+    ["pubsub", -2, "", 0, 0, 0, "", () => {}],
+  ], subs: {
+    pubsub: [
+      ["channels", -2, "pubsub loading stale", 0, 0, 0, "", pubsubChannelsCommand],
+      ["numsub", -2, "pubsub loading stale", 0, 0, 0, "", pubsubNumsubCommand],
+      ["numpat", 2, "pubsub loading stale", 0, 0, 0, "", pubsubNumpatCommand],
+      ["shardchannels", -2, "pubsub loading stale", 0, 0, 0, "", pubsubShardchannelsCommand],
+      ["shardnumsub", -2, "pubsub loading stale", 0, 0, 0, "", pubsubShardnumsubCommand],
+      ["help", 2, "loading stale", 0, 0, 0, "", pubsubHelpCommand],
+    ],
+  } },
+];
 
 // ============================================================================================
 // Event loop
@@ -3132,9 +3193,9 @@ function initServer(): RedbunServer {
 // Part II. Chapters
 //
 // One topic each, each read alone. A chapter holds its type's API, its commands (each with its
-// syntax line) and the serve hook of its blocking commands. To add a command: write
-// `xxxCommand(c)` in its chapter and add its row to the command table (for now at the end of the
-// Server chapter); processCommand, ACL, COMMAND, MULTI and propagation then know it.
+// syntax line), the serve hook of its blocking commands, and at its end its rows of the command
+// table. To add a command: write `xxxCommand(c)` in its chapter and add its row to the chapter's
+// table; processCommand, ACL, COMMAND, MULTI and propagation then know it.
 // ############################################################################################
 
 // ============================================================================================
@@ -3664,6 +3725,34 @@ function lcsCommand(c: Client): void {
   addReplyLongLong(c, total);
 }
 
+/** This chapter's rows of the command table (see Dispatch). */
+const STRING_COMMANDS: CommandRows[] = [
+  { group: "string", specs: [
+    ["get", 2, "readonly fast", 1, 1, 1, "string", getCommand],
+    ["set", -3, "write denyoom", 1, 1, 1, "string", setCommand],
+    ["setnx", 3, "write denyoom fast", 1, 1, 1, "string", setnxCommand],
+    ["setex", 4, "write denyoom", 1, 1, 1, "string", setexCommand],
+    ["psetex", 4, "write denyoom", 1, 1, 1, "string", psetexCommand],
+    ["getex", -2, "write fast", 1, 1, 1, "string", getexCommand],
+    ["getdel", 2, "write fast", 1, 1, 1, "string", getdelCommand],
+    ["getset", 3, "write denyoom fast", 1, 1, 1, "string", getsetCommand],
+    ["mget", -2, "readonly fast", 1, -1, 1, "string", mgetCommand],
+    ["mset", -3, "write denyoom", 1, -1, 2, "string", msetCommand],
+    ["msetnx", -3, "write denyoom", 1, -1, 2, "string", msetnxCommand],
+    ["append", 3, "write denyoom fast", 1, 1, 1, "string", appendCommand],
+    ["strlen", 2, "readonly fast", 1, 1, 1, "string", strlenCommand],
+    ["getrange", 4, "readonly", 1, 1, 1, "string", getrangeCommand],
+    ["substr", 4, "readonly", 1, 1, 1, "string", getrangeCommand],
+    ["setrange", 4, "write denyoom", 1, 1, 1, "string", setrangeCommand],
+    ["incr", 2, "write denyoom fast", 1, 1, 1, "string", incrCommand],
+    ["decr", 2, "write denyoom fast", 1, 1, 1, "string", decrCommand],
+    ["incrby", 3, "write denyoom fast", 1, 1, 1, "string", incrbyCommand],
+    ["decrby", 3, "write denyoom fast", 1, 1, 1, "string", decrbyCommand],
+    ["incrbyfloat", 3, "write denyoom fast", 1, 1, 1, "string", incrbyfloatCommand],
+    ["lcs", -3, "readonly", 1, 2, 1, "string", lcsCommand],
+  ] },
+];
+
 // ============================================================================================
 // Lists
 //
@@ -4177,6 +4266,34 @@ function serveClientBlockedOnList(c: Client, db: Db, key: string, list: RList, b
   propagatePendingCommands();
 }
 
+/** This chapter's rows of the command table (see Dispatch). */
+const LIST_COMMANDS: CommandRows[] = [
+  { group: "list", specs: [
+    ["lpush", -3, "write denyoom fast", 1, 1, 1, "list", lpushCommand],
+    ["rpush", -3, "write denyoom fast", 1, 1, 1, "list", rpushCommand],
+    ["lpushx", -3, "write denyoom fast", 1, 1, 1, "list", lpushxCommand],
+    ["rpushx", -3, "write denyoom fast", 1, 1, 1, "list", rpushxCommand],
+    ["lpop", -2, "write fast", 1, 1, 1, "list", lpopCommand],
+    ["rpop", -2, "write fast", 1, 1, 1, "list", rpopCommand],
+    ["llen", 2, "readonly fast", 1, 1, 1, "list", llenCommand],
+    ["lrange", 4, "readonly", 1, 1, 1, "list", lrangeCommand],
+    ["lindex", 3, "readonly", 1, 1, 1, "list", lindexCommand],
+    ["lset", 4, "write denyoom", 1, 1, 1, "list", lsetCommand],
+    ["linsert", 5, "write denyoom", 1, 1, 1, "list", linsertCommand],
+    ["lrem", 4, "write", 1, 1, 1, "list", lremCommand],
+    ["ltrim", 4, "write", 1, 1, 1, "list", ltrimCommand],
+    ["lpos", -3, "readonly", 1, 1, 1, "list", lposCommand],
+    ["lmove", 5, "write denyoom", 1, 2, 1, "list", lmoveCommand],
+    ["rpoplpush", 3, "write denyoom", 1, 2, 1, "list", rpoplpushCommand],
+    ["lmpop", -4, "write movablekeys", 0, 0, 0, "list", lmpopCommand],
+    ["blpop", -3, "write noscript blocking", 1, -2, 1, "list", blpopCommand],
+    ["brpop", -3, "write noscript blocking", 1, -2, 1, "list", brpopCommand],
+    ["blmove", 6, "write denyoom noscript blocking", 1, 2, 1, "list", blmoveCommand],
+    ["brpoplpush", 4, "write denyoom noscript blocking", 1, 2, 1, "list", brpoplpushCommand],
+    ["blmpop", -5, "write blocking movablekeys", 0, 0, 0, "list", blmpopCommand],
+  ] },
+];
+
 // ============================================================================================
 // Hashes
 //
@@ -4434,6 +4551,28 @@ function hscanCommand(c: Client): void {
   const h = hashLookupReadOrReply(c, c.argv[1], () => addReplyProto(c, "*2\r\n$1\r\n0\r\n*0\r\n"));
   if (h) scanGeneric(c, h.dict, cursor, 3, null, h.listpack, (i) => h.dict.valAt(i));
 }
+
+/** This chapter's rows of the command table (see Dispatch). */
+const HASH_COMMANDS: CommandRows[] = [
+  { group: "hash", specs: [
+    ["hset", -4, "write denyoom fast", 1, 1, 1, "hash", hsetCommand],
+    ["hsetnx", 4, "write denyoom fast", 1, 1, 1, "hash", hsetnxCommand],
+    ["hget", 3, "readonly fast", 1, 1, 1, "hash", hgetCommand],
+    ["hmset", -4, "write denyoom fast", 1, 1, 1, "hash", hsetCommand],
+    ["hmget", -3, "readonly fast", 1, 1, 1, "hash", hmgetCommand],
+    ["hdel", -3, "write fast", 1, 1, 1, "hash", hdelCommand],
+    ["hexists", 3, "readonly fast", 1, 1, 1, "hash", hexistsCommand],
+    ["hlen", 2, "readonly fast", 1, 1, 1, "hash", hlenCommand],
+    ["hstrlen", 3, "readonly fast", 1, 1, 1, "hash", hstrlenCommand],
+    ["hkeys", 2, "readonly", 1, 1, 1, "hash", hkeysCommand],
+    ["hvals", 2, "readonly", 1, 1, 1, "hash", hvalsCommand],
+    ["hgetall", 2, "readonly", 1, 1, 1, "hash", hgetallCommand],
+    ["hincrby", 4, "write denyoom fast", 1, 1, 1, "hash", hincrbyCommand],
+    ["hincrbyfloat", 4, "write denyoom fast", 1, 1, 1, "hash", hincrbyfloatCommand],
+    ["hrandfield", -2, "readonly", 1, 1, 1, "hash", hrandfieldCommand],
+    ["hscan", -3, "readonly", 1, 1, 1, "hash", hscanCommand],
+  ] },
+];
 
 // ============================================================================================
 // Sets
@@ -4739,6 +4878,29 @@ function sscanCommand(c: Client): void {
   }
   scanGeneric(c, s.dict, cursor, 3, null, false, () => null);
 }
+
+/** This chapter's rows of the command table (see Dispatch). */
+const SET_COMMANDS: CommandRows[] = [
+  { group: "set", specs: [
+    ["sadd", -3, "write denyoom fast", 1, 1, 1, "set", saddCommand],
+    ["srem", -3, "write fast", 1, 1, 1, "set", sremCommand],
+    ["smembers", 2, "readonly", 1, 1, 1, "set", sinterCommand],
+    ["sismember", 3, "readonly fast", 1, 1, 1, "set", sismemberCommand],
+    ["smismember", -3, "readonly fast", 1, 1, 1, "set", smismemberCommand],
+    ["scard", 2, "readonly fast", 1, 1, 1, "set", scardCommand],
+    ["spop", -2, "write fast", 1, 1, 1, "set", spopCommand],
+    ["srandmember", -2, "readonly", 1, 1, 1, "set", srandmemberCommand],
+    ["smove", 4, "write fast", 1, 2, 1, "set", smoveCommand],
+    ["sinter", -2, "readonly", 1, -1, 1, "set", sinterCommand],
+    ["sintercard", -3, "readonly movablekeys", 0, 0, 0, "set", sintercardCommand],
+    ["sinterstore", -3, "write denyoom", 1, -1, 1, "set", sinterstoreCommand],
+    ["sunion", -2, "readonly", 1, -1, 1, "set", sunionCommand],
+    ["sunionstore", -3, "write denyoom", 1, -1, 1, "set", sunionstoreCommand],
+    ["sdiff", -2, "readonly", 1, -1, 1, "set", sdiffCommand],
+    ["sdiffstore", -3, "write denyoom", 1, -1, 1, "set", sdiffstoreCommand],
+    ["sscan", -3, "readonly", 1, 1, 1, "set", sscanCommand],
+  ] },
+];
 
 // ============================================================================================
 // Sorted sets
@@ -5431,6 +5593,47 @@ function zscanCommand(c: Client): void {
   }
   scanGeneric(c, z.dict, cursor, 3, null, false, (i) => formatDouble(z.dict.valAt(i)));
 }
+
+/** This chapter's rows of the command table (see Dispatch). */
+const ZSET_COMMANDS: CommandRows[] = [
+  { group: "sorted-set", specs: [
+    ["zadd", -4, "write denyoom fast", 1, 1, 1, "sortedset", zaddCommand],
+    ["zincrby", 4, "write denyoom fast", 1, 1, 1, "sortedset", zincrbyCommand],
+    ["zrem", -3, "write fast", 1, 1, 1, "sortedset", zremCommand],
+    ["zscore", 3, "readonly fast", 1, 1, 1, "sortedset", zscoreCommand],
+    ["zmscore", -3, "readonly fast", 1, 1, 1, "sortedset", zmscoreCommand],
+    ["zcard", 2, "readonly fast", 1, 1, 1, "sortedset", zcardCommand],
+    ["zcount", 4, "readonly fast", 1, 1, 1, "sortedset", zcountCommand],
+    ["zlexcount", 4, "readonly fast", 1, 1, 1, "sortedset", zlexcountCommand],
+    ["zrange", -4, "readonly", 1, 1, 1, "sortedset", zrangeCommand],
+    ["zrangestore", -5, "write denyoom", 1, 2, 1, "sortedset", zrangestoreCommand],
+    ["zrangebyscore", -4, "readonly", 1, 1, 1, "sortedset", zrangebyscoreCommand],
+    ["zrevrangebyscore", -4, "readonly", 1, 1, 1, "sortedset", zrevrangebyscoreCommand],
+    ["zrangebylex", -4, "readonly", 1, 1, 1, "sortedset", zrangebylexCommand],
+    ["zrevrangebylex", -4, "readonly", 1, 1, 1, "sortedset", zrevrangebylexCommand],
+    ["zrevrange", -4, "readonly", 1, 1, 1, "sortedset", zrevrangeCommand],
+    ["zrank", -3, "readonly fast", 1, 1, 1, "sortedset", zrankCommand],
+    ["zrevrank", -3, "readonly fast", 1, 1, 1, "sortedset", zrevrankCommand],
+    ["zremrangebyrank", 4, "write", 1, 1, 1, "sortedset", zremrangebyrankCommand],
+    ["zremrangebyscore", 4, "write", 1, 1, 1, "sortedset", zremrangebyscoreCommand],
+    ["zremrangebylex", 4, "write", 1, 1, 1, "sortedset", zremrangebylexCommand],
+    ["zpopmin", -2, "write fast", 1, 1, 1, "sortedset", zpopminCommand],
+    ["zpopmax", -2, "write fast", 1, 1, 1, "sortedset", zpopmaxCommand],
+    ["zmpop", -4, "write movablekeys", 0, 0, 0, "sortedset", zmpopCommand],
+    ["zrandmember", -2, "readonly", 1, 1, 1, "sortedset", zrandmemberCommand],
+    ["zunion", -3, "readonly movablekeys", 0, 0, 0, "sortedset", zunionCommand],
+    ["zinter", -3, "readonly movablekeys", 0, 0, 0, "sortedset", zinterCommand],
+    ["zdiff", -3, "readonly movablekeys", 0, 0, 0, "sortedset", zdiffCommand],
+    ["zunionstore", -4, "write denyoom movablekeys", 1, 1, 1, "sortedset", zunionstoreCommand],
+    ["zinterstore", -4, "write denyoom movablekeys", 1, 1, 1, "sortedset", zinterstoreCommand],
+    ["zdiffstore", -4, "write denyoom movablekeys", 1, 1, 1, "sortedset", zdiffstoreCommand],
+    ["zintercard", -3, "readonly movablekeys", 0, 0, 0, "sortedset", zintercardCommand],
+    ["zscan", -3, "readonly", 1, 1, 1, "sortedset", zscanCommand],
+    ["bzpopmin", -3, "write noscript blocking fast", 1, -2, 1, "sortedset", bzpopminCommand],
+    ["bzpopmax", -3, "write noscript blocking fast", 1, -2, 1, "sortedset", bzpopmaxCommand],
+    ["bzmpop", -5, "write blocking movablekeys", 0, 0, 0, "sortedset", bzmpopCommand],
+  ] },
+];
 
 // ============================================================================================
 // Streams
@@ -6958,6 +7161,42 @@ function aofRewriteStream(emit: (argv: string[]) => void, key: string, s: RStrea
   }
 }
 
+/** This chapter's rows of the command table (see Dispatch). */
+const STREAM_COMMANDS: CommandRows[] = [
+  { group: "stream", specs: [
+    ["xadd", -5, "write denyoom fast", 1, 1, 1, "stream", xaddCommand],
+    ["xrange", -4, "readonly", 1, 1, 1, "stream", xrangeCommand],
+    ["xrevrange", -4, "readonly", 1, 1, 1, "stream", xrevrangeCommand],
+    ["xlen", 2, "readonly fast", 1, 1, 1, "stream", xlenCommand],
+    ["xdel", -3, "write fast", 1, 1, 1, "stream", xdelCommand],
+    ["xtrim", -4, "write", 1, 1, 1, "stream", xtrimCommand],
+    ["xsetid", -3, "write denyoom fast", 1, 1, 1, "stream", xsetidCommand],
+    ["xread", -4, "readonly blocking movablekeys", 0, 0, 0, "stream", xreadCommand],
+    ["xreadgroup", -7, "write blocking movablekeys", 0, 0, 0, "stream", xreadgroupCommand],
+    ["xgroup", -2, "", 0, 0, 0, "", () => {}],
+    ["xack", -4, "write fast", 1, 1, 1, "stream", xackCommand],
+    ["xpending", -3, "readonly", 1, 1, 1, "stream", xpendingCommand],
+    ["xclaim", -6, "write fast", 1, 1, 1, "stream", xclaimCommand],
+    ["xautoclaim", -6, "write fast", 1, 1, 1, "stream", xautoclaimCommand],
+    ["xinfo", -2, "", 0, 0, 0, "", () => {}],
+  ], subs: {
+    xgroup: [
+      ["create", -5, "write denyoom", 2, 2, 1, "stream", xgroupCreateCommand],
+      ["setid", -5, "write", 2, 2, 1, "stream", xgroupSetidCommand],
+      ["destroy", 4, "write", 2, 2, 1, "stream", xgroupDestroyCommand],
+      ["createconsumer", 5, "write denyoom", 2, 2, 1, "stream", xgroupCreateconsumerCommand],
+      ["delconsumer", 5, "write", 2, 2, 1, "stream", xgroupDelconsumerCommand],
+      ["help", 2, "loading stale", 0, 0, 0, "stream", xgroupHelpCommand],
+    ],
+    xinfo: [
+      ["stream", -3, "readonly", 2, 2, 1, "stream", xinfoStreamCommand],
+      ["groups", 3, "readonly", 2, 2, 1, "stream", xinfoGroupsCommand],
+      ["consumers", 4, "readonly", 2, 2, 1, "stream", xinfoConsumersCommand],
+      ["help", 2, "loading stale", 0, 0, 0, "stream", xinfoHelpCommand],
+    ],
+  } },
+];
+
 // ============================================================================================
 // Keys
 //
@@ -7270,6 +7509,42 @@ function flushallCommand(c: Client): void {
   server.dirty += emptyData(-1) + 1;
   addReplyOK(c);
 }
+
+/** This chapter's rows of the command table (see Dispatch). */
+const KEY_COMMANDS: CommandRows[] = [
+  { group: "connection", specs: [
+    ["select", 2, "loading stale fast", 0, 0, 0, "connection", selectCommand],
+  ] },
+  { group: "generic", specs: [
+    ["del", -2, "write", 1, -1, 1, "keyspace", delCommand],
+    ["unlink", -2, "write fast", 1, -1, 1, "keyspace", delCommand],
+    ["exists", -2, "readonly fast", 1, -1, 1, "keyspace", existsCommand],
+    ["touch", -2, "readonly fast", 1, -1, 1, "keyspace", touchCommand],
+    ["type", 2, "readonly fast", 1, 1, 1, "keyspace", typeCommand],
+    ["keys", 2, "readonly", 0, 0, 0, "keyspace dangerous", keysCommand],
+    ["scan", -2, "readonly", 0, 0, 0, "keyspace", scanCommand],
+    ["randomkey", 1, "readonly", 0, 0, 0, "keyspace", randomkeyCommand],
+    ["rename", 3, "write", 1, 2, 1, "keyspace", renameCommand],
+    ["renamenx", 3, "write fast", 1, 2, 1, "keyspace", renamenxCommand],
+    ["copy", -3, "write denyoom", 1, 2, 1, "keyspace", copyCommand],
+    ["move", 3, "write fast", 1, 1, 1, "keyspace", moveCommand],
+    ["expire", -3, "write fast", 1, 1, 1, "keyspace", expireCommand],
+    ["pexpire", -3, "write fast", 1, 1, 1, "keyspace", pexpireCommand],
+    ["expireat", -3, "write fast", 1, 1, 1, "keyspace", expireatCommand],
+    ["pexpireat", -3, "write fast", 1, 1, 1, "keyspace", pexpireatCommand],
+    ["ttl", 2, "readonly fast", 1, 1, 1, "keyspace", ttlCommand],
+    ["pttl", 2, "readonly fast", 1, 1, 1, "keyspace", pttlCommand],
+    ["expiretime", 2, "readonly fast", 1, 1, 1, "keyspace", expiretimeCommand],
+    ["pexpiretime", 2, "readonly fast", 1, 1, 1, "keyspace", pexpiretimeCommand],
+    ["persist", 2, "write fast", 1, 1, 1, "keyspace", persistCommand],
+  ] },
+  { group: "server", specs: [
+    ["swapdb", 3, "write fast", 0, 0, 0, "keyspace dangerous", swapdbCommand],
+    ["dbsize", 1, "readonly fast", 0, 0, 0, "keyspace", dbsizeCommand],
+    ["flushdb", -1, "write", 0, 0, 0, "keyspace dangerous", flushdbCommand],
+    ["flushall", -1, "write", 0, 0, 0, "keyspace dangerous", flushallCommand],
+  ] },
+];
 
 // ============================================================================================
 // Server
@@ -8365,360 +8640,93 @@ function resetStats(): void {
   server.slowlog = [];
 }
 
-// --------------------------------------------------------------------------------------------
-// The command table. Rows: name, arity, flags, first key, last key, key step, ACL categories
-// (beyond those implied by flags), handler — Redis 7.0's values.
-// --------------------------------------------------------------------------------------------
-
-registerCommands("connection", [
-  ["ping", -1, "fast", 0, 0, 0, "connection", pingCommand],
-  ["echo", 2, "loading stale fast", 0, 0, 0, "connection", echoCommand],
-  ["quit", -1, "noscript loading stale fast no_auth allow_busy", 0, 0, 0, "connection", quitCommand],
-  ["reset", 1, "noscript loading stale fast no_auth allow_busy", 0, 0, 0, "connection", resetCommand],
-  ["hello", -1, "noscript loading stale fast no_auth allow_busy", 0, 0, 0, "connection", helloCommand],
-  ["auth", -2, "noscript loading stale fast no_auth allow_busy", 0, 0, 0, "connection", authCommand],
-  ["select", 2, "loading stale fast", 0, 0, 0, "connection", selectCommand],
-  ["client", -2, "", 0, 0, 0, "", () => {}],
-], {
-  client: [
-    ["id", 2, "noscript loading stale", 0, 0, 0, "connection", clientIdCommand],
-    ["info", 2, "noscript loading stale", 0, 0, 0, "connection", clientInfoCommand],
-    ["list", -2, "admin noscript loading stale", 0, 0, 0, "connection", clientListCommand],
-    ["getname", 2, "noscript loading stale", 0, 0, 0, "connection", clientGetnameCommand],
-    ["setname", 3, "noscript loading stale", 0, 0, 0, "connection", clientSetnameCommand],
-    ["setinfo", 4, "noscript loading stale", 0, 0, 0, "connection", clientSetinfoCommand],
-    ["kill", -3, "admin noscript loading stale", 0, 0, 0, "connection", clientKillCommand],
-    ["no-evict", 3, "admin noscript loading stale", 0, 0, 0, "connection", clientNoEvictCommand],
-    ["no-touch", 3, "noscript loading stale", 0, 0, 0, "connection", clientNoTouchCommand],
-    ["reply", 3, "noscript loading stale", 0, 0, 0, "connection", clientReplyCommand],
-    ["pause", -3, "admin noscript loading stale", 0, 0, 0, "connection", clientPauseCommand],
-    ["unpause", 2, "admin noscript loading stale", 0, 0, 0, "connection", clientUnpauseCommand],
-    ["unblock", -3, "admin noscript loading stale", 0, 0, 0, "connection", clientUnblockCommand],
-    ["help", 2, "loading stale", 0, 0, 0, "connection", clientHelpCommand],
-  ],
-});
-
-registerCommands("string", [
-  ["get", 2, "readonly fast", 1, 1, 1, "string", getCommand],
-  ["set", -3, "write denyoom", 1, 1, 1, "string", setCommand],
-  ["setnx", 3, "write denyoom fast", 1, 1, 1, "string", setnxCommand],
-  ["setex", 4, "write denyoom", 1, 1, 1, "string", setexCommand],
-  ["psetex", 4, "write denyoom", 1, 1, 1, "string", psetexCommand],
-  ["getex", -2, "write fast", 1, 1, 1, "string", getexCommand],
-  ["getdel", 2, "write fast", 1, 1, 1, "string", getdelCommand],
-  ["getset", 3, "write denyoom fast", 1, 1, 1, "string", getsetCommand],
-  ["mget", -2, "readonly fast", 1, -1, 1, "string", mgetCommand],
-  ["mset", -3, "write denyoom", 1, -1, 2, "string", msetCommand],
-  ["msetnx", -3, "write denyoom", 1, -1, 2, "string", msetnxCommand],
-  ["append", 3, "write denyoom fast", 1, 1, 1, "string", appendCommand],
-  ["strlen", 2, "readonly fast", 1, 1, 1, "string", strlenCommand],
-  ["getrange", 4, "readonly", 1, 1, 1, "string", getrangeCommand],
-  ["substr", 4, "readonly", 1, 1, 1, "string", getrangeCommand],
-  ["setrange", 4, "write denyoom", 1, 1, 1, "string", setrangeCommand],
-  ["incr", 2, "write denyoom fast", 1, 1, 1, "string", incrCommand],
-  ["decr", 2, "write denyoom fast", 1, 1, 1, "string", decrCommand],
-  ["incrby", 3, "write denyoom fast", 1, 1, 1, "string", incrbyCommand],
-  ["decrby", 3, "write denyoom fast", 1, 1, 1, "string", decrbyCommand],
-  ["incrbyfloat", 3, "write denyoom fast", 1, 1, 1, "string", incrbyfloatCommand],
-  ["lcs", -3, "readonly", 1, 2, 1, "string", lcsCommand],
-]);
-
-registerCommands("list", [
-  ["lpush", -3, "write denyoom fast", 1, 1, 1, "list", lpushCommand],
-  ["rpush", -3, "write denyoom fast", 1, 1, 1, "list", rpushCommand],
-  ["lpushx", -3, "write denyoom fast", 1, 1, 1, "list", lpushxCommand],
-  ["rpushx", -3, "write denyoom fast", 1, 1, 1, "list", rpushxCommand],
-  ["lpop", -2, "write fast", 1, 1, 1, "list", lpopCommand],
-  ["rpop", -2, "write fast", 1, 1, 1, "list", rpopCommand],
-  ["llen", 2, "readonly fast", 1, 1, 1, "list", llenCommand],
-  ["lrange", 4, "readonly", 1, 1, 1, "list", lrangeCommand],
-  ["lindex", 3, "readonly", 1, 1, 1, "list", lindexCommand],
-  ["lset", 4, "write denyoom", 1, 1, 1, "list", lsetCommand],
-  ["linsert", 5, "write denyoom", 1, 1, 1, "list", linsertCommand],
-  ["lrem", 4, "write", 1, 1, 1, "list", lremCommand],
-  ["ltrim", 4, "write", 1, 1, 1, "list", ltrimCommand],
-  ["lpos", -3, "readonly", 1, 1, 1, "list", lposCommand],
-  ["lmove", 5, "write denyoom", 1, 2, 1, "list", lmoveCommand],
-  ["rpoplpush", 3, "write denyoom", 1, 2, 1, "list", rpoplpushCommand],
-  ["lmpop", -4, "write movablekeys", 0, 0, 0, "list", lmpopCommand],
-  ["blpop", -3, "write noscript blocking", 1, -2, 1, "list", blpopCommand],
-  ["brpop", -3, "write noscript blocking", 1, -2, 1, "list", brpopCommand],
-  ["blmove", 6, "write denyoom noscript blocking", 1, 2, 1, "list", blmoveCommand],
-  ["brpoplpush", 4, "write denyoom noscript blocking", 1, 2, 1, "list", brpoplpushCommand],
-  ["blmpop", -5, "write blocking movablekeys", 0, 0, 0, "list", blmpopCommand],
-]);
-
-registerCommands("hash", [
-  ["hset", -4, "write denyoom fast", 1, 1, 1, "hash", hsetCommand],
-  ["hsetnx", 4, "write denyoom fast", 1, 1, 1, "hash", hsetnxCommand],
-  ["hget", 3, "readonly fast", 1, 1, 1, "hash", hgetCommand],
-  ["hmset", -4, "write denyoom fast", 1, 1, 1, "hash", hsetCommand],
-  ["hmget", -3, "readonly fast", 1, 1, 1, "hash", hmgetCommand],
-  ["hdel", -3, "write fast", 1, 1, 1, "hash", hdelCommand],
-  ["hexists", 3, "readonly fast", 1, 1, 1, "hash", hexistsCommand],
-  ["hlen", 2, "readonly fast", 1, 1, 1, "hash", hlenCommand],
-  ["hstrlen", 3, "readonly fast", 1, 1, 1, "hash", hstrlenCommand],
-  ["hkeys", 2, "readonly", 1, 1, 1, "hash", hkeysCommand],
-  ["hvals", 2, "readonly", 1, 1, 1, "hash", hvalsCommand],
-  ["hgetall", 2, "readonly", 1, 1, 1, "hash", hgetallCommand],
-  ["hincrby", 4, "write denyoom fast", 1, 1, 1, "hash", hincrbyCommand],
-  ["hincrbyfloat", 4, "write denyoom fast", 1, 1, 1, "hash", hincrbyfloatCommand],
-  ["hrandfield", -2, "readonly", 1, 1, 1, "hash", hrandfieldCommand],
-  ["hscan", -3, "readonly", 1, 1, 1, "hash", hscanCommand],
-]);
-
-registerCommands("set", [
-  ["sadd", -3, "write denyoom fast", 1, 1, 1, "set", saddCommand],
-  ["srem", -3, "write fast", 1, 1, 1, "set", sremCommand],
-  ["smembers", 2, "readonly", 1, 1, 1, "set", sinterCommand],
-  ["sismember", 3, "readonly fast", 1, 1, 1, "set", sismemberCommand],
-  ["smismember", -3, "readonly fast", 1, 1, 1, "set", smismemberCommand],
-  ["scard", 2, "readonly fast", 1, 1, 1, "set", scardCommand],
-  ["spop", -2, "write fast", 1, 1, 1, "set", spopCommand],
-  ["srandmember", -2, "readonly", 1, 1, 1, "set", srandmemberCommand],
-  ["smove", 4, "write fast", 1, 2, 1, "set", smoveCommand],
-  ["sinter", -2, "readonly", 1, -1, 1, "set", sinterCommand],
-  ["sintercard", -3, "readonly movablekeys", 0, 0, 0, "set", sintercardCommand],
-  ["sinterstore", -3, "write denyoom", 1, -1, 1, "set", sinterstoreCommand],
-  ["sunion", -2, "readonly", 1, -1, 1, "set", sunionCommand],
-  ["sunionstore", -3, "write denyoom", 1, -1, 1, "set", sunionstoreCommand],
-  ["sdiff", -2, "readonly", 1, -1, 1, "set", sdiffCommand],
-  ["sdiffstore", -3, "write denyoom", 1, -1, 1, "set", sdiffstoreCommand],
-  ["sscan", -3, "readonly", 1, 1, 1, "set", sscanCommand],
-]);
-
-registerCommands("sorted-set", [
-  ["zadd", -4, "write denyoom fast", 1, 1, 1, "sortedset", zaddCommand],
-  ["zincrby", 4, "write denyoom fast", 1, 1, 1, "sortedset", zincrbyCommand],
-  ["zrem", -3, "write fast", 1, 1, 1, "sortedset", zremCommand],
-  ["zscore", 3, "readonly fast", 1, 1, 1, "sortedset", zscoreCommand],
-  ["zmscore", -3, "readonly fast", 1, 1, 1, "sortedset", zmscoreCommand],
-  ["zcard", 2, "readonly fast", 1, 1, 1, "sortedset", zcardCommand],
-  ["zcount", 4, "readonly fast", 1, 1, 1, "sortedset", zcountCommand],
-  ["zlexcount", 4, "readonly fast", 1, 1, 1, "sortedset", zlexcountCommand],
-  ["zrange", -4, "readonly", 1, 1, 1, "sortedset", zrangeCommand],
-  ["zrangestore", -5, "write denyoom", 1, 2, 1, "sortedset", zrangestoreCommand],
-  ["zrangebyscore", -4, "readonly", 1, 1, 1, "sortedset", zrangebyscoreCommand],
-  ["zrevrangebyscore", -4, "readonly", 1, 1, 1, "sortedset", zrevrangebyscoreCommand],
-  ["zrangebylex", -4, "readonly", 1, 1, 1, "sortedset", zrangebylexCommand],
-  ["zrevrangebylex", -4, "readonly", 1, 1, 1, "sortedset", zrevrangebylexCommand],
-  ["zrevrange", -4, "readonly", 1, 1, 1, "sortedset", zrevrangeCommand],
-  ["zrank", -3, "readonly fast", 1, 1, 1, "sortedset", zrankCommand],
-  ["zrevrank", -3, "readonly fast", 1, 1, 1, "sortedset", zrevrankCommand],
-  ["zremrangebyrank", 4, "write", 1, 1, 1, "sortedset", zremrangebyrankCommand],
-  ["zremrangebyscore", 4, "write", 1, 1, 1, "sortedset", zremrangebyscoreCommand],
-  ["zremrangebylex", 4, "write", 1, 1, 1, "sortedset", zremrangebylexCommand],
-  ["zpopmin", -2, "write fast", 1, 1, 1, "sortedset", zpopminCommand],
-  ["zpopmax", -2, "write fast", 1, 1, 1, "sortedset", zpopmaxCommand],
-  ["zmpop", -4, "write movablekeys", 0, 0, 0, "sortedset", zmpopCommand],
-  ["zrandmember", -2, "readonly", 1, 1, 1, "sortedset", zrandmemberCommand],
-  ["zunion", -3, "readonly movablekeys", 0, 0, 0, "sortedset", zunionCommand],
-  ["zinter", -3, "readonly movablekeys", 0, 0, 0, "sortedset", zinterCommand],
-  ["zdiff", -3, "readonly movablekeys", 0, 0, 0, "sortedset", zdiffCommand],
-  ["zunionstore", -4, "write denyoom movablekeys", 1, 1, 1, "sortedset", zunionstoreCommand],
-  ["zinterstore", -4, "write denyoom movablekeys", 1, 1, 1, "sortedset", zinterstoreCommand],
-  ["zdiffstore", -4, "write denyoom movablekeys", 1, 1, 1, "sortedset", zdiffstoreCommand],
-  ["zintercard", -3, "readonly movablekeys", 0, 0, 0, "sortedset", zintercardCommand],
-  ["zscan", -3, "readonly", 1, 1, 1, "sortedset", zscanCommand],
-  ["bzpopmin", -3, "write noscript blocking fast", 1, -2, 1, "sortedset", bzpopminCommand],
-  ["bzpopmax", -3, "write noscript blocking fast", 1, -2, 1, "sortedset", bzpopmaxCommand],
-  ["bzmpop", -5, "write blocking movablekeys", 0, 0, 0, "sortedset", bzmpopCommand],
-]);
-
-registerCommands("server", [
-  ["save", 1, "admin noscript no_async_loading no_multi", 0, 0, 0, "", saveCommand],
-  ["bgsave", -1, "admin noscript no_async_loading", 0, 0, 0, "", bgsaveCommand],
-  ["bgrewriteaof", 1, "admin noscript no_async_loading", 0, 0, 0, "", bgrewriteaofCommand],
-]);
-
-registerCommands("replication", [
-  ["replicaof", 3, "admin noscript stale no_async_loading", 0, 0, 0, "", replicaofCommand],
-  ["slaveof", 3, "admin noscript stale no_async_loading", 0, 0, 0, "", replicaofCommand],
-  ["sync", 1, "admin noscript no_async_loading no_multi", 0, 0, 0, "", syncCommand],
-  ["psync", -3, "admin noscript no_async_loading no_multi", 0, 0, 0, "", syncCommand],
-  ["replconf", -1, "admin noscript loading stale allow_busy", 0, 0, 0, "", replconfCommand],
-  ["wait", 3, "noscript", 0, 0, 0, "connection", waitCommand],
-  ["role", 1, "noscript loading stale fast", 0, 0, 0, "admin dangerous", roleCommand],
-]);
-
-registerCommands("stream", [
-  ["xadd", -5, "write denyoom fast", 1, 1, 1, "stream", xaddCommand],
-  ["xrange", -4, "readonly", 1, 1, 1, "stream", xrangeCommand],
-  ["xrevrange", -4, "readonly", 1, 1, 1, "stream", xrevrangeCommand],
-  ["xlen", 2, "readonly fast", 1, 1, 1, "stream", xlenCommand],
-  ["xdel", -3, "write fast", 1, 1, 1, "stream", xdelCommand],
-  ["xtrim", -4, "write", 1, 1, 1, "stream", xtrimCommand],
-  ["xsetid", -3, "write denyoom fast", 1, 1, 1, "stream", xsetidCommand],
-  ["xread", -4, "readonly blocking movablekeys", 0, 0, 0, "stream", xreadCommand],
-  ["xreadgroup", -7, "write blocking movablekeys", 0, 0, 0, "stream", xreadgroupCommand],
-  ["xgroup", -2, "", 0, 0, 0, "", () => {}],
-  ["xack", -4, "write fast", 1, 1, 1, "stream", xackCommand],
-  ["xpending", -3, "readonly", 1, 1, 1, "stream", xpendingCommand],
-  ["xclaim", -6, "write fast", 1, 1, 1, "stream", xclaimCommand],
-  ["xautoclaim", -6, "write fast", 1, 1, 1, "stream", xautoclaimCommand],
-  ["xinfo", -2, "", 0, 0, 0, "", () => {}],
-], {
-  xgroup: [
-    ["create", -5, "write denyoom", 2, 2, 1, "stream", xgroupCreateCommand],
-    ["setid", -5, "write", 2, 2, 1, "stream", xgroupSetidCommand],
-    ["destroy", 4, "write", 2, 2, 1, "stream", xgroupDestroyCommand],
-    ["createconsumer", 5, "write denyoom", 2, 2, 1, "stream", xgroupCreateconsumerCommand],
-    ["delconsumer", 5, "write", 2, 2, 1, "stream", xgroupDelconsumerCommand],
-    ["help", 2, "loading stale", 0, 0, 0, "stream", xgroupHelpCommand],
-  ],
-  xinfo: [
-    ["stream", -3, "readonly", 2, 2, 1, "stream", xinfoStreamCommand],
-    ["groups", 3, "readonly", 2, 2, 1, "stream", xinfoGroupsCommand],
-    ["consumers", 4, "readonly", 2, 2, 1, "stream", xinfoConsumersCommand],
-    ["help", 2, "loading stale", 0, 0, 0, "stream", xinfoHelpCommand],
-  ],
-});
-
-registerCommands("transactions", [
-  ["multi", 1, "noscript loading stale fast allow_busy", 0, 0, 0, "transaction", multiCommand],
-  ["exec", 1, "noscript loading stale skip_slowlog", 0, 0, 0, "transaction", execCommand],
-  ["discard", 1, "noscript loading stale fast allow_busy", 0, 0, 0, "transaction", discardCommand],
-  ["watch", -2, "noscript loading stale fast allow_busy", 1, -1, 1, "transaction", watchCommand],
-  ["unwatch", 1, "noscript loading stale fast allow_busy", 0, 0, 0, "transaction", unwatchCommand],
-]);
-
-registerCommands("pubsub", [
-  ["subscribe", -2, "pubsub noscript loading stale", 0, 0, 0, "", subscribeCommand],
-  ["unsubscribe", -1, "pubsub noscript loading stale", 0, 0, 0, "", unsubscribeCommand],
-  ["psubscribe", -2, "pubsub noscript loading stale", 0, 0, 0, "", psubscribeCommand],
-  ["punsubscribe", -1, "pubsub noscript loading stale", 0, 0, 0, "", punsubscribeCommand],
-  ["publish", 3, "pubsub loading stale fast", 0, 0, 0, "", publishCommand],
-  ["ssubscribe", -2, "pubsub noscript loading stale", 1, -1, 1, "", ssubscribeCommand],
-  ["sunsubscribe", -1, "pubsub noscript loading stale", 1, -1, 1, "", sunsubscribeCommand],
-  ["spublish", 3, "pubsub loading stale fast", 1, 1, 1, "", spublishCommand],
-  ["pubsub", -2, "", 0, 0, 0, "", () => {}],
-], {
-  pubsub: [
-    ["channels", -2, "pubsub loading stale", 0, 0, 0, "", pubsubChannelsCommand],
-    ["numsub", -2, "pubsub loading stale", 0, 0, 0, "", pubsubNumsubCommand],
-    ["numpat", 2, "pubsub loading stale", 0, 0, 0, "", pubsubNumpatCommand],
-    ["shardchannels", -2, "pubsub loading stale", 0, 0, 0, "", pubsubShardchannelsCommand],
-    ["shardnumsub", -2, "pubsub loading stale", 0, 0, 0, "", pubsubShardnumsubCommand],
-    ["help", 2, "loading stale", 0, 0, 0, "", pubsubHelpCommand],
-  ],
-});
-
-registerCommands("generic", [
-  ["del", -2, "write", 1, -1, 1, "keyspace", delCommand],
-  ["unlink", -2, "write fast", 1, -1, 1, "keyspace", delCommand],
-  ["exists", -2, "readonly fast", 1, -1, 1, "keyspace", existsCommand],
-  ["touch", -2, "readonly fast", 1, -1, 1, "keyspace", touchCommand],
-  ["type", 2, "readonly fast", 1, 1, 1, "keyspace", typeCommand],
-  ["keys", 2, "readonly", 0, 0, 0, "keyspace dangerous", keysCommand],
-  ["scan", -2, "readonly", 0, 0, 0, "keyspace", scanCommand],
-  ["randomkey", 1, "readonly", 0, 0, 0, "keyspace", randomkeyCommand],
-  ["rename", 3, "write", 1, 2, 1, "keyspace", renameCommand],
-  ["renamenx", 3, "write fast", 1, 2, 1, "keyspace", renamenxCommand],
-  ["copy", -3, "write denyoom", 1, 2, 1, "keyspace", copyCommand],
-  ["move", 3, "write fast", 1, 1, 1, "keyspace", moveCommand],
-  ["expire", -3, "write fast", 1, 1, 1, "keyspace", expireCommand],
-  ["pexpire", -3, "write fast", 1, 1, 1, "keyspace", pexpireCommand],
-  ["expireat", -3, "write fast", 1, 1, 1, "keyspace", expireatCommand],
-  ["pexpireat", -3, "write fast", 1, 1, 1, "keyspace", pexpireatCommand],
-  ["ttl", 2, "readonly fast", 1, 1, 1, "keyspace", ttlCommand],
-  ["pttl", 2, "readonly fast", 1, 1, 1, "keyspace", pttlCommand],
-  ["expiretime", 2, "readonly fast", 1, 1, 1, "keyspace", expiretimeCommand],
-  ["pexpiretime", 2, "readonly fast", 1, 1, 1, "keyspace", pexpiretimeCommand],
-  ["persist", 2, "write fast", 1, 1, 1, "keyspace", persistCommand],
-  ["dump", 2, "readonly", 1, 1, 1, "keyspace", dumpCommand],
-  ["restore", -4, "write denyoom", 1, 1, 1, "keyspace dangerous", restoreCommand],
-  ["object", -2, "", 0, 0, 0, "", () => {}],
-], {
-  object: [
-    ["encoding", 3, "readonly", 2, 2, 1, "keyspace", objectEncodingCommand],
-    ["freq", 3, "readonly", 2, 2, 1, "keyspace", objectFreqCommand],
-    ["idletime", 3, "readonly", 2, 2, 1, "keyspace", objectIdletimeCommand],
-    ["refcount", 3, "readonly", 2, 2, 1, "keyspace", objectRefcountCommand],
-    ["help", 2, "loading stale", 0, 0, 0, "keyspace", objectHelpCommand],
-  ],
-});
-
-registerCommands("server", [
-  ["swapdb", 3, "write fast", 0, 0, 0, "keyspace dangerous", swapdbCommand],
-  ["dbsize", 1, "readonly fast", 0, 0, 0, "keyspace", dbsizeCommand],
-  ["flushdb", -1, "write", 0, 0, 0, "keyspace dangerous", flushdbCommand],
-  ["flushall", -1, "write", 0, 0, 0, "keyspace dangerous", flushallCommand],
-  ["time", 1, "loading stale fast", 0, 0, 0, "", timeCommand],
-  ["lastsave", 1, "loading stale fast", 0, 0, 0, "admin dangerous", lastsaveCommand],
-  ["info", -1, "loading stale", 0, 0, 0, "dangerous", infoCommand],
-  ["monitor", 1, "admin noscript loading stale", 0, 0, 0, "", monitorCommand],
-  ["debug", -2, "admin noscript loading stale protected", 0, 0, 0, "", debugCommand],
-  ["shutdown", -1, "admin noscript loading stale no_multi allow_busy", 0, 0, 0, "", shutdownCommand],
-  ["config", -2, "", 0, 0, 0, "", () => {}],
-  ["command", -1, "loading stale", 0, 0, 0, "connection", commandCommand],
-  ["slowlog", -2, "", 0, 0, 0, "", () => {}],
-  ["latency", -2, "", 0, 0, 0, "", () => {}],
-  ["memory", -2, "", 0, 0, 0, "", () => {}],
-], {
-  config: [
-    ["get", -3, "admin noscript loading stale", 0, 0, 0, "", configGetCommand],
-    ["set", -4, "admin noscript loading stale", 0, 0, 0, "", configSetCommand],
-    ["resetstat", 2, "admin noscript loading stale", 0, 0, 0, "", configResetstatCommand],
-    ["rewrite", 2, "admin noscript loading stale", 0, 0, 0, "", configRewriteCommand],
-    ["help", 2, "loading stale", 0, 0, 0, "", configHelpCommand],
-  ],
-  command: [
-    ["count", 2, "loading stale", 0, 0, 0, "connection", commandCountCommand],
-    ["info", -2, "loading stale", 0, 0, 0, "connection", commandInfoCommand],
-    ["docs", -2, "loading stale", 0, 0, 0, "connection", commandDocsCommand],
-    ["list", -2, "loading stale", 0, 0, 0, "connection", commandListCommand],
-    ["getkeys", -4, "loading stale", 0, 0, 0, "connection", commandGetkeysCommand],
-    ["help", 2, "loading stale", 0, 0, 0, "connection", commandHelpCommand],
-  ],
-  slowlog: [
-    ["get", -2, "admin loading stale", 0, 0, 0, "", slowlogGetCommand],
-    ["len", 2, "admin loading stale", 0, 0, 0, "", slowlogLenCommand],
-    ["reset", 2, "admin loading stale", 0, 0, 0, "", slowlogResetCommand],
-    ["help", 2, "loading stale", 0, 0, 0, "", slowlogHelpCommand],
-  ],
-  latency: [
-    ["latest", 2, "admin noscript loading stale", 0, 0, 0, "", latencyLatestCommand],
-    ["history", 3, "admin noscript loading stale", 0, 0, 0, "", latencyHistoryCommand],
-    ["reset", -2, "admin noscript loading stale", 0, 0, 0, "", latencyResetCommand],
-    ["help", 2, "loading stale", 0, 0, 0, "", latencyHelpCommand],
-  ],
-  memory: [
-    ["doctor", 2, "", 0, 0, 0, "", memoryDoctorCommand],
-    ["malloc-stats", 2, "", 0, 0, 0, "", memoryMallocStatsCommand],
-    ["purge", 2, "", 0, 0, 0, "", memoryPurgeCommand],
-    ["stats", 2, "", 0, 0, 0, "", memoryStatsCommand],
-    ["usage", -3, "readonly", 2, 2, 1, "", memoryUsageCommand],
-    ["help", 2, "loading stale", 0, 0, 0, "", memoryHelpCommand],
-  ],
-});
-
-registerCommands("server", [
-  ["acl", -2, "", 0, 0, 0, "", () => {}],
-], {
-  acl: [
-    ["cat", -2, "noscript loading stale", 0, 0, 0, "", aclCatCommand],
-    ["deluser", -3, "admin noscript loading stale", 0, 0, 0, "", aclDeluserCommand],
-    ["dryrun", -4, "admin noscript loading stale", 0, 0, 0, "", aclDryrunCommand],
-    ["genpass", -2, "noscript loading stale", 0, 0, 0, "", aclGenpassCommand],
-    ["getuser", 3, "admin noscript loading stale", 0, 0, 0, "", aclGetuserCommand],
-    ["help", 2, "loading stale", 0, 0, 0, "", aclHelpCommand],
-    ["list", 2, "admin noscript loading stale", 0, 0, 0, "", aclListCommand],
-    ["load", 2, "admin noscript loading stale", 0, 0, 0, "", aclLoadCommand],
-    ["log", -2, "admin noscript loading stale", 0, 0, 0, "", aclLogCommand],
-    ["save", 2, "admin noscript loading stale", 0, 0, 0, "", aclSaveCommand],
-    ["setuser", -3, "admin noscript loading stale", 0, 0, 0, "", aclSetuserCommand],
-    ["users", 2, "admin noscript loading stale", 0, 0, 0, "", aclUsersCommand],
-    ["whoami", 2, "noscript loading stale", 0, 0, 0, "", aclWhoamiCommand],
-  ],
-});
-
-registerCommands("scripting", [
-  ["function", -2, "", 0, 0, 0, "", () => {}],
-], {
-  function: [
-    ["flush", -2, "write noscript", 0, 0, 0, "scripting", functionFlushCommand],
-  ],
-});
+/** This chapter's rows of the command table (see Dispatch). */
+const SERVER_COMMANDS: CommandRows[] = [
+  { group: "connection", specs: [
+    ["ping", -1, "fast", 0, 0, 0, "connection", pingCommand],
+    ["echo", 2, "loading stale fast", 0, 0, 0, "connection", echoCommand],
+    ["quit", -1, "noscript loading stale fast no_auth allow_busy", 0, 0, 0, "connection", quitCommand],
+    ["reset", 1, "noscript loading stale fast no_auth allow_busy", 0, 0, 0, "connection", resetCommand],
+    ["hello", -1, "noscript loading stale fast no_auth allow_busy", 0, 0, 0, "connection", helloCommand],
+    ["client", -2, "", 0, 0, 0, "", () => {}],
+  ], subs: {
+    client: [
+      ["id", 2, "noscript loading stale", 0, 0, 0, "connection", clientIdCommand],
+      ["info", 2, "noscript loading stale", 0, 0, 0, "connection", clientInfoCommand],
+      ["list", -2, "admin noscript loading stale", 0, 0, 0, "connection", clientListCommand],
+      ["getname", 2, "noscript loading stale", 0, 0, 0, "connection", clientGetnameCommand],
+      ["setname", 3, "noscript loading stale", 0, 0, 0, "connection", clientSetnameCommand],
+      ["setinfo", 4, "noscript loading stale", 0, 0, 0, "connection", clientSetinfoCommand],
+      ["kill", -3, "admin noscript loading stale", 0, 0, 0, "connection", clientKillCommand],
+      ["no-evict", 3, "admin noscript loading stale", 0, 0, 0, "connection", clientNoEvictCommand],
+      ["no-touch", 3, "noscript loading stale", 0, 0, 0, "connection", clientNoTouchCommand],
+      ["reply", 3, "noscript loading stale", 0, 0, 0, "connection", clientReplyCommand],
+      ["pause", -3, "admin noscript loading stale", 0, 0, 0, "connection", clientPauseCommand],
+      ["unpause", 2, "admin noscript loading stale", 0, 0, 0, "connection", clientUnpauseCommand],
+      ["unblock", -3, "admin noscript loading stale", 0, 0, 0, "connection", clientUnblockCommand],
+      ["help", 2, "loading stale", 0, 0, 0, "connection", clientHelpCommand],
+    ],
+  } },
+  { group: "generic", specs: [
+    ["object", -2, "", 0, 0, 0, "", () => {}],
+  ], subs: {
+    object: [
+      ["encoding", 3, "readonly", 2, 2, 1, "keyspace", objectEncodingCommand],
+      ["freq", 3, "readonly", 2, 2, 1, "keyspace", objectFreqCommand],
+      ["idletime", 3, "readonly", 2, 2, 1, "keyspace", objectIdletimeCommand],
+      ["refcount", 3, "readonly", 2, 2, 1, "keyspace", objectRefcountCommand],
+      ["help", 2, "loading stale", 0, 0, 0, "keyspace", objectHelpCommand],
+    ],
+  } },
+  { group: "server", specs: [
+    ["time", 1, "loading stale fast", 0, 0, 0, "", timeCommand],
+    ["lastsave", 1, "loading stale fast", 0, 0, 0, "admin dangerous", lastsaveCommand],
+    ["info", -1, "loading stale", 0, 0, 0, "dangerous", infoCommand],
+    ["monitor", 1, "admin noscript loading stale", 0, 0, 0, "", monitorCommand],
+    ["debug", -2, "admin noscript loading stale protected", 0, 0, 0, "", debugCommand],
+    ["shutdown", -1, "admin noscript loading stale no_multi allow_busy", 0, 0, 0, "", shutdownCommand],
+    ["command", -1, "loading stale", 0, 0, 0, "connection", commandCommand],
+    ["slowlog", -2, "", 0, 0, 0, "", () => {}],
+    ["latency", -2, "", 0, 0, 0, "", () => {}],
+    ["memory", -2, "", 0, 0, 0, "", () => {}],
+  ], subs: {
+    command: [
+      ["count", 2, "loading stale", 0, 0, 0, "connection", commandCountCommand],
+      ["info", -2, "loading stale", 0, 0, 0, "connection", commandInfoCommand],
+      ["docs", -2, "loading stale", 0, 0, 0, "connection", commandDocsCommand],
+      ["list", -2, "loading stale", 0, 0, 0, "connection", commandListCommand],
+      ["getkeys", -4, "loading stale", 0, 0, 0, "connection", commandGetkeysCommand],
+      ["help", 2, "loading stale", 0, 0, 0, "connection", commandHelpCommand],
+    ],
+    slowlog: [
+      ["get", -2, "admin loading stale", 0, 0, 0, "", slowlogGetCommand],
+      ["len", 2, "admin loading stale", 0, 0, 0, "", slowlogLenCommand],
+      ["reset", 2, "admin loading stale", 0, 0, 0, "", slowlogResetCommand],
+      ["help", 2, "loading stale", 0, 0, 0, "", slowlogHelpCommand],
+    ],
+    latency: [
+      ["latest", 2, "admin noscript loading stale", 0, 0, 0, "", latencyLatestCommand],
+      ["history", 3, "admin noscript loading stale", 0, 0, 0, "", latencyHistoryCommand],
+      ["reset", -2, "admin noscript loading stale", 0, 0, 0, "", latencyResetCommand],
+      ["help", 2, "loading stale", 0, 0, 0, "", latencyHelpCommand],
+    ],
+    memory: [
+      ["doctor", 2, "", 0, 0, 0, "", memoryDoctorCommand],
+      ["malloc-stats", 2, "", 0, 0, 0, "", memoryMallocStatsCommand],
+      ["purge", 2, "", 0, 0, 0, "", memoryPurgeCommand],
+      ["stats", 2, "", 0, 0, 0, "", memoryStatsCommand],
+      ["usage", -3, "readonly", 2, 2, 1, "", memoryUsageCommand],
+      ["help", 2, "loading stale", 0, 0, 0, "", memoryHelpCommand],
+    ],
+  } },
+  { group: "scripting", specs: [
+    ["function", -2, "", 0, 0, 0, "", () => {}],
+  ], subs: {
+    function: [
+      ["flush", -2, "write noscript", 0, 0, 0, "scripting", functionFlushCommand],
+    ],
+  } },
+];
 
 // ============================================================================================
 // ACL
@@ -9546,6 +9554,32 @@ function aclHelpCommand(c: Client): void {
     "WHOAMI", "    Return the current connection username.",
   ]);
 }
+
+/** This chapter's rows of the command table (see Dispatch). */
+const ACL_COMMANDS: CommandRows[] = [
+  { group: "connection", specs: [
+    ["auth", -2, "noscript loading stale fast no_auth allow_busy", 0, 0, 0, "connection", authCommand],
+  ] },
+  { group: "server", specs: [
+    ["acl", -2, "", 0, 0, 0, "", () => {}],
+  ], subs: {
+    acl: [
+      ["cat", -2, "noscript loading stale", 0, 0, 0, "", aclCatCommand],
+      ["deluser", -3, "admin noscript loading stale", 0, 0, 0, "", aclDeluserCommand],
+      ["dryrun", -4, "admin noscript loading stale", 0, 0, 0, "", aclDryrunCommand],
+      ["genpass", -2, "noscript loading stale", 0, 0, 0, "", aclGenpassCommand],
+      ["getuser", 3, "admin noscript loading stale", 0, 0, 0, "", aclGetuserCommand],
+      ["help", 2, "loading stale", 0, 0, 0, "", aclHelpCommand],
+      ["list", 2, "admin noscript loading stale", 0, 0, 0, "", aclListCommand],
+      ["load", 2, "admin noscript loading stale", 0, 0, 0, "", aclLoadCommand],
+      ["log", -2, "admin noscript loading stale", 0, 0, 0, "", aclLogCommand],
+      ["save", 2, "admin noscript loading stale", 0, 0, 0, "", aclSaveCommand],
+      ["setuser", -3, "admin noscript loading stale", 0, 0, 0, "", aclSetuserCommand],
+      ["users", 2, "admin noscript loading stale", 0, 0, 0, "", aclUsersCommand],
+      ["whoami", 2, "noscript loading stale", 0, 0, 0, "", aclWhoamiCommand],
+    ],
+  } },
+];
 
 // ============================================================================================
 // RDB
@@ -10467,6 +10501,18 @@ function restoreCommand(c: Client): void {
   addReplyOK(c);
 }
 
+/** This chapter's rows of the command table (see Dispatch). */
+const RDB_COMMANDS: CommandRows[] = [
+  { group: "server", specs: [
+    ["save", 1, "admin noscript no_async_loading no_multi", 0, 0, 0, "", saveCommand],
+    ["bgsave", -1, "admin noscript no_async_loading", 0, 0, 0, "", bgsaveCommand],
+  ] },
+  { group: "generic", specs: [
+    ["dump", 2, "readonly", 1, 1, 1, "keyspace", dumpCommand],
+    ["restore", -4, "write denyoom", 1, 1, 1, "keyspace dangerous", restoreCommand],
+  ] },
+];
+
 // ============================================================================================
 // AOF
 //
@@ -10943,6 +10989,13 @@ function aofCron(): void {
     }
   }
 }
+
+/** This chapter's rows of the command table (see Dispatch). */
+const AOF_COMMANDS: CommandRows[] = [
+  { group: "server", specs: [
+    ["bgrewriteaof", 1, "admin noscript no_async_loading", 0, 0, 0, "", bgrewriteaofCommand],
+  ] },
+];
 
 // ============================================================================================
 // Replication
@@ -11585,6 +11638,19 @@ function replicationInfo(): string[] {
     `repl_backlog_histlen:${repl.backlogHistlen}`);
   return lines;
 }
+
+/** This chapter's rows of the command table (see Dispatch). */
+const REPLICATION_COMMANDS: CommandRows[] = [
+  { group: "replication", specs: [
+    ["replicaof", 3, "admin noscript stale no_async_loading", 0, 0, 0, "", replicaofCommand],
+    ["slaveof", 3, "admin noscript stale no_async_loading", 0, 0, 0, "", replicaofCommand],
+    ["sync", 1, "admin noscript no_async_loading no_multi", 0, 0, 0, "", syncCommand],
+    ["psync", -3, "admin noscript no_async_loading no_multi", 0, 0, 0, "", syncCommand],
+    ["replconf", -1, "admin noscript loading stale allow_busy", 0, 0, 0, "", replconfCommand],
+    ["wait", 3, "noscript", 0, 0, 0, "connection", waitCommand],
+    ["role", 1, "noscript loading stale fast", 0, 0, 0, "admin dangerous", roleCommand],
+  ] },
+];
 
 // ############################################################################################
 // Part III. Containers and algorithms
@@ -12737,4 +12803,6 @@ function main(argv: string[]): void {
   void srv;
 }
 
+// Every chapter's rows are defined by now.
+buildCommandTable();
 if (import.meta.main) main(process.argv.slice(2));
