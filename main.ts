@@ -2485,9 +2485,23 @@ function scanGeneric(c: Client, dict: Dict<unknown>, cursor: number, optStart: n
 }
 
 /** Replies WRONGTYPE and returns true when v exists and is not of the given type. */
-function checkType(c: Client, v: RValue | undefined, type: string): boolean {
+/** The value classes by the name TYPE reports them under, for the typed lookups. */
+interface RTypes { string: RString; list: RList; hash: RHash; set: RSet; zset: RZSet; stream: RStream }
+type RTypeName = keyof RTypes;
+
+/** Replies WRONGTYPE and returns true if v exists and is not of `type`; when it returns false,
+ *  v is of that type (or undefined), as far as the compiler is concerned too. */
+function checkType<T extends RTypeName>(c: Client, v: RValue | undefined, type: T): v is Exclude<RValue, RTypes[T]> {
   if (v !== undefined && typeName(v) !== type) { addReplyError(c, E.wrongType); return true; }
   return false;
+}
+
+/** The value at key for a read, of `type`; undefined after replying `empty()` (no such key) or
+ *  WRONGTYPE. Every type's read commands find their value through here. */
+function lookupReadOrReply<T extends RTypeName>(c: Client, key: string, type: T, empty: () => void): RTypes[T] | undefined {
+  const v = lookupKeyRead(cdb(c), key);
+  if (v === undefined) { empty(); return undefined; }
+  return checkType(c, v, type) ? undefined : (v as RTypes[T]);
 }
 
 // Keyspace notification classes, as Redis's NOTIFY_* bits.
@@ -3207,12 +3221,6 @@ function initServer(): RedbunServer {
 // extended precision as Redis's long double.
 // ============================================================================================
 
-/** Replies WRONGTYPE and returns true if v exists and is not a string. */
-function checkString(c: Client, v: RValue | undefined): v is Exclude<RValue, RString> {
-  if (v !== undefined && !isString(v)) { addReplyError(c, E.wrongType); return true; }
-  return false;
-}
-
 function isString(v: RValue): v is RString { return typeof v === "string" || v instanceof RBytes; }
 
 /** A string value's bytes as a JS string (made afresh from an RBytes: O(length)). */
@@ -3411,7 +3419,7 @@ function getexCommand(c: Client): void {
   const db = cdb(c), key = c.argv[1];
   const v = lookupKeyRead(db, key);
   if (v === undefined) return addReplyNull(c);
-  if (checkString(c, v)) return;
+  if (checkType(c, v, "string")) return;
   let when = 0;
   if (opts.expire !== undefined) {
     const ms = expireMillisecondsOrReply(c, opts.expire, opts.flags);
@@ -3441,7 +3449,7 @@ function getdelCommand(c: Client): void {
   const db = cdb(c);
   const v = lookupKeyRead(db, c.argv[1]);
   if (v === undefined) return addReplyNull(c);
-  if (checkString(c, v)) return;
+  if (checkType(c, v, "string")) return;
   addReplyString(c, v);
   dbDelete(db, c.argv[1]);
   server.dirty++;
@@ -3496,7 +3504,7 @@ function appendCommand(c: Client): void {
     keyModified(db, key, NOTIFY_STRING, "append");
     return addReplyLongLong(c, add.length);
   }
-  if (checkString(c, v)) return;
+  if (checkType(c, v, "string")) return;
   const len = v.length + add.length;
   if (!checkStringLength(c, len)) return;
   if (v instanceof RBytes) {
@@ -3513,7 +3521,7 @@ function appendCommand(c: Client): void {
 /* STRLEN key */
 function strlenCommand(c: Client): void {
   const v = lookupKeyRead(cdb(c), c.argv[1]);
-  if (checkString(c, v)) return;
+  if (checkType(c, v, "string")) return;
   addReplyLongLong(c, v === undefined ? 0 : v.length);
 }
 
@@ -3525,7 +3533,7 @@ function getrangeCommand(c: Client): void {
   if (end === undefined) return;
   const v = lookupKeyRead(cdb(c), c.argv[1]);
   if (v === undefined) return addReplyBulk(c, "");
-  if (checkString(c, v)) return;
+  if (checkType(c, v, "string")) return;
   const len = v.length;
   if (start < 0 && end < 0 && start > end) return addReplyBulk(c, "");
   if (start < 0) start = len + start;
@@ -3558,7 +3566,7 @@ function setrangeCommand(c: Client): void {
     keyModified(db, key, NOTIFY_STRING, "setrange");
     return addReplyLongLong(c, len);
   }
-  if (checkString(c, v)) return;
+  if (checkType(c, v, "string")) return;
   if (value.length === 0) return addReplyLongLong(c, v.length);
   if (!checkStringLength(c, offset + value.length)) return;
   if (v instanceof RBytes) {
@@ -3588,7 +3596,7 @@ function incrDecr(c: Client, incr: number | bigint): void {
   let cur: number | null = h >= 0 ? db.arena!.intVal(h) : NaN, v: RValue | undefined;
   if (Number.isNaN(cur)) {
     v = i < 0 ? undefined : db.valAt(i);
-    if (checkString(c, v)) return;
+    if (checkType(c, v, "string")) return;
     cur = v === undefined ? 0 : string2ll(strOf(v));
     if (cur === null) return addReplyError(c, E.notInt);
   }
@@ -3634,7 +3642,7 @@ function decrbyCommand(c: Client): void {
 function incrbyfloatCommand(c: Client): void {
   const db = cdb(c), key = c.argv[1];
   const v = lookupKeyWrite(db, key);
-  if (checkString(c, v)) return;
+  if (checkType(c, v, "string")) return;
   const cur = parseLongDouble(v === undefined ? "0" : strOf(v));
   const incr = cur && parseLongDouble(c.argv[2]);
   if (!cur || !incr) return addReplyError(c, E.notFloat);
@@ -3878,7 +3886,7 @@ function pushGeneric(c: Client, where: number, xx: boolean): void {
     list = new RList();
     dbAdd(db, key, list);
   }
-  const l = list as RList;
+  const l = list;
   for (let j = 2; j < c.argv.length; j++) l.push(c.argv[j], where);
   server.dirty += c.argv.length - 2;
   signalKeyAsReady(db, key);
@@ -3917,7 +3925,7 @@ function popGeneric(c: Client, where: number): void {
   const list = lookupKeyWrite(db, key);
   if (list === undefined) return hasCount ? addReplyNullArray(c) : addReplyNull(c);
   if (checkType(c, list, "list")) return;
-  const l = list as RList;
+  const l = list;
   if (hasCount && count === 0) return addReplyArrayLen(c, 0);
   if (!hasCount) {
     addReplyBulk(c, l.pop(where));
@@ -3931,17 +3939,10 @@ function popGeneric(c: Client, where: number): void {
 function lpopCommand(c: Client): void { popGeneric(c, LIST_HEAD); }
 function rpopCommand(c: Client): void { popGeneric(c, LIST_TAIL); }
 
-/** Looks up a list for reading, replying `empty` when missing; undefined after any reply. */
-function lookupListReadOrReply(c: Client, key: string, empty: () => void): RList | undefined {
-  const v = lookupKeyRead(cdb(c), key);
-  if (v === undefined) { empty(); return undefined; }
-  if (checkType(c, v, "list")) return undefined;
-  return v as RList;
-}
 
 /* LLEN key */
 function llenCommand(c: Client): void {
-  const l = lookupListReadOrReply(c, c.argv[1], () => addReplyLongLong(c, 0));
+  const l = lookupReadOrReply(c, c.argv[1], "list", () => addReplyLongLong(c, 0));
   if (l) addReplyLongLong(c, l.length);
 }
 
@@ -3951,13 +3952,13 @@ function lrangeCommand(c: Client): void {
   if (start === undefined) return;
   const end = parseIntOrReply(c, c.argv[3]);
   if (end === undefined) return;
-  const l = lookupListReadOrReply(c, c.argv[1], () => addReplyArrayLen(c, 0));
+  const l = lookupReadOrReply(c, c.argv[1], "list", () => addReplyArrayLen(c, 0));
   if (l) addListRangeReply(c, l, start, end, false);
 }
 
 /* LINDEX key index */
 function lindexCommand(c: Client): void {
-  const l = lookupListReadOrReply(c, c.argv[1], () => addReplyNull(c));
+  const l = lookupReadOrReply(c, c.argv[1], "list", () => addReplyNull(c));
   if (!l) return;
   let index = parseIntOrReply(c, c.argv[2]);
   if (index === undefined) return;
@@ -3972,7 +3973,7 @@ function lsetCommand(c: Client): void {
   const v = lookupKeyWrite(db, c.argv[1]);
   if (v === undefined) return addReplyError(c, E.noKey);
   if (checkType(c, v, "list")) return;
-  const l = v as RList;
+  const l = v;
   let index = parseIntOrReply(c, c.argv[2]);
   if (index === undefined) return;
   if (index < 0) index += l.length;
@@ -3991,7 +3992,7 @@ function linsertCommand(c: Client): void {
   const v = lookupKeyWrite(db, c.argv[1]);
   if (v === undefined) return addReplyLongLong(c, 0);
   if (checkType(c, v, "list")) return;
-  const l = v as RList;
+  const l = v;
   const items = l.range(0, l.length - 1);
   const at = items.indexOf(c.argv[3]);
   if (at < 0) return addReplyLongLong(c, -1);
@@ -4010,7 +4011,7 @@ function lremCommand(c: Client): void {
   const v = lookupKeyWrite(db, key);
   if (v === undefined) return addReplyLongLong(c, 0);
   if (checkType(c, v, "list")) return;
-  const l = v as RList;
+  const l = v;
   const items = l.range(0, l.length - 1);
   const limit = count === 0 ? Infinity : Math.abs(count);
   let removed = 0;
@@ -4037,7 +4038,7 @@ function ltrimCommand(c: Client): void {
   const v = lookupKeyWrite(db, key);
   if (v === undefined) return addReplyOK(c);
   if (checkType(c, v, "list")) return;
-  const l = v as RList;
+  const l = v;
   const len = l.length;
   if (start < 0) start = len + start;
   if (end < 0) end = len + end;
@@ -4079,7 +4080,7 @@ function lposCommand(c: Client): void {
   const v = lookupKeyRead(cdb(c), argv[1]);
   if (v === undefined) return count !== -1 ? addReplyArrayLen(c, 0) : addReplyNull(c);
   if (checkType(c, v, "list")) return;
-  const l = v as RList, len = l.length;
+  const l = v, len = l.length;
   const found: number[] = [];
   let matches = 0;
   for (let n = 0; n < len && (maxlen === 0 || n < maxlen); n++) {
@@ -4105,7 +4106,7 @@ function lmoveHandle(c: Client, db: Db, srcKey: string, src: RList, dstKey: stri
   if (checkType(c, dst, "list")) return false;
   const v = src.pop(wherefrom);
   // Redis pushes (and notifies) the destination before it notifies the pop from the source.
-  listPushOrCreate(db, dstKey, dst as RList | undefined, v, whereto);
+  listPushOrCreate(db, dstKey, dst, v, whereto);
   keyModified(db, srcKey, NOTIFY_LIST, wherefrom === LIST_HEAD ? "lpop" : "rpop");
   addReplyBulk(c, v);
   if (src.length === 0 && db.get(srcKey) === src) {
@@ -4129,7 +4130,7 @@ function lmoveGeneric(c: Client, wherefrom: number, whereto: number): void {
   const v = lookupKeyWrite(db, c.argv[1]);
   if (v === undefined) return addReplyNull(c);
   if (checkType(c, v, "list")) return;
-  lmoveHandle(c, db, c.argv[1], v as RList, c.argv[2], wherefrom, whereto);
+  lmoveHandle(c, db, c.argv[1], v, c.argv[2], wherefrom, whereto);
 }
 function lmoveCommand(c: Client): void {
   const from = parseListPositionOrReply(c, c.argv[3]);
@@ -4182,7 +4183,7 @@ function lmpopCommand(c: Client): void {
     const v = lookupKeyWrite(db, key);
     if (v === undefined) continue;
     if (checkType(c, v, "list")) return;
-    return listPopRangeAndReplyWithKey(c, db, key, v as RList, args.where, args.count);
+    return listPopRangeAndReplyWithKey(c, db, key, v, args.where, args.count);
   }
   addReplyNullArray(c);
 }
@@ -4196,7 +4197,7 @@ function blockingPopGeneric(c: Client, where: number): void {
     const v = lookupKeyWrite(db, key);
     if (v === undefined) continue;
     if (checkType(c, v, "list")) return;
-    const l = v as RList;
+    const l = v;
     addReplyArrayLen(c, 2);
     addReplyBulk(c, key);
     addReplyBulk(c, l.pop(where));
@@ -4242,7 +4243,7 @@ function blmpopCommand(c: Client): void {
     const v = lookupKeyWrite(db, key);
     if (v === undefined) continue;
     if (checkType(c, v, "list")) return;
-    return listPopRangeAndReplyWithKey(c, db, key, v as RList, args.where, args.count);
+    return listPopRangeAndReplyWithKey(c, db, key, v, args.where, args.count);
   }
   blockForKeys(c, "list", args.keys, timeout, { where: args.where, whereto: 0, target: null, count: args.count });
 }
@@ -4332,19 +4333,12 @@ function hashLookupWriteOrCreate(c: Client, key: string): RHash | undefined {
   const db = cdb(c);
   const v = lookupKeyWrite(db, key);
   if (checkType(c, v, "hash")) return undefined;
-  if (v) return v as RHash;
+  if (v) return v;
   const h = new RHash();
   dbAdd(db, key, h);
   return h;
 }
 
-/** Looks up a hash for reading, replying `empty` when missing; undefined after any reply. */
-function hashLookupReadOrReply(c: Client, key: string, empty: () => void): RHash | undefined {
-  const v = lookupKeyRead(cdb(c), key);
-  if (v === undefined) { empty(); return undefined; }
-  if (checkType(c, v, "hash")) return undefined;
-  return v as RHash;
-}
 
 /* HSET key field value [field value ...] and HMSET */
 function hsetCommand(c: Client): void {
@@ -4373,7 +4367,7 @@ function hsetnxCommand(c: Client): void {
 
 /* HGET key field */
 function hgetCommand(c: Client): void {
-  const h = hashLookupReadOrReply(c, c.argv[1], () => addReplyNull(c));
+  const h = lookupReadOrReply(c, c.argv[1], "hash", () => addReplyNull(c));
   if (!h) return;
   const v = h.dict.get(c.argv[2]);
   v === undefined ? addReplyNull(c) : addReplyBulk(c, v);
@@ -4383,7 +4377,7 @@ function hgetCommand(c: Client): void {
 function hmgetCommand(c: Client): void {
   const v = lookupKeyRead(cdb(c), c.argv[1]);
   if (checkType(c, v, "hash")) return;
-  const h = v as RHash | undefined;
+  const h = v;
   addReplyArrayLen(c, c.argv.length - 2);
   for (let i = 2; i < c.argv.length; i++) {
     const x = h?.dict.get(c.argv[i]);
@@ -4397,7 +4391,7 @@ function hdelCommand(c: Client): void {
   const v = lookupKeyWrite(db, key);
   if (v === undefined) return addReplyLongLong(c, 0);
   if (checkType(c, v, "hash")) return;
-  const h = v as RHash;
+  const h = v;
   let deleted = 0;
   for (let i = 2; i < c.argv.length; i++) if (h.delete(c.argv[i])) deleted++;
   if (deleted) {
@@ -4410,25 +4404,25 @@ function hdelCommand(c: Client): void {
 
 /* HLEN key */
 function hlenCommand(c: Client): void {
-  const h = hashLookupReadOrReply(c, c.argv[1], () => addReplyLongLong(c, 0));
+  const h = lookupReadOrReply(c, c.argv[1], "hash", () => addReplyLongLong(c, 0));
   if (h) addReplyLongLong(c, h.size);
 }
 
 /* HSTRLEN key field */
 function hstrlenCommand(c: Client): void {
-  const h = hashLookupReadOrReply(c, c.argv[1], () => addReplyLongLong(c, 0));
+  const h = lookupReadOrReply(c, c.argv[1], "hash", () => addReplyLongLong(c, 0));
   if (h) addReplyLongLong(c, h.dict.get(c.argv[2])?.length ?? 0);
 }
 
 /* HEXISTS key field */
 function hexistsCommand(c: Client): void {
-  const h = hashLookupReadOrReply(c, c.argv[1], () => addReplyLongLong(c, 0));
+  const h = lookupReadOrReply(c, c.argv[1], "hash", () => addReplyLongLong(c, 0));
   if (h) addReplyLongLong(c, h.dict.has(c.argv[2]) ? 1 : 0);
 }
 
 /** HKEYS, HVALS and HGETALL. */
 function hgetallGeneric(c: Client, keys: boolean, vals: boolean): void {
-  const h = hashLookupReadOrReply(c, c.argv[1], () => (keys && vals ? addReplyMapLen(c, 0) : addReplyArrayLen(c, 0)));
+  const h = lookupReadOrReply(c, c.argv[1], "hash", () => (keys && vals ? addReplyMapLen(c, 0) : addReplyArrayLen(c, 0)));
   if (!h) return;
   const d = h.dict;
   if (keys && vals) addReplyMapLen(c, d.size);
@@ -4483,7 +4477,7 @@ function hincrbyfloatCommand(c: Client): void {
 function hrandfieldCommand(c: Client): void {
   const argv = c.argv;
   if (argv.length === 2) {
-    const h = hashLookupReadOrReply(c, argv[1], () => addReplyNull(c));
+    const h = lookupReadOrReply(c, argv[1], "hash", () => addReplyNull(c));
     if (h) addReplyBulk(c, h.dict.keyAt(h.dict.randomIndex()));
     return;
   }
@@ -4495,7 +4489,7 @@ function hrandfieldCommand(c: Client): void {
     withValues = true;
     if (!withinHalfLongRange(argv[2])) return addReplyError(c, "ERR value is out of range");
   }
-  const h = hashLookupReadOrReply(c, argv[1], () => addReplyArrayLen(c, 0));
+  const h = lookupReadOrReply(c, argv[1], "hash", () => addReplyArrayLen(c, 0));
   if (!h) return;
   const d = h.dict;
   addReplyRandomEntries(c, d, l, withValues && c.resp === 2 ? 2 : 1, (i) => {
@@ -4548,7 +4542,7 @@ function addReplyRandomEntries(c: Client, d: Dict<unknown>, count: number, perEn
 function hscanCommand(c: Client): void {
   const cursor = parseScanCursorOrReply(c, c.argv[2]);
   if (cursor === undefined) return;
-  const h = hashLookupReadOrReply(c, c.argv[1], () => addReplyProto(c, "*2\r\n$1\r\n0\r\n*0\r\n"));
+  const h = lookupReadOrReply(c, c.argv[1], "hash", () => addReplyProto(c, "*2\r\n$1\r\n0\r\n*0\r\n"));
   if (h) scanGeneric(c, h.dict, cursor, 3, null, h.listpack, (i) => h.dict.valAt(i));
 }
 
@@ -4617,19 +4611,13 @@ function setTypeCreate(first: string): RSet {
   return s;
 }
 
-function setLookupReadOrReply(c: Client, key: string, empty: () => void): RSet | undefined {
-  const v = lookupKeyRead(cdb(c), key);
-  if (v === undefined) { empty(); return undefined; }
-  if (checkType(c, v, "set")) return undefined;
-  return v as RSet;
-}
 
 /* SADD key member [member ...] */
 function saddCommand(c: Client): void {
   const db = cdb(c), key = c.argv[1];
   const v = lookupKeyWrite(db, key);
   if (checkType(c, v, "set")) return;
-  let s = v as RSet | undefined;
+  let s = v;
   if (!s) { s = setTypeCreate(c.argv[2]); dbAdd(db, key, s); }
   let added = 0;
   for (let i = 2; i < c.argv.length; i++) if (s.add(c.argv[i])) added++;
@@ -4644,7 +4632,7 @@ function sremCommand(c: Client): void {
   const v = lookupKeyWrite(db, key);
   if (v === undefined) return addReplyLongLong(c, 0);
   if (checkType(c, v, "set")) return;
-  const s = v as RSet;
+  const s = v;
   let removed = 0;
   for (let i = 2; i < c.argv.length; i++) if (s.remove(c.argv[i])) removed++;
   if (removed) {
@@ -4657,7 +4645,7 @@ function sremCommand(c: Client): void {
 
 /* SISMEMBER key member */
 function sismemberCommand(c: Client): void {
-  const s = setLookupReadOrReply(c, c.argv[1], () => addReplyLongLong(c, 0));
+  const s = lookupReadOrReply(c, c.argv[1], "set", () => addReplyLongLong(c, 0));
   if (s) addReplyLongLong(c, s.has(c.argv[2]) ? 1 : 0);
 }
 
@@ -4665,14 +4653,14 @@ function sismemberCommand(c: Client): void {
 function smismemberCommand(c: Client): void {
   const v = lookupKeyRead(cdb(c), c.argv[1]);
   if (checkType(c, v, "set")) return;
-  const s = v as RSet | undefined;
+  const s = v;
   addReplyArrayLen(c, c.argv.length - 2);
   for (let i = 2; i < c.argv.length; i++) addReplyLongLong(c, s?.has(c.argv[i]) ? 1 : 0);
 }
 
 /* SCARD key */
 function scardCommand(c: Client): void {
-  const s = setLookupReadOrReply(c, c.argv[1], () => addReplyLongLong(c, 0));
+  const s = lookupReadOrReply(c, c.argv[1], "set", () => addReplyLongLong(c, 0));
   if (s) addReplyLongLong(c, s.size);
 }
 
@@ -4683,12 +4671,12 @@ function smoveCommand(c: Client): void {
   const dst = lookupKeyWrite(db, c.argv[2]);
   if (src === undefined) return addReplyLongLong(c, 0);
   if (checkType(c, src, "set") || checkType(c, dst, "set")) return;
-  const s = src as RSet;
+  const s = src;
   if (src === dst) return addReplyLongLong(c, s.has(member) ? 1 : 0);
   if (!s.remove(member)) return addReplyLongLong(c, 0);
   keyModified(db, c.argv[1], NOTIFY_SET, "srem");
   if (s.size === 0) deleteEmptied(db, c.argv[1]);
-  let d = dst as RSet | undefined;
+  let d = dst;
   if (!d) { d = setTypeCreate(member); dbAdd(db, c.argv[2], d); }
   if (d.add(member)) keyModified(db, c.argv[2], NOTIFY_SET, "sadd");
   server.dirty++;
@@ -4704,7 +4692,7 @@ function spopCommand(c: Client): void {
     const v = lookupKeyWrite(db, key);
     if (v === undefined) return addReplyNull(c);
     if (checkType(c, v, "set")) return;
-    const s = v as RSet;
+    const s = v;
     const m = s.dict.keyAt(s.dict.randomIndex());
     s.remove(m);
     keyModified(db, key, NOTIFY_SET, "spop");
@@ -4718,7 +4706,7 @@ function spopCommand(c: Client): void {
   const v = lookupKeyWrite(db, key);
   if (v === undefined) return addReplySetLen(c, 0);
   if (checkType(c, v, "set")) return;
-  const s = v as RSet;
+  const s = v;
   if (count === 0) return addReplySetLen(c, 0);
   if (count >= s.size) {
     const all = s.members();
@@ -4748,13 +4736,13 @@ function srandmemberCommand(c: Client): void {
   const argv = c.argv;
   if (argv.length > 3) return addReplyError(c, E.syntax);
   if (argv.length === 2) {
-    const s = setLookupReadOrReply(c, argv[1], () => addReplyNull(c));
+    const s = lookupReadOrReply(c, argv[1], "set", () => addReplyNull(c));
     if (s) addReplyBulk(c, s.dict.keyAt(s.dict.randomIndex()));
     return;
   }
   const l = parseRangeIntOrReply(c, argv[2], -LLONG_MAX, LLONG_MAX);
   if (l === undefined) return;
-  const s = setLookupReadOrReply(c, argv[1], () => addReplyArrayLen(c, 0));
+  const s = lookupReadOrReply(c, argv[1], "set", () => addReplyArrayLen(c, 0));
   if (!s) return;
   if (l >= s.size) return addReplyBulks(c, s.members());
   addReplyRandomEntries(c, s.dict, l, 1, (i) => s.dict.replyKeyAt(c, i));
@@ -4868,7 +4856,7 @@ function sdiffstoreCommand(c: Client): void { sunionDiffGeneric(c, c.argv.slice(
 function sscanCommand(c: Client): void {
   const cursor = parseScanCursorOrReply(c, c.argv[2]);
   if (cursor === undefined) return;
-  const s = setLookupReadOrReply(c, c.argv[1], () => addReplyProto(c, "*2\r\n$1\r\n0\r\n*0\r\n"));
+  const s = lookupReadOrReply(c, c.argv[1], "set", () => addReplyProto(c, "*2\r\n$1\r\n0\r\n*0\r\n"));
   if (!s) return;
   if (s.intset) {
     // An intset answers whole and in order, as in Redis.
@@ -5016,12 +5004,6 @@ function lexRangeEmpty(r: LexRange): boolean {
   return r.min! > r.max! || (r.min === r.max && (r.minex || r.maxex));
 }
 
-function zsetLookupReadOrReply(c: Client, key: string, empty: () => void): RZSet | undefined {
-  const v = lookupKeyRead(cdb(c), key);
-  if (v === undefined) { empty(); return undefined; }
-  if (checkType(c, v, "zset")) return undefined;
-  return v as RZSet;
-}
 
 const ZADD_NX = 1, ZADD_XX = 2, ZADD_GT = 4, ZADD_LT = 8, ZADD_INCR = 16;
 
@@ -5102,7 +5084,7 @@ function zremCommand(c: Client): void {
   const v = lookupKeyWrite(db, key);
   if (v === undefined) return addReplyLongLong(c, 0);
   if (checkType(c, v, "zset")) return;
-  const z = v as RZSet;
+  const z = v;
   let deleted = 0;
   for (let i = 2; i < c.argv.length; i++) if (z.delete(c.argv[i])) deleted++;
   if (deleted) {
@@ -5115,7 +5097,7 @@ function zremCommand(c: Client): void {
 
 /* ZSCORE key member */
 function zscoreCommand(c: Client): void {
-  const z = zsetLookupReadOrReply(c, c.argv[1], () => addReplyNull(c));
+  const z = lookupReadOrReply(c, c.argv[1], "zset", () => addReplyNull(c));
   if (!z) return;
   const s = z.dict.get(c.argv[2]);
   s === undefined ? addReplyNull(c) : addReplyDouble(c, s);
@@ -5125,7 +5107,7 @@ function zscoreCommand(c: Client): void {
 function zmscoreCommand(c: Client): void {
   const v = lookupKeyRead(cdb(c), c.argv[1]);
   if (checkType(c, v, "zset")) return;
-  const z = v as RZSet | undefined;
+  const z = v;
   addReplyArrayLen(c, c.argv.length - 2);
   for (let i = 2; i < c.argv.length; i++) {
     const s = z?.dict.get(c.argv[i]);
@@ -5135,7 +5117,7 @@ function zmscoreCommand(c: Client): void {
 
 /* ZCARD key */
 function zcardCommand(c: Client): void {
-  const z = zsetLookupReadOrReply(c, c.argv[1], () => addReplyLongLong(c, 0));
+  const z = lookupReadOrReply(c, c.argv[1], "zset", () => addReplyLongLong(c, 0));
   if (z) addReplyLongLong(c, z.size);
 }
 
@@ -5151,7 +5133,7 @@ function zslCountInRange(z: RZSet, gteMin: ZRangeTest, lteMax: ZRangeTest): numb
 function zcountCommand(c: Client): void {
   const r = parseScoreRange(c.argv[2], c.argv[3]);
   if (!r) return addReplyError(c, "ERR min or max is not a float");
-  const z = zsetLookupReadOrReply(c, c.argv[1], () => addReplyLongLong(c, 0));
+  const z = lookupReadOrReply(c, c.argv[1], "zset", () => addReplyLongLong(c, 0));
   if (z) addReplyLongLong(c, scoreRangeEmpty(r) ? 0 : zslCountInRange(z, scoreGteMin(r), scoreLteMax(r)));
 }
 
@@ -5159,7 +5141,7 @@ function zcountCommand(c: Client): void {
 function zlexcountCommand(c: Client): void {
   const r = parseLexRange(c.argv[2], c.argv[3]);
   if (!r) return addReplyError(c, "ERR min or max not valid string range item");
-  const z = zsetLookupReadOrReply(c, c.argv[1], () => addReplyLongLong(c, 0));
+  const z = lookupReadOrReply(c, c.argv[1], "zset", () => addReplyLongLong(c, 0));
   if (z) addReplyLongLong(c, lexRangeEmpty(r) ? 0 : zslCountInRange(z, lexGteMin(r), lexLteMax(r)));
 }
 
@@ -5298,7 +5280,7 @@ function zrankGeneric(c: Client, reverse: boolean): void {
   const withScore = argv.length === 4 && argv[3].toLowerCase() === "withscore";
   if (argv.length > 3 && !withScore) return addReplyError(c, `ERR wrong number of arguments for '${reverse ? "zrevrank" : "zrank"}' command`);
   const missing = () => (withScore ? addReplyNullArray(c) : addReplyNull(c));
-  const z = zsetLookupReadOrReply(c, argv[1], missing);
+  const z = lookupReadOrReply(c, argv[1], "zset", missing);
   if (!z) return;
   const score = z.dict.get(argv[2]);
   if (score === undefined) return missing();
@@ -5335,7 +5317,7 @@ function zremrangeGeneric(c: Client, type: "rank" | "score" | "lex"): void {
   const v = lookupKeyWrite(db, key);
   if (v === undefined) return addReplyLongLong(c, 0);
   if (checkType(c, v, "zset")) return;
-  const z = v as RZSet;
+  const z = v;
   const nodes = select(z);
   for (const n of nodes) z.delete(n.member);
   if (nodes.length) {
@@ -5359,7 +5341,7 @@ function genericZpop(c: Client, keys: string[], where: number, emitKey: boolean,
     if (v === undefined) continue;
     if (checkType(c, v, "zset")) return;
     key = k;
-    z = v as RZSet;
+    z = v;
     break;
   }
   if (!z) return nilWhenEmpty ? addReplyNullArray(c) : addReplyArrayLen(c, 0);
@@ -5442,7 +5424,7 @@ function serveClientBlockedOnZset(c: Client, _db: Db, key: string, _z: RZSet, b:
 function zrandmemberCommand(c: Client): void {
   const argv = c.argv;
   if (argv.length === 2) {
-    const z = zsetLookupReadOrReply(c, argv[1], () => addReplyNull(c));
+    const z = lookupReadOrReply(c, argv[1], "zset", () => addReplyNull(c));
     if (z) addReplyBulk(c, z.dict.keyAt(z.dict.randomIndex()));
     return;
   }
@@ -5451,7 +5433,7 @@ function zrandmemberCommand(c: Client): void {
   if (argv.length > 4 || (argv.length === 4 && argv[3].toLowerCase() !== "withscores")) return addReplyError(c, E.syntax);
   const withScores = argv.length === 4;
   if (withScores && !withinHalfLongRange(argv[2])) return addReplyError(c, "ERR value is out of range");
-  const z = zsetLookupReadOrReply(c, argv[1], () => addReplyArrayLen(c, 0));
+  const z = lookupReadOrReply(c, argv[1], "zset", () => addReplyArrayLen(c, 0));
   if (!z) return;
   // Redis 7.0 answers "the whole set" from the highest score down.
   if (l >= z.size) return addReplyZsetMembers(c, zsetRangeByRank(z, 0, -1, true), withScores);
@@ -5583,7 +5565,7 @@ function zintercardCommand(c: Client): void { zsetOpGeneric(c, null, 1, "inter",
 function zscanCommand(c: Client): void {
   const cursor = parseScanCursorOrReply(c, c.argv[2]);
   if (cursor === undefined) return;
-  const z = zsetLookupReadOrReply(c, c.argv[1], () => addReplyProto(c, "*2\r\n$1\r\n0\r\n*0\r\n"));
+  const z = lookupReadOrReply(c, c.argv[1], "zset", () => addReplyProto(c, "*2\r\n$1\r\n0\r\n*0\r\n"));
   if (!z) return;
   if (z.listpack) {
     // A listpack answers whole and in score order, as in Redis.
@@ -6018,7 +6000,7 @@ function streamLookupWriteOrCreate(c: Client, key: string, noCreate: boolean): R
   const db = cdb(c);
   const v = lookupKeyWrite(db, key);
   if (checkType(c, v, "stream")) return undefined;
-  if (v) return v as RStream;
+  if (v) return v;
   if (noCreate) return null;
   const s = new RStream();
   dbAdd(db, key, s);
@@ -6143,7 +6125,7 @@ function xtrimCommand(c: Client): void {
   if (!a) return;
   if (a.idPos < c.argv.length) return addReplyError(c, E.syntax);
   if (v === undefined) return addReplyLongLong(c, 0);
-  const s = v as RStream;
+  const s = v;
   const deleted = s.trim(a.strategy as "maxlen" | "minid", a.maxlen, a.minid, a.approx, a.limit);
   if (deleted) {
     keyModified(db, c.argv[1], NOTIFY_STREAM, "xtrim");
@@ -6173,7 +6155,7 @@ function xrangeGeneric(c: Client, rev: boolean): void {
   if (v === undefined) return addReplyArrayLen(c, 0);
   if (checkType(c, v, "stream")) return;
   if (count === 0) return addReplyNullArray(c);
-  const entries = (v as RStream).range(start, end, count === -1 ? 0 : count, rev);
+  const entries = v.range(start, end, count === -1 ? 0 : count, rev);
   addReplyArrayLen(c, entries.length);
   for (const e of entries) addReplyStreamEntry(c, e);
 }
@@ -6186,7 +6168,7 @@ function xrevrangeCommand(c: Client): void { xrangeGeneric(c, true); }
 function xlenCommand(c: Client): void {
   const v = lookupKeyRead(cdb(c), c.argv[1]);
   if (checkType(c, v, "stream")) return;
-  addReplyLongLong(c, v ? (v as RStream).length : 0);
+  addReplyLongLong(c, v ? v.length : 0);
 }
 
 /* XDEL key id [id ...] */
@@ -6201,7 +6183,7 @@ function xdelCommand(c: Client): void {
     if (!id) return;
     ids.push(id);
   }
-  const s = v as RStream;
+  const s = v;
   let deleted = 0;
   for (const id of ids) if (s.delete(id)) deleted++;
   if (deleted) {
@@ -6236,7 +6218,7 @@ function xsetidCommand(c: Client): void {
   const v = lookupKeyWrite(db, argv[1]);
   if (v === undefined) return addReplyError(c, E.noKey);
   if (checkType(c, v, "stream")) return;
-  const s = v as RStream;
+  const s = v;
   if (entriesAdded !== -1n && s.length > entriesAdded) return addReplyError(c, "ERR The entries_added specified in XSETID is smaller than the target stream length");
   if (s.length > 0 && sidCmp(id, s.lastId) < 0) return addReplyError(c, "ERR The ID specified in XSETID is smaller than the target stream top item");
   s.lastId = id;
@@ -6308,7 +6290,7 @@ function xgroupCreateCommand(c: Client): void {
   const db = cdb(c);
   const v = lookupKeyWrite(db, key);
   if (checkType(c, v, "stream")) return;
-  let s = v as RStream | undefined;
+  let s = v;
   if (!s && !mkstream) return addReplyError(c, "ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you may want to use the MKSTREAM option to create an empty stream automatically.");
   let id: SID;
   if (argv[4] === "$") id = s ? s.lastId : SID_MIN;
@@ -6335,7 +6317,7 @@ function xgroupLookupOrReply(c: Client): { s: RStream; g: StreamGroup } | undefi
   const v = lookupKeyWrite(cdb(c), c.argv[2]);
   if (v === undefined) { addReplyError(c, "ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you may want to use the MKSTREAM option to create an empty stream automatically."); return undefined; }
   if (checkType(c, v, "stream")) return undefined;
-  const s = v as RStream;
+  const s = v;
   const g = s.groups.get(c.argv[3]);
   if (!g) { addReplyError(c, `NOGROUP No such consumer group '${c.argv[3]}' for key name '${c.argv[2]}'`); return undefined; }
   return { s, g };
@@ -6374,7 +6356,7 @@ function xgroupDestroyCommand(c: Client): void {
   const v = lookupKeyWrite(db, c.argv[2]);
   if (v === undefined) return addReplyError(c, "ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you may want to use the MKSTREAM option to create an empty stream automatically.");
   if (checkType(c, v, "stream")) return;
-  const s = v as RStream;
+  const s = v;
   if (!s.groups.delete(c.argv[3])) return addReplyLongLong(c, 0);
   addReplyLongLong(c, 1);
   server.dirty++;
@@ -6514,7 +6496,7 @@ function xreadGeneric(c: Client, group: boolean): void {
     const key = argv[streamsIdx + k], idArg = argv[streamsIdx + nkeys + k];
     const v = lookupKeyRead(db, key);
     if (checkType(c, v, "stream")) return;
-    const s = v as RStream | undefined;
+    const s = v;
     let g: StreamGroup | null = null;
     if (group) {
       g = s?.groups.get(groupName) ?? null;
@@ -6635,7 +6617,7 @@ function serveClientBlockedOnStream(c: Client, db: Db, key: string, s: RValue | 
 function xackCommand(c: Client): void {
   const v = lookupKeyWrite(cdb(c), c.argv[1]);
   if (checkType(c, v, "stream")) return;
-  const g = (v as RStream | undefined)?.groups.get(c.argv[2]);
+  const g = v?.groups.get(c.argv[2]);
   if (!g) return addReplyLongLong(c, 0);
   const ids: SID[] = [];
   for (const a of c.argv.slice(3)) {
@@ -6683,7 +6665,7 @@ function xpendingCommand(c: Client): void {
   }
   const v = lookupKeyRead(cdb(c), argv[1]);
   if (checkType(c, v, "stream")) return;
-  const g = (v as RStream | undefined)?.groups.get(argv[2]);
+  const g = v?.groups.get(argv[2]);
   if (!g) return addReplyError(c, `NOGROUP No such key '${argv[1]}' or consumer group '${argv[2]}'`);
   const all = g.pel.sorted();
   if (!extended) {
@@ -6734,7 +6716,7 @@ function xclaimCommand(c: Client): void {
   if (saveJob) saveBeforeChange(db, argv[1]);
   const v = lookupKeyRead(db, argv[1]);
   if (checkType(c, v, "stream")) return;
-  const s = v as RStream | undefined;
+  const s = v;
   const g = s?.groups.get(argv[2]);
   if (!s || !g) return addReplyError(c, `NOGROUP No such key '${argv[1]}' or consumer group '${argv[2]}'`);
   const minIdleArg = parseIntOrReply(c, argv[4], "ERR Invalid min-idle-time argument for XCLAIM");
@@ -6844,7 +6826,7 @@ function xautoclaimCommand(c: Client): void {
   if (saveJob) saveBeforeChange(db, argv[1]);
   const v = lookupKeyRead(db, argv[1]);
   if (checkType(c, v, "stream")) return;
-  const s = v as RStream | undefined;
+  const s = v;
   const g = s?.groups.get(argv[2]);
   if (!s || !g) return addReplyError(c, `NOGROUP No such key '${argv[1]}' or consumer group '${argv[2]}'`);
   // Redis allocates COUNT deleted-ID slots of 16 bytes up front; more than the machine has fails.
@@ -6911,7 +6893,7 @@ function xinfoStreamCommand(c: Client): void {
       count = Math.max(0, n);
     } else if (argv.length !== 4) return badArgs();
   }
-  const s = v as RStream;
+  const s = v;
   const nodes = s.nodes.length - s.head;
   addReplyMapLen(c, full ? 9 : 10);
   addReplyBulk(c, "length"); addReplyLongLong(c, s.length);
@@ -6975,7 +6957,7 @@ function xinfoGroupsCommand(c: Client): void {
   const v = lookupKeyRead(cdb(c), c.argv[2]);
   if (v === undefined) return addReplyError(c, E.noKey);
   if (checkType(c, v, "stream")) return;
-  const s = v as RStream;
+  const s = v;
   addReplyArrayLen(c, s.groups.size);
   for (const g of byName(s.groups)) {
     addReplyMapLen(c, 6);
@@ -6993,7 +6975,7 @@ function xinfoConsumersCommand(c: Client): void {
   const v = lookupKeyRead(cdb(c), c.argv[2]);
   if (v === undefined) return addReplyError(c, E.noKey);
   if (checkType(c, v, "stream")) return;
-  const g = (v as RStream).groups.get(c.argv[3]);
+  const g = v.groups.get(c.argv[3]);
   if (!g) return addReplyError(c, `NOGROUP No such consumer group '${c.argv[3]}' for key name '${c.argv[2]}'`);
   addReplyArrayLen(c, g.consumers.size);
   for (const cons of byName(g.consumers)) {
