@@ -107,7 +107,7 @@ const hot = {
   latencyTracking: true, slowlogSlowerThan: 10000, latencyMonitorThreshold: 0, maxmemory: 0,
   protoMaxBulkLen: 512 * 1024 * 1024, stopWritesOnBgsaveError: true, hasSavePoints: true, queryBufferLimit: 1024 * 1024 * 1024,
   lfu: false, // maxmemory-policy is one of the LFU ones: keys keep access counters, not clocks
-  minReplicasToWrite: 0,
+  minReplicasToWrite: 0, minReplicasMaxLag: 10,
   // The encoding limits that every write to a small collection checks.
   hashMaxListpackEntries: 128, hashMaxListpackValue: 64, setMaxIntsetEntries: 512, zsetMaxListpackEntries: 128, zsetMaxListpackValue: 64,
   streamNodeMaxEntries: 100, streamNodeMaxBytes: 4096,
@@ -210,8 +210,8 @@ const server = {
   dirty: 0,
   port: 0,
   runId: "",
-  startTime: Date.now(),
-  lastSave: Math.floor(Date.now() / 1000),
+  startTime: wallClock(),
+  lastSave: Math.floor(wallClock() / 1000),
   configFile: "",
   pauseEnd: 0,
   pauseType: "all" as "all" | "write",
@@ -223,7 +223,7 @@ const server = {
   listeners: [] as TCPSocketListener<Client>[],
   cronTimer: null as ReturnType<typeof setInterval> | null,
   shutdown: null as (() => Promise<void>) | null,
-  opsSample: { time: Date.now(), commands: 0, input: 0, output: 0 },
+  opsSample: { time: wallClock(), commands: 0, input: 0, output: 0 },
 };
 
 // ============================================================================================
@@ -481,6 +481,10 @@ let currentClient: Client | null = null;
 /** Time cached at the start of each command, as Redis's server.mstime: one command sees one now. */
 let cmdTime = 0;
 function now(): number { return clock(); }
+/** Real time in milliseconds, whatever a test does to now(): what the process itself lives by
+ *  (timeouts of clients and links, fsync pacing, rates, uptime, and the times logs and INFO
+ *  show). Keys live by now(): expiry, TTLs, access clocks, stream IDs. */
+function wallClock(): number { return Date.now(); }
 /** clock() minus performance.now(), taken once per read event and per cron tick, so that each
  *  command's start time serves as both its duration's start and its cached clock (one clock
  *  read per command start instead of two). */
@@ -730,22 +734,31 @@ for (const line of CONFIG_TABLE.trim().split("\n")) {
 
 function refreshHotConfig(): void {
   hot.latencyTracking = Boolean(conf["latency-tracking"]);
-  hot.slowlogSlowerThan = conf["slowlog-log-slower-than"] as number;
-  hot.latencyMonitorThreshold = conf["latency-monitor-threshold"] as number;
-  hot.maxmemory = conf.maxmemory as number;
-  hot.protoMaxBulkLen = conf["proto-max-bulk-len"] as number;
+  hot.slowlogSlowerThan = confNum("slowlog-log-slower-than");
+  hot.latencyMonitorThreshold = confNum("latency-monitor-threshold");
+  hot.maxmemory = confNum("maxmemory");
+  hot.protoMaxBulkLen = confNum("proto-max-bulk-len");
   hot.stopWritesOnBgsaveError = Boolean(conf["stop-writes-on-bgsave-error"]);
   hot.hasSavePoints = String(conf.save).trim() !== "";
-  hot.queryBufferLimit = conf["client-query-buffer-limit"] as number;
+  hot.queryBufferLimit = confNum("client-query-buffer-limit");
   hot.lfu = String(conf["maxmemory-policy"]).endsWith("lfu");
-  hot.minReplicasToWrite = conf["min-replicas-to-write"] as number;
-  hot.hashMaxListpackEntries = conf["hash-max-listpack-entries"] as number;
-  hot.hashMaxListpackValue = conf["hash-max-listpack-value"] as number;
-  hot.setMaxIntsetEntries = conf["set-max-intset-entries"] as number;
-  hot.zsetMaxListpackEntries = conf["zset-max-listpack-entries"] as number;
-  hot.zsetMaxListpackValue = conf["zset-max-listpack-value"] as number;
-  hot.streamNodeMaxEntries = conf["stream-node-max-entries"] as number;
-  hot.streamNodeMaxBytes = conf["stream-node-max-bytes"] as number;
+  hot.minReplicasToWrite = confNum("min-replicas-to-write");
+  hot.minReplicasMaxLag = confNum("min-replicas-max-lag");
+  hot.hashMaxListpackEntries = confNum("hash-max-listpack-entries");
+  hot.hashMaxListpackValue = confNum("hash-max-listpack-value");
+  hot.setMaxIntsetEntries = confNum("set-max-intset-entries");
+  hot.zsetMaxListpackEntries = confNum("zset-max-listpack-entries");
+  hot.zsetMaxListpackValue = confNum("zset-max-listpack-value");
+  hot.streamNodeMaxEntries = confNum("stream-node-max-entries");
+  hot.streamNodeMaxBytes = confNum("stream-node-max-bytes");
+}
+
+/** A numeric parameter (int or mem) as the table types it: the one way code reads a number from
+ *  `conf` (the hot ones are read from `hot`, which refreshHotConfig fills through here). */
+function confNum(name: string): number {
+  const v = conf[name];
+  if (typeof v !== "number") throw new Error(`config ${name} is not a number`);
+  return v;
 }
 
 /** Parses a memory value as Redis's memtoull: digits with an optional b/k/kb/m/mb/g/gb unit. */
@@ -1508,8 +1521,8 @@ class Client {
   closeAfterReply = false;
   closed = false;
   // State shown by CLIENT LIST / INFO.
-  createdAt = Date.now();
-  lastInteraction = Date.now();
+  createdAt = wallClock();
+  lastInteraction = wallClock();
   lastCmd = "NULL";
   isMaster = false;
   isAof = false; // the fake client that replays the AOF
@@ -1572,7 +1585,7 @@ function authRequired(c: Client): boolean {
 
 /** One line of CLIENT LIST / CLIENT INFO for this client. */
 function clientInfoString(c: Client): string {
-  const nowMs = Date.now();
+  const nowMs = wallClock();
   // The letters and their order are Redis's (see getClientInfoString).
   const flags = (c.monitor ? "O" : "") + (clientTotalSubscriptions(c) ? "P" : "") + (c.mstate ? "x" : "") +
     (c.paused || c.bstate ? "b" : "") + (c.dirtyCas ? "d" : "") + (c.closeAfterReply ? "c" : "") +
@@ -1660,8 +1673,8 @@ function checkClientOutputBufferLimits(c: Client): void {
     repl.snapshot?.replicas.has(c) ? repl.snapshot.pendingBytes : 0;
   let over = hard > 0 && used >= hard;
   if (!over && soft > 0 && used >= soft) {
-    if (!c.softLimitSince) c.softLimitSince = Date.now();
-    else if (Date.now() - c.softLimitSince >= secs * 1000) over = true;
+    if (!c.softLimitSince) c.softLimitSince = wallClock();
+    else if (wallClock() - c.softLimitSince >= secs * 1000) over = true;
   } else if (used < soft || soft === 0) c.softLimitSince = 0;
   if (over && !c.closed) {
     log("warning", `Client ${clientInfoString(c)} scheduled to be closed ASAP for overcoming of output buffer limits.`);
@@ -1841,10 +1854,10 @@ function processCommand(c: Client): void {
     }
   }
   const writesSomething = (cmd.flags & CMD_WRITE) !== 0 || (cmd.name === "exec" && (c.mstate?.some((q) => q.cmd.flags & CMD_WRITE) ?? false));
-  if (writesSomething && hot.minReplicasToWrite > 0 && !c.isMaster && !isReplica() && (conf["min-replicas-max-lag"] as number) > 0) {
-    const maxLag = (conf["min-replicas-max-lag"] as number) * 1000;
-    const good = [...repl.replicas].filter((r) => r.replState === "online" && Date.now() - r.replAckTime <= maxLag).length;
-    if (good < (conf["min-replicas-to-write"] as number)) return rejectCommand(c, "NOREPLICAS Not enough good replicas to write.", cmd);
+  if (writesSomething && hot.minReplicasToWrite > 0 && !c.isMaster && !isReplica() && hot.minReplicasMaxLag > 0) {
+    const maxLag = hot.minReplicasMaxLag * 1000;
+    const good = [...repl.replicas].filter((r) => r.replState === "online" && wallClock() - r.replAckTime <= maxLag).length;
+    if (good < hot.minReplicasToWrite) return rejectCommand(c, "NOREPLICAS Not enough good replicas to write.", cmd);
   }
   if (c.resp === 2 && clientTotalSubscriptions(c) > 0 && !PUBSUB_CONTEXT_COMMANDS.has(cmd.name)) {
     return rejectCommand(c, `ERR Can't execute '${cmd.name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`, cmd);
@@ -2010,7 +2023,7 @@ function afterThisCommand(fn: () => void): void {
 function processInputBuffer(c: Client): void {
   const p = refreshClockBase();
   // Once per read, as Redis stamps it with its cached clock.
-  c.lastInteraction = clock === Date.now ? Math.round(clockBase + p) : Date.now();
+  c.lastInteraction = clock === Date.now ? Math.round(clockBase + p) : wallClock();
   chainClock = p;
   try {
     while (c.qpos < c.qlen && !c.closeAfterReply && !c.paused && !c.bstate && !c.closed) {
@@ -2154,7 +2167,7 @@ function lfuDecrAndReturn(word: number): number {
   const ldt = word >> 8, counter = word & 255;
   const nowMin = lfuMinutes();
   const elapsed = nowMin >= ldt ? nowMin - ldt : 65535 - ldt + nowMin;
-  const decay = conf["lfu-decay-time"] as number;
+  const decay = confNum("lfu-decay-time");
   const periods = decay ? Math.floor(elapsed / decay) : 0;
   return periods > counter ? 0 : counter - periods;
 }
@@ -2166,7 +2179,7 @@ function touchKey(db: Db, i: number): void {
   let counter = lfuDecrAndReturn(db.access[i]);
   if (counter < 255) {
     const base = Math.max(0, counter - LFU_INIT_VAL);
-    if (Math.random() < 1 / (base * (conf["lfu-log-factor"] as number) + 1)) counter++;
+    if (Math.random() < 1 / (base * confNum("lfu-log-factor") + 1)) counter++;
   }
   db.access[i] = (lfuMinutes() << 8) | counter;
 }
@@ -2327,7 +2340,7 @@ const ACTIVE_EXPIRE_SLOW_TIME_PERC = 25; // share of a cron period the cycle may
 function activeExpireCycle(): void {
   if (!server.activeExpireEnabled || isReplica()) return;
   const start = performance.now();
-  const budget = (1000 / (conf.hz as number || 10)) * ACTIVE_EXPIRE_SLOW_TIME_PERC / 100;
+  const budget = (1000 / (confNum("hz") || 10)) * ACTIVE_EXPIRE_SLOW_TIME_PERC / 100;
   const nowMs = now();
   let sampled = 0, expired = 0;
   for (const db of server.dbs) {
@@ -2376,7 +2389,7 @@ function pickEvictionVictim(policy: string): { db: Db; key: string } | null {
   const volatile = policy.startsWith("volatile");
   const dbs = server.dbs.filter((db) => (volatile ? db.expires.size : db.size) > 0);
   if (!dbs.length) return null;
-  const samples = conf["maxmemory-samples"] as number;
+  const samples = confNum("maxmemory-samples");
   const sampleKeys = (db: Db): string[] => {
     if (!volatile) return Array.from({ length: Math.min(samples, db.size) }, () => db.keyAt(db.randomIndex()));
     // Volatile keys are walked with a rotating cursor over the expires map: a fair sample.
@@ -2413,7 +2426,7 @@ function pickEvictionVictim(policy: string): { db: Db; key: string } | null {
 /** Frees memory down to maxmemory by evicting keys per maxmemory-policy. Returns false if the
  *  server is still over the limit (noeviction, or nothing left to evict). */
 function performEvictions(): boolean {
-  const max = conf.maxmemory as number;
+  const max = hot.maxmemory;
   if (!max || usedMemory() <= max) return true;
   const policy = String(conf["maxmemory-policy"]);
   if (policy === "noeviction" || (isReplica() && conf["replica-ignore-maxmemory"])) return false;
@@ -3013,7 +3026,7 @@ const E_PROTECTED_MODE = "-DENIED Redis is running in protected mode because pro
 
 const socketHandlers = {
   open(sock: Socket<Client>) {
-    if (server.clients.size >= (conf.maxclients as number)) {
+    if (server.clients.size >= confNum("maxclients")) {
       stats.rejectedConnections++;
       sock.write("-ERR max number of clients reached\r\n");
       sock.end();
@@ -3027,7 +3040,7 @@ const socketHandlers = {
       sock.end();
       return;
     }
-    const keepAlive = conf["tcp-keepalive"] as number;
+    const keepAlive = confNum("tcp-keepalive");
     if (keepAlive) sock.setKeepAlive(true, keepAlive * 1000); // dead peers are found, as Redis's SO_KEEPALIVE
     const addr = sock.remoteAddress.includes(":") ? `[${sock.remoteAddress}]` : sock.remoteAddress;
     const local = sock.localAddress ?? "";
@@ -3070,7 +3083,7 @@ const socketHandlers = {
 function listenAll(): string | null {
   const addrs = String(conf.bind).split(" ").filter(Boolean);
   const listeners: TCPSocketListener<Client>[] = [];
-  let port = conf.port as number;
+  let port = confNum("port");
   for (const a of addrs.length ? addrs : ["127.0.0.1"]) {
     const optional = a.startsWith("-");
     const hostname = optional ? a.slice(1) : a;
@@ -3111,7 +3124,7 @@ function serverCron(): void {
     aofCron();
     replicationCron();
     closeIdleClients();
-    const t = Date.now(), s = server.opsSample;
+    const t = wallClock(), s = server.opsSample;
     if (t - s.time >= 1000) {
       const dt = (t - s.time) / 1000;
       stats.opsPerSec = Math.round((stats.commands - s.commands) / dt);
@@ -3128,9 +3141,9 @@ function serverCron(): void {
 /** Closes clients idle for more than `timeout` seconds, as Redis's clientsCronHandleTimeout:
  *  replicas, the master, monitors, subscribers and blocked clients are left alone. */
 function closeIdleClients(): void {
-  const maxIdleMs = (conf.timeout as number) * 1000;
+  const maxIdleMs = confNum("timeout") * 1000;
   if (!maxIdleMs) return;
-  const t = Date.now();
+  const t = wallClock();
   for (const c of server.clients.values()) {
     if (clientType(c) !== "normal" || c.monitor || c.bstate || t - c.lastInteraction <= maxIdleMs) continue;
     log("verbose", "Closing idle client");
@@ -3176,10 +3189,10 @@ function initServer(): RedbunServer {
   applyConfigChanges([]);
   const aclErr = aclLoadUsersAtStartup();
   if (aclErr) throw new Error(aclErr);
-  server.dbs = Array.from({ length: conf.databases as number }, (_, i) => new Db(i));
+  server.dbs = Array.from({ length: confNum("databases") }, (_, i) => new Db(i));
   server.runId = randomBytes(20).toString("hex");
   repl.replid = randomBytes(20).toString("hex");
-  server.startTime = Date.now();
+  server.startTime = wallClock();
   loadPersistedData();
   const err = listenAll();
   if (err) throw new Error(err);
@@ -3187,7 +3200,7 @@ function initServer(): RedbunServer {
     const [host, port] = String(conf.replicaof).split(" ");
     replicationSetMaster(host, Number(port), true);
   }
-  server.cronTimer = setInterval(serverCron, Math.max(1, Math.floor(1000 / Math.min(500, Math.max(1, conf.hz as number)))));
+  server.cronTimer = setInterval(serverCron, Math.max(1, Math.floor(1000 / Math.min(500, Math.max(1, confNum("hz"))))));
   const close = async () => {
     if (server.cronTimer) clearInterval(server.cronTimer);
     server.cronTimer = null;
@@ -3290,7 +3303,7 @@ const RBYTES_MIN = 4096;
 
 /** Refuses strings longer than proto-max-bulk-len, as Redis's checkStringLength. */
 function checkStringLength(c: Client, size: number): boolean {
-  if (size > (conf["proto-max-bulk-len"] as number)) { addReplyError(c, E.bigString); return false; }
+  if (size > hot.protoMaxBulkLen) { addReplyError(c, E.bigString); return false; }
   return true;
 }
 
@@ -3681,7 +3694,7 @@ function lcsCommand(c: Client): void {
   }
   if (getIdx && getLen) return addReplyError(c, "ERR If you want both the length and indexes, please just use IDX.");
   const alen = a.length, blen = b.length, w = blen + 1;
-  if ((alen + 1) * w * 4 > (conf["proto-max-bulk-len"] as number)) {
+  if ((alen + 1) * w * 4 > hot.protoMaxBulkLen) {
     return addReplyError(c, "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len");
   }
   // The classic dynamic-programming table: T[i*w + j] = LCS length of a[0..i) and b[0..j).
@@ -6061,7 +6074,7 @@ function parseAddOrTrimArgs(c: Client, xadd: boolean): TrimArgs | undefined {
   else if (limitGiven) {
     if (!a.approx) { addReplyError(c, "ERR syntax error, LIMIT cannot be used without the special ~ option"); return undefined; }
   } else if (a.approx) {
-    a.limit = 100 * (conf["stream-node-max-entries"] as number);
+    a.limit = 100 * hot.streamNodeMaxEntries;
     if (a.limit <= 0 || a.limit > 10000) a.limit = 10000;
   } else a.limit = 0;
   return a;
@@ -8035,13 +8048,13 @@ interface SlowlogEntry { id: number; time: number; usec: number; argv: string[];
 
 /** Records a command in the slow log when it took at least slowlog-log-slower-than µs. */
 function slowlogPush(c: Client, cmd: RedisCommand, usec: number): void {
-  const threshold = conf["slowlog-log-slower-than"] as number;
+  const threshold = hot.slowlogSlowerThan;
   if (threshold < 0 || usec < threshold) return;
   // Redis keeps at most 32 arguments and 128 bytes of each.
   const argv = redactedArgv(cmd, c.argv).slice(0, c.argv.length > 32 ? 31 : 32).map((a) => (a.length > 128 ? `${a.slice(0, 128)}... (${a.length - 128} more bytes)` : a));
   if (c.argv.length > 32) argv.push(`... (${c.argv.length - 31} more arguments)`);
-  server.slowlog.unshift({ id: server.slowlogNextId++, time: Math.floor(Date.now() / 1000), usec, argv, addr: c.addr, name: c.name });
-  const max = conf["slowlog-max-len"] as number;
+  server.slowlog.unshift({ id: server.slowlogNextId++, time: Math.floor(wallClock() / 1000), usec, argv, addr: c.addr, name: c.name });
+  const max = confNum("slowlog-max-len");
   if (server.slowlog.length > max) server.slowlog.length = max;
 }
 
@@ -8079,7 +8092,7 @@ function slowlogHelpCommand(c: Client): void {
 
 /** Records a latency spike for an event, as Redis's latencyAddSample (one sample per second). */
 function latencyAddSample(event: string, ms: number): void {
-  const t = Math.floor(Date.now() / 1000);
+  const t = Math.floor(wallClock() / 1000);
   let ev = server.latency.get(event);
   if (!ev) server.latency.set(event, (ev = { samples: [], max: 0 }));
   ms = Math.round(ms);
@@ -8457,7 +8470,7 @@ function bytesToHuman(n: number): string {
 /** The sections of INFO, in Redis's order, each a list of "field:value" lines. */
 const INFO_SECTIONS: Record<string, () => string[]> = {
   server: () => {
-    const up = Math.floor((Date.now() - server.startTime) / 1000);
+    const up = Math.floor((wallClock() - server.startTime) / 1000);
     return [
       `redis_version:${REDIS_VERSION}`, "redis_git_sha1:00000000", "redis_git_dirty:0", "redis_build_id:0", "redis_mode:standalone",
       `os:${process.platform === "linux" ? "Linux" : process.platform} ${process.arch === "x64" ? "x86_64" : process.arch}`,
@@ -8465,7 +8478,7 @@ const INFO_SECTIONS: Record<string, () => string[]> = {
       `gcc_version:0.0.0`, `process_id:${process.pid}`, "process_supervised:no", `run_id:${server.runId}`,
       `tcp_port:${server.port}`, `server_time_usec:${Math.floor((performance.timeOrigin + performance.now()) * 1000)}`,
       `uptime_in_seconds:${up}`, `uptime_in_days:${Math.floor(up / 86400)}`, `hz:${conf.hz}`, `configured_hz:${conf.hz}`,
-      `lru_clock:${Math.floor(Date.now() / 1000) & 0xffffff}`, `executable:${process.argv[1] ?? ""}`,
+      `lru_clock:${Math.floor(wallClock() / 1000) & 0xffffff}`, `executable:${process.argv[1] ?? ""}`,
       `config_file:${server.configFile}`, "io_threads_active:0",
       `redbun_version:${REDBUN_VERSION}`, `bun_version:${Bun.version}`,
     ];
@@ -8494,7 +8507,7 @@ const INFO_SECTIONS: Record<string, () => string[]> = {
       "number_of_cached_scripts:0", "number_of_functions:0", "number_of_libraries:0", "used_memory_vm_functions:0",
       "used_memory_vm_total:0", "used_memory_vm_total_human:0B", "used_memory_functions:0", "used_memory_scripts:0",
       "used_memory_scripts_human:0B",
-      `maxmemory:${conf.maxmemory}`, `maxmemory_human:${bytesToHuman(conf.maxmemory as number)}`,
+      `maxmemory:${conf.maxmemory}`, `maxmemory_human:${bytesToHuman(hot.maxmemory)}`,
       `maxmemory_policy:${conf["maxmemory-policy"]}`,
       `allocator_frag_ratio:${(m.heapTotal / Math.max(1, m.heapUsed)).toFixed(2)}`, `allocator_frag_bytes:${m.heapTotal - m.heapUsed}`,
       `allocator_rss_ratio:${(m.rss / Math.max(1, m.heapTotal)).toFixed(2)}`, `allocator_rss_bytes:${m.rss - m.heapTotal}`,
@@ -8513,12 +8526,12 @@ const INFO_SECTIONS: Record<string, () => string[]> = {
       `rdb_changes_since_last_save:${server.dirty}`, `rdb_bgsave_in_progress:${server.rdbChildRunning ? 1 : 0}`,
       `rdb_last_save_time:${server.lastSave}`, `rdb_last_bgsave_status:${server.lastBgsaveOk ? "ok" : "err"}`,
       `rdb_last_bgsave_time_sec:${server.rdbLastSaveSeconds}`,
-      `rdb_current_bgsave_time_sec:${server.rdbChildRunning ? Math.floor((Date.now() - server.rdbSaveStart) / 1000) : -1}`,
+      `rdb_current_bgsave_time_sec:${server.rdbChildRunning ? Math.floor((wallClock() - server.rdbSaveStart) / 1000) : -1}`,
       `rdb_saves:${server.rdbSaves}`, "rdb_last_cow_size:0", `rdb_last_load_keys_expired:${server.rdbLoadedExpired}`,
       `rdb_last_load_keys_loaded:${server.rdbLoadedKeys}`,
       `aof_enabled:${aof.on ? 1 : 0}`, `aof_rewrite_in_progress:${aof.rewriting ? 1 : 0}`,
       `aof_rewrite_scheduled:${aof.scheduled ? 1 : 0}`, `aof_last_rewrite_time_sec:${aof.lastRewriteSecs}`,
-      `aof_current_rewrite_time_sec:${aof.rewriting ? Math.floor((Date.now() - aof.rewriteStart) / 1000) : -1}`,
+      `aof_current_rewrite_time_sec:${aof.rewriting ? Math.floor((wallClock() - aof.rewriteStart) / 1000) : -1}`,
       `aof_last_bgrewrite_status:${aof.lastRewriteOk ? "ok" : "err"}`, `aof_rewrites:${aof.rewrites}`,
       `aof_rewrites_consecutive_failures:${aof.rewriteFailures}`, `aof_last_write_status:${aof.lastWriteOk ? "ok" : "err"}`, "aof_last_cow_size:0",
       "module_fork_in_progress:0", "module_fork_last_cow_size:0",
@@ -9224,7 +9237,7 @@ interface AclLogEntry { count: number; reason: number; context: string; object: 
 const aclLog: AclLogEntry[] = []; // newest first
 
 function aclLogAdd(c: Client, reason: number, object: string, username = c.user?.name ?? "", context = c.mstate ? "multi" : "toplevel"): void {
-  const entry: AclLogEntry = { count: 1, reason, context, object, username, ctime: Date.now(), cinfo: clientInfoString(c) };
+  const entry: AclLogEntry = { count: 1, reason, context, object, username, ctime: wallClock(), cinfo: clientInfoString(c) };
   for (let i = 0; i < Math.min(10, aclLog.length); i++) {
     const e = aclLog[i];
     if (e.reason === reason && e.context === context && Math.abs(e.ctime - entry.ctime) <= 60000 && e.object === object && e.username === username) {
@@ -9237,7 +9250,7 @@ function aclLogAdd(c: Client, reason: number, object: string, username = c.user?
     }
   }
   aclLog.unshift(entry);
-  if (aclLog.length > (conf["acllog-max-len"] as number)) aclLog.length = conf["acllog-max-len"] as number;
+  if (aclLog.length > confNum("acllog-max-len")) aclLog.length = confNum("acllog-max-len");
 }
 
 /** Logs a refused command line: the command's name, or the key or channel that was refused. */
@@ -9307,7 +9320,7 @@ function aclLoadFromFile(c: Client | null): string | null {
 /** Writes every user to the ACL file, through a temporary file and a rename. */
 function aclSaveToFile(): boolean {
   const file = String(conf.aclfile);
-  const tmp = `${file}.tmp-${process.pid}-${Date.now()}`;
+  const tmp = `${file}.tmp-${process.pid}-${wallClock()}`;
   try {
     writeFileSync(tmp, aclSortedUsers().map((u) => `user ${u.name} ${aclDescribeUser(u)}\n`).join(""), "latin1");
     renameSync(tmp, file);
@@ -9490,7 +9503,7 @@ function aclLogCommand(c: Client): void {
   }
   const entries = aclLog.slice(0, count);
   const reasons = ["", "command", "key", "auth", "channel"];
-  const nowMs = Date.now();
+  const nowMs = wallClock();
   addReplyArrayLen(c, entries.length);
   for (const e of entries) {
     addReplyMapLen(c, 7);
@@ -9726,7 +9739,7 @@ function rdbWriteHeader(w: RdbWriter, aofBase: boolean): void {
   const aux = (k: string, v: string) => { w.byte(RDB_OPCODE_AUX); w.string(k); w.string(v); };
   aux("redis-ver", REDIS_VERSION);
   aux("redis-bits", "64");
-  aux("ctime", String(Math.floor(Date.now() / 1000)));
+  aux("ctime", String(Math.floor(wallClock() / 1000)));
   aux("used-mem", String(memoryUsage().heapUsed));
   aux("aof-base", aofBase ? "1" : "0");
 }
@@ -9844,7 +9857,7 @@ function startSnapshot(out: (chunk: Buffer) => void, background: boolean, aofBas
   const job: SaveJob = {
     format, epoch: ++saveEpoch, dbs: server.dbs.slice(), dbPos: 0, cursor: 0,
     started: server.dbs.map(() => false), pending: server.dbs.map(() => []), out, w: new RdbWriter(),
-    crc: [0, 0], done, startTime: Date.now(), error: null,
+    crc: [0, 0], done, startTime: wallClock(), error: null,
   };
   const w = job.w;
   if (format === "rdb") {
@@ -9953,7 +9966,7 @@ function rdbPath(): string { return `${conf.dir}/${conf.dbfilename}`; }
  *  writes with MISCONF) until a save succeeds. */
 function rdbSave(background: boolean, onDone?: (ok: boolean) => void): void {
   const dirtyAtStart = server.dirty;
-  const start = Date.now();
+  const start = wallClock();
   const failed = () => {
     server.rdbChildRunning = false;
     if (background) {
@@ -9985,7 +9998,7 @@ function rdbSave(background: boolean, onDone?: (ok: boolean) => void): void {
     server.lastSave = Math.floor(start / 1000);
     server.lastBgsaveOk = true;
     server.rdbSaves++;
-    server.rdbLastSaveSeconds = Math.round((Date.now() - start) / 1000);
+    server.rdbLastSaveSeconds = Math.round((wallClock() - start) / 1000);
     log("notice", background ? "Background saving terminated with success" : "DB saved on disk");
     onDone?.(true);
   };
@@ -10035,7 +10048,7 @@ function checkSavePoints(): void {
   if (server.rdbChildRunning || aof.rewriting || server.loading) return;
   if (server.bgsaveScheduled) { server.bgsaveScheduled = false; return rdbSave(true); }
   const points = String(conf.save).split(" ").filter(Boolean).map(Number);
-  const nowSec = Math.floor(Date.now() / 1000);
+  const nowSec = Math.floor(wallClock() / 1000);
   for (let i = 0; i < points.length; i += 2) {
     const seconds = points[i], changes = points[i + 1];
     // After a failed save, retry only every 5 seconds, as Redis does.
@@ -10570,8 +10583,8 @@ function flushAppendOnlyFile(): void {
   let { n, err } = writeAll(aof.fd, data);
   if (err) {
     // Redis logs a write error at most once every 30 seconds.
-    const canLog = Date.now() - aof.lastWriteErrorLog > 30000;
-    if (canLog) aof.lastWriteErrorLog = Date.now();
+    const canLog = wallClock() - aof.lastWriteErrorLog > 30000;
+    if (canLog) aof.lastWriteErrorLog = wallClock();
     if (n === 0) {
       if (canLog) log("warning", `Error writing to the AOF file: ${strerror(err)}`);
       aof.writeErr = strerror(err);
@@ -10609,19 +10622,19 @@ function flushAppendOnlyFile(): void {
       log("warning", `Can't persist AOF for fsync error when the AOF fsync policy is 'always': ${strerror(e)}. Exiting...`);
       process.exit(1);
     }
-    aof.lastFsync = Date.now();
+    aof.lastFsync = wallClock();
   } else if (conf.appendfsync === "everysec") aofBackgroundFsync(false);
 }
 
 /** fsync in the background at most once a second (everysec), without holding the loop. A failed
  *  fsync refuses writes (MISCONF) until one succeeds, as Redis's aof_bio_fsync_status does. */
 function aofBackgroundFsync(force: boolean): void {
-  if (aof.fd < 0 || aof.fsyncInFlight || (!force && Date.now() - aof.lastFsync < 1000)) return;
+  if (aof.fd < 0 || aof.fsyncInFlight || (!force && wallClock() - aof.lastFsync < 1000)) return;
   aof.fsyncInFlight = true;
   const fd = aof.fd;
   fsync(fd, (err) => {
     aof.fsyncInFlight = false;
-    aof.lastFsync = Date.now();
+    aof.lastFsync = wallClock();
     if (err && fd === aof.fd) {
       log("warning", `Fail to fsync the AOF file: ${strerror(err)}`);
       aof.writeErr = strerror(err);
@@ -10888,7 +10901,7 @@ function rewriteAppendOnlyFile(counted = true): boolean {
     return failed(`Can't open the temp file for the AOF rewrite: ${strerror(err)}`);
   }
   aof.rewriting = true;
-  aof.rewriteStart = Date.now();
+  aof.rewriteStart = wallClock();
   let size = 0;
   log("notice", "Background append only file rewriting started");
   const write = (chunk: Buffer) => { size += chunk.length; file.write(chunk); };
@@ -10917,7 +10930,7 @@ function rewriteAppendOnlyFile(counted = true): boolean {
     aof.currentSize = size + (keptIncr.length ? aof.incrSize : 0);
     aof.lastRewriteOk = true;
     aof.rewriteFailures = 0;
-    aof.lastRewriteSecs = Math.round((Date.now() - aof.rewriteStart) / 1000);
+    aof.lastRewriteSecs = Math.round((wallClock() - aof.rewriteStart) / 1000);
     if (counted) aof.rewrites++;
     log("notice", "Background AOF rewrite terminated with success");
     log("notice", "Background AOF rewrite finished successfully");
@@ -10946,12 +10959,12 @@ function aofRewriteLimited(): boolean {
   const limit = aof.retryLimit;
   if (aof.rewriteFailures < 3) { limit.delayMin = 0; limit.at = 0; return false; }
   if (limit.at) {
-    if (Date.now() < limit.at) return true;
+    if (wallClock() < limit.at) return true;
     limit.at = 0;
     return false;
   }
   limit.delayMin = Math.min(60, limit.delayMin ? limit.delayMin * 2 : 1);
-  limit.at = Date.now() + limit.delayMin * 60000;
+  limit.at = wallClock() + limit.delayMin * 60000;
   log("warning", `Background AOF rewrite has repeatedly failed and triggered the limit, will retry in ${limit.delayMin} minutes`);
   return true;
 }
@@ -10961,8 +10974,8 @@ function aofCron(): void {
   if (aof.on && (conf.appendfsync === "everysec" || !aof.lastWriteOk)) { flushAppendOnlyFile(); aofBackgroundFsync(false); }
   if (aof.rewriting || server.rdbChildRunning) return;
   if (aof.scheduled && !aofRewriteLimited()) { aof.scheduled = false; rewriteAppendOnlyFile(); return; }
-  const perc = conf["auto-aof-rewrite-percentage"] as number;
-  if (aof.on && aof.lastWriteOk && perc && aof.currentSize > (conf["auto-aof-rewrite-min-size"] as number) && !aofRewriteLimited()) {
+  const perc = confNum("auto-aof-rewrite-percentage");
+  if (aof.on && aof.lastWriteOk && perc && aof.currentSize > confNum("auto-aof-rewrite-min-size") && !aofRewriteLimited()) {
     const base = aof.baseSize || 1;
     const growth = ((aof.currentSize - base) * 100) / base;
     if (growth >= perc) {
@@ -11047,7 +11060,7 @@ function replicationFeed(dbIndex: number, argv: string[]): void {
 
 /** The backlog exists from the first replica on; starting it starts a new history. */
 function createReplicationBacklog(): void {
-  repl.backlog = Buffer.alloc(Math.max(16 * 1024, conf["repl-backlog-size"] as number));
+  repl.backlog = Buffer.alloc(Math.max(16 * 1024, confNum("repl-backlog-size")));
   repl.backlogIdx = 0;
   repl.backlogHistlen = 0;
   if (!isReplica()) {
@@ -11059,7 +11072,7 @@ function createReplicationBacklog(): void {
 /** CONFIG SET repl-backlog-size: a new ring keeping the most recent history that fits. */
 function resizeReplicationBacklog(): void {
   const old = repl.backlog!;
-  const size = Math.max(16 * 1024, conf["repl-backlog-size"] as number);
+  const size = Math.max(16 * 1024, confNum("repl-backlog-size"));
   if (size === old.length) return;
   const keep = Math.min(repl.backlogHistlen, size);
   const data = Buffer.alloc(keep);
@@ -11178,7 +11191,7 @@ function replconfCommand(c: Client): void {
       // From a replica: no reply. It tells how far it got (WAIT, lag).
       const off = Number(val);
       if (c.replState && off > c.replAckOff) c.replAckOff = off;
-      c.replAckTime = Date.now();
+      c.replAckTime = wallClock();
       if (waitingClients.size) processClientsWaitingReplicas();
       return;
     } else if (opt === "getack") {
@@ -11332,13 +11345,13 @@ function replicationSendAck(): void {
   const m = repl.master;
   if (!m || !m.sock) return;
   m.sock.write(respCommand(["REPLCONF", "ACK", String(repl.offset)]));
-  repl.lastAck = Date.now();
+  repl.lastAck = wallClock();
 }
 
 /** Starts (or retries) the connection to the master. */
 function connectToMaster(): void {
   repl.state = "connecting";
-  repl.lastIo = Date.now(); // the timeout of each phase counts from here
+  repl.lastIo = wallClock(); // the timeout of each phase counts from here
   const seq = ++repl.connectSeq;
   const link: MasterLink = { buf: EMPTY, expect: "", rdbLen: -1, eofMark: null, eofTail: EMPTY, rdbChunks: [], rdbGot: 0, fullSync: null };
   log("notice", `Connecting to MASTER ${repl.masterHost}:${repl.masterPort}`);
@@ -11349,7 +11362,7 @@ function connectToMaster(): void {
         if (!isReplica() || seq !== repl.connectSeq) return void sock.end();
         repl.link = sock;
         repl.state = "handshake";
-        repl.lastIo = Date.now();
+        repl.lastIo = wallClock();
         log("notice", "MASTER <-> REPLICA sync started");
         handshakeStep(sock, "");
       },
@@ -11380,7 +11393,7 @@ function masterLinkLost(): void {
   if (repl.master) { repl.cachedReplid = repl.replid; const m = repl.master; repl.master = null; freeClient(m); }
   repl.link = null;
   if (repl.state === "connected") log("warning", "Connection with master lost.");
-  if (repl.state === "connected") repl.downSince = Date.now();
+  if (repl.state === "connected") repl.downSince = wallClock();
   repl.state = "connect";
   if (repl.retryTimer) return;
   repl.retryTimer = setTimeout(() => { repl.retryTimer = null; if (isReplica() && repl.state === "connect") connectToMaster(); }, repl.retryDelay);
@@ -11441,7 +11454,7 @@ function handshakeStep(sock: Socket<MasterLink>, reply: string): void {
 /** Bytes from the master: handshake replies, then the RDB, then the command stream. */
 function masterLinkData(sock: Socket<MasterLink>, chunk: Buffer): void {
   const link = sock.data;
-  repl.lastIo = Date.now();
+  repl.lastIo = wallClock();
   if (repl.master && repl.master.sock === (sock as unknown)) return masterStreamData(repl.master, chunk);
   link.buf = link.buf.length ? Buffer.concat([link.buf, chunk]) : chunk;
   while (link.buf.length) {
@@ -11573,14 +11586,14 @@ function masterStreamData(m: Client, chunk: Buffer): void {
 
 /** serverCron's part: PING the replicas, ack the master, time out the link. */
 function replicationCron(): void {
-  const t = Date.now();
-  if (!isReplica() && repl.backlog && repl.replicas.size && t - repl.lastPing >= (conf["repl-ping-replica-period"] as number) * 1000) {
+  const t = wallClock();
+  if (!isReplica() && repl.backlog && repl.replicas.size && t - repl.lastPing >= confNum("repl-ping-replica-period") * 1000) {
     repl.lastPing = t;
     replicationFeedBytes(Buffer.from(respCommand(["PING"]), "latin1"));
   }
   if (isReplica() && repl.state === "connected" && t - repl.lastAck >= 1000) replicationSendAck();
   // Every phase times out after repl-timeout seconds without a byte from the master.
-  const silent = t - repl.lastIo > (conf["repl-timeout"] as number) * 1000;
+  const silent = t - repl.lastIo > confNum("repl-timeout") * 1000;
   if (isReplica() && silent && (repl.state === "connecting" || repl.state === "handshake")) {
     log("warning", "Timeout connecting to the MASTER...");
     cancelReplicationHandshake();
@@ -11601,9 +11614,9 @@ function replicationInfo(): string[] {
   if (isReplica()) {
     const up = repl.state === "connected";
     lines.push(`master_host:${repl.masterHost}`, `master_port:${repl.masterPort}`, `master_link_status:${up ? "up" : "down"}`,
-      `master_last_io_seconds_ago:${up ? Math.floor((Date.now() - repl.lastIo) / 1000) : -1}`,
+      `master_last_io_seconds_ago:${up ? Math.floor((wallClock() - repl.lastIo) / 1000) : -1}`,
       `master_sync_in_progress:${repl.state === "sync" ? 1 : 0}`, `slave_read_repl_offset:${repl.offset}`, `slave_repl_offset:${repl.offset}`);
-    if (!up) lines.push(`master_link_down_since_seconds:${repl.downSince ? Math.floor((Date.now() - repl.downSince) / 1000) : -1}`);
+    if (!up) lines.push(`master_link_down_since_seconds:${repl.downSince ? Math.floor((wallClock() - repl.downSince) / 1000) : -1}`);
     lines.push(`slave_priority:${conf["replica-priority"]}`, `slave_read_only:${conf["replica-read-only"] ? 1 : 0}`,
       `replica_announced:${conf["replica-announced"] ? 1 : 0}`);
   }
@@ -11612,7 +11625,7 @@ function replicationInfo(): string[] {
   online.forEach((r, i) => {
     const ip = r.replIp || r.addr.slice(0, r.addr.lastIndexOf(":")).replace(/^\[|\]$/g, "");
     const state = r.replState === "online" ? "online" : "wait_bgsave";
-    lines.push(`slave${i}:ip=${ip},port=${r.replListeningPort},state=${state},offset=${r.replAckOff},lag=${r.replAckTime ? Math.floor((Date.now() - r.replAckTime) / 1000) : 0}`);
+    lines.push(`slave${i}:ip=${ip},port=${r.replListeningPort},state=${state},offset=${r.replAckOff},lag=${r.replAckTime ? Math.floor((wallClock() - r.replAckTime) / 1000) : 0}`);
   });
   lines.push("master_failover_state:no-failover", `master_replid:${repl.replid}`, `master_replid2:${repl.replid2}`,
     `master_repl_offset:${repl.offset}`, `second_repl_offset:${repl.secondOffset}`, `repl_backlog_active:${repl.backlog ? 1 : 0}`,
