@@ -11701,7 +11701,11 @@ const PAGE_BITS = 12, PAGE_MASK = (1 << PAGE_BITS) - 1;
 // The entry knows its Dict slot, so that the Dict's index can point at the entry itself: a lookup
 // in a big table then reads the index and the entry (two cache misses), not also the slot.
 const PACK_MAX = 255;
-const ARENA_CHUNK = 1 << 16; // the largest chunk; a handle is chunk * ARENA_CHUNK + offset
+// An entry, at offset o of its chunk: key length, value length, Dict slot, then key and value.
+const ENTRY_KLEN = 0, ENTRY_VLEN = 1, ENTRY_SLOT = 2, ENTRY_KEY = 6;
+// A handle: the chunk's number above HANDLE_CHUNK_SHIFT bits, the entry's offset below.
+const HANDLE_CHUNK_SHIFT = 16, HANDLE_OFFSET_MASK = (1 << HANDLE_CHUNK_SHIFT) - 1;
+const ARENA_CHUNK = 1 << HANDLE_CHUNK_SHIFT; // the largest chunk
 // A handle must fit an Int32 (the index holds ~handle): an arena of 2 GiB packs no more entries.
 const ARENA_MAX_CHUNKS = 2 ** 31 / ARENA_CHUNK;
 
@@ -11713,25 +11717,25 @@ class Arena {
   private used = 0; // bytes taken in the last chunk
   private total = 0;
   private free: number[][] = [];
-  private static size(klen: number, vlen: number): number { return (klen + vlen + 9) & ~3; }
+  private static size(klen: number, vlen: number): number { return (ENTRY_KEY + klen + vlen + 3) & ~3; }
   /** True when the next entry could need a chunk past the last one a handle can name. */
   get full(): boolean { return this.chunks.length >= ARENA_MAX_CHUNKS - 1; }
   /** A new entry for key and val in Dict slot `slot`; returns its handle. */
   alloc(key: string, val: string, slot: number): number {
-    const h = this.take(Arena.size(key.length, val.length)), b = this.chunks[h >>> 16], o = h & 0xffff;
-    b[o] = key.length;
+    const h = this.take(Arena.size(key.length, val.length)), b = this.chunks[h >>> HANDLE_CHUNK_SHIFT], o = h & HANDLE_OFFSET_MASK;
+    b[o + ENTRY_KLEN] = key.length;
     Arena.setSlot(b, o, slot);
-    Arena.put(b, o + 6, key);
+    Arena.put(b, o + ENTRY_KEY, key);
     this.putVal(b, o, val);
     return h;
   }
   slotOf(h: number): number {
-    const b = this.chunks[h >>> 16], o = h & 0xffff;
-    return b[o + 2] | (b[o + 3] << 8) | (b[o + 4] << 16) | (b[o + 5] << 24);
+    const b = this.chunks[h >>> HANDLE_CHUNK_SHIFT], o = h & HANDLE_OFFSET_MASK;
+    return b[o + ENTRY_SLOT] | (b[o + ENTRY_SLOT + 1] << 8) | (b[o + ENTRY_SLOT + 2] << 16) | (b[o + ENTRY_SLOT + 3] << 24);
   }
-  moveTo(h: number, slot: number): void { Arena.setSlot(this.chunks[h >>> 16], h & 0xffff, slot); }
+  moveTo(h: number, slot: number): void { Arena.setSlot(this.chunks[h >>> HANDLE_CHUNK_SHIFT], h & HANDLE_OFFSET_MASK, slot); }
   private static setSlot(b: Buffer, o: number, slot: number): void {
-    b[o + 2] = slot; b[o + 3] = slot >>> 8; b[o + 4] = slot >>> 16; b[o + 5] = slot >>> 24;
+    b[o + ENTRY_SLOT] = slot; b[o + ENTRY_SLOT + 1] = slot >>> 8; b[o + ENTRY_SLOT + 2] = slot >>> 16; b[o + ENTRY_SLOT + 3] = slot >>> 24;
   }
   /** Copies s into b at p. (Its own copy of writeLatin1: that one, called with the clients'
    *  output buffers too, measured ~10 ns slower per SET here.) */
@@ -11751,61 +11755,61 @@ class Arena {
       c++;
       this.used = 0;
     }
-    const h = c * ARENA_CHUNK + this.used;
+    const h = (c << HANDLE_CHUNK_SHIFT) + this.used;
     this.used += size;
     this.total += size;
     return h;
   }
   private putVal(b: Buffer, o: number, val: string): void {
-    b[o + 1] = val.length;
-    Arena.put(b, o + 6 + b[o], val);
+    b[o + ENTRY_VLEN] = val.length;
+    Arena.put(b, o + ENTRY_KEY + b[o + ENTRY_KLEN], val);
   }
   release(h: number): void {
-    const b = this.chunks[h >>> 16], o = h & 0xffff, cls = Arena.size(b[o], b[o + 1]) >> 2;
+    const b = this.chunks[h >>> HANDLE_CHUNK_SHIFT], o = h & HANDLE_OFFSET_MASK, cls = Arena.size(b[o + ENTRY_KLEN], b[o + ENTRY_VLEN]) >> 2;
     (this.free[cls] ??= []).push(h);
   }
   /** Gives entry h the value val: in place if its size class allows, else in a new entry whose
    *  handle it returns. */
   setVal(h: number, val: string): number {
-    const b = this.chunks[h >>> 16], o = h & 0xffff, klen = b[o];
+    const b = this.chunks[h >>> HANDLE_CHUNK_SHIFT], o = h & HANDLE_OFFSET_MASK, klen = b[o + ENTRY_KLEN];
     const size = Arena.size(klen, val.length);
-    if (size === Arena.size(klen, b[o + 1])) { this.putVal(b, o, val); return h; }
-    const h2 = this.take(size), b2 = this.chunks[h2 >>> 16], o2 = h2 & 0xffff;
-    b.copy(b2, o2, o, o + 6 + klen);
+    if (size === Arena.size(klen, b[o + ENTRY_VLEN])) { this.putVal(b, o, val); return h; }
+    const h2 = this.take(size), b2 = this.chunks[h2 >>> HANDLE_CHUNK_SHIFT], o2 = h2 & HANDLE_OFFSET_MASK;
+    b.copy(b2, o2, o, o + ENTRY_KEY + klen);
     this.putVal(b2, o2, val);
     this.release(h);
     return h2;
   }
-  key(h: number): string { const b = this.chunks[h >>> 16], o = h & 0xffff; return b.latin1Slice(o + 6, o + 6 + b[o]); }
-  valLength(h: number): number { return this.chunks[h >>> 16][(h & 0xffff) + 1]; }
+  key(h: number): string { const b = this.chunks[h >>> HANDLE_CHUNK_SHIFT], o = h & HANDLE_OFFSET_MASK; return b.latin1Slice(o + ENTRY_KEY, o + ENTRY_KEY + b[o + ENTRY_KLEN]); }
+  valLength(h: number): number { return this.chunks[h >>> HANDLE_CHUNK_SHIFT][(h & HANDLE_OFFSET_MASK) + ENTRY_VLEN]; }
   /** Entry h's value as a number if it is an integer as string2ll reads one, of at most 15
    *  digits (exact in a double); else NaN. */
   intVal(h: number): number {
-    const b = this.chunks[h >>> 16], o = h & 0xffff, v = o + 6 + b[o], n = b[o + 1];
+    const b = this.chunks[h >>> HANDLE_CHUNK_SHIFT], o = h & HANDLE_OFFSET_MASK, v = o + ENTRY_KEY + b[o + ENTRY_KLEN], n = b[o + ENTRY_VLEN];
     return n > 16 || (n === 16 && b[v] !== 45) ? NaN : parseIntBytes(b, v, v + n);
   }
   /** The lengths of entry h's key and value together. */
-  bytes(h: number): number { const b = this.chunks[h >>> 16], o = h & 0xffff; return b[o] + b[o + 1]; }
+  bytes(h: number): number { const b = this.chunks[h >>> HANDLE_CHUNK_SHIFT], o = h & HANDLE_OFFSET_MASK; return b[o + ENTRY_KLEN] + b[o + ENTRY_VLEN]; }
   val(h: number): string {
-    const b = this.chunks[h >>> 16], o = h & 0xffff, v = o + 6 + b[o];
-    return b.latin1Slice(v, v + b[o + 1]);
+    const b = this.chunks[h >>> HANDLE_CHUNK_SHIFT], o = h & HANDLE_OFFSET_MASK, v = o + ENTRY_KEY + b[o + ENTRY_KLEN];
+    return b.latin1Slice(v, v + b[o + ENTRY_VLEN]);
   }
   keyIs(h: number, key: string): boolean {
-    const b = this.chunks[h >>> 16], o = h & 0xffff, n = key.length;
-    if (b[o] !== n) return false;
-    for (let i = 0; i < n; i++) if (b[o + 6 + i] !== key.charCodeAt(i)) return false;
+    const b = this.chunks[h >>> HANDLE_CHUNK_SHIFT], o = h & HANDLE_OFFSET_MASK, n = key.length;
+    if (b[o + ENTRY_KLEN] !== n) return false;
+    for (let i = 0; i < n; i++) if (b[o + ENTRY_KEY + i] !== key.charCodeAt(i)) return false;
     return true;
   }
-  hash(h: number): number { const b = this.chunks[h >>> 16], o = h & 0xffff; return dictHashBytes(b, o + 6, b[o]); }
+  hash(h: number): number { const b = this.chunks[h >>> HANDLE_CHUNK_SHIFT], o = h & HANDLE_OFFSET_MASK; return dictHashBytes(b, o + ENTRY_KEY, b[o + ENTRY_KLEN]); }
   /** Replies with entry h's value as a bulk string. */
   replyVal(c: Client, h: number): void {
-    const b = this.chunks[h >>> 16], o = h & 0xffff, v = o + 6 + b[o];
-    addReplyBulkBytes(c, b, v, v + b[o + 1]);
+    const b = this.chunks[h >>> HANDLE_CHUNK_SHIFT], o = h & HANDLE_OFFSET_MASK, v = o + ENTRY_KEY + b[o + ENTRY_KLEN];
+    addReplyBulkBytes(c, b, v, v + b[o + ENTRY_VLEN]);
   }
   /** Writes the entry's key as a bulk reply, straight from the arena. */
   replyKey(c: Client, h: number): void {
-    const b = this.chunks[h >>> 16], o = h & 0xffff;
-    addReplyBulkBytes(c, b, o + 6, o + 6 + b[o]);
+    const b = this.chunks[h >>> HANDLE_CHUNK_SHIFT], o = h & HANDLE_OFFSET_MASK;
+    addReplyBulkBytes(c, b, o + ENTRY_KEY, o + ENTRY_KEY + b[o + ENTRY_KLEN]);
   }
 }
 
@@ -12211,7 +12215,10 @@ const zslRank = new Float64Array(ZSKIPLIST_MAXLEVEL);
  *  passes in one cache line, as Redis reads its nodes: a big sorted set is mostly cache misses.
  *  Node 0 is the header, with every level; 0 as a link means none. Freed blocks and numbers are
  *  reused, and a list that shrank to an eighth is rebuilt smaller. */
-const ZSL_HEADER = 4 + 2 * ZSKIPLIST_MAXLEVEL; // the header's block, first in the buffer
+// A node's block of ints: its score (a double over the first two ints), the node before it, its
+// number, then one (next node, span) pair per level.
+const ZN_SCORE = 0, ZN_PREV = 2, ZN_NUM = 3, ZN_LEVELS = 4;
+const ZSL_HEADER = ZN_LEVELS + 2 * ZSKIPLIST_MAXLEVEL; // the header's block, first in the buffer
 class SkipList {
   private i32 = new Int32Array(2 * ZSL_HEADER);
   private f64 = new Float64Array(this.i32.buffer);
@@ -12233,15 +12240,15 @@ class SkipList {
     return level;
   }
 
-  member(n: number): string { const k = this.i32[n + 3]; return this.memberPages[k >> PAGE_BITS][k & PAGE_MASK]; }
+  member(n: number): string { const k = this.i32[n + ZN_NUM]; return this.memberPages[k >> PAGE_BITS][k & PAGE_MASK]; }
   private setMember(k: number, m: string): void { (this.memberPages[k >> PAGE_BITS] ??= [])[k & PAGE_MASK] = m; }
-  score(n: number): number { return this.f64[n >> 1]; }
+  score(n: number): number { return this.f64[(n + ZN_SCORE) >> 1]; }
   /** The node before n (0: none). */
-  prevOf(n: number): number { return this.i32[n + 2]; }
+  prevOf(n: number): number { return this.i32[n + ZN_PREV]; }
   /** The node after n on level i (0: none). */
-  next(n: number, i = 0): number { return this.i32[n + 4 + 2 * i]; }
+  next(n: number, i = 0): number { return this.i32[n + ZN_LEVELS + 2 * i]; }
   /** The first node, 0 when empty. */
-  first(): number { return this.i32[4]; }
+  first(): number { return this.i32[ZN_LEVELS]; }
 
   /** A node with `level` zeroed levels. */
   private alloc(level: number): number {
@@ -12257,7 +12264,7 @@ class SkipList {
     let n = this.freeBlocks[level]?.pop();
     if (n === undefined) {
       n = this.top;
-      this.top += 4 + 2 * level;
+      this.top += ZN_LEVELS + 2 * level;
       if (this.top > this.i32.length) {
         const i32 = new Int32Array(Math.max(this.i32.length * 2, this.top));
         i32.set(this.i32);
@@ -12265,14 +12272,14 @@ class SkipList {
         this.f64 = new Float64Array(i32.buffer);
       }
     }
-    this.i32.fill(0, n + 4, n + 4 + 2 * level);
-    this.i32[n + 3] = k;
+    this.i32.fill(0, n + ZN_LEVELS, n + ZN_LEVELS + 2 * level);
+    this.i32[n + ZN_NUM] = k;
     this.levelOf[k] = level;
     return n;
   }
 
   private free(n: number): void {
-    const k = this.i32[n + 3];
+    const k = this.i32[n + ZN_NUM];
     this.setMember(k, "");
     this.freeNums.push(k);
     (this.freeBlocks[this.levelOf[k]] ??= []).push(n);
@@ -12280,7 +12287,7 @@ class SkipList {
 
   /** True when (score, member) sorts before node n. */
   private before(score: number, member: string, n: number): boolean {
-    const s = this.f64[n >> 1];
+    const s = this.f64[(n + ZN_SCORE) >> 1];
     return s > score || (s === score && this.member(n) > member);
   }
 
@@ -12291,7 +12298,7 @@ class SkipList {
     for (let i = this.level - 1; i >= 0; i--) {
       rank[i] = i === this.level - 1 ? 0 : rank[i + 1];
       for (;;) {
-        const at = x + 4 + 2 * i, nx = this.i32[at];
+        const at = x + ZN_LEVELS + 2 * i, nx = this.i32[at];
         if (nx === 0 || this.before(score, member, nx)) break;
         rank[i] += this.i32[at + 1];
         x = nx;
@@ -12300,24 +12307,24 @@ class SkipList {
     }
     const level = SkipList.randomLevel();
     if (level > this.level) {
-      for (let i = this.level; i < level; i++) { rank[i] = 0; update[i] = 0; this.i32[5 + 2 * i] = this.length; }
+      for (let i = this.level; i < level; i++) { rank[i] = 0; update[i] = 0; this.i32[ZN_LEVELS + 1 + 2 * i] = this.length; }
       this.level = level;
     }
     x = this.alloc(level);
     const a = this.i32;
-    this.f64[x >> 1] = score;
-    this.setMember(a[x + 3], member);
+    this.f64[(x + ZN_SCORE) >> 1] = score;
+    this.setMember(a[x + ZN_NUM], member);
     for (let i = 0; i < level; i++) {
-      const u = update[i] + 4 + 2 * i, xi = x + 4 + 2 * i;
+      const u = update[i] + ZN_LEVELS + 2 * i, xi = x + ZN_LEVELS + 2 * i;
       a[xi] = a[u];
       a[u] = x;
       a[xi + 1] = a[u + 1] - (rank[0] - rank[i]);
       a[u + 1] = rank[0] - rank[i] + 1;
     }
-    for (let i = level; i < this.level; i++) a[update[i] + 5 + 2 * i]++;
-    a[x + 2] = update[0];
-    const nx = a[x + 4];
-    if (nx) a[nx + 2] = x;
+    for (let i = level; i < this.level; i++) a[update[i] + ZN_LEVELS + 1 + 2 * i]++;
+    a[x + ZN_PREV] = update[0];
+    const nx = a[x + ZN_LEVELS];
+    if (nx) a[nx + ZN_PREV] = x;
     else this.tail = x;
     this.length++;
     return x;
@@ -12329,7 +12336,7 @@ class SkipList {
     let x = 0;
     for (let i = this.level - 1; i >= 0; i--) {
       for (;;) {
-        const nx = a[x + 4 + 2 * i];
+        const nx = a[x + ZN_LEVELS + 2 * i];
         if (nx === 0) break;
         const s = f[nx >> 1];
         if (!(s < score || (s === score && this.member(nx) < member))) break;
@@ -12337,7 +12344,7 @@ class SkipList {
       }
       update[i] = x;
     }
-    const n = a[x + 4];
+    const n = a[x + ZN_LEVELS];
     if (!n || f[n >> 1] !== score || this.member(n) !== member) return false;
     this.unlink(n, update);
     this.free(n);
@@ -12346,18 +12353,18 @@ class SkipList {
   }
 
   private unlink(x: number, update: Int32Array): void {
-    const a = this.i32, xLevel = this.levelOf[a[x + 3]];
+    const a = this.i32, xLevel = this.levelOf[a[x + ZN_NUM]];
     for (let i = 0; i < this.level; i++) {
-      const u = update[i] + 4 + 2 * i;
+      const u = update[i] + ZN_LEVELS + 2 * i;
       if (i < xLevel && a[u] === x) {
-        a[u + 1] += a[x + 5 + 2 * i] - 1;
-        a[u] = a[x + 4 + 2 * i];
+        a[u + 1] += a[x + ZN_LEVELS + 1 + 2 * i] - 1;
+        a[u] = a[x + ZN_LEVELS + 2 * i];
       } else a[u + 1] -= 1;
     }
-    const nx = a[x + 4];
-    if (nx) a[nx + 2] = a[x + 2];
-    else this.tail = a[x + 2];
-    while (this.level > 1 && a[4 + 2 * (this.level - 1)] === 0) this.level--;
+    const nx = a[x + ZN_LEVELS];
+    if (nx) a[nx + ZN_PREV] = a[x + ZN_PREV];
+    else this.tail = a[x + ZN_PREV];
+    while (this.level > 1 && a[ZN_LEVELS + 2 * (this.level - 1)] === 0) this.level--;
     this.length--;
   }
 
@@ -12376,7 +12383,7 @@ class SkipList {
     let rank = 0, x = 0;
     for (let i = this.level - 1; i >= 0; i--) {
       for (;;) {
-        const at = x + 4 + 2 * i, nx = a[at];
+        const at = x + ZN_LEVELS + 2 * i, nx = a[at];
         if (nx === 0) break;
         const s = f[nx >> 1];
         if (!(s < score || (s === score && this.member(nx) <= member))) break;
@@ -12394,7 +12401,7 @@ class SkipList {
     let traversed = 0, x = 0;
     for (let i = this.level - 1; i >= 0; i--) {
       for (;;) {
-        const at = x + 4 + 2 * i, nx = a[at];
+        const at = x + ZN_LEVELS + 2 * i, nx = a[at];
         if (nx === 0 || traversed + a[at + 1] > rank) break;
         traversed += a[at + 1];
         x = nx;
