@@ -3983,10 +3983,9 @@ function lindexCommand(c: Client): void {
 /* LSET key index element */
 function lsetCommand(c: Client): void {
   const db = cdb(c);
-  const v = lookupKeyWrite(db, c.argv[1]);
-  if (v === undefined) return addReplyError(c, E.noKey);
-  if (checkType(c, v, "list")) return;
-  const l = v;
+  const l = lookupKeyWrite(db, c.argv[1]);
+  if (l === undefined) return addReplyError(c, E.noKey);
+  if (checkType(c, l, "list")) return;
   let index = parseIntOrReply(c, c.argv[2]);
   if (index === undefined) return;
   if (index < 0) index += l.length;
@@ -4002,10 +4001,9 @@ function linsertCommand(c: Client): void {
   const where = c.argv[2].toLowerCase();
   if (where !== "before" && where !== "after") return addReplyError(c, E.syntax);
   const db = cdb(c);
-  const v = lookupKeyWrite(db, c.argv[1]);
-  if (v === undefined) return addReplyLongLong(c, 0);
-  if (checkType(c, v, "list")) return;
-  const l = v;
+  const l = lookupKeyWrite(db, c.argv[1]);
+  if (l === undefined) return addReplyLongLong(c, 0);
+  if (checkType(c, l, "list")) return;
   const items = l.range(0, l.length - 1);
   const at = items.indexOf(c.argv[3]);
   if (at < 0) return addReplyLongLong(c, -1);
@@ -4021,10 +4019,9 @@ function lremCommand(c: Client): void {
   const count = parseIntOrReply(c, c.argv[2]);
   if (count === undefined) return;
   const db = cdb(c), key = c.argv[1], ele = c.argv[3];
-  const v = lookupKeyWrite(db, key);
-  if (v === undefined) return addReplyLongLong(c, 0);
-  if (checkType(c, v, "list")) return;
-  const l = v;
+  const l = lookupKeyWrite(db, key);
+  if (l === undefined) return addReplyLongLong(c, 0);
+  if (checkType(c, l, "list")) return;
   const items = l.range(0, l.length - 1);
   const limit = count === 0 ? Infinity : Math.abs(count);
   let removed = 0;
@@ -4048,10 +4045,9 @@ function ltrimCommand(c: Client): void {
   let end = parseIntOrReply(c, c.argv[3]);
   if (end === undefined) return;
   const db = cdb(c), key = c.argv[1];
-  const v = lookupKeyWrite(db, key);
-  if (v === undefined) return addReplyOK(c);
-  if (checkType(c, v, "list")) return;
-  const l = v;
+  const l = lookupKeyWrite(db, key);
+  if (l === undefined) return addReplyOK(c);
+  if (checkType(c, l, "list")) return;
   const len = l.length;
   if (start < 0) start = len + start;
   if (end < 0) end = len + end;
@@ -4090,10 +4086,10 @@ function lposCommand(c: Client): void {
   const fromTail = rank < 0;
   // -LLONG_MIN overflows in C and stays negative, so every match qualifies: keep that.
   if (fromTail && rank !== -9223372036854775808) rank = -rank;
-  const v = lookupKeyRead(cdb(c), argv[1]);
-  if (v === undefined) return count !== -1 ? addReplyArrayLen(c, 0) : addReplyNull(c);
-  if (checkType(c, v, "list")) return;
-  const l = v, len = l.length;
+  const l = lookupKeyRead(cdb(c), argv[1]);
+  if (l === undefined) return count !== -1 ? addReplyArrayLen(c, 0) : addReplyNull(c);
+  if (checkType(c, l, "list")) return;
+  const len = l.length;
   const found: number[] = [];
   let matches = 0;
   for (let n = 0; n < len && (maxlen === 0 || n < maxlen); n++) {
@@ -4388,9 +4384,8 @@ function hgetCommand(c: Client): void {
 
 /* HMGET key field [field ...] */
 function hmgetCommand(c: Client): void {
-  const v = lookupKeyRead(cdb(c), c.argv[1]);
-  if (checkType(c, v, "hash")) return;
-  const h = v;
+  const h = lookupKeyRead(cdb(c), c.argv[1]);
+  if (checkType(c, h, "hash")) return;
   addReplyArrayLen(c, c.argv.length - 2);
   for (let i = 2; i < c.argv.length; i++) {
     const x = h?.dict.get(c.argv[i]);
@@ -4401,10 +4396,9 @@ function hmgetCommand(c: Client): void {
 /* HDEL key field [field ...] */
 function hdelCommand(c: Client): void {
   const db = cdb(c), key = c.argv[1];
-  const v = lookupKeyWrite(db, key);
-  if (v === undefined) return addReplyLongLong(c, 0);
-  if (checkType(c, v, "hash")) return;
-  const h = v;
+  const h = lookupKeyWrite(db, key);
+  if (h === undefined) return addReplyLongLong(c, 0);
+  if (checkType(c, h, "hash")) return;
   let deleted = 0;
   for (let i = 2; i < c.argv.length; i++) if (h.delete(c.argv[i])) deleted++;
   if (deleted) {
@@ -4628,9 +4622,8 @@ function setTypeCreate(first: string): RSet {
 /* SADD key member [member ...] */
 function saddCommand(c: Client): void {
   const db = cdb(c), key = c.argv[1];
-  const v = lookupKeyWrite(db, key);
-  if (checkType(c, v, "set")) return;
-  let s = v;
+  let s = lookupKeyWrite(db, key);
+  if (checkType(c, s, "set")) return;
   if (!s) { s = setTypeCreate(c.argv[2]); dbAdd(db, key, s); }
   let added = 0;
   for (let i = 2; i < c.argv.length; i++) if (s.add(c.argv[i])) added++;
@@ -4642,10 +4635,9 @@ function saddCommand(c: Client): void {
 /* SREM key member [member ...] */
 function sremCommand(c: Client): void {
   const db = cdb(c), key = c.argv[1];
-  const v = lookupKeyWrite(db, key);
-  if (v === undefined) return addReplyLongLong(c, 0);
-  if (checkType(c, v, "set")) return;
-  const s = v;
+  const s = lookupKeyWrite(db, key);
+  if (s === undefined) return addReplyLongLong(c, 0);
+  if (checkType(c, s, "set")) return;
   let removed = 0;
   for (let i = 2; i < c.argv.length; i++) if (s.remove(c.argv[i])) removed++;
   if (removed) {
@@ -4664,9 +4656,8 @@ function sismemberCommand(c: Client): void {
 
 /* SMISMEMBER key member [member ...] */
 function smismemberCommand(c: Client): void {
-  const v = lookupKeyRead(cdb(c), c.argv[1]);
-  if (checkType(c, v, "set")) return;
-  const s = v;
+  const s = lookupKeyRead(cdb(c), c.argv[1]);
+  if (checkType(c, s, "set")) return;
   addReplyArrayLen(c, c.argv.length - 2);
   for (let i = 2; i < c.argv.length; i++) addReplyLongLong(c, s?.has(c.argv[i]) ? 1 : 0);
 }
@@ -4702,10 +4693,9 @@ function spopCommand(c: Client): void {
   if (argv.length > 3) return addReplyError(c, E.syntax);
   const db = cdb(c), key = argv[1];
   if (argv.length === 2) {
-    const v = lookupKeyWrite(db, key);
-    if (v === undefined) return addReplyNull(c);
-    if (checkType(c, v, "set")) return;
-    const s = v;
+    const s = lookupKeyWrite(db, key);
+    if (s === undefined) return addReplyNull(c);
+    if (checkType(c, s, "set")) return;
     const m = s.dict.keyAt(s.dict.randomIndex());
     s.remove(m);
     keyModified(db, key, NOTIFY_SET, "spop");
@@ -4716,10 +4706,9 @@ function spopCommand(c: Client): void {
   }
   const count = parsePositiveOrReply(c, argv[2]);
   if (count === undefined) return;
-  const v = lookupKeyWrite(db, key);
-  if (v === undefined) return addReplySetLen(c, 0);
-  if (checkType(c, v, "set")) return;
-  const s = v;
+  const s = lookupKeyWrite(db, key);
+  if (s === undefined) return addReplySetLen(c, 0);
+  if (checkType(c, s, "set")) return;
   if (count === 0) return addReplySetLen(c, 0);
   if (count >= s.size) {
     const all = s.members();
@@ -5094,10 +5083,9 @@ function zincrbyCommand(c: Client): void { zaddGeneric(c, ZADD_INCR); }
 /* ZREM key member [member ...] */
 function zremCommand(c: Client): void {
   const db = cdb(c), key = c.argv[1];
-  const v = lookupKeyWrite(db, key);
-  if (v === undefined) return addReplyLongLong(c, 0);
-  if (checkType(c, v, "zset")) return;
-  const z = v;
+  const z = lookupKeyWrite(db, key);
+  if (z === undefined) return addReplyLongLong(c, 0);
+  if (checkType(c, z, "zset")) return;
   let deleted = 0;
   for (let i = 2; i < c.argv.length; i++) if (z.delete(c.argv[i])) deleted++;
   if (deleted) {
@@ -5118,9 +5106,8 @@ function zscoreCommand(c: Client): void {
 
 /* ZMSCORE key member [member ...] */
 function zmscoreCommand(c: Client): void {
-  const v = lookupKeyRead(cdb(c), c.argv[1]);
-  if (checkType(c, v, "zset")) return;
-  const z = v;
+  const z = lookupKeyRead(cdb(c), c.argv[1]);
+  if (checkType(c, z, "zset")) return;
   addReplyArrayLen(c, c.argv.length - 2);
   for (let i = 2; i < c.argv.length; i++) {
     const s = z?.dict.get(c.argv[i]);
@@ -5327,10 +5314,9 @@ function zremrangeGeneric(c: Client, type: "rank" | "score" | "lex"): void {
     select = (z) => (lexRangeEmpty(r) ? [] : zsetRangeByBounds(z, lexGteMin(r), lexLteMax(r), 0, -1, false));
   }
   const db = cdb(c), key = argv[1];
-  const v = lookupKeyWrite(db, key);
-  if (v === undefined) return addReplyLongLong(c, 0);
-  if (checkType(c, v, "zset")) return;
-  const z = v;
+  const z = lookupKeyWrite(db, key);
+  if (z === undefined) return addReplyLongLong(c, 0);
+  if (checkType(c, z, "zset")) return;
   const nodes = select(z);
   for (const n of nodes) z.delete(n.member);
   if (nodes.length) {
@@ -6228,10 +6214,9 @@ function xsetidCommand(c: Client): void {
     } else return addReplyError(c, E.syntax);
   }
   const db = cdb(c);
-  const v = lookupKeyWrite(db, argv[1]);
-  if (v === undefined) return addReplyError(c, E.noKey);
-  if (checkType(c, v, "stream")) return;
-  const s = v;
+  const s = lookupKeyWrite(db, argv[1]);
+  if (s === undefined) return addReplyError(c, E.noKey);
+  if (checkType(c, s, "stream")) return;
   if (entriesAdded !== -1n && s.length > entriesAdded) return addReplyError(c, "ERR The entries_added specified in XSETID is smaller than the target stream length");
   if (s.length > 0 && sidCmp(id, s.lastId) < 0) return addReplyError(c, "ERR The ID specified in XSETID is smaller than the target stream top item");
   s.lastId = id;
@@ -6301,9 +6286,8 @@ function xgroupCreateCommand(c: Client): void {
     } else return addReplySubcommandSyntaxError(c);
   }
   const db = cdb(c);
-  const v = lookupKeyWrite(db, key);
-  if (checkType(c, v, "stream")) return;
-  let s = v;
+  let s = lookupKeyWrite(db, key);
+  if (checkType(c, s, "stream")) return;
   if (!s && !mkstream) return addReplyError(c, "ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you may want to use the MKSTREAM option to create an empty stream automatically.");
   let id: SID;
   if (argv[4] === "$") id = s ? s.lastId : SID_MIN;
@@ -6366,10 +6350,9 @@ function xgroupSetidCommand(c: Client): void {
 /* XGROUP DESTROY key group */
 function xgroupDestroyCommand(c: Client): void {
   const db = cdb(c);
-  const v = lookupKeyWrite(db, c.argv[2]);
-  if (v === undefined) return addReplyError(c, "ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you may want to use the MKSTREAM option to create an empty stream automatically.");
-  if (checkType(c, v, "stream")) return;
-  const s = v;
+  const s = lookupKeyWrite(db, c.argv[2]);
+  if (s === undefined) return addReplyError(c, "ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you may want to use the MKSTREAM option to create an empty stream automatically.");
+  if (checkType(c, s, "stream")) return;
   if (!s.groups.delete(c.argv[3])) return addReplyLongLong(c, 0);
   addReplyLongLong(c, 1);
   server.dirty++;
@@ -6507,9 +6490,8 @@ function xreadGeneric(c: Client, group: boolean): void {
   if (group && saveJob) for (let k = 0; k < nkeys; k++) saveBeforeChange(db, argv[streamsIdx + k]);
   for (let k = 0; k < nkeys; k++) {
     const key = argv[streamsIdx + k], idArg = argv[streamsIdx + nkeys + k];
-    const v = lookupKeyRead(db, key);
-    if (checkType(c, v, "stream")) return;
-    const s = v;
+    const s = lookupKeyRead(db, key);
+    if (checkType(c, s, "stream")) return;
     let g: StreamGroup | null = null;
     if (group) {
       g = s?.groups.get(groupName) ?? null;
@@ -6727,9 +6709,8 @@ function xpendingCommand(c: Client): void {
 function xclaimCommand(c: Client): void {
   const argv = c.argv, db = cdb(c);
   if (saveJob) saveBeforeChange(db, argv[1]);
-  const v = lookupKeyRead(db, argv[1]);
-  if (checkType(c, v, "stream")) return;
-  const s = v;
+  const s = lookupKeyRead(db, argv[1]);
+  if (checkType(c, s, "stream")) return;
   const g = s?.groups.get(argv[2]);
   if (!s || !g) return addReplyError(c, `NOGROUP No such key '${argv[1]}' or consumer group '${argv[2]}'`);
   const minIdleArg = parseIntOrReply(c, argv[4], "ERR Invalid min-idle-time argument for XCLAIM");
@@ -6837,9 +6818,8 @@ function xautoclaimCommand(c: Client): void {
     else return addReplyError(c, E.syntax);
   }
   if (saveJob) saveBeforeChange(db, argv[1]);
-  const v = lookupKeyRead(db, argv[1]);
-  if (checkType(c, v, "stream")) return;
-  const s = v;
+  const s = lookupKeyRead(db, argv[1]);
+  if (checkType(c, s, "stream")) return;
   const g = s?.groups.get(argv[2]);
   if (!s || !g) return addReplyError(c, `NOGROUP No such key '${argv[1]}' or consumer group '${argv[2]}'`);
   // Redis allocates COUNT deleted-ID slots of 16 bytes up front; more than the machine has fails.
@@ -6967,10 +6947,9 @@ function xinfoStreamCommand(c: Client): void {
 }
 
 function xinfoGroupsCommand(c: Client): void {
-  const v = lookupKeyRead(cdb(c), c.argv[2]);
-  if (v === undefined) return addReplyError(c, E.noKey);
-  if (checkType(c, v, "stream")) return;
-  const s = v;
+  const s = lookupKeyRead(cdb(c), c.argv[2]);
+  if (s === undefined) return addReplyError(c, E.noKey);
+  if (checkType(c, s, "stream")) return;
   addReplyArrayLen(c, s.groups.size);
   for (const g of byName(s.groups)) {
     addReplyMapLen(c, 6);
