@@ -9742,8 +9742,7 @@ interface SaveJob {
 let saveEpoch = 0;
 let saveJob: SaveJob | null = null;
 // A background save writes for this long between events. A command that arrives meanwhile waits
-// for the rest of the slice: with 3 ms slices, PINGs during a 1M-key BGSAVE took 3 ms at the
-// median; with 1 they take ~1.4 ms, and the save takes as long.
+// for the rest of the slice, so the slice is the latency a BGSAVE adds (bench/results.md).
 const SAVE_SLICE_MS = 1;
 
 /** Copy-on-write: called before any change to a key while a save runs. If the save has not
@@ -11671,8 +11670,8 @@ function hashMix(h: number): number {
 const PAGE_BITS = 12, PAGE_MASK = (1 << PAGE_BITS) - 1;
 
 // A JS string costs about 50 bytes of memory beyond its characters (its cell, its header, the
-// allocator's rounding), and the collector visits each one: a million small keys with their
-// values were two million strings, twice Redis's memory. So a Dict whose values are mostly
+// allocator's rounding), and the collector visits each one (bench/results.md has what that did to
+// a million keys). So a Dict whose values are mostly
 // strings (a database, a hash) keeps a key of at most PACK_MAX bytes with its string value of at
 // most PACK_MAX bytes as one entry of bytes in an Arena (and a set's Dict a member of at most
 // PACK_MAX bytes, with an empty value):
@@ -11717,7 +11716,7 @@ class Arena {
     b[o + ENTRY_SLOT] = slot; b[o + ENTRY_SLOT + 1] = slot >>> 8; b[o + ENTRY_SLOT + 2] = slot >>> 16; b[o + ENTRY_SLOT + 3] = slot >>> 24;
   }
   /** Copies s into b at p. (Its own copy of writeLatin1: that one, called with the clients'
-   *  output buffers too, measured ~10 ns slower per SET here.) */
+   *  output buffers too, was slower per SET here: bench/results.md.) */
   private static put(b: Buffer, p: number, s: string): void {
     const n = s.length;
     if (n > 16) b.latin1Write(s, p);
@@ -11795,8 +11794,8 @@ class Arena {
 class Dict<V> {
   // The entries, key then value, slot i at pages[i >> PAGE_BITS][2 * (i & PAGE_MASK)]:
   // in pages of 4096 rather than one array because JavaScriptCore's collector, while it marks,
-  // rescans an array in full after each store into it. With a million keys in one array, every
-  // SET made the collector rescan 8 MB: collections crawled for seconds and took half the CPU.
+  // rescans an array in full after each store into it: one array of a million keys made every
+  // collection crawl (bench/results.md).
   // In a packing Dict, a slot whose value place holds a number holds an Arena entry's handle
   // there (and null in the key's place): such a Dict never stores numbers as values.
   private pages: unknown[][] = [[]];

@@ -40,6 +40,7 @@ import { join, resolve } from "node:path";
 
 const ROOT = resolve(import.meta.dir, "..");
 const OUT_MD = join(ROOT, "bench", "results.md");
+const KEPT_SECTION = "## Measurements behind choices in main.ts";
 const OUT_SVG = join(ROOT, "bench", "results.svg");
 
 const env = process.env;
@@ -792,7 +793,9 @@ async function main() {
 
   loadavg.push(readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" "));
   const minutes = (now() - t0) / 60_000;
-  writeFileSync(OUT_MD, markdown(results, P, info, date, minutes, loadavg));
+  // The hand-written section at the end (the measurements behind choices made in main.ts) is kept.
+  const previous = readFileSync(OUT_MD, "utf8"), at = previous.indexOf(KEPT_SECTION);
+  writeFileSync(OUT_MD, markdown(results, P, info, date, minutes, loadavg) + (at >= 0 ? "\n" + previous.slice(at) : ""));
   writeFileSync(OUT_SVG, svg(results, P, info, date));
   log(`\nDone in ${minutes.toFixed(1)} min. Wrote ${OUT_MD} and ${OUT_SVG}`);
 }
