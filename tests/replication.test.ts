@@ -68,6 +68,16 @@ async function startRedbun(params: Record<string, string | number> = {}): Promis
   return node;
 }
 
+/** A Redbun master and a Redbun replica in sync with it, after `seed` ran on the master: the setup
+ *  most describes here share. */
+async function primaryAndReplica(seed?: (m: Node) => Promise<void>): Promise<[Node, Node]> {
+  const [m, r] = await Promise.all([startRedbun(), startRedbun()]);
+  if (seed) await seed(m);
+  await replicaOf(r, m);
+  await waitInSync(m, r);
+  return [m, r];
+}
+
 /** Starts redis-server in a fresh temp dir: persistence off, DEBUG allowed, and diskless sync
  *  without the default 5 s wait for more replicas. */
 async function startRedis(params: Record<string, string | number> = {}): Promise<Node> {
@@ -743,11 +753,7 @@ describe("full synchronization", () => {
 
 describe("the replication stream", () => {
   let m: Node, r: Node;
-  beforeAll(async () => {
-    [m, r] = await Promise.all([startRedbun(), startRedbun()]);
-    await replicaOf(r, m);
-    await waitInSync(m, r);
-  });
+  beforeAll(async () => { [m, r] = await primaryAndReplica(); });
   afterAll(async () => { await m.stop(); await r.stop(); });
 
   test("SET with EX, PX and EXAT, SETEX, PSETEX, GETEX and EXPIRE give the replica the master's absolute expiry time", async () => {
@@ -1060,10 +1066,7 @@ describe("a master that misbehaves", () => {
 describe("a read-only replica", () => {
   let m: Node, r: Node;
   beforeAll(async () => {
-    [m, r] = await Promise.all([startRedbun(), startRedbun()]);
-    await m.c.cmd("SET", "k", "v");
-    await replicaOf(r, m);
-    await waitInSync(m, r);
+    [m, r] = await primaryAndReplica(async (m) => { await m.c.cmd("SET", "k", "v"); });
   });
   afterAll(async () => { await m.stop(); await r.stop(); });
 
@@ -1098,11 +1101,7 @@ describe("a read-only replica", () => {
 
 describe("expiry on a replica", () => {
   let m: Node, r: Node;
-  beforeAll(async () => {
-    [m, r] = await Promise.all([startRedbun(), startRedbun()]);
-    await replicaOf(r, m);
-    await waitInSync(m, r);
-  });
+  beforeAll(async () => { [m, r] = await primaryAndReplica(); });
   afterAll(async () => { await m.stop(); await r.stop(); });
 
   test("a key past its TTL reads as missing on the replica but is deleted only when the master's DEL arrives", async () => {
@@ -1264,10 +1263,7 @@ describe("WAIT", () => {
 describe("partial resynchronization", () => {
   let m: Node, r: Node;
   beforeAll(async () => {
-    [m, r] = await Promise.all([startRedbun(), startRedbun()]);
-    expectNoErrors(await pipeline(m.c, allTypesCommands()));
-    await replicaOf(r, m);
-    await waitInSync(m, r);
+    [m, r] = await primaryAndReplica(async (m) => expectNoErrors(await pipeline(m.c, allTypesCommands())));
   });
   afterAll(async () => { await m.stop(); await r.stop(); });
 
@@ -1312,11 +1308,7 @@ describe("partial resynchronization", () => {
 
 describe("repl-backlog-size", () => {
   let m: Node, r: Node;
-  beforeAll(async () => {
-    [m, r] = await Promise.all([startRedbun(), startRedbun()]);
-    await replicaOf(r, m);
-    await waitInSync(m, r);
-  });
+  beforeAll(async () => { [m, r] = await primaryAndReplica(); });
   afterAll(async () => { await m.stop(); await r.stop(); });
 
   test("raised with CONFIG SET, the backlog keeps more than the default 1 MB", async () => {
