@@ -4184,17 +4184,24 @@ function parseMpopArgs(c: Client, numkeysIdx: number, whereWords: [string, strin
 }
 
 /* LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count] */
-function lmpopCommand(c: Client): void {
-  const args = parseMpopArgs(c, 1, ["left", "right"]);
+function lmpopCommand(c: Client): void { lmpopGeneric(c, false); }
+
+/** LMPOP and BLMPOP: pops from the first non-empty list; with nothing to pop, nil, or BLMPOP
+ *  blocks on all the keys. */
+function lmpopGeneric(c: Client, blocking: boolean): void {
+  const args = parseMpopArgs(c, blocking ? 2 : 1, ["left", "right"]);
   if (!args) return;
+  const timeout = blocking ? parseTimeoutOrReply(c, c.argv[1]) : 0;
+  if (timeout === undefined) return;
   const db = cdb(c);
   for (const key of args.keys) {
-    const v = lookupKeyWrite(db, key);
-    if (v === undefined) continue;
-    if (checkType(c, v, "list")) return;
-    return listPopRangeAndReplyWithKey(c, db, key, v, args.where, args.count);
+    const l = lookupKeyWrite(db, key);
+    if (l === undefined) continue;
+    if (checkType(c, l, "list")) return;
+    return listPopRangeAndReplyWithKey(c, db, key, l, args.where, args.count);
   }
-  addReplyNullArray(c);
+  if (blocking) blockForKeys(c, "list", args.keys, timeout, { where: args.where, whereto: 0, target: null, count: args.count });
+  else addReplyNullArray(c);
 }
 
 /* BLPOP key [key ...] timeout and BRPOP */
@@ -4242,20 +4249,7 @@ function brpoplpushCommand(c: Client): void {
 }
 
 /* BLMPOP timeout numkeys key [key ...] LEFT|RIGHT [COUNT count] */
-function blmpopCommand(c: Client): void {
-  const args = parseMpopArgs(c, 2, ["left", "right"]);
-  if (!args) return;
-  const timeout = parseTimeoutOrReply(c, c.argv[1]);
-  if (timeout === undefined) return;
-  const db = cdb(c);
-  for (const key of args.keys) {
-    const v = lookupKeyWrite(db, key);
-    if (v === undefined) continue;
-    if (checkType(c, v, "list")) return;
-    return listPopRangeAndReplyWithKey(c, db, key, v, args.where, args.count);
-  }
-  blockForKeys(c, "list", args.keys, timeout, { where: args.where, whereto: 0, target: null, count: args.count });
-}
+function blmpopCommand(c: Client): void { lmpopGeneric(c, true); }
 
 /** Gives a blocked list client its element(s): BLPOP/BRPOP, BLMPOP, or BLMOVE's move. */
 function serveClientBlockedOnList(c: Client, db: Db, key: string, list: RList, b: BlockState): void {
@@ -6917,32 +6911,31 @@ function xinfoStreamCommand(c: Client): void {
     addReplyBulk(c, "entries-read"); g.entriesRead === SCG_INVALID_ENTRIES_READ ? addReplyNull(c) : addReplyLongLong(c, g.entriesRead);
     const lag = streamGroupLag(s, g);
     addReplyBulk(c, "lag"); lag === null ? addReplyNull(c) : addReplyLongLong(c, lag);
-    addReplyBulk(c, "pel-count"); addReplyLongLong(c, g.pel.size);
-    const pel = g.pel.sorted();
-    const shown = count ? pel.slice(0, count) : pel;
-    addReplyBulk(c, "pending");
-    addReplyArrayLen(c, shown.length);
-    for (const n of shown) {
-      addReplyArrayLen(c, 4);
-      addReplyStreamId(c, n.id); addReplyBulk(c, n.consumer.name);
-      addReplyLongLong(c, n.deliveryTime); addReplyLongLong(c, n.deliveryCount);
-    }
+    addReplyPendingList(c, g.pel, count, true);
     addReplyBulk(c, "consumers");
     addReplyArrayLen(c, g.consumers.size);
     for (const cons of byName(g.consumers)) {
       addReplyMapLen(c, 4);
       addReplyBulk(c, "name"); addReplyBulk(c, cons.name);
       addReplyBulk(c, "seen-time"); addReplyLongLong(c, cons.seenTime);
-      addReplyBulk(c, "pel-count"); addReplyLongLong(c, cons.pel.size);
-      const mine = cons.pel.sorted();
-      const shownMine = count ? mine.slice(0, count) : mine;
-      addReplyBulk(c, "pending");
-      addReplyArrayLen(c, shownMine.length);
-      for (const n of shownMine) {
-        addReplyArrayLen(c, 3);
-        addReplyStreamId(c, n.id); addReplyLongLong(c, n.deliveryTime); addReplyLongLong(c, n.deliveryCount);
-      }
+      addReplyPendingList(c, cons.pel, count, false);
     }
+  }
+}
+
+/** XINFO STREAM FULL's "pel-count" and "pending" fields of a group (each entry with its consumer)
+ *  or of a consumer: the first `count` entries in ID order (all of them for a count of 0). */
+function addReplyPendingList(c: Client, pel: PelMap, count: number, withConsumer: boolean): void {
+  addReplyBulk(c, "pel-count"); addReplyLongLong(c, pel.size);
+  const all = pel.sorted();
+  const shown = count ? all.slice(0, count) : all;
+  addReplyBulk(c, "pending");
+  addReplyArrayLen(c, shown.length);
+  for (const n of shown) {
+    addReplyArrayLen(c, withConsumer ? 4 : 3);
+    addReplyStreamId(c, n.id);
+    if (withConsumer) addReplyBulk(c, n.consumer.name);
+    addReplyLongLong(c, n.deliveryTime); addReplyLongLong(c, n.deliveryCount);
   }
 }
 
@@ -7244,20 +7237,25 @@ function renameGeneric(c: Client, nx: boolean): void {
   const v = lookupKeyWrite(db, src);
   if (v === undefined) return addReplyError(c, E.noKey);
   if (src === dst) return nx ? addReplyLongLong(c, 0) : addReplyOK(c);
-  const expire = getExpire(db, src);
   if (lookupKeyWrite(db, dst) !== undefined) {
     if (nx) return addReplyLongLong(c, 0);
     dbDelete(db, dst);
   }
-  const enc = db.encodings.get(src);
-  dbAdd(db, dst, v);
-  if (enc) db.encodings.set(dst, enc);
-  if (expire !== -1) setExpire(db, dst, expire);
-  dbDelete(db, src);
-  server.dirty++;
-  keyModified(db, src, NOTIFY_GENERIC, "rename_from");
-  keyModified(db, dst, NOTIFY_GENERIC, "rename_to");
+  moveKey(db, src, db, dst, v, "rename");
   nx ? addReplyLongLong(c, 1) : addReplyOK(c);
+}
+
+/** RENAME's and MOVE's move: the value, its TTL and its recorded encoding go to a free key (of
+ *  the same or another database), with <event>_from and <event>_to notifications. */
+function moveKey(src: Db, srcKey: string, dst: Db, dstKey: string, v: RValue, event: string): void {
+  const expire = getExpire(src, srcKey), enc = src.encodings.get(srcKey);
+  dbAdd(dst, dstKey, v);
+  if (enc) dst.encodings.set(dstKey, enc);
+  if (expire !== -1) setExpire(dst, dstKey, expire);
+  dbDelete(src, srcKey);
+  server.dirty++;
+  keyModified(src, srcKey, NOTIFY_GENERIC, `${event}_from`);
+  keyModified(dst, dstKey, NOTIFY_GENERIC, `${event}_to`);
 }
 function renameCommand(c: Client): void { renameGeneric(c, false); }
 function renamenxCommand(c: Client): void { renameGeneric(c, true); }
@@ -7329,16 +7327,8 @@ function moveCommand(c: Client): void {
   if (src === dst) return addReplyError(c, "ERR source and destination objects are the same");
   const v = lookupKeyWrite(src, key);
   if (v === undefined) return addReplyLongLong(c, 0);
-  const expire = getExpire(src, key);
   if (lookupKeyWrite(dst, key) !== undefined) return addReplyLongLong(c, 0);
-  const enc = src.encodings.get(key);
-  dbAdd(dst, key, v);
-  if (enc) dst.encodings.set(key, enc);
-  if (expire !== -1) setExpire(dst, key, expire);
-  dbDelete(src, key);
-  server.dirty++;
-  keyModified(src, key, NOTIFY_GENERIC, "move_from");
-  keyModified(dst, key, NOTIFY_GENERIC, "move_to");
+  moveKey(src, key, dst, key, v, "move");
   addReplyLongLong(c, 1);
 }
 
