@@ -1814,7 +1814,22 @@ function rejectCommand(c: Client, msg: string, cmd?: RedisCommand): void {
   addReplyError(c, msg);
 }
 
-/** Checks everything that can refuse a command before it runs, then runs it. */
+/** Checks everything that can refuse a command before it runs, then runs it. The gates, in order
+ *  (each answers with Redis's exact error and counts the command as rejected):
+ *    1. the command exists (unknown command, unknown subcommand);
+ *    2. its arity;
+ *    3. DEBUG and MODULE as enable-debug-command / enable-module-command allow;
+ *    4. authentication (NOAUTH), unless the command needs none;
+ *    5. commands that cannot run inside MULTI;
+ *    6. ACL: the user may run it on these keys and channels (NOPERM, logged in the ACL log);
+ *    7. a read-only replica refuses writes (READONLY), a stale one most commands (MASTERDOWN);
+ *    8. min-replicas-to-write (NOREPLICAS);
+ *    9. a RESP2 client in subscribe mode may only manage subscriptions;
+ *   10. the disk refuses writes (MISCONF: a failed BGSAVE with save points, or an AOF write error);
+ *   11. maxmemory: evict, then refuse what may grow memory (OOM);
+ *   12. CLIENT PAUSE holds the command until the pause ends;
+ *   13. inside MULTI the command is queued (+QUEUED); otherwise call() runs it, and clients blocked
+ *       on keys it made ready are served. */
 function processCommand(c: Client): void {
   const argv = c.argv;
   const cmd = lookupCommand(argv);
