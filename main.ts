@@ -9,8 +9,8 @@
  * Flags and config files follow redis-server. Everything runs on one thread: a command runs to the
  * end before the next starts, as in Redis, so no data structure needs a lock.
  *
- * What it deliberately does not do (yet): scripting, cluster, TLS, bitmaps, geo and HyperLogLog.
- * Commands of those families answer Redis's unknown-command error.
+ * What it deliberately does not do (yet): FUNCTION/FCALL, cluster, TLS, bitmaps, geo and
+ * HyperLogLog. Commands of those families answer Redis's unknown-command error.
  *
  * The file is a book in three parts. Part I, the request path, is read in one sitting; each
  * chapter of Part II can be read alone; Part III holds what the chapters are built on. Every
@@ -41,6 +41,7 @@
  *     RDB — Redis's snapshot format, SAVE/BGSAVE without stalling, DUMP/RESTORE
  *     AOF — Redis 7's multi-part append-only file, fsync policies, rewrite
  *     Replication — PSYNC master and replica, backlog, WAIT, ROLE, REPLICAOF
+ *     Scripting — EVAL and SCRIPT on a real Lua 5.1 (WebAssembly): the sandbox, redis.call, replies
  *   Part III. Containers and algorithms
  *     Hash tables — Dict, the Arena that keeps short keys and values as bytes, and Db
  *     Skiplist — Redis's skiplist with spans, nodes in one buffer block each
@@ -96,6 +97,7 @@ declare global {
 // ============================================================================================
 
 const REDIS_VERSION = "7.0.15"; // the Redis whose behaviour we match; clients gate features on it
+const REDIS_VERSION_NUM = 0x07000f; // the same as a number, 0xMMmmpp (redis.REDIS_VERSION_NUM)
 const REDBUN_VERSION = "0.1.0";
 
 /** The live configuration, by canonical name: numbers for int/mem, booleans for bool, else strings. */
@@ -181,6 +183,20 @@ interface MasterLink {
   rdbGot: number;
   fullSync: { replid: string; offset: number } | null;
 }
+// Scripting: the Lua VM (started on first use), the script cache, and the run in progress; the
+// Scripting chapter explains them.
+const scripting = {
+  lua: null as Lua | null,
+  starting: null as Promise<void> | null,
+  waiting: new Set<Client>(), // clients whose command waits for the VM's first start
+  scripts: new Map<string, LuaScript>(), // by SHA1, lower case
+  scriptsMemory: 0,
+  run: null as ScriptRun | null,
+  client: null as Client | null, // the fake client redis.call runs commands as
+  realGlobals: 0, // registry references: the globals behind the read-only proxy, the error handler
+  errorHandler: 0,
+  gcCount: 0, // a GC step every 50 runs, as Redis
+};
 const stats = {
   connections: 0, rejectedConnections: 0, commands: 0, errorReplies: 0, netInput: 0, netOutput: 0, reads: 0, writes: 0,
   keyspaceHits: 0, keyspaceMisses: 0, expiredKeys: 0, expiredStalePerc: 0, expiredTimeCapReached: 0, expireCycleMs: 0,
@@ -1374,10 +1390,16 @@ function addReplyStatus(c: Client, s: string): void { addReplyProto(c, `+${s}\r\
 function addReplyOK(c: Client): void { addReplyProto(c, "+OK\r\n"); }
 
 /** Appends an error; `msg` starts with its code ("ERR ...", "WRONGTYPE ..."). Newlines become
- *  spaces, and the error is counted in INFO errorstats, as in Redis. */
-function addReplyError(c: Client, msg: string): void {
+ *  spaces, and the error is counted in INFO errorstats, as in Redis, unless `count` is false (an
+ *  error a script passes on was counted when its command failed). */
+function addReplyError(c: Client, msg: string, count = true): void {
   if (msg.includes("\r") || msg.includes("\n")) msg = msg.replace(/[\r\n]/g, " ");
   addReplyProto(c, `-${msg}\r\n`);
+  if (count) countErrorReply(msg);
+}
+
+/** Counts an error reply in INFO's total_error_replies and errorstats, by its code. */
+function countErrorReply(msg: string): void {
   stats.errorReplies++;
   const sp = msg.indexOf(" ");
   const code = sp < 0 ? msg : msg.slice(0, sp);
@@ -1442,11 +1464,18 @@ function addReplyDouble(c: Client, d: number): void {
   else addReplyProto(c, `,${s}\r\n`);
 }
 
-/** Text meant for humans (INFO, CLIENT LIST ...): a verbatim string in RESP3. */
+/** A big number: a bulk string in RESP2, a '(' big number in RESP3. */
+function addReplyBigNum(c: Client, s: string): void {
+  if (c.resp === 2) addReplyBulk(c, s);
+  else addReplyProto(c, `(${s}\r\n`);
+}
+
+/** Text meant for humans (INFO, CLIENT LIST ...): a verbatim string in RESP3, whose format is
+ *  three characters (cut or padded with spaces, as Redis writes it). */
 function addReplyVerbatim(c: Client, s: string, ext = "txt"): void {
   if (c.resp === 2) return addReplyBulk(c, s);
   addReplyPrefixedInt(c, 61 /* = */, s.length + 4);
-  addReplyProto(c, `${ext}:`);
+  addReplyProto(c, `${ext.length === 3 ? ext : ext.slice(0, 3).padEnd(3, " ")}:`);
   const out = reserve(c, s.length + 2);
   let p = c.outLen + out.latin1Write(s, c.outLen);
   out[p++] = 13; out[p++] = 10;
@@ -1458,13 +1487,13 @@ function addReplyBulks(c: Client, items: string[]): void {
   for (const s of items) addReplyBulk(c, s);
 }
 
-/** A help text: RESP2 array of status lines, as Redis's addReplyHelp. */
 /** Redis's addReplySubcommandSyntaxError: the subcommand as typed (at most 128 bytes), the
  *  command upper-cased. */
 function addReplySubcommandSyntaxError(c: Client): void {
   addReplyError(c, `ERR unknown subcommand or wrong number of arguments for '${c.argv[1].slice(0, 128)}'. Try ${c.argv[0].toUpperCase()} HELP.`);
 }
 
+/** A help text: RESP2 array of status lines, as Redis's addReplyHelp. */
 function addReplyHelp(c: Client, cmd: string, lines: string[]): void {
   const all = [`${cmd} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:`, ...lines, "HELP", "    Prints this help."];
   addReplyArrayLen(c, all.length);
@@ -1540,6 +1569,7 @@ class Client {
   waitState: { numreplicas: number; offset: number; timer: ReturnType<typeof setTimeout> | null } | null = null;
   propArgv: string[] | null = null; // what the running command propagates instead of its argv
   preventProp = false; // the running command propagated its effects itself (XREADGROUP, XCLAIM)
+  propTargets = PROPAGATE_AOF | PROPAGATE_REPL; // where its writes go (a script's redis.set_repl)
   xreadState: { targets: XReadTarget[]; groupName: string; consumerName: string; count: number; noack: boolean } | null = null;
   monitor = false;
   replyMode: "on" | "off" | "skip" = "on";
@@ -1709,7 +1739,7 @@ const FLAG_NAMES = ["write", "readonly", "denyoom", "module", "admin", "pubsub",
 const CMD_WRITE = 1 << 0, CMD_READONLY = 1 << 1, CMD_DENYOOM = 1 << 2, CMD_ADMIN = 1 << 4, CMD_PUBSUB = 1 << 5,
   CMD_NOSCRIPT = 1 << 6, CMD_BLOCKING = 1 << 7, CMD_LOADING = 1 << 8, CMD_STALE = 1 << 9, CMD_SKIP_MONITOR = 1 << 10,
   CMD_SKIP_SLOWLOG = 1 << 11, CMD_FAST = 1 << 13, CMD_NO_AUTH = 1 << 14, CMD_MAY_REPLICATE = 1 << 15, CMD_PROTECTED = 1 << 19,
-  CMD_NO_MULTI = 1 << 21;
+  CMD_NO_MANDATORY_KEYS = 1 << 18, CMD_NO_MULTI = 1 << 21;
 // ACL categories, in Redis's order (COMMAND INFO and ACL CAT list them in this order).
 const ACL_CATEGORIES = ["keyspace", "read", "write", "set", "sortedset", "list", "hash", "string", "bitmap", "hyperloglog",
   "geo", "stream", "pubsub", "admin", "fast", "slow", "blocking", "dangerous", "connection", "transaction", "scripting"];
@@ -1725,6 +1755,7 @@ interface RedisCommand {
   categories: number; // bitmask over ACL_CATEGORIES
   group: string;
   proc: (c: Client) => void;
+  flagsOf: ((argv: string[], cmd: RedisCommand) => number) | null; // flags that depend on the arguments (EVAL's)
   subcommands?: Map<string, RedisCommand>;
   parent?: RedisCommand;
   // INFO commandstats and latencystats (an HDR-style histogram: count per bucket, see latencyRecord).
@@ -1751,7 +1782,7 @@ function makeCommand(spec: CommandSpec, group: string, parent?: RedisCommand): R
   for (const f of flagStr.split(" ")) if (f) flags |= 1 << FLAG_NAMES.indexOf(f as (typeof FLAG_NAMES)[number]);
   const cats = new Set(catStr.split(" ").filter(Boolean));
   if (flags & CMD_WRITE) cats.add("write");
-  if (flags & CMD_READONLY) cats.add("read");
+  if (flags & CMD_READONLY && !cats.has("scripting")) cats.add("read"); // EVAL_RO is not @read, as in Redis
   if (flags & CMD_ADMIN) { cats.add("admin"); cats.add("dangerous"); }
   if (flags & CMD_PUBSUB) cats.add("pubsub");
   if (flags & CMD_FAST) cats.add("fast");
@@ -1759,7 +1790,7 @@ function makeCommand(spec: CommandSpec, group: string, parent?: RedisCommand): R
   if (!(flags & CMD_FAST)) cats.add("slow");
   let categories = 0;
   for (const cat of cats) categories |= 1 << ACL_CATEGORIES.indexOf(cat);
-  return { id: nextCommandId++, name: parent ? `${parent.name}|${name}` : name, arity, flags, firstKey, lastKey, step, categories, group, proc, parent, latency: null, latencyCount: 0, calls: 0, usec: 0, rejectedCalls: 0, failedCalls: 0 };
+  return { id: nextCommandId++, name: parent ? `${parent.name}|${name}` : name, arity, flags, firstKey, lastKey, step, categories, group, proc, flagsOf: null, parent, latency: null, latencyCount: 0, calls: 0, usec: 0, rejectedCalls: 0, failedCalls: 0 };
 }
 
 /** The command table, by lower-case name. A second map answers upper-case names without
@@ -1784,8 +1815,14 @@ function registerCommands(group: string, specs: CommandSpec[], subs: Record<stri
 /** Builds the command table from every chapter's rows, once all of them are defined (the
  *  last statement before main runs). */
 function buildCommandTable(): void {
-  for (const rows of [CONFIG_COMMANDS, TRANSACTION_COMMANDS, PUBSUB_COMMANDS, STRING_COMMANDS, LIST_COMMANDS, HASH_COMMANDS, SET_COMMANDS, ZSET_COMMANDS, STREAM_COMMANDS, KEY_COMMANDS, SERVER_COMMANDS, ACL_COMMANDS, RDB_COMMANDS, AOF_COMMANDS, REPLICATION_COMMANDS])
+  for (const rows of [CONFIG_COMMANDS, TRANSACTION_COMMANDS, PUBSUB_COMMANDS, STRING_COMMANDS, LIST_COMMANDS, HASH_COMMANDS, SET_COMMANDS, ZSET_COMMANDS, STREAM_COMMANDS, KEY_COMMANDS, SERVER_COMMANDS, ACL_COMMANDS, RDB_COMMANDS, AOF_COMMANDS, REPLICATION_COMMANDS, SCRIPTING_COMMANDS])
     for (const { group, specs, subs } of rows) registerCommands(group, specs, subs);
+  for (const [name, flagsOf] of Object.entries(COMMAND_FLAGS_OF)) commandTable.get(name)!.flagsOf = flagsOf;
+}
+
+/** A command's flags for this call (Redis's getCommandFlags): a script declares its own. */
+function commandFlags(cmd: RedisCommand, argv: string[]): number {
+  return cmd.flagsOf === null ? cmd.flags : cmd.flagsOf(argv, cmd);
 }
 
 /** The last name looked up and its command: a pipeline's names are mostly the parser's reused
@@ -1827,7 +1864,8 @@ function rejectCommand(c: Client, msg: string, cmd?: RedisCommand): void {
  *    9. a RESP2 client in subscribe mode may only manage subscriptions;
  *   10. the disk refuses writes (MISCONF: a failed BGSAVE with save points, or an AOF write error);
  *   11. maxmemory: evict, then refuse what may grow memory (OOM);
- *   12. CLIENT PAUSE holds the command until the pause ends;
+ *   12. CLIENT PAUSE holds the command until the pause ends, and a scripting command waits for the
+ *       Lua VM's first start;
  *   13. inside MULTI the command is queued (+QUEUED); otherwise call() runs it, and clients blocked
  *       on keys it made ready are served. */
 function processCommand(c: Client): void {
@@ -1845,6 +1883,7 @@ function processCommand(c: Client): void {
     return rejectCommand(c, `ERR unknown command '${cstr(argv[0], 128)}', with args beginning with: ${args}`);
   }
   c.lastCmd = cmd.name; // CLIENT LIST's cmd= names it even if it is only queued or refused
+  const flags = cmd.flagsOf === null ? cmd.flags : cmd.flagsOf(argv, cmd);
   if ((cmd.arity > 0 && argv.length !== cmd.arity) || argv.length < -cmd.arity) {
     return rejectCommand(c, `ERR wrong number of arguments for '${cmd.name}' command`, cmd);
   }
@@ -1863,17 +1902,13 @@ function processCommand(c: Client): void {
     }
   }
   if (isReplica() && !c.isMaster) {
-    if (conf["replica-read-only"] && cmd.flags & CMD_WRITE) return rejectCommand(c, "READONLY You can't write against a read only replica.", cmd);
-    if (repl.state !== "connected" && !conf["replica-serve-stale-data"] && !(cmd.flags & CMD_STALE)) {
+    if (conf["replica-read-only"] && flags & CMD_WRITE) return rejectCommand(c, "READONLY You can't write against a read only replica.", cmd);
+    if (repl.state !== "connected" && !conf["replica-serve-stale-data"] && !(flags & CMD_STALE)) {
       return rejectCommand(c, "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.", cmd);
     }
   }
-  const writesSomething = (cmd.flags & CMD_WRITE) !== 0 || (cmd.name === "exec" && (c.mstate?.some((q) => q.cmd.flags & CMD_WRITE) ?? false));
-  if (writesSomething && hot.minReplicasToWrite > 0 && !c.isMaster && !isReplica() && hot.minReplicasMaxLag > 0) {
-    const maxLag = hot.minReplicasMaxLag * 1000;
-    const good = [...repl.replicas].filter((r) => r.replState === "online" && wallClock() - r.replAckTime <= maxLag).length;
-    if (good < hot.minReplicasToWrite) return rejectCommand(c, "NOREPLICAS Not enough good replicas to write.", cmd);
-  }
+  const writesSomething = (flags & CMD_WRITE) !== 0 || (cmd.name === "exec" && (c.mstate?.some((q) => commandFlags(q.cmd, q.argv) & CMD_WRITE) ?? false));
+  if (writesSomething && !c.isMaster && !enoughGoodReplicas()) return rejectCommand(c, "NOREPLICAS Not enough good replicas to write.", cmd);
   if (c.resp === 2 && clientTotalSubscriptions(c) > 0 && !PUBSUB_CONTEXT_COMMANDS.has(cmd.name)) {
     return rejectCommand(c, `ERR Can't execute '${cmd.name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`, cmd);
   }
@@ -1885,14 +1920,15 @@ function processCommand(c: Client): void {
   if (hot.maxmemory && !c.isMaster && !c.isAof) {
     // Evict before running anything; refuse what may grow memory if that was not enough.
     const oom = !performEvictions();
-    const mayGrow = (cmd.flags & CMD_DENYOOM) !== 0 || (c.mstate !== null && !["exec", "discard", "quit", "reset"].includes(cmd.name));
+    const mayGrow = (flags & CMD_DENYOOM) !== 0 || (c.mstate !== null && !["exec", "discard", "quit", "reset"].includes(cmd.name));
     if (oom && mayGrow) return rejectCommand(c, "OOM command not allowed when used memory > 'maxmemory'.", cmd);
   }
-  if (!c.isMaster && isPausedFor(cmd)) {
+  if (!c.isMaster && isPausedFor(flags)) {
     c.paused = argv;
     server.pausedClients.add(c);
     return;
   }
+  if (scripting.lua === null && scriptingHoldUntilReady(c, cmd)) return;
   if (c.mstate && !MULTI_IMMEDIATE_COMMANDS.has(cmd.name)) {
     // A transaction already doomed (a watched key changed, an error queued) keeps nothing.
     if (!c.dirtyCas && !c.dirtyExec) c.mstate.push({ cmd, argv });
@@ -1935,10 +1971,20 @@ function latencyPercentile(cmd: RedisCommand, p: number): number {
   return 0;
 }
 
-/** True while CLIENT PAUSE holds this command back: everything under ALL, writes under WRITE. */
-function isPausedFor(cmd: RedisCommand | undefined): boolean {
+/** True while CLIENT PAUSE holds back a command with these flags: everything under ALL, writes
+ *  under WRITE. */
+function isPausedFor(flags: number): boolean {
   if (server.pauseEnd === 0 || server.pauseEnd <= now()) return false;
-  return server.pauseType === "all" || (cmd !== undefined && (cmd.flags & (CMD_WRITE | CMD_MAY_REPLICATE)) !== 0);
+  return server.pauseType === "all" || (flags & (CMD_WRITE | CMD_MAY_REPLICATE)) !== 0;
+}
+
+/** Redis's checkGoodReplicasStatus: min-replicas-to-write is met, or not asked for. */
+function enoughGoodReplicas(): boolean {
+  if (hot.minReplicasToWrite <= 0 || hot.minReplicasMaxLag <= 0 || isReplica()) return true;
+  const maxLag = hot.minReplicasMaxLag * 1000, t = wallClock();
+  let good = 0;
+  for (const r of repl.replicas) if (r.replState === "online" && t - r.replAckTime <= maxLag) good++;
+  return good >= hot.minReplicasToWrite;
 }
 
 /** What a RESP2 client with subscriptions may still run. */
@@ -1952,7 +1998,8 @@ function call(c: Client, cmd: RedisCommand): void {
   const errorsBefore = stats.errorReplies;
   const dirtyBefore = server.dirty;
   const start = chainClock >= 0 ? chainClock : performance.now();
-  cmdTime = Math.floor(clockBase + start);
+  // Commands run by EXEC or a script see the time their caller started at, as in Redis.
+  if (callDepth === 0) cmdTime = Math.floor(clockBase + start);
   c.lastCmd = cmd.name;
   c.propArgv = null;
   c.preventProp = false;
@@ -1970,7 +2017,7 @@ function call(c: Client, cmd: RedisCommand): void {
   callDepth--;
   // What changed the dataset reaches the AOF and replicas, in its effective form. EXEC is never
   // propagated itself: its commands are, wrapped in MULTI/EXEC by propagatePendingCommands.
-  if (server.dirty > dirtyBefore && cmd.name !== "exec" && !c.preventProp) alsoPropagate(c.db, c.propArgv ?? c.argv);
+  if (server.dirty > dirtyBefore && cmd.name !== "exec" && !c.preventProp) alsoPropagate(c.db, c.propArgv ?? c.argv, c.propTargets);
   if (callDepth === 0 && pendingOps.length) propagatePendingCommands();
   if (server.dirty > dirtyBefore) c.woff = repl.offset;
   const end = performance.now();
@@ -1994,7 +2041,9 @@ function call(c: Client, cmd: RedisCommand): void {
 
 // --- Propagation: a command's effects reach the AOF and replicas as commands, after it ran.
 
-interface PropagatedOp { dbIndex: number; argv: string[] }
+interface PropagatedOp { dbIndex: number; argv: string[]; targets: number }
+/** Where a propagated command goes (a script chooses with redis.set_repl). */
+const PROPAGATE_AOF = 1, PROPAGATE_REPL = 2;
 let pendingOps: PropagatedOp[] = [];
 let callDepth = 0;
 
@@ -2002,8 +2051,8 @@ let callDepth = 0;
 function propagationWanted(): boolean { return (aof.on || repl.backlog !== null) && !aof.loading; }
 
 /** Queues a write for the AOF and replicas (Redis's alsoPropagate). */
-function alsoPropagate(dbIndex: number, argv: string[]): void {
-  if (propagationWanted()) pendingOps.push({ dbIndex, argv });
+function alsoPropagate(dbIndex: number, argv: string[], targets = PROPAGATE_AOF | PROPAGATE_REPL): void {
+  if (targets && propagationWanted()) pendingOps.push({ dbIndex, argv, targets });
 }
 
 /** Sends what the outermost command queued: one op as is, several wrapped in MULTI/EXEC so
@@ -2013,13 +2062,13 @@ function propagatePendingCommands(): void {
   pendingOps = [];
   const wrap = ops.length > 1;
   if (wrap) propagateNow(ops[0].dbIndex, ["MULTI"]);
-  for (const op of ops) propagateNow(op.dbIndex, op.argv);
-  if (wrap) propagateNow(ops[0].dbIndex, ["EXEC"]);
+  for (const op of ops) propagateNow(op.dbIndex, op.argv, op.targets);
+  if (wrap) propagateNow(-1, ["EXEC"]); // in whatever database the last command left selected
 }
 
-function propagateNow(dbIndex: number, argv: string[]): void {
-  if (aof.on) feedAppendOnlyFile(dbIndex, argv);
-  replicationFeed(dbIndex, argv);
+function propagateNow(dbIndex: number, argv: string[], targets = PROPAGATE_AOF | PROPAGATE_REPL): void {
+  if (aof.on && targets & PROPAGATE_AOF) feedAppendOnlyFile(dbIndex, argv);
+  if (targets & PROPAGATE_REPL) replicationFeed(dbIndex, argv);
 }
 
 /** An expired or evicted key leaves as DEL (UNLINK with lazy freeing), as Redis propagates it. */
@@ -3004,10 +3053,10 @@ const PUBSUB_COMMANDS: CommandRows[] = [
     ["unsubscribe", -1, "pubsub noscript loading stale", 0, 0, 0, "", unsubscribeCommand],
     ["psubscribe", -2, "pubsub noscript loading stale", 0, 0, 0, "", psubscribeCommand],
     ["punsubscribe", -1, "pubsub noscript loading stale", 0, 0, 0, "", punsubscribeCommand],
-    ["publish", 3, "pubsub loading stale fast", 0, 0, 0, "", publishCommand],
+    ["publish", 3, "pubsub loading stale fast may_replicate", 0, 0, 0, "", publishCommand],
     ["ssubscribe", -2, "pubsub noscript loading stale", 1, -1, 1, "", ssubscribeCommand],
     ["sunsubscribe", -1, "pubsub noscript loading stale", 1, -1, 1, "", sunsubscribeCommand],
-    ["spublish", 3, "pubsub loading stale fast", 1, 1, 1, "", spublishCommand],
+    ["spublish", 3, "pubsub loading stale fast may_replicate", 1, 1, 1, "", spublishCommand],
     ["pubsub", -2, "", 0, 0, 0, "", () => {}],
   ], subs: {
     pubsub: [
@@ -3205,6 +3254,7 @@ function initServer(): RedbunServer {
   const aclErr = aclLoadUsersAtStartup();
   if (aclErr) throw new Error(aclErr);
   server.dbs = Array.from({ length: confNum("databases") }, (_, i) => new Db(i));
+  scriptingCreateClient();
   server.runId = randomBytes(20).toString("hex");
   repl.replid = randomBytes(20).toString("hex");
   server.startTime = wallClock();
@@ -6468,6 +6518,8 @@ function xreadGeneric(c: Client, group: boolean): void {
   for (let i = 1; i < argv.length; i++) {
     const opt = argv[i].toLowerCase(), more = argv.length - i - 1;
     if (opt === "block" && more) {
+      // In a script BLOCK is an error, not a non-blocking read (Redis keeps it so for old scripts).
+      if (c === scripting.client) return addReplyError(c, `ERR ${argv[0]} command is not allowed with BLOCK option from scripts`);
       const ms = parseIntOrReply(c, argv[++i], "ERR timeout is not an integer or out of range");
       if (ms === undefined) return;
       if (ms < 0) return addReplyError(c, "ERR timeout is negative");
@@ -7785,7 +7837,8 @@ function unpauseClients(): void {
   server.pausedClients.clear();
   for (const c of held) {
     if (c.closed || !c.paused) continue;
-    if (isPausedFor(lookupCommand(c.paused))) { server.pausedClients.add(c); continue; }
+    const cmd = lookupCommand(c.paused);
+    if (isPausedFor(cmd ? commandFlags(cmd, c.paused) : 0)) { server.pausedClients.add(c); continue; }
     c.argv = c.paused;
     c.paused = null;
     processCommand(c);
@@ -7828,7 +7881,8 @@ function addReplyCommandInfo(c: Client, cmd: RedisCommand): void {
   addReplyArrayLen(c, 10);
   addReplyBulk(c, cmd.name);
   addReplyLongLong(c, cmd.arity);
-  const flags = FLAG_NAMES.filter((_, i) => cmd.flags & (1 << i));
+  // may_replicate and protected are internal flags: COMMAND hides them, as Redis does.
+  const flags = FLAG_NAMES.filter((_, i) => cmd.flags & (1 << i) & ~(CMD_MAY_REPLICATE | CMD_PROTECTED));
   addReplySetLen(c, flags.length);
   for (const f of flags) addReplyStatus(c, f);
   addReplyLongLong(c, cmd.firstKey);
@@ -7934,7 +7988,7 @@ function commandListCommand(c: Client): void {
 /** Where the numkeys argument sits in commands whose keys move (LMPOP numkeys key ...). */
 const NUMKEYS_INDEX: Record<string, number> = {
   lmpop: 1, blmpop: 2, sintercard: 1, zmpop: 1, bzmpop: 2, zunion: 1, zinter: 1, zdiff: 1, zintercard: 1,
-  zunionstore: 2, zinterstore: 2, zdiffstore: 2,
+  zunionstore: 2, zinterstore: 2, zdiffstore: 2, eval: 2, evalsha: 2, eval_ro: 2, evalsha_ro: 2,
 };
 
 /** The key positions of a command line, from the table's first/last/step or its numkeys. */
@@ -7968,7 +8022,10 @@ function commandGetkeysCommand(c: Client): void {
   if (!cmd) return addReplyError(c, "ERR Invalid command specified");
   if ((cmd.arity > 0 && argv.length !== cmd.arity) || argv.length < -cmd.arity) return addReplyError(c, "ERR Invalid number of arguments specified for command");
   const keys = getKeysFromCommand(cmd, argv);
-  if (!keys.length) return addReplyError(c, "ERR The command has no key arguments");
+  if (!keys.length) {
+    if (cmd.flags & CMD_NO_MANDATORY_KEYS) return addReplyArrayLen(c, 0);
+    return addReplyError(c, "ERR The command has no key arguments");
+  }
   addReplyBulks(c, keys.map((i) => argv[i]));
 }
 
@@ -8477,6 +8534,7 @@ const INFO_SECTIONS: Record<string, () => string[]> = {
     const mh = memoryOverhead();
     const used = mh.total, dataset = mh.dataset, overhead = mh.overhead;
     const sys = totalmem();
+    const lm = scriptingInfoMemory();
     // The allocator fields describe JSC's heap: allocated = live objects, active = heap size.
     return [
       `used_memory:${used}`, `used_memory_human:${bytesToHuman(used)}`, `used_memory_rss:${m.rss}`,
@@ -8487,10 +8545,11 @@ const INFO_SECTIONS: Record<string, () => string[]> = {
       `used_memory_dataset:${dataset}`, `used_memory_dataset_perc:${mh.datasetPerc.toFixed(2)}%`,
       `allocator_allocated:${m.heapUsed}`, `allocator_active:${m.heapTotal}`, `allocator_resident:${m.rss}`,
       `total_system_memory:${sys}`, `total_system_memory_human:${bytesToHuman(sys)}`,
-      "used_memory_lua:0", "used_memory_vm_eval:0", "used_memory_lua_human:0B", "used_memory_scripts_eval:0",
-      "number_of_cached_scripts:0", "number_of_functions:0", "number_of_libraries:0", "used_memory_vm_functions:0",
-      "used_memory_vm_total:0", "used_memory_vm_total_human:0B", "used_memory_functions:0", "used_memory_scripts:0",
-      "used_memory_scripts_human:0B",
+      `used_memory_lua:${lm.vm}`, `used_memory_vm_eval:${lm.vm}`, `used_memory_lua_human:${bytesToHuman(lm.vm)}`,
+      `used_memory_scripts_eval:${lm.scripts}`, `number_of_cached_scripts:${scripting.scripts.size}`, "number_of_functions:0",
+      "number_of_libraries:0", "used_memory_vm_functions:0", `used_memory_vm_total:${lm.vm}`,
+      `used_memory_vm_total_human:${bytesToHuman(lm.vm)}`, "used_memory_functions:0", `used_memory_scripts:${lm.scripts}`,
+      `used_memory_scripts_human:${bytesToHuman(lm.scripts)}`,
       `maxmemory:${conf.maxmemory}`, `maxmemory_human:${bytesToHuman(hot.maxmemory)}`,
       `maxmemory_policy:${conf["maxmemory-policy"]}`,
       `allocator_frag_ratio:${(m.heapTotal / Math.max(1, m.heapUsed)).toFixed(2)}`, `allocator_frag_bytes:${m.heapTotal - m.heapUsed}`,
@@ -10520,7 +10579,7 @@ function respCommand(argv: string[]): string {
 
 /** Appends one propagated command to the AOF buffer, preceded by SELECT when the db changes. */
 function feedAppendOnlyFile(dbIndex: number, argv: string[]): void {
-  if (dbIndex !== aof.selectedDb && argv[0] !== "MULTI" && argv[0] !== "EXEC") {
+  if (dbIndex !== aof.selectedDb && dbIndex >= 0) {
     const sel = respCommand(["SELECT", String(dbIndex)]);
     aof.buf.push(sel);
     aof.bufLen += sel.length;
@@ -11628,6 +11687,1068 @@ const REPLICATION_COMMANDS: CommandRows[] = [
     ["wait", 3, "noscript", 0, 0, 0, "connection", waitCommand],
     ["role", 1, "noscript loading stale fast", 0, 0, 0, "admin dangerous", roleCommand],
   ] },
+];
+
+// ============================================================================================
+// Scripting
+//
+// EVAL and its family run Lua 5.1 scripts as Redis 7.0 does: the Lua is real (PUC Lua 5.1.5 built
+// to WebAssembly, the npm package wasmoon-lua5.1, pinned), reached only through the Lua class
+// below. A script is compiled once and kept by its SHA1; it runs atomically, reaches the dataset
+// through redis.call/pcall (a fake client, with the caller's user, database and ACL checks, as
+// Redis's scriptCall), and its effects are propagated as the commands it ran, in MULTI/EXEC.
+// ============================================================================================
+
+// Redis 7.0 sandboxes its globals with a patched Lua (read-only tables). Stock Lua 5.1 has no such
+// tables, so the sandbox is built from what it has: the globals and every library table that
+// scripts see are empty proxies whose metatables read through to the real tables and refuse
+// writes; rawset, setmetatable, rawget, next and pairs know the proxies. Not there yet: FUNCTION
+// and FCALL, the cjson, cmsgpack, bit and struct libraries, serving other clients (BUSY, SCRIPT
+// KILL) while a long script runs, and the debugger.
+
+// --- The Lua engine: the one place that knows the VM. Values cross as latin1 strings (one char a
+// byte), numbers and booleans; the scripting code drives the stack through these methods.
+
+const LUA_REGISTRYINDEX = -10000, LUA_GLOBALSINDEX = -10002, LUA_MULTRET = -1;
+const LUA_TNIL = 0, LUA_TBOOLEAN = 1, LUA_TNUMBER = 3, LUA_TSTRING = 4, LUA_TTABLE = 5;
+const LUA_MASKCOUNT = 8;
+
+/** The Emscripten module of wasmoon-lua5.1: Lua's C API as _lua_* functions over its heap. */
+// deno-lint-ignore no-explicit-any
+type LuaModule = any;
+
+/** One Lua state and the few operations scripting needs on it. Strings are copied through a
+ *  scratch area of the WebAssembly heap, byte for byte. */
+class Lua {
+  private scratch = 0;
+  private scratchSize = 0;
+  private readonly lenPtr: number;
+  private constructor(private readonly M: LuaModule, readonly L: number) {
+    this.lenPtr = M._malloc(4);
+  }
+  /** Loads the VM (compiling the WebAssembly, ~25 ms) and opens the standard libraries. */
+  static async create(): Promise<Lua> {
+    const { LuaApi } = await import("wasmoon-lua5.1");
+    const M = (await LuaApi.initialize()).module;
+    const L = M._luaL_newstate();
+    M._luaL_openlibs(L);
+    return new Lua(M, L);
+  }
+  private room(n: number): number {
+    if (n > this.scratchSize) {
+      if (this.scratch) this.M._free(this.scratch);
+      this.scratchSize = Math.max(256, n * 2);
+      this.scratch = this.M._malloc(this.scratchSize);
+    }
+    return this.scratch;
+  }
+  /** Copies s (latin1) into the heap; returns its address (valid until the next copy). */
+  private put(s: string): number {
+    const p = this.room(s.length || 1);
+    Buffer.from(this.M.HEAPU8.buffer, p, s.length).latin1Write(s, 0);
+    return p;
+  }
+  top(): number { return this.M._lua_gettop(this.L); }
+  /** Makes room for n more values on the stack (lua_checkstack): a push beyond it would write
+   *  past the stack's end. False when the stack cannot grow. */
+  checkStack(n: number): boolean { return this.M._lua_checkstack(this.L, n) !== 0; }
+  setTop(n: number): void { this.M._lua_settop(this.L, n); }
+  pop(n = 1): void { this.M._lua_settop(this.L, -n - 1); }
+  type(i: number): number { return this.M._lua_type(this.L, i); }
+  pushNil(): void { this.M._lua_pushnil(this.L); }
+  pushBoolean(b: boolean): void { this.M._lua_pushboolean(this.L, b ? 1 : 0); }
+  pushNumber(n: number): void { this.M._lua_pushnumber(this.L, n); }
+  pushString(s: string): void { this.M._lua_pushlstring(this.L, this.put(s), s.length); }
+  pushValue(i: number): void { this.M._lua_pushvalue(this.L, i); }
+  newTable(narr = 0, nrec = 0): void { this.M._lua_createtable(this.L, narr, nrec); }
+  toNumber(i: number): number { return this.M._lua_tonumber(this.L, i); }
+  toBoolean(i: number): boolean { return this.M._lua_toboolean(this.L, i) !== 0; }
+  isNumber(i: number): boolean { return this.M._lua_isnumber(this.L, i) !== 0; }
+  /** The string at i (a number is converted in place, as lua_tolstring does), or null. */
+  toString(i: number): string | null {
+    const p = this.M._lua_tolstring(this.L, i, this.lenPtr);
+    if (!p) return null;
+    const n = this.M.HEAPU32[this.lenPtr >> 2];
+    return Buffer.from(this.M.HEAPU8.buffer, p, n).latin1Slice(0, n);
+  }
+  /** t[name] with t at i, raw, pushed. */
+  rawGetField(i: number, name: string): void {
+    const t = i < 0 && i > LUA_REGISTRYINDEX ? this.top() + i + 1 : i;
+    this.pushString(name);
+    this.M._lua_rawget(this.L, t);
+  }
+  /** t[name] = top, raw, with t at i; pops the value. */
+  rawSetField(i: number, name: string): void {
+    const t = i < 0 && i > LUA_REGISTRYINDEX ? this.top() + i + 1 : i;
+    this.pushString(name);
+    this.M._lua_insert(this.L, -2);
+    this.M._lua_rawset(this.L, t);
+  }
+  rawGetI(i: number, n: number): void { this.M._lua_rawgeti(this.L, i, n); }
+  /** t[k] = v with t at i and k, v on top (popped), through metamethods. */
+  setTable(i: number): void { this.M._lua_settable(this.L, i); }
+  /** t[k] with t at i and k on top (replaced by the value), through metamethods. */
+  getTable(i: number): void { this.M._lua_gettable(this.L, i); }
+  rawSetI(i: number, n: number): void { this.M._lua_rawseti(this.L, i, n); }
+  /** lua_next on the table at i: pushes the next key and value, or returns false. */
+  next(i: number): boolean { return this.M._lua_next(this.L, i) !== 0; }
+  /** Registers fn as a C function: t[name] = fn for the table at i. fn reads its arguments from the
+   *  stack and returns how many results it pushed. A JS exception must never cross the VM, so one
+   *  that escapes fn becomes a Lua error. */
+  setFunction(i: number, name: string, fn: () => number): void {
+    const t = i < 0 && i > LUA_REGISTRYINDEX ? this.top() + i + 1 : i;
+    const fp = this.M.addFunction((_L: number) => {
+      let n: number;
+      try {
+        n = fn();
+      } catch (err) {
+        // lua_error unwinds as Emscripten's longjmp, a thrown number: it must pass.
+        if (typeof err === "number" || err === LUA_RAISE) throw err;
+        this.setTop(0);
+        this.pushString(`internal error: ${(err as Error).message}`);
+        return this.raise();
+      }
+      return n;
+    }, "ii");
+    this.pushString(name);
+    this.M._lua_pushcclosure(this.L, fp, 0);
+    this.M._lua_rawset(this.L, t);
+  }
+  /** luaL_checkinteger: argument n as an integer, or Lua's "bad argument" error. */
+  checkInteger(n: number): number { return this.M._luaL_checkinteger(this.L, n); }
+  /** luaL_argerror: raises "bad argument #n to '<function>' (msg)", with the caller's place. */
+  argError(n: number, msg: string): number {
+    const p = this.room(msg.length + 1);
+    Buffer.from(this.M.HEAPU8.buffer, p, msg.length + 1).latin1Write(msg + "\0", 0);
+    this.M._luaL_argerror(this.L, n, p);
+    throw LUA_RAISE; // not reached
+  }
+  /** luaL_error: raises msg after the place in the script that called us (luaL_where). */
+  raiseWhere(msg: string): number {
+    this.M._luaL_where(this.L, 1);
+    const where = this.toString(-1) ?? "";
+    this.pop();
+    this.pushString(where + msg);
+    return this.raise();
+  }
+  /** Raises the value on top of the stack as a Lua error (lua_error). Returns never. */
+  raise(): number {
+    this.M._lua_error(this.L);
+    throw LUA_RAISE; // not reached: lua_error unwinds with the VM's own exception
+  }
+  /** Compiles a chunk and leaves the function on the stack; returns the error message instead. */
+  load(code: string, chunkName: string): string | null {
+    const name = this.M.stringToNewUTF8(chunkName);
+    const status = this.M._luaL_loadbuffer(this.L, this.put(code), code.length, name);
+    this.M._free(name);
+    if (status === 0) return null;
+    const msg = this.toString(-1) ?? "";
+    this.pop();
+    return msg;
+  }
+  /** lua_pcall with the error handler at `handler` (0 for none); returns the status. */
+  pcall(nargs: number, nresults: number, handler: number): number { return this.M._lua_pcall(this.L, nargs, nresults, handler); }
+  /** A reference in the registry to the value on top (popped), and back. */
+  ref(): number { return this.M._luaL_ref(this.L, LUA_REGISTRYINDEX); }
+  unref(r: number): void { this.M._luaL_unref(this.L, LUA_REGISTRYINDEX, r); }
+  getRef(r: number): void { this.rawGetI(LUA_REGISTRYINDEX, r); }
+  /** Makes the table on top (popped) the globals of every chunk compiled from now on. */
+  replaceGlobals(): void { this.M._lua_replace(this.L, LUA_GLOBALSINDEX); }
+  /** Calls `hook` every `count` instructions while set; the hook may raise. */
+  setCountHook(count: number, hook: (() => void) | null): void {
+    if (this.hookFp) { this.M._lua_sethook(this.L, 0, 0, 0); this.M.removeFunction(this.hookFp); this.hookFp = 0; }
+    if (!hook) return;
+    this.hookFp = this.M.addFunction(() => hook(), "vii");
+    this.M._lua_sethook(this.L, this.hookFp, LUA_MASKCOUNT, count);
+  }
+  private hookFp = 0;
+  /** Kilobytes the state uses (lua_gc LUA_GCCOUNT), and a collection step. */
+  memoryKb(): number { return this.M._lua_gc(this.L, 3, 0); }
+  gcStep(n: number): void { this.M._lua_gc(this.L, 5, n); }
+}
+/** Thrown by Lua.raise past lua_error, which never returns. */
+const LUA_RAISE = Symbol("lua error");
+
+// --- The sandbox, made once at start-up (and again by SCRIPT FLUSH).
+
+/** Lua run once on a new state, with the real globals: Redis 7.0's environment for scripts. */
+const LUA_SANDBOX = `
+local raw_rawget, raw_rawset, raw_setmetatable, raw_next, raw_pcall = rawget, rawset, setmetatable, next, pcall
+local type, error, tostring, dbg = type, error, tostring, debug
+-- What Redis's environment does not have.
+for _, name in ipairs({"debug", "print", "dofile", "loadfile", "require", "module", "package", "io", "os",
+                       "getfenv", "setfenv", "newproxy"}) do _G[name] = nil end
+-- The error handler of every script run: a table {err=, source=, line=} for the caller.
+function __redis__err__handler(err)
+  local level = 2
+  local i = dbg.getinfo(level, 'nSl')
+  if i and i.what == 'C' then level = level + 1; i = dbg.getinfo(level, 'nSl') end
+  -- This chunk's functions stand in for Redis's C code: the place is where the script called them.
+  while i and i.source == '@sandbox' do
+    level = level + 1; i = dbg.getinfo(level, 'nSl')
+    if i and i.what == 'C' then level = level + 1; i = dbg.getinfo(level, 'nSl') end
+  end
+  if type(err) ~= 'table' then err = {err = 'ERR ' .. tostring(err)} end
+  if i then err['source'] = i.source; err['line'] = i.currentline end
+  return err
+end
+-- pcall gives back the message of a redis.call error table, as Redis 7's pcall does.
+local function pcall_result(ok, ...)
+  if ok then return true, ... end
+  local e = ...
+  if type(e) == 'table' then
+    local m = e.err
+    if type(m) == 'string' or type(m) == 'number' then e = m end
+  end
+  return false, e
+end
+_G.pcall = function(f, ...) return pcall_result(raw_pcall(f, ...)) end
+-- Read-only tables: a proxy per protected table reads through and refuses writes.
+local real = {}
+local function refuse() error("Attempt to modify a readonly table", 2) end
+local function protect(t)
+  local p = {}
+  real[p] = t
+  raw_setmetatable(p, {__index = t, __newindex = refuse, __metatable = p})
+  return p
+end
+_G.rawset = function(t, k, v)
+  if real[t] then error("Attempt to modify a readonly table", 0) end
+  return raw_rawset(t, k, v)
+end
+_G.setmetatable = function(t, mt)
+  if real[t] then error("Attempt to modify a readonly table", 0) end
+  return raw_setmetatable(t, mt)
+end
+_G.rawget = function(t, k) return raw_rawget(real[t] or t, k) end
+local function see_through_next(t, k) return raw_next(real[t] or t, k) end
+_G.next = see_through_next
+_G.pairs = function(t) return see_through_next, t, nil end
+for _, name in ipairs({"string", "table", "math", "coroutine", "redis"}) do
+  _G[name] = protect(_G[name])
+end
+getmetatable("").__index = _G.string
+-- Reading a global that does not exist is an error.
+raw_setmetatable(_G, {__index = function(_, k)
+  error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
+end})
+local g = protect(_G)
+raw_rawset(_G, "_G", g)
+return g
+`;
+
+/** Creates the Lua state scripts run in: the libraries, the redis table, the sandbox. */
+async function scriptingCreateLua(): Promise<Lua> {
+  const lua = await Lua.create();
+  // The redis table and math's random functions, before the sandbox locks them.
+  lua.newTable();
+  lua.setFunction(-1, "call", () => luaRedisCall(true));
+  lua.setFunction(-1, "pcall", () => luaRedisCall(false));
+  lua.setFunction(-1, "sha1hex", luaSha1hex);
+  lua.setFunction(-1, "error_reply", luaErrorReply);
+  lua.setFunction(-1, "status_reply", luaStatusReply);
+  lua.setFunction(-1, "log", luaLog);
+  lua.setFunction(-1, "setresp", luaSetResp);
+  lua.setFunction(-1, "set_repl", luaSetRepl);
+  lua.setFunction(-1, "replicate_commands", () => { lua.pushBoolean(true); return 1; });
+  lua.setFunction(-1, "breakpoint", () => { lua.pushBoolean(false); return 1; }); // no debugging session
+  lua.setFunction(-1, "debug", () => 0);
+  lua.setFunction(-1, "acl_check_cmd", luaAclCheckCmd);
+  for (const [name, v] of [["LOG_DEBUG", 0], ["LOG_VERBOSE", 1], ["LOG_NOTICE", 2], ["LOG_WARNING", 3], ["REPL_NONE", 0], ["REPL_AOF", 1],
+    ["REPL_SLAVE", 2], ["REPL_REPLICA", 2], ["REPL_ALL", 3], ["REDIS_VERSION_NUM", REDIS_VERSION_NUM]] as const) {
+    lua.pushNumber(v);
+    lua.rawSetField(-2, name);
+  }
+  lua.pushString(REDIS_VERSION);
+  lua.rawSetField(-2, "REDIS_VERSION");
+  lua.rawSetField(LUA_GLOBALSINDEX, "redis");
+  lua.rawGetField(LUA_GLOBALSINDEX, "math");
+  lua.setFunction(-1, "random", luaMathRandom);
+  lua.setFunction(-1, "randomseed", luaMathRandomseed);
+  lua.pop();
+  const err = lua.load(LUA_SANDBOX, "@sandbox");
+  if (err !== null || lua.pcall(0, 1, 0) !== 0) throw new Error(`Lua sandbox: ${err ?? lua.toString(-1)}`);
+  // The proxy of the globals becomes the globals every script is compiled with; the real table
+  // stays reachable from here, for KEYS and ARGV.
+  lua.pushValue(LUA_GLOBALSINDEX);
+  scripting.realGlobals = lua.ref();
+  lua.rawGetField(LUA_GLOBALSINDEX, "__redis__err__handler");
+  scripting.errorHandler = lua.ref();
+  lua.replaceGlobals();
+  return lua;
+}
+
+// --- Scripts and their flags.
+
+const SCRIPT_FLAG_NO_WRITES = 1, SCRIPT_FLAG_ALLOW_OOM = 2, SCRIPT_FLAG_ALLOW_STALE = 4, SCRIPT_FLAG_NO_CLUSTER = 8,
+  SCRIPT_FLAG_ALLOW_CROSS_SLOT = 16, SCRIPT_FLAG_EVAL_COMPAT_MODE = 32;
+const SCRIPT_FLAG_NAMES: Record<string, number> = {
+  "no-writes": SCRIPT_FLAG_NO_WRITES, "allow-oom": SCRIPT_FLAG_ALLOW_OOM, "allow-stale": SCRIPT_FLAG_ALLOW_STALE,
+  "no-cluster": SCRIPT_FLAG_NO_CLUSTER, "allow-cross-slot-keys": SCRIPT_FLAG_ALLOW_CROSS_SLOT,
+};
+
+/** A cached script: its body, its shebang flags, its compiled function (a registry reference). */
+interface LuaScript { body: string; flags: number; ref: number }
+
+/** The flags of a script's `#!lua flags=...` line (COMPAT_MODE without one), and the line's length;
+ *  or Redis's error text. */
+function evalExtractShebangFlags(body: string): { flags: number; shebangLen: number } | { err: string } {
+  if (!body.startsWith("#!")) return { flags: SCRIPT_FLAG_EVAL_COMPAT_MODE, shebangLen: 0 };
+  const end = body.indexOf("\n");
+  if (end < 0) return { err: "Invalid script shebang" };
+  const parts = splitArgs(body.slice(0, end));
+  if (!parts || parts.length === 0) return { err: "Invalid engine in script shebang" };
+  if (parts[0] !== "#!lua") return { err: `Unexpected engine in script shebang: ${parts[0]}` };
+  let flags = 0;
+  for (const part of parts.slice(1)) {
+    if (!part.startsWith("flags=")) return { err: `Unknown lua shebang option: ${part}` };
+    for (const f of part.length > 6 ? part.slice(6).split(",") : []) {
+      const bit = SCRIPT_FLAG_NAMES[f];
+      if (bit === undefined) return { err: `Unexpected flag in script shebang: ${f}` };
+      flags |= bit;
+    }
+  }
+  return { flags, shebangLen: end };
+}
+
+function sha1hex(s: string): string { return new Bun.CryptoHasher("sha1").update(s, "latin1").digest("hex"); }
+
+/** Compiles a script into the cache (SCRIPT LOAD, EVAL of a new body); returns its SHA1, or
+ *  undefined after replying the compile error. */
+function luaCreateFunction(c: Client, body: string): string | undefined {
+  const sha = sha1hex(body);
+  if (scripting.scripts.has(sha)) return sha;
+  const shebang = evalExtractShebangFlags(body);
+  if ("err" in shebang) { addReplyError(c, `ERR ${shebang.err}`); return undefined; }
+  const lua = scripting.lua!;
+  // The shebang line is skipped, its line feed kept, so line numbers stay the user's.
+  const err = lua.load(body.slice(shebang.shebangLen), "@user_script");
+  if (err !== null) { addReplyError(c, `ERR Error compiling script (new function): ${err}`); return undefined; }
+  scripting.scripts.set(sha, { body, flags: shebang.flags, ref: lua.ref() });
+  scripting.scriptsMemory += body.length + 40 + MEM_KEY_OVERHEAD;
+  return sha;
+}
+
+/** A script's flags as command flags, for processCommand's gates (Redis's evalGetCommandFlags):
+ *  a script with a shebang declares whether it writes, may run out of memory, or runs stale. */
+function evalCommandFlags(argv: string[], cmd: RedisCommand): number {
+  const evalsha = cmd.name.startsWith("evalsha");
+  if (argv.length < 2 || (evalsha && argv[1].length !== 40)) return cmd.flags;
+  const script = scripting.scripts.get(evalsha ? argv[1].toLowerCase() : sha1hex(argv[1]));
+  let flags: number;
+  if (script) flags = script.flags;
+  else if (evalsha) return cmd.flags;
+  else {
+    const shebang = evalExtractShebangFlags(argv[1]);
+    if ("err" in shebang) return cmd.flags;
+    flags = shebang.flags;
+  }
+  if (flags & SCRIPT_FLAG_EVAL_COMPAT_MODE) return cmd.flags;
+  let out = cmd.flags & ~(CMD_STALE | CMD_DENYOOM | CMD_WRITE | CMD_MAY_REPLICATE);
+  if (!(flags & (SCRIPT_FLAG_ALLOW_OOM | SCRIPT_FLAG_NO_WRITES))) out |= CMD_DENYOOM;
+  if (!(flags & SCRIPT_FLAG_NO_WRITES)) out |= CMD_WRITE;
+  if (flags & SCRIPT_FLAG_ALLOW_STALE) out |= CMD_STALE;
+  return out;
+}
+
+// --- A run: what redis.call needs to know about the script it runs in.
+
+interface ScriptRun {
+  caller: Client; // who sent EVAL
+  readOnly: boolean; // EVAL_RO, or a no-writes script: every write is refused
+  allowOom: boolean;
+  oomAtStart: boolean; // maxmemory was exceeded when the script started
+  writeDirty: boolean; // a write ran: later ones are not refused for server state, it can't stop halfway
+  replTargets: number; // redis.set_repl
+  start: number; // wall clock, for busy-reply-threshold
+}
+
+/** The checks before a script runs (Redis's scriptPrepareForRun): a script with a shebang declares
+ *  what it does, and is refused up front when the server state forbids it. Returns the run, or
+ *  null after replying. */
+function scriptPrepareForRun(c: Client, flags: number, ro: boolean): ScriptRun | null {
+  const stale = isReplica() && repl.state !== "connected" && !conf["replica-serve-stale-data"];
+  const oom = hot.maxmemory > 0 && usedMemory() > hot.maxmemory;
+  if (!(flags & SCRIPT_FLAG_EVAL_COMPAT_MODE)) {
+    if (stale && !(flags & SCRIPT_FLAG_ALLOW_STALE)) {
+      addReplyError(c, "MASTERDOWN Link with MASTER is down, replica-serve-stale-data is set to 'no' and 'allow-stale' flag is not set on the script.");
+      return null;
+    }
+    if (!(flags & SCRIPT_FLAG_NO_WRITES)) {
+      if (isReplica() && conf["replica-read-only"] && !c.isMaster) {
+        addReplyError(c, "READONLY Can not run script with write flag on readonly replica");
+        return null;
+      }
+      const disk = diskWriteError();
+      if (disk && !c.isMaster) {
+        addReplyError(c, disk === E.misconfRdb
+          ? "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Writable scripts are blocked. Use 'no-writes' flag for read only scripts."
+          : `MISCONF Redis is configured to persist data to AOF, but it's currently unable to persist to disk. Writable scripts are blocked. Use 'no-writes' flag for read only scripts. AOF error: ${aof.writeErr}`);
+        return null;
+      }
+      if (ro) { addReplyError(c, "ERR Can not execute a script with write flag using *_ro command."); return null; }
+      if (!isReplica() && !enoughGoodReplicas()) { addReplyError(c, "NOREPLICAS Not enough good replicas to write."); return null; }
+    }
+    if (oom && !(flags & (SCRIPT_FLAG_ALLOW_OOM | SCRIPT_FLAG_NO_WRITES))) {
+      addReplyError(c, "OOM allow-oom flag is not set on the script, can not run it when used memory > 'maxmemory'");
+      return null;
+    }
+  } else if (stale) {
+    addReplyError(c, "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.");
+    return null;
+  }
+  const compat = (flags & SCRIPT_FLAG_EVAL_COMPAT_MODE) !== 0;
+  return {
+    caller: c, readOnly: ro || (!compat && (flags & SCRIPT_FLAG_NO_WRITES) !== 0), allowOom: !compat && (flags & SCRIPT_FLAG_ALLOW_OOM) !== 0,
+    oomAtStart: oom, writeDirty: false, replTargets: PROPAGATE_AOF | PROPAGATE_REPL, start: wallClock(),
+  };
+}
+
+/** Runs one command for a script (Redis's scriptCall), through the scripting client. Returns null
+ *  (the reply is in the client's output buffer) or the error, as "-CODE message" or a plain
+ *  message that takes ERR. */
+function scriptCall(run: ScriptRun, argv: string[]): string | null {
+  const c = scripting.client!, cmd = lookupCommand(argv);
+  c.user = run.caller.user;
+  if (!cmd || (cmd.arity > 0 && argv.length !== cmd.arity) || argv.length < -cmd.arity) {
+    return cmd ? "Wrong number of args calling Redis command from script" : "Unknown Redis command called from script";
+  }
+  const refuse = (err: string) => { cmd.rejectedCalls++; countErrorReply(err.startsWith("-") ? err.slice(1) : `ERR ${err}`); return err; };
+  if (cmd.flags & CMD_NOSCRIPT) return refuse("This Redis command is not allowed from script");
+  if (isReplica() && repl.state !== "connected" && !conf["replica-serve-stale-data"] && !(cmd.flags & CMD_STALE)) {
+    return refuse("Can not execute the command on a stale replica");
+  }
+  if (c.user && !c.user.unrestricted) {
+    const denied = aclCheckCommand(c.user, cmd, argv);
+    if (denied) {
+      aclLogDenied(c, denied, cmd, argv, "lua");
+      return refuse(`The user executing the script ${denied === DENIED_CMD ? "can't run this command or subcommand"
+        : denied === DENIED_KEY ? "can't access at least one of the keys mentioned in the command arguments"
+          : "can't publish to the channel mentioned in the command"}`);
+    }
+  }
+  if (run.readOnly && cmd.flags & (CMD_WRITE | CMD_MAY_REPLICATE)) return refuse("Write commands are not allowed from read-only scripts.");
+  if (cmd.flags & CMD_WRITE && !run.writeDirty) {
+    if (isReplica() && conf["replica-read-only"] && !run.caller.isMaster) return refuse("-READONLY You can't write against a read only replica.");
+    const disk = diskWriteError();
+    if (disk) return refuse(`-${disk}`);
+    if (!isReplica() && !enoughGoodReplicas()) return refuse("-NOREPLICAS Not enough good replicas to write.");
+  }
+  if (!run.allowOom && hot.maxmemory && !run.caller.isMaster && !run.writeDirty && run.oomAtStart && cmd.flags & CMD_DENYOOM) {
+    return refuse("-OOM command not allowed when used memory > 'maxmemory'.");
+  }
+  if (cmd.flags & CMD_WRITE) run.writeDirty = true;
+  c.argv = argv;
+  c.propTargets = run.replTargets;
+  call(c, cmd);
+  c.argv = NO_ARGV;
+  currentClient = run.caller;
+  return null;
+}
+
+// --- The redis table's functions. Each reads its arguments from the Lua stack and returns how
+// many results it pushed.
+
+/** Pushes a redis.pcall-style error table for `err` ("-CODE msg" keeps its code, "msg" takes ERR),
+ *  as Redis's luaPushErrorBuff. */
+function luaPushErrorTable(err: string): void {
+  const lua = scripting.lua!;
+  let code = "ERR", msg = err;
+  if (err.startsWith("-")) {
+    const sp = err.indexOf(" ");
+    if (sp < 0) msg = err.slice(1);
+    else { code = err.slice(1, sp); msg = err.slice(sp + 1); }
+  }
+  msg = msg.replace(/^[\r\n]+|[\r\n]+$/g, "");
+  lua.newTable();
+  lua.pushString(`${code} ${msg}`);
+  lua.rawSetField(-2, "err");
+}
+
+/** redis.call (raise) and redis.pcall. */
+function luaRedisCall(raise: boolean): number {
+  const lua = scripting.lua!, run = scripting.run;
+  if (!run) {
+    luaPushErrorTable("redis.call/pcall can only be called inside a script invocation");
+    return lua.raise();
+  }
+  const n = lua.top();
+  if (n === 0) {
+    luaPushErrorTable("Please specify at least one argument for this redis lib call");
+    return raise ? lua.raise() : 1;
+  }
+  const argv: string[] = new Array(n);
+  for (let i = 1; i <= n; i++) {
+    const t = lua.type(i);
+    // A number is formatted with %.17g: Lua's own conversion loses precision.
+    const s = t === LUA_TNUMBER ? formatG17(lua.toNumber(i)) : t === LUA_TSTRING ? lua.toString(i) : null;
+    if (s === null) {
+      lua.setTop(0);
+      luaPushErrorTable("Lua redis lib command arguments must be strings or integers");
+      return raise ? lua.raise() : 1;
+    }
+    argv[i - 1] = s;
+  }
+  lua.setTop(0);
+  const err = scriptCall(run, argv);
+  const c = scripting.client!;
+  if (err !== null) {
+    c.outLen = 0;
+    luaPushErrorTable(err);
+    lua.pushBoolean(true);
+    lua.rawSetField(-2, "ignore_error_stats_update");
+    return raise ? lua.raise() : 1;
+  }
+  const isError = c.out[0] === 45;
+  luaPushReply(c.out, 0);
+  c.outLen = 0;
+  return raise && isError ? lua.raise() : 1;
+}
+
+/** Pushes the RESP reply at pos as Lua values (Redis's redisProtocolToLuaType); returns the
+ *  position after it. */
+function luaPushReply(b: Buffer, pos: number): number {
+  const lua = scripting.lua!;
+  if (!lua.checkStack(3)) throw new Error("lua stack limit reached when parsing redis.call reply");
+  const nl = b.indexOf(13, pos);
+  const type = b[pos], head = b.latin1Slice(pos + 1, nl);
+  let p = nl + 2;
+  switch (type) {
+    case 43: // + status
+      lua.newTable(); lua.pushString(head); lua.rawSetField(-2, "ok");
+      return p;
+    case 45: // - error
+      luaPushErrorTable(`-${head}`);
+      lua.pushBoolean(true); lua.rawSetField(-2, "ignore_error_stats_update");
+      return p;
+    case 58: lua.pushNumber(Number(head)); return p; // : integer
+    case 36: { // $ bulk (nil: false)
+      const n = Number(head);
+      if (n < 0) { lua.pushBoolean(false); return p; }
+      lua.pushString(b.latin1Slice(p, p + n));
+      return p + n + 2;
+    }
+    case 42: case 126: case 37: case 62: { // * array, ~ set, % map, > push
+      const n = Number(head);
+      if (n < 0) { lua.pushBoolean(false); return p; }
+      if (type === 42 || type === 62) {
+        lua.newTable(n);
+        for (let i = 1; i <= n; i++) { p = luaPushReply(b, p); lua.rawSetI(-2, i); }
+        return p;
+      }
+      lua.newTable();
+      lua.newTable();
+      for (let i = 0; i < n; i++) {
+        p = luaPushReply(b, p);
+        if (type === 37) p = luaPushReply(b, p);
+        else lua.pushBoolean(true);
+        lua.setTable(-3);
+      }
+      lua.rawSetField(-2, type === 37 ? "map" : "set");
+      return p;
+    }
+    case 95: lua.pushNil(); return p; // _ null
+    case 35: lua.pushBoolean(head === "t"); return p; // # boolean
+    case 44: lua.newTable(); lua.pushNumber(parseRespDouble(head)); lua.rawSetField(-2, "double"); return p; // , double
+    case 40: lua.newTable(); lua.pushString(head); lua.rawSetField(-2, "big_number"); return p; // ( big number
+    case 61: { // = verbatim: "fmt:text"
+      const n = Number(head), text = b.latin1Slice(p, p + n);
+      lua.newTable(); lua.newTable();
+      lua.pushString(text.slice(4)); lua.rawSetField(-2, "string");
+      lua.pushString(text.slice(0, 3)); lua.rawSetField(-2, "format");
+      lua.rawSetField(-2, "verbatim_string");
+      return p + n + 2;
+    }
+    case 124: { // | attribute: skipped, then the reply it annotates
+      const n = Number(head);
+      const top = lua.top();
+      for (let i = 0; i < 2 * n; i++) p = luaPushReply(b, p);
+      lua.setTop(top);
+      return luaPushReply(b, p);
+    }
+  }
+  throw new Error(`unexpected reply type ${type}`);
+}
+
+function parseRespDouble(s: string): number { return s === "inf" ? Infinity : s === "-inf" ? -Infinity : s === "nan" ? NaN : Number(s); }
+
+/** redis.sha1hex(string) */
+function luaSha1hex(): number {
+  const lua = scripting.lua!;
+  if (lua.top() !== 1) { luaPushErrorTable("wrong number of arguments"); return lua.raise(); }
+  const s = lua.toString(1) ?? "";
+  lua.pushString(sha1hex(s));
+  return 1;
+}
+
+/** redis.error_reply(msg): {err="CODE msg"} (a message without a code takes ERR... unless it
+ *  starts with '-', whose first word is the code). */
+function luaErrorReply(): number {
+  const lua = scripting.lua!;
+  if (lua.top() !== 1 || lua.type(-1) !== LUA_TSTRING) { luaPushErrorTable("wrong number or type of arguments"); return 1; }
+  const msg = lua.toString(-1)!;
+  luaPushErrorTable(msg.startsWith("-") ? msg : `-${msg}`);
+  return 1;
+}
+
+/** redis.status_reply(msg): {ok=msg} */
+function luaStatusReply(): number {
+  const lua = scripting.lua!;
+  if (lua.top() !== 1 || lua.type(-1) !== LUA_TSTRING) { luaPushErrorTable("wrong number or type of arguments"); return 1; }
+  const msg = lua.toString(-1)!;
+  lua.newTable(); lua.pushString(msg); lua.rawSetField(-2, "ok");
+  return 1;
+}
+
+/** redis.log(level, message ...) */
+function luaLog(): number {
+  const lua = scripting.lua!, n = lua.top();
+  if (n < 2) { luaPushErrorTable("redis.log() requires two arguments or more."); return lua.raise(); }
+  if (!lua.isNumber(1)) { luaPushErrorTable("First argument must be a number (log level)."); return lua.raise(); }
+  const level = Math.trunc(lua.toNumber(1));
+  if (level < 0 || level > 3) { luaPushErrorTable("Invalid debug level."); return lua.raise(); }
+  const parts: string[] = [];
+  for (let i = 2; i <= n; i++) { const s = lua.toString(i); if (s !== null) parts.push(s); }
+  log((["debug", "verbose", "notice", "warning"] as const)[level], parts.join(" "));
+  return 0;
+}
+
+/** redis.setresp(2|3): the protocol redis.call's replies are converted from. */
+function luaSetResp(): number {
+  const lua = scripting.lua!;
+  if (!scripting.run) { luaPushErrorTable("redis.setresp can only be called inside a script invocation"); return lua.raise(); }
+  if (lua.top() !== 1) { luaPushErrorTable("redis.setresp() requires one argument."); return lua.raise(); }
+  const resp = Math.trunc(lua.toNumber(1));
+  if (resp !== 2 && resp !== 3) { luaPushErrorTable("RESP version must be 2 or 3."); return lua.raise(); }
+  scripting.client!.resp = resp;
+  return 0;
+}
+
+/** redis.set_repl(REPL_*): where the script's following writes are propagated. */
+function luaSetRepl(): number {
+  const lua = scripting.lua!, run = scripting.run;
+  if (!run) { luaPushErrorTable("redis.set_repl can only be called inside a script invocation"); return lua.raise(); }
+  if (lua.top() !== 1) { luaPushErrorTable("redis.set_repl() requires two arguments."); return lua.raise(); }
+  const flags = Math.trunc(lua.toNumber(-1));
+  if ((flags & ~(PROPAGATE_AOF | PROPAGATE_REPL)) !== 0) {
+    luaPushErrorTable("Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.");
+    return lua.raise();
+  }
+  run.replTargets = flags;
+  return 0;
+}
+
+/** redis.acl_check_cmd(command, args ...): may the script's user run it? */
+function luaAclCheckCmd(): number {
+  const lua = scripting.lua!, run = scripting.run;
+  if (!run) { luaPushErrorTable("redis.acl_check_cmd can only be called inside a script invocation"); return lua.raise(); }
+  const n = lua.top();
+  if (n === 0) { luaPushErrorTable("Please specify at least one argument for this redis lib call"); return lua.raise(); }
+  const argv: string[] = [];
+  for (let i = 1; i <= n; i++) {
+    const s = lua.type(i) === LUA_TNUMBER ? formatG17(lua.toNumber(i)) : lua.type(i) === LUA_TSTRING ? lua.toString(i) : null;
+    if (s === null) { luaPushErrorTable("Lua redis lib command arguments must be strings or integers"); return lua.raise(); }
+    argv.push(s);
+  }
+  lua.setTop(0);
+  const cmd = lookupCommand(argv);
+  if (!cmd) { luaPushErrorTable("Invalid command passed to redis.acl_check_cmd()"); return lua.raise(); }
+  const u = run.caller.user;
+  lua.pushBoolean(!u || u.unrestricted || aclCheckCommand(u, cmd, argv) === 0);
+  return 1;
+}
+
+// math.random and math.randomseed: Redis's own rand48, so a seed gives the same sequence as there.
+// The 48-bit state is kept as three 16-bit words, as Redis's rand.c keeps it.
+const rand48 = { x: [0x330e, 0xabcd, 0x1234] };
+function redisLrand48(): number {
+  // x = a * x + c (mod 2^48), a = 0x5DEECE66D, c = 0xB, over BigInts for exactness.
+  const x = BigInt(rand48.x[0]) | (BigInt(rand48.x[1]) << 16n) | (BigInt(rand48.x[2]) << 32n);
+  const next = (x * 0x5deece66dn + 0xbn) & 0xffffffffffffn;
+  rand48.x = [Number(next & 0xffffn), Number((next >> 16n) & 0xffffn), Number(next >> 32n)];
+  return Number(next >> 17n);
+}
+function luaMathRandom(): number {
+  const lua = scripting.lua!;
+  const INT32_MAX = 2147483647;
+  const r = (redisLrand48() % INT32_MAX) / INT32_MAX;
+  switch (lua.top()) {
+    case 0: lua.pushNumber(r); return 1;
+    case 1: {
+      const u = lua.checkInteger(1);
+      if (u < 1) return lua.argError(1, "interval is empty");
+      lua.pushNumber(Math.floor(r * u) + 1);
+      return 1;
+    }
+    case 2: {
+      const l = lua.checkInteger(1), u = lua.checkInteger(2);
+      if (l > u) return lua.argError(2, "interval is empty");
+      lua.pushNumber(Math.floor(r * (u - l + 1)) + l);
+      return 1;
+    }
+    default: return lua.raiseWhere("wrong number of arguments");
+  }
+}
+function luaMathRandomseed(): number {
+  const seed = scripting.lua!.checkInteger(1) | 0;
+  rand48.x = [0x330e, seed & 0xffff, (seed >>> 16) & 0xffff];
+  return 0;
+}
+
+// --- A script's return value, and its errors, as the caller's reply.
+
+/** Pushes t[name] for the table on top, raw; returns true if it has the given type, else pops it. */
+function luaTableField(name: string, type: number): boolean {
+  const lua = scripting.lua!;
+  lua.rawGetField(-1, name);
+  if (lua.type(-1) === type) return true;
+  lua.pop();
+  return false;
+}
+
+/** A Lua number as C's (long long) cast makes it: truncated; what does not fit (and NaN) is
+ *  LLONG_MIN, as x86 converts it. */
+function luaNumberToLongLong(d: number): number | bigint {
+  if (Number.isSafeInteger(Math.trunc(d))) return Math.trunc(d);
+  if (!(d >= -9223372036854775808 && d < 9223372036854775808)) return -9223372036854775808n;
+  return BigInt(Math.trunc(d));
+}
+
+/** The fields of an error table on top of the stack (Redis's luaExtractErrorInformation). */
+function luaErrorInformation(): { msg: string; source: string | null; line: string | null; ignoreStats: boolean } {
+  const lua = scripting.lua!;
+  const text = (name: string) => {
+    lua.rawGetField(-1, name);
+    const t = lua.type(-1), s = t === LUA_TSTRING || t === LUA_TNUMBER ? lua.toString(-1) : null;
+    lua.pop();
+    return s;
+  };
+  lua.rawGetField(-1, "ignore_error_stats_update");
+  const ignoreStats = lua.type(-1) === LUA_TBOOLEAN && lua.toBoolean(-1);
+  lua.pop();
+  return { msg: text("err") ?? "", source: text("source"), line: text("line"), ignoreStats };
+}
+
+/** Replies the Lua value on top of the stack, and pops it (Redis's luaReplyToRedisReply). `resp`
+ *  is the protocol the script chose with redis.setresp: it decides what a boolean becomes. */
+function luaReplyToRedisReply(c: Client, resp: number): void {
+  const lua = scripting.lua!;
+  if (!lua.checkStack(4)) {
+    addReplyError(c, "ERR reached lua stack limit");
+    lua.pop();
+    return;
+  }
+  switch (lua.type(-1)) {
+    case LUA_TSTRING: addReplyBulk(c, lua.toString(-1)!); break;
+    case LUA_TBOOLEAN:
+      if (resp === 2) lua.toBoolean(-1) ? addReplyLongLong(c, 1) : addReplyNull(c);
+      else addReplyBool(c, lua.toBoolean(-1));
+      break;
+    case LUA_TNUMBER: addReplyLongLong(c, luaNumberToLongLong(lua.toNumber(-1))); break;
+    case LUA_TTABLE: luaReplyTable(c, resp); return;
+    default: addReplyNull(c);
+  }
+  lua.pop();
+}
+
+/** A table as a reply: {err=}, {ok=}, {double=}, {big_number=}, {verbatim_string=}, {map=},
+ *  {set=}, tried in that order; otherwise an array of t[1], t[2] ... up to the first nil. */
+function luaReplyTable(c: Client, resp: number): void {
+  const lua = scripting.lua!;
+  if (luaTableField("err", LUA_TSTRING)) {
+    lua.pop();
+    const e = luaErrorInformation();
+    addReplyError(c, e.msg, !e.ignoreStats);
+  } else if (luaTableField("ok", LUA_TSTRING)) {
+    addReplyStatus(c, lua.toString(-1)!.replace(/[\r\n]/g, " "));
+    lua.pop();
+  } else if (luaTableField("double", LUA_TNUMBER)) {
+    addReplyDouble(c, lua.toNumber(-1));
+    lua.pop();
+  } else if (luaTableField("big_number", LUA_TSTRING)) {
+    addReplyBigNum(c, lua.toString(-1)!.replace(/[\r\n]/g, " "));
+    lua.pop();
+  } else if (luaVerbatimReply(c)) {
+    // replied
+  } else if (luaTableField("map", LUA_TTABLE)) {
+    luaReplyCollection(c, resp, true);
+  } else if (luaTableField("set", LUA_TTABLE)) {
+    luaReplyCollection(c, resp, false);
+  } else {
+    let n = 0;
+    for (;; n++) {
+      lua.rawGetI(-1, n + 1);
+      const nil = lua.type(-1) === LUA_TNIL;
+      lua.pop();
+      if (nil) break;
+    }
+    addReplyArrayLen(c, n);
+    for (let i = 1; i <= n; i++) { lua.rawGetI(-1, i); luaReplyToRedisReply(c, resp); }
+  }
+  lua.pop();
+}
+
+/** The table on top (popped) as a map of its pairs, or a set of its keys: counted, then written. */
+function luaReplyCollection(c: Client, resp: number, isMap: boolean): void {
+  const lua = scripting.lua!;
+  let n = 0;
+  lua.pushNil();
+  while (lua.next(-2)) { n++; lua.pop(); }
+  if (isMap) addReplyMapLen(c, n);
+  else addReplySetLen(c, n);
+  lua.pushNil();
+  while (lua.next(-2)) {
+    // The key stays on the stack for lua_next; a copy of it is consumed.
+    if (isMap) {
+      lua.pushValue(-2);
+      luaReplyToRedisReply(c, resp); // the key
+      luaReplyToRedisReply(c, resp); // the value
+    } else {
+      lua.pop();
+      lua.pushValue(-1);
+      luaReplyToRedisReply(c, resp);
+    }
+  }
+  lua.pop();
+}
+
+/** {verbatim_string={format=, string=}}: replied if both fields are strings. */
+function luaVerbatimReply(c: Client): boolean {
+  const lua = scripting.lua!;
+  if (!luaTableField("verbatim_string", LUA_TTABLE)) return false;
+  let done = false;
+  if (luaTableField("format", LUA_TSTRING)) {
+    const format = lua.toString(-1)!;
+    lua.pop();
+    if (luaTableField("string", LUA_TSTRING)) {
+      addReplyVerbatim(c, lua.toString(-1)!, format);
+      lua.pop();
+      done = true;
+    }
+  }
+  lua.pop();
+  return done;
+}
+
+/** The fake client scripts run commands as; made at start-up so that, as in Redis, client ids 1
+ *  and 2 (the scripting and functions clients) are taken before the first connection. */
+function scriptingCreateClient(): void {
+  const c = new Client(null, "lua", "");
+  c.authenticated = true;
+  c.denyBlocking = true; // a blocking command in a script answers at once
+  scripting.client = c;
+  server.nextClientId++; // Redis's functions client
+}
+
+// --- Starting the VM: on first use, so a server that never scripts pays nothing for it (the VM
+// costs ~28 MB of RSS and ~50 ms to start).
+
+/** True (after holding the client) when this command needs the VM and it has not started yet:
+ *  the command runs again, through processCommand, once it has. */
+function scriptingHoldUntilReady(c: Client, cmd: RedisCommand): boolean {
+  if (scripting.lua) return false;
+  const needs = NEEDS_LUA_VM.has(cmd.name) || (cmd.name === "exec" && (c.mstate?.some((q) => NEEDS_LUA_VM.has(q.cmd.name)) ?? false));
+  if (!needs) return false;
+  if (c.mstate && cmd.name !== "exec") { scriptingStart(); return false; } // queued: EXEC will wait if it must
+  c.paused = c.argv;
+  scripting.waiting.add(c);
+  scriptingStart();
+  return true;
+}
+
+/** The commands that run Lua or compile it. */
+const NEEDS_LUA_VM = new Set(["eval", "evalsha", "eval_ro", "evalsha_ro", "script|load"]);
+
+/** Starts the VM in the background, once; then runs the commands that waited for it. */
+function scriptingStart(): void {
+  scripting.starting ??= scriptingCreateLua().then((lua) => {
+    scripting.lua = lua;
+    const held = [...scripting.waiting];
+    scripting.waiting.clear();
+    for (const c of held) {
+      if (c.closed || !c.paused) continue;
+      c.argv = c.paused;
+      c.paused = null;
+      processCommand(c);
+      c.argv = NO_ARGV;
+      if (!c.paused) processInputBuffer(c);
+    }
+    handleClientsWithPendingWrites();
+  }, (err) => {
+    // Nothing to run scripts on: the waiting commands fail, and the next one tries again.
+    log("warning", `Failed starting the Lua VM: ${(err as Error).message}`);
+    scripting.starting = null;
+    const held = [...scripting.waiting];
+    scripting.waiting.clear();
+    for (const c of held) {
+      if (c.closed || !c.paused) continue;
+      c.paused = null;
+      addReplyError(c, `ERR Failed starting the Lua VM: ${(err as Error).message}`);
+      processInputBuffer(c);
+    }
+    handleClientsWithPendingWrites();
+  });
+}
+
+/** Starts the VM now (for startServer's callers and tests that want no first-use delay). */
+async function scriptingReady(): Promise<void> {
+  scriptingStart();
+  await scripting.starting;
+}
+
+// --- EVAL and the SCRIPT command.
+
+const E_NOSCRIPT = "NOSCRIPT No matching script. Please use EVAL.";
+
+/* EVAL script numkeys [key ...] [arg ...], EVAL_RO, EVALSHA sha1 numkeys ..., EVALSHA_RO */
+function evalCommand(c: Client): void {
+  // Fed here, before the commands the script runs (EVAL itself is skip_monitor).
+  if (server.monitors.size) feedMonitors(c, c.argv);
+  evalGenericCommand(c, false);
+}
+function evalShaCommand(c: Client): void {
+  if (server.monitors.size) feedMonitors(c, c.argv);
+  if (c.argv[1].length !== 40) return addReplyError(c, E_NOSCRIPT);
+  evalGenericCommand(c, true);
+}
+
+function evalGenericCommand(c: Client, evalsha: boolean): void {
+  const numkeys = parseIntOrReply(c, c.argv[2]);
+  if (numkeys === undefined) return;
+  if (numkeys > c.argv.length - 3) return addReplyError(c, "ERR Number of keys can't be greater than number of args");
+  if (numkeys < 0) return addReplyError(c, "ERR Number of keys can't be negative");
+  let sha: string | undefined = evalsha ? c.argv[1].toLowerCase() : sha1hex(c.argv[1]);
+  if (!scripting.scripts.has(sha)) {
+    if (evalsha) return addReplyError(c, E_NOSCRIPT);
+    sha = luaCreateFunction(c, c.argv[1]);
+    if (sha === undefined) return;
+  }
+  const script = scripting.scripts.get(sha)!;
+  const run = scriptPrepareForRun(c, script.flags, c.argv[0].toLowerCase().endsWith("_ro"));
+  if (!run) return;
+  const lua = scripting.lua!;
+  // KEYS and ARGV are globals, set in the real table behind the read-only one.
+  lua.getRef(scripting.realGlobals);
+  luaPushArray(c.argv, 3, 3 + numkeys);
+  lua.rawSetField(-2, "KEYS");
+  luaPushArray(c.argv, 3 + numkeys, c.argv.length);
+  lua.rawSetField(-2, "ARGV");
+  lua.pop();
+  lua.getRef(scripting.errorHandler);
+  lua.getRef(script.ref);
+  const sc = scripting.client!;
+  sc.db = c.db;
+  sc.resp = 2;
+  scripting.run = run;
+  let status: number;
+  try {
+    status = lua.pcall(0, 1, -2);
+  } finally {
+    scripting.run = null;
+  }
+  if (++scripting.gcCount === 50) { lua.gcStep(50); scripting.gcCount = 0; }
+  if (status !== 0) {
+    if (lua.type(-1) !== LUA_TTABLE) {
+      addReplyError(c, `ERR Error running script ${sha}, ${(lua.toString(-1) ?? "execution failure").slice(0, 100)}`);
+    } else {
+      const e = luaErrorInformation();
+      addReplyError(c, e.line !== null && e.source !== null ? `${e.msg} script: ${sha}, on ${e.source}:${e.line}.` : e.msg, !e.ignoreStats);
+    }
+    lua.pop();
+  } else {
+    luaReplyToRedisReply(c, sc.resp);
+  }
+  lua.pop(); // the error handler
+  // The script's writes were propagated one by one, as the commands it ran; EVAL itself is not.
+  c.preventProp = true;
+}
+
+/** Pushes argv[from..to) as a Lua array. */
+function luaPushArray(argv: string[], from: number, to: number): void {
+  const lua = scripting.lua!;
+  lua.newTable(to - from);
+  for (let i = from; i < to; i++) { lua.pushString(argv[i]); lua.rawSetI(-2, i - from + 1); }
+}
+
+/* SCRIPT HELP */
+function scriptHelpCommand(c: Client): void {
+  addReplyHelp(c, "SCRIPT", [
+    "DEBUG (YES|SYNC|NO)", "    Set the debug mode for subsequent scripts executed.",
+    "EXISTS <sha1> [<sha1> ...]", "    Return information about the existence of the scripts in the script cache.",
+    "FLUSH [ASYNC|SYNC]", "    Flush the Lua scripts cache. Very dangerous on replicas.",
+    "    When called without the optional mode argument, the behavior is determined by the",
+    "    lazyfree-lazy-user-flush configuration directive. Valid modes are:",
+    "    * ASYNC: Asynchronously flush the scripts cache.", "    * SYNC: Synchronously flush the scripts cache.",
+    "KILL", "    Kill the currently executing Lua script.",
+    "LOAD <script>", "    Load a script into the scripts cache without executing it.",
+  ]);
+}
+
+/* SCRIPT FLUSH [ASYNC|SYNC] */
+function scriptFlushCommand(c: Client): void {
+  if (c.argv.length > 3 || (c.argv.length === 3 && !["sync", "async"].includes(c.argv[2].toLowerCase()))) {
+    return addReplyError(c, "ERR SCRIPT FLUSH only support SYNC|ASYNC option");
+  }
+  // Redis starts a new VM; here the cached functions are dropped, which is all a script can tell
+  // (math.random's state is the server's, and goes on, as in Redis).
+  const lua = scripting.lua;
+  if (lua) {
+    for (const s of scripting.scripts.values()) lua.unref(s.ref);
+    lua.gcStep(0);
+  }
+  scripting.scripts.clear();
+  scripting.scriptsMemory = 0;
+  addReplyOK(c);
+}
+
+/* SCRIPT EXISTS sha1 [sha1 ...] */
+function scriptExistsCommand(c: Client): void {
+  addReplyArrayLen(c, c.argv.length - 2);
+  for (let i = 2; i < c.argv.length; i++) addReplyLongLong(c, scripting.scripts.has(c.argv[i].toLowerCase()) ? 1 : 0);
+}
+
+/* SCRIPT LOAD script */
+function scriptLoadCommand(c: Client): void {
+  const sha = luaCreateFunction(c, c.argv[2]);
+  if (sha !== undefined) addReplyBulk(c, sha);
+}
+
+/* SCRIPT DEBUG YES|SYNC|NO: there is no debugger; NO (the state every client is in) is accepted. */
+function scriptDebugCommand(c: Client): void {
+  if (c.outLen > 0) return addReplyError(c, "ERR SCRIPT DEBUG must be called outside a pipeline");
+  if (c.argv[2].toLowerCase() === "no") return addReplyOK(c);
+  addReplyError(c, "ERR Use SCRIPT DEBUG YES/SYNC/NO");
+}
+
+/* SCRIPT KILL: a script runs to its end before anything else is served, so none is ever found
+ * running. */
+function scriptKillCommand(c: Client): void { addReplyError(c, "NOTBUSY No scripts in execution right now."); }
+
+/** Memory INFO reports: the VM's heap and the cached scripts' bodies. */
+function scriptingInfoMemory(): { vm: number; scripts: number } {
+  return { vm: scripting.lua ? scripting.lua.memoryKb() * 1024 : 0, scripts: scripting.scriptsMemory };
+}
+
+/** Commands whose flags depend on their arguments, for processCommand's gates. */
+const COMMAND_FLAGS_OF: Record<string, (argv: string[], cmd: RedisCommand) => number> = {
+  eval: evalCommandFlags, evalsha: evalCommandFlags, eval_ro: evalCommandFlags, evalsha_ro: evalCommandFlags,
+};
+
+const SCRIPTING_COMMANDS: CommandRows[] = [
+  { group: "scripting", specs: [
+    ["eval", -3, "noscript stale skip_monitor may_replicate no_mandatory_keys movablekeys", 0, 0, 0, "scripting", evalCommand],
+    ["evalsha", -3, "noscript stale skip_monitor may_replicate no_mandatory_keys movablekeys", 0, 0, 0, "scripting", evalShaCommand],
+    ["eval_ro", -3, "readonly noscript stale skip_monitor no_mandatory_keys movablekeys", 0, 0, 0, "scripting", evalCommand],
+    ["evalsha_ro", -3, "readonly noscript stale skip_monitor no_mandatory_keys movablekeys", 0, 0, 0, "scripting", evalShaCommand],
+    ["script", -2, "", 0, 0, 0, "", () => {}],
+  ], subs: { script: [ // in the order Redis lists them
+    ["load", 3, "noscript stale", 0, 0, 0, "scripting", scriptLoadCommand],
+    ["exists", -3, "noscript", 0, 0, 0, "scripting", scriptExistsCommand],
+    ["debug", 3, "noscript", 0, 0, 0, "scripting", scriptDebugCommand],
+    ["kill", 2, "noscript allow_busy", 0, 0, 0, "scripting", scriptKillCommand],
+    ["flush", -2, "noscript", 0, 0, 0, "scripting", scriptFlushCommand],
+    ["help", 2, "loading stale", 0, 0, 0, "scripting", scriptHelpCommand],
+  ] } },
 ];
 
 // ############################################################################################

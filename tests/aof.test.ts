@@ -84,6 +84,10 @@ describe("appendonly yes", () => {
       ["SETNX", "g", "3"], ["INCRBY", "g", 5], ["APPEND", "g", "!"], ["SETRANGE", "g", 0, "x"],
       ["LMOVE", "l", "l2", "LEFT", "RIGHT"], ["SADD", "s3", "m"], ["SMOVE", "s3", "s4", "m"], ["ZINCRBY", "z", 2, "b"],
       ["COPY", "g", "g2"], ["RENAME", "g2", "g3"], ["MOVE", "g3", 5], ["SWAPDB", 0, 1], ["SWAPDB", 0, 1],
+      // Scripts: the commands they ran, several in MULTI/EXEC, and only those redis.set_repl sends here.
+      ["EVAL", "redis.call('SET', 'sa', 1); redis.call('SELECT', 2); redis.call('SET', 'sb', 2); return 1", 0],
+      ["EVAL", "redis.set_repl(redis.REPL_REPLICA); redis.call('SET', 'notaof', 1); return 1", 0],
+      ["EVAL", "redis.set_repl(redis.REPL_AOF); redis.call('SET', 'aofonly', 1); return 1", 0],
       ["SET", "short", "x", "PX", 30],
     ]);
     await Bun.sleep(60);
@@ -114,6 +118,7 @@ describe("appendonly yes", () => {
         "SELECT 3", "SET d3 x", "SELECT 0", "SET d0 y", "SET gone 1", "DEL gone",
         "SET ab 1", "DEL ab", "SET g 1 PXAT 4102444800000", "PEXPIREAT g T+40s", "INCRBY g 5", "APPEND g !", "SETRANGE g 0 x",
         "LMOVE l l2 LEFT RIGHT", "SADD s3 m", "SMOVE s3 s4 m", "ZINCRBY z 2 b", "COPY g g2", "RENAME g2 g3", "MOVE g3 5", "SWAPDB 0 1", "SWAPDB 0 1",
+        "MULTI", "SET sa 1", "SELECT 2", "SET sb 2", "EXEC", "SELECT 0", "SET aofonly 1",
         "SET short x PXAT T+0s", "DEL short",
         "RESTORE r T+100s <binary> ABSTTL",
         "RPUSH bl x y", "LPOP bl", "SET end 1",

@@ -619,6 +619,41 @@ describe("the propagated form of every write class", () => {
     }
   }, 20000);
 
+  test.skipIf(noRedis)("a script's writes are sent as the commands it ran, wrapped in MULTI/EXEC when there are several, as redis-server sends them", async () => {
+    const [rb, rs] = await Promise.all([startRedbun(), startRedis()]);
+    try {
+      const out = [];
+      for (const n of [rb, rs]) {
+        const tap = await Tap.open(n.port);
+        const replies: Reply[] = [];
+        const sha = (await n.c.cmd("SCRIPT", "LOAD", "redis.call('INCR', KEYS[1]); return redis.call('INCR', KEYS[1])")) as string;
+        for (const cmd of [
+          ["EVAL", "return redis.call('SET', KEYS[1], ARGV[1])", 1, "one", "v"],
+          ["EVAL", "redis.call('SET', 'a', 1); redis.call('LPUSH', 'l', 'x', 'y'); return redis.call('GET', 'a')", 0],
+          ["EVALSHA", sha, 1, "ctr"],
+          ["EVAL", "return redis.call('GET', 'a')", 0],
+          ["EVAL", "redis.call('SET', 'before', 1); return redis.call('INCR', 'l')", 0],
+          ["EVAL", "redis.call('SET', 'p1', 1); redis.pcall('INCR', 'l'); redis.call('SET', 'p2', 2); return 1", 0],
+          ["EVAL", "redis.call('SELECT', 2); redis.call('SET', 'in2', 1); redis.call('SELECT', 0); redis.call('SET', 'in0', 1); return 1", 0],
+          ["EVAL", "redis.set_repl(redis.REPL_NONE); redis.call('SET', 'hidden', 1); redis.set_repl(redis.REPL_ALL); redis.call('SET', 'shown', 1); return 1", 0],
+          ["EVAL", "redis.set_repl(redis.REPL_AOF); redis.call('SET', 'aofonly', 1); return 1", 0],
+          ["EVAL", "redis.call('SET', 'e', 1, 'EX', 100); redis.call('EXPIRE', 'e', 200); return redis.call('SPOP', 'nope')", 0],
+          ["EVAL", "return redis.call('DEL', 'nothing')", 0],
+          ["MULTI"], ["EVAL", "return redis.call('INCR', 'm')", 0], ["SET", "m2", 1], ["EXEC"],
+          ["SET", "__end__", "1"],
+        ] as (string | number)[][]) replies.push(await n.c.cmd(...cmd));
+        await tap.waitForWrite("the end marker", (a) => a[1] === "__end__");
+        tap.close();
+        out.push({ replies, writes: tap.writes().map(normalizeTimes) });
+      }
+      expect(out[0].replies).toEqual(out[1].replies);
+      expect(out[0].writes).toEqual(out[1].writes);
+    } finally {
+      await rb.stop();
+      await rs.stop();
+    }
+  }, 20000);
+
   test.skipIf(noRedis)("stream writes, consumer groups and a blocked XREADGROUP served later are sent as redis-server sends them", async () => {
     const [rb, rs] = await Promise.all([startRedbun(), startRedis()]);
     try {
