@@ -193,8 +193,10 @@ const scripting = {
   scriptsMemory: 0,
   run: null as ScriptRun | null,
   client: null as Client | null, // the fake client redis.call runs commands as
-  realGlobals: 0, // registry references: the globals behind the read-only proxy, the error handler
-  errorHandler: 0,
+  realGlobals: 0, // registry references: the globals behind the read-only proxy, and the sandbox's
+  threadError: 0, // function that turns a failed script's error into Redis's error table
+  hookYield: false, // the time-limit hook (or the sandbox passing it on) made the last yield
+  suspended: null as SuspendedScript | null, // a script past busy-reply-threshold, between two slices
   gcCount: 0, // a GC step every 50 runs, as Redis
 };
 const stats = {
@@ -1513,6 +1515,7 @@ const E = {
   wrongPass: "WRONGPASS invalid username-password pair or user is disabled.",
   nanOrInf: "ERR increment would produce NaN or Infinity",
   bigString: "ERR string exceeds maximum allowed size (proto-max-bulk-len)",
+  busyScript: "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.",
   misconfRdb: "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.",
 };
 
@@ -1583,6 +1586,7 @@ class Client {
   dirtyCas = false; // a watched key changed: EXEC answers nil
   watched: WatchedKey[] = [];
   denyBlocking = false; // inside EXEC, blocking commands do not block
+  scriptBlocked = false; // its script is past busy-reply-threshold: its next commands wait for the end
   // Pub/Sub.
   channels = new Set<string>();
   patterns = new Set<string>();
@@ -1739,7 +1743,7 @@ const FLAG_NAMES = ["write", "readonly", "denyoom", "module", "admin", "pubsub",
 const CMD_WRITE = 1 << 0, CMD_READONLY = 1 << 1, CMD_DENYOOM = 1 << 2, CMD_ADMIN = 1 << 4, CMD_PUBSUB = 1 << 5,
   CMD_NOSCRIPT = 1 << 6, CMD_BLOCKING = 1 << 7, CMD_LOADING = 1 << 8, CMD_STALE = 1 << 9, CMD_SKIP_MONITOR = 1 << 10,
   CMD_SKIP_SLOWLOG = 1 << 11, CMD_FAST = 1 << 13, CMD_NO_AUTH = 1 << 14, CMD_MAY_REPLICATE = 1 << 15, CMD_PROTECTED = 1 << 19,
-  CMD_NO_MANDATORY_KEYS = 1 << 18, CMD_NO_MULTI = 1 << 21;
+  CMD_NO_MANDATORY_KEYS = 1 << 18, CMD_NO_MULTI = 1 << 21, CMD_ALLOW_BUSY = 1 << 23;
 // ACL categories, in Redis's order (COMMAND INFO and ACL CAT list them in this order).
 const ACL_CATEGORIES = ["keyspace", "read", "write", "set", "sortedset", "list", "hash", "string", "bitmap", "hyperloglog",
   "geo", "stream", "pubsub", "admin", "fast", "slow", "blocking", "dangerous", "connection", "transaction", "scripting"];
@@ -1861,7 +1865,8 @@ function rejectCommand(c: Client, msg: string, cmd?: RedisCommand): void {
  *    6. ACL: the user may run it on these keys and channels (NOPERM, logged in the ACL log);
  *    7. a read-only replica refuses writes (READONLY), a stale one most commands (MASTERDOWN);
  *    8. min-replicas-to-write (NOREPLICAS);
- *    9. a RESP2 client in subscribe mode may only manage subscriptions;
+ *    9. a RESP2 client in subscribe mode may only manage subscriptions, and while a script is past
+ *       busy-reply-threshold only commands flagged allow_busy run (BUSY);
  *   10. the disk refuses writes (MISCONF: a failed BGSAVE with save points, or an AOF write error);
  *   11. maxmemory: evict, then refuse what may grow memory (OOM);
  *   12. CLIENT PAUSE holds the command until the pause ends, and a scripting command waits for the
@@ -1912,12 +1917,13 @@ function processCommand(c: Client): void {
   if (c.resp === 2 && clientTotalSubscriptions(c) > 0 && !PUBSUB_CONTEXT_COMMANDS.has(cmd.name)) {
     return rejectCommand(c, `ERR Can't execute '${cmd.name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`, cmd);
   }
+  if (scripting.suspended && !(flags & CMD_ALLOW_BUSY)) return rejectCommand(c, E.busyScript, cmd);
   // A failed background save (with save points) or an AOF the disk refuses stops writes and PING.
   if ((!server.lastBgsaveOk || aof.writeErr) && !c.isMaster && !c.isAof && (writesSomething || cmd.name === "ping")) {
     const err = diskWriteError();
     if (err) return rejectCommand(c, err, cmd);
   }
-  if (hot.maxmemory && !c.isMaster && !c.isAof) {
+  if (hot.maxmemory && !c.isMaster && !c.isAof && !scripting.suspended) {
     // Evict before running anything; refuse what may grow memory if that was not enough.
     const oom = !performEvictions();
     const mayGrow = (flags & CMD_DENYOOM) !== 0 || (c.mstate !== null && !["exec", "discard", "quit", "reset"].includes(cmd.name));
@@ -1935,7 +1941,7 @@ function processCommand(c: Client): void {
     return addReplyProto(c, "+QUEUED\r\n");
   }
   call(c, cmd);
-  if (readyKeys.length) handleClientsBlockedOnKeys();
+  if (readyKeys.length && !scripting.suspended) handleClientsBlockedOnKeys();
 }
 
 /** Records a duration in an HDR-style histogram with 3 significant digits in binary, as Redis's
@@ -1994,12 +2000,10 @@ const MULTI_IMMEDIATE_COMMANDS = new Set(["exec", "discard", "multi", "watch", "
 
 /** Runs a command and does what every command needs afterwards: stats, slowlog, MONITOR. */
 function call(c: Client, cmd: RedisCommand): void {
-  const outMark = c.outLen;
-  const errorsBefore = stats.errorReplies;
-  const dirtyBefore = server.dirty;
-  const start = chainClock >= 0 ? chainClock : performance.now();
+  const st: CallState = { cmd, outMark: c.outLen, dirtyBefore: server.dirty, start: chainClock >= 0 ? chainClock : performance.now() };
+  errorsSeen = stats.errorReplies;
   // Commands run by EXEC or a script see the time their caller started at, as in Redis.
-  if (callDepth === 0) cmdTime = Math.floor(clockBase + start);
+  if (callDepth === 0) cmdTime = Math.floor(clockBase + st.start);
   c.lastCmd = cmd.name;
   c.propArgv = null;
   c.preventProp = false;
@@ -2011,27 +2015,47 @@ function call(c: Client, cmd: RedisCommand): void {
     // A bug in one command (or a reply too big for an output buffer) answers an error in place of
     // whatever part of the reply was written, and is logged; the server and connection live on.
     log("warning", `Error running '${cmd.name}': ${(err as Error).stack ?? err}`);
-    if (c.outLen > outMark) c.outLen = outMark;
+    if (c.outLen > st.outMark) c.outLen = st.outMark;
     addReplyError(c, `ERR internal error running '${cmd.name}': ${(err as Error).message}`);
   }
   callDepth--;
+  // A script past busy-reply-threshold gave way to the event loop: its command ends with it.
+  if (c.scriptBlocked) {
+    scripting.suspended!.call = st;
+    return;
+  }
+  callEnd(c, st);
+}
+
+/** What call() knows about a command while it runs. */
+interface CallState { cmd: RedisCommand; outMark: number; dirtyBefore: number; start: number }
+
+/** The error-reply count when a command last started or ended (Redis's prev_err_count): a command
+ *  failed if errors were replied since. Nested calls move it, so an EVAL whose redis.pcall met an
+ *  error, and then returned normally, did not fail; the nested command did. */
+let errorsSeen = 0;
+
+/** What every command needs after its handler: propagation, stats, slowlog, MONITOR. */
+function callEnd(c: Client, st: CallState): void {
+  const cmd = st.cmd;
   // What changed the dataset reaches the AOF and replicas, in its effective form. EXEC is never
   // propagated itself: its commands are, wrapped in MULTI/EXEC by propagatePendingCommands.
-  if (server.dirty > dirtyBefore && cmd.name !== "exec" && !c.preventProp) alsoPropagate(c.db, c.propArgv ?? c.argv, c.propTargets);
-  if (callDepth === 0 && pendingOps.length) propagatePendingCommands();
-  if (server.dirty > dirtyBefore) c.woff = repl.offset;
+  if (server.dirty > st.dirtyBefore && cmd.name !== "exec" && !c.preventProp) alsoPropagate(c.db, c.propArgv ?? c.argv, c.propTargets);
+  if (callDepth === 0 && pendingOps.length && !scripting.suspended) propagatePendingCommands();
+  if (server.dirty > st.dirtyBefore) c.woff = repl.offset;
   const end = performance.now();
   if (chainClock >= 0) chainClock = end;
   if (c.isAof) return;
-  const elapsedMs = end - start;
+  const elapsedMs = end - st.start;
   const usec = Math.round(elapsedMs * 1000);
   if (hot.latencyTracking) latencyRecord(cmd, elapsedMs * 1e6);
   cmd.calls++;
   cmd.usec += usec;
-  if (stats.errorReplies > errorsBefore) cmd.failedCalls++;
+  if (stats.errorReplies > errorsSeen) cmd.failedCalls++;
+  errorsSeen = stats.errorReplies;
   stats.commands++;
   if (c.replyMode !== "on") {
-    c.outLen = outMark; // CLIENT REPLY OFF/SKIP: the reply is dropped
+    c.outLen = st.outMark; // CLIENT REPLY OFF/SKIP: the reply is dropped
     if (c.replyMode === "skip" && cmd.name !== "client|reply") c.replyMode = "on";
   }
   if (usec >= hot.slowlogSlowerThan && hot.slowlogSlowerThan >= 0 && !(cmd.flags & CMD_SKIP_SLOWLOG)) slowlogPush(c, cmd, usec);
@@ -2074,7 +2098,7 @@ function propagateNow(dbIndex: number, argv: string[], targets = PROPAGATE_AOF |
 /** An expired or evicted key leaves as DEL (UNLINK with lazy freeing), as Redis propagates it. */
 function propagateDeletion(db: Db, key: string, lazy: boolean): void {
   alsoPropagate(db.id, [lazy ? "UNLINK" : "DEL", key]);
-  if (callDepth === 0 && pendingOps.length) propagatePendingCommands();
+  if (callDepth === 0 && pendingOps.length && !scripting.suspended) propagatePendingCommands();
 }
 
 /** Runs `fn` once the current event is done, then writes what it produced. Used where running
@@ -2090,7 +2114,7 @@ function processInputBuffer(c: Client): void {
   c.lastInteraction = clock === Date.now ? Math.round(clockBase + p) : wallClock();
   chainClock = p;
   try {
-    while (c.qpos < c.qlen && !c.closeAfterReply && !c.paused && !c.bstate && !c.closed) {
+    while (c.qpos < c.qlen && !c.closeAfterReply && !c.paused && !c.bstate && !c.closed && !c.scriptBlocked && !(c.isMaster && scripting.suspended)) {
       if (!c.reqtype) c.reqtype = c.qbuf[c.qpos] === 42 /* * */ ? REQ_MULTIBULK : REQ_INLINE;
       const complete = c.reqtype === REQ_INLINE ? parseInline(c) : parseMultibulk(c);
       if (!complete) break;
@@ -3179,13 +3203,16 @@ function rebindListeners(param: "port" | "bind"): string | null {
 function serverCron(): void {
   refreshClockBase();
   try {
-    if (server.pauseEnd && server.pauseEnd <= now()) {
-      server.pauseEnd = 0;
-      unpauseClients();
+    // While a script is suspended nothing may touch the dataset: no expiry, saves or rewrites.
+    if (!scripting.suspended) {
+      if (server.pauseEnd && server.pauseEnd <= now()) {
+        server.pauseEnd = 0;
+        unpauseClients();
+      }
+      if (server.pauseEnd <= now()) activeExpireCycle();
+      checkSavePoints();
+      aofCron();
     }
-    if (server.pauseEnd <= now()) activeExpireCycle();
-    checkSavePoints();
-    aofCron();
     replicationCron();
     closeIdleClients();
     const t = wallClock(), s = server.opsSample;
@@ -8465,6 +8492,7 @@ function shutdownCommand(c: Client): void {
   }
   if ((opts.has("abort") && opts.size > 1) || (opts.has("save") && opts.has("nosave"))) return addReplyError(c, E.syntax);
   if (opts.has("abort")) return addReplyError(c, "ERR No shutdown in progress.");
+  if (scripting.suspended && !opts.has("nosave")) return addReplyError(c, E.busyScript); // only NOSAVE stops a busy server
   log("warning", "User requested shutdown...");
   if (!prepareForShutdown(opts.has("save"), opts.has("nosave")) && !opts.has("force")) {
     return addReplyError(c, "ERR Errors trying to SHUTDOWN. Check logs.");
@@ -11711,7 +11739,7 @@ const REPLICATION_COMMANDS: CommandRows[] = [
 
 const LUA_REGISTRYINDEX = -10000, LUA_GLOBALSINDEX = -10002, LUA_MULTRET = -1;
 const LUA_TNIL = 0, LUA_TBOOLEAN = 1, LUA_TNUMBER = 3, LUA_TSTRING = 4, LUA_TTABLE = 5;
-const LUA_MASKCOUNT = 8;
+const LUA_MASKLINE = 4, LUA_MASKCOUNT = 8, LUA_YIELD = 1;
 
 /** The Emscripten module of wasmoon-lua5.1: Lua's C API as _lua_* functions over its heap. */
 // deno-lint-ignore no-explicit-any
@@ -11723,8 +11751,12 @@ class Lua {
   private scratch = 0;
   private scratchSize = 0;
   private readonly lenPtr: number;
-  private constructor(private readonly M: LuaModule, readonly L: number) {
+  /** The state the stack operations work on: the main one, or the thread a script runs in (a
+   *  host function called from a thread works on that thread's stack). */
+  L: number;
+  private constructor(private readonly M: LuaModule, readonly main: number) {
     this.lenPtr = M._malloc(4);
+    this.L = main;
   }
   /** Loads the VM (compiling the WebAssembly, ~25 ms) and opens the standard libraries. */
   static async create(): Promise<Lua> {
@@ -11797,22 +11829,28 @@ class Lua {
    *  that escapes fn becomes a Lua error. */
   setFunction(i: number, name: string, fn: () => number): void {
     const t = i < 0 && i > LUA_REGISTRYINDEX ? this.top() + i + 1 : i;
-    const fp = this.M.addFunction((_L: number) => {
-      let n: number;
+    this.pushString(name);
+    this.pushFunction(fn);
+    this.M._lua_rawset(this.L, t);
+  }
+  /** Pushes fn as a C function (see setFunction). */
+  pushFunction(fn: () => number): void {
+    const fp = this.M.addFunction((calledOn: number) => {
+      const outer = this.L;
+      this.L = calledOn;
       try {
-        n = fn();
+        return fn();
       } catch (err) {
         // lua_error unwinds as Emscripten's longjmp, a thrown number: it must pass.
         if (typeof err === "number" || err === LUA_RAISE) throw err;
         this.setTop(0);
         this.pushString(`internal error: ${(err as Error).message}`);
         return this.raise();
+      } finally {
+        this.L = outer;
       }
-      return n;
     }, "ii");
-    this.pushString(name);
     this.M._lua_pushcclosure(this.L, fp, 0);
-    this.M._lua_rawset(this.L, t);
   }
   /** luaL_checkinteger: argument n as an integer, or Lua's "bad argument" error. */
   checkInteger(n: number): number { return this.M._luaL_checkinteger(this.L, n); }
@@ -11854,14 +11892,59 @@ class Lua {
   getRef(r: number): void { this.rawGetI(LUA_REGISTRYINDEX, r); }
   /** Makes the table on top (popped) the globals of every chunk compiled from now on. */
   replaceGlobals(): void { this.M._lua_replace(this.L, LUA_GLOBALSINDEX); }
-  /** Calls `hook` every `count` instructions while set; the hook may raise. */
-  setCountHook(count: number, hook: (() => void) | null): void {
-    if (this.hookFp) { this.M._lua_sethook(this.L, 0, 0, 0); this.M.removeFunction(this.hookFp); this.hookFp = 0; }
-    if (!hook) return;
-    this.hookFp = this.M.addFunction(() => hook(), "vii");
-    this.M._lua_sethook(this.L, this.hookFp, LUA_MASKCOUNT, count);
+  /** Calls `hook` every `count` instructions on the main state and the threads made after (a new
+   *  thread inherits its maker's hook); with `everyLine`, at every line instead. The hook may raise
+   *  or yield. Only on the current state when `everyLine` is set. */
+  setHook(count: number, hook: () => void, everyLine = false): void {
+    this.hookFp ||= this.M.addFunction((calledOn: number) => {
+      const outer = this.L;
+      this.L = calledOn;
+      try { this.hookFn(); } finally { this.L = outer; }
+    }, "vii");
+    this.hookFn = hook;
+    this.M._lua_sethook(this.L, this.hookFp, everyLine ? LUA_MASKLINE : LUA_MASKCOUNT, count);
   }
   private hookFp = 0;
+  private hookFn: () => void = () => {};
+  /** A new thread (coroutine) pushed on the current stack; returns its state. */
+  newThread(): number { return this.M._lua_newthread(this.L); }
+  /** Moves n values from the top of `from`'s stack to `to`'s. */
+  xmove(from: number, to: number, n: number): void { this.M._lua_xmove(from, to, n); }
+  /** lua_resume of a thread with nargs on its stack: 0 when its function returned (the results on
+   *  its stack), LUA_YIELD when it yielded, an error status (the error on its stack) otherwise. */
+  resume(thread: number, nargs: number): number {
+    const outer = this.L;
+    try { return this.M._lua_resume(thread, nargs); } finally { this.L = outer; }
+  }
+  /** Yields the current thread, from a hook or as a C function's `return lua.yield()`. Only when
+   *  canYield(): otherwise Lua raises "attempt to yield across metamethod/C-call boundary". */
+  yield(): number { return this.M._lua_yield(this.L, 0); }
+  /** True when the current thread may yield: no C function (pcall, a metamethod, sort's compare)
+   *  stands between it and its resume. Lua 5.1 has no API for it; the test lua_yield makes reads
+   *  two fields of lua_State, nCcalls and baseCcalls (wasm32 offsets 52 and 54; checkLayout). */
+  canYield(): boolean {
+    const base = this.M.HEAPU16[(this.L + 54) >> 1];
+    return base > 0 && this.M.HEAPU16[(this.L + 52) >> 1] === base;
+  }
+  /** Checks the lua_State offsets canYield reads, on this build: a C function called from a thread
+   *  sees nCcalls == baseCcalls > 0, and one under pcall in it sees one more. */
+  checkLayout(): boolean {
+    const seen: number[][] = [];
+    const T = this.newThread();
+    const outer = this.L;
+    this.L = T;
+    this.pushFunction(() => { seen.push([this.M.HEAPU16[(this.L + 52) >> 1], this.M.HEAPU16[(this.L + 54) >> 1]]); return 0; });
+    this.rawSetField(LUA_REGISTRYINDEX, "__redbun_probe");
+    const err = this.load("local p = ...; p(); pcall(p)", "=probe");
+    this.L = outer;
+    if (err !== null) return false;
+    this.L = T;
+    this.rawGetField(LUA_REGISTRYINDEX, "__redbun_probe");
+    this.L = outer;
+    const status = this.resume(T, 1);
+    this.pop(); // the thread
+    return status === 0 && seen.length === 2 && seen[0][1] > 0 && seen[0][0] === seen[0][1] && seen[1][0] === seen[0][1] + 1;
+  }
   /** Kilobytes the state uses (lua_gc LUA_GCCOUNT), and a collection step. */
   memoryKb(): number { return this.M._lua_gc(this.L, 3, 0); }
   gcStep(n: number): void { this.M._lua_gc(this.L, 5, n); }
@@ -11873,24 +11956,48 @@ const LUA_RAISE = Symbol("lua error");
 
 /** Lua run once on a new state, with the real globals: Redis 7.0's environment for scripts. */
 const LUA_SANDBOX = `
+local hook_yielded, pass_yield = ...
 local raw_rawget, raw_rawset, raw_setmetatable, raw_next, raw_pcall = rawget, rawset, setmetatable, next, pcall
+local raw_loadstring, raw_load = loadstring, load
+local co_create, co_resume, co_status, co_running, co_yield = coroutine.create, coroutine.resume, coroutine.status, coroutine.running, coroutine.yield
 local type, error, tostring, dbg = type, error, tostring, debug
 -- What Redis's environment does not have.
 for _, name in ipairs({"debug", "print", "dofile", "loadfile", "require", "module", "package", "io", "os",
                        "getfenv", "setfenv", "newproxy"}) do _G[name] = nil end
--- The error handler of every script run: a table {err=, source=, line=} for the caller.
-function __redis__err__handler(err)
-  local level = 2
-  local i = dbg.getinfo(level, 'nSl')
-  if i and i.what == 'C' then level = level + 1; i = dbg.getinfo(level, 'nSl') end
-  -- This chunk's functions stand in for Redis's C code: the place is where the script called them.
-  while i and i.source == '@sandbox' do
-    level = level + 1; i = dbg.getinfo(level, 'nSl')
-    if i and i.what == 'C' then level = level + 1; i = dbg.getinfo(level, 'nSl') end
+-- Where an error happened, Redis's way: the function that raised it, or, when that is a C
+-- function, its caller. This chunk's functions stand in for Redis's C code: the place is where
+-- the script called them. info(level) is debug.getinfo for a level of the failing stack.
+local function error_table(err, info, level)
+  local i = info(level)
+  if i and i.what == 'C' then level = level + 1; i = info(level) end
+  while i and (i.source == '@sandbox' or i.what == 'tail') do
+    level = level + 1; i = info(level)
+    if i and i.what == 'C' then level = level + 1; i = info(level) end
   end
   if type(err) ~= 'table' then err = {err = 'ERR ' .. tostring(err)} end
   if i then err['source'] = i.source; err['line'] = i.currentline end
   return err
+end
+-- The error handler as Redis has it, a global: a table {err=, source=, line=} for the caller.
+function __redis__err__handler(err)
+  return error_table(err, function(level) return dbg.getinfo(level + 1, 'nSl') end, 2)
+end
+-- The same for a script that failed in its thread (scripts run in a coroutine, see below).
+local function thread_error(co, err)
+  return error_table(err, function(level) return dbg.getinfo(co, level, 'nSl') end, 0)
+end
+-- Scripts run in a coroutine, so that past busy-reply-threshold the time-limit hook can yield
+-- to the server, which then answers other clients (BUSY, SCRIPT KILL) and resumes the script.
+-- A yield cannot cross a C function, so pcall runs a Lua function in a coroutine of its own and
+-- passes such a yield on; coroutine.resume and wrap do the same for the script's coroutines. To
+-- the script, its own thread and pcall's look like Redis's main thread.
+local user_threads = raw_setmetatable({}, {__mode = 'k'})
+local function finish(co, ...)
+  if co_status(co) == 'suspended' and hook_yielded() then
+    pass_yield()
+    return finish(co, co_resume(co))
+  end
+  return ...
 end
 -- pcall gives back the message of a redis.call error table, as Redis 7's pcall does.
 local function pcall_result(ok, ...)
@@ -11902,7 +12009,68 @@ local function pcall_result(ok, ...)
   end
   return false, e
 end
-_G.pcall = function(f, ...) return pcall_result(raw_pcall(f, ...)) end
+_G.pcall = function(f, ...)
+  if type(f) ~= 'function' or dbg.getinfo(f, 'S').what == 'C' then return pcall_result(raw_pcall(f, ...)) end
+  local co = co_create(f)
+  return pcall_result(finish(co, co_resume(co, ...)))
+end
+coroutine.create = function(f)
+  local co = co_create(f)
+  user_threads[co] = true
+  return co
+end
+coroutine.resume = function(co, ...)
+  return finish(co, co_resume(co, ...))
+end
+coroutine.wrap = function(f)
+  local co = coroutine.create(f)
+  return function(...)
+    local function results(ok, ...)
+      if ok then return ... end
+      local e = ...
+      if type(e) == 'string' or type(e) == 'number' then error(e, 2) end
+      error(e, 0)
+    end
+    return results(finish(co, co_resume(co, ...)))
+  end
+end
+coroutine.running = function()
+  local co = co_running()
+  if user_threads[co] then return co end
+  return nil
+end
+coroutine.yield = function(...)
+  if not user_threads[co_running()] then error("attempt to yield across metamethod/C-call boundary", 0) end
+  return co_yield(...)
+end
+-- Redis's Lua loads source only: a precompiled chunk fails as the text parser sees it.
+local function chunkid(name)
+  local c = name:sub(1, 1)
+  if c == '=' or c == '@' then return name:sub(2) end
+  local s = name:match('^[^%z]*')
+  local line = s:match('^[^\\n\\r]*')
+  if #line > 43 or #line < #s then return '[string "' .. line:sub(1, 43) .. '..."]' end
+  return '[string "' .. s .. '"]'
+end
+_G.loadstring = function(s, name)
+  if type(s) == 'string' and s:byte(1) == 27 then
+    return nil, chunkid(type(name) == 'string' and name or s) .. ":1: unexpected symbol near 'char(27)'"
+  end
+  return raw_loadstring(s, name)
+end
+_G.load = function(f, name)
+  if type(f) ~= 'function' then return raw_load(f, name) end
+  local first = f()
+  if type(first) == 'string' and first:byte(1) == 27 then
+    return nil, chunkid(type(name) == 'string' and name or '=(load)') .. ":1: unexpected symbol near 'char(27)'"
+  end
+  local pending = first
+  return raw_load(function()
+    local p = pending
+    if p ~= nil then pending = nil; return p end
+    return f()
+  end, name)
+end
 -- Read-only tables: a proxy per protected table reads through and refuses writes.
 local real = {}
 local function refuse() error("Attempt to modify a readonly table", 2) end
@@ -11934,7 +12102,7 @@ raw_setmetatable(_G, {__index = function(_, k)
 end})
 local g = protect(_G)
 raw_rawset(_G, "_G", g)
-return g
+return g, thread_error
 `;
 
 /** Creates the Lua state scripts run in: the libraries, the redis table, the sandbox. */
@@ -11967,14 +12135,29 @@ async function scriptingCreateLua(): Promise<Lua> {
   lua.setFunction(-1, "randomseed", luaMathRandomseed);
   lua.pop();
   const err = lua.load(LUA_SANDBOX, "@sandbox");
-  if (err !== null || lua.pcall(0, 1, 0) !== 0) throw new Error(`Lua sandbox: ${err ?? lua.toString(-1)}`);
+  if (err !== null) throw new Error(`Lua sandbox: ${err}`);
+  // Its two helpers for the yields of the time-limit hook (see scriptingHook).
+  lua.pushFunction(() => {
+    lua.pushBoolean(scripting.hookYield);
+    scripting.hookYield = false;
+    return 1;
+  });
+  lua.pushFunction(() => {
+    if (!lua.canYield()) return 0; // under a C function: the script goes on without yielding
+    scripting.hookYield = true;
+    return lua.yield();
+  });
+  if (lua.pcall(2, 2, 0) !== 0) throw new Error(`Lua sandbox: ${lua.toString(-1)}`);
+  scripting.threadError = lua.ref();
   // The proxy of the globals becomes the globals every script is compiled with; the real table
   // stays reachable from here, for KEYS and ARGV.
   lua.pushValue(LUA_GLOBALSINDEX);
   scripting.realGlobals = lua.ref();
-  lua.rawGetField(LUA_GLOBALSINDEX, "__redis__err__handler");
-  scripting.errorHandler = lua.ref();
   lua.replaceGlobals();
+  // Every 100,000 instructions (Redis's period) the hook checks busy-reply-threshold, if the
+  // build's lua_State is laid out as canYield expects; if not, scripts run uninterrupted.
+  if (lua.checkLayout()) lua.setHook(100000, scriptingHook);
+  else log("warning", "Lua: unexpected lua_State layout; long scripts will not be interruptible (no BUSY, no SCRIPT KILL)");
   return lua;
 }
 
@@ -12061,6 +12244,13 @@ interface ScriptRun {
   writeDirty: boolean; // a write ran: later ones are not refused for server state, it can't stop halfway
   replTargets: number; // redis.set_repl
   start: number; // wall clock, for busy-reply-threshold
+  cmdTime: number; // the time the script's commands see, frozen at its start
+  name: string; // what errors and logs call it: the SHA1 (EVAL)
+  thread: number; // the Lua thread it runs in, kept alive by a registry reference
+  threadRef: number;
+  canSuspend: boolean; // a top-level call from a client: it may give way to the event loop
+  timedOut: boolean; // past busy-reply-threshold
+  killed: boolean; // SCRIPT KILL asked for its end
 }
 
 /** The checks before a script runs (Redis's scriptPrepareForRun): a script with a shebang declares
@@ -12100,7 +12290,8 @@ function scriptPrepareForRun(c: Client, flags: number, ro: boolean): ScriptRun |
   const compat = (flags & SCRIPT_FLAG_EVAL_COMPAT_MODE) !== 0;
   return {
     caller: c, readOnly: ro || (!compat && (flags & SCRIPT_FLAG_NO_WRITES) !== 0), allowOom: !compat && (flags & SCRIPT_FLAG_ALLOW_OOM) !== 0,
-    oomAtStart: oom, writeDirty: false, replTargets: PROPAGATE_AOF | PROPAGATE_REPL, start: wallClock(),
+    oomAtStart: oom, writeDirty: false, replTargets: PROPAGATE_AOF | PROPAGATE_REPL, start: wallClock(), cmdTime,
+    name: "", thread: 0, threadRef: 0, canSuspend: callDepth === 1 && c.sock !== null && !c.isMaster, timedOut: false, killed: false,
   };
 }
 
@@ -12113,7 +12304,12 @@ function scriptCall(run: ScriptRun, argv: string[]): string | null {
   if (!cmd || (cmd.arity > 0 && argv.length !== cmd.arity) || argv.length < -cmd.arity) {
     return cmd ? "Wrong number of args calling Redis command from script" : "Unknown Redis command called from script";
   }
-  const refuse = (err: string) => { cmd.rejectedCalls++; countErrorReply(err.startsWith("-") ? err.slice(1) : `ERR ${err}`); return err; };
+  const refuse = (err: string) => {
+    cmd.rejectedCalls++;
+    countErrorReply(err.startsWith("-") ? err.slice(1) : `ERR ${err}`);
+    errorsSeen = stats.errorReplies;
+    return err;
+  };
   if (cmd.flags & CMD_NOSCRIPT) return refuse("This Redis command is not allowed from script");
   if (isReplica() && repl.state !== "connected" && !conf["replica-serve-stale-data"] && !(cmd.flags & CMD_STALE)) {
     return refuse("Can not execute the command on a stale replica");
@@ -12414,6 +12610,13 @@ function luaNumberToLongLong(d: number): number | bigint {
   return BigInt(Math.trunc(d));
 }
 
+/** A script's error as its reply. One a redis.call already counted (`counted`) is not counted in
+ *  the error stats again, but its EVAL still failed: Redis's ERR_REPLY_FLAG_NO_STATS_UPDATE. */
+function addScriptErrorReply(c: Client, msg: string, counted: boolean): void {
+  addReplyError(c, msg, !counted);
+  if (counted) { const cmd = lookupCommand(c.argv); if (cmd) cmd.failedCalls++; }
+}
+
 /** The fields of an error table on top of the stack (Redis's luaExtractErrorInformation). */
 function luaErrorInformation(): { msg: string; source: string | null; line: string | null; ignoreStats: boolean } {
   const lua = scripting.lua!;
@@ -12458,7 +12661,7 @@ function luaReplyTable(c: Client, resp: number): void {
   if (luaTableField("err", LUA_TSTRING)) {
     lua.pop();
     const e = luaErrorInformation();
-    addReplyError(c, e.msg, !e.ignoreStats);
+    addScriptErrorReply(c, e.msg, e.ignoreStats);
   } else if (luaTableField("ok", LUA_TSTRING)) {
     addReplyStatus(c, lua.toString(-1)!.replace(/[\r\n]/g, " "));
     lua.pop();
@@ -12634,33 +12837,142 @@ function evalGenericCommand(c: Client, evalsha: boolean): void {
   luaPushArray(c.argv, 3 + numkeys, c.argv.length);
   lua.rawSetField(-2, "ARGV");
   lua.pop();
-  lua.getRef(scripting.errorHandler);
+  run.name = sha;
   lua.getRef(script.ref);
+  scriptStart(run, 0);
+  // The script's writes were propagated one by one, as the commands it ran; EVAL itself is not.
+  c.preventProp = true;
+}
+
+// --- Running a script, in slices when it is long.
+//
+// A script runs in a Lua thread of its own, with the function and its arguments on the thread's
+// stack. Normally it runs to its end at once. Past busy-reply-threshold, the hook (every 100,000
+// instructions) yields the thread: its EVAL stays unanswered, its client waits, and the server
+// goes back to the event loop, where other clients get BUSY (or SCRIPT KILL, SHUTDOWN NOSAVE), then
+// resumes the script for another slice, until it ends. What it wrote is propagated at its end, in
+// one MULTI/EXEC, and nothing else touches the dataset meanwhile: no expiry cycle, no eviction,
+// no blocked client served.
+
+/** A script past busy-reply-threshold, between two slices, and its EVAL's call() bookkeeping. */
+interface SuspendedScript { run: ScriptRun; call: CallState | null }
+
+/** Runs the function on the main stack (above its nargs arguments) as the script `run`. */
+function scriptStart(run: ScriptRun, nargs: number): void {
+  const lua = scripting.lua!;
+  const thread = lua.newThread();
+  lua.pushValue(-1);
+  run.threadRef = lua.ref();
+  run.thread = thread;
+  lua.pop(); // the thread, now referenced
+  lua.xmove(lua.main, thread, nargs + 1);
   const sc = scripting.client!;
-  sc.db = c.db;
+  sc.db = run.caller.db;
   sc.resp = 2;
+  if (!scriptSlice(run, nargs)) {
+    scripting.suspended = { run, call: null };
+    run.caller.scriptBlocked = true;
+    setImmediate(scriptContinue);
+  }
+}
+
+/** Resumes the script until it ends (then replies and returns true) or yields again. */
+function scriptSlice(run: ScriptRun, nargs: number): boolean {
+  const lua = scripting.lua!;
   scripting.run = run;
   let status: number;
   try {
-    status = lua.pcall(0, 1, -2);
+    status = lua.resume(run.thread, nargs);
   } finally {
     scripting.run = null;
   }
-  if (++scripting.gcCount === 50) { lua.gcStep(50); scripting.gcCount = 0; }
-  if (status !== 0) {
-    if (lua.type(-1) !== LUA_TTABLE) {
-      addReplyError(c, `ERR Error running script ${sha}, ${(lua.toString(-1) ?? "execution failure").slice(0, 100)}`);
+  if (status === LUA_YIELD && scripting.hookYield) {
+    scripting.hookYield = false;
+    return false;
+  }
+  const c = run.caller;
+  if (status === 0) {
+    // Its first result is the reply, as Redis's pcall(0, 1) takes it.
+    lua.L = run.thread;
+    if (lua.top() === 0) lua.pushNil();
+    else lua.setTop(1);
+    luaReplyToRedisReply(c, scripting.client!.resp);
+    lua.L = lua.main;
+  } else {
+    // The error, with where it happened in the script (the thread's stack is as it failed).
+    lua.getRef(scripting.threadError);
+    lua.getRef(run.threadRef);
+    if (status === LUA_YIELD) lua.pushString("attempt to yield across metamethod/C-call boundary");
+    else lua.xmove(run.thread, lua.main, 1);
+    if (lua.pcall(2, 1, 0) !== 0 || lua.type(-1) !== LUA_TTABLE) {
+      addReplyError(c, `ERR Error running script ${run.name}, ${(lua.toString(-1) ?? "execution failure").slice(0, 100)}`);
     } else {
       const e = luaErrorInformation();
-      addReplyError(c, e.line !== null && e.source !== null ? `${e.msg} script: ${sha}, on ${e.source}:${e.line}.` : e.msg, !e.ignoreStats);
+      addScriptErrorReply(c, e.line !== null && e.source !== null ? `${e.msg} script: ${run.name}, on ${e.source}:${e.line}.` : e.msg, e.ignoreStats);
     }
     lua.pop();
-  } else {
-    luaReplyToRedisReply(c, sc.resp);
   }
-  lua.pop(); // the error handler
-  // The script's writes were propagated one by one, as the commands it ran; EVAL itself is not.
-  c.preventProp = true;
+  lua.unref(run.threadRef);
+  if (++scripting.gcCount === 50) { lua.gcStep(50); scripting.gcCount = 0; }
+  return true;
+}
+
+/** The next slice of a suspended script; at its end, what its EVAL's call() left to do. */
+function scriptContinue(): void {
+  const sus = scripting.suspended!;
+  const c = sus.run.caller;
+  refreshClockBase();
+  // Its commands run as inside its EVAL: at the time it started, their writes held until its end.
+  cmdTime = sus.run.cmdTime;
+  currentClient = c;
+  callDepth++;
+  let done: boolean;
+  try {
+    done = scriptSlice(sus.run, 0);
+  } finally {
+    callDepth--;
+  }
+  if (!done) {
+    setImmediate(scriptContinue);
+    handleClientsWithPendingWrites();
+    return;
+  }
+  scripting.suspended = null;
+  c.scriptBlocked = false;
+  if (sus.call) callEnd(c, sus.call);
+  if (readyKeys.length) handleClientsBlockedOnKeys();
+  if (!c.closed) processInputBuffer(c);
+  if (repl.master && !repl.master.closed) processInputBuffer(repl.master);
+  handleClientsWithPendingWrites();
+}
+
+/** Every 100,000 instructions of a script: past busy-reply-threshold, the script gives way to the
+ *  event loop (when it can: not from under a C function, nor when run by EXEC or the master);
+ *  after SCRIPT KILL, it fails. */
+function scriptingHook(): void {
+  const run = scripting.run, lua = scripting.lua!;
+  if (!run) return;
+  if (run.killed) {
+    log("warning", "Lua script killed by user with SCRIPT KILL.");
+    // From now on at every line, in this thread and the script's: a pcall cannot catch it for good.
+    lua.setHook(0, scriptingHook, true);
+    const here = lua.L;
+    lua.L = run.thread;
+    lua.setHook(0, scriptingHook, true);
+    lua.L = here;
+    luaPushErrorTable("Script killed by user with SCRIPT KILL...");
+    lua.raise();
+  }
+  if (!run.timedOut) {
+    const elapsed = wallClock() - run.start, limit = confNum("busy-reply-threshold");
+    if (limit <= 0 || elapsed < limit) return;
+    run.timedOut = true;
+    log("warning", `Slow script detected: still in execution after ${elapsed} milliseconds. You can try killing the script using the SCRIPT KILL command. Script name is: ${run.name}.`);
+  }
+  if (run.canSuspend && lua.canYield()) {
+    scripting.hookYield = true;
+    lua.yield();
+  }
 }
 
 /** Pushes argv[from..to) as a Lua array. */
@@ -12720,9 +13032,19 @@ function scriptDebugCommand(c: Client): void {
   addReplyError(c, "ERR Use SCRIPT DEBUG YES/SYNC/NO");
 }
 
-/* SCRIPT KILL: a script runs to its end before anything else is served, so none is ever found
- * running. */
-function scriptKillCommand(c: Client): void { addReplyError(c, "NOTBUSY No scripts in execution right now."); }
+/* SCRIPT KILL: stops a script past busy-reply-threshold that has not written yet. */
+function scriptKillCommand(c: Client): void {
+  const run = scripting.suspended?.run;
+  if (!run) return addReplyError(c, "NOTBUSY No scripts in execution right now.");
+  if (run.caller.isMaster) {
+    return addReplyError(c, "UNKILLABLE The busy script was sent by a master instance in the context of replication and cannot be killed.");
+  }
+  if (run.writeDirty) {
+    return addReplyError(c, "UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.");
+  }
+  run.killed = true;
+  addReplyOK(c);
+}
 
 /** Memory INFO reports: the VM's heap and the cached scripts' bodies. */
 function scriptingInfoMemory(): { vm: number; scripts: number } {
