@@ -11730,9 +11730,9 @@ const REPLICATION_COMMANDS: CommandRows[] = [
 // Redis 7.0 sandboxes its globals with a patched Lua (read-only tables). Stock Lua 5.1 has no such
 // tables, so the sandbox is built from what it has: the globals and every library table that
 // scripts see are empty proxies whose metatables read through to the real tables and refuse
-// writes; rawset, setmetatable, rawget, next and pairs know the proxies. Not there yet: FUNCTION
-// and FCALL, the cjson, cmsgpack, bit and struct libraries, serving other clients (BUSY, SCRIPT
-// KILL) while a long script runs, and the debugger.
+// writes; rawset, setmetatable, rawget, next and pairs know the proxies. A script runs on a Lua
+// thread, so one past busy-reply-threshold can yield to the event loop (see Running a script).
+// Not there yet: FUNCTION and FCALL, the cjson, cmsgpack, bit and struct libraries, the debugger.
 
 // --- The Lua engine: the one place that knows the VM. Values cross as latin1 strings (one char a
 // byte), numbers and booleans; the scripting code drives the stack through these methods.

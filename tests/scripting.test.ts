@@ -165,6 +165,78 @@ describe("SCRIPT", () => {
   });
 });
 
+describe("a long script (past busy-reply-threshold)", () => {
+  /** A server whose scripts count as busy after 50 ms, and a client started on an endless script. */
+  async function busyServer(body: string) {
+    const s = await spawnServer(["--save", "", "--busy-reply-threshold", "50"]);
+    const runner = await RawClient.connect(s.port), other = await RawClient.connect(s.port);
+    expect(await other.cmd("EVAL", "return 1", 0)).toBe(1); // the VM is up before the clock starts
+    runner.send("EVAL", body, 0);
+    runner.send("PING"); // pipelined behind the script: answered after it, in order
+    await Bun.sleep(200);
+    return { s, runner, other };
+  }
+  const busy = new ReplyError("BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.");
+
+  test("other clients get BUSY, even for PING, until SCRIPT KILL ends it with Redis's error; then the script's client gets its pipelined reply", async () => {
+    const { s, runner, other } = await busyServer("while true do end");
+    try {
+      expect(await other.cmd("PING")).toEqual(busy);
+      expect(await other.cmd("GET", "k")).toEqual(busy);
+      expect(await other.cmd("SCRIPT", "KILL")).toBe("OK");
+      expect(await runner.read()).toEqual(new ReplyError(`ERR Script killed by user with SCRIPT KILL... script: ${sha1("while true do end")}, on @user_script:1.`));
+      expect(await runner.read()).toBe("PONG");
+      expect(await other.cmd("PING")).toBe("PONG");
+      expect(await other.cmd("SCRIPT", "KILL")).toEqual(new ReplyError("NOTBUSY No scripts in execution right now."));
+    } finally {
+      runner.close(); other.close();
+      await s.stop();
+    }
+  });
+
+  test("pcall cannot catch SCRIPT KILL: the script stops at its next line", async () => {
+    const body = "local f = function() while 1 do redis.call('PING') end end; while 1 do pcall(f) end";
+    const { s, runner, other } = await busyServer(body);
+    try {
+      expect(await other.cmd("SCRIPT", "KILL")).toBe("OK");
+      expect(String(await runner.read())).toContain("Script killed by user with SCRIPT KILL...");
+      expect(await runner.read()).toBe("PONG");
+    } finally {
+      runner.close(); other.close();
+      await s.stop();
+    }
+  });
+
+  test("a script that wrote cannot be killed; SHUTDOWN NOSAVE stops the server, SHUTDOWN alone is BUSY", async () => {
+    const { s, runner, other } = await busyServer("redis.call('SET', 'k', 'v'); while true do end");
+    try {
+      expect(await other.cmd("SCRIPT", "KILL")).toEqual(new ReplyError("UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command."));
+      expect(await other.cmd("SHUTDOWN")).toEqual(busy);
+      other.send("SHUTDOWN", "NOSAVE");
+      expect(await s.proc.exited).toBe(0);
+    } finally {
+      runner.close(); other.close();
+      await s.stop();
+    }
+  });
+
+  test("a busy script that ends by itself replies as usual, and the log says it was slow", async () => {
+    const body = "local t = redis.call('TIME'); repeat local n = redis.call('TIME') until (n[1] - t[1]) * 1000000 + (n[2] - t[2]) > 300000; return 'done'";
+    const { s, runner, other } = await busyServer(body);
+    try {
+      expect(await other.cmd("PING")).toEqual(busy);
+      expect(await other.cmd("INFO", "server")).toEqual(busy); // as in Redis: only a few commands are allow-busy
+      expect(await runner.read()).toBe("done");
+      expect(await runner.read()).toBe("PONG");
+      expect(await other.cmd("PING")).toBe("PONG");
+      expect(s.stdout()).toContain("Slow script detected");
+    } finally {
+      runner.close(); other.close();
+      await s.stop();
+    }
+  });
+});
+
 describe("scripts and the rest of the server", () => {
   test("MONITOR shows EVAL, then the commands it ran, from the lua client", async () => {
     const c = await connect();
