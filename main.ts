@@ -9,8 +9,8 @@
  * Flags and config files follow redis-server. Everything runs on one thread: a command runs to the
  * end before the next starts, as in Redis, so no data structure needs a lock.
  *
- * What it deliberately does not do (yet): FUNCTION/FCALL, cluster, TLS, bitmaps, geo and
- * HyperLogLog. Commands of those families answer Redis's unknown-command error.
+ * What it deliberately does not do (yet): cluster, TLS, bitmaps, geo and HyperLogLog. Commands
+ * of those families answer Redis's unknown-command error.
  *
  * The file is a book in three parts. Part I, the request path, is read in one sitting; each
  * chapter of Part II can be read alone; Part III holds what the chapters are built on. Every
@@ -41,7 +41,7 @@
  *     RDB — Redis's snapshot format, SAVE/BGSAVE without stalling, DUMP/RESTORE
  *     AOF — Redis 7's multi-part append-only file, fsync policies, rewrite
  *     Replication — PSYNC master and replica, backlog, WAIT, ROLE, REPLICAOF
- *     Scripting — EVAL and SCRIPT on a real Lua 5.1 (WebAssembly): the sandbox, redis.call, replies
+ *     Scripting — EVAL, SCRIPT, FUNCTION and FCALL on a real Lua 5.1 (WebAssembly): the sandbox, redis.call, replies
  *   Part III. Containers and algorithms
  *     Hash tables — Dict, the Arena that keeps short keys and values as bytes, and Db
  *     Skiplist — Redis's skiplist with spans, nodes in one buffer block each
@@ -198,6 +198,16 @@ const scripting = {
   hookYield: false, // the time-limit hook (or the sandbox passing it on) made the last yield
   suspended: null as SuspendedScript | null, // a script past busy-reply-threshold, between two slices
   gcCount: 0, // a GC step every 50 runs, as Redis
+};
+/** Function libraries (FUNCTION LOAD, FCALL; see Scripting). */
+const functions = {
+  libraries: new Map<string, FunctionLibrary>(), // by name, case-sensitive
+  byName: new Map<string, LuaFunction>(), // every library's functions, by lower-cased name: FCALL ignores case
+  pending: new Map<string, string>(), // libraries read from disk before the VM started: name to code
+  loading: null as FunctionLibrary | null, // the library whose code FUNCTION LOAD is running
+  loadDeadline: Infinity, // when that run times out
+  env: 0, // registry references: the functions' globals, and the sandbox's switch of what they see
+  setLoading: 0,
 };
 const stats = {
   connections: 0, rejectedConnections: 0, commands: 0, errorReplies: 0, netInput: 0, netOutput: 0, reads: 0, writes: 0,
@@ -1516,6 +1526,7 @@ const E = {
   nanOrInf: "ERR increment would produce NaN or Infinity",
   bigString: "ERR string exceeds maximum allowed size (proto-max-bulk-len)",
   busyScript: "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.",
+  busyFunction: "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.",
   misconfRdb: "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.",
 };
 
@@ -1917,7 +1928,7 @@ function processCommand(c: Client): void {
   if (c.resp === 2 && clientTotalSubscriptions(c) > 0 && !PUBSUB_CONTEXT_COMMANDS.has(cmd.name)) {
     return rejectCommand(c, `ERR Can't execute '${cmd.name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`, cmd);
   }
-  if (scripting.suspended && !(flags & CMD_ALLOW_BUSY)) return rejectCommand(c, E.busyScript, cmd);
+  if (scripting.suspended && !(flags & CMD_ALLOW_BUSY)) return rejectCommand(c, scripting.suspended.run.isEval ? E.busyScript : E.busyFunction, cmd);
   // A failed background save (with save points) or an AOF the disk refuses stops writes and PING.
   if ((!server.lastBgsaveOk || aof.writeErr) && !c.isMaster && !c.isAof && (writesSomething || cmd.name === "ping")) {
     const err = diskWriteError();
@@ -8015,7 +8026,7 @@ function commandListCommand(c: Client): void {
 /** Where the numkeys argument sits in commands whose keys move (LMPOP numkeys key ...). */
 const NUMKEYS_INDEX: Record<string, number> = {
   lmpop: 1, blmpop: 2, sintercard: 1, zmpop: 1, bzmpop: 2, zunion: 1, zinter: 1, zdiff: 1, zintercard: 1,
-  zunionstore: 2, zinterstore: 2, zdiffstore: 2, eval: 2, evalsha: 2, eval_ro: 2, evalsha_ro: 2,
+  zunionstore: 2, zinterstore: 2, zdiffstore: 2, eval: 2, evalsha: 2, eval_ro: 2, evalsha_ro: 2, fcall: 2, fcall_ro: 2,
 };
 
 /** The key positions of a command line, from the table's first/last/step or its numkeys. */
@@ -8434,7 +8445,7 @@ function debugCommand(c: Client): void {
       rdbSave(false, (ok) => { saved = ok; });
       if (!saved) return addReplyError(c, "ERR"); // Redis's shared.err, as SAVE answers
     }
-    if (flush) emptyData(-1);
+    if (flush) { emptyData(-1); functionsClear(); }
     try {
       const res = rdbLoad(readFileSync(rdbPath()), { into: !flush, replace: merge });
       server.rdbLoadedKeys = res.keys;
@@ -8492,7 +8503,7 @@ function shutdownCommand(c: Client): void {
   }
   if ((opts.has("abort") && opts.size > 1) || (opts.has("save") && opts.has("nosave"))) return addReplyError(c, E.syntax);
   if (opts.has("abort")) return addReplyError(c, "ERR No shutdown in progress.");
-  if (scripting.suspended && !opts.has("nosave")) return addReplyError(c, E.busyScript); // only NOSAVE stops a busy server
+  if (scripting.suspended && !opts.has("nosave")) return addReplyError(c, scripting.suspended.run.isEval ? E.busyScript : E.busyFunction); // only NOSAVE stops a busy server
   log("warning", "User requested shutdown...");
   if (!prepareForShutdown(opts.has("save"), opts.has("nosave")) && !opts.has("force")) {
     return addReplyError(c, "ERR Errors trying to SHUTDOWN. Check logs.");
@@ -8513,17 +8524,6 @@ function prepareForShutdown(save: boolean, nosave: boolean): boolean {
   rdbSave(false, (r) => (ok = r));
   if (!ok) log("warning", "Error trying to save the DB, can't exit.");
   return ok;
-}
-
-// --- FUNCTION
-
-/* FUNCTION FLUSH [ASYNC | SYNC]: there are no functions until scripting exists. */
-function functionFlushCommand(c: Client): void {
-  if (c.argv.length === 3 && !["sync", "async"].includes(c.argv[2].toLowerCase())) {
-    return addReplyError(c, "ERR FUNCTION FLUSH only supports SYNC|ASYNC option");
-  }
-  if (c.argv.length > 3) return addReplySubcommandSyntaxError(c);
-  addReplyOK(c);
 }
 
 // --- INFO
@@ -8562,7 +8562,7 @@ const INFO_SECTIONS: Record<string, () => string[]> = {
     const mh = memoryOverhead();
     const used = mh.total, dataset = mh.dataset, overhead = mh.overhead;
     const sys = totalmem();
-    const lm = scriptingInfoMemory();
+    const lm = scriptingInfoMemory(), fm = functionsInfoMemory();
     // The allocator fields describe JSC's heap: allocated = live objects, active = heap size.
     return [
       `used_memory:${used}`, `used_memory_human:${bytesToHuman(used)}`, `used_memory_rss:${m.rss}`,
@@ -8574,10 +8574,11 @@ const INFO_SECTIONS: Record<string, () => string[]> = {
       `allocator_allocated:${m.heapUsed}`, `allocator_active:${m.heapTotal}`, `allocator_resident:${m.rss}`,
       `total_system_memory:${sys}`, `total_system_memory_human:${bytesToHuman(sys)}`,
       `used_memory_lua:${lm.vm}`, `used_memory_vm_eval:${lm.vm}`, `used_memory_lua_human:${bytesToHuman(lm.vm)}`,
-      `used_memory_scripts_eval:${lm.scripts}`, `number_of_cached_scripts:${scripting.scripts.size}`, "number_of_functions:0",
-      "number_of_libraries:0", "used_memory_vm_functions:0", `used_memory_vm_total:${lm.vm}`,
-      `used_memory_vm_total_human:${bytesToHuman(lm.vm)}`, "used_memory_functions:0", `used_memory_scripts:${lm.scripts}`,
-      `used_memory_scripts_human:${bytesToHuman(lm.scripts)}`,
+      `used_memory_scripts_eval:${lm.scripts}`, `number_of_cached_scripts:${scripting.scripts.size}`, `number_of_functions:${fm.functions}`,
+      // Functions share the scripts' VM: its memory is counted once, as eval's.
+      `number_of_libraries:${fm.libraries}`, "used_memory_vm_functions:0", `used_memory_vm_total:${lm.vm}`,
+      `used_memory_vm_total_human:${bytesToHuman(lm.vm)}`, `used_memory_functions:${fm.memory}`, `used_memory_scripts:${lm.scripts + fm.memory}`,
+      `used_memory_scripts_human:${bytesToHuman(lm.scripts + fm.memory)}`,
       `maxmemory:${conf.maxmemory}`, `maxmemory_human:${bytesToHuman(hot.maxmemory)}`,
       `maxmemory_policy:${conf["maxmemory-policy"]}`,
       `allocator_frag_ratio:${(m.heapTotal / Math.max(1, m.heapUsed)).toFixed(2)}`, `allocator_frag_bytes:${m.heapTotal - m.heapUsed}`,
@@ -8783,13 +8784,6 @@ const SERVER_COMMANDS: CommandRows[] = [
       ["stats", 2, "", 0, 0, 0, "", memoryStatsCommand],
       ["usage", -3, "readonly", 2, 2, 1, "", memoryUsageCommand],
       ["help", 2, "loading stale", 0, 0, 0, "", memoryHelpCommand],
-    ],
-  } },
-  { group: "scripting", specs: [
-    ["function", -2, "", 0, 0, 0, "", () => {}],
-  ], subs: {
-    function: [
-      ["flush", -2, "write noscript", 0, 0, 0, "scripting", functionFlushCommand],
     ],
   } },
 ];
@@ -9930,10 +9924,9 @@ function startSnapshot(out: (chunk: Buffer) => void, background: boolean, aofBas
     crc: [0, 0], done, startTime: wallClock(), error: null,
   };
   const w = job.w;
-  if (format === "rdb") {
-    rdbWriteHeader(w, aofBase);
-    saveEmit(job, w.take());
-  }
+  if (format === "rdb") rdbWriteHeader(w, aofBase);
+  rdbWriteFunctions(w, format);
+  saveEmit(job, w.take());
   if (!background) {
     try {
       saveStep(job, Infinity);
@@ -10412,10 +10405,9 @@ function rdbLoad(buf: Buffer, opts: { replicaLoad?: boolean; into?: boolean; rep
     if (type === RDB_OPCODE_AUX) { const k = r.string(); aux.set(k, r.string()); continue; }
     if (type === RDB_OPCODE_SLOT_INFO) { r.length(); r.length(); r.length(); continue; }
     if (type === RDB_OPCODE_FUNCTION2 || type === RDB_OPCODE_FUNCTION) {
-      // Functions need scripting, which Redbun lacks: skip the library, say so.
-      if (type === RDB_OPCODE_FUNCTION) { r.string(); r.string(); r.string(); r.string(); }
-      else r.string();
-      log("warning", "The RDB file contains a Redis function library; Redbun has no scripting and skips it");
+      const at = r.pos;
+      const err = functionsLoadFromDisk(rdbReadFunction(r, type), opts.replace ?? false);
+      if (err !== null) throw new RdbError(`Failed loading library: ${err}`, at);
       continue;
     }
     if (type === RDB_OPCODE_MODULE_AUX) throw new RdbError("The RDB file contains module auxiliary data, which Redbun cannot load", r.pos - 1);
@@ -10479,6 +10471,11 @@ function createDumpPayload(v: RValue): Buffer {
   const w = new RdbWriter();
   w.byte(rdbObjectType(v));
   rdbWriteObject(w, v);
+  return dumpPayloadFrame(w);
+}
+
+/** What w holds, framed as DUMP and FUNCTION DUMP payloads are: RDB version and CRC64 after it. */
+function dumpPayloadFrame(w: RdbWriter): Buffer {
   w.byte(RDB_VERSION & 0xff);
   w.byte(RDB_VERSION >> 8);
   const body = w.take();
@@ -11590,6 +11587,7 @@ function finishFullSync(sock: Socket<MasterLink>, rdb: Buffer): void {
   log("notice", `MASTER <-> REPLICA sync: receiving ${rdb.length} bytes from master to memory`);
   log("notice", "MASTER <-> REPLICA sync: Flushing old data");
   emptyData(-1);
+  functionsClear();
   log("notice", "MASTER <-> REPLICA sync: Loading DB in memory");
   server.loading = true;
   try {
@@ -11720,7 +11718,7 @@ const REPLICATION_COMMANDS: CommandRows[] = [
 // ============================================================================================
 // Scripting
 //
-// EVAL and its family run Lua 5.1 scripts as Redis 7.0 does: the Lua is real (PUC Lua 5.1.5 built
+// EVAL and FCALL and their families run Lua 5.1 scripts as Redis 7.0 does: the Lua is real (PUC Lua 5.1.5 built
 // to WebAssembly, the npm package wasmoon-lua5.1, pinned), reached only through the Lua class
 // below. A script is compiled once and kept by its SHA1; it runs atomically, reaches the dataset
 // through redis.call/pcall (a fake client, with the caller's user, database and ACL checks, as
@@ -11732,13 +11730,13 @@ const REPLICATION_COMMANDS: CommandRows[] = [
 // scripts see are empty proxies whose metatables read through to the real tables and refuse
 // writes; rawset, setmetatable, rawget, next and pairs know the proxies. A script runs on a Lua
 // thread, so one past busy-reply-threshold can yield to the event loop (see Running a script).
-// Not there yet: FUNCTION and FCALL, the cjson, cmsgpack, bit and struct libraries, the debugger.
+// Not there yet: the cjson, cmsgpack, bit and struct libraries, the debugger.
 
 // --- The Lua engine: the one place that knows the VM. Values cross as latin1 strings (one char a
 // byte), numbers and booleans; the scripting code drives the stack through these methods.
 
 const LUA_REGISTRYINDEX = -10000, LUA_GLOBALSINDEX = -10002, LUA_MULTRET = -1;
-const LUA_TNIL = 0, LUA_TBOOLEAN = 1, LUA_TNUMBER = 3, LUA_TSTRING = 4, LUA_TTABLE = 5;
+const LUA_TNIL = 0, LUA_TBOOLEAN = 1, LUA_TNUMBER = 3, LUA_TSTRING = 4, LUA_TTABLE = 5, LUA_TFUNCTION = 6;
 const LUA_MASKLINE = 4, LUA_MASKCOUNT = 8, LUA_YIELD = 1;
 
 /** The Emscripten module of wasmoon-lua5.1: Lua's C API as _lua_* functions over its heap. */
@@ -11890,6 +11888,8 @@ class Lua {
   ref(): number { return this.M._luaL_ref(this.L, LUA_REGISTRYINDEX); }
   unref(r: number): void { this.M._luaL_unref(this.L, LUA_REGISTRYINDEX, r); }
   getRef(r: number): void { this.rawGetI(LUA_REGISTRYINDEX, r); }
+  /** Makes the table on top (popped) the environment of the function at i (lua_setfenv). */
+  setFenv(i: number): void { this.M._lua_setfenv(this.L, i); }
   /** Makes the table on top (popped) the globals of every chunk compiled from now on. */
   replaceGlobals(): void { this.M._lua_replace(this.L, LUA_GLOBALSINDEX); }
   /** Calls `hook` every `count` instructions on the main state and the threads made after (a new
@@ -11956,7 +11956,8 @@ const LUA_RAISE = Symbol("lua error");
 
 /** Lua run once on a new state, with the real globals: Redis 7.0's environment for scripts. */
 const LUA_SANDBOX = `
-local hook_yielded, pass_yield = ...
+local hook_yielded, pass_yield, register_function = ...
+local globals = _G -- the real table, before _G becomes its read-only proxy
 local raw_rawget, raw_rawset, raw_setmetatable, raw_next, raw_pcall = rawget, rawset, setmetatable, next, pcall
 local raw_loadstring, raw_load = loadstring, load
 local co_create, co_resume, co_status, co_running, co_yield = coroutine.create, coroutine.resume, coroutine.status, coroutine.running, coroutine.yield
@@ -12102,7 +12103,35 @@ raw_setmetatable(_G, {__index = function(_, k)
 end})
 local g = protect(_G)
 raw_rawset(_G, "_G", g)
-return g, thread_error
+-- Functions (FUNCTION LOAD, FCALL). Redis runs them in a second Lua state; here they share this
+-- one, under globals of their own that refuse writes. While FUNCTION LOAD runs a library's code,
+-- a read sees only the library API (redis.register_function, redis.log, the constants); when a
+-- function runs, it sees what scripts see, less KEYS and ARGV (a function gets them as arguments).
+local function nonexistent(_, k)
+  error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
+end
+local lib_redis = raw_setmetatable({register_function = register_function, log = redis.log}, {__index = nonexistent})
+for _, k in ipairs({"LOG_DEBUG", "LOG_VERBOSE", "LOG_NOTICE", "LOG_WARNING", "REDIS_VERSION", "REDIS_VERSION_NUM"}) do
+  raw_rawset(lib_redis, k, redis[k])
+end
+lib_redis = protect(lib_redis)
+local function library_api(_, k)
+  if k == 'redis' then return lib_redis end
+  error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
+end
+local function function_globals(_, k)
+  local v = raw_rawget(globals, k)
+  if v == nil or k == 'KEYS' or k == 'ARGV' then
+    error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
+  end
+  return v
+end
+local fenv_meta = {__index = function_globals, __newindex = refuse}
+local fenv = raw_setmetatable({}, fenv_meta)
+local function set_loading(loading)
+  fenv_meta.__index = loading and library_api or function_globals
+end
+return g, thread_error, fenv, set_loading
 `;
 
 /** Creates the Lua state scripts run in: the libraries, the redis table, the sandbox. */
@@ -12147,7 +12176,10 @@ async function scriptingCreateLua(): Promise<Lua> {
     scripting.hookYield = true;
     return lua.yield();
   });
-  if (lua.pcall(2, 2, 0) !== 0) throw new Error(`Lua sandbox: ${lua.toString(-1)}`);
+  lua.pushFunction(luaRegisterFunction);
+  if (lua.pcall(3, 4, 0) !== 0) throw new Error(`Lua sandbox: ${lua.toString(-1)}`);
+  functions.setLoading = lua.ref();
+  functions.env = lua.ref();
   scripting.threadError = lua.ref();
   // The proxy of the globals becomes the globals every script is compiled with; the real table
   // stays reachable from here, for KEYS and ARGV.
@@ -12226,8 +12258,13 @@ function evalCommandFlags(argv: string[], cmd: RedisCommand): number {
     if ("err" in shebang) return cmd.flags;
     flags = shebang.flags;
   }
-  if (flags & SCRIPT_FLAG_EVAL_COMPAT_MODE) return cmd.flags;
-  let out = cmd.flags & ~(CMD_STALE | CMD_DENYOOM | CMD_WRITE | CMD_MAY_REPLICATE);
+  return scriptFlagsToCmdFlags(cmd.flags, flags);
+}
+
+/** Command flags as a script's flags make them (Redis's scriptFlagsToCmdFlags). */
+function scriptFlagsToCmdFlags(cmdFlags: number, flags: number): number {
+  if (flags & SCRIPT_FLAG_EVAL_COMPAT_MODE) return cmdFlags;
+  let out = cmdFlags & ~(CMD_STALE | CMD_DENYOOM | CMD_WRITE | CMD_MAY_REPLICATE);
   if (!(flags & (SCRIPT_FLAG_ALLOW_OOM | SCRIPT_FLAG_NO_WRITES))) out |= CMD_DENYOOM;
   if (!(flags & SCRIPT_FLAG_NO_WRITES)) out |= CMD_WRITE;
   if (flags & SCRIPT_FLAG_ALLOW_STALE) out |= CMD_STALE;
@@ -12238,6 +12275,7 @@ function evalCommandFlags(argv: string[], cmd: RedisCommand): number {
 
 interface ScriptRun {
   caller: Client; // who sent EVAL
+  argv: string[]; // what it sent (FUNCTION STATS shows it)
   readOnly: boolean; // EVAL_RO, or a no-writes script: every write is refused
   allowOom: boolean;
   oomAtStart: boolean; // maxmemory was exceeded when the script started
@@ -12245,7 +12283,8 @@ interface ScriptRun {
   replTargets: number; // redis.set_repl
   start: number; // wall clock, for busy-reply-threshold
   cmdTime: number; // the time the script's commands see, frozen at its start
-  name: string; // what errors and logs call it: the SHA1 (EVAL)
+  name: string; // what errors and logs call it: the SHA1 (EVAL) or the function's name (FCALL)
+  isEval: boolean; // EVAL's family, not FCALL's: SCRIPT KILL, not FUNCTION KILL, ends it
   thread: number; // the Lua thread it runs in, kept alive by a registry reference
   threadRef: number;
   canSuspend: boolean; // a top-level call from a client: it may give way to the event loop
@@ -12289,9 +12328,9 @@ function scriptPrepareForRun(c: Client, flags: number, ro: boolean): ScriptRun |
   }
   const compat = (flags & SCRIPT_FLAG_EVAL_COMPAT_MODE) !== 0;
   return {
-    caller: c, readOnly: ro || (!compat && (flags & SCRIPT_FLAG_NO_WRITES) !== 0), allowOom: !compat && (flags & SCRIPT_FLAG_ALLOW_OOM) !== 0,
+    caller: c, argv: c.argv, readOnly: ro || (!compat && (flags & SCRIPT_FLAG_NO_WRITES) !== 0), allowOom: !compat && (flags & SCRIPT_FLAG_ALLOW_OOM) !== 0,
     oomAtStart: oom, writeDirty: false, replTargets: PROPAGATE_AOF | PROPAGATE_REPL, start: wallClock(), cmdTime,
-    name: "", thread: 0, threadRef: 0, canSuspend: callDepth === 1 && c.sock !== null && !c.isMaster, timedOut: false, killed: false,
+    name: "", isEval: true, thread: 0, threadRef: 0, canSuspend: callDepth === 1 && c.sock !== null && !c.isMaster, timedOut: false, killed: false,
   };
 }
 
@@ -12750,6 +12789,8 @@ function scriptingCreateClient(): void {
  *  the command runs again, through processCommand, once it has. */
 function scriptingHoldUntilReady(c: Client, cmd: RedisCommand): boolean {
   if (scripting.lua) return false;
+  // The AOF is read before the VM can start: its FUNCTION LOADs and RESTOREs wait in `pending`.
+  if (c.isAof && cmd.name.startsWith("function|")) return false;
   const needs = NEEDS_LUA_VM.has(cmd.name) || (cmd.name === "exec" && (c.mstate?.some((q) => NEEDS_LUA_VM.has(q.cmd.name)) ?? false));
   if (!needs) return false;
   if (c.mstate && cmd.name !== "exec") { scriptingStart(); return false; } // queued: EXEC will wait if it must
@@ -12760,12 +12801,18 @@ function scriptingHoldUntilReady(c: Client, cmd: RedisCommand): boolean {
 }
 
 /** The commands that run Lua or compile it. */
-const NEEDS_LUA_VM = new Set(["eval", "evalsha", "eval_ro", "evalsha_ro", "script|load"]);
+const NEEDS_LUA_VM = new Set(["eval", "evalsha", "eval_ro", "evalsha_ro", "script|load", "fcall", "fcall_ro",
+  "function|load", "function|restore", "function|list", "function|dump", "function|stats", "function|delete"]);
 
 /** Starts the VM in the background, once; then runs the commands that waited for it. */
 function scriptingStart(): void {
   scripting.starting ??= scriptingCreateLua().then((lua) => {
     scripting.lua = lua;
+    // Libraries read from disk meanwhile load first. One that fails, as in Redis, is fatal.
+    if (!functionsLoadPending()) {
+      log("warning", "Fatal error loading the function libraries read from disk. Exiting.");
+      process.exit(1);
+    }
     const held = [...scripting.waiting];
     scripting.waiting.clear();
     for (const c of held) {
@@ -12951,6 +12998,13 @@ function scriptContinue(): void {
  *  after SCRIPT KILL, it fails. */
 function scriptingHook(): void {
   const run = scripting.run, lua = scripting.lua!;
+  if (functions.loading) {
+    // A library's code past its 500 ms: it fails, at every line from now on.
+    if (performance.now() <= functions.loadDeadline) return;
+    lua.setHook(0, scriptingHook, true);
+    luaPushErrorTable("FUNCTION LOAD timeout");
+    lua.raise();
+  }
   if (!run) return;
   if (run.killed) {
     log("warning", "Lua script killed by user with SCRIPT KILL.");
@@ -13033,7 +13087,10 @@ function scriptDebugCommand(c: Client): void {
 }
 
 /* SCRIPT KILL: stops a script past busy-reply-threshold that has not written yet. */
-function scriptKillCommand(c: Client): void {
+function scriptKillCommand(c: Client): void { scriptKill(c, true); }
+
+/** SCRIPT KILL (isEval) and FUNCTION KILL: each ends only its own kind of script. */
+function scriptKill(c: Client, isEval: boolean): void {
   const run = scripting.suspended?.run;
   if (!run) return addReplyError(c, "NOTBUSY No scripts in execution right now.");
   if (run.caller.isMaster) {
@@ -13042,6 +13099,7 @@ function scriptKillCommand(c: Client): void {
   if (run.writeDirty) {
     return addReplyError(c, "UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.");
   }
+  if (run.isEval !== isEval) return addReplyError(c, run.isEval ? E.busyScript : E.busyFunction);
   run.killed = true;
   addReplyOK(c);
 }
@@ -13051,9 +13109,496 @@ function scriptingInfoMemory(): { vm: number; scripts: number } {
   return { vm: scripting.lua ? scripting.lua.memoryKb() * 1024 : 0, scripts: scripting.scriptsMemory };
 }
 
+// --- Functions: libraries of named scripts (FUNCTION LOAD, FCALL).
+//
+// A library is Lua code whose first line names it (`#!lua name=mylib`); running it registers its
+// functions with redis.register_function, under the library globals the sandbox made (see there).
+// Functions are called by name, with keys and arguments as their two parameters. Libraries are
+// data: they are saved in the RDB (RDB_OPCODE_FUNCTION2, the code), the AOF (FUNCTION LOAD) and
+// replicated, and survive FLUSHALL. Read from disk before the VM has started, a library waits in
+// `pending` (its name known, its code not run) until the VM starts, which reading one triggers.
+
+/** A library: its name, its code (with the first line) and its functions by name. */
+interface FunctionLibrary { name: string; code: string; functions: Map<string, LuaFunction> }
+/** A registered function: the callback (a registry reference), its flags and description. */
+interface LuaFunction { name: string; library: FunctionLibrary; ref: number; flags: number; description: string | null }
+/** Libraries and their functions; FUNCTION RESTORE builds one aside before joining it in. */
+interface FunctionsSet { libraries: Map<string, FunctionLibrary>; byName: Map<string, LuaFunction> }
+
+const FUNCTION_LOAD_TIMEOUT_MS = 500; // a library's code only registers functions: it has 500 ms
+const E_FUNCTION_NAME = "Library names can only contain letters, numbers, or underscores(_) and must be at least one character long";
+
+function newFunctionsSet(): FunctionsSet { return { libraries: new Map(), byName: new Map() }; }
+
+/** The name and engine of a library's first line, and the code after it (its line feed kept, so
+ *  line numbers stay the user's); or Redis's error text. */
+function functionExtractLibMetaData(code: string): { engine: string; name: string; body: string } | { err: string } {
+  if (!code.startsWith("#!")) return { err: "Missing library metadata" };
+  const end = code.indexOf("\n");
+  if (end < 0) return { err: "Invalid library metadata" };
+  const parts = splitArgs(code.slice(0, end));
+  if (!parts || parts.length === 0) return { err: "Invalid library metadata" };
+  let name: string | null = null;
+  for (const part of parts.slice(1)) {
+    if (part.slice(0, 5).toLowerCase() !== "name=") return { err: `Invalid metadata value given: ${part}` };
+    if (name !== null) return { err: "Invalid metadata value, name argument was given multiple times" };
+    name = part.slice(5);
+  }
+  if (name === null) return { err: "Library name was not given" };
+  return { engine: parts[0].slice(2), name, body: code.slice(end) };
+}
+
+/** Letters, digits and underscores, at least one. */
+function functionsVerifyName(name: string): boolean { return /^[a-zA-Z0-9_]+$/.test(name); }
+
+function libraryLink(set: FunctionsSet, lib: FunctionLibrary): void {
+  set.libraries.set(lib.name, lib);
+  for (const f of lib.functions.values()) set.byName.set(f.name.toLowerCase(), f);
+}
+function libraryUnlink(set: FunctionsSet, lib: FunctionLibrary): void {
+  set.libraries.delete(lib.name);
+  for (const f of lib.functions.values()) set.byName.delete(f.name.toLowerCase());
+}
+/** Forgets a library's compiled functions. */
+function libraryFree(lib: FunctionLibrary): void {
+  for (const f of lib.functions.values()) scripting.lua!.unref(f.ref);
+}
+
+/** Compiles a library and runs its code into `set` (Redis's functionsCreateWithLibraryCtx),
+ *  replacing one of the same name if `replace`; returns its name or the error. `timeout` is 0 for
+ *  code the master or the disk sent, which must load. */
+function functionsCreateLibrary(code: string, replace: boolean, set: FunctionsSet, timeout: number): { name: string } | { err: string } {
+  const md = functionExtractLibMetaData(code);
+  if ("err" in md) return md;
+  if (!functionsVerifyName(md.name)) return { err: E_FUNCTION_NAME };
+  if (md.engine.toLowerCase() !== "lua") return { err: `Engine '${md.engine}' not found` };
+  const old = set.libraries.get(md.name);
+  if (old && !replace) return { err: `Library '${md.name}' already exists` };
+  if (old) libraryUnlink(set, old);
+  const lib: FunctionLibrary = { name: md.name, code, functions: new Map() };
+  const err = luaEngineCreate(lib, md.body, timeout)
+    ?? (lib.functions.size === 0 ? "No functions registered" : null)
+    ?? [...lib.functions.values()].map((f) => set.byName.has(f.name.toLowerCase()) ? `Function ${f.name} already exists` : null).find((e) => e) ?? null;
+  if (err !== null) {
+    libraryFree(lib);
+    if (old) libraryLink(set, old);
+    return { err };
+  }
+  libraryLink(set, lib);
+  if (old) libraryFree(old);
+  return { name: md.name };
+}
+
+/** Runs a library's code under the library API; its redis.register_function calls fill `lib`.
+ *  Returns the error text, or null. */
+function luaEngineCreate(lib: FunctionLibrary, body: string, timeout: number): string | null {
+  const lua = scripting.lua!;
+  const err = lua.load(body, "@user_function");
+  if (err !== null) return `Error compiling function: ${err}`;
+  lua.getRef(functions.env);
+  lua.setFenv(-2);
+  functionsSetLoading(true);
+  functions.loading = lib;
+  functions.loadDeadline = timeout > 0 ? performance.now() + timeout : Infinity;
+  let msg: string | null = null;
+  try {
+    if (lua.pcall(0, 0, 0) !== 0) {
+      // A string error takes ERR; an error table (as register_function raises) has its own code.
+      if (lua.type(-1) === LUA_TTABLE) msg = luaErrorInformation().msg;
+      else msg = `ERR ${lua.toString(-1) ?? ""}`;
+      lua.pop();
+      msg = `Error registering functions: ${msg}`;
+    }
+  } finally {
+    functions.loading = null;
+    functionsSetLoading(false);
+    lua.setHook(100000, scriptingHook); // back from the timeout's every-line hook, if it fired
+  }
+  return msg;
+}
+
+/** Switches the functions' globals between the library API (while a library loads) and the
+ *  globals functions run with. */
+function functionsSetLoading(loading: boolean): void {
+  const lua = scripting.lua!;
+  lua.getRef(functions.setLoading);
+  lua.pushBoolean(loading);
+  lua.pcall(1, 0, 0);
+}
+
+/** redis.register_function(name, callback) or redis.register_function{function_name=, callback=,
+ *  flags=, description=}: adds a function to the library being loaded. */
+function luaRegisterFunction(): number {
+  const lua = scripting.lua!, lib = functions.loading;
+  const fail = (msg: string): number => { luaPushErrorTable(msg); return lua.raise(); };
+  if (!lib) return fail("redis.register_function can only be called on FUNCTION LOAD command");
+  const argc = lua.top();
+  if (argc < 1 || argc > 2) return fail("wrong number of arguments to redis.register_function");
+  let name: string | null = null, description: string | null = null, ref = -1, flags = 0;
+  const error = (msg: string): number => { if (ref !== -1) lua.unref(ref); return fail(msg); };
+  const isString = (i: number) => { const t = lua.type(i); return t === LUA_TSTRING || t === LUA_TNUMBER; };
+  if (argc === 2) {
+    if (!isString(1)) return error("first argument to redis.register_function must be a string");
+    if (lua.type(2) !== LUA_TFUNCTION) return error("second argument to redis.register_function must be a function");
+    name = lua.toString(1)!;
+    lua.pushValue(2);
+    ref = lua.ref();
+  } else {
+    if (lua.type(1) !== LUA_TTABLE) return error("calling redis.register_function with a single argument is only applicable to Lua table (representing named arguments).");
+    lua.pushNil();
+    while (lua.next(1)) {
+      if (!isString(-2)) return error("named argument key given to redis.register_function is not a string");
+      const key = lua.toString(-2)!.toLowerCase();
+      if (key === "function_name") {
+        if (!isString(-1)) return error("function_name argument given to redis.register_function must be a string");
+        name = lua.toString(-1)!;
+      } else if (key === "description") {
+        if (!isString(-1)) return error("description argument given to redis.register_function must be a string");
+        description = lua.toString(-1)!;
+      } else if (key === "callback") {
+        if (lua.type(-1) !== LUA_TFUNCTION) return error("callback argument given to redis.register_function must be a function");
+        if (ref !== -1) lua.unref(ref);
+        lua.pushValue(-1);
+        ref = lua.ref();
+      } else if (key === "flags") {
+        if (lua.type(-1) !== LUA_TTABLE) return error("flags argument to redis.register_function must be a table representing function flags");
+        for (let j = 1; ; j++) {
+          lua.rawGetI(-1, j);
+          if (lua.type(-1) === LUA_TNIL) { lua.pop(); break; }
+          const bit = isString(-1) ? SCRIPT_FLAG_NAMES[lua.toString(-1)!.toLowerCase()] : undefined;
+          lua.pop();
+          if (bit === undefined) return error("unknown flag given");
+          flags |= bit;
+        }
+      } else return error("unknown argument given to redis.register_function");
+      lua.pop();
+    }
+    if (name === null) return error("redis.register_function must get a function name argument");
+    if (ref === -1) return error("redis.register_function must get a callback argument");
+  }
+  if (!functionsVerifyName(name!)) return error(E_FUNCTION_NAME);
+  if (lib.functions.has(name!)) return error("Function already exists in the library");
+  lib.functions.set(name!, { name: name!, library: lib, ref, flags, description });
+  return 0;
+}
+
+/** Libraries read from disk while the VM was down, loaded once it is up. Returns false when one
+ *  fails to load (it was logged). */
+function functionsLoadPending(): boolean {
+  let ok = true;
+  for (const code of functions.pending.values()) {
+    const res = functionsCreateLibrary(code, true, functions, 0);
+    if ("err" in res) { log("warning", `Failed loading a function library read from disk: ${res.err}`); ok = false; }
+  }
+  functions.pending.clear();
+  return ok;
+}
+
+/** A library read from disk or from the master (FUNCTION LOAD in an AOF, RDB_OPCODE_FUNCTION2):
+ *  loaded now if the VM is up, else kept by name until it starts. Returns the error, or null. */
+function functionsLoadFromDisk(code: string, replace: boolean): string | null {
+  if (scripting.lua) {
+    const res = functionsCreateLibrary(code, replace, functions, 0);
+    return "err" in res ? res.err : null;
+  }
+  const md = functionExtractLibMetaData(code);
+  if ("err" in md) return md.err;
+  if (!replace && functions.pending.has(md.name)) return `Library '${md.name}' already exists`;
+  functions.pending.set(md.name, code);
+  scriptingStart();
+  return null;
+}
+
+/** Drops every library (FUNCTION FLUSH, FUNCTION RESTORE FLUSH, a full sync, DEBUG RELOAD). */
+function functionsClear(): void {
+  if (scripting.lua) for (const lib of functions.libraries.values()) libraryFree(lib);
+  functions.libraries.clear();
+  functions.byName.clear();
+  functions.pending.clear();
+}
+
+/** The libraries' codes, in order, including those still waiting for the VM: what is saved. */
+function functionsCodes(): string[] {
+  return [...[...functions.libraries.values()].map((l) => l.code), ...functions.pending.values()];
+}
+
+/** The libraries in an RDB or an AOF base: one RDB_OPCODE_FUNCTION2 and the code each, or the
+ *  FUNCTION LOAD commands that recreate them. */
+function rdbWriteFunctions(w: RdbWriter, format: "rdb" | "aof"): void {
+  for (const code of functionsCodes()) {
+    if (format === "aof") w.latin1(respCommand(["FUNCTION", "LOAD", code]));
+    else { w.byte(RDB_OPCODE_FUNCTION2); w.string(code); }
+  }
+}
+
+/** A library entry of an RDB file or a FUNCTION DUMP payload, after its opcode: the code, or in the
+ *  format of 7.0's release candidates (RDB_OPCODE_FUNCTION) name, engine, description, code. */
+function rdbReadFunction(r: RdbReader, type: number): string {
+  if (type === RDB_OPCODE_FUNCTION) {
+    r.string(); r.string();
+    if (r.length()) r.string();
+  }
+  return r.string();
+}
+
+/* FCALL function numkeys [key ...] [arg ...], FCALL_RO */
+function fcallCommand(c: Client): void {
+  // Fed here, before the commands the function runs (FCALL itself is skip_monitor).
+  if (server.monitors.size) feedMonitors(c, c.argv);
+  const fn = functions.byName.get(c.argv[1].toLowerCase());
+  if (!fn) return addReplyError(c, "ERR Function not found");
+  const numkeys = string2ll(c.argv[2]);
+  if (numkeys === null) return addReplyError(c, "ERR Bad number of keys provided");
+  if (numkeys > c.argv.length - 3) return addReplyError(c, "ERR Number of keys can't be greater than number of args");
+  if (numkeys < 0) return addReplyError(c, "ERR Number of keys can't be negative");
+  const run = scriptPrepareForRun(c, fn.flags, c.argv[0].toLowerCase() === "fcall_ro");
+  if (!run) return;
+  run.name = fn.name;
+  run.isEval = false;
+  const lua = scripting.lua!;
+  lua.getRef(fn.ref);
+  luaPushArray(c.argv, 3, 3 + numkeys);
+  luaPushArray(c.argv, 3 + numkeys, c.argv.length);
+  scriptStart(run, 2);
+  c.preventProp = true;
+}
+
+/** FCALL's flags as its function's flags make them, for processCommand's gates. */
+function fcallCommandFlags(argv: string[], cmd: RedisCommand): number {
+  const fn = argv.length >= 2 ? functions.byName.get(argv[1].toLowerCase()) : undefined;
+  return fn ? scriptFlagsToCmdFlags(cmd.flags, fn.flags) : cmd.flags;
+}
+
+/* FUNCTION LOAD [REPLACE] code */
+function functionLoadCommand(c: Client): void {
+  let replace = false, i = 2;
+  for (; i < c.argv.length - 1; i++) {
+    if (c.argv[i].toLowerCase() !== "replace") return addReplyError(c, `ERR Unknown option given: ${c.argv[i]}`);
+    replace = true;
+  }
+  if (c.isAof || c.isMaster) {
+    const err = functionsLoadFromDisk(c.argv[i], replace);
+    if (err !== null) return addReplyError(c, `ERR ${err}`);
+    server.dirty++;
+    return addReplyBulk(c, (functionExtractLibMetaData(c.argv[i]) as { name: string }).name);
+  }
+  const res = functionsCreateLibrary(c.argv[i], replace, functions, FUNCTION_LOAD_TIMEOUT_MS);
+  if ("err" in res) return addReplyError(c, `ERR ${res.err}`);
+  server.dirty++;
+  addReplyBulk(c, res.name);
+}
+
+/* FUNCTION DELETE library */
+function functionDeleteCommand(c: Client): void {
+  const lib = functions.libraries.get(c.argv[2]);
+  if (!lib) {
+    if (!functions.pending.delete(c.argv[2])) return addReplyError(c, "ERR Library not found");
+  } else {
+    libraryUnlink(functions, lib);
+    libraryFree(lib);
+  }
+  server.dirty++;
+  addReplyOK(c);
+}
+
+/* FUNCTION FLUSH [ASYNC | SYNC] */
+function functionFlushCommand(c: Client): void {
+  if (c.argv.length > 3) return addReplySubcommandSyntaxError(c);
+  if (c.argv.length === 3 && !["sync", "async"].includes(c.argv[2].toLowerCase())) {
+    return addReplyError(c, "ERR FUNCTION FLUSH only supports SYNC|ASYNC option");
+  }
+  functionsClear();
+  server.dirty++;
+  addReplyOK(c);
+}
+
+/* FUNCTION KILL */
+function functionKillCommand(c: Client): void { scriptKill(c, false); }
+
+/* FUNCTION LIST [LIBRARYNAME pattern] [WITHCODE] */
+function functionListCommand(c: Client): void {
+  let withCode = false, pattern: string | null = null;
+  for (let i = 2; i < c.argv.length; i++) {
+    const arg = c.argv[i].toLowerCase();
+    if (!withCode && arg === "withcode") { withCode = true; continue; }
+    if (pattern === null && arg === "libraryname") {
+      if (i >= c.argv.length - 1) return addReplyError(c, "ERR library name argument was not given");
+      pattern = c.argv[++i];
+      continue;
+    }
+    return addReplyError(c, `ERR Unknown argument ${c.argv[i]}`);
+  }
+  const libs = [...functions.libraries.values()].filter((l) => pattern === null || stringmatch(pattern, l.name, true));
+  addReplyArrayLen(c, libs.length);
+  for (const lib of libs) {
+    addReplyMapLen(c, withCode ? 4 : 3);
+    addReplyBulk(c, "library_name");
+    addReplyBulk(c, lib.name);
+    addReplyBulk(c, "engine");
+    addReplyBulk(c, "LUA");
+    addReplyBulk(c, "functions");
+    addReplyArrayLen(c, lib.functions.size);
+    for (const f of lib.functions.values()) {
+      addReplyMapLen(c, 3);
+      addReplyBulk(c, "name");
+      addReplyBulk(c, f.name);
+      addReplyBulk(c, "description");
+      if (f.description === null) addReplyNull(c);
+      else addReplyBulk(c, f.description);
+      addReplyBulk(c, "flags");
+      const names = Object.entries(SCRIPT_FLAG_NAMES).filter(([, bit]) => f.flags & bit);
+      addReplySetLen(c, names.length);
+      for (const [name] of names) addReplyStatus(c, name);
+    }
+    if (withCode) {
+      addReplyBulk(c, "library_code");
+      addReplyBulk(c, lib.code);
+    }
+  }
+}
+
+/* FUNCTION STATS: the function running (past busy-reply-threshold), and the libraries' counts. */
+function functionStatsCommand(c: Client): void {
+  const run = scripting.suspended?.run;
+  if (run?.isEval) return addReplyError(c, E.busyScript);
+  addReplyMapLen(c, 2);
+  addReplyBulk(c, "running_script");
+  if (!run) addReplyNull(c);
+  else {
+    addReplyMapLen(c, 3);
+    addReplyBulk(c, "name");
+    addReplyBulk(c, run.name);
+    addReplyBulk(c, "command");
+    addReplyArrayLen(c, run.argv.length);
+    for (const a of run.argv) addReplyBulk(c, a);
+    addReplyBulk(c, "duration_ms");
+    addReplyLongLong(c, wallClock() - run.start);
+  }
+  addReplyBulk(c, "engines");
+  addReplyMapLen(c, 1);
+  addReplyBulk(c, "LUA");
+  addReplyMapLen(c, 2);
+  addReplyBulk(c, "libraries_count");
+  addReplyLongLong(c, functions.libraries.size);
+  addReplyBulk(c, "functions_count");
+  addReplyLongLong(c, functions.byName.size);
+}
+
+/* FUNCTION DUMP: the libraries as a payload FUNCTION RESTORE takes, framed as DUMP's. */
+function functionDumpCommand(c: Client): void {
+  const w = new RdbWriter();
+  rdbWriteFunctions(w, "rdb");
+  addReplyBulk(c, dumpPayloadFrame(w).latin1Slice());
+}
+
+/* FUNCTION RESTORE payload [FLUSH | APPEND | REPLACE] */
+function functionRestoreCommand(c: Client): void {
+  if (c.argv.length > 4) return addReplySubcommandSyntaxError(c);
+  const policy = c.argv.length === 4 ? c.argv[3].toLowerCase() : "append";
+  if (!["append", "replace", "flush"].includes(policy)) {
+    return addReplyError(c, "ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE.");
+  }
+  const payload = Buffer.from(c.argv[2], "latin1");
+  if (!verifyDumpPayload(payload)) return addReplyError(c, "ERR DUMP payload version or checksum are wrong");
+  if (!scripting.lua) return functionRestoreFromDisk(c, payload, policy);
+  // The payload's libraries go into a set of their own first: nothing changes unless all load.
+  const set = newFunctionsSet();
+  const fail = (err: string) => {
+    for (const lib of set.libraries.values()) libraryFree(lib);
+    addReplyError(c, `ERR ${err}`);
+  };
+  const r = new RdbReader(payload);
+  try {
+    while (payload.length - r.pos > 10) {
+      const type = r.byte();
+      if (type !== RDB_OPCODE_FUNCTION && type !== RDB_OPCODE_FUNCTION2) return fail("given type is not a function");
+      const res = functionsCreateLibrary(rdbReadFunction(r, type), false, set, 0);
+      if ("err" in res) return fail(res.err);
+    }
+  } catch {
+    return fail("failed loading the given functions payload");
+  }
+  if (policy === "flush") functionsClear();
+  else {
+    // Joined in as Redis's libraryJoin: a library of the same name is an error or, with
+    // REPLACE, replaced; a function of the same name in another library is an error.
+    const replaced: FunctionLibrary[] = [];
+    const undo = (err: string) => { for (const lib of replaced) libraryLink(functions, lib); fail(err); };
+    for (const lib of set.libraries.values()) {
+      const old = functions.libraries.get(lib.name);
+      if (!old) continue;
+      if (policy !== "replace") return undo(`Library ${lib.name} already exists`);
+      libraryUnlink(functions, old);
+      replaced.push(old);
+    }
+    for (const f of set.byName.values()) if (functions.byName.has(f.name.toLowerCase())) return undo(`Function ${f.name} already exists`);
+    for (const lib of replaced) libraryFree(lib);
+  }
+  for (const lib of set.libraries.values()) libraryLink(functions, lib);
+  server.dirty++;
+  addReplyOK(c);
+}
+
+/** FUNCTION RESTORE read from the AOF before the VM started: its libraries wait in `pending`. */
+function functionRestoreFromDisk(c: Client, payload: Buffer, policy: string): void {
+  if (policy === "flush") functionsClear();
+  const r = new RdbReader(payload);
+  try {
+    while (payload.length - r.pos > 10) {
+      const type = r.byte();
+      if (type !== RDB_OPCODE_FUNCTION && type !== RDB_OPCODE_FUNCTION2) return addReplyError(c, "ERR given type is not a function");
+      const err = functionsLoadFromDisk(rdbReadFunction(r, type), policy !== "append");
+      if (err !== null) return addReplyError(c, `ERR ${err}`);
+    }
+  } catch {
+    return addReplyError(c, "ERR failed loading the given functions payload");
+  }
+  server.dirty++;
+  addReplyOK(c);
+}
+
+/* FUNCTION HELP */
+function functionHelpCommand(c: Client): void {
+  addReplyHelp(c, "FUNCTION", [
+    "LOAD [REPLACE] <FUNCTION CODE>", "    Create a new library with the given library name and code.",
+    "DELETE <LIBRARY NAME>", "    Delete the given library.",
+    "LIST [LIBRARYNAME PATTERN] [WITHCODE]", "    Return general information on all the libraries:", "    * Library name",
+    "    * The engine used to run the Library", "    * Library description", "    * Functions list",
+    "    * Library code (if WITHCODE is given)",
+    "    It also possible to get only function that matches a pattern using LIBRARYNAME argument.",
+    "STATS", "    Return information about the current function running:", "    * Function name",
+    "    * Command used to run the function", "    * Duration in MS that the function is running",
+    "    If no function is running, return nil", "    In addition, returns a list of available engines.",
+    "KILL", "    Kill the current running function.",
+    "FLUSH [ASYNC|SYNC]", "    Delete all the libraries.",
+    "    When called without the optional mode argument, the behavior is determined by the",
+    "    lazyfree-lazy-user-flush configuration directive. Valid modes are:",
+    "    * ASYNC: Asynchronously flush the libraries.", "    * SYNC: Synchronously flush the libraries.",
+    "DUMP", "    Return a serialized payload representing the current libraries, can be restored using FUNCTION RESTORE command",
+    "RESTORE <PAYLOAD> [FLUSH|APPEND|REPLACE]",
+    "    Restore the libraries represented by the given payload, it is possible to give a restore policy to",
+    "    control how to handle existing libraries (default APPEND):", "    * FLUSH: delete all existing libraries.",
+    "    * APPEND: appends the restored libraries to the existing libraries. On collision, abort.",
+    "    * REPLACE: appends the restored libraries to the existing libraries, On collision, replace the old",
+    "      libraries with the new libraries (notice that even on this option there is a chance of failure",
+    "      in case of functions name collision with another library).",
+  ]);
+}
+
+/** What INFO memory says of functions: their count, their libraries', and what they take. */
+function functionsInfoMemory(): { functions: number; libraries: number; memory: number } {
+  let memory = 0;
+  for (const lib of functions.libraries.values()) {
+    memory += lib.code.length + lib.name.length + 64;
+    for (const f of lib.functions.values()) memory += f.name.length + (f.description?.length ?? 0) + 64;
+  }
+  return { functions: functions.byName.size, libraries: functions.libraries.size, memory };
+}
+
 /** Commands whose flags depend on their arguments, for processCommand's gates. */
 const COMMAND_FLAGS_OF: Record<string, (argv: string[], cmd: RedisCommand) => number> = {
   eval: evalCommandFlags, evalsha: evalCommandFlags, eval_ro: evalCommandFlags, evalsha_ro: evalCommandFlags,
+  fcall: fcallCommandFlags, fcall_ro: fcallCommandFlags,
 };
 
 const SCRIPTING_COMMANDS: CommandRows[] = [
@@ -13063,6 +13608,9 @@ const SCRIPTING_COMMANDS: CommandRows[] = [
     ["eval_ro", -3, "readonly noscript stale skip_monitor no_mandatory_keys movablekeys", 0, 0, 0, "scripting", evalCommand],
     ["evalsha_ro", -3, "readonly noscript stale skip_monitor no_mandatory_keys movablekeys", 0, 0, 0, "scripting", evalShaCommand],
     ["script", -2, "", 0, 0, 0, "", () => {}],
+    ["fcall", -3, "noscript stale skip_monitor may_replicate no_mandatory_keys movablekeys", 0, 0, 0, "scripting", fcallCommand],
+    ["fcall_ro", -3, "readonly noscript stale skip_monitor no_mandatory_keys movablekeys", 0, 0, 0, "scripting", fcallCommand],
+    ["function", -2, "", 0, 0, 0, "", () => {}],
   ], subs: { script: [ // in the order Redis lists them
     ["load", 3, "noscript stale", 0, 0, 0, "scripting", scriptLoadCommand],
     ["exists", -3, "noscript", 0, 0, 0, "scripting", scriptExistsCommand],
@@ -13070,6 +13618,16 @@ const SCRIPTING_COMMANDS: CommandRows[] = [
     ["kill", 2, "noscript allow_busy", 0, 0, 0, "scripting", scriptKillCommand],
     ["flush", -2, "noscript", 0, 0, 0, "scripting", scriptFlushCommand],
     ["help", 2, "loading stale", 0, 0, 0, "scripting", scriptHelpCommand],
+  ], function: [
+    ["delete", 3, "write noscript", 0, 0, 0, "scripting", functionDeleteCommand],
+    ["dump", 2, "noscript", 0, 0, 0, "scripting", functionDumpCommand],
+    ["flush", -2, "write noscript", 0, 0, 0, "scripting", functionFlushCommand],
+    ["help", 2, "loading stale", 0, 0, 0, "scripting", functionHelpCommand],
+    ["kill", 2, "noscript allow_busy", 0, 0, 0, "scripting", functionKillCommand],
+    ["list", -2, "noscript", 0, 0, 0, "scripting", functionListCommand],
+    ["load", -3, "write denyoom noscript", 0, 0, 0, "scripting", functionLoadCommand],
+    ["restore", -3, "write denyoom noscript", 0, 0, 0, "scripting", functionRestoreCommand],
+    ["stats", 2, "noscript allow_busy", 0, 0, 0, "scripting", functionStatsCommand],
   ] } },
 ];
 

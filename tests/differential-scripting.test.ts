@@ -143,7 +143,86 @@ const SCRIPT_CMD: Script[] = [
 const COMMAND_INFO: Step[] = ["COMMAND GETKEYS EVAL x 2 a b c",
   "COMMAND GETKEYS EVAL x 0 a", "COMMAND GETKEYS EVALSHA_RO x 1 k"];
 
+/** A library's code: its first line, then the body. */
+const lib = (name: string, body: string): string => `#!lua name=${name}\n${body}`;
+/** A library of one function. */
+const lib1 = (name: string, fn: string, body: string): string => lib(name, `redis.register_function('${fn}', function(keys, args) ${body} end)`);
+const load = (code: string, ...opts: string[]): string[] => ["FUNCTION", "LOAD", ...opts, code];
+/** Code that registers through the named-arguments form. */
+const named = (args: string): string => lib("named", `redis.register_function{${args}}`);
+
+const FUNCTIONS: Script[] = [
+  { name: "FUNCTION LOAD and its errors", steps: [
+    load(lib1("l1", "f1", "return 'hello'")), ["FCALL", "f1", "0"], ["FCALL", "F1", "0"],
+    load(lib1("l1", "f1", "return 'again'")), load(lib1("l1", "f1", "return 'replaced'"), "REPLACE"), ["FCALL", "f1", "0"],
+    load(lib1("l1", "f1", "return 'x'"), "replace", "REPLACE"), load(lib1("l9", "f9", "return 1"), "foo"), ["FUNCTION", "LOAD"],
+    ["FUNCTION", "LOAD", "REPLACE"], load("return 1"), load("#!lua name=x"), load("#!lua\nreturn 1"), load("#!lua name=a name=b\nreturn 1"),
+    load("#!lua foo=bar\nreturn 1"), load("#!lua name=bad-name\nreturn 1"), load("#!lua name=\nreturn 1"), load("#!bad_engine name=x\nreturn 1"),
+    load("#!\nreturn 1"), load("#!lua name='unbalanced\nreturn 1"), load("#!lua NAME=upper\nredis.register_function('fu', function() return 1 end)"),
+    load(lib1("Upper", "fu2", "return 2")), load("#!LUA name=engcase\nredis.register_function('fe', function() return 3 end)"), ["FCALL", "fe", "0"],
+    load(lib("e1", "bad script")), load(lib("e2", "error('boom')")), load(lib("e3", "return 1")), load(lib("e4", "redis.call('ping')")),
+    load(lib("e5", "math.random()")), load(lib("e6", "a = 1")), load(lib("e7", "redis.setresp(3)")), load(lib("e8", "local t = getmetatable(_G)")),
+    load(lib("e9", "redis.register_function()")), load(lib("e10", "redis.register_function('f', 'notfn')")),
+    load(lib("e11", "redis.register_function({}, function() end)")), load(lib("e12", "redis.register_function('a', function() end, 3)")),
+    load(lib("e13", "redis.register_function('bad name', function() end)")), load(lib("e14", "redis.register_function('', function() end)")),
+    load(lib("e15", "redis.register_function('d', function() end); redis.register_function('d', function() end)")),
+    load(lib("e16", "redis.register_function('f1', function() end)")), load(lib("e17", "redis.math.random()")),
+    load(lib("e18", "redis.redis.call('ping')")), load(lib("e19", "redis.log(redis.LOG_NOTICE, 'loading'); redis.register_function('fv', function() return redis.REDIS_VERSION_NUM > 0 end)")),
+    load(lib("e20", "redis.LOG_NOTICE = 1")), load(lib("e21", "local r = redis; r.x = 1")), load(lib("e22", "error({err='-MY code'})")),
+    load(lib("e23", "redis.register_function(7, function() return 7 end)")), ["FCALL", "7", "0"],
+    load(named("function_name='n1', callback=function() return 'n1' end")), ["FCALL", "n1", "0"],
+    load(named("function_name='n2'")), load(named("callback=function() end")), load(named("function_name='n3', callback='x'")),
+    load(named("function_name={}, callback=function() end")), load(named("function_name='n4', callback=function() end, description={}")),
+    load(named("function_name='n5', callback=function() end, flags='no-writes'")), load(named("function_name='n6', callback=function() end, flags={'bad'}")),
+    load(named("function_name='n7', callback=function() end, flags={1}")), load(named("function_name='n8', callback=function() end, foo=1")),
+    load(lib("named2", "redis.register_function{[1]='x', callback=function() end}")), load(lib("named3", "redis.register_function('a')")),
+    load(named("function_name='n9', callback=function() end, flags={'no-writes', 'ALLOW-OOM', 'allow-stale', 'no-cluster', 'allow-cross-slot-keys'}, description='all'")),
+    ["FUNCTION", "LIST", "LIBRARYNAME", "named"], "FUNCTION STATS",
+    load(lib("t", "local a = 1 while 1 do a = a + 1 end")),
+  ] },
+  { name: "FCALL and FCALL_RO", steps: [
+    load(lib("fc", "redis.register_function('args', function(keys, args) return {#keys, #args, keys[1] or 'none', args[1] or 'none'} end)\n" +
+      "redis.register_function('err', function() error('oops') end)\n" +
+      "redis.register_function('werr', function(keys) return redis.call('INCR', keys[1]) end)\n" +
+      "redis.register_function('pc', function(keys) return redis.pcall('INCR', keys[1]) end)\n" +
+      "redis.register_function('gkeys', function() return KEYS end)\n" +
+      "redis.register_function('setg', function() x = 1 end)\n" +
+      "redis.register_function('reg', function() redis.register_function('y', function() end) end)\n" +
+      "redis.register_function('w', function(keys, args) return redis.call('SET', keys[1], args[1]) end)\n" +
+      "redis.register_function{function_name='ro', callback=function(keys) return redis.call('GET', keys[1]) end, flags={'no-writes'}}\n" +
+      "redis.register_function{function_name='rowrite', callback=function(keys) return redis.call('SET', keys[1], 'v') end, flags={'no-writes'}}\n" +
+      "redis.register_function('g', function() return {type(_G), type(redis.call), type(redis.register_function), type(string.rep)} end)\n" +
+      "redis.register_function('resp', function() redis.setresp(3); return redis.call('HGETALL', 'h') end)\n" +
+      "redis.register_function('table', function() return {1, 'two', {3}, {ok='fine'}} end)")),
+    ["FCALL", "nofunc", "0"], ["FCALL", "args", "bad"], ["FCALL", "args", "10", "k"], ["FCALL", "args", "-1", "k"], ["FCALL", "args"],
+    ["FCALL", "args", "0"], ["FCALL", "args", "2", "k1", "k2", "a1"], ["FCALL", "ARGS", "1", "k", "a", "b"],
+    ["FCALL", "err", "0"], "SET s str", ["FCALL", "werr", "1", "s"], ["FCALL", "pc", "1", "s"], ["FCALL", "gkeys", "0"],
+    ["FCALL", "setg", "0"], ["FCALL", "reg", "0"], ["FCALL", "w", "1", "k", "v"], "GET k", ["FCALL_RO", "w", "1", "k", "v"],
+    ["FCALL_RO", "ro", "1", "k"], ["FCALL", "ro", "1", "k"], ["FCALL_RO", "rowrite", "1", "k"], ["FCALL", "rowrite", "1", "k"],
+    ["FCALL", "g", "0"], "HSET h f v", ["FCALL", "resp", "0"], ["FCALL", "table", "0"],
+    "MULTI", ["FCALL", "w", "1", "m", "1"], ["FCALL", "ro", "1", "m"], "EXEC",
+    ["EVAL", "return redis.call('FCALL', 'ro', 1, 'k')", "0"], ["EVAL", "return redis.call('FUNCTION', 'LIST')", "0"],
+    "HELLO 3", ["FCALL", "resp", "0"], ["FCALL", "table", "0"], ["FUNCTION", "LIST", "LIBRARYNAME", "nothing*"], "HELLO 2",
+    "FLUSHALL", ["FCALL", "ro", "1", "k"], "FUNCTION STATS",
+  ] },
+  { name: "FUNCTION LIST, DELETE, FLUSH, STATS, KILL, RESTORE, HELP", steps: [
+    "FUNCTION FLUSH", "FUNCTION LIST", "FUNCTION STATS", load(lib1("alpha", "fa", "return 1")), load(lib1("beta", "fb", "return 2")),
+    load(named("function_name='fn', callback=function() end, description='described', flags={'allow-stale', 'no-writes'}")),
+    "FUNCTION LIST LIBRARYNAME alpha", "FUNCTION LIST LIBRARYNAME ALPHA", "FUNCTION LIST LIBRARYNAME b* WITHCODE", "FUNCTION LIST WITHCODE LIBRARYNAME named",
+    "FUNCTION LIST foo", "FUNCTION LIST LIBRARYNAME", "FUNCTION LIST WITHCODE WITHCODE", "FUNCTION LIST LIBRARYNAME a LIBRARYNAME b",
+    "FUNCTION STATS", "FUNCTION DELETE nolib", "FUNCTION DELETE ALPHA", "FUNCTION DELETE alpha", "FCALL fa 0", "FUNCTION DELETE",
+    "FUNCTION DELETE a b", "FUNCTION STATS", "FUNCTION KILL", "FUNCTION KILL x", "FUNCTION STATS x",
+    "FUNCTION FLUSH bad", "FUNCTION FLUSH a b", "FUNCTION FLUSH SYNC", "FUNCTION LIST", load(lib1("gamma", "fg", "return 3")),
+    "FUNCTION FLUSH ASYNC", "FUNCTION FLUSH", "FUNCTION LIST",
+    "FUNCTION RESTORE bad", "FUNCTION RESTORE bad BADPOLICY", "FUNCTION RESTORE bad FLUSH", "FUNCTION RESTORE a b c",
+    "FUNCTION DUMP x", "FUNCTION HELP", "FUNCTION HELP x", "FUNCTION", "FUNCTION bad", "FUNCTION load",
+    "SCRIPT KILL", "FCALL", "FCALL_RO f",
+    "COMMAND GETKEYS FCALL f 2 a b c", "COMMAND GETKEYS FCALL_RO f 0 a",
+  ] },
+];
+
 runDifferentialSuites({
+  "FUNCTION and FCALL": FUNCTIONS,
   "Lua and RESP conversions": CONVERSIONS,
   "script errors and the sandbox": ERRORS,
   "SCRIPT and flags": [...SCRIPT_CMD, { name: "command table rows", steps: COMMAND_INFO }],

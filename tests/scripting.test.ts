@@ -6,6 +6,9 @@ import { describe, test, expect } from "bun:test";
 import IORedis from "ioredis";
 import { connect, sharedServer, spawnServer, pipeline } from "./helpers.ts";
 import { RawClient, ReplyError } from "./client.ts";
+import { copyFileSync } from "node:fs";
+import { join } from "node:path";
+import { startRedbun, startRedis, tempDir, noRedis, waitFor } from "./persistence-harness.ts";
 
 /** A script's SHA1, as errors name it. */
 const sha1 = (body: string): string => new Bun.CryptoHasher("sha1").update(body, "latin1").digest("hex");
@@ -221,7 +224,8 @@ describe("a long script (past busy-reply-threshold)", () => {
   });
 
   test("a busy script that ends by itself replies as usual, and the log says it was slow", async () => {
-    const body = "local t = redis.call('TIME'); repeat local n = redis.call('TIME') until (n[1] - t[1]) * 1000000 + (n[2] - t[2]) > 300000; return 'done'";
+    // Mostly plain Lua, so the time-limit hook (every 100,000 instructions) runs often.
+    const body = "local t = redis.call('TIME'); repeat for i = 1, 20000 do end; local n = redis.call('TIME') until (n[1] - t[1]) * 1000000 + (n[2] - t[2]) > 400000; return 'done'";
     const { s, runner, other } = await busyServer(body);
     try {
       expect(await other.cmd("PING")).toEqual(busy);
@@ -234,6 +238,131 @@ describe("a long script (past busy-reply-threshold)", () => {
       runner.close(); other.close();
       await s.stop();
     }
+  });
+});
+
+/** A library of two functions: one writes, one (no-writes) reads. */
+const LIBRARY = "#!lua name=kv\n" +
+  "redis.register_function('kv_set', function(keys, args) return redis.call('SET', keys[1], args[1]) end)\n" +
+  "redis.register_function{function_name='kv_get', callback=function(keys) return redis.call('GET', keys[1]) end, flags={'no-writes'}}";
+
+describe("FUNCTION LOAD and FCALL across restarts and servers", () => {
+  test.skipIf(noRedis)("libraries survive SAVE and a restart, and dump.rdb files move between Redbun and redis-server both ways", async () => {
+    const dir = tempDir("fn-rdb");
+    let s = await startRedbun(dir);
+    expect(await s.c.cmd("FUNCTION", "LOAD", LIBRARY)).toBe("kv");
+    expect(await s.c.cmd("FCALL", "kv_set", "1", "k", "v")).toBe("OK");
+    expect(await s.c.cmd("SAVE")).toBe("OK");
+    await s.stop();
+    // A fresh Redbun reads the library before its VM has started: FCALL waits for it.
+    s = await startRedbun(dir);
+    expect(await s.c.cmd("FCALL_RO", "kv_get", "1", "k")).toBe("v");
+    await s.stop();
+    const r = await startRedis(dir);
+    expect(await r.c.cmd("FCALL_RO", "kv_get", "1", "k")).toBe("v");
+    expect(await r.c.cmd("FUNCTION", "LOAD", "#!lua name=fromredis\nredis.register_function('hello', function() return 'hi' end)")).toBe("fromredis");
+    expect(await r.c.cmd("SAVE")).toBe("OK");
+    await r.stop();
+    s = await startRedbun(dir);
+    expect(await s.c.cmd("FCALL", "hello", "0")).toBe("hi");
+    expect(await s.c.cmd("FCALL_RO", "kv_get", "1", "k")).toBe("v");
+    await s.stop();
+  });
+
+  test.skipIf(noRedis)("the AOF logs FUNCTION LOAD and DELETE, replays them at start, and a rewrite (RDB preamble or commands) keeps the libraries", async () => {
+    const dir = tempDir("fn-aof");
+    let s = await startRedbun(dir, { appendonly: "yes" });
+    await s.c.cmd("FUNCTION", "LOAD", LIBRARY);
+    await s.c.cmd("FUNCTION", "LOAD", "#!lua name=gone\nredis.register_function('gone', function() return 1 end)");
+    await s.c.cmd("FUNCTION", "DELETE", "gone");
+    await s.c.cmd("FCALL", "kv_set", "1", "k", "v");
+    await s.stop();
+    for (const preamble of ["yes", "no"]) {
+      s = await startRedbun(dir, { appendonly: "yes", "aof-use-rdb-preamble": preamble });
+      expect(await s.c.cmd("FCALL_RO", "kv_get", "1", "k")).toBe("v");
+      expect(await s.c.cmd("FCALL", "gone", "0")).toEqual(new ReplyError("ERR Function not found"));
+      expect(await s.c.cmd("BGREWRITEAOF")).toBe("Background append only file rewriting started");
+      await waitFor("the rewrite", async () => String(await s.c.cmd("INFO", "persistence")).includes("aof_rewrite_in_progress:0"));
+      await s.stop();
+    }
+    const r = await startRedis(dir, { appendonly: "yes" });
+    expect(await r.c.cmd("FCALL_RO", "kv_get", "1", "k")).toBe("v");
+    await r.stop();
+  });
+
+  test.skipIf(noRedis)("FUNCTION DUMP payloads restore in the other server, with FLUSH, APPEND and REPLACE as Redis has them", async () => {
+    const s = await startRedbun(tempDir("fn-dump")), r = await startRedis(tempDir("fn-dump-r"));
+    try {
+      await r.c.cmd("FUNCTION", "LOAD", LIBRARY);
+      const fromRedis = await r.c.cmd("FUNCTION", "DUMP");
+      expect(await s.c.cmd("FUNCTION", "RESTORE", fromRedis as string)).toBe("OK");
+      expect(await s.c.cmd("FUNCTION", "RESTORE", fromRedis as string)).toEqual(new ReplyError("ERR Library kv already exists"));
+      expect(await s.c.cmd("FUNCTION", "RESTORE", fromRedis as string, "REPLACE")).toBe("OK");
+      expect(await s.c.cmd("FUNCTION", "DELETE", "kv")).toBe("OK");
+      expect(await s.c.cmd("FUNCTION", "LOAD", "#!lua name=other\nredis.register_function('kv_set', function() return 0 end)")).toBe("other");
+      // kv_set now belongs to "other": restoring kv collides on a function, and changes nothing.
+      expect(await s.c.cmd("FUNCTION", "RESTORE", fromRedis as string)).toEqual(new ReplyError("ERR Function kv_set already exists"));
+      expect(await s.c.cmd("FCALL", "kv_set", "0")).toBe(0);
+      expect(await s.c.cmd("FUNCTION", "RESTORE", fromRedis as string, "FLUSH")).toBe("OK");
+      expect(await s.c.cmd("FCALL", "kv_set", "1", "k", "v")).toBe("OK");
+      const fromRedbun = await s.c.cmd("FUNCTION", "DUMP");
+      await r.c.cmd("FUNCTION", "FLUSH");
+      expect(await r.c.cmd("FUNCTION", "RESTORE", fromRedbun as string)).toBe("OK");
+      expect(await r.c.cmd("FCALL_RO", "kv_get", "1", "k")).toBe(null);
+    } finally {
+      await s.stop();
+      await r.stop();
+    }
+  });
+
+  test.skipIf(noRedis)("a redis-server replica gets the libraries in the full sync and FUNCTION LOAD, DELETE and FLUSH after it", async () => {
+    const s = await startRedbun(tempDir("fn-repl"));
+    await s.c.cmd("FUNCTION", "LOAD", LIBRARY);
+    const r = await startRedis(tempDir("fn-repl-r"), { replicaof: `127.0.0.1 ${s.port}` });
+    try {
+      await waitFor("the sync", async () => String(await r.c.cmd("INFO", "replication")).includes("master_link_status:up"));
+      await s.c.cmd("FUNCTION", "LOAD", "#!lua name=late\nredis.register_function{function_name='late', callback=function() return 'late' end, flags={'no-writes'}}");
+      await s.c.cmd("FCALL", "kv_set", "1", "k", "v");
+      await waitFor("the write", async () => (await r.c.cmd("GET", "k")) === "v");
+      expect(await r.c.cmd("FCALL_RO", "kv_get", "1", "k")).toBe("v");
+      expect(await r.c.cmd("FCALL", "late", "0")).toBe("late");
+      await s.c.cmd("FUNCTION", "DELETE", "late");
+      await waitFor("the delete", async () => (await r.c.cmd("FCALL", "late", "0")) instanceof ReplyError);
+      await s.c.cmd("FUNCTION", "FLUSH");
+      await waitFor("the flush", async () => (await r.c.cmd("FUNCTION", "LIST")).length === 0);
+    } finally {
+      await r.stop();
+      await s.stop();
+    }
+  });
+
+  test("a function past busy-reply-threshold: FUNCTION STATS shows it, SCRIPT KILL refuses it, FUNCTION KILL ends it", async () => {
+    const s = await spawnServer(["--save", "", "--busy-reply-threshold", "50"]);
+    const runner = await RawClient.connect(s.port), other = await RawClient.connect(s.port);
+    try {
+      expect(await other.cmd("FUNCTION", "LOAD", "#!lua name=spin\nredis.register_function('spin', function() while true do end end)")).toBe("spin");
+      runner.send("FCALL", "spin", "0");
+      await Bun.sleep(200);
+      const busy = new ReplyError("BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.");
+      expect(await other.cmd("PING")).toEqual(busy);
+      expect(await other.cmd("SCRIPT", "KILL")).toEqual(busy);
+      const stats = (await other.cmd("FUNCTION", "STATS")) as unknown[];
+      expect(stats[0]).toBe("running_script");
+      expect((stats[1] as unknown[]).slice(0, 4)).toEqual(["name", "spin", "command", ["FCALL", "spin", "0"]]);
+      expect(await other.cmd("FUNCTION", "KILL")).toBe("OK");
+      expect(await runner.read()).toEqual(new ReplyError("ERR Script killed by user with SCRIPT KILL... script: spin, on @user_function:2."));
+      expect(await other.cmd("PING")).toBe("PONG");
+    } finally {
+      runner.close(); other.close();
+      await s.stop();
+    }
+  });
+
+  test("a library whose code runs past 500 ms fails to load, and the server goes on", async () => {
+    const c = await connect();
+    expect(await c.cmd("FUNCTION", "LOAD", "#!lua name=slow\nlocal a = 1 while 1 do a = a + 1 end")).toEqual(new ReplyError("ERR Error registering functions: ERR FUNCTION LOAD timeout"));
+    expect(await c.cmd("EVAL", "local n = 0; for i = 1, 1000 do n = n + i end; return n", 0)).toBe(500500);
+    c.close();
   });
 });
 
