@@ -195,6 +195,7 @@ const scripting = {
   client: null as Client | null, // the fake client redis.call runs commands as
   realGlobals: 0, // registry references: the globals behind the read-only proxy, and the sandbox's
   threadError: 0, // function that turns a failed script's error into Redis's error table
+  proxyTargets: 0, // and its table from each read-only proxy to the real table behind it
   hookYield: false, // the time-limit hook (or the sandbox passing it on) made the last yield
   suspended: null as SuspendedScript | null, // a script past busy-reply-threshold, between two slices
   gcCount: 0, // a GC step every 50 runs, as Redis
@@ -11730,7 +11731,7 @@ const REPLICATION_COMMANDS: CommandRows[] = [
 // scripts see are empty proxies whose metatables read through to the real tables and refuse
 // writes; rawset, setmetatable, rawget, next and pairs know the proxies. A script runs on a Lua
 // thread, so one past busy-reply-threshold can yield to the event loop (see Running a script).
-// Not there yet: the cjson, cmsgpack, bit and struct libraries, the debugger.
+// Not there yet: the cjson and bit libraries, the debugger.
 
 // --- The Lua engine: the one place that knows the VM. Values cross as latin1 strings (one char a
 // byte), numbers and booleans; the scripting code drives the stack through these methods.
@@ -11948,6 +11949,35 @@ class Lua {
   /** Kilobytes the state uses (lua_gc LUA_GCCOUNT), and a collection step. */
   memoryKb(): number { return this.M._lua_gc(this.L, 3, 0); }
   gcStep(n: number): void { this.M._lua_gc(this.L, 5, n); }
+  /** luaL_checknumber: argument n as a number (a double: this build's lua_Integer is 32 bits, so a
+   *  library that needs C's 64-bit integers converts this itself), or the "bad argument" error. */
+  checkNumber(n: number): number { return this.M._luaL_checknumber(this.L, n); }
+  /** luaL_checklstring: argument n as a latin1 string (a number is converted in place), or the error. */
+  checkString(n: number): string {
+    const p = this.M._luaL_checklstring(this.L, n, this.lenPtr);
+    const len = this.M.HEAPU32[this.lenPtr >> 2];
+    return Buffer.from(this.M.HEAPU8.buffer, p, len).latin1Slice(0, len);
+  }
+  /** luaL_checkstack: room for n more values, or the error "stack overflow (what)". */
+  checkStackOrRaise(n: number, what: string): void {
+    if (!this.checkStack(n)) this.raiseWhere(`stack overflow (${what})`);
+  }
+  /** Moves the value on top into position i, shifting up the ones above it (lua_insert). */
+  insert(i: number): void { this.M._lua_insert(this.L, i); }
+  /** The 64 bits of the number at stack index i, as stored. A NaN's sign and payload survive here;
+   *  through lua_tonumber a JS number may not keep them (engines canonicalize NaNs). */
+  numberBits(i: number): bigint { return new DataView(this.M.HEAPU8.buffer).getBigUint64(this.slot(i), true); }
+  /** Pushes the number whose 64 bits are given (any NaN, exactly; see numberBits). */
+  pushNumberBits(bits: bigint): void {
+    this.pushNumber(0);
+    new DataView(this.M.HEAPU8.buffer).setBigUint64(this.slot(-1), bits, true);
+  }
+  /** The address of the value at stack index i (not a pseudo-index): this build's lua_State has
+   *  top at offset 8 and base at 12, and a TValue is 16 bytes, the number first. */
+  private slot(i: number): number {
+    const H = this.M.HEAPU32;
+    return i > 0 ? H[(this.L + 12) >> 2] + (i - 1) * 16 : H[(this.L + 8) >> 2] + i * 16;
+  }
 }
 /** Thrown by Lua.raise past lua_error, which never returns. */
 const LUA_RAISE = Symbol("lua error");
@@ -12093,7 +12123,7 @@ _G.rawget = function(t, k) return raw_rawget(real[t] or t, k) end
 local function see_through_next(t, k) return raw_next(real[t] or t, k) end
 _G.next = see_through_next
 _G.pairs = function(t) return see_through_next, t, nil end
-for _, name in ipairs({"string", "table", "math", "coroutine", "redis"}) do
+for _, name in ipairs({"string", "table", "math", "coroutine", "redis", "struct", "cmsgpack"}) do
   _G[name] = protect(_G[name])
 end
 getmetatable("").__index = _G.string
@@ -12131,13 +12161,15 @@ local fenv = raw_setmetatable({}, fenv_meta)
 local function set_loading(loading)
   fenv_meta.__index = loading and library_api or function_globals
 end
-return g, thread_error, fenv, set_loading
+return g, thread_error, real, fenv, set_loading
 `;
 
 /** Creates the Lua state scripts run in: the libraries, the redis table, the sandbox. */
 async function scriptingCreateLua(): Promise<Lua> {
   const lua = await Lua.create();
-  // The redis table and math's random functions, before the sandbox locks them.
+  // Redis's own libraries, then the redis table and math's random functions, before the sandbox locks them.
+  luaOpenStruct(lua);
+  luaOpenCmsgpack(lua);
   lua.newTable();
   lua.setFunction(-1, "call", () => luaRedisCall(true));
   lua.setFunction(-1, "pcall", () => luaRedisCall(false));
@@ -12177,9 +12209,10 @@ async function scriptingCreateLua(): Promise<Lua> {
     return lua.yield();
   });
   lua.pushFunction(luaRegisterFunction);
-  if (lua.pcall(3, 4, 0) !== 0) throw new Error(`Lua sandbox: ${lua.toString(-1)}`);
+  if (lua.pcall(3, 5, 0) !== 0) throw new Error(`Lua sandbox: ${lua.toString(-1)}`);
   functions.setLoading = lua.ref();
   functions.env = lua.ref();
+  scripting.proxyTargets = lua.ref();
   scripting.threadError = lua.ref();
   // The proxy of the globals becomes the globals every script is compiled with; the real table
   // stays reachable from here, for KEYS and ARGV.
@@ -12628,6 +12661,676 @@ function luaMathRandomseed(): number {
   const seed = scripting.lua!.checkInteger(1) | 0;
   rand48.x = [0x330e, seed & 0xffff, (seed >>> 16) & 0xffff];
   return 0;
+}
+
+// --- Redis's Lua libraries: cmsgpack and struct. Redis links them into its Lua in C; here they are
+// host functions, opened before the sandbox, that make the C code's Lua stack calls in its order, so
+// results, error texts and where the stack runs out match. Their numbers go through C's casts as
+// x86-64 (where Redis runs) computes them; the helpers just below do that.
+
+const TWO_63 = 2 ** 63, TWO_64 = 2 ** 64;
+/** Scratch for the bytes of floats and doubles. */
+const numberScratch = new DataView(new ArrayBuffer(8));
+
+/** C's (int64_t) of a double, as a number: truncated; NaN and what does not fit give INT64_MIN. */
+function cInt64(d: number): number {
+  return d >= -TWO_63 && d < TWO_63 ? Math.trunc(d) : -TWO_63;
+}
+/** C's (uint64_t) of a double, as gcc compiles it for x86-64: below 2^63 (negatives and NaN too)
+ *  through the signed conversion, wrapped; from 2^63 by subtracting 2^63 first, so 2^64 and more
+ *  (and +inf) give 0. */
+function cUint64(d: number): bigint {
+  if (!(d >= TWO_63)) return BigInt.asUintN(64, BigInt(cInt64(d)));
+  return d >= TWO_64 ? 0n : BigInt(d);
+}
+/** The 64 bits of a double (a NaN only as the canonical one: see Lua.numberBits). */
+function doubleBits(d: number): bigint {
+  numberScratch.setFloat64(0, d);
+  return numberScratch.getBigUint64(0);
+}
+/** The bits of the float C's (float) makes of the double with these bits: a NaN keeps its sign and
+ *  the top of its payload, and becomes quiet, as x86's conversion does. */
+function doubleBitsToFloatBits(bits: bigint): number {
+  if ((bits & 0x7ff0000000000000n) === 0x7ff0000000000000n && (bits & 0xfffffffffffffn) !== 0n) {
+    return (Number(bits >> 63n) ? 0xff800000 : 0x7f800000) + (0x400000 | Number((bits >> 29n) & 0x7fffffn));
+  }
+  numberScratch.setBigUint64(0, bits);
+  numberScratch.setFloat32(0, numberScratch.getFloat64(0));
+  return numberScratch.getUint32(0);
+}
+/** Pushes the float with these bits as a Lua number; a NaN becomes the quiet double NaN x86 makes. */
+function luaPushFloatBits(lua: Lua, bits: number): void {
+  if ((bits & 0x7f800000) === 0x7f800000 && (bits & 0x7fffff) !== 0) {
+    lua.pushNumberBits((BigInt(bits >>> 31) << 63n) | 0x7ff8000000000000n | (BigInt(bits & 0x3fffff) << 29n));
+  } else {
+    numberScratch.setUint32(0, bits);
+    lua.pushNumber(numberScratch.getFloat32(0));
+  }
+}
+/** Pushes the double with these bits as a Lua number. */
+function luaPushDoubleBits(lua: Lua, bits: bigint): void {
+  numberScratch.setBigUint64(0, bits);
+  const d = numberScratch.getFloat64(0);
+  if (Number.isNaN(d)) lua.pushNumberBits(bits);
+  else lua.pushNumber(d);
+}
+/** The bits of argument i, a number (or a string read as one) whose value d is already known. */
+function luaArgNumberBits(lua: Lua, i: number, d: number): bigint {
+  if (!Number.isNaN(d)) return doubleBits(d);
+  if (lua.type(i) === LUA_TNUMBER) return lua.numberBits(i);
+  return glibcNanBits(lua.toString(i) ?? "");
+}
+/** The NaN glibc's strtod reads from a string that starts with "nan" (this VM's strtod keeps no
+ *  payload): quiet, negative after a '-', and "nan(n)" puts n (read as strtoull reads it, base 0,
+ *  all of it or nothing) in the low 51 bits. */
+function glibcNanBits(s: string): bigint {
+  const m = /^\s*([+-]?)nan(?:\(([0-9A-Za-z_]*)\))?/i.exec(s);
+  let bits = m?.[1] === "-" ? 0xfff8000000000000n : 0x7ff8000000000000n;
+  const n = m?.[2] ?? "";
+  if (/^(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)$/.test(n)) {
+    const v = BigInt(/^0[0-7]+$/.test(n) ? "0o" + n.slice(1) : n);
+    bits |= (v > 0xffffffffffffffffn ? 0xffffffffffffffffn : v) & 0x7ffffffffffffn; // strtoull saturates
+  }
+  return bits;
+}
+/** luaL_optinteger as 64-bit Lua computes it: argument n truncated to an int64, or def if absent. */
+function luaOptInt64(lua: Lua, n: number, def: number): number {
+  return lua.type(n) <= LUA_TNIL ? def : cInt64(lua.checkNumber(n));
+}
+/** n (an integer below 2^53 in magnitude, or a bigint) as `width` bytes, most significant first;
+ *  a negative n in two's complement. */
+function bytesBigEndian(n: number | bigint, width: number): string {
+  if (width === 8) {
+    const v = BigInt.asUintN(64, BigInt(n));
+    return bytesBigEndian(Number(v >> 32n), 4) + bytesBigEndian(Number(v & 0xffffffffn), 4);
+  }
+  let s = "";
+  for (let i = width - 1; i >= 0; i--) s += String.fromCharCode((Number(n) >>> (8 * i)) & 0xff);
+  return s;
+}
+
+// cmsgpack: MessagePack as Redis's bundled lua-cmsgpack 0.4.0 writes and reads it.
+//
+// pack(v, ...) encodes its arguments one after another; unpack(s) decodes every value in s;
+// unpack_one(s [, offset]) and unpack_limit(s, limit [, offset]) decode at most that many from a
+// 0-based offset and return the next offset first (-1 once s is used up). The encodings are that
+// library's choices: an integral number that fits an int64 takes the smallest integer form, any
+// other number a float32 if that loses nothing, else a float64; a table whose keys are exactly
+// 1..n is an array, any other a map; strings are always str (fixstr, str8, str16, str32), never
+// bin; a table nested 16 deep is written as nil, so cycles end. Decoding knows no bin or ext
+// type ("Bad data format").
+
+const MP_MAX_NESTING = 16;
+const MP_ERR_EOF = 1, MP_ERR_BADFMT = 2;
+
+/** cmsgpack.pack(v, ...): the arguments' encodings, concatenated. */
+function mpPack(lua: Lua): number {
+  const nargs = lua.top();
+  if (nargs === 0) return lua.argError(0, "MessagePack pack needs input.");
+  if (!lua.checkStack(nargs)) return lua.argError(0, "Too many arguments for MessagePack pack.");
+  const out: string[] = [];
+  for (let i = 1; i <= nargs; i++) {
+    lua.checkStackOrRaise(1, "in function mp_check");
+    lua.pushValue(i);
+    mpEncode(lua, out, 0);
+    lua.pushNil(); // holds the stack slot where the C code keeps each argument's encoding
+  }
+  lua.setTop(nargs);
+  lua.pushString(out.join(""));
+  return 1;
+}
+
+/** Appends the encoding of the value on top of the stack, and pops it. `level` counts the tables
+ *  it is nested in. */
+function mpEncode(lua: Lua, out: string[], level: number): void {
+  let t = lua.type(-1);
+  if (t === LUA_TTABLE && level === MP_MAX_NESTING) t = LUA_TNIL;
+  switch (t) {
+    case LUA_TSTRING: mpEncodeString(out, lua.toString(-1)!); break;
+    case LUA_TBOOLEAN: out.push(lua.toBoolean(-1) ? "\xc3" : "\xc2"); break;
+    case LUA_TNUMBER: mpEncodeNumber(lua, out); break;
+    case LUA_TTABLE: {
+      lua.checkStackOrRaise(2, "in function table_is_an_array");
+      mpSeeThroughProxy(lua);
+      const len = mpArrayLength(lua);
+      if (len !== null) mpEncodeArray(lua, out, len, level);
+      else mpEncodeMap(lua, out, level);
+      break;
+    }
+    default: out.push("\xc0"); // nil, and what MessagePack cannot hold (functions, ...)
+  }
+  lua.pop();
+}
+
+function mpEncodeString(out: string[], s: string): void {
+  const len = s.length;
+  if (len < 32) out.push(String.fromCharCode(0xa0 | len));
+  else if (len <= 0xff) out.push("\xd9" + String.fromCharCode(len));
+  else if (len <= 0xffff) out.push("\xda" + bytesBigEndian(len, 2));
+  else out.push("\xdb" + bytesBigEndian(len, 4));
+  out.push(s);
+}
+
+/** The number on top: as an integer when it is one that fits an int64 (-0 is 0), else as a float
+ *  when converting to float and back gives it again (infinities do; NaN never), else a double. */
+function mpEncodeNumber(lua: Lua, out: string[]): void {
+  const n = lua.toNumber(-1);
+  if (Number.isInteger(n) && n >= -TWO_63 && n < TWO_63) {
+    out.push(mpIntegerEncoding(n));
+  } else if (Math.fround(n) === n) {
+    numberScratch.setFloat32(0, n);
+    out.push("\xca" + bytesBigEndian(numberScratch.getUint32(0), 4));
+  } else {
+    out.push("\xcb" + bytesBigEndian(Number.isNaN(n) ? lua.numberBits(-1) : doubleBits(n), 8));
+  }
+}
+
+/** The shortest encoding of an integer: a fixint, else the smallest unsigned width for a positive
+ *  number and the smallest signed one for a negative. */
+function mpIntegerEncoding(n: number): string {
+  if (n >= 0) {
+    if (n <= 127) return String.fromCharCode(n);
+    if (n <= 0xff) return "\xcc" + String.fromCharCode(n);
+    if (n <= 0xffff) return "\xcd" + bytesBigEndian(n, 2);
+    if (n <= 0xffffffff) return "\xce" + bytesBigEndian(n, 4);
+    return "\xcf" + bytesBigEndian(BigInt(n), 8);
+  }
+  if (n >= -32) return String.fromCharCode(n & 0xff);
+  if (n >= -128) return "\xd0" + String.fromCharCode(n & 0xff);
+  if (n >= -32768) return "\xd1" + bytesBigEndian(n, 2);
+  if (n >= -2147483648) return "\xd2" + bytesBigEndian(n, 4);
+  return "\xd3" + bytesBigEndian(BigInt(n), 8);
+}
+
+/** An array or map header: the fix form up to 15 entries, then 16 and 32 bits. */
+function mpHeader(n: number, fix: number, type16: string, type32: string): string {
+  if (n <= 15) return String.fromCharCode(fix | n);
+  return n <= 0xffff ? type16 + bytesBigEndian(n, 2) : type32 + bytesBigEndian(n, 4);
+}
+
+/** Replaces the table on top by the real one when it is a read-only proxy of the sandbox (string,
+ *  math, redis, ...): Redis's library tables are read-only in place, so pack sees what they hold.
+ *  Uses the two stack slots table_is_an_array has checked for. */
+function mpSeeThroughProxy(lua: Lua): void {
+  lua.getRef(scripting.proxyTargets);
+  lua.pushValue(-2);
+  lua.getTable(-2);
+  if (lua.type(-1) === LUA_TTABLE) lua.insert(-3);
+  lua.pop(2);
+}
+
+/** The length of the table on top if its keys are exactly 1..n (each a number that C's int holds;
+ *  the empty table counts, with n = 0), else null: then it is a map. */
+function mpArrayLength(lua: Lua): number | null {
+  const top = lua.top();
+  let count = 0, max = 0;
+  lua.pushNil();
+  while (lua.next(-2)) {
+    lua.pop();
+    const n = lua.type(-1) === LUA_TNUMBER ? lua.toNumber(-1) : 0;
+    if (!(n > 0 && n <= 2147483647 && Number.isInteger(n))) {
+      lua.setTop(top);
+      return null;
+    }
+    if (n > max) max = n;
+    count++;
+  }
+  lua.setTop(top);
+  return max === count ? count : null;
+}
+
+function mpEncodeArray(lua: Lua, out: string[], len: number, level: number): void {
+  out.push(mpHeader(len, 0x90, "\xdc", "\xdd"));
+  lua.checkStackOrRaise(1, "in function mp_encode_lua_table_as_array");
+  for (let j = 1; j <= len; j++) {
+    lua.rawGetI(-1, j); // the C code's lua_gettable: the same, as every key 1..len is there
+    mpEncode(lua, out, level + 1);
+  }
+}
+
+/** A map in the table's own order (lua_next's), which Redis's Lua shares with this one. */
+function mpEncodeMap(lua: Lua, out: string[], level: number): void {
+  lua.checkStackOrRaise(3, "in function mp_encode_lua_table_as_map");
+  let len = 0;
+  lua.pushNil();
+  while (lua.next(-2)) {
+    lua.pop();
+    len++;
+  }
+  out.push(mpHeader(len, 0x80, "\xde", "\xdf"));
+  lua.pushNil();
+  while (lua.next(-2)) {
+    lua.pushValue(-2);
+    mpEncode(lua, out, level + 1); // the key
+    mpEncode(lua, out, level + 1); // the value
+  }
+}
+
+/** Where decoding is in the input: s from byte p; err is set (and decoding stops) on a value that
+ *  runs past the end (MP_ERR_EOF) or a type byte it does not know (MP_ERR_BADFMT). */
+interface MpCursor { s: string; p: number; err: number }
+
+/** An array or map being filled: its table is on the stack (under its pending key or index), with
+ *  `left` entries still to read. */
+interface MpOpen { map: boolean; left: number; index: number; key: boolean }
+
+/** An unsigned big-endian integer of `width` bytes (at most 4) of s at p. */
+function mpUint(s: string, p: number, width: number): number {
+  let n = 0;
+  for (let i = 0; i < width; i++) n = n * 256 + s.charCodeAt(p + i);
+  return n;
+}
+
+/** Decodes one value at the cursor and pushes it; on an error sets c.err (the caller raises it).
+ *  The C code recurses into arrays and maps; this keeps the open ones in a list instead, so input
+ *  nested thousands deep runs out of Lua stack, as there, before it runs out of JS stack. The
+ *  stack operations are the C code's, in its order. */
+function mpDecode(lua: Lua, c: MpCursor): void {
+  const open: MpOpen[] = [];
+  for (;;) {
+    const opened = mpDecodeItem(lua, c);
+    if (c.err) return;
+    if (opened) open.push(opened);
+    else if (open.length === 0) return;
+    // A table has just been opened, or a value is on top for the innermost open one: settle it,
+    // and close what is complete, until some table wants another value.
+    let fresh = opened !== null;
+    for (;;) {
+      const t = open[open.length - 1];
+      if (!fresh) {
+        if (t.map && t.key) { // that was a key: its value comes next
+          t.key = false;
+          break;
+        }
+        lua.setTable(-3);
+      }
+      if (t.left === 0) {
+        open.pop();
+        if (open.length === 0) return;
+        fresh = false;
+        continue;
+      }
+      t.left--;
+      if (t.map) t.key = true;
+      else lua.pushNumber(++t.index);
+      break;
+    }
+  }
+}
+
+/** Decodes the value at the cursor: pushes a scalar (returning null), or pushes the new table of
+ *  an array or map and returns it as open; on an error sets c.err. */
+function mpDecodeItem(lua: Lua, c: MpCursor): MpOpen | null {
+  const s = c.s, p = c.p, left = s.length - p;
+  if (left < 1) { c.err = MP_ERR_EOF; return null; }
+  lua.checkStackOrRaise(1, "too many return values at once; use unpack_one or unpack_limit instead.");
+  const b = s.charCodeAt(p);
+  switch (b) {
+    case 0xcc: return mpDecodeNumber(lua, c, 1, false);
+    case 0xcd: return mpDecodeNumber(lua, c, 2, false);
+    case 0xce: return mpDecodeNumber(lua, c, 4, false);
+    case 0xcf: return mpDecodeNumber(lua, c, 8, false);
+    case 0xd0: return mpDecodeNumber(lua, c, 1, true);
+    case 0xd1: return mpDecodeNumber(lua, c, 2, true);
+    case 0xd2: return mpDecodeNumber(lua, c, 4, true);
+    case 0xd3: return mpDecodeNumber(lua, c, 8, true);
+    case 0xc0: lua.pushNil(); c.p++; return null;
+    case 0xc2: lua.pushBoolean(false); c.p++; return null;
+    case 0xc3: lua.pushBoolean(true); c.p++; return null;
+    case 0xca:
+      if (left < 5) { c.err = MP_ERR_EOF; return null; }
+      luaPushFloatBits(lua, mpUint(s, p + 1, 4));
+      c.p += 5;
+      return null;
+    case 0xcb:
+      if (left < 9) { c.err = MP_ERR_EOF; return null; }
+      luaPushDoubleBits(lua, (BigInt(mpUint(s, p + 1, 4)) << 32n) | BigInt(mpUint(s, p + 5, 4)));
+      c.p += 9;
+      return null;
+    case 0xd9: return mpDecodeString(lua, c, 1);
+    case 0xda: return mpDecodeString(lua, c, 2);
+    case 0xdb: return mpDecodeString(lua, c, 4);
+    case 0xdc: return mpOpenAggregate(lua, c, 2, false);
+    case 0xdd: return mpOpenAggregate(lua, c, 4, false);
+    case 0xde: return mpOpenAggregate(lua, c, 2, true);
+    case 0xdf: return mpOpenAggregate(lua, c, 4, true);
+  }
+  if (b < 0x80) { lua.pushNumber(b); c.p++; return null; } // positive fixint
+  if (b >= 0xe0) { lua.pushNumber(b - 256); c.p++; return null; } // negative fixint
+  if ((b & 0xe0) === 0xa0) return mpDecodeString(lua, c, 0);
+  if ((b & 0xf0) === 0x90) return mpOpenAggregate(lua, c, 0, false);
+  if ((b & 0xf0) === 0x80) return mpOpenAggregate(lua, c, 0, true);
+  c.err = MP_ERR_BADFMT; // 0xc1, bin 8/16/32, ext and fixext
+  return null;
+}
+
+/** Pushes the integer in the `width` bytes after the type byte. */
+function mpDecodeNumber(lua: Lua, c: MpCursor, width: number, signed: boolean): null {
+  if (c.s.length - c.p < 1 + width) { c.err = MP_ERR_EOF; return null; }
+  const u = mpUint(c.s, c.p + 1, Math.min(width, 4));
+  if (width === 8) {
+    // Both 64-bit types go through C's int64: a uint64 from 2^63 up reads as negative.
+    lua.pushNumber(Number(BigInt.asIntN(64, (BigInt(u) << 32n) | BigInt(mpUint(c.s, c.p + 5, 4)))));
+  } else {
+    lua.pushNumber(signed && u >= 2 ** (8 * width - 1) ? u - 2 ** (8 * width) : u);
+  }
+  c.p += 1 + width;
+  return null;
+}
+
+/** Pushes the string whose length is in the `width` bytes after the type byte (0: a fixstr). */
+function mpDecodeString(lua: Lua, c: MpCursor, width: number): null {
+  const left = c.s.length - c.p;
+  if (left < 1 + width) { c.err = MP_ERR_EOF; return null; }
+  const len = width ? mpUint(c.s, c.p + 1, width) : c.s.charCodeAt(c.p) & 0x1f, start = c.p + 1 + width;
+  if (left < 1 + width + len) { c.err = MP_ERR_EOF; return null; }
+  lua.pushString(c.s.slice(start, start + len));
+  c.p = start + len;
+  return null;
+}
+
+/** Opens the array or map whose length is in the `width` bytes after the type byte (0: the fix
+ *  form): pushes its table. */
+function mpOpenAggregate(lua: Lua, c: MpCursor, width: number, map: boolean): MpOpen | null {
+  if (c.s.length - c.p < 1 + width) { c.err = MP_ERR_EOF; return null; }
+  const len = width ? mpUint(c.s, c.p + 1, width) : c.s.charCodeAt(c.p) & 0xf;
+  c.p += 1 + width;
+  lua.newTable();
+  if (!map) lua.checkStackOrRaise(1, "in function mp_decode_to_lua_array");
+  // A map's entries are set as decoded, so a nil or NaN key raises Lua's own "table index is nil".
+  return { map, left: len, index: 0, key: false };
+}
+
+/** Decodes up to `limit` values of the string argument from `offset`; limit and offset both 0
+ *  means all of them, and then no next offset is returned. */
+function mpUnpack(lua: Lua, limit: number, offset: number): number {
+  const s = lua.checkString(1);
+  const len = s.length;
+  // The C code prints both through (int), and the input's length where the limit belongs.
+  if (offset < 0 || limit < 0) return lua.raiseWhere(`Invalid request to unpack with offset of ${offset | 0} and limit of ${len | 0}.`);
+  if (offset > len) return lua.raiseWhere(`Start offset ${offset | 0} greater than input length ${len | 0}.`);
+  const all = limit === 0 && offset === 0;
+  if (all) limit = 2147483647;
+  const c: MpCursor = { s, p: offset, err: 0 };
+  let count = 0;
+  for (; c.p < len && count < limit; count++) {
+    mpDecode(lua, c);
+    if (c.err === MP_ERR_EOF) return lua.raiseWhere("Missing bytes in input.");
+    if (c.err === MP_ERR_BADFMT) return lua.raiseWhere("Bad data format in input.");
+  }
+  if (all) return count;
+  lua.checkStackOrRaise(1, "in function mp_unpack_full");
+  lua.pushNumber(c.p === len ? -1 : c.p);
+  lua.insert(2);
+  return count + 1;
+}
+
+/** cmsgpack.unpack_one(s [, offset]) and cmsgpack.unpack_limit(s, limit [, offset]). */
+function mpUnpackOne(lua: Lua): number {
+  const offset = luaOptInt64(lua, 2, 0);
+  if (lua.top() > 1) lua.setTop(1);
+  return mpUnpack(lua, 1, offset);
+}
+function mpUnpackLimit(lua: Lua): number {
+  const limit = cInt64(lua.checkNumber(2)), offset = luaOptInt64(lua, 3, 0);
+  if (lua.top() > 1) lua.setTop(1);
+  return mpUnpack(lua, limit, offset);
+}
+
+/** Creates the global table cmsgpack (fields set in the C library's order, which fixes pairs()'s). */
+function luaOpenCmsgpack(lua: Lua): void {
+  lua.newTable();
+  lua.setFunction(-1, "pack", () => mpPack(lua));
+  lua.setFunction(-1, "unpack", () => mpUnpack(lua, 0, 0));
+  lua.setFunction(-1, "unpack_one", () => mpUnpackOne(lua));
+  lua.setFunction(-1, "unpack_limit", () => mpUnpackLimit(lua));
+  for (const [name, value] of [["_NAME", "cmsgpack"], ["_VERSION", "lua-cmsgpack 0.4.0"],
+    ["_COPYRIGHT", "Copyright (C) 2012, Salvatore Sanfilippo"], ["_DESCRIPTION", "MessagePack C implementation for Lua"]]) {
+    lua.pushString(value);
+    lua.rawSetField(-2, name);
+  }
+  lua.rawSetField(LUA_GLOBALSINDEX, "cmsgpack");
+}
+
+// struct: binary records, the struct library of Lua's authors (2018) as Redis builds it.
+//
+// pack(fmt, v, ...) writes values as the format says, unpack(fmt, s [, pos]) reads them back and
+// returns the position after them last, size(fmt) is the length of a record of fixed size. Format
+// letters: b/B h/H l/L i/I[n] (signed/unsigned, 1, 2, 8 and n bytes, 4 by default, at most 32), T
+// (size_t, 8), f and d (float, double), x (a zero byte), c[n] (n bytes; c0 is the whole string when
+// packing and the previous number as the length when unpacking), s (zero-terminated string);
+// '<' and '>' set the byte order (little by default), '![n]' the alignment (1 by default, 8 without
+// n), ' ' is ignored. Sizes are those of x86-64, where Redis runs. Integers cross through C's
+// 64-bit casts and come back as doubles, so what passes 2^53 rounds as it does there.
+
+const STRUCT_BIG = 0, STRUCT_LITTLE = 1;
+const STRUCT_MAX_INT_SIZE = 32, STRUCT_MAX_ALIGN = 8;
+
+/** A format being read (from position i), with the byte order and alignment in force. */
+interface StructFormat { s: string; i: number; endian: number; align: number }
+
+/** luaL_checkstring's format: C stops at its first zero byte. */
+function structFormat(lua: Lua): StructFormat {
+  const s = lua.checkString(1), nul = s.indexOf("\0");
+  return { s: nul < 0 ? s : s.slice(0, nul), i: 0, endian: STRUCT_LITTLE, align: 1 };
+}
+
+const isDigit = (ch: string | undefined): boolean => ch !== undefined && ch >= "0" && ch <= "9";
+
+/** The count after an option, or df without one; one past C's int is an error. */
+function structNumber(lua: Lua, f: StructFormat, df: number): number {
+  if (!isDigit(f.s[f.i])) return df;
+  let a = 0;
+  do {
+    const d = f.s.charCodeAt(f.i) - 48;
+    if (a > Math.floor(2147483647 / 10) || a * 10 > 2147483647 - d) lua.raiseWhere("integral size overflow");
+    a = a * 10 + d;
+    f.i++;
+  } while (isDigit(f.s[f.i]));
+  return a;
+}
+
+/** The size of option opt, reading its count; 0 for options that take no room of their own. */
+function structOptionSize(lua: Lua, opt: string, f: StructFormat): number {
+  switch (opt) {
+    case "B": case "b": case "x": return 1;
+    case "H": case "h": return 2;
+    case "f": return 4;
+    case "L": case "l": case "T": case "d": return 8;
+    case "c": return structNumber(lua, f, 1);
+    case "i": case "I": {
+      const size = structNumber(lua, f, 4);
+      if (size > STRUCT_MAX_INT_SIZE) lua.raiseWhere(`integral size ${size} is larger than limit of ${STRUCT_MAX_INT_SIZE}`);
+      return size;
+    }
+    default: return 0;
+  }
+}
+
+/** Padding before an item of this size at position pos: to the smaller of its size and the
+ *  alignment (C's formula as is, also for sizes that are not powers of 2). */
+function structPadding(pos: number, f: StructFormat, opt: string, size: number): number {
+  if (size === 0 || opt === "c") return 0;
+  if (size > f.align) size = f.align;
+  return (size - (pos & (size - 1))) & (size - 1);
+}
+
+/** The options that only change how what follows is read: ' ', '<', '>', '!n'; any other is
+ *  an error. */
+function structControl(lua: Lua, opt: string, f: StructFormat): void {
+  switch (opt) {
+    case " ": return;
+    case ">": f.endian = STRUCT_BIG; return;
+    case "<": f.endian = STRUCT_LITTLE; return;
+    case "!": {
+      const a = structNumber(lua, f, STRUCT_MAX_ALIGN);
+      if (!(a > 0 && (a & (a - 1)) === 0)) lua.raiseWhere(`alignment ${a} is not a power of 2`);
+      f.align = a;
+      return;
+    }
+    default: lua.argError(1, `invalid format option '${opt}'`);
+  }
+}
+
+/** Bytes in the chosen order from bytes given most significant first. */
+const structOrder = (bigEndian: string, endian: number): string =>
+  endian === STRUCT_BIG ? bigEndian : [...bigEndian].reverse().join("");
+
+/** An integer of `size` bytes from a Lua number: a negative one through C's (long), any other
+ *  through (unsigned long); past 8 bytes the high ones are zero. */
+function structIntegerBytes(n: number, size: number, endian: number): string {
+  let v = n < 0 ? BigInt.asUintN(64, BigInt(cInt64(n))) : cUint64(n);
+  let s = "";
+  for (let i = 0; i < size; i++) {
+    s = String.fromCharCode(Number(v & 0xffn)) + s;
+    v >>= 8n;
+  }
+  return structOrder(s, endian);
+}
+
+/** struct.pack(fmt, v, ...): the record. */
+function structPack(lua: Lua): number {
+  const f = structFormat(lua);
+  const out: string[] = [];
+  let arg = 2, total = 0;
+  lua.pushNil(); // the C code's mark after the arguments: one too many reads as this nil
+  while (f.i < f.s.length) {
+    const opt = f.s[f.i++];
+    let size = structOptionSize(lua, opt, f);
+    const pad = structPadding(total, f, opt, size);
+    if (pad) out.push("\0".repeat(pad));
+    total += pad;
+    switch (opt) {
+      case "b": case "B": case "h": case "H": case "l": case "L": case "T": case "i": case "I":
+        out.push(structIntegerBytes(lua.checkNumber(arg++), size, f.endian));
+        break;
+      case "x": out.push("\0"); break;
+      case "f": case "d": {
+        const d = lua.checkNumber(arg), bits = luaArgNumberBits(lua, arg++, d);
+        out.push(structOrder(opt === "f" ? bytesBigEndian(doubleBitsToFloatBits(bits), 4) : bytesBigEndian(bits, 8), f.endian));
+        break;
+      }
+      case "c": case "s": {
+        const s = lua.checkString(arg++);
+        if (size === 0) size = s.length;
+        if (s.length < size) return lua.argError(arg, "string too short"); // arg is one past, as in C
+        out.push(s.slice(0, size));
+        if (opt === "s") {
+          out.push("\0");
+          size++;
+        }
+        break;
+      }
+      default: structControl(lua, opt, f);
+    }
+    total += size;
+  }
+  lua.pushString(out.join(""));
+  return 1;
+}
+
+/** The integer in `size` bytes of s at pos, as C's 64-bit arithmetic reads it: past 8 bytes only
+ *  the low 8 count, and the sign bit of a signed one is found by a shift that x86 takes mod 64. */
+function structReadInteger(s: string, pos: number, endian: number, signed: boolean, size: number): number {
+  let v = 0n;
+  for (let i = 0; i < size; i++) {
+    const byte = s.charCodeAt(endian === STRUCT_BIG ? pos + i : pos + size - 1 - i);
+    v = BigInt.asUintN(64, (v << 8n) | BigInt(byte));
+  }
+  if (!signed) return Number(v);
+  const mask = BigInt.asUintN(64, ~0n << BigInt((size * 8 - 1) & 63));
+  if (v & mask) v |= mask;
+  return Number(BigInt.asIntN(64, v));
+}
+
+/** struct.unpack(fmt, s [, pos]): the values, then the position after them (1-based). */
+function structUnpack(lua: Lua): number {
+  const f = structFormat(lua);
+  const data = lua.checkString(2), ld = data.length;
+  const first = luaOptInt64(lua, 3, 1);
+  if (first === 0) return lua.argError(3, "offset must be 1 or greater"); // pos is unsigned in C: only 0 fails
+  const start = BigInt.asUintN(64, BigInt(first)) - 1n;
+  if (f.s.length === 0) {
+    lua.pushNumber(Number(BigInt.asIntN(64, start + 1n)));
+    return 1;
+  }
+  // A start past 2^53 is rounded here, but then every option finds the data too short, as in C.
+  let pos = Number(start), n = 0;
+  const tooShort = (size: number) => !(size <= ld && pos <= ld - size);
+  while (f.i < f.s.length) {
+    const opt = f.s[f.i++];
+    let size = structOptionSize(lua, opt, f);
+    pos += structPadding(pos, f, opt, size);
+    if (tooShort(size)) return lua.argError(2, "data string too short");
+    lua.checkStackOrRaise(2, "too many results");
+    switch (opt) {
+      case "b": case "B": case "h": case "H": case "l": case "L": case "T": case "i": case "I":
+        lua.pushNumber(structReadInteger(data, pos, f.endian, opt >= "a", size));
+        n++;
+        break;
+      case "x": break;
+      case "f":
+        luaPushFloatBits(lua, mpUint(structOrder(data.slice(pos, pos + 4), f.endian), 0, 4));
+        n++;
+        break;
+      case "d": {
+        const be = structOrder(data.slice(pos, pos + 8), f.endian);
+        luaPushDoubleBits(lua, (BigInt(mpUint(be, 0, 4)) << 32n) | BigInt(mpUint(be, 4, 4)));
+        n++;
+        break;
+      }
+      case "c":
+        if (size === 0) {
+          if (n === 0 || !lua.isNumber(-1)) lua.raiseWhere("format 'c0' needs a previous size");
+          const want = cUint64(lua.toNumber(-1));
+          lua.pop();
+          n--;
+          if (want > BigInt(ld) || tooShort(Number(want))) return lua.argError(2, "data string too short");
+          size = Number(want);
+        }
+        lua.pushString(data.slice(pos, pos + size));
+        n++;
+        break;
+      case "s": {
+        const end = data.indexOf("\0", pos);
+        if (end < 0) lua.raiseWhere("unfinished string in data");
+        size = end - pos + 1;
+        lua.pushString(data.slice(pos, end));
+        n++;
+        break;
+      }
+      default: structControl(lua, opt, f);
+    }
+    pos += size;
+  }
+  lua.pushNumber(pos + 1);
+  return n + 1;
+}
+
+/** struct.size(fmt): the length of the record; letters it does not know count as nothing here. */
+function structSize(lua: Lua): number {
+  const f = structFormat(lua);
+  let pos = 0;
+  while (f.i < f.s.length) {
+    const opt = f.s[f.i++];
+    const size = structOptionSize(lua, opt, f);
+    pos += structPadding(pos, f, opt, size);
+    if (opt === "s") return lua.argError(1, "option 's' has no fixed size");
+    if (opt === "c" && size === 0) return lua.argError(1, "option 'c0' has no fixed size");
+    if (!/[0-9A-Za-z]/.test(opt)) structControl(lua, opt, f);
+    pos += size;
+  }
+  lua.pushNumber(pos);
+  return 1;
+}
+
+/** Creates the global table struct, as luaL_register does (sized for its three functions). */
+function luaOpenStruct(lua: Lua): void {
+  lua.newTable(0, 3);
+  lua.setFunction(-1, "pack", () => structPack(lua));
+  lua.setFunction(-1, "unpack", () => structUnpack(lua));
+  lua.setFunction(-1, "size", () => structSize(lua));
+  lua.rawSetField(LUA_GLOBALSINDEX, "struct");
 }
 
 // --- A script's return value, and its errors, as the caller's reply.

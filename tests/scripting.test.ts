@@ -329,7 +329,7 @@ describe("FUNCTION LOAD and FCALL across restarts and servers", () => {
       await s.c.cmd("FUNCTION", "DELETE", "late");
       await waitFor("the delete", async () => (await r.c.cmd("FCALL", "late", "0")) instanceof ReplyError);
       await s.c.cmd("FUNCTION", "FLUSH");
-      await waitFor("the flush", async () => (await r.c.cmd("FUNCTION", "LIST")).length === 0);
+      await waitFor("the flush", async () => ((await r.c.cmd("FUNCTION", "LIST")) as unknown[]).length === 0);
     } finally {
       await r.stop();
       await s.stop();
