@@ -336,6 +336,7 @@ function formatDouble(d: number): string {
 /** C's "%.17g": 17 significant digits, fixed or exponent form by the exponent, zeros trimmed. */
 function formatG17(d: number): string {
   if (d === 0) return 1 / d < 0 ? "-0" : "0";
+  if (Number.isInteger(d) && Math.abs(d) < 1e17) return String(d); // all its digits, no exponent
   const [mant, e] = d.toExponential(16).split("e");
   const x = Number(e);
   const trim = (s: string) => (s.includes(".") ? s.replace(/0+$/, "").replace(/\.$/, "") : s);
@@ -11753,76 +11754,101 @@ class Lua {
   /** The state the stack operations work on: the main one, or the thread a script runs in (a
    *  host function called from a thread works on that thread's stack). */
   L: number;
-  private constructor(private readonly M: LuaModule, readonly main: number) {
-    this.lenPtr = M._malloc(4);
+  private heapView: Buffer;
+  private constructor(private readonly M: LuaModule, private readonly X: LuaModule, readonly main: number) {
+    this.lenPtr = X.malloc(4);
     this.L = main;
+    this.heapView = Buffer.from(M.HEAPU8.buffer);
   }
-  /** Loads the VM (compiling the WebAssembly, ~25 ms) and opens the standard libraries. */
+  /** Loads the VM (compiling the WebAssembly, ~25 ms) and opens the standard libraries. The C API
+   *  is called on the WebAssembly instance's own exports: the package's build wraps each one in a
+   *  checking function that took 6.6 times as long as the call itself (12% of an EVALSHA's time
+   *  went there; see bench/results.md). They are taken as the package instantiates the module. */
   static async create(): Promise<Lua> {
-    const { LuaApi } = await import("wasmoon-lua5.1");
-    const M = (await LuaApi.initialize()).module;
-    const L = M._luaL_newstate();
-    M._luaL_openlibs(L);
-    return new Lua(M, L);
+    const instantiate = WebAssembly.instantiate;
+    let exports: LuaModule = null;
+    WebAssembly.instantiate = (async (...args: Parameters<typeof instantiate>) => {
+      const r = await instantiate.apply(WebAssembly, args) as WebAssembly.WebAssemblyInstantiatedSource | WebAssembly.Instance;
+      exports ??= ("instance" in r ? r.instance : r).exports;
+      return r;
+    }) as typeof instantiate;
+    let M: LuaModule;
+    try {
+      const { LuaApi } = await import("wasmoon-lua5.1");
+      M = (await LuaApi.initialize()).module;
+    } finally {
+      WebAssembly.instantiate = instantiate;
+    }
+    // Without them (a package that instantiates differently), the wrapped functions do the same.
+    const X = exports && typeof exports.lua_pushnil === "function" ? exports
+      : Object.fromEntries(Object.keys(M).filter((k) => k.startsWith("_")).map((k) => [k.slice(1), M[k]]));
+    const L = X.luaL_newstate();
+    X.luaL_openlibs(L);
+    return new Lua(M, X, L);
+  }
+  /** The heap as a Buffer, made again when the heap has grown (the old memory is detached). */
+  private heap(): Buffer {
+    if (this.heapView.buffer !== this.M.HEAPU8.buffer) this.heapView = Buffer.from(this.M.HEAPU8.buffer);
+    return this.heapView;
   }
   private room(n: number): number {
     if (n > this.scratchSize) {
-      if (this.scratch) this.M._free(this.scratch);
+      if (this.scratch) this.X.free(this.scratch);
       this.scratchSize = Math.max(256, n * 2);
-      this.scratch = this.M._malloc(this.scratchSize);
+      this.scratch = this.X.malloc(this.scratchSize);
     }
     return this.scratch;
   }
   /** Copies s (latin1) into the heap; returns its address (valid until the next copy). */
   private put(s: string): number {
     const p = this.room(s.length || 1);
-    Buffer.from(this.M.HEAPU8.buffer, p, s.length).latin1Write(s, 0);
+    this.heap().latin1Write(s, p, s.length);
     return p;
   }
-  top(): number { return this.M._lua_gettop(this.L); }
+  top(): number { return this.X.lua_gettop(this.L); }
   /** Makes room for n more values on the stack (lua_checkstack): a push beyond it would write
    *  past the stack's end. False when the stack cannot grow. */
-  checkStack(n: number): boolean { return this.M._lua_checkstack(this.L, n) !== 0; }
-  setTop(n: number): void { this.M._lua_settop(this.L, n); }
-  pop(n = 1): void { this.M._lua_settop(this.L, -n - 1); }
-  type(i: number): number { return this.M._lua_type(this.L, i); }
-  pushNil(): void { this.M._lua_pushnil(this.L); }
-  pushBoolean(b: boolean): void { this.M._lua_pushboolean(this.L, b ? 1 : 0); }
-  pushNumber(n: number): void { this.M._lua_pushnumber(this.L, n); }
-  pushString(s: string): void { this.M._lua_pushlstring(this.L, this.put(s), s.length); }
-  pushValue(i: number): void { this.M._lua_pushvalue(this.L, i); }
-  newTable(narr = 0, nrec = 0): void { this.M._lua_createtable(this.L, narr, nrec); }
-  toNumber(i: number): number { return this.M._lua_tonumber(this.L, i); }
-  toBoolean(i: number): boolean { return this.M._lua_toboolean(this.L, i) !== 0; }
-  isNumber(i: number): boolean { return this.M._lua_isnumber(this.L, i) !== 0; }
+  checkStack(n: number): boolean { return this.X.lua_checkstack(this.L, n) !== 0; }
+  setTop(n: number): void { this.X.lua_settop(this.L, n); }
+  pop(n = 1): void { this.X.lua_settop(this.L, -n - 1); }
+  type(i: number): number { return this.X.lua_type(this.L, i); }
+  pushNil(): void { this.X.lua_pushnil(this.L); }
+  pushBoolean(b: boolean): void { this.X.lua_pushboolean(this.L, b ? 1 : 0); }
+  pushNumber(n: number): void { this.X.lua_pushnumber(this.L, n); }
+  pushString(s: string): void { this.X.lua_pushlstring(this.L, this.put(s), s.length); }
+  pushValue(i: number): void { this.X.lua_pushvalue(this.L, i); }
+  newTable(narr = 0, nrec = 0): void { this.X.lua_createtable(this.L, narr, nrec); }
+  toNumber(i: number): number { return this.X.lua_tonumber(this.L, i); }
+  toBoolean(i: number): boolean { return this.X.lua_toboolean(this.L, i) !== 0; }
+  isNumber(i: number): boolean { return this.X.lua_isnumber(this.L, i) !== 0; }
   /** The string at i (a number is converted in place, as lua_tolstring does), or null. */
   toString(i: number): string | null {
-    const p = this.M._lua_tolstring(this.L, i, this.lenPtr);
+    const p = this.X.lua_tolstring(this.L, i, this.lenPtr);
     if (!p) return null;
     const n = this.M.HEAPU32[this.lenPtr >> 2];
-    return Buffer.from(this.M.HEAPU8.buffer, p, n).latin1Slice(0, n);
+    return this.heap().latin1Slice(p, p + n);
   }
   /** t[name] with t at i, raw, pushed. */
   rawGetField(i: number, name: string): void {
     const t = i < 0 && i > LUA_REGISTRYINDEX ? this.top() + i + 1 : i;
     this.pushString(name);
-    this.M._lua_rawget(this.L, t);
+    this.X.lua_rawget(this.L, t);
   }
   /** t[name] = top, raw, with t at i; pops the value. */
   rawSetField(i: number, name: string): void {
     const t = i < 0 && i > LUA_REGISTRYINDEX ? this.top() + i + 1 : i;
     this.pushString(name);
-    this.M._lua_insert(this.L, -2);
-    this.M._lua_rawset(this.L, t);
+    this.X.lua_insert(this.L, -2);
+    this.X.lua_rawset(this.L, t);
   }
-  rawGetI(i: number, n: number): void { this.M._lua_rawgeti(this.L, i, n); }
+  rawGetI(i: number, n: number): void { this.X.lua_rawgeti(this.L, i, n); }
   /** t[k] = v with t at i and k, v on top (popped), through metamethods. */
-  setTable(i: number): void { this.M._lua_settable(this.L, i); }
+  setTable(i: number): void { this.X.lua_settable(this.L, i); }
   /** t[k] with t at i and k on top (replaced by the value), through metamethods. */
-  getTable(i: number): void { this.M._lua_gettable(this.L, i); }
-  rawSetI(i: number, n: number): void { this.M._lua_rawseti(this.L, i, n); }
+  getTable(i: number): void { this.X.lua_gettable(this.L, i); }
+  rawSetI(i: number, n: number): void { this.X.lua_rawseti(this.L, i, n); }
   /** lua_next on the table at i: pushes the next key and value, or returns false. */
-  next(i: number): boolean { return this.M._lua_next(this.L, i) !== 0; }
+  next(i: number): boolean { return this.X.lua_next(this.L, i) !== 0; }
   /** Registers fn as a C function: t[name] = fn for the table at i. fn reads its arguments from the
    *  stack and returns how many results it pushed. A JS exception must never cross the VM, so one
    *  that escapes fn becomes a Lua error. */
@@ -11830,7 +11856,7 @@ class Lua {
     const t = i < 0 && i > LUA_REGISTRYINDEX ? this.top() + i + 1 : i;
     this.pushString(name);
     this.pushFunction(fn);
-    this.M._lua_rawset(this.L, t);
+    this.X.lua_rawset(this.L, t);
   }
   /** Pushes fn as a C function (see setFunction). */
   pushFunction(fn: () => number): void {
@@ -11849,20 +11875,20 @@ class Lua {
         this.L = outer;
       }
     }, "ii");
-    this.M._lua_pushcclosure(this.L, fp, 0);
+    this.X.lua_pushcclosure(this.L, fp, 0);
   }
   /** luaL_checkinteger: argument n as an integer, or Lua's "bad argument" error. */
-  checkInteger(n: number): number { return this.M._luaL_checkinteger(this.L, n); }
+  checkInteger(n: number): number { return this.X.luaL_checkinteger(this.L, n); }
   /** luaL_argerror: raises "bad argument #n to '<function>' (msg)", with the caller's place. */
   argError(n: number, msg: string): number {
     const p = this.room(msg.length + 1);
-    Buffer.from(this.M.HEAPU8.buffer, p, msg.length + 1).latin1Write(msg + "\0", 0);
-    this.M._luaL_argerror(this.L, n, p);
+    this.heap().latin1Write(msg + "\0", p, msg.length + 1);
+    this.X.luaL_argerror(this.L, n, p);
     throw LUA_RAISE; // not reached
   }
   /** luaL_error: raises msg after the place in the script that called us (luaL_where). */
   raiseWhere(msg: string): number {
-    this.M._luaL_where(this.L, 1);
+    this.X.luaL_where(this.L, 1);
     const where = this.toString(-1) ?? "";
     this.pop();
     this.pushString(where + msg);
@@ -11870,29 +11896,29 @@ class Lua {
   }
   /** Raises the value on top of the stack as a Lua error (lua_error). Returns never. */
   raise(): number {
-    this.M._lua_error(this.L);
+    this.X.lua_error(this.L);
     throw LUA_RAISE; // not reached: lua_error unwinds with the VM's own exception
   }
   /** Compiles a chunk and leaves the function on the stack; returns the error message instead. */
   load(code: string, chunkName: string): string | null {
     const name = this.M.stringToNewUTF8(chunkName);
-    const status = this.M._luaL_loadbuffer(this.L, this.put(code), code.length, name);
-    this.M._free(name);
+    const status = this.X.luaL_loadbuffer(this.L, this.put(code), code.length, name);
+    this.X.free(name);
     if (status === 0) return null;
     const msg = this.toString(-1) ?? "";
     this.pop();
     return msg;
   }
   /** lua_pcall with the error handler at `handler` (0 for none); returns the status. */
-  pcall(nargs: number, nresults: number, handler: number): number { return this.M._lua_pcall(this.L, nargs, nresults, handler); }
+  pcall(nargs: number, nresults: number, handler: number): number { return this.X.lua_pcall(this.L, nargs, nresults, handler); }
   /** A reference in the registry to the value on top (popped), and back. */
-  ref(): number { return this.M._luaL_ref(this.L, LUA_REGISTRYINDEX); }
-  unref(r: number): void { this.M._luaL_unref(this.L, LUA_REGISTRYINDEX, r); }
+  ref(): number { return this.X.luaL_ref(this.L, LUA_REGISTRYINDEX); }
+  unref(r: number): void { this.X.luaL_unref(this.L, LUA_REGISTRYINDEX, r); }
   getRef(r: number): void { this.rawGetI(LUA_REGISTRYINDEX, r); }
   /** Makes the table on top (popped) the environment of the function at i (lua_setfenv). */
-  setFenv(i: number): void { this.M._lua_setfenv(this.L, i); }
+  setFenv(i: number): void { this.X.lua_setfenv(this.L, i); }
   /** Makes the table on top (popped) the globals of every chunk compiled from now on. */
-  replaceGlobals(): void { this.M._lua_replace(this.L, LUA_GLOBALSINDEX); }
+  replaceGlobals(): void { this.X.lua_replace(this.L, LUA_GLOBALSINDEX); }
   /** Calls `hook` every `count` instructions on the main state and the threads made after (a new
    *  thread inherits its maker's hook); with `everyLine`, at every line instead. The hook may raise
    *  or yield. Only on the current state when `everyLine` is set. */
@@ -11903,23 +11929,23 @@ class Lua {
       try { this.hookFn(); } finally { this.L = outer; }
     }, "vii");
     this.hookFn = hook;
-    this.M._lua_sethook(this.L, this.hookFp, everyLine ? LUA_MASKLINE : LUA_MASKCOUNT, count);
+    this.X.lua_sethook(this.L, this.hookFp, everyLine ? LUA_MASKLINE : LUA_MASKCOUNT, count);
   }
   private hookFp = 0;
   private hookFn: () => void = () => {};
   /** A new thread (coroutine) pushed on the current stack; returns its state. */
-  newThread(): number { return this.M._lua_newthread(this.L); }
+  newThread(): number { return this.X.lua_newthread(this.L); }
   /** Moves n values from the top of `from`'s stack to `to`'s. */
-  xmove(from: number, to: number, n: number): void { this.M._lua_xmove(from, to, n); }
+  xmove(from: number, to: number, n: number): void { this.X.lua_xmove(from, to, n); }
   /** lua_resume of a thread with nargs on its stack: 0 when its function returned (the results on
    *  its stack), LUA_YIELD when it yielded, an error status (the error on its stack) otherwise. */
   resume(thread: number, nargs: number): number {
     const outer = this.L;
-    try { return this.M._lua_resume(thread, nargs); } finally { this.L = outer; }
+    try { return this.X.lua_resume(thread, nargs); } finally { this.L = outer; }
   }
   /** Yields the current thread, from a hook or as a C function's `return lua.yield()`. Only when
    *  canYield(): otherwise Lua raises "attempt to yield across metamethod/C-call boundary". */
-  yield(): number { return this.M._lua_yield(this.L, 0); }
+  yield(): number { return this.X.lua_yield(this.L, 0); }
   /** True when the current thread may yield: no C function (pcall, a metamethod, sort's compare)
    *  stands between it and its resume. Lua 5.1 has no API for it; the test lua_yield makes reads
    *  two fields of lua_State, nCcalls and baseCcalls (wasm32 offsets 52 and 54; checkLayout). */
@@ -11947,23 +11973,23 @@ class Lua {
     return status === 0 && seen.length === 2 && seen[0][1] > 0 && seen[0][0] === seen[0][1] && seen[1][0] === seen[0][1] + 1;
   }
   /** Kilobytes the state uses (lua_gc LUA_GCCOUNT), and a collection step. */
-  memoryKb(): number { return this.M._lua_gc(this.L, 3, 0); }
-  gcStep(n: number): void { this.M._lua_gc(this.L, 5, n); }
+  memoryKb(): number { return this.X.lua_gc(this.L, 3, 0); }
+  gcStep(n: number): void { this.X.lua_gc(this.L, 5, n); }
   /** luaL_checknumber: argument n as a number (a double: this build's lua_Integer is 32 bits, so a
    *  library that needs C's 64-bit integers converts this itself), or the "bad argument" error. */
-  checkNumber(n: number): number { return this.M._luaL_checknumber(this.L, n); }
+  checkNumber(n: number): number { return this.X.luaL_checknumber(this.L, n); }
   /** luaL_checklstring: argument n as a latin1 string (a number is converted in place), or the error. */
   checkString(n: number): string {
-    const p = this.M._luaL_checklstring(this.L, n, this.lenPtr);
+    const p = this.X.luaL_checklstring(this.L, n, this.lenPtr);
     const len = this.M.HEAPU32[this.lenPtr >> 2];
-    return Buffer.from(this.M.HEAPU8.buffer, p, len).latin1Slice(0, len);
+    return this.heap().latin1Slice(p, p + len);
   }
   /** luaL_checkstack: room for n more values, or the error "stack overflow (what)". */
   checkStackOrRaise(n: number, what: string): void {
     if (!this.checkStack(n)) this.raiseWhere(`stack overflow (${what})`);
   }
   /** Moves the value on top into position i, shifting up the ones above it (lua_insert). */
-  insert(i: number): void { this.M._lua_insert(this.L, i); }
+  insert(i: number): void { this.X.lua_insert(this.L, i); }
   /** The 64 bits of the number at stack index i, as stored. A NaN's sign and payload survive here;
    *  through lua_tonumber a JS number may not keep them (engines canonicalize NaNs). */
   numberBits(i: number): bigint { return new DataView(this.M.HEAPU8.buffer).getBigUint64(this.slot(i), true); }
@@ -12053,16 +12079,19 @@ end
 coroutine.resume = function(co, ...)
   return finish(co, co_resume(co, ...))
 end
+-- A failed wrapped coroutine's message gets the caller's place in front, as Lua's own wrap
+-- does: results is not a tail call, so level 3 is the script's call of the wrapper.
+local function pass(...) return ... end
 coroutine.wrap = function(f)
   local co = coroutine.create(f)
+  local function results(ok, ...)
+    if ok then return ... end
+    local e = ...
+    if type(e) == 'string' or type(e) == 'number' then error(e, 3) end
+    error(e, 0)
+  end
   return function(...)
-    local function results(ok, ...)
-      if ok then return ... end
-      local e = ...
-      if type(e) == 'string' or type(e) == 'number' then error(e, 2) end
-      error(e, 0)
-    end
-    return results(finish(co, co_resume(co, ...)))
+    return pass(results(finish(co, co_resume(co, ...))))
   end
 end
 coroutine.running = function()

@@ -25,6 +25,8 @@
  *   BENCH_ITEMS=n       size of the memory / persistence datasets (default 1000000, quick 100000)
  *   BENCH_REV=commit    benchmark main.ts as committed there (default: the working tree's main.ts)
  *   BENCH_KEEP=1        keep the temp dirs (server logs, RDB files) after the run
+ *   BENCH_TESTS=a,b     throughput of these tests only (e.g. evalsha,evalsha_5,fcall), printed as a table;
+ *                       no memory part, and results.md and results.svg are left as they are
  *
  * When `taskset` is available, the servers run on CPU 1 and the client (redis-benchmark,
  * redis-cli and this script) on CPU 0. Only one server is busy at a time.
@@ -83,7 +85,18 @@ const MODES: Mode[] = [
 interface Test { name: string; group?: string; cmd?: (m: Mode) => string[]; before?: (c: Conn, m: Mode) => Promise<void> }
 const value = (m: Mode) => "x".repeat(m.dataSize);
 const fillList = async (c: Conn, m: Mode) => { await c.cmd("DEL", "mylist"); await c.cmd("RPUSH", "mylist", ...Array(600).fill(value(m))); };
-const TESTS: Test[] = [
+/** The scripts of the scripting tests: one redis.call, five, and a function doing one. */
+const SCRIPT_1 = "return redis.call('INCR', KEYS[1])";
+const SCRIPT_5 = "redis.call('SET', KEYS[1], ARGV[1]); redis.call('GET', KEYS[1]); redis.call('INCR', KEYS[2]); " +
+  "redis.call('EXPIRE', KEYS[1], 100); return redis.call('TTL', KEYS[1])";
+const LIBRARY = "#!lua name=bench\nredis.register_function('bench_incr', function(keys) return redis.call('INCR', keys[1]) end)";
+const sha1 = (s: string) => new Bun.CryptoHasher("sha1").update(s).digest("hex");
+const loadScripts = async (c: Conn) => {
+  await c.cmd("SCRIPT", "LOAD", SCRIPT_1);
+  await c.cmd("SCRIPT", "LOAD", SCRIPT_5);
+  await c.cmd("FUNCTION", "LOAD", "REPLACE", LIBRARY);
+};
+const ALL_TESTS: Test[] = [
   { name: "set" }, { name: "get" }, { name: "incr" },
   { name: "lpush", group: "list" }, { name: "rpush", group: "list" }, { name: "lpop", group: "list" }, { name: "rpop", group: "list" },
   { name: "sadd", group: "set" }, { name: "hset" }, { name: "spop", group: "set" }, { name: "zadd" },
@@ -91,7 +104,12 @@ const TESTS: Test[] = [
   { name: "lrange_600", cmd: () => ["LRANGE", "mylist", "0", "599"], before: fillList },
   { name: "mset" },
   { name: "xadd", cmd: (m) => ["XADD", "mystream", "*", "field", value(m)], before: async (c) => { await c.cmd("DEL", "mystream"); } },
+  { name: "evalsha", cmd: () => ["EVALSHA", sha1(SCRIPT_1), "1", "counter"], before: loadScripts },
+  { name: "evalsha_5", cmd: (m) => ["EVALSHA", sha1(SCRIPT_5), "2", "skey", "counter", value(m)], before: loadScripts },
+  { name: "fcall", cmd: () => ["FCALL", "bench_incr", "1", "counter"], before: loadScripts },
 ];
+const ONLY = env.BENCH_TESTS ? new Set(env.BENCH_TESTS.split(",")) : null;
+const TESTS = ALL_TESTS.filter((t) => !ONLY || ONLY.has(t.name));
 
 // ============================================================================================
 // Small helpers
@@ -645,7 +663,9 @@ function markdown(results: Record<string, Cell[]>, P: Persist, info: ReturnType<
   }
   L.push("lrange_100/lrange_600 run as custom commands (`LRANGE mylist 0 99` / `0 599`) on a 600-element list filled",
     "beforehand, so redis-benchmark's own LPUSH pre-fill is not counted. redis-benchmark 7.0 has no xadd test; xadd runs",
-    "`XADD mystream * field <value>` with a value of the mode's size, on a stream deleted before each run.", "");
+    "`XADD mystream * field <value>` with a value of the mode's size, on a stream deleted before each run.",
+    "evalsha runs `EVALSHA <sha1> 1 counter` of `return redis.call('INCR', KEYS[1])`; evalsha_5 a script of five",
+    "redis.call (SET, GET, INCR, EXPIRE, TTL) with a value of the mode's size; fcall a function doing one INCR.", "");
 
   // Memory and persistence
   const rss = (k: string) => P.rss[k];
@@ -787,6 +807,16 @@ async function main() {
   for (const s of Object.values(servers)) await s.start();
   const results = await throughput(servers);
   await stopAll();
+  if (ONLY) {
+    log("\n| mode | test | Redis req/s | Redbun req/s | ratio | per-round ratios | CPU ratio |\n|---|---|---:|---:|---:|---:|---:|");
+    for (const m of MODES) {
+      for (const r of (results[m.id] ?? []).map(summarize)) {
+        log(`| ${m.id} | ${r.test} | ${fmtInt(r.rps.redis)} | ${fmtInt(r.rps.redbun)} | ${fmtRatio(r.ratio)} | ` +
+          `${r.spread[0].toFixed(2)}–${r.spread[1].toFixed(2)} | ${fmtRatio(r.cpuRatio)} |`);
+      }
+    }
+    return;
+  }
 
   // 2. Memory and persistence, on fresh servers.
   const P = await persistence();
