@@ -13407,27 +13407,56 @@ function luaErrorInformation(): { msg: string; source: string | null; line: stri
  *  is the protocol the script chose with redis.setresp: it decides what a boolean becomes. */
 function luaReplyToRedisReply(c: Client, resp: number): void {
   const lua = scripting.lua!;
-  if (!lua.checkStack(4)) {
-    addReplyError(c, "ERR reached lua stack limit");
-    lua.pop();
-    return;
+  // Nested tables are walked with a stack of frames rather than by recursion: a table that holds
+  // itself nests as deep as the Lua stack lets it (about 8,000 levels, as in Redis, which then
+  // replies "reached lua stack limit"), deeper than the JS stack goes.
+  const frames: ReplyFrame[] = [];
+  for (;;) {
+    // The value on top: replied and popped, or, for an array, a map or a set, a frame opened.
+    if (!lua.checkStack(4)) {
+      addReplyError(c, "ERR reached lua stack limit");
+      lua.pop();
+    } else {
+      switch (lua.type(-1)) {
+        case LUA_TSTRING: addReplyBulk(c, lua.toString(-1)!); lua.pop(); break;
+        case LUA_TBOOLEAN:
+          if (resp === 2) lua.toBoolean(-1) ? addReplyLongLong(c, 1) : addReplyNull(c);
+          else addReplyBool(c, lua.toBoolean(-1));
+          lua.pop();
+          break;
+        case LUA_TNUMBER: addReplyLongLong(c, luaNumberToLongLong(lua.toNumber(-1))); lua.pop(); break;
+        case LUA_TTABLE: { const f = luaReplyTable(c, resp); if (f) frames.push(f); break; }
+        default: addReplyNull(c); lua.pop();
+      }
+    }
+    // The next element of the innermost open collection goes on top; finished ones are popped.
+    for (;;) {
+      const f = frames[frames.length - 1];
+      if (!f) return;
+      if (f.kind === "array") {
+        if (f.next <= f.n) { lua.rawGetI(-1, f.next++); break; }
+      } else if (f.next === 1) { // a map's value, under its key
+        f.next = 2;
+        break;
+      } else if (lua.next(-2)) { // the next pair: [table, key, value]
+        if (f.kind === "map") { lua.pushValue(-2); f.next = 1; } // the key's copy first, then the value
+        else { lua.pop(); lua.pushValue(-1); } // a set replies its keys
+        break;
+      }
+      lua.pop(f.pops);
+      frames.pop();
+    }
   }
-  switch (lua.type(-1)) {
-    case LUA_TSTRING: addReplyBulk(c, lua.toString(-1)!); break;
-    case LUA_TBOOLEAN:
-      if (resp === 2) lua.toBoolean(-1) ? addReplyLongLong(c, 1) : addReplyNull(c);
-      else addReplyBool(c, lua.toBoolean(-1));
-      break;
-    case LUA_TNUMBER: addReplyLongLong(c, luaNumberToLongLong(lua.toNumber(-1))); break;
-    case LUA_TTABLE: luaReplyTable(c, resp); return;
-    default: addReplyNull(c);
-  }
-  lua.pop();
 }
 
+/** An array, map or set being replied: its next element (for a map, 1 while its value is due). */
+type ReplyFrame = { kind: "array"; n: number; next: number; pops: number } | { kind: "map" | "set"; next: number; pops: number };
+
 /** A table as a reply: {err=}, {ok=}, {double=}, {big_number=}, {verbatim_string=}, {map=},
- *  {set=}, tried in that order; otherwise an array of t[1], t[2] ... up to the first nil. */
-function luaReplyTable(c: Client, resp: number): void {
+ *  {set=}, tried in that order; otherwise an array of t[1], t[2] ... up to the first nil. A
+ *  table with a single reply is replied and popped; for a collection, its length is written and
+ *  its frame returned, the table (and the map or set table in it) left on the stack. */
+function luaReplyTable(c: Client, resp: number): ReplyFrame | null {
   const lua = scripting.lua!;
   if (luaTableField("err", LUA_TSTRING)) {
     lua.pop();
@@ -13444,10 +13473,18 @@ function luaReplyTable(c: Client, resp: number): void {
     lua.pop();
   } else if (luaVerbatimReply(c)) {
     // replied
-  } else if (luaTableField("map", LUA_TTABLE)) {
-    luaReplyCollection(c, resp, true);
-  } else if (luaTableField("set", LUA_TTABLE)) {
-    luaReplyCollection(c, resp, false);
+  } else if (luaTableField("map", LUA_TTABLE) || luaTableField("set", LUA_TTABLE)) {
+    // Which one it was: the map field is tried first.
+    lua.rawGetField(-2, "map");
+    const isMap = lua.type(-1) === LUA_TTABLE;
+    lua.pop();
+    let n = 0;
+    lua.pushNil();
+    while (lua.next(-2)) { n++; lua.pop(); }
+    if (isMap) addReplyMapLen(c, n);
+    else addReplySetLen(c, n);
+    lua.pushNil(); // the key lua_next starts from
+    return { kind: isMap ? "map" : "set", next: 0, pops: 2 };
   } else {
     let n = 0;
     for (;; n++) {
@@ -13457,33 +13494,10 @@ function luaReplyTable(c: Client, resp: number): void {
       if (nil) break;
     }
     addReplyArrayLen(c, n);
-    for (let i = 1; i <= n; i++) { lua.rawGetI(-1, i); luaReplyToRedisReply(c, resp); }
+    return { kind: "array", n, next: 1, pops: 1 };
   }
   lua.pop();
-}
-
-/** The table on top (popped) as a map of its pairs, or a set of its keys: counted, then written. */
-function luaReplyCollection(c: Client, resp: number, isMap: boolean): void {
-  const lua = scripting.lua!;
-  let n = 0;
-  lua.pushNil();
-  while (lua.next(-2)) { n++; lua.pop(); }
-  if (isMap) addReplyMapLen(c, n);
-  else addReplySetLen(c, n);
-  lua.pushNil();
-  while (lua.next(-2)) {
-    // The key stays on the stack for lua_next; a copy of it is consumed.
-    if (isMap) {
-      lua.pushValue(-2);
-      luaReplyToRedisReply(c, resp); // the key
-      luaReplyToRedisReply(c, resp); // the value
-    } else {
-      lua.pop();
-      lua.pushValue(-1);
-      luaReplyToRedisReply(c, resp);
-    }
-  }
-  lua.pop();
+  return null;
 }
 
 /** {verbatim_string={format=, string=}}: replied if both fields are strings. */
@@ -13675,6 +13689,10 @@ function scriptSlice(run: ScriptRun, nargs: number): boolean {
     lua.L = run.thread;
     if (lua.top() === 0) lua.pushNil();
     else lua.setTop(1);
+    // Under it, a slot for what Redis has there (its error handler): the same stack room is left
+    // for the reply's nesting, which ends at the same depth.
+    lua.pushNil();
+    lua.insert(1);
     luaReplyToRedisReply(c, scripting.client!.resp);
     lua.L = lua.main;
   } else {

@@ -24,6 +24,9 @@ const CONVERSIONS: Script[] = [
     ev("return redis.error_reply('-CODE')"), ev("return redis.error_reply(1)"), ev("return redis.status_reply()"),
     ev("return {1, {2, {3, {4, {5}}}}}"), ev("return ARGV", "a", "b", ""), evk("return KEYS", ["k1", "k2"], "a"),
     ev("return #ARGV"), evk("return {#KEYS, #ARGV}", ["k"], "a", "b"),
+    // Tables that hold themselves nest until the Lua stack runs out, at the same depth as Redis.
+    ev("local a = {}; local b = {a}; a[1] = b; return a"), ev("local a = {}; a[1] = {map = {x = a}}; return a"),
+    ev("local t = {}; t.set = {}; t.set[t] = true; return t"), "PING",
   ] },
   { name: "Lua values to replies (RESP3 client)", steps: [
     "HELLO 3",
