@@ -199,6 +199,8 @@ const scripting = {
   hookYield: false, // the time-limit hook (or the sandbox passing it on) made the last yield
   suspended: null as SuspendedScript | null, // a script past busy-reply-threshold, between two slices
   gcCount: 0, // a GC step every 50 runs, as Redis
+  idleThread: 0, // a thread (and its registry reference) whose script returned, for the next one
+  idleThreadRef: 0,
 };
 /** Function libraries (FUNCTION LOAD, FCALL; see Scripting). */
 const functions = {
@@ -13653,12 +13655,19 @@ interface SuspendedScript { run: ScriptRun; call: CallState | null }
 /** Runs the function on the main stack (above its nargs arguments) as the script `run`. */
 function scriptStart(run: ScriptRun, nargs: number): void {
   const lua = scripting.lua!;
-  const thread = lua.newThread();
-  lua.pushValue(-1);
-  run.threadRef = lua.ref();
-  run.thread = thread;
-  lua.pop(); // the thread, now referenced
-  lua.xmove(lua.main, thread, nargs + 1);
+  if (scripting.idleThread) {
+    // The thread of a script that returned normally runs the next one (Lua 5.1 resumes a thread
+    // whose function returned as a new one): no thread to make and reference for each run.
+    run.thread = scripting.idleThread;
+    run.threadRef = scripting.idleThreadRef;
+    scripting.idleThread = 0;
+  } else {
+    run.thread = lua.newThread();
+    lua.pushValue(-1);
+    run.threadRef = lua.ref();
+    lua.pop(); // the thread, now referenced
+  }
+  lua.xmove(lua.main, run.thread, nargs + 1);
   const sc = scripting.client!;
   sc.db = run.caller.db;
   sc.resp = 2;
@@ -13709,7 +13718,13 @@ function scriptSlice(run: ScriptRun, nargs: number): boolean {
     }
     lua.pop();
   }
-  lua.unref(run.threadRef);
+  if (status === 0 && !scripting.idleThread) {
+    lua.L = run.thread;
+    lua.setTop(0);
+    lua.L = lua.main;
+    scripting.idleThread = run.thread;
+    scripting.idleThreadRef = run.threadRef;
+  } else lua.unref(run.threadRef);
   if (++scripting.gcCount === 50) { lua.gcStep(50); scripting.gcCount = 0; }
   return true;
 }
