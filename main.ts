@@ -201,6 +201,7 @@ const scripting = {
   gcCount: 0, // a GC step every 50 runs, as Redis
   idleThread: 0, // a thread (and its registry reference) whose script returned, for the next one
   idleThreadRef: 0,
+  cjsonSettings: 0, // where the scripts' cjson keeps its settings (SCRIPT FLUSH resets them)
 };
 /** Function libraries (FUNCTION LOAD, FCALL; see Scripting). */
 const functions = {
@@ -11734,7 +11735,7 @@ const REPLICATION_COMMANDS: CommandRows[] = [
 // scripts see are empty proxies whose metatables read through to the real tables and refuse
 // writes; rawset, setmetatable, rawget, next and pairs know the proxies. A script runs on a Lua
 // thread, so one past busy-reply-threshold can yield to the event loop (see Running a script).
-// Not there yet: the cjson and bit libraries, the debugger.
+// Not there yet: the debugger.
 
 // --- The Lua engine: the one place that knows the VM. Values cross as latin1 strings (one char a
 // byte), numbers and booleans; the scripting code drives the stack through these methods.
@@ -11862,30 +11863,13 @@ class Lua {
   }
   /** Pushes fn as a C function (see setFunction). */
   pushFunction(fn: () => number): void {
-    const fp = this.M.addFunction((calledOn: number) => {
-      const outer = this.L;
-      this.L = calledOn;
-      try {
-        return fn();
-      } catch (err) {
-        // lua_error unwinds as Emscripten's longjmp, a thrown number: it must pass.
-        if (typeof err === "number" || err === LUA_RAISE) throw err;
-        this.setTop(0);
-        this.pushString(`internal error: ${(err as Error).message}`);
-        return this.raise();
-      } finally {
-        this.L = outer;
-      }
-    }, "ii");
-    this.X.lua_pushcclosure(this.L, fp, 0);
+    this.X.lua_pushcclosure(this.L, this.hostFunction(fn), 0);
   }
   /** luaL_checkinteger: argument n as an integer, or Lua's "bad argument" error. */
   checkInteger(n: number): number { return this.X.luaL_checkinteger(this.L, n); }
   /** luaL_argerror: raises "bad argument #n to '<function>' (msg)", with the caller's place. */
   argError(n: number, msg: string): number {
-    const p = this.room(msg.length + 1);
-    this.heap().latin1Write(msg + "\0", p, msg.length + 1);
-    this.X.luaL_argerror(this.L, n, p);
+    this.X.luaL_argerror(this.L, n, this.putCString(msg));
     throw LUA_RAISE; // not reached
   }
   /** luaL_error: raises msg after the place in the script that called us (luaL_where). */
@@ -12005,6 +11989,53 @@ class Lua {
   private slot(i: number): number {
     const H = this.M.HEAPU32;
     return i > 0 ? H[(this.L + 12) >> 2] + (i - 1) * 16 : H[(this.L + 8) >> 2] + i * 16;
+  }
+  /** fn as a C function's address, for pushFunction and pushClosure. Each one takes a slot of the
+   *  WebAssembly function table for good: make one per function, not one per push. */
+  hostFunction(fn: () => number): number {
+    return this.M.addFunction((calledOn: number) => {
+      const outer = this.L;
+      this.L = calledOn;
+      try {
+        return fn();
+      } catch (err) {
+        // lua_error unwinds as Emscripten's longjmp, a thrown number: it must pass.
+        if (typeof err === "number" || err === LUA_RAISE) throw err;
+        this.setTop(0);
+        this.pushString(`internal error: ${(err as Error).message}`);
+        return this.raise();
+      } finally {
+        this.L = outer;
+      }
+    }, "ii");
+  }
+  /** Pushes the C function at fp (from hostFunction) with the n values on top as its upvalues,
+   *  which it reads at the pseudo-indices LUA_GLOBALSINDEX - 1, - 2 ... (lua_upvalueindex). */
+  pushClosure(fp: number, n: number): void { this.X.lua_pushcclosure(this.L, fp, n); }
+  /** A new full userdata of `size` bytes, pushed; returns its address. */
+  newUserdata(size: number): number { return this.X.lua_newuserdata(this.L, size); }
+  /** The address of the userdata at i (full or light), 0 if it is not one. */
+  toUserdata(i: number): number { return this.X.lua_touserdata(this.L, i); }
+  pushLightUserdata(p: number): void { this.X.lua_pushlightuserdata(this.L, p); }
+  /** A 32-bit integer of the heap (a userdata's field), read and written. */
+  readInt32(addr: number): number { return this.M.HEAP32[addr >> 2]; }
+  writeInt32(addr: number, v: number): void { this.M.HEAP32[addr >> 2] = v; }
+  /** luaL_typerror: raises "bad argument #n to '<function>' (<tname> expected, got <type>)". */
+  typeError(n: number, tname: string): number {
+    this.X.luaL_typerror(this.L, n, this.putCString(tname));
+    throw LUA_RAISE; // not reached
+  }
+  /** luaL_checkany: an error unless there is an argument n. */
+  checkAny(n: number): void { this.X.luaL_checkany(this.L, n); }
+  /** luaL_callmeta: if the value at i has the metamethod `event`, pushes what it returns. */
+  callMeta(i: number, event: string): boolean { return this.X.luaL_callmeta(this.L, i, this.putCString(event)) !== 0; }
+  /** lua_topointer: the address of the table, function, thread or userdata at i, else 0. */
+  toPointer(i: number): number { return this.X.lua_topointer(this.L, i); }
+  /** Copies s into the heap with a NUL after it, for the C functions that take a char *. */
+  private putCString(s: string): number {
+    const p = this.room(s.length + 1);
+    this.heap().latin1Write(s + "\0", p, s.length + 1);
+    return p;
   }
 }
 /** Thrown by Lua.raise past lua_error, which never returns. */
@@ -12154,7 +12185,7 @@ _G.rawget = function(t, k) return raw_rawget(real[t] or t, k) end
 local function see_through_next(t, k) return raw_next(real[t] or t, k) end
 _G.next = see_through_next
 _G.pairs = function(t) return see_through_next, t, nil end
-for _, name in ipairs({"string", "table", "math", "coroutine", "redis", "struct", "cmsgpack"}) do
+for _, name in ipairs({"string", "table", "math", "coroutine", "redis", "cjson", "struct", "cmsgpack", "bit"}) do
   _G[name] = protect(_G[name])
 end
 getmetatable("").__index = _G.string
@@ -12180,7 +12211,11 @@ local function library_api(_, k)
   if k == 'redis' then return lib_redis end
   error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
 end
+-- Functions have a cjson of their own, as Redis's have their own Lua state: their settings are
+-- not the scripts', and SCRIPT FLUSH leaves them.
+local function_cjson = protect(cjson.new())
 local function function_globals(_, k)
+  if k == 'cjson' then return function_cjson end
   local v = raw_rawget(globals, k)
   if v == nil or k == 'KEYS' or k == 'ARGV' then
     error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
@@ -12199,8 +12234,10 @@ return g, thread_error, real, fenv, set_loading
 async function scriptingCreateLua(): Promise<Lua> {
   const lua = await Lua.create();
   // Redis's own libraries, then the redis table and math's random functions, before the sandbox locks them.
+  luaOpenCjson(lua);
   luaOpenStruct(lua);
   luaOpenCmsgpack(lua);
+  luaOpenBit(lua);
   lua.newTable();
   lua.setFunction(-1, "call", () => luaRedisCall(true));
   lua.setFunction(-1, "pcall", () => luaRedisCall(false));
@@ -13364,6 +13401,585 @@ function luaOpenStruct(lua: Lua): void {
   lua.rawSetField(LUA_GLOBALSINDEX, "struct");
 }
 
+// --- Redis's Lua libraries: cjson and bit. Redis builds Mark Pulford's lua-cjson 2.1.0 and Mike
+// Pall's Lua BitOp 1.0.2 into its Lua; these host functions behave as those C libraries do, to
+// their error messages. Their tables are filled in the C libraries' order and cjson walks tables
+// with lua_next as the C does, so keys come out in Redis's order; encoding and decoding keep on
+// the Lua stack what the C keeps there, so lua_checkstack gives out at the same depth.
+
+/** lua_typename, by type number. */
+const LUA_TYPE_NAMES = ["nil", "boolean", "userdata", "number", "string", "table", "function", "userdata", "thread"];
+const LUA_TNONE = -1, LUA_TLIGHTUSERDATA = 2;
+
+/** cjson's settings and their defaults. They are int32s, in this order, in a userdata that the
+ *  module's functions share as their upvalue: a Lua value, it lives as long as the module table
+ *  (cjson.new() makes a table with settings of its own). As in Redis, a setting made by one script
+ *  holds for the next until SCRIPT FLUSH, and functions have a cjson of their own (see the
+ *  sandbox). encodeKeepBuffer only says whether C keeps its buffer between calls: it is kept and
+ *  answered, nothing more. */
+const CJSON_SETTINGS = {
+  sparseConvert: 0, sparseRatio: 2, sparseSafe: 10, encodeMaxDepth: 1000, decodeMaxDepth: 1000,
+  encodeInvalidNumbers: 0, decodeInvalidNumbers: 1, encodeKeepBuffer: 1, encodeNumberPrecision: 14,
+};
+type CjsonSettings = typeof CJSON_SETTINGS;
+type CjsonSetting = keyof CjsonSettings;
+const CJSON_SETTING_NAMES = Object.keys(CJSON_SETTINGS) as CjsonSetting[];
+/** Where the running cjson function keeps a setting: its upvalue's address, plus the offset. */
+const cjsonSettingAddr = (lua: Lua, name: CjsonSetting): number =>
+  lua.toUserdata(LUA_GLOBALSINDEX - 1) + 4 * CJSON_SETTING_NAMES.indexOf(name);
+
+/** Puts the settings at `addr` back to their defaults. SCRIPT FLUSH does it to the scripts' cjson:
+ *  Redis starts a new VM, with a new cjson. */
+function cjsonResetSettings(lua: Lua, addr: number): void {
+  CJSON_SETTING_NAMES.forEach((name, i) => lua.writeInt32(addr + 4 * i, CJSON_SETTINGS[name]));
+}
+
+/** The running cjson function's settings. */
+function cjsonSettings(lua: Lua): CjsonSettings {
+  const cfg = { ...CJSON_SETTINGS };
+  for (const name of CJSON_SETTING_NAMES) cfg[name] = lua.readInt32(cjsonSettingAddr(lua, name));
+  return cfg;
+}
+
+/** Opens cjson as Redis does: its module table as the global `cjson`. Its settings are where
+ *  scripting.cjsonSettings says, for SCRIPT FLUSH. */
+function luaOpenCjson(lua: Lua): void {
+  // Made once: cjson.new() makes closures of these, never new host functions.
+  const functions = CJSON_FUNCTIONS.map(([name, fn]) => [name, lua.hostFunction(() => fn(lua))] as const);
+  /** Pushes a new module table with settings of its own; returns their address. */
+  const cjsonNew = (): number => {
+    lua.newTable();
+    const cfg = lua.newUserdata(4 * CJSON_SETTING_NAMES.length);
+    cjsonResetSettings(lua, cfg);
+    for (const [name, fp] of [...functions, ["new", newFp] as const]) {
+      lua.pushValue(-1);
+      lua.pushClosure(fp, 1);
+      lua.rawSetField(-3, name);
+    }
+    lua.pop(); // the settings
+    lua.pushLightUserdata(0); // cjson.null: JSON's null, which can be in a table where nil cannot
+    lua.rawSetField(-2, "null");
+    lua.pushString("cjson");
+    lua.rawSetField(-2, "_NAME");
+    lua.pushString("2.1.0");
+    lua.rawSetField(-2, "_VERSION");
+    return cfg;
+  };
+  const newFp = lua.hostFunction(() => { cjsonNew(); return 1; });
+  scripting.cjsonSettings = cjsonNew();
+  lua.rawSetField(LUA_GLOBALSINDEX, "cjson");
+  lua.setFunction(LUA_GLOBALSINDEX, "tostring", () => luaTostring(lua));
+}
+
+/** The base library's tostring, but for cjson.null, a NULL light userdata: C's "%p" writes NULL as
+ *  "(nil)" in Redis (glibc) and as "0" in this VM (musl). Other addresses are written as glibc
+ *  writes them; they differ from Redis's anyway. */
+function luaTostring(lua: Lua): number {
+  lua.checkAny(1);
+  if (lua.callMeta(1, "__tostring")) return 1;
+  const t = lua.type(1);
+  if (t === LUA_TNUMBER || t === LUA_TSTRING) lua.pushString(lua.toString(1)!);
+  else if (t === LUA_TBOOLEAN) lua.pushString(lua.toBoolean(1) ? "true" : "false");
+  else if (t === LUA_TNIL) lua.pushString("nil");
+  else {
+    const p = lua.toPointer(1);
+    lua.pushString(`${LUA_TYPE_NAMES[t]}: ${p ? "0x" + p.toString(16) : "(nil)"}`);
+  }
+  return 1;
+}
+
+/** The arguments of a settings function: at most n (more is an error), the missing ones nil. */
+function cjsonSettingArgs(lua: Lua, n: number): void {
+  if (lua.top() > n) lua.argError(n + 1, "found too many arguments");
+  lua.setTop(n);
+}
+
+/** An integer setting: set from argument i unless it is nil, then pushed. Its range error names
+ *  argument 1 whichever argument it is, as cjson's does. */
+function cjsonIntegerSetting(lua: Lua, i: number, name: CjsonSetting, min: number, max: number): void {
+  const addr = cjsonSettingAddr(lua, name);
+  if (lua.type(i) !== LUA_TNIL) {
+    if (!lua.isNumber(i)) lua.typeError(i, "number");
+    // luaL_checkinteger on Redis's 64-bit lua_Integer (C's truncation), kept in an int: the low
+    // 32 bits, so 2^32 + 5 is 5.
+    const v = Number(BigInt.asIntN(32, BigInt(cInt64(lua.toNumber(i)))));
+    if (v < min || v > max) lua.argError(1, `expected integer between ${min} and ${max}`);
+    lua.writeInt32(addr, v);
+  }
+  lua.pushNumber(lua.readInt32(addr));
+}
+
+/** An off/on setting, or one of `options`: set from argument i unless it is nil (a boolean or an
+ *  option's name), then pushed, off and on as booleans. */
+function cjsonEnumSetting(lua: Lua, i: number, name: CjsonSetting, options = ["off", "on"]): void {
+  const addr = cjsonSettingAddr(lua, name);
+  if (lua.type(i) !== LUA_TNIL) {
+    let v = lua.toBoolean(i) ? 1 : 0;
+    if (lua.type(i) !== LUA_TBOOLEAN) {
+      const s = lua.checkString(i).split("\0", 1)[0]; // luaL_checkoption compares C strings
+      v = options.indexOf(s);
+      if (v < 0) lua.argError(i, `invalid option '${s}'`);
+    }
+    lua.writeInt32(addr, v);
+  }
+  const v = lua.readInt32(addr);
+  if (v <= 1) lua.pushBoolean(v === 1);
+  else lua.pushString(options[v]);
+}
+
+/** cjson's functions in the order it registers them (`new` comes last, see luaOpenCjson). */
+const CJSON_FUNCTIONS: [string, (lua: Lua) => number][] = [
+  ["encode", cjsonEncode],
+  ["decode", cjsonDecode],
+  ["encode_sparse_array", (lua) => {
+    cjsonSettingArgs(lua, 3);
+    cjsonEnumSetting(lua, 1, "sparseConvert");
+    cjsonIntegerSetting(lua, 2, "sparseRatio", 0, INT_MAX);
+    cjsonIntegerSetting(lua, 3, "sparseSafe", 0, INT_MAX);
+    return 3;
+  }],
+  ["encode_max_depth", (lua) => { cjsonSettingArgs(lua, 1); cjsonIntegerSetting(lua, 1, "encodeMaxDepth", 1, INT_MAX); return 1; }],
+  ["decode_max_depth", (lua) => { cjsonSettingArgs(lua, 1); cjsonIntegerSetting(lua, 1, "decodeMaxDepth", 1, INT_MAX); return 1; }],
+  ["encode_number_precision", (lua) => { cjsonSettingArgs(lua, 1); cjsonIntegerSetting(lua, 1, "encodeNumberPrecision", 1, 14); return 1; }],
+  ["encode_keep_buffer", (lua) => { cjsonSettingArgs(lua, 1); cjsonEnumSetting(lua, 1, "encodeKeepBuffer"); return 1; }],
+  ["encode_invalid_numbers", (lua) => {
+    cjsonSettingArgs(lua, 1);
+    cjsonEnumSetting(lua, 1, "encodeInvalidNumbers", ["off", "on", "null"]);
+    return 1;
+  }],
+  ["decode_invalid_numbers", (lua) => { cjsonSettingArgs(lua, 1); cjsonEnumSetting(lua, 1, "decodeInvalidNumbers"); return 1; }],
+];
+
+/** cjson.encode(value): the value as JSON text. */
+function cjsonEncode(lua: Lua): number {
+  const cfg = cjsonSettings(lua);
+  if (lua.top() !== 1) return lua.argError(1, "expected 1 argument");
+  const out: string[] = [];
+  cjsonAppendValue(lua, cfg, 0, out);
+  lua.pushString(out.join(""));
+  return 1;
+}
+
+/** Raises "Cannot serialise <type of the value at i>: <why>". */
+function cjsonEncodeError(lua: Lua, i: number, why: string): number {
+  return lua.raiseWhere(`Cannot serialise ${LUA_TYPE_NAMES[lua.type(i)]}: ${why}`);
+}
+
+/** Appends the value on top of the stack; `depth` counts the tables it is in. */
+function cjsonAppendValue(lua: Lua, cfg: CjsonSettings, depth: number, out: string[]): void {
+  switch (lua.type(-1)) {
+    case LUA_TSTRING: out.push(cjsonQuote(lua.toString(-1)!)); return;
+    case LUA_TNUMBER: cjsonAppendNumber(lua, cfg, -1, out); return;
+    case LUA_TBOOLEAN: out.push(lua.toBoolean(-1) ? "true" : "false"); return;
+    case LUA_TNIL: out.push("null"); return;
+    case LUA_TTABLE: {
+      depth++;
+      // Room to walk the table (a key and a value) and to raise an error.
+      if (depth > cfg.encodeMaxDepth || !lua.checkStack(3)) lua.raiseWhere(`Cannot serialise, excessive nesting (${depth})`);
+      const len = cjsonArrayLength(lua, cfg);
+      if (len > 0) cjsonAppendArray(lua, cfg, depth, len, out);
+      else cjsonAppendObject(lua, cfg, depth, out);
+      return;
+    }
+  }
+  if (lua.type(-1) === LUA_TLIGHTUSERDATA && lua.toUserdata(-1) === 0) out.push("null");
+  else cjsonEncodeError(lua, -1, "type not supported");
+}
+
+/** The escapes cjson writes besides \u00XX (control characters and DEL); other bytes, UTF-8 or
+ *  not, go as they are. */
+const CJSON_ESCAPES: Record<string, string> = { "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r", '"': '\\"', "\\": "\\\\", "/": "\\/" };
+const CJSON_TO_ESCAPE = /[\x00-\x1f"\\/\x7f]/;
+const cjsonQuote = (s: string): string => !CJSON_TO_ESCAPE.test(s) ? `"${s}"`
+  : `"${s.replace(/[\x00-\x1f"\\/\x7f]/g, (ch) => CJSON_ESCAPES[ch] ?? `\\u${ch.charCodeAt(0).toString(16).padStart(4, "0")}`)}"`;
+
+/** Appends the number at i with encode_number_precision digits; NaN and the infinities are an
+ *  error, or written ("nan", "inf") when encode_invalid_numbers is on, or null. */
+function cjsonAppendNumber(lua: Lua, cfg: CjsonSettings, i: number, out: string[]): void {
+  const d = lua.toNumber(i);
+  if (!Number.isFinite(d)) {
+    if (cfg.encodeInvalidNumbers === 0) cjsonEncodeError(lua, i, "must not be NaN or Inf");
+    else if (cfg.encodeInvalidNumbers !== 1) { out.push("null"); return; }
+    else if (Number.isNaN(d)) { out.push("nan"); return; } // never "-nan", whatever its sign bit
+  }
+  out.push(formatDoubleG(d, cfg.encodeNumberPrecision));
+}
+
+/** cjson's test of the table on top: its length if every key is an integer >= 1, or -1 to write
+ *  it as an object. One too sparse (its largest key above encode_sparse_array's safe and above
+ *  ratio x its number of keys) is written as an object if sparse arrays convert, else an error. */
+function cjsonArrayLength(lua: Lua, cfg: CjsonSettings): number {
+  let max = 0, items = 0;
+  lua.pushNil();
+  while (lua.next(-2)) {
+    const k = lua.type(-2) === LUA_TNUMBER ? lua.toNumber(-2) : 0;
+    if (k >= 1 && Math.floor(k) === k) {
+      // C keeps the largest key in an int: x86 makes one past INT_MAX (or inf) INT_MIN.
+      if (k > max) max = k <= INT_MAX ? k : -2147483648;
+      items++;
+      lua.pop();
+      continue;
+    }
+    lua.pop(2);
+    return -1;
+  }
+  if (cfg.sparseRatio > 0 && max > Math.imul(items, cfg.sparseRatio) && max > cfg.sparseSafe) {
+    if (!cfg.sparseConvert) cjsonEncodeError(lua, -1, "excessively sparse array");
+    return -1;
+  }
+  return max;
+}
+
+/** Appends t[1] ... t[len] of the table on top, a hole as null. */
+function cjsonAppendArray(lua: Lua, cfg: CjsonSettings, depth: number, len: number, out: string[]): void {
+  out.push("[");
+  for (let i = 1; i <= len; i++) {
+    if (i > 1) out.push(",");
+    lua.rawGetI(-1, i);
+    cjsonAppendValue(lua, cfg, depth, out);
+    lua.pop();
+  }
+  out.push("]");
+}
+
+/** Appends the table on top as an object, in lua_next's order; a number key is written quoted. */
+function cjsonAppendObject(lua: Lua, cfg: CjsonSettings, depth: number, out: string[]): void {
+  out.push("{");
+  let comma = false;
+  lua.pushNil();
+  while (lua.next(-2)) {
+    if (comma) out.push(",");
+    comma = true;
+    const t = lua.type(-2);
+    if (t === LUA_TNUMBER) {
+      out.push('"');
+      cjsonAppendNumber(lua, cfg, -2, out);
+      out.push('":');
+    } else if (t === LUA_TSTRING) out.push(cjsonQuote(lua.toString(-2)!), ":");
+    else cjsonEncodeError(lua, -2, "table key must be a number or string");
+    cjsonAppendValue(lua, cfg, depth, out);
+    lua.pop();
+  }
+  out.push("}");
+}
+
+/** C's "%.<p>g" of a double that is not NaN: p significant digits, fixed or exponent form by the
+ *  exponent, trailing zeros dropped. glibc rounds the exact binary value, a tie to even, where
+ *  JavaScript's toExponential rounds a tie up: a tie is looked for and settled apart. */
+function formatDoubleG(d: number, p: number): string {
+  if (d === Infinity) return "inf";
+  if (d === -Infinity) return "-inf";
+  if (d === 0) return 1 / d < 0 ? "-0" : "0";
+  const sign = d < 0 ? "-" : "", a = Math.abs(d);
+  if (Number.isInteger(a) && a < 10 ** p) return sign + String(a);
+  const exp = (f: number): [string, number] => {
+    const [m, e] = a.toExponential(f).split("e");
+    return [m.replace(".", ""), Number(e)];
+  };
+  let [digits, x] = exp(p - 1);
+  if (mayBeTie(a, p, x)) {
+    const [longer, lx] = exp(p);
+    if (longer.endsWith("5") && isExactDecimal(a, BigInt(longer), lx - p)) {
+      digits = longer.slice(0, p);
+      x = lx;
+      if (Number(digits[p - 1]) % 2 === 1) {
+        digits = String(BigInt(digits) + 1n);
+        if (digits.length > p) { digits = digits.slice(0, p); x++; }
+      }
+    }
+  }
+  if (x < -4 || x >= p) {
+    const frac = digits.slice(1).replace(/0+$/, "");
+    return `${sign}${digits[0]}${frac ? "." + frac : ""}e${x < 0 ? "-" : "+"}${String(Math.abs(x)).padStart(2, "0")}`;
+  }
+  const frac = (x >= 0 ? digits.slice(x + 1) : "0".repeat(-x - 1) + digits).replace(/0+$/, "");
+  return sign + (x >= 0 ? digits.slice(0, x + 1) : "0") + (frac ? "." + frac : "");
+}
+
+/** Can the positive double a, whose first p digits have exponent x, be exactly halfway between
+ *  two p-digit decimals: its exact decimal p + 1 digits long, the last a 5? A fraction is when it
+ *  has exactly p - x binary places. (Where rounding carried into a new power of ten, x is one too
+ *  big and a tie can be missed; but then the digits kept were 9s, and a tie rounds up anyway.) */
+function mayBeTie(a: number, p: number, x: number): boolean {
+  if (a >= 1e21) return true;
+  if (Number.isInteger(a)) return /^50*$/.test(String(a).slice(p));
+  const k = p - x;
+  return k > 0 && k < 1024 && Number.isInteger(a * 2 ** k) && !Number.isInteger(a * 2 ** (k - 1));
+}
+
+/** Is the positive double a exactly n x 10^k? */
+function isExactDecimal(a: number, n: bigint, k: number): boolean {
+  const bits = new DataView(new Float64Array([a]).buffer).getBigUint64(0, true);
+  const biased = Number(bits >> 52n);
+  const mantissa = (bits & 0xfffffffffffffn) | (biased ? 1n << 52n : 0n);
+  const e = Math.max(biased, 1) - 1075; // a = mantissa x 2^e
+  let left = mantissa, right = n;
+  if (e > 0) left <<= BigInt(e);
+  else right <<= BigInt(-e);
+  if (k > 0) right *= 10n ** BigInt(k);
+  else left *= 10n ** BigInt(-k);
+  return left === right;
+}
+
+/** cjson.decode(text): the JSON value as Lua values, null as cjson.null. */
+function cjsonDecode(lua: Lua): number {
+  if (lua.top() !== 1) return lua.argError(1, "expected 1 argument");
+  const cfg = cjsonSettings(lua);
+  const s = lua.checkString(1);
+  // Only the first character of JSON text is sure to be ASCII: a NUL in the first two is the
+  // sign of UTF-16 or UTF-32.
+  if (s.length >= 2 && (s.charCodeAt(0) === 0 || s.charCodeAt(1) === 0)) return lua.raiseWhere("JSON parser does not support UTF-16 or UTF-32");
+  const json = new CjsonDecoder(lua, s, cfg);
+  json.value(json.next());
+  const end = json.next();
+  if (end.type !== "T_END") json.fail("the end", end);
+  return 1;
+}
+
+/** A token, its type named as cjson's errors name it; `error` says why a T_ERROR is one. A NaN
+ *  comes as its bits: JavaScript has one NaN, glibc's strtod gives a sign and a payload. */
+interface CjsonToken { type: string; index: number; value?: string | number | boolean; nanBits?: bigint; error?: string }
+
+const CJSON_PUNCTUATION: Record<string, string> = { "{": "T_OBJ_BEGIN", "}": "T_OBJ_END", "[": "T_ARR_BEGIN", "]": "T_ARR_END", ",": "T_COMMA", ":": "T_COLON" };
+const CJSON_UNESCAPES: Record<string, string> = { '"': '"', "\\": "\\", "/": "/", b: "\b", t: "\t", n: "\n", f: "\f", r: "\r" };
+/** What C's strtod (glibc's) reads of a number: decimal, hexadecimal, inf, infinity, nan(...). */
+const STRTOD_PREFIX = /[+-]?(?:inf(?:inity)?|nan(?:\([0-9a-z_]*\))?|0x(?:[0-9a-f]+(?:\.[0-9a-f]*)?|\.[0-9a-f]+)(?:p[+-]?\d+)?|(?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?)/iy;
+
+/** cjson's decoder of one JSON text, which it reads as C reads a string: a NUL ends it. It leaves
+ *  each value it reads on the Lua stack. */
+class CjsonDecoder {
+  private pos = 0;
+  private depth = 0;
+  constructor(private readonly lua: Lua, private readonly s: string, private readonly cfg: CjsonSettings) {}
+  private at(i: number): number { return i < this.s.length ? this.s.charCodeAt(i) : 0; }
+  private error(why: string): CjsonToken { return { type: "T_ERROR", index: this.pos, error: why }; }
+
+  /** The next token, past whitespace; an error token leaves the position where the error is. */
+  next(): CjsonToken {
+    let ch = this.at(this.pos);
+    while (ch === 32 || ch === 9 || ch === 10 || ch === 13) ch = this.at(++this.pos);
+    const index = this.pos, punctuation = CJSON_PUNCTUATION[String.fromCharCode(ch)];
+    if (ch === 0) return { type: "T_END", index };
+    if (punctuation) { this.pos++; return { type: punctuation, index }; }
+    if (ch === 34) return this.string();
+    if (ch === 45 || (ch >= 48 && ch <= 57)) {
+      if (!this.cfg.decodeInvalidNumbers && this.invalidNumber()) return this.error("invalid number");
+      return this.number();
+    }
+    for (const [word, type, value] of [["true", "T_BOOLEAN", true], ["false", "T_BOOLEAN", false], ["null", "T_NULL", null]] as const) {
+      if (this.s.startsWith(word, index)) { this.pos += word.length; return { type, index, value: value ?? undefined }; }
+    }
+    // With decode_invalid_numbers on, what strict JSON refuses is read as a number.
+    if (this.cfg.decodeInvalidNumbers && this.invalidNumber()) return this.number();
+    return this.error("invalid token");
+  }
+
+  /** A number strict JSON refuses and strtod reads: a leading '+', hexadecimal, leading zeros,
+   *  inf or nan. */
+  private invalidNumber(): boolean {
+    let i = this.pos;
+    if (this.at(i) === 43) return true;
+    if (this.at(i) === 45) i++;
+    const c = this.at(i);
+    if (c === 48) {
+      const d = this.at(i + 1);
+      return (d | 0x20) === 0x78 || (d >= 48 && d <= 57);
+    }
+    if (c <= 57 || c >= 128) return false; // C compares a signed char: a byte past 127 is below '9'
+    const word = this.s.slice(i, i + 3).toLowerCase();
+    return word === "inf" || word === "nan";
+  }
+
+  private number(): CjsonToken {
+    const index = this.pos;
+    STRTOD_PREFIX.lastIndex = index;
+    const m = STRTOD_PREFIX.exec(this.s);
+    if (!m) return this.error("invalid number");
+    const t = m[0];
+    this.pos += t.length;
+    const lead = t.charCodeAt(t[0] === "-" || t[0] === "+" ? 1 : 0) | 0x20;
+    if (lead === 0x6e) return { type: "T_NUMBER", index, nanBits: glibcNanBits(t) }; // nan
+    const value = lead === 0x69 ? (t[0] === "-" ? -Infinity : Infinity) : /x/i.test(t) ? parseHexFloat(t)! : Number(t);
+    return { type: "T_NUMBER", index, value };
+  }
+
+  /** A string token; \u escapes become UTF-8, a surrogate pair one character. */
+  private string(): CjsonToken {
+    const index = this.pos;
+    let p = this.pos + 1, from = p, text = "";
+    for (;;) {
+      const ch = this.at(p);
+      if (ch === 34) break;
+      if (ch === 0) { this.pos = p; return this.error("unexpected end of string"); }
+      if (ch !== 92) { p++; continue; }
+      text += this.s.slice(from, p);
+      if (this.at(p + 1) === 117) {
+        const u = this.unicodeEscape(p);
+        if (!u) { this.pos = p; return this.error("invalid unicode escape code"); }
+        text += u[0];
+        p += u[1];
+      } else {
+        const c = CJSON_UNESCAPES[String.fromCharCode(this.at(p + 1))];
+        if (c === undefined) { this.pos = p; return this.error("invalid escape code"); }
+        text += c;
+        p += 2;
+      }
+      from = p;
+    }
+    this.pos = p + 1;
+    return { type: "T_STRING", index, value: text + this.s.slice(from, p) };
+  }
+
+  /** The \uXXXX escape at p (or a pair of them for a surrogate pair) as UTF-8, and its length. */
+  private unicodeEscape(p: number): [string, number] | null {
+    let cp = this.hex4(p + 2), len = 6;
+    if (cp < 0) return null;
+    if ((cp & 0xf800) === 0xd800) {
+      // A surrogate: it must be a high one, with a low one in the next escape.
+      if (cp & 0x400 || this.at(p + 6) !== 92 || this.at(p + 7) !== 117) return null;
+      const low = this.hex4(p + 8);
+      if (low < 0 || (low & 0xfc00) !== 0xdc00) return null;
+      cp = (((cp & 0x3ff) << 10) | (low & 0x3ff)) + 0x10000;
+      len = 12;
+    }
+    return [Buffer.from(String.fromCodePoint(cp), "utf8").toString("latin1"), len];
+  }
+
+  /** The four hex digits at i, or -1. */
+  private hex4(i: number): number {
+    const h = this.s.slice(i, i + 4);
+    return /^[0-9a-f]{4}$/i.test(h) ? parseInt(h, 16) : -1;
+  }
+
+  /** Raises "Expected <what> but found <token> at character <n>" (n from 1). */
+  fail(what: string, tok: CjsonToken): number {
+    return this.lua.raiseWhere(`Expected ${what} but found ${tok.error ?? tok.type} at character ${tok.index + 1}`);
+  }
+
+  /** Pushes the value that starts with tok. */
+  value(tok: CjsonToken): void {
+    const lua = this.lua;
+    switch (tok.type) {
+      case "T_STRING": lua.pushString(tok.value as string); return;
+      case "T_NUMBER":
+        if (tok.nanBits === undefined) lua.pushNumber(tok.value as number);
+        else lua.pushNumberBits(tok.nanBits);
+        return;
+      case "T_BOOLEAN": lua.pushBoolean(tok.value as boolean); return;
+      case "T_NULL": lua.pushLightUserdata(0); return;
+      case "T_OBJ_BEGIN": this.object(); return;
+      case "T_ARR_BEGIN": this.array(); return;
+    }
+    this.fail("value", tok);
+  }
+
+  /** One level deeper, with room for `slots` more values on the stack, or an error. */
+  private descend(slots: number): void {
+    if (++this.depth > this.cfg.decodeMaxDepth || !this.lua.checkStack(slots)) {
+      this.lua.raiseWhere(`Found too many nested data structures (${this.depth}) at character ${this.pos}`);
+    }
+  }
+
+  private object(): void {
+    this.descend(3); // the table, a key, a value
+    this.lua.newTable();
+    let tok = this.next();
+    if (tok.type === "T_OBJ_END") { this.depth--; return; }
+    for (;;) {
+      if (tok.type !== "T_STRING") this.fail("object key string", tok);
+      this.lua.pushString(tok.value as string);
+      tok = this.next();
+      if (tok.type !== "T_COLON") this.fail("colon", tok);
+      this.value(this.next());
+      this.lua.setTable(-3);
+      tok = this.next();
+      if (tok.type === "T_OBJ_END") { this.depth--; return; }
+      if (tok.type !== "T_COMMA") this.fail("comma or object end", tok);
+      tok = this.next();
+    }
+  }
+
+  private array(): void {
+    this.descend(2); // the table, a value
+    this.lua.newTable();
+    let tok = this.next();
+    if (tok.type === "T_ARR_END") { this.depth--; return; }
+    for (let i = 1; ; i++) {
+      this.value(tok);
+      this.lua.rawSetI(-2, i);
+      tok = this.next();
+      if (tok.type === "T_ARR_END") { this.depth--; return; }
+      if (tok.type !== "T_COMMA") this.fail("comma or array end", tok);
+      tok = this.next();
+    }
+  }
+}
+
+/** Lua BitOp's 32 bits of argument i: 2^52 + 2^51 added to the number leaves its integer part,
+ *  rounded to even and modulo 2^32, in the low word of the double. A non-number is an error (a
+ *  string of a number converts). */
+const bitScratch = new Float64Array(1), bitScratchWords = new Uint32Array(bitScratch.buffer);
+function bitArg(lua: Lua, i: number): number {
+  bitScratch[0] = lua.toNumber(i) + 6755399441055744;
+  const b = bitScratchWords[0]; // the low word, on a little-endian host
+  if (b === 0 && !lua.isNumber(i)) return lua.typeError(i, "number");
+  return b;
+}
+/** Returns 32 bits to Lua as BitOp does: a signed number. */
+function bitReturn(lua: Lua, b: number): number {
+  lua.pushNumber(b | 0);
+  return 1;
+}
+/** band, bor, bxor: argument 1, then the others from the last one down, as BitOp reads them. */
+const bitFold = (op: (a: number, b: number) => number) => (lua: Lua): number => {
+  let b = bitArg(lua, 1);
+  for (let i = lua.top(); i > 1; i--) b = op(b, bitArg(lua, i));
+  return bitReturn(lua, b);
+};
+/** The shifts and rotations: by argument 2 modulo 32. */
+const bitShift = (op: (b: number, n: number) => number) => (lua: Lua): number => {
+  const b = bitArg(lua, 1);
+  return bitReturn(lua, op(b, bitArg(lua, 2) & 31));
+};
+
+/** bit.tohex(x [, n]): the low |n| hex digits of x (8 by default, at most 8), in upper case when
+ *  n is negative. */
+function bitTohex(lua: Lua): number {
+  let b = bitArg(lua, 1), n = lua.type(2) === LUA_TNONE ? 8 : bitArg(lua, 2) | 0;
+  let digits = "0123456789abcdef";
+  if (n < 0) { n = -n; digits = digits.toUpperCase(); }
+  let s = "";
+  for (let i = Math.min(n, 8); i > 0; i--, b >>>= 4) s = digits[b & 15] + s;
+  lua.pushString(s);
+  return 1;
+}
+
+/** BitOp's functions, in the order it registers them. */
+const BIT_FUNCTIONS: [string, (lua: Lua) => number][] = [
+  ["tobit", (lua) => bitReturn(lua, bitArg(lua, 1))],
+  ["bnot", (lua) => bitReturn(lua, ~bitArg(lua, 1))],
+  ["band", bitFold((a, b) => a & b)],
+  ["bor", bitFold((a, b) => a | b)],
+  ["bxor", bitFold((a, b) => a ^ b)],
+  ["lshift", bitShift((b, n) => b << n)],
+  ["rshift", bitShift((b, n) => b >>> n)],
+  ["arshift", bitShift((b, n) => (b | 0) >> n)],
+  ["rol", bitShift((b, n) => (b << n) | (b >>> (32 - n)))],
+  ["ror", bitShift((b, n) => (b << (32 - n)) | (b >>> n))],
+  ["bswap", (lua) => {
+    const b = bitArg(lua, 1);
+    return bitReturn(lua, (b >>> 24) | ((b >>> 8) & 0xff00) | ((b & 0xff00) << 8) | (b << 24));
+  }],
+  ["tohex", bitTohex],
+];
+
+/** Opens bit as Redis does (luaL_register): the global `bit`, sized for its functions. */
+function luaOpenBit(lua: Lua): void {
+  lua.newTable(0, BIT_FUNCTIONS.length);
+  for (const [name, fn] of BIT_FUNCTIONS) lua.setFunction(-1, name, () => fn(lua));
+  lua.rawSetField(LUA_GLOBALSINDEX, "bit");
+}
+
 // --- A script's return value, and its errors, as the caller's reply.
 
 /** Pushes t[name] for the table on top, raw; returns true if it has the given type, else pops it. */
@@ -13820,11 +14436,12 @@ function scriptFlushCommand(c: Client): void {
   if (c.argv.length > 3 || (c.argv.length === 3 && !["sync", "async"].includes(c.argv[2].toLowerCase()))) {
     return addReplyError(c, "ERR SCRIPT FLUSH only support SYNC|ASYNC option");
   }
-  // Redis starts a new VM; here the cached functions are dropped, which is all a script can tell
-  // (math.random's state is the server's, and goes on, as in Redis).
+  // Redis starts a new VM; here the cached functions are dropped and cjson's settings reset, which
+  // is all a script can tell (math.random's state is the server's, and goes on, as in Redis).
   const lua = scripting.lua;
   if (lua) {
     for (const s of scripting.scripts.values()) lua.unref(s.ref);
+    cjsonResetSettings(lua, scripting.cjsonSettings);
     lua.gcStep(0);
   }
   scripting.scripts.clear();

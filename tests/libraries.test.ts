@@ -4,12 +4,6 @@
 // shows that the test itself is right. Timings are short (delays of 100-300 ms), waits are for
 // events with a deadline, and every client, queue and worker is closed in `finally`, so a failing
 // case does not leave the run hanging.
-//
-// BullMQ on Redbun: every script that stores a job calls cjson.encode (includes/storeJob.lua), and
-// Redbun has no cjson library yet (see the Scripting chapter: "Not there yet: the cjson and bit
-// libraries"). So the BullMQ cases that add jobs run against redis-server only, for now; what BullMQ
-// does without storing a job (a worker's start, counts, pause, obliterate) runs on both. When cjson
-// lands, add "Redbun" to BULLMQ_JOBS_ON.
 import { describe, test, expect, beforeAll, afterAll } from "bun:test";
 import IORedis from "ioredis";
 import { createClient } from "redis";
@@ -25,7 +19,6 @@ const { default: Redlock, ExecutionError } = redlockModule as typeof RedlockType
 
 type Kind = "Redbun" | "redis-server";
 const KINDS: Kind[] = ["Redbun", "redis-server"];
-const BULLMQ_JOBS_ON: Kind[] = ["redis-server"];
 
 const servers = new Map<Kind, Server>();
 beforeAll(async () => {
@@ -37,8 +30,8 @@ afterAll(async () => {
 });
 
 /** One test per server kind, named "<kind>: <name>", given that server's port. */
-function eachServer(name: string, fn: (port: number) => Promise<void>, kinds: Kind[] = KINDS): void {
-  for (const kind of kinds) {
+function eachServer(name: string, fn: (port: number) => Promise<void>): void {
+  for (const kind of KINDS) {
     test.skipIf(kind === "redis-server" && noRedis)(`${kind}: ${name}`, async () => {
       const s = servers.get(kind);
       if (!s) throw new Error(`${kind} did not start`);
@@ -137,7 +130,7 @@ describe("BullMQ", () => {
     } finally {
       await cl.closeAll();
     }
-  }, BULLMQ_JOBS_ON);
+  });
 
   eachServer("jobs added with priorities before the worker starts run highest priority first", async (port) => {
     const cl = new Closers();
@@ -155,7 +148,7 @@ describe("BullMQ", () => {
     } finally {
       await cl.closeAll();
     }
-  }, BULLMQ_JOBS_ON);
+  });
 
   eachServer("a delayed job waits in 'delayed', then runs once its delay has passed", async (port) => {
     const cl = new Closers();
@@ -176,7 +169,7 @@ describe("BullMQ", () => {
     } finally {
       await cl.closeAll();
     }
-  }, BULLMQ_JOBS_ON);
+  });
 
   eachServer("a job with attempts and backoff fails, is retried after the backoff and completes; one that always fails ends in 'failed'", async (port) => {
     const cl = new Closers();
@@ -207,7 +200,7 @@ describe("BullMQ", () => {
     } finally {
       await cl.closeAll();
     }
-  }, BULLMQ_JOBS_ON);
+  });
 
   eachServer("a job scheduler (repeat every 150 ms, limit 3) produces three jobs, then is removed", async (port) => {
     const cl = new Closers();
@@ -229,7 +222,7 @@ describe("BullMQ", () => {
     } finally {
       await cl.closeAll();
     }
-  }, BULLMQ_JOBS_ON);
+  });
 
   eachServer("a flow: the parent waits for its children, then reads their return values", async (port) => {
     const cl = new Closers();
@@ -250,7 +243,7 @@ describe("BullMQ", () => {
     } finally {
       await cl.closeAll();
     }
-  }, BULLMQ_JOBS_ON);
+  });
 });
 
 describe("redlock", () => {
