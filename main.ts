@@ -35,7 +35,7 @@
  *     Sets — SADD ... SSCAN
  *     Sorted sets — ZADD ... ZSCAN, BZPOPMIN/BZMPOP
  *     Streams — entries in nodes, consumer groups with pending lists; XADD ... XINFO
- *     Keys — DEL, RENAME, COPY, EXPIRE, TTL, SCAN, SELECT, FLUSHALL ...
+ *     Keys — DEL, RENAME, COPY, EXPIRE, TTL, SCAN, SELECT, FLUSHALL, SORT ...
  *     Server — PING, HELLO, CLIENT, COMMAND, MONITOR, SLOWLOG, LATENCY, MEMORY, OBJECT, DEBUG, INFO ...
  *     ACL — users, selectors, permission checks, AUTH, the ACL log and file
  *     RDB — Redis's snapshot format, SAVE/BGSAVE without stalling, DUMP/RESTORE
@@ -7278,7 +7278,7 @@ const STREAM_COMMANDS: CommandRows[] = [
 // Keys
 //
 // Commands that work on keys of any type: DEL, EXISTS, RENAME, COPY, MOVE, the EXPIRE family,
-// TTL, SCAN, SELECT, SWAPDB, FLUSHDB/FLUSHALL.
+// TTL, SCAN, SELECT, SWAPDB, FLUSHDB/FLUSHALL, and SORT (of lists, sets and sorted sets).
 // ============================================================================================
 
 /* SCAN cursor [MATCH pattern] [COUNT count] [TYPE type] */
@@ -7584,6 +7584,165 @@ function flushallCommand(c: Client): void {
   addReplyOK(c);
 }
 
+// --- SORT
+//
+// SORT key [BY pattern] [LIMIT offset count] [GET pattern ...] [ASC|DESC] [ALPHA] [STORE dest]
+// sorts a list, set or sorted set numerically (or ALPHA, by bytes), by the elements or by keys
+// their names make (BY weight_*, BY h_*->field), and replies or stores them or keys they name
+// (GET #, GET data_*). BY a pattern without '*' does not sort: elements come in their own order.
+
+/** The value a pattern names for an element (Redis's lookupKeyByPattern): `#` is the element;
+ *  `*` is replaced by it, and after `->` comes a hash field; a key of the wrong type, or a
+ *  pattern without `*`, names nothing. */
+function sortLookupByPattern(db: Db, pattern: string, ele: string): string | null {
+  if (pattern === "#") return ele;
+  const star = pattern.indexOf("*");
+  if (star < 0) return null;
+  const arrow = pattern.indexOf("->", star + 1);
+  const field = arrow >= 0 && arrow + 2 < pattern.length ? pattern.slice(arrow + 2) : null;
+  const key = pattern.slice(0, star) + ele + pattern.slice(star + 1, field !== null ? arrow : pattern.length);
+  const v = lookupKeyRead(db, key);
+  if (v === undefined) return null;
+  if (field !== null) return v instanceof RHash ? v.dict.get(field) ?? null : null;
+  return isString(v) ? strOf(v) : null;
+}
+
+/** strtod as SORT checks it: the whole string a number (leading spaces allowed, "" is 0), not
+ *  NaN, and not out of a double's range. */
+function sortScore(s: string): number | null {
+  const d = strtodWhole(s);
+  if (d === null || (!Number.isFinite(d) && !/inf/i.test(s))) return null;
+  return d;
+}
+
+/** True when some selector of the user allows the command with access to every key: what BY and
+ *  GET with a pattern need, since the keys they read are not known in advance. */
+function aclHasFullKeyAccess(c: Client, cmd: RedisCommand): boolean {
+  const u = c.user;
+  if (!u || u.unrestricted) return true;
+  return u.selectors.some((s) => (s.allKeys || s.keys.some((k) => k.pattern === "*" && (k.perms & KEY_READ))) &&
+    aclSelectorCheck(s, cmd, c.argv, { list: [] }) === ACL_OK);
+}
+
+/* SORT key [BY pattern] [LIMIT offset count] [GET pattern ...] [ASC|DESC] [ALPHA] [STORE destination] */
+function sortCommand(c: Client): void { sortGenericCommand(c, false); }
+/* SORT_RO: SORT without STORE */
+function sortRoCommand(c: Client): void { sortGenericCommand(c, true); }
+
+function sortGenericCommand(c: Client, readonly: boolean): void {
+  const db = cdb(c), argv = c.argv;
+  let desc = false, alpha = false, dontsort = false, limitStart = 0, limitCount = -1;
+  let storeKey: string | null = null, sortBy: string | null = null;
+  const gets: string[] = [];
+  const cmd = lookupCommand(argv)!;
+  for (let j = 2; j < argv.length; j++) {
+    const opt = argv[j].toLowerCase(), left = argv.length - j - 1;
+    if (opt === "asc") desc = false;
+    else if (opt === "desc") desc = true;
+    else if (opt === "alpha") alpha = true;
+    else if (opt === "limit" && left >= 2) {
+      const a = parseIntOrReply(c, argv[j + 1]);
+      if (a === undefined) return;
+      const b = parseIntOrReply(c, argv[j + 2]);
+      if (b === undefined) return;
+      limitStart = a;
+      limitCount = b;
+      j += 2;
+    } else if (!readonly && opt === "store" && left >= 1) storeKey = argv[++j];
+    else if (opt === "by" && left >= 1) {
+      sortBy = argv[++j];
+      if (!sortBy.includes("*")) dontsort = true;
+      else if (!aclHasFullKeyAccess(c, cmd)) return addReplyError(c, "ERR BY option of SORT denied due to insufficient ACL permissions.");
+    } else if (opt === "get" && left >= 1) {
+      if (!aclHasFullKeyAccess(c, cmd)) return addReplyError(c, "ERR GET option of SORT denied due to insufficient ACL permissions.");
+      gets.push(argv[++j]);
+    } else return addReplyError(c, E.syntax);
+  }
+  const v = lookupKeyRead(db, argv[1]);
+  if (v !== undefined && !(v instanceof RList || v instanceof RSet || v instanceof RZSet)) return addReplyError(c, E.wrongType);
+  // A set has no order of its own to keep: stored, or read by a script, it is sorted anyway, so
+  // that what replicas and the AOF get is what the master has.
+  if (dontsort && v instanceof RSet && (storeKey !== null || c === scripting.client)) {
+    dontsort = false;
+    alpha = true;
+    sortBy = null;
+  }
+  const len = v === undefined ? 0 : v instanceof RList ? v.length : v.size;
+  let start = Math.min(Math.max(limitStart, 0), len);
+  const count = Math.min(Math.max(limitCount, -1), len);
+  let end = count < 0 ? len - 1 : start + count - 1;
+  if (start >= len) { start = len - 1; end = len - 2; }
+  if (end >= len) end = len - 1;
+  // The elements: for a list or a sorted set left unsorted, only the range, in order (reversed
+  // with DESC); otherwise all of them.
+  let elements: string[] = [];
+  if ((v instanceof RList || v instanceof RZSet) && dontsort) {
+    if (end >= start) {
+      if (v instanceof RList) {
+        for (let i = start; i <= end; i++) elements.push(v.get(desc ? len - 1 - i : i));
+      } else elements = zsetRangeByRank(v, start, end, desc).map((e) => e.member);
+      end -= start;
+      start = 0;
+    }
+  } else if (v instanceof RList) {
+    for (let i = 0; i < len; i++) elements.push(v.get(i));
+  } else if (v instanceof RSet) elements = v.members();
+  else if (v instanceof RZSet) elements = zsetRangeByRank(v, 0, -1, false).map((e) => e.member);
+  if (!dontsort) {
+    const n = elements.length, scores = new Float64Array(n), byValues: (string | null)[] = new Array(n).fill(null);
+    let conversionError = false;
+    for (let j = 0; j < n && !conversionError; j++) {
+      const by = sortBy !== null ? sortLookupByPattern(db, sortBy, elements[j]) : elements[j];
+      if (by === null) continue; // no such key: score 0, or first in an ALPHA sort
+      if (alpha) { if (sortBy !== null) byValues[j] = by; }
+      else {
+        const d = sortScore(by);
+        if (d === null) conversionError = true;
+        else scores[j] = d;
+      }
+    }
+    if (conversionError) return addReplyError(c, "ERR One or more scores can't be converted into double");
+    const bytes = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+    const order = Array.from({ length: n }, (_, j) => j).sort((x, y) => {
+      let cmp: number;
+      if (!alpha) cmp = scores[x] > scores[y] ? 1 : scores[x] < scores[y] ? -1 : bytes(elements[x], elements[y]);
+      else if (sortBy !== null) {
+        const a = byValues[x], b = byValues[y];
+        cmp = a === null || b === null ? (a === b ? 0 : a === null ? -1 : 1) : bytes(a, b);
+      } else cmp = bytes(elements[x], elements[y]);
+      return desc ? -cmp : cmp;
+    });
+    elements = order.map((j) => elements[j]);
+  }
+  const picked = end >= start ? elements.slice(start, end + 1) : [];
+  const outputLen = gets.length ? gets.length * picked.length : picked.length;
+  if (storeKey === null) {
+    addReplyArrayLen(c, outputLen);
+    for (const ele of picked) {
+      if (!gets.length) addReplyBulk(c, ele);
+      for (const pattern of gets) {
+        const val = sortLookupByPattern(db, pattern, ele);
+        val === null ? addReplyNull(c) : addReplyBulk(c, val);
+      }
+    }
+    return;
+  }
+  if (outputLen) {
+    const list = new RList();
+    for (const ele of picked) {
+      if (!gets.length) list.push(ele, LIST_TAIL);
+      for (const pattern of gets) list.push(sortLookupByPattern(db, pattern, ele) ?? "", LIST_TAIL);
+    }
+    setKey(db, storeKey, list);
+    keyModified(db, storeKey, NOTIFY_LIST, "sortstore");
+    server.dirty += outputLen;
+  } else if (dbDelete(db, storeKey)) {
+    keyModified(db, storeKey, NOTIFY_GENERIC, "del");
+    server.dirty++;
+  }
+  addReplyLongLong(c, outputLen);
+}
+
 /** This chapter's rows of the command table (see Dispatch). */
 const KEY_COMMANDS: CommandRows[] = [
   { group: "connection", specs: [
@@ -7601,6 +7760,8 @@ const KEY_COMMANDS: CommandRows[] = [
     ["rename", 3, "write", 1, 2, 1, "keyspace", renameCommand],
     ["renamenx", 3, "write fast", 1, 2, 1, "keyspace", renamenxCommand],
     ["copy", -3, "write denyoom", 1, 2, 1, "keyspace", copyCommand],
+    ["sort", -2, "write denyoom movablekeys", 1, 1, 1, "set sortedset list dangerous", sortCommand],
+    ["sort_ro", -2, "readonly movablekeys", 1, 1, 1, "set sortedset list dangerous", sortRoCommand],
     ["move", 3, "write fast", 1, 1, 1, "keyspace", moveCommand],
     ["expire", -3, "write fast", 1, 1, 1, "keyspace", expireCommand],
     ["pexpire", -3, "write fast", 1, 1, 1, "keyspace", pexpireCommand],
@@ -8042,6 +8203,17 @@ function getKeysFromCommand(cmd: RedisCommand, argv: string[]): number[] {
     if (s < 0 || (argv.length - s - 1) % 2) return [];
     const n = (argv.length - s - 1) / 2;
     return Array.from({ length: n }, (_, i) => s + 1 + i);
+  }
+  if (cmd.name === "sort") {
+    // The key, and STORE's (the last one given), skipping the other options' arguments.
+    let store = -1;
+    for (let i = 2; i < argv.length; i++) {
+      const o = argv[i].toLowerCase();
+      if (o === "limit") i += 2;
+      else if (o === "get" || o === "by") i += 1;
+      else if (o === "store") store = ++i;
+    }
+    return store > 0 && store < argv.length ? [1, store] : [1];
   }
   const nk = NUMKEYS_INDEX[cmd.name];
   if (nk !== undefined) {
@@ -9183,7 +9355,7 @@ const KEY_PERMS_EXCEPTIONS: Record<string, string> = {
     "zremrangebylex zremrangebyrank zremrangebyscore",
   "w r": "sdiffstore sinterstore sunionstore zdiffstore zinterstore zrangestore zunionstore",
   "rw w": "blmove brpoplpush lmove rename renamenx rpoplpush smove",
-  "r w": "copy",
+  "r w": "copy sort",
   "r": "xreadgroup",
   "-": "exists hexists hlen hstrlen llen memory|usage object|encoding object|freq object|idletime object|refcount scard " +
     "sismember strlen touch type watch xlen zcard",

@@ -435,6 +435,32 @@ const SUITES: Record<string, Script[]> = {
       "HELLO 2", "GET missing", "CONFIG GET maxmemory", "LCS k2 k3 IDX",
     ] },
   ],
+  SORT: [
+    { name: "numeric, ALPHA, DESC and LIMIT on lists, sets and sorted sets", steps: [
+      "RPUSH l 3 1 2 10 -5 1.5 0x10 ' 7' inf", "SORT l", "SORT l DESC", "SORT l ALPHA", "SORT l ALPHA DESC",
+      "SORT l LIMIT 1 3", "SORT l LIMIT -5 2", "SORT l LIMIT 2 -1", "SORT l LIMIT 100 2", "SORT l LIMIT 0 0", "SORT l DESC LIMIT 0 3",
+      "SADD s 5 3 9 1", "SORT s", "SORT s DESC", "SADD w b a c 10", "SORT w", "SORT w ALPHA", "SORT w ALPHA DESC LIMIT 1 2",
+      "ZADD z 3 a 1 b 2 c", "SORT z ALPHA", "SORT z BY nosort", "SORT z BY nosort DESC", "SORT z BY nosort LIMIT 1 1",
+      "SORT z BY nosort DESC LIMIT 1 5", "SORT l BY nosort", "SORT l BY nosort DESC LIMIT 1 2", "SORT s BY nosort",
+      "RPUSH bad 1 x 3", "SORT bad", "RPUSH big 1e400", "SORT big", "RPUSH nan nan", "SORT nan", "RPUSH e ''", "SORT e",
+      "RPUSH ties 2 10 2 1", "SORT ties", "SORT missing", "SORT missing ALPHA LIMIT 0 1",
+    ] },
+    { name: "BY and GET patterns, hash fields, #", steps: [
+      "RPUSH ids 3 1 2", "MSET w_1 30 w_2 10 w_3 20 d_1 one d_2 two d_3 three", "HSET h_1 f 9 g x", "HSET h_2 f 8", "HSET h_3 f 7",
+      "SORT ids BY w_*", "SORT ids BY w_* DESC GET d_*", "SORT ids BY w_* GET # GET d_* GET h_*->f GET nosuch_* GET nostar",
+      "SORT ids BY h_*->f", "SORT ids BY h_*->g ALPHA", "SORT ids BY h_*-> ", "SORT ids BY d_* ALPHA", "SORT ids BY d_*",
+      "SORT ids BY missing_*", "SORT ids BY missing_* ALPHA", "SORT ids GET h_*", "SORT ids GET d_*->f", "SORT ids GET #",
+      "SORT ids BY w_* LIMIT 1 1 GET d_*", "SORT_RO ids BY w_* GET d_*",
+    ] },
+    { name: "STORE, errors and SORT_RO", steps: [
+      "RPUSH l 3 1 2", "SORT l STORE dst", "TYPE dst", "LRANGE dst 0 -1", "OBJECT ENCODING dst", "SET dst x", "SORT l DESC STORE dst", "LRANGE dst 0 -1",
+      "SORT l GET nosuch_* STORE dst", "LRANGE dst 0 -1", "SORT missing STORE dst", "EXISTS dst", "SORT missing STORE dst",
+      "SADD s c a b", "SORT s BY nosort STORE dst", "LRANGE dst 0 -1", "SORT l STORE dst STORE dst2", "EXISTS dst dst2",
+      "SET str x", "SORT str", "SORT l LIMIT", "SORT l LIMIT 1", "SORT l LIMIT a 1", "SORT l LIMIT 1 b", "SORT l BY", "SORT l GET", "SORT l FOO",
+      "SORT l STORE", "SORT", "SORT_RO l STORE dst", "SORT_RO str", "SORT_RO l", "SORT_RO", "SORT l ASC DESC ALPHA ASC",
+      "COMMAND GETKEYS SORT l STORE d", "COMMAND GETKEYS SORT l LIMIT 0 1 GET x BY y STORE d", "COMMAND GETKEYS SORT l STORE", "COMMAND GETKEYS SORT_RO l",
+    ] },
+  ],
 };
 
 runDifferentialSuites(SUITES);
