@@ -3674,22 +3674,27 @@ function setrangeCommand(c: Client): void {
   if (offset < 0) return addReplyError(c, "ERR offset is out of range");
   const db = cdb(c), key = c.argv[1], value = c.argv[3];
   const v = lookupKeyWrite(db, key);
+  if (checkType(c, v, "string")) return;
+  if (value.length === 0) return addReplyLongLong(c, v?.length ?? 0);
+  if (!checkStringLength(c, offset + value.length)) return;
+  const len = stringWriteRange(db, key, v, offset, value);
+  server.dirty++;
+  keyModified(db, key, NOTIFY_STRING, "setrange");
+  addReplyLongLong(c, len);
+}
+
+/** Writes `value` at `offset` of the string at key (made, or padded with zero bytes, as needed),
+ *  in place for a big one; returns the string's length. SETRANGE and SETBIT write through here. */
+function stringWriteRange(db: Db, key: string, v: RString | undefined, offset: number, value: string): number {
   if (v === undefined) {
-    if (value.length === 0) return addReplyLongLong(c, 0);
     const len = offset + value.length;
-    if (!checkStringLength(c, len)) return;
     // A new big string is allocated at its exact size, as Redis's sdsnewlen.
     dbAdd(db, key, len > RBYTES_MIN ? RBytes.from("", len) : "\0".repeat(offset) + value);
     const nv = db.valAt(db.slot(key)!);
     if (nv instanceof RBytes) nv.setRange(offset, value);
     db.encodings.set(key, "raw");
-    server.dirty++;
-    keyModified(db, key, NOTIFY_STRING, "setrange");
-    return addReplyLongLong(c, len);
+    return len;
   }
-  if (checkType(c, v, "string")) return;
-  if (value.length === 0) return addReplyLongLong(c, v.length);
-  if (!checkStringLength(c, offset + value.length)) return;
   if (v instanceof RBytes) {
     v.setRange(offset, value); // in place: the snapshot, if one runs, took the old value in lookupKeyWrite
   } else {
@@ -3704,9 +3709,209 @@ function setrangeCommand(c: Client): void {
     }
     db.encodings.set(key, "raw");
   }
-  server.dirty++;
-  keyModified(db, key, NOTIFY_STRING, "setrange");
-  addReplyLongLong(c, Math.max(v.length, offset + value.length));
+  return Math.max(v.length, offset + value.length);
+}
+
+// --- Bitmaps: strings as arrays of bits, the first bit the most significant of the first byte.
+
+/** A bit offset argument: an integer from 0 to below proto-max-bulk-len bytes' worth of bits. */
+function parseBitOffsetOrReply(c: Client, s: string): number | undefined {
+  const v = string2ll(s);
+  if (v === null || v < 0 || (!c.isMaster && !c.isAof && Math.floor(v / 8) >= hot.protoMaxBulkLen)) {
+    addReplyError(c, "ERR bit offset is not an integer or out of range");
+    return undefined;
+  }
+  return v;
+}
+
+/* SETBIT key offset value */
+function setbitCommand(c: Client): void {
+  const offset = parseBitOffsetOrReply(c, c.argv[2]);
+  if (offset === undefined) return;
+  const on = string2ll(c.argv[3]);
+  if (on !== 0 && on !== 1) return addReplyError(c, "ERR bit is not an integer or out of range");
+  const db = cdb(c), key = c.argv[1];
+  const v = lookupKeyWrite(db, key);
+  if (checkType(c, v, "string")) return;
+  const byte = Math.floor(offset / 8), mask = 1 << (7 - (offset % 8));
+  const cur = v !== undefined && byte < v.length ? strOf(v).charCodeAt(byte) : 0;
+  const old = cur & mask ? 1 : 0;
+  // Only a change (or a string made or grown) is a write, as in Redis.
+  if (v === undefined || byte >= v.length || old !== on) {
+    stringWriteRange(db, key, v, byte, String.fromCharCode(on ? cur | mask : cur & ~mask));
+    keyModified(db, key, NOTIFY_STRING, "setbit");
+    server.dirty++;
+  }
+  addReplyLongLong(c, old);
+}
+
+/* GETBIT key offset */
+function getbitCommand(c: Client): void {
+  const offset = parseBitOffsetOrReply(c, c.argv[2]);
+  if (offset === undefined) return;
+  const v = lookupReadOrReply(c, c.argv[1], "string", () => addReplyLongLong(c, 0));
+  if (v === undefined) return;
+  const byte = Math.floor(offset / 8);
+  addReplyLongLong(c, byte < v.length && strOf(v).charCodeAt(byte) & (1 << (7 - (offset % 8))) ? 1 : 0);
+}
+
+/** A BITCOUNT or BITPOS range over a string of `len` bytes: [start, end] in bytes, and with BIT
+ *  the masks of the bits of the first and last bytes that are outside it. Null after replying. */
+function bitRangeOrReply(c: Client, len: number, startArg: string, endArg: string | null, unit: string | null, forPos: boolean):
+  { start: number; end: number; firstMask: number; lastMask: number; isBit: boolean } | null {
+  let start = parseIntOrReply(c, startArg);
+  if (start === undefined) return null;
+  let isBit = false;
+  const parseUnit = () => {
+    if (unit === null) return true;
+    if (unit.toLowerCase() === "bit") isBit = true;
+    else if (unit.toLowerCase() !== "byte") { addReplyError(c, E.syntax); return false; }
+    return true;
+  };
+  let end: number;
+  if (forPos) {
+    if (!parseUnit()) return null;
+    if (endArg !== null) {
+      const e = parseIntOrReply(c, endArg);
+      if (e === undefined) return null;
+      end = e;
+    } else end = isBit ? len * 8 + 7 : len - 1;
+  } else {
+    const e = parseIntOrReply(c, endArg!);
+    if (e === undefined) return null;
+    end = e;
+    if (start < 0 && end < 0 && start > end) return { start: 1, end: 0, firstMask: 0, lastMask: 0, isBit };
+    if (!parseUnit()) return null;
+  }
+  const total = isBit ? len * 8 : len;
+  if (start < 0) start += total;
+  if (end < 0) end += total;
+  if (start < 0) start = 0;
+  if (end < 0) end = 0;
+  if (end >= total) end = total - 1;
+  let firstMask = 0, lastMask = 0;
+  if (isBit && start <= end) {
+    firstMask = ~((1 << (8 - (start & 7))) - 1) & 0xff;
+    lastMask = (1 << (7 - (end & 7))) - 1;
+    start = Math.floor(start / 8);
+    end = Math.floor(end / 8);
+  }
+  return { start, end, firstMask, lastMask, isBit };
+}
+
+/** Set bits in a byte, by table. */
+const POPCOUNT = Uint8Array.from({ length: 256 }, (_, i) => { let n = 0; for (let b = i; b; b >>= 1) n += b & 1; return n; });
+
+/* BITCOUNT key [start end [BYTE | BIT]] */
+function bitcountCommand(c: Client): void {
+  const v = lookupReadOrReply(c, c.argv[1], "string", () => addReplyLongLong(c, 0));
+  if (v === undefined) return;
+  const str = strOf(v), argc = c.argv.length;
+  let start = 0, end = str.length - 1, firstMask = 0, lastMask = 0;
+  if (argc === 4 || argc === 5) {
+    const r = bitRangeOrReply(c, str.length, c.argv[2], c.argv[3], argc === 5 ? c.argv[4] : null, false);
+    if (!r) return;
+    ({ start, end, firstMask, lastMask } = r);
+  } else if (argc !== 2) return addReplyError(c, E.syntax);
+  if (start > end) return addReplyLongLong(c, 0);
+  let count = 0;
+  for (let i = start; i <= end; i++) count += POPCOUNT[str.charCodeAt(i)];
+  // The bits of the edge bytes outside a BIT range are taken off again.
+  if (firstMask) count -= POPCOUNT[str.charCodeAt(start) & firstMask];
+  if (lastMask) count -= POPCOUNT[str.charCodeAt(end) & lastMask];
+  addReplyLongLong(c, count);
+}
+
+/** The position of the first `bit` in str[from, from + n), counting from `from`'s first bit; if
+ *  none, -1 when looking for a 1 and n * 8 (the zero padding after the end) for a 0. */
+function bitposIn(str: string, from: number, n: number, bit: number): number {
+  const skip = bit ? 0 : 0xff;
+  for (let i = 0; i < n; i++) {
+    const b = str.charCodeAt(from + i);
+    if (b === skip) continue;
+    for (let k = 0; k < 8; k++) if (((b >> (7 - k)) & 1) === bit) return i * 8 + k;
+  }
+  return bit ? -1 : n * 8;
+}
+
+/* BITPOS key bit [start [end [BYTE | BIT]]] */
+function bitposCommand(c: Client): void {
+  const bit = string2ll(c.argv[2]);
+  if (bit === null) return addReplyError(c, E.notInt);
+  if (bit !== 0 && bit !== 1) return addReplyError(c, "ERR The bit argument must be 1 or 0.");
+  const v = lookupKeyRead(cdb(c), c.argv[1]);
+  // A missing key is an endless run of zeros.
+  if (v === undefined) return addReplyLongLong(c, bit ? -1 : 0);
+  if (checkType(c, v, "string")) return;
+  const str = strOf(v), argc = c.argv.length;
+  let start = 0, end = str.length - 1, firstMask = 0, lastMask = 0;
+  const endGiven = argc >= 5;
+  if (argc >= 4 && argc <= 6) {
+    const r = bitRangeOrReply(c, str.length, c.argv[3], endGiven ? c.argv[4] : null, argc === 6 ? c.argv[5] : null, true);
+    if (!r) return;
+    ({ start, end, firstMask, lastMask } = r);
+  } else if (argc !== 3) return addReplyError(c, E.syntax);
+  if (start > end) return addReplyLongLong(c, -1);
+  // The edge bytes of a BIT range are searched with the bits outside it set to what is not
+  // looked for, then the bytes between.
+  const edge = (b: number, mask: number) => (bit ? b & ~mask : b | mask) & 0xff;
+  let bytes = end - start + 1, pos: number;
+  search: {
+    if (firstMask) {
+      let b = edge(str.charCodeAt(start), firstMask);
+      if (lastMask && bytes === 1) b = edge(b, lastMask);
+      pos = bitposIn(String.fromCharCode(b), 0, 1, bit);
+      if (bytes === 1 || (pos !== -1 && pos !== 8)) break search;
+      start++;
+      bytes--;
+    }
+    const middle = bytes - (lastMask ? 1 : 0);
+    if (middle > 0) {
+      pos = bitposIn(str, start, middle, bit);
+      if (bytes === middle || (pos !== -1 && pos !== middle * 8)) break search;
+      start += middle;
+      bytes -= middle;
+    }
+    pos = bitposIn(String.fromCharCode(edge(str.charCodeAt(end), lastMask)), 0, 1, bit);
+  }
+  // With an explicit end, a 0 past the range is not in it.
+  if (endGiven && bit === 0 && pos === bytes * 8) return addReplyLongLong(c, -1);
+  addReplyLongLong(c, pos !== -1 ? pos + start * 8 : -1);
+}
+
+/* BITOP AND|OR|XOR|NOT destkey key [key ...] */
+function bitopCommand(c: Client): void {
+  const op = c.argv[1].toLowerCase(), db = cdb(c), dest = c.argv[2], keys = c.argv.slice(3);
+  if (!["and", "or", "xor", "not"].includes(op)) return addReplyError(c, E.syntax);
+  if (op === "not" && keys.length !== 1) return addReplyError(c, "ERR BITOP NOT must be called with a single source key.");
+  const srcs: string[] = [];
+  for (const k of keys) {
+    const v = lookupKeyRead(db, k);
+    if (v === undefined) { srcs.push(""); continue; }
+    if (!isString(v)) return addReplyError(c, E.wrongType);
+    srcs.push(strOf(v));
+  }
+  const maxlen = Math.max(0, ...srcs.map((x) => x.length));
+  const out = Buffer.allocUnsafe(maxlen);
+  for (let j = 0; j < maxlen; j++) {
+    // Past its end a source reads as zero bytes.
+    let acc = j < srcs[0].length ? srcs[0].charCodeAt(j) : 0;
+    if (op === "not") acc = ~acc & 0xff;
+    for (let i = 1; i < srcs.length; i++) {
+      const b = j < srcs[i].length ? srcs[i].charCodeAt(j) : 0;
+      acc = op === "and" ? acc & b : op === "or" ? acc | b : acc ^ b;
+    }
+    out[j] = acc;
+  }
+  if (maxlen) {
+    setKey(db, dest, out.latin1Slice(0, maxlen));
+    keyModified(db, dest, NOTIFY_STRING, "set");
+    server.dirty++;
+  } else if (dbDelete(db, dest)) {
+    keyModified(db, dest, NOTIFY_GENERIC, "del");
+    server.dirty++;
+  }
+  addReplyLongLong(c, maxlen);
 }
 
 /** The body of INCR, DECR, INCRBY and DECRBY: exact 64-bit arithmetic, keeping the TTL. */
@@ -3879,6 +4084,13 @@ const STRING_COMMANDS: CommandRows[] = [
     ["decrby", 3, "write denyoom fast", 1, 1, 1, "string", decrbyCommand],
     ["incrbyfloat", 3, "write denyoom fast", 1, 1, 1, "string", incrbyfloatCommand],
     ["lcs", -3, "readonly", 1, 2, 1, "string", lcsCommand],
+  ] },
+  { group: "bitmap", specs: [
+    ["setbit", 4, "write denyoom", 1, 1, 1, "bitmap", setbitCommand],
+    ["getbit", 3, "readonly fast", 1, 1, 1, "bitmap", getbitCommand],
+    ["bitcount", -2, "readonly", 1, 1, 1, "bitmap", bitcountCommand],
+    ["bitpos", -3, "readonly", 1, 1, 1, "bitmap", bitposCommand],
+    ["bitop", -4, "write denyoom", 2, -1, 1, "bitmap", bitopCommand],
   ] },
 ];
 
@@ -9353,7 +9565,7 @@ const KEY_PERMS_EXCEPTIONS: Record<string, string> = {
     "pexpireat psetex restore rpush rpushx sadd setex setnx setrange srem unlink xack xadd xautoclaim xclaim xdel " +
     "xgroup|create xgroup|createconsumer xgroup|delconsumer xgroup|destroy xgroup|setid xsetid xtrim zadd zrem " +
     "zremrangebylex zremrangebyrank zremrangebyscore",
-  "w r": "sdiffstore sinterstore sunionstore zdiffstore zinterstore zrangestore zunionstore",
+  "w r": "bitop sdiffstore sinterstore sunionstore zdiffstore zinterstore zrangestore zunionstore",
   "rw w": "blmove brpoplpush lmove rename renamenx rpoplpush smove",
   "r w": "copy sort",
   "r": "xreadgroup",

@@ -435,6 +435,30 @@ const SUITES: Record<string, Script[]> = {
       "HELLO 2", "GET missing", "CONFIG GET maxmemory", "LCS k2 k3 IDX",
     ] },
   ],
+  Bitmaps: [
+    { name: "SETBIT and GETBIT", steps: [
+      "SETBIT b 7 1", "GET b", "GETBIT b 7", "GETBIT b 6", "GETBIT b 100", "SETBIT b 7 1", "SETBIT b 7 0", "GET b", "STRLEN b",
+      "SETBIT b 100 1", "STRLEN b", "GET b", "SETBIT b 0 1", "GETBIT b 0", "SETBIT b -1 1", "SETBIT b x 1", "SETBIT b 1 2", "SETBIT b 1 -1",
+      "SETBIT b 1 x", "SETBIT b 4294967296 1", "SETBIT b 4294967295 0", "GETBIT b -1", "GETBIT b x", "GETBIT missing 3", "GETBIT b 4294967296",
+      "SET s abc", "SETBIT s 1 1", "GET s", "SET n 12", "SETBIT n 6 1", "GET n", "RPUSH l a", "SETBIT l 1 1", "GETBIT l 1", "SETBIT big 40000 1",
+      "STRLEN big", "GETBIT big 40000", "SETBIT big 39999 1", "BITCOUNT big", "OBJECT ENCODING b",
+    ] },
+    { name: "BITCOUNT and BITPOS", steps: [
+      "SET s foobar", "BITCOUNT s", "BITCOUNT s 0 0", "BITCOUNT s 1 1", "BITCOUNT s 1 1 BYTE", "BITCOUNT s 5 30 BIT", "BITCOUNT s -1 -1",
+      "BITCOUNT s -5 -1 BIT", "BITCOUNT s -1 -5", "BITCOUNT s -1 -5 FOO", "BITCOUNT s 0 -1 FOO", "BITCOUNT s 0", "BITCOUNT s 0 1 BIT x",
+      "BITCOUNT s a 1", "BITCOUNT s 0 b", "BITCOUNT s 100 200", "BITCOUNT s 3 1", "BITCOUNT missing", "BITCOUNT missing 0 1 FOO",
+      "SET z ''", "BITCOUNT z", "SET ones \xff\xf0\x00", "BITPOS ones 0", "BITPOS ones 1", "BITPOS ones 0 1", "BITPOS ones 1 2",
+      "BITPOS ones 1 2 -1", "BITPOS ones 0 0 0", "BITPOS ones 0 0 -1 BIT", "BITPOS ones 1 7 15 BIT", "BITPOS ones 0 3 11 BIT", "BITPOS ones 0 12 BIT",
+      "BITPOS ones 1 20 23 BIT", "BITPOS ones 0 0 7 BIT", "BITPOS ones 2", "BITPOS ones x", "BITPOS ones 1 a", "BITPOS ones 1 0 b",
+      "BITPOS ones 1 0 1 FOO", "BITPOS ones 1 0 1 BIT x", "BITPOS missing 0", "BITPOS missing 1", "SET full \xff\xff", "BITPOS full 0",
+      "BITPOS full 0 0 -1", "BITPOS full 0 0 15 BIT", "BITPOS full 1 5 2", "BITPOS z 0", "BITPOS z 1", "RPUSH l a", "BITPOS l 1", "BITCOUNT l",
+    ] },
+    { name: "BITOP", steps: [
+      "SET a \x0f\xff", "SET b \xf0", "BITOP AND d a b", "GET d", "BITOP OR d a b", "GET d", "BITOP XOR d a b missing", "GET d",
+      "BITOP NOT d a", "GET d", "BITOP NOT d a b", "BITOP FOO d a", "BITOP AND d missing", "EXISTS d", "BITOP AND d missing",
+      "RPUSH l x", "BITOP OR d a l", "BITOP and d2 a", "GET d2", "BITOP", "BITOP AND d", "SET d x EX 100", "BITOP OR d a", "TTL d",
+    ] },
+  ],
   SORT: [
     { name: "numeric, ALPHA, DESC and LIMIT on lists, sets and sorted sets", steps: [
       "RPUSH l 3 1 2 10 -5 1.5 0x10 ' 7' inf", "SORT l", "SORT l DESC", "SORT l ALPHA", "SORT l ALPHA DESC",
