@@ -9,8 +9,8 @@
  * Flags and config files follow redis-server. Everything runs on one thread: a command runs to the
  * end before the next starts, as in Redis, so no data structure needs a lock.
  *
- * What it deliberately does not do (yet): cluster, TLS, bitmaps, geo and HyperLogLog. Commands
- * of those families answer Redis's unknown-command error.
+ * What it deliberately does not do (yet): cluster, TLS, geo and HyperLogLog. Commands of those
+ * families answer Redis's unknown-command error.
  *
  * The file is a book in three parts. Part I, the request path, is read in one sitting; each
  * chapter of Part II can be read alone; Part III holds what the chapters are built on. Every
@@ -29,7 +29,7 @@
  *     Pub/Sub — channels, patterns, shard channels
  *     Event loop — Bun.listen, serverCron, startServer
  *   Part II. Chapters
- *     Strings — SET ... LCS; JS strings, and RBytes for strings written in place
+ *     Strings — SET ... LCS, bitmaps (SETBIT ... BITFIELD); JS strings, and RBytes for strings written in place
  *     Lists — a ring-buffer deque; LPUSH ... LMPOP and the blocking forms
  *     Hashes — HSET ... HSCAN, and the random picks of HRANDFIELD/SRANDMEMBER/ZRANDMEMBER
  *     Sets — SADD ... SSCAN
@@ -3339,7 +3339,8 @@ function initServer(): RedbunServer {
 // A string value is a latin1 JS string (kept as bytes in its database's Arena while short), or
 // an RBytes once APPEND or SETRANGE make it long: bytes changed in place, as Redis's sds. Integer
 // commands (INCR ...) parse and format 64-bit integers exactly; INCRBYFLOAT computes in 80-bit
-// extended precision as Redis's long double.
+// extended precision as Redis's long double. Bitmaps (SETBIT ... BITFIELD) read and write a
+// string's bits, the first the most significant bit of its first byte.
 // ============================================================================================
 
 function isString(v: RValue): v is RString { return typeof v === "string" || v instanceof RBytes; }
@@ -3879,6 +3880,130 @@ function bitposCommand(c: Client): void {
   addReplyLongLong(c, pos !== -1 ? pos + start * 8 : -1);
 }
 
+/** A BITFIELD operation, parsed: GET, SET or INCRBY of a signed or unsigned field of `bits` at
+ *  bit `offset`, with the OVERFLOW mode in force when it was given. */
+interface BitfieldOp { op: "get" | "set" | "incrby"; signed: boolean; bits: number; offset: number; value: bigint; overflow: string }
+
+/** The field of `bits` at bit `offset` of buf (zero past its end), as an unsigned value. */
+function bitfieldRead(buf: Buffer, offset: number, bits: number): bigint {
+  let v = 0n;
+  for (let i = 0; i < bits; i++) {
+    const byte = (offset + i) >> 3;
+    v = (v << 1n) | BigInt(byte < buf.length ? (buf[byte] >> (7 - ((offset + i) & 7))) & 1 : 0);
+  }
+  return v;
+}
+
+/** Writes the low `bits` of v at bit `offset` of buf. */
+function bitfieldWrite(buf: Buffer, offset: number, bits: number, v: bigint): void {
+  for (let i = 0; i < bits; i++) {
+    const byte = (offset + i) >> 3, mask = 1 << (7 - ((offset + i) & 7));
+    if ((v >> BigInt(bits - 1 - i)) & 1n) buf[byte] |= mask;
+    else buf[byte] &= ~mask;
+  }
+}
+
+/** value + incr in a field of `bits` (Redis's check{Signed,Unsigned}BitfieldOverflow): the result,
+ *  or null when it overflows under FAIL. WRAP wraps it into the field, SAT clamps it. All in
+ *  64-bit two's complement, as the C code computes it. */
+function bitfieldAdd(signed: boolean, bits: number, value: bigint, incr: bigint, overflow: string): bigint | null {
+  const i64 = (x: bigint) => BigInt.asIntN(64, x), u64 = (x: bigint) => BigInt.asUintN(64, x);
+  const B = BigInt(bits);
+  const wrap = () => {
+    const sum = u64(value + incr);
+    if (!signed) return sum & ((1n << B) - 1n);
+    if (bits === 64) return i64(sum);
+    return (sum >> (B - 1n)) & 1n ? i64(sum | u64(-1n << B)) : sum & ((1n << B) - 1n);
+  };
+  let dir = 0;
+  if (signed) {
+    const max = (1n << (B - 1n)) - 1n, min = -max - 1n;
+    const maxincr = i64(u64(max) - u64(value)), minincr = i64(min - value);
+    if (value > max || (bits !== 64 && incr > maxincr) || (value >= 0n && incr > 0n && incr > maxincr)) dir = 1;
+    else if (value < min || (bits !== 64 && incr < minincr) || (value < 0n && incr < 0n && incr < minincr)) dir = -1;
+    if (!dir) return value + incr;
+    return overflow === "wrap" ? wrap() : overflow === "sat" ? (dir > 0 ? max : min) : null;
+  }
+  const max = (1n << B) - 1n, uvalue = u64(value);
+  if (uvalue > max || (incr > 0n && incr > i64(max - uvalue))) dir = 1;
+  else if (incr < 0n && incr < i64(-uvalue)) dir = -1;
+  if (!dir) return uvalue + incr;
+  return overflow === "wrap" ? wrap() : overflow === "sat" ? (dir > 0 ? max : 0n) : null;
+}
+
+/* BITFIELD key [GET type offset] [SET type offset value] [INCRBY type offset increment] [OVERFLOW WRAP|SAT|FAIL] ... */
+function bitfieldCommand(c: Client): void { bitfieldGeneric(c, false); }
+/* BITFIELD_RO key [GET type offset] ... */
+function bitfieldRoCommand(c: Client): void { bitfieldGeneric(c, true); }
+
+function bitfieldGeneric(c: Client, readonlyCommand: boolean): void {
+  const argv = c.argv, ops: BitfieldOp[] = [];
+  let overflow = "wrap", highestWrite = -1;
+  for (let j = 2; j < argv.length; j++) {
+    const sub = argv[j].toLowerCase(), left = argv.length - j - 1;
+    if (sub === "overflow" && left >= 1) {
+      overflow = argv[++j].toLowerCase();
+      if (!["wrap", "sat", "fail"].includes(overflow)) return addReplyError(c, "ERR Invalid OVERFLOW type specified");
+      continue;
+    }
+    if (!((sub === "get" && left >= 2) || ((sub === "set" || sub === "incrby") && left >= 3))) return addReplyError(c, E.syntax);
+    // The type: i1..i64 or u1..u63.
+    const t = argv[j + 1], signed = t[0] === "i", bits = string2ll(t.slice(1));
+    if ((t[0] !== "i" && t[0] !== "u") || bits === null || bits < 1 || bits > (signed ? 64 : 63)) {
+      return addReplyError(c, "ERR Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but i64 is.");
+    }
+    // The offset: in bits, or #n for the n-th field of this width.
+    const o = argv[j + 2], hash = o[0] === "#";
+    let offset = string2ll(hash ? o.slice(1) : o);
+    if (offset !== null && hash) offset *= bits;
+    if (offset === null || offset < 0 || (!c.isMaster && !c.isAof && Math.floor(offset / 8) >= hot.protoMaxBulkLen)) {
+      return addReplyError(c, "ERR bit offset is not an integer or out of range");
+    }
+    let value = 0n;
+    if (sub !== "get") {
+      highestWrite = Math.max(highestWrite, offset + bits - 1);
+      if (string2ll(argv[j + 3]) === null) return addReplyError(c, E.notInt);
+      value = BigInt(argv[j + 3]);
+    }
+    ops.push({ op: sub as BitfieldOp["op"], signed, bits, offset, value, overflow });
+    j += sub === "get" ? 2 : 3;
+  }
+  const db = cdb(c), key = argv[1];
+  let v: RValue | undefined;
+  if (highestWrite < 0) {
+    v = lookupKeyRead(db, key);
+    if (checkType(c, v, "string")) return;
+  } else {
+    if (readonlyCommand) return addReplyError(c, "ERR BITFIELD_RO only supports the GET subcommand");
+    v = lookupKeyWrite(db, key);
+    if (checkType(c, v, "string")) return;
+  }
+  // The bytes, grown with zeros to the farthest bit written.
+  const old = v === undefined ? "" : strOf(v);
+  const need = highestWrite < 0 ? old.length : Math.max(old.length, (highestWrite >> 3) + 1);
+  const buf = Buffer.alloc(need);
+  buf.latin1Write(old, 0);
+  const grown = highestWrite >= 0 && (v === undefined || need > old.length);
+  let changes = 0;
+  addReplyArrayLen(c, ops.length);
+  for (const op of ops) {
+    const raw = bitfieldRead(buf, op.offset, op.bits);
+    const current = op.signed ? BigInt.asIntN(op.bits, raw) : raw;
+    if (op.op === "get") { addReplyLongLong(c, current); continue; }
+    const next = op.op === "incrby" ? bitfieldAdd(op.signed, op.bits, current, op.value, op.overflow)
+      : bitfieldAdd(op.signed, op.bits, op.value, 0n, op.overflow);
+    if (next === null) { addReplyNull(c); continue; }
+    addReplyLongLong(c, op.op === "incrby" ? next : current);
+    bitfieldWrite(buf, op.offset, op.bits, BigInt.asUintN(op.bits, next));
+    if (grown || next !== current) changes++;
+  }
+  if (grown || changes) stringWriteRange(db, key, v as RString | undefined, 0, buf.latin1Slice(0, need));
+  if (changes) {
+    keyModified(db, key, NOTIFY_STRING, "setbit");
+    server.dirty += changes;
+  }
+}
+
 /* BITOP AND|OR|XOR|NOT destkey key [key ...] */
 function bitopCommand(c: Client): void {
   const op = c.argv[1].toLowerCase(), db = cdb(c), dest = c.argv[2], keys = c.argv.slice(3);
@@ -4091,6 +4216,8 @@ const STRING_COMMANDS: CommandRows[] = [
     ["bitcount", -2, "readonly", 1, 1, 1, "bitmap", bitcountCommand],
     ["bitpos", -3, "readonly", 1, 1, 1, "bitmap", bitposCommand],
     ["bitop", -4, "write denyoom", 2, -1, 1, "bitmap", bitopCommand],
+    ["bitfield", -2, "write denyoom", 1, 1, 1, "bitmap", bitfieldCommand],
+    ["bitfield_ro", -2, "readonly fast", 1, 1, 1, "bitmap", bitfieldRoCommand],
   ] },
 ];
 
