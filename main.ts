@@ -9,8 +9,8 @@
  * Flags and config files follow redis-server. Everything runs on one thread: a command runs to the
  * end before the next starts, as in Redis, so no data structure needs a lock.
  *
- * What it deliberately does not do (yet): cluster, TLS, geo and HyperLogLog. Commands of those
- * families answer Redis's unknown-command error.
+ * What it deliberately does not do (yet): cluster, TLS, HyperLogLog and geo searches. Commands
+ * of those families answer Redis's unknown-command error.
  *
  * The file is a book in three parts. Part I, the request path, is read in one sitting; each
  * chapter of Part II can be read alone; Part III holds what the chapters are built on. Every
@@ -34,6 +34,7 @@
  *     Hashes — HSET ... HSCAN, and the random picks of HRANDFIELD/SRANDMEMBER/ZRANDMEMBER
  *     Sets — SADD ... SSCAN
  *     Sorted sets — ZADD ... ZSCAN, BZPOPMIN/BZMPOP
+ *     Geo — positions as geohash scores in sorted sets; GEOADD, GEOPOS, GEODIST, GEOHASH
  *     Streams — entries in nodes, consumer groups with pending lists; XADD ... XINFO
  *     Keys — DEL, RENAME, COPY, EXPIRE, TTL, SCAN, SELECT, FLUSHALL, SORT ...
  *     Server — PING, HELLO, CLIENT, COMMAND, MONITOR, SLOWLOG, LATENCY, MEMORY, OBJECT, DEBUG, INFO ...
@@ -1835,7 +1836,7 @@ function registerCommands(group: string, specs: CommandSpec[], subs: Record<stri
 /** Builds the command table from every chapter's rows, once all of them are defined (the
  *  last statement before main runs). */
 function buildCommandTable(): void {
-  for (const rows of [CONFIG_COMMANDS, TRANSACTION_COMMANDS, PUBSUB_COMMANDS, STRING_COMMANDS, LIST_COMMANDS, HASH_COMMANDS, SET_COMMANDS, ZSET_COMMANDS, STREAM_COMMANDS, KEY_COMMANDS, SERVER_COMMANDS, ACL_COMMANDS, RDB_COMMANDS, AOF_COMMANDS, REPLICATION_COMMANDS, SCRIPTING_COMMANDS])
+  for (const rows of [CONFIG_COMMANDS, TRANSACTION_COMMANDS, PUBSUB_COMMANDS, STRING_COMMANDS, LIST_COMMANDS, HASH_COMMANDS, SET_COMMANDS, ZSET_COMMANDS, GEO_COMMANDS, STREAM_COMMANDS, KEY_COMMANDS, SERVER_COMMANDS, ACL_COMMANDS, RDB_COMMANDS, AOF_COMMANDS, REPLICATION_COMMANDS, SCRIPTING_COMMANDS])
     for (const { group, specs, subs } of rows) registerCommands(group, specs, subs);
   for (const [name, flagsOf] of Object.entries(COMMAND_FLAGS_OF)) commandTable.get(name)!.flagsOf = flagsOf;
 }
@@ -6054,6 +6055,165 @@ const ZSET_COMMANDS: CommandRows[] = [
     ["bzpopmin", -3, "write noscript blocking fast", 1, -2, 1, "sortedset", bzpopminCommand],
     ["bzpopmax", -3, "write noscript blocking fast", 1, -2, 1, "sortedset", bzpopmaxCommand],
     ["bzmpop", -5, "write blocking movablekeys", 0, 0, 0, "sortedset", bzmpopCommand],
+  ] },
+];
+
+// ============================================================================================
+// Geo
+//
+// Positions are sorted-set members whose score is the 52-bit geohash of their longitude and
+// latitude (26 bits each, interleaved, latitude in the even bits), over Redis's ranges: longitude
+// -180..180, latitude -85.05112878..85.05112878 (Web Mercator's). A position read back is the
+// centre of its cell. Not yet: GEOSEARCH, GEOSEARCHSTORE and the GEORADIUS family.
+// ============================================================================================
+
+const GEO_LAT_MIN = -85.05112878, GEO_LAT_MAX = 85.05112878, GEO_LONG_MIN = -180, GEO_LONG_MAX = 180;
+const GEO_STEP = 26; // bits per coordinate
+const EARTH_RADIUS_IN_METERS = 6372797.560856;
+
+/** The interleaved hash of (longitude, latitude) over the given latitude range (Redis's
+ *  geohashEncode): each offset scaled to 26 bits, truncated. */
+function geohashEncode(longitude: number, latitude: number, latMin = GEO_LAT_MIN, latMax = GEO_LAT_MAX): number {
+  const lat = Math.trunc(((latitude - latMin) / (latMax - latMin)) * 2 ** GEO_STEP);
+  const lon = Math.trunc(((longitude - GEO_LONG_MIN) / (GEO_LONG_MAX - GEO_LONG_MIN)) * 2 ** GEO_STEP);
+  // At the top of a range the offset is 2^26 itself: its bit lands above the 52, as in Redis.
+  let hash = 0;
+  for (let i = 0; i <= GEO_STEP; i++) hash += (((lat >>> i) & 1) + ((lon >>> i) & 1) * 2) * 2 ** (2 * i);
+  return hash;
+}
+
+/** The centre of a hash's cell as [longitude, latitude] (Redis's geohashDecodeToLongLatWGS84). */
+function geohashDecode(hash: number): [number, number] {
+  let lat = 0, lon = 0;
+  for (let i = 0; i <= GEO_STEP; i++) {
+    const pair = Math.floor(hash / 2 ** (2 * i)) % 4;
+    lat += (pair & 1) * 2 ** i;
+    lon += (pair >> 1) * 2 ** i;
+  }
+  const scale = 2 ** GEO_STEP, latScale = GEO_LAT_MAX - GEO_LAT_MIN, lonScale = GEO_LONG_MAX - GEO_LONG_MIN;
+  const latMinC = GEO_LAT_MIN + (lat / scale) * latScale, latMaxC = GEO_LAT_MIN + ((lat + 1) / scale) * latScale;
+  const lonMinC = GEO_LONG_MIN + (lon / scale) * lonScale, lonMaxC = GEO_LONG_MIN + ((lon + 1) / scale) * lonScale;
+  const clamp = (x: number, lo: number, hi: number) => Math.min(Math.max(x, lo), hi);
+  return [clamp((lonMinC + lonMaxC) / 2, GEO_LONG_MIN, GEO_LONG_MAX), clamp((latMinC + latMaxC) / 2, GEO_LAT_MIN, GEO_LAT_MAX)];
+}
+
+/** Great-circle distance in meters (Redis's geohashGetDistance: haversine, or the latitude
+ *  difference alone when the longitudes are the same). */
+function geoDistance(lon1: number, lat1: number, lon2: number, lat2: number): number {
+  const rad = (d: number) => d * (Math.PI / 180);
+  const v = Math.sin((rad(lon2) - rad(lon1)) / 2);
+  if (v === 0) return EARTH_RADIUS_IN_METERS * Math.abs(rad(lat2) - rad(lat1));
+  const u = Math.sin((rad(lat2) - rad(lat1)) / 2);
+  const a = u * u + Math.cos(rad(lat1)) * Math.cos(rad(lat2)) * v * v;
+  return 2 * EARTH_RADIUS_IN_METERS * Math.asin(Math.sqrt(a));
+}
+
+/** A member's position, or null when the key or the member is missing. */
+function geoMemberPosition(z: RZSet | undefined, member: string): [number, number] | null {
+  const score = z?.dict.get(member);
+  return score === undefined ? null : geohashDecode(score);
+}
+
+/* GEOADD key [NX | XX] [CH] longitude latitude member [longitude latitude member ...] */
+function geoaddCommand(c: Client): void {
+  const argv = c.argv;
+  let nx = false, xx = false, idx = 2;
+  for (; idx < argv.length; idx++) {
+    const opt = argv[idx].toLowerCase();
+    if (opt === "nx") nx = true;
+    else if (opt === "xx") xx = true;
+    else if (opt !== "ch") break;
+  }
+  if ((argv.length - idx) % 3 || (nx && xx)) return addReplyError(c, E.syntax);
+  // The work is ZADD's, of the members' hashes as scores; replicas and the AOF get that ZADD.
+  const zadd = ["zadd", ...argv.slice(1, idx)];
+  for (let i = idx; i < argv.length; i += 3) {
+    const lon = string2d(argv[i]), lat = string2d(argv[i + 1]);
+    if (lon === null || lat === null || Number.isNaN(lon) || Number.isNaN(lat)) return addReplyError(c, E.notFloat);
+    if (lon < GEO_LONG_MIN || lon > GEO_LONG_MAX || lat < GEO_LAT_MIN || lat > GEO_LAT_MAX) {
+      return addReplyError(c, `ERR invalid longitude,latitude pair ${lon.toFixed(6)},${lat.toFixed(6)}`);
+    }
+    zadd.push(String(geohashEncode(lon, lat)), argv[i + 2]);
+  }
+  c.argv = zadd;
+  try {
+    zaddGeneric(c, 0);
+  } finally {
+    c.argv = argv;
+  }
+  c.propArgv = zadd;
+}
+
+/* GEOPOS key [member ...] */
+function geoposCommand(c: Client): void {
+  const z = lookupKeyRead(cdb(c), c.argv[1]);
+  if (checkType(c, z, "zset")) return;
+  addReplyArrayLen(c, c.argv.length - 2);
+  for (let i = 2; i < c.argv.length; i++) {
+    const xy = geoMemberPosition(z, c.argv[i]);
+    if (!xy) { addReplyNullArray(c); continue; }
+    addReplyArrayLen(c, 2);
+    addReplyHumanDouble(c, xy[0]);
+    addReplyHumanDouble(c, xy[1]);
+  }
+}
+
+/** A coordinate as Redis's addReplyHumanLongDouble writes it: 17 decimals, trailing zeros off;
+ *  a bulk string in RESP2, a double in RESP3. */
+function addReplyHumanDouble(c: Client, d: number): void {
+  let s = d.toFixed(17);
+  if (s.includes(".")) s = s.replace(/0+$/, "").replace(/\.$/, "");
+  if (c.resp === 2) addReplyBulk(c, s);
+  else addReplyProto(c, `,${s}\r\n`);
+}
+
+/** Meters per unit of a unit argument, or undefined after replying Redis's error. */
+function geoUnitOrReply(c: Client, unit: string): number | undefined {
+  const u = unit.toLowerCase();
+  const perUnit = u === "m" ? 1 : u === "km" ? 1000 : u === "ft" ? 0.3048 : u === "mi" ? 1609.34 : undefined;
+  if (perUnit === undefined) addReplyError(c, "ERR unsupported unit provided. please use M, KM, FT, MI");
+  return perUnit;
+}
+
+/* GEODIST key member1 member2 [M | KM | FT | MI] */
+function geodistCommand(c: Client): void {
+  let perUnit = 1;
+  if (c.argv.length === 5) {
+    const u = geoUnitOrReply(c, c.argv[4]);
+    if (u === undefined) return;
+    perUnit = u;
+  } else if (c.argv.length > 5) return addReplyError(c, E.syntax);
+  const z = lookupReadOrReply(c, c.argv[1], "zset", () => addReplyNull(c));
+  if (!z) return;
+  const a = geoMemberPosition(z, c.argv[2]), b = geoMemberPosition(z, c.argv[3]);
+  if (!a || !b) return addReplyNull(c);
+  addReplyBulk(c, (geoDistance(a[0], a[1], b[0], b[1]) / perUnit).toFixed(4));
+}
+
+/* GEOHASH key [member ...]: the standard 11-character geohash, over latitudes -90..90. */
+function geohashCommand(c: Client): void {
+  const alphabet = "0123456789bcdefghjkmnpqrstuvwxyz";
+  const z = lookupKeyRead(cdb(c), c.argv[1]);
+  if (checkType(c, z, "zset")) return;
+  addReplyArrayLen(c, c.argv.length - 2);
+  for (let i = 2; i < c.argv.length; i++) {
+    const xy = geoMemberPosition(z, c.argv[i]);
+    if (!xy) { addReplyNull(c); continue; }
+    const hash = geohashEncode(xy[0], xy[1], -90, 90);
+    let out = "";
+    // 52 bits make ten characters; the eleventh is taken as zero bits.
+    for (let j = 0; j < 11; j++) out += alphabet[j === 10 ? 0 : Math.floor(hash / 2 ** (52 - (j + 1) * 5)) % 32];
+    addReplyBulk(c, out);
+  }
+}
+
+/** This chapter's rows of the command table (see Dispatch). */
+const GEO_COMMANDS: CommandRows[] = [
+  { group: "geo", specs: [
+    ["geoadd", -5, "write denyoom", 1, 1, 1, "geo", geoaddCommand],
+    ["geopos", -2, "readonly", 1, 1, 1, "geo", geoposCommand],
+    ["geodist", -4, "readonly", 1, 1, 1, "geo", geodistCommand],
+    ["geohash", -2, "readonly", 1, 1, 1, "geo", geohashCommand],
   ] },
 ];
 

@@ -473,6 +473,21 @@ const SUITES: Record<string, Script[]> = {
       "RPUSH l x", "BITOP OR d a l", "BITOP and d2 a", "GET d2", "BITOP", "BITOP AND d", "SET d x EX 100", "BITOP OR d a", "TTL d",
     ] },
   ],
+  Geo: [
+    { name: "GEOADD, GEOPOS, GEODIST, GEOHASH", steps: [
+      "GEOADD Sicily 13.361389 38.115556 Palermo 15.087269 37.502669 Catania", "GEOPOS Sicily Palermo Catania NonExisting",
+      "GEODIST Sicily Palermo Catania", "GEODIST Sicily Palermo Catania km", "GEODIST Sicily Palermo Catania MI", "GEODIST Sicily Palermo Catania ft",
+      "GEODIST Sicily Palermo Catania yards", "GEODIST Sicily Palermo nope", "GEODIST nokey a b", "GEODIST Sicily Palermo Catania km x",
+      "GEOHASH Sicily Palermo Catania nope", "GEOHASH nokey a", "GEOPOS nokey a", "ZRANGE Sicily 0 -1 WITHSCORES",
+      "GEOADD Sicily 13.361389 38.115556 Palermo", "GEOADD Sicily CH 13.5 38.1 Palermo", "GEOADD Sicily NX 1 1 Palermo 2 2 New",
+      "GEOADD Sicily XX CH 3 3 Palermo 4 4 Other", "GEOADD Sicily NX XX 1 1 a", "GEOADD Sicily 1 1", "GEOADD Sicily 200 10 x",
+      "GEOADD Sicily 10 86 x", "GEOADD Sicily 10 -85.06 x", "GEOADD Sicily abc 10 x", "GEOADD Sicily 10 nan x", "GEOADD Sicily 10",
+      "GEOADD edge 180 85.05112878 ne -180 -85.05112878 sw 0 0 zero -0.0000001 0.0000001 tiny", "GEOPOS edge ne sw zero tiny",
+      "GEOHASH edge ne sw zero tiny", "GEODIST edge ne sw", "GEODIST edge zero tiny", "GEOADD edge 10 20 same 10 50 same2", "GEODIST edge same same2",
+      "SET str x", "GEOADD str 1 1 a", "GEOPOS str a", "GEODIST str a b", "GEOHASH str a", "GEOPOS Sicily", "GEOHASH Sicily",
+      "HELLO 3", "GEOPOS Sicily Palermo nope", "GEODIST Sicily Palermo Catania", "HELLO 2",
+    ] },
+  ],
   SORT: [
     { name: "numeric, ALPHA, DESC and LIMIT on lists, sets and sorted sets", steps: [
       "RPUSH l 3 1 2 10 -5 1.5 0x10 ' 7' inf", "SORT l", "SORT l DESC", "SORT l ALPHA", "SORT l ALPHA DESC",
