@@ -2155,6 +2155,15 @@ function parseIntOrReply(c: Client, s: string, msg = E.notInt): number | undefin
   return v;
 }
 
+/** LIMIT's offset and count, the two arguments after argv[j] (ZRANGE, SORT); undefined after
+ *  replying that one is not an integer. */
+function parseLimitOrReply(c: Client, j: number): [offset: number, count: number] | undefined {
+  const offset = parseIntOrReply(c, c.argv[j + 1]);
+  if (offset === undefined) return undefined;
+  const count = parseIntOrReply(c, c.argv[j + 2]);
+  return count === undefined ? undefined : [offset, count];
+}
+
 /** As getIntFromObjectOrReply: a 32-bit signed integer. */
 function parseInt32OrReply(c: Client, s: string, msg?: string): number | undefined {
   return parseRangeIntOrReply(c, s, -2147483648n, 2147483647n, msg);
@@ -5644,12 +5653,9 @@ function zrangeGeneric(c: Client, argStart: number, dstkey: string | null, range
     const left = argv.length - j - 1;
     if (dstkey === null && opt === "withscores") withScores = true;
     else if (opt === "limit" && left >= 2) {
-      const o = parseIntOrReply(c, argv[j + 1]);
-      if (o === undefined) return;
-      const l = parseIntOrReply(c, argv[j + 2]);
-      if (l === undefined) return;
-      offset = o;
-      limit = l;
+      const l = parseLimitOrReply(c, j);
+      if (!l) return;
+      [offset, limit] = l;
       j += 2;
     } else if (reverse === null && opt === "rev") reverse = true;
     else if (rangeType === "auto" && opt === "bylex") rangeType = "lex";
@@ -8140,12 +8146,9 @@ function sortGenericCommand(c: Client, readonly: boolean): void {
     else if (opt === "desc") desc = true;
     else if (opt === "alpha") alpha = true;
     else if (opt === "limit" && left >= 2) {
-      const a = parseIntOrReply(c, argv[j + 1]);
-      if (a === undefined) return;
-      const b = parseIntOrReply(c, argv[j + 2]);
-      if (b === undefined) return;
-      limitStart = a;
-      limitCount = b;
+      const l = parseLimitOrReply(c, j);
+      if (!l) return;
+      [limitStart, limitCount] = l;
       j += 2;
     } else if (!readonly && opt === "store" && left >= 1) storeKey = argv[++j];
     else if (opt === "by" && left >= 1) {
