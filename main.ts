@@ -9,8 +9,8 @@
  * Flags and config files follow redis-server. Everything runs on one thread: a command runs to the
  * end before the next starts, as in Redis, so no data structure needs a lock.
  *
- * What it deliberately does not do (yet): cluster, TLS, HyperLogLog and geo searches. Commands
- * of those families answer Redis's unknown-command error.
+ * What it deliberately does not do (yet): cluster, TLS and HyperLogLog. Commands of those
+ * families answer Redis's unknown-command error.
  *
  * The file is a book in three parts. Part I, the request path, is read in one sitting; each
  * chapter of Part II can be read alone; Part III holds what the chapters are built on. Every
@@ -34,7 +34,7 @@
  *     Hashes — HSET ... HSCAN, and the random picks of HRANDFIELD/SRANDMEMBER/ZRANDMEMBER
  *     Sets — SADD ... SSCAN
  *     Sorted sets — ZADD ... ZSCAN, BZPOPMIN/BZMPOP
- *     Geo — positions as geohash scores in sorted sets; GEOADD, GEOPOS, GEODIST, GEOHASH
+ *     Geo — positions as geohash scores in sorted sets; GEOADD ... GEOHASH, GEOSEARCH and GEORADIUS
  *     Streams — entries in nodes, consumer groups with pending lists; XADD ... XINFO
  *     Keys — DEL, RENAME, COPY, EXPIRE, TTL, SCAN, SELECT, FLUSHALL, SORT ...
  *     Server — PING, HELLO, CLIENT, COMMAND, MONITOR, SLOWLOG, LATENCY, MEMORY, OBJECT, DEBUG, INFO ...
@@ -48,6 +48,7 @@
  *     Skiplist — Redis's skiplist with spans, nodes in one buffer block each
  *     Listpack sizes — the bytes Redis's listpacks take, for stream nodes
  *     Long double — 80-bit arithmetic for INCRBYFLOAT
+ *     Partial quicksort — Redis's pqsort, whose order of ties SORT ... LIMIT and GEOSEARCH ... COUNT show
  *     CRC64 and LZF — the RDB format's checksum and compression
  *     main — the command-line entry point
  *
@@ -6070,48 +6071,127 @@ const ZSET_COMMANDS: CommandRows[] = [
 // Positions are sorted-set members whose score is the 52-bit geohash of their longitude and
 // latitude (26 bits each, interleaved, latitude in the even bits), over Redis's ranges: longitude
 // -180..180, latitude -85.05112878..85.05112878 (Web Mercator's). A position read back is the
-// centre of its cell. Not yet: GEOSEARCH, GEOSEARCHSTORE and the GEORADIUS family.
+// centre of its cell. Searches look in the cell around the centre and its neighbours.
 // ============================================================================================
 
 const GEO_LAT_MIN = -85.05112878, GEO_LAT_MAX = 85.05112878, GEO_LONG_MIN = -180, GEO_LONG_MAX = 180;
 const GEO_STEP = 26; // bits per coordinate
 const EARTH_RADIUS_IN_METERS = 6372797.560856;
+const MERCATOR_MAX = 20037726.37;
+const DEG_TO_RAD = Math.PI / 180;
 
-/** The interleaved hash of (longitude, latitude) over the given latitude range (Redis's
- *  geohashEncode): each offset scaled to 26 bits, truncated. */
-function geohashEncode(longitude: number, latitude: number, latMin = GEO_LAT_MIN, latMax = GEO_LAT_MAX): number {
-  const lat = Math.trunc(((latitude - latMin) / (latMax - latMin)) * 2 ** GEO_STEP);
-  const lon = Math.trunc(((longitude - GEO_LONG_MIN) / (GEO_LONG_MAX - GEO_LONG_MIN)) * 2 ** GEO_STEP);
-  // At the top of a range the offset is 2^26 itself: its bit lands above the 52, as in Redis.
-  let hash = 0;
-  for (let i = 0; i <= GEO_STEP; i++) hash += (((lat >>> i) & 1) + ((lon >>> i) & 1) * 2) * 2 ** (2 * i);
-  return hash;
+// --- The grid. At `step` bits per coordinate the world is 2^step by 2^step cells; a cell is named
+// by its latitude and longitude indexes, and its hash interleaves them (latitude in the even bits).
+// Hashes are kept as doubles: a stored score is one, and 52 bits fit. Indexes are below 2^32, so
+// interleaving works on 16-bit halves with 32-bit integer arithmetic.
+
+/** A cell of the grid at `step` bits per coordinate. */
+interface GeoCell { lat: number; lon: number; step: number }
+
+/** The low 16 bits of x spread to the even bits of a 32-bit word. */
+function geoSpread16(x: number): number {
+  x &= 0xffff;
+  x = (x | (x << 8)) & 0x00ff00ff;
+  x = (x | (x << 4)) & 0x0f0f0f0f;
+  x = (x | (x << 2)) & 0x33333333;
+  return (x | (x << 1)) & 0x55555555;
 }
 
-/** The centre of a hash's cell as [longitude, latitude] (Redis's geohashDecodeToLongLatWGS84). */
-function geohashDecode(hash: number): [number, number] {
-  let lat = 0, lon = 0;
-  for (let i = 0; i <= GEO_STEP; i++) {
-    const pair = Math.floor(hash / 2 ** (2 * i)) % 4;
-    lat += (pair & 1) * 2 ** i;
-    lon += (pair >> 1) * 2 ** i;
+/** The even bits of a 32-bit word packed into 16. */
+function geoSqueeze16(x: number): number {
+  x &= 0x55555555;
+  x = (x | (x >>> 1)) & 0x33333333;
+  x = (x | (x >>> 2)) & 0x0f0f0f0f;
+  x = (x | (x >>> 4)) & 0x00ff00ff;
+  return (x | (x >>> 8)) & 0x0000ffff;
+}
+
+/** A cell's hash: its indexes interleaved, as a double (rounded, as C's uint64 to double, in the
+ *  one corner cell whose overflow bits reach past 2^53). */
+function geoCellBits(cell: GeoCell): number {
+  const lo = (geoSpread16(cell.lat) | (geoSpread16(cell.lon) << 1)) >>> 0;
+  const hi = (geoSpread16(cell.lat >>> 16) | (geoSpread16(cell.lon >>> 16) << 1)) >>> 0;
+  return hi * 4294967296 + lo;
+}
+
+/** The cell holding (longitude, latitude), over the given latitude range (Redis's geohashEncode):
+ *  each offset scaled to 2^step and truncated. At the top of a range the index is 2^step itself,
+ *  one bit above the grid, as in Redis. */
+function geoCellOf(longitude: number, latitude: number, step: number, latMin = GEO_LAT_MIN, latMax = GEO_LAT_MAX): GeoCell {
+  const lat = Math.trunc(((latitude - latMin) / (latMax - latMin)) * 2 ** step);
+  const lon = Math.trunc(((longitude - GEO_LONG_MIN) / (GEO_LONG_MAX - GEO_LONG_MIN)) * 2 ** step);
+  return { lat, lon, step };
+}
+
+/** The 52-bit score of (longitude, latitude). */
+function geohashEncode(longitude: number, latitude: number): number {
+  return geoCellBits(geoCellOf(longitude, latitude, GEO_STEP));
+}
+
+/** A score as C's (uint64_t) cast of it, in two 32-bit words [hi, lo]. Scores GEOADD wrote are
+ *  below 2^53; anything else a ZADD put there goes the slow way. */
+function geoScoreWords(score: number): [number, number] {
+  if (score >= 0 && score < 2 ** 53) {
+    const hi = Math.floor(score / 4294967296);
+    return [hi, Math.floor(score - hi * 4294967296)];
   }
-  const scale = 2 ** GEO_STEP, latScale = GEO_LAT_MAX - GEO_LAT_MIN, lonScale = GEO_LONG_MAX - GEO_LONG_MIN;
-  const latMinC = GEO_LAT_MIN + (lat / scale) * latScale, latMaxC = GEO_LAT_MIN + ((lat + 1) / scale) * latScale;
-  const lonMinC = GEO_LONG_MIN + (lon / scale) * lonScale, lonMaxC = GEO_LONG_MIN + ((lon + 1) / scale) * lonScale;
+  let v: bigint;
+  if (score < 0) v = score >= -(2 ** 63) ? BigInt.asUintN(64, BigInt(Math.trunc(score))) : 1n << 63n;
+  else v = score < 2 ** 64 ? BigInt(score) : 0n;
+  return [Number(v >> 32n), Number(v & 0xffffffffn)];
+}
+
+/** The cell a score names, at full precision. */
+function geoCellOfScore(score: number): GeoCell {
+  const [hi, lo] = geoScoreWords(score);
+  const lat = (geoSqueeze16(lo) | (geoSqueeze16(hi) << 16)) >>> 0;
+  const lon = (geoSqueeze16(lo >>> 1) | (geoSqueeze16(hi >>> 1) << 16)) >>> 0;
+  return { lat, lon, step: GEO_STEP };
+}
+
+/** A cell's edges, [lonMin, lonMax, latMin, latMax] (Redis's geohashDecode). */
+function geoCellArea(cell: GeoCell): [number, number, number, number] {
+  const scale = 2 ** cell.step, latScale = GEO_LAT_MAX - GEO_LAT_MIN, lonScale = GEO_LONG_MAX - GEO_LONG_MIN;
+  // The index is a uint32 in C: one past the largest wraps to 0.
+  return [
+    GEO_LONG_MIN + (cell.lon / scale) * lonScale, GEO_LONG_MIN + (((cell.lon + 1) >>> 0) / scale) * lonScale,
+    GEO_LAT_MIN + (cell.lat / scale) * latScale, GEO_LAT_MIN + (((cell.lat + 1) >>> 0) / scale) * latScale,
+  ];
+}
+
+/** The centre of a score's cell as [longitude, latitude] (Redis's decodeGeohash). */
+function geohashDecode(score: number): [number, number] {
+  const [lonMin, lonMax, latMin, latMax] = geoCellArea(geoCellOfScore(score));
   const clamp = (x: number, lo: number, hi: number) => Math.min(Math.max(x, lo), hi);
-  return [clamp((lonMinC + lonMaxC) / 2, GEO_LONG_MIN, GEO_LONG_MAX), clamp((latMinC + latMaxC) / 2, GEO_LAT_MIN, GEO_LAT_MAX)];
+  return [clamp((lonMin + lonMax) / 2, GEO_LONG_MIN, GEO_LONG_MAX), clamp((latMin + latMax) / 2, GEO_LAT_MIN, GEO_LAT_MAX)];
 }
 
 /** Great-circle distance in meters (Redis's geohashGetDistance: haversine, or the latitude
  *  difference alone when the longitudes are the same). */
 function geoDistance(lon1: number, lat1: number, lon2: number, lat2: number): number {
-  const rad = (d: number) => d * (Math.PI / 180);
-  const v = Math.sin((rad(lon2) - rad(lon1)) / 2);
-  if (v === 0) return EARTH_RADIUS_IN_METERS * Math.abs(rad(lat2) - rad(lat1));
-  const u = Math.sin((rad(lat2) - rad(lat1)) / 2);
-  const a = u * u + Math.cos(rad(lat1)) * Math.cos(rad(lat2)) * v * v;
+  const v = Math.sin((lon2 * DEG_TO_RAD - lon1 * DEG_TO_RAD) / 2);
+  if (v === 0) return geoLatDistance(lat1, lat2);
+  const lat1r = lat1 * DEG_TO_RAD, lat2r = lat2 * DEG_TO_RAD;
+  const u = Math.sin((lat2r - lat1r) / 2);
+  const a = u * u + Math.cos(lat1r) * Math.cos(lat2r) * v * v;
   return 2 * EARTH_RADIUS_IN_METERS * Math.asin(Math.sqrt(a));
+}
+
+/** The distance along a meridian between two latitudes. */
+function geoLatDistance(lat1: number, lat2: number): number {
+  return EARTH_RADIUS_IN_METERS * Math.abs(lat2 * DEG_TO_RAD - lat1 * DEG_TO_RAD);
+}
+
+/** A distance as Redis's addReplyDoubleDistance prints it: rounded half to even at 4 decimals
+ *  after scaling by 10^4 (fixedpoint_d2string), which is not always toFixed(4)'s rounding. */
+function geoFormatDistance(d: number): string {
+  if (d === 0) return "0.0000";
+  const x = d * 10000;
+  let v = Math.floor(x);
+  const frac = x - v;
+  if (frac > 0.5 || (frac === 0.5 && v % 2 !== 0)) v++;
+  const digits = BigInt(Math.abs(v)).toString().padStart(5, "0");
+  return (v < 0 ? "-" : "") + digits.slice(0, -4) + "." + digits.slice(-4);
 }
 
 /** A member's position, or null when the key or the member is missing. */
@@ -6193,7 +6273,7 @@ function geodistCommand(c: Client): void {
   if (!z) return;
   const a = geoMemberPosition(z, c.argv[2]), b = geoMemberPosition(z, c.argv[3]);
   if (!a || !b) return addReplyNull(c);
-  addReplyBulk(c, (geoDistance(a[0], a[1], b[0], b[1]) / perUnit).toFixed(4));
+  addReplyBulk(c, geoFormatDistance(geoDistance(a[0], a[1], b[0], b[1]) / perUnit));
 }
 
 /* GEOHASH key [member ...]: the standard 11-character geohash, over latitudes -90..90. */
@@ -6205,13 +6285,338 @@ function geohashCommand(c: Client): void {
   for (let i = 2; i < c.argv.length; i++) {
     const xy = geoMemberPosition(z, c.argv[i]);
     if (!xy) { addReplyNull(c); continue; }
-    const hash = geohashEncode(xy[0], xy[1], -90, 90);
+    const hash = geoCellBits(geoCellOf(xy[0], xy[1], GEO_STEP, -90, 90));
     let out = "";
     // 52 bits make ten characters; the eleventh is taken as zero bits.
     for (let j = 0; j < 11; j++) out += alphabet[j === 10 ? 0 : Math.floor(hash / 2 ** (52 - (j + 1) * 5)) % 32];
     addReplyBulk(c, out);
   }
 }
+
+// --- Searching. GEOSEARCH and the GEORADIUS family look in nine cells, the one holding the centre
+// and its eight neighbours, at a cell size chosen from the radius (Redis's
+// geohashCalculateAreasByShapeWGS84); each cell is a range of scores. Unsorted results come in
+// that walk's order, and ANY stops it early, so the walk is Redis's, cell for cell.
+
+/** What to search: around (lon, lat), within `radius` or within a `width` by `height` box, in
+ *  units of `perUnit` meters. */
+interface GeoShape { lon: number; lat: number; box: boolean; radius: number; width: number; height: number; perUnit: number }
+
+/** A point found: its member and score, its decoded position, its distance in meters. */
+interface GeoPoint { member: string; score: number; lon: number; lat: number; dist: number }
+
+/** The grid step whose cells are about the size of the radius (geohashEstimateStepsByRadius). */
+function geoStepForRadius(meters: number, lat: number): number {
+  if (meters === 0) return 26;
+  let step = 1;
+  while (meters < MERCATOR_MAX) { meters *= 2; step++; }
+  step -= 2; // so that the radius fits in most cases
+  // Meridians converge towards the poles: bigger cells there.
+  if (lat > 66 || lat < -66) { step--; if (lat > 80 || lat < -80) step--; }
+  return Math.min(Math.max(step, 1), 26);
+}
+
+/** The shape's bounding box, [lonMin, latMin, lonMax, latMax] (geohashBoundingBox); the
+ *  longitude span is the one at the edge nearer the pole, where it is widest. */
+function geoBoundingBox(s: GeoShape): [number, number, number, number] {
+  const height = s.perUnit * (s.box ? s.height / 2 : s.radius);
+  const width = s.perUnit * (s.box ? s.width / 2 : s.radius);
+  const latDelta = height / EARTH_RADIUS_IN_METERS / DEG_TO_RAD;
+  const lonDeltaTop = width / EARTH_RADIUS_IN_METERS / Math.cos((s.lat + latDelta) * DEG_TO_RAD) / DEG_TO_RAD;
+  const lonDeltaBottom = width / EARTH_RADIUS_IN_METERS / Math.cos((s.lat - latDelta) * DEG_TO_RAD) / DEG_TO_RAD;
+  const lonDelta = s.lat < 0 ? lonDeltaBottom : lonDeltaTop;
+  return [s.lon - lonDelta, s.lat - latDelta, s.lon + lonDelta, s.lat + latDelta];
+}
+
+/** A cell's neighbour, dLon cells east and dLat north, wrapping around the grid. Redis's
+ *  geohash_move_x/y mask only the coordinate that moves, so the other keeps an overflow bit. */
+function geoNeighbour(cell: GeoCell, dLon: number, dLat: number): GeoCell {
+  const size = 2 ** cell.step;
+  const move = (i: number, d: number) => (d === 0 ? i : (((i + d) % size) + size) % size);
+  return { lat: move(cell.lat, dLat), lon: move(cell.lon, dLon), step: cell.step };
+}
+
+/** The cell around (lon, lat) at `step` and its neighbours, in Redis's order: centre, N, S, E, W,
+ *  NE, NW, SE, SW. */
+function geoNineCells(lon: number, lat: number, step: number): (GeoCell | null)[] {
+  const c = geoCellOf(lon, lat, step);
+  const n = (dLon: number, dLat: number) => geoNeighbour(c, dLon, dLat);
+  return [c, n(0, 1), n(0, -1), n(1, 0), n(-1, 0), n(1, 1), n(-1, 1), n(1, -1), n(-1, -1)];
+}
+
+/** The cells a search looks in: the nine around the centre, null where a neighbour cannot hold
+ *  a match. */
+function geoSearchCells(s: GeoShape): (GeoCell | null)[] {
+  const [minLon, minLat, maxLon, maxLat] = geoBoundingBox(s);
+  const halfW = s.width / 2, halfH = s.height / 2;
+  const meters = (s.box ? Math.sqrt(halfW * halfW + halfH * halfH) : s.radius) * s.perUnit;
+  let step = geoStepForRadius(meters, s.lat);
+  let cells = geoNineCells(s.lon, s.lat, step);
+  // When the box reaches past a side neighbour the cells are too small: one step bigger.
+  const north = geoCellArea(cells[1]!), south = geoCellArea(cells[2]!), east = geoCellArea(cells[3]!), west = geoCellArea(cells[4]!);
+  if (step > 1 && (north[3] < maxLat || south[2] > minLat || east[1] < maxLon || west[0] > minLon)) {
+    cells = geoNineCells(s.lon, s.lat, --step);
+  }
+  if (step >= 2) {
+    const [lonMin, lonMax, latMin, latMax] = geoCellArea(cells[0]!);
+    const drop = (...which: number[]) => { for (const i of which) cells[i] = null; };
+    if (latMin < minLat) drop(2, 8, 7); // south, south-west, south-east
+    if (latMax > maxLat) drop(1, 5, 6); // north, north-east, north-west
+    if (lonMin < minLon) drop(4, 8, 6); // west, south-west, north-west
+    if (lonMax > maxLon) drop(3, 7, 5); // east, south-east, north-east
+  }
+  return cells;
+}
+
+/** The points of z within the shape, in the order Redis finds them; with a limit (ANY), stops
+ *  once that many are found. */
+function geoSearch(z: RZSet, s: GeoShape, limit: number): GeoPoint[] {
+  const found: GeoPoint[] = [];
+  const cells = geoSearchCells(s);
+  let last = 0;
+  for (let i = 0; i < cells.length; i++) {
+    const cell = cells[i];
+    if (!cell) continue;
+    // Over thousands of km neighbours coincide; Redis skips one equal to the last searched (and
+    // never counts the centre as that).
+    const prev = cells[last];
+    if (last && prev && prev.lat === cell.lat && prev.lon === cell.lon) continue;
+    if (limit && found.length >= limit) break;
+    // The cell's scores: its hash followed by zeros, up to the next hash (excluded).
+    const bits = geoCellBits(cell), shift = 2 ** (2 * (GEO_STEP - cell.step));
+    geoSearchScores(z, s, bits * shift, (bits + 1) * shift, found, limit);
+    last = i;
+  }
+  return found;
+}
+
+/** Adds the members scored min <= score < max that are within the shape (geoGetPointsInRange). */
+function geoSearchScores(z: RZSet, s: GeoShape, min: number, max: number, found: GeoPoint[], limit: number): void {
+  const zsl = z.zsl;
+  for (let n = zsl.firstInRange((score) => score >= min, (score) => score < max); n; n = zsl.next(n)) {
+    const score = zsl.score(n);
+    if (!(score < max)) break;
+    const [lon, lat] = geohashDecode(score);
+    const dist = geoDistanceIfWithin(s, lon, lat);
+    if (dist !== null) found.push({ member: zsl.member(n), score, lon, lat, dist });
+    if (limit && found.length >= limit) break;
+  }
+}
+
+/** The distance from the shape's centre to (lon, lat) in meters, or null when outside the
+ *  shape. A box is tested on the latitude first, then on the longitude at the point's latitude. */
+function geoDistanceIfWithin(s: GeoShape, lon: number, lat: number): number | null {
+  if (s.box) {
+    if (geoLatDistance(lat, s.lat) > (s.height * s.perUnit) / 2) return null;
+    if (geoDistance(lon, lat, s.lon, lat) > (s.width * s.perUnit) / 2) return null;
+    return geoDistance(s.lon, s.lat, lon, lat);
+  }
+  const dist = geoDistance(s.lon, s.lat, lon, lat);
+  return dist > s.radius * s.perUnit ? null : dist;
+}
+
+/** A double argument, or null after replying `error` (getDoubleFromObjectOrReply). */
+function geoDoubleOrReply(c: Client, arg: string, error: string): number | null {
+  const d = string2d(arg);
+  if (d === null || Number.isNaN(d)) addReplyError(c, error);
+  return d === null || Number.isNaN(d) ? null : d;
+}
+
+/** C's %f of a double: six decimals, "inf", and "-0.000000" for negative zero. */
+function formatDoubleF6(d: number): string {
+  if (!Number.isFinite(d)) return d < 0 ? "-inf" : "inf";
+  if (Math.abs(d) >= 1e21) return BigInt(d).toString() + ".000000";
+  return (Object.is(d, -0) ? "-" : "") + d.toFixed(6);
+}
+
+/** Reads "longitude latitude" at argv[i] into [lon, lat], or replies Redis's error. */
+function geoLonLatOrReply(c: Client, i: number): [number, number] | null {
+  const lon = geoDoubleOrReply(c, c.argv[i], E.notFloat);
+  if (lon === null) return null;
+  const lat = geoDoubleOrReply(c, c.argv[i + 1], E.notFloat);
+  if (lat === null) return null;
+  if (lon < GEO_LONG_MIN || lon > GEO_LONG_MAX || lat < GEO_LAT_MIN || lat > GEO_LAT_MAX) {
+    addReplyError(c, `ERR invalid longitude,latitude pair ${formatDoubleF6(lon)},${formatDoubleF6(lat)}`);
+    return null;
+  }
+  return [lon, lat];
+}
+
+/** Reads "radius unit" at argv[i] into the shape, or replies Redis's error. */
+function geoRadiusOrReply(c: Client, i: number, s: GeoShape): boolean {
+  const radius = geoDoubleOrReply(c, c.argv[i], "ERR need numeric radius");
+  if (radius === null) return false;
+  if (radius < 0) { addReplyError(c, "ERR radius cannot be negative"); return false; }
+  const perUnit = geoUnitOrReply(c, c.argv[i + 1]);
+  if (perUnit === undefined) return false;
+  Object.assign(s, { box: false, radius, perUnit });
+  return true;
+}
+
+/** Reads "width height unit" at argv[i] into the shape, or replies Redis's error. */
+function geoBoxOrReply(c: Client, i: number, s: GeoShape): boolean {
+  const width = geoDoubleOrReply(c, c.argv[i], "ERR need numeric width");
+  if (width === null) return false;
+  const height = geoDoubleOrReply(c, c.argv[i + 1], "ERR need numeric height");
+  if (height === null) return false;
+  if (height < 0 || width < 0) { addReplyError(c, "ERR height or width cannot be negative"); return false; }
+  const perUnit = geoUnitOrReply(c, c.argv[i + 2]);
+  if (perUnit === undefined) return false;
+  Object.assign(s, { box: true, width, height, perUnit });
+  return true;
+}
+
+/** Sets the shape's centre to a member's position, or replies Redis's error. */
+function geoCentreFromMemberOrReply(c: Client, z: RZSet, member: string, s: GeoShape): boolean {
+  const xy = geoMemberPosition(z, member);
+  if (!xy) { addReplyError(c, "ERR could not decode requested zset member"); return false; }
+  [s.lon, s.lat] = xy;
+  return true;
+}
+
+/** How georadiusGeneric is called: around coordinates or a member (GEORADIUS*), without STORE
+ *  (the _RO forms), or with GEOSEARCH's arguments. */
+const GEO_FROM_COORDS = 1, GEO_FROM_MEMBER = 2, GEO_NO_STORE = 4, GEO_SEARCH = 8, GEO_SEARCH_STORE = 16;
+
+/** Every search command: the source key at argv[srcIdx]. Options are read in Redis's order, so
+ *  the first bad one is the one reported. */
+function georadiusGeneric(c: Client, srcIdx: number, flags: number): void {
+  const argv = c.argv, db = cdb(c);
+  const z = lookupKeyRead(db, argv[srcIdx]);
+  if (checkType(c, z, "zset")) return;
+  const shape: GeoShape = { lon: 0, lat: 0, box: false, radius: 0, width: 0, height: 0, perUnit: 1 };
+  let storeKey: string | null = null, storeDist = false, base: number;
+  if (flags & GEO_FROM_COORDS) {
+    base = 6;
+    const xy = geoLonLatOrReply(c, 2);
+    if (!xy || !geoRadiusOrReply(c, 4, shape)) return;
+    [shape.lon, shape.lat] = xy;
+  } else if (flags & GEO_FROM_MEMBER) {
+    base = 5;
+    // Without the key there is no member to find, but the options still decide the reply.
+    if (z && (!geoCentreFromMemberOrReply(c, z, argv[2], shape) || !geoRadiusOrReply(c, 3, shape))) return;
+  } else {
+    base = flags & GEO_SEARCH_STORE ? 3 : 2;
+    if (flags & GEO_SEARCH_STORE) storeKey = argv[1];
+  }
+  const search = (flags & GEO_SEARCH) !== 0, canStore = !(flags & GEO_NO_STORE) && !search;
+  let withDist = false, withHash = false, withCoord = false, any = false, count = 0;
+  let fromMember = false, fromLonLat = false, byRadius = false, byBox = false;
+  let order: "asc" | "desc" | null = null;
+  for (let i = base; i < argv.length; i++) {
+    const arg = argv[i].toLowerCase(), left = argv.length - i - 1;
+    if (arg === "withdist") withDist = true;
+    else if (arg === "withhash") withHash = true;
+    else if (arg === "withcoord") withCoord = true;
+    else if (arg === "any") any = true;
+    else if (arg === "asc" || arg === "desc") order = arg;
+    else if (arg === "count" && left >= 1) {
+      const n = string2ll(argv[++i]);
+      if (n === null) return addReplyError(c, E.notInt);
+      if (n <= 0) return addReplyError(c, "ERR COUNT must be > 0");
+      count = n;
+    } else if ((arg === "store" || arg === "storedist") && left >= 1 && canStore) {
+      storeKey = argv[++i];
+      storeDist = arg === "storedist";
+    } else if (arg === "storedist" && flags & GEO_SEARCH_STORE) storeDist = true;
+    else if (arg === "frommember" && left >= 1 && search && !fromLonLat) {
+      if (z && !geoCentreFromMemberOrReply(c, z, argv[i + 1], shape)) return;
+      fromMember = true;
+      i++;
+    } else if (arg === "fromlonlat" && left >= 2 && search && !fromMember) {
+      const xy = geoLonLatOrReply(c, i + 1);
+      if (!xy) return;
+      [shape.lon, shape.lat] = xy;
+      fromLonLat = true;
+      i += 2;
+    } else if (arg === "byradius" && left >= 2 && search && !byBox) {
+      if (!geoRadiusOrReply(c, i + 1, shape)) return;
+      byRadius = true;
+      i += 2;
+    } else if (arg === "bybox" && left >= 3 && search && !byRadius) {
+      if (!geoBoxOrReply(c, i + 1, shape)) return;
+      byBox = true;
+      i += 3;
+    } else return addReplyError(c, E.syntax);
+  }
+  if (storeKey !== null && (withDist || withHash || withCoord)) {
+    const what = flags & GEO_SEARCH_STORE ? "GEOSEARCHSTORE" : "STORE option in GEORADIUS";
+    return addReplyError(c, `ERR ${what} is not compatible with WITHDIST, WITHHASH and WITHCOORD options`);
+  }
+  if (search && !fromMember && !fromLonLat) return addReplyError(c, `ERR exactly one of FROMMEMBER or FROMLONLAT can be specified for ${argv[0]}`);
+  if (search && !byRadius && !byBox) return addReplyError(c, `ERR exactly one of BYRADIUS and BYBOX can be specified for ${argv[0]}`);
+  if (any && !count) return addReplyError(c, "ERR the ANY argument requires COUNT argument");
+
+  if (!z) {
+    if (storeKey === null) return addReplyArrayLen(c, 0);
+    if (dbDelete(db, storeKey)) {
+      keyModified(db, storeKey, NOTIFY_GENERIC, "del");
+      server.dirty++;
+    }
+    return addReplyLongLong(c, 0);
+  }
+  // COUNT means the nearest ones, unless ANY says any will do.
+  if (count && !order && !any) order = "asc";
+  const found = geoSearch(z, shape, any ? count : 0);
+  if (!found.length && storeKey === null) return addReplyArrayLen(c, 0);
+  const returned = count && count < found.length ? count : found.length;
+  if (order) {
+    // Redis's comparison (1, 0 or -1 on the distances) and its sorts: qsort, which is glibc's
+    // stable merge sort, for all of them; pqsort when only the first `count` are wanted.
+    const cmp = (a: GeoPoint, b: GeoPoint) => (a.dist > b.dist ? 1 : a.dist === b.dist ? 0 : -1) * (order === "asc" ? 1 : -1);
+    if (returned === found.length) found.sort(cmp);
+    else partialQuicksort(found, cmp, 0, returned - 1);
+  }
+
+  if (storeKey === null) {
+    const extras = +withDist + +withHash + +withCoord;
+    addReplyArrayLen(c, returned);
+    for (let i = 0; i < returned; i++) {
+      const p = found[i];
+      if (extras) addReplyArrayLen(c, extras + 1);
+      addReplyBulk(c, p.member);
+      if (withDist) addReplyBulk(c, geoFormatDistance(p.dist / shape.perUnit));
+      if (withHash) addReplyLongLong(c, Math.trunc(p.score));
+      if (withCoord) {
+        addReplyArrayLen(c, 2);
+        addReplyHumanDouble(c, p.lon);
+        addReplyHumanDouble(c, p.lat);
+      }
+    }
+    return;
+  }
+  if (returned) {
+    let maxLen = 0;
+    for (let i = 0; i < returned; i++) maxLen = Math.max(maxLen, found[i].member.length);
+    const result = new RZSet(returned, maxLen);
+    for (let i = 0; i < returned; i++) result.set(found[i].member, storeDist ? found[i].dist / shape.perUnit : found[i].score);
+    setKey(db, storeKey, result);
+    signalKeyAsReady(db, storeKey);
+    keyModified(db, storeKey, NOTIFY_ZSET, search ? "geosearchstore" : "georadiusstore");
+    server.dirty += returned;
+  } else if (dbDelete(db, storeKey)) {
+    keyModified(db, storeKey, NOTIFY_GENERIC, "del");
+    server.dirty++;
+  }
+  addReplyLongLong(c, returned);
+}
+
+/* GEORADIUS key longitude latitude radius M|KM|FT|MI [WITHCOORD] [WITHDIST] [WITHHASH]
+ *   [COUNT count [ANY]] [ASC|DESC] [STORE key | STOREDIST key] */
+function georadiusCommand(c: Client): void { georadiusGeneric(c, 1, GEO_FROM_COORDS); }
+/* GEORADIUS_RO key longitude latitude radius M|KM|FT|MI [WITHCOORD] [WITHDIST] [WITHHASH] [COUNT count [ANY]] [ASC|DESC] */
+function georadiusRoCommand(c: Client): void { georadiusGeneric(c, 1, GEO_FROM_COORDS | GEO_NO_STORE); }
+/* GEORADIUSBYMEMBER key member radius M|KM|FT|MI [options as GEORADIUS] */
+function georadiusbymemberCommand(c: Client): void { georadiusGeneric(c, 1, GEO_FROM_MEMBER); }
+/* GEORADIUSBYMEMBER_RO key member radius M|KM|FT|MI [options as GEORADIUS_RO] */
+function georadiusbymemberRoCommand(c: Client): void { georadiusGeneric(c, 1, GEO_FROM_MEMBER | GEO_NO_STORE); }
+/* GEOSEARCH key FROMMEMBER member | FROMLONLAT longitude latitude
+ *   BYRADIUS radius M|KM|FT|MI | BYBOX width height M|KM|FT|MI [ASC|DESC] [COUNT count [ANY]]
+ *   [WITHCOORD] [WITHDIST] [WITHHASH] */
+function geosearchCommand(c: Client): void { georadiusGeneric(c, 1, GEO_SEARCH); }
+/* GEOSEARCHSTORE destination source FROMMEMBER ... | FROMLONLAT ... BYRADIUS ... | BYBOX ...
+ *   [ASC|DESC] [COUNT count [ANY]] [STOREDIST] */
+function geosearchstoreCommand(c: Client): void { georadiusGeneric(c, 2, GEO_SEARCH | GEO_SEARCH_STORE); }
 
 /** This chapter's rows of the command table (see Dispatch). */
 const GEO_COMMANDS: CommandRows[] = [
@@ -6220,6 +6625,12 @@ const GEO_COMMANDS: CommandRows[] = [
     ["geopos", -2, "readonly", 1, 1, 1, "geo", geoposCommand],
     ["geodist", -4, "readonly", 1, 1, 1, "geo", geodistCommand],
     ["geohash", -2, "readonly", 1, 1, 1, "geo", geohashCommand],
+    ["georadius", -6, "write denyoom movablekeys", 1, 1, 1, "geo", georadiusCommand],
+    ["georadius_ro", -6, "readonly", 1, 1, 1, "geo", georadiusRoCommand],
+    ["georadiusbymember", -5, "write denyoom movablekeys", 1, 1, 1, "geo", georadiusbymemberCommand],
+    ["georadiusbymember_ro", -5, "readonly", 1, 1, 1, "geo", georadiusbymemberRoCommand],
+    ["geosearch", -7, "readonly", 1, 1, 1, "geo", geosearchCommand],
+    ["geosearchstore", -8, "write denyoom", 1, 2, 1, "geo", geosearchstoreCommand],
   ] },
 ];
 
@@ -8205,7 +8616,7 @@ function sortGenericCommand(c: Client, readonly: boolean): void {
     }
     if (conversionError) return addReplyError(c, "ERR One or more scores can't be converted into double");
     const bytes = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
-    const order = Array.from({ length: n }, (_, j) => j).sort((x, y) => {
+    const compare = (x: number, y: number) => {
       let cmp: number;
       if (!alpha) cmp = scores[x] > scores[y] ? 1 : scores[x] < scores[y] ? -1 : bytes(elements[x], elements[y]);
       else if (sortBy !== null) {
@@ -8213,7 +8624,12 @@ function sortGenericCommand(c: Client, readonly: boolean): void {
         cmp = a === null || b === null ? (a === b ? 0 : a === null ? -1 : 1) : bytes(a, b);
       } else cmp = bytes(elements[x], elements[y]);
       return desc ? -cmp : cmp;
-    });
+    };
+    // Ties (ALPHA BY) end in Redis's order: its qsort is glibc's stable merge sort, as Array.sort
+    // is, but with BY and a LIMIT that leaves some out it uses pqsort.
+    const order = Array.from({ length: n }, (_, j) => j);
+    if (sortBy !== null && (start !== 0 || end !== n - 1)) partialQuicksort(order, compare, start, end);
+    else order.sort(compare);
     elements = order.map((j) => elements[j]);
   }
   const picked = end >= start ? elements.slice(start, end + 1) : [];
@@ -8705,6 +9121,17 @@ function getKeysFromCommand(cmd: RedisCommand, argv: string[]): number[] {
     if (s < 0 || (argv.length - s - 1) % 2) return [];
     const n = (argv.length - s - 1) / 2;
     return Array.from({ length: n }, (_, i) => s + 1 + i);
+  }
+  if (cmd.name === "georadius" || cmd.name === "georadiusbymember") {
+    // The key, then the words after the first STORE and the first STOREDIST, as Redis's key
+    // specs find them (searching from the options, never in the last argument).
+    const keys = [1];
+    for (const word of ["store", "storedist"]) {
+      for (let i = cmd.name === "georadius" ? 6 : 5; i < argv.length - 1; i++) {
+        if (argv[i].toLowerCase() === word) { keys.push(i + 1); break; }
+      }
+    }
+    return keys;
   }
   if (cmd.name === "sort") {
     // The key, and STORE's (the last one given), skipping the other options' arguments.
@@ -9851,13 +10278,13 @@ function aclUpdateDefaultUserPassword(pass: string): void {
  *  and the rest read. Commands not listed read their keys if read-only, read and write them if
  *  they write. SET is decided per call (its GET option reads). */
 const KEY_PERMS_EXCEPTIONS: Record<string, string> = {
-  "w": "append del expire expireat hdel hmset hset hsetnx linsert lpush lpushx lrem lset ltrim mset msetnx persist pexpire " +
+  "w": "append del expire expireat geoadd hdel hmset hset hsetnx linsert lpush lpushx lrem lset ltrim mset msetnx persist pexpire " +
     "pexpireat psetex restore rpush rpushx sadd setex setnx setrange srem unlink xack xadd xautoclaim xclaim xdel " +
     "xgroup|create xgroup|createconsumer xgroup|delconsumer xgroup|destroy xgroup|setid xsetid xtrim zadd zrem " +
     "zremrangebylex zremrangebyrank zremrangebyscore",
-  "w r": "bitop sdiffstore sinterstore sunionstore zdiffstore zinterstore zrangestore zunionstore",
+  "w r": "bitop geosearchstore sdiffstore sinterstore sunionstore zdiffstore zinterstore zrangestore zunionstore",
   "rw w": "blmove brpoplpush lmove rename renamenx rpoplpush smove",
-  "r w": "copy sort",
+  "r w": "copy georadius georadiusbymember sort",
   "r": "xreadgroup",
   "-": "exists hexists hlen hstrlen llen memory|usage object|encoding object|freq object|idletime object|refcount scard " +
     "sismember strlen touch type watch xlen zcard",
@@ -16686,6 +17113,70 @@ function formatLongDoubleHuman(x: LD): string {
   let out = (x.neg ? "-" : "") + d.slice(0, -17) + "." + d.slice(-17);
   out = out.replace(/0+$/, "").replace(/\.$/, "");
   return out === "-0" ? "0" : out;
+}
+
+// ============================================================================================
+// Partial quicksort
+//
+// Redis's pqsort: Bentley and McIlroy's quicksort (median of three, or of nine above 40
+// elements; equal keys gathered at both ends, then swapped to the middle; insertion sort below 7)
+// that skips the parts lying wholly outside the wanted range of positions. Redis uses it for
+// SORT ... BY ... LIMIT and for GEOSEARCH ... COUNT; where keys tie, the order it leaves is its
+// own, so the same moves are made here to give the same replies.
+// ============================================================================================
+
+/** Sorts `arr` in place far enough that positions lo..hi hold what a full sort puts there,
+ *  moving elements exactly as Redis's pqsort does (`cmp` returns <0, 0 or >0, as C's). */
+function partialQuicksort<T>(arr: T[], cmp: (x: T, y: T) => number, lo: number, hi: number): void {
+  const swap = (i: number, j: number) => { const t = arr[i]; arr[i] = arr[j]; arr[j] = t; };
+  const swapRuns = (i: number, j: number, n: number) => { for (let k = 0; k < n; k++) swap(i + k, j + k); };
+  const median3 = (i: number, j: number, k: number) =>
+    cmp(arr[i], arr[j]) < 0
+      ? (cmp(arr[j], arr[k]) < 0 ? j : cmp(arr[i], arr[k]) < 0 ? k : i)
+      : (cmp(arr[j], arr[k]) > 0 ? j : cmp(arr[i], arr[k]) < 0 ? i : k);
+  // Whether positions start..start+n-1 lie wholly before or wholly after the wanted range.
+  const outside = (start: number, n: number) => (lo < start && hi < start) || (lo >= start + n && hi >= start + n);
+
+  const sort = (a: number, n: number): void => {
+    for (;;) {
+      if (n < 7) {
+        for (let m = a + 1; m < a + n; m++) for (let l = m; l > a && cmp(arr[l - 1], arr[l]) > 0; l--) swap(l, l - 1);
+        return;
+      }
+      let m = a + Math.floor(n / 2);
+      if (n > 7) {
+        let l = a, r = a + n - 1;
+        if (n > 40) {
+          const d = Math.floor(n / 8);
+          l = median3(l, l + d, l + 2 * d);
+          m = median3(m - d, m, m + d);
+          r = median3(r - 2 * d, r - d, r);
+        }
+        m = median3(l, m, r);
+      }
+      swap(a, m); // the pivot waits at a
+      // Partition: [a+1, pa) equal, [pa, pb) less, (pc, pd] greater, (pd, a+n) equal.
+      let pa = a + 1, pb = a + 1, pc = a + n - 1, pd = a + n - 1;
+      for (;;) {
+        let c = 0;
+        while (pb <= pc && (c = cmp(arr[pb], arr[a])) <= 0) { if (c === 0) swap(pa++, pb); pb++; }
+        while (pb <= pc && (c = cmp(arr[pc], arr[a])) >= 0) { if (c === 0) swap(pc, pd--); pc--; }
+        if (pb > pc) break;
+        swap(pb++, pc--);
+      }
+      const end = a + n;
+      let r = Math.min(pa - a, pb - pa);
+      swapRuns(a, pb - r, r);
+      r = Math.min(pd - pc, end - pd - 1);
+      swapRuns(pb, end - r, r);
+      if ((r = pb - pa) > 1 && !outside(a, r)) sort(a, r);
+      if ((r = pd - pc) <= 1) return;
+      a = end - r;
+      n = r;
+      if (outside(a, n)) return;
+    }
+  };
+  sort(0, arr.length);
 }
 
 // ============================================================================================

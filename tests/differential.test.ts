@@ -25,6 +25,36 @@ const K255 = "k".repeat(254) + "\n", K256 = "K".repeat(256), V255 = ALL_BYTES.sl
 const ARENA_KEYS = Array.from({ length: 300 }, (_, i) => `key:${"x".repeat(i % 40)}:${i}`);
 const ARENA_VALS = (round: number) => ARENA_KEYS.flatMap((k, i) => [k, "v".repeat((i * 7 + round * 13) % 90) + round]);
 
+/** Random members around a few hard centres (a pole's edge, the date line, the equator, a
+ *  cell corner) and searches of every size over them, unsorted and with ANY, so the order of
+ *  Redis's nine-cell walk is compared, not only the set of results. Seeded: the same every run. */
+function geoWalkSteps(): Step[] {
+  let seed = 12345;
+  const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const steps: Step[] = [];
+  const centres: [number, number][] = [[0, 0], [179.9, 10], [-180, -30], [13.4, 85], [-70, -84.5], [0.0001, 45], [90, 66.5]];
+  const radii = ["0 m", "50 m", "3 km", "120 km", "900 km", "5000 km", "20000 km"];
+  centres.forEach(([lon, lat], k) => {
+    const add = ["GEOADD", `w${k}`];
+    for (let i = 0; i < 120; i++) {
+      const spread = [0.01, 1, 20][i % 3];
+      const x = Math.max(-180, Math.min(180, lon + (rand() - 0.5) * spread * 2));
+      const y = Math.max(-85.05, Math.min(85.05, lat + (rand() - 0.5) * spread));
+      add.push(x.toFixed(6), y.toFixed(6), `m${i}`);
+    }
+    steps.push(add);
+    for (const r of radii) {
+      const [n, unit] = r.split(" ");
+      steps.push(["GEOSEARCH", `w${k}`, "FROMLONLAT", String(lon), String(lat), "BYRADIUS", n, unit]);
+      steps.push(["GEORADIUS", `w${k}`, String(lon), String(lat), n, unit, "COUNT", "5", "ANY", "WITHHASH"]);
+      steps.push(["GEOSEARCH", `w${k}`, "FROMMEMBER", "m7", "BYBOX", n, String(Number(n) / 2), unit, "WITHDIST"]);
+      steps.push(["GEOSEARCH", `w${k}`, "FROMMEMBER", "m1", "BYRADIUS", n, unit, "DESC", "COUNT", "7", "WITHCOORD"]);
+    }
+    steps.push(["GEORADIUSBYMEMBER", `w${k}`, "m2", "700", "km", "STOREDIST", `d${k}`], ["ZRANGE", `d${k}`, "0", "-1", "WITHSCORES"]);
+  });
+  return steps;
+}
+
 const SUITES: Record<string, Script[]> = {
   "strings: keys and values in the arena": [
     { name: "at and past 255 bytes", steps: [
@@ -487,6 +517,41 @@ const SUITES: Record<string, Script[]> = {
       "SET str x", "GEOADD str 1 1 a", "GEOPOS str a", "GEODIST str a b", "GEOHASH str a", "GEOPOS Sicily", "GEOHASH Sicily",
       "HELLO 3", "GEOPOS Sicily Palermo nope", "GEODIST Sicily Palermo Catania", "HELLO 2",
     ] },
+    { name: "GEOSEARCH, GEOSEARCHSTORE and the GEORADIUS family: options, replies and errors", steps: [
+      "GEOADD Sicily 13.361389 38.115556 Palermo 15.087269 37.502669 Catania 12.758489 38.788135 edge1 17.241510 38.788135 edge2",
+      "GEOSEARCH Sicily FROMLONLAT 15 37 BYRADIUS 200 km", "GEOSEARCH Sicily FROMLONLAT 15 37 BYRADIUS 200 km ASC WITHDIST WITHCOORD WITHHASH",
+      "GEOSEARCH Sicily FROMLONLAT 15 37 BYBOX 400 400 km DESC WITHDIST", "GEOSEARCH Sicily FROMMEMBER Palermo BYRADIUS 300 mi COUNT 2",
+      "GEOSEARCH Sicily FROMMEMBER Palermo BYBOX 1000 1000 ft", "GEOSEARCH Sicily FROMLONLAT 15 37 BYRADIUS 1000 km COUNT 1 ANY",
+      "GEOSEARCH Sicily FROMLONLAT 15 37 BYRADIUS 1000 km COUNT 3 ANY DESC WITHDIST", "GEOSEARCH Sicily FROMMEMBER nope BYRADIUS 1 km",
+      "GEOSEARCH Sicily BYRADIUS 1 km", "GEOSEARCH Sicily FROMLONLAT 15 37", "GEOSEARCH Sicily FROMLONLAT 15 37 FROMMEMBER Palermo BYRADIUS 1 km",
+      "GEOSEARCH Sicily FROMMEMBER Palermo FROMLONLAT 15 37 BYRADIUS 1 km", "GEOSEARCH Sicily FROMLONLAT 15 37 BYRADIUS 1 km BYBOX 1 1 km",
+      "GEOSEARCH Sicily FROMLONLAT 15 37 BYBOX 1 1 km BYRADIUS 1 km", "GEOSEARCH Sicily FROMLONLAT 15 37 BYRADIUS 1 km ANY",
+      "GEOSEARCH Sicily FROMLONLAT 15 37 BYRADIUS 1 km COUNT 0", "GEOSEARCH Sicily FROMLONLAT 15 37 BYRADIUS 1 km COUNT -1",
+      "GEOSEARCH Sicily FROMLONLAT 15 37 BYRADIUS 1 km COUNT x", "GEOSEARCH Sicily FROMLONLAT 15 37 BYRADIUS 1 km COUNT",
+      "GEOSEARCH Sicily FROMLONLAT 15 37 BYRADIUS -1 km", "GEOSEARCH Sicily FROMLONLAT 15 37 BYRADIUS x km", "GEOSEARCH Sicily FROMLONLAT 15 37 BYRADIUS 1 yd",
+      "GEOSEARCH Sicily FROMLONLAT 15 37 BYBOX -1 1 km", "GEOSEARCH Sicily FROMLONLAT 15 37 BYBOX x 1 km", "GEOSEARCH Sicily FROMLONLAT 15 37 BYBOX 1 x km",
+      "GEOSEARCH Sicily FROMLONLAT 15 37 BYBOX 1 1 yd", "GEOSEARCH Sicily FROMLONLAT 200 37 BYRADIUS 1 km", "GEOSEARCH Sicily FROMLONLAT 15 x BYRADIUS 1 km",
+      "GEOSEARCH Sicily FROMLONLAT inf 37 BYRADIUS 1 km", "GEOSEARCH Sicily FROMLONLAT -0 86 BYRADIUS 1 km",
+      "GEOSEARCH Sicily FROMLONLAT 15 37 BYRADIUS 1 km STOREDIST", "GEOSEARCH Sicily FROMLONLAT 15 37 BYRADIUS 1 km STORE x", "GEOSEARCH Sicily FROMLONLAT 15 37 BYRADIUS 1 km FOO",
+      "geosearch Sicily BYRADIUS 1 km", "GEOSEARCH nokey FROMMEMBER x BYRADIUS 1 km", "GEOSEARCH nokey FROMLONLAT 1 1 BYBOX 1 1 m WITHDIST",
+      "GEOSEARCH nokey FROMMEMBER x FROMLONLAT 1 1 BYRADIUS 1 km", "GEOSEARCH Sicily FROMLONLAT 0 0 BYRADIUS 1 m", "GEOSEARCH Sicily FROMLONLAT 15 37 BYRADIUS 0 m",
+      "GEOSEARCHSTORE dst Sicily FROMLONLAT 15 37 BYRADIUS 200 km", "ZRANGE dst 0 -1 WITHSCORES", "OBJECT ENCODING dst",
+      "GEOSEARCHSTORE dst Sicily FROMLONLAT 15 37 BYRADIUS 200 km STOREDIST ASC COUNT 1", "ZRANGE dst 0 -1 WITHSCORES",
+      "GEOSEARCHSTORE dst Sicily FROMLONLAT 15 37 BYRADIUS 200 km WITHDIST", "GEOSEARCHSTORE dst Sicily FROMLONLAT 0 0 BYRADIUS 1 m", "EXISTS dst",
+      "SET dst x", "GEOSEARCHSTORE dst nokey FROMLONLAT 0 0 BYRADIUS 1 m", "EXISTS dst", "GEOSEARCHSTORE dst Sicily FROMLONLAT 15 37 BYRADIUS 200 km STORE x",
+      "GEORADIUS Sicily 15 37 200 km", "GEORADIUS Sicily 15 37 200 km WITHDIST WITHCOORD WITHHASH DESC", "GEORADIUS Sicily 15 37 200 km COUNT 1",
+      "GEORADIUS Sicily 15 37 200 km STORE dst", "ZRANGE dst 0 -1 WITHSCORES", "GEORADIUS Sicily 15 37 200 km STOREDIST dst", "ZRANGE dst 0 -1 WITHSCORES",
+      "GEORADIUS Sicily 15 37 200 km STORE dst WITHDIST", "GEORADIUS Sicily 15 37 200 km STORE", "GEORADIUS Sicily 15 37 200 km STORE a STOREDIST b", "ZRANGE b 0 -1",
+      "GEORADIUS Sicily 15 37 200 km FROMLONLAT 1 1", "GEORADIUS Sicily 15 37 200", "GEORADIUS Sicily 200 37 200 km", "GEORADIUS Sicily 15 37 -2 km",
+      "GEORADIUS nokey 15 37 200 km", "GEORADIUS nokey 15 37 200 km STORE dst", "GEORADIUS_RO Sicily 15 37 200 km WITHDIST", "GEORADIUS_RO Sicily 15 37 200 km STORE dst",
+      "GEORADIUSBYMEMBER Sicily Palermo 200 km WITHDIST", "GEORADIUSBYMEMBER Sicily nope 200 km", "GEORADIUSBYMEMBER Sicily nope x km", "GEORADIUSBYMEMBER Sicily Palermo x km",
+      "GEORADIUSBYMEMBER nokey nope x km", "GEORADIUSBYMEMBER nokey nope 1 km STORE dst", "GEORADIUSBYMEMBER nokey nope 1 km FOO",
+      "GEORADIUSBYMEMBER Sicily Palermo 500 km STOREDIST dst COUNT 2 DESC", "ZRANGE dst 0 -1 WITHSCORES", "GEORADIUSBYMEMBER_RO Sicily Palermo 500 km ASC",
+      "GEORADIUSBYMEMBER_RO Sicily Palermo 500 km STOREDIST dst", "SET str x", "GEOSEARCH str FROMLONLAT 1 1 BYRADIUS 1 km", "GEORADIUS str 1 1 1 km",
+      "COMMAND GETKEYS GEORADIUS Sicily 15 37 200 km STORE a STOREDIST b", "COMMAND GETKEYS GEORADIUSBYMEMBER Sicily x 1 km", "COMMAND GETKEYS GEOSEARCHSTORE a b x",
+      "HELLO 3", "GEOSEARCH Sicily FROMLONLAT 15 37 BYRADIUS 200 km ASC WITHDIST WITHCOORD WITHHASH", "GEOSEARCH nokey FROMLONLAT 15 37 BYRADIUS 200 km", "HELLO 2",
+    ] },
+    { name: "search walks: random points near the poles, the date line and the equator, every radius", steps: geoWalkSteps() },
   ],
   SORT: [
     { name: "numeric, ALPHA, DESC and LIMIT on lists, sets and sorted sets", steps: [
@@ -504,6 +569,13 @@ const SUITES: Record<string, Script[]> = {
       "SORT ids BY h_*->f", "SORT ids BY h_*->g ALPHA", "SORT ids BY h_*-> ", "SORT ids BY d_* ALPHA", "SORT ids BY d_*",
       "SORT ids BY missing_*", "SORT ids BY missing_* ALPHA", "SORT ids GET h_*", "SORT ids GET d_*->f", "SORT ids GET #",
       "SORT ids BY w_* LIMIT 1 1 GET d_*", "SORT_RO ids BY w_* GET d_*",
+    ] },
+    { name: "ties under ALPHA BY, with and without LIMIT (Redis's stable sort, or its partial quicksort)", steps: [
+      ["RPUSH", "many", ...Array.from({ length: 70 }, (_, i) => String(i))],
+      ["MSET", ...Array.from({ length: 70 }, (_, i) => (i % 9 === 4 ? [] : [`t_${i}`, "abcde"[i % 5]])).flat()],
+      "SORT many BY t_* ALPHA", "SORT many BY t_* ALPHA DESC", "SORT many BY t_* ALPHA LIMIT 0 10", "SORT many BY t_* ALPHA LIMIT 20 15",
+      "SORT many BY t_* ALPHA DESC LIMIT 3 30", "SORT many BY t_* ALPHA LIMIT 65 10", "SORT many BY t_* ALPHA LIMIT 0 70",
+      "SORT many BY nosuch_* ALPHA LIMIT 10 5", "SORT many BY t_* LIMIT 5 5", "SORT many BY t_* ALPHA LIMIT 2 3 STORE out", "LRANGE out 0 -1",
     ] },
     { name: "STORE, errors and SORT_RO", steps: [
       "RPUSH l 3 1 2", "SORT l STORE dst", "TYPE dst", "LRANGE dst 0 -1", "OBJECT ENCODING dst", "SET dst x", "SORT l DESC STORE dst", "LRANGE dst 0 -1",
