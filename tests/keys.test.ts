@@ -1,10 +1,11 @@
 // main.ts, Keyspace and Keys: lazy and active expiry, SCAN, INFO keyspace and the key commands; one
 // describe per command, plus the expiry machinery. The differential suite already compares plain
 // scripts with a real Redis; these tests steer the server's clock (advanceClock), change the
-// keyspace in the middle of a SCAN, and watch the active expiry cycle work on untouched keys.
+// keyspace in the middle of a SCAN, and watch the active expiry cycle work on untouched keys; and,
+// at the end, SORT and SORT_RO against a JS model at scale and as other clients see them.
 import { describe, test, expect } from "bun:test";
-import { connect, advanceClock, pipeline } from "./helpers.ts";
-import type { RawClient } from "./client.ts";
+import { connect, advanceClock, pipeline, sharedServer } from "./helpers.ts";
+import { RawClient, decode } from "./client.ts";
 
 const SEC = 1000;
 
@@ -911,6 +912,298 @@ describe("FLUSHALL", () => {
     }
     expect(await c.raw("FLUSHALL")).toBe("+OK\r\n");
     expect(await c.raw("INFO", "keyspace")).toBe("$12\r\n# Keyspace\r\n\r\n");
+    c.close();
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// --- SORT and SORT_RO. The differential suite compares scripts of a few elements with a real
+// Redis (every option, error and tie rule); these tests sort 3000 elements with BY and GET
+// patterns against a JS model, and check the other clients' side: a client blocked in BLPOP on a
+// STORE destination, keyspace notifications, WATCH, and ACL (SORT_RO for read-only users, BY and
+// GET only with access to every key). The model and every expected reply were checked by running
+// these tests against redis-server 7.0.15.
+
+/** 3000 list elements (ids 0..2799 and 200 repeats, shuffled) and the keys their patterns name:
+ *  w_<id> numeric weights (many ties, a quarter missing), h_<id> hashes whose field f is a
+ *  weight, d_<id> data (a fifth missing), a_<id> distinct lowercase words. */
+interface SortData { elems: string[]; w: Map<string, string>; hf: Map<string, string>; d: Map<string, string>; a: Map<string, string> }
+
+function sortData(seed: number): SortData {
+  const rnd = prng(seed);
+  const ids = Array.from({ length: 2800 }, (_, i) => String(i));
+  const elems = [...ids, ...Array.from({ length: 200 }, () => ids[Math.floor(rnd() * ids.length)])];
+  for (let i = elems.length - 1; i > 0; i--) { const j = Math.floor(rnd() * (i + 1)); [elems[i], elems[j]] = [elems[j], elems[i]]; }
+  const w = new Map<string, string>(), hf = new Map<string, string>(), d = new Map<string, string>(), a = new Map<string, string>();
+  const words = new Set<string>();
+  for (const id of ids) {
+    const r = rnd();
+    if (r < 0.4) w.set(id, String(Math.floor(rnd() * 101) - 50));
+    else if (r < 0.6) w.set(id, ((rnd() - 0.5) * 200).toFixed(2));
+    else if (r < 0.75) w.set(id, `${Math.floor(rnd() * 9) + 1}e${Math.floor(rnd() * 3)}`);
+    if (rnd() < 0.6) hf.set(id, String(Math.floor(rnd() * 41) - 20));
+    if (rnd() < 0.8) d.set(id, `data-${Math.floor(rnd() * 1e9)}`);
+    let word: string;
+    do word = Array.from({ length: 8 }, () => String.fromCharCode(97 + Math.floor(rnd() * 26))).join(""); while (words.has(word));
+    words.add(word);
+    a.set(id, word);
+  }
+  return { elems, w, hf, d, a };
+}
+
+/** Loads the data: the list "l" and the pattern keys, pipelined. */
+async function loadSortData(c: RawClient, s: SortData): Promise<void> {
+  const cmds: string[][] = [["RPUSH", "l", ...s.elems]];
+  const mset: string[] = [];
+  for (const [id, v] of s.w) mset.push(`w_${id}`, v);
+  for (const [id, v] of s.d) mset.push(`d_${id}`, v);
+  for (const [id, v] of s.a) mset.push(`a_${id}`, v);
+  cmds.push(["MSET", ...mset]);
+  for (const [id, v] of s.hf) cmds.push(["HSET", `h_${id}`, "f", v, "g", `g${id}`]);
+  for (const r of await pipeline(c, cmds)) expect(r).not.toStartWith("-");
+}
+
+interface SortOpts { by?: "w" | "hf" | "a"; alpha?: boolean; desc?: boolean; limit?: [number, number]; get?: ("#" | "d" | "hf" | "hg")[] }
+
+/** SORT's model: numeric by the weight (0 when missing; ties by the element's bytes), or ALPHA
+ *  (here only digits, or the distinct words); DESC reverses the order; LIMIT takes a slice; each
+ *  GET adds a value (null when missing) per element. */
+function modelSort(s: SortData, elems: string[], o: SortOpts): (string | null)[] {
+  const byValue = (e: string): string | undefined => (o.by === "w" ? s.w.get(e) : o.by === "hf" ? s.hf.get(e) : o.by === "a" ? s.a.get(e) : e);
+  const cmp = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
+  const sorted = [...elems].sort((x, y) => {
+    let r: number;
+    if (o.alpha) r = cmp(byValue(x)!, byValue(y)!);
+    else {
+      const a = Number(byValue(x) ?? 0), b = Number(byValue(y) ?? 0);
+      r = a < b ? -1 : a > b ? 1 : cmp(x, y);
+    }
+    return o.desc ? -r : r;
+  });
+  let out = sorted;
+  if (o.limit) {
+    const [offset, count] = o.limit;
+    out = sorted.slice(Math.max(0, offset), count < 0 ? undefined : Math.max(0, offset) + count);
+  }
+  if (!o.get) return out;
+  return out.flatMap((e) => o.get!.map((g) => (g === "#" ? e : g === "d" ? s.d.get(e) ?? null : g === "hf" ? s.hf.get(e) ?? null : s.hf.has(e) ? `g${e}` : null)));
+}
+
+/** SORT's arguments for the options. */
+function sortArgs(o: SortOpts): string[] {
+  const pattern = { w: "w_*", hf: "h_*->f", a: "a_*" };
+  const get = { "#": "#", d: "d_*", hf: "h_*->f", hg: "h_*->g" };
+  return [
+    ...(o.by ? ["BY", pattern[o.by]] : []),
+    ...(o.limit ? ["LIMIT", String(o.limit[0]), String(o.limit[1])] : []),
+    ...(o.get ?? []).flatMap((g) => ["GET", get[g]]),
+    ...(o.desc ? ["DESC"] : []),
+    ...(o.alpha ? ["ALPHA"] : []),
+  ];
+}
+
+const SORT_CASES: SortOpts[] = [
+  {},
+  { desc: true, limit: [100, 50] },
+  { alpha: true, limit: [0, 40] },
+  { by: "w" },
+  { by: "w", desc: true, get: ["#", "d"] },
+  { by: "w", limit: [2950, 100], get: ["d", "hf", "#"] },
+  { by: "w", limit: [-5, 10] },
+  { by: "w", limit: [1000, 0] },
+  { by: "w", limit: [20, -1], get: ["hg"] },
+  { by: "hf", get: ["#", "hf"] },
+  { by: "hf", desc: true, limit: [500, 300] },
+  { by: "a", alpha: true, get: ["#"] },
+  { by: "a", alpha: true, desc: true, limit: [7, 70], get: ["d"] },
+];
+
+/** The keyspace and keyevent messages that `fn`'s commands publish, in order, as "channel payload". */
+async function sortEvents(c: RawClient, fn: () => Promise<void>): Promise<string[]> {
+  const sub = await RawClient.connect((await sharedServer()).port);
+  const got: string[] = [];
+  try {
+    expect(await c.raw("CONFIG", "SET", "notify-keyspace-events", "KEA")).toBe("+OK\r\n");
+    await sub.raw("PSUBSCRIBE", "__key*__:*");
+    await fn();
+    await c.raw("PUBLISH", "__keyevent@0__:end-of-test", "x");
+    for (;;) {
+      const m = (await sub.read()) as string[];
+      if (m[2] === "__keyevent@0__:end-of-test") break;
+      got.push(`${m[2]} ${m[3]}`);
+    }
+  } finally {
+    await c.raw("CONFIG", "SET", "notify-keyspace-events", "");
+    sub.close();
+  }
+  return got;
+}
+const sortEvent = (event: string, key: string) => [`__keyspace@0__:${key} ${event}`, `__keyevent@0__:${event} ${key}`];
+
+/** Runs fn as a fresh ACL user with these rules (and no password), deleting the user after. */
+async function asSortUser(admin: RawClient, rules: string[], fn: (u: RawClient) => Promise<void>): Promise<void> {
+  expect(await admin.raw("ACL", "SETUSER", "sort-test", "reset", "on", "nopass", ...rules)).toBe("+OK\r\n");
+  const u = await RawClient.connect((await sharedServer()).port);
+  try {
+    expect(await u.raw("AUTH", "sort-test", "any")).toBe("+OK\r\n");
+    await fn(u);
+  } finally {
+    u.close();
+    await admin.raw("ACL", "DELUSER", "sort-test");
+  }
+}
+const NOPERM_KEYS = "-NOPERM this user has no permissions to access one of the keys used as arguments\r\n";
+const ONE = "*1\r\n+PONG\r\n", ABORTED = "*-1\r\n";
+
+describe("SORT", () => {
+  test("3000 list elements, BY weights or hash fields, GET data, # and hash fields, DESC, ALPHA and LIMIT, as the model sorts them", async () => {
+    const c = await connect();
+    const s = sortData(41);
+    await loadSortData(c, s);
+    const got = await pipeline(c, SORT_CASES.map((o) => ["SORT", "l", ...sortArgs(o)]));
+    SORT_CASES.forEach((o, i) => {
+      const reply = decode(Buffer.from(got[i], "latin1"), 0)[0];
+      expect([sortArgs(o), reply]).toEqual([sortArgs(o), modelSort(s, s.elems, o)]);
+    });
+    c.close();
+  });
+
+  test("a 2800-member set sorts as the model; a sorted set BY nosort keeps its own order, LIMIT and DESC included", async () => {
+    const c = await connect();
+    const s = sortData(42);
+    await loadSortData(c, s);
+    const ids = [...new Set(s.elems)];
+    await c.raw("SADD", "set", ...ids);
+    const cases: SortOpts[] = [{}, { by: "w", get: ["#", "d"] }, { by: "hf", desc: true, limit: [10, 25] }, { by: "a", alpha: true }];
+    for (const o of cases) expect([sortArgs(o), await c.cmd("SORT", "set", ...sortArgs(o))]).toEqual([sortArgs(o), modelSort(s, ids, o)]);
+    await c.raw("ZADD", "z", ...ids.flatMap((id) => [Number(id) % 97, id]));
+    const zorder = (await c.cmd("ZRANGE", "z", 0, -1)) as string[];
+    expect(await c.cmd("SORT", "z", "BY", "nosort")).toEqual(zorder);
+    expect(await c.cmd("SORT", "z", "BY", "nosort", "LIMIT", 1000, 10)).toEqual(zorder.slice(1000, 1010));
+    expect(await c.cmd("SORT", "z", "BY", "nosort", "DESC", "LIMIT", 5, 20, "GET", "d_*")).toEqual([...zorder].reverse().slice(5, 25).map((id) => s.d.get(id) ?? null));
+    c.close();
+  });
+
+  test("STORE writes the sorted list (missing GET values as empty strings)", async () => {
+    const c = await connect();
+    const s = sortData(43);
+    await loadSortData(c, s);
+    const o: SortOpts = { by: "w", limit: [100, 500], get: ["d", "#"] };
+    const want = modelSort(s, s.elems, o).map((v) => v ?? "");
+    expect(await c.raw("SORT", "l", ...sortArgs(o), "STORE", "dst")).toBe(`:${want.length}\r\n`);
+    expect(await c.cmd("LRANGE", "dst", 0, -1)).toEqual(want);
+    c.close();
+  });
+
+  test("STORE serves a client blocked in BLPOP, BRPOP or BLMOVE on the destination; an empty result leaves it blocked", async () => {
+    const c = await connect();
+    await c.raw("RPUSH", "l", "3", "1", "2");
+    const w = await RawClient.connect((await sharedServer()).port);
+    const wid = await w.cmd("CLIENT", "ID");
+    const block = async (...args: (string | number)[]) => {
+      w.send(...args);
+      for (let t = 0; !/ flags=b /.test((await c.cmd("CLIENT", "LIST", "ID", wid as number)) as string); t++) {
+        if (t > 1000) throw new Error(`${args[0]} did not block`);
+        await Bun.sleep(2);
+      }
+    };
+    await block("BLPOP", "dst", 0);
+    expect(await c.raw("SORT", "missing", "STORE", "dst")).toBe(":0\r\n");
+    expect(await c.raw("SORT", "l", "STORE", "dst")).toBe(":3\r\n");
+    expect(await w.readRaw()).toBe("*2\r\n$3\r\ndst\r\n$1\r\n1\r\n");
+    expect(await c.cmd("LRANGE", "dst", 0, -1)).toEqual(["2", "3"]);
+    await c.raw("DEL", "dst");
+    await block("BRPOP", "dst", 0);
+    expect(await c.raw("SORT", "l", "DESC", "STORE", "dst")).toBe(":3\r\n");
+    expect(await w.readRaw()).toBe("*2\r\n$3\r\ndst\r\n$1\r\n1\r\n");
+    await c.raw("DEL", "dst");
+    await block("BLMOVE", "dst", "out", "LEFT", "RIGHT", 0);
+    expect(await c.raw("SORT", "l", "STORE", "dst")).toBe(":3\r\n");
+    expect(await w.readRaw()).toBe("$1\r\n1\r\n");
+    expect(await c.cmd("LRANGE", "out", 0, -1)).toEqual(["1"]);
+    w.close();
+    c.close();
+  });
+
+  test("STORE notifies sortstore, or del when an empty result deletes the destination; it touches a WATCHed destination the same way", async () => {
+    const c = await connect();
+    await c.raw("RPUSH", "l", "3", "1", "2");
+    await c.raw("SET", "str", "x");
+    const got = await sortEvents(c, async () => {
+      expect(await c.raw("SORT", "l", "STORE", "dst")).toBe(":3\r\n");
+      expect(await c.raw("SORT", "l", "BY", "nosort", "STORE", "dst")).toBe(":3\r\n");
+      expect(await c.raw("SORT", "l", "STORE", "str")).toBe(":3\r\n");
+      expect(await c.raw("SORT", "missing", "STORE", "dst")).toBe(":0\r\n");
+      expect(await c.raw("SORT", "missing", "STORE", "dst")).toBe(":0\r\n");
+      expect(await c.raw("SORT", "l")).toBe("*3\r\n$1\r\n1\r\n$1\r\n2\r\n$1\r\n3\r\n");
+    });
+    expect(got).toEqual([...sortEvent("sortstore", "dst"), ...sortEvent("sortstore", "dst"), ...sortEvent("sortstore", "str"), ...sortEvent("del", "dst")]);
+    expect(await c.raw("TYPE", "str")).toBe("+list\r\n");
+    const other = await RawClient.connect((await sharedServer()).port);
+    for (const [cmd, exec] of [[["SORT", "l", "STORE", "dst"], ABORTED], [["SORT", "missing", "STORE", "dst"], ABORTED], [["SORT", "missing", "STORE", "dst"], ONE], [["SORT", "l"], ONE]] as const) {
+      expect(await c.raw("WATCH", "dst")).toBe("+OK\r\n");
+      await other.raw(...cmd);
+      await c.raw("MULTI");
+      await c.raw("PING");
+      expect([cmd, await c.raw("EXEC")]).toEqual([cmd, exec]);
+    }
+    other.close();
+    c.close();
+  });
+
+  test("ACL: read access runs SORT but not its STORE; BY and GET patterns need access to every key", async () => {
+    const c = await connect();
+    await c.raw("RPUSH", "l", "2", "1");
+    await c.raw("SET", "w_1", "5");
+    await asSortUser(c, ["+@all", "%R~*"], async (u) => {
+      expect(await u.raw("SORT", "l", "BY", "w_*", "GET", "#")).toBe("*2\r\n$1\r\n2\r\n$1\r\n1\r\n");
+      expect(await u.raw("SORT", "l", "STORE", "dst")).toBe(NOPERM_KEYS);
+    });
+    await asSortUser(c, ["+@all", "%R~*", "%W~d*"], async (u) => {
+      expect(await u.raw("SORT", "l", "BY", "w_*", "STORE", "dst")).toBe(":2\r\n");
+      expect(await u.raw("SORT", "l", "BY", "w_*", "STORE", "x")).toBe(NOPERM_KEYS);
+    });
+    await asSortUser(c, ["+@all", "~l*"], async (u) => {
+      expect(await u.raw("SORT", "l", "BY", "w_*")).toBe("-ERR BY option of SORT denied due to insufficient ACL permissions.\r\n");
+      expect(await u.raw("SORT", "l", "GET", "#")).toBe("-ERR GET option of SORT denied due to insufficient ACL permissions.\r\n");
+      expect(await u.raw("SORT", "l", "GET", "w_*")).toBe("-ERR GET option of SORT denied due to insufficient ACL permissions.\r\n");
+      expect(await u.raw("SORT", "l", "BY", "nosort")).toBe("*2\r\n$1\r\n2\r\n$1\r\n1\r\n");
+      expect(await u.raw("SORT", "l", "BY", "nostar")).toBe("*2\r\n$1\r\n2\r\n$1\r\n1\r\n");
+      expect(await u.raw("SORT", "l", "STORE", "l2")).toBe(":2\r\n");
+      expect(await u.raw("SORT", "l", "STORE", "dst")).toBe(NOPERM_KEYS);
+    });
+    expect(await c.cmd("LRANGE", "l2", 0, -1)).toEqual(["1", "2"]);
+    c.close();
+  });
+});
+
+describe("SORT_RO", () => {
+  test("answers as SORT, on the model's 3000 elements", async () => {
+    const c = await connect();
+    const s = sortData(44);
+    await loadSortData(c, s);
+    const cases = SORT_CASES.filter((_, i) => i % 2 === 1);
+    const got = await pipeline(c, cases.map((o) => ["SORT_RO", "l", ...sortArgs(o)]));
+    cases.forEach((o, i) => {
+      expect([sortArgs(o), decode(Buffer.from(got[i], "latin1"), 0)[0]]).toEqual([sortArgs(o), modelSort(s, s.elems, o)]);
+    });
+    c.close();
+  });
+
+  test("is what a user with only +@read commands may run; BY and GET patterns still need access to every key", async () => {
+    const c = await connect();
+    await c.raw("RPUSH", "l", "2", "1");
+    await c.raw("SET", "w_1", "5");
+    await asSortUser(c, ["+@read", "~*"], async (u) => {
+      expect(await u.raw("SORT_RO", "l")).toBe("*2\r\n$1\r\n1\r\n$1\r\n2\r\n");
+      expect(await u.raw("SORT_RO", "l", "BY", "w_*")).toBe("*2\r\n$1\r\n2\r\n$1\r\n1\r\n");
+      expect(await u.raw("SORT", "l")).toBe("-NOPERM this user has no permissions to run the 'sort' command\r\n");
+    });
+    await asSortUser(c, ["+@read", "~l*"], async (u) => {
+      expect(await u.raw("SORT_RO", "l", "BY", "nosort")).toBe("*2\r\n$1\r\n2\r\n$1\r\n1\r\n");
+      expect(await u.raw("SORT_RO", "l", "BY", "w_*")).toBe("-ERR BY option of SORT denied due to insufficient ACL permissions.\r\n");
+      expect(await u.raw("SORT_RO", "l", "GET", "#")).toBe("-ERR GET option of SORT denied due to insufficient ACL permissions.\r\n");
+    });
     c.close();
   });
 });
