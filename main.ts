@@ -9,8 +9,8 @@
  * Flags and config files follow redis-server. Everything runs on one thread: a command runs to the
  * end before the next starts, as in Redis, so no data structure needs a lock.
  *
- * What it deliberately does not do (yet): cluster, TLS and HyperLogLog. Commands of those
- * families answer Redis's unknown-command error.
+ * What it deliberately does not do (yet): cluster and TLS. Their commands answer Redis's
+ * unknown-command error.
  *
  * The file is a book in three parts. Part I, the request path, is read in one sitting; each
  * chapter of Part II can be read alone; Part III holds what the chapters are built on. Every
@@ -35,6 +35,7 @@
  *     Sets — SADD ... SSCAN
  *     Sorted sets — ZADD ... ZSCAN, BZPOPMIN/BZMPOP
  *     Geo — positions as geohash scores in sorted sets; GEOADD ... GEOHASH, GEOSEARCH and GEORADIUS
+ *     HyperLogLog — PFADD, PFCOUNT, PFMERGE, PFDEBUG, PFSELFTEST on strings holding Redis's sketches
  *     Streams — entries in nodes, consumer groups with pending lists; XADD ... XINFO
  *     Keys — DEL, RENAME, COPY, EXPIRE, TTL, SCAN, SELECT, FLUSHALL, SORT ...
  *     Server — PING, HELLO, CLIENT, COMMAND, MONITOR, SLOWLOG, LATENCY, MEMORY, OBJECT, DEBUG, INFO ...
@@ -47,6 +48,7 @@
  *     Hash tables — Dict, the Arena that keeps short keys and values as bytes, and Db
  *     Skiplist — Redis's skiplist with spans, nodes in one buffer block each
  *     Listpack sizes — the bytes Redis's listpacks take, for stream nodes
+ *     HyperLogLog sketches — Redis's HLL bytes: dense and sparse registers, MurmurHash64A, the estimator
  *     Long double — 80-bit arithmetic for INCRBYFLOAT
  *     Partial quicksort — Redis's pqsort, whose order of ties SORT ... LIMIT and GEOSEARCH ... COUNT show
  *     CRC64 and LZF — the RDB format's checksum and compression
@@ -114,7 +116,7 @@ const hot = {
   minReplicasToWrite: 0, minReplicasMaxLag: 10,
   // The encoding limits that every write to a small collection checks.
   hashMaxListpackEntries: 128, hashMaxListpackValue: 64, setMaxIntsetEntries: 512, zsetMaxListpackEntries: 128, zsetMaxListpackValue: 64,
-  streamNodeMaxEntries: 100, streamNodeMaxBytes: 4096,
+  streamNodeMaxEntries: 100, streamNodeMaxBytes: 4096, hllSparseMaxBytes: 3000,
 };
 const EMPTY = Buffer.alloc(0);
 interface AofFileInfo { name: string; seq: number; type: "b" | "h" | "i" }
@@ -786,6 +788,7 @@ function refreshHotConfig(): void {
   hot.zsetMaxListpackValue = confNum("zset-max-listpack-value");
   hot.streamNodeMaxEntries = confNum("stream-node-max-entries");
   hot.streamNodeMaxBytes = confNum("stream-node-max-bytes");
+  hot.hllSparseMaxBytes = confNum("hll-sparse-max-bytes");
 }
 
 /** A numeric parameter (int or mem) as the table types it: the one way code reads a number from
@@ -1837,7 +1840,7 @@ function registerCommands(group: string, specs: CommandSpec[], subs: Record<stri
 /** Builds the command table from every chapter's rows, once all of them are defined (the
  *  last statement before main runs). */
 function buildCommandTable(): void {
-  for (const rows of [CONFIG_COMMANDS, TRANSACTION_COMMANDS, PUBSUB_COMMANDS, STRING_COMMANDS, LIST_COMMANDS, HASH_COMMANDS, SET_COMMANDS, ZSET_COMMANDS, GEO_COMMANDS, STREAM_COMMANDS, KEY_COMMANDS, SERVER_COMMANDS, ACL_COMMANDS, RDB_COMMANDS, AOF_COMMANDS, REPLICATION_COMMANDS, SCRIPTING_COMMANDS])
+  for (const rows of [CONFIG_COMMANDS, TRANSACTION_COMMANDS, PUBSUB_COMMANDS, STRING_COMMANDS, LIST_COMMANDS, HASH_COMMANDS, SET_COMMANDS, ZSET_COMMANDS, GEO_COMMANDS, HLL_COMMANDS, STREAM_COMMANDS, KEY_COMMANDS, SERVER_COMMANDS, ACL_COMMANDS, RDB_COMMANDS, AOF_COMMANDS, REPLICATION_COMMANDS, SCRIPTING_COMMANDS])
     for (const { group, specs, subs } of rows) registerCommands(group, specs, subs);
   for (const [name, flagsOf] of Object.entries(COMMAND_FLAGS_OF)) commandTable.get(name)!.flagsOf = flagsOf;
 }
@@ -3394,6 +3397,8 @@ class RBytes {
     if (end > this.len) this.len = end;
   }
   append(s: string): void { this.setRange(this.len, s); }
+  /** Makes room for n bytes in all (zeros past the length), keeping the length. */
+  reserve(n: number): void { if (n > this.buf.length) this.grow(n); }
   private grow(n: number): void {
     const ab = this.buf.buffer as ResizableArrayBuffer;
     if (ab.resizable && n <= ab.maxByteLength) {
@@ -6631,6 +6636,228 @@ const GEO_COMMANDS: CommandRows[] = [
     ["georadiusbymember_ro", -5, "readonly", 1, 1, 1, "geo", georadiusbymemberRoCommand],
     ["geosearch", -7, "readonly", 1, 1, 1, "geo", geosearchCommand],
     ["geosearchstore", -8, "write denyoom", 1, 2, 1, "geo", geosearchstoreCommand],
+  ] },
+];
+
+// ============================================================================================
+// HyperLogLog
+//
+// PFADD, PFCOUNT, PFMERGE and their debugging commands, on strings holding Redis's sketches
+// (their bytes and algorithms are in Part III, HyperLogLog sketches). A sketch is a plain
+// string to every other command: GET, SETRANGE, DUMP, the RDB and AOF see its bytes. The
+// commands change it in place as an RBytes; one held as a JS string (from SET, RESTORE or a
+// load) becomes an RBytes the first time one of them touches it, as Redis unshares it.
+// ============================================================================================
+
+const E_HLL_INVALID = "INVALIDOBJ Corrupted HLL object detected";
+
+/** Whether v (already looked up) is a sketch; replies WRONGTYPE otherwise. */
+function hllCheckOrReply(c: Client, v: RValue): v is RString {
+  if (checkType(c, v, "string")) return false;
+  if (hllIsValid(v as RString)) return true;
+  addReplyError(c, "WRONGTYPE Key is not a valid HyperLogLog string value.");
+  return false;
+}
+
+/** The sketch at key as bytes to change in place (dbUnshareStringValue). */
+function hllForWrite(db: Db, key: string, v: RString): RBytes {
+  if (v instanceof RBytes) return v;
+  const b = RBytes.from(v, v.length);
+  dbOverwrite(db, key, b);
+  keyMemoryChanged(db, key);
+  return b;
+}
+
+/* PFADD key [element ...] */
+function pfaddCommand(c: Client): void {
+  const db = cdb(c), key = c.argv[1];
+  const v = lookupKeyWrite(db, key);
+  let b: RBytes, updated = 0;
+  if (v === undefined) {
+    b = hllCreate();
+    dbAdd(db, key, b);
+    updated++;
+  } else {
+    if (!hllCheckOrReply(c, v)) return;
+    b = hllForWrite(db, key, v);
+  }
+  for (let j = 2; j < c.argv.length; j++) {
+    const r = hllAdd(b, c.argv[j]);
+    if (r === 1) updated++;
+    else if (r < 0) {
+      keyMemoryChanged(db, key);
+      return addReplyError(c, E_HLL_INVALID);
+    }
+  }
+  if (updated) {
+    b.buf[15] |= 0x80; // the cached cardinality is stale
+    keyModified(db, key, NOTIFY_STRING, "pfadd");
+    server.dirty += updated;
+  }
+  addReplyLongLong(c, updated ? 1 : 0);
+}
+
+/* PFCOUNT key [key ...]: one key's estimate, cached in its header; several keys' union. */
+function pfcountCommand(c: Client): void {
+  const db = cdb(c);
+  if (c.argv.length > 2) {
+    const max = new Uint8Array(HLL_REGISTERS);
+    for (let j = 1; j < c.argv.length; j++) {
+      const v = lookupKeyRead(db, c.argv[j]);
+      if (v === undefined) continue; // an empty sketch
+      if (!hllCheckOrReply(c, v)) return;
+      if (!hllMerge(max, hllBytesOf(v))) return addReplyError(c, E_HLL_INVALID);
+    }
+    return hllReplyCount(c, hllCount(null, max));
+  }
+  const key = c.argv[1];
+  const v = lookupKeyRead(db, key);
+  if (v === undefined) return addReplyLongLong(c, 0);
+  if (!hllCheckOrReply(c, v)) return;
+  const b = hllForWrite(db, key, v);
+  const buf = b.buf;
+  if (!(buf[15] & 0x80)) {
+    const hi = buf.readUInt32LE(12);
+    return addReplyLongLong(c, hi < 0x200000 ? hi * 4294967296 + buf.readUInt32LE(8) : buf.readBigUInt64LE(8));
+  }
+  const card = hllCount(buf.subarray(0, b.len));
+  if (card < 0) return addReplyError(c, E_HLL_INVALID);
+  // Caching changes the value: a write, propagated as the PFCOUNT itself (as Redis does).
+  if (saveJob) saveBeforeChange(db, key);
+  buf.writeBigUInt64LE(BigInt(card), 8);
+  signalModifiedKey(db, key);
+  server.dirty++;
+  hllReplyCount(c, card);
+}
+
+/** An estimate as Redis replies it: a uint64 sent as a long long. */
+function hllReplyCount(c: Client, card: number): void {
+  addReplyLongLong(c, card < 2 ** 53 ? card : BigInt.asIntN(64, BigInt(card)));
+}
+
+/* PFMERGE destkey [sourcekey ...] */
+function pfmergeCommand(c: Client): void {
+  const db = cdb(c), argv = c.argv;
+  const max = new Uint8Array(HLL_REGISTERS);
+  let useDense = false;
+  for (let j = 1; j < argv.length; j++) {
+    const v = lookupKeyRead(db, argv[j]);
+    if (v === undefined) continue;
+    if (!hllCheckOrReply(c, v)) return;
+    const bytes = hllBytesOf(v);
+    if (bytes[4] === HLL_DENSE) useDense = true; // then the result is dense from the start
+    if (!hllMerge(max, bytes)) return addReplyError(c, E_HLL_INVALID);
+  }
+  const key = argv[1];
+  const v = lookupKeyWrite(db, key) as RString | undefined; // checked above, as a source
+  let b: RBytes;
+  if (v === undefined) {
+    b = hllCreate();
+    dbAdd(db, key, b);
+  } else b = hllForWrite(db, key, v);
+  if (useDense && !hllSparseToDense(b)) return addReplyError(c, E_HLL_INVALID);
+  for (let i = 0; i < HLL_REGISTERS; i++) {
+    if (max[i] === 0) continue;
+    if (b.buf[4] === HLL_DENSE) hllDenseSet(b.buf, i, max[i]);
+    else hllSparseSet(b, i, max[i]);
+  }
+  b.buf[15] |= 0x80;
+  // Redis emits pfadd for a merge: in effect, many elements added.
+  keyModified(db, key, NOTIFY_STRING, "pfadd");
+  server.dirty++;
+  addReplyOK(c);
+}
+
+/* PFDEBUG GETREG|DECODE|ENCODING|TODENSE key */
+function pfdebugCommand(c: Client): void {
+  const db = cdb(c), sub = c.argv[1], key = c.argv[2];
+  const v = lookupKeyWrite(db, key);
+  if (v === undefined) return addReplyError(c, "ERR The specified key does not exist");
+  if (!hllCheckOrReply(c, v)) return;
+  const b = hllForWrite(db, key, v);
+  switch (sub.toLowerCase()) {
+    case "getreg": {
+      if (b.buf[4] === HLL_SPARSE) {
+        if (!hllSparseToDense(b)) return addReplyError(c, E_HLL_INVALID);
+        keyMemoryChanged(db, key);
+        server.dirty++; // the encoding changed: replicas must convert too
+      }
+      addReplyArrayLen(c, HLL_REGISTERS);
+      for (let i = 0; i < HLL_REGISTERS; i++) addReplyLongLong(c, hllDenseGet(b.buf, i));
+      return;
+    }
+    case "decode": {
+      if (b.buf[4] !== HLL_SPARSE) return addReplyError(c, "ERR HLL encoding is not sparse");
+      const ops: string[] = [];
+      for (let p = HLL_HDR_SIZE; p < b.len;) {
+        const op = b.buf[p];
+        if ((op & 0xc0) === 0) { ops.push(`z:${(op & 0x3f) + 1}`); p++; }
+        else if ((op & 0xc0) === 0x40) { ops.push(`Z:${(((op & 0x3f) << 8) | (p + 1 < b.len ? b.buf[p + 1] : 0)) + 1}`); p += 2; }
+        else { ops.push(`v:${((op >> 2) & 0x1f) + 1},${(op & 3) + 1}`); p++; }
+      }
+      return addReplyBulk(c, ops.join(" "));
+    }
+    case "encoding":
+      return addReplyStatus(c, b.buf[4] === HLL_DENSE ? "dense" : "sparse");
+    case "todense": {
+      if (b.buf[4] !== HLL_SPARSE) return addReplyLongLong(c, 0);
+      if (!hllSparseToDense(b)) return addReplyError(c, E_HLL_INVALID);
+      keyMemoryChanged(db, key);
+      server.dirty++;
+      return addReplyLongLong(c, 1);
+    }
+    default:
+      addReplyError(c, `ERR Unknown PFDEBUG subcommand '${sub}'`);
+  }
+}
+
+/* PFSELFTEST: checks the dense registers' bit packing, then that dense and sparse sketches fed
+ * the same 10 million elements agree, and their estimates stay within 6 standard errors. */
+function pfselftestCommand(c: Client): void {
+  const dense = Buffer.alloc(HLL_DENSE_SIZE), expected = new Uint8Array(HLL_REGISTERS);
+  for (let cycle = 0; cycle < 1000; cycle++) {
+    for (let i = 0; i < HLL_REGISTERS; i++) {
+      expected[i] = (Math.random() * 64) | 0;
+      hllDenseSetRegister(dense, i, expected[i]);
+    }
+    for (let i = 0; i < HLL_REGISTERS; i++) {
+      const got = hllDenseGet(dense, i);
+      if (got !== expected[i]) return addReplyError(c, `TESTFAILED Register ${i} should be ${expected[i]} but is ${got}`);
+    }
+  }
+  dense.fill(0, HLL_HDR_SIZE);
+  const sparse = hllCreate();
+  const relerr = 1.04 / Math.sqrt(HLL_REGISTERS);
+  const seedLo = (Math.random() * 2 ** 32) >>> 0, seedHi = (Math.random() * 2 ** 32) >>> 0;
+  const byte = (x: number, k: number) => (x >>> (8 * k)) & 0xff;
+  let checkpoint = 1;
+  for (let j = 1; j <= 10000000; j++) {
+    // The element: j ^ seed as 8 bytes, little endian.
+    const lo = (j ^ seedLo) >>> 0;
+    const ele = String.fromCharCode(byte(lo, 0), byte(lo, 1), byte(lo, 2), byte(lo, 3), byte(seedHi, 0), byte(seedHi, 1), byte(seedHi, 2), byte(seedHi, 3));
+    const count = hllPatLen(ele); // Redis hashes twice; once gives the same register and value
+    hllDenseSet(dense, hllIndex, count);
+    if (sparse.buf[4] === HLL_DENSE) hllDenseSet(sparse.buf, hllIndex, count);
+    else hllSparseSet(sparse, hllIndex, count);
+    if (j !== checkpoint) continue;
+    if (j < hot.hllSparseMaxBytes / 2 && sparse.buf[4] !== HLL_SPARSE) return addReplyError(c, "TESTFAILED sparse encoding not used");
+    const card = hllCount(dense);
+    if (card !== hllCount(sparse.buf.subarray(0, sparse.len))) return addReplyError(c, "TESTFAILED dense/sparse disagree");
+    const abserr = Math.abs(checkpoint - card), maxerr = j === 10 ? 1 : Math.ceil(relerr * 6 * checkpoint);
+    if (abserr > maxerr) return addReplyError(c, `TESTFAILED Too big error. card:${checkpoint} abserr:${abserr}`);
+    checkpoint *= 10;
+  }
+  addReplyOK(c);
+}
+
+/** This chapter's rows of the command table (see Dispatch). */
+const HLL_COMMANDS: CommandRows[] = [
+  { group: "hyperloglog", specs: [
+    ["pfadd", -2, "write denyoom fast", 1, 1, 1, "hyperloglog", pfaddCommand],
+    ["pfcount", -2, "readonly may_replicate", 1, -1, 1, "hyperloglog", pfcountCommand],
+    ["pfmerge", -2, "write denyoom", 1, -1, 1, "hyperloglog", pfmergeCommand],
+    ["pfdebug", 3, "write denyoom admin", 2, 2, 1, "hyperloglog", pfdebugCommand],
+    ["pfselftest", 1, "admin", 0, 0, 0, "hyperloglog", pfselftestCommand],
   ] },
 ];
 
@@ -10279,13 +10506,14 @@ function aclUpdateDefaultUserPassword(pass: string): void {
  *  they write. SET is decided per call (its GET option reads). */
 const KEY_PERMS_EXCEPTIONS: Record<string, string> = {
   "w": "append del expire expireat geoadd hdel hmset hset hsetnx linsert lpush lpushx lrem lset ltrim mset msetnx persist pexpire " +
-    "pexpireat psetex restore rpush rpushx sadd setex setnx setrange srem unlink xack xadd xautoclaim xclaim xdel " +
+    "pexpireat pfadd psetex restore rpush rpushx sadd setex setnx setrange srem unlink xack xadd xautoclaim xclaim xdel " +
     "xgroup|create xgroup|createconsumer xgroup|delconsumer xgroup|destroy xgroup|setid xsetid xtrim zadd zrem " +
     "zremrangebylex zremrangebyrank zremrangebyscore",
   "w r": "bitop geosearchstore sdiffstore sinterstore sunionstore zdiffstore zinterstore zrangestore zunionstore",
   "rw w": "blmove brpoplpush lmove rename renamenx rpoplpush smove",
   "r w": "copy georadius georadiusbymember sort",
-  "r": "xreadgroup",
+  "rw r": "pfmerge",
+  "r": "pfdebug xreadgroup",
   "-": "exists hexists hlen hstrlen llen memory|usage object|encoding object|freq object|idletime object|refcount scard " +
     "sismember strlen touch type watch xlen zcard",
 };
@@ -10298,9 +10526,22 @@ for (const [spec, names] of Object.entries(KEY_PERMS_EXCEPTIONS)) {
 /** The permissions the j-th key of a command line needs. */
 function aclKeyPermsNeeded(cmd: RedisCommand, argv: string[], j: number): number {
   if (cmd.name === "set") return argv.some((a, i) => i > 2 && a.toLowerCase() === "get") ? KEY_READ | KEY_WRITE : KEY_WRITE;
+  if (cmd.name === "bitfield") return bitfieldIsReadOnly(argv) ? KEY_READ : KEY_READ | KEY_WRITE;
   const perms = keyPermsByCommand.get(cmd.name);
   if (perms) return perms[Math.min(j, perms.length - 1)];
   return cmd.flags & CMD_READONLY ? KEY_READ : cmd.flags & CMD_WRITE ? KEY_READ | KEY_WRITE : 0;
+}
+
+/** Whether a BITFIELD line only reads (bitfieldGetKeys): GETs and OVERFLOWs, well formed, up to
+ *  the first SET or INCRBY. */
+function bitfieldIsReadOnly(argv: string[]): boolean {
+  for (let i = 2; i < argv.length; i++) {
+    const arg = argv[i].toLowerCase(), left = argv.length - i - 1;
+    if (arg === "get" && left >= 2) i += 2;
+    else if (arg === "overflow" && left >= 1) i += 1;
+    else return false; // SET, INCRBY, or a syntax error: taken as a write
+  }
+  return true;
 }
 
 /** The position of the first channel argument of a command, or 0 if it names none; and whether
@@ -16975,6 +17216,364 @@ function lpElementSize(el: string | number | bigint): number {
     enc = v !== null ? lpIntWidth(v) : str.length + (str.length < 64 ? 1 : str.length < 4096 ? 2 : 5);
   }
   return enc + (enc < 128 ? 1 : enc < 16384 ? 2 : enc < 2097152 ? 3 : enc < 268435456 ? 4 : 5);
+}
+
+// ============================================================================================
+// HyperLogLog sketches
+//
+// Redis's HyperLogLog, byte for byte, so a sketch moves between Redis and Redbun in RDB files,
+// DUMP payloads, the AOF and replication and counts the same on both. A sketch is a string:
+//
+//   header (16 bytes): "HYLL", encoding (0 dense, 1 sparse), 3 zero bytes, the cached
+//     cardinality as 8 bytes little endian (its top bit set when it is stale)
+//   dense: 16384 registers of 6 bits, 12288 bytes; register i starts at bit 6i, counting from the
+//     least significant bit of each byte, so a register may straddle two bytes
+//   sparse: run-length opcodes covering the 16384 registers in order:
+//     00xxxxxx          ZERO: 1..64 registers at 0 (length - 1 in x)
+//     01xxxxxx yyyyyyyy XZERO: 1..16384 registers at 0 (length - 1 in 14 bits)
+//     1vvvvvxx          VAL: 1..4 registers at 1..32 (value - 1 in v, length - 1 in x)
+//
+// An element is hashed with MurmurHash64A (seed 0xadc83b19): the low 14 bits pick the register,
+// and 1 + the number of zeros above them (up to 51) is the value it takes if larger. A sparse
+// sketch becomes dense when a value exceeds 32 or it would grow past hll-sparse-max-bytes. The
+// estimate is Ertl's improved estimator over the registers' histogram, as Redis 7 computes it.
+// Hashing works on 32-bit halves (Math.imul and 16-bit limbs): no BigInt on the PFADD path.
+// ============================================================================================
+
+const HLL_REGISTERS = 16384, HLL_P_MASK = HLL_REGISTERS - 1, HLL_Q = 50, HLL_HDR_SIZE = 16;
+const HLL_DENSE_SIZE = HLL_HDR_SIZE + (HLL_REGISTERS * 6) / 8;
+const HLL_DENSE = 0, HLL_SPARSE = 1;
+const HLL_SPARSE_VAL_MAX_VALUE = 32, HLL_SPARSE_VAL_MAX_LEN = 4, HLL_SPARSE_ZERO_MAX_LEN = 64, HLL_SPARSE_XZERO_MAX_LEN = 16384;
+const HLL_ALPHA_INF = 0.721347520444481703680; // 0.5 / ln(2)
+const HLL_SEED = 0xadc83b19;
+const MURMUR_M_HI = 0xc6a4a793, MURMUR_M_LO = 0x5bd1e995; // MurmurHash64A's m, 0xc6a4a7935bd1e995
+
+/** The high 32 bits of the 64-bit product of two unsigned 32-bit integers. */
+function mulHi32(a: number, b: number): number {
+  const a0 = a & 0xffff, a1 = a >>> 16, b0 = b & 0xffff, b1 = b >>> 16;
+  const p01 = a0 * b1, p10 = a1 * b0;
+  const mid = ((a0 * b0) >>> 16) + (p01 & 0xffff) + (p10 & 0xffff);
+  return (a1 * b1 + (p01 >>> 16) + (p10 >>> 16) + (mid >>> 16)) >>> 0;
+}
+
+// A 64-bit value in flight, as two unsigned 32-bit halves (results of murmurMulM and the hash).
+let u64Hi = 0, u64Lo = 0;
+
+/** (hi, lo) * m modulo 2^64, into u64Hi/u64Lo. */
+function murmurMulM(hi: number, lo: number): void {
+  u64Hi = (mulHi32(lo, MURMUR_M_LO) + Math.imul(hi, MURMUR_M_LO) + Math.imul(lo, MURMUR_M_HI)) >>> 0;
+  u64Lo = Math.imul(lo, MURMUR_M_LO) >>> 0;
+}
+
+/** MurmurHash64A of a latin1 string (one byte per char), as Redis's endian-neutral version
+ *  (8-byte blocks read little endian), into u64Hi/u64Lo. */
+function murmurHash64A(s: string, seed: number): void {
+  const len = s.length;
+  murmurMulM(0, len);
+  let hi = u64Hi, lo = (u64Lo ^ seed) >>> 0;
+  const blocks = len - (len & 7);
+  let i = 0;
+  for (; i < blocks; i += 8) {
+    const kl = (s.charCodeAt(i) | (s.charCodeAt(i + 1) << 8) | (s.charCodeAt(i + 2) << 16) | (s.charCodeAt(i + 3) << 24)) >>> 0;
+    const kh = (s.charCodeAt(i + 4) | (s.charCodeAt(i + 5) << 8) | (s.charCodeAt(i + 6) << 16) | (s.charCodeAt(i + 7) << 24)) >>> 0;
+    murmurMulM(kh, kl); // k *= m
+    murmurMulM(u64Hi, (u64Lo ^ (u64Hi >>> 15)) >>> 0); // k ^= k >> 47; k *= m
+    murmurMulM(hi ^ u64Hi, lo ^ u64Lo); // h ^= k; h *= m
+    hi = u64Hi;
+    lo = u64Lo;
+  }
+  const rest = len & 7;
+  if (rest) {
+    if (rest >= 7) hi ^= s.charCodeAt(i + 6) << 16;
+    if (rest >= 6) hi ^= s.charCodeAt(i + 5) << 8;
+    if (rest >= 5) hi ^= s.charCodeAt(i + 4);
+    if (rest >= 4) lo ^= s.charCodeAt(i + 3) << 24;
+    if (rest >= 3) lo ^= s.charCodeAt(i + 2) << 16;
+    if (rest >= 2) lo ^= s.charCodeAt(i + 1) << 8;
+    lo ^= s.charCodeAt(i);
+    murmurMulM(hi >>> 0, lo >>> 0);
+    hi = u64Hi;
+    lo = u64Lo;
+  }
+  murmurMulM(hi, (lo ^ (hi >>> 15)) >>> 0); // h ^= h >> 47; h *= m
+  u64Lo = (u64Lo ^ (u64Hi >>> 15)) >>> 0; // h ^= h >> 47
+}
+
+/** The register an element updates (hllPatLen's side result). */
+let hllIndex = 0;
+
+/** The value an element offers its register, hllIndex: 1 + the zeros above the index bits. */
+function hllPatLen(ele: string): number {
+  murmurHash64A(ele, HLL_SEED);
+  hllIndex = u64Lo & HLL_P_MASK;
+  const low = ((u64Lo >>> 14) | (u64Hi << 18)) >>> 0; // hash bits 14..45
+  if (low !== 0) return 32 - Math.clz32(low & -low);
+  const high = (u64Hi >>> 14) | (1 << 18); // bits 46..63, and a 1 at 64 so the count stops at Q+1
+  return 33 + 31 - Math.clz32(high & -high);
+}
+
+/** Dense register i of a sketch's bytes. A missing byte past the end reads as zero (Redis reads
+ *  the sds terminator there). */
+function hllDenseGet(buf: Uint8Array, i: number): number {
+  const byte = HLL_HDR_SIZE + ((i * 6) >> 3), fb = (i * 6) & 7;
+  return ((buf[byte] >> fb) | ((buf[byte + 1] ?? 0) << (8 - fb))) & 63;
+}
+
+function hllDenseSetRegister(buf: Uint8Array, i: number, v: number): void {
+  const byte = HLL_HDR_SIZE + ((i * 6) >> 3), fb = (i * 6) & 7;
+  buf[byte] = (buf[byte] & ~(63 << fb)) | (v << fb);
+  if (fb > 2) buf[byte + 1] = (buf[byte + 1] & ~(63 >> (8 - fb))) | (v >> (8 - fb));
+}
+
+/** Raises dense register i to count; 1 if it changed (hllDenseSet). */
+function hllDenseSet(buf: Uint8Array, i: number, count: number): number {
+  if (count <= hllDenseGet(buf, i)) return 0;
+  hllDenseSetRegister(buf, i, count);
+  return 1;
+}
+
+/** A new sketch: sparse, every register zero (one XZERO), the cached cardinality 0. */
+function hllCreate(): RBytes {
+  const b = RBytes.from("HYLL", HLL_HDR_SIZE + 2 * Math.ceil(HLL_REGISTERS / HLL_SPARSE_XZERO_MAX_LEN));
+  b.buf[4] = HLL_SPARSE;
+  let p = HLL_HDR_SIZE;
+  for (let left = HLL_REGISTERS; left; left -= Math.min(left, HLL_SPARSE_XZERO_MAX_LEN)) {
+    const l = Math.min(left, HLL_SPARSE_XZERO_MAX_LEN) - 1;
+    b.buf[p++] = (l >> 8) | 0x40;
+    b.buf[p++] = l & 0xff;
+  }
+  b.len = p;
+  return b;
+}
+
+/** Whether a string holds a sketch Redis would accept (isHLLObjectOrReply): the magic, a known
+ *  encoding, and a dense one of exactly the dense size. */
+function hllIsValid(v: RString): boolean {
+  const len = v.length;
+  if (len < HLL_HDR_SIZE) return false;
+  const at = (i: number) => (typeof v === "string" ? v.charCodeAt(i) : v.buf[i]);
+  if (at(0) !== 72 || at(1) !== 89 || at(2) !== 76 || at(3) !== 76) return false; // "HYLL"
+  const enc = at(4);
+  return enc === HLL_SPARSE || (enc === HLL_DENSE && len === HLL_DENSE_SIZE);
+}
+
+/** The sketch's bytes to read: its own buffer, or a copy of a JS string's. */
+function hllBytesOf(v: RString): Uint8Array {
+  return typeof v === "string" ? Buffer.from(v, "latin1") : v.buf.subarray(0, v.len);
+}
+
+const hllSeq = new Uint8Array(5); // hllSparseSet's replacement opcodes
+let hllSeqLen = 0;
+
+function hllSeqZeros(len: number): void {
+  if (len > HLL_SPARSE_ZERO_MAX_LEN) {
+    hllSeq[hllSeqLen++] = ((len - 1) >> 8) | 0x40;
+    hllSeq[hllSeqLen++] = (len - 1) & 0xff;
+  } else hllSeq[hllSeqLen++] = len - 1;
+}
+
+const hllValOp = (value: number, len: number) => 0x80 | ((value - 1) << 2) | (len - 1);
+
+/** Raises sparse register `index` to count (hllSparseSet): 1 if it changed, 0 if not, -1 if the
+ *  opcodes are corrupt. Splits the opcode covering the register, merges equal neighbours after,
+ *  and turns the sketch dense when the value or the size calls for it. */
+function hllSparseSet(b: RBytes, index: number, count: number): number {
+  if (count > HLL_SPARSE_VAL_MAX_VALUE) return hllPromoteAndSet(b, index, count);
+  b.reserve(b.len + 3); // the worst split, XZERO into XZERO VAL XZERO, adds 3 bytes
+  const buf = b.buf;
+  // Find the opcode covering the register.
+  let p = HLL_HDR_SIZE, end = b.len, first = 0, prev = -1, span = 0;
+  while (p < end) {
+    const op = buf[p];
+    let oplen = 1;
+    if ((op & 0xc0) === 0) span = (op & 0x3f) + 1;
+    else if (op & 0x80) span = (op & 3) + 1;
+    else {
+      span = (((op & 0x3f) << 8) | (p + 1 < end ? buf[p + 1] : 0)) + 1;
+      oplen = 2;
+    }
+    if (index <= first + span - 1) break;
+    prev = p;
+    p += oplen;
+    first += span;
+  }
+  if (span === 0 || p >= end) return -1;
+  const op = buf[p];
+  const isZero = (op & 0xc0) === 0, isXzero = (op & 0xc0) === 0x40;
+  let next = isXzero ? p + 2 : p + 1;
+  if (next >= end) next = -1;
+
+  let done = false;
+  if (!isZero && !isXzero) {
+    if (((op >> 2) & 0x1f) + 1 >= count) return 0;
+    if (span === 1) { buf[p] = hllValOp(count, 1); done = true; }
+  }
+  if (!done && isZero && span === 1) { buf[p] = hllValOp(count, 1); done = true; }
+  if (!done) {
+    // Split the opcode into what comes before the register, the register, what comes after.
+    const last = first + span - 1;
+    hllSeqLen = 0;
+    if (isZero || isXzero) {
+      if (index !== first) hllSeqZeros(index - first);
+      hllSeq[hllSeqLen++] = hllValOp(count, 1);
+      if (index !== last) hllSeqZeros(last - index);
+    } else {
+      const cur = ((op >> 2) & 0x1f) + 1;
+      if (index !== first) hllSeq[hllSeqLen++] = hllValOp(cur, index - first);
+      hllSeq[hllSeqLen++] = hllValOp(count, 1);
+      if (index !== last) hllSeq[hllSeqLen++] = hllValOp(cur, last - index);
+    }
+    const delta = hllSeqLen - (isXzero ? 2 : 1);
+    if (delta > 0 && b.len + delta > hot.hllSparseMaxBytes) return hllPromoteAndSet(b, index, count);
+    if (delta && next >= 0) buf.copyWithin(next + delta, next, end);
+    b.len += delta;
+    end += delta;
+    if (delta < 0) buf.fill(0, end, end - delta);
+    buf.set(hllSeq.subarray(0, hllSeqLen), p);
+  }
+  // Merge adjacent VALs of the same value, scanning up to 5 opcodes from the one before.
+  p = prev >= 0 ? prev : HLL_HDR_SIZE;
+  let scan = 5;
+  while (p < end && scan-- !== 0) {
+    const a = buf[p];
+    if ((a & 0xc0) === 0x40) { p += 2; continue; }
+    if ((a & 0xc0) === 0) { p++; continue; }
+    if (p + 1 < end && buf[p + 1] & 0x80) {
+      const v = ((a >> 2) & 0x1f) + 1, len = (a & 3) + 1 + (buf[p + 1] & 3) + 1;
+      if (v === ((buf[p + 1] >> 2) & 0x1f) + 1 && len <= HLL_SPARSE_VAL_MAX_LEN) {
+        buf[p + 1] = hllValOp(v, len);
+        buf.copyWithin(p, p + 1, end);
+        end--;
+        buf[end] = 0;
+        b.len--;
+        continue; // and try the merged one with its right neighbour
+      }
+    }
+    p++;
+  }
+  buf[15] |= 0x80; // the cached cardinality is stale
+  return 1;
+}
+
+/** Turns a sparse sketch dense, then sets the register (which must change). */
+function hllPromoteAndSet(b: RBytes, index: number, count: number): number {
+  if (!hllSparseToDense(b)) return -1;
+  return hllDenseSet(b.buf, index, count);
+}
+
+/** Rewrites a sparse sketch as dense, in place; false (and nothing changed) if its opcodes do not
+ *  cover exactly the 16384 registers. */
+function hllSparseToDense(b: RBytes): boolean {
+  const src = b.buf;
+  if (src[4] === HLL_DENSE) return true;
+  const dense = Buffer.alloc(HLL_DENSE_SIZE);
+  src.copy(dense, 0, 0, HLL_HDR_SIZE); // the magic and the cached cardinality
+  dense[4] = HLL_DENSE;
+  let idx = 0;
+  for (let p = HLL_HDR_SIZE; p < b.len;) {
+    const op = src[p];
+    if ((op & 0xc0) === 0) { idx += (op & 0x3f) + 1; p++; }
+    else if ((op & 0xc0) === 0x40) { idx += (((op & 0x3f) << 8) | (p + 1 < b.len ? src[p + 1] : 0)) + 1; p += 2; }
+    else {
+      const runlen = (op & 3) + 1, value = ((op >> 2) & 0x1f) + 1;
+      if (runlen + idx > HLL_REGISTERS) break;
+      for (let k = 0; k < runlen; k++) hllDenseSetRegister(dense, idx++, value);
+      p++;
+    }
+  }
+  if (idx !== HLL_REGISTERS) return false;
+  b.buf = dense;
+  b.len = HLL_DENSE_SIZE;
+  return true;
+}
+
+/** Adds an element: 1 if a register changed, 0 if not, -1 if the sketch is corrupt. */
+function hllAdd(b: RBytes, ele: string): number {
+  const count = hllPatLen(ele);
+  const enc = b.buf[4];
+  if (enc === HLL_DENSE) return hllDenseSet(b.buf, hllIndex, count);
+  return enc === HLL_SPARSE ? hllSparseSet(b, hllIndex, count) : -1;
+}
+
+/** Raises max[i] to each register of a sketch (hllMerge); false if a sparse one is corrupt. */
+function hllMerge(max: Uint8Array, bytes: Uint8Array): boolean {
+  if (bytes[4] === HLL_DENSE) {
+    for (let i = 0; i < HLL_REGISTERS; i++) {
+      const v = hllDenseGet(bytes, i);
+      if (v > max[i]) max[i] = v;
+    }
+    return true;
+  }
+  let i = 0;
+  for (let p = HLL_HDR_SIZE; p < bytes.length;) {
+    const op = bytes[p];
+    if ((op & 0xc0) === 0) { i += (op & 0x3f) + 1; p++; }
+    else if ((op & 0xc0) === 0x40) { i += (((op & 0x3f) << 8) | (bytes[p + 1] ?? 0)) + 1; p += 2; }
+    else {
+      const runlen = (op & 3) + 1, value = ((op >> 2) & 0x1f) + 1;
+      if (runlen + i > HLL_REGISTERS) break;
+      for (let k = 0; k < runlen; k++, i++) if (value > max[i]) max[i] = value;
+      p++;
+    }
+  }
+  return i === HLL_REGISTERS;
+}
+
+const hllHisto = new Float64Array(64);
+
+/** The estimated cardinality of a sketch's bytes, or -1 when a sparse one is corrupt (hllCount).
+ *  `raw` holds one register per byte instead (PFCOUNT's union). */
+function hllCount(bytes: Uint8Array | null, raw: Uint8Array | null = null): number {
+  const histo = hllHisto.fill(0);
+  if (raw) for (let i = 0; i < HLL_REGISTERS; i++) histo[raw[i]]++;
+  else if (bytes![4] === HLL_DENSE) for (let i = 0; i < HLL_REGISTERS; i++) histo[hllDenseGet(bytes!, i)]++;
+  else {
+    let idx = 0;
+    for (let p = HLL_HDR_SIZE; p < bytes!.length;) {
+      const op = bytes![p];
+      if ((op & 0xc0) === 0) { const n = (op & 0x3f) + 1; idx += n; histo[0] += n; p++; }
+      else if ((op & 0xc0) === 0x40) { const n = (((op & 0x3f) << 8) | (bytes![p + 1] ?? 0)) + 1; idx += n; histo[0] += n; p += 2; }
+      else { const n = (op & 3) + 1; idx += n; histo[((op >> 2) & 0x1f) + 1] += n; p++; }
+    }
+    if (idx !== HLL_REGISTERS) return -1;
+  }
+  const m = HLL_REGISTERS;
+  let z = m * hllTau((m - histo[HLL_Q + 1]) / m);
+  for (let j = HLL_Q; j >= 1; j--) {
+    z += histo[j];
+    z *= 0.5;
+  }
+  z += m * hllSigma(histo[0] / m);
+  // llroundl gives LLONG_MIN for what it cannot hold (an infinite estimate from crafted
+  // registers), which Redis then casts to 2^63.
+  const e = Math.round((HLL_ALPHA_INF * m * m) / z);
+  return e < 2 ** 63 ? e : 2 ** 63;
+}
+
+/** Ertl's sigma (arXiv:1702.01284), summed until it stops changing. */
+function hllSigma(x: number): number {
+  if (x === 1) return Infinity;
+  let zPrime: number, y = 1, z = x;
+  do {
+    x *= x;
+    zPrime = z;
+    z += x * y;
+    y += y;
+  } while (zPrime !== z);
+  return z;
+}
+
+/** Ertl's tau (arXiv:1702.01284). */
+function hllTau(x: number): number {
+  if (x === 0 || x === 1) return 0;
+  let zPrime: number, y = 1, z = 1 - x;
+  do {
+    x = Math.sqrt(x);
+    zPrime = z;
+    y *= 0.5;
+    z -= (1 - x) * (1 - x) * y;
+  } while (zPrime !== z);
+  return z / 3;
 }
 
 // ============================================================================================

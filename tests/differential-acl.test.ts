@@ -334,10 +334,10 @@ const SUITES: Record<string, Script[]> = {
   "ACL CAT / GENPASS / HELP": [
     acl("CAT lists the categories in order", [], ["ACL CAT", "acl cat"]),
     // The categories whose commands Redbun has in full. The others list commands Redbun does not
-    // have yet (SORT, bitmaps, HyperLogLog, geo, scripting, cluster, MIGRATE, LOLWUT ...) or the
-    // 7.2 additions it has (CLIENT SETINFO and NO-TOUCH); tests/acl.test.ts checks that every
+    // have yet (cluster, MIGRATE, LOLWUT, client tracking, LATENCY DOCTOR ...) or the 7.2
+    // additions it has (CLIENT SETINFO and NO-TOUCH); tests/acl.test.ts checks that every
     // category lists exactly the commands of Redbun's table that carry it.
-    ...["hash", "string", "stream", "pubsub", "blocking", "transaction"]
+    ...["hash", "string", "list", "set", "sortedset", "bitmap", "hyperloglog", "geo", "stream", "pubsub", "blocking", "transaction", "scripting"]
       .map((cat) => acl(`CAT ${cat}`, [], [{ c: `ACL CAT ${cat}`, rule: catSorted }])),
     acl("CAT is case-insensitive; unknown categories are an error", [], [
       { c: "ACL CAT HASH", rule: catSorted }, "ACL CAT badcat", "ACL CAT @read", "ACL CAT all", ["ACL", "CAT", ""],
@@ -357,6 +357,16 @@ const SUITES: Record<string, Script[]> = {
       "ACL DRYRUN alice psubscribe ch*", "ACL DRYRUN alice psubscribe ch1*", "ACL DRYRUN alice set r1 x", "ACL DRYRUN alice get r1",
       "ACL DRYRUN alice get w1", "ACL DRYRUN alice set w1 v", "ACL DRYRUN alice set w1 v GET", "ACL DRYRUN alice mset foo1 a bar b",
       "ACL DRYRUN alice lmove foo1 bar left right", "ACL DRYRUN alice rename foo1 bar", "ACL DRYRUN alice rename bar foo1",
+    ]),
+    acl("read and write key permissions of the geo, HyperLogLog and bitmap commands", ["alice"], [
+      "ACL SETUSER alice on nopass %R~r* %W~w* ~rw* +@all",
+      ...["pfadd r1 a", "pfadd w1 a", "pfmerge w1 r1", "pfmerge rw1 r1", "pfmerge rw1 w1", "pfmerge r1 rw1", "pfdebug encoding r1",
+        "pfdebug encoding w1", "pfcount w1", "pfcount r1 rw1", "geoadd w1 1 1 a", "geoadd r1 1 1 a", "georadius r1 1 1 1 km store w2",
+        "georadius r1 1 1 1 km store r2", "georadius r1 1 1 1 km storedist w2 store r2", "georadiusbymember w1 m 1 km",
+        "geosearchstore w3 r1 fromlonlat 1 1 byradius 1 km", "geosearchstore r3 r1 fromlonlat 1 1 byradius 1 km",
+        "geosearch r1 frommember m byradius 1 km", "setbit w1 1 1", "setbit rw1 1 1", "bitfield r1 get u8 0", "bitfield w1 get u8 0",
+        "bitfield r1 get u8 0 overflow sat get u8 8", "bitfield r1 get u8 0 set u8 0 1", "bitfield r1 get u8", "bitfield_ro r1 get u8 0",
+        "bitfield_ro w1 get u8 0", "bitop and w1 r1 r2", "bitop and r1 w1", "sort r1 store w1", "sort r1 store r2"].map((cmd) => `ACL DRYRUN alice ${cmd}`),
     ]),
     acl("errors: missing user, unknown command, arity", ["alice"], [
       "ACL SETUSER alice on +@all ~*", "ACL DRYRUN nosuch get x", "ACL DRYRUN alice nosuchcmd x", "ACL DRYRUN alice get",

@@ -11,7 +11,7 @@
 // DIFF_ONLY=substr runs only scripts whose "family / name" contains substr.
 // DIFF_DUMP=1 prints every step with the reference server's reply.
 import {
-  runDifferentialSuites, rules, type Script,
+  runDifferentialSuites, rules, type Script, type Step,
   ALL_BYTES, CRLF_VALUE, FAR_SEC, FAR_MS, PAST_SEC, I64_MAX, I64_MIN,
 } from "./differential-harness.ts";
 
@@ -52,6 +52,49 @@ function geoWalkSteps(): Step[] {
     }
     steps.push(["GEORADIUSBYMEMBER", `w${k}`, "m2", "700", "km", "STOREDIST", `d${k}`], ["ZRANGE", `d${k}`, "0", "-1", "WITHSCORES"]);
   });
+  return steps;
+}
+
+
+/** PFADDs of random elements, with the sketch's bytes compared after each, at several
+ *  hll-sparse-max-bytes (so promotions to dense happen at different sizes), then merges and
+ *  unions over sparse and dense sketches. Seeded: the same every run. */
+function hllRandomSteps(): Step[] {
+  let seed = 4242;
+  const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const steps: Step[] = [];
+  [3000, 200, 60, 12000].forEach((maxBytes, k) => {
+    steps.push(["CONFIG", "SET", "hll-sparse-max-bytes", String(maxBytes)]);
+    for (let r = 0; r < 24; r++) {
+      const n = Math.floor(rand() * [4, 40, 400][r % 3]);
+      const els = Array.from({ length: n }, () => Math.floor(rand() * 1e9).toString(36) + "\x00\xff".repeat(Math.floor(rand() * 6)));
+      steps.push(["PFADD", `h${k}`, ...els], ["GET", `h${k}`]);
+      if (r % 6 === 5) steps.push(["PFCOUNT", `h${k}`], ["PFDEBUG", "ENCODING", `h${k}`]);
+    }
+  });
+  steps.push(["CONFIG", "SET", "hll-sparse-max-bytes", "3000"]);
+  steps.push(["PFADD", "tiny", "a", "b"], ["PFCOUNT", "h0", "h1", "h2", "h3", "tiny"], ["PFMERGE", "m", "tiny", "h2"], ["GET", "m"]);
+  steps.push(["PFMERGE", "tiny", "h0"], ["GET", "tiny"], ["PFMERGE", "m2", "h1", "h3"], ["GET", "m2"], ["PFCOUNT", "m2"]);
+  steps.push(["PFDEBUG", "TODENSE", "h2"], ["PFMERGE", "m3", "h2", "tiny"], ["GET", "m3"], ["PFCOUNT", "m3"]);
+  return steps;
+}
+
+/** Sketches with random bytes overwritten, as Redis's own fuzz test does: every reply (counts,
+ *  INVALIDOBJ, WRONGTYPE) and the bytes left behind must match. */
+function hllCorruptionSteps(): Step[] {
+  let seed = 777;
+  const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const steps: Step[] = [];
+  for (let k = 0; k < 40; k++) {
+    const key = `c${k}`;
+    const n = Math.floor(rand() * (k % 4 === 3 ? 3000 : 120));
+    steps.push(["PFADD", key, ...Array.from({ length: n }, (_, i) => `e${k}-${i}`)]);
+    for (let w = 0; w < 1 + (k % 3); w++) {
+      const pos = 16 + Math.floor(rand() * (k % 4 === 3 ? 12288 : 60));
+      steps.push(["SETRANGE", key, String(pos), String.fromCharCode(Math.floor(rand() * 256))]);
+    }
+    steps.push(["PFCOUNT", key], ["PFADD", key, "x", "y", "z"], ["GET", key], ["PFMERGE", `d${k}`, key], ["PFCOUNT", key, "c0"]);
+  }
   return steps;
 }
 
@@ -552,6 +595,27 @@ const SUITES: Record<string, Script[]> = {
       "HELLO 3", "GEOSEARCH Sicily FROMLONLAT 15 37 BYRADIUS 200 km ASC WITHDIST WITHCOORD WITHHASH", "GEOSEARCH nokey FROMLONLAT 15 37 BYRADIUS 200 km", "HELLO 2",
     ] },
     { name: "search walks: random points near the poles, the date line and the equator, every radius", steps: geoWalkSteps() },
+  ],
+  HyperLogLog: [
+    { name: "PFADD, PFCOUNT, PFMERGE and PFDEBUG: bytes, cache, encodings and errors", steps: [
+      "PFADD h", "GET h", "PFCOUNT h", "PFADD h a b c", "GET h", "PFADD h a b c", "PFADD h ''", ["PFADD", "h", ""], "GETRANGE h 15 15",
+      "PFCOUNT h", "GETRANGE h 15 15", "GET h", "PFADD h a", "GETRANGE h 15 15", "PFADD h d", "GETRANGE h 15 15", "OBJECT ENCODING h",
+      "PFCOUNT missing", "PFCOUNT missing h", "PFCOUNT missing missing2", "PFDEBUG ENCODING h", "PFDEBUG DECODE h", "PFDEBUG GETREG missing",
+      "PFDEBUG FOO h", "PFDEBUG FOO missing", "PFDEBUG ENCODING", "PFDEBUG TODENSE h", "PFDEBUG TODENSE h", "PFDEBUG ENCODING h", "PFDEBUG DECODE h",
+      "PFCOUNT h", "GET h", "PFADD h x y z", "PFCOUNT h", "PFADD s 1 2 3", "PFMERGE m s h", "PFDEBUG ENCODING m", "PFCOUNT m", "GET m",
+      "PFMERGE m2 s missing", "GET m2", "PFMERGE m3", "GET m3", "PFMERGE s s", "GET s", "PFMERGE s", "EXISTS nothere", "PFMERGE nothere nothere2", "GET nothere",
+      "PFADD s2 a b", "PFMERGE s2 s", "PFDEBUG DECODE s2", "PFCOUNT s2", "PFCOUNT s s2 h",
+      "SET str hello", "PFADD str a", "PFCOUNT str", "PFCOUNT h str", "PFMERGE str h", "PFMERGE h str", "PFDEBUG ENCODING str", "RPUSH l a", "PFADD l a",
+      "PFCOUNT l", "PFMERGE h l", "PFDEBUG GETREG l", "SET fake HYLLxxxxxxxxxxxxxxx", "PFCOUNT fake", "SET fake2 HYLL\x00",
+      ["SET", "dense-short", "HYLL\x00\x00\x00\x00" + "\x00".repeat(8) + "\x00".repeat(100)], "PFCOUNT dense-short", "PFADD dense-short a",
+      "PFADD c a b c", "APPEND c hello", "PFCOUNT c", "PFADD c zz", "PFMERGE c2 c", "PFCOUNT c c2", "PFDEBUG TODENSE c", "PFDEBUG GETREG c", "PFDEBUG DECODE c",
+      "PFADD c3 a b c", "SETRANGE c3 0 0123", "PFCOUNT c3", "PFADD c4 a b c", "SETRANGE c4 4 x", "PFCOUNT c4", "PFADD c5 a b c", ["SETRANGE", "c5", "4", "\x00"], "PFCOUNT c5",
+      ["SET", "cached", "HYLL\x01\x00\x00\x00\x2a\x00\x00\x00\x00\x00\x00\x00\x7f\xff"], "PFCOUNT cached", "PFADD cached a", "PFCOUNT cached",
+      ["SET", "bigcache", "HYLL\x01\x00\x00\x00\xff\xff\xff\xff\xff\xff\xff\x7f\x7f\xff"], "PFCOUNT bigcache",
+      "HELLO 3", "PFCOUNT h", "PFDEBUG ENCODING h", "HELLO 2",
+    ] },
+    { name: "random adds across hll-sparse-max-bytes: every byte of every sketch, merges of sparse and dense", steps: hllRandomSteps() },
+    { name: "corrupted sketches: random bytes overwritten, then counted, added to and merged", steps: hllCorruptionSteps() },
   ],
   SORT: [
     { name: "numeric, ALPHA, DESC and LIMIT on lists, sets and sorted sets", steps: [
