@@ -3751,7 +3751,7 @@ function setbitCommand(c: Client): void {
   const v = lookupKeyWrite(db, key);
   if (checkType(c, v, "string")) return;
   const byte = Math.floor(offset / 8), mask = 1 << (7 - (offset % 8));
-  const cur = v !== undefined && byte < v.length ? strOf(v).charCodeAt(byte) : 0;
+  const cur = v !== undefined && byte < v.length ? byteAt(v as RString, byte) : 0;
   const old = cur & mask ? 1 : 0;
   // Only a change (or a string made or grown) is a write, as in Redis.
   if (v === undefined || byte >= v.length || old !== on) {
@@ -3769,7 +3769,7 @@ function getbitCommand(c: Client): void {
   const v = lookupReadOrReply(c, c.argv[1], "string", () => addReplyLongLong(c, 0));
   if (v === undefined) return;
   const byte = Math.floor(offset / 8);
-  addReplyLongLong(c, byte < v.length && strOf(v).charCodeAt(byte) & (1 << (7 - (offset % 8))) ? 1 : 0);
+  addReplyLongLong(c, byte < v.length && byteAt(v, byte) & (1 << (7 - (offset % 8))) ? 1 : 0);
 }
 
 /** A BITCOUNT or BITPOS range over a string of `len` bytes: [start, end] in bytes, and with BIT
@@ -3816,6 +3816,9 @@ function bitRangeOrReply(c: Client, len: number, startArg: string, endArg: strin
   return { start, end, firstMask, lastMask, isBit };
 }
 
+/** Byte i of a string value, read without making a JS string of an RBytes. */
+function byteAt(v: RString, i: number): number { return typeof v === "string" ? v.charCodeAt(i) : v.buf[i]; }
+
 /** Set bits in a byte, by table. */
 const POPCOUNT = Uint8Array.from({ length: 256 }, (_, i) => { let n = 0; for (let b = i; b; b >>= 1) n += b & 1; return n; });
 
@@ -3823,28 +3826,29 @@ const POPCOUNT = Uint8Array.from({ length: 256 }, (_, i) => { let n = 0; for (le
 function bitcountCommand(c: Client): void {
   const v = lookupReadOrReply(c, c.argv[1], "string", () => addReplyLongLong(c, 0));
   if (v === undefined) return;
-  const str = strOf(v), argc = c.argv.length;
-  let start = 0, end = str.length - 1, firstMask = 0, lastMask = 0;
+  const argc = c.argv.length;
+  let start = 0, end = v.length - 1, firstMask = 0, lastMask = 0;
   if (argc === 4 || argc === 5) {
-    const r = bitRangeOrReply(c, str.length, c.argv[2], c.argv[3], argc === 5 ? c.argv[4] : null, false);
+    const r = bitRangeOrReply(c, v.length, c.argv[2], c.argv[3], argc === 5 ? c.argv[4] : null, false);
     if (!r) return;
     ({ start, end, firstMask, lastMask } = r);
   } else if (argc !== 2) return addReplyError(c, E.syntax);
   if (start > end) return addReplyLongLong(c, 0);
   let count = 0;
-  for (let i = start; i <= end; i++) count += POPCOUNT[str.charCodeAt(i)];
+  if (typeof v === "string") for (let i = start; i <= end; i++) count += POPCOUNT[v.charCodeAt(i)];
+  else for (let i = start, buf = v.buf; i <= end; i++) count += POPCOUNT[buf[i]];
   // The bits of the edge bytes outside a BIT range are taken off again.
-  if (firstMask) count -= POPCOUNT[str.charCodeAt(start) & firstMask];
-  if (lastMask) count -= POPCOUNT[str.charCodeAt(end) & lastMask];
+  if (firstMask) count -= POPCOUNT[byteAt(v, start) & firstMask];
+  if (lastMask) count -= POPCOUNT[byteAt(v, end) & lastMask];
   addReplyLongLong(c, count);
 }
 
 /** The position of the first `bit` in str[from, from + n), counting from `from`'s first bit; if
  *  none, -1 when looking for a 1 and n * 8 (the zero padding after the end) for a 0. */
-function bitposIn(str: string, from: number, n: number, bit: number): number {
+function bitposIn(str: RString, from: number, n: number, bit: number): number {
   const skip = bit ? 0 : 0xff;
   for (let i = 0; i < n; i++) {
-    const b = str.charCodeAt(from + i);
+    const b = byteAt(str, from + i);
     if (b === skip) continue;
     for (let k = 0; k < 8; k++) if (((b >> (7 - k)) & 1) === bit) return i * 8 + k;
   }
@@ -3860,7 +3864,7 @@ function bitposCommand(c: Client): void {
   // A missing key is an endless run of zeros.
   if (v === undefined) return addReplyLongLong(c, bit ? -1 : 0);
   if (checkType(c, v, "string")) return;
-  const str = strOf(v), argc = c.argv.length;
+  const str = v as RString, argc = c.argv.length;
   let start = 0, end = str.length - 1, firstMask = 0, lastMask = 0;
   const endGiven = argc >= 5;
   if (argc >= 4 && argc <= 6) {
@@ -3875,7 +3879,7 @@ function bitposCommand(c: Client): void {
   let bytes = end - start + 1, pos: number;
   search: {
     if (firstMask) {
-      let b = edge(str.charCodeAt(start), firstMask);
+      let b = edge(byteAt(str, start), firstMask);
       if (lastMask && bytes === 1) b = edge(b, lastMask);
       pos = bitposIn(String.fromCharCode(b), 0, 1, bit);
       if (bytes === 1 || (pos !== -1 && pos !== 8)) break search;
@@ -3889,7 +3893,7 @@ function bitposCommand(c: Client): void {
       start += middle;
       bytes -= middle;
     }
-    pos = bitposIn(String.fromCharCode(edge(str.charCodeAt(end), lastMask)), 0, 1, bit);
+    pos = bitposIn(String.fromCharCode(edge(byteAt(str, end), lastMask)), 0, 1, bit);
   }
   // With an explicit end, a 0 past the range is not in it.
   if (endGiven && bit === 0 && pos === bytes * 8) return addReplyLongLong(c, -1);
@@ -3994,26 +3998,33 @@ function bitfieldGeneric(c: Client, readonlyCommand: boolean): void {
     v = lookupKeyWrite(db, key);
     if (checkType(c, v, "string")) return;
   }
-  // The bytes, grown with zeros to the farthest bit written.
-  const old = v === undefined ? "" : strOf(v);
-  const need = highestWrite < 0 ? old.length : Math.max(old.length, (highestWrite >> 3) + 1);
-  const buf = Buffer.alloc(need);
-  buf.latin1Write(old, 0);
-  const grown = highestWrite >= 0 && (v === undefined || need > old.length);
+  // As Redis, the string grows with zeros to the farthest bit written before any operation runs
+  // (so it grows even when every write fails on OVERFLOW FAIL).
+  const len = v === undefined ? 0 : (v as RString).length;
+  const need = highestWrite < 0 ? len : Math.max(len, Math.floor(highestWrite / 8) + 1);
+  const grown = highestWrite >= 0 && (v === undefined || need > len);
+  if (grown) stringWriteRange(db, key, v as RString | undefined, len, "\0".repeat(need - len));
+  // Each operation works on the few bytes it covers, read from and written to the value in place.
+  const window = Buffer.alloc(9);
   let changes = 0;
   addReplyArrayLen(c, ops.length);
   for (const op of ops) {
-    const raw = bitfieldRead(buf, op.offset, op.bits);
+    const slot = db.slot(key), cur = slot === undefined ? undefined : (db.valAt(slot) as RString);
+    const first = Math.floor(op.offset / 8), last = Math.floor((op.offset + op.bits - 1) / 8), at = op.offset - first * 8;
+    for (let i = first; i <= last; i++) window[i - first] = cur !== undefined && i < cur.length ? byteAt(cur, i) : 0;
+    const raw = bitfieldRead(window, at, op.bits);
     const current = op.signed ? BigInt.asIntN(op.bits, raw) : raw;
     if (op.op === "get") { addReplyLongLong(c, current); continue; }
     const next = op.op === "incrby" ? bitfieldAdd(op.signed, op.bits, current, op.value, op.overflow)
       : bitfieldAdd(op.signed, op.bits, op.value, 0n, op.overflow);
     if (next === null) { addReplyNull(c); continue; }
     addReplyLongLong(c, op.op === "incrby" ? next : current);
-    bitfieldWrite(buf, op.offset, op.bits, BigInt.asUintN(op.bits, next));
+    if (next !== current) {
+      bitfieldWrite(window, at, op.bits, BigInt.asUintN(op.bits, next));
+      stringWriteRange(db, key, cur, first, window.latin1Slice(0, last - first + 1));
+    }
     if (grown || next !== current) changes++;
   }
-  if (grown || changes) stringWriteRange(db, key, v as RString | undefined, 0, buf.latin1Slice(0, need));
   if (changes) {
     keyModified(db, key, NOTIFY_STRING, "setbit");
     server.dirty += changes;

@@ -285,7 +285,7 @@ const NOPERM_KEYS = "-NOPERM this user has no permissions to access one of the k
 
 /** Sends PSYNC ? -1 on a raw socket, skips the RDB and records the commands of the stream. */
 async function tapReplication(port: number): Promise<{ writes(): string[][]; close(): void }> {
-  let buf = Buffer.alloc(0), stage: "line" | "rdbhead" | "rdb" | "stream" = "line", rdbLeft = 0;
+  let buf = Buffer.alloc(0), stage = "line" as "line" | "rdbhead" | "rdb" | "stream", rdbLeft = 0;
   const commands: string[][] = [];
   const sock = await Bun.connect({
     hostname: "127.0.0.1", port,
@@ -496,13 +496,13 @@ describe("GEOSEARCH", () => {
     const replies = await cmds(c, commands);
     qs.forEach((q, i) => {
       const sorted = nearestFirst(modelSearch(q));
-      const [asc, desc, count, any] = replies.slice(4 * i, 4 * i + 4) as string[][];
+      const [asc, desc, count, any] = replies.slice(4 * i, 4 * i + 4) as unknown[][];
       expect(asc).toEqual(sorted.map((m) => m.p.name));
       expect(desc).toEqual([...sorted].reverse().map((m) => [m.p.name, distString(m.dist)]));
       expect(count).toEqual(sorted.slice(0, 7).map((m) => [m.p.name, distString(m.dist)]));
       expect(any.length).toBe(Math.min(5, sorted.length));
       const names = new Set(sorted.map((m) => m.p.name));
-      for (const name of any) expect(names.has(name)).toBe(true);
+      for (const name of any) expect(names.has(name as string)).toBe(true);
     });
     c.close();
   });
