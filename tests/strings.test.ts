@@ -1205,6 +1205,23 @@ describe("BITFIELD", () => {
     expect(await c.raw("EXISTS", "m")).toBe(int(1));
     c.close();
   });
+
+  test("with read access to the key, a BITFIELD of GETs (and OVERFLOWs) runs; SET and INCRBY need read and write access", async () => {
+    const c = await connect();
+    await c.raw("SET", "bits", "ab");
+    await asBitUser(c, ["+@all", "%R~*"], async (u) => {
+      expect(await u.raw("BITFIELD", "bits", "GET", "u8", 0, "GET", "i4", 4)).toBe(arr(int(97), int(1)));
+      expect(await u.raw("BITFIELD", "bits", "OVERFLOW", "SAT", "GET", "u8", 0)).toBe(arr(int(97)));
+      expect(await u.raw("BITFIELD", "bits", "SET", "u8", 0, 1)).toBe(NOPERM_KEYS);
+      expect(await u.raw("BITFIELD", "bits", "GET", "u8", 0, "INCRBY", "u8", 0, 1)).toBe(NOPERM_KEYS);
+    });
+    await asBitUser(c, ["+@all", "%W~*"], async (u) => {
+      expect(await u.raw("BITFIELD", "bits", "GET", "u8", 0)).toBe(NOPERM_KEYS);
+      expect(await u.raw("BITFIELD", "bits", "SET", "u8", 0, 1)).toBe(NOPERM_KEYS);
+    });
+    expect(await c.raw("GET", "bits")).toBe(bulk("ab"));
+    c.close();
+  });
 });
 
 describe("BITFIELD_RO", () => {
