@@ -3822,6 +3822,32 @@ function byteAt(v: RString, i: number): number { return typeof v === "string" ? 
 /** Set bits in a byte, by table. */
 const POPCOUNT = Uint8Array.from({ length: 256 }, (_, i) => { let n = 0; for (let b = i; b; b >>= 1) n += b & 1; return n; });
 
+/** The set bits of buf[start, end): 32-bit words where aligned, by table around them. Each word's
+ *  bytes are counted in place (SWAR), and the per-byte counts of up to 31 words are summed before
+ *  one horizontal add: several times the table's speed on a 125 KB bitmap. */
+function popcountBytes(buf: Buffer, start: number, end: number): number {
+  let count = 0, i = start;
+  for (; i < end && (buf.byteOffset + i) & 3; i++) count += POPCOUNT[buf[i]];
+  const words = (end - i) >> 2;
+  if (words > 0) {
+    const w = new Int32Array(buf.buffer, buf.byteOffset + i, words);
+    for (let k = 0; k < words;) {
+      let bytes = 0; // four byte lanes, each at most 31 * 8
+      for (const stop = Math.min(words, k + 31); k < stop; k++) {
+        let x = w[k];
+        x -= (x >>> 1) & 0x55555555;
+        x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+        bytes += (x + (x >>> 4)) & 0x0f0f0f0f;
+      }
+      const pairs = (bytes & 0x00ff00ff) + ((bytes >>> 8) & 0x00ff00ff);
+      count += (pairs & 0xffff) + (pairs >>> 16);
+    }
+    i += words * 4;
+  }
+  for (; i < end; i++) count += POPCOUNT[buf[i]];
+  return count;
+}
+
 /* BITCOUNT key [start end [BYTE | BIT]] */
 function bitcountCommand(c: Client): void {
   const v = lookupReadOrReply(c, c.argv[1], "string", () => addReplyLongLong(c, 0));
@@ -3836,7 +3862,7 @@ function bitcountCommand(c: Client): void {
   if (start > end) return addReplyLongLong(c, 0);
   let count = 0;
   if (typeof v === "string") for (let i = start; i <= end; i++) count += POPCOUNT[v.charCodeAt(i)];
-  else for (let i = start, buf = v.buf; i <= end; i++) count += POPCOUNT[buf[i]];
+  else count = popcountBytes(v.buf, start, end + 1);
   // The bits of the edge bytes outside a BIT range are taken off again.
   if (firstMask) count -= POPCOUNT[byteAt(v, start) & firstMask];
   if (lastMask) count -= POPCOUNT[byteAt(v, end) & lastMask];
@@ -6157,14 +6183,6 @@ function geoScoreWords(score: number): [number, number] {
   return [Number(v >> 32n), Number(v & 0xffffffffn)];
 }
 
-/** The cell a score names, at full precision. */
-function geoCellOfScore(score: number): GeoCell {
-  const [hi, lo] = geoScoreWords(score);
-  const lat = (geoSqueeze16(lo) | (geoSqueeze16(hi) << 16)) >>> 0;
-  const lon = (geoSqueeze16(lo >>> 1) | (geoSqueeze16(hi >>> 1) << 16)) >>> 0;
-  return { lat, lon, step: GEO_STEP };
-}
-
 /** A cell's edges, [lonMin, lonMax, latMin, latMax] (Redis's geohashDecode). */
 function geoCellArea(cell: GeoCell): [number, number, number, number] {
   const scale = 2 ** cell.step, latScale = GEO_LAT_MAX - GEO_LAT_MIN, lonScale = GEO_LONG_MAX - GEO_LONG_MIN;
@@ -6177,9 +6195,28 @@ function geoCellArea(cell: GeoCell): [number, number, number, number] {
 
 /** The centre of a score's cell as [longitude, latitude] (Redis's decodeGeohash). */
 function geohashDecode(score: number): [number, number] {
-  const [lonMin, lonMax, latMin, latMax] = geoCellArea(geoCellOfScore(score));
-  const clamp = (x: number, lo: number, hi: number) => Math.min(Math.max(x, lo), hi);
-  return [clamp((lonMin + lonMax) / 2, GEO_LONG_MIN, GEO_LONG_MAX), clamp((latMin + latMax) / 2, GEO_LAT_MIN, GEO_LAT_MAX)];
+  geoDecodeScore(score);
+  return [geoLon, geoLat];
+}
+
+// geoDecodeScore's results: a search decodes every member of nine cells, so no arrays per member.
+let geoLon = 0, geoLat = 0;
+
+/** The centre of a score's cell into geoLon and geoLat: geoCellArea's edges at step 26, averaged
+ *  and clamped to the ranges. */
+function geoDecodeScore(score: number): void {
+  let hi: number, lo: number;
+  if (score >= 0 && score < 2 ** 53) {
+    hi = Math.floor(score / 4294967296);
+    lo = Math.floor(score - hi * 4294967296);
+  } else [hi, lo] = geoScoreWords(score);
+  const lat = (geoSqueeze16(lo) | (geoSqueeze16(hi) << 16)) >>> 0;
+  const lon = (geoSqueeze16(lo >>> 1) | (geoSqueeze16(hi >>> 1) << 16)) >>> 0;
+  const scale = 2 ** GEO_STEP, latScale = GEO_LAT_MAX - GEO_LAT_MIN, lonScale = GEO_LONG_MAX - GEO_LONG_MIN;
+  const lonMin = GEO_LONG_MIN + (lon / scale) * lonScale, lonMax = GEO_LONG_MIN + (((lon + 1) >>> 0) / scale) * lonScale;
+  const latMin = GEO_LAT_MIN + (lat / scale) * latScale, latMax = GEO_LAT_MIN + (((lat + 1) >>> 0) / scale) * latScale;
+  geoLon = Math.min(Math.max((lonMin + lonMax) / 2, GEO_LONG_MIN), GEO_LONG_MAX);
+  geoLat = Math.min(Math.max((latMin + latMax) / 2, GEO_LAT_MIN), GEO_LAT_MAX);
 }
 
 /** Great-circle distance in meters (Redis's geohashGetDistance: haversine, or the latitude
@@ -6412,9 +6449,9 @@ function geoSearchScores(z: RZSet, s: GeoShape, min: number, max: number, found:
   for (let n = zsl.firstInRange((score) => score >= min, (score) => score < max); n; n = zsl.next(n)) {
     const score = zsl.score(n);
     if (!(score < max)) break;
-    const [lon, lat] = geohashDecode(score);
-    const dist = geoDistanceIfWithin(s, lon, lat);
-    if (dist !== null) found.push({ member: zsl.member(n), score, lon, lat, dist });
+    geoDecodeScore(score);
+    const dist = geoDistanceIfWithin(s, geoLon, geoLat);
+    if (dist !== null) found.push({ member: zsl.member(n), score, lon: geoLon, lat: geoLat, dist });
     if (limit && found.length >= limit) break;
   }
 }

@@ -96,6 +96,17 @@ const loadScripts = async (c: Conn) => {
   await c.cmd("SCRIPT", "LOAD", SCRIPT_5);
   await c.cmd("FUNCTION", "LOAD", "REPLACE", LIBRARY);
 };
+/** The data model tests' keys: a 125 KB bitmap (a million bits), a HyperLogLog, and 10,000
+ *  positions around Sicily for GEOSEARCH. */
+const fillBitmap = async (c: Conn) => { await c.cmd("DEL", "mybits"); await c.cmd("SETBIT", "mybits", "999999", "1"); };
+const fillGeo = async (c: Conn) => {
+  await c.cmd("DEL", "mygeo");
+  for (let b = 0; b < 10; b++) {
+    const args: string[] = [];
+    for (let i = b * 1000; i < (b + 1) * 1000; i++) args.push(String(13 + ((i * 7919) % 1000) / 400), String(36.5 + ((i * 104729) % 1000) / 500), `p${i}`);
+    await c.cmd("GEOADD", "mygeo", ...args);
+  }
+};
 const ALL_TESTS: Test[] = [
   { name: "set" }, { name: "get" }, { name: "incr" },
   { name: "lpush", group: "list" }, { name: "rpush", group: "list" }, { name: "lpop", group: "list" }, { name: "rpop", group: "list" },
@@ -107,6 +118,13 @@ const ALL_TESTS: Test[] = [
   { name: "evalsha", cmd: () => ["EVALSHA", sha1(SCRIPT_1), "1", "counter"], before: loadScripts },
   { name: "evalsha_5", cmd: (m) => ["EVALSHA", sha1(SCRIPT_5), "2", "skey", "counter", value(m)], before: loadScripts },
   { name: "fcall", cmd: () => ["FCALL", "bench_incr", "1", "counter"], before: loadScripts },
+  { name: "setbit", cmd: () => ["SETBIT", "mybits", "100003", "1"], before: fillBitmap },
+  { name: "getbit", cmd: () => ["GETBIT", "mybits", "100003"], before: fillBitmap },
+  { name: "bitcount", cmd: () => ["BITCOUNT", "mybits"], before: fillBitmap },
+  { name: "pfadd", cmd: () => ["PFADD", "myhll", "__rand_int__"], before: async (c) => { await c.cmd("DEL", "myhll"); } },
+  { name: "pfcount", cmd: () => ["PFCOUNT", "myhll"] },
+  { name: "geoadd", cmd: () => ["GEOADD", "mygeo", "13.361389", "38.115556", "__rand_int__"], before: async (c) => { await c.cmd("DEL", "mygeo"); } },
+  { name: "geosearch", cmd: () => ["GEOSEARCH", "mygeo", "FROMLONLAT", "14", "37.5", "BYRADIUS", "20", "km", "ASC", "COUNT", "10"], before: fillGeo },
 ];
 const ONLY = env.BENCH_TESTS ? new Set(env.BENCH_TESTS.split(",")) : null;
 const TESTS = ALL_TESTS.filter((t) => !ONLY || ONLY.has(t.name));
@@ -665,7 +683,11 @@ function markdown(results: Record<string, Cell[]>, P: Persist, info: ReturnType<
     "beforehand, so redis-benchmark's own LPUSH pre-fill is not counted. redis-benchmark 7.0 has no xadd test; xadd runs",
     "`XADD mystream * field <value>` with a value of the mode's size, on a stream deleted before each run.",
     "evalsha runs `EVALSHA <sha1> 1 counter` of `return redis.call('INCR', KEYS[1])`; evalsha_5 a script of five",
-    "redis.call (SET, GET, INCR, EXPIRE, TTL) with a value of the mode's size; fcall a function doing one INCR.", "");
+    "redis.call (SET, GET, INCR, EXPIRE, TTL) with a value of the mode's size; fcall a function doing one INCR.",
+    "setbit, getbit and bitcount work on a 125 KB bitmap (bit 999,999 set first), setbit and getbit at bit 100,003",
+    "(`__rand_int__` cannot be an offset: redis-benchmark pads it with zeros, which offsets refuse). pfadd adds `__rand_int__`",
+    "to one HyperLogLog, deleted first; pfcount counts it (its cached estimate, refreshed after each change).",
+    "geoadd adds a member named `__rand_int__`; geosearch asks for the 10 nearest within 20 km among 10,000 positions.", "");
 
   // Memory and persistence
   const rss = (k: string) => P.rss[k];

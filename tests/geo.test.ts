@@ -11,8 +11,8 @@
 //   - ACL: a STORE destination needs write access to its key, and a +@read user has the _RO forms.
 // The model and every expected reply were checked by running these tests against redis-server 7.0.15.
 import { describe, test, expect, afterEach, afterAll } from "bun:test";
-import { pipeline, seededRandom, sharedServer, spawnServer, arr, bulk, bulks, int } from "./helpers.ts";
-import { RawClient, decode, encode, replyEnd, type Reply } from "./client.ts";
+import { pipeline, seededRandom, sharedServer, spawnServer, tapReplication, arr, bulk, bulks, int } from "./helpers.ts";
+import { RawClient, decode, type Reply } from "./client.ts";
 
 // ---------------------------------------------------------------------------------------------
 // The model: Redis's geohash (26 bits per coordinate over its Web Mercator latitude range,
@@ -282,46 +282,6 @@ async function asUser(admin: RawClient, rules: string[], fn: (u: RawClient) => P
   }
 }
 const NOPERM_KEYS = "-NOPERM this user has no permissions to access one of the keys used as arguments\r\n";
-
-/** Sends PSYNC ? -1 on a raw socket, skips the RDB and records the commands of the stream. */
-async function tapReplication(port: number): Promise<{ writes(): string[][]; close(): void }> {
-  let buf = Buffer.alloc(0), stage = "line" as "line" | "rdbhead" | "rdb" | "stream", rdbLeft = 0;
-  const commands: string[][] = [];
-  const sock = await Bun.connect({
-    hostname: "127.0.0.1", port,
-    socket: {
-      data(_s, d) {
-        buf = Buffer.concat([buf, d]);
-        for (;;) {
-          if (stage === "line" || stage === "rdbhead") {
-            while (buf.length && buf[0] === 10) buf = buf.subarray(1); // keepalive newlines
-            const nl = buf.indexOf("\r\n");
-            if (nl < 0) return;
-            if (stage === "rdbhead") rdbLeft = Number(buf.latin1Slice(1, nl));
-            buf = buf.subarray(nl + 2);
-            stage = stage === "line" ? "rdbhead" : "rdb";
-          } else if (stage === "rdb") {
-            if (buf.length < rdbLeft) return;
-            buf = buf.subarray(rdbLeft);
-            stage = "stream";
-          } else {
-            const end = replyEnd(buf, 0);
-            if (end < 0) return;
-            commands.push(decode(buf, 0)[0] as string[]);
-            buf = buf.subarray(end);
-          }
-        }
-      },
-    },
-  });
-  sock.write(encode(["PSYNC", "?", "-1"]));
-  const deadline = Date.now() + 5000;
-  while (stage !== "stream") {
-    if (Date.now() > deadline) throw new Error("no RDB from the master");
-    await Bun.sleep(5);
-  }
-  return { writes: () => commands.filter((a) => !/^(ping|replconf)$/i.test(a[0])), close: () => sock.end() };
-}
 
 // ---------------------------------------------------------------------------------------------
 

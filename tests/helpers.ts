@@ -5,7 +5,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startServer, type RedbunServer } from "../main.ts";
-import { RawClient, encode, replyEnd } from "./client.ts";
+import { RawClient, decode, encode, replyEnd } from "./client.ts";
 
 let shared: Promise<RedbunServer> | null = null;
 let clockOffset = 0;
@@ -121,4 +121,44 @@ export const int = (n: number): string => `:${n}\r\n`;
 export async function budgetMs(c: RawClient, n: number, floorMs: number): Promise<number> {
   const pingMs = await elapsedMs(() => pipeline(c, Array.from({ length: n }, () => ["PING"])));
   return Math.max(floorMs, 20 * pingMs);
+}
+
+/** Sends PSYNC ? -1 on a raw socket, skips the RDB and records the commands of the stream. */
+export async function tapReplication(port: number): Promise<{ writes(): string[][]; close(): void }> {
+  let buf = Buffer.alloc(0), stage = "line" as "line" | "rdbhead" | "rdb" | "stream", rdbLeft = 0;
+  const commands: string[][] = [];
+  const sock = await Bun.connect({
+    hostname: "127.0.0.1", port,
+    socket: {
+      data(_s, d) {
+        buf = Buffer.concat([buf, d]);
+        for (;;) {
+          if (stage === "line" || stage === "rdbhead") {
+            while (buf.length && buf[0] === 10) buf = buf.subarray(1); // keepalive newlines
+            const nl = buf.indexOf("\r\n");
+            if (nl < 0) return;
+            if (stage === "rdbhead") rdbLeft = Number(buf.latin1Slice(1, nl));
+            buf = buf.subarray(nl + 2);
+            stage = stage === "line" ? "rdbhead" : "rdb";
+          } else if (stage === "rdb") {
+            if (buf.length < rdbLeft) return;
+            buf = buf.subarray(rdbLeft);
+            stage = "stream";
+          } else {
+            const end = replyEnd(buf, 0);
+            if (end < 0) return;
+            commands.push(decode(buf, 0)[0] as string[]);
+            buf = buf.subarray(end);
+          }
+        }
+      },
+    },
+  });
+  sock.write(encode(["PSYNC", "?", "-1"]));
+  const deadline = Date.now() + 5000;
+  while (stage !== "stream") {
+    if (Date.now() > deadline) throw new Error("no RDB from the master");
+    await Bun.sleep(5);
+  }
+  return { writes: () => commands.filter((a) => !/^(ping|replconf)$/i.test(a[0])), close: () => sock.end() };
 }

@@ -20,8 +20,8 @@
 //   HLL_TARGET_PORT=7791 bun test tests/hyperloglog.test.ts
 import { describe, test, expect, afterEach } from "bun:test";
 import { createHash } from "node:crypto";
-import { pipeline, seededRandom, sharedServer, spawnServer, arr, bulk, int } from "./helpers.ts";
-import { RawClient, decode, encode, replyEnd } from "./client.ts";
+import { pipeline, seededRandom, sharedServer, spawnServer, tapReplication, arr, bulk, int } from "./helpers.ts";
+import { RawClient } from "./client.ts";
 
 const TARGET_PORT = Number(process.env.HLL_TARGET_PORT ?? 0);
 const serverPort = async (): Promise<number> => TARGET_PORT || (await sharedServer()).port;
@@ -191,46 +191,6 @@ async function abortsWatch(c: RawClient, key: string, write: (string | number)[]
   const exec = await c.raw("EXEC");
   expect([arr("+PONG\r\n"), "*-1\r\n"]).toContain(exec);
   return exec === "*-1\r\n";
-}
-
-/** Sends PSYNC ? -1 on a raw socket, skips the RDB and records the commands of the stream. */
-async function tapReplication(port: number): Promise<{ writes(): string[][]; close(): void }> {
-  let buf = Buffer.alloc(0), stage: "line" | "rdbhead" | "rdb" | "stream" = "line", rdbLeft = 0;
-  const commands: string[][] = [];
-  const sock = await Bun.connect({
-    hostname: "127.0.0.1", port,
-    socket: {
-      data(_s, d) {
-        buf = Buffer.concat([buf, d]);
-        for (;;) {
-          if (stage === "line" || stage === "rdbhead") {
-            while (buf.length && buf[0] === 10) buf = buf.subarray(1); // keepalive newlines
-            const nl = buf.indexOf("\r\n");
-            if (nl < 0) return;
-            if (stage === "rdbhead") rdbLeft = Number(buf.latin1Slice(1, nl));
-            buf = buf.subarray(nl + 2);
-            stage = stage === "line" ? "rdbhead" : "rdb";
-          } else if (stage === "rdb") {
-            if (buf.length < rdbLeft) return;
-            buf = buf.subarray(rdbLeft);
-            stage = "stream";
-          } else {
-            const end = replyEnd(buf, 0);
-            if (end < 0) return;
-            commands.push(decode(buf, 0)[0] as string[]);
-            buf = buf.subarray(end);
-          }
-        }
-      },
-    },
-  });
-  sock.write(encode(["PSYNC", "?", "-1"]));
-  const deadline = Date.now() + 5000;
-  while (stage !== "stream") {
-    if (Date.now() > deadline) throw new Error("no RDB from the master");
-    await Bun.sleep(5);
-  }
-  return { writes: () => commands.filter((a) => !/^(ping|replconf)$/i.test(a[0])), close: () => sock.end() };
 }
 
 /** The commands a replica receives while fn runs commands on the master (a server of its own, or
