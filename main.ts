@@ -49,6 +49,7 @@
  *     Skiplist — Redis's skiplist with spans, nodes in one buffer block each
  *     Listpack sizes — the bytes Redis's listpacks take, for stream nodes
  *     HyperLogLog sketches — Redis's HLL bytes: dense and sparse registers, MurmurHash64A, the estimator
+ *     Bit counting — BITCOUNT's popcount, i64.popcnt in a 98-byte WebAssembly module
  *     Long double — 80-bit arithmetic for INCRBYFLOAT
  *     Partial quicksort — Redis's pqsort, whose order of ties SORT ... LIMIT and GEOSEARCH ... COUNT show
  *     CRC64 and LZF — the RDB format's checksum and compression
@@ -3822,32 +3823,6 @@ function byteAt(v: RString, i: number): number { return typeof v === "string" ? 
 /** Set bits in a byte, by table. */
 const POPCOUNT = Uint8Array.from({ length: 256 }, (_, i) => { let n = 0; for (let b = i; b; b >>= 1) n += b & 1; return n; });
 
-/** The set bits of buf[start, end): 32-bit words where aligned, by table around them. Each word's
- *  bytes are counted in place (SWAR), and the per-byte counts of up to 31 words are summed before
- *  one horizontal add: several times the table's speed on a 125 KB bitmap. */
-function popcountBytes(buf: Buffer, start: number, end: number): number {
-  let count = 0, i = start;
-  for (; i < end && (buf.byteOffset + i) & 3; i++) count += POPCOUNT[buf[i]];
-  const words = (end - i) >> 2;
-  if (words > 0) {
-    const w = new Int32Array(buf.buffer, buf.byteOffset + i, words);
-    for (let k = 0; k < words;) {
-      let bytes = 0; // four byte lanes, each at most 31 * 8
-      for (const stop = Math.min(words, k + 31); k < stop; k++) {
-        let x = w[k];
-        x -= (x >>> 1) & 0x55555555;
-        x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
-        bytes += (x + (x >>> 4)) & 0x0f0f0f0f;
-      }
-      const pairs = (bytes & 0x00ff00ff) + ((bytes >>> 8) & 0x00ff00ff);
-      count += (pairs & 0xffff) + (pairs >>> 16);
-    }
-    i += words * 4;
-  }
-  for (; i < end; i++) count += POPCOUNT[buf[i]];
-  return count;
-}
-
 /* BITCOUNT key [start end [BYTE | BIT]] */
 function bitcountCommand(c: Client): void {
   const v = lookupReadOrReply(c, c.argv[1], "string", () => addReplyLongLong(c, 0));
@@ -3862,7 +3837,7 @@ function bitcountCommand(c: Client): void {
   if (start > end) return addReplyLongLong(c, 0);
   let count = 0;
   if (typeof v === "string") for (let i = start; i <= end; i++) count += POPCOUNT[v.charCodeAt(i)];
-  else count = popcountBytes(v.buf, start, end + 1);
+  else count = popcount(v.buf, start, end + 1);
   // The bits of the edge bytes outside a BIT range are taken off again.
   if (firstMask) count -= POPCOUNT[byteAt(v, start) & firstMask];
   if (lastMask) count -= POPCOUNT[byteAt(v, end) & lastMask];
@@ -17622,6 +17597,54 @@ function hllTau(x: number): number {
     z -= (1 - x) * (1 - x) * y;
   } while (zPrime !== z);
   return z / 3;
+}
+
+// ============================================================================================
+// Bit counting
+//
+// BITCOUNT's popcount. JavaScript has no 64-bit popcount, and a loop over a big bitmap, by table
+// or SWAR on 32-bit words, runs at about half Redis's speed; WebAssembly has i64.popcnt. This
+// 98-byte module, assembled here from the text below (wat2wasm), counts the bits of the 8-byte
+// words in its one 64 KB page; a bitmap passes through that page a chunk at a time, about five
+// times faster than the SWAR loop on 125 KB (bench/results.md). Short ranges use the table.
+//
+//   (module
+//     (memory (export "memory") 1)
+//     (func (export "popcount") (param $p i32) (param $words i32) (result i32)
+//       (local $count i64)
+//       (block $done
+//         (loop $next
+//           (br_if $done (i32.eqz (local.get $words)))
+//           (local.set $count (i64.add (local.get $count) (i64.popcnt (i64.load (local.get $p)))))
+//           (local.set $p (i32.add (local.get $p) (i32.const 8)))
+//           (local.set $words (i32.sub (local.get $words) (i32.const 1)))
+//           (br $next)))
+//       (i32.wrap_i64 (local.get $count))))
+// ============================================================================================
+
+const POPCOUNT_WASM = "AGFzbQEAAAABBwFgAn9/AX8DAgEABQMBAAEHFQIGbWVtb3J5AgAIcG9wY291bnQAAAovAS0BAX4CQANAIAFFDQEgAiAAKQMAe3whAiAAQQhqIQAgAUEBayEBDAALCyACpws=";
+const POPCOUNT_PAGE = 65536;
+let popcountModule: { page: Uint8Array; count: (p: number, words: number) => number } | null = null;
+
+/** The set bits of buf[start, end). */
+function popcount(buf: Uint8Array, start: number, end: number): number {
+  let count = 0;
+  if (end - start >= 256) {
+    if (!popcountModule) {
+      const inst = new WebAssembly.Instance(new WebAssembly.Module(Buffer.from(POPCOUNT_WASM, "base64")), {});
+      const memory = inst.exports.memory as WebAssembly.Memory;
+      popcountModule = { page: new Uint8Array(memory.buffer, 0, POPCOUNT_PAGE), count: inst.exports.popcount as (p: number, words: number) => number };
+    }
+    const { page, count: countWords } = popcountModule;
+    for (; end - start >= 8; ) {
+      const n = Math.min(POPCOUNT_PAGE, (end - start) & ~7);
+      page.set(buf.subarray(start, start + n));
+      count += countWords(0, n >> 3);
+      start += n;
+    }
+  }
+  for (; start < end; start++) count += POPCOUNT[buf[start]];
+  return count;
 }
 
 // ============================================================================================

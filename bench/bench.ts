@@ -99,6 +99,10 @@ const loadScripts = async (c: Conn) => {
 /** The data model tests' keys: a 125 KB bitmap (a million bits), a HyperLogLog, and 10,000
  *  positions around Sicily for GEOSEARCH. */
 const fillBitmap = async (c: Conn) => { await c.cmd("DEL", "mybits"); await c.cmd("SETBIT", "mybits", "999999", "1"); };
+/** GEOADD's position: in the -r mode random, from `__rand_int__` (a 12-digit integer there) read
+ *  as 0..99.9999 and 0..9.99999 degrees; otherwise fixed (redis-benchmark leaves `__rand_int__`
+ *  as it is outside -r). */
+const geoaddPosition = (m: Mode) => (m.args.includes("-r") ? ["__rand_int__e-4", "__rand_int__e-5"] : ["13.361389", "38.115556"]);
 const fillGeo = async (c: Conn) => {
   await c.cmd("DEL", "mygeo");
   for (let b = 0; b < 10; b++) {
@@ -123,7 +127,7 @@ const ALL_TESTS: Test[] = [
   { name: "bitcount", cmd: () => ["BITCOUNT", "mybits"], before: fillBitmap },
   { name: "pfadd", cmd: () => ["PFADD", "myhll", "__rand_int__"], before: async (c) => { await c.cmd("DEL", "myhll"); } },
   { name: "pfcount", cmd: () => ["PFCOUNT", "myhll"] },
-  { name: "geoadd", cmd: () => ["GEOADD", "mygeo", "13.361389", "38.115556", "__rand_int__"], before: async (c) => { await c.cmd("DEL", "mygeo"); } },
+  { name: "geoadd", cmd: (m) => ["GEOADD", "mygeo", ...geoaddPosition(m), "__rand_int__"], before: async (c) => { await c.cmd("DEL", "mygeo"); } },
   { name: "geosearch", cmd: () => ["GEOSEARCH", "mygeo", "FROMLONLAT", "14", "37.5", "BYRADIUS", "20", "km", "ASC", "COUNT", "10"], before: fillGeo },
 ];
 const ONLY = env.BENCH_TESTS ? new Set(env.BENCH_TESTS.split(",")) : null;
@@ -687,7 +691,8 @@ function markdown(results: Record<string, Cell[]>, P: Persist, info: ReturnType<
     "setbit, getbit and bitcount work on a 125 KB bitmap (bit 999,999 set first), setbit and getbit at bit 100,003",
     "(`__rand_int__` cannot be an offset: redis-benchmark pads it with zeros, which offsets refuse). pfadd adds `__rand_int__`",
     "to one HyperLogLog, deleted first; pfcount counts it (its cached estimate, refreshed after each change).",
-    "geoadd adds a member named `__rand_int__`; geosearch asks for the 10 nearest within 20 km among 10,000 positions.", "");
+    "geoadd adds a member named `__rand_int__`, in the -r mode at a random position (`__rand_int__e-4 __rand_int__e-5`),",
+    "elsewhere at a fixed one; geosearch asks for the 10 nearest within 20 km among 10,000 positions.", "");
 
   // Memory and persistence
   const rss = (k: string) => P.rss[k];
