@@ -6437,10 +6437,34 @@ function geoDistanceIfWithin(s: GeoShape, lon: number, lat: number): number | nu
   if (s.box) {
     if (geoLatDistance(lat, s.lat) > (s.height * s.perUnit) / 2) return null;
     if (geoDistance(lon, lat, s.lon, lat) > (s.width * s.perUnit) / 2) return null;
-    return geoDistance(s.lon, s.lat, lon, lat);
+    return geoDistanceFromCentre(s, lon, lat);
   }
-  const dist = geoDistance(s.lon, s.lat, lon, lat);
-  return dist > s.radius * s.perUnit ? null : dist;
+  // A great-circle distance is never shorter than the latitudes' difference along a meridian:
+  // points clearly beyond it in latitude alone skip the trigonometry (the margin covers rounding,
+  // so no point Redis would take is left out).
+  const limit = s.radius * s.perUnit;
+  if (geoLatDistance(lat, s.lat) > limit * (1 + 1e-9) + 1e-6) return null;
+  const dist = geoDistanceFromCentre(s, lon, lat);
+  return dist > limit ? null : dist;
+}
+
+// The centre's terms of geoDistance, computed once per search rather than once per member.
+let geoCentre: GeoShape | null = null, geoCentreLonR = 0, geoCentreLatR = 0, geoCentreCos = 0;
+
+/** geoDistance(s.lon, s.lat, lon, lat), to the bit, with the centre's radians and cosine kept. */
+function geoDistanceFromCentre(s: GeoShape, lon: number, lat: number): number {
+  if (geoCentre !== s) {
+    geoCentre = s;
+    geoCentreLonR = s.lon * DEG_TO_RAD;
+    geoCentreLatR = s.lat * DEG_TO_RAD;
+    geoCentreCos = Math.cos(geoCentreLatR);
+  }
+  const v = Math.sin((lon * DEG_TO_RAD - geoCentreLonR) / 2);
+  if (v === 0) return geoLatDistance(s.lat, lat);
+  const lat2r = lat * DEG_TO_RAD;
+  const u = Math.sin((lat2r - geoCentreLatR) / 2);
+  const a = u * u + geoCentreCos * Math.cos(lat2r) * v * v;
+  return 2 * EARTH_RADIUS_IN_METERS * Math.asin(Math.sqrt(a));
 }
 
 /** A double argument, or null after replying `error` (getDoubleFromObjectOrReply). */
