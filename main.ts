@@ -2080,7 +2080,8 @@ function callEnd(c: Client, st: CallState): void {
     c.outLen = st.outMark; // CLIENT REPLY OFF/SKIP: the reply is dropped
     if (c.replyMode === "skip" && cmd.name !== "client|reply") c.replyMode = "on";
   }
-  if (usec >= hot.slowlogSlowerThan && hot.slowlogSlowerThan >= 0 && !(cmd.flags & CMD_SKIP_SLOWLOG)) slowlogPush(c, cmd, usec);
+  // A command that blocked reaches the slow log when it is served (updateStatsOnUnblock).
+  if (usec >= hot.slowlogSlowerThan && hot.slowlogSlowerThan >= 0 && !(cmd.flags & CMD_SKIP_SLOWLOG) && !c.bstate) slowlogPush(c, cmd, usec);
   if (server.monitors.size && !(cmd.flags & (CMD_SKIP_MONITOR | CMD_ADMIN))) feedMonitors(c, redactedArgv(cmd, c.argv));
   if (hot.latencyMonitorThreshold > 0 && usec / 1000 >= hot.latencyMonitorThreshold) latencyAddSample(cmd.flags & CMD_FAST ? "fast-command" : "command", usec / 1000);
 }
@@ -2717,6 +2718,7 @@ interface BlockState {
   target: string | null; // BLMOVE's destination key
   count: number; // -1 for the single-element forms (BLPOP, BZPOPMIN ...)
   timer: ReturnType<typeof setTimeout> | null;
+  argv: string[]; // the blocking command, for the slow log when it is served
 }
 
 let readyKeys: { db: Db; key: string }[] = [];
@@ -2727,7 +2729,7 @@ function blockForKeys(c: Client, type: BlockState["type"], keys: string[], timeo
   if (c.denyBlocking) return params.target !== null ? addReplyNull(c) : addReplyNullArray(c);
   const db = cdb(c);
   const unique = [...new Set(keys)];
-  c.bstate = { type, dbIndex: c.db, keys: unique, timer: null, ...params };
+  c.bstate = { type, dbIndex: c.db, keys: unique, timer: null, argv: c.argv, ...params };
   for (const key of unique) {
     let q = db.blocking.get(key);
     if (!q) db.blocking.set(key, (q = []));
@@ -2774,6 +2776,16 @@ function signalKeyAsReady(db: Db, key: string): void {
   if (!readyKeys.some((r) => r.db === db && r.key === key)) readyKeys.push({ db, key });
 }
 
+/** A served client's blocking command reaches the slow log now, with the time its reply took
+ *  (Redis's updateStatsOnUnblock; one that times out never does, as in Redis 7.0). */
+function blockedCommandServed(c: Client, argv: string[], start: number): void {
+  const cmd = lookupCommand(argv);
+  if (!cmd || cmd.flags & CMD_SKIP_SLOWLOG) return;
+  const usec = Math.round((performance.now() - start) * 1000);
+  cmd.usec += usec;
+  slowlogPush(c, cmd, usec, argv);
+}
+
 /** Serves clients blocked on the keys that became ready, in the order they blocked. Serving can
  *  make other keys ready (BLMOVE pushes), so it loops until nothing is left. */
 function handleClientsBlockedOnKeys(): void {
@@ -2791,17 +2803,21 @@ function handleClientsBlockedOnKeys(): void {
           // A stream reader is served only if there is something new for it (or its group went).
           if (v !== undefined && !(v instanceof RStream) && !receiver.xreadState?.groupName) continue;
           cmdTime = now();
+          const start = performance.now();
           if (!serveClientBlockedOnStream(receiver, db, key, v)) continue;
           unblockClient(receiver);
+          blockedCommandServed(receiver, b.argv, start);
           served.push(receiver);
           continue;
         }
         if (v === undefined) break;
         if (typeof v === "string" || v.type !== b.type) continue;
         cmdTime = now();
+        const start = performance.now();
         unblockClient(receiver);
         if (v instanceof RList) serveClientBlockedOnList(receiver, db, key, v, b);
         else if (v instanceof RZSet) serveClientBlockedOnZset(receiver, db, key, v, b);
+        blockedCommandServed(receiver, b.argv, start);
         served.push(receiver);
       }
     }
@@ -9506,12 +9522,12 @@ function feedMonitors(c: Client, argv: string[]): void {
 interface SlowlogEntry { id: number; time: number; usec: number; argv: string[]; addr: string; name: string }
 
 /** Records a command in the slow log when it took at least slowlog-log-slower-than µs. */
-function slowlogPush(c: Client, cmd: RedisCommand, usec: number): void {
+function slowlogPush(c: Client, cmd: RedisCommand, usec: number, full = c.argv): void {
   const threshold = hot.slowlogSlowerThan;
   if (threshold < 0 || usec < threshold) return;
   // Redis keeps at most 32 arguments and 128 bytes of each.
-  const argv = redactedArgv(cmd, c.argv).slice(0, c.argv.length > 32 ? 31 : 32).map((a) => (a.length > 128 ? `${a.slice(0, 128)}... (${a.length - 128} more bytes)` : a));
-  if (c.argv.length > 32) argv.push(`... (${c.argv.length - 31} more arguments)`);
+  const argv = redactedArgv(cmd, full).slice(0, full.length > 32 ? 31 : 32).map((a) => (a.length > 128 ? `${a.slice(0, 128)}... (${a.length - 128} more bytes)` : a));
+  if (full.length > 32) argv.push(`... (${full.length - 31} more arguments)`);
   server.slowlog.unshift({ id: server.slowlogNextId++, time: Math.floor(wallClock() / 1000), usec, argv, addr: c.addr, name: c.name });
   const max = confNum("slowlog-max-len");
   if (server.slowlog.length > max) server.slowlog.length = max;
