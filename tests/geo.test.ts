@@ -11,7 +11,7 @@
 //   - ACL: a STORE destination needs write access to its key, and a +@read user has the _RO forms.
 // The model and every expected reply were checked by running these tests against redis-server 7.0.15.
 import { describe, test, expect, afterEach, afterAll } from "bun:test";
-import { pipeline, seededRandom, sharedServer, spawnServer, tapReplication, arr, bulk, bulks, int } from "./helpers.ts";
+import { pipeline, seededRandom, sharedServer, spawnServer, tapReplication, arr, bulk, bulks, int, keyspaceEvents, keyspaceEvent } from "./helpers.ts";
 import { RawClient, decode, type Reply } from "./client.ts";
 
 // ---------------------------------------------------------------------------------------------
@@ -227,27 +227,6 @@ async function cmds(c: RawClient, commands: (string | number)[][]): Promise<Repl
 // ---------------------------------------------------------------------------------------------
 // Other clients: subscribers, blocked clients, ACL users, a replica.
 
-/** The keyspace and keyevent messages that `fn`'s commands publish, in order, as "channel payload". */
-async function events(c: RawClient, fn: () => Promise<void>): Promise<string[]> {
-  const sub = await RawClient.connect((await sharedServer()).port);
-  const got: string[] = [];
-  try {
-    expect(await c.raw("CONFIG", "SET", "notify-keyspace-events", "KEA")).toBe("+OK\r\n");
-    await sub.raw("PSUBSCRIBE", "__key*__:*");
-    await fn();
-    await c.raw("PUBLISH", "__keyevent@0__:end-of-test", "x");
-    for (;;) {
-      const m = (await sub.read()) as string[];
-      if (m[2] === "__keyevent@0__:end-of-test") break;
-      got.push(`${m[2]} ${m[3]}`);
-    }
-  } finally {
-    await c.raw("CONFIG", "SET", "notify-keyspace-events", "");
-    sub.close();
-  }
-  return got;
-}
-const ev = (event: string, key: string) => [`__keyspace@0__:${key} ${event}`, `__keyevent@0__:${event} ${key}`];
 
 let opened: RawClient[] = [];
 afterEach(() => { for (const c of opened) c.close(); opened = []; });
@@ -298,7 +277,7 @@ describe("GEOADD", () => {
 
   test("notifies zadd only when a member is added or moved", async () => {
     const c = await fresh();
-    const got = await events(c, async () => {
+    const got = await keyspaceEvents(c, async () => {
       expect(await c.raw("GEOADD", "g", "13.361389", "38.115556", "Palermo", "15.087269", "37.502669", "Catania")).toBe(int(2));
       expect(await c.raw("GEOADD", "g", "13.361389", "38.115556", "Palermo")).toBe(int(0));
       expect(await c.raw("GEOADD", "g", "CH", "13.361389", "38.115556", "Palermo")).toBe(int(0));
@@ -306,7 +285,7 @@ describe("GEOADD", () => {
       expect(await c.raw("GEOADD", "g", "NX", "1", "1", "Palermo")).toBe(int(0));
       expect(await c.raw("GEOADD", "g", "CH", "13.5", "38.1", "Palermo")).toBe(int(1));
     });
-    expect(got).toEqual([...ev("zadd", "g"), ...ev("zadd", "g")]);
+    expect(got).toEqual([...keyspaceEvent("zadd", "g"), ...keyspaceEvent("zadd", "g")]);
     c.close();
   });
 
@@ -552,14 +531,14 @@ describe("GEOSEARCHSTORE", () => {
   test("notifies geosearchstore on the destination, or del when an empty result deletes it", async () => {
     const c = await fresh();
     await c.raw("GEOADD", "g", "13.361389", "38.115556", "Palermo", "15.087269", "37.502669", "Catania");
-    const got = await events(c, async () => {
+    const got = await keyspaceEvents(c, async () => {
       expect(await c.raw("GEOSEARCHSTORE", "dst", "g", "FROMLONLAT", "15", "37", "BYRADIUS", "200", "km")).toBe(int(2));
       expect(await c.raw("GEOSEARCHSTORE", "dst", "g", "FROMLONLAT", "15", "37", "BYBOX", "400", "400", "km", "STOREDIST")).toBe(int(2));
       expect(await c.raw("GEOSEARCHSTORE", "dst", "g", "FROMLONLAT", "0", "0", "BYRADIUS", "1", "km")).toBe(int(0));
       expect(await c.raw("GEOSEARCHSTORE", "dst", "g", "FROMLONLAT", "0", "0", "BYRADIUS", "1", "km")).toBe(int(0));
       expect(await c.raw("GEOSEARCHSTORE", "dst", "nokey", "FROMLONLAT", "0", "0", "BYRADIUS", "1", "km")).toBe(int(0));
     });
-    expect(got).toEqual([...ev("geosearchstore", "dst"), ...ev("geosearchstore", "dst"), ...ev("del", "dst")]);
+    expect(got).toEqual([...keyspaceEvent("geosearchstore", "dst"), ...keyspaceEvent("geosearchstore", "dst"), ...keyspaceEvent("del", "dst")]);
     c.close();
   });
 
@@ -614,7 +593,7 @@ describe("GEORADIUS", () => {
     const c = await fresh();
     await c.raw("GEOADD", "g", "13.361389", "38.115556", "Palermo", "15.087269", "37.502669", "Catania");
     const w = await another();
-    const got = await events(c, async () => {
+    const got = await keyspaceEvents(c, async () => {
       await block(c, w, "BZPOPMIN", "other", "dst", 0);
       expect(await c.raw("GEORADIUS", "g", "15", "37", "200", "km", "STOREDIST", "dst")).toBe(int(2));
       expect(await w.readRaw()).toBe(bulks("dst", "Catania", "56.441257870158204"));
@@ -622,7 +601,7 @@ describe("GEORADIUS", () => {
       expect(await c.raw("GEORADIUS", "g", "0", "0", "1", "km", "STORE", "dst")).toBe(int(0));
       expect(await c.raw("GEORADIUS", "nokey", "0", "0", "1", "km", "STORE", "dst")).toBe(int(0));
     });
-    expect(got).toEqual([...ev("georadiusstore", "dst"), ...ev("zpopmin", "dst"), ...ev("georadiusstore", "dst"), ...ev("del", "dst")]);
+    expect(got).toEqual([...keyspaceEvent("georadiusstore", "dst"), ...keyspaceEvent("zpopmin", "dst"), ...keyspaceEvent("georadiusstore", "dst"), ...keyspaceEvent("del", "dst")]);
     c.close();
   });
 
@@ -675,12 +654,12 @@ describe("GEORADIUSBYMEMBER", () => {
     const c = await fresh();
     await c.raw("GEOADD", "g", "13.361389", "38.115556", "Palermo", "15.087269", "37.502669", "Catania");
     const w = await another();
-    const got = await events(c, async () => {
+    const got = await keyspaceEvents(c, async () => {
       await block(c, w, "BZMPOP", 0, 1, "dst", "MIN", "COUNT", 5);
       expect(await c.raw("GEORADIUSBYMEMBER", "g", "Palermo", "300", "km", "STORE", "dst")).toBe(int(2));
       expect(await w.readRaw()).toBe(arr(bulk("dst"), arr(bulks("Palermo", "3479099956230698"), bulks("Catania", "3479447370796909"))));
     });
-    expect(got).toEqual([...ev("georadiusstore", "dst"), ...ev("zpopmin", "dst"), ...ev("del", "dst")]);
+    expect(got).toEqual([...keyspaceEvent("georadiusstore", "dst"), ...keyspaceEvent("zpopmin", "dst"), ...keyspaceEvent("del", "dst")]);
     c.close();
   });
 

@@ -162,3 +162,30 @@ export async function tapReplication(port: number): Promise<{ writes(): string[]
   }
   return { writes: () => commands.filter((a) => !/^(ping|replconf)$/i.test(a[0])), close: () => sock.end() };
 }
+
+/** The keyspace and keyevent messages that `fn`'s commands publish, in order, as "channel
+ *  payload": notifications are on (KEA) for the call, heard by a PSUBSCRIBE on a second connection
+ *  (`subscriber`'s, by default a new one to the shared server). */
+export async function keyspaceEvents(c: RawClient, fn: () => Promise<void>, subscriber?: () => Promise<RawClient>): Promise<string[]> {
+  const sub = subscriber ? await subscriber() : await RawClient.connect((await sharedServer()).port);
+  const got: string[] = [];
+  try {
+    const ok = await c.raw("CONFIG", "SET", "notify-keyspace-events", "KEA");
+    if (ok !== "+OK\r\n") throw new Error(`CONFIG SET notify-keyspace-events answered ${JSON.stringify(ok)}`);
+    await sub.raw("PSUBSCRIBE", "__key*__:*");
+    await fn();
+    await c.raw("PUBLISH", "__keyevent@0__:end-of-test", "x");
+    for (;;) {
+      const m = (await sub.read()) as string[];
+      if (m[2] === "__keyevent@0__:end-of-test") break;
+      got.push(`${m[2]} ${m[3]}`);
+    }
+  } finally {
+    await c.raw("CONFIG", "SET", "notify-keyspace-events", "");
+    sub.close();
+  }
+  return got;
+}
+
+/** One event on one key as keyspaceEvents lists it: the keyspace message, then the keyevent one. */
+export const keyspaceEvent = (event: string, key: string) => [`__keyspace@0__:${key} ${event}`, `__keyevent@0__:${event} ${key}`];

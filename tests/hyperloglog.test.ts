@@ -20,7 +20,7 @@
 //   HLL_TARGET_PORT=7791 bun test tests/hyperloglog.test.ts
 import { describe, test, expect, afterEach } from "bun:test";
 import { createHash } from "node:crypto";
-import { pipeline, seededRandom, sharedServer, spawnServer, tapReplication, arr, bulk, int } from "./helpers.ts";
+import { pipeline, seededRandom, sharedServer, spawnServer, tapReplication, arr, bulk, int, keyspaceEvents, keyspaceEvent } from "./helpers.ts";
 import { RawClient } from "./client.ts";
 
 const TARGET_PORT = Number(process.env.HLL_TARGET_PORT ?? 0);
@@ -35,6 +35,9 @@ async function another(): Promise<RawClient> {
   opened.push(c);
   return c;
 }
+
+/** keyspaceEvents with the subscriber on this file's server. */
+const keyspaceEventsVia = (c: RawClient, fn: () => Promise<void>) => keyspaceEvents(c, fn, another);
 
 /** A connection on an empty dataset. */
 async function fresh(): Promise<RawClient> {
@@ -160,26 +163,6 @@ const REDIS_DENSE_SHA = "db6faeb533c7914ebd25075214263939fef3202e323938e2c729de5
 // ---------------------------------------------------------------------------------------------
 // Other clients: subscribers, WATCH, a replica.
 
-/** The keyspace and keyevent messages that `fn`'s commands publish, in order, as "channel payload". */
-async function events(c: RawClient, fn: () => Promise<void>): Promise<string[]> {
-  const sub = await another();
-  const got: string[] = [];
-  try {
-    expect(await c.raw("CONFIG", "SET", "notify-keyspace-events", "KEA")).toBe("+OK\r\n");
-    await sub.raw("PSUBSCRIBE", "__key*__:*");
-    await fn();
-    await c.raw("PUBLISH", "__keyevent@0__:end-of-test", "x");
-    for (;;) {
-      const m = (await sub.read()) as string[];
-      if (m[2] === "__keyevent@0__:end-of-test") break;
-      got.push(`${m[2]} ${m[3]}`);
-    }
-  } finally {
-    await c.raw("CONFIG", "SET", "notify-keyspace-events", "");
-  }
-  return got;
-}
-const ev = (event: string, key: string) => [`__keyspace@0__:${key} ${event}`, `__keyevent@0__:${event} ${key}`];
 
 /** Whether `write`, run on another connection between WATCH key and EXEC, aborts the EXEC. */
 async function abortsWatch(c: RawClient, key: string, write: (string | number)[], reply: string): Promise<boolean> {
@@ -287,7 +270,7 @@ describe("PFADD", () => {
   test("notifies pfadd when it creates the key or grows a register, and not for an add that changes nothing", async () => {
     const c = await fresh();
     await c.raw("SET", "str", "not a sketch");
-    const got = await events(c, async () => {
+    const got = await keyspaceEventsVia(c, async () => {
       expect(await c.raw("PFADD", "h")).toBe(int(1)); // creates an empty sketch
       expect(await c.raw("PFADD", "h")).toBe(int(0));
       expect(await c.raw("PFADD", "h", "a", "b")).toBe(int(1));
@@ -296,7 +279,7 @@ describe("PFADD", () => {
       expect(await c.raw("PFCOUNT", "h")).toBe(int(2));
       expect(await c.raw("PFADD", "h", "c")).toBe(int(1));
     });
-    expect(got).toEqual([...ev("pfadd", "h"), ...ev("pfadd", "h"), ...ev("pfadd", "h")]);
+    expect(got).toEqual([...keyspaceEvent("pfadd", "h"), ...keyspaceEvent("pfadd", "h"), ...keyspaceEvent("pfadd", "h")]);
   });
 
   test("a PFADD that grows a register aborts a WATCH; one that changes nothing does not", async () => {
@@ -534,13 +517,13 @@ describe("PFMERGE", () => {
     const c = await fresh();
     await c.raw("PFADD", "a", "x", "y");
     await c.raw("SET", "str", "not a sketch");
-    const got = await events(c, async () => {
+    const got = await keyspaceEventsVia(c, async () => {
       expect(await c.raw("PFMERGE", "m", "a")).toBe("+OK\r\n");
       expect(await c.raw("PFMERGE", "m", "a")).toBe("+OK\r\n");
       expect(await c.raw("PFMERGE", "n")).toBe("+OK\r\n"); // creates an empty sketch
       expect(await c.raw("PFMERGE", "m", "str")).toBe("-WRONGTYPE Key is not a valid HyperLogLog string value.\r\n");
     });
-    expect(got).toEqual([...ev("pfadd", "m"), ...ev("pfadd", "m"), ...ev("pfadd", "n")]);
+    expect(got).toEqual([...keyspaceEvent("pfadd", "m"), ...keyspaceEvent("pfadd", "m"), ...keyspaceEvent("pfadd", "n")]);
   });
 
   test("aborts a WATCH on its destination even when no register changes", async () => {

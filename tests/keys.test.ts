@@ -4,7 +4,7 @@
 // keyspace in the middle of a SCAN, and watch the active expiry cycle work on untouched keys; and,
 // at the end, SORT and SORT_RO against a JS model at scale and as other clients see them.
 import { describe, test, expect } from "bun:test";
-import { connect, advanceClock, pipeline, sharedServer } from "./helpers.ts";
+import { connect, advanceClock, pipeline, sharedServer, keyspaceEvents, keyspaceEvent } from "./helpers.ts";
 import { RawClient, decode } from "./client.ts";
 
 const SEC = 1000;
@@ -1018,27 +1018,6 @@ const SORT_CASES: SortOpts[] = [
   { by: "a", alpha: true, desc: true, limit: [7, 70], get: ["d"] },
 ];
 
-/** The keyspace and keyevent messages that `fn`'s commands publish, in order, as "channel payload". */
-async function sortEvents(c: RawClient, fn: () => Promise<void>): Promise<string[]> {
-  const sub = await RawClient.connect((await sharedServer()).port);
-  const got: string[] = [];
-  try {
-    expect(await c.raw("CONFIG", "SET", "notify-keyspace-events", "KEA")).toBe("+OK\r\n");
-    await sub.raw("PSUBSCRIBE", "__key*__:*");
-    await fn();
-    await c.raw("PUBLISH", "__keyevent@0__:end-of-test", "x");
-    for (;;) {
-      const m = (await sub.read()) as string[];
-      if (m[2] === "__keyevent@0__:end-of-test") break;
-      got.push(`${m[2]} ${m[3]}`);
-    }
-  } finally {
-    await c.raw("CONFIG", "SET", "notify-keyspace-events", "");
-    sub.close();
-  }
-  return got;
-}
-const sortEvent = (event: string, key: string) => [`__keyspace@0__:${key} ${event}`, `__keyevent@0__:${event} ${key}`];
 
 /** Runs fn as a fresh ACL user with these rules (and no password), deleting the user after. */
 async function asSortUser(admin: RawClient, rules: string[], fn: (u: RawClient) => Promise<void>): Promise<void> {
@@ -1129,7 +1108,7 @@ describe("SORT", () => {
     const c = await connect();
     await c.raw("RPUSH", "l", "3", "1", "2");
     await c.raw("SET", "str", "x");
-    const got = await sortEvents(c, async () => {
+    const got = await keyspaceEvents(c, async () => {
       expect(await c.raw("SORT", "l", "STORE", "dst")).toBe(":3\r\n");
       expect(await c.raw("SORT", "l", "BY", "nosort", "STORE", "dst")).toBe(":3\r\n");
       expect(await c.raw("SORT", "l", "STORE", "str")).toBe(":3\r\n");
@@ -1137,7 +1116,7 @@ describe("SORT", () => {
       expect(await c.raw("SORT", "missing", "STORE", "dst")).toBe(":0\r\n");
       expect(await c.raw("SORT", "l")).toBe("*3\r\n$1\r\n1\r\n$1\r\n2\r\n$1\r\n3\r\n");
     });
-    expect(got).toEqual([...sortEvent("sortstore", "dst"), ...sortEvent("sortstore", "dst"), ...sortEvent("sortstore", "str"), ...sortEvent("del", "dst")]);
+    expect(got).toEqual([...keyspaceEvent("sortstore", "dst"), ...keyspaceEvent("sortstore", "dst"), ...keyspaceEvent("sortstore", "str"), ...keyspaceEvent("del", "dst")]);
     expect(await c.raw("TYPE", "str")).toBe("+list\r\n");
     const other = await RawClient.connect((await sharedServer()).port);
     for (const [cmd, exec] of [[["SORT", "l", "STORE", "dst"], ABORTED], [["SORT", "missing", "STORE", "dst"], ABORTED], [["SORT", "missing", "STORE", "dst"], ONE], [["SORT", "l"], ONE]] as const) {

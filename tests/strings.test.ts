@@ -4,7 +4,7 @@
 // long-double edges; and, at the end, the bitmap commands against JS models at scale. Replies are
 // compared as exact wire bytes.
 import { describe, test, expect } from "bun:test";
-import { connect, advanceClock, budgetMs, elapsedMs, pipeline, seededRandom, sharedServer, arr, bulk, int } from "./helpers.ts";
+import { connect, advanceClock, budgetMs, elapsedMs, pipeline, seededRandom, sharedServer, arr, bulk, int, keyspaceEvents, keyspaceEvent } from "./helpers.ts";
 import { RawClient } from "./client.ts";
 
 const SEC = 1000;
@@ -820,27 +820,6 @@ function modelBitpos(s: Uint8Array, bit: number, start?: number, end?: number, u
   return bit === 0 && end === undefined ? to + 1 : -1;
 }
 
-/** The keyspace and keyevent messages that `fn`'s commands publish, in order, as "channel payload". */
-async function bitEvents(c: RawClient, fn: () => Promise<void>): Promise<string[]> {
-  const sub = await RawClient.connect((await sharedServer()).port);
-  const got: string[] = [];
-  try {
-    expect(await c.raw("CONFIG", "SET", "notify-keyspace-events", "KEA")).toBe("+OK\r\n");
-    await sub.raw("PSUBSCRIBE", "__key*__:*");
-    await fn();
-    await c.raw("PUBLISH", "__keyevent@0__:end-of-test", "x");
-    for (;;) {
-      const m = (await sub.read()) as string[];
-      if (m[2] === "__keyevent@0__:end-of-test") break;
-      got.push(`${m[2]} ${m[3]}`);
-    }
-  } finally {
-    await c.raw("CONFIG", "SET", "notify-keyspace-events", "");
-    sub.close();
-  }
-  return got;
-}
-const bitEvent = (event: string, key: string) => [`__keyspace@0__:${key} ${event}`, `__keyevent@0__:${event} ${key}`];
 
 /** Whether `write`, run on another connection between WATCH key and EXEC, aborts the EXEC. */
 async function abortsWatch(c: RawClient, key: string, write: (string | number)[]): Promise<boolean> {
@@ -911,14 +890,14 @@ describe("SETBIT", () => {
 
   test("notifies setbit, and touches WATCHed keys, only when a bit changes or the string grows", async () => {
     const c = await connect();
-    const got = await bitEvents(c, async () => {
+    const got = await keyspaceEvents(c, async () => {
       expect(await c.raw("SETBIT", "b", 7, 1)).toBe(int(0)); // creates
       expect(await c.raw("SETBIT", "b", 7, 1)).toBe(int(1)); // no change
       expect(await c.raw("SETBIT", "b", 3, 0)).toBe(int(0)); // no change
       expect(await c.raw("SETBIT", "b", 7, 0)).toBe(int(1)); // changes
       expect(await c.raw("SETBIT", "b", 100, 0)).toBe(int(0)); // grows
     });
-    expect(got).toEqual([...bitEvent("setbit", "b"), ...bitEvent("setbit", "b"), ...bitEvent("setbit", "b")]);
+    expect(got).toEqual([...keyspaceEvent("setbit", "b"), ...keyspaceEvent("setbit", "b"), ...keyspaceEvent("setbit", "b")]);
     expect(await abortsWatch(c, "b", ["SETBIT", "b", 3, 0])).toBe(false);
     expect(await abortsWatch(c, "b", ["SETBIT", "b", 3, 1])).toBe(true);
     expect(await abortsWatch(c, "b", ["SETBIT", "b", 3, 1])).toBe(false);
@@ -1029,13 +1008,13 @@ describe("BITOP", () => {
   test("notifies set on the destination, or del when an empty result deletes it; touches a WATCHed destination the same way", async () => {
     const c = await connect();
     await c.raw("SET", "a", "x");
-    const got = await bitEvents(c, async () => {
+    const got = await keyspaceEvents(c, async () => {
       expect(await c.raw("BITOP", "AND", "d", "a")).toBe(int(1));
       expect(await c.raw("BITOP", "NOT", "d", "a")).toBe(int(1));
       expect(await c.raw("BITOP", "OR", "d", "missing")).toBe(int(0));
       expect(await c.raw("BITOP", "OR", "d", "missing")).toBe(int(0));
     });
-    expect(got).toEqual([...bitEvent("set", "d"), ...bitEvent("set", "d"), ...bitEvent("del", "d")]);
+    expect(got).toEqual([...keyspaceEvent("set", "d"), ...keyspaceEvent("set", "d"), ...keyspaceEvent("del", "d")]);
     expect(await abortsWatch(c, "d", ["BITOP", "AND", "d", "a"])).toBe(true);
     expect(await abortsWatch(c, "d", ["BITOP", "AND", "d", "missing"])).toBe(true);
     expect(await abortsWatch(c, "d", ["BITOP", "AND", "d", "missing"])).toBe(false);
@@ -1188,14 +1167,14 @@ describe("BITFIELD", () => {
   test("notifies setbit, and touches WATCHed keys, when a value changes or the string grows; a FAILed write that creates the key does neither", async () => {
     const c = await connect();
     await c.raw("SETBIT", "b", 7, 1);
-    const got = await bitEvents(c, async () => {
+    const got = await keyspaceEvents(c, async () => {
       expect(await c.raw("BITFIELD", "b", "SET", "u8", 0, 1)).toBe(arr(int(1))); // no change
       expect(await c.raw("BITFIELD", "b", "INCRBY", "u8", 0, 0)).toBe(arr(int(1)));
       expect(await c.raw("BITFIELD", "b", "SET", "u8", 0, 5)).toBe(arr(int(1)));
       expect(await c.raw("BITFIELD", "b", "GET", "u8", 0, "SET", "u8", 16, 0)).toBe(arr(int(5), int(0))); // grows
       expect(await c.raw("BITFIELD", "n", "OVERFLOW", "FAIL", "INCRBY", "u2", 100, 5)).toBe(arr("$-1\r\n"));
     });
-    expect(got).toEqual([...bitEvent("setbit", "b"), ...bitEvent("setbit", "b")]);
+    expect(got).toEqual([...keyspaceEvent("setbit", "b"), ...keyspaceEvent("setbit", "b")]);
     expect(await c.raw("STRLEN", "n")).toBe(int(13));
     expect(await abortsWatch(c, "b", ["BITFIELD", "b", "SET", "u8", 0, 5])).toBe(false);
     expect(await abortsWatch(c, "b", ["BITFIELD", "b", "INCRBY", "u8", 0, 1])).toBe(true);
