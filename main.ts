@@ -344,6 +344,7 @@ function formatDouble(d: number): string {
 /** C's "%.17g": 17 significant digits, fixed or exponent form by the exponent, zeros trimmed. */
 function formatG17(d: number): string {
   if (d === 0) return 1 / d < 0 ? "-0" : "0";
+  if (!Number.isFinite(d)) return Number.isNaN(d) ? "nan" : d > 0 ? "inf" : "-inf";
   if (Number.isInteger(d) && Math.abs(d) < 1e17) return String(d); // all its digits, no exponent
   const [mant, e] = d.toExponential(16).split("e");
   const x = Number(e);
@@ -9787,6 +9788,69 @@ function objectHelpCommand(c: Client): void {
 
 // --- DEBUG
 
+// --- DEBUG DIGEST and DIGEST-VALUE: Redis's digest of a dataset or of values, so that a Redbun and
+// a redis-server holding the same data answer the same 40 hex digits (Redis's suite compares a
+// master's with its replicas' this way). Unordered things (keys, set members, hash fields,
+// sorted-set members) are combined by xor, ordered ones (list elements, stream entries) by mixing.
+
+/** digest ^= SHA1(bytes) (Redis's xorDigest). */
+function xorDigest(digest: Buffer, bytes: string | Uint8Array): void {
+  const h = new Bun.CryptoHasher("sha1").update(typeof bytes === "string" ? Buffer.from(bytes, "latin1") : bytes).digest();
+  for (let j = 0; j < 20; j++) digest[j] ^= h[j];
+}
+
+/** digest = SHA1(digest ^ SHA1(bytes)) (Redis's mixDigest): the order of the mixes counts. */
+function mixDigest(digest: Buffer, bytes: string | Uint8Array): void {
+  xorDigest(digest, bytes);
+  new Bun.CryptoHasher("sha1").update(digest).digest().copy(digest);
+}
+
+/** A 32-bit number as the 4 bytes htonl gives. */
+function be32(n: number): Buffer { const b = Buffer.alloc(4); b.writeUInt32BE(n); return b; }
+
+/** Mixes a value into `digest` as Redis's xorObjectDigest: its type number, its contents, and
+ *  a marker when the key has a TTL. */
+function xorObjectDigest(db: Db, key: string, digest: Buffer, v: RValue): void {
+  const type = isString(v) ? 0 : v instanceof RList ? 1 : v instanceof RSet ? 2 : v instanceof RZSet ? 3 : v instanceof RHash ? 4 : 6;
+  mixDigest(digest, be32(type));
+  if (isString(v)) mixDigest(digest, strOf(v));
+  else if (v instanceof RList) for (let i = 0; i < v.length; i++) mixDigest(digest, v.get(i));
+  else if (v instanceof RSet) for (let i = 0; i < v.size; i++) xorDigest(digest, v.dict.keyAt(i));
+  else if (v instanceof RHash || v instanceof RZSet) {
+    // Each pair digested on its own (field then value, member then "%.17g" score), then xored in.
+    for (let i = 0; i < v.dict.size; i++) {
+      const pair = Buffer.alloc(20);
+      mixDigest(pair, v.dict.keyAt(i));
+      mixDigest(pair, v instanceof RHash ? v.dict.valAt(i) : formatG17(v.dict.valAt(i)));
+      xorDigest(digest, pair);
+    }
+  } else {
+    for (const node of (v as RStream).liveNodes()) {
+      for (const e of node.liveEntries()) {
+        mixDigest(digest, `${e.ms}.${e.seq}`);
+        for (const f of e.fields) mixDigest(digest, f);
+      }
+    }
+  }
+  if (getExpire(db, key) !== -1) xorDigest(digest, "!!expire!!");
+}
+
+/** The digest of every database (computeDatasetDigest), as 40 hex digits: zeros when empty. */
+function datasetDigest(): string {
+  const final = Buffer.alloc(20);
+  server.dbs.forEach((db, j) => {
+    if (!db.size) return;
+    mixDigest(final, be32(j));
+    for (let i = 0; i < db.size; i++) {
+      const key = db.keyAt(i), digest = Buffer.alloc(20);
+      mixDigest(digest, key);
+      xorObjectDigest(db, key, digest, db.valAt(i));
+      xorDigest(final, digest);
+    }
+  });
+  return final.toString("hex");
+}
+
 /* DEBUG SLEEP seconds | SET-ACTIVE-EXPIRE 0|1 | POPULATE count [prefix] [size] | OBJECT key |
  *  RELOAD [MERGE] [NOFLUSH] [NOSAVE] */
 function debugCommand(c: Client): void {
@@ -9795,6 +9859,18 @@ function debugCommand(c: Client): void {
     const secs = parseFloat(argv[2]) || 0; // strtod: whatever prefix parses, else 0
     Bun.sleepSync(Math.max(0, secs * 1000)); // blocking the loop is the point: it simulates a slow command
     return addReplyOK(c);
+  }
+  if (sub === "digest" && argv.length === 2) return addReplyStatus(c, datasetDigest());
+  if (sub === "digest-value") {
+    // Straight from the keyspace: a logically expired key still has a digest.
+    const db = cdb(c);
+    addReplyArrayLen(c, argv.length - 2);
+    for (const key of argv.slice(2)) {
+      const digest = Buffer.alloc(20), i = db.slot(key);
+      if (i !== undefined) xorObjectDigest(db, key, digest, db.valAt(i));
+      addReplyStatus(c, digest.toString("hex"));
+    }
+    return;
   }
   if (sub === "set-active-expire" && argv.length === 3) {
     server.activeExpireEnabled = argv[2] !== "0";
@@ -9862,6 +9938,8 @@ function debugCommand(c: Client): void {
   }
   if (sub === "help") {
     return addReplyHelp(c, "DEBUG", [
+      "DIGEST", "    Output a hex signature representing the current DB content.",
+      "DIGEST-VALUE <key> [<key> ...]", "    Output a hex signature of the values of all the specified keys.",
       "OBJECT <key>", "    Show low level info about the `key` and associated value.",
       "POPULATE <count> [<prefix>] [<size>]", "    Create <count> string keys named key:<num>. If <prefix> is specified then",
       "    it is used instead of the 'key' prefix. These are not propagated to",

@@ -201,7 +201,7 @@ async function startRealRedis(): Promise<Target> {
     const port = await freePort();
     const proc = Bun.spawn(
       [REDIS_BIN!, "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--databases", "16",
-        "--dir", dir, "--daemonize", "no", "--protected-mode", "no", "--loglevel", "warning"],
+        "--dir", dir, "--daemonize", "no", "--protected-mode", "no", "--loglevel", "warning", "--enable-debug-command", "yes"],
       { stdout: "ignore", stderr: "pipe" },
     );
     let exited = false;

@@ -413,6 +413,18 @@ const SUITES: Record<string, Script[]> = {
       "FLUSHALL sync", "DBSIZE a", "FLUSHALL", "DBSIZE",
     ] },
   ],
+  "server: DEBUG DIGEST / DIGEST-VALUE": [
+    { name: "the same data gives redis-server's digests, for every type, encoding, TTL and database", steps: [
+      "DEBUG DIGEST", "DEBUG DIGEST-VALUE missing", "DEBUG DIGEST-VALUE", "SET s hello", "SET n 12345", "SET neg -7", ["SET", "bin", ALL_BYTES],
+      "RPUSH l a b c 1 2", ["RPUSH", "biglist", ...Array.from({ length: 300 }, (_, i) => `e${i}`)], "SADD si 3 1 2", "SADD st x y 3",
+      ["SADD", "bigset", ...Array.from({ length: 600 }, (_, i) => `m${i}`)], "HSET h f v g 1", ["HSET", "bighash", ...Array.from({ length: 200 }, (_, i) => [`f${i}`, "v".repeat(i)]).flat()],
+      "ZADD z 1.5 a 2 b -inf c 1e300 d 0.1 e 3.14159e-7 f inf g -0 h", ["ZADD", "bigz", ...Array.from({ length: 200 }, (_, i) => [String(i / 7), `m${i}`]).flat()], "ZADD bigz -0 neg0",
+      "XADD x 1-1 f v g w", "XADD x 2-5 a b", "XADD x 3-0 f v g w", "XDEL x 2-5", "XADD gone 1-1 a b", "XDEL gone 1-1", "XGROUP CREATE x g 0",
+      "SET e v EX 1000", "PEXPIRE l 100000", "SELECT 3", "SET k3 v", "SELECT 0",
+      "DEBUG DIGEST", "DEBUG DIGEST-VALUE s n neg bin l biglist si st bigset h bighash z bigz x gone e missing",
+      "PERSIST e", "DEBUG DIGEST-VALUE e", "MOVE k3 0", "DEBUG DIGEST", "FLUSHALL", "DEBUG DIGEST", "DEBUG digest extra",
+    ] },
+  ],
   "connection: PING / ECHO": [
     { name: "PING and ECHO", steps: [
       "PING", "PING hello", ["PING", ""], "PING a b", "ping", "ECHO hi", ["ECHO", ""], ["ECHO", ALL_BYTES], ["ECHO", CRLF_VALUE], "ECHO", "ECHO a b", "TIME",
