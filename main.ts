@@ -8673,11 +8673,14 @@ function expireGeneric(c: Client, basetime: number, seconds: boolean): void {
   if (flags & EXPIRE_GT && flags & EXPIRE_LT) return addReplyError(c, "ERR GT and LT options at the same time are not compatible");
   let when = parseIntOrReply(c, argv[2]);
   if (when === undefined) return;
-  if (seconds) {
-    if (when > 9223372036854775 || when < -9223372036854775) return void replyInvalidExpire(c);
-    when *= 1000;
+  // Redis's overflow checks, in 64-bit integers: near these bounds doubles cannot tell the
+  // integers apart, so large values are checked exactly.
+  if (Math.abs(when) >= 2 ** 52) {
+    const w = BigInt(argv[2]), LLONG_MAX = 9223372036854775807n;
+    if (seconds && (w > LLONG_MAX / 1000n || w < -LLONG_MAX / 1000n)) return void replyInvalidExpire(c);
+    if ((seconds ? w * 1000n : w) > LLONG_MAX - BigInt(basetime)) return void replyInvalidExpire(c);
   }
-  if (when > 9223372036854775807 - basetime) return void replyInvalidExpire(c);
+  if (seconds) when *= 1000;
   when += basetime;
   if (lookupKeyWrite(db, key) === undefined) return addReplyLongLong(c, 0);
   if (flags) {

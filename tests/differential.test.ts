@@ -373,6 +373,11 @@ const SUITES: Record<string, Script[]> = {
       "SET k v", "EXPIRE k 100", "TTL k", "PEXPIRE k 200000", "TTL k", `EXPIREAT k ${FAR_SEC}`, "EXPIRETIME k", `PEXPIREAT k ${FAR_MS}`,
       "PEXPIRETIME k", "EXPIRE missing 10", "PEXPIRE missing 10", `EXPIREAT missing ${FAR_SEC}`, "PEXPIREAT missing 1", "expire k 300", "TTL k",
     ] },
+    { name: "times that overflow 64-bit milliseconds are refused, exactly at the bounds", steps: [
+      "SET foo bar", "EXPIRE foo -9223372036854776", "EXPIRE nokey -9223372036854776", "EXPIRE foo 9223372036854775", "EXPIRE foo 9223372036854776",
+      "EXPIRE foo -9223372036854775", "SET foo bar", "PEXPIRE foo 9223372036854775807", "PEXPIRE foo 9223372036854770000", "PEXPIRE foo -9223372036854775808",
+      "SET foo bar", "EXPIREAT foo 9223372036854775", "SET foo bar", "EXPIREAT foo 9223372036854776", "PEXPIREAT foo 9223372036854775807", "EXISTS foo",
+    ] },
     { name: "non-positive and past times delete", steps: [
       "SET a v", "EXPIRE a 0", "EXISTS a", "SET a v", "EXPIRE a -10", "EXISTS a", "SET a v", "PEXPIRE a -1", "EXISTS a",
       "SET a v", `EXPIREAT a ${PAST_SEC}`, "EXISTS a", "SET a v", "PEXPIREAT a 0", "EXISTS a", "SET b v", "PEXPIRE b 30", { sleep: 80 }, "EXISTS b",
