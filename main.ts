@@ -9932,6 +9932,23 @@ function debugCommand(c: Client): void {
     log("warning", "DB reloaded by DEBUG RELOAD");
     return addReplyOK(c);
   }
+  if (sub === "loadaof" && argv.length === 2) {
+    // As Redis: write out what is buffered, empty the databases, replay the AOF's files. A load
+    // that fails (or finds no AOF) ends the process, as it ends redis-server.
+    if (aof.on) flushAppendOnlyFile();
+    emptyData(-1);
+    functionsClear();
+    let loaded = false;
+    try {
+      loaded = loadAppendOnlyFiles();
+    } catch (err) {
+      log("warning", `DEBUG LOADAOF: ${(err as Error).message}`);
+    }
+    if (!loaded) process.exit(1);
+    server.dirty = 0; // what the load did is neither propagated nor a reason to save
+    log("warning", "Append Only File loaded by DEBUG LOADAOF");
+    return addReplyOK(c);
+  }
   if (sub === "object" && argv.length === 3) {
     const db = cdb(c);
     const v = db.has(argv[2]) ? db.valAt(db.slot(argv[2])!) : undefined;
@@ -9943,6 +9960,7 @@ function debugCommand(c: Client): void {
     return addReplyHelp(c, "DEBUG", [
       "DIGEST", "    Output a hex signature representing the current DB content.",
       "DIGEST-VALUE <key> [<key> ...]", "    Output a hex signature of the values of all the specified keys.",
+      "LOADAOF", "    Flush the AOF buffers on disk and reload the AOF in memory.",
       "OBJECT <key>", "    Show low level info about the `key` and associated value.",
       "POPULATE <count> [<prefix>] [<size>]", "    Create <count> string keys named key:<num>. If <prefix> is specified then",
       "    it is used instead of the 'key' prefix. These are not propagated to",

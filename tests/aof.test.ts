@@ -166,6 +166,20 @@ describe("appendonly yes", () => {
     } finally { await s.kill(); }
   });
 
+  test("DEBUG LOADAOF empties the databases and replays the files: the same dataset, nothing propagated", async () => {
+    const s = await startRedbun(dir("aof-loadaof"), { ...AOF, "enable-debug-command": "yes" });
+    await using([s], async () => {
+      await apply(s.c, everyTypeCommands());
+      const before = await readDataset(s.c);
+      const incr = () => readFileSync(aofFile(s, "appendonly.aof.1.incr.aof"), "latin1");
+      const logged = incr();
+      expect(await s.c.cmd("DEBUG", "LOADAOF")).toBe("OK");
+      expect(incr()).toBe(logged);
+      const after = await readDataset(s.c);
+      expect(diffDatasets(before, after).map((d) => REPLAY_LOSES.find((p) => d.startsWith(p)) ?? d)).toEqual(REPLAY_LOSES);
+    });
+  });
+
   test.skipIf(noRedis)("redis-check-aof accepts the manifest, its base and its incr file", async () => {
     const s = await startRedbun(dir("aof-check"), AOF);
     await using([s], async () => {
