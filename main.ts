@@ -1952,7 +1952,7 @@ function processCommand(c: Client): void {
     const mayGrow = (flags & CMD_DENYOOM) !== 0 || (c.mstate !== null && !["exec", "discard", "quit", "reset"].includes(cmd.name));
     if (oom && mayGrow) return rejectCommand(c, "OOM command not allowed when used memory > 'maxmemory'.", cmd);
   }
-  if (!c.isMaster && isPausedFor(flags)) {
+  if (!c.isMaster && isPausedFor(cmd.name === "exec" ? pauseFlags(c, cmd, argv) : flags)) {
     c.paused = argv;
     server.pausedClients.add(c);
     return;
@@ -2003,8 +2003,19 @@ function latencyPercentile(cmd: RedisCommand, p: number): number {
 /** True while CLIENT PAUSE holds back a command with these flags: everything under ALL, writes
  *  under WRITE. */
 function isPausedFor(flags: number): boolean {
-  if (server.pauseEnd === 0 || server.pauseEnd <= now()) return false;
+  if (!clientsArePaused()) return false;
   return server.pauseType === "all" || (flags & (CMD_WRITE | CMD_MAY_REPLICATE)) !== 0;
+}
+
+/** True while CLIENT PAUSE (ALL or WRITE) is in force. The dataset then stays as it is: expired
+ *  keys only look gone, nothing is evicted (Redis's checkClientPauseTimeoutAndReturnIfPaused). */
+function clientsArePaused(): boolean { return server.pauseEnd !== 0 && server.pauseEnd > now(); }
+
+/** The flags CLIENT PAUSE judges a command by: its own, and for EXEC those of what it queued. */
+function pauseFlags(c: Client, cmd: RedisCommand, argv: string[]): number {
+  let flags = commandFlags(cmd, argv);
+  if (cmd.name === "exec" && c.mstate) for (const q of c.mstate) flags |= commandFlags(q.cmd, q.argv) & (CMD_WRITE | CMD_MAY_REPLICATE);
+  return flags;
 }
 
 /** Redis's checkGoodReplicasStatus: min-replicas-to-write is met, or not asked for. */
@@ -2382,6 +2393,7 @@ function expireIfNeeded(db: Db, key: string): boolean {
   // A replica never deletes on its own: the master's DEL will come. Meanwhile readers see the
   // key as gone, and the master's own commands still see it.
   if (isReplica()) return !currentClient?.isMaster;
+  if (clientsArePaused()) return true; // deleted once the pause ends
   deleteExpiredKey(db, key);
   return true;
 }
@@ -2550,6 +2562,7 @@ function performEvictions(): boolean {
   const max = hot.maxmemory;
   if (!max || usedMemory() <= max) return true;
   const policy = String(conf["maxmemory-policy"]);
+  if (clientsArePaused()) return true; // the dataset stays as it is during a pause
   if (policy === "noeviction" || (isReplica() && conf["replica-ignore-maxmemory"])) return false;
   while (usedMemory() > max) {
     const victim = pickEvictionVictim(policy);
@@ -9254,7 +9267,7 @@ function unpauseClients(): void {
   for (const c of held) {
     if (c.closed || !c.paused) continue;
     const cmd = lookupCommand(c.paused);
-    if (isPausedFor(cmd ? commandFlags(cmd, c.paused) : 0)) { server.pausedClients.add(c); continue; }
+    if (isPausedFor(cmd ? pauseFlags(c, cmd, c.paused) : 0)) { server.pausedClients.add(c); continue; }
     c.argv = c.paused;
     c.paused = null;
     processCommand(c);

@@ -1160,6 +1160,38 @@ describe("CLIENT PAUSE", () => {
     expect(await replyWithin(writer, 1000)).toBe(bulk("1"));
   });
 
+  test("WRITE holds an EXEC whose queue writes, and lets one that only reads through", async () => {
+    const admin = await connect();
+    const tx = await connect();
+    const reads = await connect();
+    await admin.raw("SET", "k", "old");
+    expect(await tx.raw("MULTI")).toBe(OK);
+    expect(await tx.raw("SET", "k", "new")).toBe("+QUEUED\r\n");
+    expect(await reads.raw("MULTI")).toBe(OK);
+    expect(await reads.raw("GET", "k")).toBe("+QUEUED\r\n");
+    expect(await admin.raw("CLIENT", "PAUSE", "5000", "WRITE")).toBe(OK);
+    tx.send("EXEC");
+    expect(await replyWithin(tx, 150)).toBe("timeout");
+    expect(await replyWithin((reads.send("EXEC"), reads), 1000)).toBe(`*1\r\n${bulk("old")}`);
+    expect(await admin.raw("CLIENT", "UNPAUSE")).toBe(OK);
+    expect(await replyWithin(tx, 1000)).toBe(`*1\r\n${OK}`);
+  });
+
+  test("keys that expire during a pause look gone but stay until it ends (expired_keys unchanged)", async () => {
+    const admin = await connect();
+    const expired = async () => Number(/expired_keys:(\d+)/.exec(await admin.raw("INFO", "stats"))![1]);
+    expect(await admin.raw("SET", "k", "v", "PX", "30")).toBe(OK);
+    const before = await expired();
+    expect(await admin.raw("CLIENT", "PAUSE", "5000", "WRITE")).toBe(OK);
+    await Bun.sleep(80);
+    expect(await admin.raw("GET", "k")).toBe(NIL);
+    expect(await admin.raw("DBSIZE")).toBe(":1\r\n");
+    expect(await expired()).toBe(before);
+    expect(await admin.raw("CLIENT", "UNPAUSE")).toBe(OK);
+    expect(await admin.raw("GET", "k")).toBe(NIL);
+    expect(await expired()).toBe(before + 1);
+  });
+
   test("a timed pause ends by itself", async () => {
     const admin = await connect();
     const writer = await connect();
