@@ -1916,8 +1916,9 @@ function processCommand(c: Client): void {
     return rejectCommand(c, `ERR wrong number of arguments for '${cmd.name}' command`, cmd);
   }
   if (cmd.flags & CMD_PROTECTED) {
-    if (!allowProtectedAction(cmd.name === "debug" ? conf["enable-debug-command"] : conf["enable-module-command"], c)) {
-      return rejectCommand(c, `ERR ${cmd.name.toUpperCase()} command not allowed. If the enable-${cmd.name}-command option is set to "local", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.`, cmd);
+    const which = cmd.name === "debug" ? "debug" : "module"; // DEBUG, or MODULE's LOAD, LOADEX and UNLOAD
+    if (!allowProtectedAction(conf[`enable-${which}-command`], c)) {
+      return rejectCommand(c, `ERR ${which.toUpperCase()} command not allowed. If the enable-${which}-command option is set to "local", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.`, cmd);
     }
   }
   if (authRequired(c) && !(cmd.flags & CMD_NO_AUTH)) return rejectCommand(c, E.noAuth, cmd);
@@ -10000,6 +10001,36 @@ function debugCommand(c: Client): void {
   addReplySubcommandSyntaxError(c);
 }
 
+// --- MODULE. Redis modules are native libraries loaded into redis-server's process; Redbun loads
+// none. The list is empty, a load fails as redis-server's does when a library cannot be opened
+// (the reason in the log), and an unload finds no such module.
+
+/* MODULE LIST */
+function moduleListCommand(c: Client): void { addReplyArrayLen(c, 0); }
+
+/* MODULE LOAD path [arg ...], MODULE LOADEX path [CONFIG name value ...] [ARGS arg ...] */
+function moduleLoadCommand(c: Client): void {
+  log("warning", `Module ${c.argv[2]} failed to load: Redbun cannot load Redis modules (native libraries for redis-server)`);
+  addReplyError(c, "ERR Error loading the extension. Please check the server logs.");
+}
+
+/* MODULE UNLOAD name */
+function moduleUnloadCommand(c: Client): void { addReplyError(c, "ERR Error unloading module: no such module with that name"); }
+
+function moduleHelpCommand(c: Client): void {
+  addReplyHelp(c, "MODULE", [
+    "LIST", "    Return a list of loaded modules.",
+    "LOAD <path> [<arg> ...]", "    Load a module library from <path>, passing to it any optional arguments.",
+    "LOADEX <path> [[CONFIG NAME VALUE] [CONFIG NAME VALUE]] [ARGS ...]",
+    "    Load a module library from <path>, while passing it module configurations and optional arguments.",
+    "UNLOAD <name>", "    Unload a module.",
+  ]);
+}
+
+// --- READONLY, READWRITE, ASKING: cluster commands, refused as by a redis-server without cluster
+// support enabled.
+function clusterDisabledCommand(c: Client): void { addReplyError(c, "ERR This instance has cluster support disabled"); }
+
 // --- SHUTDOWN
 
 /* SHUTDOWN [NOSAVE | SAVE] [NOW] [FORCE] [ABORT] */
@@ -10223,6 +10254,9 @@ const SERVER_COMMANDS: CommandRows[] = [
     ["quit", -1, "noscript loading stale fast no_auth allow_busy", 0, 0, 0, "connection", quitCommand],
     ["reset", 1, "noscript loading stale fast no_auth allow_busy", 0, 0, 0, "connection", resetCommand],
     ["hello", -1, "noscript loading stale fast no_auth allow_busy", 0, 0, 0, "connection", helloCommand],
+    ["readonly", 1, "loading stale fast", 0, 0, 0, "connection", clusterDisabledCommand],
+    ["readwrite", 1, "loading stale fast", 0, 0, 0, "connection", clusterDisabledCommand],
+    ["asking", 1, "fast", 0, 0, 0, "connection", clusterDisabledCommand],
     ["client", -2, "", 0, 0, 0, "", () => {}],
   ], subs: {
     client: [
@@ -10259,12 +10293,20 @@ const SERVER_COMMANDS: CommandRows[] = [
     ["info", -1, "loading stale", 0, 0, 0, "dangerous", infoCommand],
     ["monitor", 1, "admin noscript loading stale", 0, 0, 0, "", monitorCommand],
     ["debug", -2, "admin noscript loading stale protected", 0, 0, 0, "", debugCommand],
+    ["module", -2, "", 0, 0, 0, "", () => {}],
     ["shutdown", -1, "admin noscript loading stale no_multi allow_busy", 0, 0, 0, "", shutdownCommand],
     ["command", -1, "loading stale", 0, 0, 0, "connection", commandCommand],
     ["slowlog", -2, "", 0, 0, 0, "", () => {}],
     ["latency", -2, "", 0, 0, 0, "", () => {}],
     ["memory", -2, "", 0, 0, 0, "", () => {}],
   ], subs: {
+    module: [
+      ["list", 2, "admin noscript", 0, 0, 0, "", moduleListCommand],
+      ["load", -3, "admin noscript no_async_loading protected", 0, 0, 0, "", moduleLoadCommand],
+      ["loadex", -3, "admin noscript no_async_loading protected", 0, 0, 0, "", moduleLoadCommand],
+      ["unload", 3, "admin noscript no_async_loading protected", 0, 0, 0, "", moduleUnloadCommand],
+      ["help", 2, "loading stale", 0, 0, 0, "", moduleHelpCommand],
+    ],
     command: [
       ["count", 2, "loading stale", 0, 0, 0, "connection", commandCountCommand],
       ["info", -2, "loading stale", 0, 0, 0, "connection", commandInfoCommand],

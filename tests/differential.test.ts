@@ -430,6 +430,12 @@ const SUITES: Record<string, Script[]> = {
       "PERSIST e", "DEBUG DIGEST-VALUE e", "MOVE k3 0", "DEBUG DIGEST", "FLUSHALL", "DEBUG DIGEST", "DEBUG digest extra",
     ] },
   ],
+  "server: MODULE, and the cluster commands of a server without cluster support": [
+    { name: "MODULE LIST is empty, LOAD/UNLOAD are protected, READONLY/READWRITE/ASKING refused", steps: [
+      "MODULE LIST", "MODULE HELP", "MODULE", "MODULE FOO", "MODULE LOAD /x.so", "MODULE LOADEX /x.so", "MODULE UNLOAD foo", "MODULE UNLOAD",
+      "MODULE LIST x", "READONLY", "READWRITE", "ASKING", "READONLY x", "HELLO 3", "MODULE LIST", "HELLO 2",
+    ] },
+  ],
   "connection: PING / ECHO": [
     { name: "PING and ECHO", steps: [
       "PING", "PING hello", ["PING", ""], "PING a b", "ping", "ECHO hi", ["ECHO", ""], ["ECHO", ALL_BYTES], ["ECHO", CRLF_VALUE], "ECHO", "ECHO a b", "TIME",

@@ -1896,6 +1896,31 @@ describe("DEBUG", () => {
   });
 });
 
+describe("MODULE", () => {
+  test("with enable-module-command yes, LOAD and LOADEX fail as a library that cannot be opened (said in the log), UNLOAD finds nothing", async () => {
+    const srv = await spawnServer(["--save", "", "--enable-module-command", "yes"]);
+    try {
+      const c = await RawClient.connect(srv.port);
+      const failed = "-ERR Error loading the extension. Please check the server logs.\r\n";
+      expect(await c.raw("MODULE", "LOAD", "/tmp/some.so", "arg")).toBe(failed);
+      expect(await c.raw("MODULE", "LOADEX", "/tmp/some.so", "CONFIG", "a", "b")).toBe(failed);
+      expect(await c.raw("MODULE", "UNLOAD", "some")).toBe("-ERR Error unloading module: no such module with that name\r\n");
+      expect(await c.raw("MODULE", "LIST")).toBe("*0\r\n");
+      expect(srv.stdout()).toContain("Module /tmp/some.so failed to load");
+      c.close();
+    } finally {
+      await srv.stop();
+    }
+  });
+
+  test("without it, LOAD, LOADEX and UNLOAD are refused as redis-server refuses them; LIST answers", async () => {
+    const c = await connect();
+    const refused = "-ERR MODULE command not allowed. If the enable-module-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.\r\n";
+    for (const sub of [["LOAD", "/x.so"], ["LOADEX", "/x.so"], ["UNLOAD", "x"]]) expect(await c.raw("MODULE", ...sub)).toBe(refused);
+    expect(await c.raw("MODULE", "LIST")).toBe("*0\r\n");
+  });
+});
+
 describe("SHUTDOWN", () => {
   let srv: SpawnedServer;
   beforeAll(async () => { srv = await spawnServer(["--save", ""]); });
