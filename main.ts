@@ -2352,7 +2352,7 @@ function deleteEmptied(db: Db, key: string): void {
 
 /** The high-level set: add or overwrite, dropping any TTL unless keepTtl (SET's semantics). */
 function setKey(db: Db, key: string, val: RValue, keepTtl = false): void {
-  if (db.expires.size) expireIfNeeded(db, key); // a key past its TTL expires (and says so) first
+  if (db.expires.size) expireIfNeeded(db, key, true); // a key past its TTL expires (and says so) first
   const i = db.slot(key);
   if (i === undefined) dbAdd(db, key, val);
   else {
@@ -2371,6 +2371,31 @@ function setKey(db: Db, key: string, val: RValue, keepTtl = false): void {
 function setExpire(db: Db, key: string, when: number): void {
   if (saveJob) saveBeforeChange(db, key);
   db.expires.set(key, when);
+  // On a writable replica, a TTL its own client set is the replica's to enforce.
+  if (isReplica() && currentClient && !currentClient.isMaster) {
+    let dbs = replicaKeysWithExpire.get(key);
+    if (!dbs) replicaKeysWithExpire.set(key, (dbs = new Set()));
+    dbs.add(db.id);
+  }
+}
+
+/** Keys that clients of a writable replica gave a TTL, with their databases (Redis's
+ *  slaveKeysWithExpire): no DEL from the master will come for them. */
+const replicaKeysWithExpire = new Map<string, Set<number>>();
+
+/** Expires the replica's own keys whose time has come (expireSlaveKeys), and forgets those that
+ *  are gone or lost their TTL. */
+function expireReplicaKeys(): void {
+  const t = now();
+  for (const [key, dbs] of replicaKeysWithExpire) {
+    for (const id of dbs) {
+      const db = server.dbs[id], when = db?.expires.get(key);
+      if (when !== undefined && when > t) continue;
+      if (when !== undefined) deleteExpiredKey(db, key);
+      dbs.delete(id);
+    }
+    if (!dbs.size) replicaKeysWithExpire.delete(key);
+  }
 }
 
 /** Removes a key's TTL; returns false if it had none. */
@@ -2389,11 +2414,15 @@ function keyIsExpired(db: Db, key: string): boolean {
 }
 
 /** Lazy expiry: deletes the key if its time has passed. Returns true if it was deleted. */
-function expireIfNeeded(db: Db, key: string): boolean {
+function expireIfNeeded(db: Db, key: string, forWrite = false): boolean {
   if (!keyIsExpired(db, key)) return false;
-  // A replica never deletes on its own: the master's DEL will come. Meanwhile readers see the
-  // key as gone, and the master's own commands still see it.
-  if (isReplica()) return !currentClient?.isMaster;
+  // A replica leaves expiry to its master, whose DEL will come: readers see the key as gone, and
+  // the master's own commands still see it. Only a write by one of its own clients (a writable
+  // replica) deletes it, as Redis's write lookups do.
+  if (isReplica()) {
+    if (currentClient?.isMaster) return false;
+    if (!forWrite) return true;
+  }
   if (clientsArePaused()) return true; // deleted once the pause ends
   deleteExpiredKey(db, key);
   return true;
@@ -2434,7 +2463,7 @@ function lookupKeyWrite(db: Db, key: string): RValue | undefined {
 /** lookupKeyWrite's lookup: the key's slot, or -1. */
 function lookupSlotWrite(db: Db, key: string): number {
   const i = db.slot(key);
-  if (i === undefined || (db.expires.size && expireIfNeeded(db, key))) return -1;
+  if (i === undefined || (db.expires.size && expireIfNeeded(db, key, true))) return -1;
   // A write may change the value in place: a running snapshot must take the old one first.
   if (saveJob) saveBeforeChange(db, key);
   touchKey(db, i);
@@ -2472,7 +2501,8 @@ const ACTIVE_EXPIRE_SLOW_TIME_PERC = 25; // share of a cron period the cycle may
 /** The active expiry cycle: resumes each database's walk over its expires, deleting what is due,
  *  and goes on while many sampled keys were expired and the time budget lasts. */
 function activeExpireCycle(): void {
-  if (!server.activeExpireEnabled || isReplica()) return;
+  if (!server.activeExpireEnabled) return;
+  if (isReplica()) return expireReplicaKeys(); // the master expires the rest
   const start = performance.now();
   const budget = (1000 / (confNum("hz") || 10)) * ACTIVE_EXPIRE_SLOW_TIME_PERC / 100;
   const nowMs = now();
@@ -12948,6 +12978,7 @@ function replicationSetMaster(host: string, port: number, atStartup = false): vo
 /** REPLICAOF NO ONE: a master again, with a new ID (the old one kept as the second ID). */
 function replicationUnsetMaster(): void {
   replicationDropLink();
+  replicaKeysWithExpire.clear(); // a master expires every key itself
   repl.masterHost = "";
   repl.masterPort = 0;
   conf.replicaof = "";
@@ -13150,6 +13181,7 @@ function finishFullSync(sock: Socket<MasterLink>, rdb: Buffer): void {
   const link = sock.data;
   log("notice", `MASTER <-> REPLICA sync: receiving ${rdb.length} bytes from master to memory`);
   log("notice", "MASTER <-> REPLICA sync: Flushing old data");
+  replicaKeysWithExpire.clear();
   emptyData(-1);
   functionsClear();
   log("notice", "MASTER <-> REPLICA sync: Loading DB in memory");

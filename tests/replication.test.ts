@@ -1169,6 +1169,33 @@ describe("expiry on a replica", () => {
     await waitFor("the active cycle's DEL", async () => (await r.c.cmd("DBSIZE")) === 1 || "still counted");
     expect(await r.c.raw("KEYS", "*")).toBe("*1\r\n$4\r\nkeep\r\n");
   });
+
+  test("on a writable replica, keys its own clients gave a TTL expire there; the master's expired keys are deleted by a local write", async () => {
+    await r.c.cmd("CONFIG", "SET", "replica-read-only", "no");
+    try {
+      await r.c.cmd("SELECT", 5);
+      for (const k of ["own1", "own2"]) expect(await r.c.raw("SET", k, "1", "PX", 100)).toBe("+OK\r\n");
+      expect(await r.c.raw("DBSIZE")).toBe(":2\r\n");
+      await waitFor("the replica's own keys to expire", async () => (await r.c.cmd("DBSIZE")) === 0 || "still counted");
+      expect(await m.c.raw("DBSIZE")).toBe(":1\r\n"); // the master never had them
+      // A key from the master, past its TTL with the master's expiry off, is only hidden ...
+      await r.c.cmd("SELECT", 0);
+      await m.c.cmd("DEBUG", "SET-ACTIVE-EXPIRE", 0);
+      await m.c.cmd("SET", "m1", "5", "PX", 10);
+      await m.c.cmd("SET", "m2", "5", "PX", 10);
+      await waitInSync(m, r);
+      await waitFor("m1 and m2 to be past their TTL", async () => (await r.c.cmd("EXISTS", "m1", "m2")) === 0 || "still live");
+      expect(await r.c.raw("DBSIZE")).toBe(":3\r\n");
+      // ... until a write of the replica's own client looks it up: INCR expires and re-creates it.
+      expect(await r.c.raw("INCR", "m1")).toBe(":1\r\n");
+      expect(await r.c.raw("TTL", "m1")).toBe(":-1\r\n");
+      expect(await r.c.raw("GET", "m2")).toBe("$-1\r\n");
+      expect(await r.c.raw("DBSIZE")).toBe(":3\r\n");
+    } finally {
+      await r.c.cmd("CONFIG", "SET", "replica-read-only", "yes");
+      await m.c.cmd("DEBUG", "SET-ACTIVE-EXPIRE", 1);
+    }
+  });
 });
 
 describe("INFO replication and ROLE", () => {
