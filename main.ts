@@ -1255,7 +1255,9 @@ function protocolError(c: Client, msg: string): void {
 function parseInline(c: Client): boolean {
   const buf = c.qbuf;
   const nl = buf.indexOf(10, c.qpos);
-  if (nl < 0 || nl >= c.qlen) {
+  // Redis finds the end of a line with strchr, which stops at a NUL byte: a line with a NUL
+  // before its newline never ends, and waits until it is too big.
+  if (nl < 0 || nl >= c.qlen || buf.subarray(c.qpos, nl).indexOf(0) >= 0) {
     if (c.qlen - c.qpos > PROTO_INLINE_MAX_SIZE) protocolError(c, "too big inline request");
     return false;
   }
@@ -1295,9 +1297,10 @@ function parseMultibulk(c: Client): boolean {
   const buf = c.qbuf, end = c.qlen;
   let pos = c.qpos;
   if (c.mbLen === 0) {
+    // The length lines end at their CR as Redis finds it (strchr): a NUL before it hides it.
     let cr = pos;
-    while (cr < end && buf[cr] !== 13) cr++;
-    if (cr >= end) {
+    while (cr < end && buf[cr] !== 13 && buf[cr] !== 0) cr++;
+    if (cr >= end || buf[cr] === 0) {
       if (end - pos > PROTO_INLINE_MAX_SIZE) protocolError(c, "too big mbulk count string");
       return false;
     }
@@ -1314,8 +1317,8 @@ function parseMultibulk(c: Client): boolean {
     if (c.bulkLen === -1) {
       // A length line is a few bytes: a loop finds its CR sooner than a native indexOf call.
       let cr = pos;
-      while (cr < end && buf[cr] !== 13) cr++;
-      if (cr >= end) {
+      while (cr < end && buf[cr] !== 13 && buf[cr] !== 0) cr++;
+      if (cr >= end || buf[cr] === 0) {
         if (end - pos > PROTO_INLINE_MAX_SIZE) { protocolError(c, "too big bulk count string"); return false; }
         break;
       }

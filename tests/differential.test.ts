@@ -474,6 +474,18 @@ const SUITES: Record<string, Script[]> = {
     ] },
   ],
   protocol: [
+    { name: "a NUL byte before a line's end hides the end: the line waits, then is too big", steps: [
+      { raw: "\x00\x00\x00\r\nPING\r\n", read: "pending" },
+      { raw: "a".repeat(70000), read: "close" },
+    ] },
+    { name: "a NUL byte in a multibulk count line hides its CR", steps: [
+      { raw: "*1\x00\r\n$4\r\nPING\r\nPING\r\n", read: "pending" },
+      { raw: "b".repeat(70000), read: "close" },
+    ] },
+    { name: "a NUL byte in a bulk length line hides its CR", steps: [
+      { raw: "*1\r\n$4\x00\r\nPING\r\nPING\r\n", read: "pending" },
+      { raw: "c".repeat(70000), read: "close" },
+    ] },
     { name: "inline commands", steps: [
       { raw: "PING\r\n", read: 1 },
       { raw: "SET k \"hello world\"\r\n", read: 1 },
