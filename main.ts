@@ -9,8 +9,8 @@
  * Flags and config files follow redis-server. Everything runs on one thread: a command runs to the
  * end before the next starts, as in Redis, so no data structure needs a lock.
  *
- * What it deliberately does not do (yet): cluster and TLS. Their commands answer Redis's
- * unknown-command error.
+ * What it deliberately does not do (yet): cluster and TLS. CLUSTER answers Redis's
+ * unknown-command error; READONLY, READWRITE and ASKING answer as a server without cluster support.
  *
  * The file is a book in three parts. Part I, the request path, is read in one sitting; each
  * chapter of Part II can be read alone; Part III holds what the chapters are built on. Every
