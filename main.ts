@@ -2824,14 +2824,16 @@ function signalKeyAsReady(db: Db, key: string): void {
   if (!readyKeys.some((r) => r.db === db && r.key === key)) readyKeys.push({ db, key });
 }
 
-/** A served client's blocking command reaches the slow log now, with the time its reply took
- *  (Redis's updateStatsOnUnblock; one that times out never does, as in Redis 7.0). */
-function blockedCommandServed(c: Client, argv: string[], start: number): void {
+/** A served client's blocking command is counted now: the time its reply took, a failure if
+ *  the reply was an error (a reader whose group went), and the slow log (Redis's
+ *  updateStatsOnUnblock; one that times out never reaches the slow log, as in Redis 7.0). */
+function blockedCommandServed(c: Client, argv: string[], start: number, errorsBefore: number): void {
   const cmd = lookupCommand(argv);
-  if (!cmd || cmd.flags & CMD_SKIP_SLOWLOG) return;
+  if (!cmd) return;
   const usec = Math.round((performance.now() - start) * 1000);
   cmd.usec += usec;
-  slowlogPush(c, cmd, usec, argv);
+  if (stats.errorReplies > errorsBefore) cmd.failedCalls++;
+  if (!(cmd.flags & CMD_SKIP_SLOWLOG)) slowlogPush(c, cmd, usec, argv);
 }
 
 /** Serves clients blocked on the keys that became ready, in the order they blocked. Serving can
@@ -2851,21 +2853,21 @@ function handleClientsBlockedOnKeys(): void {
           // A stream reader is served only if there is something new for it (or its group went).
           if (v !== undefined && !(v instanceof RStream) && !receiver.xreadState?.groupName) continue;
           cmdTime = now();
-          const start = performance.now();
+          const start = performance.now(), errors = stats.errorReplies;
           if (!serveClientBlockedOnStream(receiver, db, key, v)) continue;
           unblockClient(receiver);
-          blockedCommandServed(receiver, b.argv, start);
+          blockedCommandServed(receiver, b.argv, start, errors);
           served.push(receiver);
           continue;
         }
         if (v === undefined) break;
         if (typeof v === "string" || v.type !== b.type) continue;
         cmdTime = now();
-        const start = performance.now();
+        const start = performance.now(), errors = stats.errorReplies;
         unblockClient(receiver);
         if (v instanceof RList) serveClientBlockedOnList(receiver, db, key, v, b);
         else if (v instanceof RZSet) serveClientBlockedOnZset(receiver, db, key, v, b);
-        blockedCommandServed(receiver, b.argv, start);
+        blockedCommandServed(receiver, b.argv, start, errors);
         served.push(receiver);
       }
     }

@@ -419,16 +419,21 @@ describe("XREADGROUP BLOCK", () => {
   withRedis("XGROUP DESTROY while a reader waits: -NOGROUP the consumer group this client was blocked on no longer exists", async () => {
     const t = await sameAsRedis(async (s) => {
       const [a, b] = [await s.client(), await s.client()];
+      await s.run("CONFIG", "RESETSTAT");
       await s.run("XGROUP", "CREATE", "s", "g", "$", "MKSTREAM");
       await s.run("XGROUP", "CREATE", "s", "other", "$");
       await s.block(a, "XREADGROUP", "GROUP", "g", "a", "BLOCK", 0, "STREAMS", "s", ">");
       await s.block(b, "XREADGROUP", "GROUP", "other", "b", "BLOCK", 0, "STREAMS", "s", ">");
       await s.run("XGROUP", "DESTROY", "s", "g");
       await s.reply(a, "woken");
+      // The woken reader's call counts as failed; XGROUP DESTROY's does not.
+      const calls = (raw: string) => [...raw.matchAll(/cmdstat_(xreadgroup|xgroup\|destroy):calls=(\d+),.*rejected_calls=(\d+),failed_calls=(\d+)/g)].map((m) => m.slice(1).join(" ")).sort().join("; ");
+      await s.runMasked(calls, "INFO", "commandstats");
       await s.blocked(b);
       await s.run("XADD", "s", "1-0", "f", "v");
       await s.reply(b, "woken");
     });
+    expect(t.join("\n")).toContain("xreadgroup 2 0 1");
     expect(t).toContain(`c1 woken: ${JSON.stringify("-NOGROUP the consumer group this client was blocked on no longer exists\r\n")}`);
   });
 
