@@ -4070,7 +4070,7 @@ function bitfieldGeneric(c: Client, readonlyCommand: boolean): void {
   const len = v === undefined ? 0 : (v as RString).length;
   const need = highestWrite < 0 ? len : Math.max(len, Math.floor(highestWrite / 8) + 1);
   const grown = highestWrite >= 0 && (v === undefined || need > len);
-  if (grown) stringWriteRange(db, key, v as RString | undefined, len, "\0".repeat(need - len));
+  if (grown) stringWriteRange(db, key, v as RString | undefined, need - 1, "\0"); // the gap is zero-filled
   // Each operation works on the few bytes it covers, read from and written to the value in place.
   const window = Buffer.alloc(9);
   let changes = 0;
@@ -6308,12 +6308,9 @@ function geoaddCommand(c: Client): void {
   // The work is ZADD's, of the members' hashes as scores; replicas and the AOF get that ZADD.
   const zadd = ["zadd", ...argv.slice(1, idx)];
   for (let i = idx; i < argv.length; i += 3) {
-    const lon = string2d(argv[i]), lat = string2d(argv[i + 1]);
-    if (lon === null || lat === null || Number.isNaN(lon) || Number.isNaN(lat)) return addReplyError(c, E.notFloat);
-    if (lon < GEO_LONG_MIN || lon > GEO_LONG_MAX || lat < GEO_LAT_MIN || lat > GEO_LAT_MAX) {
-      return addReplyError(c, `ERR invalid longitude,latitude pair ${lon.toFixed(6)},${lat.toFixed(6)}`);
-    }
-    zadd.push(String(geohashEncode(lon, lat)), argv[i + 2]);
+    const xy = geoLonLatOrReply(c, i);
+    if (!xy) return;
+    zadd.push(String(geohashEncode(xy[0], xy[1])), argv[i + 2]);
   }
   c.argv = zadd;
   try {

@@ -590,6 +590,7 @@ const SUITES: Record<string, Script[]> = {
       "GEOADD Sicily 13.361389 38.115556 Palermo", "GEOADD Sicily CH 13.5 38.1 Palermo", "GEOADD Sicily NX 1 1 Palermo 2 2 New",
       "GEOADD Sicily XX CH 3 3 Palermo 4 4 Other", "GEOADD Sicily NX XX 1 1 a", "GEOADD Sicily 1 1", "GEOADD Sicily 200 10 x",
       "GEOADD Sicily 10 86 x", "GEOADD Sicily 10 -85.06 x", "GEOADD Sicily abc 10 x", "GEOADD Sicily 10 nan x", "GEOADD Sicily 10",
+      "GEOADD Sicily inf 10 x", "GEOADD Sicily -0 -inf x", "GEOADD Sicily 1e300 0 x",
       "GEOADD edge 180 85.05112878 ne -180 -85.05112878 sw 0 0 zero -0.0000001 0.0000001 tiny", "GEOPOS edge ne sw zero tiny",
       "GEOHASH edge ne sw zero tiny", "GEODIST edge ne sw", "GEODIST edge zero tiny", "GEOADD edge 10 20 same 10 50 same2", "GEODIST edge same same2",
       "SET str x", "GEOADD str 1 1 a", "GEOPOS str a", "GEODIST str a b", "GEOHASH str a", "GEOPOS Sicily", "GEOHASH Sicily",

@@ -11,7 +11,7 @@
 //   - ACL: a STORE destination needs write access to its key, and a +@read user has the _RO forms.
 // The model and every expected reply were checked by running these tests against redis-server 7.0.15.
 import { describe, test, expect, afterEach, afterAll } from "bun:test";
-import { pipeline, seededRandom, sharedServer, spawnServer, tapReplication, arr, bulk, bulks, int, keyspaceEvents, keyspaceEvent } from "./helpers.ts";
+import { pipeline, seededRandom, sharedServer, spawnServer, tapReplication, arr, bulk, bulks, int, keyspaceEvents, keyspaceEvent, asAclUser, NOPERM_KEYS } from "./helpers.ts";
 import { RawClient, decode, type Reply } from "./client.ts";
 
 // ---------------------------------------------------------------------------------------------
@@ -249,18 +249,6 @@ async function block(ctl: RawClient, w: RawClient, ...args: (string | number)[])
   }
 }
 
-/** Runs fn as a fresh ACL user with these rules (and no password), deleting the user after. */
-async function asUser(admin: RawClient, rules: string[], fn: (u: RawClient) => Promise<void>): Promise<void> {
-  expect(await admin.raw("ACL", "SETUSER", "geo-test", "reset", "on", "nopass", ...rules)).toBe("+OK\r\n");
-  const u = await another();
-  try {
-    expect(await u.raw("AUTH", "geo-test", "any")).toBe("+OK\r\n");
-    await fn(u);
-  } finally {
-    await admin.raw("ACL", "DELUSER", "geo-test");
-  }
-}
-const NOPERM_KEYS = "-NOPERM this user has no permissions to access one of the keys used as arguments\r\n";
 
 // ---------------------------------------------------------------------------------------------
 
@@ -459,7 +447,7 @@ describe("GEOSEARCH", () => {
   test("a user with only +@read commands can search", async () => {
     const c = await fresh();
     await c.raw("GEOADD", "g", "13.361389", "38.115556", "Palermo", "15.087269", "37.502669", "Catania");
-    await asUser(c, ["+@read", "~*"], async (u) => {
+    await asAclUser(c, ["+@read", "~*"], async (u) => {
       expect(await u.raw("GEOSEARCH", "g", "FROMLONLAT", "15", "37", "BYRADIUS", "200", "km", "ASC")).toBe(bulks("Catania", "Palermo"));
       expect(await u.raw("GEOSEARCHSTORE", "d", "g", "FROMLONLAT", "15", "37", "BYRADIUS", "200", "km")).toBe(
         "-NOPERM this user has no permissions to run the 'geosearchstore' command\r\n");
@@ -561,13 +549,13 @@ describe("GEOSEARCHSTORE", () => {
     const c = await fresh();
     await c.raw("GEOADD", "src", "1", "2", "m", "1.1", "2.1", "n");
     const store = ["GEOSEARCHSTORE", "dst", "src", "FROMLONLAT", "1", "2", "BYRADIUS", "100", "km"];
-    await asUser(c, ["+@all", "%R~src*"], async (u) => {
+    await asAclUser(c, ["+@all", "%R~src*"], async (u) => {
       expect(await u.raw("GEOSEARCH", "src", "FROMLONLAT", "1", "2", "BYRADIUS", "100", "km")).toBe(bulks("m", "n"));
       expect(await u.raw(...store)).toBe(NOPERM_KEYS);
       expect(await u.raw("GEOSEARCHSTORE", "src2", "src", "FROMLONLAT", "1", "2", "BYRADIUS", "100", "km")).toBe(NOPERM_KEYS);
     });
     expect(await c.raw("EXISTS", "dst", "src2")).toBe(int(0));
-    await asUser(c, ["+@all", "%R~src*", "%W~dst*"], async (u) => {
+    await asAclUser(c, ["+@all", "%R~src*", "%W~dst*"], async (u) => {
       expect(await u.raw(...store)).toBe(int(2));
     });
     expect(await c.raw("ZRANGE", "dst", 0, -1)).toBe(bulks("m", "n"));
@@ -608,12 +596,12 @@ describe("GEORADIUS", () => {
   test("without STORE a read-only key permission is enough; STORE needs write access to its key", async () => {
     const c = await fresh();
     await c.raw("GEOADD", "src", "1", "2", "m", "1.1", "2.1", "n");
-    await asUser(c, ["+@all", "%R~src*"], async (u) => {
+    await asAclUser(c, ["+@all", "%R~src*"], async (u) => {
       expect(await u.raw("GEORADIUS", "src", "1", "2", "100", "km")).toBe(bulks("m", "n"));
       expect(await u.raw("GEORADIUS", "src", "1", "2", "100", "km", "STORE", "dst")).toBe(NOPERM_KEYS);
       expect(await u.raw("GEORADIUS", "src", "1", "2", "100", "km", "STOREDIST", "dst")).toBe(NOPERM_KEYS);
     });
-    await asUser(c, ["+@all", "%R~src*", "%W~dst*"], async (u) => {
+    await asAclUser(c, ["+@all", "%R~src*", "%W~dst*"], async (u) => {
       expect(await u.raw("GEORADIUS", "src", "1", "2", "100", "km", "STORE", "dst")).toBe(int(2));
     });
     expect(await c.raw("ZCARD", "dst")).toBe(int(2));
@@ -628,7 +616,7 @@ describe("GEORADIUS_RO", () => {
     const replies = await cmds(c, qs.map((q) => ["GEORADIUS_RO", "pts", ...q.lonlat!, q.radius!, q.unit, "WITHDIST"]));
     qs.forEach((q, i) => expect(replyPairs(replies[i])).toEqual(modelPairs(modelSearch(q))));
     const q = qs[0], want = nearestFirst(modelSearch(q)).slice(0, 5).map((m) => m.p.name);
-    await asUser(c, ["+@read", "+select", "~*"], async (u) => {
+    await asAclUser(c, ["+@read", "+select", "~*"], async (u) => {
       expect(await u.raw("SELECT", POINTS_DB)).toBe("+OK\r\n");
       expect(await u.cmd("GEORADIUS_RO", "pts", ...q.lonlat!, q.radius!, q.unit, "COUNT", 5)).toEqual(want);
       expect(await u.raw("GEORADIUS", "pts", ...q.lonlat!, q.radius!, q.unit, "COUNT", 5)).toBe(
@@ -666,7 +654,7 @@ describe("GEORADIUSBYMEMBER", () => {
   test("STORE needs write access to its key", async () => {
     const c = await fresh();
     await c.raw("GEOADD", "src", "1", "2", "m", "1.1", "2.1", "n");
-    await asUser(c, ["+@all", "%R~src*"], async (u) => {
+    await asAclUser(c, ["+@all", "%R~src*"], async (u) => {
       expect(await u.raw("GEORADIUSBYMEMBER", "src", "m", "100", "km")).toBe(bulks("m", "n"));
       expect(await u.raw("GEORADIUSBYMEMBER", "src", "m", "100", "km", "STORE", "dst")).toBe(NOPERM_KEYS);
     });
@@ -682,7 +670,7 @@ describe("GEORADIUSBYMEMBER_RO", () => {
     const replies = await cmds(c, qs.map((q) => ["GEORADIUSBYMEMBER_RO", "pts", q.member!, q.radius!, q.unit, "WITHDIST"]));
     qs.forEach((q, i) => expect(replyPairs(replies[i])).toEqual(modelPairs(modelSearch(q))));
     const q = qs[0], want = nearestFirst(modelSearch(q)).slice(0, 5).map((m) => m.p.name);
-    await asUser(c, ["+@read", "+select", "~*"], async (u) => {
+    await asAclUser(c, ["+@read", "+select", "~*"], async (u) => {
       expect(await u.raw("SELECT", POINTS_DB)).toBe("+OK\r\n");
       expect(await u.cmd("GEORADIUSBYMEMBER_RO", "pts", q.member!, q.radius!, q.unit, "COUNT", 5)).toEqual(want);
       expect(await u.raw("GEORADIUSBYMEMBER", "pts", q.member!, q.radius!, q.unit)).toBe(

@@ -189,3 +189,22 @@ export async function keyspaceEvents(c: RawClient, fn: () => Promise<void>, subs
 
 /** One event on one key as keyspaceEvents lists it: the keyspace message, then the keyevent one. */
 export const keyspaceEvent = (event: string, key: string) => [`__keyspace@0__:${key} ${event}`, `__keyevent@0__:${event} ${key}`];
+
+/** Runs fn as a fresh ACL user (no password) with these rules on the shared server, on a
+ *  connection of its own, deleting the user after. */
+export async function asAclUser(admin: RawClient, rules: string[], fn: (u: RawClient) => Promise<void>): Promise<void> {
+  const ok = await admin.raw("ACL", "SETUSER", "acl-test-user", "reset", "on", "nopass", ...rules);
+  if (ok !== "+OK\r\n") throw new Error(`ACL SETUSER answered ${JSON.stringify(ok)}`);
+  const u = await RawClient.connect((await sharedServer()).port);
+  try {
+    const auth = await u.raw("AUTH", "acl-test-user", "any");
+    if (auth !== "+OK\r\n") throw new Error(`AUTH answered ${JSON.stringify(auth)}`);
+    await fn(u);
+  } finally {
+    u.close();
+    await admin.raw("ACL", "DELUSER", "acl-test-user");
+  }
+}
+
+/** The NOPERM reply to a command touching a key the user may not (Redis's exact bytes). */
+export const NOPERM_KEYS = "-NOPERM this user has no permissions to access one of the keys used as arguments\r\n";

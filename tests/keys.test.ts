@@ -4,7 +4,7 @@
 // keyspace in the middle of a SCAN, and watch the active expiry cycle work on untouched keys; and,
 // at the end, SORT and SORT_RO against a JS model at scale and as other clients see them.
 import { describe, test, expect } from "bun:test";
-import { connect, advanceClock, pipeline, sharedServer, keyspaceEvents, keyspaceEvent } from "./helpers.ts";
+import { connect, advanceClock, pipeline, sharedServer, keyspaceEvents, keyspaceEvent, asAclUser, NOPERM_KEYS } from "./helpers.ts";
 import { RawClient, decode } from "./client.ts";
 
 const SEC = 1000;
@@ -1019,19 +1019,6 @@ const SORT_CASES: SortOpts[] = [
 ];
 
 
-/** Runs fn as a fresh ACL user with these rules (and no password), deleting the user after. */
-async function asSortUser(admin: RawClient, rules: string[], fn: (u: RawClient) => Promise<void>): Promise<void> {
-  expect(await admin.raw("ACL", "SETUSER", "sort-test", "reset", "on", "nopass", ...rules)).toBe("+OK\r\n");
-  const u = await RawClient.connect((await sharedServer()).port);
-  try {
-    expect(await u.raw("AUTH", "sort-test", "any")).toBe("+OK\r\n");
-    await fn(u);
-  } finally {
-    u.close();
-    await admin.raw("ACL", "DELUSER", "sort-test");
-  }
-}
-const NOPERM_KEYS = "-NOPERM this user has no permissions to access one of the keys used as arguments\r\n";
 const ONE = "*1\r\n+PONG\r\n", ABORTED = "*-1\r\n";
 
 describe("SORT", () => {
@@ -1134,15 +1121,15 @@ describe("SORT", () => {
     const c = await connect();
     await c.raw("RPUSH", "l", "2", "1");
     await c.raw("SET", "w_1", "5");
-    await asSortUser(c, ["+@all", "%R~*"], async (u) => {
+    await asAclUser(c, ["+@all", "%R~*"], async (u) => {
       expect(await u.raw("SORT", "l", "BY", "w_*", "GET", "#")).toBe("*2\r\n$1\r\n2\r\n$1\r\n1\r\n");
       expect(await u.raw("SORT", "l", "STORE", "dst")).toBe(NOPERM_KEYS);
     });
-    await asSortUser(c, ["+@all", "%R~*", "%W~d*"], async (u) => {
+    await asAclUser(c, ["+@all", "%R~*", "%W~d*"], async (u) => {
       expect(await u.raw("SORT", "l", "BY", "w_*", "STORE", "dst")).toBe(":2\r\n");
       expect(await u.raw("SORT", "l", "BY", "w_*", "STORE", "x")).toBe(NOPERM_KEYS);
     });
-    await asSortUser(c, ["+@all", "~l*"], async (u) => {
+    await asAclUser(c, ["+@all", "~l*"], async (u) => {
       expect(await u.raw("SORT", "l", "BY", "w_*")).toBe("-ERR BY option of SORT denied due to insufficient ACL permissions.\r\n");
       expect(await u.raw("SORT", "l", "GET", "#")).toBe("-ERR GET option of SORT denied due to insufficient ACL permissions.\r\n");
       expect(await u.raw("SORT", "l", "GET", "w_*")).toBe("-ERR GET option of SORT denied due to insufficient ACL permissions.\r\n");
@@ -1173,12 +1160,12 @@ describe("SORT_RO", () => {
     const c = await connect();
     await c.raw("RPUSH", "l", "2", "1");
     await c.raw("SET", "w_1", "5");
-    await asSortUser(c, ["+@read", "~*"], async (u) => {
+    await asAclUser(c, ["+@read", "~*"], async (u) => {
       expect(await u.raw("SORT_RO", "l")).toBe("*2\r\n$1\r\n1\r\n$1\r\n2\r\n");
       expect(await u.raw("SORT_RO", "l", "BY", "w_*")).toBe("*2\r\n$1\r\n2\r\n$1\r\n1\r\n");
       expect(await u.raw("SORT", "l")).toBe("-NOPERM this user has no permissions to run the 'sort' command\r\n");
     });
-    await asSortUser(c, ["+@read", "~l*"], async (u) => {
+    await asAclUser(c, ["+@read", "~l*"], async (u) => {
       expect(await u.raw("SORT_RO", "l", "BY", "nosort")).toBe("*2\r\n$1\r\n2\r\n$1\r\n1\r\n");
       expect(await u.raw("SORT_RO", "l", "BY", "w_*")).toBe("-ERR BY option of SORT denied due to insufficient ACL permissions.\r\n");
       expect(await u.raw("SORT_RO", "l", "GET", "#")).toBe("-ERR GET option of SORT denied due to insufficient ACL permissions.\r\n");

@@ -4,7 +4,7 @@
 // long-double edges; and, at the end, the bitmap commands against JS models at scale. Replies are
 // compared as exact wire bytes.
 import { describe, test, expect } from "bun:test";
-import { connect, advanceClock, budgetMs, elapsedMs, pipeline, seededRandom, sharedServer, arr, bulk, int, keyspaceEvents, keyspaceEvent } from "./helpers.ts";
+import { connect, advanceClock, budgetMs, elapsedMs, pipeline, seededRandom, sharedServer, arr, bulk, int, keyspaceEvents, keyspaceEvent, asAclUser, NOPERM_KEYS } from "./helpers.ts";
 import { RawClient } from "./client.ts";
 
 const SEC = 1000;
@@ -834,19 +834,6 @@ async function abortsWatch(c: RawClient, key: string, write: (string | number)[]
   return reply === "*-1\r\n";
 }
 
-/** Runs fn as a fresh ACL user with these rules (and no password), deleting the user after. */
-async function asBitUser(admin: RawClient, rules: string[], fn: (u: RawClient) => Promise<void>): Promise<void> {
-  expect(await admin.raw("ACL", "SETUSER", "bit-test", "reset", "on", "nopass", ...rules)).toBe("+OK\r\n");
-  const u = await RawClient.connect((await sharedServer()).port);
-  try {
-    expect(await u.raw("AUTH", "bit-test", "any")).toBe("+OK\r\n");
-    await fn(u);
-  } finally {
-    u.close();
-    await admin.raw("ACL", "DELUSER", "bit-test");
-  }
-}
-const NOPERM_KEYS = "-NOPERM this user has no permissions to access one of the keys used as arguments\r\n";
 
 describe("SETBIT", () => {
   test("5000 random SETBITs over a 64 KB range answer the old bit and leave the model's bytes", async () => {
@@ -1024,11 +1011,11 @@ describe("BITOP", () => {
   test("needs write access to the destination's key", async () => {
     const c = await connect();
     await c.raw("SET", "a", "x");
-    await asBitUser(c, ["+@all", "%R~*"], async (u) => {
+    await asAclUser(c, ["+@all", "%R~*"], async (u) => {
       expect(await u.raw("BITCOUNT", "a")).toBe(int(4));
       expect(await u.raw("BITOP", "AND", "d", "a")).toBe(NOPERM_KEYS);
     });
-    await asBitUser(c, ["+@all", "%R~*", "%W~d*"], async (u) => {
+    await asAclUser(c, ["+@all", "%R~*", "%W~d*"], async (u) => {
       expect(await u.raw("BITOP", "AND", "d", "a")).toBe(int(1));
       expect(await u.raw("BITOP", "AND", "x", "a")).toBe(NOPERM_KEYS);
     });
@@ -1188,13 +1175,13 @@ describe("BITFIELD", () => {
   test("with read access to the key, a BITFIELD of GETs (and OVERFLOWs) runs; SET and INCRBY need read and write access", async () => {
     const c = await connect();
     await c.raw("SET", "bits", "ab");
-    await asBitUser(c, ["+@all", "%R~*"], async (u) => {
+    await asAclUser(c, ["+@all", "%R~*"], async (u) => {
       expect(await u.raw("BITFIELD", "bits", "GET", "u8", 0, "GET", "i4", 4)).toBe(arr(int(97), int(1)));
       expect(await u.raw("BITFIELD", "bits", "OVERFLOW", "SAT", "GET", "u8", 0)).toBe(arr(int(97)));
       expect(await u.raw("BITFIELD", "bits", "SET", "u8", 0, 1)).toBe(NOPERM_KEYS);
       expect(await u.raw("BITFIELD", "bits", "GET", "u8", 0, "INCRBY", "u8", 0, 1)).toBe(NOPERM_KEYS);
     });
-    await asBitUser(c, ["+@all", "%W~*"], async (u) => {
+    await asAclUser(c, ["+@all", "%W~*"], async (u) => {
       expect(await u.raw("BITFIELD", "bits", "GET", "u8", 0)).toBe(NOPERM_KEYS);
       expect(await u.raw("BITFIELD", "bits", "SET", "u8", 0, 1)).toBe(NOPERM_KEYS);
     });
@@ -1229,7 +1216,7 @@ describe("BITFIELD_RO", () => {
   test("is what a user with only +@read commands may run", async () => {
     const c = await connect();
     await c.raw("SET", "bits", "ab");
-    await asBitUser(c, ["+@read", "~*"], async (u) => {
+    await asAclUser(c, ["+@read", "~*"], async (u) => {
       expect(await u.raw("BITFIELD_RO", "bits", "GET", "u8", 0, "GET", "i4", 12)).toBe(arr(int(97), int(2)));
       expect(await u.raw("BITFIELD", "bits", "GET", "u8", 0)).toBe("-NOPERM this user has no permissions to run the 'bitfield' command\r\n");
     });
