@@ -39,6 +39,7 @@
  *     Streams — entries in nodes, consumer groups with pending lists; XADD ... XINFO
  *     Keys — DEL, RENAME, COPY, EXPIRE, TTL, SCAN, SELECT, FLUSHALL, SORT ...
  *     Server — PING, HELLO, CLIENT, COMMAND, MONITOR, SLOWLOG, LATENCY, MEMORY, OBJECT, DEBUG, INFO ...
+ *     Client-side caching — CLIENT TRACKING and CACHING: the tracking table, BCAST prefixes, invalidations
  *     ACL — users, selectors, permission checks, AUTH, the ACL log and file
  *     RDB — Redis's snapshot format, SAVE/BGSAVE without stalling, DUMP/RESTORE
  *     AOF — Redis 7's multi-part append-only file, fsync policies, rewrite
@@ -253,6 +254,7 @@ const server = {
   pauseEnd: 0,
   pauseType: "all" as "all" | "write",
   activeExpireEnabled: true,
+  cronPaused: false, // DEBUG PAUSE-CRON 1: serverCron does nothing
   slowlog: [] as SlowlogEntry[],
   slowlogNextId: 0,
   latency: new Map<string, { samples: { time: number; ms: number }[]; max: number }>(),
@@ -515,8 +517,12 @@ const STRERROR: Record<string, string> = {
 
 /** The server's clock in milliseconds. Tests steer it through `startServer({ clock })`. */
 let clock: () => number = Date.now;
-/** The client whose command is running (for CLIENT NO-TOUCH), as Redis's server.current_client. */
+/** The client whose command is running: a script's commands run as the scripting client (the
+ *  `c` of Redis's call(); CLIENT NO-TOUCH, expiry on replicas and tracking's NOLOOP for BCAST read it). */
 let currentClient: Client | null = null;
+/** The client whose request is being processed, whatever runs it (Redis's server.current_client):
+ *  set from its gates to its end, and while a blocked client is served; null between requests. */
+let requestClient: Client | null = null;
 /** Time cached at the start of each command, as Redis's server.mstime: one command sees one now. */
 let cmdTime = 0;
 function now(): number { return clock(); }
@@ -1602,6 +1608,7 @@ class Client {
   xreadState: { targets: XReadTarget[]; groupName: string; consumerName: string; count: number; noack: boolean } | null = null;
   monitor = false;
   replyMode: "on" | "off" | "skip" = "on";
+  keptPushes: number[] | null = null; // [start, end) spans of pushes written during its own command under CLIENT REPLY OFF/SKIP
   noEvict = false;
   noTouch = false;
   paused: string[] | null = null; // the command held back by CLIENT PAUSE
@@ -1617,6 +1624,10 @@ class Client {
   channels = new Set<string>();
   patterns = new Set<string>();
   shardChannels = new Set<string>();
+  // Client-side caching (its chapter): TRACKING_* flags, where invalidations go, BCAST prefixes.
+  tracking = 0;
+  trackingRedirect = 0;
+  trackingPrefixes: Set<string> | null = null;
   softLimitSince = 0; // when the output buffer first passed its soft limit
   rdbInFlight = 0; // a replica's RDB bytes still in `out`: not counted against its output limit
   constructor(public sock: Socket<Client> | null, public addr = "", public laddr = "") {}
@@ -1648,13 +1659,14 @@ function clientInfoString(c: Client): string {
   const nowMs = wallClock();
   // The letters and their order are Redis's (see getClientInfoString).
   const flags = (c.monitor ? "O" : "") + (clientTotalSubscriptions(c) ? "P" : "") + (c.mstate ? "x" : "") +
-    (c.paused || c.bstate ? "b" : "") + (c.dirtyCas ? "d" : "") + (c.closeAfterReply ? "c" : "") +
+    (c.paused || c.bstate ? "b" : "") + (c.tracking & TRACKING_ON ? "t" : "") + (c.tracking & TRACKING_BROKEN_REDIR ? "R" : "") +
+    (c.tracking & TRACKING_BCAST ? "B" : "") + (c.dirtyCas ? "d" : "") + (c.closeAfterReply ? "c" : "") +
     (c.noEvict ? "e" : "") + (c.noTouch ? "T" : "") || "N";
   return `id=${c.id} addr=${c.addr} laddr=${c.laddr} fd=${c.id + 7} name=${c.name} age=${Math.floor((nowMs - c.createdAt) / 1000)} ` +
     `idle=${Math.floor((nowMs - c.lastInteraction) / 1000)} flags=${flags} db=${c.db} sub=${c.channels.size} psub=${c.patterns.size} ssub=${c.shardChannels.size} multi=${c.mstate ? c.mstate.length : -1} ` +
     `qbuf=${c.qlen - c.qpos} qbuf-free=${c.qOwned ? c.qbuf.length - c.qlen : 0} argv-mem=${c.argv.reduce((n, a) => n + a.length, 0)} ` +
     `multi-mem=0 rbs=${c.qbuf.length} rbp=${c.qbuf.length} obl=${c.outLen} oll=0 omem=0 ` +
-    `tot-mem=${c.out.length + c.qbuf.length + 1024} events=r${c.outLen ? "w" : ""} cmd=${c.lastCmd} user=${c.user?.name ?? "(superuser)"} redir=-1 resp=${c.resp}` +
+    `tot-mem=${c.out.length + c.qbuf.length + 1024} events=r${c.outLen ? "w" : ""} cmd=${c.lastCmd} user=${c.user?.name ?? "(superuser)"} redir=${c.tracking & TRACKING_ON ? c.trackingRedirect : -1} resp=${c.resp}` +
     (c.libName || c.libVer ? ` lib-name=${c.libName} lib-ver=${c.libVer}` : "");
 }
 
@@ -1663,6 +1675,7 @@ const clientsPendingWrite: Client[] = [];
 /** Writes every client's pending output: one socket write per client per event. What the socket
  *  does not take stays in the buffer and goes out on 'drain'. */
 function handleClientsWithPendingWrites(): void {
+  if (tracking.bcastPending) trackingBroadcastInvalidationMessages(); // the keys BCAST clients asked for, once per turn
   flushAppendOnlyFile(); // what a reply acknowledges is written (and, with "always", synced) first
   replicationRequestAckIfNeeded();
   for (let i = 0; i < clientsPendingWrite.length; i++) {
@@ -1705,6 +1718,7 @@ function freeClient(c: Client): void {
   unblockClient(c);
   unwatchAllKeys(c);
   pubsubUnsubscribeEverything(c);
+  if (c.tracking & TRACKING_ON) disableTracking(c);
   if (c.replState) { repl.replicas.delete(c); repl.snapshot?.replicas.delete(c); }
   if (c.waitState) { if (c.waitState.timer) clearTimeout(c.waitState.timer); waitingClients.delete(c); }
   if (c === repl.master) masterLinkLost();
@@ -1881,6 +1895,18 @@ function rejectCommand(c: Client, msg: string, cmd?: RedisCommand): void {
   addReplyError(c, msg);
 }
 
+/** Runs one request as Redis's current client (`requestClient`), then forgets what lasts only one
+ *  request, as Redis's processCommandAndResetClient and resetClient: a CLIENT CACHING hint (unless
+ *  a transaction is open or the command was CLIENT itself), the pushes kept under CLIENT REPLY OFF. */
+function processCommandAndResetClient(c: Client): void {
+  const outer = requestClient;
+  requestClient = c;
+  processCommand(c);
+  if (c.tracking & TRACKING_CACHING && !c.mstate && lookupCommand(c.argv)?.parent?.name !== "client") c.tracking &= ~TRACKING_CACHING;
+  c.keptPushes = null;
+  requestClient = outer;
+}
+
 /** Checks everything that can refuse a command before it runs, then runs it. The gates, in order
  *  (each answers with Redis's exact error and counts the command as rejected):
  *    1. the command exists (unknown command, unknown subcommand);
@@ -1956,6 +1982,7 @@ function processCommand(c: Client): void {
     const mayGrow = (flags & CMD_DENYOOM) !== 0 || (c.mstate !== null && !["exec", "discard", "quit", "reset"].includes(cmd.name));
     if (oom && mayGrow) return rejectCommand(c, "OOM command not allowed when used memory > 'maxmemory'.", cmd);
   }
+  if (tracking.clients) trackingLimitUsedSlots(); // keep the tracking table within tracking-table-max-keys
   if (!c.isMaster && isPausedFor(cmd.name === "exec" ? pauseFlags(c, cmd, argv) : flags)) {
     c.paused = argv;
     server.pausedClients.add(c);
@@ -2093,13 +2120,40 @@ function callEnd(c: Client, st: CallState): void {
   errorsSeen = stats.errorReplies;
   stats.commands++;
   if (c.replyMode !== "on") {
-    c.outLen = st.outMark; // CLIENT REPLY OFF/SKIP: the reply is dropped
+    dropReply(c, st.outMark); // CLIENT REPLY OFF/SKIP: the reply is dropped, its pushes are not
     if (c.replyMode === "skip" && cmd.name !== "client|reply") c.replyMode = "on";
   }
+  // A tracking client will be told when what it just read changes (scripts: their caller, keys it declared).
+  if (tracking.clients && cmd.flags & CMD_READONLY) trackingAfterRead(c, cmd);
   // A command that blocked reaches the slow log when it is served (updateStatsOnUnblock).
   if (usec >= hot.slowlogSlowerThan && hot.slowlogSlowerThan >= 0 && !(cmd.flags & CMD_SKIP_SLOWLOG) && !c.bstate) slowlogPush(c, cmd, usec);
   if (server.monitors.size && !(cmd.flags & (CMD_SKIP_MONITOR | CMD_ADMIN))) feedMonitors(c, redactedArgv(cmd, c.argv));
   if (hot.latencyMonitorThreshold > 0 && usec / 1000 >= hot.latencyMonitorThreshold) latencyAddSample(cmd.flags & CMD_FAST ? "fast-command" : "command", usec / 1000);
+  // Invalidations the client caused itself follow the whole reply (a transaction's, a script's).
+  if (tracking.pending.length && callDepth === 0 && !scripting.suspended) trackingHandlePendingKeyInvalidations();
+}
+
+/** Drops what a command replied after `mark`, keeping the pushes written meanwhile (Redis's
+ *  CLIENT_PUSHING: subscribe confirmations, messages, invalidations reach a client whatever its
+ *  CLIENT REPLY mode). Inside EXEC or a script, what is kept stays kept for the outer command. */
+function dropReply(c: Client, mark: number): void {
+  const kept = c.keptPushes;
+  let p = mark;
+  if (kept) {
+    for (let i = 0; i < kept.length; i += 2) {
+      if (kept[i] < mark || kept[i + 1] > c.outLen) continue;
+      c.out.copyWithin(p, kept[i], kept[i + 1]);
+      p += kept[i + 1] - kept[i];
+    }
+  }
+  c.outLen = p;
+  c.keptPushes = callDepth > 0 && p > mark ? [mark, p] : null;
+}
+
+/** Notes a push just written to c from `start`, if c's own request is running with its replies
+ *  silenced: dropReply keeps it. */
+function keepPush(c: Client, start: number): void {
+  if (c.replyMode !== "on" && c === requestClient) (c.keptPushes ??= []).push(start, c.outLen);
 }
 
 // --- Propagation: a command's effects reach the AOF and replicas as commands, after it ran.
@@ -2159,7 +2213,7 @@ function processInputBuffer(c: Client): void {
       if (!complete) break;
       c.reqtype = 0;
       if (c.argv.length > 0) {
-        processCommand(c);
+        processCommandAndResetClient(c);
         // Replies wait in c.out until the event ends: a pipeline of big replies meets the limit here.
         if (c.outLen > 65536) checkClientOutputBufferLimits(c);
       }
@@ -2434,7 +2488,7 @@ function expireIfNeeded(db: Db, key: string, forWrite = false): boolean {
 function deleteExpiredKey(db: Db, key: string): void {
   dbDelete(db, key);
   stats.expiredKeys++;
-  keyModified(db, key, NOTIFY_EXPIRED, "expired");
+  keyModified(db, key, NOTIFY_EXPIRED, "expired", null); // no client changed it
   propagateDeletion(db, key, Boolean(conf["lazyfree-lazy-expire"]));
 }
 
@@ -2494,6 +2548,7 @@ function emptyData(id: number): number {
     server.dbs[i] = fresh;
     for (const key of fresh.blocking.keys()) signalKeyAsReady(fresh, key); // group readers learn the stream is gone
   }
+  trackingInvalidateKeysOnFlush(); // clients caching keys drop them all
   return removed;
 }
 
@@ -2603,7 +2658,7 @@ function performEvictions(): boolean {
     if (!victim) return false;
     dbDelete(victim.db, victim.key);
     stats.evictedKeys++;
-    keyModified(victim.db, victim.key, NOTIFY_EVICTED, "evicted");
+    keyModified(victim.db, victim.key, NOTIFY_EVICTED, "evicted", null);
     propagateDeletion(victim.db, victim.key, Boolean(conf["lazyfree-lazy-eviction"]));
   }
   return true;
@@ -2726,9 +2781,10 @@ function notifyKeyspaceEvent(type: number, event: string, key: string, dbid: num
   if (flags & NOTIFY_KEYEVENT) pubsubPublishMessage(`__keyevent@${dbid}__:${event}`, key);
 }
 
-/** What every write does once it has changed a key: fail the watchers' EXEC and notify. */
-function keyModified(db: Db, key: string, type: number, event: string): void {
-  signalModifiedKey(db, key);
+/** What every write does once it has changed a key: fail the watchers' EXEC, invalidate the
+ *  key for the clients caching it, and notify. `by` is who changed it (null: expiry, eviction). */
+function keyModified(db: Db, key: string, type: number, event: string, by: Client | null = currentClient): void {
+  signalModifiedKey(db, key, by);
   keyMemoryChanged(db, key);
   if (server.notifyFlags) notifyKeyspaceEvent(type, event, key, db.id);
 }
@@ -2836,6 +2892,24 @@ function blockedCommandServed(c: Client, argv: string[], start: number, errorsBe
   if (!(cmd.flags & CMD_SKIP_SLOWLOG)) slowlogPush(c, cmd, usec, argv);
 }
 
+/** True while a blocked client's command is being served (it runs outside call()). */
+let servingBlocked = false;
+
+/** Runs `serve` for a blocked client as its command would run: as the current client, with the
+ *  invalidations of what it changed itself sent after its reply (Redis's afterCommand). */
+function serveAs(receiver: Client, serve: () => boolean): boolean {
+  const outerRequest = requestClient, outerCurrent = currentClient;
+  requestClient = currentClient = receiver;
+  servingBlocked = true;
+  const served = serve();
+  servingBlocked = false;
+  if (tracking.pending.length) trackingHandlePendingKeyInvalidations();
+  receiver.keptPushes = null;
+  requestClient = outerRequest;
+  currentClient = outerCurrent;
+  return served;
+}
+
 /** Serves clients blocked on the keys that became ready, in the order they blocked. Serving can
  *  make other keys ready (BLMOVE pushes), so it loops until nothing is left. */
 function handleClientsBlockedOnKeys(): void {
@@ -2854,7 +2928,7 @@ function handleClientsBlockedOnKeys(): void {
           if (v !== undefined && !(v instanceof RStream) && !receiver.xreadState?.groupName) continue;
           cmdTime = now();
           const start = performance.now(), errors = stats.errorReplies;
-          if (!serveClientBlockedOnStream(receiver, db, key, v)) continue;
+          if (!serveAs(receiver, () => serveClientBlockedOnStream(receiver, db, key, v))) continue;
           unblockClient(receiver);
           blockedCommandServed(receiver, b.argv, start, errors);
           served.push(receiver);
@@ -2865,8 +2939,11 @@ function handleClientsBlockedOnKeys(): void {
         cmdTime = now();
         const start = performance.now(), errors = stats.errorReplies;
         unblockClient(receiver);
-        if (v instanceof RList) serveClientBlockedOnList(receiver, db, key, v, b);
-        else if (v instanceof RZSet) serveClientBlockedOnZset(receiver, db, key, v, b);
+        serveAs(receiver, () => {
+          if (v instanceof RList) serveClientBlockedOnList(receiver, db, key, v, b);
+          else if (v instanceof RZSet) serveClientBlockedOnZset(receiver, db, key, v, b);
+          return true;
+        });
         blockedCommandServed(receiver, b.argv, start, errors);
         served.push(receiver);
       }
@@ -2888,8 +2965,10 @@ function handleClientsBlockedOnKeys(): void {
 
 interface WatchedKey { dbIndex: number; key: string; expiredAtWatch: boolean }
 
-/** Marks the clients watching a key so that their EXEC fails (Redis's touchWatchedKey). */
-function signalModifiedKey(db: Db, key: string): void {
+/** A key changed: the clients watching it will see their EXEC fail (Redis's touchWatchedKey), and
+ *  the clients that may cache it are told (client-side caching). */
+function signalModifiedKey(db: Db, key: string, by: Client | null = currentClient): void {
+  if (tracking.table.size !== 0 || tracking.prefixes.size !== 0) trackingInvalidateKey(by, key, true);
   if (!db.watched.size) return;
   const watchers = db.watched.get(key);
   if (!watchers) return;
@@ -3035,10 +3114,12 @@ function clientTotalSubscriptions(c: Client): number { return c.channels.size + 
 
 /** One subscribe/unsubscribe confirmation: [kind, channel, count] (a push frame in RESP3). */
 function addReplyPubsubConfirm(c: Client, kind: string, channel: string | null, count: number): void {
+  const start = c.outLen;
   addReplyPushLen(c, 3);
   addReplyBulk(c, kind);
   channel === null ? addReplyNull(c) : addReplyBulk(c, channel);
   addReplyLongLong(c, count);
+  keepPush(c, start); // it reaches a client under CLIENT REPLY OFF too, as Redis's pushes do
 }
 
 type SubKind = "channel" | "pattern" | "shard";
@@ -3106,10 +3187,12 @@ function pubsubPublishMessage(channel: string, message: string, shard = false): 
   const subs = (shard ? pubsubShardChannels : pubsubChannels).get(channel);
   if (subs) {
     for (const c of subs) {
+      const start = c.outLen;
       addReplyPushLen(c, 3);
       addReplyBulk(c, shard ? "smessage" : "message");
       addReplyBulk(c, channel);
       addReplyBulk(c, message);
+      keepPush(c, start);
       checkClientOutputBufferLimits(c);
       receivers++;
     }
@@ -3118,11 +3201,13 @@ function pubsubPublishMessage(channel: string, message: string, shard = false): 
   for (const [pattern, clients] of pubsubPatterns) {
     if (!stringmatch(pattern, channel)) continue;
     for (const c of clients) {
+      const start = c.outLen;
       addReplyPushLen(c, 4);
       addReplyBulk(c, "pmessage");
       addReplyBulk(c, pattern);
       addReplyBulk(c, channel);
       addReplyBulk(c, message);
+      keepPush(c, start);
       checkClientOutputBufferLimits(c);
       receivers++;
     }
@@ -3299,6 +3384,7 @@ function rebindListeners(param: "port" | "bind"): string | null {
 /** Periodic work: active expiry, ops/sec sampling, the end of CLIENT PAUSE. */
 function serverCron(): void {
   refreshClockBase();
+  if (server.cronPaused) return;
   try {
     // While a script is suspended nothing may touch the dataset: no expiry, saves or rewrites.
     if (!scripting.suspended) {
@@ -3312,6 +3398,7 @@ function serverCron(): void {
     }
     replicationCron();
     closeIdleClients();
+    if (tracking.clients) trackingLimitUsedSlots();
     const t = wallClock(), s = server.opsSample;
     if (t - s.time >= 1000) {
       const dt = (t - s.time) / 1000;
@@ -7614,14 +7701,19 @@ function streamGroupLag(s: RStream, g: StreamGroup): bigint | null {
   return read === SCG_INVALID_ENTRIES_READ ? null : s.entriesAdded - read;
 }
 
-/** A group's consumer, created on demand. A consumer created by a read or a claim reaches
- *  replicas through the XCLAIMs that follow; only a NOACK read, which sends none, propagates
- *  it as XGROUP CREATECONSUMER (`propagateTo`), as Redis 7.0 does. */
-function lookupConsumer(g: StreamGroup, name: string, create: boolean, propagateTo?: { db: number; key: string }): StreamConsumer | undefined {
+/** A group's consumer, created on demand. One created by a read or a claim (`at`: its stream)
+ *  is a change (dirty, an `xgroup-createconsumer` event, as Redis's streamCreateConsumer); it
+ *  reaches replicas through the XCLAIMs that follow, and only a NOACK read, which sends none,
+ *  propagates it as XGROUP CREATECONSUMER (`at.propagate`), as Redis 7.0 does. */
+function lookupConsumer(g: StreamGroup, name: string, create: boolean, at?: { db: number; key: string; propagate?: boolean }): StreamConsumer | undefined {
   let cons = g.consumers.get(name);
   if (!cons && create) {
     g.consumers.set(name, (cons = { name, seenTime: cmdTime, pel: new PelMap() }));
-    if (propagateTo) alsoPropagate(propagateTo.db, ["XGROUP", "CREATECONSUMER", propagateTo.key, g.name, name]);
+    if (at) {
+      server.dirty++;
+      if (server.notifyFlags) notifyKeyspaceEvent(NOTIFY_STREAM, "xgroup-createconsumer", at.key, at.db);
+      if (at.propagate) alsoPropagate(at.db, ["XGROUP", "CREATECONSUMER", at.key, g.name, name]);
+    }
   }
   return cons;
 }
@@ -7809,6 +7901,8 @@ function streamGroupRead(c: Client, s: RStream, g: StreamGroup, cons: StreamCons
  * XREADGROUP GROUP group consumer [COUNT count] [BLOCK milliseconds] [NOACK] STREAMS key [key ...] id [id ...] */
 function xreadGeneric(c: Client, group: boolean): void {
   const argv = c.argv;
+  // What a read changes (consumers, PELs, the group's position) propagates as its own commands.
+  c.preventProp = true;
   let count = 0, block = -1, noack = false, streamsIdx = -1;
   let groupName = "", consumerName = "";
   for (let i = 1; i < argv.length; i++) {
@@ -7878,7 +7972,7 @@ function xreadGeneric(c: Client, group: boolean): void {
       const history = argv[streamsIdx + nkeys + k] !== ">";
       if (!history && !groupHasNew(s, g)) continue;
       if (replied === 0) (c.resp === 2 ? addReplyArrayLen(c, countServeable()) : addReplyMapLen(c, countServeable()));
-      const cons = lookupConsumer(g, consumerName, true, noack ? { db: c.db, key: t.key } : undefined)!;
+      const cons = lookupConsumer(g, consumerName, true, { db: c.db, key: t.key, propagate: noack })!;
       cons.seenTime = cmdTime;
       if (c.resp === 2) addReplyArrayLen(c, 2);
       addReplyBulk(c, t.key);
@@ -7940,7 +8034,7 @@ function serveClientBlockedOnStream(c: Client, db: Db, key: string, s: RValue | 
     }
     if (sidCmp(s.lastId, g.lastId) <= 0) return false;
     c.xreadState = null;
-    const cons = lookupConsumer(g, st.consumerName, true, st.noack ? { db: c.db, key } : undefined)!;
+    const cons = lookupConsumer(g, st.consumerName, true, { db: c.db, key, propagate: st.noack })!;
     cons.seenTime = cmdTime;
     c.resp === 2 ? addReplyArrayLen(c, 1) : addReplyMapLen(c, 1);
     if (c.resp === 2) addReplyArrayLen(c, 2);
@@ -8122,7 +8216,7 @@ function xclaimCommand(c: Client): void {
     // FORCE creates the missing NACK, and a NACK created so is claimed whatever min-idle-time says.
     const forced = force && entry !== undefined && !nack;
     if (forced) {
-      cons ??= lookupConsumer(g, argv[3], true);
+      cons ??= lookupConsumer(g, argv[3], true, { db: c.db, key: argv[1] });
       nack = { id, consumer: cons!, deliveryTime: cmdTime, deliveryCount: 1 };
       g.pel.set(key, nack);
       cons!.pel.set(key, nack);
@@ -8135,7 +8229,7 @@ function xclaimCommand(c: Client): void {
       continue;
     }
     if (!forced && minIdle && cmdTime - nack.deliveryTime < minIdle) continue;
-    cons ??= lookupConsumer(g, argv[3], true);
+    cons ??= lookupConsumer(g, argv[3], true, { db: c.db, key: argv[1] });
     if (nack.consumer !== cons) {
       nack.consumer.pel.delete(key);
       cons!.pel.set(key, nack);
@@ -8202,7 +8296,7 @@ function xautoclaimCommand(c: Client): void {
       continue;
     }
     if (minIdle && cmdTime - nack.deliveryTime < minIdle) continue;
-    cons ??= lookupConsumer(g, argv[3], true)!;
+    cons ??= lookupConsumer(g, argv[3], true, { db: c.db, key: argv[1] })!;
     if (nack.consumer !== cons) {
       nack.consumer.pel.delete(key);
       cons.pel.set(key, nack);
@@ -9078,6 +9172,7 @@ function resetCommand(c: Client): void {
   c.noEvict = false;
   c.noTouch = false;
   if (c.monitor) { c.monitor = false; server.monitors.delete(c); }
+  if (c.tracking & TRACKING_ON) disableTracking(c);
   clientSetDefaultAuth(c);
   addReplyStatus(c, "RESET");
 }
@@ -9303,7 +9398,7 @@ function unpauseClients(): void {
     if (isPausedFor(cmd ? pauseFlags(c, cmd, c.paused) : 0)) { server.pausedClients.add(c); continue; }
     c.argv = c.paused;
     c.paused = null;
-    processCommand(c);
+    processCommandAndResetClient(c);
     c.argv = [];
     if (!c.paused) processInputBuffer(c);
   }
@@ -9312,6 +9407,8 @@ function unpauseClients(): void {
 /* CLIENT HELP: Redis 7.0's text for the subcommands Redbun has, and 7.2's for SETINFO and NO-TOUCH. */
 function clientHelpCommand(c: Client): void {
   addReplyHelp(c, "CLIENT", [
+    "CACHING (YES|NO)", "    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.",
+    "GETREDIR", "    Return the client ID we are redirecting to when tracking is enabled.",
     "GETNAME", "    Return the name of the current connection.",
     "ID", "    Return the ID of the current connection.",
     "INFO", "    Return information about the current client connection.",
@@ -9331,6 +9428,9 @@ function clientHelpCommand(c: Client): void {
     "SETINFO <option> <value>", "    Set client meta attr. Options are:",
     "    * LIB-NAME: the client lib name.", "    * LIB-VER: the client lib version.",
     "UNBLOCK <clientid> [TIMEOUT|ERROR]", "    Unblock the specified blocked client.",
+    "TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]", "         [OPTIN] [OPTOUT] [NOLOOP]",
+    "    Control server assisted client side caching.",
+    "TRACKINGINFO", "    Report tracking status for the current connection.",
     "NO-EVICT (ON|OFF)", "    Protect current client connection from eviction.",
     "NO-TOUCH (ON|OFF)", "    Will not touch LRU/LFU stats when this mode is on.",
   ]);
@@ -9900,7 +10000,7 @@ function datasetDigest(): string {
   return final.toString("hex");
 }
 
-/* DEBUG SLEEP seconds | SET-ACTIVE-EXPIRE 0|1 | POPULATE count [prefix] [size] | OBJECT key |
+/* DEBUG SLEEP seconds | SET-ACTIVE-EXPIRE 0|1 | PAUSE-CRON 0|1 | POPULATE count [prefix] [size] | OBJECT key |
  *  RELOAD [MERGE] [NOFLUSH] [NOSAVE] */
 function debugCommand(c: Client): void {
   const argv = c.argv, sub = argv[1].toLowerCase();
@@ -9920,6 +10020,10 @@ function debugCommand(c: Client): void {
       addReplyStatus(c, digest.toString("hex"));
     }
     return;
+  }
+  if (sub === "pause-cron" && argv.length === 3) {
+    server.cronPaused = (parseInt(argv[2], 10) || 0) !== 0; // atoi
+    return addReplyOK(c);
   }
   if (sub === "set-active-expire" && argv.length === 3) {
     server.activeExpireEnabled = argv[2] !== "0";
@@ -10008,6 +10112,7 @@ function debugCommand(c: Client): void {
       "DIGEST-VALUE <key> [<key> ...]", "    Output a hex signature of the values of all the specified keys.",
       "LOADAOF", "    Flush the AOF buffers on disk and reload the AOF in memory.",
       "OBJECT <key>", "    Show low level info about the `key` and associated value.",
+      "PAUSE-CRON <0|1>", "    Stop periodic cron job processing.",
       "POPULATE <count> [<prefix>] [<size>]", "    Create <count> string keys named key:<num>. If <prefix> is specified then",
       "    it is used instead of the 'key' prefix. These are not propagated to",
       "    replicas. Cluster slots are not respected so keys not belonging to the",
@@ -10126,7 +10231,7 @@ const INFO_SECTIONS: Record<string, () => string[]> = {
   clients: () => [
     `connected_clients:${server.clients.size - repl.replicas.size}`, "cluster_connections:0", `maxclients:${conf.maxclients}`,
     "client_recent_max_input_buffer:0", "client_recent_max_output_buffer:0", `blocked_clients:${server.pausedClients.size + [...server.clients.values()].filter((x) => x.bstate).length}`,
-    "tracking_clients:0", `clients_in_timeout_table:${[...server.clients.values()].filter((x) => x.bstate?.timer).length}`,
+    `tracking_clients:${tracking.clients}`, `clients_in_timeout_table:${[...server.clients.values()].filter((x) => x.bstate?.timer).length}`,
   ],
   memory: () => {
     const m = memoryUsage();
@@ -10200,8 +10305,8 @@ const INFO_SECTIONS: Record<string, () => string[]> = {
     `keyspace_hits:${stats.keyspaceHits}`, `keyspace_misses:${stats.keyspaceMisses}`, `pubsub_channels:${pubsubChannels.size}`,
     `pubsub_patterns:${pubsubPatterns.size}`, `pubsubshard_channels:${pubsubShardChannels.size}`, "latest_fork_usec:0", "total_forks:0", "migrate_cached_sockets:0",
     "slave_expires_tracked_keys:0", "active_defrag_hits:0", "active_defrag_misses:0", "active_defrag_key_hits:0",
-    "active_defrag_key_misses:0", "total_active_defrag_time:0", "current_active_defrag_time:0", "tracking_total_keys:0",
-    "tracking_total_items:0", "tracking_total_prefixes:0", "unexpected_error_replies:0",
+    "active_defrag_key_misses:0", "total_active_defrag_time:0", "current_active_defrag_time:0", `tracking_total_keys:${tracking.table.size}`,
+    `tracking_total_items:${tracking.items}`, `tracking_total_prefixes:${tracking.prefixes.size}`, "unexpected_error_replies:0",
     `total_error_replies:${stats.errorReplies}`, "dump_payload_sanitizations:0", `total_reads_processed:${stats.reads}`,
     `total_writes_processed:${stats.writes}`, "io_threaded_reads_processed:0", "io_threaded_writes_processed:0",
     "reply_buffer_shrinks:0", "reply_buffer_expands:0",
@@ -10305,6 +10410,11 @@ const SERVER_COMMANDS: CommandRows[] = [
       ["pause", -3, "admin noscript loading stale", 0, 0, 0, "connection", clientPauseCommand],
       ["unpause", 2, "admin noscript loading stale", 0, 0, 0, "connection", clientUnpauseCommand],
       ["unblock", -3, "admin noscript loading stale", 0, 0, 0, "connection", clientUnblockCommand],
+      // Client-side caching (its chapter).
+      ["tracking", -3, "noscript loading stale", 0, 0, 0, "connection", clientTrackingCommand],
+      ["caching", 3, "noscript loading stale", 0, 0, 0, "connection", clientCachingCommand],
+      ["getredir", 2, "noscript loading stale", 0, 0, 0, "connection", clientGetredirCommand],
+      ["trackinginfo", 2, "noscript loading stale", 0, 0, 0, "connection", clientTrackinginfoCommand],
       ["help", 2, "loading stale", 0, 0, 0, "connection", clientHelpCommand],
     ],
   } },
@@ -10369,6 +10479,345 @@ const SERVER_COMMANDS: CommandRows[] = [
     ],
   } },
 ];
+
+// ============================================================================================
+// Client-side caching
+//
+// CLIENT TRACKING lets a client cache what it reads and be told when to drop it. By default the
+// server remembers, per key, the ids of the tracking clients that read it (the tracking table,
+// filled after every read-only command); the next change to the key sends each of them an
+// invalidation and forgets the key, so a client hears about a key once per read. In BCAST mode
+// nothing is remembered per read: the client subscribes to key prefixes, and the keys changed
+// under a prefix during one turn of the event loop go out together before the replies are
+// written. OPTIN and OPTOUT make the remembering depend on CLIENT CACHING before the command;
+// NOLOOP skips what the client changed itself; REDIRECT sends the invalidations to another
+// connection (a RESP3 one as pushes, a RESP2 one as messages on __redis__:invalidate if it is
+// subscribed). FLUSHALL and FLUSHDB invalidate everything with one null, and
+// tracking-table-max-keys bounds the table by invalidating random keys. What a client changes
+// that it tracks itself is told after its command's whole reply (Redis's tracking_pending_keys).
+// The hooks are in Part I: signalModifiedKey, emptyData, callEnd, handleClientsWithPendingWrites.
+// ============================================================================================
+
+const TRACKING_ON = 1, TRACKING_BCAST = 2, TRACKING_OPTIN = 4, TRACKING_OPTOUT = 8, TRACKING_CACHING = 16,
+  TRACKING_NOLOOP = 32, TRACKING_BROKEN_REDIR = 64;
+
+/** A key of the tracking table: the ids of the clients that may cache it, and its place in `keys`. */
+interface TrackedKey { ids: Set<number>; index: number }
+/** A BCAST prefix: its clients, and the keys changed under it this turn, each with the client
+ *  that changed it last (null: expiry, eviction), which NOLOOP leaves out. */
+interface BcastPrefix { clients: Set<Client>; keys: Map<string, Client | null> }
+
+const tracking = {
+  clients: 0, // clients with tracking on (INFO's tracking_clients)
+  table: new Map<string, TrackedKey>(),
+  keys: [] as string[], // the table's keys, for random picks when it is over tracking-table-max-keys
+  items: 0, // client ids across the table (tracking_total_items)
+  prefixes: new Map<string, BcastPrefix>(),
+  bcastPending: false, // a prefix has keys to send at the end of this turn
+  pending: [] as (string | null)[], // invalidations for the request's own client, sent after its reply (null: a flush)
+  limitRounds: 0, // rounds that ended still over tracking-table-max-keys: each one tries harder
+};
+
+/** CLIENT TRACKING ON (Redis's enableTracking): the flags of this call replace the old ones. */
+function enableTracking(c: Client, redirect: number, options: number, prefixes: string[]): void {
+  if (!(c.tracking & TRACKING_ON)) tracking.clients++;
+  c.tracking = (c.tracking & TRACKING_CACHING) | TRACKING_ON | (options & (TRACKING_BCAST | TRACKING_OPTIN | TRACKING_OPTOUT | TRACKING_NOLOOP));
+  c.trackingRedirect = redirect;
+  if (options & TRACKING_BCAST) {
+    if (prefixes.length === 0) enableBcastTrackingForPrefix(c, "");
+    for (const p of prefixes) enableBcastTrackingForPrefix(c, p);
+  }
+}
+
+function enableBcastTrackingForPrefix(c: Client, prefix: string): void {
+  let bs = tracking.prefixes.get(prefix);
+  if (!bs) tracking.prefixes.set(prefix, (bs = { clients: new Set(), keys: new Map() }));
+  bs.clients.add(c);
+  (c.trackingPrefixes ??= new Set()).add(prefix);
+}
+
+/** CLIENT TRACKING OFF, RESET and disconnection. The client's ids stay in the tracking table and
+ *  are skipped when their keys change, as in Redis (a cleanup would cost a walk of the table). */
+function disableTracking(c: Client): void {
+  if (c.tracking & TRACKING_BCAST) {
+    for (const p of c.trackingPrefixes ?? []) {
+      const bs = tracking.prefixes.get(p)!;
+      bs.clients.delete(c);
+      if (bs.clients.size === 0) tracking.prefixes.delete(p);
+    }
+    c.trackingPrefixes = null;
+  }
+  if (c.tracking & TRACKING_ON) tracking.clients--;
+  c.tracking = 0;
+}
+
+/** After a read-only command: remember its keys for the tracking client that read them. A command
+ *  run by a script counts for the script's caller, with the keys the script declared; EVAL_RO and
+ *  FCALL_RO themselves remember nothing (what they run does). */
+function trackingAfterRead(c: Client, cmd: RedisCommand): void {
+  if (cmd.name === "eval_ro" || cmd.name === "evalsha_ro" || cmd.name === "fcall_ro") return;
+  const run = c === scripting.client ? scripting.run : null;
+  const caller = run ? run.caller : c;
+  if ((caller.tracking & (TRACKING_ON | TRACKING_BCAST)) !== TRACKING_ON) return;
+  const optin = caller.tracking & TRACKING_OPTIN, optout = caller.tracking & TRACKING_OPTOUT, caching = caller.tracking & TRACKING_CACHING;
+  if ((optin && !caching) || (optout && caching)) return;
+  const argv = run ? run.argv : c.argv;
+  const callerCmd = run ? lookupCommand(argv) : cmd;
+  // Shard channels are keys only for routing: not something to cache.
+  if (!callerCmd || callerCmd.flags & CMD_PUBSUB) return;
+  for (const i of getKeysFromCommand(callerCmd, argv)) {
+    if (i >= argv.length) continue;
+    const key = argv[i];
+    let entry = tracking.table.get(key);
+    if (!entry) {
+      tracking.table.set(key, (entry = { ids: new Set(), index: tracking.keys.length }));
+      tracking.keys.push(key);
+    }
+    if (!entry.ids.has(caller.id)) { entry.ids.add(caller.id); tracking.items++; }
+  }
+}
+
+/** An invalidation of one key, as the RESP array that follows "invalidate". */
+function trackingKeyPayload(key: string): string { return `*1\r\n$${key.length}\r\n${key}\r\n`; }
+
+/** Sends an invalidation (payload: the RESP of its keys, or a null for "everything") for client c:
+ *  to c as a push in RESP3, or to its REDIRECT client: a push if that one speaks RESP3, a
+ *  __redis__:invalidate message if it is a subscribed RESP2 client, nothing otherwise. A redirect
+ *  client that is gone marks c's redirection broken and, in RESP3, tells c so. */
+function sendTrackingMessage(c: Client, payload: string): void {
+  let to = c;
+  if (c.trackingRedirect) {
+    const redirect = server.clients.get(c.trackingRedirect);
+    if (!redirect) {
+      c.tracking |= TRACKING_BROKEN_REDIR;
+      if (c.resp > 2) {
+        const start = c.outLen;
+        addReplyPushLen(c, 2);
+        addReplyBulk(c, "tracking-redir-broken");
+        addReplyLongLong(c, c.trackingRedirect);
+        keepPush(c, start);
+      }
+      return;
+    }
+    to = redirect;
+  }
+  const start = to.outLen;
+  if (to.resp > 2) addReplyProto(to, ">2\r\n$10\r\ninvalidate\r\n");
+  else if (c.trackingRedirect && clientTotalSubscriptions(to) > 0) addReplyProto(to, "*3\r\n$7\r\nmessage\r\n$20\r\n__redis__:invalidate\r\n");
+  else return; // RESP2 has no way to tell a client in the middle of its replies
+  addReplyProto(to, payload);
+  keepPush(to, start);
+}
+
+/** A key changed (Redis's trackingInvalidateKey): every client that may cache it is told, once,
+ *  and the key leaves the table. `by` is who changed it; `bcast` is false when the table only
+ *  makes room (the key itself did not change, BCAST clients need not know). */
+function trackingInvalidateKey(by: Client | null, key: string, bcast: boolean): void {
+  if (bcast && tracking.prefixes.size) trackingRememberKeyToBroadcast(by, key);
+  const entry = tracking.table.get(key);
+  if (!entry) return;
+  for (const id of entry.ids.size > 1 ? [...entry.ids].sort(raxIdOrder) : entry.ids) {
+    const target = server.clients.get(id);
+    // Gone, tracking off, or in BCAST mode since it read the key: nothing to say.
+    if (!target || (target.tracking & (TRACKING_ON | TRACKING_BCAST)) !== TRACKING_ON) continue;
+    if (target.tracking & TRACKING_NOLOOP && target === requestClient) continue;
+    // The request's own client hears after its reply, never in the middle of it.
+    if (target === requestClient && (callDepth > 0 || servingBlocked)) tracking.pending.push(key);
+    else sendTrackingMessage(target, trackingKeyPayload(key));
+  }
+  tracking.items -= entry.ids.size;
+  tracking.table.delete(key);
+  const last = tracking.keys.pop()!;
+  if (last !== key) { tracking.keys[entry.index] = last; tracking.table.get(last)!.index = entry.index; }
+}
+
+/** Redis keeps a key's client ids in a radix tree of their 8 bytes, little-endian: invalidations
+ *  go out in that order (the lowest byte first), which shows when several redirect to one client. */
+function raxIdOrder(a: number, b: number): number {
+  for (let i = 0; i < 7; i++) {
+    const d = (a % 256) - (b % 256);
+    if (d !== 0) return d;
+    a = Math.floor(a / 256);
+    b = Math.floor(b / 256);
+  }
+  return a - b;
+}
+
+/** The invalidations held for the request's client while its command ran, now that its reply is
+ *  written (Redis's trackingHandlePendingKeyInvalidations). */
+function trackingHandlePendingKeyInvalidations(): void {
+  const pending = tracking.pending, c = requestClient;
+  tracking.pending = [];
+  if (!c || c.closed) return;
+  for (const key of pending) sendTrackingMessage(c, key === null ? (c.resp === 2 ? "$-1\r\n" : "_\r\n") : trackingKeyPayload(key));
+}
+
+/** FLUSHALL, FLUSHDB and every other emptying of a database: each tracking client gets one null
+ *  ("everything"), and the table starts over. */
+function trackingInvalidateKeysOnFlush(): void {
+  if (tracking.clients) {
+    for (const c of server.clients.values()) {
+      if (!(c.tracking & TRACKING_ON)) continue;
+      if (c === requestClient) tracking.pending.push(null);
+      else sendTrackingMessage(c, c.resp === 2 ? "$-1\r\n" : "_\r\n");
+    }
+  }
+  tracking.table = new Map();
+  tracking.keys = [];
+  tracking.items = 0;
+}
+
+/** Keeps the table within tracking-table-max-keys by invalidating random keys, as if they had
+ *  changed: 100 tries per round, 100 more for every round that ended still over the limit. */
+function trackingLimitUsedSlots(): void {
+  const max = confNum("tracking-table-max-keys");
+  if (max === 0) return;
+  if (tracking.table.size <= max) { tracking.limitRounds = 0; return; }
+  for (let effort = 100 * (tracking.limitRounds + 1); effort > 0 && tracking.keys.length; effort--) {
+    trackingInvalidateKey(null, tracking.keys[Math.floor(Math.random() * tracking.keys.length)], false);
+    if (tracking.table.size <= max) { tracking.limitRounds = 0; return; }
+  }
+  tracking.limitRounds++;
+}
+
+/** A changed key joins the pending keys of every BCAST prefix it starts with. */
+function trackingRememberKeyToBroadcast(by: Client | null, key: string): void {
+  for (const [prefix, bs] of tracking.prefixes) {
+    if (prefix.length > key.length || !key.startsWith(prefix)) continue;
+    bs.keys.set(key, by);
+    tracking.bcastPending = true;
+  }
+}
+
+/** Once per turn of the event loop: each prefix's changed keys, in byte order as Redis's radix tree
+ *  holds them, go to the prefix's clients in one array (a NOLOOP client's leaves out its own). */
+function trackingBroadcastInvalidationMessages(): void {
+  tracking.bcastPending = false;
+  for (const prefix of [...tracking.prefixes.keys()].sort()) {
+    const bs = tracking.prefixes.get(prefix)!;
+    if (bs.keys.size === 0) continue;
+    const keys = [...bs.keys.keys()].sort();
+    const all = trackingBroadcastPayload(keys, bs.keys, null)!;
+    for (const c of bs.clients) {
+      if (!(c.tracking & TRACKING_NOLOOP)) { sendTrackingMessage(c, all); continue; }
+      const own = trackingBroadcastPayload(keys, bs.keys, c);
+      if (own !== null) sendTrackingMessage(c, own);
+    }
+    bs.keys = new Map();
+  }
+}
+
+/** The RESP array of the keys not changed by `except` last; null if that leaves none. */
+function trackingBroadcastPayload(keys: string[], by: Map<string, Client | null>, except: Client | null): string | null {
+  let out = "", n = 0;
+  for (const k of keys) {
+    if (except !== null && by.get(k) === except) continue;
+    out += `$${k.length}\r\n${k}\r\n`;
+    n++;
+  }
+  return except !== null && n === 0 ? null : `*${n}\r\n${out}`;
+}
+
+/** Two prefixes overlap when one starts the other: a key under both would be sent twice. */
+function prefixesOverlap(a: string, b: string): boolean { return a.startsWith(b) || b.startsWith(a); }
+
+/** Refuses BCAST prefixes that overlap each other or the client's own (Redis's
+ *  checkPrefixCollisionsOrReply). Returns false to stop the command. Redis returns the index of
+ *  the prefix for an overlap among the new ones, so past the first prefix the command goes on
+ *  after its error and answers +OK as well: two replies, which Redis 7.0 sends and we send too. */
+function checkPrefixCollisionsOrReply(c: Client, prefixes: string[]): boolean {
+  const own = c.trackingPrefixes ? [...c.trackingPrefixes].sort() : [];
+  for (let i = 0; i < prefixes.length; i++) {
+    const p = prefixes[i];
+    const clash = own.find((o) => prefixesOverlap(o, p));
+    if (clash !== undefined) {
+      addReplyError(c, `ERR Prefix '${p}' overlaps with an existing prefix '${clash}'. Prefixes for a single client must not overlap.`);
+      return false;
+    }
+    for (let j = i + 1; j < prefixes.length; j++) {
+      if (!prefixesOverlap(p, prefixes[j])) continue;
+      addReplyError(c, `ERR Prefix '${p}' overlaps with another provided prefix '${prefixes[j]}'. Prefixes for a single client must not overlap.`);
+      return i !== 0;
+    }
+  }
+  return true;
+}
+
+/* CLIENT TRACKING (ON|OFF) [REDIRECT id] [BCAST] [PREFIX prefix ...] [OPTIN] [OPTOUT] [NOLOOP] */
+function clientTrackingCommand(c: Client): void {
+  const argv = c.argv;
+  let redirect = 0, options = 0;
+  const prefixes: string[] = [];
+  for (let j = 3; j < argv.length; j++) {
+    const more = j < argv.length - 1, opt = argv[j].toLowerCase();
+    if (opt === "redirect" && more) {
+      j++;
+      if (redirect !== 0) return addReplyError(c, "ERR A client can only redirect to a single other client");
+      const id = parseIntOrReply(c, argv[j]);
+      if (id === undefined) return;
+      // The client must exist now; if it goes later, the redirection is marked broken.
+      if (!server.clients.has(id)) return addReplyError(c, "ERR The client ID you want redirect to does not exist");
+      redirect = id;
+    } else if (opt === "bcast") options |= TRACKING_BCAST;
+    else if (opt === "optin") options |= TRACKING_OPTIN;
+    else if (opt === "optout") options |= TRACKING_OPTOUT;
+    else if (opt === "noloop") options |= TRACKING_NOLOOP;
+    else if (opt === "prefix" && more) prefixes.push(argv[++j]);
+    else return addReplyError(c, E.syntax);
+  }
+  const mode = argv[2].toLowerCase();
+  if (mode === "on") {
+    if (!(options & TRACKING_BCAST) && prefixes.length) return addReplyError(c, "ERR PREFIX option requires BCAST mode to be enabled");
+    if (c.tracking & TRACKING_ON && !(c.tracking & TRACKING_BCAST) !== !(options & TRACKING_BCAST)) {
+      return addReplyError(c, "ERR You can't switch BCAST mode on/off before disabling tracking for this client, and then re-enabling it with a different mode.");
+    }
+    if (options & TRACKING_BCAST && options & (TRACKING_OPTIN | TRACKING_OPTOUT)) return addReplyError(c, "ERR OPTIN and OPTOUT are not compatible with BCAST");
+    if (options & TRACKING_OPTIN && options & TRACKING_OPTOUT) return addReplyError(c, "ERR You can't specify both OPTIN mode and OPTOUT mode");
+    if ((options & TRACKING_OPTIN && c.tracking & TRACKING_OPTOUT) || (options & TRACKING_OPTOUT && c.tracking & TRACKING_OPTIN)) {
+      return addReplyError(c, "ERR You can't switch OPTIN/OPTOUT mode before disabling tracking for this client, and then re-enabling it with a different mode.");
+    }
+    if (options & TRACKING_BCAST && !checkPrefixCollisionsOrReply(c, prefixes)) return;
+    enableTracking(c, redirect, options, prefixes);
+  } else if (mode === "off") disableTracking(c);
+  else return addReplyError(c, E.syntax);
+  addReplyOK(c);
+}
+
+/* CLIENT CACHING (YES|NO): whether the next command's keys are tracked, in OPTIN or OPTOUT mode. */
+function clientCachingCommand(c: Client): void {
+  if (!(c.tracking & TRACKING_ON)) return addReplyError(c, "ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled");
+  const opt = c.argv[2].toLowerCase();
+  if (opt === "yes") {
+    if (!(c.tracking & TRACKING_OPTIN)) return addReplyError(c, "ERR CLIENT CACHING YES is only valid when tracking is enabled in OPTIN mode.");
+  } else if (opt === "no") {
+    if (!(c.tracking & TRACKING_OPTOUT)) return addReplyError(c, "ERR CLIENT CACHING NO is only valid when tracking is enabled in OPTOUT mode.");
+  } else return addReplyError(c, E.syntax);
+  c.tracking |= TRACKING_CACHING; // until the end of the next command (processCommandAndResetClient)
+  addReplyOK(c);
+}
+
+/* CLIENT GETREDIR: the redirection's client id, 0 for none, -1 when tracking is off. */
+function clientGetredirCommand(c: Client): void {
+  addReplyLongLong(c, c.tracking & TRACKING_ON ? c.trackingRedirect : -1);
+}
+
+/* CLIENT TRACKINGINFO */
+function clientTrackinginfoCommand(c: Client): void {
+  const t = c.tracking, flags = [t & TRACKING_ON ? "on" : "off"];
+  if (t & TRACKING_BCAST) flags.push("bcast");
+  if (t & TRACKING_OPTIN) flags.push("optin", ...(t & TRACKING_CACHING ? ["caching-yes"] : []));
+  if (t & TRACKING_OPTOUT) flags.push("optout", ...(t & TRACKING_CACHING ? ["caching-no"] : []));
+  if (t & TRACKING_NOLOOP) flags.push("noloop");
+  if (t & TRACKING_BROKEN_REDIR) flags.push("broken_redirect");
+  addReplyMapLen(c, 3);
+  addReplyBulk(c, "flags");
+  addReplySetLen(c, flags.length);
+  for (const f of flags) addReplyBulk(c, f);
+  addReplyBulk(c, "redirect");
+  addReplyLongLong(c, t & TRACKING_ON ? c.trackingRedirect : -1);
+  addReplyBulk(c, "prefixes");
+  addReplyBulks(c, c.trackingPrefixes ? [...c.trackingPrefixes].sort() : []);
+}
 
 // ============================================================================================
 // ACL
@@ -12429,7 +12878,7 @@ function aofReplay(buf: Buffer, name: string, last: boolean): void {
     if (!cmd) fail(`unknown command '${argv[0]}'`);
     if (cmd!.name === "multi") multiStart = lastGood;
     fake.outLen = 0;
-    processCommand(fake);
+    processCommandAndResetClient(fake);
     if (cmd!.name === "exec") multiStart = -1;
     lastGood = pos;
   }
@@ -13239,7 +13688,7 @@ function masterStreamData(m: Client, chunk: Buffer): void {
     m.reqtype = 0;
     const bytes = m.replCmdBytes.length === 1 ? m.replCmdBytes[0] : Buffer.concat(m.replCmdBytes);
     m.replCmdBytes = [];
-    if (m.argv.length) processCommand(m);
+    if (m.argv.length) processCommandAndResetClient(m);
     m.argv = [];
     m.outLen = 0; // replies to the master are never sent (REPLCONF ACK goes out directly)
     // The offset moves after the command, so a GETACK reports what came before it.
@@ -15776,7 +16225,7 @@ function scriptingStart(): void {
       if (c.closed || !c.paused) continue;
       c.argv = c.paused;
       c.paused = null;
-      processCommand(c);
+      processCommandAndResetClient(c);
       c.argv = NO_ARGV;
       if (!c.paused) processInputBuffer(c);
     }
@@ -15945,7 +16394,7 @@ function scriptContinue(): void {
   refreshClockBase();
   // Its commands run as inside its EVAL: at the time it started, their writes held until its end.
   cmdTime = sus.run.cmdTime;
-  currentClient = c;
+  currentClient = requestClient = c;
   callDepth++;
   let done: boolean;
   try {
@@ -15954,6 +16403,7 @@ function scriptContinue(): void {
     callDepth--;
   }
   if (!done) {
+    requestClient = null;
     setImmediate(scriptContinue);
     handleClientsWithPendingWrites();
     return;
@@ -15961,6 +16411,7 @@ function scriptContinue(): void {
   scripting.suspended = null;
   c.scriptBlocked = false;
   if (sus.call) callEnd(c, sus.call);
+  requestClient = null;
   if (readyKeys.length) handleClientsBlockedOnKeys();
   if (!c.closed) processInputBuffer(c);
   if (repl.master && !repl.master.closed) processInputBuffer(repl.master);

@@ -1231,12 +1231,13 @@ describe("CLIENT UNPAUSE", () => {
 });
 
 describe("CLIENT HELP", () => {
-  // Redis 7.0's text, less the client-side caching subcommands Redbun lacks (CACHING, GETREDIR,
-  // TRACKING, TRACKINGINFO), plus 7.2's SETINFO and NO-TOUCH.
+  // Redis 7.0's text, plus 7.2's SETINFO and NO-TOUCH.
   test("lists the CLIENT subcommands in Redis's words", async () => {
     const c = await connect();
     const lines = [
       "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+      "CACHING (YES|NO)", "    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.",
+      "GETREDIR", "    Return the client ID we are redirecting to when tracking is enabled.",
       "GETNAME", "    Return the name of the current connection.",
       "ID", "    Return the ID of the current connection.",
       "INFO", "    Return information about the current client connection.",
@@ -1256,6 +1257,9 @@ describe("CLIENT HELP", () => {
       "SETINFO <option> <value>", "    Set client meta attr. Options are:",
       "    * LIB-NAME: the client lib name.", "    * LIB-VER: the client lib version.",
       "UNBLOCK <clientid> [TIMEOUT|ERROR]", "    Unblock the specified blocked client.",
+      "TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]", "         [OPTIN] [OPTOUT] [NOLOOP]",
+      "    Control server assisted client side caching.",
+      "TRACKINGINFO", "    Report tracking status for the current connection.",
       "NO-EVICT (ON|OFF)", "    Protect current client connection from eviction.",
       "NO-TOUCH (ON|OFF)", "    Will not touch LRU/LFU stats when this mode is on.",
       "HELP", "    Prints this help.",
