@@ -9,8 +9,8 @@
  * Flags and config files follow redis-server. Everything runs on one thread: a command runs to the
  * end before the next starts, as in Redis, so no data structure needs a lock.
  *
- * What it deliberately does not do (yet): cluster and TLS. CLUSTER answers Redis's
- * unknown-command error; READONLY, READWRITE and ASKING answer as a server without cluster support.
+ * What it deliberately does not do (yet): cluster and TLS. CLUSTER, READONLY, READWRITE and ASKING
+ * answer as a server without cluster support.
  *
  * The file is a book in three parts. Part I, the request path, is read in one sitting; each
  * chapter of Part II can be read alone; Part III holds what the chapters are built on. Every
@@ -2003,14 +2003,17 @@ function processCommand(c: Client): void {
  *  Buckets 0..255 hold exact values in ns; above, each power of two 2^e is cut in 128 buckets. */
 const LATENCY_BUCKETS = 256 + (50 - 8) * 128; // up to 2^50 ns, about 13 days
 function latencyRecord(cmd: RedisCommand, ns: number): void {
-  const v = Math.max(1, Math.round(ns));
-  let idx = v;
-  if (v >= 256) {
-    const e = Math.min(49, v < 2 ** 31 ? 31 - Math.clz32(v) : Math.floor(Math.log2(v)));
-    idx = 256 + (e - 8) * 128 + (Math.min(255, Math.floor(v / 2 ** (e - 7))) - 128);
-  }
-  (cmd.latency ??= new Uint32Array(LATENCY_BUCKETS))[idx]++;
+  // As Redis records it: whole microseconds in ns, between 1 ns and 1 s.
+  const v = Math.min(1e9, Math.max(1, Math.round(ns / 1000) * 1000));
+  (cmd.latency ??= new Uint32Array(LATENCY_BUCKETS))[latencyBucketIndex(v)]++;
   cmd.latencyCount++;
+}
+
+/** The bucket of a value in ns. */
+function latencyBucketIndex(v: number): number {
+  if (v < 256) return v;
+  const e = Math.min(49, v < 2 ** 31 ? 31 - Math.clz32(v) : Math.floor(Math.log2(v)));
+  return 256 + (e - 8) * 128 + (Math.min(255, Math.floor(v / 2 ** (e - 7))) - 128);
 }
 
 /** The largest value a bucket holds, in ns. */
@@ -2128,7 +2131,7 @@ function callEnd(c: Client, st: CallState): void {
   // A command that blocked reaches the slow log when it is served (updateStatsOnUnblock).
   if (usec >= hot.slowlogSlowerThan && hot.slowlogSlowerThan >= 0 && !(cmd.flags & CMD_SKIP_SLOWLOG) && !c.bstate) slowlogPush(c, cmd, usec);
   if (server.monitors.size && !(cmd.flags & (CMD_SKIP_MONITOR | CMD_ADMIN))) feedMonitors(c, redactedArgv(cmd, c.argv));
-  if (hot.latencyMonitorThreshold > 0 && usec / 1000 >= hot.latencyMonitorThreshold) latencyAddSample(cmd.flags & CMD_FAST ? "fast-command" : "command", usec / 1000);
+  if (hot.latencyMonitorThreshold > 0 && Math.floor(usec / 1000) >= hot.latencyMonitorThreshold) latencyAddSample(cmd.flags & CMD_FAST ? "fast-command" : "command", usec / 1000);
   // Invalidations the client caused itself follow the whole reply (a transaction's, a script's).
   if (tracking.pending.length && callDepth === 0 && !scripting.suspended) trackingHandlePendingKeyInvalidations();
 }
@@ -2588,7 +2591,9 @@ function activeExpireCycle(): void {
       if (!db.expireCursor || loopExpired * 100 < loopSampled * ACTIVE_EXPIRE_ACCEPTABLE_STALE) break;
     }
   }
-  stats.expireCycleMs += performance.now() - start;
+  const elapsed = performance.now() - start;
+  stats.expireCycleMs += elapsed;
+  if (hot.latencyMonitorThreshold > 0 && Math.floor(elapsed) >= hot.latencyMonitorThreshold) latencyAddSample("expire-cycle", elapsed);
   const perc = sampled ? expired / sampled : 0;
   stats.expiredStalePerc = perc * 0.05 + stats.expiredStalePerc * 0.95;
 }
@@ -9720,7 +9725,7 @@ function latencyAddSample(event: string, ms: number): void {
   const t = Math.floor(wallClock() / 1000);
   let ev = server.latency.get(event);
   if (!ev) server.latency.set(event, (ev = { samples: [], max: 0 }));
-  ms = Math.round(ms);
+  ms = Math.floor(ms); // whole milliseconds, as Redis's duration/1000
   ev.max = Math.max(ev.max, ms);
   const last = ev.samples[ev.samples.length - 1];
   if (last && last.time === t) { last.ms = Math.max(last.ms, ms); return; }
@@ -9755,6 +9760,129 @@ function latencyResetCommand(c: Client): void {
   if (c.argv.length === 2) { n = server.latency.size; server.latency.clear(); }
   else for (const e of c.argv.slice(2)) if (server.latency.delete(e)) n++;
   addReplyLongLong(c, n);
+}
+
+/* LATENCY HISTOGRAM [command ...]: for each command with samples (a container's subcommands
+ *  with it), its calls and the cumulative distribution of its latencies. Unknown names are
+ *  skipped; every command, in the table's order, when none is named. */
+function latencyHistogramCommand(c: Client): void {
+  const withData: RedisCommand[] = [];
+  const add = (cmd: RedisCommand) => {
+    if (cmd.latency) withData.push(cmd);
+    for (const sub of cmd.subcommands?.values() ?? []) if (sub.latency) withData.push(sub);
+  };
+  if (c.argv.length === 2) for (const cmd of commandTable.values()) add(cmd);
+  else for (const name of c.argv.slice(2)) { const cmd = lookupCommandByName(name); if (cmd) add(cmd); }
+  addReplyMapLen(c, withData.length);
+  for (const cmd of withData) {
+    addReplyBulk(c, cmd.name);
+    addReplyMapLen(c, 2);
+    addReplyBulk(c, "calls");
+    addReplyLongLong(c, cmd.latencyCount);
+    addReplyBulk(c, "histogram_usec");
+    // hdr_histogram's logarithmic walk from 1024 ns, doubling: each level reports the calls up
+    // to the top of its bucket, in µs, when that count grew since the last level.
+    const pairs: number[] = [];
+    let seen = 0, idx = 0;
+    for (let level = 1024; seen < cmd.latencyCount && idx < LATENCY_BUCKETS; level *= 2) {
+      const top = Math.min(latencyBucketIndex(level), LATENCY_BUCKETS - 1), before = seen;
+      for (; idx <= top; idx++) seen += cmd.latency![idx];
+      if (seen > before) pairs.push(Math.floor(latencyBucketValue(top) / 1000), seen);
+    }
+    addReplyMapLen(c, pairs.length / 2);
+    for (const n of pairs) addReplyLongLong(c, n);
+  }
+}
+
+/* LATENCY GRAPH event: the event's samples as an ASCII sparkline, 80 columns wide, 4 rows high,
+ *  each column labelled (vertically) with how long ago its sample was taken. */
+function latencyGraphCommand(c: Client): void {
+  const ev = server.latency.get(c.argv[2]);
+  if (!ev) return addReplyError(c, `ERR No samples available for event '${c.argv[2]}'`);
+  const t = Math.floor(wallClock() / 1000);
+  const ago = (s: number) => s < 60 ? `${s}s` : s < 3600 ? `${Math.floor(s / 60)}m` : s < 86400 ? `${Math.floor(s / 3600)}h` : `${Math.floor(s / 86400)}d`;
+  const values = ev.samples.map((s) => s.ms), labels = ev.samples.map((s) => ago(t - s.time));
+  const high = values.length ? Math.max(...values) : 0, low = values.length ? Math.min(...values) : 0;
+  addReplyVerbatim(c, `${c.argv[2]} - high ${high} ms, low ${low} ms (all time high ${ev.max} ms)\n${"-".repeat(80)}\n` +
+    sparkline(values, labels, 80, 4));
+}
+
+/** Redis's sparkline (sparkline.c, filled style): for every value a column of `rows` rows from
+ *  "_o#" steps and '|' fill, scaled between the smallest and largest value, then a blank row and
+ *  the labels written downwards; wider sequences wrap in blocks of `columns`. */
+function sparkline(values: number[], labels: string[], columns: number, rows: number): string {
+  // The sequence's min and max as sparklineSequenceAddSample keeps them (a new minimum is never
+  // also checked as a maximum).
+  let min = 0, max = 0;
+  values.forEach((v, i) => { if (i === 0) min = max = v; else if (v < min) min = v; else if (v > max) max = v; });
+  const steps = 3 * rows, relmax = max - min || 1;
+  let out = "";
+  for (let from = 0; from < values.length; from += columns) {
+    if (from !== 0) out += "\n";
+    const len = Math.min(columns, values.length - from);
+    for (let row = 0; ; row++) {
+      let line = "", more = false;
+      if (row < rows) {
+        more = true;
+        for (let j = 0; j < len; j++) {
+          // C's (int)(relval*steps)/relmax, truncated again into an int.
+          const step = Math.min(steps - 1, Math.max(0, Math.trunc(Math.trunc((values[from + j] - min) * steps) / relmax)));
+          const k = step - (rows - row - 1) * 3;
+          line += k >= 0 && k < 3 ? "_o#"[k] : k >= 3 ? "|" : " ";
+        }
+      } else if (row === rows) {
+        more = true; // the margin above the labels
+        line = " ".repeat(len);
+      } else {
+        const at = row - rows - 1;
+        for (let j = 0; j < len; j++) {
+          const label = labels[from + j];
+          if (label.length > at) { line += label[at]; more = true; } else line += " ";
+        }
+      }
+      if (!more) break;
+      out += line + "\n";
+    }
+  }
+  return out;
+}
+
+/** Each event's kind of trouble, and what to look at for it (LATENCY DOCTOR's advice). */
+const LATENCY_ADVICE: Record<string, string[]> = {
+  command: ["slowlog", "large-objects"],
+  "fast-command": ["scheduler"],
+  "expire-cycle": ["hz", "large-objects"],
+  "eviction-cycle": ["mass-eviction"],
+};
+const LATENCY_ADVICE_TEXT: Record<string, string> = {
+  slowlog: "- Some commands took long: SLOWLOG GET shows which ones, with their arguments.",
+  "large-objects": "- Deleting, expiring or evicting a key with a very large value happens in one step: splitting such values over several keys keeps each step short.",
+  scheduler: "- Commands that should take microseconds took milliseconds: the machine is busy (other processes, a noisy neighbour on a shared host), or the process was paused by a garbage collection.",
+  hz: "- Expiry works in small steps hz times a second: 'CONFIG SET hz 100' makes the steps smaller.",
+  "mass-eviction": "- Evicting many keys at once (after lowering maxmemory, or one very large write) stops the server while it frees memory: change maxmemory in smaller steps.",
+};
+
+/* LATENCY DOCTOR: each event's spikes (count, average, mean deviation, period, worst), then
+ *  advice for the kinds of event seen. The per-event lines are Redis's; the prose is Redbun's. */
+function latencyDoctorCommand(c: Client): void {
+  if (server.latency.size === 0 && hot.latencyMonitorThreshold === 0) {
+    return addReplyVerbatim(c, "Latency monitoring is disabled: 'CONFIG SET latency-monitor-threshold <milliseconds>' turns it on for events slower than that.\n");
+  }
+  const t = Math.floor(wallClock() / 1000), advice = new Set<string>();
+  let report = "", n = 0;
+  for (const [name, ev] of server.latency) {
+    const ms = ev.samples.map((s) => s.ms), k = ms.length;
+    const avg = k ? Math.floor(ms.reduce((a, b) => a + b, 0) / k) : 0;
+    const mad = k ? Math.floor(ms.reduce((a, b) => a + Math.abs(avg - b), 0) / k) : 0;
+    const period = k ? Math.max(1, t - Math.min(...ev.samples.map((s) => s.time))) : 0;
+    if (++n === 1) report += "Latency spikes were observed in this instance:\n\n";
+    report += `${n}. ${name}: ${k} latency spikes (average ${avg}ms, mean deviation ${mad}ms, period ${(period / k).toFixed(2)} sec). Worst all time event ${ev.max}ms.\n`;
+    for (const a of LATENCY_ADVICE[name] ?? []) advice.add(a);
+  }
+  if (n === 0) report = "No latency spike was observed since the server started.\n";
+  else if (advice.size === 0) report += "\nNo easy fix is known for these events.\n";
+  else report += `\nWhat may help:\n\n${[...advice].map((a) => LATENCY_ADVICE_TEXT[a]).join("\n")}\n`;
+  addReplyVerbatim(c, report);
 }
 
 function latencyHelpCommand(c: Client): void {
@@ -10164,8 +10292,8 @@ function moduleHelpCommand(c: Client): void {
   ]);
 }
 
-// --- READONLY, READWRITE, ASKING: cluster commands, refused as by a redis-server without cluster
-// support enabled.
+// --- CLUSTER, READONLY, READWRITE, ASKING: cluster commands, refused as by a redis-server
+// without cluster support enabled (even CLUSTER HELP).
 function clusterDisabledCommand(c: Client): void { addReplyError(c, "ERR This instance has cluster support disabled"); }
 
 // --- SHUTDOWN
@@ -10391,9 +10519,6 @@ const SERVER_COMMANDS: CommandRows[] = [
     ["quit", -1, "noscript loading stale fast no_auth allow_busy", 0, 0, 0, "connection", quitCommand],
     ["reset", 1, "noscript loading stale fast no_auth allow_busy", 0, 0, 0, "connection", resetCommand],
     ["hello", -1, "noscript loading stale fast no_auth allow_busy", 0, 0, 0, "connection", helloCommand],
-    ["readonly", 1, "loading stale fast", 0, 0, 0, "connection", clusterDisabledCommand],
-    ["readwrite", 1, "loading stale fast", 0, 0, 0, "connection", clusterDisabledCommand],
-    ["asking", 1, "fast", 0, 0, 0, "connection", clusterDisabledCommand],
     ["client", -2, "", 0, 0, 0, "", () => {}],
   ], subs: {
     client: [
@@ -10417,6 +10542,27 @@ const SERVER_COMMANDS: CommandRows[] = [
       ["trackinginfo", 2, "noscript loading stale", 0, 0, 0, "connection", clientTrackinginfoCommand],
       ["help", 2, "loading stale", 0, 0, 0, "connection", clientHelpCommand],
     ],
+  } },
+  // Cluster commands, answered as by a redis-server without cluster support: every one exists
+  // (arity, flags, ACL categories, noscript) and answers that cluster support is disabled.
+  { group: "cluster", specs: [
+    ["readonly", 1, "loading stale fast", 0, 0, 0, "connection", clusterDisabledCommand],
+    ["readwrite", 1, "loading stale fast", 0, 0, 0, "connection", clusterDisabledCommand],
+    ["asking", 1, "fast", 0, 0, 0, "connection", clusterDisabledCommand],
+    ["cluster", -2, "", 0, 0, 0, "", () => {}],
+  ], subs: {
+    cluster: ([
+      ["addslots", -3, "no_async_loading admin stale"], ["addslotsrange", -4, "no_async_loading admin stale"],
+      ["bumpepoch", 2, "no_async_loading admin stale"], ["count-failure-reports", 3, "admin stale"],
+      ["countkeysinslot", 3, "stale"], ["delslots", -3, "no_async_loading admin stale"],
+      ["delslotsrange", -4, "no_async_loading admin stale"], ["failover", -2, "no_async_loading admin stale"],
+      ["flushslots", 2, "no_async_loading admin stale"], ["forget", 3, "no_async_loading admin stale"],
+      ["getkeysinslot", 4, "stale"], ["help", 2, "loading stale"], ["info", 2, "stale"], ["keyslot", 3, "stale"],
+      ["links", 2, "stale"], ["meet", -4, "no_async_loading admin stale"], ["myid", 2, "stale"], ["nodes", 2, "stale"],
+      ["replicas", 3, "admin stale"], ["replicate", 3, "no_async_loading admin stale"], ["reset", -2, "admin stale noscript"],
+      ["saveconfig", 2, "no_async_loading admin stale"], ["set-config-epoch", 3, "no_async_loading admin stale"],
+      ["setslot", -4, "no_async_loading admin stale"], ["shards", 2, "stale"], ["slaves", 3, "admin stale"], ["slots", 2, "stale"],
+    ] as [string, number, string][]).map(([name, arity, flags]): CommandSpec => [name, arity, flags, 0, 0, 0, "", clusterDisabledCommand]),
   } },
   { group: "generic", specs: [
     ["object", -2, "", 0, 0, 0, "", () => {}],
@@ -10467,6 +10613,9 @@ const SERVER_COMMANDS: CommandRows[] = [
       ["latest", 2, "admin noscript loading stale", 0, 0, 0, "", latencyLatestCommand],
       ["history", 3, "admin noscript loading stale", 0, 0, 0, "", latencyHistoryCommand],
       ["reset", -2, "admin noscript loading stale", 0, 0, 0, "", latencyResetCommand],
+      ["histogram", -2, "admin noscript loading stale", 0, 0, 0, "", latencyHistogramCommand],
+      ["graph", 3, "admin noscript loading stale", 0, 0, 0, "", latencyGraphCommand],
+      ["doctor", 2, "admin noscript loading stale", 0, 0, 0, "", latencyDoctorCommand],
       ["help", 2, "loading stale", 0, 0, 0, "", latencyHelpCommand],
     ],
     memory: [
