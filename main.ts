@@ -581,11 +581,15 @@ interface ConfigParam {
   immutable?: boolean;
   /** Settable at run time only as enable-protected-configs allows (they can write files). */
   protected?: boolean;
+  /** A testing parameter: CONFIG GET shows it only when asked by its exact name. */
+  hidden?: boolean;
+  /** Also takes a percentage ("10%", kept as -10), as maxmemory-clients does. */
+  percent?: boolean;
   alias?: string;
 }
 
-/* name type default [min..max | one|of|these] [immutable|protected] [alias=name] — Redis 7.0's
- * defaults and flags. */
+/* name type default [min..max | one|of|these] [immutable|protected|hidden|percent] [alias=name] —
+ * Redis 7.0's defaults and flags. */
 const CONFIG_TABLE = `
 acl-pubsub-default enum resetchannels allchannels|resetchannels
 aclfile str "" immutable
@@ -656,6 +660,7 @@ ignore-warnings str ""
 io-threads int 1 1..128 immutable
 io-threads-do-reads bool no immutable
 jemalloc-bg-thread bool yes
+key-load-delay int 0 -2147483648..2147483647 hidden
 latency-monitor-threshold int 0 0..9223372036854775807
 latency-tracking bool yes
 latency-tracking-info-percentiles special "50 99 99.9"
@@ -668,13 +673,14 @@ lfu-decay-time int 1 0..2147483647
 lfu-log-factor int 10 0..2147483647
 list-compress-depth int 0 0..2147483647
 list-max-listpack-size int -2 -5..2147483647 alias=list-max-ziplist-size
+loading-process-events-interval-bytes int 2097152 1024..2147483647 hidden
 logfile str "" immutable
 loglevel enum notice debug|verbose|notice|warning
 masterauth str ""
 masteruser str ""
 maxclients int 10000 1..4294967295
 maxmemory mem 0 0..9223372036854775807
-maxmemory-clients mem 0 0..9223372036854775807
+maxmemory-clients mem 0 -100..9223372036854775807 percent
 maxmemory-eviction-tenacity int 10 0..100
 maxmemory-policy enum noeviction volatile-lru|volatile-lfu|volatile-random|volatile-ttl|allkeys-lru|allkeys-lfu|allkeys-random|noeviction
 maxmemory-samples int 5 1..2147483647
@@ -691,6 +697,7 @@ propagation-error-behavior enum ignore ignore|panic|panic-on-replicas
 protected-mode bool yes
 proto-max-bulk-len mem 536870912 1048576..9223372036854775807
 rdb-del-sync-files bool no
+rdb-key-save-delay int 0 -2147483648..2147483647 hidden
 rdb-save-incremental-fsync bool yes
 rdbchecksum bool yes immutable
 rdbcompression bool yes
@@ -758,6 +765,8 @@ tls-session-caching bool yes
 tracking-table-max-keys int 1000000 0..9223372036854775807
 unixsocket str "" immutable
 unixsocketperm int 0 0..777 immutable
+use-exit-on-panic bool no hidden
+watchdog-period int 0 0..2147483647 hidden
 zset-max-listpack-entries int 128 0..9223372036854775807 alias=zset-max-ziplist-entries
 zset-max-listpack-value mem 64 0..9223372036854775807 alias=zset-max-ziplist-value
 `;
@@ -769,6 +778,8 @@ for (const line of CONFIG_TABLE.trim().split("\n")) {
   for (const r of rest) {
     if (r === "immutable") p.immutable = true;
     else if (r === "protected") p.protected = true;
+    else if (r === "hidden") p.hidden = true;
+    else if (r === "percent") p.percent = true;
     else if (r.startsWith("alias=")) p.alias = r.slice(6);
     else if (r.includes("..")) [p.min, p.max] = r.split("..").map(Number);
     else p.values = r.split("|");
@@ -830,7 +841,15 @@ function parseConfigValue(p: ConfigParam, args: string[]): { value: ConfigValue 
       let n: number | null;
       if (p.type === "mem") {
         n = parseMemory(v);
-        if (n === null) return { err: "argument must be a memory value" };
+        if (n === null && p.percent && v.length > 1 && v.endsWith("%")) {
+          // A percentage, kept negative; only its lower bound is checked.
+          const pct = string2ll(v.slice(0, -1));
+          if (pct !== null && pct >= 0) {
+            if (-pct < p.min!) return { err: `percentage argument must be less or equal to ${-p.min!}` };
+            return { value: -pct };
+          }
+        }
+        if (n === null) return { err: p.percent ? "argument must be a memory or percent value" : "argument must be a memory value" };
       } else {
         n = string2ll(v);
         if (n === null) return { err: "argument couldn't be parsed into an integer" };
@@ -933,6 +952,7 @@ function workingDir(): string {
 function formatConfigValue(p: ConfigParam): string {
   if (p.name === "dir") return workingDir(); // as Redis's getcwd(): the directory really in use
   const v = conf[p.name];
+  if (p.percent && typeof v === "number" && v < 0) return `${-v}%`;
   return typeof v === "boolean" ? (v ? "yes" : "no") : String(v);
 }
 
@@ -1020,7 +1040,7 @@ function configGetCommand(c: Client): void {
       if (exact && !found.has(pattern.toLowerCase())) found.set(pattern.toLowerCase(), [pattern, formatConfigValue(exact)]);
       continue;
     }
-    for (const [name, p] of configParams) if (stringmatch(pattern, name, true) && !found.has(name)) found.set(name, [name, formatConfigValue(p)]);
+    for (const [name, p] of configParams) if (!p.hidden && stringmatch(pattern, name, true) && !found.has(name)) found.set(name, [name, formatConfigValue(p)]);
   }
   addReplyMapLen(c, found.size);
   for (const [k, v] of found.values()) { addReplyBulk(c, k); addReplyBulk(c, v); }
@@ -1664,7 +1684,7 @@ function clientInfoString(c: Client): string {
     (c.noEvict ? "e" : "") + (c.noTouch ? "T" : "") || "N";
   return `id=${c.id} addr=${c.addr} laddr=${c.laddr} fd=${c.id + 7} name=${c.name} age=${Math.floor((nowMs - c.createdAt) / 1000)} ` +
     `idle=${Math.floor((nowMs - c.lastInteraction) / 1000)} flags=${flags} db=${c.db} sub=${c.channels.size} psub=${c.patterns.size} ssub=${c.shardChannels.size} multi=${c.mstate ? c.mstate.length : -1} ` +
-    `qbuf=${c.qlen - c.qpos} qbuf-free=${c.qOwned ? c.qbuf.length - c.qlen : 0} argv-mem=${c.argv.reduce((n, a) => n + a.length, 0)} ` +
+    `qbuf=${c.qlen} qbuf-free=${c.qOwned ? c.qbuf.length - c.qlen : 0} argv-mem=${c.argv.reduce((n, a) => n + a.length, 0)} ` +
     `multi-mem=0 rbs=${c.qbuf.length} rbp=${c.qbuf.length} obl=${c.outLen} oll=0 omem=0 ` +
     `tot-mem=${c.out.length + c.qbuf.length + 1024} events=r${c.outLen ? "w" : ""} cmd=${c.lastCmd} user=${c.user?.name ?? "(superuser)"} redir=${c.tracking & TRACKING_ON ? c.trackingRedirect : -1} resp=${c.resp}` +
     (c.libName || c.libVer ? ` lib-name=${c.libName} lib-ver=${c.libVer}` : "");
@@ -3355,20 +3375,24 @@ const socketHandlers = {
 };
 
 /** Listens on every address in `bind` (a leading '-' marks an optional address, as in Redis). */
-function listenAll(): string | null {
+function listenAll(reuse: TCPSocketListener<Client>[] = []): string | null {
   const addrs = String(conf.bind).split(" ").filter(Boolean);
-  const listeners: TCPSocketListener<Client>[] = [];
+  const listeners: TCPSocketListener<Client>[] = [], opened: TCPSocketListener<Client>[] = [];
   let port = confNum("port");
   for (const a of addrs.length ? addrs : ["127.0.0.1"]) {
     const optional = a.startsWith("-");
-    const hostname = optional ? a.slice(1) : a;
+    const hostname = optional ? a.slice(1) : a, host = hostname === "*" ? "0.0.0.0" : hostname;
+    // An address already listened on (the same port) keeps its listener.
+    const same = port !== 0 ? reuse.find((l) => l.hostname === host && l.port === port) : undefined;
+    if (same) { listeners.push(same); continue; }
     try {
-      const l = Bun.listen<Client>({ hostname: hostname === "*" ? "0.0.0.0" : hostname, port, socket: socketHandlers });
+      const l = Bun.listen<Client>({ hostname: host, port, socket: socketHandlers });
       port = l.port; // with port 0, the other addresses share the first one's port
       listeners.push(l);
+      opened.push(l);
     } catch (err) {
       if (optional) continue;
-      for (const l of listeners) l.stop(true);
+      for (const l of opened) l.stop(true);
       return `Failed listening on port ${conf.port} (tcp), aborting: ${(err as Error).message}`;
     }
   }
@@ -3377,12 +3401,13 @@ function listenAll(): string | null {
   return null;
 }
 
-/** CONFIG SET port/bind: listen on the new addresses before letting go of the old ones. */
+/** CONFIG SET port/bind: listen on the new addresses before letting go of the old ones (those
+ *  in both keep their listener, as Redis's close-and-reopen ends with them listening too). */
 function rebindListeners(param: "port" | "bind"): string | null {
   const old = server.listeners;
-  const err = listenAll();
+  const err = listenAll(old);
   if (err) { server.listeners = old; return param === "bind" ? "Failed to bind to specified addresses." : "Unable to listen on this port. Check server logs."; }
-  for (const l of old) l.stop(false);
+  for (const l of old) if (!server.listeners.includes(l)) l.stop(false);
   return null;
 }
 
