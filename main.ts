@@ -1627,8 +1627,12 @@ class Client {
   propTargets = PROPAGATE_AOF | PROPAGATE_REPL; // where its writes go (a script's redis.set_repl)
   xreadState: { targets: XReadTarget[]; groupName: string; consumerName: string; count: number; noack: boolean } | null = null;
   monitor = false;
-  replyMode: "on" | "off" | "skip" = "on";
-  keptPushes: number[] | null = null; // [start, end) spans of pushes written during its own command under CLIENT REPLY OFF/SKIP
+  // CLIENT REPLY: OFF silences every reply, SKIP the next request's (replySkipNext turns into
+  // replySkip when the CLIENT REPLY SKIP request ends); pushes get through (keptPushes).
+  replyOff = false;
+  replySkip = false;
+  replySkipNext = false;
+  keptPushes: number[] | null = null; // [start, end) spans of pushes written while its replies are silenced
   noEvict = false;
   noTouch = false;
   paused: string[] | null = null; // the command held back by CLIENT PAUSE
@@ -1915,16 +1919,35 @@ function rejectCommand(c: Client, msg: string, cmd?: RedisCommand): void {
   addReplyError(c, msg);
 }
 
-/** Runs one request as Redis's current client (`requestClient`), then forgets what lasts only one
- *  request, as Redis's processCommandAndResetClient and resetClient: a CLIENT CACHING hint (unless
- *  a transaction is open or the command was CLIENT itself), the pushes kept under CLIENT REPLY OFF. */
+/** Runs one request as Redis's current client (`requestClient`), drops its replies if CLIENT
+ *  REPLY silences them, then resets what lasts one request (Redis's processCommandAndResetClient).
+ *  A request that blocks, waits for a pause or a busy script is reset when it ends. */
 function processCommandAndResetClient(c: Client): void {
-  const outer = requestClient;
+  const outer = requestClient, mark = c.outLen;
   requestClient = c;
   processCommand(c);
-  if (c.tracking & TRACKING_CACHING && !c.mstate && lookupCommand(c.argv)?.parent?.name !== "client") c.tracking &= ~TRACKING_CACHING;
-  c.keptPushes = null;
+  if (c.replyOff || c.replySkip) dropReply(c, mark);
+  if (!c.bstate && !c.paused && !c.scriptBlocked) resetClient(c, c.argv);
   requestClient = outer;
+}
+
+/** What lasts one request (Redis's resetClient): the replies CLIENT REPLY SKIP silenced, the
+ *  pushes kept meanwhile, and a CLIENT CACHING hint (unless a transaction is open or the request
+ *  was CLIENT itself). */
+function resetClient(c: Client, argv: string[]): void {
+  c.keptPushes = null;
+  c.replySkip = c.replySkipNext;
+  c.replySkipNext = false;
+  if (c.tracking & TRACKING_CACHING && !c.mstate && lookupCommand(argv)?.parent?.name !== "client") c.tracking &= ~TRACKING_CACHING;
+}
+
+/** Writes the reply of a request that ended later than it ran (a blocked command served, timed
+ *  out or unblocked; a busy script's end), silenced as CLIENT REPLY says, and resets the client. */
+function replyLater(c: Client, argv: string[], write: () => void): void {
+  const mark = c.outLen;
+  write();
+  if (c.replyOff || c.replySkip) dropReply(c, mark);
+  resetClient(c, argv);
 }
 
 /** Checks everything that can refuse a command before it runs, then runs it. The gates, in order
@@ -2142,10 +2165,6 @@ function callEnd(c: Client, st: CallState): void {
   if (stats.errorReplies > errorsSeen) cmd.failedCalls++;
   errorsSeen = stats.errorReplies;
   stats.commands++;
-  if (c.replyMode !== "on") {
-    dropReply(c, st.outMark); // CLIENT REPLY OFF/SKIP: the reply is dropped, its pushes are not
-    if (c.replyMode === "skip" && cmd.name !== "client|reply") c.replyMode = "on";
-  }
   // A tracking client will be told when what it just read changes (scripts: their caller, keys it declared).
   if (tracking.clients && cmd.flags & CMD_READONLY) trackingAfterRead(c, cmd);
   // A command that blocked reaches the slow log when it is served (updateStatsOnUnblock).
@@ -2156,9 +2175,9 @@ function callEnd(c: Client, st: CallState): void {
   if (tracking.pending.length && callDepth === 0 && !scripting.suspended) trackingHandlePendingKeyInvalidations();
 }
 
-/** Drops what a command replied after `mark`, keeping the pushes written meanwhile (Redis's
+/** Drops what a request replied after `mark`, keeping the pushes written meanwhile (Redis's
  *  CLIENT_PUSHING: subscribe confirmations, messages, invalidations reach a client whatever its
- *  CLIENT REPLY mode). Inside EXEC or a script, what is kept stays kept for the outer command. */
+ *  CLIENT REPLY mode). */
 function dropReply(c: Client, mark: number): void {
   const kept = c.keptPushes;
   let p = mark;
@@ -2170,13 +2189,13 @@ function dropReply(c: Client, mark: number): void {
     }
   }
   c.outLen = p;
-  c.keptPushes = callDepth > 0 && p > mark ? [mark, p] : null;
+  c.keptPushes = null;
 }
 
 /** Notes a push just written to c from `start`, if c's own request is running with its replies
  *  silenced: dropReply keeps it. */
 function keepPush(c: Client, start: number): void {
-  if (c.replyMode !== "on" && c === requestClient) (c.keptPushes ??= []).push(start, c.outLen);
+  if ((c.replyOff || c.replySkip) && c === requestClient) (c.keptPushes ??= []).push(start, c.outLen);
 }
 
 // --- Propagation: a command's effects reach the AOF and replicas as commands, after it ran.
@@ -2888,8 +2907,9 @@ function unblockClient(c: Client): void {
 /** The timeout reply (a null array), then the client goes on with its pipelined input. */
 function blockedClientTimedOut(c: Client): void {
   if (!c.bstate || c.closed) return;
+  const argv = c.bstate.argv;
   unblockClient(c);
-  addReplyNullArray(c);
+  replyLater(c, argv, () => addReplyNullArray(c));
   resumeClient(c);
   handleClientsWithPendingWrites();
 }
@@ -2920,15 +2940,20 @@ function blockedCommandServed(c: Client, argv: string[], start: number, errorsBe
 /** True while a blocked client's command is being served (it runs outside call()). */
 let servingBlocked = false;
 
-/** Runs `serve` for a blocked client as its command would run: as the current client, with the
- *  invalidations of what it changed itself sent after its reply (Redis's afterCommand). */
-function serveAs(receiver: Client, serve: () => boolean): boolean {
-  const outerRequest = requestClient, outerCurrent = currentClient;
+/** Runs `serve` for a blocked client as its command would run: as the current client, its reply
+ *  silenced if CLIENT REPLY says so, the invalidations of what it changed itself sent after its
+ *  reply (Redis's afterCommand); then its request ends (resetClient). */
+function serveAs(receiver: Client, argv: string[], serve: () => boolean): boolean {
+  const outerRequest = requestClient, outerCurrent = currentClient, mark = receiver.outLen;
   requestClient = currentClient = receiver;
   servingBlocked = true;
   const served = serve();
   servingBlocked = false;
-  if (tracking.pending.length) trackingHandlePendingKeyInvalidations();
+  if (served) {
+    if (receiver.replyOff || receiver.replySkip) dropReply(receiver, mark);
+    if (tracking.pending.length) trackingHandlePendingKeyInvalidations();
+    resetClient(receiver, argv);
+  }
   receiver.keptPushes = null;
   requestClient = outerRequest;
   currentClient = outerCurrent;
@@ -2953,7 +2978,7 @@ function handleClientsBlockedOnKeys(): void {
           if (v !== undefined && !(v instanceof RStream) && !receiver.xreadState?.groupName) continue;
           cmdTime = now();
           const start = performance.now(), errors = stats.errorReplies;
-          if (!serveAs(receiver, () => serveClientBlockedOnStream(receiver, db, key, v))) continue;
+          if (!serveAs(receiver, b.argv, () => serveClientBlockedOnStream(receiver, db, key, v))) continue;
           unblockClient(receiver);
           blockedCommandServed(receiver, b.argv, start, errors);
           served.push(receiver);
@@ -2964,7 +2989,7 @@ function handleClientsBlockedOnKeys(): void {
         cmdTime = now();
         const start = performance.now(), errors = stats.errorReplies;
         unblockClient(receiver);
-        serveAs(receiver, () => {
+        serveAs(receiver, b.argv, () => {
           if (v instanceof RList) serveClientBlockedOnList(receiver, db, key, v, b);
           else if (v instanceof RZSet) serveClientBlockedOnZset(receiver, db, key, v, b);
           return true;
@@ -9198,7 +9223,7 @@ function resetCommand(c: Client): void {
   c.db = 0;
   c.resp = 2;
   c.name = "";
-  c.replyMode = "on";
+  c.replyOff = c.replySkip = c.replySkipNext = false;
   c.noEvict = false;
   c.noTouch = false;
   if (c.monitor) { c.monitor = false; server.monitors.delete(c); }
@@ -9319,9 +9344,12 @@ function clientNoTouchCommand(c: Client): void { clientOnOff(c, (on) => (c.noTou
 /* CLIENT REPLY ON|OFF|SKIP */
 function clientReplyCommand(c: Client): void {
   const mode = c.argv[2].toLowerCase();
-  if (mode !== "on" && mode !== "off" && mode !== "skip") return addReplyError(c, E.syntax);
-  if (mode === "on") addReplyOK(c);
-  c.replyMode = mode;
+  if (mode === "on") {
+    c.replyOff = c.replySkip = false;
+    addReplyOK(c);
+  } else if (mode === "off") c.replyOff = true;
+  else if (mode === "skip") { if (!c.replyOff) c.replySkipNext = true; } // SKIP means nothing while OFF
+  else addReplyError(c, E.syntax);
 }
 
 /* CLIENT KILL addr | CLIENT KILL [ID id] [ADDR addr] [LADDR addr] [USER user] [SKIPME yes|no] */
@@ -9403,9 +9431,9 @@ function clientUnblockCommand(c: Client): void {
   if (id === undefined) return;
   const target = server.clients.get(id);
   if (!target || !target.bstate) return addReplyLongLong(c, 0);
+  const blockedArgv = target.bstate.argv;
   unblockClient(target);
-  if (error) addReplyError(target, "UNBLOCKED client unblocked via CLIENT UNBLOCK");
-  else addReplyNullArray(target);
+  replyLater(target, blockedArgv, () => error ? addReplyError(target, "UNBLOCKED client unblocked via CLIENT UNBLOCK") : addReplyNullArray(target));
   addReplyLongLong(c, 1);
   // Like a timeout, the unblocked client resumes after this command.
   afterThisCommand(() => resumeClient(target));
@@ -12042,6 +12070,7 @@ interface SaveJob {
   done: (err: Error | null) => void;
   startTime: number;
   error: Error | null; // the first failure of `out` (a full disk, say): the job stops and reports it
+  waitMs: number; // rdb-key-save-delay: how long the keys of the last step "took"
 }
 
 let saveEpoch = 0;
@@ -12083,10 +12112,17 @@ function saveEmit(job: SaveJob, chunk: Buffer): void {
   }
 }
 
-/** Writes the next part of the snapshot, for about `budgetMs`. Returns true when finished. */
+/** Writes the next part of the snapshot, for about `budgetMs`. Returns true when finished.
+ *  rdb-key-save-delay (a testing parameter, in µs per key) makes a save slow on purpose, as it
+ *  makes Redis's child sleep after every key: a background step then writes the keys that fit in
+ *  a millisecond of delay and waits that long (job.waitMs) before the next, without blocking the
+ *  server; a foreground save sleeps, as Redis's SAVE does. */
 function saveStep(job: SaveJob, budgetMs: number): boolean {
   const start = performance.now();
   const w = job.w;
+  const keyDelayUs = confNum("rdb-key-save-delay");
+  let delayedKeys = 0;
+  job.waitMs = 0;
   while (job.dbPos < job.dbs.length) {
     if (job.error) return true;
     const db = job.dbs[job.dbPos];
@@ -12113,6 +12149,15 @@ function saveStep(job: SaveJob, budgetMs: number): boolean {
       saveWriteKey(job, db.keyAt(i), db.valAt(i), getExpire(db, db.keyAt(i)));
       if (w.len > 256 * 1024) saveEmit(job, w.take());
       if (job.error) return true;
+      if (keyDelayUs > 0) {
+        if (budgetMs === Infinity) Bun.sleepSync(keyDelayUs / 1000);
+        else if (++delayedKeys * keyDelayUs >= 1000 || job.cursor === 0) {
+          if (w.len) saveEmit(job, w.take());
+          job.waitMs = (delayedKeys * keyDelayUs) / 1000;
+          if (job.cursor === 0) job.dbPos++;
+          return job.dbPos >= job.dbs.length && saveFinish(job);
+        }
+      }
       if ((job.cursor & 255) === 0 && performance.now() - start > budgetMs) {
         if (w.len) saveEmit(job, w.take());
         return false;
@@ -12121,6 +12166,12 @@ function saveStep(job: SaveJob, budgetMs: number): boolean {
     if (w.len) saveEmit(job, w.take());
     job.dbPos++;
   }
+  return saveFinish(job);
+}
+
+/** The end of a snapshot: an RDB's EOF opcode and checksum. Returns true. */
+function saveFinish(job: SaveJob): boolean {
+  const w = job.w;
   if (job.format === "aof") return true;
   w.byte(RDB_OPCODE_EOF);
   const eof = w.take();
@@ -12140,7 +12191,7 @@ function startSnapshot(out: (chunk: Buffer) => void, background: boolean, aofBas
   const job: SaveJob = {
     format, epoch: ++saveEpoch, dbs: server.dbs.slice(), dbPos: 0, cursor: 0,
     started: server.dbs.map(() => false), pending: server.dbs.map(() => []), out, w: new RdbWriter(),
-    crc: [0, 0], done, startTime: wallClock(), error: null,
+    crc: [0, 0], done, startTime: wallClock(), error: null, waitMs: 0,
   };
   const w = job.w;
   if (format === "rdb") rdbWriteHeader(w, aofBase);
@@ -12157,7 +12208,7 @@ function startSnapshot(out: (chunk: Buffer) => void, background: boolean, aofBas
   saveJob = job;
   const tick = () => {
     try {
-      if (!saveStep(job, SAVE_SLICE_MS)) return void setImmediate(tick);
+      if (!saveStep(job, SAVE_SLICE_MS)) return void (job.waitMs > 0 ? setTimeout(tick, job.waitMs) : setImmediate(tick));
     } catch (err) {
       job.error ??= err as Error;
     }
@@ -16584,7 +16635,11 @@ function scriptContinue(): void {
   }
   scripting.suspended = null;
   c.scriptBlocked = false;
-  if (sus.call) callEnd(c, sus.call);
+  if (sus.call) {
+    callEnd(c, sus.call);
+    if (c.replyOff || c.replySkip) dropReply(c, sus.call.outMark);
+  }
+  resetClient(c, sus.run.argv);
   requestClient = null;
   if (readyKeys.length) handleClientsBlockedOnKeys();
   if (!c.closed) processInputBuffer(c);
