@@ -137,6 +137,7 @@ const aof = {
   baseSize: 0,
   loading: false,
   rewriting: false,
+  killRewrite: null as (() => void) | null, // stops the rewrite in progress and removes its temp file
   rewriteStart: 0,
   lastRewriteOk: true,
   lastRewriteSecs: -1,
@@ -967,6 +968,10 @@ function loadConfigDefaults(): void {
 
 class ConfigError extends Error {}
 
+/** The parameters whose value is several words (Redis's MULTI_ARG_CONFIG). */
+const MULTI_ARG_CONFIGS = new Set(["save", "client-output-buffer-limit", "oom-score-adj-values", "bind", "replicaof",
+  "latency-tracking-info-percentiles", "shutdown-on-sigint", "shutdown-on-sigterm"]);
+
 /** Loads redis.conf-style text (config file contents and flags): one directive per line. Throws
  *  ConfigError with redis-server's fatal-error text on the first bad line. */
 function loadConfigText(text: string): void {
@@ -987,7 +992,8 @@ function loadConfigText(text: string): void {
     }
     const p = configParams.get(name);
     if (!p) return fail("Bad directive or wrong number of arguments");
-    if (argv.length < 2) return fail("wrong number of arguments");
+    // A parameter that takes several words may take none ("save" alone: no save points).
+    if (argv.length < 2 && !MULTI_ARG_CONFIGS.has(p.name)) return fail("wrong number of arguments");
     let args = argv.slice(1);
     if (p.name === "save") {
       // Each `save` line adds a save point; the first one replaces the default list.
@@ -12070,6 +12076,7 @@ interface SaveJob {
   done: (err: Error | null) => void;
   startTime: number;
   error: Error | null; // the first failure of `out` (a full disk, say): the job stops and reports it
+  killed: boolean; // stopped from outside (the AOF turned off): it ends without calling `done`
   waitMs: number; // rdb-key-save-delay: how long the keys of the last step "took"
 }
 
@@ -12187,11 +12194,11 @@ function saveFinish(job: SaveJob): boolean {
 
 /** Starts a snapshot of every database, delivered in chunks to `out`. With `background`, it runs
  *  in slices between events; otherwise it completes before returning. */
-function startSnapshot(out: (chunk: Buffer) => void, background: boolean, aofBase: boolean, done: (err: Error | null) => void, format: "rdb" | "aof" = "rdb"): void {
+function startSnapshot(out: (chunk: Buffer) => void, background: boolean, aofBase: boolean, done: (err: Error | null) => void, format: "rdb" | "aof" = "rdb"): SaveJob {
   const job: SaveJob = {
     format, epoch: ++saveEpoch, dbs: server.dbs.slice(), dbPos: 0, cursor: 0,
     started: server.dbs.map(() => false), pending: server.dbs.map(() => []), out, w: new RdbWriter(),
-    crc: [0, 0], done, startTime: wallClock(), error: null, waitMs: 0,
+    crc: [0, 0], done, startTime: wallClock(), error: null, killed: false, waitMs: 0,
   };
   const w = job.w;
   if (format === "rdb") rdbWriteHeader(w, aofBase);
@@ -12203,10 +12210,12 @@ function startSnapshot(out: (chunk: Buffer) => void, background: boolean, aofBas
     } catch (err) {
       job.error ??= err as Error;
     }
-    return done(job.error);
+    done(job.error);
+    return job;
   }
   saveJob = job;
   const tick = () => {
+    if (job.killed) return;
     try {
       if (!saveStep(job, SAVE_SLICE_MS)) return void (job.waitMs > 0 ? setTimeout(tick, job.waitMs) : setImmediate(tick));
     } catch (err) {
@@ -12216,6 +12225,13 @@ function startSnapshot(out: (chunk: Buffer) => void, background: boolean, aofBas
     done(job.error);
   };
   setImmediate(tick);
+  return job;
+}
+
+/** Stops a background snapshot where it is (its destination cleans up after itself). */
+function killSaveJob(job: SaveJob): void {
+  job.killed = true;
+  if (saveJob === job) saveJob = null;
 }
 
 /** Writes a file atomically: a temp name in the same directory, fsync, rename. Every method
@@ -13171,6 +13187,7 @@ function startAppendOnly(onStartup: boolean): boolean {
 }
 
 function stopAppendOnly(): void {
+  killAppendOnlyChild();
   flushAppendOnlyFile();
   if (aof.fd >= 0) { try { fsyncSync(aof.fd); closeSync(aof.fd); } catch { /* closed */ } }
   aof.fd = -1;
@@ -13244,6 +13261,7 @@ function rewriteAppendOnlyFile(counted = true): boolean {
   const write = (chunk: Buffer) => { size += chunk.length; file.write(chunk); };
   const fail = (err: unknown) => {
     aof.rewriting = false;
+    aof.killRewrite = null;
     file.abort();
     failed(`Background AOF rewrite failed: ${strerror(err)}`);
     // Turning the AOF on needs a base: try again from the cron.
@@ -13251,6 +13269,7 @@ function rewriteAppendOnlyFile(counted = true): boolean {
   };
   const installBase = () => {
     aof.rewriting = false;
+    aof.killRewrite = null;
     // The new manifest goes to disk before anything changes in memory or is deleted.
     try {
       aofWriteManifest(base, keptIncr);
@@ -13273,8 +13292,27 @@ function rewriteAppendOnlyFile(counted = true): boolean {
     log("notice", "Background AOF rewrite finished successfully");
   };
   // The new base is fsynced off the event loop (in Redis, the child does it), then installed.
-  startSnapshot(write, true, true, (err) => (err ? fail(err) : file.commitAsync((e) => (e ? fail(e) : installBase()))), rdbBase ? "rdb" : "aof");
+  let killed = false;
+  const job = startSnapshot(write, true, true, (err) => {
+    if (err) return fail(err);
+    file.commitAsync((e) => killed ? undefined : e ? fail(e) : installBase());
+  }, rdbBase ? "rdb" : "aof");
+  aof.killRewrite = () => {
+    killed = true;
+    killSaveJob(job);
+    file.abort();
+    aof.rewriting = false;
+    aof.killRewrite = null;
+  };
   return true;
+}
+
+/** Stops the AOF rewrite in progress, if any (Redis's killAppendOnlyChild; ours is a job of this
+ *  process, not a child). Its temp file is removed; the rewrite counts neither as done nor failed. */
+function killAppendOnlyChild(): void {
+  if (!aof.rewriting || !aof.killRewrite) return;
+  log("notice", "Killing running AOF rewrite child (the rewrite job)");
+  aof.killRewrite();
 }
 
 /* BGREWRITEAOF */
