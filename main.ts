@@ -41,7 +41,7 @@
  *     Server — PING, HELLO, CLIENT, COMMAND, MONITOR, SLOWLOG, LATENCY, MEMORY, OBJECT, DEBUG, INFO ...
  *     Client-side caching — CLIENT TRACKING and CACHING: the tracking table, BCAST prefixes, invalidations
  *     ACL — users, selectors, permission checks, AUTH, the ACL log and file
- *     RDB — Redis's snapshot format, SAVE/BGSAVE without stalling, DUMP/RESTORE
+ *     RDB — Redis's snapshot format, SAVE/BGSAVE without stalling, DUMP/RESTORE, MIGRATE
  *     AOF — Redis 7's multi-part append-only file, fsync policies, rewrite
  *     Replication — PSYNC master and replica, backlog, WAIT, ROLE, REPLICAOF
  *     Scripting — EVAL, SCRIPT, FUNCTION and FCALL on a real Lua 5.1 (WebAssembly): the sandbox, redis.call, replies
@@ -937,11 +937,16 @@ function parseSpecialConfig(name: string, v: string): { value: ConfigValue } | {
     }
     case "latency-tracking-info-percentiles": {
       if (words.some((w) => { const d = string2d(w); return d === null || d < 0 || d > 100; })) return { err: "latency-tracking-info-percentiles parameters should be a list of doubles between 0 and 100" };
-      return { value: words.map((w) => formatDouble(Number(w))).join(" ") };
+      return { value: words.map((w) => formatPercentile(Number(w))).join(" ") };
     }
     default: // bind
       return { value: words.join(" ") };
   }
+}
+
+/** A percentile as Redis prints it: %f with its trailing zeros (and dot) trimmed. */
+function formatPercentile(d: number): string {
+  return d.toFixed(6).replace(/\.?0+$/, "");
 }
 
 /** The working directory, or "" when it cannot be read (it was deleted), as Redis's getcwd use. */
@@ -2064,6 +2069,8 @@ function latencyBucketIndex(v: number): number {
   const e = Math.min(49, v < 2 ** 31 ? 31 - Math.clz32(v) : Math.floor(Math.log2(v)));
   return 256 + (e - 8) * 128 + (Math.min(255, Math.floor(v / 2 ** (e - 7))) - 128);
 }
+/** The last bucket of a histogram that tracks up to 1 s, as Redis's (it ends at 2^30 - 1 ns). */
+const LATENCY_TOP_BUCKET = latencyBucketIndex(2 ** 30 - 1);
 
 /** The largest value a bucket holds, in ns. */
 function latencyBucketValue(idx: number): number {
@@ -2087,12 +2094,12 @@ function latencyPercentile(cmd: RedisCommand, p: number): number {
  *  under WRITE. */
 function isPausedFor(flags: number): boolean {
   if (!clientsArePaused()) return false;
-  return server.pauseType === "all" || (flags & (CMD_WRITE | CMD_MAY_REPLICATE)) !== 0;
+  return migrating !== null || server.pauseType === "all" || (flags & (CMD_WRITE | CMD_MAY_REPLICATE)) !== 0;
 }
 
 /** True while CLIENT PAUSE (ALL or WRITE) is in force. The dataset then stays as it is: expired
  *  keys only look gone, nothing is evicted (Redis's checkClientPauseTimeoutAndReturnIfPaused). */
-function clientsArePaused(): boolean { return server.pauseEnd !== 0 && server.pauseEnd > now(); }
+function clientsArePaused(): boolean { return migrating !== null || (server.pauseEnd !== 0 && server.pauseEnd > now()); }
 
 /** The flags CLIENT PAUSE judges a command by: its own, and for EXEC those of what it queued. */
 function pauseFlags(c: Client, cmd: RedisCommand, argv: string[]): number {
@@ -3445,21 +3452,24 @@ function rebindListeners(param: "port" | "bind"): string | null {
 /** Periodic work: active expiry, ops/sec sampling, the end of CLIENT PAUSE. */
 function serverCron(): void {
   refreshClockBase();
-  if (server.cronPaused) return;
+  if (server.cronPaused) {
+    // Redis still ends a CLIENT PAUSE on time, from the fast expiry pass it runs before sleeping.
+    if (server.activeExpireEnabled && !scripting.suspended) endClientPauseIfDue();
+    handleClientsWithPendingWrites();
+    return;
+  }
   try {
     // While a script is suspended nothing may touch the dataset: no expiry, saves or rewrites.
     if (!scripting.suspended) {
-      if (server.pauseEnd && server.pauseEnd <= now()) {
-        server.pauseEnd = 0;
-        unpauseClients();
-      }
-      if (server.pauseEnd <= now()) activeExpireCycle();
+      endClientPauseIfDue();
+      if (!clientsArePaused()) activeExpireCycle();
       checkSavePoints();
       aofCron();
     }
     replicationCron();
     closeIdleClients();
     if (tracking.clients) trackingLimitUsedSlots();
+    if (migrateConns.size) migrateCloseTimedoutConns();
     const t = wallClock(), s = server.opsSample;
     if (t - s.time >= 1000) {
       const dt = (t - s.time) / 1000;
@@ -3472,6 +3482,13 @@ function serverCron(): void {
   } catch (err) {
     log("warning", `serverCron: ${(err as Error).stack ?? err}`);
   }
+}
+
+/** The end of a CLIENT PAUSE whose time has come: the held clients go on. */
+function endClientPauseIfDue(): void {
+  if (!server.pauseEnd || server.pauseEnd > now()) return;
+  server.pauseEnd = 0;
+  unpauseClients();
 }
 
 /** Closes clients idle for more than `timeout` seconds, as Redis's clientsCronHandleTimeout:
@@ -9637,6 +9654,7 @@ function getKeysFromCommand(cmd: RedisCommand, argv: string[]): number[] {
     }
     return keys;
   }
+  if (cmd.name === "migrate") return migrateGetKeys(argv);
   if (cmd.name === "sort") {
     // The key, and STORE's (the last one given), skipping the other options' arguments.
     let store = -1;
@@ -9713,6 +9731,16 @@ function redactedArgv(cmd: RedisCommand, argv: string[]): string[] {
     for (let j = 2; j < out.length; j++) {
       if (out[j].toLowerCase() === "auth" && j + 2 < out.length) { out[j + 1] = out[j + 2] = R; j += 2; }
       else if (out[j].toLowerCase() === "setname") j++;
+    }
+    return out;
+  }
+  if (cmd.name === "migrate") {
+    const out = argv.slice();
+    for (let j = 6; j < out.length; j++) {
+      const opt = out[j].toLowerCase();
+      if (opt === "auth" && j + 1 < out.length) out[++j] = R;
+      else if (opt === "auth2" && j + 2 < out.length) { out[++j] = R; out[++j] = R; }
+      else if (opt === "keys") break;
     }
     return out;
   }
@@ -9843,10 +9871,12 @@ function latencyHistogramCommand(c: Client): void {
     // to the top of its bucket, in µs, when that count grew since the last level.
     const pairs: number[] = [];
     let seen = 0, idx = 0;
-    for (let level = 1024; seen < cmd.latencyCount && idx < LATENCY_BUCKETS; level *= 2) {
-      const top = Math.min(latencyBucketIndex(level), LATENCY_BUCKETS - 1), before = seen;
+    // Redis's histogram tracks up to 1 s: its last bucket ends at 2^30 - 1 ns, where the walk stops.
+    for (let level = 1024; seen < cmd.latencyCount; level *= 2) {
+      const top = Math.min(latencyBucketIndex(level), LATENCY_TOP_BUCKET), before = seen;
       for (; idx <= top; idx++) seen += cmd.latency![idx];
       if (seen > before) pairs.push(Math.floor(latencyBucketValue(top) / 1000), seen);
+      if (top === LATENCY_TOP_BUCKET) break;
     }
     addReplyMapLen(c, pairs.length / 2);
     for (const n of pairs) addReplyLongLong(c, n);
@@ -10490,7 +10520,7 @@ const INFO_SECTIONS: Record<string, () => string[]> = {
     `expired_time_cap_reached_count:${stats.expiredTimeCapReached}`, `expire_cycle_cpu_milliseconds:${Math.round(stats.expireCycleMs)}`,
     `evicted_keys:${stats.evictedKeys}`, "evicted_clients:0", "total_eviction_exceeded_time:0", "current_eviction_exceeded_time:0",
     `keyspace_hits:${stats.keyspaceHits}`, `keyspace_misses:${stats.keyspaceMisses}`, `pubsub_channels:${pubsubChannels.size}`,
-    `pubsub_patterns:${pubsubPatterns.size}`, `pubsubshard_channels:${pubsubShardChannels.size}`, "latest_fork_usec:0", "total_forks:0", "migrate_cached_sockets:0",
+    `pubsub_patterns:${pubsubPatterns.size}`, `pubsubshard_channels:${pubsubShardChannels.size}`, "latest_fork_usec:0", "total_forks:0", `migrate_cached_sockets:${migrateConns.size}`,
     "slave_expires_tracked_keys:0", "active_defrag_hits:0", "active_defrag_misses:0", "active_defrag_key_hits:0",
     "active_defrag_key_misses:0", "total_active_defrag_time:0", "current_active_defrag_time:0", `tracking_total_keys:${tracking.table.size}`,
     `tracking_total_items:${tracking.items}`, `tracking_total_prefixes:${tracking.prefixes.size}`, "unexpected_error_replies:0",
@@ -10524,7 +10554,7 @@ const INFO_SECTIONS: Record<string, () => string[]> = {
     const lines: string[] = [];
     const add = (cmd: RedisCommand) => {
       if (!cmd.latencyCount) return;
-      const ps = percentiles.map((p) => `p${formatDouble(p)}=${(latencyPercentile(cmd, p) / 1000).toFixed(3)}`);
+      const ps = percentiles.map((p) => `p${formatPercentile(p)}=${(latencyPercentile(cmd, p) / 1000).toFixed(3)}`);
       lines.push(`latency_percentiles_usec_${cmd.name}:${ps.join(",")}`);
     };
     for (const cmd of commandTable.values()) { add(cmd); for (const s of cmd.subcommands?.values() ?? []) add(s); }
@@ -11419,7 +11449,8 @@ const KEY_PERMS_EXCEPTIONS: Record<string, string> = {
   "rw w": "blmove brpoplpush lmove rename renamenx rpoplpush smove",
   "r w": "copy georadius georadiusbymember sort",
   "rw r": "pfmerge",
-  "r": "pfdebug xreadgroup",
+  "rw": "eval evalsha fcall",
+  "r": "eval_ro evalsha_ro fcall_ro pfdebug xreadgroup",
   "-": "exists hexists hlen hstrlen llen memory|usage object|encoding object|freq object|idletime object|refcount scard " +
     "sismember strlen touch type watch xlen zcard",
 };
@@ -11900,7 +11931,8 @@ const ACL_COMMANDS: CommandRows[] = [
 // Redis's own RDB format (version 10, what Redis 7.0 writes), so dump files move between Redbun and
 // Redis in both directions and pass redis-check-rdb. We write the plain encodings every Redis
 // version loads and read every encoding Redis 7.x writes (integer and LZF strings, ziplists,
-// listpacks, intsets, zipmaps, quicklists); CRC64 and LZF are in Part III. Also DUMP and RESTORE.
+// listpacks, intsets, zipmaps, quicklists); CRC64 and LZF are in Part III. Also DUMP and RESTORE,
+// and MIGRATE, which moves keys to another server as RESTOREs.
 // ============================================================================================
 
 // BGSAVE runs on the event loop in slices of a millisecond. It walks each database's slots from
@@ -12849,6 +12881,260 @@ function restoreCommand(c: Client): void {
   addReplyOK(c);
 }
 
+// --- MIGRATE: keys sent to another server (a redis-server or a Redbun) as RESTORE commands, and
+// deleted here once it has them. Redis does it in one blocking call; here the connection and the
+// replies are awaited on the event loop while every other client's commands are held (as under
+// CLIENT PAUSE ALL, expiry and eviction stopped too), so nothing sees or changes the keys between
+// their serialization and their deletion, as in Redis. Connections are kept per host:port for 10
+// seconds (at most 64), remembering the target's selected database.
+
+const MIGRATE_SOCKET_CACHE_ITEMS = 64, MIGRATE_SOCKET_CACHE_TTL_MS = 10_000;
+
+/** A connection to a MIGRATE target, with the lines it has sent and not yet been read. */
+interface MigrateConn {
+  sock: Socket<MigrateConn> | null;
+  lastDb: number; // what it has SELECTed, -1 if unknown
+  lastUse: number;
+  input: string; // received bytes (latin1) not yet read as lines
+  closed: boolean;
+  wake: (() => void) | null; // the reader waiting for a line or the close
+}
+
+const migrateConns = new Map<string, MigrateConn>();
+
+/** The cached connection to host:port, or a new one (already closed if it was refused); null if
+ *  it could not be made within timeoutMs. */
+async function migrateGetConn(host: string, port: string, timeoutMs: number): Promise<MigrateConn | null> {
+  const name = `${host}:${port}`;
+  const cached = migrateConns.get(name);
+  if (cached && !cached.closed) { cached.lastUse = wallClock(); return cached; }
+  if (cached) migrateConns.delete(name);
+  if (migrateConns.size >= MIGRATE_SOCKET_CACHE_ITEMS) {
+    // Full: one goes, at random.
+    const names = [...migrateConns.keys()], victim = names[Math.floor(Math.random() * names.length)];
+    migrateCloseConn(victim);
+  }
+  const conn: MigrateConn = { sock: null, lastDb: -1, lastUse: wallClock(), input: "", closed: false, wake: null };
+  const wake = () => { const w = conn.wake; conn.wake = null; w?.(); };
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    const sock = await Promise.race([
+      Bun.connect<MigrateConn>({
+        hostname: host, port: parseInt(port, 10) || 0, data: conn, // atoi, as Redis reads the port
+        socket: {
+          data(_s, chunk) { conn.input += chunk.latin1Slice(); wake(); },
+          drain() { wake(); },
+          close() { conn.closed = true; wake(); },
+          error() { conn.closed = true; wake(); },
+        },
+      }),
+      new Promise<null>((resolve) => { timer = setTimeout(() => resolve(null), timeoutMs); }),
+    ]);
+    if (!sock) return null; // a connection that completes later is closed by its own timeout
+    sock.setNoDelay(true);
+    conn.sock = sock;
+  } catch {
+    // Refused: Redis's non-blocking connect "succeeds" and the first write fails, so the caller
+    // reports a write error; only a timeout is an error connecting.
+    conn.closed = true;
+    return conn;
+  } finally {
+    clearTimeout(timer);
+  }
+  migrateConns.set(name, conn);
+  return conn;
+}
+
+function migrateCloseConn(name: string): void {
+  const conn = migrateConns.get(name);
+  if (!conn) return;
+  migrateConns.delete(name);
+  conn.closed = true;
+  conn.sock?.end();
+}
+
+/** serverCron's part: connections unused for 10 seconds are closed. */
+function migrateCloseTimedoutConns(): void {
+  const t = wallClock();
+  for (const [name, conn] of migrateConns) if (t - conn.lastUse > MIGRATE_SOCKET_CACHE_TTL_MS) migrateCloseConn(name);
+}
+
+/** Waits until `ready` holds, the connection closes, or timeoutMs passes (then false). */
+async function migrateWait(conn: MigrateConn, ready: () => boolean, timeoutMs: number): Promise<boolean> {
+  const deadline = performance.now() + timeoutMs;
+  while (!ready()) {
+    if (conn.closed) return false;
+    const left = deadline - performance.now();
+    if (left <= 0) return false;
+    const timer = setTimeout(() => conn.wake?.(), left);
+    await new Promise<void>((resolve) => { conn.wake = resolve; });
+    clearTimeout(timer);
+  }
+  return true;
+}
+
+/** Writes all of `data`; false if the connection closed or timeoutMs passed first. */
+async function migrateWrite(conn: MigrateConn, data: Buffer, timeoutMs: number): Promise<boolean> {
+  let pos = 0;
+  return migrateWait(conn, () => {
+    if (pos < data.length && !conn.closed) pos += Math.max(0, conn.sock!.write(data.subarray(pos)));
+    return pos >= data.length;
+  }, timeoutMs);
+}
+
+/** The next line the target sent (without its CRLF), or null (closed, or timeoutMs passed). */
+async function migrateReadLine(conn: MigrateConn, timeoutMs: number): Promise<string | null> {
+  if (!(await migrateWait(conn, () => conn.input.includes("\n"), timeoutMs))) return null;
+  const nl = conn.input.indexOf("\n");
+  const line = conn.input.slice(0, nl).replace(/\r$/, "");
+  conn.input = conn.input.slice(nl + 1);
+  return line;
+}
+
+/** The client whose MIGRATE is in progress: everyone else's commands wait for its end. */
+let migrating: Client | null = null;
+
+/* MIGRATE host port key|"" destination-db timeout [COPY] [REPLACE] [AUTH password |
+ *   AUTH2 username password] [KEYS key [key ...]] */
+function migrateCommand(c: Client): void {
+  const argv = c.argv;
+  let copy = false, replace = false, username: string | null = null, password: string | null = null;
+  let firstKey = 3, numKeys = 1;
+  for (let j = 6; j < argv.length; j++) {
+    const opt = argv[j].toLowerCase(), more = argv.length - 1 - j;
+    if (opt === "copy") copy = true;
+    else if (opt === "replace") replace = true;
+    else if (opt === "auth") {
+      if (!more) return addReplyError(c, E.syntax);
+      password = argv[++j];
+    } else if (opt === "auth2") {
+      if (more < 2) return addReplyError(c, E.syntax);
+      username = argv[++j];
+      password = argv[++j];
+    } else if (opt === "keys") {
+      if (argv[3].length !== 0) return addReplyError(c, "ERR When using MIGRATE KEYS option, the key argument must be set to the empty string");
+      firstKey = j + 1;
+      numKeys = argv.length - j - 1;
+      break; // all the rest are keys
+    } else return addReplyError(c, E.syntax);
+  }
+  let timeout = parseIntOrReply(c, argv[5]);
+  if (timeout === undefined) return;
+  const dbid = parseIntOrReply(c, argv[4]);
+  if (dbid === undefined) return;
+  if (timeout <= 0) timeout = 1000;
+  // Keys that are gone are skipped; none at all is not an error (it may just have expired).
+  const db = cdb(c), keys: string[] = [];
+  for (let j = 0; j < numKeys; j++) if (lookupKeyRead(db, argv[firstKey + j]) !== undefined) keys.push(argv[firstKey + j]);
+  if (keys.length === 0) return addReplyStatus(c, "NOKEY");
+  // The commands for the target, serialized now: AUTH, SELECT (when its database differs), then a
+  // RESTORE per key with what is left of its TTL (keys that expired since the lookup are left out).
+  const restores: string[][] = [], sent: string[] = [];
+  for (const key of keys) {
+    const when = getExpire(db, key);
+    let ttl = 0;
+    if (when !== -1) {
+      ttl = when - now();
+      if (ttl < 0) continue;
+      if (ttl < 1) ttl = 1;
+    }
+    restores.push(["RESTORE", key, String(ttl), createDumpPayload(db.get(key)!).latin1Slice(), ...(replace ? ["REPLACE"] : [])]);
+    sent.push(key);
+  }
+  migrating = c;
+  c.paused = argv; // its own next commands wait too
+  void migrateRun(c, db, argv, { host: argv[1], port: argv[2], timeout, dbid, copy, username, password, restores, sent });
+}
+
+/** The network part of a MIGRATE, then its reply; every held client goes on afterwards. */
+async function migrateRun(c: Client, db: Db, argv: string[], m: {
+  host: string; port: string; timeout: number; dbid: number; copy: boolean; username: string | null; password: string | null; restores: string[][]; sent: string[];
+}): Promise<void> {
+  const name = `${m.host}:${m.port}`;
+  let reply: (() => void) | null = null;
+  const error = (msg: string) => { reply = () => addReplyError(c, msg); };
+  for (let attempt = 0; attempt < 2 && reply === null; attempt++) {
+    const conn = await migrateGetConn(m.host, m.port, m.timeout);
+    if (!conn) { error("IOERR error or timeout connecting to the client"); break; }
+    const select = conn.lastDb !== m.dbid;
+    let out = "";
+    if (m.password !== null) out += respCommand(m.username !== null ? ["AUTH", m.username, m.password] : ["AUTH", m.password]);
+    if (select) out += respCommand(["SELECT", String(m.dbid)]);
+    for (const r of m.restores) out += respCommand(r);
+    let writeError = false, timedOut = false;
+    const started = performance.now();
+    const lines: (string | null)[] = [];
+    if (!(await migrateWrite(conn, Buffer.from(out, "latin1"), m.timeout))) writeError = true;
+    else {
+      for (let n = (m.password !== null ? 1 : 0) + (select ? 1 : 0) + m.restores.length; n > 0; n--) {
+        const line = await migrateReadLine(conn, m.timeout);
+        lines.push(line);
+        if (line === null) break;
+      }
+    }
+    timedOut = !conn.closed && performance.now() - started >= m.timeout;
+    const authLine = m.password !== null ? lines.shift() : undefined, selectLine = select ? lines.shift() : undefined;
+    // Each RESTORE acknowledged deletes its key here (without COPY); the first error is the reply.
+    let targetError: string | null = null, socketError = writeError || authLine === null || selectLine === null, acked = 0;
+    const deleted: string[] = [];
+    if (!socketError) {
+      for (let j = 0; j < m.restores.length; j++) {
+        const line = lines[j];
+        if (line === null || line === undefined) { socketError = true; break; }
+        acked++;
+        const failed = authLine?.startsWith("-") ? authLine : selectLine?.startsWith("-") ? selectLine : line.startsWith("-") ? line : null;
+        if (failed !== null) {
+          if (targetError === null) { conn.lastDb = -1; targetError = failed.slice(1); }
+        } else if (!m.copy) deleted.push(m.sent[j]);
+      }
+    }
+    if (deleted.length && !c.closed) {
+      serveAs(c, argv, () => {
+        for (const key of deleted) {
+          if (dbDelete(db, key)) { keyModified(db, key, NOTIFY_GENERIC, "del", c); server.dirty++; }
+        }
+        alsoPropagate(db.id, ["DEL", ...deleted]); // what replicas and the AOF need of a MIGRATE
+        propagatePendingCommands();
+        c.woff = repl.offset;
+        return true;
+      });
+    }
+    if (targetError !== null) { error(`ERR Target instance replied with error: ${targetError}`); break; }
+    if (socketError) {
+      migrateCloseConn(name);
+      // A cached connection the target had closed: one more try, if nothing was done yet.
+      if (attempt === 0 && acked === 0 && !timedOut) continue;
+      error(`IOERR error or timeout ${writeError ? "writing" : "reading"} to target instance`);
+      break;
+    }
+    conn.lastDb = m.dbid;
+    reply = () => addReplyOK(c);
+  }
+  migrating = null;
+  c.paused = null;
+  if (!c.closed) {
+    replyLater(c, argv, reply ?? (() => addReplyError(c, "IOERR error or timeout reading to target instance")));
+    resumeClient(c);
+  }
+  unpauseClients();
+  handleClientsWithPendingWrites();
+}
+
+/** MIGRATE's keys (Redis's migrateGetKeys): the key argument, or with KEYS (and an empty key
+ *  argument) everything after it, skipping the options' arguments on the way. */
+function migrateGetKeys(argv: string[]): number[] {
+  const skip: Record<string, number> = { copy: 0, replace: 0, auth: 1, auth2: 2 };
+  for (let i = 6; i < argv.length; i++) {
+    const a = argv[i].toLowerCase();
+    if (a === "keys") {
+      if (argv[3].length > 0) return []; // a syntax error MIGRATE itself reports
+      return Array.from({ length: argv.length - i - 1 }, (_, k) => i + 1 + k);
+    }
+    i += skip[a] ?? 0;
+  }
+  return [3];
+}
+
 /** This chapter's rows of the command table (see Dispatch). */
 const RDB_COMMANDS: CommandRows[] = [
   { group: "server", specs: [
@@ -12858,6 +13144,7 @@ const RDB_COMMANDS: CommandRows[] = [
   { group: "generic", specs: [
     ["dump", 2, "readonly", 1, 1, 1, "keyspace", dumpCommand],
     ["restore", -4, "write denyoom", 1, 1, 1, "keyspace dangerous", restoreCommand],
+    ["migrate", -6, "write movablekeys", 3, 3, 1, "keyspace dangerous", migrateCommand],
   ] },
 ];
 

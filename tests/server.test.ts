@@ -594,11 +594,18 @@ describe("INFO", () => {
     expect(await c.raw("INFO", "keyspace")).toBe("=16\r\ntxt:# Keyspace\r\n\r\n");
   });
 
-  // Differs from redis-server 7.0.15, which prints each percentile with "%f" and trims the zeros
-  // (trimDoubleString); Redbun prints "%.17g". On a fresh server `CONFIG GET
-  // latency-tracking-info-percentiles` answers "50 99 99.9" there, "50 99 99.900000000000006" in
-  // Redbun, and every INFO latencystats line reads `...,p99.9=...` there, `...,p99.900000000000006=...` here.
-  test.todo("DIFFERS FROM REDIS: the default percentile 99.9 is printed as 99.9 by CONFIG GET and INFO latencystats");
+  test("percentiles print as Redis's %f with its trailing zeros trimmed: 99.9, in CONFIG GET and INFO latencystats", async () => {
+    const c = await connect();
+    const [, before] = (await c.cmd("CONFIG", "GET", "latency-tracking-info-percentiles")) as string[];
+    try {
+      expect(await c.raw("CONFIG", "SET", "latency-tracking-info-percentiles", "50 99 99.9 100 0.0000001")).toBe(OK);
+      expect(await c.raw("CONFIG", "GET", "latency-tracking-info-percentiles")).toBe(bulks("latency-tracking-info-percentiles", "50 99 99.9 100 0"));
+      await c.raw("ECHO", "x");
+      expect(String(await c.cmd("INFO", "latencystats"))).toMatch(/latency_percentiles_usec_echo:p50=[\d.]+,p99=[\d.]+,p99\.9=[\d.]+,p100=[\d.]+,p0=[\d.]+\r\n/);
+    } finally {
+      await c.raw("CONFIG", "SET", "latency-tracking-info-percentiles", before);
+    }
+  });
 });
 
 describe("CONFIG GET", () => {
@@ -1659,11 +1666,14 @@ describe("LATENCY HISTOGRAM", () => {
     } finally { r.close(); }
   });
 
-  // Differs from redis-server 7.0.15: Redis's histogram tracks up to 1 s, so its last bucket ends
-  // at 2^30 ns and the walk's level 2^30 reports that bucket's top, 1073741 µs; Redbun reports the
-  // top of the bucket holding 2^30 (1082130). `CONFIG RESETSTAT`, `DEBUG SLEEP 0.6`, `LATENCY
-  // HISTOGRAM debug`: redis-server ends `*2\r\n:1073741\r\n:1\r\n`, Redbun `*2\r\n:1082130\r\n:1\r\n`.
-  test.todo("DIFFERS FROM REDIS: a call longer than 2^29 ns (537 ms) is reported at 1073741 µs, the top of the histogram's last bucket");
+  // Redis's histogram tracks up to 1 s: its last bucket ends at 2^30 - 1 ns, whose top the walk's
+  // last level reports for anything longer than 2^29 ns.
+  test("a call longer than 2^29 ns (537 ms) is reported at 1073741 µs, the top of the histogram's last bucket", async () => {
+    const c = await connect();
+    await c.raw("CONFIG", "RESETSTAT");
+    await c.raw("DEBUG", "SLEEP", "0.6");
+    expect(await c.raw("LATENCY", "HISTOGRAM", "debug")).toBe("*2\r\n$5\r\ndebug\r\n*4\r\n$5\r\ncalls\r\n:1\r\n$14\r\nhistogram_usec\r\n*2\r\n:1073741\r\n:1\r\n");
+  });
 
   test("the values are the tops of the buckets holding 1024 ns, 2048 ns, ...", async () => {
     const c = await connect();
@@ -2379,13 +2389,21 @@ describe("DEBUG PAUSE-CRON", () => {
     }
   });
 
-  // Differs from redis-server 7.0.15: there a CLIENT PAUSE ends on time even with the cron paused,
-  // because beforeSleep's fast expire cycle (activeExpireCycle's first step,
-  // checkClientPauseTimeoutAndReturnIfPaused) ends it; Redbun ends a pause only in serverCron.
-  // `DEBUG PAUSE-CRON 1`, `CLIENT PAUSE 300 WRITE`, then `SET x 1` on another connection:
-  // redis-server answers +OK after about 300 ms; Redbun answers only after `DEBUG PAUSE-CRON 0`.
-  // (With DEBUG SET-ACTIVE-EXPIRE 0 redis-server holds the write too, as Redbun does.)
-  test.todo("DIFFERS FROM REDIS: a CLIENT PAUSE ends at its timeout while the cron is paused (active expiry on)");
+  // As in Redis, whose fast expire cycle before sleeping ends a CLIENT PAUSE on time.
+  test("a CLIENT PAUSE still ends at its timeout while the cron is paused", async () => {
+    const c = await connect(), b = await connect();
+    try {
+      expect(await c.raw("DEBUG", "PAUSE-CRON", "1")).toBe(OK);
+      expect(await c.raw("CLIENT", "PAUSE", "300", "WRITE")).toBe(OK);
+      const start = performance.now();
+      expect(await b.raw("SET", "paused-write", "1")).toBe(OK);
+      expect(performance.now() - start).toBeGreaterThanOrEqual(250);
+    } finally {
+      await c.raw("DEBUG", "PAUSE-CRON", "0");
+      await c.raw("CLIENT", "UNPAUSE");
+      b.close();
+    }
+  });
 });
 
 describe("MODULE", () => {
