@@ -256,6 +256,8 @@ const server = {
   pauseType: "all" as "all" | "write",
   activeExpireEnabled: true,
   cronPaused: false, // DEBUG PAUSE-CRON 1: serverCron does nothing
+  killRdbSave: null as (() => void) | null, // stops the BGSAVE in progress (see rdbSave)
+  failoverPause: false, // FAILOVER holds writes until it ends (see Replication)
   slowlog: [] as SlowlogEntry[],
   slowlogNextId: 0,
   latency: new Map<string, { samples: { time: number; ms: number }[]; max: number }>(),
@@ -2094,12 +2096,14 @@ function latencyPercentile(cmd: RedisCommand, p: number): number {
  *  under WRITE. */
 function isPausedFor(flags: number): boolean {
   if (!clientsArePaused()) return false;
-  return migrating !== null || server.pauseType === "all" || (flags & (CMD_WRITE | CMD_MAY_REPLICATE)) !== 0;
+  if (migrating !== null) return true;
+  if (server.pauseType === "all" && server.pauseEnd > now()) return true;
+  return (flags & (CMD_WRITE | CMD_MAY_REPLICATE)) !== 0;
 }
 
 /** True while CLIENT PAUSE (ALL or WRITE) is in force. The dataset then stays as it is: expired
  *  keys only look gone, nothing is evicted (Redis's checkClientPauseTimeoutAndReturnIfPaused). */
-function clientsArePaused(): boolean { return migrating !== null || (server.pauseEnd !== 0 && server.pauseEnd > now()); }
+function clientsArePaused(): boolean { return migrating !== null || server.failoverPause || (server.pauseEnd !== 0 && server.pauseEnd > now()); }
 
 /** The flags CLIENT PAUSE judges a command by: its own, and for EXEC those of what it queued. */
 function pauseFlags(c: Client, cmd: RedisCommand, argv: string[]): number {
@@ -3468,6 +3472,7 @@ function serverCron(): void {
     }
     replicationCron();
     closeIdleClients();
+    updateFailoverStatus();
     if (tracking.clients) trackingLimitUsedSlots();
     if (migrateConns.size) migrateCloseTimedoutConns();
     const t = wallClock(), s = server.opsSample;
@@ -9002,13 +9007,22 @@ function parseFlushFlagsOrReply(c: Client): boolean {
 function flushdbCommand(c: Client): void {
   if (!parseFlushFlagsOrReply(c)) return;
   server.dirty += emptyData(c.db);
+  // Propagated even when the database was already empty, as Redis forces it.
+  alsoPropagate(c.db, c.argv);
+  c.preventProp = true;
   addReplyOK(c);
 }
 
-/* FLUSHALL [ASYNC | SYNC] */
+/* FLUSHALL [ASYNC | SYNC]: a BGSAVE in progress is stopped (it would save what is gone), and with
+ * save points the empty dataset is saved at once, as Redis does. */
 function flushallCommand(c: Client): void {
   if (!parseFlushFlagsOrReply(c)) return;
-  server.dirty += emptyData(-1) + 1;
+  server.dirty += emptyData(-1);
+  killRdbChild();
+  if (hot.hasSavePoints) rdbSave(false);
+  server.dirty++;
+  alsoPropagate(c.db, c.argv);
+  c.preventProp = true;
   addReplyOK(c);
 }
 
@@ -12350,6 +12364,7 @@ function rdbSave(background: boolean, onDone?: (ok: boolean) => void): void {
   const start = wallClock();
   const failed = () => {
     server.rdbChildRunning = false;
+    server.killRdbSave = null;
     if (background) {
       log("warning", "Background saving error");
       server.lastBgsaveOk = false;
@@ -12375,6 +12390,7 @@ function rdbSave(background: boolean, onDone?: (ok: boolean) => void): void {
   };
   const succeed = () => {
     server.rdbChildRunning = false;
+    server.killRdbSave = null;
     server.dirty -= dirtyAtStart;
     server.lastSave = Math.floor(start / 1000);
     server.lastBgsaveOk = true;
@@ -12383,10 +12399,11 @@ function rdbSave(background: boolean, onDone?: (ok: boolean) => void): void {
     log("notice", background ? "Background saving terminated with success" : "DB saved on disk");
     onDone?.(true);
   };
-  startSnapshot((chunk) => file.write(chunk), background, false, (err) => {
+  let killed = false;
+  const job = startSnapshot((chunk) => file.write(chunk), background, false, (err) => {
     if (err) return fail(err);
     // In the background, the fsync runs off the event loop (in Redis, the child does it).
-    if (background) return file.commitAsync((e) => (e ? fail(e) : succeed()));
+    if (background) return file.commitAsync((e) => killed ? undefined : e ? fail(e) : succeed());
     try {
       file.commit();
     } catch (e) {
@@ -12394,6 +12411,22 @@ function rdbSave(background: boolean, onDone?: (ok: boolean) => void): void {
     }
     succeed();
   });
+  if (!background) return;
+  // Stopped on purpose (FLUSHALL): no file, no error, the changes still count as unsaved.
+  server.killRdbSave = () => {
+    killed = true;
+    killSaveJob(job);
+    file.abort();
+    server.rdbChildRunning = false;
+    server.killRdbSave = null;
+    log("warning", "Background saving terminated by signal 10");
+    onDone?.(false);
+  };
+}
+
+/** Stops a BGSAVE in progress, as Redis's killRDBChild (a signal it does not count as a failure). */
+function killRdbChild(): void {
+  server.killRdbSave?.();
 }
 
 /* SAVE */
@@ -12684,13 +12717,12 @@ function rdbReadObject(r: RdbReader, type: number): RValue {
   throw new RdbError(`Unknown RDB object type ${type}`, at - 1);
 }
 
-interface RdbLoadResult { keys: number; expired: number; aux: Map<string, string> }
+interface RdbLoadResult { keys: number; expired: number; aux: Map<string, string>; end: number /* where the image ends */ }
 
-/** Loads a whole RDB image into empty databases, checking its version and CRC64. Throws RdbError
- *  (with the offset) on anything corrupt, leaving the databases untouched. */
-/** Loads an RDB image, replacing the databases once it has all been read; or, with `into`, into
- *  the current databases, where a key already present is an error unless `replace` (DEBUG
- *  RELOAD NOFLUSH [MERGE]). */
+/** Loads an RDB image, checking its version and CRC64, replacing the databases once it has all
+ *  been read; or, with `into`, into the current databases, where a key already present is an
+ *  error unless `replace` (DEBUG RELOAD NOFLUSH [MERGE]). Throws RdbError (with the offset) on
+ *  anything corrupt, leaving the databases untouched. */
 function rdbLoad(buf: Buffer, opts: { replicaLoad?: boolean; into?: boolean; replace?: boolean } = {}): RdbLoadResult {
   const r = new RdbReader(buf);
   r.need(9);
@@ -12749,7 +12781,11 @@ function rdbLoad(buf: Buffer, opts: { replicaLoad?: boolean; into?: boolean; rep
     if (expected[0] !== 0 || expected[1] !== 0) {
       const crc: [number, number] = [0, 0];
       crc64Update(crc, buf, 0, r.pos);
-      if (crc[0] !== expected[0] || crc[1] !== expected[1]) throw new RdbError("Wrong RDB checksum", r.pos);
+      if (crc[0] !== expected[0] || crc[1] !== expected[1]) {
+        const hex = (h: number[]) => ((BigInt(h[1]) << 32n) | BigInt(h[0])).toString(16);
+        log("warning", `Wrong RDB checksum expected: (${hex(crc)}) but got (${hex(expected)}). Aborting now.`);
+        throw new RdbError("RDB CRC error", r.pos);
+      }
     }
   }
   for (let i = 0; i < dbs.length && !opts.into; i++) {
@@ -12757,7 +12793,7 @@ function rdbLoad(buf: Buffer, opts: { replicaLoad?: boolean; into?: boolean; rep
     dbs[i].watched = server.dbs[i].watched;
     server.dbs[i] = dbs[i];
   }
-  return { keys, expired, aux };
+  return { keys, expired, aux, end: version >= 5 ? r.pos + 8 : r.pos };
 }
 
 /** Loads dbfilename at startup, if it exists. Exits with a clear message if it is corrupt. */
@@ -13328,24 +13364,79 @@ function aofReadManifest(): { base: AofFileInfo | null; incrs: AofFileInfo[] } |
     if (code === "ENOENT" || code === "ENOTDIR") return null;
     throw new Error(`Fatal error: can't open the AOF manifest file ${path} for reading: ${strerror(err)}`);
   }
-  let base: AofFileInfo | null = null;
+  // Read as Redis's aofLoadManifestFromFile reads it (fgets of at most 1024 bytes), with its
+  // checks and its fatal error's lines.
+  let base: AofFileInfo | null = null, linenum = 0, maxSeq = 0, pos = 0;
   const incrs: AofFileInfo[] = [];
-  for (const line of text.split("\n")) {
-    if (line.trim() === "" || line.startsWith("#")) continue;
-    const argv = splitArgs(line);
-    if (!argv || argv.length % 2 !== 0) throw new Error(`Invalid AOF manifest file format: '${line}'`);
-    const f: Partial<AofFileInfo> = {};
-    for (let i = 0; i < argv.length; i += 2) {
-      if (argv[i] === "file") f.name = argv[i + 1];
-      else if (argv[i] === "seq") f.seq = Number(argv[i + 1]);
-      else if (argv[i] === "type") f.type = argv[i + 1] as AofFileInfo["type"];
+  const fatal = (line: string | null, err: string): never => {
+    log("warning", "\n*** FATAL AOF MANIFEST FILE ERROR ***\n");
+    if (line !== null) {
+      log("warning", `Reading the manifest file, at line ${linenum}\n`);
+      log("warning", `>>> '${line}'\n`);
     }
-    if (!f.name || f.seq === undefined || !f.type) throw new Error(`Invalid AOF manifest file format: '${line}'`);
-    if (f.type === "b") base = f as AofFileInfo;
-    else if (f.type === "i") incrs.push(f as AofFileInfo);
+    throw new Error(`${err}\n`);
+  };
+  for (;;) {
+    if (pos >= text.length) {
+      if (linenum === 0) fatal(null, "Found an empty AOF manifest");
+      break;
+    }
+    const nl = text.indexOf("\n", pos);
+    const end = nl >= 0 && nl - pos < 1024 ? nl + 1 : Math.min(pos + 1024, text.length);
+    const buf = text.slice(pos, end);
+    pos = end;
+    linenum++;
+    if (buf[0] === "#") continue;
+    if (!buf.includes("\n")) fatal(null, "The AOF manifest file contains too long line");
+    const line = buf.replace(/^[ \t\r\n]+|[ \t\r\n]+$/g, "");
+    if (line === "") fatal(line, "Invalid AOF manifest file format");
+    const argv = splitArgs(line);
+    if (!argv || argv.length < 6 || argv.length % 2 !== 0) fatal(line, "Invalid AOF manifest file format");
+    let name = "", seq = 0, type = "";
+    for (let i = 0; i < argv!.length; i += 2) {
+      const k = argv![i].toLowerCase();
+      if (k === "file") {
+        name = argv![i + 1];
+        if (!isBaseName(name)) fatal(line, "File can't be a path, just a filename");
+      } else if (k === "seq") seq = parseInt(argv![i + 1], 10) || 0; // atoll
+      else if (k === "type") type = argv![i + 1].charAt(0);
+    }
+    if (!name || !seq || !type) fatal(line, "Invalid AOF manifest file format");
+    if (type === "b") {
+      if (base) fatal(line, "Found duplicate base file information");
+      base = { name, seq, type };
+    } else if (type === "i") {
+      if (seq <= maxSeq) fatal(line, "Found a non-monotonic sequence number");
+      incrs.push({ name, seq, type });
+      maxSeq = seq;
+    } else if (type !== "h") fatal(line, "Unknown AOF file type"); // history files are not loaded
   }
-  incrs.sort((a, b) => a.seq - b.seq);
   return { base, incrs };
+}
+
+/** Whether a path exists (a file or a directory). */
+function fileExists(path: string): boolean {
+  try { statSync(path); return true; } catch { return false; }
+}
+
+/** Redis 7 reads the single appendonly.aof of older versions (in `dir`) by moving it into the AOF
+ *  directory as its base, with a manifest naming it (Redis's aofUpgradePrepare). */
+function aofUpgradeOldFile(): { base: AofFileInfo; incrs: AofFileInfo[] } {
+  const name = String(conf.appendfilename);
+  try {
+    mkdirSync(aofDir(), { recursive: true });
+  } catch (err) {
+    throw new Error(`Can't open or create append-only dir ${conf.appenddirname}: ${strerror(err)}`);
+  }
+  const base: AofFileInfo = { name, seq: 1, type: "b" };
+  aofWriteManifest(base, []);
+  try {
+    renameSync(name, `${aofDir()}/${name}`);
+  } catch (err) {
+    throw new Error(`Error trying to move the old AOF file ${name} into dir ${conf.appenddirname}: ${strerror(err)}`);
+  }
+  log("notice", `Successfully migrated an old-style AOF file (${name}) into the AOF directory (${conf.appenddirname}).`);
+  return { base, incrs: [] };
 }
 
 /** Opens a new incremental file and makes it the one written to. The manifest names it first
@@ -13383,15 +13474,16 @@ function aofOpenNewIncr(): boolean {
   return true;
 }
 
-/** Executes the commands of an AOF file (or of a base written as commands). Returns the offset
- *  just past the last complete command, so a truncated tail can be cut off. */
-function aofReplay(buf: Buffer, name: string, last: boolean): void {
+/** Executes the commands of an AOF file (or of a base written as commands), from `start` (past an
+ *  RDB preamble). A truncated last file is cut after its last complete command when
+ *  aof-load-truncated allows it; anything else incomplete is fatal. */
+function aofReplay(buf: Buffer, name: string, last: boolean, start = 0): void {
   refreshClockBase();
   const fake = new Client(null, "", "");
   fake.authenticated = true;
   fake.user = null;
   fake.isAof = true;
-  let pos = 0, lastGood = 0, multiStart = -1;
+  let pos = start, lastGood = start, multiStart = -1;
   const fail = (why: string) => { throw new Error(`Bad file format reading the append only file ${name}: ${why} (at byte offset ${pos})`); };
   while (pos < buf.length) {
     if (buf[pos] !== 42 /* * */) fail(`expected '*', got byte ${buf[pos]}`);
@@ -13427,8 +13519,16 @@ function aofReplay(buf: Buffer, name: string, last: boolean): void {
 
 /** Loads the AOF directory at startup. Returns false if there is none. Throws on corruption. */
 function loadAppendOnlyFiles(): boolean {
-  const manifest = aofReadManifest();
-  if (!manifest) return false;
+  let manifest = aofReadManifest();
+  // An old-style appendonly.aof in `dir`, and no AOF directory naming other files: upgrade it.
+  const old = String(conf.appendfilename);
+  if (fileExists(old)) {
+    if (!fileExists(aofDir()) || !manifest || (!manifest.base && !manifest.incrs.length) ||
+      (manifest.base && !manifest.incrs.length && manifest.base.name === old && !fileExists(`${aofDir()}/${old}`))) {
+      manifest = aofUpgradeOldFile();
+    }
+  }
+  if (!manifest || (!manifest.base && !manifest.incrs.length)) return false;
   aof.loading = true;
   try {
     const start = performance.now();
@@ -13442,8 +13542,11 @@ function loadAppendOnlyFiles(): boolean {
         if ((err as NodeJS.ErrnoException).code === "ENOENT") throw new Error(`The append log file ${f.name} doesn't exist: ${strerror(err)}`);
         throw new Error(`Fatal error: can't open the append log file ${f.name} for reading: ${strerror(err)}`);
       }
-      if (f.type === "b" && buf.latin1Slice(0, 5) === "REDIS") rdbLoad(buf);
-      else aofReplay(buf, f.name, i === files.length - 1);
+      // An RDB preamble (a base, or an old-style AOF) may be followed by commands.
+      if (buf.latin1Slice(0, 5) === "REDIS") {
+        const { end } = rdbLoad(buf);
+        if (end < buf.length) aofReplay(buf, f.name, i === files.length - 1, end);
+      } else aofReplay(buf, f.name, i === files.length - 1);
       log("notice", `DB loaded from ${f.type === "b" ? "base" : "incr"} file ${f.name}: ${((performance.now() - start) / 1000).toFixed(3)} seconds`);
     });
     aof.base = manifest.base;
@@ -13466,6 +13569,11 @@ function startAppendOnly(onStartup: boolean): boolean {
     aof.incrSize = fstatSync(aof.fd).size;
     aof.selectedDb = -1;
     return true;
+  }
+  // A base alone (an upgraded old AOF, say): writes go to a new incremental file, as Redis.
+  if (onStartup && aof.base) {
+    if (aofOpenNewIncr()) return true;
+    throw new Error("Can't open the append-only file");
   }
   if (rewriteAppendOnlyFile(false)) return true;
   aof.on = false;
@@ -13756,6 +13864,16 @@ function shiftReplicationId(): void {
 /* SYNC and PSYNC replicationid offset: a replica asks for the stream. */
 function syncCommand(c: Client): void {
   if (c.replState) return; // already a replica: ignore, as Redis does
+  // PSYNC replid offset FAILOVER: our master hands over to us (its FAILOVER); we become the master
+  // and it continues as our replica.
+  if (c.argv.length > 3 && c.argv[0].toLowerCase() === "psync" && c.argv[3].toLowerCase() === "failover") {
+    log("warning", `Failover request received for replid ${c.argv[1]}.`);
+    if (!isReplica()) return addReplyError(c, "ERR PSYNC FAILOVER can't be sent to a master.");
+    if (c.argv[1] !== repl.replid) return addReplyError(c, "ERR PSYNC FAILOVER replid must match my replid.");
+    replicationUnsetMaster();
+    log("notice", `MASTER MODE enabled (failover request from '${clientInfoString(c)}')`);
+  }
+  if (failover.state !== "no-failover") return addReplyError(c, "NOMASTERLINK Can't SYNC while failing over");
   if (isReplica() && repl.state !== "connected") return addReplyError(c, "NOMASTERLINK Can't SYNC while not connected with my master");
   if (c.outLen > 0) return addReplyError(c, "ERR SYNC and PSYNC are invalid with pending output");
   if (c.argv[0].toLowerCase() === "psync") {
@@ -13937,8 +14055,125 @@ function roleCommand(c: Client): void {
   addReplyLongLong(c, repl.state === "connected" ? repl.offset : -1);
 }
 
+// --- FAILOVER: a coordinated switch of roles with one of our replicas. Writes are paused, the
+// server waits until a replica (the one named, or any) has acknowledged the whole stream, then
+// becomes a replica of it and sends it PSYNC ... FAILOVER, which makes it a master that continues
+// our history; the pause ends when that PSYNC is answered. FAILOVER ABORT, a TIMEOUT without
+// FORCE, or a refused PSYNC makes us a master again.
+
+/** The failover in progress (Redis's failover_state and its companions). */
+const failover = {
+  state: "no-failover" as "no-failover" | "waiting-for-sync" | "failover-in-progress",
+  endTime: 0, // TIMEOUT's deadline (ms), 0 for none
+  force: false,
+  host: null as string | null, // the target, once known
+  port: 0,
+};
+
+/** The replica at host:port (the address it announced, or its connection's), as Redis's findReplica. */
+function findReplica(host: string, port: number): Client | undefined {
+  for (const r of repl.replicas) {
+    const ip = r.replIp || r.addr.slice(0, r.addr.lastIndexOf(":")).replace(/^\[|\]$/g, "");
+    if (ip.toLowerCase() === host.toLowerCase() && r.replListeningPort === port) return r;
+  }
+  return undefined;
+}
+
+/* FAILOVER [TO host port [FORCE]] [ABORT] [TIMEOUT milliseconds] */
+function failoverCommand(c: Client): void {
+  const argv = c.argv;
+  if (argv.length === 2 && argv[1].toLowerCase() === "abort") {
+    if (failover.state === "no-failover") return addReplyError(c, "ERR No failover in progress.");
+    abortFailover("Failover manually aborted");
+    return addReplyOK(c);
+  }
+  let timeout = 0, force = false, port = 0, host: string | null = null;
+  for (let j = 1; j < argv.length; j++) {
+    const opt = argv[j].toLowerCase();
+    if (opt === "timeout" && j + 1 < argv.length && timeout === 0) {
+      const t = parseIntOrReply(c, argv[j + 1]);
+      if (t === undefined) return;
+      if (t <= 0) return addReplyError(c, "ERR FAILOVER timeout must be greater than 0");
+      timeout = t;
+      j++;
+    } else if (opt === "to" && j + 2 < argv.length && host === null) {
+      const p = parseIntOrReply(c, argv[j + 2]);
+      if (p === undefined) return;
+      port = p;
+      host = argv[j + 1];
+      j += 2;
+    } else if (opt === "force" && !force) force = true;
+    else return addReplyError(c, E.syntax);
+  }
+  if (failover.state !== "no-failover") return addReplyError(c, "ERR FAILOVER already in progress.");
+  if (isReplica()) return addReplyError(c, "ERR FAILOVER is not valid when server is a replica.");
+  if (repl.replicas.size === 0) return addReplyError(c, "ERR FAILOVER requires connected replicas.");
+  if (force && (!timeout || host === null)) return addReplyError(c, "ERR FAILOVER with force option requires both a timeout and target HOST and IP.");
+  if (host !== null) {
+    const target = findReplica(host, port);
+    if (!target) return addReplyError(c, "ERR FAILOVER target HOST and PORT is not a replica.");
+    if (target.replState !== "online") return addReplyError(c, "ERR FAILOVER target replica is not online.");
+    failover.host = host;
+    failover.port = port;
+    log("notice", `FAILOVER requested to ${host}:${port}.`);
+  } else log("notice", "FAILOVER requested to any replica.");
+  failover.endTime = timeout ? wallClock() + timeout : 0;
+  failover.force = force;
+  failover.state = "waiting-for-sync";
+  server.failoverPause = true; // writes wait until the failover ends, however it ends
+  addReplyOK(c);
+}
+
+/** serverCron's part (Redis's updateFailoverStatus): the timeout, or the switch once the target
+ *  (or, without TO, the first replica found) has acknowledged our whole stream. */
+function updateFailoverStatus(): void {
+  if (failover.state !== "waiting-for-sync") return;
+  if (failover.endTime && failover.endTime <= wallClock()) {
+    if (!failover.force) return abortFailover("Replica never caught up before timeout");
+    log("notice", `FAILOVER to ${failover.host}:${failover.port} time out exceeded, failing over.`);
+    failover.state = "failover-in-progress";
+    return replicationSetMaster(failover.host!, failover.port);
+  }
+  let target: Client | undefined;
+  if (failover.host !== null) target = findReplica(failover.host, failover.port);
+  else {
+    for (const r of repl.replicas) {
+      if (r.replAckOff !== repl.offset) continue;
+      target = r;
+      failover.host = r.replIp || r.addr.slice(0, r.addr.lastIndexOf(":")).replace(/^\[|\]$/g, "");
+      failover.port = r.replListeningPort;
+      break;
+    }
+  }
+  if (target && target.replAckOff === repl.offset) {
+    failover.state = "failover-in-progress";
+    log("notice", `Failover target ${failover.host}:${failover.port} is synced, failing over.`);
+    replicationSetMaster(failover.host!, failover.port);
+  }
+}
+
+/** The end of a failover, however it went: the write pause ends (Redis's clearFailoverState). */
+function clearFailoverState(): void {
+  failover.endTime = 0;
+  failover.force = false;
+  failover.host = null;
+  failover.port = 0;
+  failover.state = "no-failover";
+  server.failoverPause = false;
+  unpauseClients();
+}
+
+/** Gives up a failover; once we had become the target's replica, we are a master again. */
+function abortFailover(why: string): void {
+  if (failover.state === "no-failover") return;
+  log("notice", failover.host !== null ? `FAILOVER to ${failover.host}:${failover.port} aborted: ${why}` : `FAILOVER to any replica aborted: ${why}`);
+  if (failover.state === "failover-in-progress") replicationUnsetMaster();
+  clearFailoverState();
+}
+
 /* REPLICAOF host port | NO ONE (and SLAVEOF) */
 function replicaofCommand(c: Client): void {
+  if (failover.state !== "no-failover") return addReplyError(c, "ERR REPLICAOF not allowed while failing over.");
   const [host, portArg] = [c.argv[1], c.argv[2]];
   if (host.toLowerCase() === "no" && portArg.toLowerCase() === "one") {
     if (isReplica()) {
@@ -14085,7 +14320,13 @@ function handshakeStep(sock: Socket<MasterLink>, reply: string): void {
   if (step === "capa") {
     link.expect = "psync";
     const replid = repl.cachedReplid || "?";
-    return void send(["PSYNC", replid, replid === "?" ? "-1" : String(repl.offset + 1)]);
+    // A master handing over (FAILOVER) asks its target to take the role.
+    return void send(["PSYNC", replid, replid === "?" ? "-1" : String(repl.offset + 1), ...(failover.state === "failover-in-progress" ? ["FAILOVER"] : [])]);
+  }
+  // Our FAILOVER's target has answered our PSYNC: a sync means it took the role.
+  if (failover.state === "failover-in-progress") {
+    if (reply.startsWith("+FULLRESYNC") || reply.startsWith("+CONTINUE")) clearFailoverState();
+    else return abortFailover("Failover target rejected psync request");
   }
   if (reply.startsWith("+FULLRESYNC")) {
     // Checked strictly: a replid or offset taken from a bad line would break every later PSYNC.
@@ -14292,7 +14533,7 @@ function replicationInfo(): string[] {
     const state = r.replState === "online" ? "online" : "wait_bgsave";
     lines.push(`slave${i}:ip=${ip},port=${r.replListeningPort},state=${state},offset=${r.replAckOff},lag=${r.replAckTime ? Math.floor((wallClock() - r.replAckTime) / 1000) : 0}`);
   });
-  lines.push("master_failover_state:no-failover", `master_replid:${repl.replid}`, `master_replid2:${repl.replid2}`,
+  lines.push(`master_failover_state:${failover.state}`, `master_replid:${repl.replid}`, `master_replid2:${repl.replid2}`,
     `master_repl_offset:${repl.offset}`, `second_repl_offset:${repl.secondOffset}`, `repl_backlog_active:${repl.backlog ? 1 : 0}`,
     `repl_backlog_size:${conf["repl-backlog-size"]}`, `repl_backlog_first_byte_offset:${repl.backlog ? backlogFirstOffset() : 0}`,
     `repl_backlog_histlen:${repl.backlogHistlen}`);
@@ -14309,6 +14550,7 @@ const REPLICATION_COMMANDS: CommandRows[] = [
     ["replconf", -1, "admin noscript loading stale allow_busy", 0, 0, 0, "", replconfCommand],
     ["wait", 3, "noscript", 0, 0, 0, "connection", waitCommand],
     ["role", 1, "noscript loading stale fast", 0, 0, 0, "admin dangerous", roleCommand],
+    ["failover", -1, "admin noscript stale", 0, 0, 0, "", failoverCommand],
   ] },
 ];
 

@@ -4,7 +4,7 @@
 // keyspace in the middle of a SCAN, and watch the active expiry cycle work on untouched keys; and,
 // at the end, SORT and SORT_RO against a JS model at scale and as other clients see them.
 import { describe, test, expect } from "bun:test";
-import { connect, advanceClock, pipeline, sharedServer, keyspaceEvents, keyspaceEvent, asAclUser, NOPERM_KEYS } from "./helpers.ts";
+import { connect, advanceClock, pipeline, sharedServer, keyspaceEvents, keyspaceEvent, asAclUser, NOPERM_KEYS, spawnServer, tapReplication } from "./helpers.ts";
 import { RawClient, decode } from "./client.ts";
 
 const SEC = 1000;
@@ -901,6 +901,21 @@ describe("FLUSHDB", () => {
     expect(await c.raw("DBSIZE")).toBe(":0\r\n");
     c.close();
   });
+
+  test("reaches replicas (and the AOF) even when the database was already empty, as Redis forces it", async () => {
+    const srv = await spawnServer(["--save", ""]);
+    try {
+      const c = await RawClient.connect(srv.port), tap = await tapReplication(srv.port);
+      for (const cmd of [["SET", "k", "v"], ["FLUSHDB"], ["FLUSHDB"], ["FLUSHALL"], ["FLUSHALL"], ["SET", "end", "1"]]) await c.raw(...cmd);
+      const deadline = Date.now() + 5000;
+      while (!tap.writes().some((w) => w[1] === "end") && Date.now() < deadline) await Bun.sleep(10);
+      expect(tap.writes().filter((w) => w[0] !== "PING" && w[0] !== "SELECT").map((w) => w.join(" ").toLowerCase())).toEqual(["set k v", "flushdb", "flushdb", "flushall", "flushall", "set end 1"]);
+      tap.close();
+      c.close();
+    } finally {
+      await srv.stop();
+    }
+  });
 });
 
 describe("FLUSHALL", () => {
@@ -913,6 +928,41 @@ describe("FLUSHALL", () => {
     expect(await c.raw("FLUSHALL")).toBe("+OK\r\n");
     expect(await c.raw("INFO", "keyspace")).toBe("$12\r\n# Keyspace\r\n\r\n");
     c.close();
+  });
+
+  test("stops a BGSAVE in progress (no file, no error, the changes stay unsaved), as Redis does", async () => {
+    const srv = await spawnServer(["--save", ""]);
+    try {
+      const c = await RawClient.connect(srv.port);
+      await pipeline(c, Array.from({ length: 2000 }, (_, i) => ["SET", `k${i}`, "v"]));
+      await c.raw("CONFIG", "SET", "rdb-key-save-delay", "1000"); // 1 ms per key: a 2 s save
+      expect(await c.raw("BGSAVE")).toBe("+Background saving started\r\n");
+      expect(await c.raw("FLUSHALL")).toBe("+OK\r\n");
+      const info = String(await c.cmd("INFO", "persistence"));
+      expect(info).toContain("rdb_bgsave_in_progress:0\r\n");
+      expect(info).toContain("rdb_last_bgsave_status:ok\r\n");
+      expect(Number(/rdb_changes_since_last_save:(\d+)/.exec(info)![1])).toBeGreaterThan(1999);
+      await c.raw("CONFIG", "SET", "rdb-key-save-delay", "0");
+      expect(await c.raw("SET", "x", "1")).toBe("+OK\r\n");
+      c.close();
+    } finally {
+      await srv.stop();
+    }
+  });
+
+  test("with save points, saves the emptied dataset at once", async () => {
+    const srv = await spawnServer(["--save", "3600 1"]);
+    try {
+      const c = await RawClient.connect(srv.port);
+      await c.raw("SET", "k", "v");
+      expect(await c.raw("FLUSHALL")).toBe("+OK\r\n");
+      const info = String(await c.cmd("INFO", "persistence"));
+      expect(info).toContain("rdb_changes_since_last_save:1\r\n"); // the FLUSHALL itself, as in Redis
+      expect(srv.stdout()).toContain("DB saved on disk");
+      c.close();
+    } finally {
+      await srv.stop();
+    }
   });
 });
 
