@@ -10369,6 +10369,167 @@ function debugCommand(c: Client): void {
   addReplySubcommandSyntaxError(c);
 }
 
+// --- LOLWUT: computer art, a different piece for each Redis version. For 7.0 it is the version
+// line alone; VERSION 5 draws Georg Nees's "Schotter" in Braille dots, VERSION 6 a city skyline
+// in four terminal grays. Both pieces are random, as in Redis (their geometry follows Redis's
+// float arithmetic, so the parts without randomness come out identical).
+
+/** A canvas of pixels with a color each (0..3), drawn on by LOLWUT's pieces. */
+class LwCanvas {
+  pixels: Uint8Array;
+  constructor(public width: number, public height: number, bg: number) { this.pixels = new Uint8Array(width * height).fill(bg); }
+  set(x: number, y: number, color: number): void {
+    if (x >= 0 && x < this.width && y >= 0 && y < this.height) this.pixels[x + y * this.width] = color;
+  }
+  get(x: number, y: number): number {
+    return x >= 0 && x < this.width && y >= 0 && y < this.height ? this.pixels[x + y * this.width] : 0;
+  }
+  /** Bresenham's line. */
+  line(x1: number, y1: number, x2: number, y2: number, color: number): void {
+    const dx = Math.abs(x2 - x1), dy = Math.abs(y2 - y1), sx = x1 < x2 ? 1 : -1, sy = y1 < y2 ? 1 : -1;
+    let err = dx - dy;
+    for (;;) {
+      this.set(x1, y1, color);
+      if (x1 === x2 && y1 === y2) break;
+      const e2 = err * 2;
+      if (e2 > -dy) { err -= dy; x1 += sx; }
+      if (e2 < dx) { err += dx; y1 += sy; }
+    }
+  }
+  /** A square of side `size` centered at x,y and turned by `angle`: its corners on a circle. */
+  square(x: number, y: number, size: number, angle: number, color: number): void {
+    const f = Math.fround;
+    const side = f(Math.round(f(size / 1.4142135623)));
+    let k = f(Math.PI / 4 + angle);
+    const px: number[] = [], py: number[] = [];
+    for (let j = 0; j < 4; j++) {
+      px.push(Math.round(Math.sin(k) * side + x));
+      py.push(Math.round(Math.cos(k) * side + y));
+      k = f(k + Math.PI / 2);
+    }
+    for (let j = 0; j < 4; j++) this.line(px[j], py[j], px[(j + 1) % 4], py[(j + 1) % 4], color);
+  }
+}
+
+/** C's rand(): 0 .. RAND_MAX (2^31 - 1). */
+function cRand(): number { return Math.floor(Math.random() * 2147483648); }
+
+/* LOLWUT [VERSION version] [piece arguments ...] */
+function lolwutCommand(c: Client): void {
+  let args = c.argv.slice(1), version = REDIS_VERSION;
+  if (args.length >= 2 && args[0].toLowerCase() === "version") {
+    const v = parseIntOrReply(c, args[1]);
+    if (v === undefined) return;
+    version = `${v >>> 0}.0.0`; // formatted as Redis's %u
+    args = args.slice(2);
+  }
+  const [major, minor] = version.split(".");
+  if ((major === "5" && minor[0] !== "9") || (major === "4" && minor[0] === "9")) return lolwut5(c, args);
+  if ((major === "6" && minor[0] !== "9") || (major === "5" && minor[0] === "9")) return lolwut6(c, args);
+  addReplyVerbatim(c, `Redis ver. ${REDIS_VERSION}\n`);
+}
+
+/** LOLWUT's optional numeric arguments, clamped; null after replying to a bad one. */
+function lolwutArgs(c: Client, args: string[], defaults: number[], limits: [number, number][]): number[] | null {
+  const out = defaults.slice();
+  for (let i = 0; i < defaults.length && i < args.length; i++) {
+    const v = parseIntOrReply(c, args[i]);
+    if (v === undefined) return null;
+    out[i] = v;
+  }
+  return out.map((v, i) => Math.min(limits[i][1], Math.max(limits[i][0], v)));
+}
+
+/* LOLWUT VERSION 5 [columns] [squares-per-row] [squares-per-col]: Schotter, squares more and more
+ * disordered down the rows, drawn in 2x4-dot Braille characters. */
+function lolwut5(c: Client, args: string[]): void {
+  const a = lolwutArgs(c, args, [66, 8, 12], [[1, 1000], [1, 200], [1, 200]]);
+  if (!a) return;
+  const [cols, perRow, perCol] = a, f = Math.fround;
+  const width = cols * 2, padding = width > 4 ? 2 : 0;
+  const side = f((width - padding * 2) / perRow);
+  const canvas = new LwCanvas(width, Math.trunc(f(f(side * perCol) + padding * 2)), 0);
+  for (let y = 0; y < perCol; y++) {
+    for (let x = 0; x < perRow; x++) {
+      let sx = Math.trunc(f(f(f(x * side) + f(side / 2)) + padding)), sy = Math.trunc(f(f(f(y * side) + f(side / 2)) + padding));
+      let angle = 0;
+      if (y > 1) {
+        const r = () => f(f(f(cRand()) / 2147483647) / perCol * y);
+        let r1 = r(), r2 = r(), r3 = r();
+        if (cRand() % 2) r1 = -r1;
+        if (cRand() % 2) r2 = -r2;
+        if (cRand() % 2) r3 = -r3;
+        angle = r1;
+        sx = Math.trunc(sx + f(f(r2 * side) / 3));
+        sy = Math.trunc(sy + f(f(r3 * side) / 3));
+      }
+      canvas.square(sx, sy, side, angle, 1);
+    }
+  }
+  // Each character shows 2x4 dots: bits 0-2 the left column's top three, 3-5 the right's, 6-7 the bottom row.
+  let text = "";
+  for (let y = 0; y < canvas.height; y += 4) {
+    for (let x = 0; x < canvas.width; x += 2) {
+      const bits = canvas.get(x, y) | (canvas.get(x, y + 1) << 1) | (canvas.get(x, y + 2) << 2) | (canvas.get(x + 1, y) << 3) |
+        (canvas.get(x + 1, y + 1) << 4) | (canvas.get(x + 1, y + 2) << 5) | (canvas.get(x, y + 3) << 6) | (canvas.get(x + 1, y + 3) << 7);
+      text += Buffer.from(String.fromCharCode(0x2800 + bits), "utf8").latin1Slice();
+    }
+    if (y !== canvas.height - 1) text += "\n";
+  }
+  addReplyVerbatim(c, `${text}\nGeorg Nees - schotter, plotter on paper, 1968. Redis ver. ${REDIS_VERSION}\n`);
+}
+
+/* LOLWUT VERSION 6 [columns] [rows]: a skyline of two rows of gray skyscrapers behind a black one
+ * with lit windows, each pixel a space in a terminal color. */
+function lolwut6(c: Client, args: string[]): void {
+  const a = lolwutArgs(c, args, [80, 20], [[1, 1000], [1, 1000]]);
+  if (!a) return;
+  const [cols, rows] = a;
+  const canvas = new LwCanvas(cols, rows, 3);
+  const skyscraper = (xoff: number, width: number, height: number, windows: boolean, color: number) => {
+    const starty = canvas.height - 1, endy = starty - height + 1;
+    for (let y = starty; y >= endy; y--) {
+      for (let x = xoff; x < xoff + width; x++) {
+        if (y === endy && (x <= xoff + 1 || x >= xoff + width - 2)) continue; // the roof is narrower
+        let pixel = color;
+        if (windows && x > xoff + 1 && x < xoff + width - 2 && y > endy + 1 && y < starty - 1) {
+          const relx = x - (xoff + 1), rely = y - (endy + 1);
+          // Windows two pixels wide, one tall, in one of the grays.
+          if (Math.trunc(relx / 2) % 2 && rely % 2) {
+            do pixel = 1 + (cRand() % 2); while (pixel === color);
+            if (relx % 2) pixel = canvas.get(x - 1, y);
+          }
+        }
+        canvas.set(x, y, pixel);
+      }
+    }
+  };
+  for (let color = 2; color >= 1; color--) {
+    for (let offset = -10; offset < canvas.width;) {
+      offset += cRand() % 8;
+      const width = 10 + (cRand() % 9);
+      const height = Math.trunc(canvas.height / 2) + Math.trunc((cRand() % canvas.height) / (color === 2 ? 2 : 3));
+      skyscraper(offset, width, height, false, color);
+      offset += color === 2 ? Math.trunc(width / 2) : width + 1;
+    }
+  }
+  for (let offset = -10; offset < canvas.width;) {
+    offset += cRand() % 8;
+    let width = 5 + (cRand() % 14);
+    if (width % 4) width += width % 3;
+    const height = Math.trunc(canvas.height / 3) + Math.trunc((cRand() % canvas.height) / 2);
+    skyscraper(offset, width, height, true, 0);
+    offset += width + 5;
+  }
+  const escapes = ["0;30;40m", "0;90;100m", "0;37;47m", "0;97;107m"];
+  let text = "";
+  for (let y = 0; y < canvas.height; y++) {
+    for (let x = 0; x < canvas.width; x++) text += `\x1b[${escapes[canvas.get(x, y)]} \x1b[0m`;
+    if (y !== canvas.height - 1) text += "\n";
+  }
+  addReplyVerbatim(c, `${text}\nDedicated to the 8 bit game developers of past and present.\nOriginal 8 bit image from Plaguemon by hikikomori. Redis ver. ${REDIS_VERSION}\n`);
+}
+
 // --- MODULE. Redis modules are native libraries loaded into redis-server's process; Redbun loads
 // none. The list is empty, a load fails as redis-server's does when a library cannot be opened
 // (the reason in the log), and an unload finds no such module.
@@ -10680,6 +10841,7 @@ const SERVER_COMMANDS: CommandRows[] = [
   } },
   { group: "server", specs: [
     ["time", 1, "loading stale fast", 0, 0, 0, "", timeCommand],
+    ["lolwut", -1, "readonly fast", 0, 0, 0, "", lolwutCommand],
     ["lastsave", 1, "loading stale fast", 0, 0, 0, "admin dangerous", lastsaveCommand],
     ["info", -1, "loading stale", 0, 0, 0, "dangerous", infoCommand],
     ["monitor", 1, "admin noscript loading stale", 0, 0, 0, "", monitorCommand],
@@ -13181,6 +13343,8 @@ const RDB_COMMANDS: CommandRows[] = [
     ["dump", 2, "readonly", 1, 1, 1, "keyspace", dumpCommand],
     ["restore", -4, "write denyoom", 1, 1, 1, "keyspace dangerous", restoreCommand],
     ["migrate", -6, "write movablekeys", 3, 3, 1, "keyspace dangerous", migrateCommand],
+    // What a cluster's MIGRATE sends; outside a cluster it is RESTORE.
+    ["restore-asking", -4, "write denyoom asking", 1, 1, 1, "keyspace dangerous", restoreCommand],
   ] },
 ];
 
