@@ -2406,6 +2406,50 @@ describe("DEBUG PAUSE-CRON", () => {
   });
 });
 
+describe("LOLWUT", () => {
+  test("in 7.0 it is the version line, a verbatim string in RESP3", async () => {
+    const c = await connect();
+    expect(await c.raw("LOLWUT")).toBe("$18\r\nRedis ver. 7.0.15\n\r\n");
+    expect(await c.raw("LOLWUT", "VERSION", "7")).toBe("$18\r\nRedis ver. 7.0.15\n\r\n");
+    await c.raw("HELLO", "3");
+    expect(await c.raw("LOLWUT")).toBe("=22\r\ntxt:Redis ver. 7.0.15\n\r\n");
+  });
+
+  test("VERSION 5 draws Schotter in Braille: first rows in order, then more and more disorder", async () => {
+    const c = await connect();
+    const art = Buffer.from(String(await c.cmd("LOLWUT", "VERSION", "5", "20", "4", "6")), "latin1").toString("utf8").split("\n");
+    expect(art.at(-1)).toBe("");
+    expect(art.at(-2)).toBe("Georg Nees - schotter, plotter on paper, 1968. Redis ver. 7.0.15");
+    const rows = art.slice(0, -3);
+    // 20 columns of 2x4-dot characters.
+    for (const r of rows) expect([...r].every((ch) => ch.codePointAt(0)! >= 0x2800 && ch.codePointAt(0)! <= 0x28ff)).toBe(true);
+    expect(rows.every((r) => [...r].length === 20)).toBe(true);
+    expect(await c.raw("LOLWUT", "VERSION", "5", "x")).toBe("-ERR value is not an integer or out of range\r\n");
+  });
+
+  test("VERSION 6 draws a skyline of rows x columns terminal cells", async () => {
+    const c = await connect();
+    const art = String(await c.cmd("LOLWUT", "VERSION", "6", "30", "8")).split("\n");
+    expect(art.slice(-3)).toEqual(["Dedicated to the 8 bit game developers of past and present.", "Original 8 bit image from Plaguemon by hikikomori. Redis ver. 7.0.15", ""]);
+    const rows = art.slice(0, -3);
+    expect(rows.length).toBe(8);
+    for (const r of rows) expect(r.match(/\x1b\[0;(30;40|90;100|37;47|97;107)m \x1b\[0m/g)!.length).toBe(30);
+  });
+
+  test.skipIf(noRedis)("answers as redis-server wherever chance plays no part (the default, errors, Schotter's first two rows)", async () => {
+    const c = await connect(), r = await connectRedis();
+    try {
+      for (const args of [["LOLWUT"], ["LOLWUT", "VERSION", "7"], ["LOLWUT", "VERSION", "-1"], ["LOLWUT", "VERSION", "4.9"], ["LOLWUT", "VERSION", "5", "x"],
+        ["LOLWUT", "VERSION", "5", "10", "1", "1"], ["LOLWUT", "VERSION", "5", "30", "3", "2"], ["LOLWUT", "VERSION", "5", "7", "5", "1"],
+        ["LOLWUT", "VERSION", "5", "0", "0", "0"], ["LOLWUT", "VERSION", "5", "2000", "300", "2"], ["LOLWUT", "VERSION", "6", "x"],
+        ["LOLWUT", "VERSION"], ["COMMAND", "INFO", "LOLWUT"]]) {
+        const [mine, theirs] = await onEach([c, r], ...args);
+        expect(mine).toBe(theirs);
+      }
+    } finally { r.close(); }
+  });
+});
+
 describe("MODULE", () => {
   test("with enable-module-command yes, LOAD and LOADEX fail as a library that cannot be opened (said in the log), UNLOAD finds nothing", async () => {
     const srv = await spawnServer(["--save", "", "--enable-module-command", "yes"]);
