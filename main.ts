@@ -12848,19 +12848,23 @@ function zipmapEntries(b: Buffer, at: number): string[] {
     const kl = len(); out.push(b.latin1Slice(p, p + kl)); p += kl;
     const vl = len(); const free = b[p++]; out.push(b.latin1Slice(p, p + vl)); p += vl + free;
   }
-  if (p >= b.length) throw new RdbError("Corrupt zipmap", at);
+  // It must end at its last byte, and hold something (an empty one is corrupt, as in Redis).
+  if (p !== b.length - 1 || out.length === 0) throw new RdbError("Zipmap integrity check failed.", at);
   return out;
 }
 
-function hashFromPairs(pairs: string[]): RHash {
+/** A hash from field/value pairs; a field twice is corruption (as Redis finds it). */
+function hashFromPairs(pairs: string[], at = 0): RHash {
   const h = new RHash();
   for (let i = 0; i < pairs.length; i += 2) h.set(pairs[i], pairs[i + 1]);
+  if (h.size * 2 !== pairs.length) throw new RdbError("Duplicate hash fields detected", at);
   return h;
 }
-function setFromMembers(members: string[]): RSet {
+function setFromMembers(members: string[], at = 0): RSet {
   const s = new RSet();
   if (members.length > hot.setMaxIntsetEntries) s.intset = false;
   for (const m of members) s.add(m);
+  if (s.size !== members.length) throw new RdbError("Duplicate set members detected", at);
   return s;
 }
 /** A score as a listpack stores it: an integer, or text from d2string ("inf", "-inf", "1.5"). */
@@ -12875,6 +12879,7 @@ function zsetFromPairs(pairs: [string, number][], at: number): RZSet {
   const z = new RZSet(0, 0);
   z.listpack = pairs.length <= hot.zsetMaxListpackEntries && pairs.every(([m]) => m.length <= hot.zsetMaxListpackValue);
   for (const [m, s] of pairs) z.set(m, s);
+  if (z.size !== pairs.length) throw new RdbError("Duplicate zset fields detected", at);
   return z;
 }
 
@@ -12887,7 +12892,7 @@ function rdbReadObject(r: RdbReader, type: number): RValue {
       const n = r.length();
       const items: string[] = [];
       for (let i = 0; i < n; i++) items.push(r.string());
-      if (type === RDB_TYPE_SET) return setFromMembers(items);
+      if (type === RDB_TYPE_SET) return setFromMembers(items, at);
       const l = new RList();
       l.replace(items);
       return l;
@@ -12902,12 +12907,12 @@ function rdbReadObject(r: RdbReader, type: number): RValue {
       const n = r.length();
       const pairs: string[] = [];
       for (let i = 0; i < n; i++) pairs.push(r.string(), r.string());
-      return hashFromPairs(pairs);
+      return hashFromPairs(pairs, at);
     }
-    case RDB_TYPE_HASH_ZIPMAP: return hashFromPairs(zipmapEntries(r.stringBytes(), at));
+    case RDB_TYPE_HASH_ZIPMAP: return hashFromPairs(zipmapEntries(r.stringBytes(), at), at);
     case RDB_TYPE_LIST_ZIPLIST: { const l = new RList(); l.replace(ziplistEntries(r.stringBytes(), at, "List ziplist")); return l; }
-    case RDB_TYPE_SET_INTSET: return setFromMembers(intsetEntries(r.stringBytes(), at));
-    case RDB_TYPE_SET_LISTPACK: return setFromMembers(listpackEntries(r.stringBytes(), at));
+    case RDB_TYPE_SET_INTSET: return setFromMembers(intsetEntries(r.stringBytes(), at), at);
+    case RDB_TYPE_SET_LISTPACK: return setFromMembers(listpackEntries(r.stringBytes(), at), at);
     case RDB_TYPE_ZSET_ZIPLIST: case RDB_TYPE_ZSET_LISTPACK: {
       const e = type === RDB_TYPE_ZSET_ZIPLIST ? pairsEntries(ziplistEntries(r.stringBytes(), at, "Zset ziplist"), at, "Zset ziplist")
         : pairsEntries(listpackEntries(r.stringBytes(), at, "Zset listpack"), at, "Zset listpack");
@@ -12926,6 +12931,7 @@ function rdbReadObject(r: RdbReader, type: number): RValue {
         if (container !== 1 && container !== 2) throw new RdbError("Quicklist integrity check failed.", at);
         const nodeAt = r.pos;
         const b = r.stringBytes();
+        if (b.length === 0) throw new RdbError("Quicklist integrity check failed.", at);
         if (container === 1) items.push(b.latin1Slice());
         else for (const e of type === RDB_TYPE_LIST_QUICKLIST ? ziplistEntries(b, nodeAt) : listpackEntries(b, nodeAt)) items.push(e);
       }
@@ -12941,7 +12947,7 @@ function rdbReadObject(r: RdbReader, type: number): RValue {
   throw new RdbError(`Unknown RDB object type ${type}`, at - 1);
 }
 
-interface RdbLoadResult { keys: number; expired: number; aux: Map<string, string>; end: number /* where the image ends */ }
+interface RdbLoadResult { keys: number; expired: number; emptySkipped: number; aux: Map<string, string>; end: number /* where the image ends */ }
 
 /** Loads an RDB image, checking its version and CRC64, replacing the databases once it has all
  *  been read; or, with `into`, into the current databases, where a key already present is an
@@ -12957,7 +12963,7 @@ function rdbLoad(buf: Buffer, opts: { replicaLoad?: boolean; into?: boolean; rep
   const dbs = opts.into ? server.dbs : server.dbs.map((_, i) => new Db(i));
   const aux = new Map<string, string>();
   let db = dbs[0];
-  let expire = -1, keys = 0, expired = 0;
+  let expire = -1, keys = 0, expired = 0, emptySkipped = 0;
   let lruIdle = -1, lfuFreq = -1;
   const nowMs = now();
   // Every key is stamped with the time the load started, read once.
@@ -12987,8 +12993,10 @@ function rdbLoad(buf: Buffer, opts: { replicaLoad?: boolean; into?: boolean; rep
     if (type === RDB_OPCODE_MODULE_AUX) throw new RdbError("The RDB file contains module auxiliary data, which Redbun cannot load", r.pos - 1);
     const key = r.string();
     const val = rdbReadObject(r, type);
-    // An empty collection is dropped (an empty stream is a valid key, as in Redis).
+    // An empty collection is dropped, as Redis does since files with them were once written (an
+    // empty stream is a valid key).
     const empty = isEmptyCollection(val);
+    if (empty && emptySkipped++ < 10) log("warning", `rdbLoadObject skipping empty key: ${key}`);
     // A master drops keys already expired on disk; a replica keeps them for its master to expire.
     if (!empty && (expire === -1 || expire > nowMs || opts.replicaLoad)) {
       const access = lfuFreq >= 0 && lfu ? (lfuNow << 8) | lfuFreq : lruIdle >= 0 && !lfu ? (lruNow - lruIdle) & LRU_CLOCK_MAX : newAccess;
@@ -13017,7 +13025,7 @@ function rdbLoad(buf: Buffer, opts: { replicaLoad?: boolean; into?: boolean; rep
     dbs[i].watched = server.dbs[i].watched;
     server.dbs[i] = dbs[i];
   }
-  return { keys, expired, aux, end: version >= 5 ? r.pos + 8 : r.pos };
+  return { keys, expired, emptySkipped, aux, end: version >= 5 ? r.pos + 8 : r.pos };
 }
 
 /** Loads dbfilename at startup, if it exists. Exits with a clear message if it is corrupt. */
@@ -13036,10 +13044,12 @@ function loadDataFromDisk(): void {
     const res = rdbLoad(buf);
     server.rdbLoadedKeys = res.keys;
     server.rdbLoadedExpired = res.expired;
-    log("notice", `Done loading RDB, keys loaded: ${res.keys}, keys expired: ${res.expired}.`);
+    if (res.emptySkipped) log("warning", `Done loading RDB, keys loaded: ${res.keys}, keys expired: ${res.expired}, empty keys skipped: ${res.emptySkipped}.`);
+    else log("notice", `Done loading RDB, keys loaded: ${res.keys}, keys expired: ${res.expired}.`);
     log("notice", `DB loaded from disk: ${((performance.now() - start) / 1000).toFixed(3)} seconds`);
   } catch (err) {
     log("warning", `Fatal error loading the DB from ${path}: ${(err as Error).message}. Refusing to start with a partial dataset.`);
+    log("warning", "Terminating server after rdb file reading failure.");
     throw err;
   }
 }
