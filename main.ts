@@ -3566,6 +3566,9 @@ function initServer(): RedbunServer {
     for (const c of [...server.clients.values()]) freeClient(c);
     for (const l of server.listeners) l.stop(true);
     server.listeners = [];
+    migrateWorker?.terminate();
+    migrateWorker = null;
+    migrateConns.clear();
   };
   server.shutdown = async () => {
     await close();
@@ -13247,7 +13250,10 @@ function migrateWorkerMain(): void {
 
 /** Sends `data` to host:port and waits (blocking this thread) for `nLines` reply lines. */
 function migrateExchange(name: string, host: string, port: string, data: Buffer, nLines: number, timeoutMs: number): { status: number; lines: string[] } {
-  migrateWorker ??= new Worker(URL.createObjectURL(new Blob([`(${migrateWorkerMain.toString()})()`], { type: "application/javascript" })));
+  if (!migrateWorker) {
+    migrateWorker = new Worker(URL.createObjectURL(new Blob([`(${migrateWorkerMain.toString()})()`], { type: "application/javascript" })));
+    migrateWorker.unref(); // it never keeps the process alive
+  }
   const shared = new SharedArrayBuffer(16 + nLines * 1024 + 1024);
   const ctl = new Int32Array(shared, 0, 4);
   migrateWorker.postMessage({ op: "run", shared, name, host, port: parseInt(port, 10) || 0, data, lines: nLines, timeout: timeoutMs }); // atoi, as Redis reads the port
