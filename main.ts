@@ -12770,7 +12770,7 @@ function ziplistEntries(b: Buffer, at: number, what = "Ziplist"): string[] {
 }
 
 /** The bytes a listpack entry's back-length takes: one per 7 bits of the entry's length. */
-function lpBacklenSize(len: number): number { return len < 128 ? 1 : len < 16384 ? 2 : len < 2097152 ? 3 : len < 268435456 ? 4 : 5; }
+function lpBacklenSize(len: number): number { return len <= 127 ? 1 : len < 16383 ? 2 : len < 2097151 ? 3 : len < 268435455 ? 4 : 5; }
 
 /** The entries of a listpack (Redis 7 small collections and stream nodes), checked as Redis's
  *  lpValidateIntegrity with deep checks: the header's byte and element counts, each entry's
@@ -12794,9 +12794,14 @@ function listpackEntries(b: Buffer, at: number, what = "Listpack"): string[] {
     else throw bad();
     const entryLen = header + len, backlen = lpBacklenSize(entryLen);
     if (p + entryLen + backlen > end) throw bad();
-    // The back-length: the entry's length in 7-bit groups, read from its last byte backwards.
-    let stored = 0;
-    for (let i = 0, q = p + entryLen + backlen - 1; i < backlen; i++, q--) stored |= (b[q] & 0x7f) << (7 * i);
+    // The back-length, read as Redis's lpDecodeBacklen: 7-bit groups from the last byte backwards,
+    // every byte but the first (most significant) flagged 0x80; it must give the entry's length.
+    let stored = 0, shift = 0;
+    for (let q = p + entryLen + backlen - 1; ; q--, shift += 7) {
+      if (shift > 28) throw bad();
+      stored += (b[q] & 0x7f) * 2 ** shift;
+      if (!(b[q] & 0x80)) break;
+    }
     if (stored !== entryLen) throw bad();
     const v = p + header;
     if ((enc & 0x80) === 0) out.push(String(enc & 0x7f));
@@ -12870,9 +12875,13 @@ function setFromMembers(members: string[], at = 0): RSet {
   if (s.size !== members.length) throw new RdbError("Duplicate set members detected", at);
   return s;
 }
-/** A score as a listpack stores it: an integer, or text from d2string ("inf", "-inf", "1.5"). */
+/** A score as a listpack stores it: an integer, or text from d2string ("inf", "-inf", "1.5"),
+ *  read as Redis's zzlStrtod reads it (strtod: the longest number at the start, 0 if none). */
 function rdbScore(s: string): number {
-  return s === "inf" ? Infinity : s === "-inf" ? -Infinity : Number(s);
+  const m = /^\s*([+-]?)(inf(inity)?|nan)/i.exec(s);
+  if (m) return /^nan/i.test(m[2]) ? NaN : m[1] === "-" ? -Infinity : Infinity;
+  const v = parseFloat(s);
+  return Number.isNaN(v) ? 0 : v;
 }
 
 /** A sorted set as Redis ends up with it after loading: a listpack when small enough. */
@@ -18887,11 +18896,10 @@ function lpEncode(elements: (string | number | bigint)[]): Buffer {
       else if (b.length < 4096) enc = Buffer.concat([Buffer.from([0xe0 | (b.length >> 8), b.length & 0xff]), b]);
       else { const h = Buffer.alloc(5); h[0] = 0xf0; h.writeUInt32LE(b.length, 1); enc = Buffer.concat([h, b]); }
     }
-    // The back-length: the entry's size, 7 bits per byte, most significant byte first.
-    const l = enc.length;
-    const back = l < 128 ? [l] : l < 16384 ? [l >> 7, (l & 127) | 128] : l < 2097152 ? [l >> 14, ((l >> 7) & 127) | 128, (l & 127) | 128]
-      : l < 268435456 ? [l >> 21, ((l >> 14) & 127) | 128, ((l >> 7) & 127) | 128, (l & 127) | 128]
-      : [l >>> 28, ((l >> 21) & 127) | 128, ((l >> 14) & 127) | 128, ((l >> 7) & 127) | 128, (l & 127) | 128];
+    // The back-length: the entry's size, 7 bits per byte, most significant byte first (in as many
+    // bytes as Redis's lpEncodeBacklen uses, which its integrity check requires).
+    const l = enc.length, n = lpBacklenSize(l);
+    const back = Array.from({ length: n }, (_, i) => (Math.floor(l / 2 ** (7 * (n - 1 - i))) & 127) | (i > 0 ? 128 : 0));
     parts.push(enc, Buffer.from(back));
     total += enc.length + back.length;
   }
@@ -18931,7 +18939,7 @@ function lpElementSize(el: string | number | bigint): number {
     const v = lpAsInt(str);
     enc = v !== null ? lpIntWidth(v) : str.length + (str.length < 64 ? 1 : str.length < 4096 ? 2 : 5);
   }
-  return enc + (enc < 128 ? 1 : enc < 16384 ? 2 : enc < 2097152 ? 3 : enc < 268435456 ? 4 : 5);
+  return enc + lpBacklenSize(enc);
 }
 
 // ============================================================================================
