@@ -3,10 +3,12 @@
 // tests are skipped without it, unless REQUIRE_REDIS=1 makes that a failure). Every server runs in
 // its own temp directory on a port found free, and is stopped by the describe that started it.
 // Nothing sleeps for a fixed time to let replication happen: tests poll INFO until offsets agree,
-// then compare whole datasets (every db, every key: type, value, absolute expiry time).
+// then compare whole datasets (every db, every key: type, value, absolute expiry time). A replica
+// that must lag (FAILOVER's waits) is held back with SIGSTOP, not by timing.
 // REDBUN_REPL_REFERENCE=redis runs the Redbun-only tests against redis-server instead, which is how
 // their expectations were checked.
 import { describe, test, expect, beforeAll, afterAll, setDefaultTimeout } from "bun:test";
+import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -32,7 +34,10 @@ interface Node {
   port: number;
   dir: string;
   c: RawClient;
-  /** SIGTERM, wait for the exit, remove the directory. Safe to call twice. */
+  /** Its process, for SIGSTOP and SIGCONT. */
+  pid: number;
+  /** SIGTERM (after a SIGCONT, in case a test left it stopped), wait for the exit, remove the
+   *  directory. Safe to call twice. */
   stop(): Promise<void>;
   /** What it logged so far. */
   log(): string;
@@ -53,12 +58,13 @@ async function startRedbun(params: Record<string, string | number> = {}): Promis
   const c = await RawClient.connect(srv.port);
   let stopped = false;
   const node: Node = {
-    kind: "redbun", port: srv.port, dir, c,
+    kind: "redbun", port: srv.port, dir, c, pid: srv.proc.pid,
     async stop() {
       if (stopped) return;
       stopped = true;
       live.delete(node);
       c.close();
+      srv.proc.kill("SIGCONT");
       await srv.stop();
       rmSync(dir, { recursive: true, force: true });
     },
@@ -97,12 +103,13 @@ async function startRedis(params: Record<string, string | number> = {}): Promise
   }
   let stopped = false;
   const node: Node = {
-    kind: "redis", port, dir, c,
+    kind: "redis", port, dir, c, pid: proc.pid,
     async stop() {
       if (stopped) return;
       stopped = true;
       live.delete(node);
       c.close();
+      proc.kill("SIGCONT");
       proc.kill("SIGTERM");
       const t = setTimeout(() => proc.kill("SIGKILL"), 5000);
       await proc.exited;
@@ -1265,6 +1272,24 @@ describe("INFO replication and ROLE", () => {
       tap.close();
     }
   });
+
+  // ---- Where Redbun differs from redis-server 7.0.15 (run it with `bun test --todo`).
+
+  // CLIENT LIST flags a replica's connection S on its master and the link to the master M on the
+  // replica (CLIENT LIST TYPE replica / TYPE master select them); Redbun shows both as N:
+  //   on the master:  redis-server ... flags=S ... cmd=replconf ...   Redbun ... flags=N ... cmd=replconf ...
+  //   on the replica: redis-server ... flags=M ... cmd=NULL ...       Redbun ... flags=N ... cmd=NULL ...
+  test.todo("DIFFERS FROM REDIS: CLIENT LIST flags a replica's connection S on the master, and the master's link M on the replica", async () => {
+    const [master, replica] = await primaryAndReplica();
+    try {
+      const flagsOf = async (n: Node, type: string) => String(await n.c.cmd("CLIENT", "LIST", "TYPE", type)).trim().split("\n").map((l) => /flags=(\S+)/.exec(l)?.[1]);
+      expect(await flagsOf(master, "replica")).toEqual(["S"]);
+      expect(await flagsOf(replica, "master")).toEqual(["M"]);
+    } finally {
+      await master.stop();
+      await replica.stop();
+    }
+  });
 });
 
 describe("WAIT", () => {
@@ -1569,6 +1594,446 @@ describe("REPLICAOF and SLAVEOF", () => {
     } finally {
       await other.stop();
       await n.c.cmd("REPLICAOF", "NO", "ONE");
+    }
+  });
+});
+
+describe("FAILOVER", () => {
+  const READONLY = "-READONLY You can't write against a read only replica.\r\n";
+  const NOMASTERLINK = "-NOMASTERLINK Can't SYNC while failing over\r\n";
+  const FORCE_NEEDS = "-ERR FAILOVER with force option requires both a timeout and target HOST and IP.\r\n";
+  const NOT_A_REPLICA = "-ERR FAILOVER target HOST and PORT is not a replica.\r\n";
+  const NOTHING_TO_ABORT = "-ERR No failover in progress.\r\n";
+
+  const failoverState = async (n: Node) => (await info(n.c)).master_failover_state;
+
+  /** Waits until INFO says no failover is in progress any more. */
+  async function failoverEnded(n: Node): Promise<void> {
+    await waitFor(`the failover of :${n.port} to end`, async () => { const s = await failoverState(n); return s === "no-failover" || s; });
+  }
+
+  /** Waits until `n` has logged `line` (Redbun's log reaches the test through a pipe). */
+  async function logged(n: Node, line: string): Promise<void> {
+    await waitFor(`:${n.port} to log ${JSON.stringify(line)}`, async () => n.log().includes(line) || n.log().split("\n").slice(-5).join("\n"));
+  }
+
+  /** Runs `fn` while `n` is stopped (SIGSTOP): a replica that neither reads nor acknowledges, so
+   *  a failover to it cannot finish until it runs again (SIGCONT, whatever `fn` did). */
+  async function whileStopped<T>(n: Node, fn: () => Promise<T>): Promise<T> {
+    process.kill(n.pid, "SIGSTOP");
+    try { return await fn(); } finally { process.kill(n.pid, "SIGCONT"); }
+  }
+
+  /** Sends a write (on `w`, or on a connection of its own) and waits until the server holds it
+   *  (INFO counts a paused client in blocked_clients, as Redis counts it). Returns a function that
+   *  reads its reply (and closes the connection it opened). */
+  async function heldWrite(n: Node, args: (string | number)[], w?: RawClient): Promise<() => Promise<string>> {
+    const conn = w ?? (await RawClient.connect(n.port));
+    const before = Number((await info(n.c, "clients")).blocked_clients);
+    conn.send(...args);
+    await waitFor(`${args[0]} to be held`, async () => Number((await info(n.c, "clients")).blocked_clients) > before || "answered or not arrived");
+    return () => conn.readRaw(8000).finally(() => { if (!w) conn.close(); });
+  }
+  /** The SHA1 EVAL names a script by in its errors. */
+  const sha1 = (script: string) => createHash("sha1").update(script).digest("hex");
+
+  /** A master with a small dataset and one replica in sync with it, which the master counts as
+   *  online (redis-server notices the end of a diskless transfer a little after the replica). */
+  async function smallPair(): Promise<[Node, Node]> {
+    const [m, r] = await primaryAndReplica(async (n) => { expectNoErrors(await pipeline(n.c, [["SET", "k", "v"], ["RPUSH", "l", "a", "b"], ["SELECT", 3], ["SET", "k3", "v", "EX", 1000], ["SELECT", 0]])); });
+    await waitAcked(m, 1);
+    return [m, r];
+  }
+
+  /** FAILOVER's refusals on a master without replicas: the argument checks first, in order, then
+   *  the state ones. */
+  const WITHOUT_REPLICAS: [(string | number)[], string][] = [
+    [["FAILOVER", "ABORT"], NOTHING_TO_ABORT],
+    [["FAILOVER"], "-ERR FAILOVER requires connected replicas.\r\n"],
+    [["failover", "to", "127.0.0.1", 1, "timeout", 100], "-ERR FAILOVER requires connected replicas.\r\n"],
+    [["FAILOVER", "FORCE"], "-ERR FAILOVER requires connected replicas.\r\n"],
+    [["FAILOVER", "TIMEOUT", 0], "-ERR FAILOVER timeout must be greater than 0\r\n"],
+    [["FAILOVER", "TIMEOUT", -5], "-ERR FAILOVER timeout must be greater than 0\r\n"],
+    [["FAILOVER", "TIMEOUT", "abc"], "-ERR value is not an integer or out of range\r\n"],
+    [["FAILOVER", "TIMEOUT", "99999999999999999999"], "-ERR value is not an integer or out of range\r\n"],
+    [["FAILOVER", "TO", "127.0.0.1", "port"], "-ERR value is not an integer or out of range\r\n"],
+    [["FAILOVER", "TIMEOUT", "abc", "bogus"], "-ERR value is not an integer or out of range\r\n"],
+    [["FAILOVER", "bogus", "TIMEOUT", "abc"], "-ERR syntax error\r\n"],
+    [["FAILOVER", "TIMEOUT"], "-ERR syntax error\r\n"],
+    [["FAILOVER", "TO", "127.0.0.1"], "-ERR syntax error\r\n"],
+    [["FAILOVER", "ABORT", "ABORT"], "-ERR syntax error\r\n"],
+    [["FAILOVER", "ABORT", "TIMEOUT", 5], "-ERR syntax error\r\n"],
+    [["FAILOVER", "TIMEOUT", 10, "TIMEOUT", 10], "-ERR syntax error\r\n"],
+    [["FAILOVER", "FORCE", "FORCE"], "-ERR syntax error\r\n"],
+    [["FAILOVER", "TO", "127.0.0.1", 1, "TO", "127.0.0.1", 2], "-ERR syntax error\r\n"],
+    [["EVAL", "return redis.call('failover')", 0], `-ERR This Redis command is not allowed from script script: ${sha1("return redis.call('failover')")}, on @user_script:1.\r\n`],
+  ];
+
+  test("without replicas, refuses every form with Redis's errors: arguments first, then 'requires connected replicas'", async () => {
+    const m = await startRedbun();
+    try {
+      expect(await pipeline(m.c, WITHOUT_REPLICAS.map(([cmd]) => cmd))).toEqual(WITHOUT_REPLICAS.map(([, reply]) => reply));
+      expect(await m.c.raw("FAILOVER", "TO", "127.0.0.1", 1, "TIMEOUT", 100, "FORCE")).toBe("-ERR FAILOVER requires connected replicas.\r\n");
+      const p = await RawClient.connect(m.port);
+      expect(await p.raw("PSYNC", (await info(m.c)).master_replid, 1, "FAILOVER")).toBe("-ERR PSYNC FAILOVER can't be sent to a master.\r\n");
+      p.close();
+      expect(await failoverState(m)).toBe("no-failover");
+      expect((await info(m.c)).role).toBe("master");
+    } finally {
+      await m.stop();
+    }
+  });
+
+  test.skipIf(noRedis)("redis-server 7.0.15 gives the same replies to the same commands (the reference for the test above)", async () => {
+    const r = await startRedis();
+    try {
+      expect(await pipeline(r.c, WITHOUT_REPLICAS.map(([cmd]) => cmd))).toEqual(WITHOUT_REPLICAS.map(([, reply]) => reply));
+    } finally {
+      await r.stop();
+    }
+  });
+
+  /** FAILOVER's refusals on a master with the replica `r` online and a second one (a raw PSYNC
+   *  announcing port 4444) still waiting for its snapshot, which rdb-key-save-delay makes slow;
+   *  then on `r` itself, and PSYNC ... FAILOVER sent to `r` with another ID. */
+  async function refusalsWithReplicas(m: Node, r: Node): Promise<string[]> {
+    await m.c.cmd("CONFIG", "SET", "rdb-key-save-delay", 5_000_000);
+    let got = "";
+    const fake = await Bun.connect({ hostname: "127.0.0.1", port: m.port, socket: { data: (_s, d) => { got += d.latin1Slice(); } } });
+    try {
+      // PSYNC only once REPLCONF is answered: with a reply still pending, PSYNC is refused.
+      fake.write(encode(["REPLCONF", "listening-port", "4444"]));
+      await waitFor("REPLCONF's +OK", async () => got === "+OK\r\n" || JSON.stringify(got));
+      fake.write(encode(["PSYNC", "?", "-1"]));
+      await waitFor("the second replica to wait for its snapshot", async () => Object.values(await info(m.c)).some((v) => /port=4444,state=wait_bgsave/.test(v)) || JSON.stringify(await info(m.c)));
+      const onMaster = await pipeline(m.c, [
+        ["FAILOVER", "FORCE"], ["FAILOVER", "TIMEOUT", 100, "FORCE"], ["FAILOVER", "TO", "127.0.0.1", r.port, "FORCE"],
+        ["FAILOVER", "TO", "127.0.0.1", 1], ["FAILOVER", "TO", "localhost", r.port], ["FAILOVER", "TO", "127.0.0.1", r.port + 100000],
+        ["FAILOVER", "TO", "127.0.0.1", 4444], ["FAILOVER", "TO", "127.0.0.1", 4444, "TIMEOUT", 100, "FORCE"], ["FAILOVER", "ABORT"],
+      ]);
+      const onReplica = await pipeline(r.c, [["FAILOVER"], ["FAILOVER", "TO", "127.0.0.1", m.port], ["FAILOVER", "ABORT"], ["FAILOVER", "TIMEOUT", 0]]);
+      const p = await RawClient.connect(r.port);
+      const psync = await p.raw("PSYNC", "0".repeat(40), 1, "FAILOVER");
+      p.close();
+      return [...onMaster, ...onReplica, psync, await failoverState(m), (await info(m.c)).role, (await info(r.c)).role];
+    } finally {
+      fake.end();
+      await m.c.cmd("CONFIG", "SET", "rdb-key-save-delay", 0);
+    }
+  }
+  const REFUSALS_WITH_REPLICAS = [
+    FORCE_NEEDS, FORCE_NEEDS, FORCE_NEEDS, NOT_A_REPLICA, NOT_A_REPLICA, NOT_A_REPLICA,
+    "-ERR FAILOVER target replica is not online.\r\n", "-ERR FAILOVER target replica is not online.\r\n", NOTHING_TO_ABORT,
+    "-ERR FAILOVER is not valid when server is a replica.\r\n", "-ERR FAILOVER is not valid when server is a replica.\r\n", NOTHING_TO_ABORT,
+    "-ERR FAILOVER timeout must be greater than 0\r\n", "-ERR PSYNC FAILOVER replid must match my replid.\r\n",
+    "no-failover", "master", "slave",
+  ];
+
+  test("with replicas: FORCE needs TO and TIMEOUT, TO must name an online replica (by the address it connects from), and a replica refuses it", async () => {
+    const [m, r] = await smallPair();
+    try {
+      expect(await refusalsWithReplicas(m, r)).toEqual(REFUSALS_WITH_REPLICAS);
+      await m.c.cmd("SET", "still", "replicating");
+      await waitInSync(m, r);
+    } finally {
+      await m.stop();
+      await r.stop();
+    }
+  });
+
+  test.skipIf(noRedis)("redis-server 7.0.15 refuses the same commands with the same errors (the reference for the test above)", async () => {
+    const [m, r] = await Promise.all([startRedis(), startRedis()]);
+    try {
+      await m.c.cmd("SET", "k", "v"); // one key for rdb-key-save-delay to slow down
+      await replicaOf(r, m);
+      await waitInSync(m, r);
+      await waitAcked(m, 1);
+      expect(await refusalsWithReplicas(m, r)).toEqual(REFUSALS_WITH_REPLICAS);
+    } finally {
+      await m.stop();
+      await r.stop();
+    }
+  });
+
+  /** The whole hand-over from `m` to its replica `r`, whatever each runs: `r` is stopped, so `m`
+   *  waits for it (writes held, reads served, REPLICAOF, a second FAILOVER and SYNC refused); once
+   *  `r` runs again it catches up and is made the master, and `m` follows it. */
+  async function handOver(m: Node, r: Node): Promise<void> {
+    const oldId = (await info(m.c)).master_replid;
+    const served = await syncStats(r);
+    let heldReply!: () => Promise<string>;
+    await whileStopped(r, async () => {
+      await m.c.cmd("SET", "written", "while r was stopped");
+      expect(await m.c.raw("FAILOVER")).toBe("+OK\r\n");
+      expect(await failoverState(m)).toBe("waiting-for-sync");
+      heldReply = await heldWrite(m, ["SET", "held", "during the failover"]);
+      expect(await pipeline(m.c, [["GET", "written"], ["DBSIZE"], ["REPLICAOF", "127.0.0.1", r.port], ["REPLICAOF", "NO", "ONE"], ["FAILOVER"], ["FAILOVER", "TO", "127.0.0.1", r.port]])).toEqual([
+        "$19\r\nwhile r was stopped\r\n", expect.stringMatching(/^:\d+\r\n$/), "-ERR REPLICAOF not allowed while failing over.\r\n",
+        "-ERR REPLICAOF not allowed while failing over.\r\n", "-ERR FAILOVER already in progress.\r\n", "-ERR FAILOVER already in progress.\r\n",
+      ]);
+      const s = await RawClient.connect(m.port);
+      expect(await s.raw("SYNC")).toBe(NOMASTERLINK);
+      expect(await s.raw("PSYNC", "?", -1)).toBe(NOMASTERLINK);
+      s.close();
+      expect(await failoverState(m)).toBe("waiting-for-sync");
+    });
+    await failoverEnded(m);
+    // The write held all along ran after the switch: m is a replica now.
+    expect(await heldReply()).toBe(READONLY);
+    const [mi, ri] = [await info(m.c), await info(r.c)];
+    expect([mi.role, mi.master_host, mi.master_port, ri.role]).toEqual(["slave", "127.0.0.1", String(r.port), "master"]);
+    await logged(m, "FAILOVER requested to any replica.");
+    await logged(m, `Failover target 127.0.0.1:${r.port} is synced, failing over.`);
+    await logged(r, `Failover request received for replid ${oldId}.`);
+    await logged(r, "MASTER MODE enabled (failover request from 'id=");
+    // r continues m's history, and m follows it from where it was (a partial resync).
+    await waitInSync(r, m);
+    expect(ri.master_replid2).toBe(oldId);
+    expect((await info(m.c)).master_replid).toBe(ri.master_replid);
+    expect(await syncStats(r)).toEqual({ ...served, partialOk: served.partialOk + 1 });
+    expect(await m.c.raw("GET", "written")).toBe("$19\r\nwhile r was stopped\r\n");
+    expect(await m.c.raw("EXISTS", "held")).toBe(":0\r\n");
+    await expectSameData(r, m);
+    expect(await m.c.raw("SET", "on m", "1")).toBe(READONLY);
+    await r.c.cmd("SET", "on r", "after the failover");
+    await waitInSync(r, m);
+    expect(await m.c.raw("GET", "on r")).toBe("$18\r\nafter the failover\r\n");
+  }
+
+  test("to any replica: writes wait while reads run, then the replica is the master with the same data, the old master follows it, and the held writes get -READONLY", async () => {
+    const [m, r] = await primaryAndReplica(async (n) => { expectNoErrors(await pipeline(n.c, allTypesCommands())); });
+    try {
+      await handOver(m, r);
+    } finally {
+      await m.stop();
+      await r.stop();
+    }
+  });
+
+  test("a write paused in a transaction, a script, a blocking pop or PUBLISH is answered after the switch, as the replica it became answers it", async () => {
+    const [m, r] = await smallPair();
+    try {
+      const script = "return redis.call('SET', 'script', '1')";
+      const tx = await RawClient.connect(m.port);
+      const replies = await whileStopped(r, async () => {
+        await m.c.cmd("SET", "lag", "1");
+        expect(await m.c.raw("FAILOVER")).toBe("+OK\r\n");
+        // In a transaction the write is held before it is even queued.
+        expect(await tx.raw("MULTI")).toBe("+OK\r\n");
+        const held = [
+          await heldWrite(m, ["SET", "tx", "1"], tx), await heldWrite(m, ["EVAL", script, 0]), await heldWrite(m, ["BLPOP", "q", 0]),
+          await heldWrite(m, ["PUBLISH", "ch", "x"]), await heldWrite(m, ["INCR", "n"]),
+        ];
+        expect(await m.c.raw("GET", "k")).toBe("$1\r\nv\r\n");
+        return held;
+      });
+      await failoverEnded(m);
+      expect(await Promise.all(replies.map((read) => read()))).toEqual([
+        READONLY, `-READONLY You can't write against a read only replica. script: ${sha1(script)}, on @user_script:1.\r\n`, READONLY, ":0\r\n", READONLY,
+      ]);
+      expect(await tx.raw("EXEC")).toBe("-EXECABORT Transaction discarded because of previous errors.\r\n");
+      tx.close();
+    } finally {
+      await m.stop();
+      await r.stop();
+    }
+  });
+
+  test("TO host port picks that replica; the other one stays with the old master, which relays the new master's writes to it", async () => {
+    const [m, r1, r2] = await Promise.all([startRedbun(), startRedbun(), startRedbun()]);
+    try {
+      expectNoErrors(await pipeline(m.c, allTypesCommands()));
+      await replicaOf(r1, m);
+      await replicaOf(r2, m);
+      await waitInSync(m, r1, r2);
+      await waitAcked(m, 2);
+      expect(await m.c.raw("FAILOVER", "TO", "127.0.0.1", r2.port)).toBe("+OK\r\n");
+      await failoverEnded(m);
+      await logged(m, `FAILOVER requested to 127.0.0.1:${r2.port}.`);
+      await logged(m, `Failover target 127.0.0.1:${r2.port} is synced, failing over.`);
+      const [mi, r1i, r2i] = [await info(m.c), await info(r1.c), await info(r2.c)];
+      expect([mi.role, mi.master_port, r1i.role, r1i.master_port, r2i.role]).toEqual(["slave", String(r2.port), "slave", String(m.port), "master"]);
+      await r2.c.cmd("SET", "on r2", "after the failover");
+      await waitInSync(r2, m);
+      await waitInSync(m, r1);
+      expect(await r1.c.raw("GET", "on r2")).toBe("$18\r\nafter the failover\r\n");
+      await expectSameData(r2, r1);
+    } finally {
+      for (const n of [m, r1, r2]) await n.stop();
+    }
+  });
+
+  test("ABORT while waiting for the replica: a master again at once, the held writes run, and the replica catches up", async () => {
+    const [m, r] = await smallPair();
+    try {
+      const id = (await info(m.c)).master_replid;
+      await whileStopped(r, async () => {
+        await m.c.cmd("SET", "lag", "1");
+        expect(await m.c.raw("FAILOVER", "TIMEOUT", 60000)).toBe("+OK\r\n");
+        const held = await heldWrite(m, ["SET", "held", "1"]);
+        expect(await m.c.raw("FAILOVER", "ABORT")).toBe("+OK\r\n");
+        expect(await held()).toBe("+OK\r\n");
+        expect(await failoverState(m)).toBe("no-failover");
+        expect(await m.c.raw("FAILOVER", "ABORT")).toBe(NOTHING_TO_ABORT);
+      });
+      await logged(m, "FAILOVER to any replica aborted: Failover manually aborted");
+      await waitInSync(m, r);
+      expect([(await info(m.c)).role, (await info(m.c)).master_replid, (await info(r.c)).role]).toEqual(["master", id, "slave"]);
+      expect(await r.c.raw("GET", "held")).toBe("$1\r\n1\r\n");
+    } finally {
+      await m.stop();
+      await r.stop();
+    }
+  });
+
+  test("TIMEOUT without FORCE: a replica that has not caught up in time makes it give up, a master still, and the held writes run", async () => {
+    const [m, r] = await smallPair();
+    try {
+      await whileStopped(r, async () => {
+        await m.c.cmd("SET", "lag", "1");
+        // Time enough to see it wait, and hold a write, even on a busy machine.
+        const t0 = Date.now();
+        expect(await m.c.raw("FAILOVER", "TO", "127.0.0.1", r.port, "TIMEOUT", 1500)).toBe("+OK\r\n");
+        const held = await heldWrite(m, ["SET", "held", "1"]);
+        expect(await failoverState(m)).toBe("waiting-for-sync");
+        await failoverEnded(m);
+        expect(Date.now() - t0).toBeGreaterThanOrEqual(1500);
+        expect(await held()).toBe("+OK\r\n");
+        expect((await info(m.c)).role).toBe("master");
+      });
+      await logged(m, `FAILOVER to 127.0.0.1:${r.port} aborted: Replica never caught up before timeout`);
+      await waitInSync(m, r);
+      expect(await r.c.raw("GET", "held")).toBe("$1\r\n1\r\n");
+    } finally {
+      await m.stop();
+      await r.stop();
+    }
+  });
+
+  test("TO host port TIMEOUT ms FORCE: once the time is out it fails over to the target anyway, and the target takes over when it runs again", async () => {
+    const [m, r] = await smallPair();
+    try {
+      const id = (await info(m.c)).master_replid;
+      let heldReply!: () => Promise<string>;
+      await whileStopped(r, async () => {
+        await m.c.cmd("SET", "lag", "1");
+        const t0 = Date.now();
+        expect(await m.c.raw("FAILOVER", "TO", "127.0.0.1", r.port, "TIMEOUT", 300, "FORCE")).toBe("+OK\r\n");
+        heldReply = await heldWrite(m, ["SET", "held", "1"]);
+        await waitFor("failover-in-progress", async () => { const s = await failoverState(m); return s === "failover-in-progress" || s; });
+        expect(Date.now() - t0).toBeGreaterThanOrEqual(300);
+        await logged(m, `FAILOVER to 127.0.0.1:${r.port} time out exceeded, failing over.`);
+        // Already r's replica (the link is not up: r cannot answer), reads still served, writes still held.
+        const mi = await info(m.c);
+        expect([mi.role, mi.master_port, mi.master_link_status, mi.master_failover_state]).toEqual(["slave", String(r.port), "down", "failover-in-progress"]);
+        expect(await m.c.raw("GET", "lag")).toBe("$1\r\n1\r\n");
+        expect((await info(m.c, "clients")).blocked_clients).toBe("1");
+      });
+      await failoverEnded(m);
+      expect(await heldReply()).toBe(READONLY);
+      await logged(r, `Failover request received for replid ${id}.`);
+      expect([(await info(m.c)).role, (await info(r.c)).role]).toEqual(["slave", "master"]);
+      await waitInSync(r, m);
+      await expectSameData(r, m);
+    } finally {
+      await m.stop();
+      await r.stop();
+    }
+  });
+
+  test("ABORT after FORCE made it the target's replica: a master again with a new replication ID, and the held writes run", async () => {
+    const [m, r] = await smallPair();
+    try {
+      const id = (await info(m.c)).master_replid;
+      await whileStopped(r, async () => {
+        await m.c.cmd("SET", "lag", "1");
+        expect(await m.c.raw("FAILOVER", "TO", "127.0.0.1", r.port, "TIMEOUT", 100, "FORCE")).toBe("+OK\r\n");
+        const held = await heldWrite(m, ["SET", "held", "1"]);
+        await waitFor("failover-in-progress", async () => { const s = await failoverState(m); return s === "failover-in-progress" || s; });
+        expect(await m.c.raw("FAILOVER", "ABORT")).toBe("+OK\r\n");
+        expect(await held()).toBe("+OK\r\n");
+        const mi = await info(m.c);
+        expect([mi.role, mi.master_failover_state, mi.master_replid2]).toEqual(["master", "no-failover", id]);
+        expect(mi.master_replid).not.toBe(id);
+      });
+      await logged(m, `FAILOVER to 127.0.0.1:${r.port} aborted: Failover manually aborted`);
+      // r never heard of the failover: it reconnects to m and continues from its backlog.
+      await waitInSync(m, r);
+      expect((await info(r.c)).role).toBe("slave");
+      expect(await r.c.raw("GET", "held")).toBe("$1\r\n1\r\n");
+    } finally {
+      await m.stop();
+      await r.stop();
+    }
+  });
+
+  test("a target that refuses PSYNC (ACL -psync) ends the failover: a master again with a new replication ID, followed by the same replica", async () => {
+    const [m, r] = await smallPair();
+    try {
+      const id = (await info(m.c)).master_replid;
+      expect(await r.c.raw("ACL", "SETUSER", "default", "-psync")).toBe("+OK\r\n");
+      expect(await m.c.raw("FAILOVER", "TO", "127.0.0.1", r.port)).toBe("+OK\r\n");
+      await failoverEnded(m);
+      await logged(m, `FAILOVER to 127.0.0.1:${r.port} aborted: Failover target rejected psync request`);
+      const mi = await info(m.c);
+      expect([mi.role, mi.master_replid2]).toEqual(["master", id]);
+      expect(mi.master_replid).not.toBe(id);
+      expect(await m.c.raw("SET", "after", "1")).toBe("+OK\r\n");
+      await waitInSync(m, r);
+      expect([(await info(r.c)).role, await r.c.raw("GET", "after")]).toEqual(["slave", "$1\r\n1\r\n"]);
+    } finally {
+      await m.stop();
+      await r.stop();
+    }
+  });
+
+  test.skipIf(noRedis)("a Redbun master hands over to a redis-server replica, and follows it", async () => {
+    const [m, r] = await Promise.all([startRedbun(), startRedis()]);
+    try {
+      expectNoErrors(await pipeline(m.c, allTypesCommands({ infinities: false })));
+      await replicaOf(r, m);
+      await waitInSync(m, r);
+      await handOver(m, r);
+    } finally {
+      await m.stop();
+      await r.stop();
+    }
+  });
+
+  test.skipIf(noRedis)("a redis-server master hands over to a Redbun replica, which takes the role", async () => {
+    const [m, r] = await Promise.all([startRedis(), startRedbun()]);
+    try {
+      expectNoErrors(await pipeline(m.c, allTypesCommands({ infinities: false })));
+      await replicaOf(r, m);
+      await waitInSync(m, r);
+      await handOver(m, r);
+    } finally {
+      await m.stop();
+      await r.stop();
+    }
+  });
+
+  // ---- Where Redbun differs from redis-server 7.0.15 (run it with `bun test --todo`).
+
+  // A master that becomes a replica (here FAILOVER ... FORCE once its time is out; REPLICAOF host
+  // port on a master with replicas is the same path) keeps its own replicas connected in Redis 7.0:
+  // replicationSetMaster no longer drops them, they go when the replication ID changes after the
+  // PSYNC to the new master. Redbun drops them at once. With the target r stopped (SIGSTOP):
+  //   FAILOVER TO 127.0.0.1 <r> TIMEOUT 100 FORCE, then INFO replication once failover-in-progress
+  //   redis-server: connected_slaves:1  slave0:ip=127.0.0.1,port=<r>,state=online,offset=...,lag=...
+  //   Redbun:       connected_slaves:0  (no slave0 line)
+  test.todo("DIFFERS FROM REDIS: while failover-in-progress, INFO still lists the replicas, which are dropped only when the replication ID changes", async () => {
+    const [m, r] = await smallPair();
+    try {
+      await whileStopped(r, async () => {
+        expect(await m.c.raw("FAILOVER", "TO", "127.0.0.1", r.port, "TIMEOUT", 100, "FORCE")).toBe("+OK\r\n");
+        await waitFor("failover-in-progress", async () => { const s = await failoverState(m); return s === "failover-in-progress" || s; });
+        const mi = await info(m.c);
+        expect([mi.connected_slaves, mi.slave0?.replace(/,offset=\d+,lag=\d+$/, "")]).toEqual(["1", `ip=127.0.0.1,port=${r.port},state=online`]);
+      });
+    } finally {
+      await m.stop();
+      await r.stop();
     }
   });
 });
