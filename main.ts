@@ -12849,6 +12849,14 @@ function intsetEntries(b: Buffer, at: number): string[] {
 
 /** The field/value pairs of a zipmap (very old small hashes). */
 function zipmapEntries(b: Buffer, at: number): string[] {
+  try {
+    return zipmapEntriesUnchecked(b, at);
+  } catch (err) {
+    if (err instanceof RdbError) throw err;
+    throw new RdbError("Zipmap integrity check failed.", at); // a length past the end
+  }
+}
+function zipmapEntriesUnchecked(b: Buffer, at: number): string[] {
   let p = 1;
   const out: string[] = [];
   const len = () => { const f = b[p++]; if (f < 254) return f; const v = b.readUInt32LE(p); p += 4; return v; };
@@ -12861,11 +12869,11 @@ function zipmapEntries(b: Buffer, at: number): string[] {
   return out;
 }
 
-/** A hash from field/value pairs; a field twice is corruption (as Redis finds it). */
-function hashFromPairs(pairs: string[], at = 0): RHash {
+/** A hash from field/value pairs; a field twice is corruption, reported in Redis's words for
+ *  how it was stored (`dupReason`). */
+function hashFromPairs(pairs: string[], at = 0, dupReason = "Duplicate hash fields detected"): RHash {
   const h = new RHash();
-  for (let i = 0; i < pairs.length; i += 2) h.set(pairs[i], pairs[i + 1]);
-  if (h.size * 2 !== pairs.length) throw new RdbError("Duplicate hash fields detected", at);
+  for (let i = 0; i < pairs.length; i += 2) if (!h.set(pairs[i], pairs[i + 1])) throw new RdbError(dupReason, at);
   return h;
 }
 function setFromMembers(members: string[], at = 0): RSet {
@@ -12919,9 +12927,18 @@ function rdbReadObject(r: RdbReader, type: number): RValue {
       const n = r.length();
       const pairs: string[] = [];
       for (let i = 0; i < n; i++) pairs.push(r.string(), r.string());
-      return hashFromPairs(pairs, at);
+      // Redis loads a hash small enough for a listpack through one, where a repeat has other words.
+      return hashFromPairs(pairs, at, n <= hot.hashMaxListpackEntries ? "Hash with dup elements" : "Duplicate hash fields detected");
     }
-    case RDB_TYPE_HASH_ZIPMAP: return hashFromPairs(zipmapEntries(r.stringBytes(), at), at);
+    case RDB_TYPE_HASH_ZIPMAP: {
+      const e = zipmapEntries(r.stringBytes(), at);
+      const fields = new Set<string>();
+      for (let i = 0; i < e.length; i += 2) {
+        if (fields.has(e[i])) throw new RdbError(`Hash zipmap with dup elements, or big length (${e[i].length})`, at);
+        fields.add(e[i]);
+      }
+      return hashFromPairs(e, at);
+    }
     case RDB_TYPE_LIST_ZIPLIST: { const l = new RList(); l.replace(ziplistEntries(r.stringBytes(), at, "List ziplist")); return l; }
     case RDB_TYPE_SET_INTSET: return setFromMembers(intsetEntries(r.stringBytes(), at), at);
     case RDB_TYPE_SET_LISTPACK: return setFromMembers(listpackEntries(r.stringBytes(), at), at);
