@@ -1696,7 +1696,7 @@ function authRequired(c: Client): boolean {
 function clientInfoString(c: Client): string {
   const nowMs = wallClock();
   // The letters and their order are Redis's (see getClientInfoString).
-  const flags = (c.monitor ? "O" : "") + (clientTotalSubscriptions(c) ? "P" : "") + (c.mstate ? "x" : "") +
+  const flags = (c.monitor ? "O" : c.replState ? "S" : "") + (c.isMaster ? "M" : "") + (clientTotalSubscriptions(c) ? "P" : "") + (c.mstate ? "x" : "") +
     (c.paused || c.bstate ? "b" : "") + (c.tracking & TRACKING_ON ? "t" : "") + (c.tracking & TRACKING_BROKEN_REDIR ? "R" : "") +
     (c.tracking & TRACKING_BCAST ? "B" : "") + (c.dirtyCas ? "d" : "") + (c.closeAfterReply ? "c" : "") +
     (c.noEvict ? "e" : "") + (c.noTouch ? "T" : "") || "N";
@@ -13039,7 +13039,7 @@ function rdbLoad(buf: Buffer, opts: { replicaLoad?: boolean; into?: boolean; rep
   if (version >= 5 && r.pos + 8 > buf.length) throw new RdbError("Unexpected EOF reading RDB file: the checksum is missing", r.pos);
   if (version >= 5) {
     const expected = [buf.readUInt32LE(r.pos), buf.readUInt32LE(r.pos + 4)];
-    if ((expected[0] !== 0 || expected[1] !== 0) && !server.skipChecksumValidation) {
+    if ((expected[0] !== 0 || expected[1] !== 0) && conf.rdbchecksum && !server.skipChecksumValidation) {
       const crc: [number, number] = [0, 0];
       crc64Update(crc, buf, 0, r.pos);
       if (crc[0] !== expected[0] || crc[1] !== expected[1]) {
@@ -13783,7 +13783,7 @@ function loadAppendOnlyFiles(): boolean {
         buf = readFileSync(`${aofDir()}/${f.name}`);
       } catch (err) {
         // A file the manifest lists must be there and readable: anything else is fatal.
-        if ((err as NodeJS.ErrnoException).code === "ENOENT") throw new Error(`The append log file ${f.name} doesn't exist: ${strerror(err)}`);
+        if ((err as NodeJS.ErrnoException).code === "ENOENT") throw new Error(`Unable to obtain the AOF file ${f.name} length. stat: ${strerror(err)}`);
         throw new Error(`Fatal error: can't open the append log file ${f.name} for reading: ${strerror(err)}`);
       }
       // An RDB preamble (a base, or an old-style AOF) may be followed by commands.

@@ -678,8 +678,7 @@ describe("the AOF manifest", () => {
   // loading (getBaseAndIncrAppendOnlyFilesSize) and fails on the stat. Manifest naming a missing
   // appendonly.aof.1.incr.aof (both exit 1):
   //   redis-server: Unable to obtain the AOF file appendonly.aof.1.incr.aof length. stat: No such file or directory
-  //   Redbun:       The append log file appendonly.aof.1.incr.aof doesn't exist: No such file or directory
-  test.todo("DIFFERS FROM REDIS: a missing file is logged as 'Unable to obtain the AOF file ... length. stat: ...'", async () => {
+  test("a missing file is logged as 'Unable to obtain the AOF file ... length. stat: ...', as in redis-server", async () => {
     const src = await sourceAof();
     const d = copyAof(src.dir, "aof-manifest-missing");
     unlinkSync(aofFile(d, src.incr));

@@ -1273,13 +1273,9 @@ describe("INFO replication and ROLE", () => {
     }
   });
 
-  // ---- Where Redbun differs from redis-server 7.0.15 (run it with `bun test --todo`).
-
   // CLIENT LIST flags a replica's connection S on its master and the link to the master M on the
-  // replica (CLIENT LIST TYPE replica / TYPE master select them); Redbun shows both as N:
-  //   on the master:  redis-server ... flags=S ... cmd=replconf ...   Redbun ... flags=N ... cmd=replconf ...
-  //   on the replica: redis-server ... flags=M ... cmd=NULL ...       Redbun ... flags=N ... cmd=NULL ...
-  test.todo("DIFFERS FROM REDIS: CLIENT LIST flags a replica's connection S on the master, and the master's link M on the replica", async () => {
+  // replica (CLIENT LIST TYPE replica / TYPE master select them).
+  test("CLIENT LIST flags a replica's connection S on the master, and the master's link M on the replica, as redis-server does", async () => {
     const [master, replica] = await primaryAndReplica();
     try {
       const flagsOf = async (n: Node, type: string) => String(await n.c.cmd("CLIENT", "LIST", "TYPE", type)).trim().split("\n").map((l) => /flags=(\S+)/.exec(l)?.[1]);
