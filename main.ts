@@ -3518,7 +3518,13 @@ function loadPersistedData(): void {
     if (conf.appendonly) {
       const loaded = loadAppendOnlyFiles();
       startAppendOnly(loaded);
-    } else loadDataFromDisk();
+    } else {
+      // Redis reads (and checks) the AOF manifest even with appendonly off: turning it on later
+      // continues that directory's numbering.
+      const manifest = aofReadManifest();
+      if (manifest) { aof.base = manifest.base; aof.incrs = manifest.incrs; }
+      loadDataFromDisk();
+    }
   } finally {
     server.loading = false;
   }
@@ -13598,7 +13604,7 @@ function aofWriteManifest(base: AofFileInfo | null, incrs: AofFileInfo[]): void 
 }
 
 /** Reads the manifest, or null if there is none. Throws on a malformed or unreadable one. */
-function aofReadManifest(): { base: AofFileInfo | null; incrs: AofFileInfo[] } | null {
+function aofReadManifest(): { base: AofFileInfo | null; incrs: AofFileInfo[]; history: string[] } | null {
   const path = `${aofDir()}/${aofManifestName()}`;
   let text: string;
   try {
@@ -13611,7 +13617,7 @@ function aofReadManifest(): { base: AofFileInfo | null; incrs: AofFileInfo[] } |
   // Read as Redis's aofLoadManifestFromFile reads it (fgets of at most 1024 bytes), with its
   // checks and its fatal error's lines.
   let base: AofFileInfo | null = null, linenum = 0, maxSeq = 0, pos = 0;
-  const incrs: AofFileInfo[] = [];
+  const incrs: AofFileInfo[] = [], history: string[] = [];
   const fatal = (line: string | null, err: string): never => {
     log("warning", "\n*** FATAL AOF MANIFEST FILE ERROR ***\n");
     if (line !== null) {
@@ -13653,9 +13659,21 @@ function aofReadManifest(): { base: AofFileInfo | null; incrs: AofFileInfo[] } |
       if (seq <= maxSeq) fatal(line, "Found a non-monotonic sequence number");
       incrs.push({ name, seq, type });
       maxSeq = seq;
-    } else if (type !== "h") fatal(line, "Unknown AOF file type"); // history files are not loaded
+    } else if (type === "h") history.push(name); // left over from a rewrite: deleted, never loaded
+    else fatal(line, "Unknown AOF file type");
   }
-  return { base, incrs };
+  return { base, incrs, history };
+}
+
+/** The files a rewrite left behind (type h in the manifest): deleted, and the manifest rewritten
+ *  without them, as Redis's aofDelHistoryFiles. */
+function aofDeleteHistoryFiles(manifest: { base: AofFileInfo | null; incrs: AofFileInfo[]; history: string[] }): void {
+  for (const name of manifest.history) {
+    try { unlinkSync(`${aofDir()}/${name}`); } catch { /* already gone */ }
+    log("notice", `Removing the history file ${name} in the background`);
+  }
+  manifest.history = [];
+  aofWriteManifest(manifest.base, manifest.incrs);
 }
 
 /** Whether a path exists (a file or a directory). */
@@ -13665,7 +13683,7 @@ function fileExists(path: string): boolean {
 
 /** Redis 7 reads the single appendonly.aof of older versions (in `dir`) by moving it into the AOF
  *  directory as its base, with a manifest naming it (Redis's aofUpgradePrepare). */
-function aofUpgradeOldFile(): { base: AofFileInfo; incrs: AofFileInfo[] } {
+function aofUpgradeOldFile(): { base: AofFileInfo; incrs: AofFileInfo[]; history: string[] } {
   const name = String(conf.appendfilename);
   try {
     mkdirSync(aofDir(), { recursive: true });
@@ -13680,7 +13698,7 @@ function aofUpgradeOldFile(): { base: AofFileInfo; incrs: AofFileInfo[] } {
     throw new Error(`Error trying to move the old AOF file ${name} into dir ${conf.appenddirname}: ${strerror(err)}`);
   }
   log("notice", `Successfully migrated an old-style AOF file (${name}) into the AOF directory (${conf.appenddirname}).`);
-  return { base, incrs: [] };
+  return { base, incrs: [], history: [] };
 }
 
 /** Opens a new incremental file and makes it the one written to. The manifest names it first
@@ -13772,6 +13790,7 @@ function loadAppendOnlyFiles(): boolean {
       manifest = aofUpgradeOldFile();
     }
   }
+  if (manifest?.history.length) aofDeleteHistoryFiles(manifest);
   if (!manifest || (!manifest.base && !manifest.incrs.length)) return false;
   aof.loading = true;
   try {

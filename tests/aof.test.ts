@@ -648,9 +648,8 @@ describe("the AOF manifest", () => {
   // redis-server reads the manifest at startup whatever appendonly says (aofLoadManifestFromDisk
   // runs before loadDataFromDisk), so a malformed one stops it with appendonly no too. Manifest "\n",
   // --appendonly no:
-  //   redis-server: exit 1, *** FATAL AOF MANIFEST FILE ERROR *** / ... / Invalid AOF manifest file format
-  //   Redbun:       starts (Ready to accept connections)
-  test.todo("DIFFERS FROM REDIS: the manifest is read at startup even with appendonly no, and a malformed one stops the start", async () => {
+  //   exit 1, *** FATAL AOF MANIFEST FILE ERROR *** / ... / Invalid AOF manifest file format
+  test("the manifest is read at startup even with appendonly no, and a malformed one stops the start", async () => {
     const s = await startRedbunExpectingFailure(withManifest("aof-manifest-off", "\n"), { appendonly: "no" });
     expect([s.served, s.code, fatalBlock(s.out)]).toEqual([false, 1, ["*** FATAL AOF MANIFEST FILE ERROR ***", ...at(1, "", INVALID)]]);
   });
@@ -659,9 +658,8 @@ describe("the AOF manifest", () => {
   // (aofDelHistoryFiles: "Removing the history file ... in the background"), which also drops
   // their lines from the manifest. Manifest of base 1, incr 1 and "file appendonly.aof.0.base.rdb
   // seq 9 type h", with that file present, then a start and one write:
-  //   redis-server: appendonlydir = manifest, 1.base.rdb, 1.incr.aof; manifest without the h line
-  //   Redbun:       the h line and appendonly.aof.0.base.rdb stay (the file stays even after a rewrite)
-  test.todo("DIFFERS FROM REDIS: history files named in the manifest are deleted at startup and their lines dropped", async () => {
+  //   appendonlydir = manifest, 1.base.rdb, 1.incr.aof; manifest without the h line
+  test("history files named in the manifest are deleted at startup and their lines dropped", async () => {
     const src = await sourceAof();
     const d = copyAof(src.dir, "aof-manifest-history");
     cpSync(aofFile(d, src.base), aofFile(d, "appendonly.aof.1.base.rdb"));
