@@ -963,7 +963,8 @@ describe("MIGRATE", () => {
   beforeAll(() => {
     cacheWatch = (async () => {
       const sources = await Promise.all([startRedbun(dir("mig-cache")), noRedis ? null : startRedis(dir("mig-cache-ref"))]);
-      const named = ([["redbun", sources[0]], ["redis", sources[1]]] as const).filter((x): x is readonly [string, Server] => x[1] !== null);
+      const named: [string, Server][] = [];
+      for (const [name, src] of [["redbun", sources[0]], ["redis", sources[1]]] as const) if (src) named.push([name, src]);
       try {
         return Object.fromEntries(await Promise.all(named.map(async ([name, src]) => [name, await watchCache(src)])));
       } finally {

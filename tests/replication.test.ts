@@ -1983,31 +1983,23 @@ describe("FAILOVER", () => {
     }
   });
 
-  test.skipIf(noRedis)("a Redbun master hands over to a redis-server replica, and follows it", async () => {
-    const [m, r] = await Promise.all([startRedbun(), startRedis()]);
-    try {
-      expectNoErrors(await pipeline(m.c, allTypesCommands({ infinities: false })));
-      await replicaOf(r, m);
-      await waitInSync(m, r);
-      await handOver(m, r);
-    } finally {
-      await m.stop();
-      await r.stop();
-    }
-  });
-
-  test.skipIf(noRedis)("a redis-server master hands over to a Redbun replica, which takes the role", async () => {
-    const [m, r] = await Promise.all([startRedis(), startRedbun()]);
-    try {
-      expectNoErrors(await pipeline(m.c, allTypesCommands({ infinities: false })));
-      await replicaOf(r, m);
-      await waitInSync(m, r);
-      await handOver(m, r);
-    } finally {
-      await m.stop();
-      await r.stop();
-    }
-  });
+  for (const [name, startMaster, startReplica] of [
+    ["a Redbun master hands over to a redis-server replica, and follows it", startRedbun, startRedis],
+    ["a redis-server master hands over to a Redbun replica, which takes the role", startRedis, startRedbun],
+  ] as const) {
+    test.skipIf(noRedis)(name, async () => {
+      const [m, r] = await Promise.all([startMaster(), startReplica()]);
+      try {
+        expectNoErrors(await pipeline(m.c, allTypesCommands({ infinities: false })));
+        await replicaOf(r, m);
+        await waitInSync(m, r);
+        await handOver(m, r);
+      } finally {
+        await m.stop();
+        await r.stop();
+      }
+    });
+  }
 
   // ---- Where Redbun differs from redis-server 7.0.15 (run it with `bun test --todo`).
 
