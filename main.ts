@@ -14458,15 +14458,15 @@ function replicaofCommand(c: Client): void {
   addReplyOK(c);
 }
 
-/** Becomes a replica of host:port: drops our replicas (they must resync with the new history),
- *  keeps our dataset and offset so a partial resync is possible, and connects. */
+/** Becomes a replica of host:port: keeps our dataset and offset so a partial resync is possible,
+ *  and connects. Our own replicas stay, as in Redis 7.0, until our history changes (a new
+ *  replication ID from the new master, or a full sync): they may continue with us. */
 function replicationSetMaster(host: string, port: number, atStartup = false): void {
   const wasMaster = !isReplica() && !atStartup;
   replicationDropLink();
   repl.masterHost = host;
   repl.masterPort = port;
   conf.replicaof = `${host} ${port}`;
-  for (const r of [...repl.replicas]) freeClient(r);
   for (const c of [...server.clients.values()]) if (c.bstate) { unblockClient(c); addReplyError(c, "UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)"); }
   if (wasMaster) repl.cachedReplid = repl.replid; // PSYNC with our own history first
   repl.state = "connect";
@@ -14606,10 +14606,12 @@ function handshakeStep(sock: Socket<MasterLink>, reply: string): void {
     // Redis takes a new ID only when it has its 40 characters.
     const newId = /^\+CONTINUE ([0-9a-f]{40})$/i.exec(reply)?.[1];
     if (newId && newId !== repl.replid) {
-      // The master has a new ID (it was promoted): adopt it, keeping ours as the second one.
+      // The master has a new ID (it was promoted): adopt it, keeping ours as the second one; our
+      // replicas reconnect to learn it (they continue partially).
       repl.replid2 = repl.replid;
       repl.secondOffset = repl.offset + 1;
       repl.replid = newId;
+      for (const r of [...repl.replicas]) freeClient(r);
     }
     log("notice", "Successful partial resynchronization with master.");
     if (!repl.backlog) createReplicationBacklog();

@@ -2001,16 +2001,12 @@ describe("FAILOVER", () => {
     });
   }
 
-  // ---- Where Redbun differs from redis-server 7.0.15 (run it with `bun test --todo`).
-
   // A master that becomes a replica (here FAILOVER ... FORCE once its time is out; REPLICAOF host
-  // port on a master with replicas is the same path) keeps its own replicas connected in Redis 7.0:
-  // replicationSetMaster no longer drops them, they go when the replication ID changes after the
-  // PSYNC to the new master. Redbun drops them at once. With the target r stopped (SIGSTOP):
-  //   FAILOVER TO 127.0.0.1 <r> TIMEOUT 100 FORCE, then INFO replication once failover-in-progress
-  //   redis-server: connected_slaves:1  slave0:ip=127.0.0.1,port=<r>,state=online,offset=...,lag=...
-  //   Redbun:       connected_slaves:0  (no slave0 line)
-  test.todo("DIFFERS FROM REDIS: while failover-in-progress, INFO still lists the replicas, which are dropped only when the replication ID changes", async () => {
+  // port on a master with replicas is the same path) keeps its own replicas connected, as Redis
+  // 7.0: they go when the replication ID changes after the PSYNC to the new master. With the target
+  // r stopped (SIGSTOP): FAILOVER TO 127.0.0.1 <r> TIMEOUT 100 FORCE, then INFO replication once
+  // failover-in-progress shows connected_slaves:1 and its slave0 line.
+  test("while failover-in-progress, INFO still lists the replicas, which are dropped only when the replication ID changes", async () => {
     const [m, r] = await smallPair();
     try {
       await whileStopped(r, async () => {
