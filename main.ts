@@ -14307,7 +14307,7 @@ function roleCommand(c: Client): void {
     addReplyBulk(c, "master");
     addReplyLongLong(c, repl.offset);
     addReplyArrayLen(c, rs.length);
-    for (const r of rs) { addReplyArrayLen(c, 3); addReplyBulk(c, r.replIp || r.addr.slice(0, r.addr.lastIndexOf(":"))); addReplyBulk(c, String(r.replListeningPort)); addReplyBulk(c, String(r.replAckOff)); }
+    for (const r of rs) { addReplyArrayLen(c, 3); addReplyBulk(c, replicaIp(r)); addReplyBulk(c, String(r.replListeningPort)); addReplyBulk(c, String(r.replAckOff)); }
     return;
   }
   addReplyArrayLen(c, 5);
@@ -14333,10 +14333,15 @@ const failover = {
   port: 0,
 };
 
+/** A replica's IP: the one it announced (REPLCONF ip-address), else its connection's, unbracketed. */
+function replicaIp(r: Client): string {
+  return r.replIp || r.addr.slice(0, r.addr.lastIndexOf(":")).replace(/^\[|\]$/g, "");
+}
+
 /** The replica at host:port (the address it announced, or its connection's), as Redis's findReplica. */
 function findReplica(host: string, port: number): Client | undefined {
   for (const r of repl.replicas) {
-    const ip = r.replIp || r.addr.slice(0, r.addr.lastIndexOf(":")).replace(/^\[|\]$/g, "");
+    const ip = replicaIp(r);
     if (ip.toLowerCase() === host.toLowerCase() && r.replListeningPort === port) return r;
   }
   return undefined;
@@ -14403,7 +14408,7 @@ function updateFailoverStatus(): void {
     for (const r of repl.replicas) {
       if (r.replAckOff !== repl.offset) continue;
       target = r;
-      failover.host = r.replIp || r.addr.slice(0, r.addr.lastIndexOf(":")).replace(/^\[|\]$/g, "");
+      failover.host = replicaIp(r);
       failover.port = r.replListeningPort;
       break;
     }
@@ -14794,7 +14799,7 @@ function replicationInfo(): string[] {
   const online = [...repl.replicas];
   lines.push(`connected_slaves:${online.length}`);
   online.forEach((r, i) => {
-    const ip = r.replIp || r.addr.slice(0, r.addr.lastIndexOf(":")).replace(/^\[|\]$/g, "");
+    const ip = replicaIp(r);
     const state = r.replState === "online" ? "online" : "wait_bgsave";
     lines.push(`slave${i}:ip=${ip},port=${r.replListeningPort},state=${state},offset=${r.replAckOff},lag=${r.replAckTime ? Math.floor((wallClock() - r.replAckTime) / 1000) : 0}`);
   });
