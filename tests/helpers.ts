@@ -51,6 +51,13 @@ export async function spawnServer(args: string[] = [], opts: { cwd?: string; por
       await Bun.sleep(50);
     }
   }
+  // Like Redis, the server listens before it loads its data: it has started when it says so
+  // (if its log comes here: not with a logfile or at loglevel warning).
+  const says = !args.includes("--logfile") && !args.includes("warning");
+  while (says && !out.includes("Ready to accept connections") && Date.now() < deadline) {
+    if (proc.exitCode !== null) throw new Error(`server did not start: ${out}`);
+    await Bun.sleep(10);
+  }
   return {
     port, proc,
     stdout: () => out,

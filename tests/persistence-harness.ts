@@ -132,13 +132,19 @@ export async function startRedbunExpectingFailure(dir: string, params: Record<st
   let served = false, exited = false;
   const outP = Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
   void proc.exited.then(() => { exited = true; });
+  // Served means a PING answered: like Redis, Redbun listens before it loads, so a connection
+  // may be accepted and then dropped when the load fails.
   while (!exited) {
     try {
       const t = await RawClient.connect(port);
-      t.close();
-      served = true;
-      proc.kill("SIGKILL"); // it started after all: that is the answer
-      break;
+      try {
+        if ((await t.raw("PING")) === "+PONG\r\n") {
+          served = true;
+          proc.kill("SIGKILL"); // it started after all: that is the answer
+          break;
+        }
+      } catch { /* dropped unanswered: not served */ }
+      finally { t.close(); }
     } catch { /* not listening: good */ }
     await Bun.sleep(10);
   }
