@@ -21,7 +21,7 @@
  *     Utilities — integers and doubles, glob matching, argument splitting, the clock, the log
  *     Configuration — the parameter registry, config files and flags, CONFIG
  *     RESP — the resumable request parser, the reply writer (addReply*), error strings
- *     Clients — per-connection state, output buffers and their limits
+ *     Clients — per-connection state, output buffers and their limits, client eviction
  *     Dispatch — the command table, processCommand's gates in order, call, propagation
  *     Keyspace — lookups, lazy and active expiry, eviction, notifications, SCAN's walk
  *     Blocking — clients parked on keys, served in order when a key becomes ready
@@ -68,10 +68,10 @@
  *   - a faster container: behind its interface in Part III, with the numbers in bench/results.md.
  */
 
-import type { Socket, TCPSocketListener } from "bun";
+import type { Socket, TCPSocketListener, TCPSocketListenOptions, UnixSocketListener } from "bun";
 import { cpuUsage, memoryUsage } from "node:process";
-import { closeSync, constants as fsConstants, fstatSync, fsync, fsyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, truncateSync, unlinkSync, writeFileSync, writeSync } from "node:fs";
-import { dirname } from "node:path";
+import { chmodSync, closeSync, constants as fsConstants, fstatSync, fsync, fsyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, truncateSync, unlinkSync, writeFileSync, writeSync } from "node:fs";
+import { dirname, resolve as resolvePath } from "node:path";
 import { totalmem } from "node:os";
 import { getSystemErrorMessage } from "node:util";
 
@@ -175,6 +175,7 @@ const repl = {
   retryDelay: 100,
   connectSeq: 0, // which connection attempt is current: a late answer to an abandoned one is dropped
   cachedReplid: "", // the history we can continue with PSYNC after the link dropped
+  cachedMasterDb: 0, // the database the master's stream had selected then (Redis's cached master keeps it)
   getAckPending: false, // a WAIT wants fresh acks: send REPLCONF GETACK before sleeping
 };
 
@@ -222,7 +223,7 @@ const functions = {
 const stats = {
   connections: 0, rejectedConnections: 0, commands: 0, errorReplies: 0, netInput: 0, netOutput: 0, reads: 0, writes: 0,
   keyspaceHits: 0, keyspaceMisses: 0, expiredKeys: 0, expiredStalePerc: 0, expiredTimeCapReached: 0, expireCycleMs: 0,
-  opsPerSec: 0, inputKbps: 0, outputKbps: 0, evictedKeys: 0, syncFull: 0, syncPartialOk: 0, syncPartialErr: 0,
+  opsPerSec: 0, inputKbps: 0, outputKbps: 0, evictedKeys: 0, evictedClients: 0, syncFull: 0, syncPartialOk: 0, syncPartialErr: 0,
 };
 const errorStats = new Map<string, number>();
 
@@ -255,6 +256,8 @@ const server = {
   pauseType: "all" as "all" | "write",
   activeExpireEnabled: true,
   cronPaused: false, // DEBUG PAUSE-CRON 1: serverCron does nothing
+  replyBufferResizing: true, // DEBUG REPLYBUFFER RESIZING 0: idle output buffers keep their size
+  replyBufferPeakResetMs: 5000, // DEBUG REPLYBUFFER PEAK-RESET-TIME (-1: never)
   skipChecksumValidation: false, // DEBUG SET-SKIP-CHECKSUM-VALIDATION 1: RDB files and RESTORE payloads are not checked
   killRdbSave: null as (() => void) | null, // stops the BGSAVE in progress (see rdbSave)
   failoverPause: false, // FAILOVER holds writes until it ends (see Replication)
@@ -263,6 +266,8 @@ const server = {
   latency: new Map<string, { samples: { time: number; ms: number }[]; max: number }>(),
   peakMemory: 0,
   listeners: [] as TCPSocketListener<Client>[],
+  unixListener: null as UnixSocketListener<Client> | null, // unixsocket, when set
+  running: false, // between initServer and close
   cronTimer: null as ReturnType<typeof setInterval> | null,
   shutdown: null as (() => Promise<void>) | null,
   opsSample: { time: wallClock(), commands: 0, input: 0, output: 0 },
@@ -628,7 +633,7 @@ appendonly bool no
 auto-aof-rewrite-min-size mem 67108864 0..9223372036854775807
 auto-aof-rewrite-percentage int 100 0..2147483647
 bgsave_cpulist str "" immutable
-bind special "127.0.0.1 -::1"
+bind special "* -::*"
 bind-source-addr str ""
 bio_cpulist str "" immutable
 busy-reply-threshold int 5000 0..9223372036854775807 alias=lua-time-limit
@@ -1114,15 +1119,16 @@ function configSetCommand(c: Client): void {
 /** Gives effect to changed parameters that need more than a new value in `conf`. */
 function applyConfigChanges(names: string[]): { param: string; why: string } | null {
   refreshHotConfig();
+  if (names.includes("maxmemory-clients") || (confNum("maxmemory-clients") !== 0) !== (clientEviction.buckets !== null)) clientEvictionConfigChanged();
   server.notifyFlags = keyspaceEventsStringToFlags(String(conf["notify-keyspace-events"])) ?? 0;
   for (const name of names) {
     if (name === "requirepass") aclUpdateDefaultUserPassword(String(conf.requirepass));
     if (name === "repl-backlog-size" && repl.backlog) resizeReplicationBacklog();
-    if (name === "appendonly" && server.listeners.length && Boolean(conf.appendonly) !== aof.on) {
+    if (name === "appendonly" && server.running && Boolean(conf.appendonly) !== aof.on) {
       if (!conf.appendonly) stopAppendOnly();
       else if (!startAppendOnly(false)) return { param: name, why: "Unable to turn on AOF. Check server logs." };
     }
-    if ((name === "port" || name === "bind") && server.listeners.length) {
+    if ((name === "port" || name === "bind") && server.running) {
       const err = rebindListeners(name);
       if (err) return { param: name, why: err };
     }
@@ -1163,7 +1169,10 @@ function configRewriteCommand(c: Client): void {
     const changed = [...new Set(configParams.values())].filter((p) => !written.has(p.name) && (forced(p) || formatConfigValue(p) !== defaultConfigValue(p)));
     const generated = [...changed.flatMap(configRewriteLines), ...(written.has("user") ? [] : userLines)];
     if (generated.length) out.push("# Generated by CONFIG REWRITE", ...generated);
-    Bun.write(server.configFile, out.join("\n").replace(/\n*$/, "\n"));
+    // Written whole before the reply, through a temp file and a rename, as Redis does.
+    const tmp = `${server.configFile}.tmp-${process.pid}`;
+    writeFileSync(tmp, out.join("\n").replace(/\n*$/, "\n"), "latin1");
+    renameSync(tmp, server.configFile);
     addReplyOK(c);
   } catch (err) {
     addReplyError(c, `ERR Rewriting config file: ${(err as Error).message}`);
@@ -1287,6 +1296,11 @@ function compactInput(c: Client): void {
     const next = Buffer.allocUnsafe(Math.max(OUTBUF_INITIAL, pending * 2));
     c.qbuf.copy(next, 0, c.qpos, c.qlen);
     c.qbuf = next; c.qpos = 0; c.qlen = pending; c.qOwned = true;
+  } else if (c.qpos > 0) {
+    // As Redis trims its query buffer: what is left starts the buffer (CLIENT LIST's qbuf).
+    c.qbuf.copy(c.qbuf, 0, c.qpos, c.qlen);
+    c.qlen -= c.qpos;
+    c.qpos = 0;
   }
 }
 
@@ -1381,6 +1395,14 @@ function parseMultibulk(c: Client): boolean {
       if (ll > 16384 && authRequired(c)) { protocolError(c, "unauthenticated bulk length"); return false; }
       pos = cr + 2;
       c.bulkLen = ll;
+      if (ll >= PROTO_MBULK_BIG_ARG && !c.isMaster && end - pos < ll + 2) {
+        // As Redis, a big argument gets a buffer of its own size that it starts: its bytes are
+        // read into place, and the client's memory is the argument's from its first byte on.
+        const next = Buffer.allocUnsafe(ll + 2);
+        buf.copy(next, 0, pos, end);
+        c.qbuf = next; c.qOwned = true; c.qpos = 0; c.qlen = end - pos;
+        return false;
+      }
     }
     // Like Redis, the two bytes after the payload are skipped unchecked.
     if (end - pos < c.bulkLen + 2) break;
@@ -1402,6 +1424,7 @@ function reserve(c: Client, n: number): Buffer {
     const next = Buffer.allocUnsafe(Math.max(out.length * 2, c.outLen + n));
     out.copy(next, 0, 0, c.outLen);
     c.out = out = next;
+    if (clientEviction.buckets) updateClientMemUsage(c);
   }
   return out;
 }
@@ -1656,6 +1679,7 @@ class Client {
   keptPushes: number[] | null = null; // [start, end) spans of pushes written while its replies are silenced
   noEvict = false;
   noTouch = false;
+  unixSocket = false; // connected through unixsocket
   paused: string[] | null = null; // the command held back by CLIENT PAUSE
   bstate: BlockState | null = null; // set while blocked on keys (BLPOP ...)
   // Transactions: the queued commands while in MULTI, and why EXEC must fail.
@@ -1674,6 +1698,11 @@ class Client {
   trackingRedirect = 0;
   trackingPrefixes: Set<string> | null = null;
   softLimitSince = 0; // when the output buffer first passed its soft limit
+  outPeak = 0; // the most output it held since outPeakSince (the reply buffer's peak, for its resizing)
+  outPeakSince = wallClock();
+  multiMem = 0; // the bytes of the commands queued in MULTI
+  memUsage = 0; // its memory as last counted for client eviction (see updateClientMemUsage)
+  memBucket: Set<Client> | null = null; // its client eviction bucket, if it may be evicted
   rdbInFlight = 0; // a replica's RDB bytes still in `out`: not counted against its output limit
   constructor(public sock: Socket<Client> | null, public addr = "", public laddr = "") {}
 }
@@ -1681,7 +1710,7 @@ class Client {
 /** Redis's islocalClient, which DEBUG and protected configs allow under "local": the peer is
  *  127.0.0.1 or ::1 exactly (not all of 127/8), or an internal client with no socket. */
 function isLocalClient(c: Client): boolean {
-  return !c.sock || isLoopbackIp(c.addr.slice(0, c.addr.lastIndexOf(":")).replace(/^\[|\]$/g, ""));
+  return !c.sock || c.unixSocket || isLoopbackIp(c.addr.slice(0, c.addr.lastIndexOf(":")).replace(/^\[|\]$/g, ""));
 }
 
 /** 127.0.0.1 or ::1, also as IPv4-mapped IPv6 (a dual-stack socket's spelling of 127.0.0.1). */
@@ -1706,12 +1735,13 @@ function clientInfoString(c: Client): string {
   const flags = (c.monitor ? "O" : c.replState ? "S" : "") + (c.isMaster ? "M" : "") + (clientTotalSubscriptions(c) ? "P" : "") + (c.mstate ? "x" : "") +
     (c.paused || c.bstate ? "b" : "") + (c.tracking & TRACKING_ON ? "t" : "") + (c.tracking & TRACKING_BROKEN_REDIR ? "R" : "") +
     (c.tracking & TRACKING_BCAST ? "B" : "") + (c.dirtyCas ? "d" : "") + (c.closeAfterReply ? "c" : "") +
-    (c.noEvict ? "e" : "") + (c.noTouch ? "T" : "") || "N";
+    (c.unixSocket ? "U" : "") + (c.noEvict ? "e" : "") + (c.noTouch ? "T" : "") || "N";
   return `id=${c.id} addr=${c.addr} laddr=${c.laddr} fd=${c.id + 7} name=${c.name} age=${Math.floor((nowMs - c.createdAt) / 1000)} ` +
     `idle=${Math.floor((nowMs - c.lastInteraction) / 1000)} flags=${flags} db=${c.db} sub=${c.channels.size} psub=${c.patterns.size} ssub=${c.shardChannels.size} multi=${c.mstate ? c.mstate.length : -1} ` +
-    `qbuf=${c.qlen} qbuf-free=${c.qOwned ? c.qbuf.length - c.qlen : 0} argv-mem=${c.argv.reduce((n, a) => n + a.length, 0)} ` +
-    `multi-mem=0 rbs=${c.qbuf.length} rbp=${c.qbuf.length} obl=${c.outLen} oll=0 omem=0 ` +
-    `tot-mem=${c.out.length + c.qbuf.length + 1024} events=r${c.outLen ? "w" : ""} cmd=${c.lastCmd} user=${c.user?.name ?? "(superuser)"} redir=${c.tracking & TRACKING_ON ? c.trackingRedirect : -1} resp=${c.resp}` +
+    `qbuf=${c.qlen} qbuf-free=${c.qOwned ? c.qbuf.length - c.qlen : 0} argv-mem=${argvBytes(c.argv)} ` +
+    `multi-mem=${c.mstate ? c.multiMem : 0} rbs=${Math.min(c.out.length, OUTBUF_INITIAL)} rbp=${Math.min(Math.max(c.outPeak, c.outLen), OUTBUF_INITIAL)} ` +
+    `obl=${Math.min(c.outLen, OUTBUF_INITIAL)} oll=${Math.ceil(Math.max(0, c.outLen - OUTBUF_INITIAL) / OUTBUF_INITIAL)} omem=${Math.max(0, c.outLen - OUTBUF_INITIAL)} ` +
+    `tot-mem=${clientMemoryUsage(c)} events=r${c.outLen ? "w" : ""} cmd=${c.lastCmd} user=${c.user?.name ?? "(superuser)"} redir=${c.tracking & TRACKING_ON ? c.trackingRedirect : -1} resp=${c.resp}` +
     (c.libName || c.libVer ? ` lib-name=${c.libName} lib-ver=${c.libVer}` : "");
 }
 
@@ -1729,10 +1759,12 @@ function handleClientsWithPendingWrites(): void {
     writeToClient(c);
   }
   clientsPendingWrite.length = 0;
+  if (clientEviction.buckets) evictClients();
 }
 
 function writeToClient(c: Client): void {
   if (c.closed || !c.sock) { c.outLen = 0; return; }
+  if (c.outLen > c.outPeak) c.outPeak = c.outLen;
   if (c.outLen > 0) {
     const written = c.sock.write(c.out, 0, c.outLen);
     if (written < 0) return freeClient(c);
@@ -1748,9 +1780,10 @@ function writeToClient(c: Client): void {
     c.outLen = 0;
     c.rdbInFlight = 0;
     // A burst (a huge GET, say) must not pin its buffer for the connection's lifetime.
-    if (c.out.length > 1024 * 1024) c.out = Buffer.allocUnsafe(OUTBUF_INITIAL);
+    if (c.out.length > 1024 * 1024 && server.replyBufferResizing) c.out = Buffer.allocUnsafe(OUTBUF_INITIAL);
   }
-  if (c.closeAfterReply) freeClient(c);
+  if (c.closeAfterReply) return freeClient(c);
+  if (clientEviction.buckets) updateClientMemUsage(c);
 }
 
 /** Closes a client's connection and forgets it. */
@@ -1767,6 +1800,9 @@ function freeClient(c: Client): void {
   if (c.replState) { repl.replicas.delete(c); repl.snapshot?.replicas.delete(c); }
   if (c.waitState) { if (c.waitState.timer) clearTimeout(c.waitState.timer); waitingClients.delete(c); }
   if (c === repl.master) masterLinkLost();
+  if (c.memUsage) { clientEviction.total -= c.memUsage; c.memUsage = 0; }
+  c.memBucket?.delete(c);
+  c.memBucket = null;
   c.sock?.end();
 }
 
@@ -1808,6 +1844,140 @@ function clientType(c: Client): "normal" | "master" | "replica" | "pubsub" {
   if (c.isMaster) return "master";
   if (c.replState) return "replica";
   return clientTotalSubscriptions(c) ? "pubsub" : "normal";
+}
+
+// --- Client memory, and client eviction (maxmemory-clients)
+//
+// What a client holds, counted as Redis's getClientMemoryUsage counts it: its output buffer (the
+// bytes reserved, not only those waiting), its query buffer, the arguments of the command being
+// read, the commands queued in MULTI, and a few words per watched key, subscription and tracking
+// prefix. With maxmemory-clients set, every normal or pubsub client without CLIENT NO-EVICT sits
+// in one of 19 buckets by the log2 of that memory (32 KiB and under in the first, 8 GiB and over
+// in the last), as Redis's client_mem_usage_buckets. When all those clients together reach the
+// limit, the clients of the highest bucket are freed first, in the order they entered it, until
+// the total is below the limit again: before each command and at the end of each event.
+
+const CLIENT_MEM_BUCKET_MIN_LOG = 15, CLIENT_MEM_BUCKET_MAX_LOG = 33;
+/** The Client object and its sets, as a constant: Redis counts zmalloc_size(c) there. */
+const CLIENT_BASE_BYTES = 1024;
+
+const clientEviction = {
+  buckets: null as Set<Client>[] | null, // while maxmemory-clients is set
+  total: 0, // what normal and pubsub clients hold, as last counted (Redis's stat_clients_type_memory)
+};
+
+function argvBytes(argv: string[]): number {
+  let n = 0;
+  for (let i = 0; i < argv.length; i++) n += argv[i].length;
+  return n;
+}
+
+function clientMemoryUsage(c: Client): number {
+  let mem = CLIENT_BASE_BYTES + c.out.length + (c.qOwned ? c.qbuf.length : 0) + argvBytes(c.argv) + 8 * c.argv.length;
+  if (c.mstate) mem += c.multiMem + 24 * c.mstate.length;
+  mem += 40 * c.watched.length + 24 * c.patterns.size + 32 * (c.channels.size + c.shardChannels.size);
+  if (c.trackingPrefixes) mem += 32 * c.trackingPrefixes.size;
+  return mem;
+}
+
+/** maxmemory-clients in bytes (a percentage is of maxmemory), at least 128 KiB; 0 when unset. */
+function clientEvictionLimit(): number {
+  const v = confNum("maxmemory-clients"), maxmemory = confNum("maxmemory");
+  let limit: number;
+  if (v < 0 && maxmemory > 0) limit = Math.floor((maxmemory * -v) / 100);
+  else if (v > 0) limit = v;
+  else return 0;
+  return Math.max(limit, 128 * 1024);
+}
+
+/** Counts a client's memory again and moves it to its bucket (Redis's
+ *  updateClientMemUsageAndBucket). Returns whether it may be evicted. */
+function updateClientMemUsage(c: Client): boolean {
+  const buckets = clientEviction.buckets;
+  if (!buckets || c.closed) return false;
+  const type = clientType(c);
+  const counted = type === "normal" || type === "pubsub";
+  const mem = counted ? clientMemoryUsage(c) : 0;
+  clientEviction.total += mem - c.memUsage;
+  c.memUsage = mem;
+  let bucket: Set<Client> | null = null;
+  if (counted && !c.noEvict) {
+    const bits = mem < 2 ** 32 ? 32 - Math.clz32(mem) : 64 - Math.clz32(Math.floor(mem / 2 ** 32));
+    bucket = buckets[Math.min(Math.max(bits, CLIENT_MEM_BUCKET_MIN_LOG), CLIENT_MEM_BUCKET_MAX_LOG) - CLIENT_MEM_BUCKET_MIN_LOG];
+  }
+  if (bucket !== c.memBucket) {
+    c.memBucket?.delete(c);
+    bucket?.add(c);
+    c.memBucket = bucket;
+  }
+  return bucket !== null;
+}
+
+/** maxmemory-clients set, changed or unset: every client is counted afresh, or forgotten. */
+function clientEvictionConfigChanged(): void {
+  const on = confNum("maxmemory-clients") !== 0;
+  if (on && !clientEviction.buckets) {
+    clientEviction.buckets = Array.from({ length: CLIENT_MEM_BUCKET_MAX_LOG - CLIENT_MEM_BUCKET_MIN_LOG + 1 }, () => new Set<Client>());
+  }
+  for (const c of server.clients.values()) {
+    if (on) updateClientMemUsage(c);
+    else { c.memUsage = 0; c.memBucket = null; }
+  }
+  if (!on) { clientEviction.buckets = null; clientEviction.total = 0; }
+}
+
+/** Frees the biggest clients until all of them together hold less than maxmemory-clients. */
+function evictClients(): void {
+  const buckets = clientEviction.buckets;
+  if (!buckets) return;
+  const limit = clientEvictionLimit();
+  if (!limit) return;
+  let b = buckets.length - 1;
+  while (clientEviction.total >= limit) {
+    const next = buckets[b].values().next();
+    if (next.done) {
+      if (--b < 0) { log("warning", "Over client maxmemory after evicting all evictable clients"); break; }
+      continue;
+    }
+    const c = next.value;
+    log("notice", `Evicting client: ${clientInfoString(c)}`);
+    freeClient(c);
+    stats.evictedClients++;
+  }
+}
+
+let clientsCronIter: Iterator<Client> | null = null;
+
+/** The clients' share of serverCron (Redis's clientsCron), each client about once a second: a
+ *  soft output limit ends in time even without traffic, an idle output buffer is resized to what
+ *  it has needed lately (between 1 KiB and 16 KiB, as Redis resizes its reply buffer), and client
+ *  eviction counts the client again. */
+function clientsCron(): void {
+  const t = wallClock(), n = server.clients.size;
+  let iterations = Math.floor(n / confNum("hz"));
+  if (iterations < 5) iterations = Math.min(n, 5);
+  while (iterations-- > 0) {
+    let next = clientsCronIter?.next();
+    if (!next || next.done) {
+      clientsCronIter = server.clients.values();
+      next = clientsCronIter.next();
+      if (next.done) return;
+    }
+    const c = next.value;
+    if (c.outLen > 0) { checkClientOutputBufferLimits(c); if (c.closed) continue; }
+    if (server.replyBufferResizing && c.outLen === 0) {
+      const len = c.out.length, peak = c.outPeak;
+      let size = 0;
+      if (len / 2 >= 1024 && peak < len / 2) size = Math.max(1024, peak + 1);
+      else if (len * 2 < OUTBUF_INITIAL * 2 && peak === len) size = Math.min(OUTBUF_INITIAL, len * 2);
+      if (size) c.out = Buffer.allocUnsafe(size);
+    }
+    if (server.replyBufferPeakResetMs >= 0 && t - c.outPeakSince >= server.replyBufferPeakResetMs) {
+      c.outPeak = c.outLen;
+      c.outPeakSince = t;
+    }
+    if (clientEviction.buckets) updateClientMemUsage(c);
+  }
 }
 
 // ============================================================================================
@@ -2040,6 +2210,11 @@ function processCommand(c: Client): void {
     const err = diskWriteError();
     if (err) return rejectCommand(c, err, cmd);
   }
+  if (clientEviction.buckets) {
+    // Clients over maxmemory-clients go first, which may be this one: then nothing runs.
+    evictClients();
+    if (c.closed) return;
+  }
   if (hot.maxmemory && !c.isMaster && !c.isAof && !scripting.suspended) {
     // Evict before running anything; refuse what may grow memory if that was not enough.
     const oom = !performEvictions();
@@ -2055,7 +2230,7 @@ function processCommand(c: Client): void {
   if (scripting.lua === null && scriptingHoldUntilReady(c, cmd)) return;
   if (c.mstate && !MULTI_IMMEDIATE_COMMANDS.has(cmd.name)) {
     // A transaction already doomed (a watched key changed, an error queued) keeps nothing.
-    if (!c.dirtyCas && !c.dirtyExec) c.mstate.push({ cmd, argv });
+    if (!c.dirtyCas && !c.dirtyExec) { c.mstate.push({ cmd, argv }); c.multiMem += argvBytes(argv) + 8 * argv.length; }
     return addReplyProto(c, "+QUEUED\r\n");
   }
   call(c, cmd);
@@ -2284,11 +2459,13 @@ function processInputBuffer(c: Client): void {
         if (c.outLen > 65536) checkClientOutputBufferLimits(c);
       }
       c.argv = NO_ARGV;
+      if (clientEviction.buckets) updateClientMemUsage(c);
     }
   } finally {
     chainClock = -1;
   }
   compactInput(c);
+  if (clientEviction.buckets) updateClientMemUsage(c);
 }
 /** Replies with an integer parsed from s, or Redis's error; returns undefined on error. */
 function parseIntOrReply(c: Client, s: string, msg = E.notInt): number | undefined {
@@ -3089,6 +3266,7 @@ function discardTransaction(c: Client): void {
 function multiCommand(c: Client): void {
   if (c.mstate) return addReplyError(c, "ERR MULTI calls can not be nested");
   c.mstate = [];
+  c.multiMem = 0;
   addReplyOK(c);
 }
 
@@ -3368,32 +3546,41 @@ const E_PROTECTED_MODE = "-DENIED Redis is running in protected mode because pro
   "server manually just for testing, restart it with the '--protected-mode no' option. 4) Setup a an authentication password for the default " +
   "user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n";
 
-const socketHandlers = {
-  open(sock: Socket<Client>) {
-    if (server.clients.size >= confNum("maxclients")) {
-      stats.rejectedConnections++;
-      sock.write("-ERR max number of clients reached\r\n");
-      sock.end();
-      return;
-    }
-    // Protected mode: while the default user has no password, only loopback clients get in.
-    const peer = sock.remoteAddress;
-    if (conf["protected-mode"] && defaultUser.flags & USER_NOPASS && !isLoopbackIp(peer)) {
-      stats.rejectedConnections++;
-      sock.write(E_PROTECTED_MODE);
-      sock.end();
-      return;
-    }
+/** A new connection becomes a client, unless maxclients or protected mode turn it away. */
+function acceptClient(sock: Socket<Client>, unixSocket: boolean): void {
+  if (server.clients.size >= confNum("maxclients")) {
+    stats.rejectedConnections++;
+    sock.write("-ERR max number of clients reached\r\n");
+    sock.end();
+    return;
+  }
+  // Protected mode: while the default user has no password, only loopback clients get in.
+  const peer = sock.remoteAddress;
+  if (!unixSocket && conf["protected-mode"] && defaultUser.flags & USER_NOPASS && !isLoopbackIp(peer)) {
+    stats.rejectedConnections++;
+    sock.write(E_PROTECTED_MODE);
+    sock.end();
+    return;
+  }
+  let c: Client;
+  if (unixSocket) {
+    c = new Client(sock, `${conf.unixsocket}:0`, `${conf.unixsocket}:0`);
+    c.unixSocket = true;
+  } else {
     const keepAlive = confNum("tcp-keepalive");
     if (keepAlive) sock.setKeepAlive(true, keepAlive * 1000); // dead peers are found, as Redis's SO_KEEPALIVE
     const addr = sock.remoteAddress.includes(":") ? `[${sock.remoteAddress}]` : sock.remoteAddress;
     const local = sock.localAddress ?? "";
-    const c = new Client(sock, `${addr}:${sock.remotePort}`, `${local.includes(":") ? `[${local}]` : local}:${server.port}`);
-    clientSetDefaultAuth(c);
-    sock.data = c;
-    server.clients.set(c.id, c);
-    stats.connections++;
-  },
+    c = new Client(sock, `${addr}:${sock.remotePort}`, `${local.includes(":") ? `[${local}]` : local}:${server.port}`);
+  }
+  clientSetDefaultAuth(c);
+  sock.data = c;
+  server.clients.set(c.id, c);
+  stats.connections++;
+}
+
+const socketHandlers = {
+  open(sock: Socket<Client>) { acceptClient(sock, false); },
   data(sock: Socket<Client>, chunk: Buffer) {
     const c = sock.data;
     if (!c || c.closed) return;
@@ -3423,25 +3610,34 @@ const socketHandlers = {
   },
 };
 
-/** Listens on every address in `bind` (a leading '-' marks an optional address, as in Redis). */
+/** The unix socket's connections: the same, as local clients. */
+const unixSocketHandlers = { ...socketHandlers, open(sock: Socket<Client>) { acceptClient(sock, true); } };
+
+/** Listens on every address in `bind` (a leading '-' marks an optional address, `*` every IPv4
+ *  address and `::*` every IPv6 one, as in Redis; an empty bind listens on no TCP address).
+ *  Listeners in `reuse` on a wanted address and port are kept; the others are closed first. */
 function listenAll(reuse: TCPSocketListener<Client>[] = []): string | null {
-  const addrs = String(conf.bind).split(" ").filter(Boolean);
-  const listeners: TCPSocketListener<Client>[] = [], opened: TCPSocketListener<Client>[] = [];
+  const wanted = String(conf.bind).split(" ").filter(Boolean).map((a) => {
+    const optional = a.startsWith("-"), name = optional ? a.slice(1) : a;
+    return { optional, host: name === "*" ? "0.0.0.0" : name === "::*" ? "::" : name };
+  });
   let port = confNum("port");
-  for (const a of addrs.length ? addrs : ["127.0.0.1"]) {
-    const optional = a.startsWith("-");
-    const hostname = optional ? a.slice(1) : a, host = hostname === "*" ? "0.0.0.0" : hostname;
-    // An address already listened on (the same port) keeps its listener.
-    const same = port !== 0 ? reuse.find((l) => l.hostname === host && l.port === port) : undefined;
-    if (same) { listeners.push(same); continue; }
+  const kept = port === 0 ? [] : reuse.filter((l) => l.port === port && wanted.some((w) => w.host === l.hostname));
+  for (const l of reuse) if (!kept.includes(l)) l.stop(false);
+  const listeners = [...kept], opened: TCPSocketListener<Client>[] = [];
+  for (const { optional, host } of wanted) {
+    if (kept.some((l) => l.hostname === host)) continue;
     try {
-      const l = Bun.listen<Client>({ hostname: host, port, socket: socketHandlers });
+      // IPv6 sockets are IPv6 only, as Redis makes them, so `* -::*` can listen on both.
+      // (ipv6Only is Bun 1.4.5's; its type definitions do not list it for listen yet.)
+      const l = Bun.listen<Client>({ hostname: host, port, ipv6Only: host.includes(":"), socket: socketHandlers } as TCPSocketListenOptions<Client>);
       port = l.port; // with port 0, the other addresses share the first one's port
       listeners.push(l);
       opened.push(l);
     } catch (err) {
       if (optional) continue;
       for (const l of opened) l.stop(true);
+      server.listeners = kept;
       return `Failed listening on port ${conf.port} (tcp), aborting: ${(err as Error).message}`;
     }
   }
@@ -3450,15 +3646,46 @@ function listenAll(reuse: TCPSocketListener<Client>[] = []): string | null {
   return null;
 }
 
-/** CONFIG SET port/bind: listen on the new addresses before letting go of the old ones (those
- *  in both keep their listener, as Redis's close-and-reopen ends with them listening too). */
+/** CONFIG SET port/bind, as Redis's changeBindAddr/changeListenPort: the addresses both old and
+ *  new keep their listener, the others close, then the new ones open. If one cannot, the change
+ *  is refused, and undoing it listens on the old addresses again. Connected clients stay. */
 function rebindListeners(param: "port" | "bind"): string | null {
-  const old = server.listeners;
-  const err = listenAll(old);
-  if (err) { server.listeners = old; return param === "bind" ? "Failed to bind to specified addresses." : "Unable to listen on this port. Check server logs."; }
-  for (const l of old) if (!server.listeners.includes(l)) l.stop(false);
+  const err = listenAll(server.listeners);
+  if (!err) return null;
+  log("warning", err);
+  return param === "bind" ? "Failed to bind to specified addresses." : "Unable to listen on this port. Check server logs.";
+}
+
+/** Listens on the unixsocket path, if set (a file left there is replaced, as Redis does), with
+ *  unixsocketperm's mode. Its clients are local: protected mode lets them in. */
+function listenUnixSocket(): string | null {
+  const path = String(conf.unixsocket);
+  if (!path) return null;
+  try { unlinkSync(path); } catch { /* not there */ }
+  try {
+    server.unixListener = Bun.listen<Client>({ unix: path, socket: unixSocketHandlers });
+    const perm = confNum("unixsocketperm");
+    if (perm) chmodSync(path, parseInt(String(perm), 8));
+  } catch (err) {
+    return `Failed opening Unix socket: ${(err as Error).message}`;
+  }
   return null;
 }
+
+function closeListeningSockets(): void {
+  for (const l of server.listeners) l.stop(true);
+  server.listeners = [];
+  if (server.unixListener) {
+    server.unixListener.stop(true);
+    server.unixListener = null;
+    log("notice", "Removing the unix socket file.");
+    try { unlinkSync(String(conf.unixsocket)); } catch (err) {
+      // Bun's stop() may have removed it already.
+      if ((err as NodeJS.ErrnoException).code !== "ENOENT") log("warning", `Error removing the unix socket file: ${strerror(err)}`);
+    }
+  }
+}
+
 
 /** Periodic work: active expiry, ops/sec sampling, the end of CLIENT PAUSE. */
 function serverCron(): void {
@@ -3479,6 +3706,7 @@ function serverCron(): void {
     }
     replicationCron();
     closeIdleClients();
+    clientsCron();
     updateFailoverStatus();
     if (tracking.clients) trackingLimitUsedSlots();
     if (migrateConns.size) migrateCloseTimedoutConns();
@@ -3546,7 +3774,7 @@ export interface RedbunServer {
  *  `clock` replaces the time source, for tests. */
 export async function startServer(options: { [name: string]: string | number | (() => number) | undefined; clock?: () => number } = {}): Promise<RedbunServer> {
   // Like Redis, the server's state is process-global: one server per process.
-  if (server.listeners.length) throw new Error("a Redbun server is already running in this process");
+  if (server.running) throw new Error("a Redbun server is already running in this process");
   const { clock: testClock, ...params } = options;
   if (testClock) clock = testClock;
   const text = Object.entries(params).map(([k, v]) => `${k} ${reprString(String(v))}`).join("\n");
@@ -3568,17 +3796,20 @@ function initServer(): RedbunServer {
   // As Redis: listen first, then load. A client that connects meanwhile waits in the kernel's
   // backlog and is served once the data is in (a process that started listens at once, which is
   // what a supervisor or a test harness waiting for the port sees).
-  const err = listenAll();
-  if (err) throw new Error(err);
+  const err = listenAll() ?? listenUnixSocket();
+  if (err) { closeListeningSockets(); throw new Error(err); }
+  if (!server.listeners.length && !server.unixListener) throw new Error("Configured to not listen anywhere, exiting.");
+  server.running = true;
   log("notice", "Server initialized");
   try {
     loadPersistedData();
   } catch (loadErr) {
-    for (const l of server.listeners) l.stop(true);
-    server.listeners = [];
+    closeListeningSockets();
+    server.running = false;
     throw loadErr;
   }
-  log("notice", "Ready to accept connections tcp");
+  if (server.listeners.length) log("notice", "Ready to accept connections tcp");
+  if (server.unixListener) log("notice", `The server is now ready to accept connections at ${conf.unixsocket}`);
   if (conf.replicaof) {
     const [host, port] = String(conf.replicaof).split(" ");
     replicationSetMaster(host, Number(port), true);
@@ -3588,8 +3819,8 @@ function initServer(): RedbunServer {
     if (server.cronTimer) clearInterval(server.cronTimer);
     server.cronTimer = null;
     for (const c of [...server.clients.values()]) freeClient(c);
-    for (const l of server.listeners) l.stop(true);
-    server.listeners = [];
+    closeListeningSockets();
+    server.running = false;
     migrateWorker?.terminate();
     migrateWorker = null;
     migrateConns.clear();
@@ -9047,7 +9278,6 @@ function flushallCommand(c: Client): void {
   server.dirty += emptyData(-1);
   killRdbChild();
   if (hot.hasSavePoints) rdbSave(false);
-  server.dirty++;
   alsoPropagate(c.db, c.argv);
   c.preventProp = true;
   addReplyOK(c);
@@ -9495,9 +9725,11 @@ function clientUnblockCommand(c: Client): void {
   if (id === undefined) return;
   const target = server.clients.get(id);
   if (!target || !target.bstate) return addReplyLongLong(c, 0);
-  const blockedArgv = target.bstate.argv;
+  const blockedArgv = target.bstate.argv, start = performance.now();
   unblockClient(target);
   replyLater(target, blockedArgv, () => error ? addReplyError(target, "UNBLOCKED client unblocked via CLIENT UNBLOCK") : addReplyNullArray(target));
+  // Redis 7.0 counts the unblocked command as failed either way (updateStatsOnUnblock(..., 1)).
+  blockedCommandServed(target, blockedArgv, start, -1);
   addReplyLongLong(c, 1);
   // Like a timeout, the unblocked client resumes after this command.
   afterThisCommand(() => resumeClient(target));
@@ -10259,7 +10491,7 @@ function datasetDigest(): string {
 }
 
 /* DEBUG SLEEP seconds | SET-ACTIVE-EXPIRE 0|1 | PAUSE-CRON 0|1 | POPULATE count [prefix] [size] | OBJECT key |
- *  RELOAD [MERGE] [NOFLUSH] [NOSAVE] */
+ *  RELOAD [MERGE] [NOFLUSH] [NOSAVE] | REPLYBUFFER PEAK-RESET-TIME NEVER|RESET|ms | REPLYBUFFER RESIZING 0|1 */
 function debugCommand(c: Client): void {
   const argv = c.argv, sub = argv[1].toLowerCase();
   if (sub === "sleep" && argv.length === 3) {
@@ -10281,6 +10513,20 @@ function debugCommand(c: Client): void {
   }
   if (sub === "set-skip-checksum-validation" && argv.length === 3) {
     server.skipChecksumValidation = (parseInt(argv[2], 10) || 0) !== 0; // atoi
+    return addReplyOK(c);
+  }
+  if (sub === "replybuffer" && argv.length === 4) {
+    const what = argv[2].toLowerCase(), v = argv[3].toLowerCase();
+    if (what === "peak-reset-time") {
+      if (v === "never") server.replyBufferPeakResetMs = -1;
+      else if (v === "reset") server.replyBufferPeakResetMs = 5000;
+      else {
+        const n = parseIntOrReply(c, argv[3]);
+        if (n === undefined) return;
+        server.replyBufferPeakResetMs = n;
+      }
+    } else if (what === "resizing") server.replyBufferResizing = (parseInt(argv[3], 10) || 0) !== 0; // atoi
+    else return addReplySubcommandSyntaxError(c);
     return addReplyOK(c);
   }
   if (sub === "pause-cron" && argv.length === 3) {
@@ -10396,6 +10642,10 @@ function debugCommand(c: Client): void {
       "    default.",
       "SET-SKIP-CHECKSUM-VALIDATION <0|1>", "    Enables or disables checksum checks for RDB files and RESTORE's payload.",
       "SLEEP <seconds>", "    Stop the server for <seconds>. Decimals allowed.",
+      "REPLYBUFFER PEAK-RESET-TIME <NEVER||RESET|time>", "    Sets the time (in milliseconds) to wait between client reply buffer peak resets.",
+      "    In case NEVER is provided the last observed peak will never be reset",
+      "    In case RESET is provided the peak reset time will be restored to the default value",
+      "REPLYBUFFER RESIZING <0|1>", "    Enable or disable the reply buffer resize cron job",
     ]);
   }
   addReplySubcommandSyntaxError(c);
@@ -10725,7 +10975,7 @@ const INFO_SECTIONS: Record<string, () => string[]> = {
     `sync_partial_err:${stats.syncPartialErr}`,
     `expired_keys:${stats.expiredKeys}`, `expired_stale_perc:${(stats.expiredStalePerc * 100).toFixed(2)}`,
     `expired_time_cap_reached_count:${stats.expiredTimeCapReached}`, `expire_cycle_cpu_milliseconds:${Math.round(stats.expireCycleMs)}`,
-    `evicted_keys:${stats.evictedKeys}`, "evicted_clients:0", "total_eviction_exceeded_time:0", "current_eviction_exceeded_time:0",
+    `evicted_keys:${stats.evictedKeys}`, `evicted_clients:${stats.evictedClients}`, "total_eviction_exceeded_time:0", "current_eviction_exceeded_time:0",
     `keyspace_hits:${stats.keyspaceHits}`, `keyspace_misses:${stats.keyspaceMisses}`, `pubsub_channels:${pubsubChannels.size}`,
     `pubsub_patterns:${pubsubPatterns.size}`, `pubsubshard_channels:${pubsubShardChannels.size}`, "latest_fork_usec:0", "total_forks:0", `migrate_cached_sockets:${migrateConns.size}`,
     "slave_expires_tracked_keys:0", "active_defrag_hits:0", "active_defrag_misses:0", "active_defrag_key_hits:0",
@@ -14491,7 +14741,8 @@ function replicationSetMaster(host: string, port: number, atStartup = false): vo
   repl.masterPort = port;
   conf.replicaof = `${host} ${port}`;
   for (const c of [...server.clients.values()]) if (c.bstate) { unblockClient(c); addReplyError(c, "UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)"); }
-  if (wasMaster) repl.cachedReplid = repl.replid; // PSYNC with our own history first
+  // PSYNC with our own history first (a new master starts its stream with a SELECT).
+  if (wasMaster) { repl.cachedReplid = repl.replid; repl.cachedMasterDb = 0; }
   repl.state = "connect";
   repl.downSince = 0; // -1 in INFO until a link has existed and dropped
   connectToMaster();
@@ -14517,6 +14768,7 @@ function replicationDropLink(): void {
   repl.retryTimer = null;
   if (repl.master) {
     repl.cachedReplid = repl.replid;
+    repl.cachedMasterDb = repl.master.db;
     const m = repl.master;
     repl.master = null;
     freeClient(m);
@@ -14539,8 +14791,11 @@ function connectToMaster(): void {
   const seq = ++repl.connectSeq;
   const link: MasterLink = { buf: EMPTY, expect: "", rdbLen: -1, eofMark: null, eofTail: EMPTY, rdbChunks: [], rdbGot: 0, fullSync: null };
   log("notice", `Connecting to MASTER ${repl.masterHost}:${repl.masterPort}`);
+  // bind-source-addr: the address the link leaves from (localAddress is in Bun's runtime, not
+  // yet in its type definitions).
+  const source = String(conf["bind-source-addr"]);
   Bun.connect<MasterLink>({
-    hostname: repl.masterHost, port: repl.masterPort, data: link,
+    hostname: repl.masterHost, port: repl.masterPort, data: link, ...(source ? { localAddress: source } : {}),
     socket: {
       open(sock) {
         if (!isReplica() || seq !== repl.connectSeq) return void sock.end();
@@ -14574,7 +14829,7 @@ function cancelReplicationHandshake(): void {
 /** The link is gone: keep serving (per replica-serve-stale-data) and retry with backoff. */
 function masterLinkLost(): void {
   if (!isReplica()) return;
-  if (repl.master) { repl.cachedReplid = repl.replid; const m = repl.master; repl.master = null; freeClient(m); }
+  if (repl.master) { repl.cachedReplid = repl.replid; repl.cachedMasterDb = repl.master.db; const m = repl.master; repl.master = null; freeClient(m); }
   repl.link = null;
   if (repl.state === "connected") log("warning", "Connection with master lost.");
   if (repl.state === "connected") repl.downSince = wallClock();
@@ -14638,7 +14893,11 @@ function handshakeStep(sock: Socket<MasterLink>, reply: string): void {
     }
     log("notice", "Successful partial resynchronization with master.");
     if (!repl.backlog) createReplicationBacklog();
-    return startMasterStream(sock);
+    // The stream goes on where it broke, in the database it had selected: the master sends no
+    // SELECT again (Redis resurrects its cached master client, database included).
+    startMasterStream(sock);
+    repl.master!.db = repl.cachedMasterDb;
+    return;
   }
   fail(`Unexpected reply to PSYNC from master: ${reply}`);
 }
@@ -19727,7 +19986,8 @@ function main(argv: string[]): void {
     return;
   }
   if (argv[0] && !argv[0].startsWith("--")) {
-    server.configFile = argv[0];
+    // Absolute, as Redis keeps it: `dir` changes the working directory, CONFIG REWRITE writes here.
+    server.configFile = resolvePath(argv[0]);
     try {
       readFileSync(argv[0]);
     } catch (err) {

@@ -423,10 +423,12 @@ describe("reply writer: slow readers", () => {
     slow.pause();
     slow.write(Buffer.concat(Array.from({ length: N }, (_, i) => encode(["GET", `big:${i}`]))));
     await Bun.sleep(150);
-    // The server holds the rest in the client's output buffer (obl), not lost and not blocking.
+    // The server holds the rest in the client's output buffer (obl: its first 16 KiB, omem: the
+    // rest, as Redis's reply buffer and reply list), not lost and not blocking.
     const list = (await c.cmd("CLIENT", "LIST")) as string;
     const line = list.split("\n").find((l) => l.includes(` addr=127.0.0.1:${slow.localPort} `))!;
-    expect(Number(/ obl=(\d+)/.exec(line)![1])).toBeGreaterThan(1024 * 1024);
+    expect(Number(/ obl=(\d+)/.exec(line)![1])).toBe(16384);
+    expect(Number(/ omem=(\d+)/.exec(line)![1])).toBeGreaterThan(1024 * 1024);
     for (let i = 0; i < 5; i++) {
       const t0 = performance.now();
       expect(await c.raw("PING")).toBe("+PONG\r\n");

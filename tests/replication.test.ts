@@ -1367,6 +1367,34 @@ describe("partial resynchronization", () => {
     await expectSameData(m, r);
   });
 
+  // The master does not repeat its SELECT after a partial resync: the replica must go on in the
+  // database the stream had selected (a Redbun replica once went back to db 0 and wrote there).
+  for (const kind of ["redbun", "redis"] as const) {
+    test(`the stream goes on in the database it had selected (a ${kind} master)`, async () => {
+      const master = kind === "redis" ? await startRedis() : await startRedbun();
+      const replica = await startRedbun();
+      try {
+        await master.c.cmd("SELECT", "11");
+        await master.c.cmd("SET", "before", "1");
+        await replicaOf(replica, master);
+        await waitInSync(master, replica);
+        await master.c.cmd("SET", "before2", "1"); // the stream's SELECT 11 is behind us now
+        await waitInSync(master, replica);
+        expect(await replica.c.raw("CLIENT", "KILL", "TYPE", "master")).toBe(":1\r\n");
+        await waitFor("the replica reconnected", async () => ((await info(replica.c)).master_link_status === "up" ? true : "down"));
+        await master.c.cmd("SET", "after", "1");
+        await waitInSync(master, replica);
+        expect(replica.log()).toContain("Successful partial resynchronization with master.");
+        expect(await replica.c.raw("EXISTS", "after")).toBe(":0\r\n"); // db 0
+        await replica.c.cmd("SELECT", "11");
+        expect(await replica.c.raw("EXISTS", "before", "before2", "after")).toBe(":3\r\n");
+      } finally {
+        await master.stop();
+        await replica.stop();
+      }
+    });
+  }
+
   test("a replica whose offset has left the master's backlog gets a full sync instead", async () => {
     const small = await startRedbun({ "repl-backlog-size": 16384 });
     const rs = await startRedbun();
