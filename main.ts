@@ -1119,7 +1119,7 @@ function configSetCommand(c: Client): void {
 /** Gives effect to changed parameters that need more than a new value in `conf`. */
 function applyConfigChanges(names: string[]): { param: string; why: string } | null {
   refreshHotConfig();
-  if (names.includes("maxmemory-clients") || (confNum("maxmemory-clients") !== 0) !== (clientEviction.buckets !== null)) clientEvictionConfigChanged();
+  if (names.includes("maxmemory-clients") || (confNum("maxmemory-clients") !== 0) !== (clientMem.buckets !== null)) clientEvictionConfigChanged();
   server.notifyFlags = keyspaceEventsStringToFlags(String(conf["notify-keyspace-events"])) ?? 0;
   for (const name of names) {
     if (name === "requirepass") aclUpdateDefaultUserPassword(String(conf.requirepass));
@@ -1270,10 +1270,13 @@ function parseIntBytes(buf: Buffer, pos: number, end: number): number {
   return neg ? -v : v;
 }
 
+/** A big argument is being read into the buffer made for it (see parseMultibulk). */
+function bigArgPending(c: Client): boolean { return c.qOwned && c.bulkLen >= PROTO_MBULK_BIG_ARG && !c.isMaster; }
+
 /** Appends newly read bytes to the client's query buffer. The common case (nothing pending) keeps
  *  the socket's own chunk without copying. */
 function appendInput(c: Client, chunk: Buffer): void {
-  if (c.qpos === c.qlen) {
+  if (c.qpos === c.qlen && !bigArgPending(c)) {
     c.qbuf = chunk; c.qpos = 0; c.qlen = chunk.length; c.qOwned = false;
     return;
   }
@@ -1289,7 +1292,7 @@ function appendInput(c: Client, chunk: Buffer): void {
 
 /** After parsing: keeps any partial frame in a buffer the client owns (the socket may reuse its). */
 function compactInput(c: Client): void {
-  if (c.qpos === c.qlen) {
+  if (c.qpos === c.qlen && !bigArgPending(c)) {
     c.qbuf = EMPTY; c.qpos = 0; c.qlen = 0; c.qOwned = false;
   } else if (!c.qOwned) {
     const pending = c.qlen - c.qpos;
@@ -1330,6 +1333,7 @@ function parseInline(c: Client): boolean {
   }
   c.qpos = nl + 1;
   c.argv = argv;
+  c.argvLen = argvBytes(argv);
   return true;
 }
 
@@ -1373,6 +1377,7 @@ function parseMultibulk(c: Client): boolean {
     if (ll <= 0) { c.argv = NO_ARGV; return true; }
     c.mbLen = ll;
     c.argv = [];
+    c.argvLen = 0;
   }
   while (c.mbLen > 0) {
     if (c.bulkLen === -1) {
@@ -1408,6 +1413,7 @@ function parseMultibulk(c: Client): boolean {
     if (end - pos < c.bulkLen + 2) break;
     const argc = c.argv.length;
     c.argv.push(argc < RECENT_ARGS ? recentArgString(argc, buf, pos, c.bulkLen) : buf.latin1Slice(pos, pos + c.bulkLen));
+    c.argvLen += c.bulkLen;
     pos += c.bulkLen + 2;
     c.bulkLen = -1;
     c.mbLen--;
@@ -1424,7 +1430,7 @@ function reserve(c: Client, n: number): Buffer {
     const next = Buffer.allocUnsafe(Math.max(out.length * 2, c.outLen + n));
     out.copy(next, 0, 0, c.outLen);
     c.out = out = next;
-    if (clientEviction.buckets) updateClientMemUsage(c);
+    updateClientMemUsage(c);
   }
   return out;
 }
@@ -1663,6 +1669,7 @@ class Client {
   replAckOff = 0;
   replAckTime = 0;
   rdbOnly = false; // REPLCONF rdb-only (redis-cli --rdb): the RDB, then goodbye
+  replRdbFilter: { functions: boolean } | null = null; // REPLCONF rdb-filter-only: an RDB without keys
   replCmdBytes: Buffer[] = []; // on the master link: the bytes of the command being received
   woff = 0; // the replication offset after this client's last write (for WAIT)
   waitState: { numreplicas: number; offset: number; timer: ReturnType<typeof setTimeout> | null } | null = null;
@@ -1698,10 +1705,16 @@ class Client {
   trackingRedirect = 0;
   trackingPrefixes: Set<string> | null = null;
   softLimitSince = 0; // when the output buffer first passed its soft limit
-  outPeak = 0; // the most output it held since outPeakSince (the reply buffer's peak, for its resizing)
-  outPeakSince = wallClock();
+  rbs = OUTBUF_INITIAL; // its reply buffer's size, as Redis sizes it (see clientsCron)
+  // The most output it held since outPeakSince (the reply buffer's peak). As in Redis, a new
+  // client's peak is its whole buffer, and its first peak reset comes at clientsCron's first pass
+  // (Redis stamps it in seconds and compares in milliseconds).
+  outPeak = OUTBUF_INITIAL;
+  outPeakSince = 0;
+  argvLen = 0; // the bytes of the arguments read so far of the command being read
   multiMem = 0; // the bytes of the commands queued in MULTI
-  memUsage = 0; // its memory as last counted for client eviction (see updateClientMemUsage)
+  memUsage = 0; // its memory as last counted (see updateClientMemUsage)
+  memEvictable = false; // memUsage is in clientMem.evictable
   memBucket: Set<Client> | null = null; // its client eviction bucket, if it may be evicted
   rdbInFlight = 0; // a replica's RDB bytes still in `out`: not counted against its output limit
   constructor(public sock: Socket<Client> | null, public addr = "", public laddr = "") {}
@@ -1738,9 +1751,9 @@ function clientInfoString(c: Client): string {
     (c.unixSocket ? "U" : "") + (c.noEvict ? "e" : "") + (c.noTouch ? "T" : "") || "N";
   return `id=${c.id} addr=${c.addr} laddr=${c.laddr} fd=${c.id + 7} name=${c.name} age=${Math.floor((nowMs - c.createdAt) / 1000)} ` +
     `idle=${Math.floor((nowMs - c.lastInteraction) / 1000)} flags=${flags} db=${c.db} sub=${c.channels.size} psub=${c.patterns.size} ssub=${c.shardChannels.size} multi=${c.mstate ? c.mstate.length : -1} ` +
-    `qbuf=${c.qlen} qbuf-free=${c.qOwned ? c.qbuf.length - c.qlen : 0} argv-mem=${argvBytes(c.argv)} ` +
-    `multi-mem=${c.mstate ? c.multiMem : 0} rbs=${Math.min(c.out.length, OUTBUF_INITIAL)} rbp=${Math.min(Math.max(c.outPeak, c.outLen), OUTBUF_INITIAL)} ` +
-    `obl=${Math.min(c.outLen, OUTBUF_INITIAL)} oll=${Math.ceil(Math.max(0, c.outLen - OUTBUF_INITIAL) / OUTBUF_INITIAL)} omem=${Math.max(0, c.outLen - OUTBUF_INITIAL)} ` +
+    `qbuf=${c.qlen} qbuf-free=${c.qOwned ? c.qbuf.length - c.qlen : 0} argv-mem=${c.argvLen} ` +
+    `multi-mem=${c.mstate ? c.multiMem : 0} rbs=${c.rbs} rbp=${Math.min(Math.max(c.outPeak, c.outLen), c.rbs)} ` +
+    `obl=${Math.min(c.outLen, c.rbs)} oll=${Math.ceil(Math.max(0, c.outLen - c.rbs) / OUTBUF_INITIAL)} omem=${Math.max(0, c.outLen - c.rbs)} ` +
     `tot-mem=${clientMemoryUsage(c)} events=r${c.outLen ? "w" : ""} cmd=${c.lastCmd} user=${c.user?.name ?? "(superuser)"} redir=${c.tracking & TRACKING_ON ? c.trackingRedirect : -1} resp=${c.resp}` +
     (c.libName || c.libVer ? ` lib-name=${c.libName} lib-ver=${c.libVer}` : "");
 }
@@ -1759,7 +1772,7 @@ function handleClientsWithPendingWrites(): void {
     writeToClient(c);
   }
   clientsPendingWrite.length = 0;
-  if (clientEviction.buckets) evictClients();
+  if (clientMem.buckets) evictClients();
 }
 
 function writeToClient(c: Client): void {
@@ -1775,15 +1788,16 @@ function writeToClient(c: Client): void {
       c.outLen -= written;
       if (c.rdbInFlight) c.rdbInFlight = Math.max(0, c.rdbInFlight - written);
       checkClientOutputBufferLimits(c);
+      updateClientMemUsage(c);
       return; // the rest goes on 'drain'
     }
     c.outLen = 0;
     c.rdbInFlight = 0;
     // A burst (a huge GET, say) must not pin its buffer for the connection's lifetime.
-    if (c.out.length > 1024 * 1024 && server.replyBufferResizing) c.out = Buffer.allocUnsafe(OUTBUF_INITIAL);
+    if (c.out.length > 1024 * 1024) c.out = Buffer.allocUnsafe(c.rbs);
   }
   if (c.closeAfterReply) return freeClient(c);
-  if (clientEviction.buckets) updateClientMemUsage(c);
+  updateClientMemUsage(c);
 }
 
 /** Closes a client's connection and forgets it. */
@@ -1800,7 +1814,9 @@ function freeClient(c: Client): void {
   if (c.replState) { repl.replicas.delete(c); repl.snapshot?.replicas.delete(c); }
   if (c.waitState) { if (c.waitState.timer) clearTimeout(c.waitState.timer); waitingClients.delete(c); }
   if (c === repl.master) masterLinkLost();
-  if (c.memUsage) { clientEviction.total -= c.memUsage; c.memUsage = 0; }
+  clientMem.total -= c.memUsage;
+  if (c.memEvictable) clientMem.evictable -= c.memUsage;
+  c.memUsage = 0;
   c.memBucket?.delete(c);
   c.memBucket = null;
   c.sock?.end();
@@ -1828,8 +1844,9 @@ function checkClientOutputBufferLimits(c: Client): void {
     repl.snapshot?.replicas.has(c) ? repl.snapshot.pendingBytes : 0;
   let over = hard > 0 && used >= hard;
   if (!over && soft > 0 && used >= soft) {
+    // In whole seconds, as Redis's server.unixtime: past the limit for more than `secs` of them.
     if (!c.softLimitSince) c.softLimitSince = wallClock();
-    else if (wallClock() - c.softLimitSince >= secs * 1000) over = true;
+    else if (Math.floor(wallClock() / 1000) - Math.floor(c.softLimitSince / 1000) > secs) over = true;
   } else if (used < soft || soft === 0) c.softLimitSince = 0;
   if (over && !c.closed) {
     log("warning", `Client ${clientInfoString(c)} scheduled to be closed ASAP for overcoming of output buffer limits.`);
@@ -1848,12 +1865,16 @@ function clientType(c: Client): "normal" | "master" | "replica" | "pubsub" {
 
 // --- Client memory, and client eviction (maxmemory-clients)
 //
-// What a client holds, counted as Redis's getClientMemoryUsage counts it: its output buffer (the
-// bytes reserved, not only those waiting), its query buffer, the arguments of the command being
+// What a client holds, counted as Redis's getClientMemoryUsage counts it: its output buffer, its
+// query buffer, the arguments of the command being
 // read, the commands queued in MULTI, and a few words per watched key, subscription and tracking
-// prefix. With maxmemory-clients set, every normal or pubsub client without CLIENT NO-EVICT sits
-// in one of 19 buckets by the log2 of that memory (32 KiB and under in the first, 8 GiB and over
-// in the last), as Redis's client_mem_usage_buckets. When all those clients together reach the
+// prefix. Each client's figure is counted again when it changes (after a read and its commands,
+// when the output buffer grows, after a write, once a second in clientsCron), and the sum of all
+// but replicas' is part of used_memory: client buffers count against maxmemory, as in Redis.
+//
+// With maxmemory-clients set, every normal or pubsub client without CLIENT NO-EVICT sits in one of
+// 19 buckets by the log2 of its memory (32 KiB and under in the first, 8 GiB and over in the
+// last), as Redis's client_mem_usage_buckets. When normal and pubsub clients together reach the
 // limit, the clients of the highest bucket are freed first, in the order they entered it, until
 // the total is below the limit again: before each command and at the end of each event.
 
@@ -1861,9 +1882,10 @@ const CLIENT_MEM_BUCKET_MIN_LOG = 15, CLIENT_MEM_BUCKET_MAX_LOG = 33;
 /** The Client object and its sets, as a constant: Redis counts zmalloc_size(c) there. */
 const CLIENT_BASE_BYTES = 1024;
 
-const clientEviction = {
+const clientMem = {
+  total: 0, // every client but replicas: used_memory's share
+  evictable: 0, // normal and pubsub clients: what maxmemory-clients limits (Redis's stat_clients_type_memory)
   buckets: null as Set<Client>[] | null, // while maxmemory-clients is set
-  total: 0, // what normal and pubsub clients hold, as last counted (Redis's stat_clients_type_memory)
 };
 
 function argvBytes(argv: string[]): number {
@@ -1872,8 +1894,13 @@ function argvBytes(argv: string[]): number {
   return n;
 }
 
+/** A client's memory. Its output buffer counts as Redis's reply buffer and reply list would:
+ *  the reply buffer's size (rbs), and past it the bytes still waiting (Redis frees a reply block
+ *  once written; the room this buffer keeps after a burst is not counted, and clientsCron gives
+ *  it back once the client is idle). */
 function clientMemoryUsage(c: Client): number {
-  let mem = CLIENT_BASE_BYTES + c.out.length + (c.qOwned ? c.qbuf.length : 0) + argvBytes(c.argv) + 8 * c.argv.length;
+  const out = c.rbs + Math.max(0, c.outLen - c.rbs);
+  let mem = CLIENT_BASE_BYTES + out + (c.qOwned ? c.qbuf.length : 0) + c.argvLen + 8 * c.argv.length;
   if (c.mstate) mem += c.multiMem + 24 * c.mstate.length;
   mem += 40 * c.watched.length + 24 * c.patterns.size + 32 * (c.channels.size + c.shardChannels.size);
   if (c.trackingPrefixes) mem += 32 * c.trackingPrefixes.size;
@@ -1890,18 +1917,21 @@ function clientEvictionLimit(): number {
   return Math.max(limit, 128 * 1024);
 }
 
-/** Counts a client's memory again and moves it to its bucket (Redis's
+/** Counts a client's memory again and, with client eviction on, moves it to its bucket (Redis's
  *  updateClientMemUsageAndBucket). Returns whether it may be evicted. */
 function updateClientMemUsage(c: Client): boolean {
-  const buckets = clientEviction.buckets;
-  if (!buckets || c.closed) return false;
+  if (c.closed) return false;
   const type = clientType(c);
-  const counted = type === "normal" || type === "pubsub";
-  const mem = counted ? clientMemoryUsage(c) : 0;
-  clientEviction.total += mem - c.memUsage;
+  const mem = type === "replica" ? 0 : clientMemoryUsage(c);
+  const evictable = type === "normal" || type === "pubsub";
+  clientMem.total += mem - c.memUsage;
+  clientMem.evictable += (evictable ? mem : 0) - (c.memEvictable ? c.memUsage : 0);
   c.memUsage = mem;
+  c.memEvictable = evictable;
+  const buckets = clientMem.buckets;
+  if (!buckets) return false;
   let bucket: Set<Client> | null = null;
-  if (counted && !c.noEvict) {
+  if (evictable && !c.noEvict) {
     const bits = mem < 2 ** 32 ? 32 - Math.clz32(mem) : 64 - Math.clz32(Math.floor(mem / 2 ** 32));
     bucket = buckets[Math.min(Math.max(bits, CLIENT_MEM_BUCKET_MIN_LOG), CLIENT_MEM_BUCKET_MAX_LOG) - CLIENT_MEM_BUCKET_MIN_LOG];
   }
@@ -1913,27 +1943,27 @@ function updateClientMemUsage(c: Client): boolean {
   return bucket !== null;
 }
 
-/** maxmemory-clients set, changed or unset: every client is counted afresh, or forgotten. */
+/** maxmemory-clients set, changed or unset: the buckets are made and filled, or let go. */
 function clientEvictionConfigChanged(): void {
   const on = confNum("maxmemory-clients") !== 0;
-  if (on && !clientEviction.buckets) {
-    clientEviction.buckets = Array.from({ length: CLIENT_MEM_BUCKET_MAX_LOG - CLIENT_MEM_BUCKET_MIN_LOG + 1 }, () => new Set<Client>());
+  if (on && !clientMem.buckets) {
+    clientMem.buckets = Array.from({ length: CLIENT_MEM_BUCKET_MAX_LOG - CLIENT_MEM_BUCKET_MIN_LOG + 1 }, () => new Set<Client>());
   }
+  if (!on) clientMem.buckets = null;
   for (const c of server.clients.values()) {
-    if (on) updateClientMemUsage(c);
-    else { c.memUsage = 0; c.memBucket = null; }
+    if (!on) c.memBucket = null;
+    updateClientMemUsage(c);
   }
-  if (!on) { clientEviction.buckets = null; clientEviction.total = 0; }
 }
 
 /** Frees the biggest clients until all of them together hold less than maxmemory-clients. */
 function evictClients(): void {
-  const buckets = clientEviction.buckets;
+  const buckets = clientMem.buckets;
   if (!buckets) return;
   const limit = clientEvictionLimit();
   if (!limit) return;
   let b = buckets.length - 1;
-  while (clientEviction.total >= limit) {
+  while (clientMem.evictable >= limit) {
     const next = buckets[b].values().next();
     if (next.done) {
       if (--b < 0) { log("warning", "Over client maxmemory after evicting all evictable clients"); break; }
@@ -1949,9 +1979,9 @@ function evictClients(): void {
 let clientsCronIter: Iterator<Client> | null = null;
 
 /** The clients' share of serverCron (Redis's clientsCron), each client about once a second: a
- *  soft output limit ends in time even without traffic, an idle output buffer is resized to what
- *  it has needed lately (between 1 KiB and 16 KiB, as Redis resizes its reply buffer), and client
- *  eviction counts the client again. */
+ *  soft output limit ends in time even without traffic, the reply buffer is resized to what it
+ *  has needed lately (between 1 KiB and 16 KiB, as Redis resizes its own), an idle client gives
+ *  back the room a burst took, and its memory is counted again. */
 function clientsCron(): void {
   const t = wallClock(), n = server.clients.size;
   let iterations = Math.floor(n / confNum("hz"));
@@ -1965,18 +1995,18 @@ function clientsCron(): void {
     }
     const c = next.value;
     if (c.outLen > 0) { checkClientOutputBufferLimits(c); if (c.closed) continue; }
-    if (server.replyBufferResizing && c.outLen === 0) {
-      const len = c.out.length, peak = c.outPeak;
-      let size = 0;
-      if (len / 2 >= 1024 && peak < len / 2) size = Math.max(1024, peak + 1);
-      else if (len * 2 < OUTBUF_INITIAL * 2 && peak === len) size = Math.min(OUTBUF_INITIAL, len * 2);
-      if (size) c.out = Buffer.allocUnsafe(size);
+    if (server.replyBufferResizing) {
+      // Redis's rules: shrink to the peak when it stays under half, double (up to 16 KiB) when full.
+      const len = c.rbs, peak = Math.min(c.outPeak, len);
+      if (len / 2 >= 1024 && peak < len / 2) c.rbs = Math.max(1024, peak + 1);
+      else if (len * 2 < OUTBUF_INITIAL * 2 && peak === len) c.rbs = Math.min(OUTBUF_INITIAL, len * 2);
     }
+    if (c.outLen === 0 && c.out.length !== c.rbs) c.out = Buffer.allocUnsafe(c.rbs); // the room a burst took goes back
     if (server.replyBufferPeakResetMs >= 0 && t - c.outPeakSince >= server.replyBufferPeakResetMs) {
       c.outPeak = c.outLen;
       c.outPeakSince = t;
     }
-    if (clientEviction.buckets) updateClientMemUsage(c);
+    updateClientMemUsage(c);
   }
 }
 
@@ -2163,6 +2193,7 @@ function processCommand(c: Client): void {
   const argv = c.argv;
   const cmd = lookupCommand(argv);
   if (!cmd) {
+    c.lastCmd = "NULL"; // as Redis's lastcmd, which the lookup sets
     const container = commandTable.get(argv[0].toLowerCase());
     if (container?.subcommands) {
       return rejectCommand(c, `ERR unknown subcommand '${argv[1].slice(0, 128)}'. Try ${argv[0].toUpperCase()} HELP.`);
@@ -2210,7 +2241,7 @@ function processCommand(c: Client): void {
     const err = diskWriteError();
     if (err) return rejectCommand(c, err, cmd);
   }
-  if (clientEviction.buckets) {
+  if (clientMem.buckets) {
     // Clients over maxmemory-clients go first, which may be this one: then nothing runs.
     evictClients();
     if (c.closed) return;
@@ -2459,13 +2490,14 @@ function processInputBuffer(c: Client): void {
         if (c.outLen > 65536) checkClientOutputBufferLimits(c);
       }
       c.argv = NO_ARGV;
-      if (clientEviction.buckets) updateClientMemUsage(c);
+      c.argvLen = 0;
+      if (clientMem.buckets) updateClientMemUsage(c);
     }
   } finally {
     chainClock = -1;
   }
   compactInput(c);
-  if (clientEviction.buckets) updateClientMemUsage(c);
+  updateClientMemUsage(c);
 }
 /** Replies with an integer parsed from s, or Redis's error; returns undefined on error. */
 function parseIntOrReply(c: Client, s: string, msg = E.notInt): number | undefined {
@@ -2539,9 +2571,9 @@ const MEM_KEY_OVERHEAD = 96, MEM_STRING_OVERHEAD = 24, MEM_LIST_ELEMENT = 32, ME
 
 function valueBytes(v: RValue): number { return typeof v === "string" ? v.length + MEM_STRING_OVERHEAD : v.bytes; }
 
-/** used_memory: the baseline plus every database's keys. */
+/** used_memory: the baseline, every database's keys, and what clients hold (see Clients). */
 function usedMemory(): number {
-  let total = MEM_BASELINE;
+  let total = MEM_BASELINE + clientMem.total;
   for (const db of server.dbs) total += db.memTotal;
   return total;
 }
@@ -2553,9 +2585,8 @@ function memoryOverhead() {
   const total = usedMemory();
   server.peakMemory = Math.max(server.peakMemory, total);
   const m = memoryUsage();
-  const clientBytes = (x: Client) => x.outLen + x.qlen - x.qpos; // what clients have buffered, not their reserved capacity
   let clientsSlaves = 0, clientsNormal = 0;
-  for (const x of server.clients.values()) x.replState ? (clientsSlaves += clientBytes(x)) : (clientsNormal += clientBytes(x));
+  for (const x of server.clients.values()) x.replState ? (clientsSlaves += x.outLen) : (clientsNormal += x.memUsage);
   const replBacklog = repl.backlog?.length ?? 0;
   const aofBuffer = aof.buf.reduce((n, s) => n + s.length, 0);
   const dbs = server.dbs.filter((db) => db.size > 0).map((db) => ({ id: db.id, main: db.size * MEM_SLOT, expires: db.expires.size * 32, keys: db.size }));
@@ -2898,10 +2929,17 @@ function performEvictions(): boolean {
   const policy = String(conf["maxmemory-policy"]);
   if (clientsArePaused()) return true; // the dataset stays as it is during a pause
   if (policy === "noeviction" || (isReplica() && conf["replica-ignore-maxmemory"])) return false;
-  while (usedMemory() > max) {
+  // As Redis: what to free is fixed first, and only what deleting keys frees counts towards it.
+  // The memory that propagating the DELs and sending invalidations takes is freed once clients
+  // read it; counting it here would evict ever more keys (a feedback loop).
+  const toFree = usedMemory() - max;
+  let freed = 0;
+  while (freed < toFree) {
     const victim = pickEvictionVictim(policy);
     if (!victim) return false;
+    const before = victim.db.memTotal;
     dbDelete(victim.db, victim.key);
+    freed += before - victim.db.memTotal;
     stats.evictedKeys++;
     keyModified(victim.db, victim.key, NOTIFY_EVICTED, "evicted", null);
     propagateDeletion(victim.db, victim.key, Boolean(conf["lazyfree-lazy-eviction"]));
@@ -3446,6 +3484,7 @@ function pubsubPublishMessage(channel: string, message: string, shard = false): 
       addReplyBulk(c, message);
       keepPush(c, start);
       checkClientOutputBufferLimits(c);
+      updateClientMemUsage(c);
       receivers++;
     }
   }
@@ -3461,6 +3500,7 @@ function pubsubPublishMessage(channel: string, message: string, shard = false): 
       addReplyBulk(c, message);
       keepPush(c, start);
       checkClientOutputBufferLimits(c);
+      updateClientMemUsage(c);
       receivers++;
     }
   }
@@ -3577,6 +3617,7 @@ function acceptClient(sock: Socket<Client>, unixSocket: boolean): void {
   sock.data = c;
   server.clients.set(c.id, c);
   stats.connections++;
+  updateClientMemUsage(c);
 }
 
 const socketHandlers = {
@@ -10394,7 +10435,11 @@ function objectEncoding(v: RValue, forced?: string): string {
 /* OBJECT REFCOUNT key: values are never shared here. */
 function objectRefcountCommand(c: Client): void {
   const v = objectLookupOrReply(c);
-  if (v !== undefined) addReplyLongLong(c, typeof v === "string" && stringEncoding(v) === "int" && Number(v) >= 0 && Number(v) < 10000 ? 2147483647 : 1);
+  // Redis shares the integers 0..9999 (refcount INT_MAX), except under an LRU or LFU maxmemory
+  // policy, where each key needs its own access time. (Redis decides when the value is stored;
+  // here, by the configuration of the moment.)
+  const noShared = hot.maxmemory > 0 && /lru|lfu/.test(String(conf["maxmemory-policy"]));
+  if (v !== undefined) addReplyLongLong(c, !noShared && typeof v === "string" && stringEncoding(v) === "int" && Number(v) >= 0 && Number(v) < 10000 ? 2147483647 : 1);
 }
 /* OBJECT IDLETIME key */
 function objectIdletimeCommand(c: Client): void {
@@ -11303,6 +11348,7 @@ function sendTrackingMessage(c: Client, payload: string): void {
   else return; // RESP2 has no way to tell a client in the middle of its replies
   addReplyProto(to, payload);
   keepPush(to, start);
+  updateClientMemUsage(to); // its output may not be written this turn: client eviction must see it
 }
 
 /** A key changed (Redis's trackingInvalidateKey): every client that may cache it is told, once,
@@ -12684,15 +12730,16 @@ function saveFinish(job: SaveJob): boolean {
 
 /** Starts a snapshot of every database, delivered in chunks to `out`. With `background`, it runs
  *  in slices between events; otherwise it completes before returning. */
-function startSnapshot(out: (chunk: Buffer) => void, background: boolean, aofBase: boolean, done: (err: Error | null) => void, format: "rdb" | "aof" = "rdb"): SaveJob {
+function startSnapshot(out: (chunk: Buffer) => void, background: boolean, aofBase: boolean, done: (err: Error | null) => void, format: "rdb" | "aof" = "rdb",
+  include = { data: true, functions: true }): SaveJob {
   const job: SaveJob = {
-    format, epoch: ++saveEpoch, dbs: server.dbs.slice(), dbPos: 0, cursor: 0,
+    format, epoch: ++saveEpoch, dbs: include.data ? server.dbs.slice() : [], dbPos: 0, cursor: 0,
     started: server.dbs.map(() => false), pending: server.dbs.map(() => []), out, w: new RdbWriter(),
     crc: [0, 0], done, startTime: wallClock(), error: null, killed: false, waitMs: 0,
   };
   const w = job.w;
   if (format === "rdb") rdbWriteHeader(w, aofBase);
-  rdbWriteFunctions(w, format);
+  if (include.functions) rdbWriteFunctions(w, format);
   saveEmit(job, w.take());
   if (!background) {
     try {
@@ -14447,9 +14494,34 @@ function tryPartialResync(c: Client): boolean {
   return true;
 }
 
+/** The RDB to a replica, then what was written since the snapshot (nothing more, and goodbye,
+ *  for an rdb-only one such as redis-cli --rdb). */
+function sendSnapshotToReplica(r: Client, rdb: Buffer, pending: Buffer): void {
+  addReplyProto(r, `$${rdb.length}\r\n`);
+  addReplyProto(r, rdb.latin1Slice());
+  r.rdbInFlight = r.outLen;
+  r.replState = r.rdbOnly ? "rdb_only" : "online";
+  if (r.rdbOnly) { r.closeAfterReply = true; return; }
+  addReplyProto(r, pending.latin1Slice());
+  log("notice", `Synchronization with replica ${r.addr} succeeded`);
+}
+
 /** Full resync: +FULLRESYNC now, the RDB when the snapshot is done, then what was written since.
  *  Replicas arriving while a snapshot runs wait for the next one. */
 function startReplicaSnapshot(c: Client): void {
+  if (c.replRdbFilter) {
+    // REPLCONF rdb-filter-only (redis-cli --functions-rdb): no keys, so a snapshot of its own, at once.
+    c.replState = "wait_bgsave";
+    if (!c.replOldSync) addReplyProto(c, `+FULLRESYNC ${repl.replid} ${repl.offset}\r\n`);
+    repl.seldb = -1;
+    const chunks: Buffer[] = [];
+    startSnapshot((chunk) => chunks.push(Buffer.from(chunk)), false, false, (err) => {
+      if (err) return freeClient(c);
+      sendSnapshotToReplica(c, Buffer.concat(chunks), EMPTY);
+      handleClientsWithPendingWrites();
+    }, "rdb", { data: false, functions: c.replRdbFilter.functions });
+    return;
+  }
   if (repl.snapshot || saveJob) {
     c.replState = "wait_bgsave_next";
     return;
@@ -14471,13 +14543,7 @@ function startReplicaSnapshot(c: Client): void {
     for (const r of snap.replicas) {
       if (r.closed || !repl.replicas.has(r)) continue;
       if (err) { freeClient(r); continue; }
-      addReplyProto(r, `$${rdb.length}\r\n`);
-      addReplyProto(r, rdb.latin1Slice());
-      r.rdbInFlight = r.outLen;
-      r.replState = r.rdbOnly ? "rdb_only" : "online";
-      if (r.rdbOnly) { r.closeAfterReply = true; continue; }
-      addReplyProto(r, pending.latin1Slice());
-      log("notice", `Synchronization with replica ${r.addr} succeeded`);
+      sendSnapshotToReplica(r, rdb, pending);
     }
     handleClientsWithPendingWrites();
     // Replicas that came in meanwhile get the next snapshot.
@@ -14509,7 +14575,16 @@ function replconfCommand(c: Client): void {
       if (c.isMaster) replicationSendAck();
       return;
     } else if (opt === "rdb-only") c.rdbOnly = val === "1";
-    else if (opt === "rdb-filter-only") { /* accepted: functions are not written anyway */ }
+    else if (opt === "rdb-filter-only") {
+      // Include filters: none given means an empty RDB; "functions" is the only one there is.
+      const filters = splitArgs(val);
+      if (!filters) return addReplyError(c, "ERR Missing rdb-filter-only values");
+      c.replRdbFilter = { functions: false };
+      for (const f of filters) {
+        if (f.toLowerCase() === "functions") c.replRdbFilter.functions = true;
+        else return addReplyError(c, `ERR Unsupported rdb-filter-only option: ${f}`);
+      }
+    }
     else return addReplyError(c, `ERR Unrecognized REPLCONF option: ${argv[j]}`);
   }
   addReplyOK(c);
@@ -15028,6 +15103,7 @@ function masterStreamData(m: Client, chunk: Buffer): void {
     m.replCmdBytes = [];
     if (m.argv.length) processCommandAndResetClient(m);
     m.argv = [];
+    m.argvLen = 0;
     m.outLen = 0; // replies to the master are never sent (REPLCONF ACK goes out directly)
     // The offset moves after the command, so a GETACK reports what came before it.
     if (repl.backlog) replicationFeedBytes(bytes);

@@ -547,15 +547,10 @@ describe("DEBUG REPLYBUFFER", () => {
     expectBoth(got, { grew: true, keptUnderNever: true, shrunk: true });
   }, TIMEOUT);
 
-  // A new client's reply-buffer peak starts at the buffer's size in Redis (createClient sets
-  // buf_peak = buf_usable_size), so its first CLIENT LIST line says rbs=16384 rbp=16384, and under
-  // PEAK-RESET-TIME NEVER (peak never reset) its buffer is never shrunk. Redbun starts the peak at
-  // what the client was sent, so the buffer shrinks anyway:
-  //   DEBUG REPLYBUFFER PEAK-RESET-TIME NEVER; a new connection, CLIENT SETNAME idle; 1.5 s later
-  //   CLIENT LIST from another connection:
-  //     redis-server: ... name=idle ... rbs=16384 rbp=16384 ...
-  //     Redbun:       ... name=idle ... rbs=1024 rbp=5 ...
-  test.todo("DIFFERS FROM REDIS: a new client's reply-buffer peak starts at 16384 (rbp=16384), so under PEAK-RESET-TIME NEVER it is never shrunk", async () => {
+  // A new client's reply-buffer peak starts at the buffer's size (createClient sets buf_peak =
+  // buf_usable_size), so its first CLIENT LIST line says rbs=16384 rbp=16384, and under
+  // PEAK-RESET-TIME NEVER (peak never reset) its buffer is never shrunk.
+  test("a new client's reply-buffer peak starts at 16384 (rbp=16384), so under PEAK-RESET-TIME NEVER it is never shrunk", async () => {
     const got = await onBoth(async (t) => {
       expect(await t.control.raw("DEBUG", "REPLYBUFFER", "PEAK-RESET-TIME", "NEVER")).toBe("+OK\r\n");
       await t.open("idle");
@@ -588,15 +583,8 @@ describe("CLIENT LIST memory fields", () => {
   }, TIMEOUT);
 
   // Redis sizes a big argument's query buffer when it parses the `$len` line, even if no byte of
-  // the argument came with it. Redbun only does when some did: a header that arrives alone leaves
-  // the client at its small size, so eviction misses it.
-  //   maxmemory-clients 1mb; a client (not no-evict) writes "*1\r\n$3000000\r\n" and nothing more:
-  //     redis-server: the client is evicted at once (log: Evicting client: ... qbuf=0 qbuf-free=3000000 ...), evicted_clients:1
-  //     Redbun:       kept; CLIENT LIST ... qbuf=0 qbuf-free=0 ... tot-mem=2048, evicted_clients:0
-  //   maxmemory-clients 0; a client writes "*1\r\n$300000\r\n":
-  //     redis-server: ... qbuf=0 qbuf-free=300000 ... tot-mem=344832
-  //     Redbun:       ... qbuf=0 qbuf-free=0 ... tot-mem=2048
-  test.todo("DIFFERS FROM REDIS: a big argument's $len header that arrives alone already counts the whole argument (tot-mem, eviction)", async () => {
+  // the argument came with it (Redbun once kept its small size until bytes came: eviction missed it).
+  test("a big argument's $len header that arrives alone already counts the whole argument (tot-mem, eviction)", async () => {
     const got = await onBoth(async (t) => {
       const c = await t.open("header");
       c.write("*1\r\n$300000\r\n");
