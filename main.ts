@@ -70,7 +70,7 @@
 
 import type { Socket, TCPSocketListener, TCPSocketListenOptions, UnixSocketListener } from "bun";
 import { cpuUsage, memoryUsage } from "node:process";
-import { chmodSync, closeSync, constants as fsConstants, fstatSync, fsync, fsyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, truncateSync, unlinkSync, writeFileSync, writeSync } from "node:fs";
+import { appendFileSync, chmodSync, closeSync, constants as fsConstants, fstatSync, fsync, fsyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, truncateSync, unlinkSync, writeFileSync, writeSync } from "node:fs";
 import { dirname, resolve as resolvePath } from "node:path";
 import { totalmem } from "node:os";
 import { getSystemErrorMessage } from "node:util";
@@ -565,7 +565,14 @@ function log(level: "debug" | "verbose" | "notice" | "warning", msg: string): vo
   if (levels.indexOf(level) < levels.indexOf(String(conf.loglevel))) return;
   if (conf.loglevel === "nothing") return;
   const mark = level === "debug" ? "." : level === "verbose" ? "-" : level === "notice" ? "*" : "#";
-  process.stdout.write(`${process.pid}:M ${logTimestamp()} ${mark} ${msg}\n`);
+  logRaw(`${process.pid}:M ${logTimestamp()} ${mark} ${msg}\n`);
+}
+
+/** To `logfile` (opened for each line, as Redis does, so a rotated file is followed), or stdout. */
+function logRaw(text: string): void {
+  const file = conf.logfile;
+  if (!file) return void process.stdout.write(text);
+  try { appendFileSync(String(file), text); } catch { /* nowhere to say so */ }
 }
 
 /** "21 Nov 2026 05:14:43.773", as redis-server stamps its log lines. */
@@ -1028,6 +1035,10 @@ function loadConfigText(text: string): void {
     if (p.type === "str" && args.length !== 1) return fail("wrong number of arguments");
     const r = parseConfigValue(p, args);
     if ("err" in r) return fail(r.err);
+    if (p.name === "logfile" && r.value !== "") {
+      // As Redis: a log file that cannot be opened for appending stops the start.
+      try { appendFileSync(String(r.value), ""); } catch (err) { return fail(`Can't open the log file: ${strerror(err)}`); }
+    }
     conf[p.name] = r.value;
   });
 }
@@ -2224,7 +2235,7 @@ function processCommand(c: Client): void {
       return rejectCommand(c, aclDeniedMessage(denied, cmd), cmd);
     }
   }
-  if (isReplica() && !c.isMaster) {
+  if (isReplica() && !c.isMaster && !c.isAof) { // Redis's mustObeyClient: the master and the AOF are obeyed
     if (conf["replica-read-only"] && flags & CMD_WRITE) return rejectCommand(c, "READONLY You can't write against a read only replica.", cmd);
     if (repl.state !== "connected" && !conf["replica-serve-stale-data"] && !(flags & CMD_STALE)) {
       return rejectCommand(c, "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.", cmd);
@@ -3868,6 +3879,10 @@ function initServer(): RedbunServer {
   };
   server.shutdown = async () => {
     await close();
+    if (conf.pidfile && isMainProcess) {
+      log("notice", "Removing the pid file.");
+      try { unlinkSync(String(conf.pidfile)); } catch { /* never written, or gone */ }
+    }
     log("warning", "Redis is now ready to exit, bye bye...");
     if (server.configFile !== null && isMainProcess) process.exit(0);
   };
@@ -10535,6 +10550,24 @@ function datasetDigest(): string {
   return final.toString("hex");
 }
 
+/** Redis's bug report, for the crashes that are asked for (DEBUG SEGFAULT, DEBUG PANIC, a SIGABRT
+ *  sent from outside): the signal, INFO and the clients in the log, then the process dies of that
+ *  signal, as Redis re-raises it. (A fault in Bun itself ends the process before JavaScript runs.) */
+function crashWithReport(signal: "SIGSEGV" | "SIGABRT"): never {
+  const n = signal === "SIGSEGV" ? 11 : 6;
+  logRaw("\n\n=== REDBUN BUG REPORT START: Cut & paste starting from here ===\n");
+  log("warning", `Redbun ${REDBUN_VERSION} (Redis ${REDIS_VERSION}) crashed by signal: ${n}, si_code: 0`);
+  try {
+    logRaw(`\n------ INFO OUTPUT ------\n${genRedisInfoString(["all"]).replaceAll("\r\n", "\n")}\n`);
+    logRaw(`------ CLIENT LIST OUTPUT ------\n${[...server.clients.values()].map((c) => clientInfoString(c) + "\n").join("")}\n`);
+  } catch { /* the report is best effort */ }
+  logRaw("=== REDBUN BUG REPORT END. Make sure to include from START to END. ===\n\n");
+  if (conf.pidfile) { try { unlinkSync(String(conf.pidfile)); } catch { /* gone */ } }
+  process.removeAllListeners(signal);
+  process.kill(process.pid, signal);
+  process.exit(128 + n); // not reached
+}
+
 /* DEBUG SLEEP seconds | SET-ACTIVE-EXPIRE 0|1 | PAUSE-CRON 0|1 | POPULATE count [prefix] [size] | OBJECT key |
  *  RELOAD [MERGE] [NOFLUSH] [NOSAVE] | REPLYBUFFER PEAK-RESET-TIME NEVER|RESET|ms | REPLYBUFFER RESIZING 0|1 */
 function debugCommand(c: Client): void {
@@ -10559,6 +10592,13 @@ function debugCommand(c: Client): void {
   if (sub === "set-skip-checksum-validation" && argv.length === 3) {
     server.skipChecksumValidation = (parseInt(argv[2], 10) || 0) !== 0; // atoi
     return addReplyOK(c);
+  }
+  if (sub === "segfault") crashWithReport("SIGSEGV");
+  if (sub === "panic") {
+    log("warning", "------------------------------------------------");
+    log("warning", "!!! Software Failure. Press left mouse button to continue");
+    log("warning", `Guru Meditation: DEBUG PANIC called at Unix time ${Math.floor(Date.now() / 1000)}`);
+    crashWithReport("SIGABRT");
   }
   if (sub === "replybuffer" && argv.length === 4) {
     const what = argv[2].toLowerCase(), v = argv[3].toLowerCase();
@@ -10686,6 +10726,8 @@ function debugCommand(c: Client): void {
       "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
       "    default.",
       "SET-SKIP-CHECKSUM-VALIDATION <0|1>", "    Enables or disables checksum checks for RDB files and RESTORE's payload.",
+      "PANIC", "    Crash the server simulating a panic.",
+      "SEGFAULT", "    Crash the server with sigsegv.",
       "SLEEP <seconds>", "    Stop the server for <seconds>. Decimals allowed.",
       "REPLYBUFFER PEAK-RESET-TIME <NEVER||RESET|time>", "    Sets the time (in milliseconds) to wait between client reply buffer peak resets.",
       "    In case NEVER is provided the last observed peak will never be reset",
@@ -15862,7 +15904,7 @@ function scriptPrepareForRun(c: Client, flags: number, ro: boolean): ScriptRun |
       return null;
     }
     if (!(flags & SCRIPT_FLAG_NO_WRITES)) {
-      if (isReplica() && conf["replica-read-only"] && !c.isMaster) {
+      if (isReplica() && conf["replica-read-only"] && !c.isMaster && !c.isAof) {
         addReplyError(c, "READONLY Can not run script with write flag on readonly replica");
         return null;
       }
@@ -15922,7 +15964,7 @@ function scriptCall(run: ScriptRun, argv: string[]): string | null {
   }
   if (run.readOnly && cmd.flags & (CMD_WRITE | CMD_MAY_REPLICATE)) return refuse("Write commands are not allowed from read-only scripts.");
   if (cmd.flags & CMD_WRITE && !run.writeDirty) {
-    if (isReplica() && conf["replica-read-only"] && !run.caller.isMaster) return refuse("-READONLY You can't write against a read only replica.");
+    if (isReplica() && conf["replica-read-only"] && !run.caller.isMaster && !run.caller.isAof) return refuse("-READONLY You can't write against a read only replica.");
     const disk = diskWriteError();
     if (disk) return refuse(`-${disk}`);
     if (!isReplica() && !enoughGoodReplicas()) return refuse("-NOREPLICAS Not enough good replicas to write.");
@@ -20061,6 +20103,7 @@ function main(argv: string[]): void {
     console.log(`Redbun v=${REDBUN_VERSION} (Redis ${REDIS_VERSION} compatible) bun=${Bun.version}`);
     return;
   }
+  const startDir = process.cwd();
   if (argv[0] && !argv[0].startsWith("--")) {
     // Absolute, as Redis keeps it: `dir` changes the working directory, CONFIG REWRITE writes here.
     server.configFile = resolvePath(argv[0]);
@@ -20078,6 +20121,15 @@ function main(argv: string[]): void {
     console.error(err instanceof ConfigError ? err.message : `Fatal error loading the configuration: ${(err as Error).message}`);
     process.exit(1);
   }
+  if (conf.daemonize && !process.env.REDBUN_DAEMON) {
+    // daemonize yes: Bun cannot fork, so the same command starts again in a new session with its
+    // standard streams on /dev/null, and this process exits, as Redis's parent does after its fork.
+    const { spawn } = require("node:child_process") as typeof import("node:child_process");
+    spawn(process.execPath, process.argv.slice(1), { cwd: startDir, detached: true, stdio: "ignore", env: { ...process.env, REDBUN_DAEMON: "1" } }).unref();
+    process.exit(0);
+  }
+  // A daemon writes a pid file even when none is configured, at Redis's default place.
+  if (conf.daemonize && !conf.pidfile) conf.pidfile = "/var/run/redis.pid";
   log("notice", "oO0OoO0OoO0Oo Redbun is starting oO0OoO0OoO0Oo");
   log("notice", `Redbun version=${REDBUN_VERSION}, Redis version=${REDIS_VERSION}, bun=${Bun.version}, pid=${process.pid}, just started`);
   if (!server.configFile) log("warning", "Warning: no config file specified, using the default config. In order to specify a config file use bun run main.ts /path/to/redis.conf");
@@ -20088,6 +20140,11 @@ function main(argv: string[]): void {
     log("warning", (err as Error).message);
     process.exit(1);
   }
+  if (conf.pidfile) {
+    try { writeFileSync(String(conf.pidfile), `${process.pid}\n`); } catch (err) { log("warning", `Failed to write PID file: ${strerror(err)}`); }
+  }
+  // Deliberate crashes (a SIGABRT from outside, DEBUG SEGFAULT) leave Redis's crash report.
+  process.on("SIGABRT", () => crashWithReport("SIGABRT"));
   const onSignal = (sig: string) => {
     log("warning", `Received ${sig} scheduling shutdown...`);
     const setting = conf[sig === "SIGINT" ? "shutdown-on-sigint" : "shutdown-on-sigterm"];
