@@ -136,6 +136,7 @@ const aof = {
   baseSize: 0,
   loading: false,
   rewriting: false,
+  waitRewrite: false, // appendonly was just turned on: the AOF is not whole until its first rewrite ends (Redis's AOF_WAIT_REWRITE)
   killRewrite: null as (() => void) | null, // stops the rewrite in progress and removes its temp file
   rewriteStart: 0,
   lastRewriteOk: true,
@@ -261,6 +262,7 @@ const server = {
   skipChecksumValidation: false, // DEBUG SET-SKIP-CHECKSUM-VALIDATION 1: RDB files and RESTORE payloads are not checked
   killRdbSave: null as (() => void) | null, // stops the BGSAVE in progress (see rdbSave)
   failoverPause: false, // FAILOVER holds writes until it ends (see Replication)
+  shutdownPause: false, // a shutdown waiting for replicas holds writes (see SHUTDOWN)
   slowlog: [] as SlowlogEntry[],
   slowlogNextId: 0,
   latency: new Map<string, { samples: { time: number; ms: number }[]; max: number }>(),
@@ -1698,6 +1700,7 @@ class Client {
   noEvict = false;
   noTouch = false;
   unixSocket = false; // connected through unixsocket
+  shutdownWait = false; // its SHUTDOWN waits for replicas (it is answered only if that fails)
   paused: string[] | null = null; // the command held back by CLIENT PAUSE
   bstate: BlockState | null = null; // set while blocked on keys (BLPOP ...)
   // Transactions: the queued commands while in MULTI, and why EXEC must fail.
@@ -2327,7 +2330,7 @@ function isPausedFor(flags: number): boolean {
 
 /** True while CLIENT PAUSE (ALL or WRITE) is in force. The dataset then stays as it is: expired
  *  keys only look gone, nothing is evicted (Redis's checkClientPauseTimeoutAndReturnIfPaused). */
-function clientsArePaused(): boolean { return server.failoverPause || (server.pauseEnd !== 0 && server.pauseEnd > now()); }
+function clientsArePaused(): boolean { return server.failoverPause || server.shutdownPause || (server.pauseEnd !== 0 && server.pauseEnd > now()); }
 
 /** The flags CLIENT PAUSE judges a command by: its own, and for EXEC those of what it queued. */
 function pauseFlags(c: Client, cmd: RedisCommand, argv: string[]): number {
@@ -2490,7 +2493,7 @@ function processInputBuffer(c: Client): void {
   c.lastInteraction = clock === Date.now ? Math.round(clockBase + p) : wallClock();
   chainClock = p;
   try {
-    while (c.qpos < c.qlen && !c.closeAfterReply && !c.paused && !c.bstate && !c.closed && !c.scriptBlocked && !(c.isMaster && scripting.suspended)) {
+    while (c.qpos < c.qlen && !c.closeAfterReply && !c.paused && !c.bstate && !c.closed && !c.scriptBlocked && !c.shutdownWait && !(c.isMaster && scripting.suspended)) {
       if (!c.reqtype) c.reqtype = c.qbuf[c.qpos] === 42 /* * */ ? REQ_MULTIBULK : REQ_INLINE;
       const complete = c.reqtype === REQ_INLINE ? parseInline(c) : parseMultibulk(c);
       if (!complete) break;
@@ -3757,6 +3760,7 @@ function serverCron(): void {
       aofCron();
     }
     replicationCron();
+    shutdownCron();
     closeIdleClients();
     clientsCron();
     updateFailoverStatus();
@@ -10930,37 +10934,155 @@ function moduleHelpCommand(c: Client): void {
 function clusterDisabledCommand(c: Client): void { addReplyError(c, "ERR This instance has cluster support disabled"); }
 
 // --- SHUTDOWN
+//
+// Redis 7.0's sequence. SHUTDOWN, or SIGTERM/SIGINT (noted by the handler, acted on by serverCron),
+// first waits up to shutdown-timeout seconds, with writes paused, for every replica to acknowledge
+// the master's offset (not with NOW); then finishShutdown logs the lagging replicas, stops a BGSAVE
+// or AOF rewrite, syncs the AOF, saves the final RDB (unless NOSAVE; without save points only with
+// SAVE) and exits. A save that fails cancels the shutdown unless FORCE: the server goes on, and a
+// SHUTDOWN client waiting gets an error. SHUTDOWN ABORT cancels one that is pending.
+
+type ShutdownFlags = { save: boolean; nosave: boolean; now: boolean; force: boolean };
+
+const shutdownState = {
+  asap: false, // a signal asked for a shutdown: serverCron starts it
+  signal: "", // which one
+  flags: { save: false, nosave: false, now: false, force: false } as ShutdownFlags,
+  deadline: 0, // while waiting for replicas (Redis's shutdown_mstime; 0: not initiated)
+  waiting: new Set<Client>(), // SHUTDOWN callers, answered only if it fails
+};
 
 /* SHUTDOWN [NOSAVE | SAVE] [NOW] [FORCE] [ABORT] */
 function shutdownCommand(c: Client): void {
-  const opts = new Set<string>();
+  const flags: ShutdownFlags = { save: false, nosave: false, now: false, force: false };
+  let abort = false;
   for (const a of c.argv.slice(1)) {
-    if (!["nosave", "save", "now", "force", "abort"].includes(a.toLowerCase())) return addReplyError(c, E.syntax);
-    opts.add(a.toLowerCase());
+    const o = a.toLowerCase();
+    if (o === "nosave" || o === "save" || o === "now" || o === "force") flags[o] = true;
+    else if (o === "abort") abort = true;
+    else return addReplyError(c, E.syntax);
   }
-  if ((opts.has("abort") && opts.size > 1) || (opts.has("save") && opts.has("nosave"))) return addReplyError(c, E.syntax);
-  if (opts.has("abort")) return addReplyError(c, "ERR No shutdown in progress.");
-  if (scripting.suspended && !opts.has("nosave")) return addReplyError(c, scripting.suspended.run.isEval ? E.busyScript : E.busyFunction); // only NOSAVE stops a busy server
-  log("warning", "User requested shutdown...");
-  if (!prepareForShutdown(opts.has("save"), opts.has("nosave")) && !opts.has("force")) {
-    return addReplyError(c, "ERR Errors trying to SHUTDOWN. Check logs.");
-  }
-  void server.shutdown?.();
+  if ((abort && (flags.save || flags.nosave || flags.now || flags.force)) || (flags.save && flags.nosave)) return addReplyError(c, E.syntax);
+  if (abort) return abortShutdown() ? addReplyOK(c) : addReplyError(c, "ERR No shutdown in progress.");
+  if (!flags.now && c.denyBlocking) return addReplyError(c, "ERR SHUTDOWN without NOW or ABORT isn't allowed for DENY BLOCKING client");
+  if (scripting.suspended && !flags.nosave) return addReplyError(c, scripting.suspended.run.isEval ? E.busyScript : E.busyFunction); // only NOSAVE stops a busy server
+  shutdownState.waiting.add(c); // answered only if the shutdown fails
+  c.shutdownWait = true;
+  if (prepareForShutdown(flags)) exitAfterShutdown();
 }
 
-/** What must happen before exiting: the AOF flushed and synced, and a final RDB save when save
- *  points are configured (or SAVE asked for it) unless NOSAVE. Returns false if saving failed. */
-function prepareForShutdown(save: boolean, nosave: boolean): boolean {
-  if (aof.on) {
-    flushAppendOnlyFile();
-    try { fsyncSync(aof.fd); } catch { /* closed */ }
+/** Starts a shutdown (Redis's prepareForShutdown). True when the process may exit now; false
+ *  while it waits for replicas, or if it failed (and was cancelled). */
+function prepareForShutdown(flags: ShutdownFlags): boolean {
+  if (shutdownState.deadline) return false;
+  if (server.loading) flags = { ...flags, save: false, nosave: true };
+  shutdownState.flags = flags;
+  log("warning", "User requested shutdown...");
+  if (!flags.now && confNum("shutdown-timeout") !== 0 && !replicasInSync()) {
+    shutdownState.deadline = wallClock() + confNum("shutdown-timeout") * 1000;
+    if (!clientsArePaused()) repl.getAckPending = true;
+    server.shutdownPause = true;
+    log("notice", "Waiting for replicas before shutting down.");
+    return false;
   }
-  if (nosave || (!save && String(conf.save).trim() === "")) return true;
-  log("notice", "Saving the final RDB snapshot before exiting.");
-  let ok = false;
-  rdbSave(false, (r) => (ok = r));
-  if (!ok) log("warning", "Error trying to save the DB, can't exit.");
-  return ok;
+  return finishShutdown();
+}
+
+/** Every replica has acknowledged the master's whole stream (Redis's isReadyToShutdown). */
+function replicasInSync(): boolean {
+  for (const r of repl.replicas) if (r.replAckOff !== repl.offset) return false;
+  return true;
+}
+
+/** serverCron's part: a shutdown a signal asked for, or the end of the wait for replicas. */
+function shutdownCron(): void {
+  if (shutdownState.asap && !shutdownState.deadline) {
+    const setting = String(conf[shutdownState.signal === "SIGINT" ? "shutdown-on-sigint" : "shutdown-on-sigterm"]).split(" ");
+    const flags = { save: setting.includes("save"), nosave: setting.includes("nosave"), now: setting.includes("now"), force: setting.includes("force") };
+    if (prepareForShutdown(flags)) exitAfterShutdown();
+  } else if (shutdownState.deadline && (wallClock() >= shutdownState.deadline || replicasInSync())) {
+    if (finishShutdown()) exitAfterShutdown();
+  }
+}
+
+/** SHUTDOWN ABORT: true if there was a shutdown to cancel. */
+function abortShutdown(): boolean {
+  if (shutdownState.deadline) cancelShutdown();
+  else if (shutdownState.asap) shutdownState.asap = false;
+  else return false;
+  log("notice", "Shutdown manually aborted.");
+  return true;
+}
+
+function cancelShutdown(): void {
+  shutdownState.asap = false;
+  shutdownState.signal = "";
+  shutdownState.deadline = 0;
+  for (const c of shutdownState.waiting) {
+    c.shutdownWait = false;
+    if (c.closed) continue;
+    addReplyError(c, "ERR Errors trying to SHUTDOWN. Check logs.");
+    afterThisCommand(() => resumeClient(c));
+  }
+  shutdownState.waiting.clear();
+  if (server.shutdownPause) { server.shutdownPause = false; afterThisCommand(unpauseClients); }
+}
+
+/** The last steps (Redis's finishShutdown). True when the process may exit. */
+function finishShutdown(): boolean {
+  const { save, nosave, force } = shutdownState.flags;
+  let lagging = 0;
+  for (const r of repl.replicas) {
+    if (r.replAckOff === repl.offset) continue;
+    lagging++;
+    const lag = r.replState === "online" ? Math.floor((wallClock() - r.replAckTime) / 1000) : 0;
+    log("warning", `Lagging replica ${replicaName(r)} reported offset ${repl.offset - r.replAckOff} behind master, lag=${lag}, state=${replicaStateName(r)}.`);
+  }
+  if (repl.replicas.size) log("notice", `${repl.replicas.size - lagging} of ${repl.replicas.size} replicas are in sync when shutting down.`);
+  if (server.rdbChildRunning) {
+    log("warning", "There is a child saving an .rdb. Killing it!");
+    killRdbChild();
+  }
+  if (aof.rewriting) {
+    // An AOF not written whole yet would lose the dataset.
+    if (aof.waitRewrite) {
+      if (force) log("warning", "Writing initial AOF. Exit anyway.");
+      else {
+        log("warning", "Writing initial AOF, can't exit.");
+        log("warning", "Errors trying to shut down the server. Check the logs for more information.");
+        cancelShutdown();
+        return false;
+      }
+    }
+    log("warning", "There is a child rewriting the AOF. Killing it!");
+    killAppendOnlyChild();
+  }
+  if (aof.on) {
+    log("notice", "Calling fsync() on the AOF file.");
+    flushAppendOnlyFile();
+    try { fsyncSync(aof.fd); } catch (err) { log("warning", `Fail to fsync the AOF file: ${strerror(err)}.`); }
+  }
+  if ((hot.hasSavePoints && !nosave) || save) {
+    log("notice", "Saving the final RDB snapshot before exiting.");
+    let ok = false;
+    rdbSave(false, (r) => (ok = r));
+    if (!ok) {
+      if (force) log("warning", "Error trying to save the DB. Exit anyway.");
+      else {
+        log("warning", "Error trying to save the DB, can't exit.");
+        log("warning", "Errors trying to shut down the server. Check the logs for more information.");
+        cancelShutdown();
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
+/** The shutdown went through: replicas get what they can, listeners close, the process ends. */
+function exitAfterShutdown(): void {
+  handleClientsWithPendingWrites();
+  void server.shutdown?.();
 }
 
 // --- INFO
@@ -10986,12 +11108,13 @@ const INFO_SECTIONS: Record<string, () => string[]> = {
       `uptime_in_seconds:${up}`, `uptime_in_days:${Math.floor(up / 86400)}`, `hz:${conf.hz}`, `configured_hz:${conf.hz}`,
       `lru_clock:${Math.floor(wallClock() / 1000) & 0xffffff}`, `executable:${process.argv[1] ?? ""}`,
       `config_file:${server.configFile}`, "io_threads_active:0",
+      ...(shutdownState.deadline ? [`shutdown_in_milliseconds:${Math.max(0, shutdownState.deadline - wallClock())}`] : []),
       `redbun_version:${REDBUN_VERSION}`, `bun_version:${Bun.version}`,
     ];
   },
   clients: () => [
     `connected_clients:${server.clients.size - repl.replicas.size}`, "cluster_connections:0", `maxclients:${conf.maxclients}`,
-    "client_recent_max_input_buffer:0", "client_recent_max_output_buffer:0", `blocked_clients:${server.pausedClients.size + [...server.clients.values()].filter((x) => x.bstate).length}`,
+    "client_recent_max_input_buffer:0", "client_recent_max_output_buffer:0", `blocked_clients:${server.pausedClients.size + shutdownState.waiting.size + [...server.clients.values()].filter((x) => x.bstate).length}`,
     `tracking_clients:${tracking.clients}`, `clients_in_timeout_table:${[...server.clients.values()].filter((x) => x.bstate?.timer).length}`,
   ],
   memory: () => {
@@ -11022,7 +11145,7 @@ const INFO_SECTIONS: Record<string, () => string[]> = {
       `allocator_rss_ratio:${(m.rss / Math.max(1, m.heapTotal)).toFixed(2)}`, `allocator_rss_bytes:${m.rss - m.heapTotal}`,
       "rss_overhead_ratio:1.00", "rss_overhead_bytes:0",
       `mem_fragmentation_ratio:${(m.rss / Math.max(1, used)).toFixed(2)}`, `mem_fragmentation_bytes:${m.rss - used}`,
-      "mem_not_counted_for_evict:0", `mem_replication_backlog:${mh.replBacklog}`, "mem_total_replication_buffers:0", `mem_clients_slaves:${mh.clientsSlaves}`,
+      "mem_not_counted_for_evict:0", `mem_replication_backlog:${mh.replBacklog}`, `mem_total_replication_buffers:${replicationBuffersSize()}`, `mem_clients_slaves:${mh.clientsSlaves}`,
       `mem_clients_normal:${mh.clientsNormal}`, "mem_cluster_links:0", `mem_aof_buffer:${mh.aofBuffer}`, `mem_allocator:bun-${Bun.version}`, "active_defrag_running:0",
       "lazyfree_pending_objects:0", "lazyfreed_objects:0",
     ];
@@ -14195,7 +14318,7 @@ function startAppendOnly(onStartup: boolean): boolean {
     if (aofOpenNewIncr()) return true;
     throw new Error("Can't open the append-only file");
   }
-  if (rewriteAppendOnlyFile(false)) return true;
+  if (rewriteAppendOnlyFile(false)) { aof.waitRewrite = aof.rewriting; return true; }
   aof.on = false;
   log("warning", "Redis needs to enable the AOF but can't trigger a background AOF rewrite operation. Check the above logs for more info about the error.");
   return false;
@@ -14276,6 +14399,7 @@ function rewriteAppendOnlyFile(counted = true): boolean {
   const write = (chunk: Buffer) => { size += chunk.length; file.write(chunk); };
   const fail = (err: unknown) => {
     aof.rewriting = false;
+    aof.waitRewrite &&= aof.on && !aof.base; // still waiting for a first base, if that is what failed
     aof.killRewrite = null;
     file.abort();
     failed(`Background AOF rewrite failed: ${strerror(err)}`);
@@ -14284,6 +14408,7 @@ function rewriteAppendOnlyFile(counted = true): boolean {
   };
   const installBase = () => {
     aof.rewriting = false;
+    aof.waitRewrite = false;
     aof.killRewrite = null;
     // The new manifest goes to disk before anything changes in memory or is deleted.
     try {
@@ -14317,6 +14442,7 @@ function rewriteAppendOnlyFile(counted = true): boolean {
     killSaveJob(job);
     file.abort();
     aof.rewriting = false;
+    aof.waitRewrite = false;
     aof.killRewrite = null;
   };
   return true;
@@ -14722,6 +14848,24 @@ const failover = {
 function replicaIp(r: Client): string {
   return r.replIp || r.addr.slice(0, r.addr.lastIndexOf(":")).replace(/^\[|\]$/g, "");
 }
+
+/** Redis 7.0's replication buffer is one, shared by the backlog and the replicas: it holds the
+ *  last bytes of the stream as far back as the backlog or the most lagging replica needs. Here,
+ *  the larger of the backlog's bytes and the most a replica has not taken yet. */
+function replicationBuffersSize(): number {
+  let n = repl.backlog ? repl.backlogHistlen : 0;
+  for (const r of repl.replicas) if (r.replState === "online" && r.outLen - r.rdbInFlight > n) n = r.outLen - r.rdbInFlight;
+  return n;
+}
+
+/** ip:port as Redis's replicationGetSlaveName writes a replica (an IPv6 address in brackets). */
+function replicaName(r: Client): string {
+  const ip = replicaIp(r);
+  return `${ip.includes(":") ? `[${ip}]` : ip}:${r.replListeningPort}`;
+}
+
+/** A replica's state as INFO and the shutdown log name it. */
+function replicaStateName(r: Client): string { return r.replState === "online" ? "online" : "wait_bgsave"; }
 
 /** The replica at host:port (the address it announced, or its connection's), as Redis's findReplica. */
 function findReplica(host: string, port: number): Client | undefined {
@@ -15195,7 +15339,7 @@ function replicationInfo(): string[] {
   lines.push(`connected_slaves:${online.length}`);
   online.forEach((r, i) => {
     const ip = replicaIp(r);
-    const state = r.replState === "online" ? "online" : "wait_bgsave";
+    const state = replicaStateName(r);
     lines.push(`slave${i}:ip=${ip},port=${r.replListeningPort},state=${state},offset=${r.replAckOff},lag=${r.replAckTime ? Math.floor((wallClock() - r.replAckTime) / 1000) : 0}`);
   });
   lines.push(`master_failover_state:${failover.state}`, `master_replid:${repl.replid}`, `master_replid2:${repl.replid2}`,
@@ -20145,11 +20289,16 @@ function main(argv: string[]): void {
   }
   // Deliberate crashes (a SIGABRT from outside, DEBUG SEGFAULT) leave Redis's crash report.
   process.on("SIGABRT", () => crashWithReport("SIGABRT"));
+  // As Redis's handler: note the signal, and let serverCron shut down (see SHUTDOWN). A second
+  // SIGINT means now: no save, no waiting for replicas.
   const onSignal = (sig: string) => {
-    log("warning", `Received ${sig} scheduling shutdown...`);
-    const setting = conf[sig === "SIGINT" ? "shutdown-on-sigint" : "shutdown-on-sigterm"];
-    prepareForShutdown(setting === "save", setting === "nosave" || setting === "now");
-    void server.shutdown!();
+    if (shutdownState.asap && sig === "SIGINT") {
+      log("warning", "You insist... exiting now.");
+      process.exit(1);
+    }
+    log("warning", server.loading ? "Received shutdown signal during loading, scheduling shutdown." : `Received ${sig} scheduling shutdown...`);
+    shutdownState.asap = true;
+    shutdownState.signal = sig;
   };
   process.on("SIGINT", () => onSignal("SIGINT"));
   process.on("SIGTERM", () => onSignal("SIGTERM"));
