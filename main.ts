@@ -162,7 +162,7 @@ const repl = {
   seldb: -1, // the db the stream last SELECTed
   replicas: new Set<Client>(),
   snapshot: null as { replicas: Set<Client>; pending: Buffer[]; pendingBytes: number; offset: number } | null,
-  lastPing: 0,
+  lastPing: 0, // the second (since start-up) of replicationCron's last run (Redis's first runs as the server starts)
   // Replica side.
   masterHost: "",
   masterPort: 0,
@@ -224,7 +224,7 @@ const functions = {
 const stats = {
   connections: 0, rejectedConnections: 0, commands: 0, errorReplies: 0, netInput: 0, netOutput: 0, reads: 0, writes: 0,
   keyspaceHits: 0, keyspaceMisses: 0, expiredKeys: 0, expiredStalePerc: 0, expiredTimeCapReached: 0, expireCycleMs: 0,
-  opsPerSec: 0, inputKbps: 0, outputKbps: 0, evictedKeys: 0, evictedClients: 0, syncFull: 0, syncPartialOk: 0, syncPartialErr: 0,
+  opsPerSec: 0, inputKbps: 0, outputKbps: 0, evictedKeys: 0, evictedClients: 0, unexpectedErrorReplies: 0, syncFull: 0, syncPartialOk: 0, syncPartialErr: 0,
 };
 const errorStats = new Map<string, number>();
 
@@ -1512,6 +1512,26 @@ function addReplyError(c: Client, msg: string, count = true): void {
   if (msg.includes("\r") || msg.includes("\n")) msg = msg.replace(/[\r\n]/g, " ");
   addReplyProto(c, `-${msg}\r\n`);
   if (count) countErrorReply(msg);
+  if (c.isMaster || c.isAof) errorToSource(c, msg);
+}
+
+/** An error for a command from our master or the AOF: the data may have diverged. Logged with the
+ *  latest backlog, counted, and, as propagation-error-behavior says, fatal (Redis's afterErrorReply). */
+function errorToSource(c: Client, msg: string): void {
+  const [from, to] = c.isAof ? ["server", "AOF-loading-client"] : ["replica", "master"];
+  log("warning", `== CRITICAL == This ${from} is sending an error to its ${to}: '${msg.slice(0, 4096)}' after processing the command '${c.lastCmd === "NULL" ? "<unknown>" : c.lastCmd}'`);
+  if (c.isMaster && repl.backlog && repl.backlogHistlen > 0) {
+    const n = Math.min(256, repl.backlogHistlen), b = repl.backlog;
+    const start = (repl.backlogIdx - n + b.length) % b.length;
+    const tail = start + n <= b.length ? b.latin1Slice(start, start + n) : b.latin1Slice(start) + b.latin1Slice(0, start + n - b.length);
+    log("warning", `Latest backlog is: '${reprString(tail)}'`);
+  }
+  stats.unexpectedErrorReplies++;
+  const behavior = String(conf["propagation-error-behavior"]);
+  if ((c.isMaster && conf["replica-read-only"] && behavior !== "ignore") || (c.isAof && behavior === "panic")) {
+    log("warning", `Guru Meditation: This ${from} panicked sending an error to its ${to} after processing the command '${c.lastCmd}'`);
+    crashWithReport("SIGABRT");
+  }
 }
 
 /** Counts an error reply in INFO's total_error_replies and errorstats, by its code. */
@@ -10598,6 +10618,11 @@ function debugCommand(c: Client): void {
     return addReplyOK(c);
   }
   if (sub === "segfault") crashWithReport("SIGSEGV");
+  if (sub === "replicate" && argv.length >= 3) {
+    // The arguments go to the replicas as a command, not run here (to test their error paths).
+    replicationFeed(Math.max(repl.seldb, 0), argv.slice(2));
+    return addReplyOK(c);
+  }
   if (sub === "panic") {
     log("warning", "------------------------------------------------");
     log("warning", "!!! Software Failure. Press left mouse button to continue");
@@ -11190,7 +11215,7 @@ const INFO_SECTIONS: Record<string, () => string[]> = {
     `pubsub_patterns:${pubsubPatterns.size}`, `pubsubshard_channels:${pubsubShardChannels.size}`, "latest_fork_usec:0", "total_forks:0", `migrate_cached_sockets:${migrateConns.size}`,
     "slave_expires_tracked_keys:0", "active_defrag_hits:0", "active_defrag_misses:0", "active_defrag_key_hits:0",
     "active_defrag_key_misses:0", "total_active_defrag_time:0", "current_active_defrag_time:0", `tracking_total_keys:${tracking.table.size}`,
-    `tracking_total_items:${tracking.items}`, `tracking_total_prefixes:${tracking.prefixes.size}`, "unexpected_error_replies:0",
+    `tracking_total_items:${tracking.items}`, `tracking_total_prefixes:${tracking.prefixes.size}`, `unexpected_error_replies:${stats.unexpectedErrorReplies}`,
     `total_error_replies:${stats.errorReplies}`, "dump_payload_sanitizations:0", `total_reads_processed:${stats.reads}`,
     `total_writes_processed:${stats.writes}`, "io_threaded_reads_processed:0", "io_threaded_writes_processed:0",
     "reply_buffer_shrinks:0", "reply_buffer_expands:0",
@@ -12760,7 +12785,43 @@ function rdbWriteHeader(w: RdbWriter, aofBase: boolean): void {
   aux("redis-bits", "64");
   aux("ctime", String(Math.floor(wallClock() / 1000)));
   aux("used-mem", String(memoryUsage().heapUsed));
+  // Where the replication stream stands, so a restarted replica can continue with PSYNC and a
+  // restarted master can let its replicas (Redis's rdbPopulateSaveInfo; not in an AOF base).
+  const streamDb = aofBase ? null : rdbReplStreamDb();
+  if (streamDb !== null) {
+    aux("repl-stream-db", String(streamDb));
+    aux("repl-id", repl.replid);
+    aux("repl-offset", String(repl.offset));
+  }
   aux("aof-base", aofBase ? "1" : "0");
+}
+
+/** The database the replication stream has selected, or null when there is no stream to go on
+ *  with: a master without a backlog, a replica that never had a master. */
+function rdbReplStreamDb(): number | null {
+  if (!isReplica()) return repl.backlog ? Math.max(repl.seldb, 0) : null;
+  if (repl.master) return repl.master.db;
+  if (repl.cachedReplid) return repl.cachedMasterDb;
+  return null;
+}
+
+/** After loading dump.rdb at start-up: the replication history it carries (Redis's loadDataFromDisk).
+ *  A replica continues it with PSYNC; a master keeps it as its second ID, so its replicas can. */
+function restoreReplicationInfo(aux: Map<string, string>): boolean {
+  const id = aux.get("repl-id"), off = Number(aux.get("repl-offset") ?? NaN), db = Number(aux.get("repl-stream-db") ?? -1);
+  if (!id || id.length !== 40 || !Number.isSafeInteger(off) || off < 0 || !(db >= 0)) return false;
+  if (conf.replicaof) {
+    repl.offset = off;
+    repl.replid = id;
+    repl.cachedReplid = id;
+    repl.cachedMasterDb = db;
+  } else {
+    // The history continues after `off`: what the load put in the backlog (DELs) comes after it.
+    repl.offset += off;
+    repl.replid2 = id;
+    repl.secondOffset = off + 1;
+  }
+  return true;
 }
 
 interface SaveJob {
@@ -13468,7 +13529,7 @@ interface RdbLoadResult { keys: number; expired: number; emptySkipped: number; a
  *  been read; or, with `into`, into the current databases, where a key already present is an
  *  error unless `replace` (DEBUG RELOAD NOFLUSH [MERGE]). Throws RdbError (with the offset) on
  *  anything corrupt, leaving the databases untouched. */
-function rdbLoad(buf: Buffer, opts: { replicaLoad?: boolean; into?: boolean; replace?: boolean } = {}): RdbLoadResult {
+function rdbLoad(buf: Buffer, opts: { replicaLoad?: boolean; into?: boolean; replace?: boolean; feedRepl?: boolean } = {}): RdbLoadResult {
   const r = new RdbReader(buf);
   r.need(9);
   if (buf.latin1Slice(0, 5) !== "REDIS") throw new RdbError("Wrong signature trying to load DB from file", 0);
@@ -13519,7 +13580,11 @@ function rdbLoad(buf: Buffer, opts: { replicaLoad?: boolean; into?: boolean; rep
       if (!db.addLoaded(key, val, access)) throw new RdbError(`Duplicate key '${key}' in DB ${db.id}`, r.pos);
       if (expire !== -1) db.expires.set(key, expire);
       keys++;
-    } else if (!empty) expired++;
+    } else if (!empty) {
+      expired++;
+      // A master starting up tells its future replicas (through the backlog) that the key is gone.
+      if (opts.feedRepl) replicationFeed(db.id, [conf["lazyfree-lazy-expire"] ? "UNLINK" : "DEL", key]);
+    }
     expire = lruIdle = lfuFreq = -1;
   }
   if (version >= 5 && r.pos + 8 > buf.length) throw new RdbError("Unexpected EOF reading RDB file: the checksum is missing", r.pos);
@@ -13556,9 +13621,14 @@ function loadDataFromDisk(): void {
   }
   const start = performance.now();
   try {
-    const res = rdbLoad(buf);
+    // A master's backlog exists from the start, for the DELs of keys that expired on disk.
+    const master = !conf.replicaof;
+    if (master) createReplicationBacklog();
+    const res = rdbLoad(buf, { feedRepl: master, replicaLoad: !master }); // a replica keeps expired keys for its master to delete
     server.rdbLoadedKeys = res.keys;
     server.rdbLoadedExpired = res.expired;
+    // Without a history to continue, no backlog until a replica comes.
+    if (!restoreReplicationInfo(res.aux) && master) repl.backlog = null;
     if (res.emptySkipped) log("warning", `Done loading RDB, keys loaded: ${res.keys}, keys expired: ${res.expired}, empty keys skipped: ${res.emptySkipped}.`);
     else log("notice", `Done loading RDB, keys loaded: ${res.keys}, keys expired: ${res.expired}.`);
     log("notice", `DB loaded from disk: ${((performance.now() - start) / 1000).toFixed(3)} seconds`);
@@ -15302,9 +15372,14 @@ function masterStreamData(m: Client, chunk: Buffer): void {
 /** serverCron's part: PING the replicas, ack the master, time out the link. */
 function replicationCron(): void {
   const t = wallClock();
-  if (!isReplica() && repl.backlog && repl.replicas.size && t - repl.lastPing >= confNum("repl-ping-replica-period") * 1000) {
-    repl.lastPing = t;
-    replicationFeedBytes(Buffer.from(respCommand(["PING"]), "latin1"));
+  // As Redis's once-a-second replicationCron: the replicas get a PING on the seconds (counted
+  // from start-up) that are multiples of repl-ping-replica-period.
+  const second = Math.floor((t - server.startTime) / 1000);
+  if (second !== repl.lastPing) {
+    repl.lastPing = second;
+    if (!isReplica() && repl.backlog && repl.replicas.size && second % confNum("repl-ping-replica-period") === 0) {
+      replicationFeedBytes(Buffer.from(respCommand(["PING"]), "latin1"));
+    }
   }
   if (isReplica() && repl.state === "connected" && t - repl.lastAck >= 1000) replicationSendAck();
   // Every phase times out after repl-timeout seconds without a byte from the master.
