@@ -8966,11 +8966,14 @@ function rdbReadStream(r: RdbReader, type: number): RStream {
       r.pos += 16;
       const deliveryTime = r.millis();
       const deliveryCount = r.length();
+      if (g.pel.has(sidStr(id))) throw new RdbError("Duplicated global PEL entry loading stream consumer group", r.pos);
       g.pel.set(sidStr(id), { id, consumer: null as unknown as StreamConsumer, deliveryTime, deliveryCount });
     }
     const ncons = r.length();
     for (let k = 0; k < ncons; k++) {
-      const cons: StreamConsumer = { name: r.string(), seenTime: r.millis(), pel: new PelMap() };
+      const cname = r.string();
+      if (g.consumers.has(cname)) throw new RdbError("Duplicate stream consumer detected.", r.pos);
+      const cons: StreamConsumer = { name: cname, seenTime: r.millis(), pel: new PelMap() };
       if (type >= RDB_TYPE_STREAM_LISTPACKS_3) r.millis(); // active-time (Redis 7.2)
       const n = r.length();
       for (let m = 0; m < n; m++) {
@@ -8979,6 +8982,7 @@ function rdbReadStream(r: RdbReader, type: number): RStream {
         r.pos += 16;
         const nack = g.pel.get(key);
         if (!nack) throw new RdbError("Consumer PEL entry missing from the group PEL", r.pos);
+        if (cons.pel.has(key)) throw new RdbError("Duplicated consumer PEL entry  loading a stream consumer group", r.pos);
         nack.consumer = cons;
         cons.pel.set(key, nack);
       }
