@@ -1,6 +1,6 @@
 // A raw-bytes RESP test client: sends commands (or literal bytes) and reads whole replies,
 // either as exact wire bytes (for byte-for-byte checks) or decoded into JS values.
-import type { Socket } from "bun";
+import type { Socket, SocketHandler } from "bun";
 
 export type Reply = string | number | bigint | null | boolean | Reply[] | ReplyError | ReplyMap | ReplySet | ReplyPush;
 export class ReplyError { constructor(public message: string) {} toString() { return this.message; } }
@@ -87,17 +87,22 @@ export class RawClient {
   closed = false;
   private constructor(private sock: Socket<undefined>) {}
 
-  static async connect(port: number, host = "127.0.0.1"): Promise<RawClient> {
+  static connect(port: number, host = "127.0.0.1"): Promise<RawClient> {
+    return RawClient.open({ hostname: host, port });
+  }
+  /** A connection through a unix socket (a server's unixsocket path). */
+  static connectUnix(path: string): Promise<RawClient> {
+    return RawClient.open({ unix: path });
+  }
+  private static async open(where: { hostname: string; port: number } | { unix: string }): Promise<RawClient> {
     let self!: RawClient;
-    const sock = await Bun.connect({
-      hostname: host, port,
-      socket: {
-        data(_s, d) { self.buf = Buffer.concat([self.buf, d]); self.wake(); },
-        drain() { self.flush(); },
-        close() { self.closed = true; self.wake(); },
-        error() { self.closed = true; self.wake(); },
-      },
-    });
+    const socket: SocketHandler<undefined> = {
+      data(_s, d) { self.buf = Buffer.concat([self.buf, d]); self.wake(); },
+      drain() { self.flush(); },
+      close() { self.closed = true; self.wake(); },
+      error() { self.closed = true; self.wake(); },
+    };
+    const sock = await ("unix" in where ? Bun.connect({ unix: where.unix, socket }) : Bun.connect({ ...where, socket }));
     self = new RawClient(sock);
     return self;
   }

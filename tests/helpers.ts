@@ -65,6 +65,53 @@ export async function spawnServer(args: string[] = [], opts: { cwd?: string; por
   };
 }
 
+/** A server process started by a test (Redbun or redis-server, with any arguments), its stdout
+ *  and stderr collected as it goes. */
+export interface LaunchedServer {
+  proc: ReturnType<typeof Bun.spawn>;
+  /** stdout and stderr so far (where the log goes when there is no logfile). */
+  output(): string;
+  /** Polls the output until it contains `text` (throws after `ms`, or if the process exits first
+   *  without having written it). */
+  waitForOutput(text: string, ms?: number): Promise<void>;
+  /** The exit code (128 + n for a death by signal n), once the output is all read too. */
+  exited(): Promise<number>;
+  /** SIGTERM (SIGKILL if it has not exited 10 s later), then the exit code. Safe to call twice. */
+  stop(): Promise<number>;
+}
+
+/** Starts `argv` in `cwd` with its output collected; it is SIGKILLed if the test process exits
+ *  first, whatever happens. */
+export function launchServer(argv: string[], cwd: string): LaunchedServer {
+  const proc = Bun.spawn(argv, { cwd, stdout: "pipe", stderr: "pipe" });
+  let out = "";
+  const drain = async (s: ReadableStream<Uint8Array>) => { for await (const chunk of s) out += Buffer.from(chunk).toString("latin1"); };
+  const readers = Promise.all([drain(proc.stdout as ReadableStream<Uint8Array>), drain(proc.stderr as ReadableStream<Uint8Array>)]);
+  const killOnExit = () => { if (proc.exitCode === null && proc.signalCode === null) proc.kill("SIGKILL"); };
+  process.on("exit", killOnExit);
+  const exited = async () => { const code = await proc.exited; await readers; process.off("exit", killOnExit); return code; };
+  return {
+    proc,
+    output: () => out,
+    async waitForOutput(text, ms = 10000) {
+      const deadline = Date.now() + ms;
+      while (!out.includes(text)) {
+        if (proc.exitCode !== null || proc.signalCode !== null) { await readers; if (out.includes(text)) return; throw new Error(`exited without writing ${JSON.stringify(text)}: ${out}`); }
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${JSON.stringify(text)}: ${out}`);
+        await Bun.sleep(10);
+      }
+    },
+    exited,
+    async stop() {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill("SIGTERM");
+      const t = setTimeout(() => proc.kill("SIGKILL"), 10000);
+      const code = await exited();
+      clearTimeout(t);
+      return code;
+    },
+  };
+}
+
 /** Sends one command from a chosen local address (say 127.0.0.2, a loopback address other than
  *  127.0.0.1) and returns the reply's exact bytes. */
 export async function commandFrom(localAddress: string, port: number, args: (string | number)[]): Promise<string> {

@@ -10,7 +10,7 @@
 import { describe, test, expect, beforeAll, afterAll, setDefaultTimeout } from "bun:test";
 import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, existsSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { networkInterfaces, tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TCPSocketListener } from "bun";
 import { RawClient, decode, encode, replyEnd, type Reply } from "./client.ts";
@@ -1141,6 +1141,53 @@ describe("a read-only replica", () => {
   });
 });
 
+describe("DEBUG LOADAOF on a read-only replica", () => {
+  /** A server with appendonly yes gets a function, keys in two databases and keys DEBUG POPULATE
+   *  makes (which no AOF records), becomes a read-only replica of a master that is not there, runs
+   *  DEBUG LOADAOF, is promoted again, and reports what it then holds. */
+  async function loadAofScenario(start: (p: Record<string, string | number>) => Promise<Node>): Promise<Record<string, unknown>> {
+    const n = await start({ appendonly: "yes" });
+    try {
+      const lib = "#!lua name=aoflib\nredis.register_function('aoffn', function(keys, args) return 'from aoflib' end)";
+      expectNoErrors(await pipeline(n.c, [["FUNCTION", "LOAD", lib], ["SET", "k", "v"], ["RPUSH", "l", "a", "b"], ["SELECT", 3], ["HSET", "h", "f", "1"], ["SELECT", 0], ["DEBUG", "POPULATE", "3", "populated"]]));
+      const seen: Record<string, unknown> = {
+        replicaof: await n.c.raw("REPLICAOF", "127.0.0.1", 0),
+        readOnly: [await n.c.cmd("CONFIG", "GET", "replica-read-only"), await n.c.raw("SET", "x", "1")],
+        loadaof: await n.c.raw("DEBUG", "LOADAOF"),
+        promoted: await n.c.raw("REPLICAOF", "NO", "ONE"),
+      };
+      seen.data = await dataset(n.port);
+      seen.fcall = await n.c.raw("FCALL", "aoffn", 0);
+      seen.libraries = ((await n.c.cmd("FUNCTION", "LIST")) as Reply[][]).map((l) => l[1]);
+      seen.logged = n.log().includes("Append Only File loaded by DEBUG LOADAOF");
+      return seen;
+    } finally {
+      await n.stop();
+    }
+  }
+  const expected = {
+    replicaof: "+OK\r\n",
+    readOnly: [["replica-read-only", "yes"], "-READONLY You can't write against a read only replica.\r\n"],
+    loadaof: "+OK\r\n", promoted: "+OK\r\n",
+    // The AOF's writes and FUNCTION LOAD came back; the DEBUG POPULATE keys, never in the AOF, did
+    // not: the databases were emptied and replayed.
+    data: {
+      "0:k": { type: "string", value: "v", expireAt: -1 },
+      "0:l": { type: "list", value: ["a", "b"], expireAt: -1 },
+      "3:h": { type: "hash", value: [["f", "1"]], expireAt: -1 },
+    },
+    fcall: "$11\r\nfrom aoflib\r\n", libraries: ["aoflib"], logged: true,
+  };
+
+  test("replays the AOF's writes and FUNCTION LOADs although the replica refuses writes from clients", async () => {
+    expect(await loadAofScenario(startRedbun)).toEqual(expected);
+  });
+
+  test.skipIf(noRedis)("redis-server replays the same", async () => {
+    expect(await loadAofScenario(startRedis)).toEqual(expected);
+  });
+});
+
 describe("expiry on a replica", () => {
   let m: Node, r: Node;
   beforeAll(async () => { [m, r] = await primaryAndReplica(); });
@@ -1620,6 +1667,42 @@ describe("REPLICAOF and SLAVEOF", () => {
       await n.c.cmd("REPLICAOF", "NO", "ONE");
     }
   });
+});
+
+describe("bind-source-addr", () => {
+  // Linux routes all of 127.0.0.0/8 to lo, so 127.0.0.2 can be a connection's source address.
+  const loopback8 = Object.values(networkInterfaces()).flat().some((a) => a?.address === "127.0.0.1" && a.netmask === "255.0.0.0");
+
+  /** A master (protected mode off: 127.0.0.2 is not a loopback client to Redis) and two replicas,
+   *  one with bind-source-addr 127.0.0.2; the address the master sees for each. */
+  async function sourceAddrScenario(startMaster: typeof startRedbun, startReplica: typeof startRedbun): Promise<unknown> {
+    const [m, a, b] = await Promise.all([startMaster({ "protected-mode": "no" }), startReplica(), startReplica()]);
+    try {
+      const set = await a.c.raw("CONFIG", "SET", "bind-source-addr", "127.0.0.2");
+      const get = await a.c.cmd("CONFIG", "GET", "bind-source-addr");
+      await replicaOf(a, m);
+      await replicaOf(b, m);
+      await waitInSync(m, a, b);
+      const im = await info(m.c);
+      // slaveN: ip=...,port=<its listening port>: which replica is which.
+      const slaves = [im.slave0, im.slave1].map((l) => {
+        const [, ip, port] = /ip=([^,]*),port=(\d+),/.exec(l ?? "") ?? [];
+        return `${ip} ${Number(port) === a.port ? "with" : Number(port) === b.port ? "without" : `unknown (${l})`}`;
+      }).sort();
+      const addrs = String(await m.c.cmd("CLIENT", "LIST", "TYPE", "replica")).trim().split("\n").map((l) => /addr=(\S+):\d+ /.exec(l)?.[1]).sort();
+      return { set, get, slaves, addrs };
+    } finally {
+      await Promise.all([m.stop(), a.stop(), b.stop()]);
+    }
+  }
+
+  for (const [name, master, replica] of [["a Redbun replica of Redbun", startRedbun, startRedbun], ["a Redbun replica of redis-server", startRedis, startRedbun], ["redis-server's replica of redis-server (the reference)", startRedis, startRedis]] as const) {
+    test.skipIf(!loopback8 || (master === startRedis && noRedis))(`${name} connects from 127.0.0.2 with bind-source-addr 127.0.0.2, and from 127.0.0.1 without`, async () => {
+      expect(await sourceAddrScenario(master, replica)).toEqual({
+        set: "+OK\r\n", get: ["bind-source-addr", "127.0.0.2"], slaves: ["127.0.0.1 without", "127.0.0.2 with"], addrs: ["127.0.0.1", "127.0.0.2"],
+      });
+    });
+  }
 });
 
 describe("FAILOVER", () => {
@@ -2305,6 +2388,64 @@ describe.skipIf(noRedis || !REDIS_CLI || !REDIS_CHECK_RDB)("redis-cli --rdb", ()
     } finally {
       await loaded.stop();
     }
+  });
+});
+
+describe.skipIf(noRedis || !REDIS_CLI || !REDIS_CHECK_RDB)("redis-cli --functions-rdb (REPLCONF rdb-filter-only)", () => {
+  /** A master with a library and keys in two databases; what redis-cli --functions-rdb and --rdb
+   *  fetch from it (redis-check-rdb's verdict, and what Redbun and redis-server hold after loading
+   *  each file), and REPLCONF rdb-filter-only's errors. */
+  async function functionsRdbScenario(start: typeof startRedbun): Promise<Record<string, unknown>> {
+    const m = await start();
+    const dir = mkdtempSync(join(tmpdir(), "redbun-repl-fnrdb-"));
+    try {
+      const lib = "#!lua name=fnrdb\nredis.register_function('fnrdb_f', function(keys, args) return 1 end)";
+      expectNoErrors(await pipeline(m.c, [["FUNCTION", "LOAD", lib], ["SET", "k", "v"], ["HSET", "h", "f", "v"], ["SELECT", 2], ["SET", "k2", "x"], ["SELECT", 0]]));
+      const seen: Record<string, unknown> = {};
+      for (const [flag, file] of [["--functions-rdb", "functions.rdb"], ["--rdb", "all.rdb"]]) {
+        const cli = Bun.spawnSync([REDIS_CLI!, "-p", String(m.port), flag, join(dir, file)], { timeout: 10000 });
+        const check = Bun.spawnSync([REDIS_CHECK_RDB!, join(dir, file)], { timeout: 10000 });
+        const checked = check.stdout.toString() + check.stderr.toString();
+        const loadedBy: Record<string, unknown> = {};
+        for (const [kind, loader] of [["redbun", startRedbun], ["redis", startRedis]] as const) {
+          const n = await loader({ dir, dbfilename: file });
+          try {
+            loadedBy[kind] = { keys: Object.keys(await dataset(n.port)).sort(), libraries: ((await n.c.cmd("FUNCTION", "LIST")) as Reply[][]).map((l) => l[1]) };
+          } finally {
+            await n.stop();
+          }
+        }
+        seen[flag] = {
+          cli: [cli.exitCode, /Transfer finished with success/.test(cli.stdout.toString() + cli.stderr.toString())],
+          check: [check.exitCode, checked.includes("\\o/ RDB looks OK! \\o/"), /\[info\] (\d+) keys read/.exec(checked)?.[1]],
+          loadedBy,
+        };
+      }
+      seen.errors = await pipeline(m.c, [["REPLCONF", "rdb-filter-only", "foo"], ["REPLCONF", "rdb-filter-only", "functions foo"], ["REPLCONF", "rdb-filter-only", "\"functions"], ["REPLCONF", "rdb-filter-only", ""]]);
+      // The fetches were not replicas: nothing stays connected.
+      await waitFor("the fetches' connections to go", async () => (await info(m.c)).connected_slaves === "0" || "still listed");
+      return seen;
+    } finally {
+      await m.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  const loaded = (keys: string[]) => ({ redbun: { keys, libraries: ["fnrdb"] }, redis: { keys, libraries: ["fnrdb"] } });
+  const expected = {
+    "--functions-rdb": { cli: [0, true], check: [0, true, "0"], loadedBy: loaded([]) },
+    "--rdb": { cli: [0, true], check: [0, true, "3"], loadedBy: loaded(["0:h", "0:k", "2:k2"]) },
+    errors: [
+      "-ERR Unsupported rdb-filter-only option: foo\r\n", "-ERR Unsupported rdb-filter-only option: foo\r\n",
+      "-ERR Missing rdb-filter-only values\r\n", "+OK\r\n",
+    ],
+  };
+
+  test("from Redbun: the functions and no keys, or with --rdb everything; a filter other than functions is refused", async () => {
+    expect(await functionsRdbScenario(startRedbun)).toEqual(expected);
+  });
+
+  test("from redis-server: the same", async () => {
+    expect(await functionsRdbScenario(startRedis)).toEqual(expected);
   });
 });
 

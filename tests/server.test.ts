@@ -3,12 +3,12 @@
 // the same (ids, addresses, times, allocator sizes) the test pins down the shape and says why.
 // Tests that need a password, a config file or a server they may shut down spawn their own.
 import { describe, test, expect, beforeAll, afterAll, afterEach } from "bun:test";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { RawClient } from "./client.ts";
-import { advanceClock, commandFrom, connect, pipeline, sharedServer, spawnServer, type SpawnedServer } from "./helpers.ts";
-import { noRedis, startRedis, tempDir, waitFor, type Server } from "./persistence-harness.ts";
+import { advanceClock, commandFrom, connect, freePort, launchServer, pipeline, sharedServer, spawnServer, type SpawnedServer } from "./helpers.ts";
+import { MAIN, REDIS_SERVER, noRedis, startRedis, tempDir, waitFor, type Server } from "./persistence-harness.ts";
 
 const OK = "+OK\r\n";
 const NIL = "$-1\r\n";
@@ -606,6 +606,82 @@ describe("INFO", () => {
       await c.raw("CONFIG", "SET", "latency-tracking-info-percentiles", before);
     }
   });
+
+  /** On a fresh connection to the server at `port`: two BLPOPs, one ended by CLIENT UNBLOCK (TIMEOUT,
+   *  the default) and one by CLIENT UNBLOCK ERROR; after each, what the waiter got and INFO's
+   *  cmdstat_blpop (times masked). */
+  async function unblockedCallStats(port: number): Promise<string[]> {
+    const ctl = await RawClient.connect(port), w1 = await RawClient.connect(port), w2 = await RawClient.connect(port);
+    try {
+      const stat = async () => (/cmdstat_blpop:(.*)\r\n/.exec(String(await ctl.cmd("INFO", "commandstats")))?.[1] ?? "none").replace(/usec=\d+,usec_per_call=[\d.]+/, "usec=<t>");
+      const [id1, id2] = [await w1.cmd("CLIENT", "ID"), await w2.cmd("CLIENT", "ID")];
+      await ctl.raw("CONFIG", "RESETSTAT");
+      w1.send("BLPOP", "unblock:q1", 0);
+      w2.send("BLPOP", "unblock:q2", 0);
+      await waitFor("both BLPOPs to block", async () => (await infoFields(ctl, "clients")).get("blocked_clients") === "2");
+      const seen = [await stat()];
+      seen.push(await ctl.raw("CLIENT", "UNBLOCK", id1 as number), await w1.readRaw(), await stat());
+      seen.push(await ctl.raw("CLIENT", "UNBLOCK", id2 as number, "ERROR"), await w2.readRaw(), await stat());
+      return seen;
+    } finally {
+      for (const c of [ctl, w1, w2]) c.close();
+    }
+  }
+  const UNBLOCKED_STATS = [
+    "calls=2,usec=<t>,rejected_calls=0,failed_calls=0",
+    ":1\r\n", "*-1\r\n", "calls=2,usec=<t>,rejected_calls=0,failed_calls=1",
+    ":1\r\n", "-UNBLOCKED client unblocked via CLIENT UNBLOCK\r\n", "calls=2,usec=<t>,rejected_calls=0,failed_calls=2",
+  ];
+
+  test("commandstats counts a BLPOP ended by CLIENT UNBLOCK as a failed call, with TIMEOUT and with ERROR", async () => {
+    // A server of its own: no BLPOP left blocked by another test can end (and count) meanwhile.
+    const srv = await spawnServer(["--save", ""]);
+    try {
+      expect(await unblockedCallStats(srv.port)).toEqual(UNBLOCKED_STATS);
+    } finally {
+      await srv.stop();
+    }
+  }, 30000);
+
+  test.skipIf(noRedis)("redis-server 7.0.15 counts both as failed calls too", async () => {
+    expect(await unblockedCallStats((await redisServer()).port)).toEqual(UNBLOCKED_STATS);
+  }, 30000);
+
+  /** rdb_changes_since_last_save after SET, SET, FLUSHALL with a save point, then after SET,
+   *  FLUSHALL without one. */
+  async function changesAfterFlushall(c: RawClient): Promise<string[]> {
+    const changes = async () => (await infoFields(c, "persistence")).get("rdb_changes_since_last_save")!;
+    const seen: string[] = [];
+    try {
+      seen.push(await c.raw("CONFIG", "SET", "save", "3600 1"), await c.raw("SET", "a", "1"), await c.raw("SET", "b", "2"), await changes());
+      seen.push(await c.raw("FLUSHALL"), await changes());
+      seen.push(await c.raw("CONFIG", "SET", "save", ""), await c.raw("SET", "a", "1"), await changes(), await c.raw("FLUSHALL"), await changes());
+    } finally {
+      await c.raw("CONFIG", "SET", "save", "");
+    }
+    return seen;
+  }
+  const CHANGES_AFTER_FLUSHALL = [OK, OK, OK, "2", OK, "0", OK, OK, "1", OK, "2"];
+
+  test("rdb_changes_since_last_save is 0 after FLUSHALL with save points (it saves the empty dataset), and counts on without", async () => {
+    const dir = tempDir("flushall-changes");
+    const srv = await spawnServer(["--save", "", "--dir", dir]);
+    const c = await RawClient.connect(srv.port);
+    try {
+      expect(await changesAfterFlushall(c)).toEqual(CHANGES_AFTER_FLUSHALL);
+    } finally {
+      c.close();
+      await srv.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30000);
+
+  test.skipIf(noRedis)("redis-server counts the same changes around FLUSHALL", async () => {
+    const r = await connectRedis();
+    try {
+      expect(await changesAfterFlushall(r)).toEqual(CHANGES_AFTER_FLUSHALL);
+    } finally { r.close(); }
+  }, 30000);
 });
 
 describe("CONFIG GET", () => {
@@ -937,6 +1013,50 @@ describe("CONFIG REWRITE", () => {
     expect(await c.raw("GET", "other")).toBe("-NOPERM this user has no permissions to access one of the keys used as arguments\r\n");
     c.close();
   });
+
+  /** Starts a server (Redbun or redis-server) from `rel.conf`, named by a path relative to its
+   *  working directory, with --dir elsewhere; sets hz, moves dir once more (CONFIG SET dir, allowed
+   *  by enable-protected-configs yes), and reads the files as soon as CONFIG REWRITE answers. */
+  async function rewriteRelative(kind: "redbun" | "redis"): Promise<Record<string, unknown>> {
+    const home = tempDir(`rewrite-relative-${kind}`), data = join(home, "data"), moved = join(home, "moved");
+    mkdirSync(data);
+    mkdirSync(moved);
+    writeFileSync(join(home, "rel.conf"), '# relative\nhz 15\nsave ""\n');
+    const port = await freePort();
+    const argv = [...(kind === "redbun" ? ["bun", "run", MAIN] : [REDIS_SERVER!]), "rel.conf", "--port", String(port), "--dir", data, "--enable-protected-configs", "yes"];
+    const srv = launchServer(argv, home);
+    try {
+      await srv.waitForOutput("Ready to accept connections");
+      const c = await RawClient.connect(port);
+      const seen: Record<string, unknown> = { configFile: (await infoFields(c, "server")).get("config_file") === join(home, "rel.conf") };
+      seen.replies = [await c.raw("CONFIG", "SET", "hz", "33"), await c.raw("CONFIG", "REWRITE")];
+      const first = readFileSync(join(home, "rel.conf"), "latin1").split("\n");
+      seen.afterDir = [first[0], first[1], first.includes(`dir "${data}"`), first.at(-1)];
+      seen.replies2 = [await c.raw("CONFIG", "SET", "dir", moved), await c.raw("CONFIG", "SET", "hz", "34"), await c.raw("CONFIG", "REWRITE")];
+      const second = readFileSync(join(home, "rel.conf"), "latin1").split("\n");
+      seen.afterMove = [second[0], second[1], second.includes(`dir "${moved}"`), second.includes(`port ${port}`), second.at(-1)];
+      seen.strays = [existsSync(join(data, "rel.conf")), existsSync(join(moved, "rel.conf"))];
+      c.close();
+      return seen;
+    } finally {
+      await srv.stop();
+      rmSync(home, { recursive: true, force: true });
+    }
+  }
+  const REWRITTEN_IN_PLACE = {
+    configFile: true,
+    replies: [OK, OK], afterDir: ["# relative", "hz 33", true, ""],
+    replies2: [OK, OK, OK], afterMove: ["# relative", "hz 34", true, true, ""],
+    strays: [false, false],
+  };
+
+  test("a config file named by a relative path is rewritten where it is after dir moved the working directory, and is whole when +OK arrives", async () => {
+    expect(await rewriteRelative("redbun")).toEqual(REWRITTEN_IN_PLACE);
+  }, 30000);
+
+  test.skipIf(noRedis)("redis-server rewrites the same file the same way", async () => {
+    expect(await rewriteRelative("redis")).toEqual(REWRITTEN_IN_PLACE);
+  }, 30000);
 });
 
 describe("CLIENT ID", () => {
@@ -1035,6 +1155,71 @@ describe("CLIENT LIST", () => {
     expect(await c.raw("CLIENT", "LIST", "TYPE", "foo")).toBe("-ERR Unknown client type 'foo'\r\n");
     expect(await c.raw("CLIENT", "LIST", "ID", "x")).toBe("-ERR Invalid client ID\r\n");
     expect(await c.raw("CLIENT", "LIST", "foo")).toBe("-ERR syntax error\r\n");
+  });
+
+  /** CLIENT LIST's addr, laddr and flags for a client of the unix socket at `path` (and the flags
+   *  of a TCP client beside it), on the server at `port`. */
+  async function unixClientFields(port: number, path: string): Promise<Record<string, string>> {
+    const tcp = await RawClient.connect(port), u = await RawClient.connectUnix(path);
+    try {
+      expect(await u.raw("CLIENT", "SETNAME", "via-unix")).toBe(OK);
+      const lines = String(await tcp.cmd("CLIENT", "LIST")).split("\n");
+      const field = (line: string, name: string) => new RegExp(` ${name}=(\\S*)`).exec(line)?.[1] ?? "missing";
+      const mine = lines.find((l) => l.includes(" name=via-unix "))!, other = lines.find((l) => l.includes(" cmd=client|list "))!;
+      return { addr: field(mine, "addr"), laddr: field(mine, "laddr"), flags: field(mine, "flags"), tcpFlags: field(other, "flags"), info: field(String(await u.cmd("CLIENT", "INFO")), "addr") };
+    } finally {
+      tcp.close();
+      u.close();
+    }
+  }
+  const unixFields = (path: string) => ({ addr: `${path}:0`, laddr: `${path}:0`, flags: "U", tcpFlags: "N", info: `${path}:0` });
+
+  test("a client of the unix socket shows addr=<path>:0 laddr=<path>:0 and flag U", async () => {
+    const dir = tempDir("client-list-unix");
+    const path = join(dir, "redbun.sock");
+    const srv = await spawnServer(["--save", "", "--unixsocket", path]);
+    try {
+      expect(await unixClientFields(srv.port, path)).toEqual(unixFields(path));
+    } finally {
+      await srv.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30000);
+
+  test.skipIf(noRedis)("redis-server shows a unix socket client the same way", async () => {
+    const dir = tempDir("client-list-unix-ref");
+    const path = join(dir, "redis.sock");
+    const r = await startRedis(dir, { unixsocket: path });
+    try {
+      expect(await unixClientFields(r.port, path)).toEqual(unixFields(path));
+    } finally {
+      await r.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30000);
+
+  /** cmd= in CLIENT LIST for a client after each of these commands of its own. */
+  async function lastCommands(list: RawClient, c: RawClient): Promise<string[]> {
+    const id = await c.cmd("CLIENT", "ID");
+    const seen: string[] = [];
+    for (const args of [["NOSUCHCMD", "x"], ["CLIENT", "NOSUCH"], ["GET"], ["PING"], ["nosuchcmd"], ["CONFIG", "GET", "hz"], ["CONFIG", "NOSUCH"]]) {
+      const reply = await c.raw(...args);
+      seen.push(`${args.join(" ")} -> ${reply.slice(0, 1)} ${/ cmd=(\S+) /.exec(String(await list.cmd("CLIENT", "LIST", "ID", id as number)))?.[1]}`);
+    }
+    return seen;
+  }
+  const LAST_COMMANDS = ["NOSUCHCMD x -> - NULL", "CLIENT NOSUCH -> - NULL", "GET -> - get", "PING -> + ping", "nosuchcmd -> - NULL", "CONFIG GET hz -> * config|get", "CONFIG NOSUCH -> - NULL"];
+
+  test("a client whose last command was unknown (or an unknown subcommand) shows cmd=NULL", async () => {
+    const a = await connect(), b = await connect();
+    expect(await lastCommands(a, b)).toEqual(LAST_COMMANDS);
+  });
+
+  test.skipIf(noRedis)("redis-server shows cmd=NULL after the same commands", async () => {
+    const a = await connectRedis(), b = await connectRedis();
+    try {
+      expect(await lastCommands(a, b)).toEqual(LAST_COMMANDS);
+    } finally { a.close(); b.close(); }
   });
 });
 
@@ -2119,6 +2304,53 @@ describe("OBJECT", () => {
     expect(await c.raw("OBJECT", "FOO", "k")).toBe("-ERR unknown subcommand 'FOO'. Try OBJECT HELP.\r\n");
     expect(await c.raw("OBJECT")).toBe("-ERR wrong number of arguments for 'object' command\r\n");
     expect(await c.raw("OBJECT", "ENCODING")).toBe("-ERR wrong number of arguments for 'object|encoding' command\r\n");
+  });
+
+  /** OBJECT REFCOUNT of a small integer SET under each maxmemory policy, with maxmemory 1gb (and
+   *  with maxmemory 0 under allkeys-lru). Leaves maxmemory 0 and noeviction. */
+  async function sharedIntegerRefcounts(c: RawClient): Promise<string[]> {
+    const seen: string[] = [];
+    try {
+      for (const [maxmemory, policy] of [["0", "noeviction"], ["1gb", "noeviction"], ["1gb", "allkeys-lru"], ["1gb", "volatile-lru"], ["1gb", "allkeys-lfu"], ["1gb", "volatile-lfu"], ["1gb", "allkeys-random"], ["1gb", "volatile-ttl"], ["0", "allkeys-lru"]]) {
+        await c.raw("CONFIG", "SET", "maxmemory", maxmemory, "maxmemory-policy", policy);
+        await c.raw("SET", "n", "5");
+        seen.push(`${maxmemory} ${policy}: ${(await c.raw("OBJECT", "REFCOUNT", "n")).trim()}`);
+      }
+    } finally {
+      await c.raw("CONFIG", "SET", "maxmemory", "0", "maxmemory-policy", "noeviction");
+    }
+    return seen;
+  }
+  const SHARED_INTEGER_REFCOUNTS = [
+    "0 noeviction: :2147483647", "1gb noeviction: :2147483647", "1gb allkeys-lru: :1", "1gb volatile-lru: :1", "1gb allkeys-lfu: :1",
+    "1gb volatile-lfu: :1", "1gb allkeys-random: :2147483647", "1gb volatile-ttl: :2147483647", "0 allkeys-lru: :2147483647",
+  ];
+
+  test("REFCOUNT of a small integer is 1 when maxmemory is set with an LRU or LFU policy (integers are not shared then)", async () => {
+    const c = await connect();
+    expect(await sharedIntegerRefcounts(c)).toEqual(SHARED_INTEGER_REFCOUNTS);
+  });
+
+  test.skipIf(noRedis)("redis-server shares small integers under the same policies", async () => {
+    const r = await connectRedis();
+    try {
+      expect(await sharedIntegerRefcounts(r)).toEqual(SHARED_INTEGER_REFCOUNTS);
+    } finally { r.close(); }
+  });
+
+  // Redis decides at SET whether the value is the shared object, and the key keeps that object.
+  test.todo("DIFFERS FROM REDIS: SET n 5, then CONFIG SET maxmemory 1gb maxmemory-policy allkeys-lru: OBJECT REFCOUNT n is :2147483647 in redis-server (the shared object stays), :1 in Redbun; and SET n 5 under allkeys-lru, then CONFIG SET maxmemory 0: :1 in redis-server, :2147483647 in Redbun", async () => {
+    const c = await connect();
+    try {
+      await c.raw("SET", "n", "5");
+      await c.raw("CONFIG", "SET", "maxmemory", "1gb", "maxmemory-policy", "allkeys-lru");
+      expect(await c.raw("OBJECT", "REFCOUNT", "n")).toBe(":2147483647\r\n");
+      await c.raw("SET", "n", "5");
+      await c.raw("CONFIG", "SET", "maxmemory", "0");
+      expect(await c.raw("OBJECT", "REFCOUNT", "n")).toBe(":1\r\n");
+    } finally {
+      await c.raw("CONFIG", "SET", "maxmemory", "0", "maxmemory-policy", "noeviction");
+    }
   });
 });
 
