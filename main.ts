@@ -1037,12 +1037,14 @@ function loadConfigText(text: string): void {
     if (p.type === "str" && args.length !== 1) return fail("wrong number of arguments");
     const r = parseConfigValue(p, args);
     if ("err" in r) return fail(r.err);
-    if (p.name === "logfile" && r.value !== "") {
-      // As Redis: a log file that cannot be opened for appending stops the start.
-      try { appendFileSync(String(r.value), ""); } catch (err) { return fail(`Can't open the log file: ${strerror(err)}`); }
-    }
     conf[p.name] = r.value;
   });
+  // As Redis, once every line is read: a log file that cannot be opened for appending stops the start.
+  if (conf.logfile) {
+    try { appendFileSync(String(conf.logfile), ""); } catch (err) {
+      throw new ConfigError(`\n*** FATAL CONFIG FILE ERROR (Redis ${REDIS_VERSION}) ***\nCan't open the log file: ${strerror(err)}`);
+    }
+  }
 }
 
 /** Turns redis-server style argv (`[config-file] --name value ... --name value`) into config text,
@@ -1529,8 +1531,7 @@ function errorToSource(c: Client, msg: string): void {
   stats.unexpectedErrorReplies++;
   const behavior = String(conf["propagation-error-behavior"]);
   if ((c.isMaster && conf["replica-read-only"] && behavior !== "ignore") || (c.isAof && behavior === "panic")) {
-    log("warning", `Guru Meditation: This ${from} panicked sending an error to its ${to} after processing the command '${c.lastCmd}'`);
-    crashWithReport("SIGABRT");
+    crashWithReport("SIGABRT", 0, `This ${from} panicked sending an error to its ${to} after processing the command '${c.lastCmd}'`);
   }
 }
 
@@ -3697,6 +3698,14 @@ function listenAll(reuse: TCPSocketListener<Client>[] = []): string | null {
     return { optional, host: name === "*" ? "0.0.0.0" : name === "::*" ? "::" : name };
   });
   let port = confNum("port");
+  // Redis skips an optional address only when it is not this host's (EADDRNOTAVAIL): a malformed
+  // one, or one named twice (EADDRINUSE), fails.
+  const malformed = (h: string) => /^\d+\.\d+\.\d+\.\d+$/.test(h) && h.split(".").some((o) => Number(o) > 255);
+  if (wanted.some((w, i) => malformed(w.host) || wanted.findIndex((x) => x.host === w.host) !== i)) {
+    for (const l of reuse) l.stop(false);
+    server.listeners = [];
+    return `Failed listening on port ${conf.port} (tcp), aborting: bad or repeated address in '${conf.bind}'`;
+  }
   const kept = port === 0 ? [] : reuse.filter((l) => l.port === port && wanted.some((w) => w.host === l.hostname));
   for (const l of reuse) if (!kept.includes(l)) l.stop(false);
   const listeners = [...kept], opened: TCPSocketListener<Client>[] = [];
@@ -3884,7 +3893,7 @@ function initServer(): RedbunServer {
     server.running = false;
     throw loadErr;
   }
-  if (server.listeners.length) log("notice", "Ready to accept connections tcp");
+  if (server.listeners.length) log("notice", "Ready to accept connections");
   if (server.unixListener) log("notice", `The server is now ready to accept connections at ${conf.unixsocket}`);
   if (conf.replicaof) {
     const [host, port] = String(conf.replicaof).split(" ");
@@ -10581,10 +10590,15 @@ function datasetDigest(): string {
 /** Redis's bug report, for the crashes that are asked for (DEBUG SEGFAULT, DEBUG PANIC, a SIGABRT
  *  sent from outside): the signal, INFO and the clients in the log, then the process dies of that
  *  signal, as Redis re-raises it. (A fault in Bun itself ends the process before JavaScript runs.) */
-function crashWithReport(signal: "SIGSEGV" | "SIGABRT"): never {
+function crashWithReport(signal: "SIGSEGV" | "SIGABRT", siCode = 0, panic = ""): never {
   const n = signal === "SIGSEGV" ? 11 : 6;
   logRaw("\n\n=== REDBUN BUG REPORT START: Cut & paste starting from here ===\n");
-  log("warning", `Redbun ${REDBUN_VERSION} (Redis ${REDIS_VERSION}) crashed by signal: ${n}, si_code: 0`);
+  if (panic) {
+    // A panic (serverPanic) is reported as such, not as a signal.
+    log("warning", "------------------------------------------------");
+    log("warning", "!!! Software Failure. Press left mouse button to continue");
+    log("warning", `Guru Meditation: ${panic}`);
+  } else log("warning", `Redbun ${REDBUN_VERSION} (Redis ${REDIS_VERSION}) crashed by signal: ${n}, si_code: ${siCode}`);
   try {
     logRaw(`\n------ INFO OUTPUT ------\n${genRedisInfoString(["all"]).replaceAll("\r\n", "\n")}\n`);
     logRaw(`------ CLIENT LIST OUTPUT ------\n${[...server.clients.values()].map((c) => clientInfoString(c) + "\n").join("")}\n`);
@@ -10621,18 +10635,13 @@ function debugCommand(c: Client): void {
     server.skipChecksumValidation = (parseInt(argv[2], 10) || 0) !== 0; // atoi
     return addReplyOK(c);
   }
-  if (sub === "segfault") crashWithReport("SIGSEGV");
+  if (sub === "segfault") crashWithReport("SIGSEGV", 2); // Redis writes to read-only memory: SEGV_ACCERR
   if (sub === "replicate" && argv.length >= 3) {
     // The arguments go to the replicas as a command, not run here (to test their error paths).
     replicationFeed(Math.max(repl.seldb, 0), argv.slice(2));
     return addReplyOK(c);
   }
-  if (sub === "panic") {
-    log("warning", "------------------------------------------------");
-    log("warning", "!!! Software Failure. Press left mouse button to continue");
-    log("warning", `Guru Meditation: DEBUG PANIC called at Unix time ${Math.floor(Date.now() / 1000)}`);
-    crashWithReport("SIGABRT");
-  }
+  if (sub === "panic") crashWithReport("SIGABRT", 0, `DEBUG PANIC called at Unix time ${Math.floor(Date.now() / 1000)}`);
   if (sub === "replybuffer" && argv.length === 4) {
     const what = argv[2].toLowerCase(), v = argv[3].toLowerCase();
     if (what === "peak-reset-time") {
