@@ -68,11 +68,11 @@
  *   - a faster container: behind its interface in Part III, with the numbers in bench/results.md.
  */
 
-import type { Socket, TCPSocketListener, TCPSocketListenOptions, UnixSocketListener } from "bun";
+import type { Socket, Subprocess, TCPSocketListener, TCPSocketListenOptions, UnixSocketListener } from "bun";
 import { cpuUsage, memoryUsage } from "node:process";
 import { appendFileSync, chmodSync, closeSync, constants as fsConstants, fstatSync, fsync, fsyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, truncateSync, unlinkSync, writeFileSync, writeSync } from "node:fs";
 import { dirname, resolve as resolvePath } from "node:path";
-import { totalmem } from "node:os";
+import { constants as osConstants, totalmem } from "node:os";
 import { getSystemErrorMessage } from "node:util";
 
 declare global {
@@ -13056,6 +13056,69 @@ class AtomicFile {
   }
 }
 
+/** A background save's file, written by a child process as Redis's forked child writes it:
+ *  `temp-<child pid>.rdb` in the same directory, the bytes streamed to the child's standard input
+ *  (a `cat`), then fsync and rename here. Killing the child (kill -9, as operators and Redis's
+ *  tests do) ends the save as a failure; `onDeath` hears of it while the save still runs. */
+class ChildSaveFile {
+  private proc: Subprocess<"pipe", "ignore", "pipe">;
+  readonly tmp: string;
+  readonly pid: number;
+  private buffered = 0;
+  private ending = false;
+  constructor(private path: string, onDeath: (why: string) => void) {
+    const dir = dirname(path);
+    this.proc = Bun.spawn(["sh", "-c", 'exec cat > "$0/temp-$$.rdb"', dir], {
+      stdin: "pipe", stdout: "ignore", stderr: "pipe", env: { PATH: process.env.PATH ?? "/usr/bin:/bin", LC_ALL: "C" },
+    });
+    this.pid = this.proc.pid;
+    this.tmp = `${dir}/temp-${this.pid}.rdb`;
+    void this.proc.exited.then(() => { if (!this.ending) onDeath(this.why()); });
+  }
+  write(chunk: Uint8Array): void {
+    if (this.proc.exitCode !== null || this.proc.signalCode !== null) throw new Error(this.why());
+    this.proc.stdin.write(chunk);
+    this.buffered += chunk.length;
+    if (this.buffered >= 1 << 20) { this.buffered = 0; void this.proc.stdin.flush(); }
+  }
+  /** Waits for the child to write everything, then fsync and rename (off the event loop). */
+  commitAsync(done: (err: Error | null) => void): void {
+    this.ending = true;
+    void (async () => {
+      try {
+        await this.proc.stdin.end();
+        await this.proc.exited;
+        if (this.proc.signalCode !== null || this.proc.exitCode !== 0) throw new Error(await this.failure());
+        const fd = openSync(this.tmp, "r");
+        try { await new Promise<void>((res, rej) => fsync(fd, (e) => (e ? rej(e) : res()))); } finally { closeSync(fd); }
+        renameSync(this.tmp, this.path);
+      } catch (err) {
+        this.removeTemp();
+        return done(err as Error);
+      }
+      done(null);
+    })();
+  }
+  /** Kills the child (SIGUSR1, as Redis's killRDBChild) and removes its file. */
+  abort(): void {
+    this.ending = true;
+    try { this.proc.kill("SIGUSR1"); } catch { /* gone */ }
+    this.removeTemp();
+  }
+  private removeTemp(): void { try { unlinkSync(this.tmp); } catch { /* never created, or renamed */ } }
+  private why(): string {
+    const sig = this.proc.signalCode;
+    return sig ? `terminated by signal ${osConstants.signals[sig as keyof typeof osConstants.signals] ?? sig}` : `exited with code ${this.proc.exitCode}`;
+  }
+  /** What the child said when it failed (a full disk: "No space left on device"). */
+  private async failure(): Promise<string> {
+    if (this.proc.signalCode) return this.why();
+    const said = (await new Response(this.proc.stderr).text()).trim();
+    const m = /: ([^:]+)$/.exec(said);
+    return m ? m[1] : said || this.why();
+  }
+}
+
 /** Removes the temp files of saves that died with their process (kill -9 during a BGSAVE or an
  *  AOF rewrite), as found at start-up in `dir` and the AOF directory. A file whose pid is alive
  *  belongs to another server sharing the directory and is left alone. */
@@ -13064,7 +13127,7 @@ function removeStaleTempFiles(): void {
     let names: string[];
     try { names = readdirSync(dir); } catch { continue; }
     for (const name of names) {
-      const m = /^temp-(\d+)-\d+\.rdb$/.exec(name);
+      const m = /^temp-(\d+)(?:-\d+)?\.rdb$/.exec(name);
       if (!m || Number(m[1]) === process.pid || processAlive(Number(m[1]))) continue;
       try {
         unlinkSync(`${dir}/${name}`);
@@ -13092,18 +13155,27 @@ function rdbPath(): string { return `${conf.dir}/${conf.dbfilename}`; }
 function rdbSave(background: boolean, onDone?: (ok: boolean) => void): void {
   const dirtyAtStart = server.dirty;
   const start = wallClock();
-  const failed = () => {
+  const failed = (quiet = false) => {
     server.rdbChildRunning = false;
     server.killRdbSave = null;
     if (background) {
-      log("warning", "Background saving error");
+      if (!quiet) log("warning", "Background saving error");
       server.lastBgsaveOk = false;
     }
     onDone?.(false);
   };
-  let file: AtomicFile;
+  let file: AtomicFile | ChildSaveFile;
+  let job: SaveJob | null = null, killed = false;
   try {
-    file = new AtomicFile(rdbPath());
+    // In the background the file is written by a child process, as Redis's fork writes it.
+    file = background ? new ChildSaveFile(rdbPath(), (why) => {
+      if (killed || !job) return;
+      killed = true;
+      killSaveJob(job);
+      (file as ChildSaveFile).abort();
+      log("warning", `Background saving ${why}`);
+      failed(true); // Redis says only how the child ended
+    }) : new AtomicFile(rdbPath());
   } catch (err) {
     log("warning", `Failed opening the temp RDB file ${AtomicFile.tempName()} (in server root dir ${workingDir() || "unknown"}) for saving: ${strerror(err)}`);
     return failed();
@@ -13129,13 +13201,12 @@ function rdbSave(background: boolean, onDone?: (ok: boolean) => void): void {
     log("notice", background ? "Background saving terminated with success" : "DB saved on disk");
     onDone?.(true);
   };
-  let killed = false;
-  const job = startSnapshot((chunk) => file.write(chunk), background, false, (err) => {
+  job = startSnapshot((chunk) => file.write(chunk), background, false, (err) => {
     if (err) return fail(err);
-    // In the background, the fsync runs off the event loop (in Redis, the child does it).
+    // In the background, the child writes and the fsync runs off the event loop.
     if (background) return file.commitAsync((e) => killed ? undefined : e ? fail(e) : succeed());
     try {
-      file.commit();
+      (file as AtomicFile).commit();
     } catch (e) {
       return fail(e as Error);
     }
@@ -13145,7 +13216,7 @@ function rdbSave(background: boolean, onDone?: (ok: boolean) => void): void {
   // Stopped on purpose (FLUSHALL): no file, no error, the changes still count as unsaved.
   server.killRdbSave = () => {
     killed = true;
-    killSaveJob(job);
+    killSaveJob(job!);
     file.abort();
     server.rdbChildRunning = false;
     server.killRdbSave = null;
