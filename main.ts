@@ -2509,6 +2509,8 @@ function afterThisCommand(fn: () => void): void {
 
 /** Runs every complete command in the client's query buffer, in order. */
 function processInputBuffer(c: Client): void {
+  // The master's stream has its own loop: it counts the offset and passes the bytes on.
+  if (c === repl.master) return masterStreamData(c, EMPTY);
   const p = refreshClockBase();
   // Once per read, as Redis stamps it with its cached clock.
   c.lastInteraction = clock === Date.now ? Math.round(clockBase + p) : wallClock();
@@ -15430,7 +15432,9 @@ function startMasterStream(sock: Socket<MasterLink>): void {
 function masterStreamData(m: Client, chunk: Buffer): void {
   appendInput(m, chunk);
   refreshClockBase();
-  while (m.qpos < m.qlen && !m.closed) {
+  // A command held back (waiting for the Lua VM's first start) stops the stream until it has run:
+  // the master's commands apply in order (the VM's start resumes here, through processInputBuffer).
+  while (m.qpos < m.qlen && !m.closed && !m.paused) {
     const start = m.qpos;
     if (!m.reqtype) m.reqtype = m.qbuf[m.qpos] === 42 ? REQ_MULTIBULK : REQ_INLINE;
     const complete = m.reqtype === REQ_INLINE ? parseInline(m) : parseMultibulk(m);

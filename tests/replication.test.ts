@@ -1390,6 +1390,29 @@ describe("WAIT", () => {
   });
 });
 
+describe("commands that start the replica's Lua VM", () => {
+  // The first FUNCTION LOAD a replica applies waits for its Lua VM to start; the stream must wait
+  // with it. (A Redbun replica once went on parsing meanwhile, then parsed the rest as inline
+  // commands: a protocol error, which propagation-error-behavior panic turns into a crash.)
+  test("the master's FUNCTION LOAD and the writes after it apply in order, with no error to the master", async () => {
+    const m = await startRedbun();
+    const r = await startRedbun({ "propagation-error-behavior": "panic" });
+    try {
+      await replicaOf(r, m);
+      await waitInSync(m, r);
+      const code = "#!lua name=lib\nredis.register_function{function_name='f', callback=function() return 'hi' end, flags={'no-writes'}}";
+      expect(await pipeline(m.c, [["FUNCTION", "LOAD", code], ["SET", "after", "1"], ["FCALL", "f", "0"]])).toEqual(["$3\r\nlib\r\n", "+OK\r\n", "$2\r\nhi\r\n"]);
+      await waitInSync(m, r);
+      expect(await r.c.raw("FCALL_RO", "f", "0")).toBe("$2\r\nhi\r\n");
+      expect(await r.c.raw("GET", "after")).toBe("$1\r\n1\r\n");
+      expect(r.log()).not.toContain("== CRITICAL ==");
+    } finally {
+      await m.stop();
+      await r.stop();
+    }
+  });
+});
+
 describe("partial resynchronization", () => {
   let m: Node, r: Node;
   beforeAll(async () => {
