@@ -1811,7 +1811,10 @@ function handleClientsWithPendingWrites(): void {
 }
 
 function writeToClient(c: Client): void {
-  if (c.closed || !c.sock) { c.outLen = 0; return; }
+  // Nothing goes back to our master as a reply (as Redis's prepareClientToWrite refuses it): its
+  // commands may run later than they arrived (waiting for the Lua VM), after the stream loop
+  // dropped their replies. REPLCONF ACK is written to the link directly.
+  if (c.closed || !c.sock || c.isMaster) { c.outLen = 0; return; }
   if (c.outLen > c.outPeak) c.outPeak = c.outLen;
   if (c.outLen > 0) {
     const written = c.sock.write(c.out, 0, c.outLen);
