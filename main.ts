@@ -224,7 +224,7 @@ const functions = {
 const stats = {
   connections: 0, rejectedConnections: 0, commands: 0, errorReplies: 0, netInput: 0, netOutput: 0, reads: 0, writes: 0,
   keyspaceHits: 0, keyspaceMisses: 0, expiredKeys: 0, expiredStalePerc: 0, expiredTimeCapReached: 0, expireCycleMs: 0,
-  opsPerSec: 0, inputKbps: 0, outputKbps: 0, evictedKeys: 0, evictedClients: 0, unexpectedErrorReplies: 0, syncFull: 0, syncPartialOk: 0, syncPartialErr: 0,
+  opsPerSec: 0, inputKbps: 0, outputKbps: 0, evictedKeys: 0, evictedClients: 0, unexpectedErrorReplies: 0, replyBufferShrinks: 0, replyBufferExpands: 0, syncFull: 0, syncPartialOk: 0, syncPartialErr: 0,
 };
 const errorStats = new Map<string, number>();
 
@@ -1297,7 +1297,9 @@ function appendInput(c: Client, chunk: Buffer): void {
   }
   const pending = c.qlen - c.qpos;
   if (!c.qOwned || c.qbuf.length - c.qlen < chunk.length) {
-    const next = Buffer.allocUnsafe(Math.max(OUTBUF_INITIAL, (pending + chunk.length) * 2));
+    // Past a big argument's end only what came is added (Redis reads no further than it).
+    const size = bigArgPending(c) ? pending + chunk.length : Math.max(OUTBUF_INITIAL, (pending + chunk.length) * 2);
+    const next = Buffer.allocUnsafe(size);
     c.qbuf.copy(next, 0, c.qpos, c.qlen);
     c.qbuf = next; c.qpos = 0; c.qlen = pending; c.qOwned = true;
   }
@@ -1523,15 +1525,13 @@ function errorToSource(c: Client, msg: string): void {
   const [from, to] = c.isAof ? ["server", "AOF-loading-client"] : ["replica", "master"];
   log("warning", `== CRITICAL == This ${from} is sending an error to its ${to}: '${msg.slice(0, 4096)}' after processing the command '${c.lastCmd === "NULL" ? "<unknown>" : c.lastCmd}'`);
   if (c.isMaster && repl.backlog && repl.backlogHistlen > 0) {
-    const n = Math.min(256, repl.backlogHistlen), b = repl.backlog;
-    const start = (repl.backlogIdx - n + b.length) % b.length;
-    const tail = start + n <= b.length ? b.latin1Slice(start, start + n) : b.latin1Slice(start) + b.latin1Slice(0, start + n - b.length);
-    log("warning", `Latest backlog is: '${reprString(tail)}'`);
+    const n = Math.min(256, repl.backlogHistlen);
+    log("warning", `Latest backlog is: '${reprString(backlogSlice(repl.backlogHistlen - n, n))}'`);
   }
   stats.unexpectedErrorReplies++;
   const behavior = String(conf["propagation-error-behavior"]);
   if ((c.isMaster && conf["replica-read-only"] && behavior !== "ignore") || (c.isAof && behavior === "panic")) {
-    crashWithReport("SIGABRT", 0, `This ${from} panicked sending an error to its ${to} after processing the command '${c.lastCmd}'`);
+    crashWithReport("SIGABRT", 0, `This ${from} panicked sending an error to its ${to} after processing the command '${c.lastCmd === "NULL" ? "<unknown>" : c.lastCmd}'`);
   }
 }
 
@@ -1826,7 +1826,7 @@ function writeToClient(c: Client): void {
       c.outLen -= written;
       if (c.rdbInFlight) c.rdbInFlight = Math.max(0, c.rdbInFlight - written);
       checkClientOutputBufferLimits(c);
-      updateClientMemUsage(c);
+      if (clientMem.buckets || hot.maxmemory) updateClientMemUsage(c);
       return; // the rest goes on 'drain'
     }
     c.outLen = 0;
@@ -1835,7 +1835,7 @@ function writeToClient(c: Client): void {
     if (c.out.length > 1024 * 1024) c.out = Buffer.allocUnsafe(c.rbs);
   }
   if (c.closeAfterReply) return freeClient(c);
-  updateClientMemUsage(c);
+  if (clientMem.buckets || hot.maxmemory) updateClientMemUsage(c);
 }
 
 /** Closes a client's connection and forgets it. */
@@ -1852,6 +1852,7 @@ function freeClient(c: Client): void {
   if (c.replState) { repl.replicas.delete(c); repl.snapshot?.replicas.delete(c); }
   if (c.waitState) { if (c.waitState.timer) clearTimeout(c.waitState.timer); waitingClients.delete(c); }
   if (c === repl.master) masterLinkLost();
+  if (c.shutdownWait) shutdownState.waiting.delete(c);
   clientMem.total -= c.memUsage;
   if (c.memEvictable) clientMem.evictable -= c.memUsage;
   c.memUsage = 0;
@@ -1917,6 +1918,8 @@ function clientType(c: Client): "normal" | "master" | "replica" | "pubsub" {
 // the total is below the limit again: before each command and at the end of each event.
 
 const CLIENT_MEM_BUCKET_MIN_LOG = 15, CLIENT_MEM_BUCKET_MAX_LOG = 33;
+/** The smallest reply buffer clientsCron shrinks to (its largest is OUTBUF_INITIAL). */
+const PROTO_REPLY_MIN_BYTES = 1024;
 /** The Client object and its sets, as a constant: Redis counts zmalloc_size(c) there. */
 const CLIENT_BASE_BYTES = 1024;
 
@@ -1926,6 +1929,7 @@ const clientMem = {
   buckets: null as Set<Client>[] | null, // while maxmemory-clients is set
 };
 
+/** The bytes of some arguments (Redis's argv_len_sum). */
 function argvBytes(argv: string[]): number {
   let n = 0;
   for (let i = 0; i < argv.length; i++) n += argv[i].length;
@@ -1958,7 +1962,7 @@ function clientEvictionLimit(): number {
 /** Counts a client's memory again and, with client eviction on, moves it to its bucket (Redis's
  *  updateClientMemUsageAndBucket). Returns whether it may be evicted. */
 function updateClientMemUsage(c: Client): boolean {
-  if (c.closed) return false;
+  if (c.closed || !c.sock) return false; // the Lua and AOF clients are not connections
   const type = clientType(c);
   const mem = type === "replica" ? 0 : clientMemoryUsage(c);
   const evictable = type === "normal" || type === "pubsub";
@@ -2036,14 +2040,14 @@ function clientsCron(): void {
     if (server.replyBufferResizing) {
       // Redis's rules: shrink to the peak when it stays under half, double (up to 16 KiB) when full.
       const len = c.rbs, peak = Math.min(c.outPeak, len);
-      if (len / 2 >= 1024 && peak < len / 2) c.rbs = Math.max(1024, peak + 1);
-      else if (len * 2 < OUTBUF_INITIAL * 2 && peak === len) c.rbs = Math.min(OUTBUF_INITIAL, len * 2);
+      if (len / 2 >= PROTO_REPLY_MIN_BYTES && peak < len / 2) { c.rbs = Math.max(PROTO_REPLY_MIN_BYTES, peak + 1); stats.replyBufferShrinks++; }
+      else if (len * 2 < OUTBUF_INITIAL * 2 && peak === len) { c.rbs = Math.min(OUTBUF_INITIAL, len * 2); stats.replyBufferExpands++; }
+      if (server.replyBufferPeakResetMs >= 0 && t - c.outPeakSince >= server.replyBufferPeakResetMs) {
+        c.outPeak = c.outLen;
+        c.outPeakSince = t;
+      }
     }
     if (c.outLen === 0 && c.out.length !== c.rbs) c.out = Buffer.allocUnsafe(c.rbs); // the room a burst took goes back
-    if (server.replyBufferPeakResetMs >= 0 && t - c.outPeakSince >= server.replyBufferPeakResetMs) {
-      c.outPeak = c.outLen;
-      c.outPeakSince = t;
-    }
     updateClientMemUsage(c);
   }
 }
@@ -2217,6 +2221,7 @@ function replyLater(c: Client, argv: string[], write: () => void): void {
  *    4. authentication (NOAUTH), unless the command needs none;
  *    5. commands that cannot run inside MULTI;
  *    6. ACL: the user may run it on these keys and channels (NOPERM, logged in the ACL log);
+ *       then clients over maxmemory-clients are evicted (this one too, if so: nothing runs);
  *    7. a read-only replica refuses writes (READONLY), a stale one most commands (MASTERDOWN);
  *    8. min-replicas-to-write (NOREPLICAS);
  *    9. a RESP2 client in subscribe mode may only manage subscriptions, and while a script is past
@@ -2262,6 +2267,11 @@ function processCommand(c: Client): void {
       return rejectCommand(c, aclDeniedMessage(denied, cmd), cmd);
     }
   }
+  if (clientMem.buckets) {
+    // Clients over maxmemory-clients go first, which may be this one: then nothing runs.
+    evictClients();
+    if (c.closed) return;
+  }
   if (isReplica() && !c.isMaster && !c.isAof) { // Redis's mustObeyClient: the master and the AOF are obeyed
     if (conf["replica-read-only"] && flags & CMD_WRITE) return rejectCommand(c, "READONLY You can't write against a read only replica.", cmd);
     if (repl.state !== "connected" && !conf["replica-serve-stale-data"] && !(flags & CMD_STALE)) {
@@ -2278,11 +2288,6 @@ function processCommand(c: Client): void {
   if ((!server.lastBgsaveOk || aof.writeErr) && !c.isMaster && !c.isAof && (writesSomething || cmd.name === "ping")) {
     const err = diskWriteError();
     if (err) return rejectCommand(c, err, cmd);
-  }
-  if (clientMem.buckets) {
-    // Clients over maxmemory-clients go first, which may be this one: then nothing runs.
-    evictClients();
-    if (c.closed) return;
   }
   if (hot.maxmemory && !c.isMaster && !c.isAof && !scripting.suspended) {
     // Evict before running anything; refuse what may grow memory if that was not enough.
@@ -2537,7 +2542,8 @@ function processInputBuffer(c: Client): void {
     chainClock = -1;
   }
   compactInput(c);
-  updateClientMemUsage(c);
+  // Fresh when maxmemory or client eviction needs it; otherwise clientsCron keeps INFO's figure.
+  if (clientMem.buckets || hot.maxmemory) updateClientMemUsage(c);
 }
 /** Replies with an integer parsed from s, or Redis's error; returns undefined on error. */
 function parseIntOrReply(c: Client, s: string, msg = E.notInt): number | undefined {
@@ -3207,12 +3213,12 @@ function signalKeyAsReady(db: Db, key: string): void {
 /** A served client's blocking command is counted now: the time its reply took, a failure if
  *  the reply was an error (a reader whose group went), and the slow log (Redis's
  *  updateStatsOnUnblock; one that times out never reaches the slow log, as in Redis 7.0). */
-function blockedCommandServed(c: Client, argv: string[], start: number, errorsBefore: number): void {
+function blockedCommandServed(c: Client, argv: string[], start: number, errorsBefore: number, failed = false): void {
   const cmd = lookupCommand(argv);
   if (!cmd) return;
   const usec = Math.round((performance.now() - start) * 1000);
   cmd.usec += usec;
-  if (stats.errorReplies > errorsBefore) cmd.failedCalls++;
+  if (failed || stats.errorReplies > errorsBefore) cmd.failedCalls++;
   if (!(cmd.flags & CMD_SKIP_SLOWLOG)) slowlogPush(c, cmd, usec, argv);
 }
 
@@ -3761,6 +3767,7 @@ function listenUnixSocket(): string | null {
   return null;
 }
 
+/** Stops listening everywhere (TCP and the unix socket, whose file goes, as Redis logs it). */
 function closeListeningSockets(): void {
   for (const l of server.listeners) l.stop(true);
   server.listeners = [];
@@ -3890,7 +3897,7 @@ function initServer(): RedbunServer {
   if (err) { closeListeningSockets(); throw new Error(err); }
   if (!server.listeners.length && !server.unixListener) throw new Error("Configured to not listen anywhere, exiting.");
   server.running = true;
-  log("notice", "Server initialized");
+  log("warning", "Server initialized");
   try {
     loadPersistedData();
   } catch (loadErr) {
@@ -3909,8 +3916,12 @@ function initServer(): RedbunServer {
     if (server.cronTimer) clearInterval(server.cronTimer);
     server.cronTimer = null;
     for (const c of [...server.clients.values()]) freeClient(c);
+    killRdbChild();
     closeListeningSockets();
     server.running = false;
+    shutdownState.asap = false;
+    shutdownState.deadline = 0;
+    server.shutdownPause = false;
     migrateWorker?.terminate();
     migrateWorker = null;
     migrateConns.clear();
@@ -9827,7 +9838,7 @@ function clientUnblockCommand(c: Client): void {
   unblockClient(target);
   replyLater(target, blockedArgv, () => error ? addReplyError(target, "UNBLOCKED client unblocked via CLIENT UNBLOCK") : addReplyNullArray(target));
   // Redis 7.0 counts the unblocked command as failed either way (updateStatsOnUnblock(..., 1)).
-  blockedCommandServed(target, blockedArgv, start, -1);
+  blockedCommandServed(target, blockedArgv, start, stats.errorReplies, true);
   addReplyLongLong(c, 1);
   // Like a timeout, the unblocked client resumes after this command.
   afterThisCommand(() => resumeClient(target));
@@ -10597,7 +10608,8 @@ function datasetDigest(): string {
  *  signal, as Redis re-raises it. (A fault in Bun itself ends the process before JavaScript runs.) */
 function crashWithReport(signal: "SIGSEGV" | "SIGABRT", siCode = 0, panic = ""): never {
   const n = signal === "SIGSEGV" ? 11 : 6;
-  logRaw("\n\n=== REDBUN BUG REPORT START: Cut & paste starting from here ===\n");
+  // Redis's banners, word for word: tools (and Redis's test suite) look for them.
+  logRaw("\n\n=== REDIS BUG REPORT START: Cut & paste starting from here ===\n");
   if (panic) {
     // A panic (serverPanic) is reported as such, not as a signal.
     log("warning", "------------------------------------------------");
@@ -10608,8 +10620,8 @@ function crashWithReport(signal: "SIGSEGV" | "SIGABRT", siCode = 0, panic = ""):
     logRaw(`\n------ INFO OUTPUT ------\n${genRedisInfoString(["all"]).replaceAll("\r\n", "\n")}\n`);
     logRaw(`------ CLIENT LIST OUTPUT ------\n${[...server.clients.values()].map((c) => clientInfoString(c) + "\n").join("")}\n`);
   } catch { /* the report is best effort */ }
-  logRaw("=== REDBUN BUG REPORT END. Make sure to include from START to END. ===\n\n");
-  if (conf.pidfile) { try { unlinkSync(String(conf.pidfile)); } catch { /* gone */ } }
+  logRaw("=== REDIS BUG REPORT END. Make sure to include from START to END. ===\n\n");
+  if (conf.daemonize && conf.pidfile) { try { unlinkSync(String(conf.pidfile)); } catch { /* gone */ } }
   process.removeAllListeners(signal);
   process.kill(process.pid, signal);
   process.exit(128 + n); // not reached
@@ -10643,7 +10655,7 @@ function debugCommand(c: Client): void {
   if (sub === "segfault") crashWithReport("SIGSEGV", 2); // Redis writes to read-only memory: SEGV_ACCERR
   if (sub === "replicate" && argv.length >= 3) {
     // The arguments go to the replicas as a command, not run here (to test their error paths).
-    replicationFeed(Math.max(repl.seldb, 0), argv.slice(2));
+    replicationFeed(repl.seldb, argv.slice(2)); // no SELECT: as Redis, in the stream's current db
     return addReplyOK(c);
   }
   if (sub === "panic") crashWithReport("SIGABRT", 0, `DEBUG PANIC called at Unix time ${Math.floor(Date.now() / 1000)}`);
@@ -11057,6 +11069,7 @@ function abortShutdown(): boolean {
   return true;
 }
 
+/** A shutdown that failed or was aborted: the server goes on, and SHUTDOWN callers get the error. */
 function cancelShutdown(): void {
   shutdownState.asap = false;
   shutdownState.signal = "";
@@ -11074,6 +11087,12 @@ function cancelShutdown(): void {
 /** The last steps (Redis's finishShutdown). True when the process may exit. */
 function finishShutdown(): boolean {
   const { save, nosave, force } = shutdownState.flags;
+  const fail = (why: string) => {
+    log("warning", why);
+    log("warning", "Errors trying to shut down the server. Check the logs for more information.");
+    cancelShutdown();
+    return false;
+  };
   let lagging = 0;
   for (const r of repl.replicas) {
     if (r.replAckOff === repl.offset) continue;
@@ -11090,12 +11109,7 @@ function finishShutdown(): boolean {
     // An AOF not written whole yet would lose the dataset.
     if (aof.waitRewrite) {
       if (force) log("warning", "Writing initial AOF. Exit anyway.");
-      else {
-        log("warning", "Writing initial AOF, can't exit.");
-        log("warning", "Errors trying to shut down the server. Check the logs for more information.");
-        cancelShutdown();
-        return false;
-      }
+      else return fail("Writing initial AOF, can't exit.");
     }
     log("warning", "There is a child rewriting the AOF. Killing it!");
     killAppendOnlyChild();
@@ -11111,12 +11125,7 @@ function finishShutdown(): boolean {
     rdbSave(false, (r) => (ok = r));
     if (!ok) {
       if (force) log("warning", "Error trying to save the DB. Exit anyway.");
-      else {
-        log("warning", "Error trying to save the DB, can't exit.");
-        log("warning", "Errors trying to shut down the server. Check the logs for more information.");
-        cancelShutdown();
-        return false;
-      }
+      else return fail("Error trying to save the DB, can't exit.");
     }
   }
   return true;
@@ -11236,7 +11245,7 @@ const INFO_SECTIONS: Record<string, () => string[]> = {
     `tracking_total_items:${tracking.items}`, `tracking_total_prefixes:${tracking.prefixes.size}`, `unexpected_error_replies:${stats.unexpectedErrorReplies}`,
     `total_error_replies:${stats.errorReplies}`, "dump_payload_sanitizations:0", `total_reads_processed:${stats.reads}`,
     `total_writes_processed:${stats.writes}`, "io_threaded_reads_processed:0", "io_threaded_writes_processed:0",
-    "reply_buffer_shrinks:0", "reply_buffer_expands:0",
+    `reply_buffer_shrinks:${stats.replyBufferShrinks}`, `reply_buffer_expands:${stats.replyBufferExpands}`,
   ],
   replication: () => replicationInfo(),
   cpu: () => {
@@ -13071,20 +13080,25 @@ class ChildSaveFile {
   readonly pid: number;
   private buffered = 0;
   private ending = false;
-  constructor(private path: string, onDeath: (why: string) => void) {
+  constructor(private path: string, onDeath: (why: string, bySignal: boolean) => void) {
     const dir = dirname(path);
     this.proc = Bun.spawn(["sh", "-c", 'exec cat > "$0/temp-$$.rdb"', dir], {
       stdin: "pipe", stdout: "ignore", stderr: "pipe", env: { PATH: process.env.PATH ?? "/usr/bin:/bin", LC_ALL: "C" },
     });
     this.pid = this.proc.pid;
     this.tmp = `${dir}/temp-${this.pid}.rdb`;
-    void this.proc.exited.then(() => { if (!this.ending) onDeath(this.why()); });
+    void this.proc.exited.then(async () => { if (!this.ending) onDeath(await this.failure(), this.proc.signalCode !== null); });
   }
   write(chunk: Uint8Array): void {
     if (this.proc.exitCode !== null || this.proc.signalCode !== null) throw new Error(this.why());
     this.proc.stdin.write(chunk);
     this.buffered += chunk.length;
-    if (this.buffered >= 1 << 20) { this.buffered = 0; void this.proc.stdin.flush(); }
+    if (this.buffered >= 1 << 20) {
+      this.buffered = 0;
+      // A child that died meanwhile rejects this with EPIPE: onDeath reports it.
+      const flushed = this.proc.stdin.flush();
+      if (flushed instanceof Promise) flushed.catch(() => {});
+    }
   }
   /** Waits for the child to write everything, then fsync and rename (off the event loop). */
   commitAsync(done: (err: Error | null) => void): void {
@@ -13173,13 +13187,13 @@ function rdbSave(background: boolean, onDone?: (ok: boolean) => void): void {
   let job: SaveJob | null = null, killed = false;
   try {
     // In the background the file is written by a child process, as Redis's fork writes it.
-    file = background ? new ChildSaveFile(rdbPath(), (why) => {
+    file = background ? new ChildSaveFile(rdbPath(), (why, bySignal) => {
       if (killed || !job) return;
       killed = true;
       killSaveJob(job);
       (file as ChildSaveFile).abort();
-      log("warning", `Background saving ${why}`);
-      failed(true); // Redis says only how the child ended
+      log("warning", bySignal ? `Background saving ${why}` : `Write error saving DB on disk: ${why}`);
+      failed(bySignal); // Redis says only how a child that was killed ended
     }) : new AtomicFile(rdbPath());
   } catch (err) {
     log("warning", `Failed opening the temp RDB file ${AtomicFile.tempName()} (in server root dir ${workingDir() || "unknown"}) for saving: ${strerror(err)}`);
@@ -14703,6 +14717,14 @@ function feedBacklog(bytes: Buffer): void {
 /** The first offset the backlog still holds. */
 function backlogFirstOffset(): number { return repl.offset - repl.backlogHistlen + 1; }
 
+/** `len` bytes of the backlog's history from `skip` bytes after its first one, as latin1. */
+function backlogSlice(skip: number, len: number): string {
+  const b = repl.backlog!;
+  const start = (repl.backlogIdx - repl.backlogHistlen + skip + b.length * 2) % b.length;
+  const first = Math.min(len, b.length - start);
+  return b.latin1Slice(start, start + first) + (len > first ? b.latin1Slice(0, len - first) : "");
+}
+
 /** Writes raw stream bytes to the backlog and every replica (those waiting for their RDB get
  *  them from the snapshot's pending buffer afterwards). */
 function replicationFeedBytes(bytes: Buffer): void {
@@ -14812,11 +14834,7 @@ function tryPartialResync(c: Client): boolean {
   const b = repl.backlog;
   const skip = offset - backlogFirstOffset();
   const len = repl.backlogHistlen - skip;
-  if (len > 0) {
-    const start = (repl.backlogIdx - repl.backlogHistlen + skip + b.length * 2) % b.length;
-    const first = Math.min(len, b.length - start);
-    addReplyProto(c, b.latin1Slice(start, start + first) + (len > first ? b.latin1Slice(0, len - first) : ""));
-  }
+  if (len > 0) addReplyProto(c, backlogSlice(skip, len));
   log("notice", `Partial resynchronization request from ${c.addr} accepted. Sending ${Math.max(0, len)} bytes of backlog starting from offset ${offset}.`);
   return true;
 }
