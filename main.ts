@@ -70,10 +70,11 @@
 
 import type { Socket, Subprocess, TCPSocketListener, TCPSocketListenOptions, UnixSocketListener } from "bun";
 import { cpuUsage, memoryUsage } from "node:process";
-import { appendFileSync, chmodSync, closeSync, constants as fsConstants, fstatSync, fsync, fsyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, truncateSync, unlinkSync, writeFileSync, writeSync } from "node:fs";
+import { appendFileSync, chmodSync, closeSync, constants as fsConstants, fstatSync, fsync, fsyncSync, ftruncateSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, truncateSync, unlinkSync, writeFileSync, writeSync } from "node:fs";
 import { dirname, resolve as resolvePath } from "node:path";
-import { constants as osConstants, totalmem } from "node:os";
+import { constants as osConstants, tmpdir, totalmem } from "node:os";
 import { getSystemErrorMessage } from "node:util";
+import { isMainThread, parentPort, Worker as ThreadWorker, workerData } from "node:worker_threads";
 
 declare global {
   // Node's latin1 fast paths, which Bun implements: one byte per char, no UTF-8 decoding.
@@ -104,6 +105,9 @@ declare global {
 const REDIS_VERSION = "7.0.15"; // the Redis whose behaviour we match; clients gate features on it
 const REDIS_VERSION_NUM = 0x07000f; // the same as a number, 0xMMmmpp (redis.REDIS_VERSION_NUM)
 const REDBUN_VERSION = "0.1.0";
+/** This copy of the file runs a server that startServer started, in a thread of its own (see
+ *  startServer): it shares the process, so it neither changes the working directory nor exits it. */
+const embedded = !isMainThread && workerData?.redbun !== undefined;
 
 /** The live configuration, by canonical name: numbers for int/mem, booleans for bool, else strings. */
 const conf: Record<string, ConfigValue> = {};
@@ -249,6 +253,7 @@ const server = {
   nextClientId: 0,
   dirty: 0,
   port: 0,
+  logToStdout: true, // log lines go to stdout when there is no logfile (a server startServer started keeps quiet unless asked)
   runId: "",
   startTime: wallClock(),
   lastSave: Math.floor(wallClock() / 1000),
@@ -513,6 +518,29 @@ function randomHex(chars: number): string {
   return Buffer.from(bytes.buffer).toString("hex").slice(0, chars);
 }
 
+/** A number in [0, 1) for everything a seed makes repeatable: SPOP, SRANDMEMBER, HRANDFIELD,
+ *  ZRANDMEMBER, RANDOMKEY, eviction's samples, LFU's counter, skiplist levels. sfc32 (Chris
+ *  Doty-Humphrey's small fast counter generator, 128 bits of state), seeded from the system's
+ *  entropy, or from a test's `seed` (startServer's option, DEBUG SEED). */
+function random(): number {
+  const s = rngState;
+  const t = (s[0] + s[1] + s[3]) | 0;
+  s[3] = s[3] + 1;
+  s[0] = s[1] ^ (s[1] >>> 9);
+  s[1] = s[2] + (s[2] << 3);
+  s[2] = ((s[2] << 21) | (s[2] >>> 11)) + t;
+  return (t >>> 0) / 4294967296;
+}
+const rngState = crypto.getRandomValues(new Uint32Array(4));
+/** Restarts random() from a seed: the same seed, the same numbers. */
+function seedRandom(seed: number): void {
+  rngState[0] = seed >>> 0;
+  rngState[1] = Math.floor(seed / 4294967296) >>> 0;
+  rngState[2] = 0x9e3779b9;
+  rngState[3] = 1;
+  for (let i = 0; i < 16; i++) random(); // mixes the seed's bits through the state
+}
+
 /** C's strerror() text for a failed system call, as Redis's logs and MISCONF errors quote it
  *  ("No space left on device"); libuv's own texts differ in case and sometimes in words. */
 function strerror(err: unknown): string {
@@ -533,8 +561,27 @@ const STRERROR: Record<string, string> = {
   ENAMETOOLONG: "File name too long", ECONNREFUSED: "Connection refused", ETIMEDOUT: "Connection timed out",
 };
 
-/** The server's clock in milliseconds. Tests steer it through `startServer({ clock })`. */
+/** The server's clock in milliseconds: real time, until a test moves it (server.time of
+ *  startServer, or DEBUG TIME over RESP); then controlledClock. */
 let clock: () => number = Date.now;
+/** The clock tests move: [0] milliseconds added to real time, [1] the time it stands at while
+ *  frozen (NaN while it runs). A server started by startServer has it in memory shared with the
+ *  thread that started it, whose server.time reads and moves the very clock the server runs by. */
+let timeCtl: Float64Array<ArrayBufferLike> = new Float64Array([0, NaN]);
+function controlledClock(): number {
+  const frozenAt = timeCtl[1];
+  return frozenAt === frozenAt ? frozenAt : Date.now() + timeCtl[0];
+}
+type TimeOp = "advance" | "set" | "freeze" | "resume";
+/** Moves a controlled clock: advance by ms, set to a unix time in ms, freeze where it is, resume
+ *  running from where it stands. Shared by DEBUG TIME and startServer's server.time. */
+function moveTime(t: Float64Array<ArrayBufferLike>, op: TimeOp, ms = 0): void {
+  const frozen = t[1] === t[1];
+  if (op === "advance") frozen ? (t[1] += ms) : (t[0] += ms);
+  else if (op === "set") frozen ? (t[1] = ms) : (t[0] = ms - Date.now());
+  else if (op === "freeze") { if (!frozen) t[1] = Date.now() + t[0]; }
+  else if (frozen) { t[0] = t[1] - Date.now(); t[1] = NaN; }
+}
 /** The client whose command is running: a script's commands run as the scripting client (the
  *  `c` of Redis's call(); CLIENT NO-TOUCH, expiry on replicas and tracking's NOLOOP for BCAST read it). */
 let currentClient: Client | null = null;
@@ -573,8 +620,8 @@ function log(level: "debug" | "verbose" | "notice" | "warning", msg: string): vo
 /** To `logfile` (opened for each line, as Redis does, so a rotated file is followed), or stdout. */
 function logRaw(text: string): void {
   const file = conf.logfile;
-  if (!file) return void process.stdout.write(text);
-  try { appendFileSync(String(file), text); } catch { /* nowhere to say so */ }
+  if (!file) return void (server.logToStdout && process.stdout.write(text));
+  try { appendFileSync(filePath(String(file)), text); } catch { /* nowhere to say so */ }
 }
 
 /** "21 Nov 2026 05:14:43.773", as redis-server stamps its log lines. */
@@ -944,7 +991,13 @@ function parseSpecialConfig(name: string, v: string): { value: ConfigValue } | {
       return { value: keyspaceEventsFlagsToString(flags) };
     }
     case "dir": {
-      if (v === "") return { value: process.cwd() };
+      if (v === "") return { value: workingDir() };
+      if (embedded) {
+        // A server that shares its process keeps its directory as a path (see filePath).
+        const dir = resolvePath(String(conf.dir), v);
+        try { if (!statSync(dir).isDirectory()) return { err: "Not a directory" }; } catch (e) { return { err: strerror(e) }; }
+        return { value: dir };
+      }
       try { process.chdir(v); } catch (e) { return { err: String((e as Error).message) }; }
       return { value: process.cwd() };
     }
@@ -975,7 +1028,16 @@ function formatPercentile(d: number): string {
 
 /** The working directory, or "" when it cannot be read (it was deleted), as Redis's getcwd use. */
 function workingDir(): string {
+  if (embedded) return String(conf.dir);
   try { return process.cwd(); } catch { return ""; }
+}
+
+/** A file name as the server opens it. redis-server changes the process's working directory to
+ *  `dir`, so relative names (logfile, unixsocket, aclfile) are relative to it; the command-line
+ *  server does the same. A server started by startServer shares its process with others, so its
+ *  `dir` is a path that relative names are joined to. */
+function filePath(name: string): string {
+  return embedded && !name.startsWith("/") ? `${conf.dir}/${name}` : name;
 }
 
 /** Formats a value as CONFIG GET shows it. */
@@ -1041,7 +1103,7 @@ function loadConfigText(text: string): void {
   });
   // As Redis, once every line is read: a log file that cannot be opened for appending stops the start.
   if (conf.logfile) {
-    try { appendFileSync(String(conf.logfile), ""); } catch (err) {
+    try { appendFileSync(filePath(String(conf.logfile)), ""); } catch (err) {
       throw new ConfigError(`\n*** FATAL CONFIG FILE ERROR (Redis ${REDIS_VERSION}) ***\nCan't open the log file: ${strerror(err)}`);
     }
   }
@@ -1108,7 +1170,7 @@ function configSetCommand(c: Client): void {
   const cwd = workingDir();
   const undo = (previous: Map<ConfigParam, ConfigValue>) => {
     for (const [p, v] of previous) conf[p.name] = v;
-    if (cwd && workingDir() !== cwd) process.chdir(cwd);
+    if (!embedded && cwd && workingDir() !== cwd) process.chdir(cwd);
     applyConfigChanges([...previous.keys()].map((p) => p.name));
   };
   const updates = new Map<ConfigParam, ConfigValue>();
@@ -1689,8 +1751,8 @@ class Client {
   closeAfterReply = false;
   closed = false;
   // State shown by CLIENT LIST / INFO.
-  createdAt = wallClock();
-  lastInteraction = wallClock();
+  createdAt = now();
+  lastInteraction = now();
   lastCmd = "NULL";
   isMaster = false;
   isAof = false; // the fake client that replays the AOF
@@ -1778,7 +1840,7 @@ function authRequired(c: Client): boolean {
 
 /** One line of CLIENT LIST / CLIENT INFO for this client. */
 function clientInfoString(c: Client): string {
-  const nowMs = wallClock();
+  const nowMs = now();
   // The letters and their order are Redis's (see getClientInfoString).
   const flags = (c.monitor ? "O" : c.replState ? "S" : "") + (c.isMaster ? "M" : "") + (clientTotalSubscriptions(c) ? "P" : "") + (c.mstate ? "x" : "") +
     (c.paused || c.bstate ? "b" : "") + (c.tracking & TRACKING_ON ? "t" : "") + (c.tracking & TRACKING_BROKEN_REDIR ? "R" : "") +
@@ -2387,7 +2449,7 @@ function call(c: Client, cmd: RedisCommand): void {
   const st: CallState = { cmd, outMark: c.outLen, dirtyBefore: server.dirty, start: chainClock >= 0 ? chainClock : performance.now() };
   errorsSeen = stats.errorReplies;
   // Commands run by EXEC or a script see the time their caller started at, as in Redis.
-  if (callDepth === 0) cmdTime = Math.floor(clockBase + st.start);
+  if (callDepth === 0) cmdTime = timeCtl[1] === timeCtl[1] ? timeCtl[1] : Math.floor(clockBase + st.start);
   c.lastCmd = cmd.name;
   c.propArgv = null;
   c.preventProp = false;
@@ -2521,7 +2583,7 @@ function processInputBuffer(c: Client): void {
   if (c === repl.master) return masterStreamData(c, EMPTY);
   const p = refreshClockBase();
   // Once per read, as Redis stamps it with its cached clock.
-  c.lastInteraction = clock === Date.now ? Math.round(clockBase + p) : wallClock();
+  c.lastInteraction = Math.round(clockBase + p);
   chainClock = p;
   try {
     while (c.qpos < c.qlen && !c.closeAfterReply && !c.paused && !c.bstate && !c.closed && !c.scriptBlocked && !c.shutdownWait && !(c.isMaster && scripting.suspended)) {
@@ -2689,7 +2751,7 @@ function touchKey(db: Db, i: number): void {
   let counter = lfuDecrAndReturn(db.access[i]);
   if (counter < 255) {
     const base = Math.max(0, counter - LFU_INIT_VAL);
-    if (Math.random() < 1 / (base * confNum("lfu-log-factor") + 1)) counter++;
+    if (random() < 1 / (base * confNum("lfu-log-factor") + 1)) counter++;
   }
   db.access[i] = (lfuMinutes() << 8) | counter;
 }
@@ -2947,7 +3009,7 @@ function pickEvictionVictim(policy: string): { db: Db; key: string } | null {
     return out;
   };
   if (policy.endsWith("random")) {
-    const db = dbs[Math.floor(Math.random() * dbs.length)];
+    const db = dbs[Math.floor(random() * dbs.length)];
     const key = sampleKeys(db)[0];
     return key === undefined ? null : { db, key };
   }
@@ -3150,6 +3212,7 @@ interface BlockState {
   whereto: number; // BLMOVE's destination end
   target: string | null; // BLMOVE's destination key
   count: number; // -1 for the single-element forms (BLPOP, BZPOPMIN ...)
+  deadline: number; // when it times out on the server's clock (ms), 0 for never
   timer: ReturnType<typeof setTimeout> | null;
   argv: string[]; // the blocking command, for the slow log when it is served
 }
@@ -3162,14 +3225,30 @@ function blockForKeys(c: Client, type: BlockState["type"], keys: string[], timeo
   if (c.denyBlocking) return params.target !== null ? addReplyNull(c) : addReplyNullArray(c);
   const db = cdb(c);
   const unique = [...new Set(keys)];
-  c.bstate = { type, dbIndex: c.db, keys: unique, timer: null, argv: c.argv, ...params };
+  c.bstate = { type, dbIndex: c.db, keys: unique, deadline: timeout, timer: null, argv: c.argv, ...params };
   for (const key of unique) {
     let q = db.blocking.get(key);
     if (!q) db.blocking.set(key, (q = []));
     q.push(c);
     server.blockingKeysCount++;
   }
-  if (timeout > 0) c.bstate.timer = setTimeout(() => blockedClientTimedOut(c), Math.max(0, timeout - now()));
+  if (timeout > 0) armBlockTimer(c);
+}
+
+/** Sets the timer of a blocked client's timeout from its deadline and the server's clock. A
+ *  timer that fires early (the clock was set back) sets itself again; on a frozen clock the
+ *  client waits for the clock to move (clockMoved). */
+function armBlockTimer(c: Client): void {
+  const b = c.bstate!;
+  if (b.timer) clearTimeout(b.timer);
+  b.timer = null;
+  const left = b.deadline - now();
+  if (timeCtl[1] === timeCtl[1] && left > 0) return;
+  b.timer = setTimeout(() => {
+    if (c.bstate !== b) return;
+    if (now() < b.deadline) armBlockTimer(c);
+    else blockedClientTimedOut(c);
+  }, Math.max(0, left));
 }
 
 /** Removes a client from every queue it waits in. */
@@ -3754,8 +3833,8 @@ function rebindListeners(param: "port" | "bind"): string | null {
 /** Listens on the unixsocket path, if set (a file left there is replaced, as Redis does), with
  *  unixsocketperm's mode. Its clients are local: protected mode lets them in. */
 function listenUnixSocket(): string | null {
-  const path = String(conf.unixsocket);
-  if (!path) return null;
+  if (!conf.unixsocket) return null;
+  const path = filePath(String(conf.unixsocket));
   try { unlinkSync(path); } catch { /* not there */ }
   try {
     server.unixListener = Bun.listen<Client>({ unix: path, socket: unixSocketHandlers });
@@ -3775,7 +3854,7 @@ function closeListeningSockets(): void {
     server.unixListener.stop(true);
     server.unixListener = null;
     log("notice", "Removing the unix socket file.");
-    try { unlinkSync(String(conf.unixsocket)); } catch (err) {
+    try { unlinkSync(filePath(String(conf.unixsocket))); } catch (err) {
       // Bun's stop() may have removed it already.
       if ((err as NodeJS.ErrnoException).code !== "ENOENT") log("warning", `Error removing the unix socket file: ${strerror(err)}`);
     }
@@ -3821,6 +3900,16 @@ function serverCron(): void {
   }
 }
 
+/** Moves the server's clock (DEBUG TIME, or startServer's server.time, which has already moved
+ *  the shared clock and passes no op). Blocked clients' timeouts are set again from it, and what
+ *  is now due happens at once, as the next cron would do it: keys expire, pauses end. */
+function clockMoved(op: TimeOp | null, ms: number): void {
+  if (op) moveTime(timeCtl, op, ms);
+  clock = controlledClock;
+  for (const c of server.clients.values()) if (c.bstate?.deadline) armBlockTimer(c);
+  serverCron();
+}
+
 /** The end of a CLIENT PAUSE whose time has come: the held clients go on. */
 function endClientPauseIfDue(): void {
   if (!server.pauseEnd || server.pauseEnd > now()) return;
@@ -3833,7 +3922,7 @@ function endClientPauseIfDue(): void {
 function closeIdleClients(): void {
   const maxIdleMs = confNum("timeout") * 1000;
   if (!maxIdleMs) return;
-  const t = wallClock();
+  const t = now();
   for (const c of server.clients.values()) {
     if (clientType(c) !== "normal" || c.monitor || c.bstate || t - c.lastInteraction <= maxIdleMs) continue;
     log("verbose", "Closing idle client");
@@ -3862,25 +3951,147 @@ function loadPersistedData(): void {
   }
 }
 
+// --- startServer: servers inside a program (a project's tests)
+//
+// The server's state is module-global, as Redis's is process-global; so each server that
+// startServer starts runs in a thread of its own (a Worker loading this file), and any number
+// run side by side in one process, each with its own keyspace, configuration, clients and files.
+// The clock lives in memory the two threads share: server.time moves it without a round trip.
+
+/** A server started by startServer. */
 export interface RedbunServer {
-  port: number;
+  /** The TCP port it listens on (the one the system chose, with port 0). */
+  readonly port: number;
+  /** `redis://127.0.0.1:<port>`, for clients that take a URL. */
+  readonly url: string;
+  /** The server's clock. Moving it expires keys (lazily and in the active cycle), times out
+   *  blocked clients, and moves XADD's IDs, OBJECT IDLETIME, LFU decay, SLOWLOG and LATENCY
+   *  times, client idle times and TIME. The promises resolve once the server has acted on it. */
+  readonly time: ServerClock;
+  /** Stops it: clients disconnected, sockets, timers and its thread gone, and the directory
+   *  startServer made for it (when no `dir` was given) removed. */
   close(): Promise<void>;
 }
 
-/** Starts a server with the given parameters (Redis config names, e.g. { port: 0, save: "" }).
- *  `clock` replaces the time source, for tests. */
-export async function startServer(options: { [name: string]: string | number | (() => number) | undefined; clock?: () => number } = {}): Promise<RedbunServer> {
-  // Like Redis, the server's state is process-global: one server per process.
-  if (server.running) throw new Error("a Redbun server is already running in this process");
-  const { clock: testClock, ...params } = options;
-  if (testClock) clock = testClock;
-  const text = Object.entries(params).map(([k, v]) => `${k} ${reprString(String(v))}`).join("\n");
-  loadConfigDefaults();
-  loadConfigText(text);
-  return initServer();
+export interface ServerClock {
+  /** The server's time, in unix milliseconds. */
+  now(): number;
+  advance(ms: number): Promise<void>;
+  /** Sets it to a unix time in milliseconds; it runs on from there (unless frozen). */
+  set(unixMs: number): Promise<void>;
+  /** Stops it where it is: only advance() and set() move it. */
+  freeze(): Promise<void>;
+  /** Lets it run again from where it stands. */
+  resume(): Promise<void>;
 }
 
-function initServer(): RedbunServer {
+/** Any redis.conf parameter by its name (`port`, `maxmemory`, `"notify-keyspace-events"` ...;
+ *  booleans may be given as true/false), and `seed`, which makes the random choices repeatable. */
+export type ServerOptions = { [param: string]: string | number | boolean | undefined; seed?: number };
+
+/** What a server for tests starts with unless an option says otherwise: any free port, no save
+ *  points, no AOF, a fresh directory of its own (so nothing is read from or written to the
+ *  current one), and no log lines unless `loglevel` or `logfile` is given. */
+const EMBEDDED_DEFAULTS: Record<string, string> = { port: "0", save: "", appendonly: "no" };
+
+/** The directories startServer made for servers still running: a program that ends without
+ *  closing them leaves none behind (its threads end with it). */
+const startedDirs = new Set<string>();
+if (isMainThread) process.on("exit", () => { for (const dir of startedDirs) rmSync(dir, { recursive: true, force: true }); });
+
+/** Starts a server in a thread of its own; resolves once it accepts connections. */
+export async function startServer(options: ServerOptions = {}): Promise<RedbunServer> {
+  const params: Record<string, string> = { ...EMBEDDED_DEFAULTS };
+  let seed: number | undefined;
+  for (const [name, v] of Object.entries(options)) {
+    if (v === undefined) continue;
+    if (name === "seed") seed = Number(v);
+    else params[name.toLowerCase()] = typeof v === "boolean" ? (v ? "yes" : "no") : String(v);
+  }
+  const ownDir = params.dir === undefined ? mkdtempSync(`${tmpdir()}/redbun-`) : null;
+  if (ownDir) { params.dir = ownDir; startedDirs.add(ownDir); }
+  const quiet = params.loglevel === undefined && params.logfile === undefined;
+  const clockMem = new Float64Array(new SharedArrayBuffer(16));
+  clockMem[1] = NaN;
+  const worker = new ThreadWorker(import.meta.path, { workerData: { redbun: { params, seed, quiet, clock: clockMem } } });
+  const pending = new Map<number, () => void>();
+  let nextId = 0, exited = false, closing: Promise<void> | null = null;
+  const cleanUp = () => {
+    exited = true;
+    for (const done of pending.values()) done();
+    pending.clear();
+    if (ownDir) { rmSync(ownDir, { recursive: true, force: true }); startedDirs.delete(ownDir); }
+  };
+  const port = await new Promise<number>((resolve, reject) => {
+    worker.on("message", (m: { op: string; port?: number; message?: string; id?: number }) => {
+      if (m.op === "ready") resolve(m.port!);
+      else if (m.op === "error") reject(new Error(m.message));
+      else if (m.op === "done") { pending.get(m.id!)?.(); pending.delete(m.id!); }
+    });
+    worker.on("error", (err) => reject(err));
+    worker.on("exit", () => { cleanUp(); reject(new Error("the server's thread ended before it started")); });
+  });
+  /** Asks the server to act on its clock having moved. */
+  const clockChanged = () => new Promise<void>((resolve) => {
+    if (exited) return resolve();
+    const id = nextId++;
+    pending.set(id, resolve);
+    worker.postMessage({ op: "clock", id });
+  });
+  const move = (op: TimeOp, ms = 0) => { moveTime(clockMem, op, ms); return clockChanged(); };
+  return {
+    port,
+    url: `redis://127.0.0.1:${port}`,
+    time: {
+      now: () => clockMem[1] === clockMem[1] ? clockMem[1] : Date.now() + clockMem[0],
+      advance: (ms) => move("advance", ms),
+      set: (unixMs) => move("set", unixMs),
+      freeze: () => move("freeze"),
+      resume: () => move("resume"),
+    },
+    close: () => closing ??= (async () => {
+      if (!exited) {
+        const stopped = new Promise<void>((resolve) => worker.once("exit", () => resolve()));
+        worker.postMessage({ op: "close" });
+        await stopped;
+      }
+    })(),
+  };
+}
+
+/** The thread of a server that startServer started: runs the server, and answers its starter
+ *  (started, or why not; the clock moved; close). */
+function serveStarter(): void {
+  const { params, seed, quiet, clock: shared } = workerData.redbun as { params: Record<string, string>; seed?: number; quiet: boolean; clock: Float64Array };
+  const starter = parentPort!;
+  timeCtl = shared;
+  clock = controlledClock;
+  if (seed !== undefined) seedRandom(seed);
+  server.logToStdout = !quiet;
+  let srv: ReturnType<typeof initServer>;
+  try {
+    loadConfigDefaults();
+    loadConfigText(Object.entries(params).map(([k, v]) => `${k} ${reprString(v)}`).join("\n"));
+    srv = initServer();
+  } catch (err) {
+    starter.postMessage({ op: "error", message: (err as Error).message.trim() });
+    process.exit(1);
+  }
+  starter.postMessage({ op: "ready", port: srv.port });
+  starter.on("message", async (m: { op: string; id?: number }) => {
+    if (m.op === "clock") {
+      clockMoved(null, 0);
+      starter.postMessage({ op: "done", id: m.id });
+    } else if (m.op === "close") {
+      await srv.close();
+      process.exit(0);
+    }
+  });
+}
+
+/** Opens the server's sockets, loads its data and starts serverCron, with the configuration
+ *  already read. Returns its port and how to stop it. */
+function initServer(): { readonly port: number; close(): Promise<void> } {
   refreshClockBase();
   applyConfigChanges([]);
   const aclErr = aclLoadUsersAtStartup();
@@ -3897,6 +4108,8 @@ function initServer(): RedbunServer {
   if (err) { closeListeningSockets(); throw new Error(err); }
   if (!server.listeners.length && !server.unixListener) throw new Error("Configured to not listen anywhere, exiting.");
   server.running = true;
+  // Redis says so where it would draw its logo (not to a terminal): the port, as chosen.
+  log("notice", `Running mode=standalone, port=${server.port}.`);
   log("warning", "Server initialized");
   try {
     loadPersistedData();
@@ -3934,6 +4147,7 @@ function initServer(): RedbunServer {
     }
     log("warning", "Redis is now ready to exit, bye bye...");
     if (server.configFile !== null && isMainProcess) process.exit(0);
+    if (embedded) process.exit(0); // its thread ends; startServer's close() then has nothing to do
   };
   return { get port() { return server.port; }, close };
 }
@@ -5606,7 +5820,7 @@ function addReplyRandomEntries(c: Client, d: Dict<unknown>, count: number, perEn
   // Distinct picks: a sparse Fisher-Yates over slot numbers, O(count) time and space.
   const swapped = new Map<number, number>();
   for (let i = 0; i < n; i++) {
-    const j = i + Math.floor(Math.random() * (d.size - i));
+    const j = i + Math.floor(random() * (d.size - i));
     const vj = swapped.get(j) ?? j;
     swapped.set(j, swapped.get(i) ?? i);
     emit(vj);
@@ -7460,7 +7674,7 @@ function pfselftestCommand(c: Client): void {
   const dense = Buffer.alloc(HLL_DENSE_SIZE), expected = new Uint8Array(HLL_REGISTERS);
   for (let cycle = 0; cycle < 1000; cycle++) {
     for (let i = 0; i < HLL_REGISTERS; i++) {
-      expected[i] = (Math.random() * 64) | 0;
+      expected[i] = (random() * 64) | 0;
       hllDenseSetRegister(dense, i, expected[i]);
     }
     for (let i = 0; i < HLL_REGISTERS; i++) {
@@ -7471,7 +7685,7 @@ function pfselftestCommand(c: Client): void {
   dense.fill(0, HLL_HDR_SIZE);
   const sparse = hllCreate();
   const relerr = 1.04 / Math.sqrt(HLL_REGISTERS);
-  const seedLo = (Math.random() * 2 ** 32) >>> 0, seedHi = (Math.random() * 2 ** 32) >>> 0;
+  const seedLo = (random() * 2 ** 32) >>> 0, seedHi = (random() * 2 ** 32) >>> 0;
   const byte = (x: number, k: number) => (x >>> (8 * k)) & 0xff;
   let checkpoint = 1;
   for (let j = 1; j <= 10000000; j++) {
@@ -9132,7 +9346,7 @@ function keysCommand(c: Client): void {
 function randomkeyCommand(c: Client): void {
   const db = cdb(c);
   while (db.size > 0) {
-    const k = db.keyAt(Math.floor(Math.random() * db.size));
+    const k = db.keyAt(Math.floor(random() * db.size));
     if (!expireIfNeeded(db, k)) return addReplyBulk(c, k);
   }
   addReplyNull(c);
@@ -9684,7 +9898,9 @@ function setClientNameOrReply(c: Client, name: string): boolean {
 
 /* TIME */
 function timeCommand(c: Client): void {
-  const us = Math.floor((performance.timeOrigin + performance.now()) * 1000);
+  // In microseconds; on a moved clock, its offset added (or, frozen, where it stands).
+  const frozenAt = timeCtl[1];
+  const us = frozenAt === frozenAt ? Math.floor(frozenAt * 1000) : Math.floor((performance.timeOrigin + performance.now() + timeCtl[0]) * 1000);
   addReplyArrayLen(c, 2);
   addReplyBulk(c, String(Math.floor(us / 1e6)));
   addReplyBulk(c, String(us % 1e6));
@@ -10152,7 +10368,7 @@ function slowlogPush(c: Client, cmd: RedisCommand, usec: number, full = c.argv):
   // Redis keeps at most 32 arguments and 128 bytes of each.
   const argv = redactedArgv(cmd, full).slice(0, full.length > 32 ? 31 : 32).map((a) => (a.length > 128 ? `${a.slice(0, 128)}... (${a.length - 128} more bytes)` : a));
   if (full.length > 32) argv.push(`... (${full.length - 31} more arguments)`);
-  server.slowlog.unshift({ id: server.slowlogNextId++, time: Math.floor(wallClock() / 1000), usec, argv, addr: c.addr, name: c.name });
+  server.slowlog.unshift({ id: server.slowlogNextId++, time: Math.floor(now() / 1000), usec, argv, addr: c.addr, name: c.name });
   const max = confNum("slowlog-max-len");
   if (server.slowlog.length > max) server.slowlog.length = max;
 }
@@ -10191,7 +10407,7 @@ function slowlogHelpCommand(c: Client): void {
 
 /** Records a latency spike for an event, as Redis's latencyAddSample (one sample per second). */
 function latencyAddSample(event: string, ms: number): void {
-  const t = Math.floor(wallClock() / 1000);
+  const t = Math.floor(now() / 1000);
   let ev = server.latency.get(event);
   if (!ev) server.latency.set(event, (ev = { samples: [], max: 0 }));
   ms = Math.floor(ms); // whole milliseconds, as Redis's duration/1000
@@ -10270,7 +10486,7 @@ function latencyHistogramCommand(c: Client): void {
 function latencyGraphCommand(c: Client): void {
   const ev = server.latency.get(c.argv[2]);
   if (!ev) return addReplyError(c, `ERR No samples available for event '${c.argv[2]}'`);
-  const t = Math.floor(wallClock() / 1000);
+  const t = Math.floor(now() / 1000);
   const ago = (s: number) => s < 60 ? `${s}s` : s < 3600 ? `${Math.floor(s / 60)}m` : s < 86400 ? `${Math.floor(s / 3600)}h` : `${Math.floor(s / 86400)}d`;
   const values = ev.samples.map((s) => s.ms), labels = ev.samples.map((s) => ago(t - s.time));
   const high = values.length ? Math.max(...values) : 0, low = values.length ? Math.min(...values) : 0;
@@ -10339,7 +10555,7 @@ function latencyDoctorCommand(c: Client): void {
   if (server.latency.size === 0 && hot.latencyMonitorThreshold === 0) {
     return addReplyVerbatim(c, "Latency monitoring is disabled: 'CONFIG SET latency-monitor-threshold <milliseconds>' turns it on for events slower than that.\n");
   }
-  const t = Math.floor(wallClock() / 1000), advice = new Set<string>();
+  const t = Math.floor(now() / 1000), advice = new Set<string>();
   let report = "", n = 0;
   for (const [name, ev] of server.latency) {
     const ms = ev.samples.map((s) => s.ms), k = ms.length;
@@ -10758,6 +10974,22 @@ function debugCommand(c: Client): void {
     const enc = objectEncoding(v, db.encodings.get(argv[2]));
     return addReplyStatus(c, `Value at:0x0 refcount:1 encoding:${enc} serializedlength:${isString(v) ? rdbStringLength(strOf(v)) : 0} lru:${db.access[db.slot(argv[2])!]} lru_seconds_idle:${keyIdleSeconds(db.access[db.slot(argv[2])!])}`);
   }
+  // Redbun's own, for tests in any language: the server's clock and random numbers.
+  if (sub === "time" && argv.length >= 3) {
+    const op = argv[2].toLowerCase(), arg = argv.length === 4 ? string2ll(argv[3]) : null;
+    if (op === "now" && argv.length === 3) return addReplyLongLong(c, now());
+    if ((op === "freeze" || op === "resume") && argv.length === 3) return clockMoved(op, 0), addReplyOK(c);
+    if ((op === "advance" || op === "set") && argv.length === 4) {
+      if (arg === null) return addReplyError(c, "ERR value is not an integer or out of range");
+      return clockMoved(op, arg), addReplyOK(c);
+    }
+  }
+  if (sub === "seed" && argv.length === 3) {
+    const seed = string2ll(argv[2]);
+    if (seed === null) return addReplyError(c, "ERR value is not an integer or out of range");
+    seedRandom(seed);
+    return addReplyOK(c);
+  }
   if (sub === "help") {
     return addReplyHelp(c, "DEBUG", [
       "DIGEST", "    Output a hex signature representing the current DB content.",
@@ -10792,6 +11024,9 @@ function debugCommand(c: Client): void {
       "    In case NEVER is provided the last observed peak will never be reset",
       "    In case RESET is provided the peak reset time will be restored to the default value",
       "REPLYBUFFER RESIZING <0|1>", "    Enable or disable the reply buffer resize cron job",
+      "TIME NOW|ADVANCE <ms>|SET <unix-time-ms>|FREEZE|RESUME", "    (Redbun) Read or move the server's clock, by which keys expire, blocked",
+      "    clients time out and TIME answers. NOW replies with it in milliseconds.",
+      "SEED <integer>", "    (Redbun) Make the random choices (SPOP, RANDOMKEY, eviction ...) repeatable.",
     ]);
   }
   addReplySubcommandSyntaxError(c);
@@ -10840,7 +11075,7 @@ class LwCanvas {
 }
 
 /** C's rand(): 0 .. RAND_MAX (2^31 - 1). */
-function cRand(): number { return Math.floor(Math.random() * 2147483648); }
+function cRand(): number { return Math.floor(random() * 2147483648); }
 
 /* LOLWUT [VERSION version] [piece arguments ...] */
 function lolwutCommand(c: Client): void {
@@ -11633,7 +11868,7 @@ function trackingLimitUsedSlots(): void {
   if (max === 0) return;
   if (tracking.table.size <= max) { tracking.limitRounds = 0; return; }
   for (let effort = 100 * (tracking.limitRounds + 1); effort > 0 && tracking.keys.length; effort--) {
-    trackingInvalidateKey(null, tracking.keys[Math.floor(Math.random() * tracking.keys.length)], false);
+    trackingInvalidateKey(null, tracking.keys[Math.floor(random() * tracking.keys.length)], false);
     if (tracking.table.size <= max) { tracking.limitRounds = 0; return; }
   }
   tracking.limitRounds++;
@@ -12337,7 +12572,7 @@ function aclLoadFromFile(c: Client | null): string | null {
   const file = String(conf.aclfile);
   let text: string;
   try {
-    text = readFileSync(file, "latin1");
+    text = readFileSync(filePath(file), "latin1");
   } catch (err) {
     return `Error loading ACLs, opening file '${file}': ${strerror(err)}`;
   }
@@ -12389,7 +12624,7 @@ function aclLoadFromFile(c: Client | null): string | null {
 
 /** Writes every user to the ACL file, through a temporary file and a rename. */
 function aclSaveToFile(): boolean {
-  const file = String(conf.aclfile);
+  const file = filePath(String(conf.aclfile));
   const tmp = `${file}.tmp-${process.pid}-${wallClock()}`;
   try {
     writeFileSync(tmp, aclSortedUsers().map((u) => `user ${u.name} ${aclDescribeUser(u)}\n`).join(""), "latin1");
@@ -14000,7 +14235,7 @@ function migrateCommand(c: Client): void {
     if (!conn) {
       if (migrateConns.size >= MIGRATE_SOCKET_CACHE_ITEMS) {
         const names = [...migrateConns.keys()];
-        migrateCloseConn(names[Math.floor(Math.random() * names.length)]);
+        migrateCloseConn(names[Math.floor(random() * names.length)]);
       }
       conn = { lastDb: -1, lastUse: 0 };
     }
@@ -14346,7 +14581,7 @@ function aofUpgradeOldFile(): { base: AofFileInfo; incrs: AofFileInfo[]; history
   const base: AofFileInfo = { name, seq: 1, type: "b" };
   aofWriteManifest(base, []);
   try {
-    renameSync(name, `${aofDir()}/${name}`);
+    renameSync(filePath(name), `${aofDir()}/${name}`);
   } catch (err) {
     throw new Error(`Error trying to move the old AOF file ${name} into dir ${conf.appenddirname}: ${strerror(err)}`);
   }
@@ -14437,7 +14672,7 @@ function loadAppendOnlyFiles(): boolean {
   let manifest = aofReadManifest();
   // An old-style appendonly.aof in `dir`, and no AOF directory naming other files: upgrade it.
   const old = String(conf.appendfilename);
-  if (fileExists(old)) {
+  if (fileExists(filePath(old))) {
     if (!fileExists(aofDir()) || !manifest || (!manifest.base && !manifest.incrs.length) ||
       (manifest.base && !manifest.incrs.length && manifest.base.name === old && !fileExists(`${aofDir()}/${old}`))) {
       manifest = aofUpgradeOldFile();
@@ -19292,7 +19527,7 @@ class Dict<V> {
     }
     return true;
   }
-  randomIndex(): number { return Math.floor(Math.random() * this.count); }
+  randomIndex(): number { return Math.floor(random() * this.count); }
   /** One SCAN step: visits up to `count` slots below `cursor` (0 starts), returns the next cursor
    *  (0 when done). */
   scan(cursor: number, count: number, visit: (i: number) => void): number {
@@ -19435,7 +19670,7 @@ class SkipList {
 
   private static randomLevel(): number {
     let level = 1;
-    while (Math.random() < ZSKIPLIST_P && level < ZSKIPLIST_MAXLEVEL) level++;
+    while (random() < ZSKIPLIST_P && level < ZSKIPLIST_MAXLEVEL) level++;
     return level;
   }
 
@@ -20461,7 +20696,7 @@ function main(argv: string[]): void {
   log("notice", "oO0OoO0OoO0Oo Redbun is starting oO0OoO0OoO0Oo");
   log("notice", `Redbun version=${REDBUN_VERSION}, Redis version=${REDIS_VERSION}, bun=${Bun.version}, pid=${process.pid}, just started`);
   if (!server.configFile) log("warning", "Warning: no config file specified, using the default config. In order to specify a config file use bun run main.ts /path/to/redis.conf");
-  let srv: RedbunServer;
+  let srv: ReturnType<typeof initServer>;
   try {
     srv = initServer();
   } catch (err) {
@@ -20495,3 +20730,4 @@ function main(argv: string[]): void {
 // Every chapter's rows are defined by now.
 buildCommandTable();
 if (import.meta.main) main(process.argv.slice(2));
+else if (embedded) serveStarter();

@@ -222,14 +222,19 @@ async function startRealRedis(): Promise<Target> {
   }
 }
 
-async function startTarget(): Promise<{ target: Target; label: string }> {
+async function startTarget(ownProcess: boolean): Promise<{ target: Target; label: string }> {
   if (process.env.DIFF_TARGET_PORT) {
     const port = Number(process.env.DIFF_TARGET_PORT);
     await waitForPing(port, 2000, () => true);
     return { target: { port, async close() {} }, label: `port ${port}` };
   }
   if (process.env.DIFF_TARGET === "redis") return { target: await startRealRedis(), label: "redis-server (self-check)" };
-  // Default: Redbun, in-process, shared with the other test files (one server per process).
+  if (ownProcess) {
+    const { spawnServer } = await import("./helpers.ts");
+    const srv = await spawnServer(["--save", "", "--appendonly", "no", "--enable-debug-command", "local"]);
+    return { target: { port: srv.port, async close() { await srv.stop(); } }, label: "redbun (own process)" };
+  }
+  // Default: Redbun, in-process, shared with the other test files.
   const { sharedServer } = await import("./helpers.ts");
   const srv = await sharedServer();
   const target: Target = { port: srv.port, async close() {} };
@@ -331,6 +336,10 @@ const selected = (family: string, name: string) => !only || `${family} / ${name}
 export interface SuiteOptions {
   /** Default rules per command (upper-case "NAME" or "NAME SUBCOMMAND") on top of the built-in ones. */
   commandRules?: Record<string, Rule>;
+  /** Redbun as a process of its own (`bun run main.ts`) rather than the shared in-process server:
+   *  for what depends on the thread a server runs on, such as how deep Lua may nest before the
+   *  stack gives out (a startServer server runs in a Worker, whose stack is smaller). */
+  ownProcess?: boolean;
 }
 
 /**
@@ -354,7 +363,7 @@ export function runDifferentialSuites(suites: Suites, options: SuiteOptions = {}
 
     beforeAll(async () => {
       reference = await startRealRedis(); // assigned before the candidate starts so afterAll always stops it
-      const cand = await startTarget();
+      const cand = await startTarget(options.ownProcess === true);
       candidate = cand.target;
       candidateLabel = cand.label;
     }, 20000);

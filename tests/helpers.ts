@@ -1,6 +1,6 @@
-// Shared test setup. The server keeps its state in module globals, as Redis does, so one process
-// runs one in-process server: `sharedServer()` starts it once (port 0) for all test files, and
-// tests that need their own configuration or a fresh process use `spawnServer()`.
+// Shared test setup. `sharedServer()` starts one server (startServer: its own thread, any free
+// port) for all test files; tests that need their own configuration start their own with
+// startServer, and those that need a process of their own (signals, restarts) use `spawnServer()`.
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -8,18 +8,18 @@ import { startServer, type RedbunServer } from "../main.ts";
 import { RawClient, decode, encode, replyEnd } from "./client.ts";
 
 let shared: Promise<RedbunServer> | null = null;
-let clockOffset = 0;
+let sharedStarted: RedbunServer | null = null;
 
-/** The in-process server shared by the test files (DEBUG allowed from localhost). Its clock is
- *  the real one plus whatever advanceClock() added, so expiry tests need not sleep. */
+/** The server shared by the test files (DEBUG allowed from localhost), in its own directory (so
+ *  SAVE and BGSAVE in tests never touch the working tree). advanceClock() moves its clock, so
+ *  expiry tests need not sleep. */
 export function sharedServer(): Promise<RedbunServer> {
-  // Its own empty directory, so SAVE and BGSAVE in tests never touch the working tree.
-  shared ??= startServer({ port: 0, save: "", appendonly: "no", dir: mkdtempSync(join(tmpdir(), "redbun-test-")), "enable-debug-command": "local", clock: () => Date.now() + clockOffset });
+  shared ??= startServer({ "enable-debug-command": "local" }).then((srv) => (sharedStarted = srv));
   return shared;
 }
 
-/** Moves the shared server's clock forward. */
-export function advanceClock(ms: number): void { clockOffset += ms; }
+/** Moves the shared server's clock forward (at once: the clock is shared memory). */
+export function advanceClock(ms: number): void { void sharedStarted!.time.advance(ms); }
 
 /** A fresh connection to the shared server, on an empty dataset (FLUSHALL) in RESP2. */
 export async function connect(): Promise<RawClient> {
