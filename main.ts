@@ -1,3 +1,4 @@
+#!/usr/bin/env bun
 /*
  * Redbun — a Redis-compatible server in one TypeScript file, running on Bun.
  *
@@ -4128,9 +4129,11 @@ function initServer(): { readonly port: number; close(): Promise<void> } {
   const close = async () => {
     if (server.cronTimer) clearInterval(server.cronTimer);
     server.cronTimer = null;
+    // The listening sockets first, as Redis: a client that sees its connection end finds the
+    // port closed.
+    closeListeningSockets();
     for (const c of [...server.clients.values()]) freeClient(c);
     killRdbChild();
-    closeListeningSockets();
     server.running = false;
     shutdownState.asap = false;
     shutdownState.deadline = 0;
