@@ -928,6 +928,8 @@ function parseConfigValue(p: ConfigParam, args: string[]): { value: ConfigValue 
         if (n === null) return { err: "argument couldn't be parsed into an integer" };
       }
       if (p.min !== undefined && (n < p.min || n > p.max!)) return { err: `argument must be between ${p.min} and ${p.max} inclusive` };
+      // As Redis's updateHZ: any hz is accepted and kept between 1 and 500 (CONFIG GET shows that).
+      if (p.name === "hz") return { value: Math.min(500, Math.max(1, n)) };
       return { value: n };
     }
     case "enum": {
@@ -3245,11 +3247,12 @@ function armBlockTimer(c: Client): void {
   b.timer = null;
   const left = b.deadline - now();
   if (timeCtl[1] === timeCtl[1] && left > 0) return;
+  // (A timer longer than 2^31-1 ms would fire at once: a far deadline is reached in steps.)
   b.timer = setTimeout(() => {
     if (c.bstate !== b) return;
     if (now() < b.deadline) armBlockTimer(c);
     else blockedClientTimedOut(c);
-  }, Math.max(0, left));
+  }, Math.min(Math.max(0, left), 2 ** 31 - 1));
 }
 
 /** Removes a client from every queue it waits in. */

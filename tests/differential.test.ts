@@ -449,6 +449,9 @@ const SUITES: Record<string, Script[]> = {
       ["CONFIG", "SET", "slaveof", "no one"], "CONFIG SET enable-protected-configs yes", "CONFIG SET hz 10 hz 11", "CONFIG GET hz",
       "CLIENT PAUSE abc foo", "CLIENT PAUSE abc all", "CLIENT PAUSE -1",
     ] },
+    { name: "hz outside 1..500 is accepted and kept within them (a server with hz 0 must go on)", steps: [
+      "CONFIG SET hz 0", "CONFIG GET hz", "PING", "CONFIG SET hz 100000", "CONFIG GET hz", "CONFIG SET hz 10", "CONFIG GET hz",
+    ] },
   ],
   "connection: arity and unknown commands": [
     { name: "wrong number of arguments", steps: [

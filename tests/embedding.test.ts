@@ -297,6 +297,19 @@ describe("redbun/node", () => {
     expect(JSON.parse(out)).toEqual({ url: true, get: "$-1\r\n", time: true, save: "*2\r\n$4\r\nsave\r\n$0\r\n\r\n", closed: true });
   });
 
+  test("CommonJS runners (Jest) require the same module", async () => {
+    const proc = Bun.spawn(["node", "-e", `
+      const { startServer } = require(${JSON.stringify(join(import.meta.dir, "..", "node", "index.cjs"))});
+      startServer({ "maxmemory-policy": "allkeys-lfu" }).then(async (srv) => {
+        const sock = require("node:net").connect(srv.port, "127.0.0.1");
+        sock.on("data", async (d) => { console.log(String(d)); sock.destroy(); await srv.close(); });
+        sock.write("CONFIG GET maxmemory-policy\\r\\n");
+      });
+    `], { stdout: "pipe", stderr: "pipe" });
+    expect(await new Response(proc.stdout).text()).toBe("*2\r\n$16\r\nmaxmemory-policy\r\n$11\r\nallkeys-lfu\r\n\n");
+    expect(await proc.exited).toBe(0);
+  });
+
   test("a clear error when bun is not on the PATH", async () => {
     const proc = Bun.spawn(["node", "--input-type=module", "-e", `
       import { startServer } from ${JSON.stringify(join(import.meta.dir, "..", "node", "index.mjs"))};
