@@ -570,14 +570,18 @@ let clock: () => number = Date.now;
  *  thread that started it, whose server.time reads and moves the very clock the server runs by. */
 let timeCtl: Float64Array<ArrayBufferLike> = new Float64Array([0, NaN]);
 function controlledClock(): number {
-  const frozenAt = timeCtl[1];
-  return frozenAt === frozenAt ? frozenAt : Date.now() + timeCtl[0];
+  return isFrozen(timeCtl) ? timeCtl[1] : Date.now() + timeCtl[0];
 }
+/** Whether a controlled clock is frozen (its [1] is a time, not NaN). */
+function isFrozen(t: Float64Array<ArrayBufferLike>): boolean { return !Number.isNaN(t[1]); }
 type TimeOp = "advance" | "set" | "freeze" | "resume";
 /** Moves a controlled clock: advance by ms, set to a unix time in ms, freeze where it is, resume
  *  running from where it stands. Shared by DEBUG TIME and startServer's server.time. */
 function moveTime(t: Float64Array<ArrayBufferLike>, op: TimeOp, ms = 0): void {
-  const frozen = t[1] === t[1];
+  // Whole milliseconds, as the clock Redis keeps: a fraction would reach stream IDs and TTLs.
+  if (!Number.isFinite(ms)) throw new RangeError(`the server's clock moves by a finite number of milliseconds, not ${ms}`);
+  ms = Math.trunc(ms);
+  const frozen = isFrozen(t);
   if (op === "advance") frozen ? (t[1] += ms) : (t[0] += ms);
   else if (op === "set") frozen ? (t[1] = ms) : (t[0] = ms - Date.now());
   else if (op === "freeze") { if (!frozen) t[1] = Date.now() + t[0]; }
@@ -593,8 +597,10 @@ let requestClient: Client | null = null;
 let cmdTime = 0;
 function now(): number { return clock(); }
 /** Real time in milliseconds, whatever a test does to now(): what the process itself lives by
- *  (timeouts of clients and links, fsync pacing, rates, uptime, and the times logs and INFO
- *  show). Keys live by now(): expiry, TTLs, access clocks, stream IDs. */
+ *  (replication links and their timeouts, WAIT, output-buffer soft limits, fsync pacing, rates,
+ *  uptime, INFO's clock fields, the ACL log's ages, the times logs show). now() is the server's
+ *  clock that tests move: keys' expiry and TTLs, access clocks (IDLETIME, LFU), stream IDs,
+ *  blocked clients' timeouts, client idle times, SLOWLOG and LATENCY times, CLIENT PAUSE, TIME. */
 function wallClock(): number { return Date.now(); }
 /** clock() minus performance.now(), taken once per read event and per cron tick, so that each
  *  command's start time serves as both its duration's start and its cached clock (one clock
@@ -2452,7 +2458,7 @@ function call(c: Client, cmd: RedisCommand): void {
   const st: CallState = { cmd, outMark: c.outLen, dirtyBefore: server.dirty, start: chainClock >= 0 ? chainClock : performance.now() };
   errorsSeen = stats.errorReplies;
   // Commands run by EXEC or a script see the time their caller started at, as in Redis.
-  if (callDepth === 0) cmdTime = timeCtl[1] === timeCtl[1] ? timeCtl[1] : Math.floor(clockBase + st.start);
+  if (callDepth === 0) cmdTime = isFrozen(timeCtl) ? timeCtl[1] : Math.floor(clockBase + st.start);
   c.lastCmd = cmd.name;
   c.propArgv = null;
   c.preventProp = false;
@@ -3246,7 +3252,7 @@ function armBlockTimer(c: Client): void {
   if (b.timer) clearTimeout(b.timer);
   b.timer = null;
   const left = b.deadline - now();
-  if (timeCtl[1] === timeCtl[1] && left > 0) return;
+  if (isFrozen(timeCtl) && left > 0) return;
   // (A timer longer than 2^31-1 ms would fire at once: a far deadline is reached in steps.)
   b.timer = setTimeout(() => {
     if (c.bstate !== b) return;
@@ -3910,7 +3916,20 @@ function serverCron(): void {
 function clockMoved(op: TimeOp | null, ms: number): void {
   if (op) moveTime(timeCtl, op, ms);
   clock = controlledClock;
-  for (const c of server.clients.values()) if (c.bstate?.deadline) armBlockTimer(c);
+  if (op) {
+    // From DEBUG TIME, in the middle of a command: the rest runs once it has replied (its own
+    // client is not idle, whatever the clock says).
+    if (currentClient) currentClient.lastInteraction = now();
+    for (const c of server.clients.values()) if (c.bstate?.deadline) armBlockTimer(c);
+    setImmediate(serverCron);
+    return;
+  }
+  // From startServer's server.time: what is due happens before its promise resolves.
+  for (const c of [...server.clients.values()]) {
+    if (!c.bstate?.deadline) continue;
+    if (now() >= c.bstate.deadline) blockedClientTimedOut(c);
+    else armBlockTimer(c);
+  }
   serverCron();
 }
 
@@ -4000,8 +4019,22 @@ const EMBEDDED_DEFAULTS: Record<string, string> = { port: "0", save: "", appendo
 
 /** The directories startServer made for servers still running: a program that ends without
  *  closing them leaves none behind (its threads end with it). */
+/** The directories startServer made for servers still running, removed when the program exits
+ *  without closing them. Not every runner lets a program see its exit (bun test does not), so the
+ *  first startServer of a process also removes those that programs no longer running left behind:
+ *  a directory's name carries its maker's pid (redbun-<pid>-XXXXXX). */
 const startedDirs = new Set<string>();
 if (isMainThread) process.on("exit", () => { for (const dir of startedDirs) rmSync(dir, { recursive: true, force: true }); });
+let staleDirsSwept = false;
+function sweepStaleDirs(): void {
+  staleDirsSwept = true;
+  let names: string[];
+  try { names = readdirSync(tmpdir()); } catch { return; }
+  for (const name of names) {
+    const m = /^redbun-(\d+)-\w{6}$/.exec(name);
+    if (m && Number(m[1]) !== process.pid && !processAlive(Number(m[1]))) rmSync(`${tmpdir()}/${name}`, { recursive: true, force: true });
+  }
+}
 
 /** Starts a server in a thread of its own; resolves once it accepts connections. */
 export async function startServer(options: ServerOptions = {}): Promise<RedbunServer> {
@@ -4009,10 +4042,13 @@ export async function startServer(options: ServerOptions = {}): Promise<RedbunSe
   let seed: number | undefined;
   for (const [name, v] of Object.entries(options)) {
     if (v === undefined) continue;
-    if (name === "seed") seed = Number(v);
-    else params[name.toLowerCase()] = typeof v === "boolean" ? (v ? "yes" : "no") : String(v);
+    if (name === "seed") {
+      seed = Number(v);
+      if (!Number.isSafeInteger(seed)) throw new RangeError(`seed must be an integer, not ${v}`);
+    } else params[name.toLowerCase()] = typeof v === "boolean" ? (v ? "yes" : "no") : String(v);
   }
-  const ownDir = params.dir === undefined ? mkdtempSync(`${tmpdir()}/redbun-`) : null;
+  if (!staleDirsSwept) sweepStaleDirs();
+  const ownDir = params.dir === undefined ? mkdtempSync(`${tmpdir()}/redbun-${process.pid}-`) : null;
   if (ownDir) { params.dir = ownDir; startedDirs.add(ownDir); }
   const quiet = params.loglevel === undefined && params.logfile === undefined;
   const clockMem = new Float64Array(new SharedArrayBuffer(16));
@@ -4027,13 +4063,15 @@ export async function startServer(options: ServerOptions = {}): Promise<RedbunSe
     if (ownDir) { rmSync(ownDir, { recursive: true, force: true }); startedDirs.delete(ownDir); }
   };
   const port = await new Promise<number>((resolve, reject) => {
+    // A refusal rejects once the thread has ended and its directory is gone.
+    let why = "the server's thread ended before it started";
     worker.on("message", (m: { op: string; port?: number; message?: string; id?: number }) => {
       if (m.op === "ready") resolve(m.port!);
-      else if (m.op === "error") reject(new Error(m.message));
+      else if (m.op === "error") why = m.message!;
       else if (m.op === "done") { pending.get(m.id!)?.(); pending.delete(m.id!); }
     });
-    worker.on("error", (err) => reject(err));
-    worker.on("exit", () => { cleanUp(); reject(new Error("the server's thread ended before it started")); });
+    worker.on("error", (err) => { why = (err as Error).message; });
+    worker.on("exit", () => { cleanUp(); reject(new Error(why)); });
   });
   /** Asks the server to act on its clock having moved. */
   const clockChanged = () => new Promise<void>((resolve) => {
@@ -4047,7 +4085,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RedbunSe
     port,
     url: `redis://127.0.0.1:${port}`,
     time: {
-      now: () => clockMem[1] === clockMem[1] ? clockMem[1] : Date.now() + clockMem[0],
+      now: () => isFrozen(clockMem) ? clockMem[1] : Date.now() + clockMem[0],
       advance: (ms) => move("advance", ms),
       set: (unixMs) => move("set", unixMs),
       freeze: () => move("freeze"),
@@ -4072,6 +4110,9 @@ function serveStarter(): void {
   clock = controlledClock;
   if (seed !== undefined) seedRandom(seed);
   server.logToStdout = !quiet;
+  // As the command-line server: what escapes a handler is logged, and the server goes on.
+  process.on("uncaughtException", (err) => log("warning", `Uncaught exception: ${err.stack ?? err}`));
+  process.on("unhandledRejection", (err) => log("warning", `Unhandled rejection: ${err}`));
   let srv: ReturnType<typeof initServer>;
   try {
     loadConfigDefaults();
@@ -9905,8 +9946,7 @@ function setClientNameOrReply(c: Client, name: string): boolean {
 /* TIME */
 function timeCommand(c: Client): void {
   // In microseconds; on a moved clock, its offset added (or, frozen, where it stands).
-  const frozenAt = timeCtl[1];
-  const us = frozenAt === frozenAt ? Math.floor(frozenAt * 1000) : Math.floor((performance.timeOrigin + performance.now() + timeCtl[0]) * 1000);
+  const us = isFrozen(timeCtl) ? timeCtl[1] * 1000 : Math.floor((performance.timeOrigin + performance.now() + timeCtl[0]) * 1000);
   addReplyArrayLen(c, 2);
   addReplyBulk(c, String(Math.floor(us / 1e6)));
   addReplyBulk(c, String(us % 1e6));
@@ -10844,6 +10884,8 @@ function crashWithReport(signal: "SIGSEGV" | "SIGABRT", siCode = 0, panic = ""):
   } catch { /* the report is best effort */ }
   logRaw("=== REDIS BUG REPORT END. Make sure to include from START to END. ===\n\n");
   if (conf.daemonize && conf.pidfile) { try { unlinkSync(String(conf.pidfile)); } catch { /* gone */ } }
+  // A server in a thread of its own ends its thread only (its starter sees it gone).
+  if (embedded) process.exit(128 + n);
   process.removeAllListeners(signal);
   process.kill(process.pid, signal);
   process.exit(128 + n); // not reached

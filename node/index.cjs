@@ -13,49 +13,70 @@ const { join } = require("node:path");
 
 const MAIN = join(__dirname, "..", "main.ts");
 const DEFAULTS = { save: "", appendonly: "no", "enable-debug-command": "local" };
-const running = new Set();
+const START_TIMEOUT_MS = 20000;
+/** Children not yet stopped, and the directories made for them. */
+const running = new Map();
 
-// A test runner that ends without close() leaves no server behind.
-process.on("exit", () => { for (const child of running) child.kill("SIGKILL"); });
+// A test runner that ends without close() leaves no server (and no directory) behind.
+process.on("exit", () => {
+  for (const [child, dir] of running) {
+    child.kill("SIGKILL");
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  }
+});
 
-/** Starts a server; resolves once it answers PING. Options are redis.conf parameters by name,
- *  and `seed`. */
+/** Starts a server; resolves once it answers on its port. Options are redis.conf parameters by
+ *  name, and `seed`. */
 async function startServer(options = {}) {
   const params = { ...DEFAULTS };
   let seed;
   for (const [name, v] of Object.entries(options)) {
     if (v === undefined) continue;
-    if (name === "seed") seed = Number(v);
-    else params[name.toLowerCase()] = typeof v === "boolean" ? (v ? "yes" : "no") : String(v);
+    if (name === "seed") {
+      seed = Number(v);
+      if (!Number.isSafeInteger(seed)) throw new RangeError(`seed must be an integer, not ${v}`);
+    } else params[name.toLowerCase()] = typeof v === "boolean" ? (v ? "yes" : "no") : String(v);
   }
   const ownDir = params.dir === undefined ? mkdtempSync(join(tmpdir(), "redbun-")) : null;
   if (ownDir) params.dir = ownDir;
   const showLogs = params.loglevel !== undefined && params.logfile === undefined;
   const choosePort = params.port === undefined || params.port === "0";
-  let child, port;
-  // A port chosen here may be taken by someone else before the server binds it: then another.
-  for (let attempt = 0; ; attempt++) {
-    port = choosePort ? await freePort() : Number(params.port);
-    const args = [MAIN];
-    for (const [name, v] of Object.entries({ ...params, port: String(port) })) args.push(`--${name}`, v);
-    try {
-      child = await launch(args, port, showLogs);
-      break;
-    } catch (err) {
-      if (!(choosePort && attempt < 4 && /in use/i.test(err.message))) {
-        if (ownDir) rmSync(ownDir, { recursive: true, force: true });
-        throw err;
+  let child, port, link;
+  try {
+    // A port chosen here may be taken by someone else before the server binds it: then another.
+    for (let attempt = 0; ; attempt++) {
+      port = choosePort ? await freePort() : Number(params.port);
+      const args = [MAIN];
+      for (const [name, v] of Object.entries({ ...params, port: String(port) })) args.push(`--${name}`, v);
+      try {
+        child = await launch(args, port, showLogs, ownDir);
+        break;
+      } catch (err) {
+        if (!(choosePort && attempt < 4 && /in use/i.test(err.message))) throw err;
       }
     }
+    link = await RespLink.open(port);
+    if (params.requirepass) await link.call("AUTH", params.requirepass);
+    // The server that answers must be ours (not another one that had the port).
+    const info = await link.call("INFO", "server").catch((err) => `(${err.message})`);
+    const pid = /process_id:(\d+)/.exec(info)?.[1];
+    if (Number(pid) !== child.pid) throw new Error(`another server answers on port ${port}${pid ? "" : ` ${info}`}`);
+    if (seed !== undefined) await link.call("DEBUG", "SEED", String(seed));
+  } catch (err) {
+    link?.close();
+    if (child) { child.kill("SIGKILL"); running.delete(child); }
+    if (ownDir) rmSync(ownDir, { recursive: true, force: true });
+    throw err;
   }
-  running.add(child);
-  const exited = new Promise((resolve) => child.once("exit", () => { running.delete(child); resolve(); }));
-  const link = await RespLink.open(port);
-  if (seed !== undefined) await link.call("DEBUG", "SEED", String(seed));
+  const exited = new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve();
+    else child.once("exit", () => resolve());
+  });
   // The server's clock as last read, with the local time it was read at.
   let read = { at: Date.now(), value: Date.now(), frozen: false };
   const move = async (...op) => {
-    await link.call("DEBUG", "TIME", ...op.map(String));
+    if (op.length > 1 && !Number.isFinite(op[1])) throw new RangeError(`the server's clock moves by a finite number of milliseconds, not ${op[1]}`);
+    await link.call("DEBUG", "TIME", ...op.map((a) => String(typeof a === "number" ? Math.trunc(a) : a)));
     const value = Number(await link.call("DEBUG", "TIME", "NOW"));
     read = { at: Date.now(), value, frozen: op[0] === "FREEZE" || (read.frozen && op[0] !== "RESUME") };
   };
@@ -65,8 +86,8 @@ async function startServer(options = {}) {
     url: `redis://127.0.0.1:${port}`,
     time: {
       now: () => read.frozen ? read.value : read.value + (Date.now() - read.at),
-      advance: (ms) => move("ADVANCE", Math.round(ms)),
-      set: (unixMs) => move("SET", Math.round(unixMs)),
+      advance: (ms) => move("ADVANCE", ms),
+      set: (unixMs) => move("SET", unixMs),
       freeze: () => move("FREEZE"),
       resume: () => move("RESUME"),
     },
@@ -74,15 +95,18 @@ async function startServer(options = {}) {
       link.close();
       child.kill("SIGKILL"); // nothing to save: a test server's files go with its directory
       await exited;
+      running.delete(child);
       if (ownDir) rmSync(ownDir, { recursive: true, force: true });
     })(),
   };
 }
 
-/** Starts `bun main.ts ...` and waits until it answers PING on its port, or fails. */
-function launch(args, port, showLogs) {
+/** Starts `bun main.ts ...` and waits until its port answers (+PONG, or -NOAUTH with a
+ *  password), or fails: the child ended, or START_TIMEOUT_MS passed. */
+function launch(args, port, showLogs, dir) {
   return new Promise((resolve, reject) => {
     const child = spawn(process.env.BUN_BINARY ?? "bun", args, { stdio: ["ignore", "pipe", "pipe"] });
+    running.set(child, dir);
     let output = "", settled = false;
     const keep = (chunk) => {
       if (showLogs) process.stdout.write(chunk);
@@ -90,7 +114,15 @@ function launch(args, port, showLogs) {
     };
     child.stdout.on("data", keep);
     child.stderr.on("data", keep);
-    const fail = (err) => { if (!settled) { settled = true; reject(err); } };
+    const timer = setTimeout(() => fail(new Error(`redbun did not answer on port ${port} within ${START_TIMEOUT_MS} ms:\n${output.trim()}`)), START_TIMEOUT_MS);
+    const fail = (err) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      child.kill("SIGKILL");
+      running.delete(child);
+      reject(err);
+    };
     child.once("error", (err) => fail(err.code === "ENOENT"
       ? new Error("redbun/node runs each server as `bun main.ts`, and bun is not on the PATH (install it: npm install -g bun)")
       : err));
@@ -101,8 +133,12 @@ function launch(args, port, showLogs) {
       sock.once("connect", () => sock.write("PING\r\n"));
       sock.once("data", (d) => {
         sock.destroy();
-        if (d.toString().startsWith("+PONG") && !settled) { settled = true; resolve(child); }
-        else setTimeout(poll, 20);
+        const reply = d.toString();
+        if ((reply.startsWith("+PONG") || reply.startsWith("-NOAUTH")) && !settled) {
+          settled = true;
+          clearTimeout(timer);
+          resolve(child);
+        } else setTimeout(poll, 20);
       });
       sock.once("error", () => { sock.destroy(); setTimeout(poll, 20); });
     };
@@ -119,7 +155,8 @@ function freePort() {
   });
 }
 
-/** One RESP connection for DEBUG commands: a command at a time, a simple, integer or bulk reply. */
+/** One RESP connection for DEBUG commands: a command at a time, a simple, integer or bulk reply.
+ *  If the server goes away, what waits for a reply fails. */
 class RespLink {
   static open(port) {
     return new Promise((resolve, reject) => {
@@ -135,8 +172,12 @@ class RespLink {
     sock.setEncoding("latin1");
     sock.on("data", (d) => { this.buf += d; this.drain(); });
     sock.on("error", () => {});
+    sock.on("close", () => {
+      for (const { reject } of this.waiting.splice(0)) reject(new Error("the server closed the connection"));
+    });
   }
   call(...argv) {
+    if (this.sock.destroyed) return Promise.reject(new Error("the server closed the connection"));
     this.sock.write(`*${argv.length}\r\n${argv.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join("")}`);
     return new Promise((resolve, reject) => this.waiting.push({ resolve, reject }));
   }

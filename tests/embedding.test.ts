@@ -6,6 +6,7 @@ import { describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Queue, QueueEvents, Worker } from "bullmq";
 import { startServer, type RedbunServer } from "../main.ts";
 import { RawClient, ReplyError } from "./client.ts";
 
@@ -84,11 +85,15 @@ describe("startServer", () => {
   });
 
   test("a bad parameter or a port in use rejects with redis-server's reason, and leaves nothing behind", async () => {
+    const ours = () => readdirSync(tmpdir()).filter((f) => f.startsWith(`redbun-${process.pid}-`)).sort();
+    const before = ours();
     await expect(startServer({ "no-such-thing": "1" })).rejects.toThrow("Bad directive or wrong number of arguments");
     await expect(startServer({ maxmemory: "lots" })).rejects.toThrow("argument must be a memory value");
+    expect(() => startServer({ seed: "abc" as unknown as number })).toThrow("seed must be an integer");
     await withServers([{}], async (a) => {
       await expect(startServer({ port: a.port })).rejects.toThrow(/Failed listening on port/);
     });
+    expect(ours()).toEqual(before);
   });
 
   test("many servers in one process: a primary and two replicas, each with its own keyspace", async () => {
@@ -122,7 +127,7 @@ describe("startServer", () => {
     });
   });
 
-  test("a server starts in well under a second (60–100 ms to PING here)", async () => {
+  test("a server starts quickly (60–100 ms to PING here; the bound leaves room for a loaded machine)", async () => {
     const t0 = performance.now();
     const srv = await startServer();
     const c = await RawClient.connect(srv.port);
@@ -130,14 +135,42 @@ describe("startServer", () => {
     const ms = performance.now() - t0;
     c.close();
     await srv.close();
-    expect(ms).toBeLessThan(1000);
+    expect(ms).toBeLessThan(3000);
   });
+
+  test("DEBUG SEGFAULT ends that server's thread only, with Redis's crash report; the program goes on", async () => {
+    await withServers([{ "enable-debug-command": "yes" }, {}], async (a, b) => {
+      const ca = await RawClient.connect(a.port), cb = await RawClient.connect(b.port);
+      ca.send("DEBUG", "SEGFAULT");
+      await ca.waitClosed();
+      await expect(RawClient.connect(a.port)).rejects.toThrow();
+      expect(await cb.cmd("PING")).toBe("PONG");
+      cb.close();
+    });
+  });
+
+  test("BullMQ runs on it: a Worker processes the jobs a Queue adds", async () => {
+    await withServers([{}], async (srv) => {
+      const connection = { host: "127.0.0.1", port: srv.port, maxRetriesPerRequest: null };
+      const queue = new Queue("emails", { connection }), events = new QueueEvents("emails", { connection });
+      const worker = new Worker("emails", async (job) => `sent to ${job.data.to}`, { connection });
+      try {
+        await events.waitUntilReady();
+        const jobs = await Promise.all(["a@x", "b@x"].map((to) => queue.add("send", { to })));
+        expect(await Promise.all(jobs.map((j) => j.waitUntilFinished(events, 10000)))).toEqual(["sent to a@x", "sent to b@x"]);
+        expect((await queue.getJobCounts()).completed).toBe(2);
+      } finally {
+        await worker.close(); await events.close(); await queue.close();
+      }
+    });
+  }, 30000);
 });
 
 describe("server.time", () => {
   test("advance() expires keys, lazily and in the active cycle", async () => {
     await withServers([{}], async (srv) => {
       const c = await RawClient.connect(srv.port);
+      await srv.time.freeze(); // only advance() moves it: real time spent here counts for nothing
       await c.cmd("SET", "a", "1", "EX", "100");
       await c.cmd("SET", "b", "1", "EX", "100");
       await srv.time.advance(99_000);
@@ -154,13 +187,29 @@ describe("server.time", () => {
   test("a blocked client times out when the clock passes its timeout, not before", async () => {
     await withServers([{}], async (srv) => {
       const c = await RawClient.connect(srv.port), other = await RawClient.connect(srv.port);
+      await srv.time.freeze();
       c.send("BLPOP", "q", "5");
       await waitFor(async () => String(await other.cmd("INFO", "clients")).includes("blocked_clients:1"));
       await srv.time.advance(4_000);
       expect(String(await other.cmd("INFO", "clients"))).toContain("blocked_clients:1");
       await srv.time.advance(1_000);
-      expect(await c.read(1000)).toBe(null);
+      // Answered by the time advance() resolves.
+      expect(c.pending()).toBe("*-1\r\n");
       c.close(); other.close();
+    });
+  });
+
+  test("advance() takes whole milliseconds (a fraction is dropped) and refuses what is not a finite number", async () => {
+    await withServers([{}], async (srv) => {
+      const c = await RawClient.connect(srv.port);
+      await srv.time.freeze();
+      const t = srv.time.now();
+      await srv.time.advance(1.5);
+      expect(srv.time.now()).toBe(t + 1);
+      expect(await c.cmd("XADD", "s", "*", "f", "v")).toBe(`${t + 1}-0`);
+      expect(() => srv.time.advance(NaN)).toThrow("finite");
+      expect(() => srv.time.set(Infinity)).toThrow("finite");
+      c.close();
     });
   });
 
@@ -183,7 +232,7 @@ describe("server.time", () => {
       await srv.time.resume();
       await Bun.sleep(20);
       const t = await serverMs();
-      expect(t).toBeGreaterThanOrEqual(Date.UTC(2030, 0, 1) + 20);
+      expect(t).toBeGreaterThan(Date.UTC(2030, 0, 1));
       expect(t).toBeLessThan(Date.UTC(2030, 0, 1) + 5000);
       expect(Math.abs(srv.time.now() - t)).toBeLessThan(1000);
       c.close();
@@ -226,6 +275,17 @@ describe("DEBUG TIME", () => {
       expect(await c.cmd("DEBUG", "TIME", "RESUME")).toBe("OK");
       expect(await c.cmd("DEBUG", "TIME", "ADVANCE", "soon")).toEqual(new ReplyError("ERR value is not an integer or out of range"));
       expect(await c.cmd("DEBUG", "TIME", "WARP")).toBeInstanceOf(ReplyError);
+      c.close();
+    });
+  });
+
+  test("moving the clock past `timeout` closes the idle clients, not the one that moved it", async () => {
+    await withServers([{ "enable-debug-command": "local", timeout: 2 }], async (srv) => {
+      const c = await RawClient.connect(srv.port), idle = await RawClient.connect(srv.port);
+      expect(await idle.cmd("PING")).toBe("PONG");
+      expect(await c.cmd("DEBUG", "TIME", "ADVANCE", "5000")).toBe("OK");
+      await idle.waitClosed();
+      expect(await c.cmd("PING")).toBe("PONG");
       c.close();
     });
   });
@@ -308,6 +368,27 @@ describe("redbun/node", () => {
     `], { stdout: "pipe", stderr: "pipe" });
     expect(await new Response(proc.stdout).text()).toBe("*2\r\n$16\r\nmaxmemory-policy\r\n$11\r\nallkeys-lfu\r\n\n");
     expect(await proc.exited).toBe(0);
+  });
+
+  test("a server with a password starts (time still moves), and a port another server holds is refused, leaving nothing running", async () => {
+    const proc = Bun.spawn(["node", "-e", `
+      const { startServer } = require(${JSON.stringify(join(import.meta.dir, "..", "node", "index.cjs"))});
+      (async () => {
+        const a = await startServer({ requirepass: "pw" });
+        await a.time.freeze();
+        const t = a.time.now();
+        await a.time.advance(1000);
+        const moved = a.time.now() - t;
+        let refused = "";
+        await startServer({ port: a.port }).catch((e) => { refused = e.message; });
+        await a.close();
+        console.log(JSON.stringify({ moved, refused }));
+      })();
+    `], { stdout: "pipe", stderr: "pipe" });
+    const out = JSON.parse(await new Response(proc.stdout).text());
+    expect(out.moved).toBe(1000);
+    // Found answering in its place, or seen exiting (bind refused): whichever comes first.
+    expect(out.refused).toMatch(/^(another server answers on port|redbun exited)/);
   });
 
   test("a clear error when bun is not on the PATH", async () => {
