@@ -75,7 +75,6 @@ import { appendFileSync, chmodSync, closeSync, constants as fsConstants, fstatSy
 import { dirname, resolve as resolvePath } from "node:path";
 import { constants as osConstants, tmpdir, totalmem } from "node:os";
 import { getSystemErrorMessage } from "node:util";
-import { isMainThread, parentPort, Worker as ThreadWorker, workerData } from "node:worker_threads";
 
 declare global {
   // Node's latin1 fast paths, which Bun implements: one byte per char, no UTF-8 decoding.
@@ -108,7 +107,10 @@ const REDIS_VERSION_NUM = 0x07000f; // the same as a number, 0xMMmmpp (redis.RED
 const REDBUN_VERSION = "0.1.0";
 /** This copy of the file runs a server that startServer started, in a thread of its own (see
  *  startServer): it shares the process, so it neither changes the working directory nor exits it. */
-const embedded = !isMainThread && workerData?.redbun !== undefined;
+const embedded = !Bun.isMainThread && threads().workerData?.redbun !== undefined;
+/** node:worker_threads, loaded only where it is used (startServer, and a server's own thread):
+ *  the command-line server starts without it (its import costs ~7 ms of start-up). */
+function threads(): typeof import("node:worker_threads") { return require("node:worker_threads"); }
 
 /** The live configuration, by canonical name: numbers for int/mem, booleans for bool, else strings. */
 const conf: Record<string, ConfigValue> = {};
@@ -4024,7 +4026,7 @@ const EMBEDDED_DEFAULTS: Record<string, string> = { port: "0", save: "", appendo
  *  first startServer of a process also removes those that programs no longer running left behind:
  *  a directory's name carries its maker's pid (redbun-<pid>-XXXXXX). */
 const startedDirs = new Set<string>();
-if (isMainThread) process.on("exit", () => { for (const dir of startedDirs) rmSync(dir, { recursive: true, force: true }); });
+if (Bun.isMainThread) process.on("exit", () => { for (const dir of startedDirs) rmSync(dir, { recursive: true, force: true }); });
 let staleDirsSwept = false;
 function sweepStaleDirs(): void {
   staleDirsSwept = true;
@@ -4053,7 +4055,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RedbunSe
   const quiet = params.loglevel === undefined && params.logfile === undefined;
   const clockMem = new Float64Array(new SharedArrayBuffer(16));
   clockMem[1] = NaN;
-  const worker = new ThreadWorker(import.meta.path, { workerData: { redbun: { params, seed, quiet, clock: clockMem } } });
+  const worker = new (threads().Worker)(import.meta.path, { workerData: { redbun: { params, seed, quiet, clock: clockMem } } });
   const pending = new Map<number, () => void>();
   let nextId = 0, exited = false, closing: Promise<void> | null = null;
   const cleanUp = () => {
@@ -4104,8 +4106,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RedbunSe
 /** The thread of a server that startServer started: runs the server, and answers its starter
  *  (started, or why not; the clock moved; close). */
 function serveStarter(): void {
-  const { params, seed, quiet, clock: shared } = workerData.redbun as { params: Record<string, string>; seed?: number; quiet: boolean; clock: Float64Array };
-  const starter = parentPort!;
+  const { params, seed, quiet, clock: shared } = threads().workerData.redbun as { params: Record<string, string>; seed?: number; quiet: boolean; clock: Float64Array };
+  const starter = threads().parentPort!;
   timeCtl = shared;
   clock = controlledClock;
   if (seed !== undefined) seedRandom(seed);
