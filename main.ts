@@ -1,4 +1,3 @@
-#!/usr/bin/env bun
 /*
  * Redbun — a Redis-compatible server in one TypeScript file, running on Bun.
  *
@@ -20710,7 +20709,7 @@ function lzfCompress(input: Uint8Array): Uint8Array | null {
 
 let isMainProcess = false;
 
-function main(argv: string[]): void {
+export function main(argv: string[]): void {
   isMainProcess = true;
   if (argv[0] === "-v" || argv[0] === "--version") {
     console.log(`Redbun v=${REDBUN_VERSION} (Redis ${REDIS_VERSION} compatible) bun=${Bun.version}`);

@@ -63,7 +63,7 @@ afterAll(() => { if (scratch) rmSync(scratch, { recursive: true, force: true });
 
 describe("package", () => {
   test("installs from the packed tarball with what a project needs: main.ts, the node entry, the bin", () => {
-    expect(readdirSync(join(scratch, "node_modules", "redbun")).filter((f) => !f.startsWith(".")).sort()).toEqual(["README.md", "main.ts", "node", "package.json"]);
+    expect(readdirSync(join(scratch, "node_modules", "redbun")).filter((f) => !f.startsWith(".")).sort()).toEqual(["README.md", "bin", "main.ts", "node", "package.json"]);
     expect(readdirSync(join(scratch, "node_modules", ".bin"))).toContain("redbun");
   });
 
