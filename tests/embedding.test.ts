@@ -138,7 +138,7 @@ describe("startServer", () => {
     expect(ms).toBeLessThan(3000);
   });
 
-  test("DEBUG SEGFAULT ends that server's thread only, with Redis's crash report; the program goes on", async () => {
+  test("DEBUG SEGFAULT ends that server's thread only (not the process); the program goes on", async () => {
     await withServers([{ "enable-debug-command": "yes" }, {}], async (a, b) => {
       const ca = await RawClient.connect(a.port), cb = await RawClient.connect(b.port);
       ca.send("DEBUG", "SEGFAULT");
