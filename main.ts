@@ -622,7 +622,20 @@ function log(level: "debug" | "verbose" | "notice" | "warning", msg: string): vo
   if (levels.indexOf(level) < levels.indexOf(String(conf.loglevel))) return;
   if (conf.loglevel === "nothing") return;
   const mark = level === "debug" ? "." : level === "verbose" ? "-" : level === "notice" ? "*" : "#";
+  if (heldLog) return void heldLog.push([wallClock(), `${mark} ${msg}`]);
   logRaw(`${process.pid}:M ${logTimestamp()} ${mark} ${msg}\n`);
+}
+
+/** Lines logged while the server starts, held with their times until it listens (initServer
+ *  writes them then, or on the way out if it never does). The first local-time stamp costs ~10 ms
+ *  (the time zone is loaded) and so does opening stdout: held, they are paid once the port is
+ *  open, so that a supervisor or a test harness connecting as soon as the process runs finds it
+ *  open. null once written. */
+let heldLog: [number, string][] | null = [];
+function writeHeldLog(): void {
+  const lines = heldLog;
+  heldLog = null;
+  for (const [ms, text] of lines ?? []) logRaw(`${process.pid}:M ${logTimestamp(ms)} ${text}\n`);
 }
 
 /** To `logfile` (opened for each line, as Redis does, so a rotated file is followed), or stdout. */
@@ -633,8 +646,8 @@ function logRaw(text: string): void {
 }
 
 /** "21 Nov 2026 05:14:43.773", as redis-server stamps its log lines. */
-function logTimestamp(): string {
-  const d = new Date();
+function logTimestamp(ms = wallClock()): string {
+  const d = new Date(ms);
   const pad = (n: number, w = 2) => String(n).padStart(w, "0");
   const months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
   return `${pad(d.getDate())} ${months[d.getMonth()]} ${d.getFullYear()} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${pad(d.getMilliseconds(), 3)}`;
@@ -4120,6 +4133,7 @@ function serveStarter(): void {
     loadConfigText(Object.entries(params).map(([k, v]) => `${k} ${reprString(v)}`).join("\n"));
     srv = initServer();
   } catch (err) {
+    writeHeldLog();
     starter.postMessage({ op: "error", message: (err as Error).message.trim() });
     process.exit(1);
   }
@@ -4151,6 +4165,7 @@ function initServer(): { readonly port: number; close(): Promise<void> } {
   // backlog and is served once the data is in (a process that started listens at once, which is
   // what a supervisor or a test harness waiting for the port sees).
   const err = listenAll() ?? listenUnixSocket();
+  writeHeldLog();
   if (err) { closeListeningSockets(); throw new Error(err); }
   if (!server.listeners.length && !server.unixListener) throw new Error("Configured to not listen anywhere, exiting.");
   server.running = true;
@@ -20750,6 +20765,7 @@ export function main(argv: string[]): void {
     srv = initServer();
   } catch (err) {
     log("warning", (err as Error).message);
+    writeHeldLog();
     process.exit(1);
   }
   if (conf.pidfile) {
