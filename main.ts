@@ -4151,6 +4151,24 @@ function serveStarter(): void {
 
 /** Opens the server's sockets, loads its data and starts serverCron, with the configuration
  *  already read. Returns its port and how to stop it. */
+/** Where redis-server draws its logo, once listening: to a terminal (logging to stdout), or
+ *  anywhere with `always-show-logo yes`, a banner with the port and PID (a harness waiting for
+ *  " PID: <pid>" then finds the port open); otherwise one line with the port, as chosen. */
+function startupBanner(): void {
+  const showLogo = conf["always-show-logo"] === true || (!conf.logfile && !conf["syslog-enabled"] && process.stdout.isTTY === true);
+  if (!showLogo) return log("notice", `Running mode=standalone, port=${server.port}.`);
+  if (conf.loglevel === "warning" || conf.loglevel === "nothing") return; // as Redis's LL_NOTICE
+  logRaw([
+    "",
+    `    (\\_/)     Redbun ${REDBUN_VERSION} (Redis ${REDIS_VERSION} compatible) 64 bit, bun ${Bun.version}`,
+    "   ( o.o )    Running in standalone mode",
+    `   (")_(")    Port: ${server.port}`,
+    `              PID: ${process.pid}`,
+    "",
+    "",
+  ].join("\n"));
+}
+
 function initServer(): { readonly port: number; close(): Promise<void> } {
   refreshClockBase();
   applyConfigChanges([]);
@@ -4169,8 +4187,7 @@ function initServer(): { readonly port: number; close(): Promise<void> } {
   if (err) { closeListeningSockets(); throw new Error(err); }
   if (!server.listeners.length && !server.unixListener) throw new Error("Configured to not listen anywhere, exiting.");
   server.running = true;
-  // Redis says so where it would draw its logo (not to a terminal): the port, as chosen.
-  log("notice", `Running mode=standalone, port=${server.port}.`);
+  startupBanner();
   log("warning", "Server initialized");
   try {
     loadPersistedData();
@@ -20757,9 +20774,11 @@ export function main(argv: string[]): void {
   }
   // A daemon writes a pid file even when none is configured, at Redis's default place.
   if (conf.daemonize && !conf.pidfile) conf.pidfile = "/var/run/redis.pid";
-  log("notice", "oO0OoO0OoO0Oo Redbun is starting oO0OoO0OoO0Oo");
-  log("notice", `Redbun version=${REDBUN_VERSION}, Redis version=${REDIS_VERSION}, bun=${Bun.version}, pid=${process.pid}, just started`);
+  // Warnings, as Redis logs them: seen whatever the loglevel.
+  log("warning", "oO0OoO0OoO0Oo Redbun is starting oO0OoO0OoO0Oo");
+  log("warning", `Redbun version=${REDBUN_VERSION}, Redis version=${REDIS_VERSION}, bun=${Bun.version}, pid=${process.pid}, just started`);
   if (!server.configFile) log("warning", "Warning: no config file specified, using the default config. In order to specify a config file use bun run main.ts /path/to/redis.conf");
+  else log("warning", "Configuration loaded");
   let srv: ReturnType<typeof initServer>;
   try {
     srv = initServer();

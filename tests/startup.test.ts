@@ -50,6 +50,37 @@ describe("bun run main.ts --port N", () => {
       await srv.stop();
     }
   });
+
+  test("logs as redis-server: the start as warnings (#), then where the logo would be drawn the mode and port", async () => {
+    const srv = await spawnServer(["--save", ""]);
+    try {
+      const lines = srv.stdout().split("\n").map((l) => l.replace(/^\d+:M \d\d \w{3} \d{4} [\d:.]+ /, ""));
+      expect(lines.slice(0, 3)).toEqual([
+        "# oO0OoO0OoO0Oo Redbun is starting oO0OoO0OoO0Oo",
+        `# Redbun version=0.1.0, Redis version=7.0.15, bun=${Bun.version}, pid=${srv.proc.pid}, just started`,
+        "# Warning: no config file specified, using the default config. In order to specify a config file use bun run main.ts /path/to/redis.conf",
+      ]);
+      expect(lines).toContain(`* Running mode=standalone, port=${srv.port}.`);
+    } finally {
+      await srv.stop();
+    }
+  });
+
+  // The suite's default.conf sets always-show-logo: Redis's logo carries " PID: <pid>", which the
+  // suite waits for, and is drawn once the server listens.
+  test("with always-show-logo yes, a banner with the port and ' PID: <pid>' follows the start lines, once listening", async () => {
+    const srv = await spawnServer(["--save", "", "--always-show-logo", "yes"]);
+    try {
+      const out = srv.stdout();
+      expect(out).toContain(`Port: ${srv.port}\n`);
+      expect(out).toContain(` PID: ${srv.proc.pid}\n`);
+      expect(out).not.toContain("Running mode=");
+      expect(out.indexOf(" PID: ")).toBeGreaterThan(out.indexOf("just started"));
+      expect(out.indexOf(" PID: ")).toBeLessThan(out.indexOf("Ready to accept connections"));
+    } finally {
+      await srv.stop();
+    }
+  });
 });
 
 describe("an unknown option", () => {
