@@ -156,6 +156,8 @@ const aof = {
   rewriteFailures: 0, // consecutive failed rewrites
   retryLimit: { delayMin: 0, at: 0 }, // the cron's rewrites back off after repeated failures
   scheduled: false,
+  timestamp: 0, // the second of the last #TS: annotation written (aof-timestamp-enabled)
+  flushSleepUs: 0, // DEBUG AOF-FLUSH-SLEEP: a pause before each write, for the suite's fsync-barrier test
 };
 const repl = {
   replid: "",
@@ -10945,6 +10947,10 @@ function debugCommand(c: Client): void {
     }
     return;
   }
+  if (sub === "aof-flush-sleep" && argv.length === 3) {
+    aof.flushSleepUs = parseInt(argv[2], 10) || 0; // atoi
+    return addReplyOK(c);
+  }
   if (sub === "set-skip-checksum-validation" && argv.length === 3) {
     server.skipChecksumValidation = (parseInt(argv[2], 10) || 0) !== 0; // atoi
     return addReplyOK(c);
@@ -11073,6 +11079,7 @@ function debugCommand(c: Client): void {
   }
   if (sub === "help") {
     return addReplyHelp(c, "DEBUG", [
+      "AOF-FLUSH-SLEEP <microsec>", "    Server will sleep before flushing the AOF, this is used for testing.",
       "DIGEST", "    Output a hex signature representing the current DB content.",
       "DIGEST-VALUE <key> [<key> ...]", "    Output a hex signature of the values of all the specified keys.",
       "LOADAOF", "    Flush the AOF buffers on disk and reload the AOF in memory.",
@@ -13308,6 +13315,7 @@ function startSnapshot(out: (chunk: Buffer) => void, background: boolean, aofBas
   };
   const w = job.w;
   if (format === "rdb") rdbWriteHeader(w, aofBase);
+  if (format === "aof" && conf["aof-timestamp-enabled"] === true) saveEmit(job, Buffer.from(aofTimestampAnnotation(true)!, "latin1"));
   if (include.functions) rdbWriteFunctions(w, format);
   saveEmit(job, w.take());
   if (!background) {
@@ -14432,6 +14440,10 @@ function respCommand(argv: string[]): string {
 
 /** Appends one propagated command to the AOF buffer, preceded by SELECT when the db changes. */
 function feedAppendOnlyFile(dbIndex: number, argv: string[]): void {
+  if (conf["aof-timestamp-enabled"] === true) {
+    const ts = aofTimestampAnnotation(false);
+    if (ts) { aof.buf.push(ts); aof.bufLen += ts.length; }
+  }
   if (dbIndex !== aof.selectedDb && dbIndex >= 0) {
     const sel = respCommand(["SELECT", String(dbIndex)]);
     aof.buf.push(sel);
@@ -14441,6 +14453,19 @@ function feedAppendOnlyFile(dbIndex: number, argv: string[]): void {
   const s = respCommand(argv);
   aof.buf.push(s);
   aof.bufLen += s.length;
+}
+
+/** With aof-timestamp-enabled, a "#TS:<unix seconds>" line goes before the first command of each
+ *  second, and at the head of a rewritten base (`base`, which leaves the incremental file's count
+ *  alone, as Redis's rewrite child does): redis-check-aof --truncate-to-timestamp cuts an AOF back
+ *  to such a point. Loading skips these annotations ('#' lines). */
+function aofTimestampAnnotation(base: boolean): string | null {
+  const secs = Math.floor(wallClock() / 1000);
+  if (!base) {
+    if (secs <= aof.timestamp) return null;
+    aof.timestamp = secs;
+  }
+  return `#TS:${secs}\r\n`;
 }
 
 /** Writes all of `data` at the end of `fd`, as Redis's aofWrite: a short write is continued until
@@ -14475,6 +14500,7 @@ function flushAppendOnlyFile(): void {
     aof.bufLen = 0;
   }
   aof.unwritten = EMPTY;
+  if (aof.flushSleepUs > 0) Bun.sleepSync(aof.flushSleepUs / 1000);
   let { n, err } = writeAll(aof.fd, data);
   if (err) {
     // Redis logs a write error at most once every 30 seconds.
@@ -14715,18 +14741,23 @@ function aofReplay(buf: Buffer, name: string, last: boolean, start = 0): void {
   fake.user = null;
   fake.isAof = true;
   let pos = start, lastGood = start, multiStart = -1;
-  const fail = (why: string) => { throw new Error(`Bad file format reading the append only file ${name}: ${why} (at byte offset ${pos})`); };
+  const fail = () => { throw new Error(`Bad file format reading the append only file ${name}: make a backup of your AOF file, then use ./redis-check-aof --fix <filename.manifest>`); };
   while (pos < buf.length) {
-    if (buf[pos] !== 42 /* * */) fail(`expected '*', got byte ${buf[pos]}`);
+    if (buf[pos] === 35 /* # */) { // an annotation (#TS:...): skipped
+      const eol = buf.indexOf(10, pos);
+      pos = lastGood = eol < 0 ? buf.length : eol + 1;
+      continue;
+    }
+    if (buf[pos] !== 42 /* * */) fail();
     fake.qbuf = buf; fake.qpos = pos; fake.qlen = buf.length; fake.mbLen = 0; fake.bulkLen = -1;
     if (!parseMultibulk(fake)) {
-      if (fake.closeAfterReply) fail("malformed command");
+      if (fake.closeAfterReply) fail();
       break; // a truncated last command
     }
     const argv = fake.argv;
     pos = fake.qpos;
     const cmd = lookupCommand(argv);
-    if (!cmd) fail(`unknown command '${argv[0]}'`);
+    if (!cmd) throw new Error(`Unknown command '${argv[0].split("\0")[0]}' reading the append only file ${name}`);
     if (cmd!.name === "multi") multiStart = lastGood;
     fake.outLen = 0;
     processCommandAndResetClient(fake);

@@ -459,20 +459,38 @@ describe("a corrupt AOF", () => {
     return source;
   }
 
+  /** The line saying why the AOF was refused, without its pid and time. */
+  const why = (out: string) => out.split("\n").find((l) => / reading the append only file /.test(l))?.replace(/^\d+:M [^#*]*[#*] /, "");
   for (const [what, damage] of damages) {
-    test(`with ${what} in the middle: refuses to start with the file and an offset, whatever aof-load-truncated says`, async () => {
+    test(`with ${what} in the middle: refuses to start, saying why in redis-server's words, whatever aof-load-truncated says`, async () => {
       const { dir: src, incr } = await sourceAof();
       for (const truncated of ["yes", "no"]) {
         const d = copyAof(src, "aof-corrupt");
         writeFileSync(aofFile(d, "appendonly.aof.1.incr.aof"), damage(incr));
+        const ref = copyAof(d, "aof-corrupt-ref");
         const r = await startRedbunExpectingFailure(d, { ...AOF, "aof-load-truncated": truncated });
         expect(r.served).toBe(false);
         expect(r.code).not.toBe(0);
-        expect(r.out).toMatch(/appendonly\.aof\.1\.incr\.aof.*offset \d+/);
+        expect(why(r.out)).toMatch(/appendonly\.aof\.1\.incr\.aof/);
         expect(readFileSync(aofFile(d, "appendonly.aof.1.incr.aof")).equals(damage(incr))).toBe(true); // not "repaired"
+        if (noRedis) continue;
+        const rs = await run([REDIS_SERVER!, "--port", "0", "--unixsocket", join(ref, "redis.sock"), "--dir", ref, "--appendonly", "yes", "--save", "", "--aof-load-truncated", truncated]);
+        expect(rs.code).toBe(1);
+        expect(why(r.out)).toBe(why(rs.out));
       }
     });
   }
+
+  test("#TS: annotations (aof-timestamp-enabled) are skipped when loading, as redis-server skips every '#' line", async () => {
+    const d = dir("aof-annotated");
+    mkdirSync(aofDir(d));
+    writeFileSync(aofFile(d, "appendonly.aof.manifest"), "file appendonly.aof.1.incr.aof seq 1 type i\n");
+    writeFileSync(aofFile(d, "appendonly.aof.1.incr.aof"), `#TS:1628217470\r\n${encode(["SET", "a", "1"])}#TS:1628217471\r\n#TS:1628217472\r\n${encode(["SET", "b", "2"])}#TS:1628217473\r\n`);
+    const s = await startRedbun(d, AOF);
+    await using([s], async () => {
+      expect(await s.c.cmd("MGET", "a", "b")).toEqual(["1", "2"]);
+    });
+  });
 
   test("a manifest naming a file that is not there is refused", async () => {
     const d = copyAof((await sourceAof()).dir, "aof-missing");
@@ -829,6 +847,42 @@ describe("an old-style appendonly.aof in dir (Redis 6's layout)", () => {
   }
   test.skipIf(noRedis)("redis-server decides each of those cases the same way (the reference for the tests above)", async () => {
     for (const c of CASES) expect([c.what, await outcome(c, dir("aof-old-case-ref"), startRedis)]).toEqual([c.what, c.expected]);
+  });
+});
+
+describe("aof-timestamp-enabled", () => {
+  test("writes '#TS:<unix seconds>' before the first command of each second, and at the head of a rewritten base (without an RDB preamble)", async () => {
+    const s = await startRedbun(dir("aof-ts"), { ...AOF, "aof-timestamp-enabled": "yes", "aof-use-rdb-preamble": "no" });
+    await using([s], async () => {
+      await waitForBackgroundWork(s.c);
+      const before = Math.floor(Date.now() / 1000);
+      await s.c.cmd("SET", "a", "1");
+      await s.c.cmd("SET", "b", "2");
+      const after = Math.floor(Date.now() / 1000);
+      const incr = readFileSync(aofFile(s, "appendonly.aof.1.incr.aof"), "latin1");
+      const ts = Number(/^#TS:(\d+)\r\n/.exec(incr)?.[1]);
+      expect(ts).toBeGreaterThanOrEqual(before);
+      expect(ts).toBeLessThanOrEqual(after);
+      // One per second at most: the second SET, within the same second, has none of its own.
+      expect(incr.split("#TS:").length - 1).toBeLessThanOrEqual(after - before + 1);
+      expect(await s.c.cmd("BGREWRITEAOF")).toBe("Background append only file rewriting started");
+      await waitForBackgroundWork(s.c);
+      expect(readFileSync(aofFile(s, "appendonly.aof.2.base.aof"), "latin1")).toMatch(/^#TS:\d+\r\n\*/);
+    });
+  });
+});
+
+describe("DEBUG AOF-FLUSH-SLEEP", () => {
+  test("sets a pause before each AOF write (the suite's fsync-barrier test): replies OK, and writes still land", async () => {
+    const s = await startRedbun(dir("aof-flush-sleep"), { ...AOF, "enable-debug-command": "yes" });
+    await using([s], async () => {
+      expect(await s.c.cmd("DEBUG", "AOF-FLUSH-SLEEP", "20000")).toBe("OK");
+      const t = performance.now();
+      await s.c.cmd("SET", "a", "1");
+      expect(performance.now() - t).toBeGreaterThanOrEqual(19);
+      expect(await s.c.cmd("DEBUG", "AOF-FLUSH-SLEEP", "0")).toBe("OK");
+      expect(readFileSync(aofFile(s, "appendonly.aof.1.incr.aof"), "latin1")).toContain("$1\r\na\r\n$1\r\n1\r\n");
+    });
   });
 });
 
