@@ -169,7 +169,7 @@ const repl = {
   backlogHistlen: 0,
   seldb: -1, // the db the stream last SELECTed
   replicas: new Set<Client>(),
-  snapshot: null as { replicas: Set<Client>; pending: Buffer[]; pendingBytes: number; offset: number } | null,
+  snapshot: null as { replicas: Set<Client>; pending: Buffer[]; pendingBytes: number; offset: number; socket: boolean } | null,
   lastPing: 0, // the second (since start-up) of replicationCron's last run (Redis's first runs as the server starts)
   // Replica side.
   masterHost: "",
@@ -1785,6 +1785,7 @@ class Client {
   replState: "" | "wait_bgsave" | "wait_bgsave_next" | "online" | "rdb_only" = "";
   replOldSync = false; // SYNC rather than PSYNC: no +FULLRESYNC line
   replCapaPsync2 = false;
+  replCapaEof = false; // REPLCONF capa eof: reads an RDB of unknown length ($EOF:<mark>), streamed as it is made
   replListeningPort = 0;
   replIp = "";
   replAckOff = 0;
@@ -4029,9 +4030,10 @@ export interface ServerClock {
 export type ServerOptions = { [param: string]: string | number | boolean | undefined; seed?: number };
 
 /** What a server for tests starts with unless an option says otherwise: any free port, no save
- *  points, no AOF, a fresh directory of its own (so nothing is read from or written to the
- *  current one), and no log lines unless `loglevel` or `logfile` is given. */
-const EMBEDDED_DEFAULTS: Record<string, string> = { port: "0", save: "", appendonly: "no" };
+ *  points, no AOF, replicas synced at once (no repl-diskless-sync-delay: Redis waits 5 s for more
+ *  replicas to share a transfer), a fresh directory of its own (so nothing is read from or
+ *  written to the current one), and no log lines unless `loglevel` or `logfile` is given. */
+const EMBEDDED_DEFAULTS: Record<string, string> = { port: "0", save: "", appendonly: "no", "repl-diskless-sync-delay": "0" };
 
 /** The directories startServer made for servers still running: a program that ends without
  *  closing them leaves none behind (its threads end with it). */
@@ -11530,7 +11532,7 @@ const INFO_SECTIONS: Record<string, () => string[]> = {
     const lines = [
       `loading:${server.loading ? 1 : 0}`, "async_loading:0", "current_cow_peak:0", "current_cow_size:0", "current_cow_size_age:0",
       "current_fork_perc:0.00", "current_save_keys_processed:0", "current_save_keys_total:0",
-      `rdb_changes_since_last_save:${server.dirty}`, `rdb_bgsave_in_progress:${server.rdbChildRunning ? 1 : 0}`,
+      `rdb_changes_since_last_save:${server.dirty}`, `rdb_bgsave_in_progress:${server.rdbChildRunning || repl.snapshot ? 1 : 0}`,
       `rdb_last_save_time:${server.lastSave}`, `rdb_last_bgsave_status:${server.lastBgsaveOk ? "ok" : "err"}`,
       `rdb_last_bgsave_time_sec:${server.rdbLastSaveSeconds}`,
       `rdb_current_bgsave_time_sec:${server.rdbChildRunning ? Math.floor((wallClock() - server.rdbSaveStart) / 1000) : -1}`,
@@ -14838,10 +14840,37 @@ function startAppendOnly(onStartup: boolean): boolean {
     if (aofOpenNewIncr()) return true;
     throw new Error("Can't open the append-only file");
   }
+  if (onStartup) {
+    aofCreateBaseOnStart();
+    if (aofOpenNewIncr()) return true;
+    throw new Error("Can't open the append-only file");
+  }
   if (rewriteAppendOnlyFile(false)) { aof.waitRewrite = aof.rewriting; return true; }
   aof.on = false;
   log("warning", "Redis needs to enable the AOF but can't trigger a background AOF rewrite operation. Check the above logs for more info about the error.");
   return false;
+}
+
+/** Starting with appendonly yes and no AOF at all, the base of the (empty) dataset is written in
+ *  the foreground before anything else, as Redis's aofOpenIfNeededOnServerStart does: the files
+ *  are whole from the first moment. Failing is fatal. */
+function aofCreateBaseOnStart(): void {
+  try {
+    mkdirSync(aofDir(), { recursive: true });
+  } catch (err) {
+    throw new Error(`Can't open or create append-only dir ${conf.appenddirname}: ${strerror(err)}`);
+  }
+  const base: AofFileInfo = { name: aofFileName(1, "b", Boolean(conf["aof-use-rdb-preamble"])), seq: 1, type: "b" };
+  const file = new AtomicFile(`${aofDir()}/${base.name}`);
+  let size = 0;
+  startSnapshot((chunk) => { size += chunk.length; file.write(chunk); }, false, true, (err) => { if (err) throw err; },
+    conf["aof-use-rdb-preamble"] ? "rdb" : "aof");
+  file.commit();
+  aofWriteManifest(base, []);
+  aof.base = base;
+  aof.incrs = [];
+  aof.baseSize = aof.currentSize = size;
+  log("notice", `Creating AOF base file ${base.name} on server start`);
 }
 
 function stopAppendOnly(): void {
@@ -15154,11 +15183,38 @@ function syncCommand(c: Client): void {
     if (tryPartialResync(c)) return;
   } else c.replOldSync = true;
   if (!repl.backlog) createReplicationBacklog();
-  c.replState = "wait_bgsave";
   stats.syncFull++;
   repl.replicas.add(c);
   log("notice", `Replica ${c.addr} asks for synchronization`);
-  startReplicaSnapshot(c);
+  if (c.replRdbFilter) return startFilteredSnapshot(c);
+  c.replState = "wait_bgsave_next";
+  const snap = repl.snapshot;
+  if (snap && !snap.socket && !c.rdbOnly && [...snap.replicas].some((r) => !r.rdbOnly)) {
+    // A snapshot kept whole before it is sent: this replica can have the same one, and what was
+    // written since (as Redis attaches a replica to a BGSAVE with disk target).
+    snap.replicas.add(c);
+    c.replState = "wait_bgsave";
+    if (!c.replOldSync) addReplyProto(c, `+FULLRESYNC ${repl.replid} ${snap.offset}\r\n`);
+    return log("notice", "Waiting for end of BGSAVE for SYNC");
+  }
+  if (snap) return log("notice", "Current BGSAVE has socket target. Waiting for next BGSAVE for SYNC");
+  if (saveJob) return log("notice", "No BGSAVE in progress, but another BG operation is active. BGSAVE for replication delayed");
+  if (conf["repl-diskless-sync"] && c.replCapaEof && confNum("repl-diskless-sync-delay") > 0) return log("notice", "Delay next BGSAVE for diskless SYNC");
+  startReplicaSnapshot([...repl.replicas].filter((r) => r.replState === "wait_bgsave_next"));
+}
+
+/** replicationCron's part, and at the end of a snapshot: replicas waiting for a full resync get
+ *  one when no snapshot is running, at once with disk-based sync; with diskless sync once
+ *  repl-diskless-sync-max-replicas of them wait, or the first has waited
+ *  repl-diskless-sync-delay seconds, so that replicas arriving together share one transfer. */
+function replicationStartPendingSnapshot(): void {
+  if (repl.snapshot || saveJob) return;
+  const waiting = [...repl.replicas].filter((r) => r.replState === "wait_bgsave_next");
+  if (!waiting.length) return;
+  const t = Math.floor(now() / 1000);
+  const maxIdle = Math.max(...waiting.map((r) => t - Math.floor(r.lastInteraction / 1000)));
+  const most = confNum("repl-diskless-sync-max-replicas");
+  if (!conf["repl-diskless-sync"] || (most > 0 && waiting.length >= most) || maxIdle >= confNum("repl-diskless-sync-delay")) startReplicaSnapshot(waiting);
 }
 
 /** +CONTINUE: the replica's history is ours (current or previous ID) and the backlog still has
@@ -15192,55 +15248,78 @@ function sendSnapshotToReplica(r: Client, rdb: Buffer, pending: Buffer): void {
   addReplyProto(r, `$${rdb.length}\r\n`);
   addReplyProto(r, rdb.latin1Slice());
   r.rdbInFlight = r.outLen;
+  finishReplicaSync(r, pending);
+}
+
+/** The RDB is out (or in the replica's buffer): the replica is online, and what was written
+ *  meanwhile follows (an rdb-only one, such as redis-cli --rdb, is done and let go). */
+function finishReplicaSync(r: Client, pending: Buffer): void {
   r.replState = r.rdbOnly ? "rdb_only" : "online";
   if (r.rdbOnly) { r.closeAfterReply = true; return; }
   addReplyProto(r, pending.latin1Slice());
   log("notice", `Synchronization with replica ${r.addr} succeeded`);
 }
 
-/** Full resync: +FULLRESYNC now, the RDB when the snapshot is done, then what was written since.
- *  Replicas arriving while a snapshot runs wait for the next one. */
-function startReplicaSnapshot(c: Client): void {
-  if (c.replRdbFilter) {
-    // REPLCONF rdb-filter-only (redis-cli --functions-rdb): no keys, so a snapshot of its own, at once.
-    c.replState = "wait_bgsave";
-    if (!c.replOldSync) addReplyProto(c, `+FULLRESYNC ${repl.replid} ${repl.offset}\r\n`);
-    repl.seldb = -1;
-    const chunks: Buffer[] = [];
-    startSnapshot((chunk) => chunks.push(Buffer.from(chunk)), false, false, (err) => {
-      if (err) return freeClient(c);
-      sendSnapshotToReplica(c, Buffer.concat(chunks), EMPTY);
-      handleClientsWithPendingWrites();
-    }, "rdb", { data: false, functions: c.replRdbFilter.functions });
-    return;
-  }
-  if (repl.snapshot || saveJob) {
-    c.replState = "wait_bgsave_next";
-    return;
-  }
-  const waiting = [...repl.replicas].filter((r) => r.replState === "wait_bgsave" || r.replState === "wait_bgsave_next");
-  const snap = { replicas: new Set(waiting), pending: [] as Buffer[], pendingBytes: 0, offset: repl.offset };
+/** REPLCONF rdb-filter-only (redis-cli --functions-rdb): no keys, so a snapshot of its own, at once. */
+function startFilteredSnapshot(c: Client): void {
+  c.replState = "wait_bgsave";
+  if (!c.replOldSync) addReplyProto(c, `+FULLRESYNC ${repl.replid} ${repl.offset}\r\n`);
+  repl.seldb = -1;
+  const chunks: Buffer[] = [];
+  startSnapshot((chunk) => chunks.push(Buffer.from(chunk)), false, false, (err) => {
+    if (err) return freeClient(c);
+    sendSnapshotToReplica(c, Buffer.concat(chunks), EMPTY);
+    handleClientsWithPendingWrites();
+  }, "rdb", { data: false, functions: c.replRdbFilter!.functions });
+}
+
+/** Full resync of the waiting replicas: +FULLRESYNC now, then the RDB, then what was written
+ *  since. With repl-diskless-sync (and replicas that read $EOF), the RDB goes to them as it is
+ *  made, between an "$EOF:<40 random characters>" line and those 40 characters again, as Redis
+ *  streams it to replicas' sockets: nothing is held but what they have not read yet. Otherwise
+ *  it is kept whole and sent as one bulk ($<length>), as Redis sends the file of a disk BGSAVE.
+ *  INFO shows the snapshot as rdb_bgsave_in_progress, Redis's replication BGSAVE. */
+function startReplicaSnapshot(waiting: Client[]): void {
+  const socket = Boolean(conf["repl-diskless-sync"]) && waiting.every((r) => r.replCapaEof);
+  log("notice", `Starting BGSAVE for SYNC with target: ${socket ? "replicas sockets" : "disk"}`);
+  const snap = { replicas: new Set(waiting), pending: [] as Buffer[], pendingBytes: 0, offset: repl.offset, socket };
   repl.snapshot = snap;
   repl.seldb = -1; // the stream after the snapshot starts with a SELECT
+  const mark = socket ? randomHex(40) : "";
   for (const r of waiting) {
     r.replState = "wait_bgsave";
     if (!r.replOldSync) addReplyProto(r, `+FULLRESYNC ${repl.replid} ${snap.offset}\r\n`);
+    if (socket) addReplyProto(r, `$EOF:${mark}\r\n`);
   }
   handleClientsWithPendingWrites();
   const chunks: Buffer[] = [];
-  startSnapshot((chunk) => chunks.push(Buffer.from(chunk)), true, false, (err) => {
+  const stream = (chunk: Buffer) => {
+    const bytes = chunk.latin1Slice();
+    for (const r of snap.replicas) {
+      if (r.closed) continue;
+      addReplyProto(r, bytes);
+      r.rdbInFlight += chunk.length;
+    }
+    handleClientsWithPendingWrites();
+  };
+  startSnapshot(socket ? stream : (chunk) => chunks.push(Buffer.from(chunk)), true, false, (err) => {
     repl.snapshot = null;
-    const rdb = Buffer.concat(chunks);
     const pending = Buffer.concat(snap.pending);
+    const rdb = socket ? null : Buffer.concat(chunks);
     for (const r of snap.replicas) {
       if (r.closed || !repl.replicas.has(r)) continue;
       if (err) { freeClient(r); continue; }
-      sendSnapshotToReplica(r, rdb, pending);
+      if (rdb) sendSnapshotToReplica(r, rdb, pending);
+      else {
+        addReplyProto(r, mark);
+        r.rdbInFlight += mark.length;
+        finishReplicaSync(r, pending);
+      }
     }
+    if (err) log("warning", "BGSAVE for replication failed");
     handleClientsWithPendingWrites();
     // Replicas that came in meanwhile get the next snapshot.
-    const next = [...repl.replicas].find((r) => r.replState === "wait_bgsave_next");
-    if (next) startReplicaSnapshot(next);
+    replicationStartPendingSnapshot();
   });
 }
 
@@ -15255,7 +15334,10 @@ function replconfCommand(c: Client): void {
       if (port === undefined) return;
       c.replListeningPort = port;
     } else if (opt === "ip-address") c.replIp = val;
-    else if (opt === "capa") { if (val.toLowerCase() === "psync2") c.replCapaPsync2 = true; }
+    else if (opt === "capa") {
+      if (val.toLowerCase() === "psync2") c.replCapaPsync2 = true;
+      else if (val.toLowerCase() === "eof") c.replCapaEof = true;
+    }
     else if (opt === "ack") {
       // From a replica: no reply. It tells how far it got (WAIT, lag).
       const off = Number(val);
@@ -15802,7 +15884,9 @@ function masterStreamData(m: Client, chunk: Buffer): void {
   refreshClockBase();
   // A command held back (waiting for the Lua VM's first start) stops the stream until it has run:
   // the master's commands apply in order (the VM's start resumes here, through processInputBuffer).
-  while (m.qpos < m.qlen && !m.closed && !m.paused) {
+  // So does a busy script: the stream accumulates, rather than each write answering -BUSY and
+  // being lost, and applies once the script ends (scriptContinue), as in Redis.
+  while (m.qpos < m.qlen && !m.closed && !m.paused && !scripting.suspended) {
     const start = m.qpos;
     if (!m.reqtype) m.reqtype = m.qbuf[m.qpos] === 42 ? REQ_MULTIBULK : REQ_INLINE;
     const complete = m.reqtype === REQ_INLINE ? parseInline(m) : parseMultibulk(m);
@@ -15852,6 +15936,7 @@ function replicationCron(): void {
     masterLinkLost();
   }
   if (isReplica() && repl.state === "connect" && !repl.retryTimer && !repl.link) connectToMaster();
+  replicationStartPendingSnapshot();
 }
 
 /** INFO replication's lines. */

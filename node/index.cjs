@@ -12,7 +12,7 @@ const { tmpdir } = require("node:os");
 const { join } = require("node:path");
 
 const MAIN = join(__dirname, "..", "main.ts");
-const DEFAULTS = { save: "", appendonly: "no", "enable-debug-command": "local" };
+const DEFAULTS = { save: "", appendonly: "no", "repl-diskless-sync-delay": "0", "enable-debug-command": "local" };
 const START_TIMEOUT_MS = 20000;
 /** Children not yet stopped, and the directories made for them. */
 const running = new Map();

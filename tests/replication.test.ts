@@ -50,11 +50,12 @@ afterAll(async () => { for (const n of [...live]) await n.stop(); });
 /** Config parameters as command-line flags (`{ save: "" }` → `--save ""`). */
 const flags = (params: Record<string, string | number>) => Object.entries(params).flatMap(([k, v]) => [`--${k}`, String(v)]);
 
-/** Starts Redbun in a fresh temp dir with persistence off and DEBUG allowed. */
+/** Starts Redbun in a fresh temp dir with persistence off, DEBUG allowed, and diskless sync
+ *  without the default 5 s wait for more replicas (as redis-server below). */
 async function startRedbun(params: Record<string, string | number> = {}): Promise<Node> {
   if (process.env.REDBUN_REPL_REFERENCE === "redis") return startRedis(params);
   const dir = mkdtempSync(join(tmpdir(), "redbun-repl-"));
-  const srv = await spawnServer(flags({ save: "", appendonly: "no", dir, "enable-debug-command": "yes", ...params }), { cwd: dir });
+  const srv = await spawnServer(flags({ save: "", appendonly: "no", dir, "enable-debug-command": "yes", "repl-diskless-sync-delay": 0, ...params }), { cwd: dir });
   const c = await RawClient.connect(srv.port);
   let stopped = false;
   const node: Node = {
@@ -267,7 +268,7 @@ async function block(waiter: RawClient, ctl: RawClient, ...args: (string | numbe
  *  (length-prefixed) and then the command stream, kept as argv arrays with their byte counts. */
 class Tap {
   private buf = Buffer.alloc(0);
-  private stage: "reply" | "rdbhead" | "rdb" | "stream" = "reply";
+  private stage: "reply" | "rdbhead" | "rdb" | "rdbeof" | "stream" = "reply";
   private rdbLeft = 0;
   private rdbParts: Buffer[] = [];
   private sock!: Awaited<ReturnType<typeof Bun.connect>>;
@@ -277,17 +278,23 @@ class Tap {
   /** Bytes of stream received after the RDB. */
   streamBytes = 0;
   rdb: Buffer | null = null;
+  /** The RDB's header line: "$<length>", or "$EOF:<40 characters>" (diskless, streamed). */
+  rdbHeader = "";
   commands: string[][] = [];
+  private psync: Buffer = Buffer.alloc(0);
 
-  /** `sync: "SYNC"` speaks the protocol from before PSYNC: no +FULLRESYNC line, no offsets. */
-  static async open(port: number, sync: "PSYNC" | "SYNC" = "PSYNC"): Promise<Tap> {
+  /** `sync: "SYNC"` speaks the protocol from before PSYNC: no +FULLRESYNC line, no offsets.
+   *  `capaEof` announces (REPLCONF capa eof) that it reads an RDB of unknown length. */
+  static async open(port: number, sync: "PSYNC" | "SYNC" = "PSYNC", capaEof = false): Promise<Tap> {
     const t = new Tap();
     if (sync === "SYNC") t.stage = "rdbhead";
     t.sock = await Bun.connect({
       hostname: "127.0.0.1", port,
       socket: { data: (_s, d) => { t.buf = Buffer.concat([t.buf, d]); t.parse(); } },
     });
-    t.sock.write(encode(sync === "SYNC" ? ["SYNC"] : ["PSYNC", "?", "-1"]));
+    // After REPLCONF's reply: a master refuses a sync while a reply is still pending.
+    t.psync = encode(sync === "SYNC" ? ["SYNC"] : ["PSYNC", "?", "-1"]);
+    t.sock.write(capaEof ? encode(["REPLCONF", "capa", "eof"]) : t.psync);
     await waitFor("the tap's RDB", async () => t.rdb !== null || `stage ${t.stage}`);
     return t;
   }
@@ -301,15 +308,30 @@ class Tap {
         const line = this.buf.latin1Slice(0, nl);
         this.buf = this.buf.subarray(nl + 2);
         if (this.stage === "reply") {
+          if (line === "+OK") { this.sock.write(this.psync); continue; } // REPLCONF's
           const m = /^\+FULLRESYNC ([0-9a-f]{40}) (\d+)$/.exec(line);
           if (!m) throw new Error(`unexpected PSYNC reply ${line}`);
           [this.replid, this.startOffset] = [m[1], Number(m[2])];
           this.stage = "rdbhead";
         } else {
+          this.rdbHeader = line;
+          if (/^\$EOF:.{40}$/.test(line)) { this.stage = "rdbeof"; continue; }
           if (!/^\$\d+$/.test(line)) throw new Error(`unexpected RDB header ${line}`);
           this.rdbLeft = Number(line.slice(1));
           this.stage = "rdb";
         }
+      } else if (this.stage === "rdbeof") {
+        // Up to the mark, which may arrive split across reads.
+        this.rdbParts.push(this.buf);
+        this.buf = Buffer.alloc(0);
+        const all = Buffer.concat(this.rdbParts);
+        const mark = this.rdbHeader.slice(5);
+        const at = all.indexOf(mark, 0, "latin1");
+        this.rdbParts = [all];
+        if (at < 0) return;
+        this.rdb = all.subarray(0, at);
+        this.buf = all.subarray(at + 40);
+        this.stage = "stream";
       } else if (this.stage === "rdb") {
         const take = this.buf.subarray(0, this.rdbLeft);
         this.rdbParts.push(Buffer.from(take));
@@ -793,6 +815,79 @@ describe("full synchronization", () => {
   });
 });
 
+describe("repl-diskless-sync", () => {
+  test("a replica announcing capa eof gets the RDB as it is made, between '$EOF:<40 characters>' and the same 40 characters, then the stream", async () => {
+    const m = await startRedbun();
+    try {
+      await m.c.cmd("SET", "k", "v");
+      const tap = await Tap.open(m.port, "PSYNC", true);
+      try {
+        expect(tap.rdbHeader).toMatch(/^\$EOF:[0-9a-f]{40}$/);
+        expect(tap.rdb!.latin1Slice(0, 9)).toBe("REDIS0010");
+        expect(tap.rdb!.includes("\x01k")).toBe(true);
+        await m.c.cmd("SET", "after", "1");
+        await tap.waitForWrite("the SET", (a) => a[1] === "after");
+        expect(tap.writes()).toEqual([["SELECT", "0"], ["SET", "after", "1"]]);
+      } finally {
+        tap.close();
+      }
+    } finally {
+      await m.stop();
+    }
+  });
+
+  test("with repl-diskless-sync no, or to a replica without capa eof, the RDB is one length-prefixed bulk", async () => {
+    const m = await startRedbun({ "repl-diskless-sync": "no" });
+    const m2 = await startRedbun();
+    try {
+      const [a, b] = [await Tap.open(m.port, "PSYNC", true), await Tap.open(m2.port, "PSYNC", false)];
+      expect([a.rdbHeader, b.rdbHeader]).toEqual([`$${a.rdb!.length}`, `$${b.rdb!.length}`]);
+      a.close();
+      b.close();
+    } finally {
+      await m.stop();
+      await m2.stop();
+    }
+  });
+
+  test("repl-diskless-sync-delay holds a full sync for replicas to share one transfer; repl-diskless-sync-max-replicas starts it once that many wait", async () => {
+    const m = await startRedbun({ "repl-diskless-sync-delay": 60, "repl-diskless-sync-max-replicas": 2 });
+    const [r1, r2] = await Promise.all([startRedbun(), startRedbun()]);
+    try {
+      await m.c.cmd("SET", "k", "v");
+      await replicaOf(r1, m);
+      await waitFor("r1 waiting", async () => m.log().includes("Delay next BGSAVE for diskless SYNC") || "no delay logged");
+      await Bun.sleep(1500); // past a replicationCron pass or two
+      expect((await info(m.c)).slave0).toMatch(/state=wait_bgsave,/);
+      expect((await info(r1.c)).master_link_status).toBe("down");
+      expect((await info(m.c, "persistence")).rdb_bgsave_in_progress).toBe("0");
+      await replicaOf(r2, m);
+      await waitInSyncWithin(5000, m, r1, r2);
+      expect(await r2.c.cmd("GET", "k")).toBe("v");
+      expect(m.log().match(/Starting BGSAVE for SYNC with target: replicas sockets/g)?.length).toBe(1);
+    } finally {
+      await Promise.all([m.stop(), r1.stop(), r2.stop()]);
+    }
+  });
+
+  test("a snapshot for replicas is a BGSAVE to INFO (rdb_bgsave_in_progress:1) while it runs", async () => {
+    const m = await startRedbun({ "rdb-key-save-delay": 100000 }); // 0.1 s per key
+    const r = await startRedbun();
+    try {
+      await pipeline(m.c, Array.from({ length: 20 }, (_, i) => ["SET", `k${i}`, "v"]));
+      await replicaOf(r, m);
+      await waitFor("the snapshot", async () => (await info(m.c, "persistence")).rdb_bgsave_in_progress === "1" || "not in progress");
+      expect((await info(r.c)).master_sync_in_progress).toBe("1");
+      await m.c.cmd("CONFIG", "SET", "rdb-key-save-delay", "0");
+      await waitInSync(m, r);
+      expect((await info(m.c, "persistence")).rdb_bgsave_in_progress).toBe("0");
+      expect(await r.c.cmd("DBSIZE")).toBe(20);
+    } finally {
+      await Promise.all([m.stop(), r.stop()]);
+    }
+  });
+});
+
 describe("the replication stream", () => {
   let m: Node, r: Node;
   beforeAll(async () => { [m, r] = await primaryAndReplica(); });
@@ -1101,6 +1196,29 @@ describe("a master that misbehaves", () => {
     } finally {
       await r.c.cmd("REPLICAOF", "NO", "ONE");
       fake.stop();
+    }
+  });
+});
+
+describe("a replica running a busy script", () => {
+  test("holds the master's stream until the script ends, then applies all of it (no write answered -BUSY and lost)", async () => {
+    const [m, r] = await primaryAndReplica();
+    const [script, ctl] = [await RawClient.connect(r.port), await RawClient.connect(r.port)];
+    try {
+      await r.c.cmd("CONFIG", "SET", "busy-reply-threshold", "100");
+      script.send("EVAL", "while true do end", "0");
+      await waitFor("the script to be busy", async () => String(await ctl.raw("PING")).startsWith("-BUSY") || "not busy yet");
+      await m.c.cmd("SET", "a", "1");
+      for (let i = 0; i < 10; i++) await m.c.cmd("INCR", "n");
+      await Bun.sleep(300);
+      expect(await ctl.cmd("SCRIPT", "KILL")).toBe("OK");
+      await waitInSync(m, r);
+      expect([await r.c.cmd("GET", "a"), await r.c.cmd("GET", "n")]).toEqual(["1", "10"]);
+      expect(r.log()).not.toContain("This replica is sending an error to its master");
+    } finally {
+      script.close();
+      ctl.close();
+      await Promise.all([m.stop(), r.stop()]);
     }
   });
 });

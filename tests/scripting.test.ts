@@ -316,7 +316,7 @@ describe("FUNCTION LOAD and FCALL across restarts and servers", () => {
   });
 
   test.skipIf(noRedis)("a redis-server replica gets the libraries in the full sync and FUNCTION LOAD, DELETE and FLUSH after it", async () => {
-    const s = await startRedbun(tempDir("fn-repl"));
+    const s = await startRedbun(tempDir("fn-repl"), { "repl-diskless-sync-delay": 0 });
     await s.c.cmd("FUNCTION", "LOAD", LIBRARY);
     const r = await startRedis(tempDir("fn-repl-r"), { replicaof: `127.0.0.1 ${s.port}` });
     try {
