@@ -170,6 +170,7 @@ const repl = {
   seldb: -1, // the db the stream last SELECTed
   replicas: new Set<Client>(),
   snapshot: null as { replicas: Set<Client>; pending: Buffer[]; pendingBytes: number; offset: number; socket: boolean } | null,
+  lastNewline: 0, // when the replicas waiting for a snapshot last got their keepalive newline
   lastPing: 0, // the second (since start-up) of replicationCron's last run (Redis's first runs as the server starts)
   // Replica side.
   masterHost: "",
@@ -15936,6 +15937,14 @@ function replicationCron(): void {
     masterLinkLost();
   }
   if (isReplica() && repl.state === "connect" && !repl.retryTimer && !repl.link) connectToMaster();
+  // Replicas waiting for their RDB to start (or, disk target, to be whole) get a newline each
+  // second, as from Redis: their link is not silent, so they do not time it out.
+  if (t - repl.lastNewline >= 1000) {
+    repl.lastNewline = t;
+    for (const r of repl.replicas) {
+      if (r.replState === "wait_bgsave_next" || (r.replState === "wait_bgsave" && !repl.snapshot?.socket)) addReplyProto(r, "\n");
+    }
+  }
   replicationStartPendingSnapshot();
 }
 

@@ -870,6 +870,19 @@ describe("repl-diskless-sync", () => {
     }
   });
 
+  test("a replica waiting for its delayed sync gets a newline each second, so it does not time the link out", async () => {
+    const m = await startRedbun({ "repl-diskless-sync-delay": 60 });
+    const r = await startRedbun({ "repl-timeout": 2 });
+    try {
+      await replicaOf(r, m);
+      await Bun.sleep(4000);
+      expect(r.log()).not.toContain("Timeout connecting to the MASTER");
+      expect(((await r.c.cmd("ROLE")) as string[])[3]).toBe("handshake");
+    } finally {
+      await Promise.all([m.stop(), r.stop()]);
+    }
+  });
+
   test("a snapshot for replicas is a BGSAVE to INFO (rdb_bgsave_in_progress:1) while it runs", async () => {
     const m = await startRedbun({ "rdb-key-save-delay": 100000 }); // 0.1 s per key
     const r = await startRedbun();
