@@ -2372,6 +2372,11 @@ function processCommand(c: Client): void {
   if (c.resp === 2 && clientTotalSubscriptions(c) > 0 && !PUBSUB_CONTEXT_COMMANDS.has(cmd.name)) {
     return rejectCommand(c, `ERR Can't execute '${cmd.name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`, cmd);
   }
+  // A server still loading its data (an AOF whose scripts wait for the Lua VM) answers only the
+  // commands flagged loading (INFO, CONFIG ...); EXEC, only if all it queued are.
+  if (server.loading && !c.isAof && (!(flags & CMD_LOADING) || (cmd.name === "exec" && c.mstate?.some((q) => !(q.cmd.flags & CMD_LOADING))))) {
+    return rejectCommand(c, "LOADING Redis is loading the dataset in memory", cmd);
+  }
   if (scripting.suspended && !(flags & CMD_ALLOW_BUSY)) return rejectCommand(c, scripting.suspended.run.isEval ? E.busyScript : E.busyFunction, cmd);
   // A failed background save (with save points) or an AOF the disk refuses stops writes and PING.
   if ((!server.lastBgsaveOk || aof.writeErr) && !c.isMaster && !c.isAof && (writesSomething || cmd.name === "ping")) {
@@ -3973,13 +3978,17 @@ function closeIdleClients(): void {
 
 /** Startup: with appendonly the AOF directory is the truth; otherwise dump.rdb. Either way a
  *  corrupt file stops the start rather than serving a partial dataset. */
-function loadPersistedData(): void {
+/** Loads the data at startup. Returns a promise when the load goes on later (an AOF whose
+ *  scripts wait for the Lua VM), null when the data is in. */
+function loadPersistedData(): Promise<void> | null {
   removeStaleTempFiles();
   server.loading = true;
+  let later: Promise<void> | null = null;
   try {
     if (conf.appendonly) {
       const loaded = loadAppendOnlyFiles();
-      startAppendOnly(loaded);
+      if (loaded instanceof Promise) later = loaded.then((l) => void startAppendOnly(l)).finally(() => { server.loading = false; });
+      else startAppendOnly(loaded);
     } else {
       // Redis reads (and checks) the AOF manifest even with appendonly off: turning it on later
       // continues that directory's numbering.
@@ -3988,8 +3997,9 @@ function loadPersistedData(): void {
       loadDataFromDisk();
     }
   } finally {
-    server.loading = false;
+    if (!later) server.loading = false;
   }
+  return later;
 }
 
 // --- startServer: servers inside a program (a project's tests)
@@ -4122,7 +4132,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RedbunSe
 
 /** The thread of a server that startServer started: runs the server, and answers its starter
  *  (started, or why not; the clock moved; close). */
-function serveStarter(): void {
+async function serveStarter(): Promise<void> {
   const { params, seed, quiet, clock: shared } = threads().workerData.redbun as { params: Record<string, string>; seed?: number; quiet: boolean; clock: Float64Array };
   const starter = threads().parentPort!;
   timeCtl = shared;
@@ -4137,6 +4147,13 @@ function serveStarter(): void {
     loadConfigDefaults();
     loadConfigText(Object.entries(params).map(([k, v]) => `${k} ${reprString(v)}`).join("\n"));
     srv = initServer();
+  } catch (err) {
+    writeHeldLog();
+    starter.postMessage({ op: "error", message: (err as Error).message.trim() });
+    process.exit(1);
+  }
+  try {
+    await srv.ready;
   } catch (err) {
     writeHeldLog();
     starter.postMessage({ op: "error", message: (err as Error).message.trim() });
@@ -4174,7 +4191,7 @@ function startupBanner(): void {
   ].join("\n"));
 }
 
-function initServer(): { readonly port: number; close(): Promise<void> } {
+function initServer(): { readonly port: number; ready: Promise<void>; close(): Promise<void> } {
   refreshClockBase();
   applyConfigChanges([]);
   const aclErr = aclLoadUsersAtStartup();
@@ -4194,20 +4211,26 @@ function initServer(): { readonly port: number; close(): Promise<void> } {
   server.running = true;
   startupBanner();
   log("warning", "Server initialized");
+  let loading: Promise<void> | null;
   try {
-    loadPersistedData();
+    loading = loadPersistedData();
   } catch (loadErr) {
     closeListeningSockets();
     server.running = false;
     throw loadErr;
   }
-  if (server.listeners.length) log("notice", "Ready to accept connections");
-  if (server.unixListener) log("notice", `The server is now ready to accept connections at ${conf.unixsocket}`);
-  if (conf.replicaof) {
-    const [host, port] = String(conf.replicaof).split(" ");
-    replicationSetMaster(host, Number(port), true);
-  }
-  server.cronTimer = setInterval(serverCron, Math.max(1, Math.floor(1000 / Math.min(500, Math.max(1, confNum("hz"))))));
+  const serve = () => {
+    if (server.listeners.length) log("notice", "Ready to accept connections");
+    if (server.unixListener) log("notice", `The server is now ready to accept connections at ${conf.unixsocket}`);
+    if (conf.replicaof) {
+      const [host, port] = String(conf.replicaof).split(" ");
+      replicationSetMaster(host, Number(port), true);
+    }
+    server.cronTimer = setInterval(serverCron, Math.max(1, Math.floor(1000 / Math.min(500, Math.max(1, confNum("hz"))))));
+  };
+  // Loaded, or (scripts in the AOF waiting for the Lua VM) loading on: clients are answered
+  // -LOADING meanwhile, and a load that fails then ends the server as it would have at once.
+  const ready = loading ? loading.then(serve) : Promise.resolve(serve());
   const close = async () => {
     if (server.cronTimer) clearInterval(server.cronTimer);
     server.cronTimer = null;
@@ -4234,7 +4257,7 @@ function initServer(): { readonly port: number; close(): Promise<void> } {
     if (server.configFile !== null && isMainProcess) process.exit(0);
     if (embedded) process.exit(0); // its thread ends; startServer's close() then has nothing to do
   };
-  return { get port() { return server.port; }, close };
+  return { get port() { return server.port; }, ready, close };
 }
 
 // ############################################################################################
@@ -11048,7 +11071,9 @@ function debugCommand(c: Client): void {
     functionsClear();
     let loaded = false;
     try {
-      loaded = loadAppendOnlyFiles();
+      // The VM has started (scriptingHoldUntilReady held this command for it): scripts in the
+      // AOF run in order, within this command.
+      loaded = loadAppendOnlyFiles() === true;
     } catch (err) {
       log("warning", `DEBUG LOADAOF: ${(err as Error).message}`);
     }
@@ -14734,16 +14759,27 @@ function aofOpenNewIncr(): boolean {
   return true;
 }
 
-/** Executes the commands of an AOF file (or of a base written as commands), from `start` (past an
- *  RDB preamble). A truncated last file is cut after its last complete command when
- *  aof-load-truncated allows it; anything else incomplete is fatal. */
-function aofReplay(buf: Buffer, name: string, last: boolean, start = 0): void {
-  refreshClockBase();
+/** An AOF being replayed: the client its commands run as (an open transaction's queue lives
+ *  there) and where the open transaction's MULTI began (-1: none), across its files. */
+interface AofReplay { fake: Client; multiStart: number }
+
+function aofReplayStart(): AofReplay {
   const fake = new Client(null, "", "");
   fake.authenticated = true;
   fake.user = null;
   fake.isAof = true;
-  let pos = start, lastGood = start, multiStart = -1;
+  return { fake, multiStart: -1 };
+}
+
+/** Executes the commands of an AOF file (or of a base written as commands), from `start` (past an
+ *  RDB preamble). A truncated last file is cut after its last complete command when
+ *  aof-load-truncated allows it; anything else incomplete is fatal. Returns -1 at the file's end,
+ *  or the offset of a command that needs the Lua VM before it has started (an EVAL, in an AOF of
+ *  Redis before 5): the VM is starting, and the replay goes on from there once it has. */
+function aofReplay(r: AofReplay, buf: Buffer, name: string, last: boolean, start = 0): number {
+  refreshClockBase();
+  const fake = r.fake;
+  let pos = start, lastGood = start;
   const fail = () => { throw new Error(`Bad file format reading the append only file ${name}: make a backup of your AOF file, then use ./redis-check-aof --fix <filename.manifest>`); };
   while (pos < buf.length) {
     if (buf[pos] === 35 /* # */) { // an annotation (#TS:...): skipped
@@ -14758,19 +14794,27 @@ function aofReplay(buf: Buffer, name: string, last: boolean, start = 0): void {
       break; // a truncated last command
     }
     const argv = fake.argv;
+    const cmdStart = pos;
     pos = fake.qpos;
     const cmd = lookupCommand(argv);
     if (!cmd) throw new Error(`Unknown command '${argv[0].split("\0")[0]}' reading the append only file ${name}`);
-    if (cmd!.name === "multi") multiStart = lastGood;
+    if (cmd!.name === "multi") r.multiStart = lastGood;
     fake.outLen = 0;
     processCommandAndResetClient(fake);
-    if (cmd!.name === "exec") multiStart = -1;
+    if (fake.paused) {
+      // Held for the VM (scriptingHoldUntilReady): it runs again, in order, when the replay resumes.
+      scripting.waiting.delete(fake);
+      fake.paused = null;
+      fake.argv = [];
+      return cmdStart;
+    }
+    if (cmd!.name === "exec") r.multiStart = -1;
     lastGood = pos;
   }
   fake.argv = [];
   if (lastGood < buf.length || fake.mstate) {
     // A transaction without its EXEC is as incomplete as a half-written command.
-    const cut = fake.mstate ? multiStart : lastGood;
+    const cut = fake.mstate ? r.multiStart : lastGood;
     if (!last || !conf["aof-load-truncated"]) {
       throw new Error(`Unexpected end of file reading the append only file ${name} (at byte offset ${cut}). You can: 1) Make a backup of your AOF file, then use ./redis-check-aof --fix <filename.manifest>. 2) Alternatively you can set the 'aof-load-truncated' configuration option to yes and restart the server.`);
     }
@@ -14780,10 +14824,13 @@ function aofReplay(buf: Buffer, name: string, last: boolean, start = 0): void {
     log("warning", "AOF loaded anyway because aof-load-truncated is enabled");
     if (fake.mstate) discardTransaction(fake);
   }
+  return -1;
 }
 
-/** Loads the AOF directory at startup. Returns false if there is none. Throws on corruption. */
-function loadAppendOnlyFiles(): boolean {
+/** Loads the AOF directory (at startup, and for DEBUG LOADAOF). Returns false if there is none,
+ *  true once loaded, or a promise of true when a command in it waits for the Lua VM's start (the
+ *  server stays LOADING meanwhile). Throws, or rejects, on corruption. */
+function loadAppendOnlyFiles(): boolean | Promise<boolean> {
   let manifest = aofReadManifest();
   // An old-style appendonly.aof in `dir`, and no AOF directory naming other files: upgrade it.
   const old = String(conf.appendfilename);
@@ -14795,34 +14842,55 @@ function loadAppendOnlyFiles(): boolean {
   }
   if (manifest?.history.length) aofDeleteHistoryFiles(manifest);
   if (!manifest || (!manifest.base && !manifest.incrs.length)) return false;
-  aof.loading = true;
-  try {
-    const start = performance.now();
-    const files = [...(manifest.base ? [manifest.base] : []), ...manifest.incrs];
-    files.forEach((f, i) => {
-      let buf: Buffer;
-      try {
-        buf = readFileSync(`${aofDir()}/${f.name}`);
-      } catch (err) {
-        // A file the manifest lists must be there and readable: anything else is fatal.
-        if ((err as NodeJS.ErrnoException).code === "ENOENT") throw new Error(`Unable to obtain the AOF file ${f.name} length. stat: ${strerror(err)}`);
-        throw new Error(`Fatal error: can't open the append log file ${f.name} for reading: ${strerror(err)}`);
-      }
-      // An RDB preamble (a base, or an old-style AOF) may be followed by commands.
-      if (buf.latin1Slice(0, 5) === "REDIS") {
+  const m = manifest;
+  const files = [...(m.base ? [m.base] : []), ...m.incrs];
+  const replay = aofReplayStart();
+  const start = performance.now();
+  const read = (f: AofFileInfo) => {
+    try {
+      return readFileSync(`${aofDir()}/${f.name}`);
+    } catch (err) {
+      // A file the manifest lists must be there and readable: anything else is fatal.
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") throw new Error(`Unable to obtain the AOF file ${f.name} length. stat: ${strerror(err)}`);
+      throw new Error(`Fatal error: can't open the append log file ${f.name} for reading: ${strerror(err)}`);
+    }
+  };
+  // From file `from`, offset `pos` (0: the file's start, where an RDB preamble may be).
+  const run = (from: number, pos: number, buf: Buffer | null): boolean | Promise<boolean> => {
+    for (let i = from; i < files.length; i++) {
+      const f = files[i], last = i === files.length - 1;
+      buf ??= read(f);
+      let stopped = -1;
+      if (pos === 0 && buf.latin1Slice(0, 5) === "REDIS") {
+        // An RDB preamble (a base, or an old-style AOF) may be followed by commands.
         const { end } = rdbLoad(buf);
-        if (end < buf.length) aofReplay(buf, f.name, i === files.length - 1, end);
-      } else aofReplay(buf, f.name, i === files.length - 1);
+        if (end < buf.length) stopped = aofReplay(replay, buf, f.name, last, end);
+      } else stopped = aofReplay(replay, buf, f.name, last, pos);
+      if (stopped >= 0) {
+        const held = buf;
+        return scripting.starting!.then(() => run(i, stopped, held));
+      }
       log("notice", `DB loaded from ${f.type === "b" ? "base" : "incr"} file ${f.name}: ${((performance.now() - start) / 1000).toFixed(3)} seconds`);
-    });
-    aof.base = manifest.base;
-    aof.incrs = manifest.incrs;
-    aof.baseSize = manifest.base ? statSync(`${aofDir()}/${manifest.base.name}`).size : 0;
+      pos = 0;
+      buf = null;
+    }
+    aof.base = m.base;
+    aof.incrs = m.incrs;
+    aof.baseSize = m.base ? statSync(`${aofDir()}/${m.base.name}`).size : 0;
     aof.currentSize = files.reduce((n, f) => n + statSync(`${aofDir()}/${f.name}`).size, 0);
-  } finally {
+    return true;
+  };
+  aof.loading = true;
+  let result: boolean | Promise<boolean>;
+  try {
+    result = run(0, 0, null);
+  } catch (err) {
     aof.loading = false;
+    throw err;
   }
-  return true;
+  if (!(result instanceof Promise)) aof.loading = false;
+  else result = result.finally(() => { aof.loading = false; });
+  return result;
 }
 
 /** Turns the AOF on: reopens the last incremental file, or (no AOF yet) writes a base first.
@@ -18423,7 +18491,8 @@ function scriptingHoldUntilReady(c: Client, cmd: RedisCommand): boolean {
   if (scripting.lua) return false;
   // The AOF is read before the VM can start: its FUNCTION LOADs and RESTOREs wait in `pending`.
   if (c.isAof && cmd.name.startsWith("function|")) return false;
-  const needs = NEEDS_LUA_VM.has(cmd.name) || (cmd.name === "exec" && (c.mstate?.some((q) => NEEDS_LUA_VM.has(q.cmd.name)) ?? false));
+  const needs = NEEDS_LUA_VM.has(cmd.name) || (cmd.name === "exec" && (c.mstate?.some((q) => NEEDS_LUA_VM.has(q.cmd.name)) ?? false)) ||
+    (cmd.name === "debug" && c.argv[1]?.toLowerCase() === "loadaof"); // an AOF may hold scripts
   if (!needs) return false;
   if (c.mstate && cmd.name !== "exec") { scriptingStart(); return false; } // queued: EXEC will wait if it must
   c.paused = c.argv;
@@ -20912,6 +20981,10 @@ export function main(argv: string[]): void {
     writeHeldLog();
     process.exit(1);
   }
+  srv.ready.catch((err) => {
+    log("warning", (err as Error).message);
+    process.exit(1);
+  });
   if (conf.pidfile) {
     try { writeFileSync(String(conf.pidfile), `${process.pid}\n`); } catch (err) { log("warning", `Failed to write PID file: ${strerror(err)}`); }
   }
@@ -20939,4 +21012,4 @@ export function main(argv: string[]): void {
 // Every chapter's rows are defined by now.
 buildCommandTable();
 if (import.meta.main) main(process.argv.slice(2));
-else if (embedded) serveStarter();
+else if (embedded) void serveStarter();

@@ -7,8 +7,9 @@ import { describe, test, expect, afterAll, setDefaultTimeout } from "bun:test";
 import { cpSync, mkdirSync, readFileSync, rmSync, statSync, truncateSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { RawClient, encode } from "./client.ts";
+import { freePort } from "./helpers.ts";
 import {
-  REDIS_CHECK_AOF, REDIS_SERVER, apply, crc64, diffDatasets, everyTypeCommands, info, listDir, noRedis, parseAof, pipe, readDataset, run,
+  MAIN, REDIS_CHECK_AOF, REDIS_SERVER, apply, crc64, diffDatasets, everyTypeCommands, info, listDir, noRedis, parseAof, pipe, readDataset, run,
   smallDisk, startRedbun, startRedbunExpectingFailure, startRedis, tempDir, waitFor, waitForBackgroundWork, type Dataset, type Server,
 } from "./persistence-harness.ts";
 
@@ -847,6 +848,62 @@ describe("an old-style appendonly.aof in dir (Redis 6's layout)", () => {
   }
   test.skipIf(noRedis)("redis-server decides each of those cases the same way (the reference for the tests above)", async () => {
     for (const c of CASES) expect([c.what, await outcome(c, dir("aof-old-case-ref"), startRedis)]).toEqual([c.what, c.expected]);
+  });
+});
+
+describe("an AOF holding scripts (EVAL, as Redis before 5 logged them)", () => {
+  /** db 9: SET foo 100, then INCR foo three times, each by a script, the last inside MULTI/EXEC. */
+  function scriptedAof(tag: string): string {
+    const d = dir(tag);
+    mkdirSync(aofDir(d));
+    writeFileSync(aofFile(d, "appendonly.aof.manifest"), "file appendonly.aof.1.incr.aof seq 1 type i\n");
+    const script = (body: string) => encode(["EVAL", `redis.call(${body},KEYS[1]${body.includes("set") ? ",'100'" : ""})`, "1", "foo"]);
+    writeFileSync(aofFile(d, "appendonly.aof.1.incr.aof"), Buffer.concat([encode(["SELECT", "9"]), script("'set'"), script("'incr'"), script("'incr'"),
+      encode(["MULTI"]), script("'incr'"), encode(["EXEC"])]));
+    return d;
+  }
+
+  test("every script runs, in order, although the Lua VM starts after the load began; no client sees the data before it is whole (-LOADING meanwhile)", async () => {
+    const d = scriptedAof("aof-eval");
+    const before = readFileSync(aofFile(d, "appendonly.aof.1.incr.aof"));
+    const port = await freePort();
+    const proc = Bun.spawn(["bun", "run", MAIN, "--port", String(port), "--dir", d, "--appendonly", "yes", "--save", ""], { cwd: d, stdout: "pipe", stderr: "pipe" });
+    try {
+      // From the moment the port opens, each answer is -LOADING or the whole result.
+      const seen = new Set<string>();
+      const deadline = Date.now() + 15000;
+      while (Date.now() < deadline) {
+        let c: RawClient;
+        try { c = await RawClient.connect(port); } catch { await Bun.sleep(2); continue; }
+        try {
+          const r0 = await c.raw("GET", "foo"); // db 0: nil once loaded
+          if (r0 !== "$-1\r\n") seen.add(r0);
+          expect(await c.raw("SELECT", "9")).toBe("+OK\r\n"); // allowed while loading
+          const r9 = await c.raw("GET", "foo");
+          seen.add(r9);
+          if (r9 === "$3\r\n103\r\n") break;
+        } finally { c.close(); }
+      }
+      expect([...seen].filter((r) => !r.startsWith("-LOADING Redis is loading the dataset in memory") && r !== "$3\r\n103\r\n")).toEqual([]);
+      expect(seen.has("$3\r\n103\r\n")).toBe(true);
+      expect(readFileSync(aofFile(d, "appendonly.aof.1.incr.aof")).equals(before)).toBe(true); // replayed, not written again
+    } finally {
+      proc.kill("SIGKILL");
+      await proc.exited;
+    }
+  });
+
+  test("DEBUG LOADAOF on a server whose VM has not started yet replays the scripts too", async () => {
+    const s = await startRedbun(dir("aof-eval-debug"), { ...AOF, "enable-debug-command": "yes" });
+    await using([s], async () => {
+      await waitForBackgroundWork(s.c);
+      // The server's own incr file, replaced by the scripted one (its base is the empty dataset).
+      writeFileSync(aofFile(s, "appendonly.aof.1.incr.aof"), readFileSync(aofFile(scriptedAof("aof-eval-src"), "appendonly.aof.1.incr.aof")));
+      expect((await info(s.c, "memory")).used_memory_vm_eval).toBe("0"); // no VM yet
+      expect(await s.c.cmd("DEBUG", "LOADAOF")).toBe("OK");
+      await s.c.cmd("SELECT", "9");
+      expect(await s.c.cmd("GET", "foo")).toBe("103");
+    });
   });
 });
 
