@@ -3994,7 +3994,7 @@ function loadPersistedData(): Promise<void> | null {
       // continues that directory's numbering.
       const manifest = aofReadManifest();
       if (manifest) { aof.base = manifest.base; aof.incrs = manifest.incrs; }
-      loadDataFromDisk();
+      later = loadDataFromDisk()?.finally(() => { server.loading = false; }) ?? null;
     }
   } finally {
     if (!later) server.loading = false;
@@ -10973,6 +10973,10 @@ function debugCommand(c: Client): void {
     }
     return;
   }
+  if (sub === "log" && argv.length === 3) {
+    log("warning", `DEBUG LOG: ${argv[2].split("\0")[0]}`);
+    return addReplyOK(c);
+  }
   if (sub === "aof-flush-sleep" && argv.length === 3) {
     aof.flushSleepUs = parseInt(argv[2], 10) || 0; // atoi
     return addReplyOK(c);
@@ -11110,6 +11114,7 @@ function debugCommand(c: Client): void {
       "AOF-FLUSH-SLEEP <microsec>", "    Server will sleep before flushing the AOF, this is used for testing.",
       "DIGEST", "    Output a hex signature representing the current DB content.",
       "DIGEST-VALUE <key> [<key> ...]", "    Output a hex signature of the values of all the specified keys.",
+      "LOG <message>", "    Write <message> to the server log.",
       "LOADAOF", "    Flush the AOF buffers on disk and reload the AOF in memory.",
       "OBJECT <key>", "    Show low level info about the `key` and associated value.",
       "PAUSE-CRON <0|1>", "    Stop periodic cron job processing.",
@@ -11574,6 +11579,13 @@ const INFO_SECTIONS: Record<string, () => string[]> = {
     if (aof.on) {
       lines.push(`aof_current_size:${aof.currentSize}`, `aof_base_size:${aof.baseSize}`, "aof_pending_rewrite:0",
         `aof_buffer_length:${aof.bufLen}`, "aof_pending_bio_fsync:0", "aof_delayed_fsync:0");
+    }
+    if (server.loading) {
+      const { since, total, loaded } = loadingState;
+      const elapsed = Math.floor((wallClock() - since) / 1000);
+      const eta = elapsed === 0 ? 1 : Math.floor((elapsed * Math.max(1, total - loaded)) / (loaded + 1));
+      lines.push(`loading_start_time:${Math.floor(since / 1000)}`, `loading_total_bytes:${total}`, `loading_rdb_used_mem:0`,
+        `loading_loaded_bytes:${loaded}`, `loading_loaded_perc:${(total ? (loaded / total) * 100 : 0).toFixed(2)}`, `loading_eta_seconds:${eta}`);
     }
     void job;
     return lines;
@@ -13984,7 +13996,23 @@ interface RdbLoadResult { keys: number; expired: number; emptySkipped: number; a
  *  been read; or, with `into`, into the current databases, where a key already present is an
  *  error unless `replace` (DEBUG RELOAD NOFLUSH [MERGE]). Throws RdbError (with the offset) on
  *  anything corrupt, leaving the databases untouched. */
-function rdbLoad(buf: Buffer, opts: { replicaLoad?: boolean; into?: boolean; replace?: boolean; feedRepl?: boolean } = {}): RdbLoadResult {
+type RdbLoadOptions = { replicaLoad?: boolean; into?: boolean; replace?: boolean; feedRepl?: boolean };
+
+/** Loads an RDB image, all at once (rdbLoadSteps, run to its end). */
+function rdbLoad(buf: Buffer, opts: RdbLoadOptions = {}): RdbLoadResult {
+  const steps = rdbLoadSteps(buf, opts);
+  for (;;) {
+    const s = steps.next();
+    if (s.done) return s.value;
+  }
+}
+
+/** Loads an RDB image in steps: it yields after each loading-process-events-interval-bytes (2 MB)
+ *  of input, so that the load at startup gives way to the event loop between them (clients are
+ *  answered -LOADING, INFO shows the progress), and waits key-load-delay µs after each key (a
+ *  testing parameter, as Redis's; negative: 1 µs once in that many keys). A load that is not
+ *  into the live databases swaps them in at the end. */
+function* rdbLoadSteps(buf: Buffer, opts: RdbLoadOptions = {}): Generator<void, RdbLoadResult> {
   const r = new RdbReader(buf);
   r.need(9);
   if (buf.latin1Slice(0, 5) !== "REDIS") throw new RdbError("Wrong signature trying to load DB from file", 0);
@@ -13999,7 +14027,14 @@ function rdbLoad(buf: Buffer, opts: { replicaLoad?: boolean; into?: boolean; rep
   const nowMs = now();
   // Every key is stamped with the time the load started, read once.
   const lfu = lfuPolicy(), lruNow = lruClock(), lfuNow = lfuMinutes(), newAccess = newAccessWord();
+  const interval = confNum("loading-process-events-interval-bytes"), keyDelay = confNum("key-load-delay");
+  let nextStep = interval;
   for (;;) {
+    if (r.pos >= nextStep) {
+      loadingState.loaded = r.pos;
+      nextStep = r.pos + interval;
+      yield;
+    }
     const type = r.byte();
     if (type === RDB_OPCODE_EOF) break;
     if (type === RDB_OPCODE_EXPIRETIME_MS) { expire = r.millis(); continue; }
@@ -14035,6 +14070,7 @@ function rdbLoad(buf: Buffer, opts: { replicaLoad?: boolean; into?: boolean; rep
       if (!db.addLoaded(key, val, access)) throw new RdbError(`Duplicate key '${key}' in DB ${db.id}`, r.pos);
       if (expire !== -1) db.expires.set(key, expire);
       keys++;
+      if (keyDelay) debugDelay(keyDelay);
     } else if (!empty) {
       expired++;
       // A master starting up tells its future replicas (through the backlog) that the key is gone.
@@ -14063,23 +14099,28 @@ function rdbLoad(buf: Buffer, opts: { replicaLoad?: boolean; into?: boolean; rep
   return { keys, expired, emptySkipped, aux, end: version >= 5 ? r.pos + 8 : r.pos };
 }
 
-/** Loads dbfilename at startup, if it exists. Exits with a clear message if it is corrupt. */
-function loadDataFromDisk(): void {
+/** Loads dbfilename at startup, if it exists; throws (or rejects) with a clear message if it is
+ *  corrupt. An image past loading-process-events-interval-bytes loads in steps, the event loop
+ *  serving clients in between (-LOADING): the promise is for its end; null once loaded. */
+function loadDataFromDisk(): Promise<void> | null {
   const path = rdbPath();
   let buf: Buffer;
   try {
     buf = readFileSync(path);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return; // no dump file yet
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return null; // no dump file yet
     // Unreadable is not empty: starting empty would let the next save replace the real data.
     throw new Error(`Fatal error loading the DB: ${strerror(err)}. Exiting.`);
   }
   const start = performance.now();
-  try {
-    // A master's backlog exists from the start, for the DELs of keys that expired on disk.
-    const master = !conf.replicaof;
-    if (master) createReplicationBacklog();
-    const res = rdbLoad(buf, { feedRepl: master, replicaLoad: !master }); // a replica keeps expired keys for its master to delete
+  const failed = (err: unknown): never => {
+    log("warning", `Fatal error loading the DB from ${path}: ${(err as Error).message}. Refusing to start with a partial dataset.`);
+    log("warning", "Terminating server after rdb file reading failure.");
+    throw err;
+  };
+  // A master's backlog exists from the start, for the DELs of keys that expired on disk.
+  const master = !conf.replicaof;
+  const loaded = (res: RdbLoadResult) => {
     server.rdbLoadedKeys = res.keys;
     server.rdbLoadedExpired = res.expired;
     // Without a history to continue, no backlog until a replica comes.
@@ -14087,12 +14128,44 @@ function loadDataFromDisk(): void {
     if (res.emptySkipped) log("warning", `Done loading RDB, keys loaded: ${res.keys}, keys expired: ${res.expired}, empty keys skipped: ${res.emptySkipped}.`);
     else log("notice", `Done loading RDB, keys loaded: ${res.keys}, keys expired: ${res.expired}.`);
     log("notice", `DB loaded from disk: ${((performance.now() - start) / 1000).toFixed(3)} seconds`);
+  };
+  let steps: Generator<void, RdbLoadResult>, step: IteratorResult<void, RdbLoadResult>;
+  try {
+    if (master) createReplicationBacklog();
+    Object.assign(loadingState, { since: wallClock(), total: buf.length, loaded: 0 });
+    steps = rdbLoadSteps(buf, { feedRepl: master, replicaLoad: !master }); // a replica keeps expired keys for its master to delete
+    step = steps.next();
   } catch (err) {
-    log("warning", `Fatal error loading the DB from ${path}: ${(err as Error).message}. Refusing to start with a partial dataset.`);
-    log("warning", "Terminating server after rdb file reading failure.");
-    throw err;
+    return failed(err);
   }
+  if (step.done) return loaded(step.value), null;
+  return new Promise<void>((resolve, reject) => {
+    const next = () => {
+      // A signal meanwhile ends the server now, without saving (as Redis's whileBlockedCron).
+      if (shutdownState.asap) shutdownCron();
+      try {
+        step = steps.next();
+        if (!step.done) return void setImmediate(next);
+        loaded(step.value);
+        resolve();
+      } catch (err) {
+        try { failed(err); } catch (e) { reject(e); }
+      }
+    };
+    setImmediate(next);
+  });
 }
+
+/** Where a load in steps stands, for INFO's loading_* fields. */
+const loadingState = { since: 0, total: 0, loaded: 0 };
+
+/** key-load-delay's wait: µs (a sleep of the whole thread, as Redis's usleep); negative, 1 µs
+ *  once in that many calls, as Redis's debugDelay makes short waits. */
+function debugDelay(us: number): void {
+  if (us < 0) us = Math.floor(random() * -us) === 0 ? 1 : 0;
+  if (us > 0) Atomics.wait(sleepCell, 0, 0, us / 1000);
+}
+const sleepCell = new Int32Array(new SharedArrayBuffer(4));
 
 /** DUMP's payload: type, value, RDB version (2 bytes LE) and CRC64 of it all (8 bytes LE). */
 function createDumpPayload(v: RValue): Buffer {
@@ -14528,7 +14601,7 @@ function flushAppendOnlyFile(): void {
     aof.bufLen = 0;
   }
   aof.unwritten = EMPTY;
-  if (aof.flushSleepUs > 0) Bun.sleepSync(aof.flushSleepUs / 1000);
+  if (aof.flushSleepUs > 0) debugDelay(aof.flushSleepUs);
   let { n, err } = writeAll(aof.fd, data);
   if (err) {
     // Redis logs a write error at most once every 30 seconds.

@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { RawClient, ReplyError, decode, encode, replyEnd, type Reply } from "./client.ts";
 import { arr, bulk, bulks, freePort, int, pipeline, seededRandom, tapReplication } from "./helpers.ts";
 import {
-  ALL_BYTES, incompressible, REDIS_CHECK_RDB, REDIS_SERVER, apply, diffDatasets, dumpPayload, everyTypeCommands, info, load, noRedis, pipe, readDataset,
+  ALL_BYTES, MAIN, incompressible, REDIS_CHECK_RDB, REDIS_SERVER, apply, diffDatasets, dumpPayload, everyTypeCommands, info, load, noRedis, pipe, readDataset,
   listDir, run, smallDisk, startPinger, startRedbun, startRedbunExpectingFailure, startRedis, tempDir, waitFor, type Dataset, type Server,
 } from "./persistence-harness.ts";
 
@@ -126,6 +126,67 @@ describe("a missing dump.rdb", () => {
       expect(await s.c.raw("SET", "k", "v")).toBe("+OK\r\n");
     });
   });
+});
+
+describe("a dump.rdb that takes a while to load", () => {
+  /** dump.rdb with 20,000 keys, and a server loading it slowly (key-load-delay 100 µs, giving way
+   *  to clients every KB, as the suite's rdb unit sets it), up to its first answer. */
+  async function slowLoad(tag: string): Promise<{ d: string; port: number; proc: ReturnType<typeof Bun.spawn>; out: () => string }> {
+    const d = dir(tag);
+    const s = await startRedbun(d, { "enable-debug-command": "yes" });
+    await using([s], async () => {
+      expect(await s.c.cmd("DEBUG", "POPULATE", "20000", "key", "100")).toBe("OK");
+      expect(await s.c.cmd("SAVE")).toBe("OK");
+    });
+    const port = await freePort();
+    const proc = Bun.spawn(["bun", "run", MAIN, "--port", String(port), "--dir", d, "--save", "", "--enable-debug-command", "yes",
+      "--key-load-delay", "100", "--loading-process-events-interval-bytes", "1024"], { cwd: d, stdout: "pipe", stderr: "pipe" });
+    let out = "";
+    void (async () => { for await (const chunk of proc.stdout as ReadableStream<Uint8Array>) out += Buffer.from(chunk).toString("latin1"); })();
+    return { d, port, proc, out: () => out };
+  }
+  async function connectTo(port: number): Promise<RawClient> {
+    for (let i = 0; ; i++) {
+      try { return await RawClient.connect(port); } catch (e) { if (i > 500) throw e; await Bun.sleep(10); }
+    }
+  }
+
+  test("serves meanwhile: -LOADING to the data's commands, INFO with loading:1 and its progress, DEBUG LOG; then the data", async () => {
+    const { d, port, proc, out } = await slowLoad("rdb-slow-load");
+    try {
+      const c = await connectTo(port);
+      expect(await c.raw("GET", "key:1")).toBe("-LOADING Redis is loading the dataset in memory\r\n");
+      expect(await c.raw("MULTI")).toBe("+OK\r\n"); // allowed; a command refused in it aborts the EXEC
+      expect(await c.raw("GET", "key:1")).toBe("-LOADING Redis is loading the dataset in memory\r\n");
+      expect(await c.raw("EXEC")).toBe("-EXECABORT Transaction discarded because of previous errors.\r\n");
+      const i = await info(c, "persistence");
+      expect(i.loading).toBe("1");
+      expect(Number(i.loading_total_bytes)).toBe(statSync(join(d, "dump.rdb")).size);
+      expect(Number(i.loading_loaded_bytes)).toBeLessThan(Number(i.loading_total_bytes));
+      expect(i.loading_loaded_perc).toMatch(/^\d+\.\d\d$/);
+      expect(await c.raw("DEBUG", "LOG", "hello")).toBe("+OK\r\n");
+      await waitFor("the load", async () => (await c.raw("DBSIZE")) === ":20000\r\n", 60_000, 50);
+      expect((await info(c, "persistence")).loading).toBe("0");
+      expect(await c.raw("GET", "key:1")).toStartWith("$100\r\nvalue:1");
+      expect(out()).toContain("DEBUG LOG: hello");
+      expect(out().indexOf("Ready to accept connections")).toBeGreaterThan(out().indexOf("DEBUG LOG: hello"));
+      c.close();
+    } finally {
+      proc.kill("SIGKILL");
+      await proc.exited;
+    }
+  }, 90_000);
+
+  test("SIGTERM while loading ends the server at once, without saving (the file is left as it was)", async () => {
+    const { d, port, proc } = await slowLoad("rdb-slow-load-term");
+    const before = readFileSync(join(d, "dump.rdb"));
+    const c = await connectTo(port);
+    expect(await c.raw("PING")).toBe("-LOADING Redis is loading the dataset in memory\r\n");
+    c.close();
+    proc.kill("SIGTERM");
+    expect(await proc.exited).toBe(0);
+    expect(readFileSync(join(d, "dump.rdb")).equals(before)).toBe(true);
+  }, 60_000);
 });
 
 describe("Redbun's dump.rdb in the real tools", () => {
