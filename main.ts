@@ -14020,23 +14020,65 @@ function* rdbLoadSteps(buf: Buffer, opts: RdbLoadOptions = {}): Generator<void, 
   if (!(version >= 1 && version <= 11)) throw new RdbError(`Can't handle RDB format version ${buf.latin1Slice(5, 9)}`, 5);
   r.pos = 9;
   const dbs = opts.into ? server.dbs : server.dbs.map((_, i) => new Db(i));
-  const aux = new Map<string, string>();
-  let db = dbs[0];
-  let expire = -1, keys = 0, expired = 0, emptySkipped = 0;
-  let lruIdle = -1, lfuFreq = -1;
-  const nowMs = now();
-  // Every key is stamped with the time the load started, read once.
-  const lfu = lfuPolicy(), lruNow = lruClock(), lfuNow = lfuMinutes(), newAccess = newAccessWord();
-  const interval = confNum("loading-process-events-interval-bytes"), keyDelay = confNum("key-load-delay");
-  let nextStep = interval;
-  for (;;) {
-    if (r.pos >= nextStep) {
-      loadingState.loaded = r.pos;
-      nextStep = r.pos + interval;
-      yield;
+  const ld = new RdbLoad(r, dbs, opts);
+  const interval = confNum("loading-process-events-interval-bytes");
+  while (!rdbLoadUntil(ld, r.pos + interval)) {
+    loadingState.loaded = r.pos;
+    yield;
+  }
+  const { keys, expired, emptySkipped, aux } = ld;
+  if (version >= 5 && r.pos + 8 > buf.length) throw new RdbError("Unexpected EOF reading RDB file: the checksum is missing", r.pos);
+  if (version >= 5) {
+    const expected = [buf.readUInt32LE(r.pos), buf.readUInt32LE(r.pos + 4)];
+    if ((expected[0] !== 0 || expected[1] !== 0) && conf.rdbchecksum && !server.skipChecksumValidation) {
+      const crc: [number, number] = [0, 0];
+      crc64Update(crc, buf, 0, r.pos);
+      if (crc[0] !== expected[0] || crc[1] !== expected[1]) {
+        const hex = (h: number[]) => ((BigInt(h[1]) << 32n) | BigInt(h[0])).toString(16);
+        log("warning", `Wrong RDB checksum expected: (${hex(crc)}) but got (${hex(expected)}). Aborting now.`);
+        throw new RdbError("RDB CRC error", r.pos);
+      }
     }
+  }
+  for (let i = 0; i < dbs.length && !opts.into; i++) {
+    dbs[i].blocking = server.dbs[i].blocking;
+    dbs[i].watched = server.dbs[i].watched;
+    server.dbs[i] = dbs[i];
+  }
+  return { keys, expired, emptySkipped, aux, end: version >= 5 ? r.pos + 8 : r.pos };
+}
+
+/** An RDB image being loaded (rdbLoadSteps): where the reader is, the database being filled and
+ *  what the opcodes before the next key said, the counts so far. Its loop (rdbLoadUntil) keeps
+ *  all this in locals while it runs: a generator's own variables live in an object, which cost
+ *  the load ~6% of its speed. */
+class RdbLoad {
+  db: Db;
+  expire = -1;
+  lruIdle = -1;
+  lfuFreq = -1;
+  keys = 0;
+  expired = 0;
+  emptySkipped = 0;
+  readonly aux = new Map<string, string>();
+  readonly nowMs = now();
+  // Every key is stamped with the time the load started, read once.
+  readonly lfu = lfuPolicy();
+  readonly lruNow = lruClock();
+  readonly lfuNow = lfuMinutes();
+  readonly newAccess = newAccessWord();
+  readonly keyDelay = confNum("key-load-delay");
+  constructor(readonly r: RdbReader, readonly dbs: Db[], readonly opts: RdbLoadOptions) { this.db = dbs[0]; }
+}
+
+/** Reads opcodes and keys until the reader is past `limit` (false) or at the image's EOF (true). */
+function rdbLoadUntil(ld: RdbLoad, limit: number): boolean {
+  const { r, dbs, aux, opts, nowMs, lfu, lruNow, lfuNow, newAccess, keyDelay } = ld;
+  let { db, expire, lruIdle, lfuFreq, keys, expired, emptySkipped } = ld;
+  let eof = false;
+  while (r.pos < limit) {
     const type = r.byte();
-    if (type === RDB_OPCODE_EOF) break;
+    if (type === RDB_OPCODE_EOF) { eof = true; break; }
     if (type === RDB_OPCODE_EXPIRETIME_MS) { expire = r.millis(); continue; }
     if (type === RDB_OPCODE_EXPIRETIME) { expire = r.seconds(); continue; }
     if (type === RDB_OPCODE_FREQ) { lfuFreq = r.byte(); continue; }
@@ -14078,25 +14120,8 @@ function* rdbLoadSteps(buf: Buffer, opts: RdbLoadOptions = {}): Generator<void, 
     }
     expire = lruIdle = lfuFreq = -1;
   }
-  if (version >= 5 && r.pos + 8 > buf.length) throw new RdbError("Unexpected EOF reading RDB file: the checksum is missing", r.pos);
-  if (version >= 5) {
-    const expected = [buf.readUInt32LE(r.pos), buf.readUInt32LE(r.pos + 4)];
-    if ((expected[0] !== 0 || expected[1] !== 0) && conf.rdbchecksum && !server.skipChecksumValidation) {
-      const crc: [number, number] = [0, 0];
-      crc64Update(crc, buf, 0, r.pos);
-      if (crc[0] !== expected[0] || crc[1] !== expected[1]) {
-        const hex = (h: number[]) => ((BigInt(h[1]) << 32n) | BigInt(h[0])).toString(16);
-        log("warning", `Wrong RDB checksum expected: (${hex(crc)}) but got (${hex(expected)}). Aborting now.`);
-        throw new RdbError("RDB CRC error", r.pos);
-      }
-    }
-  }
-  for (let i = 0; i < dbs.length && !opts.into; i++) {
-    dbs[i].blocking = server.dbs[i].blocking;
-    dbs[i].watched = server.dbs[i].watched;
-    server.dbs[i] = dbs[i];
-  }
-  return { keys, expired, emptySkipped, aux, end: version >= 5 ? r.pos + 8 : r.pos };
+  Object.assign(ld, { db, expire, lruIdle, lfuFreq, keys, expired, emptySkipped });
+  return eof;
 }
 
 /** Loads dbfilename at startup, if it exists; throws (or rejects) with a clear message if it is
