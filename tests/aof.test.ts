@@ -264,6 +264,33 @@ describe("BGREWRITEAOF", () => {
     });
   });
 
+  test("is written by a child process: killed (kill -9), the rewrite fails as Redis's does, its incr file stays, and the next rewrite succeeds", async () => {
+    const s = await startRedbun(dir("rewrite-killed"), AOF);
+    await using([s], async () => {
+      await waitForBackgroundWork(s.c);
+      await apply(s.c, Array.from({ length: 50 }, (_, i) => ["SET", `k${i}`, "v"]));
+      await s.c.cmd("CONFIG", "SET", "rdb-key-save-delay", "100000"); // 0.1 s per key: 5 s
+      expect(await s.c.cmd("BGREWRITEAOF")).toBe("Background append only file rewriting started");
+      const pid = (await info(s.c, "server")).process_id;
+      const child = Bun.spawnSync(["pgrep", "-P", pid]).stdout.toString().trim().split("\n")[0];
+      expect(child).toMatch(/^\d+$/);
+      process.kill(Number(child), "SIGKILL");
+      await waitFor("the failed rewrite", async () => (await info(s.c)).aof_rewrite_in_progress === "0");
+      const i = await info(s.c);
+      expect([i.aof_last_bgrewrite_status, i.aof_rewrites_consecutive_failures]).toEqual(["err", "1"]);
+      await waitFor("the log line", () => s.log().includes("Background AOF rewrite terminated by signal 9"));
+      // Writes meanwhile went to the incr file the rewrite opened, which the manifest keeps.
+      await s.c.cmd("SET", "after", "1");
+      expect(readFileSync(aofFile(s, "appendonly.aof.manifest"), "latin1")).toBe(`${MANIFEST_1}file appendonly.aof.2.incr.aof seq 2 type i\n`);
+      expect(listDir(aofDir(s)).filter((f) => f.startsWith("temp-"))).toEqual([]);
+      await s.c.cmd("CONFIG", "SET", "rdb-key-save-delay", "0");
+      expect(await s.c.cmd("BGREWRITEAOF")).toBe("Background append only file rewriting started");
+      await waitForBackgroundWork(s.c);
+      expect(readFileSync(aofFile(s, "appendonly.aof.manifest"), "latin1")).toBe("file appendonly.aof.2.base.rdb seq 2 type b\nfile appendonly.aof.3.incr.aof seq 3 type i\n");
+      expect((await info(s.c)).aof_last_bgrewrite_status).toBe("ok");
+    });
+  });
+
   test("is what INFO's aof_rewrites counts: 0 after a start that wrote the first base, 1 after one BGREWRITEAOF", async () => {
     const s = await startRedbun(dir("rewrite-count"), AOF);
     await using([s], async () => {
