@@ -187,6 +187,7 @@ const repl = {
   connectSeq: 0, // which connection attempt is current: a late answer to an abandoned one is dropped
   cachedReplid: "", // the history we can continue with PSYNC after the link dropped
   cachedMasterDb: 0, // the database the master's stream had selected then (Redis's cached master keeps it)
+  transferLoading: false, // the RDB being received puts this replica in a loading state (replicaTransferStarts)
   getAckPending: false, // a WAIT wants fresh acks: send REPLCONF GETACK before sleeping
 };
 
@@ -247,6 +248,7 @@ const server = {
   notifyFlags: 0, // notify-keyspace-events, parsed
   // RDB state, as INFO persistence reports it.
   loading: false,
+  asyncLoading: false, // loading while the old data is served (a replica's swapdb load of its own history)
   rdbChildRunning: false, // a BGSAVE is in progress (Redis's rdb_child_pid != -1)
   rdbSaveStart: 0,
   lastBgsaveOk: true,
@@ -680,12 +682,14 @@ interface ConfigParam {
   protected?: boolean;
   /** A testing parameter: CONFIG GET shows it only when asked by its exact name. */
   hidden?: boolean;
+  /** CONFIG SET answers -LOADING while the server loads (Redis's DENY_LOADING_CONFIG). */
+  denyLoading?: boolean;
   /** Also takes a percentage ("10%", kept as -10), as maxmemory-clients does. */
   percent?: boolean;
   alias?: string;
 }
 
-/* name type default [min..max | one|of|these] [immutable|protected|hidden|percent] [alias=name] —
+/* name type default [min..max | one|of|these] [immutable|protected|hidden|percent|denyloading] [alias=name] —
  * Redis 7.0's defaults and flags. */
 const CONFIG_TABLE = `
 acl-pubsub-default enum resetchannels allchannels|resetchannels
@@ -710,7 +714,7 @@ aof_rewrite_cpulist str "" immutable
 appenddirname str appendonlydir immutable
 appendfilename str appendonly.aof immutable
 appendfsync enum everysec always|everysec|no
-appendonly bool no
+appendonly bool no denyloading
 auto-aof-rewrite-min-size mem 67108864 0..9223372036854775807
 auto-aof-rewrite-percentage int 100 0..2147483647
 bgsave_cpulist str "" immutable
@@ -743,7 +747,7 @@ crash-memcheck-enabled bool yes
 daemonize bool no immutable
 databases int 16 1..2147483647 immutable
 dbfilename str dump.rdb protected
-dir special "" protected
+dir special "" protected denyloading
 disable-thp bool yes immutable
 dynamic-hz bool yes
 enable-debug-command enum no yes|no|local immutable
@@ -801,7 +805,7 @@ rdbcompression bool yes
 repl-backlog-size mem 1048576 1..9223372036854775807
 repl-backlog-ttl int 3600 0..9223372036854775807
 repl-disable-tcp-nodelay bool no
-repl-diskless-load enum disabled disabled|on-empty-db|swapdb
+repl-diskless-load enum disabled disabled|on-empty-db|swapdb denyloading
 repl-diskless-sync bool yes
 repl-diskless-sync-delay int 5 0..2147483647
 repl-diskless-sync-max-replicas int 0 0..2147483647
@@ -876,6 +880,7 @@ for (const line of CONFIG_TABLE.trim().split("\n")) {
     if (r === "immutable") p.immutable = true;
     else if (r === "protected") p.protected = true;
     else if (r === "hidden") p.hidden = true;
+    else if (r === "denyloading") p.denyLoading = true;
     else if (r === "percent") p.percent = true;
     else if (r.startsWith("alias=")) p.alias = r.slice(6);
     else if (r.includes("..")) [p.min, p.max] = r.split("..").map(Number);
@@ -1184,6 +1189,8 @@ function configSetCommand(c: Client): void {
   const failed = (param: string, why: string) => `ERR CONFIG SET failed (possibly related to argument '${param}') - ${why}`;
   const params: ConfigParam[] = [];
   const named = new Set<string>();
+  // Before any other error, as Redis gives it precedence (clients may wait and retry on it).
+  if (server.loading && argv.some((a, j) => j >= 2 && j % 2 === 0 && configParams.get(a.toLowerCase())?.denyLoading)) return addReplyError(c, E.loading);
   for (let j = 2; j < argv.length; j += 2) {
     const p = configParams.get(argv[j].toLowerCase());
     if (!p) return addReplyError(c, `ERR Unknown option or number of arguments for CONFIG SET - '${argv[j]}'`);
@@ -1728,6 +1735,7 @@ function addReplyHelp(c: Client, cmd: string, lines: string[]): void {
 /** Exact error strings shared by many commands. */
 const E = {
   syntax: "ERR syntax error",
+  loading: "LOADING Redis is loading the dataset in memory",
   notInt: "ERR value is not an integer or out of range",
   notFloat: "ERR value is not a valid float",
   wrongType: "WRONGTYPE Operation against a key holding the wrong kind of value",
@@ -2160,7 +2168,7 @@ const FLAG_NAMES = ["write", "readonly", "denyoom", "module", "admin", "pubsub",
 const CMD_WRITE = 1 << 0, CMD_READONLY = 1 << 1, CMD_DENYOOM = 1 << 2, CMD_ADMIN = 1 << 4, CMD_PUBSUB = 1 << 5,
   CMD_NOSCRIPT = 1 << 6, CMD_BLOCKING = 1 << 7, CMD_LOADING = 1 << 8, CMD_STALE = 1 << 9, CMD_SKIP_MONITOR = 1 << 10,
   CMD_SKIP_SLOWLOG = 1 << 11, CMD_FAST = 1 << 13, CMD_NO_AUTH = 1 << 14, CMD_MAY_REPLICATE = 1 << 15, CMD_PROTECTED = 1 << 19,
-  CMD_NO_MANDATORY_KEYS = 1 << 18, CMD_NO_MULTI = 1 << 21, CMD_ALLOW_BUSY = 1 << 23;
+  CMD_NO_MANDATORY_KEYS = 1 << 18, CMD_NO_ASYNC_LOADING = 1 << 20, CMD_NO_MULTI = 1 << 21, CMD_ALLOW_BUSY = 1 << 23;
 // ACL categories, in Redis's order (COMMAND INFO and ACL CAT list them in this order).
 const ACL_CATEGORIES = ["keyspace", "read", "write", "set", "sortedset", "list", "hash", "string", "bitmap", "hyperloglog",
   "geo", "stream", "pubsub", "admin", "fast", "slow", "blocking", "dangerous", "connection", "transaction", "scripting"];
@@ -2375,8 +2383,12 @@ function processCommand(c: Client): void {
   }
   // A server still loading its data (an AOF whose scripts wait for the Lua VM) answers only the
   // commands flagged loading (INFO, CONFIG ...); EXEC, only if all it queued are.
-  if (server.loading && !c.isAof && (!(flags & CMD_LOADING) || (cmd.name === "exec" && c.mstate?.some((q) => !(q.cmd.flags & CMD_LOADING))))) {
-    return rejectCommand(c, "LOADING Redis is loading the dataset in memory", cmd);
+  if (server.loading && !server.asyncLoading && !c.isAof && (!(flags & CMD_LOADING) || (cmd.name === "exec" && c.mstate?.some((q) => !(q.cmd.flags & CMD_LOADING))))) {
+    return rejectCommand(c, E.loading, cmd);
+  }
+  // Loading while serving the old data: only what would disturb the load is refused.
+  if (server.asyncLoading && (flags & CMD_NO_ASYNC_LOADING || (cmd.name === "exec" && c.mstate?.some((q) => q.cmd.flags & CMD_NO_ASYNC_LOADING)))) {
+    return rejectCommand(c, E.loading, cmd);
   }
   if (scripting.suspended && !(flags & CMD_ALLOW_BUSY)) return rejectCommand(c, scripting.suspended.run.isEval ? E.busyScript : E.busyFunction, cmd);
   // A failed background save (with save points) or an AOF the disk refuses stops writes and PING.
@@ -11562,7 +11574,7 @@ const INFO_SECTIONS: Record<string, () => string[]> = {
   persistence: () => {
     const job = saveJob;
     const lines = [
-      `loading:${server.loading ? 1 : 0}`, "async_loading:0", "current_cow_peak:0", "current_cow_size:0", "current_cow_size_age:0",
+      `loading:${server.loading && !server.asyncLoading ? 1 : 0}`, `async_loading:${server.asyncLoading ? 1 : 0}`, "current_cow_peak:0", "current_cow_size:0", "current_cow_size_age:0",
       "current_fork_perc:0.00", "current_save_keys_processed:0", "current_save_keys_total:0",
       `rdb_changes_since_last_save:${server.dirty}`, `rdb_bgsave_in_progress:${server.rdbChildRunning || repl.snapshot ? 1 : 0}`,
       `rdb_last_save_time:${server.lastSave}`, `rdb_last_bgsave_status:${server.lastBgsaveOk ? "ok" : "err"}`,
@@ -15876,6 +15888,7 @@ function cancelReplicationHandshake(): void {
 
 /** The link is gone: keep serving (per replica-serve-stale-data) and retry with backoff. */
 function masterLinkLost(): void {
+  replicaTransferEnds();
   if (!isReplica()) return;
   if (repl.master) { repl.cachedReplid = repl.replid; repl.cachedMasterDb = repl.master.db; const m = repl.master; repl.master = null; freeClient(m); }
   repl.link = null;
@@ -15983,6 +15996,7 @@ function masterLinkData(sock: Socket<MasterLink>, chunk: Buffer): void {
       if (/^\$EOF:.{40}$/.test(head)) link.eofMark = Buffer.from(head.slice(5), "latin1");
       else if (/^\$\d{1,15}$/.test(head)) link.rdbLen = Number(head.slice(1));
       else throw new Error(`Bad protocol from MASTER: '${head}' is neither a payload length nor an EOF mark`);
+      replicaTransferStarts(link);
       continue;
     }
     if (link.rdbLen >= 0) {
@@ -16013,9 +16027,33 @@ function masterLinkData(sock: Socket<MasterLink>, chunk: Buffer): void {
   }
 }
 
+/** With repl-diskless-load swapdb (on-empty-db: when it holds no keys), Redis reads the RDB
+ *  straight from the socket, so the replica is loading while the payload arrives: -LOADING to
+ *  clients; or, with swapdb when the master's history is its own (a resync after a broken link),
+ *  async loading: the old data is served, and only what would disturb the load is refused. Redbun
+ *  receives the payload whole before it loads (its old data untouched until then), and shows the
+ *  same states meanwhile; a transfer that fails leaves the old data, as Redis's swapdb does. */
+function replicaTransferStarts(link: MasterLink): void {
+  const mode = conf["repl-diskless-load"];
+  if (mode !== "swapdb" && !(mode === "on-empty-db" && server.dbs.every((db) => db.size === 0))) return;
+  server.loading = true;
+  server.asyncLoading = mode === "swapdb" && link.fullSync?.replid === repl.replid;
+  repl.transferLoading = true;
+  Object.assign(loadingState, { since: wallClock(), total: Math.max(0, link.rdbLen), loaded: 0 });
+  log("notice", `MASTER <-> REPLICA sync: Loading DB in memory${server.asyncLoading ? " (async)" : ""}`);
+}
+
+/** The transfer ended (loaded, or the link failed): the loading states it set are over. */
+function replicaTransferEnds(): void {
+  if (!repl.transferLoading) return;
+  repl.transferLoading = false;
+  server.loading = server.asyncLoading = false;
+}
+
 /** Loads the master's RDB (flushing ours first) and starts applying its stream. */
 function finishFullSync(sock: Socket<MasterLink>, rdb: Buffer): void {
   const link = sock.data;
+  replicaTransferEnds();
   log("notice", `MASTER <-> REPLICA sync: receiving ${rdb.length} bytes from master to memory`);
   log("notice", "MASTER <-> REPLICA sync: Flushing old data");
   replicaKeysWithExpire.clear();

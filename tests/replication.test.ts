@@ -1213,6 +1213,60 @@ describe("a master that misbehaves", () => {
   });
 });
 
+describe("repl-diskless-load", () => {
+  /** A master that makes its RDB slowly (10 ms a key, 300 keys) for a replica with repl-diskless-load
+   *  swapdb, which holds keys of its own (DBSIZE 101). */
+  async function slowTransfer(replicaParams: Record<string, string | number> = {}): Promise<[Node, Node]> {
+    const [m, r] = await Promise.all([startRedbun({ "rdb-key-save-delay": 10000 }), startRedbun({ "repl-diskless-load": "swapdb", ...replicaParams })]);
+    await m.c.cmd("DEBUG", "POPULATE", "300", "master", "10");
+    await r.c.cmd("DEBUG", "POPULATE", "100", "replica", "10");
+    await r.c.cmd("SET", "mykey", "myvalue");
+    return [m, r];
+  }
+
+  test("swapdb: while the RDB arrives the replica is loading (-LOADING); a failed transfer leaves its old data", async () => {
+    const [m, r] = await slowTransfer();
+    try {
+      await replicaOf(r, m);
+      await waitFor("loading", async () => (await info(r.c, "persistence")).loading === "1" || "not loading");
+      expect((await info(r.c, "persistence")).async_loading).toBe("0");
+      expect(await r.c.raw("GET", "mykey")).toBe("-LOADING Redis is loading the dataset in memory\r\n");
+      expect(await r.c.raw("CONFIG", "SET", "appendonly", "no")).toBe("-LOADING Redis is loading the dataset in memory\r\n");
+      await m.c.cmd("CONFIG", "SET", "repl-diskless-sync-delay", "60"); // no new sync at once
+      expect(await m.c.cmd("CLIENT", "KILL", "TYPE", "replica")).toBe(1);
+      await waitFor("the end of loading", async () => (await info(r.c, "persistence")).loading === "0" || "still loading");
+      expect([await r.c.cmd("GET", "mykey"), await r.c.cmd("DBSIZE")]).toEqual(["myvalue", 101]);
+    } finally {
+      await Promise.all([m.stop(), r.stop()]);
+    }
+  });
+
+  test("swapdb, the master's history being the replica's own: async loading, the old data served, REPLICAOF and CONFIG SET appendonly refused", async () => {
+    const [m, r] = await slowTransfer({ "replica-read-only": "no" });
+    try {
+      await m.c.cmd("CONFIG", "SET", "rdb-key-save-delay", "0");
+      await replicaOf(r, m);
+      await waitInSync(m, r);
+      await r.c.cmd("SET", "mykey", "myvalue"); // writable replica: its own key
+      await m.c.cmd("CONFIG", "SET", "rdb-key-save-delay", "10000");
+      // A full resync again (the backlog no longer has what the replica lacks), with the same history.
+      await m.c.cmd("CONFIG", "SET", "repl-backlog-size", "16384");
+      await pipeline(m.c, [["MULTI"], ["CLIENT", "KILL", "TYPE", "replica"], ...Array.from({ length: 4 }, (_, i) => ["SET", `big${i}`, "A".repeat(16384)]), ["EXEC"]]);
+      await waitFor("async loading", async () => (await info(r.c, "persistence")).async_loading === "1" || "not async loading");
+      expect((await info(r.c, "persistence")).loading).toBe("0");
+      expect(await r.c.cmd("GET", "mykey")).toBe("myvalue");
+      expect(await r.c.raw("REPLICAOF", "NO", "ONE")).toBe("-LOADING Redis is loading the dataset in memory\r\n");
+      expect(await r.c.raw("CONFIG", "SET", "appendonly", "no")).toBe("-LOADING Redis is loading the dataset in memory\r\n");
+      await m.c.cmd("CONFIG", "SET", "rdb-key-save-delay", "0");
+      await waitInSync(m, r);
+      expect((await info(r.c, "persistence")).async_loading).toBe("0");
+      expect(await r.c.cmd("GET", "mykey")).toBe(null);
+    } finally {
+      await Promise.all([m.stop(), r.stop()]);
+    }
+  });
+});
+
 describe("a replica running a busy script", () => {
   test("holds the master's stream until the script ends, then applies all of it (no write answered -BUSY and lost)", async () => {
     const [m, r] = await primaryAndReplica();
