@@ -187,7 +187,7 @@ const repl = {
   connectSeq: 0, // which connection attempt is current: a late answer to an abandoned one is dropped
   cachedReplid: "", // the history we can continue with PSYNC after the link dropped
   cachedMasterDb: 0, // the database the master's stream had selected then (Redis's cached master keeps it)
-  transferLoading: false, // the RDB being received puts this replica in a loading state (replicaTransferStarts)
+  transferLoading: null as MasterLink | null, // the link whose RDB, being received, puts this replica in a loading state (replicaTransferStarts)
   getAckPending: false, // a WAIT wants fresh acks: send REPLCONF GETACK before sleeping
 };
 
@@ -15888,7 +15888,7 @@ function cancelReplicationHandshake(): void {
 
 /** The link is gone: keep serving (per replica-serve-stale-data) and retry with backoff. */
 function masterLinkLost(): void {
-  replicaTransferEnds();
+  replicaTransferEnds(true);
   if (!isReplica()) return;
   if (repl.master) { repl.cachedReplid = repl.replid; repl.cachedMasterDb = repl.master.db; const m = repl.master; repl.master = null; freeClient(m); }
   repl.link = null;
@@ -16038,22 +16038,28 @@ function replicaTransferStarts(link: MasterLink): void {
   if (mode !== "swapdb" && !(mode === "on-empty-db" && server.dbs.every((db) => db.size === 0))) return;
   server.loading = true;
   server.asyncLoading = mode === "swapdb" && link.fullSync?.replid === repl.replid;
-  repl.transferLoading = true;
+  repl.transferLoading = link;
   Object.assign(loadingState, { since: wallClock(), total: Math.max(0, link.rdbLen), loaded: 0 });
   log("notice", `MASTER <-> REPLICA sync: Loading DB in memory${server.asyncLoading ? " (async)" : ""}`);
 }
 
-/** The transfer ended (loaded, or the link failed): the loading states it set are over. */
-function replicaTransferEnds(): void {
-  if (!repl.transferLoading) return;
-  repl.transferLoading = false;
+/** The transfer ended (loaded, or the link failed): the loading states it set are over. A link
+ *  lost in the middle is, to a replica that loads from the socket, an RDB cut short: logged so. */
+function replicaTransferEnds(failed: boolean): void {
+  const link = repl.transferLoading;
+  if (!link) return;
+  repl.transferLoading = null;
   server.loading = server.asyncLoading = false;
+  if (!failed) return;
+  log("warning", `Internal error in RDB reading offset ${link.rdbGot}: Unexpected EOF reading RDB file (the link with the master was lost)`);
+  log("warning", "Failed trying to load the MASTER synchronization DB from socket: Connection reset by peer");
+  log("notice", "MASTER <-> REPLICA sync: Discarding temporary DB in background");
 }
 
 /** Loads the master's RDB (flushing ours first) and starts applying its stream. */
 function finishFullSync(sock: Socket<MasterLink>, rdb: Buffer): void {
   const link = sock.data;
-  replicaTransferEnds();
+  replicaTransferEnds(false);
   log("notice", `MASTER <-> REPLICA sync: receiving ${rdb.length} bytes from master to memory`);
   log("notice", "MASTER <-> REPLICA sync: Flushing old data");
   replicaKeysWithExpire.clear();

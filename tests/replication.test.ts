@@ -1236,6 +1236,7 @@ describe("repl-diskless-load", () => {
       expect(await m.c.cmd("CLIENT", "KILL", "TYPE", "replica")).toBe(1);
       await waitFor("the end of loading", async () => (await info(r.c, "persistence")).loading === "0" || "still loading");
       expect([await r.c.cmd("GET", "mykey"), await r.c.cmd("DBSIZE")]).toEqual(["myvalue", 101]);
+      expect(r.log()).toMatch(/Internal error in RDB reading offset \d+: Unexpected EOF reading RDB file/);
     } finally {
       await Promise.all([m.stop(), r.stop()]);
     }
