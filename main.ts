@@ -13243,6 +13243,8 @@ interface SaveJob {
   error: Error | null; // the first failure of `out` (a full disk, say): the job stops and reports it
   killed: boolean; // stopped from outside (the AOF turned off): it ends without calling `done`
   waitMs: number; // rdb-key-save-delay: how long the keys of the last step "took"
+  /** True while what the job wrote waits to be taken (replicas' unread RDB): it pauses meanwhile. */
+  full?: () => boolean;
 }
 
 let saveEpoch = 0;
@@ -13319,7 +13321,10 @@ function saveStep(job: SaveJob, budgetMs: number): boolean {
       if (i >= db.size || db.saveMark[i] === job.epoch) continue;
       db.saveMark[i] = job.epoch;
       saveWriteKey(job, db.keyAt(i), db.valAt(i), getExpire(db, db.keyAt(i)));
-      if (w.len > 256 * 1024) saveEmit(job, w.take());
+      // The clock is read every 256 keys, and after every 256 KB: big values would otherwise
+      // make a slice of 256 of them (a quarter of a GB of 1 MB strings) without a look at it.
+      const emitted = w.len > 256 * 1024;
+      if (emitted) saveEmit(job, w.take());
       if (job.error) return true;
       if (keyDelayUs > 0) {
         if (budgetMs === Infinity) Bun.sleepSync(keyDelayUs / 1000);
@@ -13330,7 +13335,7 @@ function saveStep(job: SaveJob, budgetMs: number): boolean {
           return job.dbPos >= job.dbs.length && saveFinish(job);
         }
       }
-      if ((job.cursor & 255) === 0 && performance.now() - start > budgetMs) {
+      if (((job.cursor & 255) === 0 || emitted) && performance.now() - start > budgetMs) {
         if (w.len) saveEmit(job, w.take());
         return false;
       }
@@ -13383,6 +13388,7 @@ function startSnapshot(out: (chunk: Buffer) => void, background: boolean, aofBas
   saveJob = job;
   const tick = () => {
     if (job.killed) return;
+    if (job.full?.()) return void setTimeout(tick, 1);
     try {
       if (!saveStep(job, SAVE_SLICE_MS)) return void (job.waitMs > 0 ? setTimeout(tick, job.waitMs) : setImmediate(tick));
     } catch (err) {
@@ -15495,7 +15501,7 @@ function startReplicaSnapshot(waiting: Client[]): void {
     }
     handleClientsWithPendingWrites();
   };
-  startSnapshot(socket ? stream : (chunk) => chunks.push(Buffer.from(chunk)), true, false, (err) => {
+  const job = startSnapshot(socket ? stream : (chunk) => chunks.push(Buffer.from(chunk)), true, false, (err) => {
     repl.snapshot = null;
     const pending = Buffer.concat(snap.pending);
     const rdb = socket ? null : Buffer.concat(chunks);
@@ -15514,6 +15520,11 @@ function startReplicaSnapshot(waiting: Client[]): void {
     // Replicas that came in meanwhile get the next snapshot.
     replicationStartPendingSnapshot();
   });
+  // Streamed, the RDB waits in the replicas' output buffers only as long as they are slow to read
+  // it: past 4 MB unread for one of them, the snapshot pauses. Memory stays bounded, and the
+  // buffer's partial writes (each moves what is left to the front) stay cheap: unbounded, a
+  // 30 MB RDB kept the master from answering a PING for a third of a second.
+  if (socket) job.full = () => { for (const r of snap.replicas) if (!r.closed && r.outLen > 4 << 20) return true; return false; };
 }
 
 /* REPLCONF <option> <value> ... */
