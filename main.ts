@@ -170,7 +170,7 @@ const repl = {
   backlogHistlen: 0,
   seldb: -1, // the db the stream last SELECTed
   replicas: new Set<Client>(),
-  snapshot: null as { replicas: Set<Client>; pending: Buffer[]; pendingBytes: number; offset: number; socket: boolean } | null,
+  snapshot: null as { replicas: Set<Client>; pending: Buffer[]; pendingBytes: number; offset: number; socket: boolean; job: SaveJob | null } | null,
   lastNewline: 0, // when the replicas waiting for a snapshot last got their keepalive newline
   lastPing: 0, // the second (since start-up) of replicationCron's last run (Redis's first runs as the server starts)
   // Replica side.
@@ -182,8 +182,6 @@ const repl = {
   lastIo: 0,
   downSince: 0,
   lastAck: 0,
-  retryTimer: null as ReturnType<typeof setTimeout> | null,
-  retryDelay: 100,
   connectSeq: 0, // which connection attempt is current: a late answer to an abandoned one is dropped
   cachedReplid: "", // the history we can continue with PSYNC after the link dropped
   cachedMasterDb: 0, // the database the master's stream had selected then (Redis's cached master keeps it)
@@ -1947,7 +1945,7 @@ function freeClient(c: Client): void {
   unwatchAllKeys(c);
   pubsubUnsubscribeEverything(c);
   if (c.tracking & TRACKING_ON) disableTracking(c);
-  if (c.replState) { repl.replicas.delete(c); repl.snapshot?.replicas.delete(c); }
+  if (c.replState) { repl.replicas.delete(c); if (repl.snapshot?.replicas.delete(c)) replicaLeftSnapshot(); }
   if (c.waitState) { if (c.waitState.timer) clearTimeout(c.waitState.timer); waitingClients.delete(c); }
   if (c === repl.master) masterLinkLost();
   if (c.shutdownWait) shutdownState.waiting.delete(c);
@@ -15481,7 +15479,7 @@ function startFilteredSnapshot(c: Client): void {
 function startReplicaSnapshot(waiting: Client[]): void {
   const socket = Boolean(conf["repl-diskless-sync"]) && waiting.every((r) => r.replCapaEof);
   log("notice", `Starting BGSAVE for SYNC with target: ${socket ? "replicas sockets" : "disk"}`);
-  const snap = { replicas: new Set(waiting), pending: [] as Buffer[], pendingBytes: 0, offset: repl.offset, socket };
+  const snap = { replicas: new Set(waiting), pending: [] as Buffer[], pendingBytes: 0, offset: repl.offset, socket, job: null as SaveJob | null };
   repl.snapshot = snap;
   repl.seldb = -1; // the stream after the snapshot starts with a SELECT
   const mark = socket ? randomHex(40) : "";
@@ -15525,6 +15523,18 @@ function startReplicaSnapshot(waiting: Client[]): void {
   // buffer's partial writes (each moves what is left to the front) stay cheap: unbounded, a
   // 30 MB RDB kept the master from answering a PING for a third of a second.
   if (socket) job.full = () => { for (const r of snap.replicas) if (!r.closed && r.outLen > 4 << 20) return true; return false; };
+  snap.job = job;
+}
+
+/** A streamed snapshot whose last replica went is stopped, as Redis kills a diskless child that no
+ *  replica reads from; replicas that came meanwhile get a new one. */
+function replicaLeftSnapshot(): void {
+  const snap = repl.snapshot;
+  if (!snap?.socket || snap.replicas.size || !snap.job) return;
+  log("warning", "Diskless rdb transfer, last replica dropped, killing fork child.");
+  killSaveJob(snap.job);
+  repl.snapshot = null;
+  setImmediate(replicationStartPendingSnapshot);
 }
 
 /* REPLCONF <option> <value> ... */
@@ -15835,8 +15845,6 @@ function replicationUnsetMaster(): void {
 
 /** Closes the link to the master, keeping where we were for a partial resync later. */
 function replicationDropLink(): void {
-  if (repl.retryTimer) clearTimeout(repl.retryTimer);
-  repl.retryTimer = null;
   if (repl.master) {
     repl.cachedReplid = repl.replid;
     repl.cachedMasterDb = repl.master.db;
@@ -15897,7 +15905,9 @@ function cancelReplicationHandshake(): void {
   masterLinkLost();
 }
 
-/** The link is gone: keep serving (per replica-serve-stale-data) and retry with backoff. */
+/** The link is gone: keep serving (per replica-serve-stale-data); replicationCron connects again
+ *  on its next once-a-second pass, as Redis's. A transfer that failed is retried at once, as
+ *  Redis's cancelReplicationHandshake does. */
 function masterLinkLost(): void {
   replicaTransferEnds(true);
   if (!isReplica()) return;
@@ -15905,10 +15915,12 @@ function masterLinkLost(): void {
   repl.link = null;
   if (repl.state === "connected") log("warning", "Connection with master lost.");
   if (repl.state === "connected") repl.downSince = wallClock();
+  const transferFailed = repl.state === "sync";
   repl.state = "connect";
-  if (repl.retryTimer) return;
-  repl.retryTimer = setTimeout(() => { repl.retryTimer = null; if (isReplica() && repl.state === "connect") connectToMaster(); }, repl.retryDelay);
-  repl.retryDelay = Math.min(1000, repl.retryDelay * 2);
+  if (transferFailed) {
+    log("notice", `Reconnecting to MASTER ${repl.masterHost}:${repl.masterPort} after failure`);
+    connectToMaster();
+  }
 }
 
 /** The handshake, one reply line at a time: PING, AUTH (with masterauth), REPLCONF
@@ -16108,7 +16120,6 @@ function startMasterStream(sock: Socket<MasterLink>): void {
   repl.master = m;
   repl.state = "connected";
   repl.downSince = 0;
-  repl.retryDelay = 100;
   repl.cachedReplid = "";
   replicationSendAck();
 }
@@ -16156,6 +16167,7 @@ function replicationCron(): void {
     if (!isReplica() && repl.backlog && repl.replicas.size && second % confNum("repl-ping-replica-period") === 0) {
       replicationFeedBytes(Buffer.from(respCommand(["PING"]), "latin1"));
     }
+    if (isReplica() && repl.state === "connect" && !repl.link) connectToMaster();
   }
   if (isReplica() && repl.state === "connected" && t - repl.lastAck >= 1000) replicationSendAck();
   // Every phase times out after repl-timeout seconds without a byte from the master.
@@ -16171,7 +16183,6 @@ function replicationCron(): void {
     replicationDropLink();
     masterLinkLost();
   }
-  if (isReplica() && repl.state === "connect" && !repl.retryTimer && !repl.link) connectToMaster();
   // Replicas waiting for their RDB to start (or, disk target, to be whole) get a newline each
   // second, as from Redis: their link is not silent, so they do not time it out.
   if (t - repl.lastNewline >= 1000) {

@@ -1224,7 +1224,7 @@ describe("repl-diskless-load", () => {
     return [m, r];
   }
 
-  test("swapdb: while the RDB arrives the replica is loading (-LOADING); a failed transfer leaves its old data", async () => {
+  test("swapdb: while the RDB arrives the replica is loading (-LOADING); a failed transfer leaves its old data and is retried at once", async () => {
     const [m, r] = await slowTransfer();
     try {
       await replicaOf(r, m);
@@ -1237,6 +1237,10 @@ describe("repl-diskless-load", () => {
       await waitFor("the end of loading", async () => (await info(r.c, "persistence")).loading === "0" || "still loading");
       expect([await r.c.cmd("GET", "mykey"), await r.c.cmd("DBSIZE")]).toEqual(["myvalue", 101]);
       expect(r.log()).toMatch(/Internal error in RDB reading offset \d+: Unexpected EOF reading RDB file/);
+      // It asks again at once, as Redis's replica does after a failed transfer; the master stopped
+      // the snapshot nobody read any more.
+      expect(r.log()).toContain(`Reconnecting to MASTER 127.0.0.1:${m.port} after failure`);
+      expect(m.log()).toContain("Diskless rdb transfer, last replica dropped, killing fork child.");
     } finally {
       await Promise.all([m.stop(), r.stop()]);
     }
