@@ -3997,9 +3997,11 @@ function loadPersistedData(): Promise<void> | null {
   let later: Promise<void> | null = null;
   try {
     if (conf.appendonly) {
+      // No AOF yet: its base (of the empty dataset) is written now, as Redis does on start.
+      const open = (loaded: boolean) => { if (!loaded) aofCreateBaseOnStart(); startAppendOnly(true); };
       const loaded = loadAppendOnlyFiles();
-      if (loaded instanceof Promise) later = loaded.then((l) => void startAppendOnly(l)).finally(() => { server.loading = false; });
-      else startAppendOnly(loaded);
+      if (loaded instanceof Promise) later = loaded.then(open).finally(() => { server.loading = false; });
+      else open(loaded);
     } else {
       // Redis reads (and checks) the AOF manifest even with appendonly off: turning it on later
       // continues that directory's numbering.
@@ -15021,11 +15023,6 @@ function startAppendOnly(onStartup: boolean): boolean {
   }
   // A base alone (an upgraded old AOF, say): writes go to a new incremental file, as Redis.
   if (onStartup && aof.base) {
-    if (aofOpenNewIncr()) return true;
-    throw new Error("Can't open the append-only file");
-  }
-  if (onStartup) {
-    aofCreateBaseOnStart();
     if (aofOpenNewIncr()) return true;
     throw new Error("Can't open the append-only file");
   }
