@@ -1794,6 +1794,7 @@ class Client {
   replOldSync = false; // SYNC rather than PSYNC: no +FULLRESYNC line
   replCapaPsync2 = false;
   replCapaEof = false; // REPLCONF capa eof: reads an RDB of unknown length ($EOF:<mark>), streamed as it is made
+  replSyncAsked = 0; // when it asked for a full sync (real time, as replication's timing is)
   replListeningPort = 0;
   replIp = "";
   replAckOff = 0;
@@ -15382,6 +15383,7 @@ function syncCommand(c: Client): void {
   log("notice", `Replica ${c.addr} asks for synchronization`);
   if (c.replRdbFilter) return startFilteredSnapshot(c);
   c.replState = "wait_bgsave_next";
+  c.replSyncAsked = wallClock();
   const snap = repl.snapshot;
   if (snap && !snap.socket && !c.rdbOnly && [...snap.replicas].some((r) => !r.rdbOnly)) {
     // A snapshot kept whole before it is sent: this replica can have the same one, and what was
@@ -15405,8 +15407,8 @@ function replicationStartPendingSnapshot(): void {
   if (repl.snapshot || saveJob) return;
   const waiting = [...repl.replicas].filter((r) => r.replState === "wait_bgsave_next");
   if (!waiting.length) return;
-  const t = Math.floor(now() / 1000);
-  const maxIdle = Math.max(...waiting.map((r) => t - Math.floor(r.lastInteraction / 1000)));
+  const t = Math.floor(wallClock() / 1000);
+  const maxIdle = Math.max(...waiting.map((r) => t - Math.floor(r.replSyncAsked / 1000)));
   const most = confNum("repl-diskless-sync-max-replicas");
   if (!conf["repl-diskless-sync"] || (most > 0 && waiting.length >= most) || maxIdle >= confNum("repl-diskless-sync-delay")) startReplicaSnapshot(waiting);
 }
