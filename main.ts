@@ -1590,6 +1590,13 @@ function addReplyProto(c: Client, s: string): void {
   c.outLen = writeLatin1(out, s, c.outLen);
 }
 
+/** Appends bytes as they are (a chunk of a streamed RDB): no string made of them. */
+function addReplyBytes(c: Client, b: Uint8Array): void {
+  const out = reserve(c, b.length);
+  out.set(b, c.outLen);
+  c.outLen += b.length;
+}
+
 /** Appends "<prefix><integer>\r\n". */
 function addReplyPrefixedInt(c: Client, prefix: number, n: number): void {
   const out = reserve(c, 24);
@@ -15490,10 +15497,9 @@ function startReplicaSnapshot(waiting: Client[]): void {
   handleClientsWithPendingWrites();
   const chunks: Buffer[] = [];
   const stream = (chunk: Buffer) => {
-    const bytes = chunk.latin1Slice();
     for (const r of snap.replicas) {
       if (r.closed) continue;
-      addReplyProto(r, bytes);
+      addReplyBytes(r, chunk);
       r.rdbInFlight += chunk.length;
     }
     handleClientsWithPendingWrites();
