@@ -144,7 +144,6 @@ const aof = {
   rewriting: false,
   waitRewrite: false, // appendonly was just turned on: the AOF is not whole until its first rewrite ends (Redis's AOF_WAIT_REWRITE)
   killRewrite: null as (() => void) | null, // stops the rewrite in progress and removes its temp file
-  childPid: 0, // the process writing the rewrite's base
   rewriteStart: 0,
   lastRewriteOk: true,
   lastRewriteSecs: -1,
@@ -15124,26 +15123,12 @@ function rewriteAppendOnlyFile(counted = true): boolean {
   const seq = (oldBase?.seq ?? 0) + 1;
   const rdbBase = Boolean(conf["aof-use-rdb-preamble"]);
   const base: AofFileInfo = { name: aofFileName(seq, "b", rdbBase), seq, type: "b" };
-  // The new base is written by a child process, as Redis's forked child writes it: killing it
-  // (kill -9, as operators and Redis's tests do) fails the rewrite.
-  let file: ChildSaveFile;
-  let job: SaveJob | null = null, killed = false;
+  let file: AtomicFile;
   try {
-    file = new ChildSaveFile(`${aofDir()}/${base.name}`, (why, bySignal) => {
-      if (killed || !job) return;
-      killed = true;
-      killSaveJob(job);
-      file.abort();
-      aof.rewriting = false;
-      aof.waitRewrite &&= aof.on && !aof.base;
-      aof.killRewrite = null;
-      failed(bySignal ? `Background AOF rewrite ${why}` : "Background AOF rewrite terminated with error");
-      if (aof.on && !aof.base) aof.scheduled = true;
-    });
+    file = new AtomicFile(`${aofDir()}/${base.name}`);
   } catch (err) {
     return failed(`Can't open the temp file for the AOF rewrite: ${strerror(err)}`);
   }
-  aof.childPid = file.pid;
   aof.rewriting = true;
   aof.rewriteStart = wallClock();
   let size = 0;
@@ -15184,13 +15169,14 @@ function rewriteAppendOnlyFile(counted = true): boolean {
     log("notice", "Background AOF rewrite finished successfully");
   };
   // The new base is fsynced off the event loop (in Redis, the child does it), then installed.
-  job = startSnapshot(write, true, true, (err) => {
+  let killed = false;
+  const job = startSnapshot(write, true, true, (err) => {
     if (err) return fail(err);
     file.commitAsync((e) => killed ? undefined : e ? fail(e) : installBase());
   }, rdbBase ? "rdb" : "aof");
   aof.killRewrite = () => {
     killed = true;
-    killSaveJob(job!);
+    killSaveJob(job);
     file.abort();
     aof.rewriting = false;
     aof.waitRewrite = false;
@@ -15199,11 +15185,11 @@ function rewriteAppendOnlyFile(counted = true): boolean {
   return true;
 }
 
-/** Stops the AOF rewrite in progress, if any (Redis's killAppendOnlyChild: the job and its child,
- *  with SIGUSR1). Its temp file is removed; the rewrite counts neither as done nor failed. */
+/** Stops the AOF rewrite in progress, if any (Redis's killAppendOnlyChild; ours is a job of this
+ *  process, not a child). Its temp file is removed; the rewrite counts neither as done nor failed. */
 function killAppendOnlyChild(): void {
   if (!aof.rewriting || !aof.killRewrite) return;
-  log("notice", `Killing running AOF rewrite child: ${aof.childPid}`);
+  log("notice", "Killing running AOF rewrite child (the rewrite job)");
   aof.killRewrite();
 }
 

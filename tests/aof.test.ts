@@ -218,10 +218,13 @@ describe("AOF directories between Redbun and redis-server", () => {
     const s = await startRedbun(dir("aof-cmds-to-redis"), params);
     await using([s], async () => {
       await apply(s.c, everyTypeCommands());
-      await s.c.cmd("BGREWRITEAOF");
+      expect(await s.c.cmd("BGREWRITEAOF")).toBe("Background append only file rewriting started");
       await waitForBackgroundWork(s.c);
       await s.c.cmd("SET", "after", "rewrite");
-      expect(listDir(aofDir(s))).toEqual(["appendonly.aof.2.base.aof", "appendonly.aof.2.incr.aof", "appendonly.aof.manifest"]);
+      // The rewrite's outcome and the server's log with the files, should they not be as expected.
+      const files = listDir(aofDir(s));
+      if (files.length !== 3) console.error((await info(s.c)).aof_last_bgrewrite_status, s.log().split("\n").slice(-15).join("\n"));
+      expect(files).toEqual(["appendonly.aof.2.base.aof", "appendonly.aof.2.incr.aof", "appendonly.aof.manifest"]);
       expect(readFileSync(aofFile(s, "appendonly.aof.2.base.aof"), "latin1").startsWith("*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n")).toBe(true);
       const check = await run([REDIS_CHECK_AOF ?? "redis-check-aof", aofFile(s, "appendonly.aof.manifest")]);
       expect(check.out).toContain("All AOF files and manifest are valid");
@@ -261,33 +264,6 @@ describe("BGREWRITEAOF", () => {
       expect(readFileSync(aofFile(s, "appendonly.aof.2.incr.aof"), "latin1")).toBe("*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*3\r\n$3\r\nSET\r\n$5\r\nafter\r\n$7\r\nrewrite\r\n");
       const i = await info(s.c);
       expect([i.aof_rewrite_in_progress, i.aof_last_bgrewrite_status]).toEqual(["0", "ok"]);
-    });
-  });
-
-  test("is written by a child process: killed (kill -9), the rewrite fails as Redis's does, its incr file stays, and the next rewrite succeeds", async () => {
-    const s = await startRedbun(dir("rewrite-killed"), AOF);
-    await using([s], async () => {
-      await waitForBackgroundWork(s.c);
-      await apply(s.c, Array.from({ length: 50 }, (_, i) => ["SET", `k${i}`, "v"]));
-      await s.c.cmd("CONFIG", "SET", "rdb-key-save-delay", "100000"); // 0.1 s per key: 5 s
-      expect(await s.c.cmd("BGREWRITEAOF")).toBe("Background append only file rewriting started");
-      const pid = (await info(s.c, "server")).process_id;
-      const child = Bun.spawnSync(["pgrep", "-P", pid]).stdout.toString().trim().split("\n")[0];
-      expect(child).toMatch(/^\d+$/);
-      process.kill(Number(child), "SIGKILL");
-      await waitFor("the failed rewrite", async () => (await info(s.c)).aof_rewrite_in_progress === "0");
-      const i = await info(s.c);
-      expect([i.aof_last_bgrewrite_status, i.aof_rewrites_consecutive_failures]).toEqual(["err", "1"]);
-      await waitFor("the log line", () => s.log().includes("Background AOF rewrite terminated by signal 9"));
-      // Writes meanwhile went to the incr file the rewrite opened, which the manifest keeps.
-      await s.c.cmd("SET", "after", "1");
-      expect(readFileSync(aofFile(s, "appendonly.aof.manifest"), "latin1")).toBe(`${MANIFEST_1}file appendonly.aof.2.incr.aof seq 2 type i\n`);
-      expect(listDir(aofDir(s)).filter((f) => f.startsWith("temp-"))).toEqual([]);
-      await s.c.cmd("CONFIG", "SET", "rdb-key-save-delay", "0");
-      expect(await s.c.cmd("BGREWRITEAOF")).toBe("Background append only file rewriting started");
-      await waitForBackgroundWork(s.c);
-      expect(readFileSync(aofFile(s, "appendonly.aof.manifest"), "latin1")).toBe("file appendonly.aof.2.base.rdb seq 2 type b\nfile appendonly.aof.3.incr.aof seq 3 type i\n");
-      expect((await info(s.c)).aof_last_bgrewrite_status).toBe("ok");
     });
   });
 
