@@ -2386,8 +2386,9 @@ function processCommand(c: Client): void {
   if (c.resp === 2 && clientTotalSubscriptions(c) > 0 && !PUBSUB_CONTEXT_COMMANDS.has(cmd.name)) {
     return rejectCommand(c, `ERR Can't execute '${cmd.name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`, cmd);
   }
-  // A server still loading its data (an AOF whose scripts wait for the Lua VM) answers only the
-  // commands flagged loading (INFO, CONFIG ...); EXEC, only if all it queued are.
+  // A server loading its data (a big dump.rdb in steps, an AOF whose scripts wait for the Lua VM,
+  // a replica reading its master's RDB) answers only the commands flagged loading (INFO, CONFIG
+  // ...); EXEC, only if all it queued are.
   if (server.loading && !server.asyncLoading && !c.isAof && (!(flags & CMD_LOADING) || (cmd.name === "exec" && c.mstate?.some((q) => !(q.cmd.flags & CMD_LOADING))))) {
     return rejectCommand(c, E.loading, cmd);
   }
@@ -3995,9 +3996,9 @@ function closeIdleClients(): void {
 }
 
 /** Startup: with appendonly the AOF directory is the truth; otherwise dump.rdb. Either way a
- *  corrupt file stops the start rather than serving a partial dataset. */
-/** Loads the data at startup. Returns a promise when the load goes on later (an AOF whose
- *  scripts wait for the Lua VM), null when the data is in. */
+ *  corrupt file stops the start rather than serving a partial dataset. Returns a promise when the
+ *  load goes on after this returns (a dump.rdb loading in steps, an AOF whose scripts wait for the
+ *  Lua VM), null when the data is in. */
 function loadPersistedData(): Promise<void> | null {
   removeStaleTempFiles();
   server.loading = true;
@@ -4191,8 +4192,6 @@ async function serveStarter(): Promise<void> {
   });
 }
 
-/** Opens the server's sockets, loads its data and starts serverCron, with the configuration
- *  already read. Returns its port and how to stop it. */
 /** Where redis-server draws its logo, once listening: to a terminal (logging to stdout), or
  *  anywhere with `always-show-logo yes`, a banner with the port and PID (a harness waiting for
  *  " PID: <pid>" then finds the port open); otherwise one line with the port, as chosen. */
@@ -4211,6 +4210,8 @@ function startupBanner(): void {
   ].join("\n"));
 }
 
+/** Opens the server's sockets, loads its data and starts serverCron, with the configuration
+ *  already read. Returns its port, when it is ready (its data in), and how to stop it. */
 function initServer(): { readonly port: number; ready: Promise<void>; close(): Promise<void> } {
   refreshClockBase();
   applyConfigChanges([]);
@@ -4248,8 +4249,8 @@ function initServer(): { readonly port: number; ready: Promise<void>; close(): P
     }
     server.cronTimer = setInterval(serverCron, Math.max(1, Math.floor(1000 / Math.min(500, Math.max(1, confNum("hz"))))));
   };
-  // Loaded, or (scripts in the AOF waiting for the Lua VM) loading on: clients are answered
-  // -LOADING meanwhile, and a load that fails then ends the server as it would have at once.
+  // Loaded, or loading on (see loadPersistedData): clients are answered -LOADING meanwhile, and a
+  // load that fails then ends the server as it would have at once.
   const ready = loading ? loading.then(serve) : Promise.resolve(serve());
   const close = async () => {
     if (server.cronTimer) clearInterval(server.cronTimer);
@@ -14018,13 +14019,12 @@ function rdbReadObject(r: RdbReader, type: number): RValue {
 
 interface RdbLoadResult { keys: number; expired: number; emptySkipped: number; aux: Map<string, string>; end: number /* where the image ends */ }
 
+type RdbLoadOptions = { replicaLoad?: boolean; into?: boolean; replace?: boolean; feedRepl?: boolean };
+
 /** Loads an RDB image, checking its version and CRC64, replacing the databases once it has all
  *  been read; or, with `into`, into the current databases, where a key already present is an
  *  error unless `replace` (DEBUG RELOAD NOFLUSH [MERGE]). Throws RdbError (with the offset) on
- *  anything corrupt, leaving the databases untouched. */
-type RdbLoadOptions = { replicaLoad?: boolean; into?: boolean; replace?: boolean; feedRepl?: boolean };
-
-/** Loads an RDB image, all at once (rdbLoadSteps, run to its end). */
+ *  anything corrupt, leaving the databases untouched. All at once: rdbLoadSteps, run to its end. */
 function rdbLoad(buf: Buffer, opts: RdbLoadOptions = {}): RdbLoadResult {
   const steps = rdbLoadSteps(buf, opts);
   for (;;) {
@@ -14210,8 +14210,8 @@ function loadDataFromDisk(): Promise<void> | null {
 /** Where a load in steps stands, for INFO's loading_* fields. */
 const loadingState = { since: 0, total: 0, loaded: 0 };
 
-/** key-load-delay's wait: µs (a sleep of the whole thread, as Redis's usleep); negative, 1 µs
- *  once in that many calls, as Redis's debugDelay makes short waits. */
+/** The testing waits (key-load-delay, DEBUG AOF-FLUSH-SLEEP): µs, a sleep of the whole thread as
+ *  Redis's usleep; negative, 1 µs once in that many calls, as Redis's debugDelay makes short waits. */
 function debugDelay(us: number): void {
   if (us < 0) us = Math.floor(random() * -us) === 0 ? 1 : 0;
   if (us > 0) Atomics.wait(sleepCell, 0, 0, us / 1000);
@@ -16054,32 +16054,37 @@ function replicaTransferStarts(link: MasterLink): void {
   server.asyncLoading = mode === "swapdb" && link.fullSync?.replid === repl.replid;
   repl.transferLoading = link;
   Object.assign(loadingState, { since: wallClock(), total: Math.max(0, link.rdbLen), loaded: 0 });
-  log("notice", `MASTER <-> REPLICA sync: Loading DB in memory${server.asyncLoading ? " (async)" : ""}`);
+  log("notice", "MASTER <-> REPLICA sync: Loading DB in memory");
 }
 
 /** The transfer ended (loaded, or the link failed): the loading states it set are over. A link
- *  lost in the middle is, to a replica that loads from the socket, an RDB cut short: logged so. */
-function replicaTransferEnds(failed: boolean): void {
+ *  lost in the middle is, to a replica that loads from the socket, an RDB cut short: logged so.
+ *  True if the transfer was such a load. */
+function replicaTransferEnds(failed: boolean): boolean {
   const link = repl.transferLoading;
-  if (!link) return;
+  if (!link) return false;
   repl.transferLoading = null;
   server.loading = server.asyncLoading = false;
-  if (!failed) return;
+  if (!failed) return true;
   log("warning", `Internal error in RDB reading offset ${link.rdbGot}: Unexpected EOF reading RDB file (the link with the master was lost)`);
   log("warning", "Failed trying to load the MASTER synchronization DB from socket: Connection reset by peer");
   log("notice", "MASTER <-> REPLICA sync: Discarding temporary DB in background");
+  return true;
 }
 
 /** Loads the master's RDB (flushing ours first) and starts applying its stream. */
 function finishFullSync(sock: Socket<MasterLink>, rdb: Buffer): void {
   const link = sock.data;
-  replicaTransferEnds(false);
-  log("notice", `MASTER <-> REPLICA sync: receiving ${rdb.length} bytes from master to memory`);
-  log("notice", "MASTER <-> REPLICA sync: Flushing old data");
+  // A load from the socket said so as the payload began (replicaTransferStarts).
+  const fromSocket = replicaTransferEnds(false);
+  if (!fromSocket) {
+    log("notice", `MASTER <-> REPLICA sync: receiving ${rdb.length} bytes from master to memory`);
+    log("notice", "MASTER <-> REPLICA sync: Flushing old data");
+  }
   replicaKeysWithExpire.clear();
   emptyData(-1);
   functionsClear();
-  log("notice", "MASTER <-> REPLICA sync: Loading DB in memory");
+  if (!fromSocket) log("notice", "MASTER <-> REPLICA sync: Loading DB in memory");
   server.loading = true;
   try {
     rdbLoad(rdb, { replicaLoad: true });
